@@ -1,0 +1,40 @@
+/* tls_event.h - the event record shared by the BPF programs and the tracer */
+#ifndef TRACER_TLS_EVENT_H
+#define TRACER_TLS_EVENT_H
+
+/*
+ * This header is compiled twice: by libbcc inside the BPF module (against the
+ * kernel headers) and by the C compiler for user space (against the libc's
+ * kernel headers). Only fixed-width __u* types are used so both agree on layout.
+ */
+#include <linux/types.h>
+
+#ifndef MAX_DATA_SIZE
+#define MAX_DATA_SIZE 16384
+#endif
+
+#define TLS_COMM_LEN 16
+
+enum tls_dir {
+	TLS_DIR_READ = 0,  /* plaintext the process received (after decryption) */
+	TLS_DIR_WRITE = 1, /* plaintext the process sent (before encryption) */
+};
+
+/* One library call's plaintext; only the first data_len bytes of data[] are sent. */
+struct tls_event {
+	__u64 time_ns;   /* bpf_ktime_get_ns() when the call returned */
+	__u64 func_addr; /* address of the probed function entry in the target */
+	__u32 pid;       /* process (tgid) */
+	__u32 tid;       /* thread */
+	__u32 uid;
+	__u32 dir;       /* enum tls_dir */
+	__u32 len;       /* bytes the call moved */
+	__u32 data_len;  /* bytes captured below: min(len, MAX_DATA_SIZE) */
+	char comm[TLS_COMM_LEN];
+	char data[MAX_DATA_SIZE];
+};
+
+/* Size of the fixed part in front of data[]. */
+#define TLS_EVENT_HDR_SIZE ((unsigned long)&((struct tls_event *)0)->data)
+
+#endif

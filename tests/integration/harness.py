@@ -1,0 +1,193 @@
+"""harness.py - start real TLS endpoints and the built tracer, parse what the tracer printed.
+
+Every process a test starts is recorded and ended by PID in cleanup; nothing else is
+touched. Traffic goes to 127.0.0.1 only.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+TRACER = os.environ.get("TRACER_BIN", os.path.join(os.path.dirname(__file__), "../../build/tracer"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+TLS_SERVER = os.path.join(HERE, "tls_server.py")
+PYTHON = "/usr/bin/python3"  # Debian's, linked to the system libssl
+
+ROW = re.compile(r"^(\S+) +(\d+\.\d{9}) +(.*?) +(\d+) +(\d+) +(\d+)$")
+END = re.compile(r"^----- END DATA(?: \(TRUNCATED, (\d+) bytes not shown\))? -----$")
+
+
+def unescape(text: str) -> bytes:
+    """Reverses the tracer's terminal escaping: '\\\\' and '\\xHH'."""
+    out = bytearray()
+    raw = text.encode("utf-8", "surrogateescape")
+    i = 0
+    while i < len(raw):
+        if raw[i:i + 2] == b"\\\\":
+            out += b"\\"
+            i += 2
+        elif raw[i:i + 2] == b"\\x":
+            out.append(int(raw[i + 2:i + 4], 16))
+            i += 4
+        else:
+            out.append(raw[i])
+            i += 1
+    return bytes(out)
+
+
+def parse_events(text: str):
+    """The tracer's text output as a list of events with exact payload bytes."""
+    lines = text.split("\n")
+    events, i = [], 0
+    while i < len(lines):
+        m = ROW.match(lines[i])
+        if not m or i + 1 >= len(lines) or lines[i + 1] != "----- DATA -----":
+            i += 1
+            continue
+        j = i + 2
+        while j < len(lines) and not END.match(lines[j]):
+            j += 1
+        if j == len(lines):
+            raise AssertionError("unterminated DATA block after: %r" % lines[i])
+        truncated = int(END.match(lines[j]).group(1) or 0)
+        length = int(m.group(6))
+        payload = unescape("\n".join(lines[i + 2:j]) + "\n") if j > i + 2 else b""
+        captured = length - truncated
+        if len(payload) == captured + 1 and payload.endswith(b"\n"):
+            payload = payload[:-1]  # the newline the tracer adds before END DATA
+        events.append({"func": m.group(1), "comm": m.group(3), "pid": int(m.group(4)),
+                       "tid": int(m.group(5)), "len": length, "truncated": truncated,
+                       "data": payload})
+        i = j + 1
+    return events
+
+
+def joined(events, func):
+    return b"".join(e["data"] for e in events if e["func"] == func)
+
+
+def bpftool_uprobes(pid):
+    """Uprobe perf events owned by process pid, as bpftool lists them."""
+    out = subprocess.run(["bpftool", "perf", "list"], capture_output=True, text=True,
+                         check=True).stdout
+    return [l for l in out.splitlines()
+            if l.startswith("pid %d " % pid) and re.search(r"\bu(ret)?probe\b", l)]
+
+
+def tracefs_uprobe_events():
+    """Lines of uprobe_events (tracefs is mounted for the check if it is not yet)."""
+    path = "/sys/kernel/tracing/uprobe_events"
+    if not os.path.exists(path):
+        subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], check=True)
+    with open(path) as f:
+        return [l for l in f.read().splitlines() if l.strip()]
+
+
+class TracerRun:
+    """The built tracer running against a PID, its stdout and stderr in files."""
+
+    def __init__(self, test, pid, *args):
+        self.test = test
+        self.out_path = os.path.join(test.tmp, "tracer.%d.out" % len(test.procs))
+        self.err_path = self.out_path[:-4] + ".err"
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.proc = test.spawn([TRACER, *args, str(pid)], stdout=out, stderr=err)
+
+    def wait_ready(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(l.startswith("Tracing") for l in self.stderr().splitlines()):
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError("tracer exited %d before ready:\n%s"
+                                     % (self.proc.returncode, self.stderr()))
+            time.sleep(0.05)
+        raise AssertionError("tracer not ready after %ds:\n%s" % (timeout, self.stderr()))
+
+    def wait_exit(self, timeout=10):
+        return self.proc.wait(timeout=timeout)
+
+    def stdout(self):
+        with open(self.out_path, "rb") as f:
+            return f.read().decode("utf-8", "surrogateescape")
+
+    def stderr(self):
+        with open(self.err_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def events(self):
+        return parse_events(self.stdout())
+
+
+class TracerTest(unittest.TestCase):
+    """Base class: a private temp dir, a certificate, and by-PID cleanup."""
+
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("integration tests need root (BPF, uprobes)")
+        cls.certdir = tempfile.mkdtemp(prefix="tracer-cert-")
+        cls.cert = os.path.join(cls.certdir, "cert.pem")
+        cls.key = os.path.join(cls.certdir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        cls.key, "-out", cls.cert, "-days", "2", "-subj", "/CN=localhost"],
+                       check=True, capture_output=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.certdir, ignore_errors=True)
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tracer-test-")
+        self.procs = []
+
+    def tearDown(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            if p.stdout:
+                p.stdout.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def spawn(self, argv, **kw):
+        p = subprocess.Popen(argv, **kw)
+        self.procs.append(p)
+        return p
+
+    def tracer(self, pid, *args):
+        return TracerRun(self, pid, *args)
+
+    def run_tracer(self, *args, timeout=60):
+        """Runs the tracer to completion; returns (exit status, stdout, stderr)."""
+        r = subprocess.run([TRACER, *args], capture_output=True, text=True, timeout=timeout)
+        return r.returncode, r.stdout, r.stderr
+
+    def tls_server(self, *args, go=True):
+        """Starts tls_server.py; returns (process, port, go_file)."""
+        go_file = os.path.join(self.tmp, "go.%d" % len(self.procs))
+        p = self.spawn([PYTHON, TLS_SERVER, "--cert", self.cert, "--key", self.key,
+                        "--go-file", go_file, *args], stdout=subprocess.PIPE, text=True)
+        line = p.stdout.readline()
+        self.assertTrue(line.startswith("PORT "), "tls_server said %r" % line)
+        if go:
+            open(go_file, "w").close()
+        return p, int(line.split()[1]), go_file
+
+    def wait_mapped(self, pid, lib="libssl.so", timeout=10):
+        """Waits until process pid maps lib (it finished dynamic loading)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open("/proc/%d/maps" % pid) as f:
+                if lib in f.read():
+                    return
+            time.sleep(0.02)
+        raise AssertionError("PID %d never mapped %s" % (pid, lib))
+
+    def interrupt(self, run, sig=signal.SIGINT):
+        run.proc.send_signal(sig)
+        return run.wait_exit()

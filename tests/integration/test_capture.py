@@ -1,0 +1,162 @@
+#!/usr/bin/python3
+"""test_capture.py - the tracer shows real OpenSSL plaintext of real programs, in the right
+direction, and leaves nothing attached behind."""
+import os
+import signal
+import subprocess
+import unittest
+
+from harness import (TracerTest, bpftool_uprobes, joined, tracefs_uprobe_events)
+
+REQUEST_10 = b"GET / HTTP/1.0\r\n\r\n"
+
+
+def http_response(body: bytes) -> bytes:
+    return (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+            b"Connection: close\r\n\r\n" % len(body)) + body
+
+
+def curl_request(port: int, path="/hello") -> bytes:
+    return (b"GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: tracer-test\r\n"
+            b"Accept: */*\r\n\r\n" % (path.encode(), port))
+
+
+def curl(port, path="/hello"):
+    return ["curl", "-sS", "-k", "--http1.1", "-A", "tracer-test", "-o", "/dev/null",
+            "https://127.0.0.1:%d%s" % (port, path)]
+
+
+class CaptureTest(TracerTest):
+
+    def s_client_session(self):
+        """openssl s_server -www, and an s_client that waits on a FIFO for its request."""
+        port_probe = self.spawn(["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert",
+                                 self.cert, "-key", self.key, "-www", "-naccept", "1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        port = None
+        for line in port_probe.stdout:
+            if line.startswith("ACCEPT"):
+                break
+        # s_server prints no port; find it through ss by its PID.
+        ss = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True).stdout
+        for l in ss.splitlines():
+            if "pid=%d," % port_probe.pid in l:
+                port = int(l.split()[3].rsplit(":", 1)[1])
+        self.assertIsNotNone(port, "s_server port not found:\n" + ss)
+        fifo = os.path.join(self.tmp, "stdin")
+        os.mkfifo(fifo)
+        client = self.spawn(["sh", "-c", 'exec openssl s_client -connect 127.0.0.1:%d -quiet '
+                             '< "$0" > /dev/null 2>&1' % port, fifo])
+        writer = open(fifo, "wb")  # unblocks the shell's open of the FIFO
+        self.wait_mapped(client.pid)
+        return client, writer
+
+    def test_openssl_s_client_request_and_response(self):
+        client, stdin = self.s_client_session()
+        run = self.tracer(client.pid)
+        run.wait_ready()
+        stdin.write(REQUEST_10)
+        stdin.close()
+        self.assertEqual(client.wait(timeout=20), 0)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())  # exits by itself with its target
+        self.assertIn("target exited", run.stderr())
+
+        events = run.events()
+        self.assertEqual([e["data"] for e in events if e["func"] == "SSL_write"], [REQUEST_10])
+        response = joined(events, "SSL_read")
+        self.assertTrue(response.startswith(b"HTTP/1.0 200 ok\r\nContent-type: text/html\r\n\r\n"
+                                            b"<HTML><BODY BGCOLOR=\"#ffffff\">\n<pre>\n"),
+                        response[:200])
+        self.assertIn(b"s_server -accept 127.0.0.1:0", response)
+        self.assertTrue(all(e["pid"] == client.pid and e["comm"] == "openssl" for e in events))
+        self.assertTrue(all(e["truncated"] == 0 for e in events))
+
+    def test_curl_client_exact_request_and_response(self):
+        body = b"hello from the tracer test server\n"
+        server, port, go = self.tls_server(go=False)
+        client = self.spawn(curl(port))
+        self.wait_mapped(client.pid)  # curl now waits in its handshake: nothing accepted yet
+        run = self.tracer(client.pid)
+        run.wait_ready()
+        open(go, "w").close()
+        self.assertEqual(client.wait(timeout=20), 0)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+
+        events = run.events()
+        self.assertEqual(joined(events, "SSL_write"), curl_request(port))
+        self.assertEqual(joined(events, "SSL_read"), http_response(body))
+        self.assertEqual({e["func"] for e in events}, {"SSL_write", "SSL_read"})
+        self.assertTrue(all(e["comm"] == "curl" for e in events))
+
+    def test_python_server_ex_functions(self):
+        """Python's ssl module calls only SSL_read_ex/SSL_write_ex."""
+        body = b"hello from the tracer test server\n"
+        server, port, _ = self.tls_server("--count", "1")
+        run = self.tracer(server.pid)
+        run.wait_ready()
+        subprocess.run(curl(port), check=True, timeout=20)
+        self.assertEqual(server.wait(timeout=20), 0)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+
+        events = run.events()
+        self.assertEqual(joined(events, "SSL_read_ex"), curl_request(port))
+        self.assertEqual([e["data"] for e in events if e["func"] == "SSL_write_ex"],
+                         [http_response(body)])
+        self.assertEqual(joined(events, "SSL_write") + joined(events, "SSL_read"), b"")
+
+    def test_call_over_max_data_size_is_marked_truncated(self):
+        server, port, _ = self.tls_server("--body-size", "5000")
+        run = self.tracer(server.pid, "--max-data-size", "1024")
+        run.wait_ready()
+        subprocess.run(curl(port), check=True, timeout=20)
+        server.wait(timeout=20)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+
+        writes = [e for e in run.events() if e["func"] == "SSL_write_ex"]
+        self.assertEqual(len(writes), 1)
+        full = writes[0]["len"]
+        self.assertGreater(full, 5000)
+        self.assertEqual(writes[0]["truncated"], full - 1024)
+        self.assertEqual(len(writes[0]["data"]), 1024)
+        self.assertTrue(writes[0]["data"].startswith(b"HTTP/1.1 200 OK\r\n"))
+        self.assertIn("TRUNCATED, %d bytes not shown" % (full - 1024), run.stdout())
+        self.assertIn("%d truncated" % (full - 1024), run.stderr())
+
+    def test_hexdump_shows_exact_bytes(self):
+        server, port, _ = self.tls_server()
+        run = self.tracer(server.pid, "--hexdump")
+        run.wait_ready()
+        subprocess.run(curl(port), check=True, timeout=20)
+        server.wait(timeout=20)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        out = run.stdout()
+        # "GET /hello HTTP/1.1\r\n" as hex + ASCII, the first line of the request dump.
+        self.assertIn("00000000  47 45 54 20 2f 68 65 6c  6c 6f 20 48 54 54 50 2f"
+                      "  |GET /hello HTTP/|", out)
+
+    def test_sigint_stops_cleanly_and_no_uprobe_remains(self):
+        server, port, _ = self.tls_server("--count", "2")
+        run = self.tracer(server.pid)
+        run.wait_ready()
+        attached = bpftool_uprobes(run.proc.pid)
+        self.assertEqual(len(attached), 8, attached)  # the check below can see probes
+        subprocess.run(curl(port), check=True, timeout=20)
+        self.assertEqual(self.interrupt(run, signal.SIGINT), 0, run.stderr())
+        self.assertIn("stopped:", run.stderr())
+        self.assertEqual(joined(run.events(), "SSL_read_ex"), curl_request(port))
+        self.assertEqual(bpftool_uprobes(run.proc.pid), [])
+        self.assertEqual([l for l in tracefs_uprobe_events() if "bcc_" in l], [])
+        self.assertIsNone(server.poll())  # the traced program is unharmed
+        subprocess.run(curl(port), check=True, timeout=20)  # and still serves
+        self.assertEqual(server.wait(timeout=20), 0)
+
+    def test_sigterm_stops_cleanly(self):
+        server, port, _ = self.tls_server()
+        run = self.tracer(server.pid)
+        run.wait_ready()
+        self.assertEqual(self.interrupt(run, signal.SIGTERM), 0, run.stderr())
+        self.assertIn("stopped: 0 events", run.stderr())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

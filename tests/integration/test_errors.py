@@ -1,0 +1,116 @@
+#!/usr/bin/python3
+"""test_errors.py - bad input gets a clear message naming the subject and the documented
+exit status (0 ok, 1 runtime failure, 2 usage)."""
+import os
+import shutil
+import subprocess
+import unittest
+
+from harness import TRACER, TracerTest
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../..")
+
+
+class ErrorTest(TracerTest):
+
+    def copy_dir(self, name):
+        dst = os.path.join(self.tmp, name)
+        shutil.copytree(os.path.join(ROOT, name), dst)
+        return dst
+
+    def test_malformed_pids_are_usage_errors(self):
+        for arg, want in [("abc", "invalid PID 'abc'"), ("0", "invalid PID '0'"),
+                          ("4294967297", "invalid PID '4294967297'"), ("12x", "invalid PID '12x'")]:
+            code, out, err = self.run_tracer(arg)
+            self.assertEqual(code, 2, (arg, err))
+            self.assertIn(want, err)
+        code, _, err = self.run_tracer("--", "-5")
+        self.assertEqual((code, "invalid PID '-5'" in err), (2, True), err)
+        code, _, err = self.run_tracer()
+        self.assertEqual((code, "no PID given" in err), (2, True), err)
+        code, _, err = self.run_tracer("--bogus", "1")
+        self.assertEqual(code, 2, err)
+
+    def test_bad_sizes_are_usage_errors(self):
+        for opt, val in [("--max-data-size", "1000"), ("--max-data-size", "32768"),
+                         ("--max-data-size", "8"), ("--perf-pages", "3"), ("--perf-pages", "0")]:
+            code, _, err = self.run_tracer(opt, val, "1")
+            self.assertEqual(code, 2, (opt, val, err))
+            self.assertIn("invalid %s '%s'" % (opt, val), err)
+
+    def test_missing_process(self):
+        code, out, err = self.run_tracer("999999999")
+        self.assertEqual(code, 1)
+        self.assertEqual(err, "no process with PID 999999999\n")
+        self.assertEqual(out, "")
+
+    def test_process_without_tls_library(self):
+        sleeper = self.spawn(["sleep", "60"])
+        code, _, err = self.run_tracer(str(sleeper.pid))
+        self.assertEqual(code, 1)
+        self.assertEqual(err, "PID %d maps no supported TLS library (looked for libssl.so*)\n"
+                         % sleeper.pid)
+
+    def test_malformed_spec_line_names_file_and_line(self):
+        specs = self.copy_dir("probe_specs")
+        with open(os.path.join(specs, "openssl.spec"), "a") as f:
+            f.write("ssl SSL_peek middle probe_entry_SSL_read required\n")
+        lineno = sum(1 for _ in open(os.path.join(specs, "openssl.spec")))
+        server, _, _ = self.tls_server()
+        code, _, err = self.run_tracer("--probe-specs", specs, str(server.pid))
+        self.assertEqual(code, 2, err)
+        self.assertIn("%s/openssl.spec:%d: invalid kind 'middle': want 'entry' or 'return'"
+                      % (os.path.realpath(specs), lineno), err)
+
+    def test_spec_naming_unknown_bpf_function(self):
+        specs = self.copy_dir("probe_specs")
+        with open(os.path.join(specs, "extra.spec"), "w") as f:
+            f.write("ssl SSL_peek entry probe_entry_SSL_peek optional\n")
+        server, _, _ = self.tls_server()
+        code, _, err = self.run_tracer("--probe-specs", specs, str(server.pid))
+        self.assertEqual(code, 2, err)
+        self.assertIn("extra.spec:1: BPF function 'probe_entry_SSL_peek' is not defined in "
+                      "bpf_src", err)
+
+    def test_bpf_syntax_error_shows_file_and_line(self):
+        src = self.copy_dir("bpf_src")
+        path = os.path.join(src, "openssl.c")
+        with open(path) as f:
+            lines = f.read().split("\n")
+        at = next(i for i, l in enumerate(lines) if "call.dir = dir;" in l)
+        lines[at] += " this_is_not_c"
+        with open(path, "w") as f:
+            f.write("\n".join(lines))
+        server, _, _ = self.tls_server()
+        code, out, err = self.run_tracer("--bpf-src", src, str(server.pid))
+        self.assertEqual(code, 1, err)
+        self.assertIn("%s:%d:" % (os.path.realpath(path), at + 1), err)
+        self.assertIn("use of undeclared identifier 'this_is_not_c'", err)
+        self.assertIn("failed to compile the BPF sources", err)
+        self.assertEqual(out, "")
+
+    def test_missing_directories(self):
+        code, _, err = self.run_tracer("--bpf-src", "/nonexistent/bpf", "1")
+        self.assertEqual(code, 1)
+        self.assertIn("cannot use bpf_src directory '/nonexistent/bpf'", err)
+
+    def test_not_root_is_told_what_is_missing(self):
+        server, _, _ = self.tls_server()
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            "--inh-caps=-all", TRACER, str(server.pid)],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("tracer needs root, or the capabilities CAP_BPF and CAP_PERFMON "
+                      "(missing: CAP_BPF CAP_PERFMON)", r.stderr)
+
+    def test_help_and_version(self):
+        code, out, _ = self.run_tracer("--help")
+        self.assertEqual(code, 0)
+        self.assertIn("USAGE: tracer [OPTION...] PID", out)
+        self.assertIn("EXAMPLES:", out)
+        code, out, _ = self.run_tracer("--version")
+        self.assertEqual((code, out.startswith("tracer ")), (0, True))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

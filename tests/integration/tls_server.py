@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""tls_server.py - a tiny HTTPS server on 127.0.0.1 for tests and the demo (Python ssl: SSL_*_ex).
+
+Prints "PORT <n>" once listening. With --go-file it accepts nothing until that file
+exists, so a client can be left waiting in its TLS handshake while a tracer attaches.
+Answers --count requests with a fixed response, then exits.
+"""
+import argparse
+import os
+import socket
+import ssl
+import sys
+import time
+
+
+def response(body: bytes) -> bytes:
+    head = ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+            "Connection: close\r\n\r\n" % len(body))
+    return head.encode() + body
+
+
+def make_body(size: int, text: str) -> bytes:
+    if size <= 0:
+        return text.encode()
+    pattern = b"0123456789abcdefghijklmnopqrstuvwxyz\n"
+    return (pattern * (size // len(pattern) + 1))[:size]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--go-file")
+    ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--body", default="hello from the tracer test server\n")
+    ap.add_argument("--body-size", type=int, default=0)
+    ap.add_argument("--ipv6", action="store_true")
+    args = ap.parse_args()
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.cert, args.key)
+    family, host = (socket.AF_INET6, "::1") if args.ipv6 else (socket.AF_INET, "127.0.0.1")
+    srv = socket.socket(family, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((host, 0))
+    srv.listen(8)
+    print("PORT %d" % srv.getsockname()[1], flush=True)
+
+    deadline = time.monotonic() + 60
+    while args.go_file and not os.path.exists(args.go_file):
+        if time.monotonic() > deadline:
+            print("tls_server: no go file after 60 s", file=sys.stderr)
+            return 1
+        time.sleep(0.01)
+
+    reply = response(make_body(args.body_size, args.body))
+    for _ in range(args.count):
+        conn, _ = srv.accept()
+        with ctx.wrap_socket(conn, server_side=True) as tls:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = tls.recv(65536)
+                if not chunk:
+                    break
+                request += chunk
+            tls.sendall(reply)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

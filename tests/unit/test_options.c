@@ -1,0 +1,56 @@
+/* test_options.c - unit tests of command-line parsing and validation */
+#include "check.h"
+#include "options.h"
+
+static int parse(struct env *env, char *errs, int argc, char **argv)
+{
+	char out[8192];
+	int r;
+
+	*env = (struct env)ENV_DEFAULTS;
+	CAPTURE(errs, 4096, e, CAPTURE(out, sizeof(out), o, r = options_parse(argc, argv, env, o, e)));
+	return r;
+}
+
+#define ARGV(...) (char *[]){"tracer", __VA_ARGS__, NULL}
+#define ARGC(...) ((int)(sizeof((char *[]){"tracer", __VA_ARGS__}) / sizeof(char *)))
+#define PARSE(env, errs, ...) parse(env, errs, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+int main(void)
+{
+	struct env env;
+	char errs[4096];
+
+	CHECK(PARSE(&env, errs, "4242") == EXIT_OK);
+	CHECK(env.pid == 4242 && env.max_data_size == 16384 && env.perf_pages == 64);
+	CHECK(!env.hexdump && env.verbose == 0 && !env.exit_now);
+
+	CHECK(PARSE(&env, errs, "-x", "-v", "-v", "--max-data-size", "1024", "--perf-pages",
+		    "8", "--bpf-src", "/b", "--probe-specs", "/p", "7") == EXIT_OK);
+	CHECK(env.hexdump && env.verbose == 2 && env.max_data_size == 1024);
+	CHECK(env.perf_pages == 8 && env.pid == 7);
+	CHECK_STR(env.bpf_src, "/b");
+	CHECK_STR(env.probe_specs, "/p");
+
+	CHECK(PARSE(&env, errs, "abc") == EXIT_USAGE);
+	CHECK(strstr(errs, "invalid PID 'abc': want a positive integer") != NULL);
+	CHECK(PARSE(&env, errs, "0") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "--", "-5") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "4294967297") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, " 12") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "1", "2") == EXIT_USAGE);
+	CHECK(strstr(errs, "unexpected argument '2'") != NULL);
+	CHECK(parse(&env, errs, 1, (char *[]){"tracer", NULL}) == EXIT_USAGE);
+	CHECK(strstr(errs, "no PID given") != NULL);
+	CHECK(PARSE(&env, errs, "--max-data-size", "1000", "1") == EXIT_USAGE);
+	CHECK(strstr(errs, "invalid --max-data-size '1000': want a power of two from 16 to 16384"));
+	CHECK(PARSE(&env, errs, "--max-data-size", "32768", "1") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "--max-data-size", "16", "1") == EXIT_OK);
+	CHECK(PARSE(&env, errs, "--perf-pages", "0", "1") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "--perf-pages", "131072", "1") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "--nope", "1") == EXIT_USAGE);
+
+	CHECK(PARSE(&env, errs, "--help") == EXIT_OK && env.exit_now);
+	CHECK(PARSE(&env, errs, "--version") == EXIT_OK && env.exit_now);
+	return check_done();
+}

@@ -1,0 +1,71 @@
+/* test_output.c - unit tests of payload escaping, hex dumps and row formatting */
+#include "check.h"
+#include "output.h"
+
+static const char *escape(const char *data, size_t len)
+{
+	static char buf[1024];
+
+	memset(buf, 0, sizeof(buf));
+	CAPTURE(buf, sizeof(buf), o, output_escape(o, (const unsigned char *)data, len));
+	return buf;
+}
+
+static void test_escape(void)
+{
+	CHECK_STR(escape("GET / HTTP/1.1\r\n\r\n", 18), "GET / HTTP/1.1\r\n\r\n");
+	CHECK_STR(escape("a\tb\n", 4), "a\tb\n");
+	CHECK_STR(escape("\x1b[2J", 4), "\\x1b[2J");       /* no terminal control */
+	CHECK_STR(escape("a\rb", 3), "a\\x0db");           /* lone CR could overwrite */
+	CHECK_STR(escape("x\r", 2), "x\\x0d");             /* CR at the end, no LF */
+	CHECK_STR(escape("back\\slash", 10), "back\\\\slash");
+	CHECK_STR(escape("\0\x7f", 2), "\\x00\\x7f");
+	CHECK_STR(escape("caf\xc3\xa9", 5), "caf\xc3\xa9");        /* UTF-8 passes */
+	CHECK_STR(escape("\xe2\x82\xac", 3), "\xe2\x82\xac");      /* euro sign */
+	CHECK_STR(escape("\xf0\x9f\x98\x80", 4), "\xf0\x9f\x98\x80");
+	CHECK_STR(escape("\xc2\x9b", 2), "\\xc2\\x9b");            /* C1 CSI is escaped */
+	CHECK_STR(escape("\xc3", 1), "\\xc3");                     /* cut sequence */
+	CHECK_STR(escape("\xc0\xaf", 2), "\\xc0\\xaf");            /* overlong */
+	CHECK_STR(escape("\xed\xa0\x80", 3), "\\xed\\xa0\\x80");   /* surrogate */
+	CHECK_STR(escape("\xff", 1), "\\xff");
+}
+
+static void test_hexdump(void)
+{
+	char buf[512] = {0};
+
+	CAPTURE(buf, sizeof(buf), o,
+		output_hexdump(o, (const unsigned char *)"GET /hello HTTP/1.1\r\n", 21));
+	CHECK_STR(buf, "00000000  47 45 54 20 2f 68 65 6c  6c 6f 20 48 54 54 50 2f  |GET /hello HTTP/|\n"
+		       "00000010  31 2e 31 0d 0a                                    |1.1..|\n");
+}
+
+static void test_rows(void)
+{
+	char buf[1024] = {0};
+	struct out_event ev = {
+		.func = "SSL_write", .time_ns = 1500000001, .comm = "cu\x1brl", .pid = 42,
+		.tid = 43, .len = 10, .data = (const unsigned char *)"hello", .data_len = 5};
+
+	CAPTURE(buf, sizeof(buf), o, output_header(o); output_event(o, &ev, false));
+	CHECK_STR(buf, "FUNC           TIME(s)      COMM             PID     TID     LEN\n"
+		       "SSL_write      1.500000001  cu?rl            42      43      10\n"
+		       "----- DATA -----\n"
+		       "hello\n"
+		       "----- END DATA (TRUNCATED, 5 bytes not shown) -----\n");
+
+	memset(buf, 0, sizeof(buf));
+	ev.len = 6;
+	ev.data = (const unsigned char *)"hello\n";
+	ev.data_len = 6;
+	CAPTURE(buf, sizeof(buf), o, output_event(o, &ev, false));
+	CHECK(strstr(buf, "----- DATA -----\nhello\n----- END DATA -----\n") != NULL);
+}
+
+int main(void)
+{
+	test_escape();
+	test_hexdump();
+	test_rows();
+	return check_done();
+}

@@ -1,0 +1,108 @@
+/* test_spec.c - unit tests of the probe spec parser and loader */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "spec.h"
+
+static int parse(const char *line, struct probe_spec *s, char *err)
+{
+	return spec_parse_line(line, s, err, 256);
+}
+
+static void test_lines(void)
+{
+	struct probe_spec s;
+	char err[256];
+
+	CHECK(parse("", &s, err) == 0);
+	CHECK(parse("   \t\n", &s, err) == 0);
+	CHECK(parse("# comment", &s, err) == 0);
+	CHECK(parse("ssl SSL_write entry probe_entry_SSL_write required\n", &s, err) == 1);
+	CHECK_STR(s.library, "ssl");
+	CHECK_STR(s.symbol, "SSL_write");
+	CHECK(s.kind == PROBE_ENTRY);
+	CHECK_STR(s.bpf_fn, "probe_entry_SSL_write");
+	CHECK(s.required);
+	CHECK(parse("\t/usr/lib/libssl.so.3  SSL_read_ex return probe_return_ex optional # x",
+		    &s, err) == 1);
+	CHECK_STR(s.library, "/usr/lib/libssl.so.3");
+	CHECK(s.kind == PROBE_RETURN && !s.required);
+
+	CHECK(parse("ssl SSL_write entry", &s, err) == -1);
+	CHECK_STR(err, "3 fields, want 5: library symbol entry|return bpf_function "
+		       "required|optional");
+	CHECK(parse("ssl SSL_write entry f required extra", &s, err) == -1);
+	CHECK(strstr(err, "unexpected field 'extra'") != NULL);
+	CHECK(parse("ssl SSL_write middle f required", &s, err) == -1);
+	CHECK_STR(err, "invalid kind 'middle': want 'entry' or 'return'");
+	CHECK(parse("ssl SSL_write entry 9fn required", &s, err) == -1);
+	CHECK_STR(err, "invalid BPF function name '9fn': want a C identifier");
+	CHECK(parse("ssl SSL_write entry f-n required", &s, err) == -1);
+	CHECK(parse("ssl SSL_write entry fn maybe", &s, err) == -1);
+	CHECK_STR(err, "invalid need 'maybe': want 'required' or 'optional'");
+	CHECK(parse("s;l SSL_write entry fn required", &s, err) == -1);
+	CHECK(strstr(err, "invalid library 's;l'") != NULL);
+	CHECK(parse("/usr/../etc/x SSL_write entry fn required", &s, err) == -1);
+	CHECK(parse("ssl SSL_wr\"ite entry fn required", &s, err) == -1);
+	CHECK_STR(err, "invalid symbol 'SSL_wr\"ite'");
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_load_dir(void)
+{
+	char dir[] = "/tmp/tracer-spec-XXXXXX", path[512], errs[2048];
+	struct spec_table t;
+	int r;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/b.spec", dir);
+	write_file(path, "# b\nssl SSL_read entry probe_entry_SSL_read required\n");
+	snprintf(path, sizeof(path), "%s/a.spec", dir);
+	write_file(path, "ssl SSL_write entry probe_entry_SSL_write required\n\n"
+			 "ssl SSL_write return probe_return required\n");
+	snprintf(path, sizeof(path), "%s/ignored.txt", dir);
+	write_file(path, "not a spec\n");
+
+	CAPTURE(errs, sizeof(errs), e, r = spec_table_load(dir, &t, e));
+	CHECK(r == 0);
+	CHECK(t.n == 3);
+	CHECK_STR(t.specs[0].symbol, "SSL_write"); /* a.spec before b.spec */
+	CHECK_STR(t.specs[2].symbol, "SSL_read");
+	snprintf(path, sizeof(path), "%s/a.spec:3", dir);
+	CHECK_STR(t.specs[1].origin, path);
+	spec_table_free(&t);
+
+	/* A malformed line and a duplicate: both reported as file:line, -EINVAL. */
+	snprintf(path, sizeof(path), "%s/c.spec", dir);
+	write_file(path, "ssl SSL_read entry probe_entry_SSL_read required\nbad line\n");
+	CAPTURE(errs, sizeof(errs), e, r = spec_table_load(dir, &t, e));
+	CHECK(r == -22);
+	snprintf(path, sizeof(path), "%s/c.spec:1: duplicate of %s/b.spec:2\n", dir, dir);
+	CHECK(strstr(errs, path) != NULL);
+	snprintf(path, sizeof(path), "%s/c.spec:2: 2 fields, want 5", dir);
+	CHECK(strstr(errs, path) != NULL);
+	spec_table_free(&t);
+
+	CAPTURE(errs, sizeof(errs), e, r = spec_table_load("/nonexistent-dir", &t, e));
+	CHECK(r == -2);
+	CHECK(strstr(errs, "failed to read probe spec directory '/nonexistent-dir'") != NULL);
+
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	CHECK(system(path) == 0);
+}
+
+int main(void)
+{
+	test_lines();
+	test_load_dir();
+	return check_done();
+}

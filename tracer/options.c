@@ -1,0 +1,169 @@
+/* options.c - command-line options of the tracer, parsed and validated with argp */
+#include "options.h"
+
+#include <argp.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef TRACER_VERSION
+#define TRACER_VERSION "0.1.0"
+#endif
+
+enum {
+	OPT_MAX_DATA_SIZE = 0x100,
+	OPT_PERF_PAGES,
+	OPT_BPF_SRC,
+	OPT_PROBE_SPECS,
+	OPT_USAGE,
+};
+
+static const char doc[] =
+	"Show the plaintext of a process's TLS traffic, captured by eBPF uprobes on its TLS "
+	"library.\n"
+	"\n"
+	"USAGE: tracer [OPTION...] PID\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  tracer 4242                    # show what PID 4242 reads and writes through OpenSSL\n"
+	"  tracer -x 4242                 # the same as a hex dump\n"
+	"  tracer --max-data-size 1024 42 # capture at most 1 KiB of each call\n"
+	"  tracer --bpf-src ./my_bpf --probe-specs ./my_specs 42   # your own probes\n"
+	"\v"
+	"Exit status: 0 when the target exited or tracing was interrupted (SIGINT/SIGTERM), "
+	"1 on a runtime failure (no such process, no TLS library, compile or attach error, "
+	"missing privileges), 2 on bad usage or a malformed probe spec.";
+
+static const char args_doc[] = "PID";
+
+static const struct argp_option options[] = {
+	{"hexdump", 'x', NULL, 0, "Show payloads as hex + ASCII", 0},
+	{"max-data-size", OPT_MAX_DATA_SIZE, "BYTES", 0,
+	 "Bytes captured per call, a power of two from 16 to 16384 (default 16384)", 0},
+	{"perf-pages", OPT_PERF_PAGES, "PAGES", 0,
+	 "Perf buffer pages per CPU, a power of two (default 64)", 0},
+	{"bpf-src", OPT_BPF_SRC, "DIR", 0, "Read BPF C sources from DIR", 0},
+	{"probe-specs", OPT_PROBE_SPECS, "DIR", 0, "Read probe spec files from DIR", 0},
+	{"verbose", 'v', NULL, 0, "Say which headers, flags and probes are used", 0},
+	{"help", 'h', NULL, 0, "Show this help", -1},
+	{"usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1},
+	{"version", 'V', NULL, 0, "Show the version", -1},
+	{0},
+};
+
+struct parse_ctx {
+	struct env *env;
+	FILE *out;
+	FILE *err;
+	int npids;
+};
+
+/* Parses a decimal integer in [lo, hi] (lo >= 0); the whole string must be the number. */
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)s[0])) /* no sign, no blanks */
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static bool is_pow2(long v)
+{
+	return v > 0 && (v & (v - 1)) == 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct parse_ctx *ctx = state->input;
+	struct env *env = ctx->env;
+	long v;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->out_stream = ctx->out;
+		state->err_stream = ctx->err;
+		break;
+	case 'x':
+		env->hexdump = true;
+		break;
+	case 'v':
+		env->verbose++;
+		break;
+	case OPT_MAX_DATA_SIZE:
+		if (parse_long(arg, MIN_MAX_DATA_SIZE, MAX_MAX_DATA_SIZE, &v) || !is_pow2(v)) {
+			argp_error(state, "invalid --max-data-size '%s': want a power of two "
+					  "from %d to %d", arg, MIN_MAX_DATA_SIZE, MAX_MAX_DATA_SIZE);
+			return EINVAL;
+		}
+		env->max_data_size = (int)v;
+		break;
+	case OPT_PERF_PAGES:
+		if (parse_long(arg, 1, MAX_PERF_PAGES, &v) || !is_pow2(v)) {
+			argp_error(state, "invalid --perf-pages '%s': want a power of two from 1 "
+					  "to %d", arg, MAX_PERF_PAGES);
+			return EINVAL;
+		}
+		env->perf_pages = (int)v;
+		break;
+	case OPT_BPF_SRC:
+		env->bpf_src = arg;
+		break;
+	case OPT_PROBE_SPECS:
+		env->probe_specs = arg;
+		break;
+	case 'h':
+		argp_state_help(state, ctx->out, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK);
+		env->exit_now = true;
+		break;
+	case OPT_USAGE:
+		argp_state_help(state, ctx->out, ARGP_HELP_USAGE);
+		env->exit_now = true;
+		break;
+	case 'V':
+		fprintf(ctx->out, "tracer %s\n", TRACER_VERSION);
+		env->exit_now = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (ctx->npids++ > 0) {
+			argp_error(state, "unexpected argument '%s': give exactly one PID", arg);
+			return EINVAL;
+		}
+		if (parse_long(arg, 1, INT_MAX, &v)) {
+			argp_error(state, "invalid PID '%s': want a positive integer", arg);
+			return EINVAL;
+		}
+		env->pid = (pid_t)v;
+		break;
+	case ARGP_KEY_END:
+		if (!env->exit_now && ctx->npids == 0) {
+			argp_error(state, "no PID given");
+			return EINVAL;
+		}
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct env *env, FILE *out, FILE *err)
+{
+	static const struct argp argp = {options, parse_opt, args_doc, doc, NULL, NULL, NULL};
+	struct parse_ctx ctx = {.env = env, .out = out, .err = err};
+	int bad;
+
+	/* ARGP_NO_EXIT: errors come back to us, so main() keeps its single exit path. */
+	bad = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &ctx);
+	if (env->exit_now)
+		return EXIT_OK;
+	return bad ? EXIT_USAGE : EXIT_OK;
+}

@@ -1,0 +1,123 @@
+/* output.c - sslsniff-like text output: header, rows, escaped payloads, hex dumps */
+#include "output.h"
+
+#include <string.h>
+
+#define ROW_FMT "%-14s %-12s %-16s %-7s %-7s %s\n"
+
+/* Length of a well-formed UTF-8 sequence at p (2-4 bytes), or 0. C1 controls (U+0080 to
+ * U+009F) count as malformed: some terminals act on them. */
+static size_t utf8_len(const unsigned char *p, size_t avail)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (avail < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f)
+		return 0;
+	return n;
+}
+
+void output_escape(FILE *out, const unsigned char *data, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = data[i];
+		size_t u;
+
+		if (c == '\\') {
+			fputs("\\\\", out);
+		} else if ((c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t') {
+			fputc(c, out);
+		} else if (c == '\r' && i + 1 < len && data[i + 1] == '\n') {
+			fputc('\r', out);
+		} else if (c >= 0x80 && (u = utf8_len(data + i, len - i)) > 0) {
+			fwrite(data + i, 1, u, out);
+			i += u;
+			continue;
+		} else {
+			fprintf(out, "\\x%02x", c);
+		}
+		i++;
+	}
+}
+
+void output_hexdump(FILE *out, const unsigned char *data, size_t len)
+{
+	size_t off, i;
+
+	for (off = 0; off < len; off += 16) {
+		fprintf(out, "%08zx ", off);
+		for (i = 0; i < 16; i++) {
+			if (i == 8)
+				fputc(' ', out);
+			if (off + i < len)
+				fprintf(out, " %02x", data[off + i]);
+			else
+				fputs("   ", out);
+		}
+		fputs("  |", out);
+		for (i = 0; i < 16 && off + i < len; i++) {
+			unsigned char c = data[off + i];
+
+			fputc(c >= 0x20 && c < 0x7f ? c : '.', out);
+		}
+		fputs("|\n", out);
+	}
+}
+
+void output_header(FILE *out)
+{
+	fprintf(out, ROW_FMT, "FUNC", "TIME(s)", "COMM", "PID", "TID", "LEN");
+}
+
+void output_event(FILE *out, const struct out_event *ev, bool hexdump)
+{
+	char time[32], pid[16], tid[16], len[16], comm[17];
+	size_t i;
+
+	/* The command name is chosen by the traced program: keep it printable. */
+	for (i = 0; i < sizeof(comm) - 1 && ev->comm[i]; i++)
+		comm[i] = ev->comm[i] >= 0x20 && ev->comm[i] < 0x7f ? ev->comm[i] : '?';
+	comm[i] = '\0';
+	snprintf(time, sizeof(time), "%llu.%09llu", (unsigned long long)(ev->time_ns / 1000000000),
+		 (unsigned long long)(ev->time_ns % 1000000000));
+	snprintf(pid, sizeof(pid), "%u", ev->pid);
+	snprintf(tid, sizeof(tid), "%u", ev->tid);
+	snprintf(len, sizeof(len), "%u", ev->len);
+	fprintf(out, ROW_FMT, ev->func, time, comm, pid, tid, len);
+
+	fputs("----- DATA -----\n", out);
+	if (hexdump) {
+		output_hexdump(out, ev->data, ev->data_len);
+	} else {
+		output_escape(out, ev->data, ev->data_len);
+		if (ev->data_len > 0 && ev->data[ev->data_len - 1] != '\n')
+			fputc('\n', out);
+	}
+	if (ev->data_len < ev->len)
+		fprintf(out, "----- END DATA (TRUNCATED, %u bytes not shown) -----\n",
+			ev->len - ev->data_len);
+	else
+		fputs("----- END DATA -----\n", out);
+}

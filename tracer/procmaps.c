@@ -1,0 +1,133 @@
+/* procmaps.c - a process's file mappings, from /proc/PID/maps */
+#include "procmaps.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DELETED_SUFFIX " (deleted)"
+
+int maps_parse_line(const char *line, struct map_entry *out)
+{
+	unsigned long long start, end, offset, inode;
+	char perms[5], dev[16];
+	int consumed = 0;
+	const char *path;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	if (sscanf(line, "%llx-%llx %4s %llx %15s %llu %n", &start, &end, perms, &offset, dev,
+		   &inode, &consumed) < 6 || consumed == 0 || start >= end)
+		return -1;
+	path = line + consumed;
+	len = strcspn(path, "\n");
+	if (len == 0 || path[0] != '/')
+		return 0;
+	out->start = start;
+	out->end = end;
+	out->offset = offset;
+	out->inode = inode;
+	memcpy(out->perms, perms, sizeof(out->perms));
+	if (len > strlen(DELETED_SUFFIX) &&
+	    strncmp(path + len - strlen(DELETED_SUFFIX), DELETED_SUFFIX,
+		    strlen(DELETED_SUFFIX)) == 0) {
+		out->deleted = true;
+		len -= strlen(DELETED_SUFFIX);
+	}
+	out->path = strndup(path, len);
+	return out->path ? 1 : -1;
+}
+
+int maps_read(FILE *f, struct maps *m)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int err = 0;
+
+	m->e = NULL;
+	m->n = 0;
+	while (getline(&line, &cap, f) > 0) {
+		struct map_entry e, *grown;
+
+		if (maps_parse_line(line, &e) != 1)
+			continue;
+		grown = realloc(m->e, (m->n + 1) * sizeof(*grown));
+		if (!grown) {
+			free(e.path);
+			err = -ENOMEM;
+			break;
+		}
+		m->e = grown;
+		m->e[m->n++] = e;
+	}
+	free(line);
+	if (err)
+		maps_free(m);
+	return err;
+}
+
+int maps_load(pid_t pid, struct maps *m)
+{
+	char path[64];
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	err = maps_read(f, m);
+	fclose(f);
+	return err;
+}
+
+void maps_free(struct maps *m)
+{
+	int i;
+
+	for (i = 0; i < m->n; i++)
+		free(m->e[i].path);
+	free(m->e);
+	m->e = NULL;
+	m->n = 0;
+}
+
+bool maps_library_matches(const char *path, const char *name)
+{
+	const char *base = strrchr(path, '/');
+	size_t nlen = strlen(name);
+
+	base = base ? base + 1 : path;
+	if (strncmp(base, "lib", 3) != 0 || strncmp(base + 3, name, nlen) != 0)
+		return false;
+	base += 3 + nlen;
+	return strncmp(base, ".so", 3) == 0 && (base[3] == '\0' || base[3] == '.');
+}
+
+const struct map_entry *maps_find_library(const struct maps *m, const char *lib)
+{
+	int i;
+
+	for (i = 0; i < m->n; i++) {
+		const char *p = m->e[i].path;
+
+		if (lib[0] == '/' ? strcmp(p, lib) == 0 : maps_library_matches(p, lib))
+			return &m->e[i];
+	}
+	return NULL;
+}
+
+uint64_t maps_offset_to_addr(const struct maps *m, const char *path, uint64_t off)
+{
+	int i;
+
+	for (i = 0; i < m->n; i++) {
+		const struct map_entry *e = &m->e[i];
+
+		if (strcmp(e->path, path) == 0 && off >= e->offset &&
+		    off < e->offset + (e->end - e->start))
+			return e->start + (off - e->offset);
+	}
+	return 0;
+}

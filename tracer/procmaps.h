@@ -1,0 +1,50 @@
+/* procmaps.h - a process's file mappings, from /proc/PID/maps */
+#ifndef TRACER_PROCMAPS_H
+#define TRACER_PROCMAPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct map_entry {
+	uint64_t start, end; /* virtual addresses [start, end) */
+	uint64_t offset;     /* file offset mapped at start */
+	uint64_t inode;
+	char perms[5];       /* "r-xp" */
+	bool deleted;        /* the file was replaced or removed since it was mapped */
+	char *path;          /* as the target sees it, without " (deleted)" */
+};
+
+struct maps {
+	struct map_entry *e;
+	int n;
+};
+
+/*
+ * Parses one line of /proc/PID/maps. Returns 1 for a file-backed mapping (out->path is
+ * malloc'ed), 0 for an anonymous or pseudo mapping ("[heap]"), -1 for a malformed line.
+ */
+int maps_parse_line(const char *line, struct map_entry *out);
+
+/* Reads the file-backed mappings of a maps stream. Returns 0 or -errno. */
+int maps_read(FILE *f, struct maps *m);
+
+/* Reads /proc/<pid>/maps. Returns 0 or -errno (-ENOENT: no such process). */
+int maps_load(pid_t pid, struct maps *m);
+
+void maps_free(struct maps *m);
+
+/* Whether the file name of `path` is lib<name>.so or lib<name>.so.<version>. */
+bool maps_library_matches(const char *path, const char *name);
+
+/*
+ * The first mapping of library `lib`: a name matched with maps_library_matches() or an
+ * absolute path matched exactly. NULL when the process does not map it.
+ */
+const struct map_entry *maps_find_library(const struct maps *m, const char *lib);
+
+/* The virtual address at which file offset `off` of `path` is mapped, or 0. */
+uint64_t maps_offset_to_addr(const struct maps *m, const char *path, uint64_t off);
+
+#endif

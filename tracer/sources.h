@@ -1,0 +1,25 @@
+/* sources.h - locate bpf_src/ and probe_specs/, and read the BPF C sources */
+#ifndef TRACER_SOURCES_H
+#define TRACER_SOURCES_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/*
+ * Finds data directory `name` ("bpf_src", "probe_specs"): `override` when given, else next
+ * to the executable (build tree: <exe dir>/<name>) or in its install prefix
+ * (<exe dir>/../share/tracer/<name>). Never the current directory. Writes the absolute path
+ * to out. Returns 0 or -ENOENT after saying on errs where it looked.
+ */
+int sources_find_dir(const char *name, const char *override, char *out, size_t size,
+		     FILE *errs);
+
+/*
+ * Reads every "*.c" file of `dir` in name order into one NUL-terminated text (*out, freed
+ * by the caller). Each file is introduced by a #line directive, so compiler messages name
+ * the real file and line. Returns 0, -ENOENT when there is no .c file, or -errno; every
+ * failure is reported on errs.
+ */
+int sources_read_bpf(const char *dir, char **out, FILE *errs);
+
+#endif

@@ -1,0 +1,235 @@
+/* spec.c - probe specs: the UProbeSpec table read from probe_specs/ at run time */
+#include "spec.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SPEC_SUFFIX ".spec"
+
+static bool is_ident(const char *s)
+{
+	if (!isalpha((unsigned char)*s) && *s != '_')
+		return false;
+	for (s++; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+/* ELF symbol names may carry '.', '$' and '@' (versioned, local clones) beyond C's set. */
+static bool is_symbol(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.$@", *s))
+			return false;
+	return true;
+}
+
+/* A library is an absolute path or a bare name such as "ssl" or "gnutls". */
+static bool is_library(const char *s)
+{
+	if (*s == '/')
+		return strstr(s, "/../") == NULL;
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_+.-", *s))
+			return false;
+	return true;
+}
+
+static int copy_field(char *dst, size_t size, const char *src, const char *what, char *err,
+		      size_t errlen)
+{
+	if (strlen(src) >= size) {
+		snprintf(err, errlen, "%s '%.40s...' is longer than %zu characters", what, src,
+			 size - 1);
+		return -1;
+	}
+	strcpy(dst, src);
+	return 0;
+}
+
+int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t errlen)
+{
+	char buf[1024], *fields[6], *save = NULL, *hash, *tok;
+	int n = 0;
+
+	if (strlen(line) >= sizeof(buf)) {
+		snprintf(err, errlen, "line is longer than %zu characters", sizeof(buf) - 1);
+		return -1;
+	}
+	strcpy(buf, line);
+	hash = strchr(buf, '#');
+	if (hash)
+		*hash = '\0';
+	for (tok = strtok_r(buf, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
+		if (n == 5) {
+			snprintf(err, errlen, "unexpected field '%s': want 5 fields: library symbol "
+					      "entry|return bpf_function required|optional", tok);
+			return -1;
+		}
+		fields[n++] = tok;
+	}
+	if (n == 0)
+		return 0;
+	if (n < 5) {
+		snprintf(err, errlen, "%d field%s, want 5: library symbol entry|return "
+				      "bpf_function required|optional", n, n == 1 ? "" : "s");
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	if (!is_library(fields[0])) {
+		snprintf(err, errlen, "invalid library '%s': want a name such as 'ssl' or an "
+				      "absolute path", fields[0]);
+		return -1;
+	}
+	if (!is_symbol(fields[1])) {
+		snprintf(err, errlen, "invalid symbol '%s'", fields[1]);
+		return -1;
+	}
+	if (strcmp(fields[2], "entry") == 0) {
+		out->kind = PROBE_ENTRY;
+	} else if (strcmp(fields[2], "return") == 0) {
+		out->kind = PROBE_RETURN;
+	} else {
+		snprintf(err, errlen, "invalid kind '%s': want 'entry' or 'return'", fields[2]);
+		return -1;
+	}
+	if (!is_ident(fields[3])) {
+		snprintf(err, errlen, "invalid BPF function name '%s': want a C identifier",
+			 fields[3]);
+		return -1;
+	}
+	if (strcmp(fields[4], "required") == 0) {
+		out->required = true;
+	} else if (strcmp(fields[4], "optional") != 0) {
+		snprintf(err, errlen, "invalid need '%s': want 'required' or 'optional'", fields[4]);
+		return -1;
+	}
+	if (copy_field(out->library, sizeof(out->library), fields[0], "library", err, errlen) ||
+	    copy_field(out->symbol, sizeof(out->symbol), fields[1], "symbol", err, errlen) ||
+	    copy_field(out->bpf_fn, sizeof(out->bpf_fn), fields[3], "BPF function", err, errlen))
+		return -1;
+	return 1;
+}
+
+static const struct probe_spec *find_duplicate(const struct spec_table *t,
+					       const struct probe_spec *s)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->specs[i].library, s->library) == 0 &&
+		    strcmp(t->specs[i].symbol, s->symbol) == 0 && t->specs[i].kind == s->kind &&
+		    strcmp(t->specs[i].bpf_fn, s->bpf_fn) == 0)
+			return &t->specs[i];
+	return NULL;
+}
+
+static int spec_filter(const struct dirent *d)
+{
+	size_t len = strlen(d->d_name), sl = strlen(SPEC_SUFFIX);
+
+	return d->d_name[0] != '.' && len > sl && strcmp(d->d_name + len - sl, SPEC_SUFFIX) == 0;
+}
+
+static int load_file(const char *path, struct spec_table *t, FILE *errs)
+{
+	char line[1100], err[256];
+	FILE *f = fopen(path, "re");
+	int lineno = 0, bad = 0;
+
+	if (!f) {
+		int e = errno;
+
+		fprintf(errs, "failed to read probe spec file '%s': %s\n", path, strerror(e));
+		return -e;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		struct probe_spec spec, *grown;
+		const struct probe_spec *dup;
+		int r;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			int c;
+
+			fprintf(errs, "%s:%d: line is longer than %zu characters\n", path, lineno,
+				sizeof(line) - 2);
+			bad = 1;
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		r = spec_parse_line(line, &spec, err, sizeof(err));
+		if (r < 0) {
+			fprintf(errs, "%s:%d: %s\n", path, lineno, err);
+			bad = 1;
+			continue;
+		}
+		if (r == 0)
+			continue;
+		snprintf(spec.origin, sizeof(spec.origin), "%s:%d", path, lineno);
+		dup = find_duplicate(t, &spec);
+		if (dup) {
+			fprintf(errs, "%s:%d: duplicate of %s\n", path, lineno, dup->origin);
+			bad = 1;
+			continue;
+		}
+		grown = realloc(t->specs, (t->n + 1) * sizeof(*grown));
+		if (!grown) {
+			fclose(f);
+			return -ENOMEM;
+		}
+		t->specs = grown;
+		t->specs[t->n++] = spec;
+	}
+	fclose(f);
+	return bad ? -EINVAL : 0;
+}
+
+int spec_table_load(const char *dir, struct spec_table *t, FILE *errs)
+{
+	struct dirent **names = NULL;
+	int n, i, err = 0;
+
+	t->specs = NULL;
+	t->n = 0;
+	n = scandir(dir, &names, spec_filter, alphasort);
+	if (n < 0) {
+		int e = errno;
+
+		fprintf(errs, "failed to read probe spec directory '%s': %s\n", dir, strerror(e));
+		return -e;
+	}
+	for (i = 0; i < n; i++) {
+		char path[4096];
+		int r;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		r = load_file(path, t, errs);
+		if (r < 0 && (err == 0 || err == -EINVAL))
+			err = r;
+		free(names[i]);
+	}
+	free(names);
+	if (!err && t->n == 0) {
+		fprintf(errs, "no probe specs in '%s': want *%s files with at least one entry\n",
+			dir, SPEC_SUFFIX);
+		err = -ENOENT;
+	}
+	return err;
+}
+
+void spec_table_free(struct spec_table *t)
+{
+	free(t->specs);
+	t->specs = NULL;
+	t->n = 0;
+}

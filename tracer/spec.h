@@ -1,0 +1,45 @@
+/* spec.h - probe specs: the UProbeSpec table read from probe_specs/ at run time */
+#ifndef TRACER_SPEC_H
+#define TRACER_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum probe_kind {
+	PROBE_ENTRY,
+	PROBE_RETURN,
+};
+
+/* One line of a spec file: attach `bpf_fn` at the entry or return of `symbol` in `library`. */
+struct probe_spec {
+	char library[256]; /* a name resolved in the target ("ssl" -> libssl.so.*) or a path */
+	char symbol[128];
+	enum probe_kind kind;
+	char bpf_fn[128];
+	bool required; /* a library that is present must have the symbol */
+	char origin[4096 + 16]; /* "dir/file.spec:12", for messages */
+};
+
+struct spec_table {
+	struct probe_spec *specs;
+	int n;
+};
+
+/*
+ * Parses one spec line. Returns 1 and fills *out (all but origin) for an entry, 0 for a
+ * blank or comment line, -1 for a malformed line with the reason in err.
+ */
+int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t errlen);
+
+/*
+ * Reads every "*.spec" file of `dir` in name order into *t (the caller frees it with
+ * spec_table_free). Each malformed line is reported on `errs` as "file:line: message".
+ * Returns 0; -EINVAL when a line was malformed or a spec repeated; -ENOENT when no entry
+ * was found; -errno when the directory or a file cannot be read (reported too).
+ */
+int spec_table_load(const char *dir, struct spec_table *t, FILE *errs);
+
+void spec_table_free(struct spec_table *t);
+
+#endif

@@ -1,0 +1,301 @@
+/* tracer_bpf.c - a thin, owning C wrapper over libbcc's C API */
+#include "tracer_bpf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bcc/bcc_common.h>
+#include <bcc/libbpf.h>
+#include <bcc/perf_reader.h>
+
+/* libbcc falls back to tracefs-created uprobe events only where this file exists. */
+#define BCC_UPROBE_EVENTS "/sys/kernel/debug/tracing/uprobe_events"
+
+struct loaded_prog {
+	char *name;
+	int fd;
+};
+
+struct attached_probe {
+	char ev_name[64]; /* the name libbcc would give a tracefs event */
+	int perf_fd;
+};
+
+struct reader_ctx {
+	struct tracer_bpf *tb;
+	int cpu;
+};
+
+struct tracer_bpf {
+	void *mod;
+	struct loaded_prog *progs;
+	int nprogs;
+	struct attached_probe *probes;
+	int nprobes;
+	struct perf_reader **readers;
+	struct reader_ctx *reader_ctxs;
+	int nreaders;
+	tracer_bpf_sample_fn sample;
+	tracer_bpf_lost_fn lost;
+	void *ctx;
+};
+
+int tracer_bpf__create(const char *source, const char *const *cflags, int ncflags,
+		       struct tracer_bpf **out)
+{
+	struct tracer_bpf *tb = calloc(1, sizeof(*tb));
+
+	if (!tb)
+		return -ENOMEM;
+	/* libbcc's prototype lacks const; it does not modify the flags. */
+	tb->mod = bpf_module_create_c_from_string(source, 0, (const char **)cflags, ncflags,
+						  true, NULL);
+	if (!tb->mod) {
+		free(tb);
+		return -EINVAL;
+	}
+	*out = tb;
+	return 0;
+}
+
+bool tracer_bpf__has_function(const struct tracer_bpf *tb, const char *fn)
+{
+	return bpf_function_start(tb->mod, fn) != NULL;
+}
+
+/* Returns the program fd of `fn`, loading it on first use. */
+static int load_prog(struct tracer_bpf *tb, const char *fn, char *err, size_t errlen)
+{
+	struct loaded_prog *grown;
+	void *insns;
+	int fd, i;
+
+	for (i = 0; i < tb->nprogs; i++)
+		if (strcmp(tb->progs[i].name, fn) == 0)
+			return tb->progs[i].fd;
+
+	insns = bpf_function_start(tb->mod, fn);
+	if (!insns) {
+		snprintf(err, errlen, "BPF function '%s' is not defined in bpf_src", fn);
+		return -ENOENT;
+	}
+	fd = bcc_func_load(tb->mod, BPF_PROG_TYPE_KPROBE, fn, insns,
+			   (int)bpf_function_size(tb->mod, fn), bpf_module_license(tb->mod),
+			   bpf_module_kern_version(tb->mod), 0, NULL, 0, NULL, 0);
+	if (fd < 0) {
+		int e = errno ? errno : EINVAL;
+
+		snprintf(err, errlen, "failed to load BPF function '%s': %s%s", fn, strerror(e),
+			 e == EPERM ? " (needs root or CAP_BPF + CAP_PERFMON)" : "");
+		return -e;
+	}
+	grown = realloc(tb->progs, (tb->nprogs + 1) * sizeof(*grown));
+	if (!grown || !(grown[tb->nprogs].name = strdup(fn))) {
+		tb->progs = grown ? grown : tb->progs;
+		close(fd);
+		snprintf(err, errlen, "out of memory loading '%s'", fn);
+		return -ENOMEM;
+	}
+	tb->progs = grown;
+	tb->progs[tb->nprogs++].fd = fd;
+	return fd;
+}
+
+int tracer_bpf__attach_uprobe(struct tracer_bpf *tb, const char *fn, const char *binary,
+			      uint64_t offset, bool retprobe, int pid, char *err, size_t errlen)
+{
+	struct attached_probe *grown, *p;
+	int prog_fd, pfd;
+
+	prog_fd = load_prog(tb, fn, err, errlen);
+	if (prog_fd < 0)
+		return prog_fd;
+
+	grown = realloc(tb->probes, (tb->nprobes + 1) * sizeof(*grown));
+	if (!grown) {
+		snprintf(err, errlen, "out of memory attaching '%s'", fn);
+		return -ENOMEM;
+	}
+	tb->probes = grown;
+	p = &tb->probes[tb->nprobes];
+	snprintf(p->ev_name, sizeof(p->ev_name), "tracer_%c_%d_%llx", retprobe ? 'r' : 'p',
+		 tb->nprobes, (unsigned long long)offset);
+
+	errno = 0;
+	pfd = bpf_attach_uprobe(prog_fd, retprobe ? BPF_PROBE_RETURN : BPF_PROBE_ENTRY,
+				p->ev_name, binary, offset, pid, 0);
+	if (pfd < 0) {
+		int e = errno ? errno : EINVAL;
+
+		snprintf(err, errlen, "failed to attach %s '%s' at offset 0x%llx of '%s': %s%s",
+			 retprobe ? "uretprobe" : "uprobe", fn, (unsigned long long)offset, binary,
+			 strerror(e), e == EPERM ? " (needs root or CAP_BPF + CAP_PERFMON)" : "");
+		return -e;
+	}
+	p->perf_fd = pfd;
+	tb->nprobes++;
+	return 0;
+}
+
+int tracer_bpf__attached(const struct tracer_bpf *tb)
+{
+	return tb->nprobes;
+}
+
+static void on_sample(void *cookie, void *raw, int size)
+{
+	struct reader_ctx *rc = cookie;
+
+	rc->tb->sample(rc->tb->ctx, rc->cpu, raw, size);
+}
+
+static void on_lost(void *cookie, uint64_t count)
+{
+	struct reader_ctx *rc = cookie;
+
+	rc->tb->lost(rc->tb->ctx, rc->cpu, count);
+}
+
+/* Parses /sys/devices/system/cpu/online ("0-3,5") into a bitmap of up to `max` CPUs. */
+static int online_cpus(bool *online, int max)
+{
+	char buf[256], *p;
+	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+	int n = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	for (p = buf; *p && *p != '\n';) {
+		char *end;
+		long lo = strtol(p, &end, 10), hi = lo;
+
+		if (end == p)
+			return -EINVAL;
+		if (*end == '-')
+			hi = strtol(end + 1, &end, 10);
+		for (; lo <= hi && lo < max; lo++, n++)
+			online[lo] = true;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int page_cnt,
+				 int wakeup_events, tracer_bpf_sample_fn sample,
+				 tracer_bpf_lost_fn lost, void *ctx)
+{
+	int ncpus = (int)sysconf(_SC_NPROCESSORS_CONF);
+	int map_fd = bpf_table_fd(tb->mod, table);
+	bool *online;
+	int cpu, err = 0;
+
+	if (map_fd < 0) {
+		fprintf(stderr, "no perf buffer table '%s' in bpf_src\n", table);
+		return -ENOENT;
+	}
+	if (!sample || !lost || tb->readers || ncpus <= 0)
+		return -EINVAL;
+	online = calloc(ncpus, sizeof(*online));
+	tb->readers = calloc(ncpus, sizeof(*tb->readers));
+	tb->reader_ctxs = calloc(ncpus, sizeof(*tb->reader_ctxs));
+	if (!online || !tb->readers || !tb->reader_ctxs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = online_cpus(online, ncpus);
+	if (err < 0) {
+		fprintf(stderr, "failed to read the online CPUs: %s\n", strerror(-err));
+		goto out;
+	}
+	err = 0;
+	tb->sample = sample;
+	tb->lost = lost;
+	tb->ctx = ctx;
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		struct bcc_perf_buffer_opts opts = {
+			.pid = -1, .cpu = cpu, .wakeup_events = wakeup_events};
+		struct reader_ctx *rc = &tb->reader_ctxs[tb->nreaders];
+		struct perf_reader *r;
+		int fd;
+
+		if (!online[cpu])
+			continue;
+		rc->tb = tb;
+		rc->cpu = cpu;
+		errno = 0;
+		r = bpf_open_perf_buffer_opts(on_sample, on_lost, rc, page_cnt, &opts);
+		if (!r) {
+			err = errno ? -errno : -EINVAL;
+			fprintf(stderr, "failed to open the perf buffer of CPU %d (%d pages): %s\n",
+				cpu, page_cnt, strerror(-err));
+			goto out;
+		}
+		tb->readers[tb->nreaders++] = r;
+		fd = perf_reader_fd(r);
+		if (bpf_update_elem(map_fd, &cpu, &fd, 0) < 0) {
+			err = -errno;
+			fprintf(stderr, "failed to register the perf buffer of CPU %d in '%s': %s\n",
+				cpu, table, strerror(errno));
+			goto out;
+		}
+	}
+out:
+	free(online);
+	return err;
+}
+
+int tracer_bpf__poll(struct tracer_bpf *tb, int timeout_ms)
+{
+	if (!tb->nreaders)
+		return -EINVAL;
+	perf_reader_poll(tb->nreaders, tb->readers, timeout_ms);
+	perf_reader_consume(tb->nreaders, tb->readers);
+	return 0;
+}
+
+int tracer_bpf__destroy(struct tracer_bpf *tb)
+{
+	bool tracefs_events;
+	int i, err = 0;
+
+	if (!tb)
+		return 0;
+	/* Only tracefs-created events need removing; perf-PMU uprobes die with their fd. */
+	tracefs_events = access(BCC_UPROBE_EVENTS, W_OK) == 0;
+	for (i = tb->nprobes - 1; i >= 0; i--) {
+		struct attached_probe *p = &tb->probes[i];
+
+		if (bpf_close_perf_event_fd(p->perf_fd) != 0) {
+			fprintf(stderr, "failed to close uprobe '%s'\n", p->ev_name);
+			err = err ? err : -EIO;
+		}
+		if (tracefs_events && bpf_detach_uprobe(p->ev_name) != 0) {
+			fprintf(stderr, "failed to remove uprobe event '%s'\n", p->ev_name);
+			err = err ? err : -EIO;
+		}
+	}
+	for (i = 0; i < tb->nreaders; i++)
+		perf_reader_free(tb->readers[i]);
+	for (i = 0; i < tb->nprogs; i++) {
+		close(tb->progs[i].fd);
+		free(tb->progs[i].name);
+	}
+	if (tb->mod)
+		bpf_module_destroy(tb->mod);
+	free(tb->readers);
+	free(tb->reader_ctxs);
+	free(tb->probes);
+	free(tb->progs);
+	free(tb);
+	return err;
+}

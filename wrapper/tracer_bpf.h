@@ -1,0 +1,68 @@
+/* tracer_bpf.h - a thin, owning C wrapper over libbcc's C API */
+#ifndef TRACER_BPF_H
+#define TRACER_BPF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * One compiled BPF module plus everything attached or opened from it. The
+ * wrapper records every uprobe it attaches and every perf reader it opens, so
+ * tracer_bpf__destroy() can take all of it down again. All functions return 0
+ * or a negative errno unless they say otherwise.
+ */
+struct tracer_bpf;
+
+/* Called for each sample a perf buffer delivers; data is valid during the call only. */
+typedef void (*tracer_bpf_sample_fn)(void *ctx, int cpu, const void *data, int size);
+/* Called when the kernel dropped `count` samples of CPU `cpu` because its buffer was full. */
+typedef void (*tracer_bpf_lost_fn)(void *ctx, int cpu, uint64_t count);
+
+/*
+ * Compiles the C text `source` with libbcc, passing `cflags` (e.g. "-DTRACE_PID=42") to
+ * clang. Compiler diagnostics are printed to stderr as clang reports them. On success *out
+ * is a new module owned by the caller (free it with tracer_bpf__destroy()); on a compile
+ * error returns -EINVAL.
+ */
+int tracer_bpf__create(const char *source, const char *const *cflags, int ncflags,
+		       struct tracer_bpf **out);
+
+/* Whether the compiled module defines the BPF function `fn`. */
+bool tracer_bpf__has_function(const struct tracer_bpf *tb, const char *fn);
+
+/*
+ * Loads BPF function `fn` into the kernel (once; later attaches reuse it) and attaches it
+ * as a uprobe - a return probe when `retprobe` - at file offset `offset` of `binary`, firing
+ * only in process `pid` (-1: every process). On failure returns -errno and writes the reason,
+ * naming `fn`, into `err` (the verifier log, if any, has already gone to stderr).
+ */
+int tracer_bpf__attach_uprobe(struct tracer_bpf *tb, const char *fn, const char *binary,
+			      uint64_t offset, bool retprobe, int pid, char *err, size_t errlen);
+
+/* Number of uprobes attached so far. */
+int tracer_bpf__attached(const struct tracer_bpf *tb);
+
+/*
+ * Opens one perf reader per online CPU for the BPF_PERF_OUTPUT table `table`, each with
+ * `page_cnt` data pages (a power of two) and waking the reader every `wakeup_events`
+ * samples. `sample` and `lost` (both required) get `ctx` and the CPU.
+ */
+int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int page_cnt,
+				 int wakeup_events, tracer_bpf_sample_fn sample,
+				 tracer_bpf_lost_fn lost, void *ctx);
+
+/*
+ * Waits up to `timeout_ms` for a reader to wake, then delivers every sample buffered on
+ * every CPU (so samples below the wake-up batch are not held back).
+ */
+int tracer_bpf__poll(struct tracer_bpf *tb, int timeout_ms);
+
+/*
+ * Detaches every uprobe in reverse order of attaching, closes the perf readers and frees
+ * the module. Every failure is reported on stderr; returns 0 or the first -errno.
+ * NULL is a no-op.
+ */
+int tracer_bpf__destroy(struct tracer_bpf *tb);
+
+#endif
