@@ -26,6 +26,10 @@ BPF_PERCPU_ARRAY(tls_scratch, struct tls_event, 1);
 /* per-CPU perf buffers carrying struct tls_event to user space */
 BPF_PERF_OUTPUT(tls_events);
 
+/* key: enum tls_stat; value: a per-CPU counter. The kernel reports a full buffer's losses
+ * only when a later event gets in, so failed submits are counted here too. */
+BPF_PERCPU_ARRAY(tls_stats, u64, TLS_STAT_MAX);
+
 /* ------------------------------------------------------------- helpers */
 
 static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, const void *len_ptr,
@@ -69,7 +73,13 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 	if (bpf_probe_read_user(ev->data, n, (const void *)call->buf) != 0)
 		n = 0; /* unreadable: user space reports all len bytes as not captured */
 	ev->data_len = n;
-	tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE + n);
+	if (tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE + n) != 0) {
+		u32 key = TLS_STAT_SUBMIT_FAILED;
+		u64 *failed = tls_stats.lookup(&key);
+
+		if (failed)
+			(*failed)++;
+	}
 }
 
 /* Return of int SSL_read/SSL_write(...): the return value is the byte count. */

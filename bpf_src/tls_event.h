@@ -34,6 +34,12 @@ struct tls_event {
 	char data[MAX_DATA_SIZE];
 };
 
+/* Keys of the per-CPU u64 array "tls_stats", summed by user space for the summary. */
+enum tls_stat {
+	TLS_STAT_SUBMIT_FAILED = 0, /* events the perf buffer refused (it was full) */
+	TLS_STAT_MAX,
+};
+
 /* Size of the fixed part in front of data[]. */
 #define TLS_EVENT_HDR_SIZE ((unsigned long)&((struct tls_event *)0)->data)
 

@@ -23,6 +23,7 @@
 #define POLL_TIMEOUT_MS 100
 #define WAKEUP_EVENTS 1
 #define EVENTS_TABLE "tls_events"
+#define STATS_TABLE "tls_stats"
 #define MAX_CPUS 1024
 #define CAP_PERFMON_BIT 38
 #define CAP_BPF_BIT 39
@@ -36,7 +37,7 @@ struct session {
 	const struct probe_set *probes;
 	uint64_t start_ns;
 	uint64_t events, bytes_moved, bytes_captured, bytes_truncated, malformed;
-	uint64_t lost_total, lost[MAX_CPUS];
+	uint64_t lost_total, lost[MAX_CPUS], lost_unreported;
 };
 
 static void on_signal(int sig)
@@ -218,6 +219,23 @@ static bool target_gone(int pidfd, pid_t pid)
 	return kill(pid, 0) != 0 && errno == ESRCH;
 }
 
+/* Losses the kernel had no later event to report through the loss callback. */
+static void reconcile_lost(struct tracer_bpf *tb, struct session *s)
+{
+	uint64_t failed = 0;
+
+	if (tracer_bpf__sum_percpu(tb, STATS_TABLE, TLS_STAT_SUBMIT_FAILED, &failed) != 0) {
+		fprintf(stderr, "failed to read the BPF loss counters of '%s'\n", STATS_TABLE);
+		return;
+	}
+	if (failed > s->lost_total) {
+		fprintf(stderr, "lost %llu events the kernel had not reported yet\n",
+			(unsigned long long)(failed - s->lost_total));
+		s->lost_unreported = failed - s->lost_total;
+		s->lost_total = failed;
+	}
+}
+
 static void print_summary(const struct session *s, bool target_exited)
 {
 	int cpu;
@@ -230,6 +248,9 @@ static void print_summary(const struct session *s, bool target_exited)
 	for (cpu = 0; cpu < MAX_CPUS; cpu++)
 		if (s->lost[cpu])
 			fprintf(stderr, " (CPU %d: %llu)", cpu, (unsigned long long)s->lost[cpu]);
+	if (s->lost_unreported)
+		fprintf(stderr, " (unreported by the kernel: %llu)",
+			(unsigned long long)s->lost_unreported);
 	if (s->malformed)
 		fprintf(stderr, ", %llu malformed events ignored", (unsigned long long)s->malformed);
 	fputc('\n', stderr);
@@ -311,6 +332,7 @@ int main(int argc, char **argv)
 	}
 	tracer_bpf__poll(tb, 0);
 	fflush(stdout);
+	reconcile_lost(tb, s);
 	print_summary(s, target_exited);
 	err = EXIT_OK;
 

@@ -161,11 +161,12 @@ static void on_lost(void *cookie, uint64_t count)
 	rc->tb->lost(rc->tb->ctx, rc->cpu, count);
 }
 
-/* Parses /sys/devices/system/cpu/online ("0-3,5") into a bitmap of up to `max` CPUs. */
-static int online_cpus(bool *online, int max)
+/* Parses a CPU list file such as /sys/devices/system/cpu/online ("0-3,5") into a bitmap of
+ * up to `max` CPUs. Returns the number of CPUs listed or -errno. */
+static int read_cpu_list(const char *path, bool *online, int max)
 {
 	char buf[256], *p;
-	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+	FILE *f = fopen(path, "re");
 	int n = 0;
 
 	if (!f)
@@ -212,7 +213,7 @@ int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int p
 		err = -ENOMEM;
 		goto out;
 	}
-	err = online_cpus(online, ncpus);
+	err = read_cpu_list("/sys/devices/system/cpu/online", online, ncpus);
 	if (err < 0) {
 		fprintf(stderr, "failed to read the online CPUs: %s\n", strerror(-err));
 		goto out;
@@ -251,6 +252,41 @@ int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int p
 	}
 out:
 	free(online);
+	return err;
+}
+
+int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, uint32_t key,
+			   uint64_t *sum)
+{
+	int ncpus = (int)sysconf(_SC_NPROCESSORS_CONF), fd = bpf_table_fd(tb->mod, table);
+	uint64_t *values = NULL;
+	bool *possible = NULL;
+	int n, cpu, err = 0;
+
+	if (fd < 0)
+		return -ENOENT;
+	if (ncpus <= 0)
+		return -EINVAL;
+	possible = calloc(ncpus, sizeof(*possible));
+	if (!possible)
+		return -ENOMEM;
+	/* The kernel returns one value per possible CPU; size the buffer by the highest one. */
+	n = read_cpu_list("/sys/devices/system/cpu/possible", possible, ncpus);
+	for (cpu = ncpus - 1; n > 0 && cpu >= 0 && !possible[cpu]; cpu--)
+		;
+	n = n > 0 ? cpu + 1 : ncpus;
+	values = calloc(n, sizeof(*values));
+	if (!values) {
+		err = -ENOMEM;
+	} else if (bpf_lookup_elem(fd, &key, values) != 0) {
+		err = -errno;
+	} else {
+		*sum = 0;
+		for (cpu = 0; cpu < n; cpu++)
+			*sum += values[cpu];
+	}
+	free(values);
+	free(possible);
 	return err;
 }
 

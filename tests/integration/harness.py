@@ -90,12 +90,12 @@ def tracefs_uprobe_events():
 class TracerRun:
     """The built tracer running against a PID, its stdout and stderr in files."""
 
-    def __init__(self, test, pid, *args):
+    def __init__(self, test, pid, *args, binary=TRACER, cwd=None):
         self.test = test
         self.out_path = os.path.join(test.tmp, "tracer.%d.out" % len(test.procs))
         self.err_path = self.out_path[:-4] + ".err"
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.proc = test.spawn([TRACER, *args, str(pid)], stdout=out, stderr=err)
+            self.proc = test.spawn([binary, *args, str(pid)], stdout=out, stderr=err, cwd=cwd)
 
     def wait_ready(self, timeout=30):
         deadline = time.monotonic() + timeout
@@ -159,8 +159,8 @@ class TracerTest(unittest.TestCase):
         self.procs.append(p)
         return p
 
-    def tracer(self, pid, *args):
-        return TracerRun(self, pid, *args)
+    def tracer(self, pid, *args, **kw):
+        return TracerRun(self, pid, *args, **kw)
 
     def run_tracer(self, *args, timeout=60):
         """Runs the tracer to completion; returns (exit status, stdout, stderr)."""

@@ -2,6 +2,7 @@
 """test_capture.py - the tracer shows real OpenSSL plaintext of real programs, in the right
 direction, and leaves nothing attached behind."""
 import os
+import re
 import signal
 import subprocess
 import unittest
@@ -133,6 +134,39 @@ class CaptureTest(TracerTest):
         # "GET /hello HTTP/1.1\r\n" as hex + ASCII, the first line of the request dump.
         self.assertIn("00000000  47 45 54 20 2f 68 65 6c  6c 6f 20 48 54 54 50 2f"
                       "  |GET /hello HTTP/|", out)
+
+    def test_perf_buffer_loss_is_reported_and_counted(self):
+        """One 4 KiB page cannot hold a 5 KB event: the kernel drops it, the loss callback
+        must say so on stderr and the summary must count it."""
+        server, port, _ = self.tls_server("--body-size", "5000")
+        run = self.tracer(server.pid, "--perf-pages", "1")
+        run.wait_ready()
+        subprocess.run(curl(port), check=True, timeout=20)
+        server.wait(timeout=20)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        self.assertEqual([e["func"] for e in run.events()], ["SSL_read_ex"])  # the request
+        # No later event reaches that buffer, so the kernel's own loss record never comes:
+        # the BPF-side counter must still account for it.
+        self.assertIn("lost 1 events the kernel had not reported yet\n", run.stderr())
+        self.assertRegex(run.stderr(), r"1 events, \d+ bytes moved, \d+ captured, 0 truncated, "
+                                       r"1 events lost \(unreported by the kernel: 1\)")
+
+    def test_loss_callback_reports_losses_as_they_happen(self):
+        """A later event that fits makes the kernel emit its loss record: the loss callback
+        prints it per CPU as it happens (the server answers 3 requests pinned to one CPU)."""
+        server, port, _ = self.tls_server("--body-size", "5000", "--count", "3")
+        os.sched_setaffinity(server.pid, {0})
+        run = self.tracer(server.pid, "--perf-pages", "1")
+        run.wait_ready()
+        for _ in range(3):
+            subprocess.run(curl(port), check=True, timeout=20)
+        server.wait(timeout=20)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        self.assertEqual([e["func"] for e in run.events()], ["SSL_read_ex"] * 3)
+        self.assertEqual(re.findall(r"(?m)^lost 1 events on CPU 0$", run.stderr()),
+                         ["lost 1 events on CPU 0"] * 2)
+        self.assertRegex(run.stderr(), r"3 events, \d+ bytes moved, \d+ captured, 0 truncated, "
+                                       r"3 events lost \(CPU 0: 2\) \(unreported by the kernel: 1\)")
 
     def test_sigint_stops_cleanly_and_no_uprobe_remains(self):
         server, port, _ = self.tls_server("--count", "2")

@@ -55,7 +55,8 @@ class ErrorTest(TracerTest):
         specs = self.copy_dir("probe_specs")
         with open(os.path.join(specs, "openssl.spec"), "a") as f:
             f.write("ssl SSL_peek middle probe_entry_SSL_read required\n")
-        lineno = sum(1 for _ in open(os.path.join(specs, "openssl.spec")))
+        with open(os.path.join(specs, "openssl.spec")) as f:
+            lineno = len(f.readlines())
         server, _, _ = self.tls_server()
         code, _, err = self.run_tracer("--probe-specs", specs, str(server.pid))
         self.assertEqual(code, 2, err)
@@ -102,6 +103,20 @@ class ErrorTest(TracerTest):
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("tracer needs root, or the capabilities CAP_BPF and CAP_PERFMON "
                       "(missing: CAP_BPF CAP_PERFMON)", r.stderr)
+
+    def test_installed_tree_finds_its_data_not_the_cwd(self):
+        build = os.path.dirname(os.path.realpath(TRACER))
+        prefix = os.path.join(self.tmp, "prefix")
+        subprocess.run(["cmake", "--install", build, "--prefix", prefix], check=True,
+                       capture_output=True)
+        for d in ("bpf_src/openssl.c", "bpf_src/tls_event.h", "probe_specs/openssl.spec"):
+            self.assertTrue(os.path.isfile(os.path.join(prefix, "share/tracer", d)), d)
+        server, _, _ = self.tls_server()
+        run = self.tracer(server.pid, "-v", binary=os.path.join(prefix, "bin/tracer"), cwd="/")
+        run.wait_ready()
+        self.assertEqual(self.interrupt(run), 0, run.stderr())
+        self.assertIn("compiling %s/share/tracer/bpf_src" % os.path.realpath(prefix),
+                      run.stderr())
 
     def test_help_and_version(self):
         code, out, _ = self.run_tracer("--help")
