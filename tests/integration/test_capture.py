@@ -29,6 +29,20 @@ def curl(port, path="/hello"):
 
 class CaptureTest(TracerTest):
 
+    def traced_server(self, server_args=(), tracer_args=(), requests=1, cpu=None):
+        """Traces tls_server.py (optionally pinned to one CPU) while curl makes `requests`
+        requests; returns the finished tracer run and the port."""
+        server, port, _ = self.tls_server("--count", str(requests), *server_args)
+        if cpu is not None:
+            os.sched_setaffinity(server.pid, {cpu})
+        run = self.tracer(server.pid, *tracer_args)
+        run.wait_ready()
+        for _ in range(requests):
+            subprocess.run(curl(port), check=True, timeout=20)
+        self.assertEqual(server.wait(timeout=20), 0)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        return run, port
+
     def s_client_session(self):
         """openssl s_server -www, and an s_client that waits on a FIFO for its request."""
         port_probe = self.spawn(["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert",
@@ -92,13 +106,7 @@ class CaptureTest(TracerTest):
     def test_python_server_ex_functions(self):
         """Python's ssl module calls only SSL_read_ex/SSL_write_ex."""
         body = b"hello from the tracer test server\n"
-        server, port, _ = self.tls_server("--count", "1")
-        run = self.tracer(server.pid)
-        run.wait_ready()
-        subprocess.run(curl(port), check=True, timeout=20)
-        self.assertEqual(server.wait(timeout=20), 0)
-        self.assertEqual(run.wait_exit(), 0, run.stderr())
-
+        run, port = self.traced_server()
         events = run.events()
         self.assertEqual(joined(events, "SSL_read_ex"), curl_request(port))
         self.assertEqual([e["data"] for e in events if e["func"] == "SSL_write_ex"],
@@ -106,13 +114,7 @@ class CaptureTest(TracerTest):
         self.assertEqual(joined(events, "SSL_write") + joined(events, "SSL_read"), b"")
 
     def test_call_over_max_data_size_is_marked_truncated(self):
-        server, port, _ = self.tls_server("--body-size", "5000")
-        run = self.tracer(server.pid, "--max-data-size", "1024")
-        run.wait_ready()
-        subprocess.run(curl(port), check=True, timeout=20)
-        server.wait(timeout=20)
-        self.assertEqual(run.wait_exit(), 0, run.stderr())
-
+        run, _ = self.traced_server(["--body-size", "5000"], ["--max-data-size", "1024"])
         writes = [e for e in run.events() if e["func"] == "SSL_write_ex"]
         self.assertEqual(len(writes), 1)
         full = writes[0]["len"]
@@ -124,12 +126,7 @@ class CaptureTest(TracerTest):
         self.assertIn("%d truncated" % (full - 1024), run.stderr())
 
     def test_hexdump_shows_exact_bytes(self):
-        server, port, _ = self.tls_server()
-        run = self.tracer(server.pid, "--hexdump")
-        run.wait_ready()
-        subprocess.run(curl(port), check=True, timeout=20)
-        server.wait(timeout=20)
-        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        run, _ = self.traced_server(tracer_args=["--hexdump"])
         out = run.stdout()
         # "GET /hello HTTP/1.1\r\n" as hex + ASCII, the first line of the request dump.
         self.assertIn("00000000  47 45 54 20 2f 68 65 6c  6c 6f 20 48 54 54 50 2f"
@@ -138,12 +135,7 @@ class CaptureTest(TracerTest):
     def test_perf_buffer_loss_is_reported_and_counted(self):
         """One 4 KiB page cannot hold a 5 KB event: the kernel drops it, the loss callback
         must say so on stderr and the summary must count it."""
-        server, port, _ = self.tls_server("--body-size", "5000")
-        run = self.tracer(server.pid, "--perf-pages", "1")
-        run.wait_ready()
-        subprocess.run(curl(port), check=True, timeout=20)
-        server.wait(timeout=20)
-        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        run, _ = self.traced_server(["--body-size", "5000"], ["--perf-pages", "1"])
         self.assertEqual([e["func"] for e in run.events()], ["SSL_read_ex"])  # the request
         # No later event reaches that buffer, so the kernel's own loss record never comes:
         # the BPF-side counter must still account for it.
@@ -154,14 +146,8 @@ class CaptureTest(TracerTest):
     def test_loss_callback_reports_losses_as_they_happen(self):
         """A later event that fits makes the kernel emit its loss record: the loss callback
         prints it per CPU as it happens (the server answers 3 requests pinned to one CPU)."""
-        server, port, _ = self.tls_server("--body-size", "5000", "--count", "3")
-        os.sched_setaffinity(server.pid, {0})
-        run = self.tracer(server.pid, "--perf-pages", "1")
-        run.wait_ready()
-        for _ in range(3):
-            subprocess.run(curl(port), check=True, timeout=20)
-        server.wait(timeout=20)
-        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        run, _ = self.traced_server(["--body-size", "5000"], ["--perf-pages", "1"], requests=3,
+                                    cpu=0)
         self.assertEqual([e["func"] for e in run.events()], ["SSL_read_ex"] * 3)
         self.assertEqual(re.findall(r"(?m)^lost 1 events on CPU 0$", run.stderr()),
                          ["lost 1 events on CPU 0"] * 2)
