@@ -236,6 +236,16 @@ static void reconcile_lost(struct tracer_bpf *tb, struct session *s)
 	}
 }
 
+/* Flushes stdout; a reader that went away (EPIPE) ends tracing quietly, other errors say so. */
+static int flush_output(void)
+{
+	if (fflush(stdout) == 0)
+		return 0;
+	if (errno != EPIPE)
+		fprintf(stderr, "failed to write events to stdout: %s\n", strerror(errno));
+	return -errno;
+}
+
 static void print_summary(const struct session *s, bool target_exited)
 {
 	int cpu;
@@ -327,7 +337,8 @@ int main(int argc, char **argv)
 	/* 7. Poll until Ctrl-C/SIGTERM or the target exits, then drain once more. */
 	while (!exiting && !target_exited) {
 		tracer_bpf__poll(tb, POLL_TIMEOUT_MS);
-		fflush(stdout);
+		if (flush_output())
+			break;
 		target_exited = target_gone(pidfd, env.pid);
 	}
 	tracer_bpf__poll(tb, 0);
