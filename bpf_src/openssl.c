@@ -30,6 +30,9 @@ BPF_PERF_OUTPUT(tls_events);
  * only when a later event gets in, so failed submits are counted here too. */
 BPF_PERCPU_ARRAY(tls_stats, u64, TLS_STAT_MAX);
 
+/* key: 0; value: the last call id handed out */
+BPF_ARRAY(tls_call_ids, u64, 1);
+
 /* ------------------------------------------------------------- helpers */
 
 static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, const void *len_ptr,
@@ -48,38 +51,83 @@ static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, cons
 	return 0;
 }
 
-/* Sends the first min(moved, MAX_DATA_SIZE) bytes of the stashed buffer. */
+static __always_inline void count(u32 key, u64 n)
+{
+	u64 *v = tls_stats.lookup(&key);
+
+	if (v)
+		*v += n;
+}
+
+/*
+ * Sends len bytes at buf + off as one chunk. Branch-free on purpose: a helper's negative
+ * return shifted right by 63 is 1, else 0, so the verifier's states do not multiply per
+ * chunk. An unreadable buffer sends an empty chunk (user space counts the gap); a refused
+ * submit is counted with its bytes.
+ */
+static __always_inline void send_chunk(struct pt_regs *ctx, struct tls_event *ev, u64 buf,
+				       u64 off, u32 len, u64 *failed, u64 *lost)
+{
+	long ret = bpf_probe_read_user(ev->data, len, (const void *)(buf + off));
+	u32 n = len & (u32)(((u64)ret >> 63) - 1);
+	u64 refused;
+
+	ev->offset = (u32)off;
+	ev->data_len = n;
+	ret = tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE + n);
+	refused = (u64)ret >> 63;
+	*failed += refused;
+	*lost += refused * n;
+}
+
+/*
+ * Sends the bytes the call moved as chunks of MAX_DATA_SIZE, up to MAX_CHUNKS of them;
+ * what lies beyond is counted as truncated on the last chunk.
+ */
 static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *call, u64 moved)
 {
 	u64 id = bpf_get_current_pid_tgid();
-	u32 zero = 0;
-	u32 n;
+	u64 limit = (u64)MAX_CHUNKS * MAX_DATA_SIZE;
+	u64 cap = moved < limit ? moved : limit;
+	u32 zero = 0, k_failed = TLS_STAT_SUBMIT_FAILED, k_lost = TLS_STAT_BYTES_LOST;
+	u64 *ids = tls_call_ids.lookup(&zero);
+	u64 *failed = tls_stats.lookup(&k_failed), *lost = tls_stats.lookup(&k_lost);
 	struct tls_event *ev = tls_scratch.lookup(&zero);
+	u64 off;
+	u32 n;
+	int i;
 
-	if (!ev)
+	if (!ev || !ids || !failed || !lost)
 		return;
 	ev->time_ns = bpf_ktime_get_ns();
 	ev->func_addr = call->func_addr;
+	ev->call_id = __sync_fetch_and_add(ids, 1) + 1;
 	ev->pid = id >> 32;
 	ev->tid = (u32)id;
 	ev->uid = (u32)bpf_get_current_uid_gid();
 	ev->dir = call->dir;
-	ev->len = moved > 0xffffffffULL ? 0xffffffffU : (u32)moved;
+	ev->call_len = moved > 0xffffffffULL ? 0xffffffffU : (u32)moved;
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
+	count(TLS_STAT_CALLS, 1);
+	count(TLS_STAT_BYTES_MOVED, moved);
+	count(TLS_STAT_BYTES_TRUNCATED, moved - cap);
 
-	n = ev->len < MAX_DATA_SIZE ? ev->len : MAX_DATA_SIZE;
+	/* Every chunk but the last is full. */
+	ev->flags = 0;
+	ev->truncated = 0;
+#pragma clang loop unroll(disable)
+	for (i = 0; i < MAX_CHUNKS - 1; i++) {
+		if ((u64)(i + 1) * MAX_DATA_SIZE >= cap)
+			break;
+		send_chunk(ctx, ev, call->buf, (u64)i * MAX_DATA_SIZE, MAX_DATA_SIZE, failed, lost);
+	}
+	off = (u64)i * MAX_DATA_SIZE;
+	n = cap - off < MAX_DATA_SIZE ? (u32)(cap - off) : MAX_DATA_SIZE;
 	if (n > MAX_DATA_SIZE) /* restates the bound for the verifier */
 		n = MAX_DATA_SIZE;
-	if (bpf_probe_read_user(ev->data, n, (const void *)call->buf) != 0)
-		n = 0; /* unreadable: user space reports all len bytes as not captured */
-	ev->data_len = n;
-	if (tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE + n) != 0) {
-		u32 key = TLS_STAT_SUBMIT_FAILED;
-		u64 *failed = tls_stats.lookup(&key);
-
-		if (failed)
-			(*failed)++;
-	}
+	ev->flags = TLS_CHUNK_LAST;
+	ev->truncated = (u32)(moved - cap);
+	send_chunk(ctx, ev, call->buf, off, n, failed, lost);
 }
 
 /* Return of int SSL_read/SSL_write(...): the return value is the byte count. */

@@ -20,23 +20,42 @@ enum tls_dir {
 	TLS_DIR_WRITE = 1, /* plaintext the process sent (before encryption) */
 };
 
-/* One library call's plaintext; only the first data_len bytes of data[] are sent. */
+#ifndef MAX_CHUNKS
+#define MAX_CHUNKS 64 /* a call is captured up to MAX_CHUNKS * MAX_DATA_SIZE bytes */
+#endif
+
+#define TLS_CHUNK_LAST 1 /* flags: the call's last chunk */
+
+/*
+ * One chunk of one library call's plaintext. A call that moved more than MAX_DATA_SIZE
+ * bytes is sent as consecutive chunks sharing call_id; only the first data_len bytes of
+ * data[] are sent.
+ */
 struct tls_event {
 	__u64 time_ns;   /* bpf_ktime_get_ns() when the call returned */
 	__u64 func_addr; /* address of the probed function entry in the target */
+	__u64 call_id;   /* one library call; unique within the run */
 	__u32 pid;       /* process (tgid) */
 	__u32 tid;       /* thread */
 	__u32 uid;
 	__u32 dir;       /* enum tls_dir */
-	__u32 len;       /* bytes the call moved */
-	__u32 data_len;  /* bytes captured below: min(len, MAX_DATA_SIZE) */
+	__u32 call_len;  /* bytes the call moved */
+	__u32 offset;    /* where this chunk starts within the call */
+	__u32 data_len;  /* bytes captured in this chunk */
+	__u32 flags;     /* TLS_CHUNK_LAST */
+	__u32 truncated; /* on the last chunk: bytes of the call beyond the capture limit */
+	__u32 reserved;
 	char comm[TLS_COMM_LEN];
 	char data[MAX_DATA_SIZE];
 };
 
 /* Keys of the per-CPU u64 array "tls_stats", summed by user space for the summary. */
 enum tls_stat {
-	TLS_STAT_SUBMIT_FAILED = 0, /* events the perf buffer refused (it was full) */
+	TLS_STAT_CALLS = 0,         /* calls that moved bytes */
+	TLS_STAT_BYTES_MOVED,       /* bytes those calls moved */
+	TLS_STAT_BYTES_TRUNCATED,   /* bytes beyond the per-call capture limit */
+	TLS_STAT_SUBMIT_FAILED,     /* chunks the perf buffer refused (it was full) */
+	TLS_STAT_BYTES_LOST,        /* bytes in those chunks */
 	TLS_STAT_MAX,
 };
 

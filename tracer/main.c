@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "kheaders.h"
 #include "options.h"
 #include "output.h"
@@ -24,78 +25,16 @@
 #define WAKEUP_EVENTS 1
 #define EVENTS_TABLE "tls_events"
 #define STATS_TABLE "tls_stats"
-#define MAX_CPUS 1024
 #define CAP_PERFMON_BIT 38
 #define CAP_BPF_BIT 39
 #define CAP_SYS_ADMIN_BIT 21
 
 static volatile sig_atomic_t exiting;
 
-/* What the event callbacks need, and what the summary reports. */
-struct session {
-	const struct env *env;
-	const struct probe_set *probes;
-	uint64_t start_ns;
-	uint64_t events, bytes_moved, bytes_captured, bytes_truncated, malformed;
-	uint64_t lost_total, lost[MAX_CPUS], lost_unreported;
-};
-
 static void on_signal(int sig)
 {
 	(void)sig;
 	exiting = 1;
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void on_event(void *ctx, int cpu, const void *data, int size)
-{
-	struct session *s = ctx;
-	const struct tls_event *ev = data;
-	const struct resolved_probe *rp;
-	struct out_event out;
-	char comm[TLS_COMM_LEN + 1];
-
-	(void)cpu;
-	if (size < (int)TLS_EVENT_HDR_SIZE || ev->data_len > ev->len ||
-	    ev->data_len > (uint32_t)(size - (int)TLS_EVENT_HDR_SIZE)) {
-		s->malformed++;
-		return;
-	}
-	rp = probes_by_addr(s->probes, ev->func_addr);
-	memcpy(comm, ev->comm, TLS_COMM_LEN);
-	comm[TLS_COMM_LEN] = '\0';
-	out = (struct out_event){
-		.func = rp ? rp->spec->symbol : "?",
-		.time_ns = ev->time_ns > s->start_ns ? ev->time_ns - s->start_ns : 0,
-		.comm = comm,
-		.pid = ev->pid,
-		.tid = ev->tid,
-		.len = ev->len,
-		.data = (const unsigned char *)ev->data,
-		.data_len = ev->data_len,
-	};
-	output_event(stdout, &out, s->env->hexdump);
-	s->events++;
-	s->bytes_moved += ev->len;
-	s->bytes_captured += ev->data_len;
-	s->bytes_truncated += ev->len - ev->data_len;
-}
-
-static void on_lost(void *ctx, int cpu, uint64_t count)
-{
-	struct session *s = ctx;
-
-	if (cpu >= 0 && cpu < MAX_CPUS)
-		s->lost[cpu] += count;
-	s->lost_total += count;
-	fprintf(stderr, "lost %llu events on CPU %d\n", (unsigned long long)count, cpu);
 }
 
 /* Root, or CAP_BPF + CAP_PERFMON (CAP_SYS_ADMIN covers both on older kernels). */
@@ -146,8 +85,8 @@ static int compile_bpf(const struct env *env, const char *bpf_dir, struct tracer
 {
 	struct kheaders kh;
 	struct utsname un;
-	char pid_flag[32], size_flag[32], inc_flag[PATH_MAX + 4], *source = NULL;
-	const char *cflags[3 + KHEADERS_MAX_CFLAGS];
+	char pid_flag[32], size_flag[32], chunks_flag[32], inc_flag[PATH_MAX + 4], *source = NULL;
+	const char *cflags[4 + KHEADERS_MAX_CFLAGS];
 	int ncflags = 0, i, err;
 
 	uname(&un);
@@ -163,9 +102,12 @@ static int compile_bpf(const struct env *env, const char *bpf_dir, struct tracer
 	/* Only validated numbers and our own paths reach the compiler's command line. */
 	snprintf(pid_flag, sizeof(pid_flag), "-DTRACE_PID=%d", (int)env->pid);
 	snprintf(size_flag, sizeof(size_flag), "-DMAX_DATA_SIZE=%d", env->max_data_size);
+	snprintf(chunks_flag, sizeof(chunks_flag), "-DMAX_CHUNKS=%d",
+		 env->max_call_bytes / env->max_data_size);
 	snprintf(inc_flag, sizeof(inc_flag), "-I%s", bpf_dir);
 	cflags[ncflags++] = pid_flag;
 	cflags[ncflags++] = size_flag;
+	cflags[ncflags++] = chunks_flag;
 	cflags[ncflags++] = inc_flag;
 	for (i = 0; i < kh.ncflags; i++)
 		cflags[ncflags++] = kh.cflags[i];
@@ -219,23 +161,6 @@ static bool target_gone(int pidfd, pid_t pid)
 	return kill(pid, 0) != 0 && errno == ESRCH;
 }
 
-/* Losses the kernel had no later event to report through the loss callback. */
-static void reconcile_lost(struct tracer_bpf *tb, struct session *s)
-{
-	uint64_t failed = 0;
-
-	if (tracer_bpf__sum_percpu(tb, STATS_TABLE, TLS_STAT_SUBMIT_FAILED, &failed) != 0) {
-		fprintf(stderr, "failed to read the BPF loss counters of '%s'\n", STATS_TABLE);
-		return;
-	}
-	if (failed > s->lost_total) {
-		fprintf(stderr, "lost %llu events the kernel had not reported yet\n",
-			(unsigned long long)(failed - s->lost_total));
-		s->lost_unreported = failed - s->lost_total;
-		s->lost_total = failed;
-	}
-}
-
 /* Flushes stdout; a reader that went away (EPIPE) ends tracing quietly, other errors say so. */
 static int flush_output(void)
 {
@@ -246,24 +171,17 @@ static int flush_output(void)
 	return -errno;
 }
 
-static void print_summary(const struct session *s, bool target_exited)
+/* Reads the BPF counters, reconciles them with what arrived, prints the summary. */
+static void finish(struct tracer_bpf *tb, struct events *ev, bool target_exited)
 {
-	int cpu;
+	uint64_t stats[TLS_STAT_MAX] = {0};
+	uint32_t key;
 
-	fprintf(stderr, "%s: %llu events, %llu bytes moved, %llu captured, %llu truncated, "
-			"%llu events lost",
-		target_exited ? "target exited" : "stopped", (unsigned long long)s->events,
-		(unsigned long long)s->bytes_moved, (unsigned long long)s->bytes_captured,
-		(unsigned long long)s->bytes_truncated, (unsigned long long)s->lost_total);
-	for (cpu = 0; cpu < MAX_CPUS; cpu++)
-		if (s->lost[cpu])
-			fprintf(stderr, " (CPU %d: %llu)", cpu, (unsigned long long)s->lost[cpu]);
-	if (s->lost_unreported)
-		fprintf(stderr, " (unreported by the kernel: %llu)",
-			(unsigned long long)s->lost_unreported);
-	if (s->malformed)
-		fprintf(stderr, ", %llu malformed events ignored", (unsigned long long)s->malformed);
-	fputc('\n', stderr);
+	events_finish(ev);
+	for (key = 0; key < TLS_STAT_MAX; key++)
+		if (tracer_bpf__sum_percpu(tb, STATS_TABLE, key, &stats[key]) != 0)
+			fprintf(stderr, "failed to read BPF counter %u of '%s'\n", key, STATS_TABLE);
+	events_summary(ev, stats, target_exited ? "target exited" : "stopped", stderr);
 }
 
 int main(int argc, char **argv)
@@ -272,7 +190,7 @@ int main(int argc, char **argv)
 	struct spec_table specs = {0};
 	struct probe_set probes = {0};
 	struct tracer_bpf *tb = NULL;
-	struct session *s = NULL;
+	struct events *ev = NULL;
 	char bpf_dir[PATH_MAX], spec_dir[PATH_MAX], comm[64], libs[1024];
 	bool target_exited = false;
 	int pidfd = -1, err;
@@ -316,22 +234,24 @@ int main(int argc, char **argv)
 	}
 
 	/* 5. Perf buffers first, then the probes, so no event finds the buffer missing. */
-	s = calloc(1, sizeof(*s));
-	if (!s || install_signals())
+	ev = malloc(sizeof(*ev));
+	if (!ev || install_signals())
 		goto cleanup;
-	s->env = &env;
-	s->probes = &probes;
-	if (tracer_bpf__open_perf_buffer(tb, EVENTS_TABLE, env.perf_pages, WAKEUP_EVENTS,
-					 on_event, on_lost, s) ||
+	events_init(ev, &probes, stdout, env.json, env.hexdump, (uint32_t)env.max_data_size);
+	if (tracer_bpf__open_perf_buffer(tb, EVENTS_TABLE,
+					 options_perf_pages(&env, sysconf(_SC_PAGESIZE),
+							    TLS_EVENT_HDR_SIZE + 16),
+					 WAKEUP_EVENTS,
+					 events_on_sample, events_on_lost, ev) ||
 	    probes_attach(tb, &probes, env.pid, env.verbose, stderr))
 		goto cleanup;
 
 	/* 6. Ready: one line scripts wait for, then the column header. */
 	probes_libraries(&probes, libs, sizeof(libs));
-	s->start_ns = monotonic_ns();
 	fprintf(stderr, "Tracing PID %d (%s): %d probes on %s. Ctrl-C to end.\n", (int)env.pid,
 		comm, tracer_bpf__attached(tb), libs);
-	output_header(stdout);
+	if (!env.json)
+		output_header(stdout);
 	fflush(stdout);
 
 	/* 7. Poll until Ctrl-C/SIGTERM or the target exits, then drain once more. */
@@ -342,9 +262,8 @@ int main(int argc, char **argv)
 		target_exited = target_gone(pidfd, env.pid);
 	}
 	tracer_bpf__poll(tb, 0);
-	fflush(stdout);
-	reconcile_lost(tb, s);
-	print_summary(s, target_exited);
+	finish(tb, ev, target_exited);
+	flush_output();
 	err = EXIT_OK;
 
 cleanup:
@@ -353,7 +272,7 @@ cleanup:
 		err = EXIT_RUNTIME;
 	if (pidfd >= 0)
 		close(pidfd);
-	free(s);
+	free(ev);
 	probes_free(&probes);
 	spec_table_free(&specs);
 	return err;

@@ -14,6 +14,8 @@
 
 enum {
 	OPT_MAX_DATA_SIZE = 0x100,
+	OPT_MAX_CALL_BYTES,
+	OPT_JSON,
 	OPT_PERF_PAGES,
 	OPT_BPF_SRC,
 	OPT_PROBE_SPECS,
@@ -29,6 +31,7 @@ static const char doc[] =
 	"EXAMPLES:\n"
 	"  tracer 4242                    # show what PID 4242 reads and writes through OpenSSL\n"
 	"  tracer -x 4242                 # the same as a hex dump\n"
+	"  tracer --json 4242 | jq .      # JSON lines, payloads in base64\n"
 	"  tracer --max-data-size 1024 42 # capture at most 1 KiB of each call\n"
 	"  tracer --bpf-src ./my_bpf --probe-specs ./my_specs 42   # your own probes\n"
 	"\v"
@@ -40,10 +43,15 @@ static const char args_doc[] = "PID";
 
 static const struct argp_option options[] = {
 	{"hexdump", 'x', NULL, 0, "Show payloads as hex + ASCII", 0},
+	{"json", OPT_JSON, NULL, 0, "Write JSON lines (one per chunk, loss and summary)", 0},
 	{"max-data-size", OPT_MAX_DATA_SIZE, "BYTES", 0,
-	 "Bytes captured per call, a power of two from 16 to 16384 (default 16384)", 0},
+	 "Bytes per event (chunk), a power of two from 16 to 16384 (default 16384)", 0},
+	{"max-call-bytes", OPT_MAX_CALL_BYTES, "BYTES", 0,
+	 "Bytes captured per call, a power of two up to 16 MiB and at least --max-data-size "
+	 "(default 2 MiB); the rest is counted as truncated", 0},
 	{"perf-pages", OPT_PERF_PAGES, "PAGES", 0,
-	 "Perf buffer pages per CPU, a power of two (default 64)", 0},
+	 "Perf buffer pages per CPU, a power of two (default: room for one --max-call-bytes "
+	 "call, at least 64: 1024 for 2 MiB)", 0},
 	{"bpf-src", OPT_BPF_SRC, "DIR", 0, "Read BPF C sources from DIR", 0},
 	{"probe-specs", OPT_PROBE_SPECS, "DIR", 0, "Read probe spec files from DIR", 0},
 	{"verbose", 'v', NULL, 0, "Say which headers, flags and probes are used", 0},
@@ -106,6 +114,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		env->max_data_size = (int)v;
 		break;
+	case OPT_JSON:
+		env->json = true;
+		break;
+	case OPT_MAX_CALL_BYTES:
+		if (parse_long(arg, MIN_MAX_DATA_SIZE, MAX_MAX_CALL_BYTES, &v) || !is_pow2(v)) {
+			argp_error(state, "invalid --max-call-bytes '%s': want a power of two "
+					  "from %d to %d", arg, MIN_MAX_DATA_SIZE, MAX_MAX_CALL_BYTES);
+			return EINVAL;
+		}
+		env->max_call_bytes = (int)v;
+		break;
 	case OPT_PERF_PAGES:
 		if (parse_long(arg, 1, MAX_PERF_PAGES, &v) || !is_pow2(v)) {
 			argp_error(state, "invalid --perf-pages '%s': want a power of two from 1 "
@@ -144,8 +163,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		env->pid = (pid_t)v;
 		break;
 	case ARGP_KEY_END:
-		if (!env->exit_now && ctx->npids == 0) {
+		if (env->exit_now)
+			break;
+		if (ctx->npids == 0) {
 			argp_error(state, "no PID given");
+			return EINVAL;
+		}
+		if (env->max_call_bytes < env->max_data_size) {
+			argp_error(state, "--max-call-bytes %d is less than --max-data-size %d",
+				   env->max_call_bytes, env->max_data_size);
 			return EINVAL;
 		}
 		break;
@@ -166,4 +192,17 @@ int options_parse(int argc, char **argv, struct env *env, FILE *out, FILE *err)
 	if (env->exit_now)
 		return EXIT_OK;
 	return bad ? EXIT_USAGE : EXIT_OK;
+}
+
+int options_perf_pages(const struct env *env, long page_size, unsigned long event_hdr_size)
+{
+	unsigned long chunks = (unsigned long)(env->max_call_bytes / env->max_data_size);
+	unsigned long bytes = (unsigned long)env->max_call_bytes + chunks * event_hdr_size;
+	int pages = MIN_AUTO_PERF_PAGES;
+
+	if (env->perf_pages)
+		return env->perf_pages;
+	while ((unsigned long)pages * (unsigned long)page_size < bytes)
+		pages *= 2;
+	return pages;
 }

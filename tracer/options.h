@@ -16,14 +16,18 @@ enum {
 #define DEFAULT_MAX_DATA_SIZE 16384
 #define MIN_MAX_DATA_SIZE 16
 #define MAX_MAX_DATA_SIZE 16384 /* a per-CPU map value must stay under 32 KiB */
-#define DEFAULT_PERF_PAGES 64
+#define DEFAULT_MAX_CALL_BYTES (2 << 20)
+#define MAX_MAX_CALL_BYTES (16 << 20) /* MAX_CHUNKS iterations the verifier walks */
+#define MIN_AUTO_PERF_PAGES 64
 #define MAX_PERF_PAGES 65536
 
 /* Every option the user can set, with its default. */
 struct env {
 	pid_t pid;
-	int max_data_size;   /* power of two */
-	int perf_pages;      /* per CPU, power of two */
+	int max_data_size;   /* power of two: bytes per chunk */
+	int max_call_bytes;  /* power of two >= max_data_size: bytes captured per call */
+	bool json;
+	int perf_pages;      /* per CPU, power of two; 0: room for one whole call */
 	bool hexdump;
 	int verbose;
 	const char *bpf_src;     /* NULL: found next to the executable */
@@ -34,7 +38,7 @@ struct env {
 #define ENV_DEFAULTS                                                                       \
 	{                                                                                  \
 		.pid = 0, .max_data_size = DEFAULT_MAX_DATA_SIZE,                          \
-		.perf_pages = DEFAULT_PERF_PAGES,                                          \
+		.max_call_bytes = DEFAULT_MAX_CALL_BYTES,                                  \
 	}
 
 /*
@@ -42,5 +46,12 @@ struct env {
  * or EXIT_USAGE after printing what was wrong; sets env->exit_now after --help/--version.
  */
 int options_parse(int argc, char **argv, struct env *env, FILE *out, FILE *err);
+
+/*
+ * Perf buffer pages per CPU: --perf-pages, or by default the smallest power of two (at least
+ * 64) that holds one call of --max-call-bytes with its chunk headers, since one BPF run
+ * submits a whole call before anyone can drain it.
+ */
+int options_perf_pages(const struct env *env, long page_size, unsigned long event_hdr_size);
 
 #endif

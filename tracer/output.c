@@ -115,9 +115,84 @@ void output_event(FILE *out, const struct out_event *ev, bool hexdump)
 		if (ev->data_len > 0 && ev->data[ev->data_len - 1] != '\n')
 			fputc('\n', out);
 	}
-	if (ev->data_len < ev->len)
+	if (ev->truncated && ev->lost)
+		fprintf(out, "----- END DATA (TRUNCATED, %u bytes not shown; LOST, %u bytes) -----\n",
+			ev->truncated, ev->lost);
+	else if (ev->truncated)
 		fprintf(out, "----- END DATA (TRUNCATED, %u bytes not shown) -----\n",
-			ev->len - ev->data_len);
+			ev->truncated);
+	else if (ev->lost)
+		fprintf(out, "----- END DATA (LOST, %u bytes not captured) -----\n", ev->lost);
 	else
 		fputs("----- END DATA -----\n", out);
+}
+
+void output_json_string(FILE *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	fputc('"', out);
+	while (i < len) {
+		unsigned char c = p[i];
+		size_t u;
+
+		if (c == '"' || c == '\\') {
+			fputc('\\', out);
+			fputc(c, out);
+		} else if (c >= 0x20 && c < 0x7f) {
+			fputc(c, out);
+		} else if (c >= 0x80 && (u = utf8_len(p + i, len - i)) > 0) {
+			fwrite(p + i, 1, u, out);
+			i += u;
+			continue;
+		} else {
+			fprintf(out, "\\u%04x", c);
+		}
+		i++;
+	}
+	fputc('"', out);
+}
+
+void output_base64(FILE *out, const unsigned char *data, size_t len)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
+
+		fputc(tab[v >> 18], out);
+		fputc(tab[(v >> 12) & 63], out);
+		fputc(tab[(v >> 6) & 63], out);
+		fputc(tab[v & 63], out);
+	}
+	if (i < len) {
+		uint32_t v = (uint32_t)data[i] << 16 | (i + 1 < len ? (uint32_t)data[i + 1] << 8 : 0);
+
+		fputc(tab[v >> 18], out);
+		fputc(tab[(v >> 12) & 63], out);
+		fputc(i + 1 < len ? tab[(v >> 6) & 63] : '=', out);
+		fputc('=', out);
+	}
+}
+
+void output_json_data(FILE *out, const struct out_event *ev)
+{
+	fprintf(out, "{\"v\":1,\"type\":\"data\",\"time_ns\":%llu,\"pid\":%u,\"tid\":%u,"
+		     "\"uid\":%u,\"comm\":",
+		(unsigned long long)ev->time_ns, ev->pid, ev->tid, ev->uid);
+	output_json_string(out, ev->comm, strlen(ev->comm));
+	fputs(",\"lib\":", out);
+	output_json_string(out, ev->lib, strlen(ev->lib));
+	fputs(",\"func\":", out);
+	output_json_string(out, ev->func, strlen(ev->func));
+	fprintf(out, ",\"dir\":\"%s\",\"call\":%llu,\"call_len\":%u,\"offset\":%u,\"data\":\"",
+		ev->write ? "write" : "read", (unsigned long long)ev->call_id, ev->len, ev->offset);
+	output_base64(out, ev->data, ev->data_len);
+	fputc('"', out);
+	if (ev->truncated)
+		fprintf(out, ",\"truncated_bytes\":%u", ev->truncated);
+	fputs("}\n", out);
 }

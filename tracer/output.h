@@ -7,15 +7,21 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* One call's plaintext as the output sees it. */
+/* A call's plaintext (text modes: the whole call; JSON: one chunk) as the output sees it. */
 struct out_event {
 	const char *func;
-	uint64_t time_ns; /* since tracing started */
+	const char *lib;
 	const char *comm;
-	uint32_t pid, tid;
-	uint32_t len; /* bytes the call moved */
+	uint64_t time_ns; /* text: since tracing started; JSON: Unix time */
+	uint32_t pid, tid, uid;
+	bool write;       /* the process sent this (else it received it) */
+	uint64_t call_id;
+	uint32_t len;     /* bytes the call moved */
+	uint32_t offset;  /* where data starts within the call */
 	const unsigned char *data;
-	uint32_t data_len; /* bytes captured, <= len */
+	uint32_t data_len;  /* bytes captured here */
+	uint32_t truncated; /* bytes of the call beyond the capture limit (0 but on the end) */
+	uint32_t lost;      /* bytes of the call that never arrived (text modes) */
 };
 
 /*
@@ -30,7 +36,16 @@ void output_hexdump(FILE *out, const unsigned char *data, size_t len);
 /* The column header, same widths as output_event's rows. */
 void output_header(FILE *out);
 
-/* A row, then the payload between DATA markers, marked TRUNCATED when bytes are missing. */
+/* A row, then the payload between DATA markers; the end marker says what is missing. */
 void output_event(FILE *out, const struct out_event *ev, bool hexdump);
+
+/* Writes len bytes as a JSON string with its quotes; bytes that are not UTF-8 as \u00XX. */
+void output_json_string(FILE *out, const char *s, size_t len);
+
+/* Writes len bytes as RFC 4648 base64 with padding. */
+void output_base64(FILE *out, const unsigned char *data, size_t len);
+
+/* One JSON line: {"v":1,"type":"data",...} for a chunk. */
+void output_json_data(FILE *out, const struct out_event *ev);
 
 #endif

@@ -114,16 +114,19 @@ class CaptureTest(TracerTest):
         self.assertEqual(joined(events, "SSL_write") + joined(events, "SSL_read"), b"")
 
     def test_call_over_max_data_size_is_marked_truncated(self):
-        run, _ = self.traced_server(["--body-size", "5000"], ["--max-data-size", "1024"])
+        """Chunks of 1 KiB, at most 2 KiB a call: a 5 KB write shows 2 KiB, the rest counted."""
+        run, _ = self.traced_server(["--body-size", "5000"],
+                                    ["--max-data-size", "1024", "--max-call-bytes", "2048"])
         writes = [e for e in run.events() if e["func"] == "SSL_write_ex"]
-        self.assertEqual(len(writes), 1)
+        self.assertEqual(len(writes), 1)  # the two chunks print as one payload
         full = writes[0]["len"]
         self.assertGreater(full, 5000)
-        self.assertEqual(writes[0]["truncated"], full - 1024)
-        self.assertEqual(len(writes[0]["data"]), 1024)
+        self.assertEqual(writes[0]["truncated"], full - 2048)
+        self.assertEqual(len(writes[0]["data"]), 2048)
         self.assertTrue(writes[0]["data"].startswith(b"HTTP/1.1 200 OK\r\n"))
-        self.assertIn("TRUNCATED, %d bytes not shown" % (full - 1024), run.stdout())
-        self.assertIn("%d truncated" % (full - 1024), run.stderr())
+        self.assertIn("TRUNCATED, %d bytes not shown" % (full - 2048), run.stdout())
+        self.assertRegex(run.stderr(), r"2 calls, %d bytes moved = %d captured \+ %d truncated "
+                         r"\+ 0 lost; 0 events lost" % (full + 84, 2048 + 84, full - 2048))
 
     def test_hexdump_shows_exact_bytes(self):
         run, _ = self.traced_server(tracer_args=["--hexdump"])
@@ -140,8 +143,8 @@ class CaptureTest(TracerTest):
         # No later event reaches that buffer, so the kernel's own loss record never comes:
         # the BPF-side counter must still account for it.
         self.assertIn("lost 1 events the kernel had not reported yet\n", run.stderr())
-        self.assertRegex(run.stderr(), r"1 events, \d+ bytes moved, \d+ captured, 0 truncated, "
-                                       r"1 events lost \(unreported by the kernel: 1\)")
+        self.assertRegex(run.stderr(), r"2 calls, (\d+) bytes moved = 84 captured \+ 0 truncated "
+                         r"\+ \d+ lost; 1 events lost \(unreported by the kernel: 1\)")
 
     def test_loss_callback_reports_losses_as_they_happen(self):
         """A later event that fits makes the kernel emit its loss record: the loss callback
@@ -151,8 +154,8 @@ class CaptureTest(TracerTest):
         self.assertEqual([e["func"] for e in run.events()], ["SSL_read_ex"] * 3)
         self.assertEqual(re.findall(r"(?m)^lost 1 events on CPU 0$", run.stderr()),
                          ["lost 1 events on CPU 0"] * 2)
-        self.assertRegex(run.stderr(), r"3 events, \d+ bytes moved, \d+ captured, 0 truncated, "
-                                       r"3 events lost \(CPU 0: 2\) \(unreported by the kernel: 1\)")
+        self.assertRegex(run.stderr(), r"6 calls, \d+ bytes moved = 252 captured \+ 0 truncated "
+                         r"\+ \d+ lost; 3 events lost \(CPU 0: 2\) \(unreported by the kernel: 1\)")
 
     def test_sigint_stops_cleanly_and_no_uprobe_remains(self):
         server, port, _ = self.tls_server("--count", "2")
@@ -179,7 +182,7 @@ class CaptureTest(TracerTest):
             tracer.stdout.close()  # like `tracer PID | head` once head is done
             subprocess.run(curl(port), check=True, timeout=20)
             self.assertEqual(tracer.wait(timeout=10), 0)
-            self.assertIn("stopped: 2 events", tracer.stderr.read())
+            self.assertIn("stopped: 2 calls", tracer.stderr.read())
         self.assertIsNone(server.poll())
 
     def test_sigterm_stops_cleanly(self):
@@ -187,7 +190,7 @@ class CaptureTest(TracerTest):
         run = self.tracer(server.pid)
         run.wait_ready()
         self.assertEqual(self.interrupt(run, signal.SIGTERM), 0, run.stderr())
-        self.assertIn("stopped: 0 events", run.stderr())
+        self.assertIn("stopped: 0 calls", run.stderr())
 
 
 if __name__ == "__main__":

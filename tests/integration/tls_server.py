@@ -63,6 +63,17 @@ def main() -> int:
                 if not chunk:
                     break
                 request += chunk
+            head, _, body = request.partition(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            while len(body) < length:  # read an upload to its end
+                chunk = tls.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
             tls.sendall(reply)
     return 0
 

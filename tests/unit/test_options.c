@@ -22,7 +22,12 @@ int main(void)
 	char errs[4096];
 
 	CHECK(PARSE(&env, errs, "4242") == EXIT_OK);
-	CHECK(env.pid == 4242 && env.max_data_size == 16384 && env.perf_pages == 64);
+	CHECK(env.pid == 4242 && env.max_data_size == 16384 && env.perf_pages == 0);
+	CHECK(env.max_call_bytes == 2 << 20 && !env.json);
+	/* 2 MiB in 128 chunks of 16 KiB + headers: just over 512 pages, so 1024. */
+	CHECK(options_perf_pages(&env, 4096, 96) == 1024);
+	env.max_call_bytes = 16384;
+	CHECK(options_perf_pages(&env, 4096, 96) == 64);
 	CHECK(!env.hexdump && env.verbose == 0 && !env.exit_now);
 
 	CHECK(PARSE(&env, errs, "-x", "-v", "-v", "--max-data-size", "1024", "--perf-pages",
@@ -49,6 +54,16 @@ int main(void)
 	CHECK(PARSE(&env, errs, "--perf-pages", "0", "1") == EXIT_USAGE);
 	CHECK(PARSE(&env, errs, "--perf-pages", "131072", "1") == EXIT_USAGE);
 	CHECK(PARSE(&env, errs, "--nope", "1") == EXIT_USAGE);
+
+	CHECK(PARSE(&env, errs, "--json", "--max-call-bytes", "65536", "1") == EXIT_OK);
+	CHECK(env.json && env.max_call_bytes == 65536);
+	CHECK(options_perf_pages(&env, 4096, 96) == 64);
+	CHECK(PARSE(&env, errs, "--perf-pages", "8", "1") == EXIT_OK);
+	CHECK(options_perf_pages(&env, 4096, 96) == 8);
+	CHECK(PARSE(&env, errs, "--max-call-bytes", "1024", "1") == EXIT_USAGE);
+	CHECK(strstr(errs, "--max-call-bytes 1024 is less than --max-data-size 16384") != NULL);
+	CHECK(PARSE(&env, errs, "--max-call-bytes", "33554432", "1") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "--max-call-bytes", "3000", "1") == EXIT_USAGE);
 
 	CHECK(PARSE(&env, errs, "--help") == EXIT_OK && env.exit_now);
 	CHECK(PARSE(&env, errs, "--version") == EXIT_OK && env.exit_now);

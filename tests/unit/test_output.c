@@ -45,7 +45,8 @@ static void test_rows(void)
 	char buf[1024] = {0};
 	struct out_event ev = {
 		.func = "SSL_write", .time_ns = 1500000001, .comm = "cu\x1brl", .pid = 42,
-		.tid = 43, .len = 10, .data = (const unsigned char *)"hello", .data_len = 5};
+		.tid = 43, .len = 10, .data = (const unsigned char *)"hello", .data_len = 5,
+		.truncated = 5};
 
 	CAPTURE(buf, sizeof(buf), o, output_header(o); output_event(o, &ev, false));
 	CHECK_STR(buf, "FUNC           TIME(s)      COMM             PID     TID     LEN\n"
@@ -58,8 +59,70 @@ static void test_rows(void)
 	ev.len = 6;
 	ev.data = (const unsigned char *)"hello\n";
 	ev.data_len = 6;
+	ev.truncated = 0;
 	CAPTURE(buf, sizeof(buf), o, output_event(o, &ev, false));
 	CHECK(strstr(buf, "----- DATA -----\nhello\n----- END DATA -----\n") != NULL);
+
+	memset(buf, 0, sizeof(buf));
+	ev.len = 20;
+	ev.lost = 14;
+	CAPTURE(buf, sizeof(buf), o, output_event(o, &ev, false));
+	CHECK(strstr(buf, "----- END DATA (LOST, 14 bytes not captured) -----\n") != NULL);
+	memset(buf, 0, sizeof(buf));
+	ev.truncated = 4;
+	ev.lost = 10;
+	CAPTURE(buf, sizeof(buf), o, output_event(o, &ev, false));
+	CHECK(strstr(buf, "(TRUNCATED, 4 bytes not shown; LOST, 10 bytes) -----\n") != NULL);
+}
+
+static const char *b64(const char *data, size_t len)
+{
+	static char buf[256];
+
+	memset(buf, 0, sizeof(buf));
+	CAPTURE(buf, sizeof(buf), o, output_base64(o, (const unsigned char *)data, len));
+	return buf;
+}
+
+static const char *jstr(const char *data, size_t len)
+{
+	static char buf[256];
+
+	memset(buf, 0, sizeof(buf));
+	CAPTURE(buf, sizeof(buf), o, output_json_string(o, data, len));
+	return buf;
+}
+
+static void test_json(void)
+{
+	char buf[1024] = {0};
+	struct out_event ev = {
+		.func = "SSL_write_ex", .lib = "/usr/lib/libssl.so.3", .comm = "py\"x",
+		.time_ns = 1700000000123456789ull, .pid = 42, .tid = 43, .uid = 0, .write = true,
+		.call_id = 7, .len = 70000, .offset = 65536, .data = (const unsigned char *)"hi",
+		.data_len = 2, .truncated = 1000};
+
+	/* RFC 4648 test vectors */
+	CHECK_STR(b64("", 0), "");
+	CHECK_STR(b64("f", 1), "Zg==");
+	CHECK_STR(b64("fo", 2), "Zm8=");
+	CHECK_STR(b64("foo", 3), "Zm9v");
+	CHECK_STR(b64("foob", 4), "Zm9vYg==");
+	CHECK_STR(b64("fooba", 5), "Zm9vYmE=");
+	CHECK_STR(b64("foobar", 6), "Zm9vYmFy");
+	CHECK_STR(b64("\xff\xfe\x00", 3), "//4A");
+
+	CHECK_STR(jstr("plain", 5), "\"plain\"");
+	CHECK_STR(jstr("a\"b\\c", 5), "\"a\\\"b\\\\c\"");
+	CHECK_STR(jstr("\n\x01\x7f", 3), "\"\\u000a\\u0001\\u007f\"");
+	CHECK_STR(jstr("caf\xc3\xa9", 5), "\"caf\xc3\xa9\"");
+	CHECK_STR(jstr("\xff", 1), "\"\\u00ff\"");
+
+	CAPTURE(buf, sizeof(buf), o, output_json_data(o, &ev));
+	CHECK_STR(buf, "{\"v\":1,\"type\":\"data\",\"time_ns\":1700000000123456789,\"pid\":42,"
+		       "\"tid\":43,\"uid\":0,\"comm\":\"py\\\"x\",\"lib\":\"/usr/lib/libssl.so.3\","
+		       "\"func\":\"SSL_write_ex\",\"dir\":\"write\",\"call\":7,\"call_len\":70000,"
+		       "\"offset\":65536,\"data\":\"aGk=\",\"truncated_bytes\":1000}\n");
 }
 
 int main(void)
@@ -67,5 +130,6 @@ int main(void)
 	test_escape();
 	test_hexdump();
 	test_rows();
+	test_json();
 	return check_done();
 }
