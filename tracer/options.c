@@ -89,6 +89,21 @@ static bool is_pow2(long v)
 	return v > 0 && (v & (v - 1)) == 0;
 }
 
+/* Parses a power of two in [lo, hi] for option `name`; on error says so through argp. */
+static int parse_pow2(struct argp_state *state, const char *name, const char *arg, long lo,
+		      long hi, int *out)
+{
+	long v;
+
+	if (parse_long(arg, lo, hi, &v) || !is_pow2(v)) {
+		argp_error(state, "invalid %s '%s': want a power of two from %ld to %ld", name, arg,
+			   lo, hi);
+		return EINVAL;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct parse_ctx *ctx = state->input;
@@ -107,32 +122,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		env->verbose++;
 		break;
 	case OPT_MAX_DATA_SIZE:
-		if (parse_long(arg, MIN_MAX_DATA_SIZE, MAX_MAX_DATA_SIZE, &v) || !is_pow2(v)) {
-			argp_error(state, "invalid --max-data-size '%s': want a power of two "
-					  "from %d to %d", arg, MIN_MAX_DATA_SIZE, MAX_MAX_DATA_SIZE);
-			return EINVAL;
-		}
-		env->max_data_size = (int)v;
-		break;
+		return parse_pow2(state, "--max-data-size", arg, MIN_MAX_DATA_SIZE,
+				  MAX_MAX_DATA_SIZE, &env->max_data_size);
 	case OPT_JSON:
 		env->json = true;
 		break;
 	case OPT_MAX_CALL_BYTES:
-		if (parse_long(arg, MIN_MAX_DATA_SIZE, MAX_MAX_CALL_BYTES, &v) || !is_pow2(v)) {
-			argp_error(state, "invalid --max-call-bytes '%s': want a power of two "
-					  "from %d to %d", arg, MIN_MAX_DATA_SIZE, MAX_MAX_CALL_BYTES);
-			return EINVAL;
-		}
-		env->max_call_bytes = (int)v;
-		break;
+		return parse_pow2(state, "--max-call-bytes", arg, MIN_MAX_DATA_SIZE,
+				  MAX_MAX_CALL_BYTES, &env->max_call_bytes);
 	case OPT_PERF_PAGES:
-		if (parse_long(arg, 1, MAX_PERF_PAGES, &v) || !is_pow2(v)) {
-			argp_error(state, "invalid --perf-pages '%s': want a power of two from 1 "
-					  "to %d", arg, MAX_PERF_PAGES);
-			return EINVAL;
-		}
-		env->perf_pages = (int)v;
-		break;
+		return parse_pow2(state, "--perf-pages", arg, 1, MAX_PERF_PAGES, &env->perf_pages);
 	case OPT_BPF_SRC:
 		env->bpf_src = arg;
 		break;

@@ -2,14 +2,26 @@
 #include "check.h"
 #include "output.h"
 
-static const char *escape(const char *data, size_t len)
+typedef void (*render_fn)(FILE *out, const unsigned char *data, size_t len);
+
+/* What fn writes for data, as a string (valid until the next call). */
+static const char *render(render_fn fn, const char *data, size_t len)
 {
 	static char buf[1024];
 
 	memset(buf, 0, sizeof(buf));
-	CAPTURE(buf, sizeof(buf), o, output_escape(o, (const unsigned char *)data, len));
+	CAPTURE(buf, sizeof(buf), o, fn(o, (const unsigned char *)data, len));
 	return buf;
 }
+
+static void json_string(FILE *out, const unsigned char *data, size_t len)
+{
+	output_json_string(out, (const char *)data, len);
+}
+
+#define escape(d, n) render(output_escape, d, n)
+#define b64(d, n) render(output_base64, d, n)
+#define jstr(d, n) render(json_string, d, n)
 
 static void test_escape(void)
 {
@@ -73,24 +85,6 @@ static void test_rows(void)
 	ev.lost = 10;
 	CAPTURE(buf, sizeof(buf), o, output_event(o, &ev, false));
 	CHECK(strstr(buf, "(TRUNCATED, 4 bytes not shown; LOST, 10 bytes) -----\n") != NULL);
-}
-
-static const char *b64(const char *data, size_t len)
-{
-	static char buf[256];
-
-	memset(buf, 0, sizeof(buf));
-	CAPTURE(buf, sizeof(buf), o, output_base64(o, (const unsigned char *)data, len));
-	return buf;
-}
-
-static const char *jstr(const char *data, size_t len)
-{
-	static char buf[256];
-
-	memset(buf, 0, sizeof(buf));
-	CAPTURE(buf, sizeof(buf), o, output_json_string(o, data, len));
-	return buf;
 }
 
 static void test_json(void)
