@@ -254,20 +254,21 @@ int main(int argc, char **argv)
 		output_header(stdout);
 	fflush(stdout);
 
-	/* 7. Poll until Ctrl-C/SIGTERM or the target exits, then drain once more. */
+	/* 7. Poll until Ctrl-C/SIGTERM or the target exits. */
 	while (!exiting && !target_exited) {
 		tracer_bpf__poll(tb, POLL_TIMEOUT_MS);
 		if (flush_output())
 			break;
 		target_exited = target_gone(pidfd, env.pid);
 	}
+	/* 8. Detach first, so nothing new arrives; then drain and account for every byte. */
+	err = tracer_bpf__detach_all(tb) ? EXIT_RUNTIME : EXIT_OK;
 	tracer_bpf__poll(tb, 0);
 	finish(tb, ev, target_exited);
 	flush_output();
-	err = EXIT_OK;
 
 cleanup:
-	/* 8. Detach everything in reverse, free the rest. */
+	/* 9. Detach what is still attached (error paths), free the rest. */
 	if (tracer_bpf__destroy(tb) && err == EXIT_OK)
 		err = EXIT_RUNTIME;
 	if (pidfd >= 0)

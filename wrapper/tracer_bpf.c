@@ -299,17 +299,17 @@ int tracer_bpf__poll(struct tracer_bpf *tb, int timeout_ms)
 	return 0;
 }
 
-int tracer_bpf__destroy(struct tracer_bpf *tb)
+int tracer_bpf__detach_all(struct tracer_bpf *tb)
 {
 	bool tracefs_events;
-	int i, err = 0;
+	int err = 0;
 
 	if (!tb)
 		return 0;
 	/* Only tracefs-created events need removing; perf-PMU uprobes die with their fd. */
 	tracefs_events = access(BCC_UPROBE_EVENTS, W_OK) == 0;
-	for (i = tb->nprobes - 1; i >= 0; i--) {
-		struct attached_probe *p = &tb->probes[i];
+	while (tb->nprobes > 0) {
+		struct attached_probe *p = &tb->probes[--tb->nprobes];
 
 		if (bpf_close_perf_event_fd(p->perf_fd) != 0) {
 			fprintf(stderr, "failed to close uprobe '%s'\n", p->ev_name);
@@ -320,6 +320,16 @@ int tracer_bpf__destroy(struct tracer_bpf *tb)
 			err = err ? err : -EIO;
 		}
 	}
+	return err;
+}
+
+int tracer_bpf__destroy(struct tracer_bpf *tb)
+{
+	int i, err;
+
+	if (!tb)
+		return 0;
+	err = tracer_bpf__detach_all(tb);
 	for (i = 0; i < tb->nreaders; i++)
 		perf_reader_free(tb->readers[i]);
 	for (i = 0; i < tb->nprogs; i++) {

@@ -63,8 +63,15 @@ int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, uint32_t ke
 int tracer_bpf__poll(struct tracer_bpf *tb, int timeout_ms);
 
 /*
- * Detaches every uprobe in reverse order of attaching, closes the perf readers and frees
- * the module. Every failure is reported on stderr; returns 0 or the first -errno.
+ * Detaches every uprobe in reverse order of attaching; the perf readers stay open so what
+ * is buffered can still be drained. Every failure is reported on stderr; returns 0 or the
+ * first -errno. Calling it again does nothing.
+ */
+int tracer_bpf__detach_all(struct tracer_bpf *tb);
+
+/*
+ * Detaches every uprobe still attached (as tracer_bpf__detach_all), closes the perf
+ * readers and frees the module. Every failure is reported on stderr; returns 0 or the first -errno.
  * NULL is a no-op.
  */
 int tracer_bpf__destroy(struct tracer_bpf *tb);
