@@ -79,16 +79,6 @@ static void print_call(struct events *e, const struct tls_event *hdr, const unsi
 	output_event(e->out, &out, e->hexdump);
 }
 
-static struct pending_call *find_pending(struct events *e, uint64_t call_id)
-{
-	int i;
-
-	for (i = 0; i < e->npending; i++)
-		if (e->pending[i].hdr->call_id == call_id)
-			return &e->pending[i];
-	return NULL;
-}
-
 static void drop_pending(struct events *e, struct pending_call *p)
 {
 	free(p->hdr);
@@ -96,12 +86,29 @@ static void drop_pending(struct events *e, struct pending_call *p)
 	*p = e->pending[--e->npending];
 }
 
-/* Text modes: gather a call's chunks, print it when its last chunk arrives. */
-static void assemble(struct events *e, const struct tls_event *ev)
+/* Prints a call that will get no more chunks; what never arrived counts as lost. */
+static void flush_pending(struct events *e, struct pending_call *p, uint32_t truncated)
 {
-	struct pending_call *p = find_pending(e, ev->call_id);
-	bool last = ev->flags & TLS_CHUNK_LAST;
+	print_call(e, p->hdr, p->data, p->len, truncated,
+		   p->hdr->call_len - truncated - p->len);
+	drop_pending(e, p);
+}
 
+/* Text modes: gather a call's chunks, print it when its last chunk arrives. */
+static void assemble(struct events *e, int cpu, const struct tls_event *ev)
+{
+	struct pending_call *p = NULL;
+	bool last = ev->flags & TLS_CHUNK_LAST;
+	unsigned char *grown_data;
+	int i;
+
+	/* Another call's chunk on this CPU: a pending call of this CPU lost its last chunks. */
+	for (i = 0; i < e->npending; i++) {
+		if (e->pending[i].hdr->call_id == ev->call_id)
+			p = &e->pending[i];
+		else if (e->pending[i].cpu == cpu)
+			flush_pending(e, &e->pending[i--], 0);
+	}
 	if (!p && last && ev->offset == 0) { /* the common case: a call in one chunk */
 		print_call(e, ev, (const unsigned char *)ev->data, ev->data_len, ev->truncated,
 			   ev->call_len - ev->truncated - ev->data_len);
@@ -115,28 +122,25 @@ static void assemble(struct events *e, const struct tls_event *ev)
 		e->pending = grown;
 		p = &e->pending[e->npending];
 		memset(p, 0, sizeof(*p));
+		p->cpu = cpu;
 		p->hdr = malloc(TLS_EVENT_HDR_SIZE);
-		p->data = malloc(ev->call_len - ev->truncated > 0 ? ev->call_len - ev->truncated : 1);
-		if (!p->hdr || !p->data) {
-			free(p->hdr);
-			free(p->data);
+		if (!p->hdr)
 			goto oom;
-		}
 		memcpy(p->hdr, ev, TLS_EVENT_HDR_SIZE);
 		e->npending++;
 	}
-	if (ev->offset > p->next_offset)
-		p->lost += ev->offset - p->next_offset; /* chunks the buffer dropped */
-	if (ev->offset >= p->next_offset && p->len + ev->data_len <= p->hdr->call_len) {
+	if (ev->offset >= p->next_offset) { /* a gap before it: chunks the buffer dropped */
+		/* Grown by what arrives, never by what the call claims to have moved. */
+		grown_data = realloc(p->data, p->len + ev->data_len + 1);
+		if (!grown_data)
+			goto oom;
+		p->data = grown_data;
 		memcpy(p->data + p->len, ev->data, ev->data_len);
 		p->len += ev->data_len;
 		p->next_offset = ev->offset + ev->data_len;
 	}
-	if (last) {
-		print_call(e, p->hdr, p->data, p->len, ev->truncated,
-			   p->hdr->call_len - ev->truncated - p->len);
-		drop_pending(e, p);
-	}
+	if (last)
+		flush_pending(e, p, ev->truncated);
 	return;
 oom:
 	fprintf(stderr, "out of memory assembling call %llu: its bytes are reported lost\n",
@@ -150,7 +154,6 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 	struct proc_stats *ps;
 	uint32_t expected;
 
-	(void)cpu;
 	if (size < (int)TLS_EVENT_HDR_SIZE || ev->data_len > e->max_data_size ||
 	    ev->data_len > (uint32_t)(size - (int)TLS_EVENT_HDR_SIZE) ||
 	    ev->truncated > ev->call_len || ev->offset > ev->call_len - ev->truncated ||
@@ -181,7 +184,7 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 		out.truncated = ev->truncated;
 		output_json_data(e->out, &out);
 	} else {
-		assemble(e, ev);
+		assemble(e, cpu, ev);
 	}
 }
 
@@ -200,13 +203,8 @@ void events_on_lost(void *ctx, int cpu, uint64_t count)
 
 void events_finish(struct events *e)
 {
-	while (e->npending > 0) {
-		struct pending_call *p = &e->pending[0];
-
-		/* Its last chunk never came: everything after what arrived was lost. */
-		print_call(e, p->hdr, p->data, p->len, 0, p->hdr->call_len - p->len);
-		drop_pending(e, p);
-	}
+	while (e->npending > 0) /* their last chunks never came */
+		flush_pending(e, &e->pending[0], 0);
 	free(e->pending);
 	e->pending = NULL;
 }

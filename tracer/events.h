@@ -14,10 +14,10 @@
 
 /* A call whose chunks are still arriving (text modes print whole calls). */
 struct pending_call {
+	int cpu;               /* a call's chunks are consecutive in one CPU's buffer */
 	struct tls_event *hdr; /* the first chunk's header; data[] unused */
 	unsigned char *data;
 	uint32_t len;          /* bytes assembled so far (gaps closed up) */
-	uint32_t lost;         /* bytes of gaps between chunks */
 	uint32_t next_offset;  /* where the next chunk should start */
 };
 

@@ -18,7 +18,8 @@ TLS_SERVER = os.path.join(HERE, "tls_server.py")
 PYTHON = "/usr/bin/python3"  # Debian's, linked to the system libssl
 
 ROW = re.compile(r"^(\S+) +(\d+\.\d{9}) +(.*?) +(\d+) +(\d+) +(\d+)$")
-END = re.compile(r"^----- END DATA(?: \(TRUNCATED, (\d+) bytes not shown\))? -----$")
+END = re.compile(r"^----- END DATA(?: \((?:TRUNCATED, (\d+) bytes not shown)?(?:; )?"
+                 r"(?:LOST, (\d+) bytes(?: not captured)?)?\))? -----$")
 
 
 def unescape(text: str) -> bytes:
@@ -53,15 +54,16 @@ def parse_events(text: str):
             j += 1
         if j == len(lines):
             raise AssertionError("unterminated DATA block after: %r" % lines[i])
-        truncated = int(END.match(lines[j]).group(1) or 0)
+        end = END.match(lines[j])
+        truncated, lost = int(end.group(1) or 0), int(end.group(2) or 0)
         length = int(m.group(6))
         payload = unescape("\n".join(lines[i + 2:j]) + "\n") if j > i + 2 else b""
-        captured = length - truncated
+        captured = length - truncated - lost
         if len(payload) == captured + 1 and payload.endswith(b"\n"):
             payload = payload[:-1]  # the newline the tracer adds before END DATA
         events.append({"func": m.group(1), "comm": m.group(3), "pid": int(m.group(4)),
                        "tid": int(m.group(5)), "len": length, "truncated": truncated,
-                       "data": payload})
+                       "lost": lost, "data": payload})
         i = j + 1
     return events
 

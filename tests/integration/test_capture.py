@@ -157,6 +157,35 @@ class CaptureTest(TracerTest):
         self.assertRegex(run.stderr(), r"6 calls, \d+ bytes moved = 252 captured \+ 0 truncated "
                          r"\+ \d+ lost; 3 events lost \(CPU 0: 2\) \(unreported by the kernel: 1\)")
 
+    def test_text_mode_marks_calls_whose_chunks_were_lost(self):
+        """The tracer is stopped while a 100 KB write goes out in 1 KiB chunks, so its 16 KiB
+        buffer overflows: the call's tail and last chunk are lost. It is printed once, with
+        what arrived and the LOST count, as soon as the next call on that CPU shows it ended."""
+        server, port, _ = self.tls_server("--body-size", "100000", "--count", "2")
+        os.sched_setaffinity(server.pid, {0})
+        run = self.tracer(server.pid, "--max-data-size", "1024", "--perf-pages", "4")
+        run.wait_ready()
+        run.proc.send_signal(signal.SIGSTOP)
+        subprocess.run(curl(port), check=True, timeout=20)
+        run.proc.send_signal(signal.SIGCONT)
+        subprocess.run(curl(port), check=True, timeout=20)
+        server.wait(timeout=20)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+
+        writes = [e for e in run.events() if e["func"] == "SSL_write_ex"]
+        self.assertGreaterEqual(len(writes), 1)
+        first = writes[0]
+        self.assertGreater(first["len"], 100000)
+        self.assertGreater(first["lost"], 0)
+        self.assertTrue(first["data"].startswith(b"HTTP/1.1 200 OK\r\n"))
+        for w in writes:
+            self.assertEqual(w["lost"], w["len"] - len(w["data"]))
+        markers = [int(n) for n in re.findall(r"\(LOST, (\d+) bytes not captured\)",
+                                              run.stdout())]
+        self.assertEqual(markers, [w["lost"] for w in writes if w["lost"]])
+        self.assertIn("events lost", run.stderr())
+        self.assertNotIn("accounting mismatch", run.stderr())
+
     def test_sigint_stops_cleanly_and_no_uprobe_remains(self):
         server, port, _ = self.tls_server("--count", "2")
         run = self.tracer(server.pid)
