@@ -26,9 +26,9 @@ BPF_PERCPU_ARRAY(tls_scratch, struct tls_event, 1);
 /* per-CPU perf buffers carrying struct tls_event to user space */
 BPF_PERF_OUTPUT(tls_events);
 
-/* key: enum tls_stat; value: a per-CPU counter. The kernel reports a full buffer's losses
- * only when a later event gets in, so failed submits are counted here too. */
-BPF_PERCPU_ARRAY(tls_stats, u64, TLS_STAT_MAX);
+/* key: 0; value: this CPU's counters (one lookup per call). The kernel reports a full
+ * buffer's losses only when a later event gets in, so refused submits are counted here too. */
+BPF_PERCPU_ARRAY(tls_stats, struct tls_stats, 1);
 
 /* key: 0; value: the last call id handed out */
 BPF_ARRAY(tls_call_ids, u64, 1);
@@ -51,14 +51,6 @@ static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, cons
 	return 0;
 }
 
-static __always_inline void count(u32 key, u64 n)
-{
-	u64 *v = tls_stats.lookup(&key);
-
-	if (v)
-		*v += n;
-}
-
 /*
  * Sends len bytes at buf + off as one chunk. Branch-free on purpose: a helper's negative
  * return shifted right by 63 is 1, else 0, so the verifier's states do not multiply per
@@ -66,7 +58,7 @@ static __always_inline void count(u32 key, u64 n)
  * submit is counted with its bytes.
  */
 static __always_inline void send_chunk(struct pt_regs *ctx, struct tls_event *ev, u64 buf,
-				       u64 off, u32 len, u64 *failed, u64 *lost)
+				       u64 off, u32 len, struct tls_stats *st)
 {
 	long ret = bpf_probe_read_user(ev->data, len, (const void *)(buf + off));
 	u32 n = len & (u32)(((u64)ret >> 63) - 1);
@@ -76,8 +68,8 @@ static __always_inline void send_chunk(struct pt_regs *ctx, struct tls_event *ev
 	ev->data_len = n;
 	ret = tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE + n);
 	refused = (u64)ret >> 63;
-	*failed += refused;
-	*lost += refused * n;
+	st->v[TLS_STAT_SUBMIT_FAILED] += refused;
+	st->v[TLS_STAT_BYTES_LOST] += refused * n;
 }
 
 /*
@@ -89,15 +81,15 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 	u64 id = bpf_get_current_pid_tgid();
 	u64 limit = (u64)MAX_CHUNKS * MAX_DATA_SIZE;
 	u64 cap = moved < limit ? moved : limit;
-	u32 zero = 0, k_failed = TLS_STAT_SUBMIT_FAILED, k_lost = TLS_STAT_BYTES_LOST;
+	u32 zero = 0;
 	u64 *ids = tls_call_ids.lookup(&zero);
-	u64 *failed = tls_stats.lookup(&k_failed), *lost = tls_stats.lookup(&k_lost);
+	struct tls_stats *st = tls_stats.lookup(&zero);
 	struct tls_event *ev = tls_scratch.lookup(&zero);
 	u64 off;
 	u32 n;
 	int i;
 
-	if (!ev || !ids || !failed || !lost)
+	if (!ev || !ids || !st)
 		return;
 	ev->time_ns = bpf_ktime_get_ns();
 	ev->func_addr = call->func_addr;
@@ -108,9 +100,9 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 	ev->dir = call->dir;
 	ev->call_len = moved > 0xffffffffULL ? 0xffffffffU : (u32)moved;
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
-	count(TLS_STAT_CALLS, 1);
-	count(TLS_STAT_BYTES_MOVED, moved);
-	count(TLS_STAT_BYTES_TRUNCATED, moved - cap);
+	st->v[TLS_STAT_CALLS]++;
+	st->v[TLS_STAT_BYTES_MOVED] += moved;
+	st->v[TLS_STAT_BYTES_TRUNCATED] += moved - cap;
 
 	/* Every chunk but the last is full. */
 	ev->flags = 0;
@@ -119,7 +111,7 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 	for (i = 0; i < MAX_CHUNKS - 1; i++) {
 		if ((u64)(i + 1) * MAX_DATA_SIZE >= cap)
 			break;
-		send_chunk(ctx, ev, call->buf, (u64)i * MAX_DATA_SIZE, MAX_DATA_SIZE, failed, lost);
+		send_chunk(ctx, ev, call->buf, (u64)i * MAX_DATA_SIZE, MAX_DATA_SIZE, st);
 	}
 	off = (u64)i * MAX_DATA_SIZE;
 	n = cap - off < MAX_DATA_SIZE ? (u32)(cap - off) : MAX_DATA_SIZE;
@@ -127,7 +119,7 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 		n = MAX_DATA_SIZE;
 	ev->flags = TLS_CHUNK_LAST;
 	ev->truncated = (u32)(moved - cap);
-	send_chunk(ctx, ev, call->buf, off, n, failed, lost);
+	send_chunk(ctx, ev, call->buf, off, n, st);
 }
 
 /* Return of int SSL_read/SSL_write(...): the return value is the byte count. */

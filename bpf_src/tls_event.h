@@ -49,7 +49,7 @@ struct tls_event {
 	char data[MAX_DATA_SIZE];
 };
 
-/* Keys of the per-CPU u64 array "tls_stats", summed by user space for the summary. */
+/* Indices of struct tls_stats: one per-CPU set of counters, summed by user space. */
 enum tls_stat {
 	TLS_STAT_CALLS = 0,         /* calls that moved bytes */
 	TLS_STAT_BYTES_MOVED,       /* bytes those calls moved */
@@ -57,6 +57,10 @@ enum tls_stat {
 	TLS_STAT_SUBMIT_FAILED,     /* chunks the perf buffer refused (it was full) */
 	TLS_STAT_BYTES_LOST,        /* bytes in those chunks */
 	TLS_STAT_MAX,
+};
+
+struct tls_stats {
+	__u64 v[TLS_STAT_MAX];
 };
 
 /* Size of the fixed part in front of data[]. */

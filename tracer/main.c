@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "events.h"
@@ -25,6 +24,7 @@
 #define WAKEUP_EVENTS 1
 #define EVENTS_TABLE "tls_events"
 #define STATS_TABLE "tls_stats"
+#define PERF_RECORD_OVERHEAD 16 /* perf_event_header + raw size, 8-byte aligned */
 #define CAP_PERFMON_BIT 38
 #define CAP_BPF_BIT 39
 #define CAP_SYS_ADMIN_BIT 21
@@ -175,12 +175,13 @@ static int flush_output(void)
 static void finish(struct tracer_bpf *tb, struct events *ev, bool target_exited)
 {
 	uint64_t stats[TLS_STAT_MAX] = {0};
-	uint32_t key;
+	int err;
 
 	events_finish(ev);
-	for (key = 0; key < TLS_STAT_MAX; key++)
-		if (tracer_bpf__sum_percpu(tb, STATS_TABLE, key, &stats[key]) != 0)
-			fprintf(stderr, "failed to read BPF counter %u of '%s'\n", key, STATS_TABLE);
+	err = tracer_bpf__sum_percpu(tb, STATS_TABLE, 0, stats, TLS_STAT_MAX);
+	if (err)
+		fprintf(stderr, "failed to read the BPF counters in '%s': %s\n", STATS_TABLE,
+			strerror(-err));
 	events_summary(ev, stats, target_exited ? "target exited" : "stopped", stderr);
 }
 
@@ -240,7 +241,7 @@ int main(int argc, char **argv)
 	events_init(ev, &probes, stdout, env.json, env.hexdump, (uint32_t)env.max_data_size);
 	if (tracer_bpf__open_perf_buffer(tb, EVENTS_TABLE,
 					 options_perf_pages(&env, sysconf(_SC_PAGESIZE),
-							    TLS_EVENT_HDR_SIZE + 16),
+							    TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD),
 					 WAKEUP_EVENTS,
 					 events_on_sample, events_on_lost, ev) ||
 	    probes_attach(tb, &probes, env.pid, env.verbose, stderr))

@@ -256,34 +256,36 @@ out:
 }
 
 int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, uint32_t key,
-			   uint64_t *sum)
+			   uint64_t *sums, int n)
 {
 	int ncpus = (int)sysconf(_SC_NPROCESSORS_CONF), fd = bpf_table_fd(tb->mod, table);
 	uint64_t *values = NULL;
 	bool *possible = NULL;
-	int n, cpu, err = 0;
+	int nposs, cpu, i, err = 0;
 
 	if (fd < 0)
 		return -ENOENT;
-	if (ncpus <= 0)
+	if (ncpus <= 0 || n <= 0 || bpf_table_leaf_size(tb->mod, table) != n * sizeof(uint64_t))
 		return -EINVAL;
 	possible = calloc(ncpus, sizeof(*possible));
 	if (!possible)
 		return -ENOMEM;
 	/* The kernel returns one value per possible CPU; size the buffer by the highest one. */
-	n = read_cpu_list("/sys/devices/system/cpu/possible", possible, ncpus);
-	for (cpu = ncpus - 1; n > 0 && cpu >= 0 && !possible[cpu]; cpu--)
+	nposs = read_cpu_list("/sys/devices/system/cpu/possible", possible, ncpus);
+	for (cpu = ncpus - 1; nposs > 0 && cpu >= 0 && !possible[cpu]; cpu--)
 		;
-	n = n > 0 ? cpu + 1 : ncpus;
-	values = calloc(n, sizeof(*values));
+	nposs = nposs > 0 ? cpu + 1 : ncpus;
+	values = calloc((size_t)nposs * n, sizeof(*values));
 	if (!values) {
 		err = -ENOMEM;
 	} else if (bpf_lookup_elem(fd, &key, values) != 0) {
 		err = -errno;
 	} else {
-		*sum = 0;
-		for (cpu = 0; cpu < n; cpu++)
-			*sum += values[cpu];
+		for (i = 0; i < n; i++)
+			sums[i] = 0;
+		for (cpu = 0; cpu < nposs; cpu++)
+			for (i = 0; i < n; i++)
+				sums[i] += values[(size_t)cpu * n + i];
 	}
 	free(values);
 	free(possible);
