@@ -89,8 +89,7 @@ static void drop_pending(struct events *e, struct pending_call *p)
 /* Prints a call that will get no more chunks; what never arrived counts as lost. */
 static void flush_pending(struct events *e, struct pending_call *p, uint32_t truncated)
 {
-	print_call(e, p->hdr, p->data, p->len, truncated,
-		   p->hdr->call_len - truncated - p->len);
+	print_call(e, p->hdr, p->data, p->len, truncated, p->hdr->call_len - truncated - p->len);
 	drop_pending(e, p);
 }
 
@@ -115,7 +114,8 @@ static void assemble(struct events *e, int cpu, const struct tls_event *ev)
 		return;
 	}
 	if (!p) {
-		struct pending_call *grown = realloc(e->pending, (e->npending + 1) * sizeof(*grown));
+		struct pending_call *grown =
+			realloc(e->pending, (e->npending + 1) * sizeof(*grown));
 
 		if (!grown)
 			goto oom;
@@ -223,8 +223,9 @@ void events_summary(struct events *e, const uint64_t *stats, const char *why, FI
 		fprintf(errs, "lost %llu events the kernel had not reported yet\n",
 			(unsigned long long)unreported);
 	}
-	fprintf(errs, "%s: %llu calls, %llu bytes moved = %llu captured + %llu truncated + "
-		      "%llu lost",
+	fprintf(errs,
+		"%s: %llu calls, %llu bytes moved = %llu captured + %llu truncated + "
+		"%llu lost",
 		why, (unsigned long long)calls, (unsigned long long)moved,
 		(unsigned long long)e->bytes_captured, (unsigned long long)truncated,
 		(unsigned long long)lost);
@@ -244,10 +245,11 @@ void events_summary(struct events *e, const uint64_t *stats, const char *why, FI
 			(unsigned long long)moved, (unsigned long long)accounted);
 	if (!e->json)
 		return;
-	fprintf(e->out, "{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\",\"calls\":%llu,"
-			"\"bytes_moved\":%llu,\"bytes_captured\":%llu,\"bytes_truncated\":%llu,"
-			"\"bytes_lost\":%llu,\"bytes_unreadable\":%llu,\"events_lost\":%llu,"
-			"\"processes\":[",
+	fprintf(e->out,
+		"{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\",\"calls\":%llu,"
+		"\"bytes_moved\":%llu,\"bytes_captured\":%llu,\"bytes_truncated\":%llu,"
+		"\"bytes_lost\":%llu,\"bytes_unreadable\":%llu,\"events_lost\":%llu,"
+		"\"processes\":[",
 		why, (unsigned long long)calls, (unsigned long long)moved,
 		(unsigned long long)e->bytes_captured, (unsigned long long)truncated,
 		(unsigned long long)lost, (unsigned long long)e->bytes_unreadable,
@@ -257,8 +259,9 @@ void events_summary(struct events *e, const uint64_t *stats, const char *why, FI
 
 		fprintf(e->out, "%s{\"pid\":%u,\"comm\":", i ? "," : "", p->pid);
 		output_json_string(e->out, p->comm, strlen(p->comm));
-		fprintf(e->out, ",\"calls\":%llu,\"bytes_moved\":%llu,\"bytes_captured\":%llu,"
-				"\"bytes_truncated\":%llu}",
+		fprintf(e->out,
+			",\"calls\":%llu,\"bytes_moved\":%llu,\"bytes_captured\":%llu,"
+			"\"bytes_truncated\":%llu}",
 			(unsigned long long)p->calls, (unsigned long long)p->bytes_moved,
 			(unsigned long long)p->bytes_captured,
 			(unsigned long long)p->bytes_truncated);

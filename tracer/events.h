@@ -14,11 +14,11 @@
 
 /* A call whose chunks are still arriving (text modes print whole calls). */
 struct pending_call {
-	int cpu;               /* a call's chunks are consecutive in one CPU's buffer */
+	int cpu;	       /* a call's chunks are consecutive in one CPU's buffer */
 	struct tls_event *hdr; /* the first chunk's header; data[] unused */
 	unsigned char *data;
-	uint32_t len;          /* bytes assembled so far (gaps closed up) */
-	uint32_t next_offset;  /* where the next chunk should start */
+	uint32_t len;	      /* bytes assembled so far (gaps closed up) */
+	uint32_t next_offset; /* where the next chunk should start */
 };
 
 /* What was seen of one process (by the data that reached user space). */
@@ -33,8 +33,8 @@ struct events {
 	FILE *out;
 	bool json, hexdump;
 	uint32_t max_data_size;
-	uint64_t start_ns;        /* CLOCK_MONOTONIC when tracing started */
-	int64_t realtime_offset;  /* CLOCK_REALTIME - CLOCK_MONOTONIC, for JSON time_ns */
+	uint64_t start_ns;	 /* CLOCK_MONOTONIC when tracing started */
+	int64_t realtime_offset; /* CLOCK_REALTIME - CLOCK_MONOTONIC, for JSON time_ns */
 	struct pending_call *pending;
 	int npending;
 	uint64_t bytes_captured, bytes_unreadable, malformed;

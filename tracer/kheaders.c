@@ -80,9 +80,9 @@ static bool source_of_split(const char *build, char *source, size_t size)
 
 static void add_split_cflags(struct kheaders *kh)
 {
-	static const char *const rel[KHEADERS_MAX_CFLAGS] = {
-		"arch/%s/include/generated/uapi", "arch/%s/include/generated", "include",
-		"include/generated/uapi"};
+	static const char *const rel[KHEADERS_MAX_CFLAGS] = {"arch/%s/include/generated/uapi",
+							     "arch/%s/include/generated", "include",
+							     "include/generated/uapi"};
 	int i;
 
 	for (i = 0; i < KHEADERS_MAX_CFLAGS; i++) {

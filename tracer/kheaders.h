@@ -8,10 +8,10 @@
 #define KHEADERS_MAX_CFLAGS 4
 
 struct kheaders {
-	char desc[PATH_MAX + 64];   /* which headers, for -v */
-	char source[PATH_MAX];      /* to hand to libbcc as BCC_KERNEL_SOURCE; "" = its default */
-	char build[PATH_MAX];       /* arch-specific half of a split tree; "" = none */
-	char arch[16];              /* kernel arch name: "x86", "arm64" */
+	char desc[PATH_MAX + 64]; /* which headers, for -v */
+	char source[PATH_MAX];	  /* BCC_KERNEL_SOURCE for libbcc; "" = its default */
+	char build[PATH_MAX];	  /* arch-specific half of a split tree; "" = none */
+	char arch[16];		  /* kernel arch name: "x86", "arm64" */
 	char cflags[KHEADERS_MAX_CFLAGS][PATH_MAX + 4]; /* -I flags for the split half */
 	int ncflags;
 };

@@ -55,8 +55,9 @@ static int check_privileges(void)
 	if ((eff >> CAP_SYS_ADMIN_BIT) & 1 ||
 	    (((eff >> CAP_BPF_BIT) & 1) && ((eff >> CAP_PERFMON_BIT) & 1)))
 		return 0;
-	fprintf(stderr, "tracer needs root, or the capabilities CAP_BPF and CAP_PERFMON "
-			"(missing:%s%s); try: sudo tracer ...\n",
+	fprintf(stderr,
+		"tracer needs root, or the capabilities CAP_BPF and CAP_PERFMON "
+		"(missing:%s%s); try: sudo tracer ...\n",
 		(eff >> CAP_BPF_BIT) & 1 ? "" : " CAP_BPF",
 		(eff >> CAP_PERFMON_BIT) & 1 ? "" : " CAP_PERFMON");
 	return -EPERM;
@@ -120,7 +121,8 @@ static int compile_bpf(const struct env *env, const char *bpf_dir, struct tracer
 	err = tracer_bpf__create(source, cflags, ncflags, tb);
 	free(source);
 	if (err)
-		fprintf(stderr, "failed to compile the BPF sources in '%s' (clang's messages above)\n",
+		fprintf(stderr,
+			"failed to compile the BPF sources in '%s' (clang's messages above)\n",
 			bpf_dir);
 	return err;
 }
@@ -203,8 +205,8 @@ int main(int argc, char **argv)
 
 	/* 2. Privileges, data directories and the probe spec table. */
 	err = EXIT_RUNTIME;
-	if (check_privileges() || sources_find_dir("bpf_src", env.bpf_src, bpf_dir,
-						   sizeof(bpf_dir), stderr) ||
+	if (check_privileges() ||
+	    sources_find_dir("bpf_src", env.bpf_src, bpf_dir, sizeof(bpf_dir), stderr) ||
 	    sources_find_dir("probe_specs", env.probe_specs, spec_dir, sizeof(spec_dir), stderr))
 		goto cleanup;
 	switch (spec_table_load(spec_dir, &specs, stderr)) {
@@ -239,11 +241,11 @@ int main(int argc, char **argv)
 	if (!ev || install_signals())
 		goto cleanup;
 	events_init(ev, &probes, stdout, env.json, env.hexdump, (uint32_t)env.max_data_size);
-	if (tracer_bpf__open_perf_buffer(tb, EVENTS_TABLE,
-					 options_perf_pages(&env, sysconf(_SC_PAGESIZE),
-							    TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD),
-					 WAKEUP_EVENTS,
-					 events_on_sample, events_on_lost, ev) ||
+	if (tracer_bpf__open_perf_buffer(
+		    tb, EVENTS_TABLE,
+		    options_perf_pages(&env, sysconf(_SC_PAGESIZE),
+				       TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD),
+		    WAKEUP_EVENTS, events_on_sample, events_on_lost, ev) ||
 	    probes_attach(tb, &probes, env.pid, env.verbose, stderr))
 		goto cleanup;
 

@@ -48,10 +48,12 @@ static const struct argp_option options[] = {
 	 "Bytes per event (chunk), a power of two from 16 to 16384 (default 16384)", 0},
 	{"max-call-bytes", OPT_MAX_CALL_BYTES, "BYTES", 0,
 	 "Bytes captured per call, a power of two up to 16 MiB and at least --max-data-size "
-	 "(default 2 MiB); the rest is counted as truncated", 0},
+	 "(default 2 MiB); the rest is counted as truncated",
+	 0},
 	{"perf-pages", OPT_PERF_PAGES, "PAGES", 0,
 	 "Perf buffer pages per CPU, a power of two (default: room for one --max-call-bytes "
-	 "call, at least 64: 1024 for 2 MiB)", 0},
+	 "call, at least 64: 1024 for 2 MiB)",
+	 0},
 	{"bpf-src", OPT_BPF_SRC, "DIR", 0, "Read BPF C sources from DIR", 0},
 	{"probe-specs", OPT_PROBE_SPECS, "DIR", 0, "Read probe spec files from DIR", 0},
 	{"verbose", 'v', NULL, 0, "Say which headers, flags and probes are used", 0},
@@ -90,8 +92,8 @@ static bool is_pow2(long v)
 }
 
 /* Parses a power of two in [lo, hi] for option `name`; on error says so through argp. */
-static int parse_pow2(struct argp_state *state, const char *name, const char *arg, long lo,
-		      long hi, int *out)
+static int parse_pow2(struct argp_state *state, const char *name, const char *arg, long lo, long hi,
+		      int *out)
 {
 	long v;
 

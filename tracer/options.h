@@ -10,7 +10,7 @@
 enum {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1, /* a runtime failure: target, compile, attach, privileges */
-	EXIT_USAGE = 2,   /* bad arguments or malformed probe specs */
+	EXIT_USAGE = 2,	  /* bad arguments or malformed probe specs */
 };
 
 #define DEFAULT_MAX_DATA_SIZE 16384
@@ -24,21 +24,21 @@ enum {
 /* Every option the user can set, with its default. */
 struct env {
 	pid_t pid;
-	int max_data_size;   /* power of two: bytes per chunk */
-	int max_call_bytes;  /* power of two >= max_data_size: bytes captured per call */
+	int max_data_size;  /* power of two: bytes per chunk */
+	int max_call_bytes; /* power of two >= max_data_size: bytes captured per call */
 	bool json;
-	int perf_pages;      /* per CPU, power of two; 0: room for one whole call */
+	int perf_pages; /* per CPU, power of two; 0: room for one whole call */
 	bool hexdump;
 	int verbose;
-	const char *bpf_src;     /* NULL: found next to the executable */
+	const char *bpf_src;	 /* NULL: found next to the executable */
 	const char *probe_specs; /* NULL: found next to the executable */
-	bool exit_now;           /* --help, --usage or --version was answered */
+	bool exit_now;		 /* --help, --usage or --version was answered */
 };
 
-#define ENV_DEFAULTS                                                                       \
-	{                                                                                  \
-		.pid = 0, .max_data_size = DEFAULT_MAX_DATA_SIZE,                          \
-		.max_call_bytes = DEFAULT_MAX_CALL_BYTES,                                  \
+#define ENV_DEFAULTS                                                                               \
+	{                                                                                          \
+		.pid = 0, .max_data_size = DEFAULT_MAX_DATA_SIZE,                                  \
+		.max_call_bytes = DEFAULT_MAX_CALL_BYTES,                                          \
 	}
 
 /*

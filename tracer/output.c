@@ -116,7 +116,8 @@ void output_event(FILE *out, const struct out_event *ev, bool hexdump)
 			fputc('\n', out);
 	}
 	if (ev->truncated && ev->lost)
-		fprintf(out, "----- END DATA (TRUNCATED, %u bytes not shown; LOST, %u bytes) -----\n",
+		fprintf(out,
+			"----- END DATA (TRUNCATED, %u bytes not shown; LOST, %u bytes) -----\n",
 			ev->truncated, ev->lost);
 	else if (ev->truncated)
 		fprintf(out, "----- END DATA (TRUNCATED, %u bytes not shown) -----\n",
@@ -169,7 +170,8 @@ void output_base64(FILE *out, const unsigned char *data, size_t len)
 		fputc(tab[v & 63], out);
 	}
 	if (i < len) {
-		uint32_t v = (uint32_t)data[i] << 16 | (i + 1 < len ? (uint32_t)data[i + 1] << 8 : 0);
+		uint32_t v =
+			(uint32_t)data[i] << 16 | (i + 1 < len ? (uint32_t)data[i + 1] << 8 : 0);
 
 		fputc(tab[v >> 18], out);
 		fputc(tab[(v >> 12) & 63], out);
@@ -180,8 +182,9 @@ void output_base64(FILE *out, const unsigned char *data, size_t len)
 
 void output_json_data(FILE *out, const struct out_event *ev)
 {
-	fprintf(out, "{\"v\":1,\"type\":\"data\",\"time_ns\":%llu,\"pid\":%u,\"tid\":%u,"
-		     "\"uid\":%u,\"comm\":",
+	fprintf(out,
+		"{\"v\":1,\"type\":\"data\",\"time_ns\":%llu,\"pid\":%u,\"tid\":%u,"
+		"\"uid\":%u,\"comm\":",
 		(unsigned long long)ev->time_ns, ev->pid, ev->tid, ev->uid);
 	output_json_string(out, ev->comm, strlen(ev->comm));
 	fputs(",\"lib\":", out);

@@ -14,14 +14,14 @@ struct out_event {
 	const char *comm;
 	uint64_t time_ns; /* text: since tracing started; JSON: Unix time */
 	uint32_t pid, tid, uid;
-	bool write;       /* the process sent this (else it received it) */
+	bool write; /* the process sent this (else it received it) */
 	uint64_t call_id;
-	uint32_t len;     /* bytes the call moved */
-	uint32_t offset;  /* where data starts within the call */
+	uint32_t len;	 /* bytes the call moved */
+	uint32_t offset; /* where data starts within the call */
 	const unsigned char *data;
 	uint32_t data_len;  /* bytes captured here */
 	uint32_t truncated; /* bytes of the call beyond the capture limit (0 but on the end) */
-	uint32_t lost;      /* bytes of the call that never arrived (text modes) */
+	uint32_t lost;	    /* bytes of the call that never arrived (text modes) */
 };
 
 /*

@@ -85,8 +85,10 @@ int probes_resolve(pid_t pid, const struct spec_table *t, struct probe_set *set,
 		if (!lib)
 			continue; /* this library is not in use: its specs do not apply */
 		if (lib->deleted) {
-			fprintf(errs, "PID %d maps '%s', which was deleted or replaced on disk; "
-				      "skipping %s\n", (int)pid, lib->path, s->origin);
+			fprintf(errs,
+				"PID %d maps '%s', which was deleted or replaced on disk; "
+				"skipping %s\n",
+				(int)pid, lib->path, s->origin);
 			continue;
 		}
 		snprintf(rp.lib_path, sizeof(rp.lib_path), "%s", lib->path);
@@ -98,8 +100,8 @@ int probes_resolve(pid_t pid, const struct spec_table *t, struct probe_set *set,
 					s->origin, s->symbol, rp.lib_path);
 				err = -EINVAL;
 			} else if (verbose) {
-				fprintf(errs, "skipping optional '%s': not in '%s' (%s)\n", s->symbol,
-					rp.lib_path, s->origin);
+				fprintf(errs, "skipping optional '%s': not in '%s' (%s)\n",
+					s->symbol, rp.lib_path, s->origin);
 			}
 			continue;
 		}

@@ -16,8 +16,8 @@ struct resolved_probe {
 	const struct probe_spec *spec;
 	char lib_path[PATH_MAX];       /* the library as the target sees it */
 	char open_path[PATH_MAX + 32]; /* the same file through /proc/<pid>/root */
-	uint64_t offset;               /* file offset of the symbol */
-	uint64_t addr;                 /* its virtual address in the target */
+	uint64_t offset;	       /* file offset of the symbol */
+	uint64_t addr;		       /* its virtual address in the target */
 };
 
 struct probe_set {

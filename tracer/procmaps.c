@@ -18,7 +18,8 @@ int maps_parse_line(const char *line, struct map_entry *out)
 
 	memset(out, 0, sizeof(*out));
 	if (sscanf(line, "%llx-%llx %4s %llx %15s %llu %n", &start, &end, perms, &offset, dev,
-		   &inode, &consumed) < 6 || consumed == 0 || start >= end)
+		   &inode, &consumed) < 6 ||
+	    consumed == 0 || start >= end)
 		return -1;
 	path = line + consumed;
 	len = strcspn(path, "\n");
@@ -29,9 +30,8 @@ int maps_parse_line(const char *line, struct map_entry *out)
 	out->offset = offset;
 	out->inode = inode;
 	memcpy(out->perms, perms, sizeof(out->perms));
-	if (len > strlen(DELETED_SUFFIX) &&
-	    strncmp(path + len - strlen(DELETED_SUFFIX), DELETED_SUFFIX,
-		    strlen(DELETED_SUFFIX)) == 0) {
+	if (len > strlen(DELETED_SUFFIX) && strncmp(path + len - strlen(DELETED_SUFFIX),
+						    DELETED_SUFFIX, strlen(DELETED_SUFFIX)) == 0) {
 		out->deleted = true;
 		len -= strlen(DELETED_SUFFIX);
 	}

@@ -11,9 +11,9 @@ struct map_entry {
 	uint64_t start, end; /* virtual addresses [start, end) */
 	uint64_t offset;     /* file offset mapped at start */
 	uint64_t inode;
-	char perms[5];       /* "r-xp" */
-	bool deleted;        /* the file was replaced or removed since it was mapped */
-	char *path;          /* as the target sees it, without " (deleted)" */
+	char perms[5]; /* "r-xp" */
+	bool deleted;  /* the file was replaced or removed since it was mapped */
+	char *path;    /* as the target sees it, without " (deleted)" */
 };
 
 struct maps {

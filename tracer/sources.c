@@ -16,8 +16,7 @@ static int is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int sources_find_dir(const char *name, const char *override, char *out, size_t size,
-		     FILE *errs)
+int sources_find_dir(const char *name, const char *override, char *out, size_t size, FILE *errs)
 {
 	char exe[PATH_MAX], cand[2][PATH_MAX + 64], *slash;
 	ssize_t len;
@@ -112,7 +111,8 @@ int sources_read_bpf(const char *dir, char **out, FILE *errs)
 	n = scandir(dir, &names, c_filter, alphasort);
 	if (n < 0) {
 		err = -errno;
-		fprintf(errs, "failed to read BPF source directory '%s': %s\n", dir, strerror(-err));
+		fprintf(errs, "failed to read BPF source directory '%s': %s\n", dir,
+			strerror(-err));
 		return err;
 	}
 	if (n == 0) {

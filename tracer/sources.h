@@ -11,8 +11,7 @@
  * (<exe dir>/../share/tracer/<name>). Never the current directory. Writes the absolute path
  * to out. Returns 0 or -ENOENT after saying on errs where it looked.
  */
-int sources_find_dir(const char *name, const char *override, char *out, size_t size,
-		     FILE *errs);
+int sources_find_dir(const char *name, const char *override, char *out, size_t size, FILE *errs);
 
 /*
  * Reads every "*.c" file of `dir` in name order into one NUL-terminated text (*out, freed

@@ -70,8 +70,10 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 		*hash = '\0';
 	for (tok = strtok_r(buf, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
 		if (n == 5) {
-			snprintf(err, errlen, "unexpected field '%s': want 5 fields: library symbol "
-					      "entry|return bpf_function required|optional", tok);
+			snprintf(err, errlen,
+				 "unexpected field '%s': want 5 fields: library symbol "
+				 "entry|return bpf_function required|optional",
+				 tok);
 			return -1;
 		}
 		fields[n++] = tok;
@@ -79,14 +81,18 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 	if (n == 0)
 		return 0;
 	if (n < 5) {
-		snprintf(err, errlen, "%d field%s, want 5: library symbol entry|return "
-				      "bpf_function required|optional", n, n == 1 ? "" : "s");
+		snprintf(err, errlen,
+			 "%d field%s, want 5: library symbol entry|return "
+			 "bpf_function required|optional",
+			 n, n == 1 ? "" : "s");
 		return -1;
 	}
 	memset(out, 0, sizeof(*out));
 	if (!is_library(fields[0])) {
-		snprintf(err, errlen, "invalid library '%s': want a name such as 'ssl' or an "
-				      "absolute path", fields[0]);
+		snprintf(err, errlen,
+			 "invalid library '%s': want a name such as 'ssl' or an "
+			 "absolute path",
+			 fields[0]);
 		return -1;
 	}
 	if (!is_symbol(fields[1])) {
@@ -109,7 +115,8 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 	if (strcmp(fields[4], "required") == 0) {
 		out->required = true;
 	} else if (strcmp(fields[4], "optional") != 0) {
-		snprintf(err, errlen, "invalid need '%s': want 'required' or 'optional'", fields[4]);
+		snprintf(err, errlen, "invalid need '%s': want 'required' or 'optional'",
+			 fields[4]);
 		return -1;
 	}
 	if (copy_field(out->library, sizeof(out->library), fields[0], "library", err, errlen) ||

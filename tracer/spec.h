@@ -17,7 +17,7 @@ struct probe_spec {
 	char symbol[128];
 	enum probe_kind kind;
 	char bpf_fn[128];
-	bool required; /* a library that is present must have the symbol */
+	bool required;		/* a library that is present must have the symbol */
 	char origin[4096 + 16]; /* "dir/file.spec:12", for messages */
 };
 

@@ -53,8 +53,8 @@ int tracer_bpf__create(const char *source, const char *const *cflags, int ncflag
 	if (!tb)
 		return -ENOMEM;
 	/* libbcc's prototype lacks const; it does not modify the flags. */
-	tb->mod = bpf_module_create_c_from_string(source, 0, (const char **)cflags, ncflags,
-						  true, NULL);
+	tb->mod = bpf_module_create_c_from_string(source, 0, (const char **)cflags, ncflags, true,
+						  NULL);
 	if (!tb->mod) {
 		free(tb);
 		return -EINVAL;
@@ -127,8 +127,8 @@ int tracer_bpf__attach_uprobe(struct tracer_bpf *tb, const char *fn, const char 
 		 tb->nprobes, (unsigned long long)offset);
 
 	errno = 0;
-	pfd = bpf_attach_uprobe(prog_fd, retprobe ? BPF_PROBE_RETURN : BPF_PROBE_ENTRY,
-				p->ev_name, binary, offset, pid, 0);
+	pfd = bpf_attach_uprobe(prog_fd, retprobe ? BPF_PROBE_RETURN : BPF_PROBE_ENTRY, p->ev_name,
+				binary, offset, pid, 0);
 	if (pfd < 0) {
 		int e = errno ? errno : EINVAL;
 
@@ -245,8 +245,9 @@ int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int p
 		fd = perf_reader_fd(r);
 		if (bpf_update_elem(map_fd, &cpu, &fd, 0) < 0) {
 			err = -errno;
-			fprintf(stderr, "failed to register the perf buffer of CPU %d in '%s': %s\n",
-				cpu, table, strerror(errno));
+			fprintf(stderr,
+				"failed to register the perf buffer of CPU %d in '%s': %s\n", cpu,
+				table, strerror(errno));
 			goto out;
 		}
 	}
@@ -255,8 +256,8 @@ out:
 	return err;
 }
 
-int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, uint32_t key,
-			   uint64_t *sums, int n)
+int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, uint32_t key, uint64_t *sums,
+			   int n)
 {
 	int ncpus = (int)sysconf(_SC_NPROCESSORS_CONF), fd = bpf_table_fd(tb->mod, table);
 	uint64_t *values = NULL;

@@ -56,8 +56,8 @@ int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int p
  * Reads entry `key` of the per-CPU array `table`, whose value is `n` u64 counters, and
  * writes their sums over all CPUs to sums[0..n-1]. One lookup for all counters.
  */
-int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, uint32_t key,
-			   uint64_t *sums, int n);
+int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, uint32_t key, uint64_t *sums,
+			   int n);
 
 /*
  * Waits up to `timeout_ms` for a reader to wake, then delivers every sample buffered on

@@ -7,26 +7,26 @@
 
 static int checks_passed, checks_failed;
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (cond) {                                                                \
-			checks_passed++;                                                   \
-		} else {                                                                   \
-			checks_failed++;                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                          \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			checks_passed++;                                                           \
+		} else {                                                                           \
+			checks_failed++;                                                           \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_STR(got, want)                                                               \
-	do {                                                                               \
-		const char *g_ = (got), *w_ = (want);                                      \
-		if (strcmp(g_, w_) == 0) {                                                 \
-			checks_passed++;                                                   \
-		} else {                                                                   \
-			checks_failed++;                                                   \
-			fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__, \
-				g_, w_);                                                   \
-		}                                                                          \
+#define CHECK_STR(got, want)                                                                       \
+	do {                                                                                       \
+		const char *g_ = (got), *w_ = (want);                                              \
+		if (strcmp(g_, w_) == 0) {                                                         \
+			checks_passed++;                                                           \
+		} else {                                                                           \
+			checks_failed++;                                                           \
+			fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__,    \
+				g_, w_);                                                           \
+		}                                                                                  \
 	} while (0)
 
 /* Prints the closing line ctest logs show and returns the exit status. */
@@ -37,11 +37,11 @@ static inline int check_done(void)
 }
 
 /* Runs fn with its output captured into buf (NUL-terminated). */
-#define CAPTURE(buf, size, stream, stmt)                                                   \
-	do {                                                                               \
-		FILE *stream = fmemopen(buf, size, "w");                                   \
-		stmt;                                                                      \
-		fclose(stream);                                                            \
+#define CAPTURE(buf, size, stream, stmt)                                                           \
+	do {                                                                                       \
+		FILE *stream = fmemopen(buf, size, "w");                                           \
+		stmt;                                                                              \
+		fclose(stream);                                                                    \
 	} while (0)
 
 #endif

@@ -66,7 +66,8 @@ int main(void)
 	/* Nothing installed: the message names the packages to install. */
 	CHECK(find("6.18.44-x", &kh, errs) == -2);
 	CHECK(strstr(errs, "no kernel headers found for Linux 6.18.44-x") != NULL);
-	CHECK(strstr(errs, "install linux-headers-6.18.44-x (on Debian, linux-headers-amd64") != NULL);
+	CHECK(strstr(errs, "install linux-headers-6.18.44-x (on Debian, linux-headers-amd64") !=
+	      NULL);
 
 	/* Split pairs: the one nearest in version wins, with -I flags for its generated half. */
 	debian_pair("5.10.0-30", "amd64");
@@ -77,8 +78,10 @@ int main(void)
 	snprintf(want, sizeof(want), "%s/usr/src/linux-headers-6.1.0-56-amd64", root);
 	CHECK_STR(kh.build, want);
 	CHECK(kh.ncflags == 4);
-	snprintf(want, sizeof(want), "-I%s/usr/src/linux-headers-6.1.0-56-amd64/arch/x86/include/"
-				     "generated/uapi", root);
+	snprintf(want, sizeof(want),
+		 "-I%s/usr/src/linux-headers-6.1.0-56-amd64/arch/x86/include/"
+		 "generated/uapi",
+		 root);
 	CHECK_STR(kh.cflags[0], want);
 	CHECK(find("5.10.99", &kh, errs) == 0);
 	CHECK(strstr(kh.source, "linux-headers-5.10.0-30-common") != NULL);

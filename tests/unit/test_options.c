@@ -8,11 +8,16 @@ static int parse(struct env *env, char *errs, int argc, char **argv)
 	int r;
 
 	*env = (struct env)ENV_DEFAULTS;
-	CAPTURE(errs, 4096, e, CAPTURE(out, sizeof(out), o, r = options_parse(argc, argv, env, o, e)));
+	CAPTURE(errs, 4096, e,
+		CAPTURE(out, sizeof(out), o, r = options_parse(argc, argv, env, o, e)));
 	return r;
 }
 
-#define ARGV(...) (char *[]){"tracer", __VA_ARGS__, NULL}
+#define ARGV(...)                                                                                  \
+	(char *[])                                                                                 \
+	{                                                                                          \
+		"tracer", __VA_ARGS__, NULL                                                        \
+	}
 #define ARGC(...) ((int)(sizeof((char *[]){"tracer", __VA_ARGS__}) / sizeof(char *)))
 #define PARSE(env, errs, ...) parse(env, errs, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
 
@@ -30,8 +35,8 @@ int main(void)
 	CHECK(options_perf_pages(&env, 4096, 96) == 64);
 	CHECK(!env.hexdump && env.verbose == 0 && !env.exit_now);
 
-	CHECK(PARSE(&env, errs, "-x", "-v", "-v", "--max-data-size", "1024", "--perf-pages",
-		    "8", "--bpf-src", "/b", "--probe-specs", "/p", "7") == EXIT_OK);
+	CHECK(PARSE(&env, errs, "-x", "-v", "-v", "--max-data-size", "1024", "--perf-pages", "8",
+		    "--bpf-src", "/b", "--probe-specs", "/p", "7") == EXIT_OK);
 	CHECK(env.hexdump && env.verbose == 2 && env.max_data_size == 1024);
 	CHECK(env.perf_pages == 8 && env.pid == 7);
 	CHECK_STR(env.bpf_src, "/b");

@@ -27,18 +27,18 @@ static void test_escape(void)
 {
 	CHECK_STR(escape("GET / HTTP/1.1\r\n\r\n", 18), "GET / HTTP/1.1\r\n\r\n");
 	CHECK_STR(escape("a\tb\n", 4), "a\tb\n");
-	CHECK_STR(escape("\x1b[2J", 4), "\\x1b[2J");       /* no terminal control */
-	CHECK_STR(escape("a\rb", 3), "a\\x0db");           /* lone CR could overwrite */
-	CHECK_STR(escape("x\r", 2), "x\\x0d");             /* CR at the end, no LF */
+	CHECK_STR(escape("\x1b[2J", 4), "\\x1b[2J"); /* no terminal control */
+	CHECK_STR(escape("a\rb", 3), "a\\x0db");     /* lone CR could overwrite */
+	CHECK_STR(escape("x\r", 2), "x\\x0d");	     /* CR at the end, no LF */
 	CHECK_STR(escape("back\\slash", 10), "back\\\\slash");
 	CHECK_STR(escape("\0\x7f", 2), "\\x00\\x7f");
-	CHECK_STR(escape("caf\xc3\xa9", 5), "caf\xc3\xa9");        /* UTF-8 passes */
-	CHECK_STR(escape("\xe2\x82\xac", 3), "\xe2\x82\xac");      /* euro sign */
+	CHECK_STR(escape("caf\xc3\xa9", 5), "caf\xc3\xa9");   /* UTF-8 passes */
+	CHECK_STR(escape("\xe2\x82\xac", 3), "\xe2\x82\xac"); /* euro sign */
 	CHECK_STR(escape("\xf0\x9f\x98\x80", 4), "\xf0\x9f\x98\x80");
-	CHECK_STR(escape("\xc2\x9b", 2), "\\xc2\\x9b");            /* C1 CSI is escaped */
-	CHECK_STR(escape("\xc3", 1), "\\xc3");                     /* cut sequence */
-	CHECK_STR(escape("\xc0\xaf", 2), "\\xc0\\xaf");            /* overlong */
-	CHECK_STR(escape("\xed\xa0\x80", 3), "\\xed\\xa0\\x80");   /* surrogate */
+	CHECK_STR(escape("\xc2\x9b", 2), "\\xc2\\x9b");		 /* C1 CSI is escaped */
+	CHECK_STR(escape("\xc3", 1), "\\xc3");			 /* cut sequence */
+	CHECK_STR(escape("\xc0\xaf", 2), "\\xc0\\xaf");		 /* overlong */
+	CHECK_STR(escape("\xed\xa0\x80", 3), "\\xed\\xa0\\x80"); /* surrogate */
 	CHECK_STR(escape("\xff", 1), "\\xff");
 }
 
@@ -48,17 +48,23 @@ static void test_hexdump(void)
 
 	CAPTURE(buf, sizeof(buf), o,
 		output_hexdump(o, (const unsigned char *)"GET /hello HTTP/1.1\r\n", 21));
-	CHECK_STR(buf, "00000000  47 45 54 20 2f 68 65 6c  6c 6f 20 48 54 54 50 2f  |GET /hello HTTP/|\n"
-		       "00000010  31 2e 31 0d 0a                                    |1.1..|\n");
+	CHECK_STR(buf,
+		  "00000000  47 45 54 20 2f 68 65 6c  6c 6f 20 48 54 54 50 2f  |GET /hello HTTP/|\n"
+		  "00000010  31 2e 31 0d 0a                                    |1.1..|\n");
 }
 
 static void test_rows(void)
 {
 	char buf[1024] = {0};
-	struct out_event ev = {
-		.func = "SSL_write", .time_ns = 1500000001, .comm = "cu\x1brl", .pid = 42,
-		.tid = 43, .len = 10, .data = (const unsigned char *)"hello", .data_len = 5,
-		.truncated = 5};
+	struct out_event ev = {.func = "SSL_write",
+			       .time_ns = 1500000001,
+			       .comm = "cu\x1brl",
+			       .pid = 42,
+			       .tid = 43,
+			       .len = 10,
+			       .data = (const unsigned char *)"hello",
+			       .data_len = 5,
+			       .truncated = 5};
 
 	CAPTURE(buf, sizeof(buf), o, output_header(o); output_event(o, &ev, false));
 	CHECK_STR(buf, "FUNC           TIME(s)      COMM             PID     TID     LEN\n"
@@ -90,11 +96,20 @@ static void test_rows(void)
 static void test_json(void)
 {
 	char buf[1024] = {0};
-	struct out_event ev = {
-		.func = "SSL_write_ex", .lib = "/usr/lib/libssl.so.3", .comm = "py\"x",
-		.time_ns = 1700000000123456789ull, .pid = 42, .tid = 43, .uid = 0, .write = true,
-		.call_id = 7, .len = 70000, .offset = 65536, .data = (const unsigned char *)"hi",
-		.data_len = 2, .truncated = 1000};
+	struct out_event ev = {.func = "SSL_write_ex",
+			       .lib = "/usr/lib/libssl.so.3",
+			       .comm = "py\"x",
+			       .time_ns = 1700000000123456789ull,
+			       .pid = 42,
+			       .tid = 43,
+			       .uid = 0,
+			       .write = true,
+			       .call_id = 7,
+			       .len = 70000,
+			       .offset = 65536,
+			       .data = (const unsigned char *)"hi",
+			       .data_len = 2,
+			       .truncated = 1000};
 
 	/* RFC 4648 test vectors */
 	CHECK_STR(b64("", 0), "");

@@ -24,14 +24,15 @@ static void test_line(void)
 	struct map_entry e;
 
 	CHECK(maps_parse_line("7f3a24550000-7f3a245ad000 r-xp 0001f000 fe:00 333427     "
-			      "/usr/lib/x86_64-linux-gnu/libssl.so.3\n", &e) == 1);
+			      "/usr/lib/x86_64-linux-gnu/libssl.so.3\n",
+			      &e) == 1);
 	CHECK(e.start == 0x7f3a24550000ull && e.end == 0x7f3a245ad000ull);
 	CHECK(e.offset == 0x1f000 && e.inode == 333427 && !e.deleted);
 	CHECK_STR(e.perms, "r-xp");
 	CHECK_STR(e.path, "/usr/lib/x86_64-linux-gnu/libssl.so.3");
 	free(e.path);
-	CHECK(maps_parse_line("7ffd1c000000-7ffd1c021000 rw-p 00000000 00:00 0    [stack]\n",
-			      &e) == 0);
+	CHECK(maps_parse_line("7ffd1c000000-7ffd1c021000 rw-p 00000000 00:00 0    [stack]\n", &e) ==
+	      0);
 	CHECK(maps_parse_line("7f10a0000000-7f10a0021000 rw-p 00000000 00:00 0 \n", &e) == 0);
 	CHECK(maps_parse_line("garbage\n", &e) == -1);
 	CHECK(maps_parse_line("7f10a4000000 r-xp 00000000 fe:01 2004 /x.so\n", &e) == -1);
@@ -79,7 +80,7 @@ static void test_edge_fixture(void)
 	CHECK(load("maps_edge_cases.txt", &m) == 0);
 	CHECK(m.n == 7);
 	CHECK_STR(m.e[0].path, "/usr/bin/my server"); /* spaces in paths survive */
-	lib = maps_find_library(&m, "ssl"); /* not NSS's libssl3.so, not libsslx */
+	lib = maps_find_library(&m, "ssl");	      /* not NSS's libssl3.so, not libsslx */
 	CHECK(lib != NULL);
 	if (lib) {
 		CHECK_STR(lib->path, "/opt/old/libssl.so.1.1");

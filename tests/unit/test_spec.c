@@ -25,8 +25,8 @@ static void test_lines(void)
 	CHECK(s.kind == PROBE_ENTRY);
 	CHECK_STR(s.bpf_fn, "probe_entry_SSL_write");
 	CHECK(s.required);
-	CHECK(parse("\t/usr/lib/libssl.so.3  SSL_read_ex return probe_return_ex optional # x",
-		    &s, err) == 1);
+	CHECK(parse("\t/usr/lib/libssl.so.3  SSL_read_ex return probe_return_ex optional # x", &s,
+		    err) == 1);
 	CHECK_STR(s.library, "/usr/lib/libssl.so.3");
 	CHECK(s.kind == PROBE_RETURN && !s.required);
 
