@@ -209,7 +209,21 @@ void events_finish(struct events *e)
 	e->pending = NULL;
 }
 
-void events_summary(struct events *e, const uint64_t *stats, const char *why, FILE *errs)
+/* Without the BPF counters only what arrived is known: say so, claim nothing else. */
+static void summary_unknown(struct events *e, const char *why, FILE *errs)
+{
+	fprintf(errs,
+		"%s: %llu bytes captured; calls, bytes moved and losses unknown (the BPF "
+		"counters could not be read)\n",
+		why, (unsigned long long)e->bytes_captured);
+	if (e->json)
+		fprintf(e->out,
+			"{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\","
+			"\"bytes_captured\":%llu,\"counters\":\"unavailable\"}\n",
+			why, (unsigned long long)e->bytes_captured);
+}
+
+static void summarize(struct events *e, const uint64_t *stats, const char *why, FILE *errs)
 {
 	uint64_t calls = stats[TLS_STAT_CALLS], moved = stats[TLS_STAT_BYTES_MOVED];
 	uint64_t truncated = stats[TLS_STAT_BYTES_TRUNCATED], lost = stats[TLS_STAT_BYTES_LOST];
@@ -267,4 +281,13 @@ void events_summary(struct events *e, const uint64_t *stats, const char *why, FI
 			(unsigned long long)p->bytes_truncated);
 	}
 	fputs("]}\n", e->out);
+}
+
+void events_summary(struct events *e, const uint64_t *stats, const char *why, FILE *errs)
+{
+	if (!stats) {
+		summary_unknown(e, why, errs);
+		return;
+	}
+	summarize(e, stats, why, errs);
 }

@@ -58,7 +58,8 @@ void events_finish(struct events *e);
 /*
  * Reconciles the BPF counters (`stats`, indexed by enum tls_stat) with what arrived and
  * prints the summary to errs (and as a JSON line to the output in JSON mode). `why` is
- * "target exited" or "stopped".
+ * "target exited" or "stopped". With stats NULL (the counters could not be read) only what
+ * arrived is reported, and the summary says the totals are unknown.
  */
 void events_summary(struct events *e, const uint64_t *stats, const char *why, FILE *errs);
 

@@ -184,7 +184,7 @@ static void finish(struct tracer_bpf *tb, struct events *ev, bool target_exited)
 	if (err)
 		fprintf(stderr, "failed to read the BPF counters in '%s': %s\n", STATS_TABLE,
 			strerror(-err));
-	events_summary(ev, stats, target_exited ? "target exited" : "stopped", stderr);
+	events_summary(ev, err ? NULL : stats, target_exited ? "target exited" : "stopped", stderr);
 }
 
 int main(int argc, char **argv)

@@ -90,6 +90,31 @@ class ErrorTest(TracerTest):
         self.assertIn("failed to compile the BPF sources", err)
         self.assertEqual(out, "")
 
+    def test_own_bpf_src_without_counters_says_totals_are_unknown(self):
+        """A user's bpf_src that keeps no tls_stats map still traces; the summary claims no
+        totals it cannot know instead of a bogus accounting mismatch."""
+        src = self.copy_dir("bpf_src")
+        path = os.path.join(src, "openssl.c")
+        with open(path) as f:
+            text = f.read().replace("BPF_PERCPU_ARRAY(tls_stats,", "BPF_PERCPU_ARRAY(my_stats,")
+        text = text.replace("tls_stats.lookup", "my_stats.lookup")
+        with open(path, "w") as f:
+            f.write(text)
+        server, port, _ = self.tls_server()
+        run = self.tracer(server.pid, "--bpf-src", src, "--json")
+        run.wait_ready()
+        subprocess.run(["curl", "-sS", "-k", "-o", "/dev/null", "https://127.0.0.1:%d/" % port],
+                       check=True, timeout=20)
+        server.wait(timeout=20)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        self.assertIn("failed to read the BPF counters in 'tls_stats'", run.stderr())
+        self.assertRegex(run.stderr(), r"target exited: \d+ bytes captured; calls, bytes moved "
+                         r"and losses unknown \(the BPF counters could not be read\)")
+        self.assertNotIn("accounting mismatch", run.stderr())
+        last = run.stdout().splitlines()[-1]
+        self.assertIn('"type":"summary"', last)
+        self.assertIn('"counters":"unavailable"', last)
+
     def test_missing_directories(self):
         code, _, err = self.run_tracer("--bpf-src", "/nonexistent/bpf", "1")
         self.assertEqual(code, 1)
