@@ -26,12 +26,16 @@ BPF_PERCPU_ARRAY(tls_scratch, struct tls_event, 1);
 /* per-CPU perf buffers carrying struct tls_event to user space */
 BPF_PERF_OUTPUT(tls_events);
 
-/* key: 0; value: this CPU's counters (one lookup per call). The kernel reports a full
- * buffer's losses only when a later event gets in, so refused submits are counted here too. */
-BPF_PERCPU_ARRAY(tls_stats, struct tls_stats, 1);
+/* key: tgid (TLS_STATS_OTHER_KEY once full); value: that process's counters on this CPU.
+ * The kernel reports a full buffer's losses only when a later event gets in, so refused
+ * submits are counted here too. */
+BPF_PERCPU_HASH(tls_stats, u32, struct tls_stats, TLS_STATS_MAX_PROCS);
 
 /* key: 0; value: the last call id handed out */
 BPF_ARRAY(tls_call_ids, u64, 1);
+
+/* key: 0; value: struct tls_settings, written by user space before any probe is attached */
+BPF_ARRAY(tls_settings, struct tls_settings, 1);
 
 /* ------------------------------------------------------------- helpers */
 
@@ -72,37 +76,67 @@ static __always_inline void send_chunk(struct pt_regs *ctx, struct tls_event *ev
 	st->v[TLS_STAT_BYTES_LOST] += refused * n;
 }
 
+/* This process's counters on this CPU; a full map shares the TLS_STATS_OTHER_KEY entry. */
+static __always_inline struct tls_stats *stats_of(u32 tgid)
+{
+	struct tls_stats zero = {};
+	u32 other = TLS_STATS_OTHER_KEY;
+	struct tls_stats *st = tls_stats.lookup_or_try_init(&tgid, &zero);
+
+	return st ? st : tls_stats.lookup(&other);
+}
+
+/* Whether the settings let this call be captured: its direction, its uid, the sample. */
+static __always_inline bool wanted(const struct tls_settings *set, u32 dir, u32 uid, u64 call_id)
+{
+	u32 sample = set->sample ? set->sample : 1;
+
+	return (set->dirs >> dir) & 1 && (set->uid == TLS_ANY_UID || set->uid == uid) &&
+	       call_id % sample == 0;
+}
+
 /*
- * Sends the bytes the call moved as chunks of MAX_DATA_SIZE, up to MAX_CHUNKS of them;
- * what lies beyond is counted as truncated on the last chunk.
+ * Counts the call and, unless the settings filter it, sends the bytes it moved as chunks
+ * of MAX_DATA_SIZE, up to the per-call limit; what lies beyond is counted as truncated on
+ * the last chunk.
  */
 static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *call, u64 moved)
 {
 	u64 id = bpf_get_current_pid_tgid();
 	u64 limit = (u64)MAX_CHUNKS * MAX_DATA_SIZE;
-	u64 cap = moved < limit ? moved : limit;
-	u32 zero = 0;
+	u32 zero = 0, uid = (u32)bpf_get_current_uid_gid();
 	u64 *ids = tls_call_ids.lookup(&zero);
-	struct tls_stats *st = tls_stats.lookup(&zero);
+	struct tls_settings *set = tls_settings.lookup(&zero);
+	struct tls_stats *st = stats_of(id >> 32);
 	struct tls_event *ev = tls_scratch.lookup(&zero);
-	u64 off;
+	u64 call_id, cap, off;
 	u32 n;
 	int i;
 
-	if (!ev || !ids || !st)
+	if (!ev || !ids || !st || !set)
 		return;
+	call_id = __sync_fetch_and_add(ids, 1) + 1;
+	st->v[TLS_STAT_CALLS]++;
+	st->v[TLS_STAT_BYTES_MOVED] += moved;
+	if (!wanted(set, call->dir, uid, call_id)) {
+		st->v[TLS_STAT_CALLS_FILTERED]++;
+		st->v[TLS_STAT_BYTES_FILTERED] += moved;
+		return;
+	}
+	if (set->max_call_bytes < limit)
+		limit = set->max_call_bytes;
+	cap = moved < limit ? moved : limit;
+	st->v[TLS_STAT_BYTES_TRUNCATED] += moved - cap;
+
 	ev->time_ns = bpf_ktime_get_ns();
 	ev->func_addr = call->func_addr;
-	ev->call_id = __sync_fetch_and_add(ids, 1) + 1;
+	ev->call_id = call_id;
 	ev->pid = id >> 32;
 	ev->tid = (u32)id;
-	ev->uid = (u32)bpf_get_current_uid_gid();
+	ev->uid = uid;
 	ev->dir = call->dir;
 	ev->call_len = moved > 0xffffffffULL ? 0xffffffffU : (u32)moved;
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
-	st->v[TLS_STAT_CALLS]++;
-	st->v[TLS_STAT_BYTES_MOVED] += moved;
-	st->v[TLS_STAT_BYTES_TRUNCATED] += moved - cap;
 
 	/* Every chunk but the last is full. */
 	ev->flags = 0;

@@ -49,18 +49,41 @@ struct tls_event {
 	char data[MAX_DATA_SIZE];
 };
 
-/* Indices of struct tls_stats: one per-CPU set of counters, summed by user space. */
+/*
+ * Indices of struct tls_stats: per process (tgid) and per CPU, summed by user space.
+ * Every byte a call moved is captured, truncated, lost or filtered.
+ */
 enum tls_stat {
-	TLS_STAT_CALLS = 0,         /* calls that moved bytes */
-	TLS_STAT_BYTES_MOVED,       /* bytes those calls moved */
-	TLS_STAT_BYTES_TRUNCATED,   /* bytes beyond the per-call capture limit */
-	TLS_STAT_SUBMIT_FAILED,     /* chunks the perf buffer refused (it was full) */
-	TLS_STAT_BYTES_LOST,        /* bytes in those chunks */
+	TLS_STAT_CALLS = 0,       /* calls that moved bytes (filtered ones included) */
+	TLS_STAT_BYTES_MOVED,     /* bytes those calls moved */
+	TLS_STAT_BYTES_TRUNCATED, /* bytes beyond the per-call capture limit */
+	TLS_STAT_SUBMIT_FAILED,   /* chunks the perf buffer refused (it was full) */
+	TLS_STAT_BYTES_LOST,      /* bytes in those chunks */
+	TLS_STAT_CALLS_FILTERED,  /* calls not captured by the settings (direction, uid, sample) */
+	TLS_STAT_BYTES_FILTERED,  /* bytes those calls moved */
 	TLS_STAT_MAX,
 };
 
 struct tls_stats {
 	__u64 v[TLS_STAT_MAX];
+};
+
+/* Key of struct tls_stats for processes that found the per-process map full. */
+#define TLS_STATS_OTHER_KEY 0
+#define TLS_STATS_MAX_PROCS 4096
+
+#define TLS_ANY_UID 0xffffffffU
+
+/*
+ * What user space decides at start without recompiling: the single entry of the
+ * tls_settings array map. Only sizes that shape the program stay -D macros.
+ */
+struct tls_settings {
+	__u32 dirs;	      /* bit (1 << enum tls_dir) set: capture that direction */
+	__u32 sample;	      /* capture one call in `sample` (1: every call) */
+	__u32 uid;	      /* capture only calls by this uid; TLS_ANY_UID: every uid */
+	__u32 reserved;
+	__u64 max_call_bytes; /* bytes captured per call, at most MAX_CHUNKS * MAX_DATA_SIZE */
 };
 
 /* Size of the fixed part in front of data[]. */

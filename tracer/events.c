@@ -1,4 +1,4 @@
-/* events.c - the event stream: chunks reassembled into calls, exact accounting, output */
+/* events.c - the event stream: chunks put in call order, reassembled, accounted, printed */
 #include "events.h"
 
 #include <errno.h>
@@ -29,17 +29,26 @@ void events_init(struct events *e, const struct probe_set *probes, FILE *out, bo
 	e->realtime_offset = (int64_t)(clock_ns(CLOCK_REALTIME) - e->start_ns);
 }
 
-static struct proc_stats *proc_of(struct events *e, const struct tls_event *ev)
+uint64_t events_now(void)
 {
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* The entry of process pid, added if new; NULL only when out of memory. */
+static struct proc_stats *proc_of(struct events *e, uint32_t pid)
+{
+	struct proc_stats *grown;
 	int i;
 
 	for (i = 0; i < e->nprocs; i++)
-		if (e->procs[i].pid == ev->pid)
+		if (e->procs[i].pid == pid)
 			return &e->procs[i];
-	if (e->nprocs == EVENTS_MAX_PROCS)
+	grown = realloc(e->procs, (e->nprocs + 1) * sizeof(*grown));
+	if (!grown)
 		return NULL;
-	e->procs[e->nprocs].pid = ev->pid;
-	memcpy(e->procs[e->nprocs].comm, ev->comm, TLS_COMM_LEN);
+	e->procs = grown;
+	memset(&e->procs[e->nprocs], 0, sizeof(*grown));
+	e->procs[e->nprocs].pid = pid;
 	return &e->procs[e->nprocs++];
 }
 
@@ -147,35 +156,12 @@ oom:
 		(unsigned long long)ev->call_id);
 }
 
-void events_on_sample(void *ctx, int cpu, const void *data, int size)
+/* A chunk's turn has come: to the sink, as a JSON line, or into its call (text modes). */
+static void deliver_chunk(struct events *e, int cpu, const struct tls_event *ev)
 {
-	struct events *e = ctx;
-	const struct tls_event *ev = data;
-	struct proc_stats *ps;
-	uint32_t expected;
-
-	if (size < (int)TLS_EVENT_HDR_SIZE || ev->data_len > e->max_data_size ||
-	    ev->data_len > (uint32_t)(size - (int)TLS_EVENT_HDR_SIZE) ||
-	    ev->truncated > ev->call_len || ev->offset > ev->call_len - ev->truncated ||
-	    ev->data_len > ev->call_len - ev->truncated - ev->offset) {
-		e->malformed++;
-		return;
-	}
-	e->bytes_captured += ev->data_len;
-	expected = ev->call_len - ev->truncated - ev->offset;
-	if (expected > e->max_data_size)
-		expected = e->max_data_size;
-	e->bytes_unreadable += expected - ev->data_len;
-	ps = proc_of(e, ev);
-	if (ps) {
-		if (ev->offset == 0) {
-			ps->calls++;
-			ps->bytes_moved += ev->call_len;
-		}
-		ps->bytes_captured += ev->data_len;
-		ps->bytes_truncated += ev->truncated;
-	}
-	if (e->json) {
+	if (e->sink) {
+		e->sink(e->sink_ctx, ev);
+	} else if (e->json) {
 		char comm[TLS_COMM_LEN + 1];
 		struct out_event out = view(e, ev, comm);
 
@@ -186,6 +172,101 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 	} else {
 		assemble(e, cpu, ev);
 	}
+}
+
+/* Whether the chunk is well formed: its lengths agree with each other and with the buffer. */
+static bool valid_chunk(const struct events *e, const struct tls_event *ev, int size)
+{
+	return size >= (int)TLS_EVENT_HDR_SIZE && ev->data_len <= e->max_data_size &&
+	       ev->data_len <= (uint32_t)(size - (int)TLS_EVENT_HDR_SIZE) &&
+	       ev->truncated <= ev->call_len && ev->offset <= ev->call_len - ev->truncated &&
+	       ev->data_len <= ev->call_len - ev->truncated - ev->offset;
+}
+
+/* Keeps a copy of the chunk until events_deliver; false when out of memory. */
+static bool enqueue(struct events *e, int cpu, const struct tls_event *ev)
+{
+	struct tls_event *copy;
+
+	if (e->nqueue == e->queue_cap) {
+		int cap = e->queue_cap ? 2 * e->queue_cap : 256;
+		struct queued_chunk *grown = realloc(e->queue, cap * sizeof(*grown));
+
+		if (!grown)
+			return false;
+		e->queue = grown;
+		e->queue_cap = cap;
+	}
+	copy = malloc(TLS_EVENT_HDR_SIZE + ev->data_len);
+	if (!copy)
+		return false;
+	memcpy(copy, ev, TLS_EVENT_HDR_SIZE + ev->data_len);
+	e->queue[e->nqueue++] = (struct queued_chunk){.cpu = cpu, .ev = copy};
+	return true;
+}
+
+void events_on_sample(void *ctx, int cpu, const void *data, int size)
+{
+	struct events *e = ctx;
+	const struct tls_event *ev = data;
+	struct proc_stats *ps;
+	uint32_t expected;
+
+	if (!valid_chunk(e, ev, size)) {
+		e->malformed++;
+		return;
+	}
+	expected = ev->call_len - ev->truncated - ev->offset;
+	if (expected > e->max_data_size)
+		expected = e->max_data_size;
+	e->bytes_captured += ev->data_len;
+	e->bytes_unreadable += expected - ev->data_len;
+	ps = proc_of(e, ev->pid);
+	if (ps) {
+		if (!ps->comm[0])
+			memcpy(ps->comm, ev->comm, TLS_COMM_LEN);
+		ps->bytes_captured += ev->data_len;
+		ps->bytes_unreadable += expected - ev->data_len;
+	}
+	if (ev->time_ns < e->delivered_ns)
+		e->late++;
+	if (!enqueue(e, cpu, ev)) /* out of memory: out of order rather than lost */
+		deliver_chunk(e, cpu, ev);
+}
+
+/* Time order; a call's chunks share their time, so then by call and offset. */
+static int chunk_order(const void *a, const void *b)
+{
+	const struct tls_event *x = ((const struct queued_chunk *)a)->ev;
+	const struct tls_event *y = ((const struct queued_chunk *)b)->ev;
+
+	if (x->time_ns != y->time_ns)
+		return x->time_ns < y->time_ns ? -1 : 1;
+	if (x->call_id != y->call_id)
+		return x->call_id < y->call_id ? -1 : 1;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+void events_deliver(struct events *e, uint64_t read_start_ns)
+{
+	uint64_t until = read_start_ns;
+	int i, n;
+
+	if (read_start_ns != UINT64_MAX)
+		until = read_start_ns > EVENTS_REORDER_WINDOW_NS
+				? read_start_ns - EVENTS_REORDER_WINDOW_NS
+				: 0;
+	if (e->nqueue > 1)
+		qsort(e->queue, e->nqueue, sizeof(*e->queue), chunk_order);
+	for (n = 0; n < e->nqueue && e->queue[n].ev->time_ns < until; n++) {
+		deliver_chunk(e, e->queue[n].cpu, e->queue[n].ev);
+		free(e->queue[n].ev);
+	}
+	for (i = n; i < e->nqueue; i++)
+		e->queue[i - n] = e->queue[i];
+	e->nqueue -= n;
+	if (until > e->delivered_ns)
+		e->delivered_ns = until;
 }
 
 void events_on_lost(void *ctx, int cpu, uint64_t count)
@@ -203,10 +284,48 @@ void events_on_lost(void *ctx, int cpu, uint64_t count)
 
 void events_finish(struct events *e)
 {
+	events_deliver(e, UINT64_MAX);
 	while (e->npending > 0) /* their last chunks never came */
 		flush_pending(e, &e->pending[0], 0);
 	free(e->pending);
 	e->pending = NULL;
+}
+
+void events_on_counters(void *ctx, uint32_t pid, const uint64_t *sums, int n)
+{
+	struct events *e = ctx;
+	struct proc_stats *ps = NULL;
+	bool any = false;
+	int i;
+
+	for (i = 0; i < n && i < TLS_STAT_MAX; i++)
+		any |= sums[i] != 0;
+	if (any) /* the shared entry of processes that found the map full is often empty */
+		ps = proc_of(e, pid);
+	if (ps && pid == TLS_STATS_OTHER_KEY)
+		snprintf(ps->comm, sizeof(ps->comm), "(others)");
+	for (i = 0; i < n && i < TLS_STAT_MAX; i++) {
+		e->bpf[i] += sums[i];
+		if (ps)
+			ps->bpf[i] += sums[i];
+	}
+}
+
+/* A process that sent no event (all filtered, or all lost) is named from /proc if alive. */
+static void fill_comm(struct proc_stats *p)
+{
+	char path[64];
+	FILE *f;
+
+	if (p->comm[0])
+		return;
+	snprintf(path, sizeof(path), "/proc/%u/comm", p->pid);
+	f = fopen(path, "re");
+	if (!f || !fgets(p->comm, sizeof(p->comm), f))
+		snprintf(p->comm, sizeof(p->comm), "?");
+	if (f)
+		fclose(f);
+	p->comm[strcspn(p->comm, "\n")] = '\0';
 }
 
 /* Without the BPF counters only what arrived is known: say so, claim nothing else. */
@@ -223,12 +342,47 @@ static void summary_unknown(struct events *e, const char *why, FILE *errs)
 			why, (unsigned long long)e->bytes_captured);
 }
 
-static void summarize(struct events *e, const uint64_t *stats, const char *why, FILE *errs)
+/* "N calls, M bytes moved = C captured + T truncated + L lost[ + filtered][ + unreadable]" */
+static void print_equation(FILE *f, const uint64_t *bpf, uint64_t captured, uint64_t unreadable)
 {
-	uint64_t calls = stats[TLS_STAT_CALLS], moved = stats[TLS_STAT_BYTES_MOVED];
-	uint64_t truncated = stats[TLS_STAT_BYTES_TRUNCATED], lost = stats[TLS_STAT_BYTES_LOST];
-	uint64_t failed = stats[TLS_STAT_SUBMIT_FAILED], unreported = 0;
-	uint64_t accounted = e->bytes_captured + truncated + lost + e->bytes_unreadable;
+	fprintf(f, "%llu calls, %llu bytes moved = %llu captured + %llu truncated + %llu lost",
+		(unsigned long long)bpf[TLS_STAT_CALLS],
+		(unsigned long long)bpf[TLS_STAT_BYTES_MOVED], (unsigned long long)captured,
+		(unsigned long long)bpf[TLS_STAT_BYTES_TRUNCATED],
+		(unsigned long long)bpf[TLS_STAT_BYTES_LOST]);
+	if (bpf[TLS_STAT_CALLS_FILTERED])
+		fprintf(f, " + %llu filtered (%llu calls)",
+			(unsigned long long)bpf[TLS_STAT_BYTES_FILTERED],
+			(unsigned long long)bpf[TLS_STAT_CALLS_FILTERED]);
+	if (unreadable)
+		fprintf(f, " + %llu unreadable", (unsigned long long)unreadable);
+}
+
+static uint64_t accounted(const uint64_t *bpf, uint64_t captured, uint64_t unreadable)
+{
+	return captured + unreadable + bpf[TLS_STAT_BYTES_TRUNCATED] + bpf[TLS_STAT_BYTES_LOST] +
+	       bpf[TLS_STAT_BYTES_FILTERED];
+}
+
+/* The JSON counters of the whole run or of one process, without braces. */
+static void json_counters(FILE *f, const uint64_t *bpf, uint64_t captured, uint64_t unreadable,
+			  uint64_t events_lost)
+{
+	fprintf(f,
+		"\"calls\":%llu,\"bytes_moved\":%llu,\"bytes_captured\":%llu,"
+		"\"bytes_truncated\":%llu,\"bytes_lost\":%llu,\"bytes_unreadable\":%llu,"
+		"\"events_lost\":%llu,\"events_filtered\":%llu,\"bytes_filtered\":%llu",
+		(unsigned long long)bpf[TLS_STAT_CALLS],
+		(unsigned long long)bpf[TLS_STAT_BYTES_MOVED], (unsigned long long)captured,
+		(unsigned long long)bpf[TLS_STAT_BYTES_TRUNCATED],
+		(unsigned long long)bpf[TLS_STAT_BYTES_LOST], (unsigned long long)unreadable,
+		(unsigned long long)events_lost, (unsigned long long)bpf[TLS_STAT_CALLS_FILTERED],
+		(unsigned long long)bpf[TLS_STAT_BYTES_FILTERED]);
+}
+
+static void summarize(struct events *e, const char *why, FILE *errs)
+{
+	uint64_t failed = e->bpf[TLS_STAT_SUBMIT_FAILED], unreported = 0, events_lost;
 	int i, cpu;
 
 	/* The kernel reports a loss only once a later event fits in that buffer. */
@@ -237,15 +391,10 @@ static void summarize(struct events *e, const uint64_t *stats, const char *why, 
 		fprintf(errs, "lost %llu events the kernel had not reported yet\n",
 			(unsigned long long)unreported);
 	}
-	fprintf(errs,
-		"%s: %llu calls, %llu bytes moved = %llu captured + %llu truncated + "
-		"%llu lost",
-		why, (unsigned long long)calls, (unsigned long long)moved,
-		(unsigned long long)e->bytes_captured, (unsigned long long)truncated,
-		(unsigned long long)lost);
-	if (e->bytes_unreadable)
-		fprintf(errs, " + %llu unreadable", (unsigned long long)e->bytes_unreadable);
-	fprintf(errs, "; %llu events lost", (unsigned long long)(e->lost_events + unreported));
+	events_lost = e->lost_events + unreported;
+	fprintf(errs, "%s: ", why);
+	print_equation(errs, e->bpf, e->bytes_captured, e->bytes_unreadable);
+	fprintf(errs, "; %llu events lost", (unsigned long long)events_lost);
 	for (cpu = 0; cpu < EVENTS_MAX_CPUS; cpu++)
 		if (e->lost[cpu])
 			fprintf(errs, " (CPU %d: %llu)", cpu, (unsigned long long)e->lost[cpu]);
@@ -253,41 +402,67 @@ static void summarize(struct events *e, const uint64_t *stats, const char *why, 
 		fprintf(errs, " (unreported by the kernel: %llu)", (unsigned long long)unreported);
 	if (e->malformed)
 		fprintf(errs, "; %llu malformed events ignored", (unsigned long long)e->malformed);
+	if (e->late)
+		fprintf(errs, "; %llu chunks arrived after later ones were shown",
+			(unsigned long long)e->late);
 	fputc('\n', errs);
-	if (accounted != moved)
+	for (i = 0; i < e->nprocs; i++)
+		fill_comm(&e->procs[i]);
+	for (i = 0; e->nprocs > 1 && i < e->nprocs; i++) {
+		fprintf(errs, "  PID %u (%s): ", e->procs[i].pid, e->procs[i].comm);
+		print_equation(errs, e->procs[i].bpf, e->procs[i].bytes_captured,
+			       e->procs[i].bytes_unreadable);
+		fputc('\n', errs);
+	}
+	if (accounted(e->bpf, e->bytes_captured, e->bytes_unreadable) !=
+	    e->bpf[TLS_STAT_BYTES_MOVED])
 		fprintf(errs, "accounting mismatch: %llu bytes moved but %llu accounted for\n",
-			(unsigned long long)moved, (unsigned long long)accounted);
+			(unsigned long long)e->bpf[TLS_STAT_BYTES_MOVED],
+			(unsigned long long)accounted(e->bpf, e->bytes_captured,
+						      e->bytes_unreadable));
 	if (!e->json)
 		return;
-	fprintf(e->out,
-		"{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\",\"calls\":%llu,"
-		"\"bytes_moved\":%llu,\"bytes_captured\":%llu,\"bytes_truncated\":%llu,"
-		"\"bytes_lost\":%llu,\"bytes_unreadable\":%llu,\"events_lost\":%llu,"
-		"\"processes\":[",
-		why, (unsigned long long)calls, (unsigned long long)moved,
-		(unsigned long long)e->bytes_captured, (unsigned long long)truncated,
-		(unsigned long long)lost, (unsigned long long)e->bytes_unreadable,
-		(unsigned long long)(e->lost_events + unreported));
+	fprintf(e->out, "{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\",", why);
+	json_counters(e->out, e->bpf, e->bytes_captured, e->bytes_unreadable, events_lost);
+	fprintf(e->out, ",\"chunks_out_of_order\":%llu,\"processes\":[",
+		(unsigned long long)e->late);
 	for (i = 0; i < e->nprocs; i++) {
 		const struct proc_stats *p = &e->procs[i];
 
 		fprintf(e->out, "%s{\"pid\":%u,\"comm\":", i ? "," : "", p->pid);
 		output_json_string(e->out, p->comm, strlen(p->comm));
-		fprintf(e->out,
-			",\"calls\":%llu,\"bytes_moved\":%llu,\"bytes_captured\":%llu,"
-			"\"bytes_truncated\":%llu}",
-			(unsigned long long)p->calls, (unsigned long long)p->bytes_moved,
-			(unsigned long long)p->bytes_captured,
-			(unsigned long long)p->bytes_truncated);
+		fputc(',', e->out);
+		json_counters(e->out, p->bpf, p->bytes_captured, p->bytes_unreadable,
+			      p->bpf[TLS_STAT_SUBMIT_FAILED]);
+		fputc('}', e->out);
 	}
 	fputs("]}\n", e->out);
 }
 
-void events_summary(struct events *e, const uint64_t *stats, const char *why, FILE *errs)
+void events_summary(struct events *e, bool have_counters, const char *why, FILE *errs)
 {
-	if (!stats) {
+	if (!have_counters) {
 		summary_unknown(e, why, errs);
 		return;
 	}
-	summarize(e, stats, why, errs);
+	summarize(e, why, errs);
+}
+
+void events_free(struct events *e)
+{
+	int i;
+
+	for (i = 0; i < e->nqueue; i++)
+		free(e->queue[i].ev);
+	free(e->queue);
+	for (i = 0; i < e->npending; i++) {
+		free(e->pending[i].hdr);
+		free(e->pending[i].data);
+	}
+	free(e->pending);
+	free(e->procs);
+	e->queue = NULL;
+	e->pending = NULL;
+	e->procs = NULL;
+	e->nqueue = e->npending = e->nprocs = 0;
 }

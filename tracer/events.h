@@ -1,4 +1,4 @@
-/* events.h - the event stream: chunks reassembled into calls, exact accounting, output */
+/* events.h - the event stream: chunks put in call order, reassembled, accounted, printed */
 #ifndef TRACER_EVENTS_H
 #define TRACER_EVENTS_H
 
@@ -10,7 +10,13 @@
 #include "tls_event.h"
 
 #define EVENTS_MAX_CPUS 1024
-#define EVENTS_MAX_PROCS 64
+
+/*
+ * Chunks are held back until they are older than the newest read round by this much, then
+ * delivered in time order: a thread that moved to another CPU has its earlier calls in the
+ * other CPU's buffer. It bounds how long one BPF run (a whole call of up to 16 MiB) takes.
+ */
+#define EVENTS_REORDER_WINDOW_NS 50000000ull
 
 /* A call whose chunks are still arriving (text modes print whole calls). */
 struct pending_call {
@@ -21,46 +27,79 @@ struct pending_call {
 	uint32_t next_offset; /* where the next chunk should start */
 };
 
-/* What was seen of one process (by the data that reached user space). */
+/* One chunk waiting for its turn. */
+struct queued_chunk {
+	int cpu;
+	struct tls_event *ev; /* header and data_len bytes of data */
+};
+
+/* One process: what the BPF counters say (enum tls_stat) and what reached user space. */
 struct proc_stats {
 	uint32_t pid;
 	char comm[TLS_COMM_LEN + 1];
-	uint64_t calls, bytes_moved, bytes_captured, bytes_truncated;
+	uint64_t bpf[TLS_STAT_MAX];
+	uint64_t bytes_captured, bytes_unreadable;
 };
+
+/* Receives each chunk in order instead of the output (the self-test checks bytes with it). */
+typedef void (*events_sink_fn)(void *ctx, const struct tls_event *ev);
 
 struct events {
 	const struct probe_set *probes;
 	FILE *out;
 	bool json, hexdump;
 	uint32_t max_data_size;
+	events_sink_fn sink;
+	void *sink_ctx;
 	uint64_t start_ns;	 /* CLOCK_MONOTONIC when tracing started */
 	int64_t realtime_offset; /* CLOCK_REALTIME - CLOCK_MONOTONIC, for JSON time_ns */
+	struct queued_chunk *queue;
+	int nqueue, queue_cap;
+	uint64_t delivered_ns; /* every chunk older than this has been delivered */
+	uint64_t late;	       /* chunks that came after newer ones had been delivered */
 	struct pending_call *pending;
 	int npending;
-	uint64_t bytes_captured, bytes_unreadable, malformed;
+	uint64_t bytes_captured, bytes_unreadable, malformed, dropped;
 	uint64_t lost_events, lost[EVENTS_MAX_CPUS];
-	struct proc_stats procs[EVENTS_MAX_PROCS];
+	uint64_t bpf[TLS_STAT_MAX]; /* the BPF counters summed over processes */
+	struct proc_stats *procs;
 	int nprocs;
 };
 
 void events_init(struct events *e, const struct probe_set *probes, FILE *out, bool json,
 		 bool hexdump, uint32_t max_data_size);
 
-/* tracer_bpf sample callback: one struct tls_event chunk from CPU cpu. */
+/* tracer_bpf sample callback: one struct tls_event chunk from CPU cpu; it is queued. */
 void events_on_sample(void *ctx, int cpu, const void *data, int size);
 
 /* tracer_bpf loss callback: the kernel dropped `count` chunks of CPU cpu. */
 void events_on_lost(void *ctx, int cpu, uint64_t count);
 
+/* Monotonic nanoseconds, the clock of the events' time_ns. */
+uint64_t events_now(void);
+
+/*
+ * Delivers, in time order, the queued chunks older than `read_start_ns` minus the reorder
+ * window, where read_start_ns is when the read round that just ended began. UINT64_MAX
+ * delivers everything (after the last drain).
+ */
+void events_deliver(struct events *e, uint64_t read_start_ns);
+
 /* Prints calls still missing their last chunk (the rest counted lost) and frees them. */
 void events_finish(struct events *e);
 
+/* tracer_bpf__sum_percpu callback: one process's BPF counters (key: its tgid). */
+void events_on_counters(void *ctx, uint32_t pid, const uint64_t *sums, int n);
+
 /*
- * Reconciles the BPF counters (`stats`, indexed by enum tls_stat) with what arrived and
+ * Reconciles the BPF counters (given through events_on_counters) with what arrived and
  * prints the summary to errs (and as a JSON line to the output in JSON mode). `why` is
- * "target exited" or "stopped". With stats NULL (the counters could not be read) only what
- * arrived is reported, and the summary says the totals are unknown.
+ * "target exited" or "stopped". With have_counters false (they could not be read) only
+ * what arrived is reported, and the summary says the totals are unknown.
  */
-void events_summary(struct events *e, const uint64_t *stats, const char *why, FILE *errs);
+void events_summary(struct events *e, bool have_counters, const char *why, FILE *errs);
+
+/* Frees what events_init and the stream allocated. */
+void events_free(struct events *e);
 
 #endif

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,11 @@ enum {
 	OPT_BPF_SRC,
 	OPT_PROBE_SPECS,
 	OPT_USAGE,
+	OPT_NO_READ,
+	OPT_NO_WRITE,
+	OPT_SAMPLE,
+	OPT_UID,
+	OPT_SELFTEST,
 };
 
 static const char doc[] =
@@ -27,17 +33,20 @@ static const char doc[] =
 	"library.\n"
 	"\n"
 	"USAGE: tracer [OPTION...] PID\n"
+	"       tracer --selftest\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  tracer 4242                    # show what PID 4242 reads and writes through OpenSSL\n"
 	"  tracer -x 4242                 # the same as a hex dump\n"
 	"  tracer --json 4242 | jq .      # JSON lines, payloads in base64\n"
 	"  tracer --max-data-size 1024 42 # capture at most 1 KiB of each call\n"
+	"  tracer --no-read --sample 10 42 # every 10th call's sent plaintext\n"
 	"  tracer --bpf-src ./my_bpf --probe-specs ./my_specs 42   # your own probes\n"
+	"  tracer --selftest              # check capture end to end on this machine\n"
 	"\v"
 	"Exit status: 0 when the target exited or tracing was interrupted (SIGINT/SIGTERM), "
 	"1 on a runtime failure (no such process, no TLS library, compile or attach error, "
-	"missing privileges), 2 on bad usage or a malformed probe spec.";
+	"missing privileges, a failed --selftest), 2 on bad usage or a malformed probe spec.";
 
 static const char args_doc[] = "PID";
 
@@ -47,9 +56,15 @@ static const struct argp_option options[] = {
 	{"max-data-size", OPT_MAX_DATA_SIZE, "BYTES", 0,
 	 "Bytes per event (chunk), a power of two from 16 to 16384 (default 16384)", 0},
 	{"max-call-bytes", OPT_MAX_CALL_BYTES, "BYTES", 0,
-	 "Bytes captured per call, a power of two up to 16 MiB and at least --max-data-size "
-	 "(default 2 MiB); the rest is counted as truncated",
+	 "Bytes captured per call, 1 to 16 MiB in at most 1024 chunks of --max-data-size "
+	 "(default 2 MiB, or 1024 chunks if that is less); the rest is counted as truncated",
 	 0},
+	{"no-read", OPT_NO_READ, NULL, 0, "Leave out received plaintext (SSL_read...)", 0},
+	{"no-write", OPT_NO_WRITE, NULL, 0, "Leave out sent plaintext (SSL_write...)", 0},
+	{"sample", OPT_SAMPLE, "N", 0, "Capture one call in N (the others are counted)", 0},
+	{"uid", OPT_UID, "USER", 0, "Capture only calls made by USER (a name or a number)", 0},
+	{"selftest", OPT_SELFTEST, NULL, 0,
+	 "Trace a TLS client and server of our own over 127.0.0.1 and check every byte", 0},
 	{"perf-pages", OPT_PERF_PAGES, "PAGES", 0,
 	 "Perf buffer pages per CPU, a power of two (default: room for one --max-call-bytes "
 	 "call, at least 64: 1024 for 2 MiB)",
@@ -68,6 +83,7 @@ struct parse_ctx {
 	FILE *out;
 	FILE *err;
 	int npids;
+	bool call_bytes_given;
 };
 
 /* Parses a decimal integer in [lo, hi] (lo >= 0); the whole string must be the number. */
@@ -106,6 +122,52 @@ static int parse_pow2(struct argp_state *state, const char *name, const char *ar
 	return 0;
 }
 
+/* A user name, or a decimal uid other than (uid_t)-1. */
+static int parse_uid(const char *arg, uint32_t *uid)
+{
+	struct passwd *pw;
+	long v;
+
+	if (parse_long(arg, 0, 0xfffffffeL, &v) == 0) {
+		*uid = (uint32_t)v;
+		return 0;
+	}
+	pw = getpwnam(arg);
+	if (!pw)
+		return -1;
+	*uid = (uint32_t)pw->pw_uid;
+	return 0;
+}
+
+/* The checks that need every option: run at the end of parsing. */
+static int check_env(struct argp_state *state, const struct env *env, int npids)
+{
+	if (env->selftest) {
+		if (npids)
+			argp_error(state, "--selftest takes no PID");
+		else if (env->no_read || env->no_write || env->sample != 1 || !env->any_uid)
+			argp_error(state, "--selftest checks every byte: no filters with it");
+		return npids || env->no_read || env->no_write || env->sample != 1 || !env->any_uid;
+	}
+	if (npids == 0) {
+		argp_error(state, "no PID given");
+		return 1;
+	}
+	if (env->no_read && env->no_write) {
+		argp_error(state, "--no-read with --no-write leaves nothing to capture");
+		return 1;
+	}
+	if (options_max_chunks(env) > MAX_CHUNKS_LIMIT) {
+		argp_error(state,
+			   "--max-call-bytes %d needs %d chunks of --max-data-size %d; at most "
+			   "%d: raise --max-data-size",
+			   env->max_call_bytes, options_max_chunks(env), env->max_data_size,
+			   MAX_CHUNKS_LIMIT);
+		return 1;
+	}
+	return 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct parse_ctx *ctx = state->input;
@@ -130,8 +192,38 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		env->json = true;
 		break;
 	case OPT_MAX_CALL_BYTES:
-		return parse_pow2(state, "--max-call-bytes", arg, MIN_MAX_DATA_SIZE,
-				  MAX_MAX_CALL_BYTES, &env->max_call_bytes);
+		if (parse_long(arg, 1, MAX_MAX_CALL_BYTES, &v)) {
+			argp_error(state, "invalid --max-call-bytes '%s': want 1 to %d", arg,
+				   MAX_MAX_CALL_BYTES);
+			return EINVAL;
+		}
+		env->max_call_bytes = (int)v;
+		ctx->call_bytes_given = true;
+		break;
+	case OPT_NO_READ:
+		env->no_read = true;
+		break;
+	case OPT_NO_WRITE:
+		env->no_write = true;
+		break;
+	case OPT_SAMPLE:
+		if (parse_long(arg, 1, INT_MAX, &v)) {
+			argp_error(state, "invalid --sample '%s': want a whole number from 1", arg);
+			return EINVAL;
+		}
+		env->sample = (unsigned int)v;
+		break;
+	case OPT_UID:
+		if (parse_uid(arg, &env->uid)) {
+			argp_error(state, "invalid --uid '%s': no such user, and not a number",
+				   arg);
+			return EINVAL;
+		}
+		env->any_uid = false;
+		break;
+	case OPT_SELFTEST:
+		env->selftest = true;
+		break;
 	case OPT_PERF_PAGES:
 		return parse_pow2(state, "--perf-pages", arg, 1, MAX_PERF_PAGES, &env->perf_pages);
 	case OPT_BPF_SRC:
@@ -164,17 +256,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		env->pid = (pid_t)v;
 		break;
 	case ARGP_KEY_END:
-		if (env->exit_now)
-			break;
-		if (ctx->npids == 0) {
-			argp_error(state, "no PID given");
+		/* Small chunks lower the default, never an explicit --max-call-bytes. */
+		if (!ctx->call_bytes_given &&
+		    env->max_call_bytes > MAX_CHUNKS_LIMIT * env->max_data_size)
+			env->max_call_bytes = MAX_CHUNKS_LIMIT * env->max_data_size;
+		if (!env->exit_now && check_env(state, env, ctx->npids))
 			return EINVAL;
-		}
-		if (env->max_call_bytes < env->max_data_size) {
-			argp_error(state, "--max-call-bytes %d is less than --max-data-size %d",
-				   env->max_call_bytes, env->max_data_size);
-			return EINVAL;
-		}
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -195,9 +282,29 @@ int options_parse(int argc, char **argv, struct env *env, FILE *out, FILE *err)
 	return bad ? EXIT_USAGE : EXIT_OK;
 }
 
+int options_max_chunks(const struct env *env)
+{
+	return (env->max_call_bytes + env->max_data_size - 1) / env->max_data_size;
+}
+
+void options_describe_filters(const struct env *env, char *buf, size_t size)
+{
+	int n = 0;
+
+	buf[0] = '\0';
+	if (env->no_read)
+		n += snprintf(buf + n, size - n, "writes only");
+	if (env->no_write)
+		n += snprintf(buf + n, size - n, "reads only");
+	if (env->sample > 1 && (size_t)n < size)
+		n += snprintf(buf + n, size - n, "%s1 call in %u", n ? ", " : "", env->sample);
+	if (!env->any_uid && (size_t)n < size)
+		snprintf(buf + n, size - n, "%suid %u", n ? ", " : "", env->uid);
+}
+
 int options_perf_pages(const struct env *env, long page_size, unsigned long event_hdr_size)
 {
-	unsigned long chunks = (unsigned long)(env->max_call_bytes / env->max_data_size);
+	unsigned long chunks = (unsigned long)options_max_chunks(env);
 	unsigned long bytes = (unsigned long)env->max_call_bytes + chunks * event_hdr_size;
 	int pages = MIN_AUTO_PERF_PAGES;
 

@@ -3,6 +3,7 @@
 #define TRACER_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -17,15 +18,21 @@ enum {
 #define MIN_MAX_DATA_SIZE 16
 #define MAX_MAX_DATA_SIZE 16384 /* a per-CPU map value must stay under 32 KiB */
 #define DEFAULT_MAX_CALL_BYTES (2 << 20)
-#define MAX_MAX_CALL_BYTES (16 << 20) /* MAX_CHUNKS iterations the verifier walks */
+#define MAX_MAX_CALL_BYTES (16 << 20)
+#define MAX_CHUNKS_LIMIT 1024 /* chunks per call: iterations the verifier walks */
 #define MIN_AUTO_PERF_PAGES 64
 #define MAX_PERF_PAGES 65536
 
 /* Every option the user can set, with its default. */
 struct env {
 	pid_t pid;
-	int max_data_size;  /* power of two: bytes per chunk */
-	int max_call_bytes; /* power of two >= max_data_size: bytes captured per call */
+	int max_data_size;	/* power of two: bytes per chunk */
+	int max_call_bytes;	/* bytes captured per call, at most MAX_CHUNKS_LIMIT chunks */
+	bool no_read, no_write; /* leave out received / sent plaintext */
+	unsigned int sample;	/* capture one call in `sample` */
+	bool any_uid;		/* no --uid: every uid */
+	uint32_t uid;		/* --uid: only calls by this user */
+	bool selftest;		/* --selftest: no PID; trace our own TLS client and server */
 	bool json;
 	int perf_pages; /* per CPU, power of two; 0: room for one whole call */
 	bool hexdump;
@@ -38,7 +45,7 @@ struct env {
 #define ENV_DEFAULTS                                                                               \
 	{                                                                                          \
 		.pid = 0, .max_data_size = DEFAULT_MAX_DATA_SIZE,                                  \
-		.max_call_bytes = DEFAULT_MAX_CALL_BYTES,                                          \
+		.max_call_bytes = DEFAULT_MAX_CALL_BYTES, .sample = 1, .any_uid = true,            \
 	}
 
 /*
@@ -53,5 +60,11 @@ int options_parse(int argc, char **argv, struct env *env, FILE *out, FILE *err);
  * submits a whole call before anyone can drain it.
  */
 int options_perf_pages(const struct env *env, long page_size, unsigned long event_hdr_size);
+
+/* Chunks of --max-data-size one call of --max-call-bytes needs (the BPF loop's bound). */
+int options_max_chunks(const struct env *env);
+
+/* Writes what the filters leave out, e.g. "writes only, 1 call in 10, uid 33", or "". */
+void options_describe_filters(const struct env *env, char *buf, size_t size);
 
 #endif

@@ -256,40 +256,90 @@ out:
 	return err;
 }
 
-int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, uint32_t key, uint64_t *sums,
-			   int n)
+/* Number of values the kernel returns for a per-CPU map: one per possible CPU. */
+static int possible_cpus(void)
 {
-	int ncpus = (int)sysconf(_SC_NPROCESSORS_CONF), fd = bpf_table_fd(tb->mod, table);
-	uint64_t *values = NULL;
-	bool *possible = NULL;
-	int nposs, cpu, i, err = 0;
+	int ncpus = (int)sysconf(_SC_NPROCESSORS_CONF), nposs, cpu;
+	bool *possible;
 
-	if (fd < 0)
-		return -ENOENT;
-	if (ncpus <= 0 || n <= 0 || bpf_table_leaf_size(tb->mod, table) != n * sizeof(uint64_t))
+	if (ncpus <= 0)
 		return -EINVAL;
 	possible = calloc(ncpus, sizeof(*possible));
 	if (!possible)
 		return -ENOMEM;
-	/* The kernel returns one value per possible CPU; size the buffer by the highest one. */
 	nposs = read_cpu_list("/sys/devices/system/cpu/possible", possible, ncpus);
 	for (cpu = ncpus - 1; nposs > 0 && cpu >= 0 && !possible[cpu]; cpu--)
 		;
-	nposs = nposs > 0 ? cpu + 1 : ncpus;
+	free(possible);
+	return nposs > 0 ? cpu + 1 : ncpus;
+}
+
+int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, tracer_bpf_sums_fn fn,
+			   void *ctx)
+{
+	int fd = bpf_table_fd(tb->mod, table), nposs = possible_cpus(), n, cpu, i, err = 0;
+	size_t leaf = bpf_table_leaf_size(tb->mod, table);
+	uint64_t *values = NULL, *sums = NULL;
+	uint32_t key, next;
+	bool more;
+
+	if (fd < 0)
+		return -ENOENT;
+	if (nposs < 0)
+		return nposs;
+	n = (int)(leaf / sizeof(uint64_t));
+	if (n <= 0 || leaf % sizeof(uint64_t) || bpf_table_key_size(tb->mod, table) != sizeof(key))
+		return -EINVAL;
 	values = calloc((size_t)nposs * n, sizeof(*values));
-	if (!values) {
+	sums = calloc(n, sizeof(*sums));
+	if (!values || !sums) {
 		err = -ENOMEM;
-	} else if (bpf_lookup_elem(fd, &key, values) != 0) {
-		err = -errno;
-	} else {
-		for (i = 0; i < n; i++)
-			sums[i] = 0;
+		goto out;
+	}
+	for (more = bpf_get_first_key(fd, &key, sizeof(key)) == 0; more;
+	     more = bpf_get_next_key(fd, &key, &next) == 0, key = next) {
+		if (bpf_lookup_elem(fd, &key, values) != 0) {
+			if (errno == ENOENT) /* deleted while walking */
+				continue;
+			err = -errno;
+			break;
+		}
+		memset(sums, 0, (size_t)n * sizeof(*sums));
 		for (cpu = 0; cpu < nposs; cpu++)
 			for (i = 0; i < n; i++)
 				sums[i] += values[(size_t)cpu * n + i];
+		fn(ctx, key, sums, n);
 	}
+out:
 	free(values);
-	free(possible);
+	free(sums);
+	return err;
+}
+
+int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, const void *value,
+		       size_t size)
+{
+	int fd = bpf_table_fd(tb->mod, table), type = bpf_table_type(tb->mod, table);
+	bool percpu = type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY;
+	int ncopies = percpu ? possible_cpus() : 1, cpu, err;
+	size_t stride = percpu ? (size + 7) / 8 * 8 : size;
+	char *values;
+
+	if (fd < 0)
+		return -ENOENT;
+	if (ncopies < 0)
+		return ncopies;
+	if (bpf_table_leaf_size(tb->mod, table) != size ||
+	    bpf_table_key_size(tb->mod, table) != sizeof(key))
+		return -EINVAL;
+	/* A per-CPU map takes one value per possible CPU, each 8-byte aligned. */
+	values = calloc(ncopies, stride);
+	if (!values)
+		return -ENOMEM;
+	for (cpu = 0; cpu < ncopies; cpu++)
+		memcpy(values + (size_t)cpu * stride, value, size);
+	err = bpf_update_elem(fd, &key, values, BPF_ANY) ? -errno : 0;
+	free(values);
 	return err;
 }
 

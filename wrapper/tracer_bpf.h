@@ -52,12 +52,19 @@ int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int p
 				 int wakeup_events, tracer_bpf_sample_fn sample,
 				 tracer_bpf_lost_fn lost, void *ctx);
 
+/* Called once per entry of a per-CPU table: its u32 key and its n counters summed over CPUs. */
+typedef void (*tracer_bpf_sums_fn)(void *ctx, uint32_t key, const uint64_t *sums, int n);
+
 /*
- * Reads entry `key` of the per-CPU array `table`, whose value is `n` u64 counters, and
- * writes their sums over all CPUs to sums[0..n-1]. One lookup for all counters.
+ * Walks the per-CPU table `table` (array or hash, u32 keys, values of u64 counters) and
+ * calls `fn` with each entry's counters summed over all CPUs. One lookup per entry.
  */
-int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, uint32_t key, uint64_t *sums,
-			   int n);
+int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, tracer_bpf_sums_fn fn,
+			   void *ctx);
+
+/* Writes entry `key` of table `table`; `size` must be the table's value size. */
+int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, const void *value,
+		       size_t size);
 
 /*
  * Waits up to `timeout_ms` for a reader to wake, then delivers every sample buffered on

@@ -91,16 +91,24 @@ class ErrorTest(TracerTest):
         self.assertEqual(out, "")
 
     def test_own_bpf_src_without_counters_says_totals_are_unknown(self):
-        """A user's bpf_src that keeps no tls_stats map still traces; the summary claims no
-        totals it cannot know instead of a bogus accounting mismatch."""
+        """A user's bpf_src that keeps no tls_stats or tls_settings map still traces; the
+        summary claims no totals it cannot know instead of a bogus accounting mismatch, and
+        filters, which need the settings map, are refused by name."""
         src = self.copy_dir("bpf_src")
         path = os.path.join(src, "openssl.c")
         with open(path) as f:
-            text = f.read().replace("BPF_PERCPU_ARRAY(tls_stats,", "BPF_PERCPU_ARRAY(my_stats,")
-        text = text.replace("tls_stats.lookup", "my_stats.lookup")
+            text = f.read()
+        for name in ("tls_stats", "tls_settings"):
+            self.assertIn("(%s," % name, text)
+            text = text.replace("(%s," % name, "(my_%s," % name)
+            text = text.replace("%s.lookup" % name, "my_%s.lookup" % name)
         with open(path, "w") as f:
             f.write(text)
         server, port, _ = self.tls_server()
+        code, _, err = self.run_tracer("--bpf-src", src, "--no-read", str(server.pid))
+        self.assertEqual(code, 1, err)
+        self.assertIn("failed to write the settings to BPF map 'tls_settings': bpf_src defines "
+                      "no such map", err)
         run = self.tracer(server.pid, "--bpf-src", src, "--json")
         run.wait_ready()
         subprocess.run(["curl", "-sS", "-k", "-o", "/dev/null", "https://127.0.0.1:%d/" % port],

@@ -38,6 +38,7 @@ int main(void)
 	CHECK(PARSE(&env, errs, "-x", "-v", "-v", "--max-data-size", "1024", "--perf-pages", "8",
 		    "--bpf-src", "/b", "--probe-specs", "/p", "7") == EXIT_OK);
 	CHECK(env.hexdump && env.verbose == 2 && env.max_data_size == 1024);
+	CHECK(env.max_call_bytes == 1024 * 1024); /* 1024 chunks: the default shrinks */
 	CHECK(env.perf_pages == 8 && env.pid == 7);
 	CHECK_STR(env.bpf_src, "/b");
 	CHECK_STR(env.probe_specs, "/p");
@@ -65,10 +66,48 @@ int main(void)
 	CHECK(options_perf_pages(&env, 4096, 96) == 64);
 	CHECK(PARSE(&env, errs, "--perf-pages", "8", "1") == EXIT_OK);
 	CHECK(options_perf_pages(&env, 4096, 96) == 8);
-	CHECK(PARSE(&env, errs, "--max-call-bytes", "1024", "1") == EXIT_USAGE);
-	CHECK(strstr(errs, "--max-call-bytes 1024 is less than --max-data-size 16384") != NULL);
+	/* Any size up to 16 MiB, in at most 1024 chunks; the last chunk may be partial. */
+	CHECK(PARSE(&env, errs, "--max-call-bytes", "1000", "1") == EXIT_OK);
+	CHECK(env.max_call_bytes == 1000 && options_max_chunks(&env) == 1);
+	CHECK(PARSE(&env, errs, "--max-call-bytes", "16385", "1") == EXIT_OK);
+	CHECK(options_max_chunks(&env) == 2);
 	CHECK(PARSE(&env, errs, "--max-call-bytes", "33554432", "1") == EXIT_USAGE);
-	CHECK(PARSE(&env, errs, "--max-call-bytes", "3000", "1") == EXIT_USAGE);
+	CHECK(strstr(errs, "invalid --max-call-bytes '33554432': want 1 to 16777216") != NULL);
+	CHECK(PARSE(&env, errs, "--max-call-bytes", "0", "1") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "--max-data-size", "1024", "--max-call-bytes", "2097152", "1") ==
+	      EXIT_USAGE);
+	CHECK(strstr(errs, "--max-call-bytes 2097152 needs 2048 chunks of --max-data-size 1024; "
+			   "at most 1024: raise --max-data-size") != NULL);
+
+	/* Filters: they go to the settings map and are described on the ready line. */
+	char desc[128];
+	CHECK(PARSE(&env, errs, "1") == EXIT_OK);
+	options_describe_filters(&env, desc, sizeof(desc));
+	CHECK_STR(desc, "");
+	CHECK(env.sample == 1 && env.any_uid && !env.no_read && !env.no_write);
+	CHECK(PARSE(&env, errs, "--no-read", "--sample", "10", "--uid", "33", "1") == EXIT_OK);
+	CHECK(env.no_read && env.sample == 10 && !env.any_uid && env.uid == 33);
+	options_describe_filters(&env, desc, sizeof(desc));
+	CHECK_STR(desc, "writes only, 1 call in 10, uid 33");
+	CHECK(PARSE(&env, errs, "--no-write", "--uid", "root", "1") == EXIT_OK);
+	CHECK(env.uid == 0 && !env.any_uid);
+	options_describe_filters(&env, desc, sizeof(desc));
+	CHECK_STR(desc, "reads only, uid 0");
+	CHECK(PARSE(&env, errs, "--no-read", "--no-write", "1") == EXIT_USAGE);
+	CHECK(strstr(errs, "--no-read with --no-write leaves nothing to capture") != NULL);
+	CHECK(PARSE(&env, errs, "--sample", "0", "1") == EXIT_USAGE);
+	CHECK(strstr(errs, "invalid --sample '0': want a whole number from 1") != NULL);
+	CHECK(PARSE(&env, errs, "--sample", "-3", "1") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "--uid", "no-such-user-here", "1") == EXIT_USAGE);
+	CHECK(strstr(errs, "invalid --uid 'no-such-user-here': no such user, and not a number"));
+	CHECK(PARSE(&env, errs, "--uid", "4294967295", "1") == EXIT_USAGE);
+
+	/* --selftest takes no PID and no filters. */
+	CHECK(PARSE(&env, errs, "--selftest") == EXIT_OK && env.selftest);
+	CHECK(PARSE(&env, errs, "--selftest", "1") == EXIT_USAGE);
+	CHECK(strstr(errs, "--selftest takes no PID") != NULL);
+	CHECK(PARSE(&env, errs, "--selftest", "--no-read") == EXIT_USAGE);
+	CHECK(strstr(errs, "--selftest checks every byte: no filters with it") != NULL);
 
 	CHECK(PARSE(&env, errs, "--help") == EXIT_OK && env.exit_now);
 	CHECK(PARSE(&env, errs, "--version") == EXIT_OK && env.exit_now);
