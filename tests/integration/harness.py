@@ -193,3 +193,14 @@ class TracerTest(unittest.TestCase):
     def interrupt(self, run, sig=signal.SIGINT):
         run.proc.send_signal(sig)
         return run.wait_exit()
+
+
+def main():
+    """Runs the module's tests. Exit 1 on a failure, 77 (ctest's SKIP_RETURN_CODE) when any
+    test was skipped, so a skipped test never shows as passed; else 0."""
+    import sys
+    prog = unittest.main(verbosity=2, exit=False)
+    result = prog.result
+    if result.failures or result.errors or result.unexpectedSuccesses:
+        sys.exit(1)
+    sys.exit(77 if result.skipped else 0)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import unittest
 
+import harness
 from harness import (TRACER, TracerTest, bpftool_uprobes, joined, tracefs_uprobe_events)
 
 REQUEST_10 = b"GET / HTTP/1.0\r\n\r\n"
@@ -223,4 +224,4 @@ class CaptureTest(TracerTest):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import unittest
 
+import harness
 from harness import TRACER, TracerTest
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../..")
@@ -161,4 +162,4 @@ class ErrorTest(TracerTest):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import unittest
 
+import harness
 from harness import TracerTest
 
 MIB = 1 << 20
@@ -168,4 +169,4 @@ http {
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    harness.main()

@@ -1,0 +1,47 @@
+#!/usr/bin/python3
+"""test_selftest.py - tracer --selftest passes here, and fails when bytes cannot be kept."""
+import re
+import subprocess
+
+import harness
+from harness import TRACER, TracerTest
+
+
+class SelftestTest(TracerTest):
+
+    def selftest(self, *args):
+        r = subprocess.run([TRACER, "--selftest", *args], capture_output=True, text=True,
+                           timeout=600)
+        return r.returncode, r.stdout, r.stderr
+
+    def test_selftest_passes(self):
+        code, out, err = self.selftest()
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("26 of 26 transfers captured whole in both directions", out)
+        self.assertTrue(out.rstrip().endswith("selftest: PASS"), out)
+        rows = [l.split() for l in out.splitlines() if re.match(r"^ *\d+ +\d+ +SSL_", l)]
+        self.assertEqual(len(rows), 26)
+        self.assertEqual({(r[1], r[2], r[6]) for r in rows if r[1] in ("1", "4194304")},
+                         {("1", "SSL_write", "SSL_read_ex"), ("1", "SSL_write_ex", "SSL_read"),
+                          ("4194304", "SSL_write", "SSL_read_ex"),
+                          ("4194304", "SSL_write_ex", "SSL_read")})
+        self.assertEqual(sum(r.count("ok") for r in rows), 52)
+        self.assertRegex(err, r"target exited: \d+ calls, (\d+) bytes moved = \1 captured \+ 0 "
+                         r"truncated \+ 0 lost; 0 events lost")
+
+    def test_selftest_fails_when_the_buffer_cannot_hold_a_chunk(self):
+        """One 4 KiB page per CPU holds no 16 KiB chunk: bytes are lost, and it says FAIL."""
+        code, out, err = self.selftest("--perf-pages", "1")
+        self.assertEqual(code, 1, out + err)
+        self.assertTrue(out.rstrip().endswith("selftest: FAIL"), out)
+        self.assertIn("MISSING", out)
+        self.assertRegex(err, r"[1-9]\d* events lost")
+
+    def test_selftest_takes_no_pid(self):
+        code, _, err = self.selftest("42")
+        self.assertEqual(code, 2)
+        self.assertIn("--selftest takes no PID", err)
+
+
+if __name__ == "__main__":
+    harness.main()
