@@ -123,27 +123,37 @@ int probes_resolve(pid_t pid, const struct spec_table *t, struct probe_set *set,
 	return err;
 }
 
+/*
+ * Return probes go in before entry probes, and (the wrapper detaching in reverse) entry
+ * probes come out first: an entry probe's stash is then always taken by its own return
+ * probe, never left behind for another function's return to misread.
+ */
 int probes_attach(struct tracer_bpf *tb, const struct probe_set *set, pid_t pid, int verbose,
 		  FILE *errs)
 {
-	int i;
+	int pass, i;
 
-	for (i = 0; i < set->n; i++) {
-		const struct resolved_probe *rp = &set->p[i];
-		bool ret = rp->spec->kind == PROBE_RETURN;
-		char why[512];
-		int err;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < set->n; i++) {
+			const struct resolved_probe *rp = &set->p[i];
+			bool ret = rp->spec->kind == PROBE_RETURN;
+			char why[512];
+			int err;
 
-		err = tracer_bpf__attach_uprobe(tb, rp->spec->bpf_fn, rp->open_path, rp->offset,
-						ret, pid, why, sizeof(why));
-		if (err) {
-			fprintf(errs, "%s: %s\n", rp->spec->origin, why);
-			return err;
+			if (ret != (pass == 0))
+				continue;
+			err = tracer_bpf__attach_uprobe(tb, rp->spec->bpf_fn, rp->open_path,
+							rp->offset, ret, pid, why, sizeof(why));
+			if (err) {
+				fprintf(errs, "%s: %s\n", rp->spec->origin, why);
+				return err;
+			}
+			if (verbose)
+				fprintf(errs, "attached %s to %s %s in '%s' (offset 0x%llx)\n",
+					rp->spec->bpf_fn, ret ? "return of" : "entry of",
+					rp->spec->symbol, rp->lib_path,
+					(unsigned long long)rp->offset);
 		}
-		if (verbose)
-			fprintf(errs, "attached %s to %s %s in '%s' (offset 0x%llx)\n",
-				rp->spec->bpf_fn, ret ? "return of" : "entry of", rp->spec->symbol,
-				rp->lib_path, (unsigned long long)rp->offset);
 	}
 	return 0;
 }

@@ -35,7 +35,11 @@ struct probe_set {
 int probes_resolve(pid_t pid, const struct spec_table *t, struct probe_set *set, int verbose,
 		   FILE *errs);
 
-/* Attaches every resolved probe for `pid`. Returns 0 or the first -errno (reported). */
+/*
+ * Attaches every resolved probe for `pid`: return probes first, then entry probes, so
+ * detaching in reverse takes the entry probes out first. Returns 0 or the first -errno
+ * (reported).
+ */
 int probes_attach(struct tracer_bpf *tb, const struct probe_set *set, pid_t pid, int verbose,
 		  FILE *errs);
 

@@ -410,6 +410,9 @@ int selftest_run(struct env *env, volatile sig_atomic_t *stop)
 		goto cleanup;
 	}
 	if (child == 0) {
+		/* Not the tracer's handlers: SIGINT/SIGTERM end the child. */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
 		close(go[1]);
 		_exit(child_main(go[0], st.plan));
 	}
