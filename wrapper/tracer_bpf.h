@@ -62,7 +62,10 @@ typedef void (*tracer_bpf_sums_fn)(void *ctx, uint32_t key, const uint64_t *sums
 int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, tracer_bpf_sums_fn fn,
 			   void *ctx);
 
-/* Writes entry `key` of table `table`; `size` must be the table's value size. */
+/*
+ * Writes entry `key` of table `table`; `size` must be the table's value size. A per-CPU
+ * table gets the same value on every possible CPU.
+ */
 int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, const void *value,
 		       size_t size);
 
