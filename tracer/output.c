@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#define ROW_FMT "%-14s %-12s %-16s %-7s %-7s %s\n"
+#define ROW_FMT "%-19s %-12s %-16s %-7s %-7s %s\n"
 
 /* Length of a well-formed UTF-8 sequence at p (2-4 bytes), or 0. C1 controls (U+0080 to
  * U+009F) count as malformed: some terminals act on them. */

@@ -324,8 +324,8 @@ static bool report(struct selftest *st)
 
 	if (!buf)
 		return false;
-	printf("%3s %9s  %-13s %5s  %-14s  %-12s %5s  %s\n", "#", "BYTES", "WRITTEN WITH",
-	       "CALLS", "CAPTURED", "READ WITH", "CALLS", "CAPTURED");
+	printf("%3s %9s  %-13s %5s  %-14s  %-12s %5s  %s\n", "#", "BYTES", "WRITTEN WITH", "CALLS",
+	       "CAPTURED", "READ WITH", "CALLS", "CAPTURED");
 	for (t = 0; t < (int)NTRANSFERS; t++) {
 		const struct transfer *tr = &st->plan[t];
 		bool good;

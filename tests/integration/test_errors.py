@@ -49,8 +49,8 @@ class ErrorTest(TracerTest):
         sleeper = self.spawn(["sleep", "60"])
         code, _, err = self.run_tracer(str(sleeper.pid))
         self.assertEqual(code, 1)
-        self.assertEqual(err, "PID %d maps no supported TLS library (looked for libssl.so*)\n"
-                         % sleeper.pid)
+        self.assertEqual(err, "PID %d maps no supported TLS library (looked for "
+                         "libgnutls.so*, libssl.so*)\n" % sleeper.pid)
 
     def test_malformed_spec_line_names_file_and_line(self):
         specs = self.copy_dir("probe_specs")
@@ -79,7 +79,7 @@ class ErrorTest(TracerTest):
         path = os.path.join(src, "openssl.c")
         with open(path) as f:
             lines = f.read().split("\n")
-        at = next(i for i, l in enumerate(lines) if "call.dir = dir;" in l)
+        at = next(i for i, l in enumerate(lines) if "TLS_DIR_WRITE);" in l)
         lines[at] += " this_is_not_c"
         with open(path, "w") as f:
             f.write("\n".join(lines))
@@ -96,7 +96,7 @@ class ErrorTest(TracerTest):
         summary claims no totals it cannot know instead of a bogus accounting mismatch, and
         filters, which need the settings map, are refused by name."""
         src = self.copy_dir("bpf_src")
-        path = os.path.join(src, "openssl.c")
+        path = os.path.join(src, "00_capture.c")
         with open(path) as f:
             text = f.read()
         for name in ("tls_stats", "tls_settings"):
@@ -143,7 +143,8 @@ class ErrorTest(TracerTest):
         prefix = os.path.join(self.tmp, "prefix")
         subprocess.run(["cmake", "--install", build, "--prefix", prefix], check=True,
                        capture_output=True)
-        for d in ("bpf_src/openssl.c", "bpf_src/tls_event.h", "probe_specs/openssl.spec"):
+        for d in ("bpf_src/openssl.c", "bpf_src/gnutls.c", "bpf_src/00_capture.c",
+                  "bpf_src/tls_event.h", "probe_specs/openssl.spec", "probe_specs/gnutls.spec"):
             self.assertTrue(os.path.isfile(os.path.join(prefix, "share/tracer", d)), d)
         server, _, _ = self.tls_server()
         run = self.tracer(server.pid, "-v", binary=os.path.join(prefix, "bin/tracer"), cwd="/")

@@ -67,8 +67,8 @@ static void test_rows(void)
 			       .truncated = 5};
 
 	CAPTURE(buf, sizeof(buf), o, output_header(o); output_event(o, &ev, false));
-	CHECK_STR(buf, "FUNC           TIME(s)      COMM             PID     TID     LEN\n"
-		       "SSL_write      1.500000001  cu?rl            42      43      10\n"
+	CHECK_STR(buf, "FUNC                TIME(s)      COMM             PID     TID     LEN\n"
+		       "SSL_write           1.500000001  cu?rl            42      43      10\n"
 		       "----- DATA -----\n"
 		       "hello\n"
 		       "----- END DATA (TRUNCATED, 5 bytes not shown) -----\n");

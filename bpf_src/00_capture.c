@@ -1,0 +1,210 @@
+/*
+ * 00_capture.c - what every TLS library's probes share: the maps, the per-thread stash of a
+ * call in flight, and the copy of the bytes it moved into perf buffer chunks.
+ *
+ * The .c files of bpf_src are compiled as one unit, in file-name order, so this file comes
+ * first and each <library>.c defines only its probes: an entry probe stashes the buffer
+ * (stash_call), a return probe sends what the call moved (finish_call_*). Shared code lives
+ * in a .c file, not a header, because libbcc rewrites map calls (tls_calls.lookup) only in
+ * the main source, never in included files.
+ */
+#include <uapi/linux/ptrace.h>
+
+#include "tls_event.h"
+
+#ifndef TRACE_PID
+#error "TRACE_PID must be set by the tracer (-DTRACE_PID=<pid>)"
+#endif
+
+/* ---------------------------------------------------------------- maps */
+
+/* A call in flight: what the entry probe saw, kept until the return probe. */
+struct tls_call {
+	u64 buf;       /* the plaintext buffer argument */
+	u64 sp;	       /* stack pointer at entry: a tail call into another probe keeps it */
+	u64 len_ptr;   /* size_t * out-parameter of the _ex calls; 0 for the plain calls */
+	u64 func_addr; /* entry address: user space maps it back to library and symbol */
+	u32 dir;       /* enum tls_dir */
+};
+
+/* key: pid_tgid of the calling thread; value: its call in flight */
+BPF_HASH(tls_calls, u64, struct tls_call, 10240);
+
+/* key: 0; value: the event being built on this CPU (it is far bigger than the BPF stack) */
+BPF_PERCPU_ARRAY(tls_scratch, struct tls_event, 1);
+
+/* per-CPU perf buffers carrying struct tls_event to user space */
+BPF_PERF_OUTPUT(tls_events);
+
+/* key: tgid (TLS_STATS_OTHER_KEY once full); value: that process's counters on this CPU.
+ * The kernel reports a full buffer's losses only when a later event gets in, so refused
+ * submits are counted here too. */
+BPF_PERCPU_HASH(tls_stats, u32, struct tls_stats, TLS_STATS_MAX_PROCS);
+
+/* key: 0; value: the last call id handed out */
+BPF_ARRAY(tls_call_ids, u64, 1);
+
+/* key: 0; value: struct tls_settings, written by user space before any probe is attached */
+BPF_ARRAY(tls_settings, struct tls_settings, 1);
+
+/* ------------------------------------------------------------- helpers */
+
+static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, const void *len_ptr,
+				      u32 dir)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct tls_call call = {}, *cur;
+
+	if ((id >> 32) != TRACE_PID)
+		return 0;
+	/* The same call passing on to another probed function (gnutls_record_send jumps to
+	 * gnutls_record_send2): keep the first stash, so the call is reported once, by the
+	 * name the program called. */
+	cur = tls_calls.lookup(&id);
+	if (cur && cur->sp == PT_REGS_SP(ctx) && cur->buf == (u64)buf)
+		return 0;
+	call.buf = (u64)buf;
+	call.sp = PT_REGS_SP(ctx);
+	call.len_ptr = (u64)len_ptr;
+	call.func_addr = PT_REGS_IP(ctx);
+	call.dir = dir;
+	tls_calls.update(&id, &call);
+	return 0;
+}
+
+/*
+ * Sends len bytes at buf + off as one chunk. Branch-free on purpose: a helper's negative
+ * return shifted right by 63 is 1, else 0, so the verifier's states do not multiply per
+ * chunk. An unreadable buffer sends an empty chunk (user space counts the gap); a refused
+ * submit is counted with its bytes.
+ */
+static __always_inline void send_chunk(struct pt_regs *ctx, struct tls_event *ev, u64 buf,
+				       u64 off, u32 len, struct tls_stats *st)
+{
+	long ret = bpf_probe_read_user(ev->data, len, (const void *)(buf + off));
+	u32 n = len & (u32)(((u64)ret >> 63) - 1);
+	u64 refused;
+
+	ev->offset = (u32)off;
+	ev->data_len = n;
+	ret = tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE + n);
+	refused = (u64)ret >> 63;
+	st->v[TLS_STAT_SUBMIT_FAILED] += refused;
+	st->v[TLS_STAT_BYTES_LOST] += refused * n;
+}
+
+/* This process's counters on this CPU; a full map shares the TLS_STATS_OTHER_KEY entry. */
+static __always_inline struct tls_stats *stats_of(u32 tgid)
+{
+	struct tls_stats zero = {};
+	u32 other = TLS_STATS_OTHER_KEY;
+	struct tls_stats *st = tls_stats.lookup_or_try_init(&tgid, &zero);
+
+	return st ? st : tls_stats.lookup(&other);
+}
+
+/* Whether the settings let this call be captured: its direction, its uid, the sample. */
+static __always_inline bool wanted(const struct tls_settings *set, u32 dir, u32 uid, u64 call_id)
+{
+	u32 sample = set->sample ? set->sample : 1;
+
+	return (set->dirs >> dir) & 1 && (set->uid == TLS_ANY_UID || set->uid == uid) &&
+	       call_id % sample == 0;
+}
+
+/*
+ * Counts the call and, unless the settings filter it, sends the bytes it moved as chunks
+ * of MAX_DATA_SIZE, up to the per-call limit; what lies beyond is counted as truncated on
+ * the last chunk.
+ */
+static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *call, u64 moved)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	u64 limit = (u64)MAX_CHUNKS * MAX_DATA_SIZE;
+	u32 zero = 0, uid = (u32)bpf_get_current_uid_gid();
+	u64 *ids = tls_call_ids.lookup(&zero);
+	struct tls_settings *set = tls_settings.lookup(&zero);
+	struct tls_stats *st = stats_of(id >> 32);
+	struct tls_event *ev = tls_scratch.lookup(&zero);
+	u64 call_id, cap, off;
+	u32 n;
+	int i;
+
+	if (!ev || !ids || !st || !set)
+		return;
+	call_id = __sync_fetch_and_add(ids, 1) + 1;
+	st->v[TLS_STAT_CALLS]++;
+	st->v[TLS_STAT_BYTES_MOVED] += moved;
+	if (!wanted(set, call->dir, uid, call_id)) {
+		st->v[TLS_STAT_CALLS_FILTERED]++;
+		st->v[TLS_STAT_BYTES_FILTERED] += moved;
+		return;
+	}
+	if (set->max_call_bytes < limit)
+		limit = set->max_call_bytes;
+	cap = moved < limit ? moved : limit;
+	st->v[TLS_STAT_BYTES_TRUNCATED] += moved - cap;
+
+	ev->time_ns = bpf_ktime_get_ns();
+	ev->func_addr = call->func_addr;
+	ev->call_id = call_id;
+	ev->pid = id >> 32;
+	ev->tid = (u32)id;
+	ev->uid = uid;
+	ev->dir = call->dir;
+	ev->call_len = moved > 0xffffffffULL ? 0xffffffffU : (u32)moved;
+	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
+
+	/* Every chunk but the last is full. */
+	ev->flags = 0;
+	ev->truncated = 0;
+#pragma clang loop unroll(disable)
+	for (i = 0; i < MAX_CHUNKS - 1; i++) {
+		if ((u64)(i + 1) * MAX_DATA_SIZE >= cap)
+			break;
+		send_chunk(ctx, ev, call->buf, (u64)i * MAX_DATA_SIZE, MAX_DATA_SIZE, st);
+	}
+	off = (u64)i * MAX_DATA_SIZE;
+	n = cap - off < MAX_DATA_SIZE ? (u32)(cap - off) : MAX_DATA_SIZE;
+	if (n > MAX_DATA_SIZE) /* restates the bound for the verifier */
+		n = MAX_DATA_SIZE;
+	ev->flags = TLS_CHUNK_LAST;
+	ev->truncated = (u32)(moved - cap);
+	send_chunk(ctx, ev, call->buf, off, n, st);
+}
+
+/*
+ * Return of a call whose return value is the byte count (or negative): an int when `wide`
+ * is false (only the low 32 bits of the register are defined), else a long (ssize_t).
+ */
+static __always_inline int finish_call_count(struct pt_regs *ctx, bool wide)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *call = tls_calls.lookup(&id);
+	long ret = wide ? (long)PT_REGS_RC(ctx) : (long)(int)PT_REGS_RC(ctx);
+
+	if (!call)
+		return 0;
+	if (ret > 0)
+		submit_call(ctx, call, (u64)ret);
+	tls_calls.delete(&id);
+	return 0;
+}
+
+/* Return of int f(..., size_t *n) that returns 1 on success with the count in *n
+ * (OpenSSL's SSL_read_ex/SSL_write_ex). */
+static __always_inline int finish_call_ex(struct pt_regs *ctx)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *call = tls_calls.lookup(&id);
+	u64 moved = 0;
+
+	if (!call)
+		return 0;
+	if ((int)PT_REGS_RC(ctx) == 1 &&
+	    bpf_probe_read_user(&moved, sizeof(moved), (const void *)call->len_ptr) == 0 &&
+	    moved > 0)
+		submit_call(ctx, call, moved);
+	tls_calls.delete(&id);
+	return 0;
+}

@@ -1,0 +1,28 @@
+/* gnutls.c - GnuTLS gnutls_record_send/gnutls_record_recv probes */
+/* compiled after 00_capture.c: stash_call, finish_call_* */
+
+/* -------------------------------------------------------------- probes */
+
+/*
+ * ssize_t gnutls_record_send(gnutls_session_t session, const void *data, size_t data_size)
+ * ssize_t gnutls_record_send2(gnutls_session_t session, const void *data, size_t data_size,
+ *                             size_t pad, unsigned flags)
+ * gnutls_record_send jumps to gnutls_record_send2 with the same stack and buffer: the
+ * stash keeps the first, so each write is reported once.
+ */
+int probe_entry_gnutls_record_send(struct pt_regs *ctx)
+{
+	return stash_call(ctx, (const void *)PT_REGS_PARM2(ctx), 0, TLS_DIR_WRITE);
+}
+
+/* ssize_t gnutls_record_recv(gnutls_session_t session, void *data, size_t data_size) */
+int probe_entry_gnutls_record_recv(struct pt_regs *ctx)
+{
+	return stash_call(ctx, (const void *)PT_REGS_PARM2(ctx), 0, TLS_DIR_READ);
+}
+
+/* return of gnutls_record_send / gnutls_record_send2 / gnutls_record_recv */
+int probe_return_ssize(struct pt_regs *ctx)
+{
+	return finish_call_count(ctx, true);
+}
