@@ -133,7 +133,8 @@ static int check_functions(struct tracer_bpf *tb, const struct probe_set *set)
 
 /*
  * The settings that change nothing in the program's shape go to the tls_settings map. A
- * user's bpf_src without that map gets none of them: that is only fine without filters.
+ * user's bpf_src without that map gets none of them: that is only fine without filters
+ * and with a per-call limit the compiled bound already gives.
  */
 static int write_settings(struct tracer_bpf *tb, const struct env *env)
 {
@@ -150,7 +151,9 @@ static int write_settings(struct tracer_bpf *tb, const struct env *env)
 
 	err = tracer_bpf__update(tb, SETTINGS_TABLE, 0, &set, sizeof(set));
 	options_describe_filters(env, filters, sizeof(filters));
-	if (err == -ENOENT && !filters[0] && env->max_call_bytes == DEFAULT_MAX_CALL_BYTES)
+	/* Without the map the compiled bound, MAX_CHUNKS whole chunks, is the limit: fine
+	 * when no filter is asked for and the limit is a whole number of chunks. */
+	if (err == -ENOENT && !filters[0] && env->max_call_bytes % env->max_data_size == 0)
 		err = 0;
 	if (err) {
 		fprintf(stderr, "failed to write the settings to BPF map '%s': %s\n",
