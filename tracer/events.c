@@ -1,12 +1,12 @@
 /* events.c - the event stream: chunks put in call order, reassembled, accounted, printed */
 #include "events.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "output.h"
+#include "procmaps.h"
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -311,23 +311,6 @@ void events_on_counters(void *ctx, uint32_t pid, const uint64_t *sums, int n)
 	}
 }
 
-/* A process that sent no event (all filtered, or all lost) is named from /proc if alive. */
-static void fill_comm(struct proc_stats *p)
-{
-	char path[64];
-	FILE *f;
-
-	if (p->comm[0])
-		return;
-	snprintf(path, sizeof(path), "/proc/%u/comm", p->pid);
-	f = fopen(path, "re");
-	if (!f || !fgets(p->comm, sizeof(p->comm), f))
-		snprintf(p->comm, sizeof(p->comm), "?");
-	if (f)
-		fclose(f);
-	p->comm[strcspn(p->comm, "\n")] = '\0';
-}
-
 /* Without the BPF counters only what arrived is known: say so, claim nothing else. */
 static void summary_unknown(struct events *e, const char *why, FILE *errs)
 {
@@ -406,8 +389,11 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 		fprintf(errs, "; %llu chunks arrived after later ones were shown",
 			(unsigned long long)e->late);
 	fputc('\n', errs);
+	/* A process that sent no event (all filtered or lost) is named from /proc if alive. */
 	for (i = 0; i < e->nprocs; i++)
-		fill_comm(&e->procs[i]);
+		if (!e->procs[i].comm[0])
+			proc_read_comm((pid_t)e->procs[i].pid, e->procs[i].comm,
+				       sizeof(e->procs[i].comm));
 	for (i = 0; e->nprocs > 1 && i < e->nprocs; i++) {
 		fprintf(errs, "  PID %u (%s): ", e->procs[i].pid, e->procs[i].comm);
 		print_equation(errs, e->procs[i].bpf, e->procs[i].bytes_captured,

@@ -131,3 +131,21 @@ uint64_t maps_offset_to_addr(const struct maps *m, const char *path, uint64_t of
 	}
 	return 0;
 }
+
+int proc_read_comm(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f || !fgets(buf, (int)size, f)) {
+		if (f)
+			fclose(f);
+		snprintf(buf, size, "?");
+		return -ESRCH;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}

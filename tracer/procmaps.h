@@ -38,6 +38,9 @@ void maps_free(struct maps *m);
 /* Whether the file name of `path` is lib<name>.so or lib<name>.so.<version>. */
 bool maps_library_matches(const char *path, const char *name);
 
+/* Reads /proc/<pid>/comm into buf (no newline). On failure buf is "?" and -ESRCH returned. */
+int proc_read_comm(pid_t pid, char *buf, size_t size);
+
 /*
  * The first mapping of library `lib`: a name matched with maps_library_matches() or an
  * absolute path matched exactly. NULL when the process does not map it.

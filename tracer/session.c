@@ -13,6 +13,7 @@
 
 #include "kheaders.h"
 #include "output.h"
+#include "procmaps.h"
 #include "sources.h"
 #include "tls_event.h"
 #include "tracer_bpf.h"
@@ -51,24 +52,6 @@ static int check_privileges(void)
 		(eff >> CAP_BPF_BIT) & 1 ? "" : " CAP_BPF",
 		(eff >> CAP_PERFMON_BIT) & 1 ? "" : " CAP_PERFMON");
 	return -EPERM;
-}
-
-static int read_comm(pid_t pid, char *buf, size_t size)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	f = fopen(path, "re");
-	if (!f || !fgets(buf, (int)size, f)) {
-		if (f)
-			fclose(f);
-		snprintf(buf, size, "?");
-		return -ESRCH;
-	}
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
 }
 
 /* Compiles bpf_src with the settings as -D macros; says which headers with -v. */
@@ -189,7 +172,8 @@ int session_open(struct session *s, const struct env *env)
 
 	/* The target: its libraries and the symbols to probe in them. */
 	s->pidfd = (int)syscall(SYS_pidfd_open, env->pid, 0);
-	if ((s->pidfd < 0 && errno == ESRCH) || read_comm(env->pid, s->comm, sizeof(s->comm))) {
+	if ((s->pidfd < 0 && errno == ESRCH) ||
+	    proc_read_comm(env->pid, s->comm, sizeof(s->comm))) {
 		fprintf(stderr, "no process with PID %d\n", (int)env->pid);
 		return EXIT_RUNTIME;
 	}
