@@ -8,13 +8,10 @@
  * in a .c file, not a header, because libbcc rewrites map calls (tls_calls.lookup) only in
  * the main source, never in included files.
  */
+#include <uapi/linux/mman.h>
 #include <uapi/linux/ptrace.h>
 
 #include "tls_event.h"
-
-#ifndef TRACE_PID
-#error "TRACE_PID must be set by the tracer (-DTRACE_PID=<pid>)"
-#endif
 
 /* ---------------------------------------------------------------- maps */
 
@@ -23,7 +20,7 @@ struct tls_call {
 	u64 buf;       /* the plaintext buffer argument */
 	u64 sp;	       /* stack pointer at entry: a tail call into another probe keeps it */
 	u64 len_ptr;   /* size_t * out-parameter of the _ex calls; 0 for the plain calls */
-	u64 func_addr; /* entry address: user space maps it back to library and symbol */
+	u64 probe;     /* the entry probe's attach cookie: user space knows its library, symbol */
 	u32 dir;       /* enum tls_dir */
 };
 
@@ -47,7 +44,57 @@ BPF_ARRAY(tls_call_ids, u64, 1);
 /* key: 0; value: struct tls_settings, written by user space before any probe is attached */
 BPF_ARRAY(tls_settings, struct tls_settings, 1);
 
+/* key: tgid of a traced process (or tid of a thread one started); value: TLS_TARGET_*.
+ * User space puts the targets in; the sched tracepoints below add their children and take
+ * out whatever exits. */
+BPF_HASH(tls_targets, u32, u32, TLS_MAX_TARGETS);
+
+/* struct tls_proc_event records: a traced process ran a program or mapped a file. */
+BPF_PERF_OUTPUT(tls_procs);
+
+/* key: pid_tgid of a traced thread inside mmap(PROT_EXEC) of a file */
+BPF_HASH(tls_mmaps, u64, u8, 1024);
+
 /* ------------------------------------------------------------- helpers */
+
+/*
+ * Whether the current thread is traced: its process is a target (or, with TLS_SET_ALL,
+ * runs as the uid asked for), and its name is the one asked for.
+ */
+static __always_inline bool traced(u64 id)
+{
+	u32 zero = 0, tgid = id >> 32;
+	struct tls_settings *set = tls_settings.lookup(&zero);
+	char comm[TLS_COMM_LEN];
+	int i;
+
+	if (!set)
+		return false;
+	if (set->flags & TLS_SET_ALL) {
+		if (set->uid != TLS_ANY_UID && set->uid != (u32)bpf_get_current_uid_gid())
+			return false;
+	} else if (!tls_targets.lookup(&tgid)) {
+		return false;
+	}
+	if (!set->comm[0])
+		return true;
+	bpf_get_current_comm(&comm, sizeof(comm));
+#pragma unroll
+	for (i = 0; i < TLS_COMM_LEN; i++) {
+		if (comm[i] != set->comm[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+static __always_inline void notify_proc(void *ctx, u32 pid, u32 kind)
+{
+	struct tls_proc_event pe = {.pid = pid, .kind = kind};
+
+	tls_procs.perf_submit(ctx, &pe, sizeof(pe));
+}
 
 static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, const void *len_ptr,
 				      u32 dir)
@@ -55,7 +102,7 @@ static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, cons
 	u64 id = bpf_get_current_pid_tgid();
 	struct tls_call call = {}, *cur;
 
-	if ((id >> 32) != TRACE_PID)
+	if (!traced(id))
 		return 0;
 	/* The same call passing on to another probed function (gnutls_record_send jumps to
 	 * gnutls_record_send2): keep the first stash, so the call is reported once, by the
@@ -66,7 +113,7 @@ static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, cons
 	call.buf = (u64)buf;
 	call.sp = PT_REGS_SP(ctx);
 	call.len_ptr = (u64)len_ptr;
-	call.func_addr = PT_REGS_IP(ctx);
+	call.probe = bpf_get_attach_cookie(ctx);
 	call.dir = dir;
 	tls_calls.update(&id, &call);
 	return 0;
@@ -146,7 +193,7 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 	st->v[TLS_STAT_BYTES_TRUNCATED] += moved - cap;
 
 	ev->time_ns = bpf_ktime_get_ns();
-	ev->func_addr = call->func_addr;
+	ev->probe = call->probe;
 	ev->call_id = call_id;
 	ev->pid = id >> 32;
 	ev->tid = (u32)id;
@@ -206,5 +253,62 @@ static __always_inline int finish_call_ex(struct pt_regs *ctx)
 	    moved > 0)
 		submit_call(ctx, call, moved);
 	tls_calls.delete(&id);
+	return 0;
+}
+
+/* ---------------------------------------------------- processes: tracepoints */
+
+/* A traced process that follows its children starts one (or a thread: harmless). */
+TRACEPOINT_PROBE(sched, sched_process_fork)
+{
+	u32 parent = bpf_get_current_pid_tgid() >> 32, child = args->child_pid, flags;
+	u32 *pflags = tls_targets.lookup(&parent);
+
+	if (!pflags || !(*pflags & TLS_TARGET_CHILDREN))
+		return 0;
+	flags = *pflags;
+	tls_targets.update(&child, &flags);
+	return 0;
+}
+
+/* A task is gone for good (its pid may be reused from now on). */
+TRACEPOINT_PROBE(sched, sched_process_free)
+{
+	u32 pid = args->pid;
+
+	tls_targets.delete(&pid);
+	return 0;
+}
+
+/* A traced process runs a new program: user space looks for TLS code in it. */
+TRACEPOINT_PROBE(sched, sched_process_exec)
+{
+	u64 id = bpf_get_current_pid_tgid();
+
+	if (traced(id))
+		notify_proc(args, id >> 32, TLS_PROC_EXEC);
+	return 0;
+}
+
+/* A traced process maps a file executable (ld.so loading a library, dlopen). */
+TRACEPOINT_PROBE(syscalls, sys_enter_mmap)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	u8 one = 1;
+
+	if ((args->prot & PROT_EXEC) && (int)args->fd >= 0 && traced(id))
+		tls_mmaps.update(&id, &one);
+	return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_exit_mmap)
+{
+	u64 id = bpf_get_current_pid_tgid();
+
+	if (!tls_mmaps.lookup(&id))
+		return 0;
+	tls_mmaps.delete(&id);
+	if (args->ret >= 0)
+		notify_proc(args, id >> 32, TLS_PROC_MMAP);
 	return 0;
 }

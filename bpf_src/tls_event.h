@@ -33,7 +33,7 @@ enum tls_dir {
  */
 struct tls_event {
 	__u64 time_ns;   /* bpf_ktime_get_ns() when the call returned */
-	__u64 func_addr; /* address of the probed function entry in the target */
+	__u64 probe;     /* attach cookie of the entry probe: the tracer's number for it */
 	__u64 call_id;   /* one library call; unique within the run */
 	__u32 pid;       /* process (tgid) */
 	__u32 tid;       /* thread */
@@ -74,6 +74,8 @@ struct tls_stats {
 
 #define TLS_ANY_UID 0xffffffffU
 
+#define TLS_SET_ALL 1 /* settings flags: trace every process, not the tls_targets map */
+
 /*
  * What user space decides at start without recompiling: the single entry of the
  * tls_settings array map. Only sizes that shape the program stay -D macros.
@@ -82,8 +84,26 @@ struct tls_settings {
 	__u32 dirs;	      /* bit (1 << enum tls_dir) set: capture that direction */
 	__u32 sample;	      /* capture one call in `sample` (1: every call) */
 	__u32 uid;	      /* capture only calls by this uid; TLS_ANY_UID: every uid */
-	__u32 reserved;
+	__u32 flags;	      /* TLS_SET_ALL */
 	__u64 max_call_bytes; /* bytes captured per call, at most MAX_CHUNKS * MAX_DATA_SIZE */
+	char comm[TLS_COMM_LEN]; /* trace only threads of this name; "" every thread */
+};
+
+/* Values of the tls_targets map (key: a traced process's tgid). */
+#define TLS_TARGET_TRACED 1   /* its calls are traced */
+#define TLS_TARGET_CHILDREN 2 /* the processes it starts are traced too (with this flag) */
+#define TLS_MAX_TARGETS 65536
+
+/* What a tls_procs record says happened to a traced process. */
+enum tls_proc_kind {
+	TLS_PROC_EXEC = 1, /* it ran a new program */
+	TLS_PROC_MMAP = 2, /* it mapped a file executable (ld.so, dlopen) */
+};
+
+/* A record of the tls_procs perf buffer: user space looks at the process's maps again. */
+struct tls_proc_event {
+	__u32 pid;
+	__u32 kind; /* enum tls_proc_kind */
 };
 
 /* Size of the fixed part in front of data[]. */

@@ -55,7 +55,7 @@ static struct proc_stats *proc_of(struct events *e, uint32_t pid)
 /* The output's view of a chunk header; data and lengths are filled by the caller. */
 static struct out_event view(const struct events *e, const struct tls_event *ev, char *comm)
 {
-	const struct resolved_probe *rp = probes_by_addr(e->probes, ev->func_addr);
+	const struct resolved_probe *rp = probes_by_id(e->probes, ev->probe);
 	uint64_t rel = ev->time_ns > e->start_ns ? ev->time_ns - e->start_ns : 0;
 
 	memcpy(comm, ev->comm, TLS_COMM_LEN);
@@ -205,6 +205,23 @@ static bool enqueue(struct events *e, int cpu, const struct tls_event *ev)
 	return true;
 }
 
+/* One more call captured through probe `id` (its library saw traffic). */
+static void count_call(struct events *e, uint64_t id)
+{
+	uint64_t *grown, n;
+
+	if (id >= e->nprobe_calls) {
+		n = id + 64;
+		grown = realloc(e->probe_calls, n * sizeof(*grown));
+		if (!grown)
+			return;
+		memset(grown + e->nprobe_calls, 0, (n - e->nprobe_calls) * sizeof(*grown));
+		e->probe_calls = grown;
+		e->nprobe_calls = n;
+	}
+	e->probe_calls[id]++;
+}
+
 void events_on_sample(void *ctx, int cpu, const void *data, int size)
 {
 	struct events *e = ctx;
@@ -228,6 +245,8 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 		ps->bytes_captured += ev->data_len;
 		ps->bytes_unreadable += expected - ev->data_len;
 	}
+	if (ev->offset == 0)
+		count_call(e, ev->probe);
 	if (ev->time_ns < e->delivered_ns)
 		e->late++;
 	if (!enqueue(e, cpu, ev)) /* out of memory: out of order rather than lost */
@@ -363,6 +382,53 @@ static void json_counters(FILE *f, const uint64_t *bpf, uint64_t captured, uint6
 		(unsigned long long)bpf[TLS_STAT_BYTES_FILTERED]);
 }
 
+/* Calls captured through the library of probe i, counted once per library (at its first
+ * probe; -1 for the others). */
+static int64_t library_calls(const struct events *e, int i)
+{
+	const struct probe_set *set = e->probes;
+	uint64_t calls = 0;
+	int j;
+
+	for (j = 0; j < i; j++)
+		if (strcmp(set->p[j].open_path, set->p[i].open_path) == 0)
+			return -1;
+	for (j = i; j < set->n; j++)
+		if (strcmp(set->p[j].open_path, set->p[i].open_path) == 0 &&
+		    set->p[j].id < e->nprobe_calls)
+			calls += e->probe_calls[set->p[j].id];
+	return (int64_t)calls;
+}
+
+/* "TLS calls by library: A 3, B 0" on errs; in JSON, "libraries":[...] (no braces). */
+static void summarize_libraries(const struct events *e, FILE *errs)
+{
+	const struct probe_set *set = e->probes;
+	int64_t calls;
+	int i, n = 0;
+
+	for (i = 0; i < set->n; i++) {
+		calls = library_calls(e, i);
+		if (calls >= 0)
+			fprintf(errs, "%s%s (%lld)", n++ ? ", " : "calls captured by library: ",
+				set->p[i].lib_path, (long long)calls);
+	}
+	if (n)
+		fputc('\n', errs);
+	if (!e->json)
+		return;
+	fputs("\"libraries\":[", e->out);
+	for (i = 0, n = 0; i < set->n; i++) {
+		calls = library_calls(e, i);
+		if (calls < 0)
+			continue;
+		fprintf(e->out, "%s{\"path\":", n++ ? "," : "");
+		output_json_string(e->out, set->p[i].lib_path, strlen(set->p[i].lib_path));
+		fprintf(e->out, ",\"calls\":%lld}", (long long)calls);
+	}
+	fputs("],", e->out);
+}
+
 static void summarize(struct events *e, const char *why, FILE *errs)
 {
 	uint64_t failed = e->bpf[TLS_STAT_SUBMIT_FAILED], unreported = 0, events_lost;
@@ -406,9 +472,12 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 			(unsigned long long)e->bpf[TLS_STAT_BYTES_MOVED],
 			(unsigned long long)accounted(e->bpf, e->bytes_captured,
 						      e->bytes_unreadable));
-	if (!e->json)
+	if (!e->json) {
+		summarize_libraries(e, errs);
 		return;
+	}
 	fprintf(e->out, "{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\",", why);
+	summarize_libraries(e, errs);
 	json_counters(e->out, e->bpf, e->bytes_captured, e->bytes_unreadable, events_lost);
 	fprintf(e->out, ",\"chunks_out_of_order\":%llu,\"processes\":[",
 		(unsigned long long)e->late);
@@ -447,6 +516,9 @@ void events_free(struct events *e)
 	}
 	free(e->pending);
 	free(e->procs);
+	free(e->probe_calls);
+	e->probe_calls = NULL;
+	e->nprobe_calls = 0;
 	e->queue = NULL;
 	e->pending = NULL;
 	e->procs = NULL;

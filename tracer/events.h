@@ -64,6 +64,8 @@ struct events {
 	uint64_t bpf[TLS_STAT_MAX]; /* the BPF counters summed over processes */
 	struct proc_stats *procs;
 	int nprocs;
+	uint64_t *probe_calls; /* [probe id]: calls whose first chunk came through it */
+	uint64_t nprobe_calls;
 };
 
 void events_init(struct events *e, const struct probe_set *probes, FILE *out, bool json,
@@ -93,7 +95,8 @@ void events_on_counters(void *ctx, uint32_t pid, const uint64_t *sums, int n);
 
 /*
  * Reconciles the BPF counters (given through events_on_counters) with what arrived and
- * prints the summary to errs (and as a JSON line to the output in JSON mode). `why` is
+ * prints the summary to errs (and as a JSON line to the output in JSON mode), with the
+ * calls captured through each TLS library probed. `why` is
  * "target exited" or "stopped". With have_counters false (they could not be read) only
  * what arrived is reported, and the summary says the totals are unknown.
  */

@@ -26,17 +26,22 @@ enum {
 	OPT_SAMPLE,
 	OPT_UID,
 	OPT_SELFTEST,
+	OPT_ALL,
+	OPT_NO_CHILDREN,
 };
 
 static const char doc[] =
-	"Show the plaintext of a process's TLS traffic, captured by eBPF uprobes on its TLS "
-	"library.\n"
+	"Show the plaintext of processes' TLS traffic, captured by eBPF uprobes on their TLS "
+	"libraries (OpenSSL, BoringSSL, GnuTLS, NSS, mbedTLS, wolfSSL).\n"
 	"\n"
-	"USAGE: tracer [OPTION...] PID\n"
+	"USAGE: tracer [OPTION...] PID...\n"
+	"       tracer --all [-u USER] [-c NAME]\n"
 	"       tracer --selftest\n"
 	"\n"
 	"EXAMPLES:\n"
-	"  tracer 4242                    # show what PID 4242 reads and writes through OpenSSL\n"
+	"  tracer 4242                    # what PID 4242 and its children read and write\n"
+	"  tracer 12 34 --no-children     # PIDs 12 and 34 only, not what they start\n"
+	"  tracer --all -c curl           # every process named curl, now or later\n"
 	"  tracer -x 4242                 # the same as a hex dump\n"
 	"  tracer --json 4242 | jq .      # JSON lines, payloads in base64\n"
 	"  tracer --max-data-size 1024 42 # capture at most 1 KiB of each call\n"
@@ -48,7 +53,7 @@ static const char doc[] =
 	"1 on a runtime failure (no such process, no TLS library, compile or attach error, "
 	"missing privileges, a failed --selftest), 2 on bad usage or a malformed probe spec.";
 
-static const char args_doc[] = "PID";
+static const char args_doc[] = "PID...";
 
 static const struct argp_option options[] = {
 	{"hexdump", 'x', NULL, 0, "Show payloads as hex + ASCII", 0},
@@ -62,7 +67,14 @@ static const struct argp_option options[] = {
 	{"no-read", OPT_NO_READ, NULL, 0, "Leave out received plaintext (SSL_read...)", 0},
 	{"no-write", OPT_NO_WRITE, NULL, 0, "Leave out sent plaintext (SSL_write...)", 0},
 	{"sample", OPT_SAMPLE, "N", 0, "Capture one call in N (the others are counted)", 0},
-	{"uid", OPT_UID, "USER", 0, "Capture only calls made by USER (a name or a number)", 0},
+	{"uid", 'u', "USER", 0,
+	 "Capture only calls made by USER (a name or a number); with --all, trace only USER's "
+	 "processes",
+	 0},
+	{"comm", 'c', "NAME", 0, "Trace only threads named NAME (as in /proc/PID/comm)", 0},
+	{"all", OPT_ALL, NULL, 0, "Trace every process that uses a supported TLS library", 0},
+	{"no-children", OPT_NO_CHILDREN, NULL, 0,
+	 "Trace only the given PIDs, not the processes they start", 0},
 	{"selftest", OPT_SELFTEST, NULL, 0,
 	 "Trace a TLS client and server of our own over 127.0.0.1 and check every byte", 0},
 	{"perf-pages", OPT_PERF_PAGES, "PAGES", 0,
@@ -147,10 +159,22 @@ static int check_env(struct argp_state *state, const struct env *env, int npids)
 			argp_error(state, "--selftest takes no PID");
 		else if (env->no_read || env->no_write || env->sample != 1 || !env->any_uid)
 			argp_error(state, "--selftest checks every byte: no filters with it");
-		return npids || env->no_read || env->no_write || env->sample != 1 || !env->any_uid;
+		if (env->all || env->comm[0] || env->no_children)
+			argp_error(state, "--selftest traces its own processes: no --all, -c or "
+					  "--no-children with it");
+		return npids || env->no_read || env->no_write || env->sample != 1 || !env->any_uid ||
+		       env->all || env->comm[0] || env->no_children;
 	}
-	if (npids == 0) {
-		argp_error(state, "no PID given");
+	if (npids == 0 && !env->all) {
+		argp_error(state, "no PID given (or --all for every process)");
+		return 1;
+	}
+	if (npids > 0 && env->all) {
+		argp_error(state, "--all traces every process: give no PID with it");
+		return 1;
+	}
+	if (npids > MAX_PIDS) {
+		argp_error(state, "%d PIDs given; at most %d", npids, MAX_PIDS);
 		return 1;
 	}
 	if (env->no_read && env->no_write) {
@@ -213,7 +237,22 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		env->sample = (unsigned int)v;
 		break;
-	case OPT_UID:
+	case 'c':
+		if (!arg[0] || strlen(arg) >= COMM_MAX) {
+			argp_error(state,
+				   "invalid --comm '%s': a thread name has 1 to %d characters", arg,
+				   COMM_MAX - 1);
+			return EINVAL;
+		}
+		snprintf(env->comm, sizeof(env->comm), "%s", arg);
+		break;
+	case OPT_ALL:
+		env->all = true;
+		break;
+	case OPT_NO_CHILDREN:
+		env->no_children = true;
+		break;
+	case 'u':
 		if (parse_uid(arg, &env->uid)) {
 			argp_error(state, "invalid --uid '%s': no such user, and not a number",
 				   arg);
@@ -245,21 +284,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		env->exit_now = true;
 		break;
 	case ARGP_KEY_ARG:
-		if (ctx->npids++ > 0) {
-			argp_error(state, "unexpected argument '%s': give exactly one PID", arg);
-			return EINVAL;
-		}
 		if (parse_long(arg, 1, INT_MAX, &v)) {
 			argp_error(state, "invalid PID '%s': want a positive integer", arg);
 			return EINVAL;
 		}
-		env->pid = (pid_t)v;
+		if (ctx->npids < MAX_PIDS)
+			env->pids[ctx->npids] = (pid_t)v;
+		ctx->npids++;
 		break;
 	case ARGP_KEY_END:
 		/* Small chunks lower the default, never an explicit --max-call-bytes. */
 		if (!ctx->call_bytes_given &&
 		    env->max_call_bytes > MAX_CHUNKS_LIMIT * env->max_data_size)
 			env->max_call_bytes = MAX_CHUNKS_LIMIT * env->max_data_size;
+		env->npids = ctx->npids < MAX_PIDS ? ctx->npids : MAX_PIDS;
 		if (!env->exit_now && check_env(state, env, ctx->npids))
 			return EINVAL;
 		break;
@@ -298,7 +336,7 @@ void options_describe_filters(const struct env *env, char *buf, size_t size)
 		n += snprintf(buf + n, size - n, "reads only");
 	if (env->sample > 1 && (size_t)n < size)
 		n += snprintf(buf + n, size - n, "%s1 call in %u", n ? ", " : "", env->sample);
-	if (!env->any_uid && (size_t)n < size)
+	if (!env->any_uid && !env->all && (size_t)n < size)
 		snprintf(buf + n, size - n, "%suid %u", n ? ", " : "", env->uid);
 }
 

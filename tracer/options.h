@@ -22,10 +22,16 @@ enum {
 #define MAX_CHUNKS_LIMIT 1024 /* chunks per call: iterations the verifier walks */
 #define MIN_AUTO_PERF_PAGES 64
 #define MAX_PERF_PAGES 65536
+#define MAX_PIDS 64
+#define COMM_MAX 16 /* a thread name with its NUL, as the kernel keeps it */
 
 /* Every option the user can set, with its default. */
 struct env {
-	pid_t pid;
+	pid_t pids[MAX_PIDS]; /* the processes to trace (with their children) */
+	int npids;
+	bool all;	  /* --all: every process (that -u/-c let through) */
+	bool no_children; /* --no-children: only the given PIDs, not what they start */
+	char comm[COMM_MAX]; /* -c/--comm: only threads of this name; "" every thread */
 	int max_data_size;	/* power of two: bytes per chunk */
 	int max_call_bytes;	/* bytes captured per call, at most MAX_CHUNKS_LIMIT chunks */
 	bool no_read, no_write; /* leave out received / sent plaintext */
@@ -44,7 +50,7 @@ struct env {
 
 #define ENV_DEFAULTS                                                                               \
 	{                                                                                          \
-		.pid = 0, .max_data_size = DEFAULT_MAX_DATA_SIZE,                                  \
+		.npids = 0, .max_data_size = DEFAULT_MAX_DATA_SIZE,                                  \
 		.max_call_bytes = DEFAULT_MAX_CALL_BYTES, .sample = 1, .any_uid = true,            \
 	}
 
@@ -64,7 +70,8 @@ int options_perf_pages(const struct env *env, long page_size, unsigned long even
 /* Chunks of --max-data-size one call of --max-call-bytes needs (the BPF loop's bound). */
 int options_max_chunks(const struct env *env);
 
-/* Writes what the filters leave out, e.g. "writes only, 1 call in 10, uid 33", or "". */
+/* Writes what the filters leave out, e.g. "writes only, 1 call in 10, uid 33", or "".
+ * With --all the uid and the name choose the processes and are not listed here. */
 void options_describe_filters(const struct env *env, char *buf, size_t size);
 
 #endif

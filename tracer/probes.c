@@ -1,17 +1,21 @@
-/* probes.c - resolve the probe spec table in a target process and attach it */
+/* probes.c - find the TLS code processes run, resolve the probe specs in it, attach them */
 #include "probes.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <bcc/bcc_proc.h>
 #include <bcc/bcc_syms.h>
 
 #include "procmaps.h"
 #include "tracer_bpf.h"
 
-/* File offset of function `symbol` in the ELF file `path`, or -ENOENT. */
+/* File offset of function `symbol` in the ELF file `path` (dynamic or static symbol
+ * table), or -ENOENT. */
 static int symbol_offset(const char *path, const char *symbol, uint64_t *offset)
 {
 	struct bcc_symbol_option opt = {
@@ -29,6 +33,29 @@ static int symbol_offset(const char *path, const char *symbol, uint64_t *offset)
 	return 0;
 }
 
+/* The entry for the file at `open_path`, added (not TLS yet) when new; NULL without memory
+ * or when the file cannot be looked at. */
+static struct seen_file *seen(struct probe_set *set, const char *open_path, bool *is_new)
+{
+	struct seen_file *grown;
+	struct stat st;
+	int i;
+
+	*is_new = false;
+	if (stat(open_path, &st) != 0)
+		return NULL;
+	for (i = 0; i < set->nfiles; i++)
+		if (set->files[i].dev == st.st_dev && set->files[i].ino == st.st_ino)
+			return &set->files[i];
+	grown = realloc(set->files, (set->nfiles + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	set->files = grown;
+	set->files[set->nfiles] = (struct seen_file){.dev = st.st_dev, .ino = st.st_ino};
+	*is_new = true;
+	return &set->files[set->nfiles++];
+}
+
 static int add_probe(struct probe_set *set, const struct resolved_probe *rp)
 {
 	struct resolved_probe *grown = realloc(set->p, (set->n + 1) * sizeof(*grown));
@@ -36,105 +63,152 @@ static int add_probe(struct probe_set *set, const struct resolved_probe *rp)
 	if (!grown)
 		return -ENOMEM;
 	set->p = grown;
-	set->p[set->n++] = *rp;
+	set->p[set->n] = *rp;
+	set->p[set->n].id = (uint64_t)set->n + 1;
+	set->n++;
 	return 0;
 }
 
-/* Library names of the table, for "looked for" messages. */
-static void spec_libraries(const struct spec_table *t, char *buf, size_t size)
+/*
+ * Resolves the specs of library `lib` in one file. A library must have every required
+ * symbol (else none of its probes are added and -EINVAL is returned); an executable is only
+ * taken for TLS code when it has them all. Returns the number of probes added.
+ */
+static int add_file(struct probe_set *set, const struct spec_table *t, const char *lib,
+		    const char *lib_path, const char *open_path, bool *tls, int verbose, FILE *errs)
 {
-	size_t used = 0;
-	int i, j;
+	bool exe = strcmp(lib, PROBES_EXE) == 0, is_new;
+	struct seen_file *sf = seen(set, open_path, &is_new);
+	int first = set->n, i, err = 0;
 
-	buf[0] = '\0';
-	for (i = 0; i < t->n; i++) {
-		const char *lib = t->specs[i].library;
-
-		for (j = 0; j < i && strcmp(t->specs[j].library, lib) != 0; j++)
-			;
-		if (j < i)
-			continue;
-		used += snprintf(buf + used, used < size ? size - used : 0, "%s%s%s%s",
-				 used ? ", " : "", lib[0] == '/' ? "" : "lib", lib,
-				 lib[0] == '/' ? "" : ".so*");
-	}
-}
-
-int probes_resolve(pid_t pid, const struct spec_table *t, struct probe_set *set, int verbose,
-		   FILE *errs)
-{
-	struct maps maps;
-	int i, err = 0;
-
-	set->p = NULL;
-	set->n = 0;
-	err = maps_load(pid, &maps);
-	if (err) {
-		if (err == -ENOENT)
-			fprintf(errs, "no process with PID %d\n", (int)pid);
-		else
-			fprintf(errs, "failed to read the memory map of PID %d: %s\n", (int)pid,
-				strerror(-err));
-		return err == -ENOENT ? -ESRCH : err;
-	}
+	*tls = sf && sf->tls;
+	if (!sf || !is_new)
+		return 0; /* seen before, or gone already */
 	for (i = 0; i < t->n && err != -ENOMEM; i++) {
 		const struct probe_spec *s = &t->specs[i];
-		const struct map_entry *lib = maps_find_library(&maps, s->library);
 		struct resolved_probe rp = {.spec = s};
 
-		if (!lib)
-			continue; /* this library is not in use: its specs do not apply */
-		if (lib->deleted) {
-			fprintf(errs,
-				"PID %d maps '%s', which was deleted or replaced on disk; "
-				"skipping %s\n",
-				(int)pid, lib->path, s->origin);
+		if (strcmp(s->library, lib) != 0)
 			continue;
-		}
-		snprintf(rp.lib_path, sizeof(rp.lib_path), "%s", lib->path);
-		snprintf(rp.open_path, sizeof(rp.open_path), "/proc/%d/root%s", (int)pid,
-			 lib->path);
-		if (symbol_offset(rp.open_path, s->symbol, &rp.offset) != 0) {
-			if (s->required) {
+		snprintf(rp.lib_path, sizeof(rp.lib_path), "%s", lib_path);
+		snprintf(rp.open_path, sizeof(rp.open_path), "%s", open_path);
+		if (symbol_offset(open_path, s->symbol, &rp.offset) == 0) {
+			err = add_probe(set, &rp) ? -ENOMEM : err;
+		} else if (s->required) {
+			if (!exe)
 				fprintf(errs, "%s: required symbol '%s' not found in '%s'\n",
-					s->origin, s->symbol, rp.lib_path);
-				err = -EINVAL;
-			} else if (verbose) {
-				fprintf(errs, "skipping optional '%s': not in '%s' (%s)\n",
-					s->symbol, rp.lib_path, s->origin);
-			}
-			continue;
+					s->origin, s->symbol, lib_path);
+			err = err ? err : -EINVAL;
+		} else if (verbose) {
+			fprintf(errs, "skipping optional '%s': not in '%s' (%s)\n", s->symbol,
+				lib_path, s->origin);
 		}
-		rp.addr = maps_offset_to_addr(&maps, lib->path, rp.offset);
-		if (add_probe(set, &rp))
-			err = -ENOMEM;
 	}
-	maps_free(&maps);
-	if (!err && set->n == 0) {
-		char libs[512];
-
-		spec_libraries(t, libs, sizeof(libs));
-		fprintf(errs, "PID %d maps no supported TLS library (looked for %s)\n", (int)pid,
-			libs);
-		err = -ENOENT;
+	if (err) {
+		set->n = first; /* all of a library's probes or none */
+		return exe && err == -EINVAL ? 0 : err;
 	}
-	if (err)
-		probes_free(set);
-	return err;
+	sf->tls = *tls = set->n > first;
+	if (verbose && set->n > first)
+		fprintf(errs, "found %s code in '%s': %d probes\n", lib, lib_path, set->n - first);
+	return set->n - first;
 }
 
-/*
- * Return probes go in before entry probes, and (the wrapper detaching in reverse) entry
- * probes come out first: an entry probe's stash is then always taken by its own return
- * probe, never left behind for another function's return to misread.
- */
-int probes_attach(struct tracer_bpf *tb, const struct probe_set *set, pid_t pid, int verbose,
-		  FILE *errs)
+/* Whether `lib` was already handled in the table before index i (names repeat per line). */
+static bool repeated(const struct spec_table *t, int i)
+{
+	int j;
+
+	for (j = 0; j < i; j++)
+		if (strcmp(t->specs[j].library, t->specs[i].library) == 0)
+			return true;
+	return false;
+}
+
+int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table *t,
+		       bool *maps_tls, int verbose, FILE *errs)
+{
+	char lib_path[PATH_MAX], open_path[PATH_MAX + 32];
+	int i, added = 0, err = 0, r;
+	struct maps maps;
+
+	*maps_tls = false;
+	r = maps_load(pid, &maps);
+	if (r)
+		return r == -ENOENT ? -ESRCH : r;
+	for (i = 0; i < t->n && err != -ENOMEM; i++) {
+		const char *lib = t->specs[i].library;
+		const struct map_entry *m = NULL;
+		bool tls = false;
+		ssize_t len;
+
+		if (repeated(t, i))
+			continue;
+		if (strcmp(lib, PROBES_EXE) == 0) {
+			snprintf(open_path, sizeof(open_path), "/proc/%d/exe", (int)pid);
+			len = readlink(open_path, lib_path, sizeof(lib_path) - 1);
+			if (len <= 0)
+				continue; /* a kernel thread, or gone */
+			lib_path[len] = '\0';
+		} else {
+			m = maps_find_library(&maps, lib);
+			if (!m)
+				continue; /* this library is not in use: its specs do not apply */
+			if (m->deleted) {
+				fprintf(errs,
+					"PID %d maps '%s', which was deleted or replaced on disk; "
+					"skipping it\n",
+					(int)pid, m->path);
+				continue;
+			}
+			snprintf(lib_path, sizeof(lib_path), "%s", m->path);
+			snprintf(open_path, sizeof(open_path), "/proc/%d/root%s", (int)pid,
+				 m->path);
+		}
+		r = add_file(set, t, lib, lib_path, open_path, &tls, verbose, errs);
+		if (r < 0)
+			err = err ? err : r;
+		else
+			added += r;
+		*maps_tls = *maps_tls || tls;
+	}
+	maps_free(&maps);
+	return err ? err : added;
+}
+
+int probes_add_cached(struct probe_set *set, const struct spec_table *t, int verbose, FILE *errs)
+{
+	int i, added = 0, err = 0, r;
+
+	for (i = 0; i < t->n && err != -ENOMEM; i++) {
+		const char *lib = t->specs[i].library;
+		char *path;
+		bool tls;
+
+		if (repeated(t, i) || lib[0] == '@')
+			continue;
+		path = lib[0] == '/' ? strdup(lib) : bcc_procutils_which_so(lib, 0);
+		if (!path)
+			continue;
+		r = access(path, R_OK) == 0 ? add_file(set, t, lib, path, path, &tls, verbose, errs)
+					    : 0;
+		free(path);
+		if (r < 0)
+			err = err ? err : r;
+		else
+			added += r;
+	}
+	return err ? err : added;
+}
+
+int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose, FILE *errs)
 {
 	int pass, i;
 
+	/* Return probes first: an entry probe's stash is then always taken by its own
+	 * return probe, never left behind for another function's return to misread. */
 	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < set->n; i++) {
+		for (i = set->attached; i < set->n; i++) {
 			const struct resolved_probe *rp = &set->p[i];
 			bool ret = rp->spec->kind == PROBE_RETURN;
 			char why[512];
@@ -143,7 +217,8 @@ int probes_attach(struct tracer_bpf *tb, const struct probe_set *set, pid_t pid,
 			if (ret != (pass == 0))
 				continue;
 			err = tracer_bpf__attach_uprobe(tb, rp->spec->bpf_fn, rp->open_path,
-							rp->offset, ret, pid, why, sizeof(why));
+							rp->offset, ret, -1, rp->id, why,
+							sizeof(why));
 			if (err) {
 				fprintf(errs, "%s: %s\n", rp->spec->origin, why);
 				return err;
@@ -155,17 +230,13 @@ int probes_attach(struct tracer_bpf *tb, const struct probe_set *set, pid_t pid,
 					(unsigned long long)rp->offset);
 		}
 	}
+	set->attached = set->n;
 	return 0;
 }
 
-const struct resolved_probe *probes_by_addr(const struct probe_set *set, uint64_t addr)
+const struct resolved_probe *probes_by_id(const struct probe_set *set, uint64_t id)
 {
-	int i;
-
-	for (i = 0; i < set->n; i++)
-		if (set->p[i].spec->kind == PROBE_ENTRY && set->p[i].addr == addr)
-			return &set->p[i];
-	return NULL;
+	return id >= 1 && id <= (uint64_t)set->n ? &set->p[id - 1] : NULL;
 }
 
 void probes_libraries(const struct probe_set *set, char *buf, size_t size)
@@ -175,7 +246,7 @@ void probes_libraries(const struct probe_set *set, char *buf, size_t size)
 
 	buf[0] = '\0';
 	for (i = 0; i < set->n; i++) {
-		for (j = 0; j < i && strcmp(set->p[j].lib_path, set->p[i].lib_path) != 0; j++)
+		for (j = 0; j < i && strcmp(set->p[j].open_path, set->p[i].open_path) != 0; j++)
 			;
 		if (j == i)
 			used += snprintf(buf + used, used < size ? size - used : 0, "%s%s",
@@ -186,6 +257,6 @@ void probes_libraries(const struct probe_set *set, char *buf, size_t size)
 void probes_free(struct probe_set *set)
 {
 	free(set->p);
-	set->p = NULL;
-	set->n = 0;
+	free(set->files);
+	*set = (struct probe_set){0};
 }

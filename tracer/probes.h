@@ -1,8 +1,9 @@
-/* probes.h - resolve the probe spec table in a target process and attach it */
+/* probes.h - find the TLS code processes run, resolve the probe specs in it, attach them */
 #ifndef TRACER_PROBES_H
 #define TRACER_PROBES_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -11,42 +12,63 @@
 
 struct tracer_bpf;
 
-/* One spec resolved in one target: where its uprobe goes. */
+/* Spec library name that stands for the program's own executable (static OpenSSL: node). */
+#define PROBES_EXE "@exe"
+
+/* One spec resolved in one file: where its uprobe goes. */
 struct resolved_probe {
 	const struct probe_spec *spec;
-	char lib_path[PATH_MAX];       /* the library as the target sees it */
-	char open_path[PATH_MAX + 32]; /* the same file through /proc/<pid>/root */
+	char lib_path[PATH_MAX];       /* the file as the process we found it in sees it */
+	char open_path[PATH_MAX + 32]; /* the same file as the tracer opens it */
 	uint64_t offset;	       /* file offset of the symbol */
-	uint64_t addr;		       /* its virtual address in the target */
+	uint64_t id;		       /* attach cookie: this probe's index + 1 */
 };
 
+/* A file looked at once, by identity: TLS code or not, it is not looked at again. */
+struct seen_file {
+	dev_t dev;
+	ino_t ino;
+	bool tls; /* some spec resolved in it */
+};
+
+/* Every probe found so far; grows as processes start programs and load libraries. */
 struct probe_set {
 	struct resolved_probe *p;
 	int n;
+	int attached; /* p[0, attached) are attached */
+	struct seen_file *files;
+	int nfiles;
 };
 
 /*
- * Resolves every spec whose library `pid` maps (libraries named in the specs are looked
- * up in /proc/<pid>/maps and opened through /proc/<pid>/root). Optional symbols that are
- * missing are skipped (said with verbose). Returns 0; -ESRCH when the process is gone;
- * -ENOENT when it maps none of the spec libraries; -EINVAL when a required symbol is
- * missing. Every failure is reported on errs.
+ * Looks at what process `pid` maps: each library named in the specs (found through
+ * /proc/<pid>/maps, opened through /proc/<pid>/root) and, for PROBES_EXE specs, its
+ * executable. Files seen before are skipped. Sets *maps_tls when the process maps some
+ * file with TLS code (new or not). Returns the number of probes added, or -ESRCH when the
+ * process is gone, -EINVAL when a library lacks a required symbol (reported on errs; that
+ * library gets no probes), -ENOMEM.
  */
-int probes_resolve(pid_t pid, const struct spec_table *t, struct probe_set *set, int verbose,
-		   FILE *errs);
+int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table *t,
+		       bool *maps_tls, int verbose, FILE *errs);
 
 /*
- * Attaches every resolved probe for `pid`: return probes first, then entry probes, so
- * detaching in reverse takes the entry probes out first. Returns 0 or the first -errno
- * (reported).
+ * Adds the libraries the specs name as they are found in the ld.so cache (the ones a
+ * process would load later by name). Returns the number of probes added or -errno as
+ * probes_add_process.
  */
-int probes_attach(struct tracer_bpf *tb, const struct probe_set *set, pid_t pid, int verbose,
-		  FILE *errs);
+int probes_add_cached(struct probe_set *set, const struct spec_table *t, int verbose, FILE *errs);
 
-/* The entry probe whose function starts at `addr` in the target, or NULL. */
-const struct resolved_probe *probes_by_addr(const struct probe_set *set, uint64_t addr);
+/*
+ * Attaches the probes not attached yet, for every process (filtering is the BPF programs'
+ * job): return probes first, then entry probes, so detaching in reverse takes the entry
+ * probes out first. Returns 0 or the first -errno (reported).
+ */
+int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose, FILE *errs);
 
-/* "a, b" list of the distinct libraries of the set, written to buf. */
+/* The probe with attach cookie `id`, or NULL. */
+const struct resolved_probe *probes_by_id(const struct probe_set *set, uint64_t id);
+
+/* "a, b" list of the distinct files of the set, written to buf. */
 void probes_libraries(const struct probe_set *set, char *buf, size_t size);
 
 void probes_free(struct probe_set *set);

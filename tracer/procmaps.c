@@ -118,18 +118,40 @@ const struct map_entry *maps_find_library(const struct maps *m, const char *lib)
 	return NULL;
 }
 
-uint64_t maps_offset_to_addr(const struct maps *m, const char *path, uint64_t off)
+int proc_parse_stat(const char *text, struct proc_stat *out)
 {
-	int i;
+	const char *close = strrchr(text, ')');
+	int ppid;
 
-	for (i = 0; i < m->n; i++) {
-		const struct map_entry *e = &m->e[i];
-
-		if (strcmp(e->path, path) == 0 && off >= e->offset &&
-		    off < e->offset + (e->end - e->start))
-			return e->start + (off - e->offset);
-	}
+	/* "pid (comm) state ppid pgrp session tty_nr tpgid flags ..." */
+	if (!close || sscanf(close + 1, " %c %d %*d %*d %*d %*d %u", &out->state, &ppid,
+			     &out->flags) != 3)
+		return -EINVAL;
+	out->ppid = (pid_t)ppid;
 	return 0;
+}
+
+int proc_read_stat(pid_t pid, struct proc_stat *out)
+{
+	char path[64], text[1024];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -ESRCH;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	return n ? proc_parse_stat(text, out) : -ESRCH;
+}
+
+bool proc_alive(pid_t pid)
+{
+	struct proc_stat st;
+
+	return proc_read_stat(pid, &st) == 0 && st.state != 'Z' && st.state != 'X';
 }
 
 int proc_read_comm(pid_t pid, char *buf, size_t size)

@@ -47,7 +47,23 @@ int proc_read_comm(pid_t pid, char *buf, size_t size);
  */
 const struct map_entry *maps_find_library(const struct maps *m, const char *lib);
 
-/* The virtual address at which file offset `off` of `path` is mapped, or 0. */
-uint64_t maps_offset_to_addr(const struct maps *m, const char *path, uint64_t off);
+/* What /proc/PID/stat says of a process that the tracer needs. */
+struct proc_stat {
+	char state;	    /* 'R', 'S', ... 'Z' for a zombie */
+	pid_t ppid;
+	unsigned int flags; /* PF_*: PROC_PF_KTHREAD marks a kernel thread */
+};
+
+#define PROC_PF_KTHREAD 0x00200000u
+
+/* Parses the text of /proc/PID/stat (the name in parentheses may hold anything). Returns 0
+ * or -EINVAL. */
+int proc_parse_stat(const char *text, struct proc_stat *out);
+
+/* Reads /proc/<pid>/stat. Returns 0, -ESRCH (no such process) or -EINVAL. */
+int proc_read_stat(pid_t pid, struct proc_stat *out);
+
+/* Whether `pid` is a live process or thread (neither gone nor a zombie). */
+bool proc_alive(pid_t pid);
 
 #endif

@@ -257,7 +257,7 @@ out:
 static void on_chunk(void *ctx, const struct tls_event *ev)
 {
 	struct selftest *st = ctx;
-	const struct resolved_probe *rp = probes_by_addr(&st->session->probes, ev->func_addr);
+	const struct resolved_probe *rp = probes_by_id(&st->session->probes, ev->probe);
 	int dir = ev->dir == TLS_DIR_WRITE;
 	const unsigned char *data = (const unsigned char *)ev->data;
 	uint32_t left = ev->data_len;
@@ -420,7 +420,8 @@ int selftest_run(struct env *env, volatile sig_atomic_t *stop)
 	go[0] = -1;
 
 	/* 2. Trace it with the normal machinery; its chunks go to on_chunk. */
-	env->pid = child;
+	env->pids[0] = child;
+	env->npids = 1;
 	st.session = &s;
 	err = session_open(&s, env);
 	if (err)

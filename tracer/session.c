@@ -1,7 +1,9 @@
-/* session.c - one tracing session: target, probes, compiled BPF, perf buffers, accounting */
+/* session.c - one tracing session: targets, probes, compiled BPF, perf buffers, accounting */
 #define _GNU_SOURCE
 #include "session.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -23,6 +25,9 @@
 #define EVENTS_TABLE "tls_events"
 #define STATS_TABLE "tls_stats"
 #define SETTINGS_TABLE "tls_settings"
+#define TARGETS_TABLE "tls_targets"
+#define PROCS_TABLE "tls_procs"
+#define PROCS_PAGES 8
 #define PERF_RECORD_OVERHEAD 16 /* perf_event_header + raw size, 8-byte aligned */
 #define CAP_PERFMON_BIT 38
 #define CAP_BPF_BIT 39
@@ -74,7 +79,8 @@ static int compile_bpf(const struct env *env, const char *bpf_dir, struct tracer
 	if (err)
 		return err;
 	/* Only validated numbers and our own paths reach the compiler's command line. */
-	snprintf(pid_flag, sizeof(pid_flag), "-DTRACE_PID=%d", (int)env->pid);
+	/* The first target (0 with --all); the BPF programs filter on the tls_targets map. */
+	snprintf(pid_flag, sizeof(pid_flag), "-DTRACE_PID=%d", env->npids ? (int)env->pids[0] : 0);
 	snprintf(size_flag, sizeof(size_flag), "-DMAX_DATA_SIZE=%d", env->max_data_size);
 	snprintf(chunks_flag, sizeof(chunks_flag), "-DMAX_CHUNKS=%d", options_max_chunks(env));
 	snprintf(inc_flag, sizeof(inc_flag), "-I%s", bpf_dir);
@@ -99,15 +105,15 @@ static int compile_bpf(const struct env *env, const char *bpf_dir, struct tracer
 	return err;
 }
 
-/* Every BPF function the resolved specs name must exist in the module. */
-static int check_functions(struct tracer_bpf *tb, const struct probe_set *set)
+/* Every BPF function the specs name must exist in the module: libraries come and go. */
+static int check_functions(struct tracer_bpf *tb, const struct spec_table *t)
 {
 	int i, err = 0;
 
-	for (i = 0; i < set->n; i++) {
-		if (!tracer_bpf__has_function(tb, set->p[i].spec->bpf_fn)) {
+	for (i = 0; i < t->n; i++) {
+		if (!tracer_bpf__has_function(tb, t->specs[i].bpf_fn)) {
 			fprintf(stderr, "%s: BPF function '%s' is not defined in bpf_src\n",
-				set->p[i].spec->origin, set->p[i].spec->bpf_fn);
+				t->specs[i].origin, t->specs[i].bpf_fn);
 			err = -EINVAL;
 		}
 	}
@@ -126,17 +132,20 @@ static int write_settings(struct tracer_bpf *tb, const struct env *env)
 			(env->no_write ? 0 : 1u << TLS_DIR_WRITE),
 		.sample = env->sample,
 		.uid = env->any_uid ? TLS_ANY_UID : env->uid,
+		.flags = env->all ? TLS_SET_ALL : 0,
 		.max_call_bytes = (uint64_t)env->max_call_bytes,
 	};
 	struct tls_stats zero = {0};
 	char filters[128];
 	int err;
 
+	memcpy(set.comm, env->comm, sizeof(set.comm));
 	err = tracer_bpf__update(tb, SETTINGS_TABLE, 0, &set, sizeof(set));
 	options_describe_filters(env, filters, sizeof(filters));
 	/* Without the map the compiled bound, MAX_CHUNKS whole chunks, is the limit: fine
 	 * when no filter is asked for and the limit is a whole number of chunks. */
-	if (err == -ENOENT && !filters[0] && env->max_call_bytes % env->max_data_size == 0)
+	if (err == -ENOENT && !filters[0] && !env->all && !env->comm[0] &&
+	    env->max_call_bytes % env->max_data_size == 0)
 		err = 0;
 	if (err) {
 		fprintf(stderr, "failed to write the settings to BPF map '%s': %s\n",
@@ -153,15 +162,240 @@ static int write_settings(struct tracer_bpf *tb, const struct env *env)
 	return 0;
 }
 
+/* Puts `pid` in the tls_targets map, following its children unless --no-children. */
+static int add_target(struct session *s, pid_t pid)
+{
+	uint32_t flags = TLS_TARGET_TRACED | (s->env->no_children ? 0 : TLS_TARGET_CHILDREN);
+	int err = tracer_bpf__update(s->tb, TARGETS_TABLE, (uint32_t)pid, &flags, sizeof(flags));
+
+	if (err)
+		fprintf(stderr, "failed to add PID %d to BPF map '%s': %s\n", (int)pid,
+			TARGETS_TABLE, err == -ENOENT ? "bpf_src defines no such map" : strerror(-err));
+	return err;
+}
+
+/* The processes in /proc (threads are not listed there), with their parents. */
+struct proc_list {
+	pid_t *pid, *ppid;
+	int n;
+};
+
+static void proc_list_load(struct proc_list *pl)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	pl->pid = pl->ppid = NULL;
+	pl->n = 0;
+	while (d && (de = readdir(d))) {
+		struct proc_stat st;
+		pid_t *a, *b;
+		pid_t pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = (pid_t)atoi(de->d_name);
+		if (proc_read_stat(pid, &st) || (st.flags & PROC_PF_KTHREAD))
+			continue;
+		a = realloc(pl->pid, (pl->n + 1) * sizeof(*a));
+		if (a)
+			pl->pid = a;
+		b = realloc(pl->ppid, (pl->n + 1) * sizeof(*b));
+		if (b)
+			pl->ppid = b;
+		if (!a || !b)
+			break;
+		pl->pid[pl->n] = pid;
+		pl->ppid[pl->n++] = st.ppid;
+	}
+	if (d)
+		closedir(d);
+}
+
+static void proc_list_free(struct proc_list *pl)
+{
+	free(pl->pid);
+	free(pl->ppid);
+}
+
+/*
+ * Adds the descendants the targets already have (the fork tracepoint, attached before,
+ * catches the ones started from now on) to the targets map and to `traced`.
+ */
+static int add_descendants(struct session *s, struct proc_list *pl, bool *traced)
+{
+	bool grew = true;
+	int i, j;
+
+	while (grew) {
+		grew = false;
+		for (i = 0; i < pl->n; i++) {
+			if (traced[i])
+				continue;
+			for (j = 0; j < pl->n && !(traced[j] && pl->pid[j] == pl->ppid[i]); j++)
+				;
+			if (j == pl->n)
+				continue;
+			if (add_target(s, pl->pid[i]))
+				return -1;
+			traced[i] = grew = true;
+			s->nchildren++;
+		}
+	}
+	return 0;
+}
+
+/* Says which new TLS code a process showed us, and attaches its probes. */
+static int attach_found(struct session *s, pid_t pid, int first)
+{
+	char comm[64];
+	int i, j;
+
+	if (first == s->probes.n)
+		return 0;
+	proc_read_comm(pid, comm, sizeof(comm));
+	for (i = first; i < s->probes.n; i++) {
+		for (j = first; j < i && strcmp(s->probes.p[j].open_path,
+						 s->probes.p[i].open_path) != 0;
+		     j++)
+			;
+		if (j == i)
+			fprintf(stderr, "PID %d (%s) maps %s code: '%s'\n", (int)pid, comm,
+				s->probes.p[i].spec->library, s->probes.p[i].lib_path);
+	}
+	return probes_attach_new(s->tb, &s->probes, s->env->verbose, stderr);
+}
+
+/*
+ * The TLS code in reach at start: what each traced process maps (every process with
+ * --all) and the spec libraries of the ld.so cache, which a process would load later.
+ * A given target that maps none yet is said to be waited for.
+ */
+static int find_tls_code(struct session *s, struct proc_list *pl, const bool *traced)
+{
+	const struct env *env = s->env;
+	int i, j, r, err = 0;
+
+	for (i = 0; i < pl->n && err != -ENOMEM; i++) {
+		bool tls = false;
+
+		if (!env->all && !traced[i])
+			continue;
+		r = probes_add_process(&s->probes, pl->pid[i], &s->specs, &tls, env->verbose,
+				       stderr);
+		if (r < 0 && r != -ESRCH)
+			err = err ? err : r;
+		for (j = 0; j < env->npids; j++)
+			if (env->pids[j] == pl->pid[i] && !tls && r != -ESRCH)
+				fprintf(stderr, "PID %d (%s) maps no TLS library yet; waiting\n",
+					(int)pl->pid[i], s->comms[j]);
+	}
+	r = probes_add_cached(&s->probes, &s->specs, env->verbose, stderr);
+	return err ? err : (r < 0 ? r : 0);
+}
+
+/* Opens a pidfd for each given target and checks it is a process we can trace. */
+static int check_targets(struct session *s)
+{
+	const struct env *env = s->env;
+	struct proc_stat st;
+	int i;
+
+	for (i = 0; i < env->npids; i++) {
+		pid_t pid = env->pids[i];
+
+		s->pidfds[i] = (int)syscall(SYS_pidfd_open, pid, 0);
+		if ((s->pidfds[i] < 0 && errno == ESRCH) || proc_read_stat(pid, &st) ||
+		    proc_read_comm(pid, s->comms[i], sizeof(s->comms[i]))) {
+			fprintf(stderr, "no process with PID %d\n", (int)pid);
+			return -ESRCH;
+		}
+		if (st.flags & PROC_PF_KTHREAD) {
+			fprintf(stderr, "PID %d (%s) is a kernel thread: it runs no TLS library\n",
+				(int)pid, s->comms[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The sched and mmap tracepoints that follow children and late loads, where bpf_src
+ * defines them (a bpf_src of one's own may leave them out: then neither is followed). */
+static int attach_tracepoints(struct session *s)
+{
+	static const char *const tps[][2] = {
+		{"sched", "sched_process_fork"}, {"sched", "sched_process_free"},
+		{"sched", "sched_process_exec"}, {"syscalls", "sys_enter_mmap"},
+		{"syscalls", "sys_exit_mmap"},
+	};
+	char fn[128], why[512];
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		snprintf(fn, sizeof(fn), "tracepoint__%s__%s", tps[i][0], tps[i][1]);
+		if (!tracer_bpf__has_function(s->tb, fn)) {
+			if (s->env->verbose)
+				fprintf(stderr, "bpf_src has no %s: %s:%s is not followed\n", fn,
+					tps[i][0], tps[i][1]);
+			continue;
+		}
+		err = tracer_bpf__attach_tracepoint(s->tb, fn, tps[i][0], tps[i][1], why,
+						    sizeof(why));
+		if (err) {
+			fprintf(stderr, "%s\n", why);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* tls_procs: a traced process ran a program or mapped a file; looked at after the poll. */
+static void on_proc(void *ctx, int cpu, const void *data, int size)
+{
+	struct session *s = ctx;
+	const struct tls_proc_event *pe = data;
+	pid_t *grown;
+	int i;
+
+	(void)cpu;
+	if (size < (int)sizeof(*pe))
+		return;
+	for (i = 0; i < s->nrescan; i++)
+		if (s->rescan[i] == (pid_t)pe->pid)
+			return;
+	if (s->nrescan == s->rescan_cap) {
+		grown = realloc(s->rescan, (s->rescan_cap * 2 + 16) * sizeof(*grown));
+		if (!grown)
+			return;
+		s->rescan = grown;
+		s->rescan_cap = s->rescan_cap * 2 + 16;
+	}
+	s->rescan[s->nrescan++] = (pid_t)pe->pid;
+}
+
+static void on_proc_lost(void *ctx, int cpu, uint64_t count)
+{
+	struct session *s = ctx;
+
+	(void)cpu;
+	s->procs_lost += count;
+	fprintf(stderr, "missed %llu notices of programs or libraries loaded by traced processes\n",
+		(unsigned long long)count);
+}
+
 int session_open(struct session *s, const struct env *env)
 {
 	char bpf_dir[PATH_MAX], spec_dir[PATH_MAX];
-	int err;
+	struct proc_list pl = {0};
+	bool *traced = NULL;
+	int err, i, j;
 
 	s->env = env;
-	s->pidfd = -1;
+	for (i = 0; i < MAX_PIDS; i++)
+		s->pidfds[i] = -1;
 
-	/* Privileges, data directories and the probe spec table. */
+	/* Privileges, data directories, the probe spec table and the targets. */
 	if (check_privileges() ||
 	    sources_find_dir("bpf_src", env->bpf_src, bpf_dir, sizeof(bpf_dir), stderr) ||
 	    sources_find_dir("probe_specs", env->probe_specs, spec_dir, sizeof(spec_dir), stderr))
@@ -169,24 +403,19 @@ int session_open(struct session *s, const struct env *env)
 	err = spec_table_load(spec_dir, &s->specs, stderr);
 	if (err)
 		return err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-
-	/* The target: its libraries and the symbols to probe in them. */
-	s->pidfd = (int)syscall(SYS_pidfd_open, env->pid, 0);
-	if ((s->pidfd < 0 && errno == ESRCH) ||
-	    proc_read_comm(env->pid, s->comm, sizeof(s->comm))) {
-		fprintf(stderr, "no process with PID %d\n", (int)env->pid);
-		return EXIT_RUNTIME;
-	}
-	if (probes_resolve(env->pid, &s->specs, &s->probes, env->verbose, stderr))
+	if (check_targets(s))
 		return EXIT_RUNTIME;
 
-	/* Compile bpf_src for this target; every spec's BPF function must exist. */
+	/* Compile bpf_src; every spec's BPF function must exist. */
 	if (compile_bpf(env, bpf_dir, &s->tb))
 		return EXIT_RUNTIME;
-	if (check_functions(s->tb, &s->probes))
+	if (check_functions(s->tb, &s->specs))
 		return EXIT_USAGE;
 	if (write_settings(s->tb, env))
 		return EXIT_RUNTIME;
+	for (i = 0; i < env->npids; i++)
+		if (add_target(s, env->pids[i]))
+			return EXIT_RUNTIME;
 
 	/* Perf buffers first, then the probes, so no event finds the buffer missing. */
 	s->ev = malloc(sizeof(*s->ev));
@@ -201,30 +430,98 @@ int session_open(struct session *s, const struct env *env)
 		    options_perf_pages(env, sysconf(_SC_PAGESIZE),
 				       TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD),
 		    WAKEUP_EVENTS, events_on_sample, events_on_lost, s->ev) ||
-	    probes_attach(s->tb, &s->probes, env->pid, env->verbose, stderr))
+	    (tracer_bpf__has_function(s->tb, "tracepoint__sched__sched_process_exec") &&
+	     tracer_bpf__open_perf_buffer(s->tb, PROCS_TABLE, PROCS_PAGES, 1, on_proc,
+					  on_proc_lost, s)))
 		return EXIT_RUNTIME;
-	return EXIT_OK;
+
+	/* Children from now on (tracepoints), those already there (/proc), their TLS code. */
+	if (attach_tracepoints(s))
+		return EXIT_RUNTIME;
+	proc_list_load(&pl);
+	traced = calloc(pl.n + 1, sizeof(*traced));
+	err = traced ? 0 : -ENOMEM;
+	for (i = 0; !err && i < pl.n; i++)
+		for (j = 0; j < env->npids; j++)
+			traced[i] = traced[i] || pl.pid[i] == env->pids[j];
+	if (!err && !env->no_children && !env->all)
+		err = add_descendants(s, &pl, traced);
+	if (!err)
+		err = find_tls_code(s, &pl, traced);
+	if (!err)
+		err = probes_attach_new(s->tb, &s->probes, env->verbose, stderr);
+	free(traced);
+	proc_list_free(&pl);
+	return err ? EXIT_RUNTIME : EXIT_OK;
 }
 
 void session_announce(const struct session *s)
 {
-	char libs[1024], filters[128];
+	const struct env *env = s->env;
+	char libs[2048], filters[128], who[1024];
+	size_t n = 0;
+	int i;
 
+	if (env->all) {
+		n = snprintf(who, sizeof(who), "every process");
+		if (!env->any_uid)
+			n += snprintf(who + n, sizeof(who) - n, " of uid %u", env->uid);
+	}
+	for (i = 0; i < env->npids && n < sizeof(who); i++)
+		n += snprintf(who + n, sizeof(who) - n, "%s%d (%s)",
+			      i ? ", " : (env->npids > 1 ? "PIDs " : "PID "), (int)env->pids[i],
+			      s->comms[i]);
+	if (!env->all && !env->no_children && n < sizeof(who))
+		n += snprintf(who + n, sizeof(who) - n, " and %s children", 
+			      env->npids > 1 ? "their" : "its");
+	if (s->nchildren && n < sizeof(who))
+		n += snprintf(who + n, sizeof(who) - n, " (%d running)", s->nchildren);
+	if (env->comm[0] && n < sizeof(who))
+		snprintf(who + n, sizeof(who) - n, ", threads named '%s'", env->comm);
 	probes_libraries(&s->probes, libs, sizeof(libs));
-	options_describe_filters(s->env, filters, sizeof(filters));
-	fprintf(stderr, "Tracing PID %d (%s): %d probes on %s%s%s. Ctrl-C to end.\n",
-		(int)s->env->pid, s->comm, tracer_bpf__attached(s->tb), libs,
+	options_describe_filters(env, filters, sizeof(filters));
+	fprintf(stderr, "Tracing %s: %d probes on %s%s%s. Ctrl-C to end.\n", who,
+		s->probes.attached, libs[0] ? libs : "no TLS library yet",
 		filters[0] ? "; capturing " : "", filters);
 }
 
-/* Whether the target has exited (a pidfd turns readable; without one, kill(0) fails). */
-static bool target_gone(int pidfd, pid_t pid)
+/* Looks again at the processes that ran a program or mapped a file: new TLS code gets
+ * its probes now. */
+static void rescan(struct session *s)
 {
-	struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+	int i, first;
+	bool tls;
 
-	if (pidfd >= 0)
-		return poll(&pfd, 1, 0) > 0;
-	return kill(pid, 0) != 0 && errno == ESRCH;
+	for (i = 0; i < s->nrescan; i++) {
+		first = s->probes.n;
+		/* Failures are reported; the process goes on being traced as it is. */
+		probes_add_process(&s->probes, s->rescan[i], &s->specs, &tls, s->env->verbose,
+				   stderr);
+		attach_found(s, s->rescan[i], first);
+	}
+	s->nrescan = 0;
+}
+
+/*
+ * Whether every target is gone: each given PID has exited (its pidfd turns readable), and
+ * no process in the targets map (its descendants) is alive.
+ */
+static bool targets_gone(const struct session *s)
+{
+	struct pollfd pfd = {.events = POLLIN};
+	uint32_t keys[1024];
+	int i, n;
+
+	for (i = 0; i < s->env->npids; i++) {
+		pfd.fd = s->pidfds[i];
+		if (pfd.fd >= 0 ? poll(&pfd, 1, 0) == 0 : proc_alive(s->env->pids[i]))
+			return false;
+	}
+	n = tracer_bpf__keys(s->tb, TARGETS_TABLE, keys, 1024);
+	for (i = 0; i < n; i++)
+		if (proc_alive((pid_t)keys[i]))
+			return false;
+	return true;
 }
 
 /* Flushes stdout; a reader that went away (EPIPE) ends tracing quietly, other errors say so. */
@@ -244,10 +541,11 @@ void session_run(struct session *s, volatile sig_atomic_t *stop)
 	while (!*stop && !s->target_exited) {
 		round = events_now();
 		tracer_bpf__poll(s->tb, POLL_TIMEOUT_MS);
+		rescan(s);
 		events_deliver(s->ev, round);
 		if (flush_output())
 			break;
-		s->target_exited = target_gone(s->pidfd, s->env->pid);
+		s->target_exited = !s->env->all && targets_gone(s);
 	}
 }
 
@@ -271,12 +569,16 @@ int session_finish(struct session *s)
 
 int session_free(struct session *s)
 {
-	int err = tracer_bpf__destroy(s->tb) ? EXIT_RUNTIME : EXIT_OK;
+	int i, err = tracer_bpf__destroy(s->tb) ? EXIT_RUNTIME : EXIT_OK;
 
 	s->tb = NULL;
-	if (s->pidfd >= 0)
-		close(s->pidfd);
-	s->pidfd = -1;
+	for (i = 0; i < MAX_PIDS; i++) {
+		if (s->pidfds[i] >= 0)
+			close(s->pidfds[i]);
+		s->pidfds[i] = -1;
+	}
+	free(s->rescan);
+	s->rescan = NULL;
 	if (s->ev)
 		events_free(s->ev);
 	free(s->ev);

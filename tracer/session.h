@@ -1,4 +1,4 @@
-/* session.h - one tracing session: target, probes, compiled BPF, perf buffers, accounting */
+/* session.h - one tracing session: targets, probes, compiled BPF, perf buffers, accounting */
 #ifndef TRACER_SESSION_H
 #define TRACER_SESSION_H
 
@@ -20,23 +20,33 @@ struct session {
 	struct events *ev;
 	events_sink_fn sink; /* set before session_open: chunks go there, not to stdout */
 	void *sink_ctx;
-	char comm[64]; /* the target's */
-	int pidfd;
-	bool target_exited;
+	char comms[MAX_PIDS][64]; /* the given targets' names */
+	int pidfds[MAX_PIDS];	  /* the given targets' pidfds (-1: none) */
+	int nchildren;		  /* their descendants found at start */
+	pid_t *rescan;		  /* processes that ran a program or mapped a file */
+	int nrescan, rescan_cap;
+	uint64_t procs_lost; /* tls_procs records the kernel dropped */
+	bool target_exited;  /* the targets and all their descendants are gone */
 };
 
 /*
- * Everything up to tracing: privileges, data directories, probe specs, the target's
- * libraries, the compiled BPF with its settings, perf buffers, attached probes. Returns
+ * Everything up to tracing: privileges, data directories, probe specs, the targets and
+ * their descendants, the compiled BPF with its settings, perf buffers, the process
+ * tracepoints, the TLS code the targets map or may load (ld.so cache), attached probes.
+ * Returns
  * EXIT_OK, or EXIT_RUNTIME/EXIT_USAGE after saying what failed; call session_free() either
  * way.
  */
 int session_open(struct session *s, const struct env *env);
 
-/* "Tracing PID N (comm): K probes on LIBS[; filters]. Ctrl-C to end." on stderr. */
+/* "Tracing PID N (comm) and its children: K probes on LIBS[; filters]. Ctrl-C to end." */
 void session_announce(const struct session *s);
 
-/* Polls and delivers events until *stop is set, the target exits or stdout goes away. */
+/*
+ * Polls and delivers events until *stop is set, the targets and their descendants are all
+ * gone, or stdout goes away. Programs the targets start and libraries they load are
+ * looked at as they appear, and their TLS code probed.
+ */
 void session_run(struct session *s, volatile sig_atomic_t *stop);
 
 /*

@@ -30,9 +30,12 @@ static bool is_symbol(const char *s)
 	return true;
 }
 
-/* A library is an absolute path or a bare name such as "ssl" or "gnutls". */
+/* A library is an absolute path, a bare name such as "ssl" or "gnutls", or "@exe" (the
+ * program's executable). */
 static bool is_library(const char *s)
 {
+	if (strcmp(s, "@exe") == 0)
+		return true;
 	if (*s == '/')
 		return strstr(s, "/../") == NULL;
 	if (!*s)
@@ -90,8 +93,8 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 	memset(out, 0, sizeof(*out));
 	if (!is_library(fields[0])) {
 		snprintf(err, errlen,
-			 "invalid library '%s': want a name such as 'ssl' or an "
-			 "absolute path",
+			 "invalid library '%s': want a name such as 'ssl', an "
+			 "absolute path or @exe",
 			 fields[0]);
 		return -1;
 	}

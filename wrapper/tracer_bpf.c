@@ -7,27 +7,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bcc/bcc_common.h>
 #include <bcc/libbpf.h>
 #include <bcc/perf_reader.h>
 
-/* libbcc falls back to tracefs-created uprobe events only where this file exists. */
-#define BCC_UPROBE_EVENTS "/sys/kernel/debug/tracing/uprobe_events"
-
 struct loaded_prog {
 	char *name;
 	int fd;
 };
 
+/* A uprobe (perf event + BPF link carrying the cookie) or a tracepoint (perf event). */
 struct attached_probe {
-	char ev_name[64]; /* the name libbcc would give a tracefs event */
+	char what[96]; /* for messages */
 	int perf_fd;
+	int link_fd; /* -1 for tracepoints */
 };
 
+/* One CPU's reader of one perf buffer table, with that table's callbacks. */
 struct reader_ctx {
-	struct tracer_bpf *tb;
+	tracer_bpf_sample_fn sample;
+	tracer_bpf_lost_fn lost;
+	void *ctx;
 	int cpu;
 };
 
@@ -38,11 +42,10 @@ struct tracer_bpf {
 	struct attached_probe *probes;
 	int nprobes;
 	struct perf_reader **readers;
-	struct reader_ctx *reader_ctxs;
+	struct reader_ctx **reader_ctxs;
 	int nreaders;
-	tracer_bpf_sample_fn sample;
-	tracer_bpf_lost_fn lost;
-	void *ctx;
+	int uprobe_type;  /* the uprobe PMU's perf type, read on first attach */
+	int retprobe_bit; /* its config bit that makes a return probe */
 };
 
 int tracer_bpf__create(const char *source, const char *const *cflags, int ncflags,
@@ -69,7 +72,8 @@ bool tracer_bpf__has_function(const struct tracer_bpf *tb, const char *fn)
 }
 
 /* Returns the program fd of `fn`, loading it on first use. */
-static int load_prog(struct tracer_bpf *tb, const char *fn, char *err, size_t errlen)
+static int load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, char *err,
+		     size_t errlen)
 {
 	struct loaded_prog *grown;
 	void *insns;
@@ -84,7 +88,7 @@ static int load_prog(struct tracer_bpf *tb, const char *fn, char *err, size_t er
 		snprintf(err, errlen, "BPF function '%s' is not defined in bpf_src", fn);
 		return -ENOENT;
 	}
-	fd = bcc_func_load(tb->mod, BPF_PROG_TYPE_KPROBE, fn, insns,
+	fd = bcc_func_load(tb->mod, prog_type, fn, insns,
 			   (int)bpf_function_size(tb->mod, fn), bpf_module_license(tb->mod),
 			   bpf_module_kern_version(tb->mod), 0, NULL, 0, NULL, 0);
 	if (fd < 0) {
@@ -106,38 +110,131 @@ static int load_prog(struct tracer_bpf *tb, const char *fn, char *err, size_t er
 	return fd;
 }
 
-int tracer_bpf__attach_uprobe(struct tracer_bpf *tb, const char *fn, const char *binary,
-			      uint64_t offset, bool retprobe, int pid, char *err, size_t errlen)
+/* Reads one integer after `prefix` from a sysfs file ("8", "config:0"). */
+static int read_sysfs_int(const char *path, const char *prefix, int *out)
 {
-	struct attached_probe *grown, *p;
-	int prog_fd, pfd;
+	char buf[64];
+	FILE *f = fopen(path, "re");
+	int ok;
 
-	prog_fd = load_prog(tb, fn, err, errlen);
+	if (!f)
+		return -errno;
+	ok = fgets(buf, sizeof(buf), f) && strncmp(buf, prefix, strlen(prefix)) == 0 &&
+	     sscanf(buf + strlen(prefix), "%d", out) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+static struct attached_probe *new_probe(struct tracer_bpf *tb)
+{
+	struct attached_probe *grown = realloc(tb->probes, (tb->nprobes + 1) * sizeof(*grown));
+
+	if (!grown)
+		return NULL;
+	tb->probes = grown;
+	return &tb->probes[tb->nprobes];
+}
+
+/* The uprobe PMU (perf_event_open type and return-probe bit), read once. */
+static int uprobe_pmu(struct tracer_bpf *tb, char *err, size_t errlen)
+{
+	const char *dir = "/sys/bus/event_source/devices/uprobe";
+	char path[128];
+	int e;
+
+	if (tb->uprobe_type > 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/type", dir);
+	e = read_sysfs_int(path, "", &tb->uprobe_type);
+	if (!e) {
+		snprintf(path, sizeof(path), "%s/format/retprobe", dir);
+		e = read_sysfs_int(path, "config:", &tb->retprobe_bit);
+	}
+	if (e)
+		snprintf(err, errlen, "the kernel has no uprobe PMU (%s: %s)", path, strerror(-e));
+	return e;
+}
+
+int tracer_bpf__attach_uprobe(struct tracer_bpf *tb, const char *fn, const char *binary,
+			      uint64_t offset, bool retprobe, int pid, uint64_t cookie, char *err,
+			      size_t errlen)
+{
+	struct perf_event_attr attr = {0};
+	union bpf_attr link = {0};
+	struct attached_probe *p;
+	int prog_fd, e;
+
+	prog_fd = load_prog(tb, fn, BPF_PROG_TYPE_KPROBE, err, errlen);
 	if (prog_fd < 0)
 		return prog_fd;
-
-	grown = realloc(tb->probes, (tb->nprobes + 1) * sizeof(*grown));
-	if (!grown) {
+	e = uprobe_pmu(tb, err, errlen);
+	if (e)
+		return e;
+	p = new_probe(tb);
+	if (!p) {
 		snprintf(err, errlen, "out of memory attaching '%s'", fn);
 		return -ENOMEM;
 	}
-	tb->probes = grown;
-	p = &tb->probes[tb->nprobes];
-	snprintf(p->ev_name, sizeof(p->ev_name), "tracer_%c_%d_%llx", retprobe ? 'r' : 'p',
-		 tb->nprobes, (unsigned long long)offset);
+	snprintf(p->what, sizeof(p->what), "%s at 0x%llx", fn, (unsigned long long)offset);
 
-	errno = 0;
-	pfd = bpf_attach_uprobe(prog_fd, retprobe ? BPF_PROBE_RETURN : BPF_PROBE_ENTRY, p->ev_name,
-				binary, offset, pid, 0);
-	if (pfd < 0) {
-		int e = errno ? errno : EINVAL;
-
+	/* A uprobe perf event (every process: pid -1 on CPU 0, the program runs on all CPUs),
+	 * then a BPF link that hands the program `cookie` (bpf_get_attach_cookie). */
+	attr.size = sizeof(attr);
+	attr.type = (uint32_t)tb->uprobe_type;
+	attr.config = retprobe ? 1ULL << tb->retprobe_bit : 0;
+	attr.config1 = (uint64_t)(uintptr_t)binary;
+	attr.config2 = offset;
+	attr.sample_period = 1;
+	p->perf_fd = (int)syscall(SYS_perf_event_open, &attr, pid, pid == -1 ? 0 : -1, -1,
+				  PERF_FLAG_FD_CLOEXEC);
+	p->link_fd = -1;
+	e = p->perf_fd < 0 ? errno : 0;
+	if (!e) {
+		link.link_create.prog_fd = (uint32_t)prog_fd;
+		link.link_create.target_fd = (uint32_t)p->perf_fd;
+		link.link_create.attach_type = BPF_PERF_EVENT;
+		link.link_create.perf_event.bpf_cookie = cookie;
+		p->link_fd = (int)syscall(SYS_bpf, BPF_LINK_CREATE, &link, sizeof(link));
+		e = p->link_fd < 0 ? errno : 0;
+		if (e)
+			close(p->perf_fd);
+	}
+	if (e) {
 		snprintf(err, errlen, "failed to attach %s '%s' at offset 0x%llx of '%s': %s%s",
 			 retprobe ? "uretprobe" : "uprobe", fn, (unsigned long long)offset, binary,
 			 strerror(e), e == EPERM ? " (needs root or CAP_BPF + CAP_PERFMON)" : "");
 		return -e;
 	}
+	tb->nprobes++;
+	return 0;
+}
+
+int tracer_bpf__attach_tracepoint(struct tracer_bpf *tb, const char *fn, const char *category,
+				  const char *event, char *err, size_t errlen)
+{
+	struct attached_probe *p;
+	int prog_fd, pfd;
+
+	prog_fd = load_prog(tb, fn, BPF_PROG_TYPE_TRACEPOINT, err, errlen);
+	if (prog_fd < 0)
+		return prog_fd;
+	p = new_probe(tb);
+	if (!p) {
+		snprintf(err, errlen, "out of memory attaching '%s'", fn);
+		return -ENOMEM;
+	}
+	errno = 0;
+	pfd = bpf_attach_tracepoint(prog_fd, category, event);
+	if (pfd < 0) {
+		int e = errno ? errno : EINVAL;
+
+		snprintf(err, errlen, "failed to attach '%s' to tracepoint %s:%s: %s", fn,
+			 category, event, strerror(e));
+		return -e;
+	}
+	snprintf(p->what, sizeof(p->what), "%s on %s:%s", fn, category, event);
 	p->perf_fd = pfd;
+	p->link_fd = -1;
 	tb->nprobes++;
 	return 0;
 }
@@ -151,14 +248,14 @@ static void on_sample(void *cookie, void *raw, int size)
 {
 	struct reader_ctx *rc = cookie;
 
-	rc->tb->sample(rc->tb->ctx, rc->cpu, raw, size);
+	rc->sample(rc->ctx, rc->cpu, raw, size);
 }
 
 static void on_lost(void *cookie, uint64_t count)
 {
 	struct reader_ctx *rc = cookie;
 
-	rc->tb->lost(rc->tb->ctx, rc->cpu, count);
+	rc->lost(rc->ctx, rc->cpu, count);
 }
 
 /* Parses a CPU list file such as /sys/devices/system/cpu/online ("0-3,5") into a bitmap of
@@ -197,6 +294,8 @@ int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int p
 {
 	int ncpus = (int)sysconf(_SC_NPROCESSORS_CONF);
 	int map_fd = bpf_table_fd(tb->mod, table);
+	struct perf_reader **readers;
+	struct reader_ctx **rcs;
 	bool *online;
 	int cpu, err = 0;
 
@@ -204,12 +303,16 @@ int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int p
 		fprintf(stderr, "no perf buffer table '%s' in bpf_src\n", table);
 		return -ENOENT;
 	}
-	if (!sample || !lost || tb->readers || ncpus <= 0)
+	if (!sample || !lost || ncpus <= 0)
 		return -EINVAL;
 	online = calloc(ncpus, sizeof(*online));
-	tb->readers = calloc(ncpus, sizeof(*tb->readers));
-	tb->reader_ctxs = calloc(ncpus, sizeof(*tb->reader_ctxs));
-	if (!online || !tb->readers || !tb->reader_ctxs) {
+	readers = realloc(tb->readers, (tb->nreaders + ncpus) * sizeof(*readers));
+	if (readers)
+		tb->readers = readers;
+	rcs = realloc(tb->reader_ctxs, (tb->nreaders + ncpus) * sizeof(*rcs));
+	if (rcs)
+		tb->reader_ctxs = rcs;
+	if (!online || !readers || !rcs) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -219,28 +322,32 @@ int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int p
 		goto out;
 	}
 	err = 0;
-	tb->sample = sample;
-	tb->lost = lost;
-	tb->ctx = ctx;
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		struct bcc_perf_buffer_opts opts = {
 			.pid = -1, .cpu = cpu, .wakeup_events = wakeup_events};
-		struct reader_ctx *rc = &tb->reader_ctxs[tb->nreaders];
+		struct reader_ctx *rc;
 		struct perf_reader *r;
 		int fd;
 
 		if (!online[cpu])
 			continue;
-		rc->tb = tb;
-		rc->cpu = cpu;
+		rc = calloc(1, sizeof(*rc));
+		if (!rc) {
+			err = -ENOMEM;
+			goto out;
+		}
+		*rc = (struct reader_ctx){.sample = sample, .lost = lost, .ctx = ctx, .cpu = cpu};
 		errno = 0;
 		r = bpf_open_perf_buffer_opts(on_sample, on_lost, rc, page_cnt, &opts);
 		if (!r) {
 			err = errno ? -errno : -EINVAL;
-			fprintf(stderr, "failed to open the perf buffer of CPU %d (%d pages): %s\n",
-				cpu, page_cnt, strerror(-err));
+			free(rc);
+			fprintf(stderr,
+				"failed to open the perf buffer '%s' of CPU %d (%d pages): %s\n",
+				table, cpu, page_cnt, strerror(-err));
 			goto out;
 		}
+		tb->reader_ctxs[tb->nreaders] = rc;
 		tb->readers[tb->nreaders++] = r;
 		fd = perf_reader_fd(r);
 		if (bpf_update_elem(map_fd, &cpu, &fd, 0) < 0) {
@@ -343,6 +450,22 @@ int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, c
 	return err;
 }
 
+int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, int max)
+{
+	int fd = bpf_table_fd(tb->mod, table), n = 0;
+	uint32_t key, next;
+	bool more;
+
+	if (fd < 0)
+		return -ENOENT;
+	if (bpf_table_key_size(tb->mod, table) != sizeof(key))
+		return -EINVAL;
+	for (more = bpf_get_first_key(fd, &key, sizeof(key)) == 0; more && n < max;
+	     more = bpf_get_next_key(fd, &key, &next) == 0, key = next)
+		keys[n++] = key;
+	return n;
+}
+
 int tracer_bpf__poll(struct tracer_bpf *tb, int timeout_ms)
 {
 	if (!tb->nreaders)
@@ -354,22 +477,18 @@ int tracer_bpf__poll(struct tracer_bpf *tb, int timeout_ms)
 
 int tracer_bpf__detach_all(struct tracer_bpf *tb)
 {
-	bool tracefs_events;
 	int err = 0;
 
 	if (!tb)
 		return 0;
-	/* Only tracefs-created events need removing; perf-PMU uprobes die with their fd. */
-	tracefs_events = access(BCC_UPROBE_EVENTS, W_OK) == 0;
+	/* Perf-PMU uprobes and tracepoint events die with their last fd; the kernel waits for
+	 * a grace period in each uprobe's release (~0.1 s here), one after the other. */
 	while (tb->nprobes > 0) {
 		struct attached_probe *p = &tb->probes[--tb->nprobes];
 
-		if (bpf_close_perf_event_fd(p->perf_fd) != 0) {
-			fprintf(stderr, "failed to close uprobe '%s'\n", p->ev_name);
-			err = err ? err : -EIO;
-		}
-		if (tracefs_events && bpf_detach_uprobe(p->ev_name) != 0) {
-			fprintf(stderr, "failed to remove uprobe event '%s'\n", p->ev_name);
+		if ((p->link_fd >= 0 && close(p->link_fd) != 0) ||
+		    bpf_close_perf_event_fd(p->perf_fd) != 0) {
+			fprintf(stderr, "failed to detach %s: %s\n", p->what, strerror(errno));
 			err = err ? err : -EIO;
 		}
 	}
@@ -383,8 +502,10 @@ int tracer_bpf__destroy(struct tracer_bpf *tb)
 	if (!tb)
 		return 0;
 	err = tracer_bpf__detach_all(tb);
-	for (i = 0; i < tb->nreaders; i++)
+	for (i = 0; i < tb->nreaders; i++) {
 		perf_reader_free(tb->readers[i]);
+		free(tb->reader_ctxs[i]);
+	}
 	for (i = 0; i < tb->nprogs; i++) {
 		close(tb->progs[i].fd);
 		free(tb->progs[i].name);

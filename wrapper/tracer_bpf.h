@@ -34,19 +34,27 @@ bool tracer_bpf__has_function(const struct tracer_bpf *tb, const char *fn);
 /*
  * Loads BPF function `fn` into the kernel (once; later attaches reuse it) and attaches it
  * as a uprobe - a return probe when `retprobe` - at file offset `offset` of `binary`, firing
- * only in process `pid` (-1: every process). On failure returns -errno and writes the reason,
- * naming `fn`, into `err` (the verifier log, if any, has already gone to stderr).
+ * only in process `pid` (-1: every process that maps the file, now or later). The program
+ * reads `cookie` with bpf_get_attach_cookie(ctx). On failure returns -errno and writes the
+ * reason, naming `fn`, into `err` (the verifier log, if any, has already gone to stderr).
  */
 int tracer_bpf__attach_uprobe(struct tracer_bpf *tb, const char *fn, const char *binary,
-			      uint64_t offset, bool retprobe, int pid, char *err, size_t errlen);
+			      uint64_t offset, bool retprobe, int pid, uint64_t cookie, char *err,
+			      size_t errlen);
 
-/* Number of uprobes attached so far. */
+/* Loads `fn` as a tracepoint program and attaches it to `category`:`event` (e.g.
+ * "sched", "sched_process_exec"). Errors as tracer_bpf__attach_uprobe. */
+int tracer_bpf__attach_tracepoint(struct tracer_bpf *tb, const char *fn, const char *category,
+				  const char *event, char *err, size_t errlen);
+
+/* Number of uprobes and tracepoints attached so far. */
 int tracer_bpf__attached(const struct tracer_bpf *tb);
 
 /*
  * Opens one perf reader per online CPU for the BPF_PERF_OUTPUT table `table`, each with
  * `page_cnt` data pages (a power of two) and waking the reader every `wakeup_events`
- * samples. `sample` and `lost` (both required) get `ctx` and the CPU.
+ * samples. `sample` and `lost` (both required) get `ctx` and the CPU. Several tables may
+ * be opened, each with its own callbacks; tracer_bpf__poll serves them all.
  */
 int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int page_cnt,
 				 int wakeup_events, tracer_bpf_sample_fn sample,
@@ -69,6 +77,9 @@ int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, tracer_bpf_
 int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, const void *value,
 		       size_t size);
 
+/* Writes up to `max` u32 keys of table `table` into keys. Returns how many, or -errno. */
+int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, int max);
+
 /*
  * Waits up to `timeout_ms` for a reader to wake, then delivers every sample buffered on
  * every CPU (so samples below the wake-up batch are not held back).
@@ -76,7 +87,7 @@ int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, c
 int tracer_bpf__poll(struct tracer_bpf *tb, int timeout_ms);
 
 /*
- * Detaches every uprobe in reverse order of attaching; the perf readers stay open so what
+ * Detaches every uprobe and tracepoint in reverse order of attaching; the perf readers stay open so what
  * is buffered can still be drained. Every failure is reported on stderr; returns 0 or the
  * first -errno. Calling it again does nothing.
  */

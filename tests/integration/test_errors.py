@@ -45,12 +45,23 @@ class ErrorTest(TracerTest):
         self.assertEqual(err, "no process with PID 999999999\n")
         self.assertEqual(out, "")
 
-    def test_process_without_tls_library(self):
+    def test_process_without_tls_library_is_waited_for(self):
+        """It may load one later: said, then traced until it exits."""
         sleeper = self.spawn(["sleep", "60"])
-        code, _, err = self.run_tracer(str(sleeper.pid))
+        run = self.tracer(sleeper.pid)
+        run.wait_ready()
+        self.assertIn("PID %d (sleep) maps no TLS library yet; waiting\n" % sleeper.pid,
+                      run.stderr())
+        self.assertIsNone(run.proc.poll())
+        sleeper.kill()
+        sleeper.wait()
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        self.assertIn("target exited: 0 calls", run.stderr())
+
+    def test_kernel_thread_is_an_error(self):
+        code, _, err = self.run_tracer("2")  # kthreadd
         self.assertEqual(code, 1)
-        self.assertEqual(err, "PID %d maps no supported TLS library (looked for "
-                         "libgnutls.so*, libssl.so*)\n" % sleeper.pid)
+        self.assertEqual(err, "PID 2 (kthreadd) is a kernel thread: it runs no TLS library\n")
 
     def test_malformed_spec_line_names_file_and_line(self):
         specs = self.copy_dir("probe_specs")

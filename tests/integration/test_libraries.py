@@ -36,8 +36,10 @@ class LibraryTest(TracerTest):
     def test_gnutls_wget_request_and_response_once(self):
         """gnutls_record_send jumps to gnutls_record_send2, both probed: one write event."""
         run, port = self.traced_wget()
-        self.assertRegex(run.stderr(), r"Tracing PID \d+ \(wget\): 6 probes on "
-                         r"/usr/lib/x86_64-linux-gnu/libgnutls\.so\.30[.\d]*\. Ctrl-C to end\.")
+        self.assertRegex(run.stderr(), r"Tracing PID \d+ \(wget\) and its children: \d+ probes "
+                         r"on /usr/lib/x86_64-linux-gnu/libgnutls\.so\.30[.\d]*, ")
+        self.assertRegex(run.stderr(), r"calls captured by library: "
+                         r"/usr/lib/x86_64-linux-gnu/libgnutls\.so\.30[.\d]* \(2\)")
         events = run.events()
         self.assertEqual([e["data"] for e in events if e["func"] == "gnutls_record_send"],
                          [wget_request(port)])

@@ -27,7 +27,7 @@ int main(void)
 	char errs[4096];
 
 	CHECK(PARSE(&env, errs, "4242") == EXIT_OK);
-	CHECK(env.pid == 4242 && env.max_data_size == 16384 && env.perf_pages == 0);
+	CHECK(env.npids == 1 && env.pids[0] == 4242 && env.max_data_size == 16384 && env.perf_pages == 0);
 	CHECK(env.max_call_bytes == 2 << 20 && !env.json);
 	/* 2 MiB in 128 chunks of 16 KiB + headers: just over 512 pages, so 1024. */
 	CHECK(options_perf_pages(&env, 4096, 96) == 1024);
@@ -39,7 +39,7 @@ int main(void)
 		    "--bpf-src", "/b", "--probe-specs", "/p", "7") == EXIT_OK);
 	CHECK(env.hexdump && env.verbose == 2 && env.max_data_size == 1024);
 	CHECK(env.max_call_bytes == 1024 * 1024); /* 1024 chunks: the default shrinks */
-	CHECK(env.perf_pages == 8 && env.pid == 7);
+	CHECK(env.perf_pages == 8 && env.npids == 1 && env.pids[0] == 7);
 	CHECK_STR(env.bpf_src, "/b");
 	CHECK_STR(env.probe_specs, "/p");
 
@@ -49,10 +49,24 @@ int main(void)
 	CHECK(PARSE(&env, errs, "--", "-5") == EXIT_USAGE);
 	CHECK(PARSE(&env, errs, "4294967297") == EXIT_USAGE);
 	CHECK(PARSE(&env, errs, " 12") == EXIT_USAGE);
-	CHECK(PARSE(&env, errs, "1", "2") == EXIT_USAGE);
-	CHECK(strstr(errs, "unexpected argument '2'") != NULL);
 	CHECK(parse(&env, errs, 1, (char *[]){"tracer", NULL}) == EXIT_USAGE);
-	CHECK(strstr(errs, "no PID given") != NULL);
+	CHECK(strstr(errs, "no PID given (or --all for every process)") != NULL);
+
+	/* Several PIDs, children, every process. */
+	CHECK(PARSE(&env, errs, "1", "2", "30") == EXIT_OK);
+	CHECK(env.npids == 3 && env.pids[2] == 30 && !env.no_children && !env.all);
+	CHECK(PARSE(&env, errs, "--no-children", "5") == EXIT_OK && env.no_children);
+	CHECK(PARSE(&env, errs, "--all") == EXIT_OK && env.all && env.npids == 0);
+	CHECK(PARSE(&env, errs, "--all", "-u", "0", "-c", "curl") == EXIT_OK);
+	CHECK(env.uid == 0 && !env.any_uid);
+	CHECK_STR(env.comm, "curl");
+	CHECK(PARSE(&env, errs, "--all", "7") == EXIT_USAGE);
+	CHECK(strstr(errs, "--all traces every process: give no PID with it") != NULL);
+	CHECK(PARSE(&env, errs, "-c", "a-name-of-16-ch", "1") == EXIT_OK);
+	CHECK(PARSE(&env, errs, "-c", "a-name-of-16-chr", "1") == EXIT_USAGE);
+	CHECK(strstr(errs, "invalid --comm 'a-name-of-16-chr': a thread name has 1 to 15 "
+			   "characters") != NULL);
+	CHECK(PARSE(&env, errs, "--comm", "", "1") == EXIT_USAGE);
 	CHECK(PARSE(&env, errs, "--max-data-size", "1000", "1") == EXIT_USAGE);
 	CHECK(strstr(errs, "invalid --max-data-size '1000': want a power of two from 16 to 16384"));
 	CHECK(PARSE(&env, errs, "--max-data-size", "32768", "1") == EXIT_USAGE);
@@ -93,6 +107,10 @@ int main(void)
 	CHECK(env.uid == 0 && !env.any_uid);
 	options_describe_filters(&env, desc, sizeof(desc));
 	CHECK_STR(desc, "reads only, uid 0");
+	/* With --all the uid picks processes: it is not a filter of their calls. */
+	CHECK(PARSE(&env, errs, "--all", "--uid", "0", "--sample", "2") == EXIT_OK);
+	options_describe_filters(&env, desc, sizeof(desc));
+	CHECK_STR(desc, "1 call in 2");
 	CHECK(PARSE(&env, errs, "--no-read", "--no-write", "1") == EXIT_USAGE);
 	CHECK(strstr(errs, "--no-read with --no-write leaves nothing to capture") != NULL);
 	CHECK(PARSE(&env, errs, "--sample", "0", "1") == EXIT_USAGE);
@@ -108,6 +126,8 @@ int main(void)
 	CHECK(strstr(errs, "--selftest takes no PID") != NULL);
 	CHECK(PARSE(&env, errs, "--selftest", "--no-read") == EXIT_USAGE);
 	CHECK(strstr(errs, "--selftest checks every byte: no filters with it") != NULL);
+	CHECK(PARSE(&env, errs, "--selftest", "--all") == EXIT_USAGE);
+	CHECK(strstr(errs, "--selftest traces its own processes") != NULL);
 
 	CHECK(PARSE(&env, errs, "--help") == EXIT_OK && env.exit_now);
 	CHECK(PARSE(&env, errs, "--version") == EXIT_OK && env.exit_now);

@@ -44,6 +44,11 @@ static void test_lines(void)
 	CHECK_STR(err, "invalid need 'maybe': want 'required' or 'optional'");
 	CHECK(parse("s;l SSL_write entry fn required", &s, err) == -1);
 	CHECK(strstr(err, "invalid library 's;l'") != NULL);
+	CHECK(parse("@exe SSL_write entry probe_entry_SSL_write required", &s, err) == 1);
+	CHECK_STR(s.library, "@exe");
+	CHECK(parse("@lib SSL_write entry f required", &s, err) == -1);
+	CHECK(strstr(err, "invalid library '@lib': want a name such as 'ssl', an absolute path "
+			  "or @exe") != NULL);
 	CHECK(parse("/usr/../etc/x SSL_write entry fn required", &s, err) == -1);
 	CHECK(parse("ssl SSL_wr\"ite entry fn required", &s, err) == -1);
 	CHECK_STR(err, "invalid symbol 'SSL_wr\"ite'");
