@@ -99,7 +99,7 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 				fprintf(errs, "%s: required symbol '%s' not found in '%s'\n",
 					s->origin, s->symbol, lib_path);
 			err = err ? err : -EINVAL;
-		} else if (verbose) {
+		} else if (verbose && !exe) {
 			fprintf(errs, "skipping optional '%s': not in '%s' (%s)\n", s->symbol,
 				lib_path, s->origin);
 		}
@@ -150,6 +150,8 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 			if (len <= 0)
 				continue; /* a kernel thread, or gone */
 			lib_path[len] = '\0';
+			if (lib_path[0] != '/' || strstr(lib_path, " (deleted)"))
+				continue; /* replaced on disk, or a memfd */
 		} else {
 			m = maps_find_library(&maps, lib);
 			if (!m)

@@ -260,8 +260,8 @@ static int attach_found(struct session *s, pid_t pid, int first)
 		     j++)
 			;
 		if (j == i)
-			fprintf(stderr, "PID %d (%s) maps %s code: '%s'\n", (int)pid, comm,
-				s->probes.p[i].spec->library, s->probes.p[i].lib_path);
+			fprintf(stderr, "PID %d (%s) loaded TLS code: '%s'\n", (int)pid, comm,
+				s->probes.p[i].lib_path);
 	}
 	return probes_attach_new(s->tb, &s->probes, s->env->verbose, stderr);
 }
@@ -277,20 +277,30 @@ static int find_tls_code(struct session *s, struct proc_list *pl, const bool *tr
 	int i, j, r, err = 0;
 
 	for (i = 0; i < pl->n && err != -ENOMEM; i++) {
-		bool tls = false;
+		bool tls = false, given = false;
 
 		if (!env->all && !traced[i])
 			continue;
+		for (j = 0; j < env->npids; j++)
+			if (env->pids[j] == pl->pid[i])
+				given = true;
 		r = probes_add_process(&s->probes, pl->pid[i], &s->specs, &tls, env->verbose,
 				       stderr);
-		if (r < 0 && r != -ESRCH)
+		/* A given target's TLS library must be usable; another process that cannot be
+		 * looked at (gone, or not ours to read) is passed over. */
+		if (r < 0 && r != -ESRCH && (given || r == -ENOMEM))
 			err = err ? err : r;
+		else if (r < 0 && r != -ESRCH && env->verbose)
+			fprintf(stderr, "passing over PID %d: %s\n", (int)pl->pid[i], strerror(-r));
 		for (j = 0; j < env->npids; j++)
-			if (env->pids[j] == pl->pid[i] && !tls && r != -ESRCH)
+			if (env->pids[j] == pl->pid[i] && !tls && r >= 0)
 				fprintf(stderr, "PID %d (%s) maps no TLS library yet; waiting\n",
 					(int)pl->pid[i], s->comms[j]);
 	}
 	r = probes_add_cached(&s->probes, &s->specs, env->verbose, stderr);
+	if (r < 0 && !err)
+		fprintf(stderr, "failed to look at the ld.so cache's TLS libraries: %s\n",
+			strerror(-r));
 	return err ? err : (r < 0 ? r : 0);
 }
 

@@ -89,6 +89,16 @@ def tracefs_uprobe_events():
         return [l for l in f.read().splitlines() if l.strip()]
 
 
+def wait_for(predicate, timeout, what):
+    """Polls predicate() until true; fails with `what` after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
 class TracerRun:
     """The built tracer running against a PID, its stdout and stderr in files."""
 
@@ -97,7 +107,8 @@ class TracerRun:
         self.out_path = os.path.join(test.tmp, "tracer.%d.out" % len(test.procs))
         self.err_path = self.out_path[:-4] + ".err"
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.proc = test.spawn([binary, *args, str(pid)], stdout=out, stderr=err, cwd=cwd)
+            pids = [] if pid is None else [str(p) for p in (pid if isinstance(pid, list) else [pid])]
+            self.proc = test.spawn([binary, *args, *pids], stdout=out, stderr=err, cwd=cwd)
 
     def wait_ready(self, timeout=30):
         deadline = time.monotonic() + timeout
@@ -179,6 +190,27 @@ class TracerTest(unittest.TestCase):
         if go:
             open(go_file, "w").close()
         return p, int(line.split()[1]), go_file
+
+    def free_port(self):
+        """A TCP port on 127.0.0.1 that nothing listens on (for servers that need one)."""
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    def wait_listening(self, port, proc, timeout=20):
+        """Waits until something accepts on 127.0.0.1:port (proc must stay alive)."""
+        import socket
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError("server exited %d before listening" % proc.returncode)
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("nothing listens on port %d" % port)
 
     def wait_mapped(self, pid, lib="libssl.so", timeout=10):
         """Waits until process pid maps lib (it finished dynamic loading)."""

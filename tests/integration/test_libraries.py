@@ -2,7 +2,10 @@
 """test_libraries.py - TLS libraries other than OpenSSL, each with a real Debian program."""
 import base64
 import json
+import os
+import shutil
 import subprocess
+import unittest
 
 import harness
 from harness import TracerTest, joined
@@ -16,6 +19,27 @@ def wget_request(port):
     return (b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: tracer-test\r\n"
             b"Accept: */*\r\nAccept-Encoding: identity\r\nConnection: Keep-Alive\r\n\r\n"
             % port)
+
+
+def curl_request(port, path="/hello"):
+    return (b"GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: tracer-test\r\n"
+            b"Accept: */*\r\n\r\n" % (path.encode(), port))
+
+
+def curl(port, path="/hello"):
+    return ["curl", "-sS", "-k", "--http1.1", "-A", "tracer-test", "-o", "-",
+            "https://127.0.0.1:%d%s" % (port, path)]
+
+
+LIGHTTPD_CONF = """server.document-root = "{root}"
+server.bind = "127.0.0.1"
+server.port = {port}
+server.modules += ("mod_{module}")
+ssl.engine = "enable"
+ssl.pemfile = "{cert}"
+ssl.privkey = "{key}"
+server.errorlog = "{root}/error.log"
+"""
 
 
 class LibraryTest(TracerTest):
@@ -61,6 +85,157 @@ class LibraryTest(TracerTest):
                             for r in data), data)
         self.assertEqual(base64.b64decode(data[0]["data"]), wget_request(port))
         self.assertEqual(base64.b64decode(data[1]["data"]), RESPONSE)
+
+
+    def traced_server(self, argv, port, lib, path="/hello"):
+        """Starts a TLS server, traces it, fetches `path` once with curl: (run, body)."""
+        server = self.spawn(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.wait_listening(port, server)
+        self.wait_mapped(server.pid, lib)
+        run = self.tracer(server.pid)
+        run.wait_ready()
+        body = subprocess.run(curl(port, path), check=True, timeout=20,
+                              capture_output=True).stdout
+        self.assertEqual(self.interrupt(run), 0, run.stderr())
+        return run, body
+
+    def lighttpd(self, module, lib):
+        if not os.path.exists("/usr/lib/lighttpd/mod_%s.so" % module):
+            self.skipTest("lighttpd-mod-%s is not installed (scripts/deps installs it)" % module)
+        port = self.free_port()
+        with open(os.path.join(self.tmp, "hello"), "w") as f:
+            f.write("hello from lighttpd\n")
+        conf = os.path.join(self.tmp, "lighttpd.conf")
+        with open(conf, "w") as f:
+            f.write(LIGHTTPD_CONF.format(root=self.tmp, port=port, module=module,
+                                         cert=self.cert, key=self.key))
+        run, body = self.traced_server(["lighttpd", "-D", "-f", conf], port, lib)
+        self.assertEqual(body, b"hello from lighttpd\n")
+        events = run.events()
+        funcs = {"mbedtls": ("mbedtls_ssl_read", "mbedtls_ssl_write"),
+                 "wolfssl": ("wolfSSL_read", "wolfSSL_write")}[module]
+        self.assertEqual(joined(events, funcs[0]), curl_request(port))
+        response = joined(events, funcs[1])
+        self.assertTrue(response.startswith(b"HTTP/1.1 200 OK\r\n"), response)
+        self.assertTrue(response.endswith(b"\r\n\r\nhello from lighttpd\n"), response)
+        self.assertEqual({e["func"] for e in events}, set(funcs))
+        self.assertRegex(run.stderr(), r"calls captured by library: [^\n]*%s[.\d]* \(2\)" % lib)
+
+    def test_mbedtls_lighttpd(self):
+        self.lighttpd("mbedtls", "libmbedtls.so")
+
+    def test_wolfssl_lighttpd(self):
+        self.lighttpd("wolfssl", "libwolfssl.so")
+
+    def test_gnutls_serv(self):
+        port = self.free_port()
+        run, body = self.traced_server(
+            ["gnutls-serv", "--http", "-p", str(port), "--x509certfile", self.cert,
+             "--x509keyfile", self.key], port, "libgnutls.so")
+        events = run.events()
+        self.assertEqual(joined(events, "gnutls_record_recv"), curl_request(port))
+        response = joined(events, "gnutls_record_send")
+        self.assertTrue(response.startswith(b"HTTP/1.0 200 OK\r\n"), response)
+        self.assertTrue(response.endswith(body), (response, body))
+
+    def test_boringssl_bssl_client(self):
+        """android-boringssl's libssl.so.0 sits in a subdirectory, found through the maps."""
+        if not shutil.which("bssl-tool"):
+            self.skipTest("android-boringssl is not installed (scripts/deps installs it)")
+        server, port, _ = self.tls_server()
+        client = self.spawn(["bssl-tool", "client", "-connect", "127.0.0.1:%d" % port],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+        self.wait_mapped(client.pid, "android/libssl.so.0")
+        run = self.tracer(client.pid)
+        run.wait_ready()
+        request = b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        client.stdin.write(request)
+        client.stdin.flush()
+        self.assertEqual(server.wait(timeout=20), 0)
+        client.stdin.close()
+        client.wait(timeout=20)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        events = run.events()
+        self.assertEqual([e["data"] for e in events if e["func"] == "SSL_write"], [request])
+        self.assertEqual(joined(events, "SSL_read"), RESPONSE)
+        self.assertIn("/usr/lib/x86_64-linux-gnu/android/libssl.so.0 (2)", run.stderr())
+
+    def test_nss_tstclnt_reports_only_ssl_descriptors(self):
+        """tstclnt reads its request from a file and prints the response to stdout, both
+        through NSPR: only the SSL socket's write and read are reported, once each. The
+        traced shell starts tstclnt after the tracer is ready: a child, traced too."""
+        for tool in ("selfserv", "tstclnt", "certutil", "pk12util"):
+            if not shutil.which(tool):
+                self.skipTest("libnss3-tools is not installed (scripts/deps installs it)")
+        db = "sql:" + os.path.join(self.tmp, "nssdb")
+        os.mkdir(db[4:])
+        p12 = os.path.join(self.tmp, "server.p12")
+        subprocess.run(["certutil", "-N", "-d", db, "--empty-password"], check=True)
+        subprocess.run(["openssl", "pkcs12", "-export", "-out", p12, "-inkey", self.key,
+                        "-in", self.cert, "-name", "server", "-passout", "pass:"], check=True)
+        subprocess.run(["pk12util", "-i", p12, "-d", db, "-W", ""], check=True,
+                       stdout=subprocess.DEVNULL)
+        port = self.free_port()
+        server = self.spawn(["selfserv", "-d", db, "-n", "server", "-p", str(port),
+                             "-V", "tls1.2:"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+        self.wait_listening(port, server)
+        request = b"GET /nss HTTP/1.0\r\n\r\n"
+        req_file, out_file = os.path.join(self.tmp, "req"), os.path.join(self.tmp, "resp")
+        with open(req_file, "wb") as f:
+            f.write(request)
+        go = os.path.join(self.tmp, "nss.go")
+        shell = self.spawn(["sh", "-c", 'while [ ! -e "$1" ]; do sleep 0.02; done; '
+                            'tstclnt -h 127.0.0.1 -p "$2" -d "$3" -o <"$4" >"$5" 2>/dev/null; '
+                            'exit $?', "sh", go, str(port), db, req_file, out_file])
+        run = self.tracer(shell.pid)
+        run.wait_ready()
+        self.assertIn("PID %d (sh) maps no TLS library yet; waiting" % shell.pid, run.stderr())
+        open(go, "w").close()
+        self.assertEqual(shell.wait(timeout=20), 0)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        with open(out_file, "rb") as f:
+            printed = f.read()
+        self.assertIn(request, printed)  # selfserv echoes the request back
+        events = run.events()
+        self.assertEqual([(e["func"] in ("PR_Write", "PR_Send"), e["data"]) for e in events
+                          if e["func"] in ("PR_Write", "PR_Send")], [(True, request)])
+        self.assertEqual(b"".join(e["data"] for e in events
+                                  if e["func"] in ("PR_Read", "PR_Recv")), printed)
+        self.assertRegex(run.stderr(), r"target exited: 2 calls")
+        self.assertNotEqual({e["pid"] for e in events}, {shell.pid})  # tstclnt's own PID
+
+    def test_node_static_openssl(self):
+        """node links OpenSSL 3 into /usr/bin/node: its symbols are found in the executable."""
+        node = shutil.which("node")
+        if not node:
+            self.skipTest("node is not installed")
+        out = subprocess.run(["nm", "-D", "--defined-only", os.path.realpath(node)],
+                             capture_output=True, text=True).stdout
+        if " SSL_write" not in out:
+            self.skipTest("this node links OpenSSL dynamically: nothing static to find")
+        server, port, _ = self.tls_server()
+        go = os.path.join(self.tmp, "node.go")
+        request = "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        script = ("const fs=require('fs'),tls=require('tls');"
+                  "const t=setInterval(()=>{if(!fs.existsSync(%r))return;clearInterval(t);"
+                  "const s=tls.connect({host:'127.0.0.1',port:%d,rejectUnauthorized:false},"
+                  "()=>s.write(%r));s.on('data',d=>process.stdout.write(d));},20);"
+                  % (go, port, request))
+        client = self.spawn([node, "-e", script], stdout=subprocess.PIPE)
+        self.wait_mapped(client.pid, "libc.so")
+        run = self.tracer(client.pid)
+        run.wait_ready()
+        self.assertRegex(run.stderr(), r"probes on [^\n]*%s" % os.path.realpath(node))
+        open(go, "w").close()
+        self.assertEqual(client.stdout.read(), RESPONSE)
+        self.assertEqual(client.wait(timeout=20), 0)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        events = run.events()
+        self.assertEqual([e["data"] for e in events if e["func"] == "SSL_write"],
+                         [request.encode()])
+        self.assertEqual(joined(events, "SSL_read"), RESPONSE)
 
 
 if __name__ == "__main__":
