@@ -17,11 +17,11 @@
 
 /* A call in flight: what the entry probe saw, kept until the return probe. */
 struct tls_call {
-	u64 buf;       /* the plaintext buffer argument */
-	u64 sp;	       /* stack pointer at entry: a tail call into another probe keeps it */
-	u64 len_ptr;   /* size_t * out-parameter of the _ex calls; 0 for the plain calls */
-	u64 probe;     /* the entry probe's attach cookie: user space knows its library, symbol */
-	u32 dir;       /* enum tls_dir */
+	u64 buf;     /* the plaintext buffer argument */
+	u64 sp;	     /* stack pointer at entry: a tail call into another probe keeps it */
+	u64 len_ptr; /* size_t * out-parameter of the _ex calls; 0 for the plain calls */
+	u64 probe;   /* the entry probe's attach cookie: user space knows its library, symbol */
+	u32 dir;     /* enum tls_dir */
 };
 
 /* key: pid_tgid of the calling thread; value: its call in flight */
@@ -125,8 +125,8 @@ static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, cons
  * chunk. An unreadable buffer sends an empty chunk (user space counts the gap); a refused
  * submit is counted with its bytes.
  */
-static __always_inline void send_chunk(struct pt_regs *ctx, struct tls_event *ev, u64 buf,
-				       u64 off, u32 len, struct tls_stats *st)
+static __always_inline void send_chunk(struct pt_regs *ctx, struct tls_event *ev, u64 buf, u64 off,
+				       u32 len, struct tls_stats *st)
 {
 	long ret = bpf_probe_read_user(ev->data, len, (const void *)(buf + off));
 	u32 n = len & (u32)(((u64)ret >> 63) - 1);

@@ -18,15 +18,15 @@ int probe_entry_SSL_read(struct pt_regs *ctx)
 /* int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *written) */
 int probe_entry_SSL_write_ex(struct pt_regs *ctx)
 {
-	return stash_call(ctx, (const void *)PT_REGS_PARM2(ctx),
-			  (const void *)PT_REGS_PARM4(ctx), TLS_DIR_WRITE);
+	return stash_call(ctx, (const void *)PT_REGS_PARM2(ctx), (const void *)PT_REGS_PARM4(ctx),
+			  TLS_DIR_WRITE);
 }
 
 /* int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes) */
 int probe_entry_SSL_read_ex(struct pt_regs *ctx)
 {
-	return stash_call(ctx, (const void *)PT_REGS_PARM2(ctx),
-			  (const void *)PT_REGS_PARM4(ctx), TLS_DIR_READ);
+	return stash_call(ctx, (const void *)PT_REGS_PARM2(ctx), (const void *)PT_REGS_PARM4(ctx),
+			  TLS_DIR_READ);
 }
 
 /* return of SSL_read / SSL_write */

@@ -410,8 +410,9 @@ static void summarize_libraries(const struct events *e, FILE *errs)
 	for (i = 0; i < set->n; i++) {
 		calls = library_calls(e, i);
 		if (calls >= 0)
-			fprintf(errs, "%s%s (%lld)", n++ ? ", " : "calls captured by library: ",
-				set->p[i].lib_path, (long long)calls);
+			fprintf(errs, "%s%s (%lld)",
+				n++ ? ", " : "calls captured by library: ", set->p[i].lib_path,
+				(long long)calls);
 	}
 	if (n)
 		fputc('\n', errs);

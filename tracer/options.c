@@ -50,7 +50,7 @@ static const char doc[] =
 	"  tracer --selftest              # check capture end to end on this machine\n"
 	"\v"
 	"Exit status: 0 when the target exited or tracing was interrupted (SIGINT/SIGTERM), "
-	"1 on a runtime failure (no such process, no TLS library, compile or attach error, "
+	"1 on a runtime failure (no such process or a kernel thread, compile or attach error, "
 	"missing privileges, a failed --selftest), 2 on bad usage or a malformed probe spec.";
 
 static const char args_doc[] = "PID...";
@@ -162,8 +162,8 @@ static int check_env(struct argp_state *state, const struct env *env, int npids)
 		if (env->all || env->comm[0] || env->no_children)
 			argp_error(state, "--selftest traces its own processes: no --all, -c or "
 					  "--no-children with it");
-		return npids || env->no_read || env->no_write || env->sample != 1 || !env->any_uid ||
-		       env->all || env->comm[0] || env->no_children;
+		return npids || env->no_read || env->no_write || env->sample != 1 ||
+		       !env->any_uid || env->all || env->comm[0] || env->no_children;
 	}
 	if (npids == 0 && !env->all) {
 		argp_error(state, "no PID given (or --all for every process)");

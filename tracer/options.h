@@ -29,9 +29,9 @@ enum {
 struct env {
 	pid_t pids[MAX_PIDS]; /* the processes to trace (with their children) */
 	int npids;
-	bool all;	  /* --all: every process (that -u/-c let through) */
-	bool no_children; /* --no-children: only the given PIDs, not what they start */
-	char comm[COMM_MAX]; /* -c/--comm: only threads of this name; "" every thread */
+	bool all;		/* --all: every process (that -u/-c let through) */
+	bool no_children;	/* --no-children: only the given PIDs, not what they start */
+	char comm[COMM_MAX];	/* -c/--comm: only threads of this name; "" every thread */
 	int max_data_size;	/* power of two: bytes per chunk */
 	int max_call_bytes;	/* bytes captured per call, at most MAX_CHUNKS_LIMIT chunks */
 	bool no_read, no_write; /* leave out received / sent plaintext */
@@ -50,7 +50,7 @@ struct env {
 
 #define ENV_DEFAULTS                                                                               \
 	{                                                                                          \
-		.npids = 0, .max_data_size = DEFAULT_MAX_DATA_SIZE,                                  \
+		.npids = 0, .max_data_size = DEFAULT_MAX_DATA_SIZE,                                \
 		.max_call_bytes = DEFAULT_MAX_CALL_BYTES, .sample = 1, .any_uid = true,            \
 	}
 

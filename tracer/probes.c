@@ -125,8 +125,8 @@ static bool repeated(const struct spec_table *t, int i)
 	return false;
 }
 
-int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table *t,
-		       bool *maps_tls, int verbose, FILE *errs)
+int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table *t, bool *maps_tls,
+		       int verbose, FILE *errs)
 {
 	char lib_path[PATH_MAX], open_path[PATH_MAX + 32];
 	int i, added = 0, err = 0, r;

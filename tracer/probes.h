@@ -48,8 +48,8 @@ struct probe_set {
  * process is gone, -EINVAL when a library lacks a required symbol (reported on errs; that
  * library gets no probes), -ENOMEM.
  */
-int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table *t,
-		       bool *maps_tls, int verbose, FILE *errs);
+int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table *t, bool *maps_tls,
+		       int verbose, FILE *errs);
 
 /*
  * Adds the libraries the specs name as they are found in the ld.so cache (the ones a

@@ -124,8 +124,8 @@ int proc_parse_stat(const char *text, struct proc_stat *out)
 	int ppid;
 
 	/* "pid (comm) state ppid pgrp session tty_nr tpgid flags ..." */
-	if (!close || sscanf(close + 1, " %c %d %*d %*d %*d %*d %u", &out->state, &ppid,
-			     &out->flags) != 3)
+	if (!close ||
+	    sscanf(close + 1, " %c %d %*d %*d %*d %*d %u", &out->state, &ppid, &out->flags) != 3)
 		return -EINVAL;
 	out->ppid = (pid_t)ppid;
 	return 0;

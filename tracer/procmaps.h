@@ -49,7 +49,7 @@ const struct map_entry *maps_find_library(const struct maps *m, const char *lib)
 
 /* What /proc/PID/stat says of a process that the tracer needs. */
 struct proc_stat {
-	char state;	    /* 'R', 'S', ... 'Z' for a zombie */
+	char state; /* 'R', 'S', ... 'Z' for a zombie */
 	pid_t ppid;
 	unsigned int flags; /* PF_*: PROC_PF_KTHREAD marks a kernel thread */
 };

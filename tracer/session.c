@@ -170,7 +170,8 @@ static int add_target(struct session *s, pid_t pid)
 
 	if (err)
 		fprintf(stderr, "failed to add PID %d to BPF map '%s': %s\n", (int)pid,
-			TARGETS_TABLE, err == -ENOENT ? "bpf_src defines no such map" : strerror(-err));
+			TARGETS_TABLE,
+			err == -ENOENT ? "bpf_src defines no such map" : strerror(-err));
 	return err;
 }
 
@@ -255,9 +256,8 @@ static int attach_found(struct session *s, pid_t pid, int first)
 		return 0;
 	proc_read_comm(pid, comm, sizeof(comm));
 	for (i = first; i < s->probes.n; i++) {
-		for (j = first; j < i && strcmp(s->probes.p[j].open_path,
-						 s->probes.p[i].open_path) != 0;
-		     j++)
+		for (j = first;
+		     j < i && strcmp(s->probes.p[j].open_path, s->probes.p[i].open_path) != 0; j++)
 			;
 		if (j == i)
 			fprintf(stderr, "PID %d (%s) loaded TLS code: '%s'\n", (int)pid, comm,
@@ -441,8 +441,8 @@ int session_open(struct session *s, const struct env *env)
 				       TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD),
 		    WAKEUP_EVENTS, events_on_sample, events_on_lost, s->ev) ||
 	    (tracer_bpf__has_function(s->tb, "tracepoint__sched__sched_process_exec") &&
-	     tracer_bpf__open_perf_buffer(s->tb, PROCS_TABLE, PROCS_PAGES, 1, on_proc,
-					  on_proc_lost, s)))
+	     tracer_bpf__open_perf_buffer(s->tb, PROCS_TABLE, PROCS_PAGES, 1, on_proc, on_proc_lost,
+					  s)))
 		return EXIT_RUNTIME;
 
 	/* Children from now on (tracepoints), those already there (/proc), their TLS code. */
@@ -482,7 +482,7 @@ void session_announce(const struct session *s)
 			      i ? ", " : (env->npids > 1 ? "PIDs " : "PID "), (int)env->pids[i],
 			      s->comms[i]);
 	if (!env->all && !env->no_children && n < sizeof(who))
-		n += snprintf(who + n, sizeof(who) - n, " and %s children", 
+		n += snprintf(who + n, sizeof(who) - n, " and %s children",
 			      env->npids > 1 ? "their" : "its");
 	if (s->nchildren && n < sizeof(who))
 		n += snprintf(who + n, sizeof(who) - n, " (%d running)", s->nchildren);

@@ -72,8 +72,7 @@ bool tracer_bpf__has_function(const struct tracer_bpf *tb, const char *fn)
 }
 
 /* Returns the program fd of `fn`, loading it on first use. */
-static int load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, char *err,
-		     size_t errlen)
+static int load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, char *err, size_t errlen)
 {
 	struct loaded_prog *grown;
 	void *insns;
@@ -88,9 +87,9 @@ static int load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, char 
 		snprintf(err, errlen, "BPF function '%s' is not defined in bpf_src", fn);
 		return -ENOENT;
 	}
-	fd = bcc_func_load(tb->mod, prog_type, fn, insns,
-			   (int)bpf_function_size(tb->mod, fn), bpf_module_license(tb->mod),
-			   bpf_module_kern_version(tb->mod), 0, NULL, 0, NULL, 0);
+	fd = bcc_func_load(tb->mod, prog_type, fn, insns, (int)bpf_function_size(tb->mod, fn),
+			   bpf_module_license(tb->mod), bpf_module_kern_version(tb->mod), 0, NULL,
+			   0, NULL, 0);
 	if (fd < 0) {
 		int e = errno ? errno : EINVAL;
 
@@ -228,8 +227,8 @@ int tracer_bpf__attach_tracepoint(struct tracer_bpf *tb, const char *fn, const c
 	if (pfd < 0) {
 		int e = errno ? errno : EINVAL;
 
-		snprintf(err, errlen, "failed to attach '%s' to tracepoint %s:%s: %s", fn,
-			 category, event, strerror(e));
+		snprintf(err, errlen, "failed to attach '%s' to tracepoint %s:%s: %s", fn, category,
+			 event, strerror(e));
 		return -e;
 	}
 	snprintf(p->what, sizeof(p->what), "%s on %s:%s", fn, category, event);

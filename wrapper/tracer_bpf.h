@@ -87,8 +87,8 @@ int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, i
 int tracer_bpf__poll(struct tracer_bpf *tb, int timeout_ms);
 
 /*
- * Detaches every uprobe and tracepoint in reverse order of attaching; the perf readers stay open so what
- * is buffered can still be drained. Every failure is reported on stderr; returns 0 or the
+ * Detaches every uprobe and tracepoint in reverse order of attaching; the perf readers stay open so
+ * what is buffered can still be drained. Every failure is reported on stderr; returns 0 or the
  * first -errno. Calling it again does nothing.
  */
 int tracer_bpf__detach_all(struct tracer_bpf *tb);

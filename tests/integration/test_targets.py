@@ -68,8 +68,16 @@ class TargetTest(TracerTest):
         conf = os.path.join(self.tmp, "nginx.conf")
         with open(conf, "w") as f:
             f.write(NGINX_CONF.format(tmp=self.tmp, port=port, cert=self.cert, key=self.key))
+        # No pipe of ours reaches nginx's workers; the master ends them on SIGTERM.
         master = self.spawn(["nginx", "-c", conf, "-p", self.tmp, "-g", "daemon off;"],
-                            stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            self.check_nginx(master, port)
+        finally:
+            master.terminate()
+            master.wait(timeout=20)
+
+    def check_nginx(self, master, port):
         self.wait_listening(port, master)
         run = self.tracer(master.pid)
         run.wait_ready()

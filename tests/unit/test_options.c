@@ -27,7 +27,8 @@ int main(void)
 	char errs[4096];
 
 	CHECK(PARSE(&env, errs, "4242") == EXIT_OK);
-	CHECK(env.npids == 1 && env.pids[0] == 4242 && env.max_data_size == 16384 && env.perf_pages == 0);
+	CHECK(env.npids == 1 && env.pids[0] == 4242 && env.max_data_size == 16384 &&
+	      env.perf_pages == 0);
 	CHECK(env.max_call_bytes == 2 << 20 && !env.json);
 	/* 2 MiB in 128 chunks of 16 KiB + headers: just over 512 pages, so 1024. */
 	CHECK(options_perf_pages(&env, 4096, 96) == 1024);

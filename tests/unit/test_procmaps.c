@@ -74,8 +74,7 @@ static void test_stat(void)
 	struct proc_stat st;
 
 	/* A name with blanks and parentheses: the fields start after the last ')'. */
-	CHECK(proc_parse_stat("4242 (my (odd) name) S 17 4242 4242 0 -1 4194560 120 0", &st) ==
-	      0);
+	CHECK(proc_parse_stat("4242 (my (odd) name) S 17 4242 4242 0 -1 4194560 120 0", &st) == 0);
 	CHECK(st.state == 'S' && st.ppid == 17 && st.flags == 4194560);
 	CHECK(!(st.flags & PROC_PF_KTHREAD));
 	CHECK(proc_parse_stat("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0", &st) == 0);
