@@ -52,8 +52,9 @@ BPF_HASH(tls_targets, u32, u32, TLS_MAX_TARGETS);
 /* struct tls_proc_event records: a traced process ran a program or mapped a file. */
 BPF_PERF_OUTPUT(tls_procs);
 
-/* key: pid_tgid of a traced thread inside mmap(PROT_EXEC) of a file */
-BPF_HASH(tls_mmaps, u64, u8, 1024);
+/* key: pid_tgid of a traced thread inside mmap(PROT_EXEC) of a file (LRU: a thread killed
+ * inside mmap leaves its entry, which ages out) */
+BPF_TABLE("lru_hash", u64, u8, tls_mmaps, 1024);
 
 /* ------------------------------------------------------------- helpers */
 

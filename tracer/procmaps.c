@@ -1,6 +1,8 @@
-/* procmaps.c - a process's file mappings, from /proc/PID/maps */
+/* procmaps.c - what /proc says of processes: file mappings, names, parents */
 #include "procmaps.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -170,4 +172,42 @@ int proc_read_comm(pid_t pid, char *buf, size_t size)
 	fclose(f);
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
+}
+
+void proc_list_load(struct proc_list *pl)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	pl->pid = pl->ppid = NULL;
+	pl->n = 0;
+	while (d && (de = readdir(d))) {
+		struct proc_stat st;
+		pid_t *a, *b;
+		pid_t pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = (pid_t)atoi(de->d_name);
+		if (proc_read_stat(pid, &st) || (st.flags & PROC_PF_KTHREAD))
+			continue;
+		a = realloc(pl->pid, (pl->n + 1) * sizeof(*a));
+		if (a)
+			pl->pid = a;
+		b = realloc(pl->ppid, (pl->n + 1) * sizeof(*b));
+		if (b)
+			pl->ppid = b;
+		if (!a || !b)
+			break;
+		pl->pid[pl->n] = pid;
+		pl->ppid[pl->n++] = st.ppid;
+	}
+	if (d)
+		closedir(d);
+}
+
+void proc_list_free(struct proc_list *pl)
+{
+	free(pl->pid);
+	free(pl->ppid);
 }

@@ -1,4 +1,4 @@
-/* procmaps.h - a process's file mappings, from /proc/PID/maps */
+/* procmaps.h - what /proc says of processes: file mappings, names, parents */
 #ifndef TRACER_PROCMAPS_H
 #define TRACER_PROCMAPS_H
 
@@ -65,5 +65,17 @@ int proc_read_stat(pid_t pid, struct proc_stat *out);
 
 /* Whether `pid` is a live process or thread (neither gone nor a zombie). */
 bool proc_alive(pid_t pid);
+
+/* The processes in /proc (threads are not listed there; kernel threads are left out), with
+ * their parents. */
+struct proc_list {
+	pid_t *pid, *ppid;
+	int n;
+};
+
+/* Reads /proc into pl; on running out of memory the list stops short. */
+void proc_list_load(struct proc_list *pl);
+
+void proc_list_free(struct proc_list *pl);
 
 #endif

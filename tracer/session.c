@@ -2,8 +2,6 @@
 #define _GNU_SOURCE
 #include "session.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -173,50 +171,6 @@ static int add_target(struct session *s, pid_t pid)
 			TARGETS_TABLE,
 			err == -ENOENT ? "bpf_src defines no such map" : strerror(-err));
 	return err;
-}
-
-/* The processes in /proc (threads are not listed there), with their parents. */
-struct proc_list {
-	pid_t *pid, *ppid;
-	int n;
-};
-
-static void proc_list_load(struct proc_list *pl)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-
-	pl->pid = pl->ppid = NULL;
-	pl->n = 0;
-	while (d && (de = readdir(d))) {
-		struct proc_stat st;
-		pid_t *a, *b;
-		pid_t pid;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = (pid_t)atoi(de->d_name);
-		if (proc_read_stat(pid, &st) || (st.flags & PROC_PF_KTHREAD))
-			continue;
-		a = realloc(pl->pid, (pl->n + 1) * sizeof(*a));
-		if (a)
-			pl->pid = a;
-		b = realloc(pl->ppid, (pl->n + 1) * sizeof(*b));
-		if (b)
-			pl->ppid = b;
-		if (!a || !b)
-			break;
-		pl->pid[pl->n] = pid;
-		pl->ppid[pl->n++] = st.ppid;
-	}
-	if (d)
-		closedir(d);
-}
-
-static void proc_list_free(struct proc_list *pl)
-{
-	free(pl->pid);
-	free(pl->ppid);
 }
 
 /*

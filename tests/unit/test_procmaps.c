@@ -87,6 +87,23 @@ static void test_stat(void)
 	CHECK(proc_read_stat(0x3fffffff, &st) == -ESRCH && !proc_alive(0x3fffffff));
 }
 
+static void test_proc_list(void)
+{
+	struct proc_list pl;
+	int i, me = -1;
+
+	proc_list_load(&pl);
+	for (i = 0; i < pl.n; i++) {
+		if (pl.pid[i] == getpid())
+			me = i;
+		CHECK(pl.pid[i] != 2); /* kthreadd: kernel threads are left out */
+	}
+	CHECK(me >= 0);
+	if (me >= 0)
+		CHECK(pl.ppid[me] == getppid());
+	proc_list_free(&pl);
+}
+
 static void test_edge_fixture(void)
 {
 	struct maps m;
@@ -111,5 +128,6 @@ int main(void)
 	test_python_fixture();
 	test_edge_fixture();
 	test_stat();
+	test_proc_list();
 	return check_done();
 }
