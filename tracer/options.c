@@ -39,7 +39,7 @@ static const char doc[] =
 	"       tracer --selftest\n"
 	"\n"
 	"EXAMPLES:\n"
-	"  tracer 4242                    # what PID 4242 and its children read and write\n"
+	"  tracer 4242                    # what PID 4242 and its children send and get\n"
 	"  tracer 12 34 --no-children     # PIDs 12 and 34 only, not what they start\n"
 	"  tracer --all -c curl           # every process named curl, now or later\n"
 	"  tracer -x 4242                 # the same as a hex dump\n"
