@@ -105,11 +105,12 @@ static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, cons
 
 	if (!traced(id))
 		return 0;
-	/* The same call passing on to another probed function (gnutls_record_send jumps to
-	 * gnutls_record_send2): keep the first stash, so the call is reported once, by the
-	 * name the program called. */
+	/* The same call passing on to another probed function with the same buffer: by a
+	 * jump on the same stack (gnutls_record_send to gnutls_record_send2) or a call deeper
+	 * down it (SSL_write to ssl_write_internal). Keep the first stash, so the call is
+	 * reported once, by the name the program called; the inner return lets it be. */
 	cur = tls_calls.lookup(&id);
-	if (cur && cur->sp == PT_REGS_SP(ctx) && cur->buf == (u64)buf)
+	if (cur && cur->sp >= PT_REGS_SP(ctx) && cur->buf == (u64)buf)
 		return 0;
 	call.buf = (u64)buf;
 	call.sp = PT_REGS_SP(ctx);
@@ -221,6 +222,14 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 	send_chunk(ctx, ev, call->buf, off, n, st);
 }
 
+/* Whether the stash is this return's own call: `ret` has popped the return address the
+ * entry saw on top of the stack. A return from a function the stashed call went on to
+ * call (ssl_write_internal inside SSL_write) leaves the stash to the outer return. */
+static __always_inline bool own_call(struct pt_regs *ctx, const struct tls_call *call)
+{
+	return call && call->sp + sizeof(u64) == PT_REGS_SP(ctx);
+}
+
 /*
  * Return of a call whose return value is the byte count (or negative): an int when `wide`
  * is false (only the low 32 bits of the register are defined), else a long (ssize_t).
@@ -231,7 +240,7 @@ static __always_inline int finish_call_count(struct pt_regs *ctx, bool wide)
 	struct tls_call *call = tls_calls.lookup(&id);
 	long ret = wide ? (long)PT_REGS_RC(ctx) : (long)(int)PT_REGS_RC(ctx);
 
-	if (!call)
+	if (!own_call(ctx, call))
 		return 0;
 	if (ret > 0)
 		submit_call(ctx, call, (u64)ret);
@@ -247,7 +256,7 @@ static __always_inline int finish_call_ex(struct pt_regs *ctx)
 	struct tls_call *call = tls_calls.lookup(&id);
 	u64 moved = 0;
 
-	if (!call)
+	if (!own_call(ctx, call))
 		return 0;
 	if ((int)PT_REGS_RC(ctx) == 1 &&
 	    bpf_probe_read_user(&moved, sizeof(moved), (const void *)call->len_ptr) == 0 &&

@@ -61,7 +61,7 @@ static struct out_event view(const struct events *e, const struct tls_event *ev,
 	memcpy(comm, ev->comm, TLS_COMM_LEN);
 	comm[TLS_COMM_LEN] = '\0';
 	return (struct out_event){
-		.func = rp ? rp->spec->symbol : "?",
+		.func = rp ? rp->func : "?",
 		.lib = rp ? rp->lib_path : "?",
 		.comm = comm,
 		.time_ns = e->json ? ev->time_ns + (uint64_t)e->realtime_offset : rel,

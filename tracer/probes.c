@@ -11,6 +11,7 @@
 #include <bcc/bcc_proc.h>
 #include <bcc/bcc_syms.h>
 
+#include "callsite.h"
 #include "procmaps.h"
 #include "tracer_bpf.h"
 
@@ -56,6 +57,29 @@ static struct seen_file *seen(struct probe_set *set, const char *open_path, bool
 	return &set->files[set->nfiles++];
 }
 
+/*
+ * File offset of a spec's symbol: an exported function by name, or for "name=a&b" the
+ * function that a and b both call (callsite.h). -ENOENT when it cannot be found.
+ */
+static int spec_offset(const char *path, const char *symbol, uint64_t *offset)
+{
+	uint64_t callers[8];
+	char copy[128], *p, *next;
+	int n = 0;
+
+	if (!strchr(symbol, '='))
+		return symbol_offset(path, symbol, offset);
+	snprintf(copy, sizeof(copy), "%s", strchr(symbol, '=') + 1);
+	for (p = copy; p && n < 8; p = next) {
+		next = strchr(p, '&');
+		if (next)
+			*next++ = '\0';
+		if (symbol_offset(path, p, &callers[n++]) != 0)
+			return -ENOENT;
+	}
+	return callsite_common_target(path, callers, n, offset) == 0 ? 0 : -ENOENT;
+}
+
 static int add_probe(struct probe_set *set, const struct resolved_probe *rp)
 {
 	struct resolved_probe *grown = realloc(set->p, (set->n + 1) * sizeof(*grown));
@@ -90,9 +114,10 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 
 		if (strcmp(s->library, lib) != 0)
 			continue;
+		snprintf(rp.func, sizeof(rp.func), "%.*s", (int)strcspn(s->symbol, "="), s->symbol);
 		snprintf(rp.lib_path, sizeof(rp.lib_path), "%s", lib_path);
 		snprintf(rp.open_path, sizeof(rp.open_path), "%s", open_path);
-		if (symbol_offset(open_path, s->symbol, &rp.offset) == 0) {
+		if (spec_offset(open_path, s->symbol, &rp.offset) == 0) {
 			err = add_probe(set, &rp) ? -ENOMEM : err;
 		} else if (s->required) {
 			if (!exe)
@@ -227,9 +252,8 @@ int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose,
 			}
 			if (verbose)
 				fprintf(errs, "attached %s to %s %s in '%s' (offset 0x%llx)\n",
-					rp->spec->bpf_fn, ret ? "return of" : "entry of",
-					rp->spec->symbol, rp->lib_path,
-					(unsigned long long)rp->offset);
+					rp->spec->bpf_fn, ret ? "return of" : "entry of", rp->func,
+					rp->lib_path, (unsigned long long)rp->offset);
 		}
 	}
 	set->attached = set->n;

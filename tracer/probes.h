@@ -18,6 +18,7 @@ struct tracer_bpf;
 /* One spec resolved in one file: where its uprobe goes. */
 struct resolved_probe {
 	const struct probe_spec *spec;
+	char func[128];		       /* the function's name (spec symbol before any '=') */
 	char lib_path[PATH_MAX];       /* the file as the process we found it in sees it */
 	char open_path[PATH_MAX + 32]; /* the same file as the tracer opens it */
 	uint64_t offset;	       /* file offset of the symbol */

@@ -20,14 +20,35 @@ static bool is_ident(const char *s)
 }
 
 /* ELF symbol names may carry '.', '$' and '@' (versioned, local clones) beyond C's set. */
-static bool is_symbol(const char *s)
+static bool is_symbol_name(const char *s, size_t len)
 {
-	if (!*s)
+	size_t i;
+
+	if (!len)
 		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("_.$@", *s))
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.$@", s[i]))
 			return false;
 	return true;
+}
+
+/* A symbol, or "name=caller&caller...": the function named `name` that every caller calls
+ * (found by decoding the callers, for functions the library does not export). */
+static bool is_symbol(const char *s)
+{
+	const char *eq = strchr(s, '='), *p, *amp;
+
+	if (!eq)
+		return is_symbol_name(s, strlen(s));
+	if (!is_symbol_name(s, (size_t)(eq - s)))
+		return false;
+	for (p = eq + 1;; p = amp + 1) {
+		amp = strchr(p, '&');
+		if (!is_symbol_name(p, amp ? (size_t)(amp - p) : strlen(p)))
+			return false;
+		if (!amp)
+			return true;
+	}
 }
 
 /* A library is an absolute path, a bare name such as "ssl" or "gnutls", or "@exe" (the
@@ -99,7 +120,8 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 		return -1;
 	}
 	if (!is_symbol(fields[1])) {
-		snprintf(err, errlen, "invalid symbol '%s'", fields[1]);
+		snprintf(err, errlen, "invalid symbol '%s': want a name, or name=caller&caller...",
+			 fields[1]);
 		return -1;
 	}
 	if (strcmp(fields[2], "entry") == 0) {

@@ -127,6 +127,21 @@ class LibraryTest(TracerTest):
     def test_wolfssl_lighttpd(self):
         self.lighttpd("wolfssl", "libwolfssl.so")
 
+    def test_openssl_through_an_ssl_bio(self):
+        """openssl s_server -www reads and writes through BIO_f_ssl under a buffer BIO: that
+        path never calls SSL_read/SSL_write, only the internal ssl_*_internal, which the
+        tracer finds as the function both exported calls call."""
+        port = self.free_port()
+        run, body = self.traced_server(
+            ["openssl", "s_server", "-accept", str(port), "-cert", self.cert, "-key",
+             self.key, "-www", "-quiet"], port, "libssl.so")
+        events = run.events()
+        self.assertEqual({e["func"] for e in events}, {"ssl_read_internal",
+                                                       "ssl_write_internal"})
+        self.assertEqual(joined(events, "ssl_read_internal"), curl_request(port))
+        self.assertEqual(joined(events, "ssl_write_internal"),
+                         b"HTTP/1.0 200 ok\r\nContent-type: text/html\r\n\r\n" + body)
+
     def test_gnutls_serv(self):
         port = self.free_port()
         run, body = self.traced_server(

@@ -46,12 +46,19 @@ static void test_lines(void)
 	CHECK(strstr(err, "invalid library 's;l'") != NULL);
 	CHECK(parse("@exe SSL_write entry probe_entry_SSL_write required", &s, err) == 1);
 	CHECK_STR(s.library, "@exe");
+	CHECK(parse("ssl ssl_write_internal=SSL_write&SSL_write_ex entry f optional", &s, err) ==
+	      1);
+	CHECK_STR(s.symbol, "ssl_write_internal=SSL_write&SSL_write_ex");
+	CHECK(parse("ssl f=SSL_write& entry f optional", &s, err) == -1);
+	CHECK_STR(err, "invalid symbol 'f=SSL_write&': want a name, or name=caller&caller...");
+	CHECK(parse("ssl =SSL_write entry f optional", &s, err) == -1);
+	CHECK(parse("ssl f=a=b entry f optional", &s, err) == -1);
 	CHECK(parse("@lib SSL_write entry f required", &s, err) == -1);
 	CHECK(strstr(err, "invalid library '@lib': want a name such as 'ssl', an absolute path "
 			  "or @exe") != NULL);
 	CHECK(parse("/usr/../etc/x SSL_write entry fn required", &s, err) == -1);
 	CHECK(parse("ssl SSL_wr\"ite entry fn required", &s, err) == -1);
-	CHECK_STR(err, "invalid symbol 'SSL_wr\"ite'");
+	CHECK_STR(err, "invalid symbol 'SSL_wr\"ite': want a name, or name=caller&caller...");
 }
 
 static void write_file(const char *path, const char *text)
