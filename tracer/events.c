@@ -382,50 +382,42 @@ static void json_counters(FILE *f, const uint64_t *bpf, uint64_t captured, uint6
 		(unsigned long long)bpf[TLS_STAT_BYTES_FILTERED]);
 }
 
-/* Calls captured through the library of probe i, counted once per library (at its first
- * probe; -1 for the others). */
-static int64_t library_calls(const struct events *e, int i)
+/* Calls captured through the probes of file f. */
+static uint64_t library_calls(const struct events *e, int f)
 {
 	const struct probe_set *set = e->probes;
 	uint64_t calls = 0;
-	int j;
+	int i;
 
-	for (j = 0; j < i; j++)
-		if (strcmp(set->p[j].open_path, set->p[i].open_path) == 0)
-			return -1;
-	for (j = i; j < set->n; j++)
-		if (strcmp(set->p[j].open_path, set->p[i].open_path) == 0 &&
-		    set->p[j].id < e->nprobe_calls)
-			calls += e->probe_calls[set->p[j].id];
-	return (int64_t)calls;
+	for (i = 0; i < set->n; i++)
+		if (set->p[i].file == f && set->p[i].id < e->nprobe_calls)
+			calls += e->probe_calls[set->p[i].id];
+	return calls;
 }
 
-/* "TLS calls by library: A 3, B 0" on errs; in JSON, "libraries":[...] (no braces). */
+/* "calls captured by library: A (3), B (0)" on errs; in JSON, "libraries":[...],. */
 static void summarize_libraries(const struct events *e, FILE *errs)
 {
 	const struct probe_set *set = e->probes;
-	int64_t calls;
-	int i, n = 0;
+	const struct resolved_probe *rp;
+	int f, n = 0;
 
-	for (i = 0; i < set->n; i++) {
-		calls = library_calls(e, i);
-		if (calls >= 0)
-			fprintf(errs, "%s%s (%lld)",
-				n++ ? ", " : "calls captured by library: ", set->p[i].lib_path,
-				(long long)calls);
-	}
+	for (f = 0; f < set->nfiles; f++)
+		if ((rp = probes_file_first(set, f)))
+			fprintf(errs, "%s%s (%llu)",
+				n++ ? ", " : "calls captured by library: ", rp->lib_path,
+				(unsigned long long)library_calls(e, f));
 	if (n)
 		fputc('\n', errs);
 	if (!e->json)
 		return;
 	fputs("\"libraries\":[", e->out);
-	for (i = 0, n = 0; i < set->n; i++) {
-		calls = library_calls(e, i);
-		if (calls < 0)
+	for (f = 0, n = 0; f < set->nfiles; f++) {
+		if (!(rp = probes_file_first(set, f)))
 			continue;
 		fprintf(e->out, "%s{\"path\":", n++ ? "," : "");
-		output_json_string(e->out, set->p[i].lib_path, strlen(set->p[i].lib_path));
-		fprintf(e->out, ",\"calls\":%lld}", (long long)calls);
+		output_json_string(e->out, rp->lib_path, strlen(rp->lib_path));
+		fprintf(e->out, ",\"calls\":%llu}", (unsigned long long)library_calls(e, f));
 	}
 	fputs("],", e->out);
 }

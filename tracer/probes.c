@@ -133,6 +133,9 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 		set->n = first; /* all of a library's probes or none */
 		return exe && err == -EINVAL ? 0 : err;
 	}
+	for (i = first; i < set->n; i++)
+		set->p[i].file = (int)(sf - set->files);
+	sf->first_probe = first;
 	sf->tls = *tls = set->n > first;
 	if (verbose && set->n > first)
 		fprintf(errs, "found %s code in '%s': %d probes\n", lib, lib_path, set->n - first);
@@ -265,19 +268,22 @@ const struct resolved_probe *probes_by_id(const struct probe_set *set, uint64_t 
 	return id >= 1 && id <= (uint64_t)set->n ? &set->p[id - 1] : NULL;
 }
 
+const struct resolved_probe *probes_file_first(const struct probe_set *set, int f)
+{
+	return set->files[f].tls ? &set->p[set->files[f].first_probe] : NULL;
+}
+
 void probes_libraries(const struct probe_set *set, char *buf, size_t size)
 {
+	const struct resolved_probe *rp;
 	size_t used = 0;
-	int i, j;
+	int f;
 
 	buf[0] = '\0';
-	for (i = 0; i < set->n; i++) {
-		for (j = 0; j < i && strcmp(set->p[j].open_path, set->p[i].open_path) != 0; j++)
-			;
-		if (j == i)
+	for (f = 0; f < set->nfiles; f++)
+		if ((rp = probes_file_first(set, f)))
 			used += snprintf(buf + used, used < size ? size - used : 0, "%s%s",
-					 used ? ", " : "", set->p[i].lib_path);
-	}
+					 used ? ", " : "", rp->lib_path);
 }
 
 void probes_free(struct probe_set *set)

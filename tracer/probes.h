@@ -23,13 +23,15 @@ struct resolved_probe {
 	char open_path[PATH_MAX + 32]; /* the same file as the tracer opens it */
 	uint64_t offset;	       /* file offset of the symbol */
 	uint64_t id;		       /* attach cookie: this probe's index + 1 */
+	int file;		       /* index of its file in probe_set.files */
 };
 
 /* A file looked at once, by identity: TLS code or not, it is not looked at again. */
 struct seen_file {
 	dev_t dev;
 	ino_t ino;
-	bool tls; /* some spec resolved in it */
+	bool tls;	 /* some spec resolved in it */
+	int first_probe; /* with tls: index of its first probe (its probes are consecutive) */
 };
 
 /* Every probe found so far; grows as processes start programs and load libraries. */
@@ -69,7 +71,10 @@ int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose,
 /* The probe with attach cookie `id`, or NULL. */
 const struct resolved_probe *probes_by_id(const struct probe_set *set, uint64_t id);
 
-/* "a, b" list of the distinct files of the set, written to buf. */
+/* The first probe of file `f` (files[f]), or NULL when that file has no TLS code. */
+const struct resolved_probe *probes_file_first(const struct probe_set *set, int f);
+
+/* "a, b" list of the files with TLS code, written to buf. */
 void probes_libraries(const struct probe_set *set, char *buf, size_t size);
 
 void probes_free(struct probe_set *set);

@@ -203,20 +203,17 @@ static int add_descendants(struct session *s, struct proc_list *pl, bool *traced
 /* Says which new TLS code a process showed us, and attaches its probes. */
 static int attach_found(struct session *s, pid_t pid, int first)
 {
+	const struct resolved_probe *rp;
 	char comm[64];
-	int i, j;
+	int f;
 
 	if (first == s->probes.n)
 		return 0;
 	proc_read_comm(pid, comm, sizeof(comm));
-	for (i = first; i < s->probes.n; i++) {
-		for (j = first;
-		     j < i && strcmp(s->probes.p[j].open_path, s->probes.p[i].open_path) != 0; j++)
-			;
-		if (j == i)
+	for (f = 0; f < s->probes.nfiles; f++)
+		if ((rp = probes_file_first(&s->probes, f)) && rp - s->probes.p >= first)
 			fprintf(stderr, "PID %d (%s) loaded TLS code: '%s'\n", (int)pid, comm,
-				s->probes.p[i].lib_path);
-	}
+				rp->lib_path);
 	return probes_attach_new(s->tb, &s->probes, s->env->verbose, stderr);
 }
 
@@ -231,25 +228,23 @@ static int find_tls_code(struct session *s, struct proc_list *pl, const bool *tr
 	int i, j, r, err = 0;
 
 	for (i = 0; i < pl->n && err != -ENOMEM; i++) {
-		bool tls = false, given = false;
+		bool tls = false;
 
 		if (!env->all && !traced[i])
 			continue;
-		for (j = 0; j < env->npids; j++)
-			if (env->pids[j] == pl->pid[i])
-				given = true;
+		for (j = 0; j < env->npids && env->pids[j] != pl->pid[i]; j++)
+			; /* j < npids: a given target */
 		r = probes_add_process(&s->probes, pl->pid[i], &s->specs, &tls, env->verbose,
 				       stderr);
 		/* A given target's TLS library must be usable; another process that cannot be
 		 * looked at (gone, or not ours to read) is passed over. */
-		if (r < 0 && r != -ESRCH && (given || r == -ENOMEM))
+		if (r < 0 && r != -ESRCH && (j < env->npids || r == -ENOMEM))
 			err = err ? err : r;
 		else if (r < 0 && r != -ESRCH && env->verbose)
 			fprintf(stderr, "passing over PID %d: %s\n", (int)pl->pid[i], strerror(-r));
-		for (j = 0; j < env->npids; j++)
-			if (env->pids[j] == pl->pid[i] && !tls && r >= 0)
-				fprintf(stderr, "PID %d (%s) maps no TLS library yet; waiting\n",
-					(int)pl->pid[i], s->comms[j]);
+		else if (r >= 0 && !tls && j < env->npids)
+			fprintf(stderr, "PID %d (%s) maps no TLS library yet; waiting\n",
+				(int)pl->pid[i], s->comms[j]);
 	}
 	r = probes_add_cached(&s->probes, &s->specs, env->verbose, stderr);
 	if (r < 0 && !err)

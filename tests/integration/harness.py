@@ -175,6 +175,16 @@ class TracerTest(unittest.TestCase):
     def tracer(self, pid, *args, **kw):
         return TracerRun(self, pid, *args, **kw)
 
+    def trace_then_go(self, proc, go, *tracer_args):
+        """Traces proc (waiting for `go`), lets it go once the tracer is ready, and checks
+        that both exit 0: the tracer by itself, when its targets are gone."""
+        run = self.tracer(proc.pid, *tracer_args)
+        run.wait_ready()
+        open(go, "w").close()
+        self.assertEqual(proc.wait(timeout=20), 0)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        return run
+
     def run_tracer(self, *args, timeout=60):
         """Runs the tracer to completion; returns (exit status, stdout, stderr)."""
         r = subprocess.run([TRACER, *args], capture_output=True, text=True, timeout=timeout)

@@ -92,11 +92,7 @@ class CaptureTest(TracerTest):
         server, port, go = self.tls_server(go=False)
         client = self.spawn(curl(port))
         self.wait_mapped(client.pid)  # curl now waits in its handshake: nothing accepted yet
-        run = self.tracer(client.pid)
-        run.wait_ready()
-        open(go, "w").close()
-        self.assertEqual(client.wait(timeout=20), 0)
-        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        run = self.trace_then_go(client, go)
 
         events = run.events()
         self.assertEqual(joined(events, "SSL_write"), curl_request(port))

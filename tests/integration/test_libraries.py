@@ -50,12 +50,7 @@ class LibraryTest(TracerTest):
         client = self.spawn(["wget", "-q", "-O", "/dev/null", "--no-check-certificate",
                              "-U", "tracer-test", "https://127.0.0.1:%d/hello" % port])
         self.wait_mapped(client.pid, "libgnutls.so")
-        run = self.tracer(client.pid, *tracer_args)
-        run.wait_ready()
-        open(go, "w").close()
-        self.assertEqual(client.wait(timeout=20), 0)
-        self.assertEqual(run.wait_exit(), 0, run.stderr())
-        return run, port
+        return self.trace_then_go(client, go, *tracer_args), port
 
     def test_gnutls_wget_request_and_response_once(self):
         """gnutls_record_send jumps to gnutls_record_send2, both probed: one write event."""
@@ -204,12 +199,8 @@ class LibraryTest(TracerTest):
         shell = self.spawn(["sh", "-c", 'while [ ! -e "$1" ]; do sleep 0.02; done; '
                             'tstclnt -h 127.0.0.1 -p "$2" -d "$3" -o <"$4" >"$5" 2>/dev/null; '
                             'exit $?', "sh", go, str(port), db, req_file, out_file])
-        run = self.tracer(shell.pid)
-        run.wait_ready()
+        run = self.trace_then_go(shell, go)
         self.assertIn("PID %d (sh) maps no TLS library yet; waiting" % shell.pid, run.stderr())
-        open(go, "w").close()
-        self.assertEqual(shell.wait(timeout=20), 0)
-        self.assertEqual(run.wait_exit(), 0, run.stderr())
         with open(out_file, "rb") as f:
             printed = f.read()
         self.assertIn(request, printed)  # selfserv echoes the request back
