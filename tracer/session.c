@@ -309,6 +309,15 @@ static int attach_tracepoints(struct session *s)
 	return 0;
 }
 
+/* Said at once: a missed notice means a library loaded then may go unprobed. */
+static void on_proc_lost(void *ctx, int cpu, uint64_t count)
+{
+	(void)ctx;
+	(void)cpu;
+	fprintf(stderr, "missed %llu notices of programs or libraries loaded by traced processes\n",
+		(unsigned long long)count);
+}
+
 /* tls_procs: a traced process ran a program or mapped a file; looked at after the poll. */
 static void on_proc(void *ctx, int cpu, const void *data, int size)
 {
@@ -317,7 +326,6 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 	pid_t *grown;
 	int i;
 
-	(void)cpu;
 	if (size < (int)sizeof(*pe))
 		return;
 	for (i = 0; i < s->nrescan; i++)
@@ -325,22 +333,14 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 			return;
 	if (s->nrescan == s->rescan_cap) {
 		grown = realloc(s->rescan, (s->rescan_cap * 2 + 16) * sizeof(*grown));
-		if (!grown)
+		if (!grown) {
+			on_proc_lost(s, cpu, 1);
 			return;
+		}
 		s->rescan = grown;
 		s->rescan_cap = s->rescan_cap * 2 + 16;
 	}
 	s->rescan[s->nrescan++] = (pid_t)pe->pid;
-}
-
-static void on_proc_lost(void *ctx, int cpu, uint64_t count)
-{
-	struct session *s = ctx;
-
-	(void)cpu;
-	s->procs_lost += count;
-	fprintf(stderr, "missed %llu notices of programs or libraries loaded by traced processes\n",
-		(unsigned long long)count);
 }
 
 int session_open(struct session *s, const struct env *env)

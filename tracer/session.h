@@ -25,8 +25,7 @@ struct session {
 	int nchildren;		  /* their descendants found at start */
 	pid_t *rescan;		  /* processes that ran a program or mapped a file */
 	int nrescan, rescan_cap;
-	uint64_t procs_lost; /* tls_procs records the kernel dropped */
-	bool target_exited;  /* the targets and all their descendants are gone */
+	bool target_exited; /* the targets and all their descendants are gone */
 };
 
 /*
