@@ -22,7 +22,18 @@ struct tls_call {
 	u64 len_ptr; /* size_t * out-parameter of the _ex calls; 0 for the plain calls */
 	u64 probe;   /* the entry probe's attach cookie: user space knows its library, symbol */
 	u32 dir;     /* enum tls_dir */
+	u32 iovcnt;  /* a gathering write (PR_Writev): buf is an array of this many tls_iovec */
 };
+
+/* One piece of a gathering write: { char *base; int len; } as NSPR's PRIOVec (and, with a
+ * size_t len, struct iovec) lays it out on 64-bit targets. */
+struct tls_iovec {
+	u64 base;
+	s64 len;
+};
+
+/* At most this many pieces per gathering write (NSPR's PR_MAX_IOVECTOR_SIZE). */
+#define TLS_MAX_IOV 16
 
 /* key: pid_tgid of the calling thread; value: its call in flight */
 BPF_HASH(tls_calls, u64, struct tls_call, 10240);
@@ -48,6 +59,10 @@ BPF_ARRAY(tls_settings, struct tls_settings, 1);
  * User space puts the targets in; the sched tracepoints below add their children and take
  * out whatever exits. */
 BPF_HASH(tls_targets, u32, u32, TLS_MAX_TARGETS);
+
+/* key: struct tls_caller_key; value: the probe number of the exported function a call of
+ * an internal function came through. Written by user space before the probe is attached. */
+BPF_HASH(tls_callers, struct tls_caller_key, u64, 1024);
 
 /* struct tls_proc_event records: a traced process ran a program or mapped a file. */
 BPF_PERF_OUTPUT(tls_procs);
@@ -97,8 +112,22 @@ static __always_inline void notify_proc(void *ctx, u32 pid, u32 kind)
 	tls_procs.perf_submit(ctx, &pe, sizeof(pe));
 }
 
-static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, const void *len_ptr,
-				      u32 dir)
+/* The probe number a call is reported under: the entry probe's own, or for a probe on an
+ * internal function the exported function it was called from (tls_callers), if known. */
+static __always_inline u64 probe_of(struct pt_regs *ctx, bool by_caller)
+{
+	struct tls_caller_key key = {.probe = bpf_get_attach_cookie(ctx)};
+	u64 ret = 0, *named;
+
+	if (!by_caller || bpf_probe_read_user(&ret, sizeof(ret), (const void *)PT_REGS_SP(ctx)))
+		return key.probe;
+	key.delta = (s64)(ret - PT_REGS_IP(ctx));
+	named = tls_callers.lookup(&key);
+	return named ? *named : key.probe;
+}
+
+static __always_inline int stash_vec(struct pt_regs *ctx, const void *buf, const void *len_ptr,
+				     u32 iovcnt, u32 dir, bool by_caller)
 {
 	u64 id = bpf_get_current_pid_tgid();
 	struct tls_call call = {}, *cur;
@@ -115,31 +144,48 @@ static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, cons
 	call.buf = (u64)buf;
 	call.sp = PT_REGS_SP(ctx);
 	call.len_ptr = (u64)len_ptr;
-	call.probe = bpf_get_attach_cookie(ctx);
+	call.probe = probe_of(ctx, by_caller);
 	call.dir = dir;
+	call.iovcnt = iovcnt;
 	tls_calls.update(&id, &call);
 	return 0;
 }
 
-/*
- * Sends len bytes at buf + off as one chunk. Branch-free on purpose: a helper's negative
- * return shifted right by 63 is 1, else 0, so the verifier's states do not multiply per
- * chunk. An unreadable buffer sends an empty chunk (user space counts the gap); a refused
- * submit is counted with its bytes.
- */
-static __always_inline void send_chunk(struct pt_regs *ctx, struct tls_event *ev, u64 buf, u64 off,
-				       u32 len, struct tls_stats *st)
+/* The entry of a call that moves one buffer (len_ptr: the _ex calls' size_t * out-count). */
+static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, const void *len_ptr,
+				      u32 dir)
 {
-	long ret = bpf_probe_read_user(ev->data, len, (const void *)(buf + off));
+	return stash_vec(ctx, buf, len_ptr, 0, dir, false);
+}
+
+/* The entry of an internal function that the exported ones call (its calls are reported
+ * under the exported function's name when they came through one). */
+static __always_inline int stash_internal(struct pt_regs *ctx, const void *buf,
+					  const void *len_ptr, u32 dir)
+{
+	return stash_vec(ctx, buf, len_ptr, 0, dir, true);
+}
+
+/*
+ * Sends the len bytes at src as the chunk at `off` within its call. Branch-free on purpose:
+ * a helper's negative return shifted right by 63 is 1, else 0, so the verifier's states do
+ * not multiply per chunk. Bytes that cannot be read are sent as none, marked unreadable; a
+ * refused submit is counted with all len bytes.
+ */
+static __always_inline void send_chunk(struct pt_regs *ctx, struct tls_event *ev, u64 src,
+				       u64 off, u32 len, struct tls_stats *st)
+{
+	long ret = bpf_probe_read_user(ev->data, len, (const void *)src);
 	u32 n = len & (u32)(((u64)ret >> 63) - 1);
 	u64 refused;
 
 	ev->offset = (u32)off;
 	ev->data_len = n;
+	ev->unreadable = len - n;
 	ret = tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE + n);
 	refused = (u64)ret >> 63;
 	st->v[TLS_STAT_SUBMIT_FAILED] += refused;
-	st->v[TLS_STAT_BYTES_LOST] += refused * n;
+	st->v[TLS_STAT_BYTES_LOST] += refused * len;
 }
 
 /* This process's counters on this CPU; a full map shares the TLS_STATS_OTHER_KEY entry. */
@@ -161,10 +207,99 @@ static __always_inline bool wanted(const struct tls_settings *set, u32 dir, u32 
 	       call_id % sample == 0;
 }
 
+/* The chunk that ends the call: its flag, and the bytes beyond the capture limit. */
+static __always_inline void mark_last(struct tls_event *ev, u64 moved, u64 cap)
+{
+	ev->flags = TLS_CHUNK_LAST;
+	ev->truncated = (u32)(moved - cap);
+}
+
+/* A contiguous buffer as chunks of MAX_DATA_SIZE; every chunk but the last is full. */
+static __always_inline void send_buffer(struct pt_regs *ctx, struct tls_event *ev, u64 buf,
+					u64 moved, u64 cap, struct tls_stats *st)
+{
+	u64 off;
+	u32 n;
+	int i;
+
+#pragma clang loop unroll(disable)
+	for (i = 0; i < MAX_CHUNKS - 1; i++) {
+		if ((u64)(i + 1) * MAX_DATA_SIZE >= cap)
+			break;
+		send_chunk(ctx, ev, buf + (u64)i * MAX_DATA_SIZE, (u64)i * MAX_DATA_SIZE,
+			   MAX_DATA_SIZE, st);
+	}
+	off = (u64)i * MAX_DATA_SIZE;
+	n = cap - off < MAX_DATA_SIZE ? (u32)(cap - off) : MAX_DATA_SIZE;
+	if (n > MAX_DATA_SIZE) /* restates the bound for the verifier */
+		n = MAX_DATA_SIZE;
+	mark_last(ev, moved, cap);
+	send_chunk(ctx, ev, buf + off, off, n, st);
+}
+
+/* 1 when a < b, else 0, without a branch (both below 2^63). */
+static __always_inline u64 below(u64 a, u64 b)
+{
+	return (a - b) >> 63;
+}
+
+/* The smaller of a and b, without a branch (both below 2^63). The empty asm hides the
+ * mask from clang, which would otherwise turn this back into a branch. */
+static __always_inline u64 smaller(u64 a, u64 b)
+{
+	u64 mask = -below(a, b);
+
+	asm volatile("" : "+r"(mask));
+	return b + ((a - b) & mask);
+}
+
 /*
- * Counts the call and, unless the settings filter it, sends the bytes it moved as chunks
- * of MAX_DATA_SIZE, up to the per-call limit; what lies beyond is counted as truncated on
- * the last chunk.
+ * The first cap bytes of a gathering write, in chunks of at most MAX_DATA_SIZE that never
+ * span two pieces. The loop's body has no branch but its ends, so the verifier's work grows
+ * with the steps, not with their combinations; an empty piece sends an empty chunk, which
+ * user space passes over. Whatever the
+ * pieces cannot account for (an unreadable array) goes out as an empty last chunk with
+ * those bytes marked unreadable.
+ */
+static __always_inline void send_iov(struct pt_regs *ctx, struct tls_event *ev, u64 iov,
+				     u32 iovcnt, u64 moved, u64 cap, struct tls_stats *st)
+{
+	struct tls_iovec v = {};
+	u64 sent = 0, pos = 0, idx = 0, n, len, done;
+	int i;
+
+#pragma clang loop unroll(disable)
+	for (i = 0; i < MAX_CHUNKS + TLS_MAX_IOV; i++) {
+		if (sent >= cap || idx >= iovcnt || idx >= TLS_MAX_IOV ||
+		    bpf_probe_read_user(&v, sizeof(v), (const void *)(iov + idx * sizeof(v))))
+			break;
+		len = (u64)(u32)(int)v.len & 0x7fffffff; /* PRIOVec's len is an int >= 0 */
+		n = smaller(smaller(len - smaller(pos, len), cap - sent), MAX_DATA_SIZE);
+		if (n > MAX_DATA_SIZE) /* never: restates the bound for the verifier */
+			break;
+		done = 1 - below(pos + n, len); /* this piece is sent to its end */
+		ev->flags = (u32)(1 - below(sent + n, cap)) * TLS_CHUNK_LAST;
+		ev->truncated = ev->flags * (u32)(moved - cap);
+		send_chunk(ctx, ev, v.base + pos, sent, (u32)n, st); /* n is 0 for an empty piece */
+		sent += n;
+		idx += done;
+		pos = (pos + n) & (done - 1);
+	}
+	if (sent < cap) {
+		mark_last(ev, moved, cap);
+		ev->offset = (u32)sent;
+		ev->data_len = 0;
+		ev->unreadable = (u32)(cap - sent);
+		if (tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE) < 0) {
+			st->v[TLS_STAT_SUBMIT_FAILED]++;
+			st->v[TLS_STAT_BYTES_LOST] += cap - sent;
+		}
+	}
+}
+
+/*
+ * Counts the call and, unless the settings filter it, sends the bytes it moved as chunks,
+ * up to the per-call limit; what lies beyond is counted as truncated on the last chunk.
  */
 static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *call, u64 moved)
 {
@@ -175,9 +310,7 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 	struct tls_settings *set = tls_settings.lookup(&zero);
 	struct tls_stats *st = stats_of(id >> 32);
 	struct tls_event *ev = tls_scratch.lookup(&zero);
-	u64 call_id, cap, off;
-	u32 n;
-	int i;
+	u64 call_id, cap;
 
 	if (!ev || !ids || !st || !set)
 		return;
@@ -203,23 +336,12 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 	ev->dir = call->dir;
 	ev->call_len = moved > 0xffffffffULL ? 0xffffffffU : (u32)moved;
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
-
-	/* Every chunk but the last is full. */
 	ev->flags = 0;
 	ev->truncated = 0;
-#pragma clang loop unroll(disable)
-	for (i = 0; i < MAX_CHUNKS - 1; i++) {
-		if ((u64)(i + 1) * MAX_DATA_SIZE >= cap)
-			break;
-		send_chunk(ctx, ev, call->buf, (u64)i * MAX_DATA_SIZE, MAX_DATA_SIZE, st);
-	}
-	off = (u64)i * MAX_DATA_SIZE;
-	n = cap - off < MAX_DATA_SIZE ? (u32)(cap - off) : MAX_DATA_SIZE;
-	if (n > MAX_DATA_SIZE) /* restates the bound for the verifier */
-		n = MAX_DATA_SIZE;
-	ev->flags = TLS_CHUNK_LAST;
-	ev->truncated = (u32)(moved - cap);
-	send_chunk(ctx, ev, call->buf, off, n, st);
+	if (call->iovcnt)
+		send_iov(ctx, ev, call->buf, call->iovcnt, moved, cap, st);
+	else
+		send_buffer(ctx, ev, call->buf, moved, cap, st);
 }
 
 /* Whether the stash is this return's own call: `ret` has popped the return address the

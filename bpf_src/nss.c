@@ -1,4 +1,4 @@
-/* nss.c - NSS through NSPR: PR_Write/PR_Send/PR_Read/PR_Recv on SSL sockets only */
+/* nss.c - NSS through NSPR: PR_Write/PR_Send/PR_Writev/PR_Read/PR_Recv on SSL sockets only */
 /* compiled after 00_capture.c: stash_call, finish_call_* */
 
 /*
@@ -45,6 +45,17 @@ int probe_entry_PR_Write(struct pt_regs *ctx)
 	return stash_nss(ctx, TLS_DIR_WRITE);
 }
 
+/* PRInt32 PR_Writev(PRFileDesc *fd, const PRIOVec *iov, PRInt32 iov_size,
+ *                   PRIntervalTime timeout), PRIOVec being { char *iov_base; int iov_len; } */
+int probe_entry_PR_Writev(struct pt_regs *ctx)
+{
+	int n = (int)PT_REGS_PARM3(ctx);
+
+	if (n <= 0 || n > TLS_MAX_IOV || !nss_layered((const void *)PT_REGS_PARM1(ctx)))
+		return 0;
+	return stash_vec(ctx, (const void *)PT_REGS_PARM2(ctx), 0, n, TLS_DIR_WRITE, false);
+}
+
 /* PRInt32 PR_Read(PRFileDesc *fd, void *buf, PRInt32 amount)
  * PRInt32 PR_Recv(PRFileDesc *fd, void *buf, PRInt32 amount, PRIntn flags,
  *                 PRIntervalTime timeout) */
@@ -53,5 +64,5 @@ int probe_entry_PR_Read(struct pt_regs *ctx)
 	return stash_nss(ctx, TLS_DIR_READ);
 }
 
-/* All four return the bytes moved (an int) or -1 (PR_WOULD_BLOCK_ERROR: an NSS client
+/* All five return the bytes moved (an int) or -1 (PR_WOULD_BLOCK_ERROR: an NSS client
  * writes again later), so writes are reported on return, by probe_return of openssl.c. */

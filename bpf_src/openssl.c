@@ -29,6 +29,22 @@ int probe_entry_SSL_read_ex(struct pt_regs *ctx)
 			  TLS_DIR_READ);
 }
 
+/* OpenSSL 3.0's internal functions that SSL_write/SSL_write_ex (SSL_read/SSL_read_ex) and
+ * an SSL BIO call: int ssl_write_internal(SSL *s, const void *buf, size_t num,
+ * size_t *written), the same for ssl_read_internal. The tracer checks the callers pass
+ * these arguments before it probes them. */
+int probe_entry_ssl_write_internal(struct pt_regs *ctx)
+{
+	return stash_internal(ctx, (const void *)PT_REGS_PARM2(ctx),
+			      (const void *)PT_REGS_PARM4(ctx), TLS_DIR_WRITE);
+}
+
+int probe_entry_ssl_read_internal(struct pt_regs *ctx)
+{
+	return stash_internal(ctx, (const void *)PT_REGS_PARM2(ctx),
+			      (const void *)PT_REGS_PARM4(ctx), TLS_DIR_READ);
+}
+
 /* return of SSL_read / SSL_write */
 int probe_return(struct pt_regs *ctx)
 {

@@ -27,9 +27,9 @@ enum tls_dir {
 #define TLS_CHUNK_LAST 1 /* flags: the call's last chunk */
 
 /*
- * One chunk of one library call's plaintext. A call that moved more than MAX_DATA_SIZE
- * bytes is sent as consecutive chunks sharing call_id; only the first data_len bytes of
- * data[] are sent.
+ * One chunk of one library call's plaintext. A call is sent as consecutive chunks sharing
+ * call_id, in order of offset: one unless it moved more than MAX_DATA_SIZE bytes or gathered
+ * them from several buffers (PR_Writev). Only the first data_len bytes of data[] are sent.
  */
 struct tls_event {
 	__u64 time_ns;   /* bpf_ktime_get_ns() when the call returned */
@@ -44,7 +44,8 @@ struct tls_event {
 	__u32 data_len;  /* bytes captured in this chunk */
 	__u32 flags;     /* TLS_CHUNK_LAST */
 	__u32 truncated; /* on the last chunk: bytes of the call beyond the capture limit */
-	__u32 reserved;
+	__u32 unreadable; /* bytes of this chunk that could not be read: data_len + unreadable
+			   * is what it stands for */
 	char comm[TLS_COMM_LEN];
 	char data[MAX_DATA_SIZE];
 };
@@ -107,6 +108,17 @@ struct tls_proc_event {
 };
 
 /* Size of the fixed part in front of data[]. */
+/*
+ * Key of tls_callers: a call caught by the probe on an internal function (OpenSSL's
+ * ssl_write_internal) is named after the exported function it came through, told by where
+ * it returns to: its return address minus the internal function's address (the same in
+ * every process, whatever the load address). Value: the exported function's probe number.
+ */
+struct tls_caller_key {
+	__u64 probe; /* attach cookie of the internal function's entry probe */
+	__s64 delta; /* return address - address of the internal function */
+};
+
 #define TLS_EVENT_HDR_SIZE ((unsigned long)&((struct tls_event *)0)->data)
 
 #endif

@@ -99,34 +99,124 @@ static bool in_plt(const struct elf_view *v, uint64_t addr)
 	return false;
 }
 
-/* The direct call and jump targets (virtual addresses, PLT left out) in the first bytes of
- * the function at file offset `off`, up to its first return. Returns how many. */
-static int direct_targets(csh cs, const struct elf_view *v, uint64_t off, uint64_t *targets)
+/* The argument registers an internal probe reads, as bits. */
+enum { ARG_RDI = 1, ARG_RSI = 2, ARG_RCX = 4 };
+
+/* Which of the argument registers `reg` (any width) is part of; 0 for the others. */
+static unsigned arg_bit(unsigned reg)
+{
+	switch (reg) {
+	case X86_REG_RDI:
+	case X86_REG_EDI:
+	case X86_REG_DI:
+	case X86_REG_DIL:
+		return ARG_RDI;
+	case X86_REG_RSI:
+	case X86_REG_ESI:
+	case X86_REG_SI:
+	case X86_REG_SIL:
+		return ARG_RSI;
+	case X86_REG_RCX:
+	case X86_REG_ECX:
+	case X86_REG_CX:
+	case X86_REG_CL:
+	case X86_REG_CH:
+		return ARG_RCX;
+	default:
+		return 0;
+	}
+}
+
+/* Whether the instruction points rcx into the stack: mov %rsp,%rcx or lea N(%rsp),%rcx. */
+static bool rcx_from_stack(const cs_insn *insn)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	if (x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
+	    x->operands[0].reg != X86_REG_RCX)
+		return false;
+	if (insn->id == X86_INS_MOV)
+		return x->operands[1].type == X86_OP_REG && x->operands[1].reg == X86_REG_RSP;
+	return insn->id == X86_INS_LEA && x->operands[1].type == X86_OP_MEM &&
+	       x->operands[1].mem.base == X86_REG_RSP &&
+	       x->operands[1].mem.index == X86_REG_INVALID;
+}
+
+/* The argument registers the instruction changes (a call changes them all: the ABI). */
+static unsigned args_written(csh cs, const cs_insn *insn)
+{
+	cs_regs rd, wr;
+	uint8_t nrd = 0, nwr = 0, i;
+	unsigned bits = 0;
+
+	if (insn->id == X86_INS_CALL)
+		return ARG_RDI | ARG_RSI | ARG_RCX;
+	if (rcx_from_stack(insn))
+		return 0; /* an out-parameter on the caller's stack: still the layout we read */
+	if (cs_regs_access(cs, insn, rd, &nrd, wr, &nwr) != CS_ERR_OK)
+		return ARG_RDI | ARG_RSI | ARG_RCX;
+	for (i = 0; i < nwr; i++)
+		bits |= arg_bit(wr[i]);
+	return bits;
+}
+
+/* A direct call or jump found in a caller. */
+struct branch {
+	uint64_t target; /* virtual address it goes to */
+	uint64_t ret;	 /* virtual address after it: a call's return address */
+	bool call;
+	bool args_kept; /* rdi, rsi and rcx still hold the caller's (or rcx its stack) */
+};
+
+/* The direct calls and jumps (PLT left out) in the first bytes of the function at file
+ * offset `off`, up to its first return, in address order. Returns how many. */
+static int direct_branches(csh cs, const struct elf_view *v, uint64_t off, struct branch *out)
 {
 	uint8_t code[CALLSITE_SCAN_BYTES];
 	uint64_t addr = to_vaddr(v, off);
+	unsigned written = 0;
 	cs_insn *insn;
 	size_t n, i;
-	int nt = 0;
+	int nb = 0;
 
 	if (addr == UINT64_MAX || read_at(v->f, off, code, sizeof(code)))
 		return 0;
 	n = cs_disasm(cs, code, sizeof(code), addr, 0, &insn);
-	for (i = 0; i < n && insn[i].id != X86_INS_RET && nt < MAX_TARGETS; i++) {
+	for (i = 0; i < n && insn[i].id != X86_INS_RET && nb < MAX_TARGETS; i++) {
 		const cs_x86 *x = &insn[i].detail->x86;
 
 		if ((insn[i].id == X86_INS_CALL || insn[i].id == X86_INS_JMP) && x->op_count == 1 &&
 		    x->operands[0].type == X86_OP_IMM && !in_plt(v, (uint64_t)x->operands[0].imm))
-			targets[nt++] = (uint64_t)x->operands[0].imm;
+			out[nb++] = (struct branch){
+				.target = (uint64_t)x->operands[0].imm,
+				.ret = insn[i].address + insn[i].size,
+				.call = insn[i].id == X86_INS_CALL,
+				.args_kept = !written,
+			};
+		written |= args_written(cs, &insn[i]);
 	}
 	cs_free(insn, n);
-	return nt;
+	return nb;
 }
 
-int callsite_common_target(const char *path, const uint64_t *callers, int ncallers, uint64_t *out)
+/* The first branch of `b` to `target`, or NULL. */
+static const struct branch *branch_to(const struct branch *b, int nb, uint64_t target)
 {
-	uint64_t common[MAX_TARGETS], targets[MAX_TARGETS], found = UINT64_MAX;
-	int ncommon = 0, nt, i, j, k, err;
+	int i;
+
+	for (i = 0; i < nb; i++)
+		if (b[i].target == target)
+			return &b[i];
+	return NULL;
+}
+
+int callsite_common_target(const char *path, struct callsite_caller *callers, int ncallers,
+			   uint64_t *out)
+{
+	struct branch first[MAX_TARGETS], b[MAX_TARGETS];
+	uint64_t found = UINT64_MAX;
+	int nfirst, nb, i, j, err;
+	const struct branch *hit;
 	struct elf_view v;
 	csh cs;
 
@@ -141,28 +231,82 @@ int callsite_common_target(const char *path, const uint64_t *callers, int ncalle
 		return -ENOMEM;
 	}
 	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	ncommon = direct_targets(cs, &v, callers[0], common);
-	for (i = 1; i < ncallers; i++) {
-		nt = direct_targets(cs, &v, callers[i], targets);
-		for (j = 0, k = 0; j < ncommon; j++) {
-			int t;
-
-			for (t = 0; t < nt && targets[t] != common[j]; t++)
-				;
-			if (t < nt)
-				common[k++] = common[j];
+	/* The targets of the first caller that every other caller goes to as well. */
+	nfirst = direct_branches(cs, &v, callers[0].offset, first);
+	for (j = 0; j < nfirst; j++) {
+		if (branch_to(first, j, first[j].target))
+			continue; /* a target seen already */
+		for (i = 1; i < ncallers; i++) {
+			nb = direct_branches(cs, &v, callers[i].offset, b);
+			if (!branch_to(b, nb, first[j].target))
+				break;
 		}
-		ncommon = k;
-	}
-	for (j = 0; j < ncommon; j++) {
-		if (found != UINT64_MAX && common[j] != found) {
+		if (i < ncallers)
+			continue;
+		if (found != UINT64_MAX) {
 			found = UINT64_MAX; /* two candidates: none is sure */
 			break;
 		}
-		found = common[j];
+		found = first[j].target;
+	}
+	for (i = 0; found != UINT64_MAX && i < ncallers; i++) {
+		nb = direct_branches(cs, &v, callers[i].offset, b);
+		hit = branch_to(b, nb, found);
+		callers[i].ret_delta = (int64_t)(hit->ret - found);
+		callers[i].by_call = hit->call;
+		callers[i].args_kept = hit->args_kept;
 	}
 	cs_close(&cs);
 	*out = found == UINT64_MAX ? UINT64_MAX : to_offset(&v, found);
 	fclose(v.f);
 	return *out == UINT64_MAX ? -ENOENT : 0;
+}
+
+/* What the kernel does with an x86 instruction it puts a uprobe on: branches (jmp, call,
+ * jcc with an immediate target), nop and push of a register it emulates; anything else it
+ * copies out of line and single-steps, which costs about ten times as much. */
+static bool kernel_emulates(csh cs, const cs_insn *insn)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	if (insn->id == X86_INS_NOP)
+		return true;
+	if (insn->id == X86_INS_PUSH)
+		return x->op_count == 1 && x->operands[0].type == X86_OP_REG;
+	if (insn->id == X86_INS_LOOP || insn->id == X86_INS_LOOPE || insn->id == X86_INS_LOOPNE ||
+	    insn->id == X86_INS_JRCXZ || insn->id == X86_INS_JECXZ)
+		return false;
+	if (cs_insn_group(cs, insn, CS_GRP_JUMP) || insn->id == X86_INS_CALL)
+		return x->op_count == 1 && x->operands[0].type == X86_OP_IMM;
+	return false;
+}
+
+int callsite_first_insn(const char *path, uint64_t offset, char *text, size_t size, bool *emulated)
+{
+	uint8_t code[16];
+	struct elf_view v;
+	cs_insn *insn;
+	size_t n;
+	int err;
+	csh cs;
+
+	err = elf_open(path, &v);
+	if (!err && read_at(v.f, offset, code, sizeof(code)))
+		err = -EIO;
+	if (!err && cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+		err = -ENOMEM;
+	if (v.f)
+		fclose(v.f);
+	if (err)
+		return err;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	n = cs_disasm(cs, code, sizeof(code), to_vaddr(&v, offset), 1, &insn);
+	if (n == 1) {
+		snprintf(text, size, "%s%s%s", insn->mnemonic, insn->op_str[0] ? " " : "",
+			 insn->op_str);
+		*emulated = kernel_emulates(cs, insn);
+		cs_free(insn, n);
+	}
+	cs_close(&cs);
+	return n == 1 ? 0 : -EINVAL;
 }

@@ -180,7 +180,8 @@ static bool valid_chunk(const struct events *e, const struct tls_event *ev, int 
 	return size >= (int)TLS_EVENT_HDR_SIZE && ev->data_len <= e->max_data_size &&
 	       ev->data_len <= (uint32_t)(size - (int)TLS_EVENT_HDR_SIZE) &&
 	       ev->truncated <= ev->call_len && ev->offset <= ev->call_len - ev->truncated &&
-	       ev->data_len <= ev->call_len - ev->truncated - ev->offset;
+	       ev->data_len <= ev->call_len - ev->truncated - ev->offset &&
+	       ev->unreadable <= ev->call_len - ev->truncated - ev->offset - ev->data_len;
 }
 
 /* Keeps a copy of the chunk until events_deliver; false when out of memory. */
@@ -227,24 +228,22 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 	struct events *e = ctx;
 	const struct tls_event *ev = data;
 	struct proc_stats *ps;
-	uint32_t expected;
 
 	if (!valid_chunk(e, ev, size)) {
 		e->malformed++;
 		return;
 	}
-	expected = ev->call_len - ev->truncated - ev->offset;
-	if (expected > e->max_data_size)
-		expected = e->max_data_size;
 	e->bytes_captured += ev->data_len;
-	e->bytes_unreadable += expected - ev->data_len;
+	e->bytes_unreadable += ev->unreadable;
 	ps = proc_of(e, ev->pid);
 	if (ps) {
 		if (!ps->comm[0])
 			memcpy(ps->comm, ev->comm, TLS_COMM_LEN);
 		ps->bytes_captured += ev->data_len;
-		ps->bytes_unreadable += expected - ev->data_len;
+		ps->bytes_unreadable += ev->unreadable;
 	}
+	if (!ev->data_len && !ev->unreadable && !(ev->flags & TLS_CHUNK_LAST))
+		return; /* an empty piece of a gathering write: nothing to show */
 	if (ev->offset == 0)
 		count_call(e, ev->probe);
 	if (ev->time_ns < e->delivered_ns)

@@ -45,6 +45,10 @@ int main(int argc, char **argv)
 	if (env.selftest)
 		return selftest_run(&env, &exiting);
 
+	/* --list-probes: where the probes go and what each costs; nothing attached. */
+	if (env.list_probes)
+		return session_list_probes(&env);
+
 	/* 2. Target, probe specs, compiled BPF, perf buffers, attached probes. */
 	err = session_open(&s, &env);
 	if (err)

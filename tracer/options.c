@@ -28,6 +28,8 @@ enum {
 	OPT_SELFTEST,
 	OPT_ALL,
 	OPT_NO_CHILDREN,
+	OPT_PLACEMENT,
+	OPT_LIST_PROBES,
 };
 
 static const char doc[] =
@@ -37,6 +39,7 @@ static const char doc[] =
 	"USAGE: tracer [OPTION...] PID...\n"
 	"       tracer --all [-u USER] [-c NAME]\n"
 	"       tracer --selftest\n"
+	"       tracer --list-probes [PID...]\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  tracer 4242                    # what PID 4242 and its children send and get\n"
@@ -48,6 +51,7 @@ static const char doc[] =
 	"  tracer --no-read --sample 10 42 # every 10th call's sent plaintext\n"
 	"  tracer --bpf-src ./my_bpf --probe-specs ./my_specs 42   # your own probes\n"
 	"  tracer --selftest              # check capture end to end on this machine\n"
+	"  tracer --list-probes 4242      # where the probes would go, and their cost\n"
 	"\v"
 	"Exit status: 0 when the target exited or tracing was interrupted (SIGINT/SIGTERM), "
 	"1 on a runtime failure (no such process or a kernel thread, compile or attach error, "
@@ -80,6 +84,16 @@ static const struct argp_option options[] = {
 	{"perf-pages", OPT_PERF_PAGES, "PAGES", 0,
 	 "Perf buffer pages per CPU, a power of two (default: room for one --max-call-bytes "
 	 "call, at least 64: 1024 for 2 MiB)",
+	 0},
+	{"placement", OPT_PLACEMENT, "WHERE", 0,
+	 "internal (default): probe OpenSSL 3.0's internal read/write functions, which the "
+	 "kernel runs ten times cheaper under a uprobe, in place of the exported ones; "
+	 "exported: probe the exported functions (the internal ones only for SSL BIO calls)",
+	 0},
+	{"list-probes", OPT_LIST_PROBES, NULL, 0,
+	 "List each probe of the given PIDs' TLS code (or of the ld.so cache's libraries): "
+	 "library, function, kind, file offset, first instruction, and whether the kernel "
+	 "emulates or single-steps it; then exit",
 	 0},
 	{"bpf-src", OPT_BPF_SRC, "DIR", 0, "Read BPF C sources from DIR", 0},
 	{"probe-specs", OPT_PROBE_SPECS, "DIR", 0, "Read probe spec files from DIR", 0},
@@ -165,7 +179,12 @@ static int check_env(struct argp_state *state, const struct env *env, int npids)
 		return npids || env->no_read || env->no_write || env->sample != 1 ||
 		       !env->any_uid || env->all || env->comm[0] || env->no_children;
 	}
-	if (npids == 0 && !env->all) {
+	if (env->list_probes && (env->selftest || env->all)) {
+		argp_error(state, "--list-probes lists the probes of the given PIDs (or of the "
+				  "ld.so cache's libraries): no --selftest or --all with it");
+		return 1;
+	}
+	if (npids == 0 && !env->all && !env->list_probes) {
 		argp_error(state, "no PID given (or --all for every process)");
 		return 1;
 	}
@@ -262,6 +281,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SELFTEST:
 		env->selftest = true;
+		break;
+	case OPT_PLACEMENT:
+		if (strcmp(arg, "internal") != 0 && strcmp(arg, "exported") != 0) {
+			argp_error(state, "invalid --placement '%s': want internal or exported",
+				   arg);
+			return EINVAL;
+		}
+		env->placement_exported = strcmp(arg, "exported") == 0;
+		break;
+	case OPT_LIST_PROBES:
+		env->list_probes = true;
 		break;
 	case OPT_PERF_PAGES:
 		return parse_pow2(state, "--perf-pages", arg, 1, MAX_PERF_PAGES, &env->perf_pages);

@@ -29,16 +29,18 @@ enum {
 struct env {
 	pid_t pids[MAX_PIDS]; /* the processes to trace (with their children) */
 	int npids;
-	bool all;		/* --all: every process (that -u/-c let through) */
-	bool no_children;	/* --no-children: only the given PIDs, not what they start */
-	char comm[COMM_MAX];	/* -c/--comm: only threads of this name; "" every thread */
-	int max_data_size;	/* power of two: bytes per chunk */
-	int max_call_bytes;	/* bytes captured per call, at most MAX_CHUNKS_LIMIT chunks */
-	bool no_read, no_write; /* leave out received / sent plaintext */
-	unsigned int sample;	/* capture one call in `sample` */
-	bool any_uid;		/* no --uid: every uid */
-	uint32_t uid;		/* --uid: only calls by this user */
-	bool selftest;		/* --selftest: no PID; trace our own TLS client and server */
+	bool all;		 /* --all: every process (that -u/-c let through) */
+	bool no_children;	 /* --no-children: only the given PIDs, not what they start */
+	char comm[COMM_MAX];	 /* -c/--comm: only threads of this name; "" every thread */
+	int max_data_size;	 /* power of two: bytes per chunk */
+	int max_call_bytes;	 /* bytes captured per call, at most MAX_CHUNKS_LIMIT chunks */
+	bool no_read, no_write;	 /* leave out received / sent plaintext */
+	unsigned int sample;	 /* capture one call in `sample` */
+	bool any_uid;		 /* no --uid: every uid */
+	uint32_t uid;		 /* --uid: only calls by this user */
+	bool selftest;		 /* --selftest: no PID; trace our own TLS client and server */
+	bool list_probes;	 /* --list-probes: show where the probes go, attach nothing */
+	bool placement_exported; /* --placement=exported: no internal function stands in */
 	bool json;
 	int perf_pages; /* per CPU, power of two; 0: room for one whole call */
 	bool hexdump;

@@ -13,6 +13,7 @@
 
 #include "callsite.h"
 #include "procmaps.h"
+#include "tls_event.h"
 #include "tracer_bpf.h"
 
 /* File offset of function `symbol` in the ELF file `path` (dynamic or static symbol
@@ -59,25 +60,94 @@ static struct seen_file *seen(struct probe_set *set, const char *open_path, bool
 
 /*
  * File offset of a spec's symbol: an exported function by name, or for "name=a&b" the
- * function that a and b both call (callsite.h). -ENOENT when it cannot be found.
+ * function that a and b both call (callsite.h), with how each reaches it in rp->callers.
+ * -ENOENT when it cannot be found.
  */
-static int spec_offset(const char *path, const char *symbol, uint64_t *offset)
+static int spec_offset(const char *path, const char *symbol, struct resolved_probe *rp)
 {
-	uint64_t callers[8];
 	char copy[128], *p, *next;
 	int n = 0;
 
 	if (!strchr(symbol, '='))
-		return symbol_offset(path, symbol, offset);
+		return symbol_offset(path, symbol, &rp->offset);
 	snprintf(copy, sizeof(copy), "%s", strchr(symbol, '=') + 1);
-	for (p = copy; p && n < 8; p = next) {
+	for (p = copy; p && n < PROBES_MAX_CALLERS; p = next) {
 		next = strchr(p, '&');
 		if (next)
 			*next++ = '\0';
-		if (symbol_offset(path, p, &callers[n++]) != 0)
+		if (symbol_offset(path, p, &rp->callers[n++].offset) != 0)
 			return -ENOENT;
 	}
-	return callsite_common_target(path, callers, n, offset) == 0 ? 0 : -ENOENT;
+	rp->ncallers = n;
+	return callsite_common_target(path, rp->callers, n, &rp->offset) == 0 ? 0 : -ENOENT;
+}
+
+/* Whether the caller named `name` is the k-th of internal probe `in`'s spec symbol. */
+static bool caller_is(const struct resolved_probe *in, int k, const char *name)
+{
+	const char *p = strchr(in->spec->symbol, '=') + 1;
+	size_t len;
+
+	for (; k > 0 && p; k--)
+		p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL;
+	len = p ? strcspn(p, "&") : 0;
+	return p && strlen(name) == len && strncmp(p, name, len) == 0;
+}
+
+/* Takes probe i out of p[first, n): the later ones move up and are renumbered. */
+static void drop_probe(struct probe_set *set, int i)
+{
+	memmove(&set->p[i], &set->p[i + 1], (set->n - i - 1) * sizeof(*set->p));
+	for (set->n--; i < set->n; i++)
+		set->p[i].id = (uint64_t)i + 1;
+}
+
+/*
+ * Where the probes of one file's internal functions go (p[first, n)). One whose callers do
+ * not all pass the arguments its BPF function reads is dropped, with a note. Otherwise it
+ * stands in for its callers (they are not attached; their calls are named by return
+ * address) unless placement is exported or a caller reaches it by a jump, which leaves no
+ * return address to tell callers apart: then both are probed and the outer call wins.
+ */
+static void place_internal(struct probe_set *set, int first, int verbose, FILE *errs)
+{
+	int i, j, k;
+	bool all_call;
+
+	for (i = first; i < set->n; i++) {
+		struct resolved_probe *in = &set->p[i];
+
+		if (!in->ncallers)
+			continue;
+		for (k = 0; k < in->ncallers && in->callers[k].args_kept; k++)
+			;
+		if (k < in->ncallers) {
+			if (in->spec->kind == PROBE_ENTRY)
+				fprintf(errs,
+					"note: not probing '%s' in '%s': its callers do not pass "
+					"the arguments %s reads (another OpenSSL version?); the "
+					"exported functions are probed, an SSL BIO's calls are "
+					"not\n",
+					in->func, in->lib_path, in->spec->bpf_fn);
+			drop_probe(set, i--);
+			continue;
+		}
+		for (k = 0, all_call = true; k < in->ncallers; k++)
+			all_call = all_call && in->callers[k].by_call;
+		if (set->exported_only || !all_call) {
+			if (!all_call && verbose && in->spec->kind == PROBE_ENTRY)
+				fprintf(errs,
+					"'%s' in '%s' is reached by a jump: its callers keep "
+					"their own probes\n",
+					in->func, in->lib_path);
+			continue;
+		}
+		for (j = first; j < set->n; j++)
+			for (k = 0; k < in->ncallers; k++)
+				if (!set->p[j].ncallers && set->p[j].spec->kind == in->spec->kind &&
+				    caller_is(in, k, set->p[j].func))
+					set->p[j].via = i + 1;
+	}
 }
 
 static int add_probe(struct probe_set *set, const struct resolved_probe *rp)
@@ -117,7 +187,7 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 		snprintf(rp.func, sizeof(rp.func), "%.*s", (int)strcspn(s->symbol, "="), s->symbol);
 		snprintf(rp.lib_path, sizeof(rp.lib_path), "%s", lib_path);
 		snprintf(rp.open_path, sizeof(rp.open_path), "%s", open_path);
-		if (spec_offset(open_path, s->symbol, &rp.offset) == 0) {
+		if (spec_offset(open_path, s->symbol, &rp) == 0) {
 			err = add_probe(set, &rp) ? -ENOMEM : err;
 		} else if (s->required) {
 			if (!exe)
@@ -133,6 +203,7 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 		set->n = first; /* all of a library's probes or none */
 		return exe && err == -EINVAL ? 0 : err;
 	}
+	place_internal(set, first, verbose, errs);
 	for (i = first; i < set->n; i++)
 		set->p[i].file = (int)(sf - set->files);
 	sf->first_probe = first;
@@ -231,6 +302,33 @@ int probes_add_cached(struct probe_set *set, const struct spec_table *t, int ver
 	return err ? err : added;
 }
 
+/* Tells the BPF programs the names of the calls internal probe i catches, by caller. */
+static int name_callers(struct tracer_bpf *tb, const struct probe_set *set, int i, FILE *errs)
+{
+	const struct resolved_probe *in = &set->p[i];
+	int j, k, err;
+
+	for (j = 0; j < set->n; j++) {
+		const struct resolved_probe *c = &set->p[j];
+
+		if (c->via != i + 1)
+			continue;
+		for (k = 0; k < in->ncallers && !caller_is(in, k, c->func); k++)
+			;
+		if (k == in->ncallers)
+			continue;
+		struct tls_caller_key key = {.probe = in->id, .delta = in->callers[k].ret_delta};
+		err = tracer_bpf__update_key(tb, CALLERS_TABLE, &key, sizeof(key), &c->id,
+					     sizeof(c->id));
+		if (err) {
+			fprintf(errs, "%s: failed to name the calls of '%s' in table '%s': %s\n",
+				in->spec->origin, in->func, CALLERS_TABLE, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose, FILE *errs)
 {
 	int pass, i;
@@ -244,8 +342,10 @@ int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose,
 			char why[512];
 			int err;
 
-			if (ret != (pass == 0))
+			if (ret != (pass == 0) || rp->via)
 				continue;
+			if (!ret && rp->ncallers && (err = name_callers(tb, set, i, errs)))
+				return err;
 			err = tracer_bpf__attach_uprobe(tb, rp->spec->bpf_fn, rp->open_path,
 							rp->offset, ret, -1, rp->id, why,
 							sizeof(why));
@@ -253,6 +353,7 @@ int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose,
 				fprintf(errs, "%s: %s\n", rp->spec->origin, why);
 				return err;
 			}
+			set->nuprobes++;
 			if (verbose)
 				fprintf(errs, "attached %s to %s %s in '%s' (offset 0x%llx)\n",
 					rp->spec->bpf_fn, ret ? "return of" : "entry of", rp->func,
@@ -261,6 +362,36 @@ int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose,
 	}
 	set->attached = set->n;
 	return 0;
+}
+
+void probes_list(const struct probe_set *set, FILE *out)
+{
+	char insn[64], where[160];
+	bool emulated;
+	int i;
+
+	fprintf(out, "%-40s %-20s %-6s %-9s %-24s %s\n", "LIBRARY", "FUNCTION", "KIND", "OFFSET",
+		"FIRST INSTRUCTION", "UPROBE");
+	for (i = 0; i < set->n; i++) {
+		const struct resolved_probe *rp = &set->p[i];
+
+		if (rp->via) {
+			snprintf(where, sizeof(where), "none: caught by %s",
+				 set->p[rp->via - 1].func);
+			fprintf(out, "%-40s %-20s %-6s %-9s %-24s %s\n", rp->lib_path, rp->func,
+				rp->spec->kind == PROBE_RETURN ? "return" : "entry", "-", "-",
+				where);
+			continue;
+		}
+		if (callsite_first_insn(rp->open_path, rp->offset, insn, sizeof(insn), &emulated))
+			snprintf(insn, sizeof(insn), "?");
+		fprintf(out, "%-40s %-20s %-6s 0x%-7llx %-24s %s\n", rp->lib_path, rp->func,
+			rp->spec->kind == PROBE_RETURN ? "return" : "entry",
+			(unsigned long long)rp->offset, insn,
+			strcmp(insn, "?") == 0 ? "?"
+			: emulated	       ? "emulated"
+					       : "single-stepped");
+	}
 }
 
 const struct resolved_probe *probes_by_id(const struct probe_set *set, uint64_t id)

@@ -8,12 +8,19 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "callsite.h"
 #include "spec.h"
 
 struct tracer_bpf;
 
+/* The BPF table naming the calls an internal function catches (struct tls_caller_key). */
+#define CALLERS_TABLE "tls_callers"
+
 /* Spec library name that stands for the program's own executable (static OpenSSL: node). */
 #define PROBES_EXE "@exe"
+
+/* Callers of an internal function a spec names ("internal=callerA&callerB"), at most. */
+#define PROBES_MAX_CALLERS 8
 
 /* One spec resolved in one file: where its uprobe goes. */
 struct resolved_probe {
@@ -24,6 +31,12 @@ struct resolved_probe {
 	uint64_t offset;	       /* file offset of the symbol */
 	uint64_t id;		       /* attach cookie: this probe's index + 1 */
 	int file;		       /* index of its file in probe_set.files */
+	/* An internal function: how each caller the spec names reaches it (callsite.h). */
+	struct callsite_caller callers[PROBES_MAX_CALLERS];
+	int ncallers;
+	/* An exported function whose calls the probe on an internal function catches (and
+	 * names after it): 1 + that probe's index. Not attached itself. 0 otherwise. */
+	int via;
 };
 
 /* A file looked at once, by identity: TLS code or not, it is not looked at again. */
@@ -38,9 +51,11 @@ struct seen_file {
 struct probe_set {
 	struct resolved_probe *p;
 	int n;
-	int attached; /* p[0, attached) are attached */
+	int attached; /* p[0, attached) are attached (but those with a `via`) */
+	int nuprobes; /* uprobes attached */
 	struct seen_file *files;
 	int nfiles;
+	bool exported_only; /* --placement=exported: internal functions never stand in */
 };
 
 /*
@@ -64,9 +79,16 @@ int probes_add_cached(struct probe_set *set, const struct spec_table *t, int ver
 /*
  * Attaches the probes not attached yet, for every process (filtering is the BPF programs'
  * job): return probes first, then entry probes, so detaching in reverse takes the entry
- * probes out first. Returns 0 or the first -errno (reported).
+ * probes out first. An internal function's entry probe first gets its callers' names
+ * (table tls_callers). Returns 0 or the first -errno (reported).
  */
 int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose, FILE *errs);
+
+/*
+ * Writes the probe table --list-probes shows: per probe its library, function, kind, file
+ * offset, first instruction and whether the kernel emulates or single-steps it there.
+ */
+void probes_list(const struct probe_set *set, FILE *out);
 
 /* The probe with attach cookie `id`, or NULL. */
 const struct resolved_probe *probes_by_id(const struct probe_set *set, uint64_t id);

@@ -275,8 +275,8 @@ static void on_chunk(void *ctx, const struct tls_event *ev)
 			s->calls++;
 		s->gap |= gap;
 		new_call = gap = false;
-		s->wrong_func |= !rp || strcmp(rp->func,
-					       func_name(dir, dir ? tr->write_ex : tr->read_ex));
+		s->wrong_func |=
+			!rp || strcmp(rp->func, func_name(dir, dir ? tr->write_ex : tr->read_ex));
 		EVP_DigestUpdate(s->md, data, n);
 		s->bytes += n;
 		data += n;

@@ -364,6 +364,7 @@ int session_open(struct session *s, const struct env *env)
 		return err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	if (check_targets(s))
 		return EXIT_RUNTIME;
+	s->probes.exported_only = env->placement_exported;
 
 	/* Compile bpf_src; every spec's BPF function must exist. */
 	if (compile_bpf(env, bpf_dir, &s->tb))
@@ -414,6 +415,44 @@ int session_open(struct session *s, const struct env *env)
 	return err ? EXIT_RUNTIME : EXIT_OK;
 }
 
+int session_list_probes(const struct env *env)
+{
+	struct session s = {.env = env};
+	char spec_dir[PATH_MAX];
+	int err = EXIT_RUNTIME, i, r = 0;
+	bool tls;
+
+	for (i = 0; i < MAX_PIDS; i++)
+		s.pidfds[i] = -1;
+	s.probes.exported_only = env->placement_exported;
+	if (check_privileges() ||
+	    sources_find_dir("probe_specs", env->probe_specs, spec_dir, sizeof(spec_dir), stderr))
+		goto out;
+	r = spec_table_load(spec_dir, &s.specs, stderr);
+	if (r) {
+		err = r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+		goto out;
+	}
+	if (check_targets(&s))
+		goto out;
+	for (i = 0, r = 0; i < env->npids && r >= 0; i++) {
+		r = probes_add_process(&s.probes, env->pids[i], &s.specs, &tls, env->verbose,
+				       stderr);
+		if (r >= 0 && !tls)
+			fprintf(stderr, "PID %d (%s) maps no TLS library\n", (int)env->pids[i],
+				s.comms[i]);
+	}
+	if (r >= 0 && !env->npids)
+		r = probes_add_cached(&s.probes, &s.specs, env->verbose, stderr);
+	if (r >= 0) {
+		probes_list(&s.probes, stdout);
+		err = EXIT_OK;
+	}
+out:
+	session_free(&s);
+	return err;
+}
+
 void session_announce(const struct session *s)
 {
 	const struct env *env = s->env;
@@ -440,7 +479,7 @@ void session_announce(const struct session *s)
 	probes_libraries(&s->probes, libs, sizeof(libs));
 	options_describe_filters(env, filters, sizeof(filters));
 	fprintf(stderr, "Tracing %s: %d probes on %s%s%s. Ctrl-C to end.\n", who,
-		s->probes.attached, libs[0] ? libs : "no TLS library yet",
+		s->probes.nuprobes, libs[0] ? libs : "no TLS library yet",
 		filters[0] ? "; capturing " : "", filters);
 }
 

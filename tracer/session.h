@@ -38,6 +38,10 @@ struct session {
  */
 int session_open(struct session *s, const struct env *env);
 
+/* --list-probes: resolves the probes of the given PIDs' TLS code (of the ld.so cache's
+ * libraries without PIDs) and prints them; attaches nothing. Returns an exit status. */
+int session_list_probes(const struct env *env);
+
 /* "Tracing PID N (comm) and its children: K probes on LIBS[; filters]. Ctrl-C to end." */
 void session_announce(const struct session *s);
 

@@ -422,8 +422,8 @@ out:
 	return err;
 }
 
-int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, const void *value,
-		       size_t size)
+int tracer_bpf__update_key(struct tracer_bpf *tb, const char *table, const void *key,
+			   size_t key_size, const void *value, size_t size)
 {
 	int fd = bpf_table_fd(tb->mod, table), type = bpf_table_type(tb->mod, table);
 	bool percpu = type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY;
@@ -436,7 +436,7 @@ int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, c
 	if (ncopies < 0)
 		return ncopies;
 	if (bpf_table_leaf_size(tb->mod, table) != size ||
-	    bpf_table_key_size(tb->mod, table) != sizeof(key))
+	    bpf_table_key_size(tb->mod, table) != key_size)
 		return -EINVAL;
 	/* A per-CPU map takes one value per possible CPU, each 8-byte aligned. */
 	values = calloc(ncopies, stride);
@@ -444,9 +444,15 @@ int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, c
 		return -ENOMEM;
 	for (cpu = 0; cpu < ncopies; cpu++)
 		memcpy(values + (size_t)cpu * stride, value, size);
-	err = bpf_update_elem(fd, &key, values, BPF_ANY) ? -errno : 0;
+	err = bpf_update_elem(fd, (void *)key, values, BPF_ANY) ? -errno : 0;
 	free(values);
 	return err;
+}
+
+int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, const void *value,
+		       size_t size)
+{
+	return tracer_bpf__update_key(tb, table, &key, sizeof(key), value, size);
 }
 
 int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, int max)

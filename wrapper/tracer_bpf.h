@@ -77,6 +77,10 @@ int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, tracer_bpf_
 int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, const void *value,
 		       size_t size);
 
+/* The same for a table whose key is not a u32: `key_size` must be its key size. */
+int tracer_bpf__update_key(struct tracer_bpf *tb, const char *table, const void *key,
+			   size_t key_size, const void *value, size_t size);
+
 /* Writes up to `max` u32 keys of table `table` into keys. Returns how many, or -errno. */
 int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, int max);
 

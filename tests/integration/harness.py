@@ -14,6 +14,12 @@ import unittest
 
 TRACER = os.environ.get("TRACER_BIN", os.path.join(os.path.dirname(__file__), "../../build/tracer"))
 HERE = os.path.dirname(os.path.abspath(__file__))
+# ctest runs every integration test twice: probes placed as by default, and with
+# TRACER_PLACEMENT=exported (--placement=exported) on every tracer run.
+PLACEMENT = (["--placement=" + os.environ["TRACER_PLACEMENT"]]
+             if os.environ.get("TRACER_PLACEMENT") else [])
+NSS_WRITEV_CLIENT = os.environ.get("NSS_WRITEV_CLIENT",
+                                   os.path.join(HERE, "../../build/tests/nss_writev_client"))
 TLS_SERVER = os.path.join(HERE, "tls_server.py")
 PYTHON = "/usr/bin/python3"  # Debian's, linked to the system libssl
 
@@ -108,7 +114,8 @@ class TracerRun:
         self.err_path = self.out_path[:-4] + ".err"
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             pids = [] if pid is None else [str(p) for p in (pid if isinstance(pid, list) else [pid])]
-            self.proc = test.spawn([binary, *args, *pids], stdout=out, stderr=err, cwd=cwd)
+            self.proc = test.spawn([binary, *PLACEMENT, *args, *pids], stdout=out, stderr=err,
+                                   cwd=cwd)
 
     def wait_ready(self, timeout=30):
         deadline = time.monotonic() + timeout
@@ -187,7 +194,8 @@ class TracerTest(unittest.TestCase):
 
     def run_tracer(self, *args, timeout=60):
         """Runs the tracer to completion; returns (exit status, stdout, stderr)."""
-        r = subprocess.run([TRACER, *args], capture_output=True, text=True, timeout=timeout)
+        r = subprocess.run([TRACER, *PLACEMENT, *args], capture_output=True, text=True,
+                           timeout=timeout)
         return r.returncode, r.stdout, r.stderr
 
     def tls_server(self, *args, go=True):

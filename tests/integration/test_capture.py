@@ -8,7 +8,7 @@ import subprocess
 import unittest
 
 import harness
-from harness import (TRACER, TracerTest, bpftool_uprobes, joined, tracefs_uprobe_events)
+from harness import (PLACEMENT, TRACER, TracerTest, bpftool_uprobes, joined, tracefs_uprobe_events)
 
 REQUEST_10 = b"GET / HTTP/1.0\r\n\r\n"
 
@@ -203,7 +203,7 @@ class CaptureTest(TracerTest):
 
     def test_closed_stdout_ends_tracing_quietly(self):
         server, port, _ = self.tls_server("--count", "2")
-        with subprocess.Popen([TRACER, str(server.pid)], stdout=subprocess.PIPE,
+        with subprocess.Popen([TRACER, *PLACEMENT, str(server.pid)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) as tracer:
             self.procs.append(tracer)
             self.assertTrue(tracer.stderr.readline().startswith("Tracing"))

@@ -212,6 +212,42 @@ class LibraryTest(TracerTest):
         self.assertRegex(run.stderr(), r"target exited: 2 calls")
         self.assertNotEqual({e["pid"] for e in events}, {shell.pid})  # tstclnt's own PID
 
+    WRITEV_BODY = (b"0123456789abcdefghijklmnopqrstuvwxyz\n" * 1082)[:40000]
+    WRITEV_HEAD = b"POST /writev HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 40000\r\n\r\n"
+
+    def traced_writev(self, *tracer_args):
+        """An NSS client sends head and a 40000-byte body from four pieces (head, a third
+        of the body, an empty piece, the rest) in one PR_Writev and prints the response
+        to stdout with PR_Write (no SSL layer: not reported)."""
+        server, port, _ = self.tls_server()
+        go = os.path.join(self.tmp, "writev.go")
+        out_file = os.path.join(self.tmp, "writev.out")
+        with open(out_file, "wb") as out:
+            client = self.spawn([harness.NSS_WRITEV_CLIENT, go, str(port), "40000"],
+                                stdout=out)
+            run = self.trace_then_go(client, go, *tracer_args)
+        self.assertEqual(server.wait(timeout=20), 0)
+        with open(out_file, "rb") as f:
+            self.assertEqual(f.read(), RESPONSE)
+        self.assertRegex(run.stderr(), r"target exited: 2 calls, (\d+) bytes moved = \1 "
+                         r"captured \+ 0 truncated \+ 0 lost;")
+        return run
+
+    def test_nss_writev_is_one_write(self):
+        events = self.traced_writev().events()
+        self.assertEqual([(e["func"], e["data"]) for e in events],
+                         [("PR_Writev", self.WRITEV_HEAD + self.WRITEV_BODY),
+                          ("PR_Read", RESPONSE)])
+
+    def test_nss_writev_chunks_follow_pieces(self):
+        """A chunk never spans two pieces nor exceeds 16 KiB; the empty piece sends none."""
+        recs = [json.loads(l) for l in self.traced_writev("--json").stdout().splitlines()]
+        chunks = [(r["offset"], len(base64.b64decode(r["data"]))) for r in recs
+                  if r["type"] == "data" and r["func"] == "PR_Writev"]
+        h = len(self.WRITEV_HEAD)
+        self.assertEqual(chunks, [(0, h), (h, 13333), (h + 13333, 16384),
+                                  (h + 29717, 10283)])
+
     def test_node_static_openssl(self):
         """node links OpenSSL 3 into /usr/bin/node: its symbols are found in the executable."""
         node = shutil.which("node")

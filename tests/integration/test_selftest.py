@@ -4,13 +4,13 @@ import re
 import subprocess
 
 import harness
-from harness import TRACER, TracerTest
+from harness import PLACEMENT, TRACER, TracerTest
 
 
 class SelftestTest(TracerTest):
 
     def selftest(self, *args):
-        r = subprocess.run([TRACER, "--selftest", *args], capture_output=True, text=True,
+        r = subprocess.run([TRACER, *PLACEMENT, "--selftest", *args], capture_output=True, text=True,
                            timeout=600)
         return r.returncode, r.stdout, r.stderr
 

@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""test_placement.py - where the probes on OpenSSL 3 go: by default on the internal
+ssl_write_internal/ssl_read_internal, whose first instruction (a push) the kernel emulates,
+in place of the exported functions, whose first instruction it single-steps; calls keep the
+exported name they came through. --placement=exported probes the exported functions."""
+import os
+import re
+import subprocess
+import unittest
+
+from harness import TRACER, TracerTest, bpftool_uprobes
+
+LIBSSL = "libssl.so.3"
+
+
+def probe_rows(text):
+    """--list-probes output as {(library file name, function, kind): (offset, instruction,
+    uprobe)}."""
+    rows = {}
+    for line in text.splitlines()[1:]:
+        m = re.match(r"^(\S+) +(\S+) +(entry|return) +(\S+) +(.+?) {2,}(\S.*)$", line)
+        if m:
+            rows[(os.path.basename(m.group(1)), m.group(2), m.group(3))] = (
+                m.group(4), m.group(5).strip(), m.group(6))
+    return rows
+
+
+class PlacementTest(TracerTest):
+
+    def list_probes(self, *args):
+        r = subprocess.run([TRACER, "--list-probes", *args], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith("LIBRARY "), r.stdout)
+        return probe_rows(r.stdout)
+
+    def test_internal_functions_stand_in_for_exported_ones(self):
+        rows = self.list_probes()
+        for kind in ("entry", "return"):
+            offset, insn, uprobe = rows[(LIBSSL, "ssl_write_internal", kind)]
+            self.assertTrue(insn.startswith("push "), insn)
+            self.assertEqual(uprobe, "emulated")
+            self.assertEqual(rows[(LIBSSL, "ssl_read_internal", kind)][2], "emulated")
+            for f in ("SSL_write", "SSL_write_ex"):
+                self.assertEqual(rows[(LIBSSL, f, kind)],
+                                 ("-", "-", "none: caught by ssl_write_internal"))
+            for f in ("SSL_read", "SSL_read_ex"):
+                self.assertEqual(rows[(LIBSSL, f, kind)],
+                                 ("-", "-", "none: caught by ssl_read_internal"))
+
+    def test_exported_placement_lists_single_stepped_entries(self):
+        rows = self.list_probes("--placement=exported")
+        offset, insn, uprobe = rows[(LIBSSL, "SSL_write", "entry")]
+        self.assertEqual((insn, uprobe), ("sub rsp, 0x18", "single-stepped"))
+        self.assertEqual(rows[(LIBSSL, "ssl_write_internal", "entry")][2], "emulated")
+
+    def test_attached_uprobes_follow_the_placement(self):
+        """The uprobes really sit where --list-probes says: under the default placement none
+        on SSL_write; with --placement=exported one on it too."""
+        server, _, _ = self.tls_server()
+        listed = self.list_probes(str(server.pid))
+        ssl_write = int(self.list_probes("--placement=exported", str(server.pid))
+                        [(LIBSSL, "SSL_write", "entry")][0], 16)
+        internal = int(listed[(LIBSSL, "ssl_write_internal", "entry")][0], 16)
+        for args, want_exported in (((), False), (("--placement=exported",), True)):
+            run = self.tracer(server.pid, *args)
+            run.wait_ready()
+            offsets = {int(m.group(1)) for l in bpftool_uprobes(run.proc.pid)
+                       if "libssl.so.3" in l for m in [re.search(r"offset (\d+)", l)] if m}
+            self.assertIn(internal, offsets)
+            self.assertEqual(ssl_write in offsets, want_exported, offsets)
+            run.proc.terminate()
+            self.assertEqual(run.wait_exit(timeout=30), 0, run.stderr())
+
+    def test_list_probes_of_a_process_without_tls(self):
+        sleeper = self.spawn(["sleep", "30"])
+        r = subprocess.run([TRACER, "--list-probes", str(sleeper.pid)], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("PID %d (sleep) maps no TLS library" % sleeper.pid, r.stderr)
+        self.assertEqual(r.stdout.splitlines()[1:], [])
+
+    def test_bad_placement_is_a_usage_error(self):
+        r = subprocess.run([TRACER, "--placement=middle", "1"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("invalid --placement 'middle': want internal or exported", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
