@@ -18,8 +18,11 @@
 #include "tls_event.h"
 #include "tracer_bpf.h"
 
+/* The kernel wakes the tracer once per WAKEUP_EVENTS events on a CPU (a wake-up per event
+ * costs the traced program ~10 µs a call); every poll round, at most POLL_TIMEOUT_MS apart,
+ * drains every CPU's buffer whatever its count, and so does the end. */
 #define POLL_TIMEOUT_MS 100
-#define WAKEUP_EVENTS 1
+#define WAKEUP_EVENTS 64
 #define EVENTS_TABLE "tls_events"
 #define STATS_TABLE "tls_stats"
 #define SETTINGS_TABLE "tls_settings"
