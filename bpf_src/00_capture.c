@@ -257,9 +257,8 @@ static __always_inline u64 smaller(u64 a, u64 b)
  * The first cap bytes of a gathering write, in chunks of at most MAX_DATA_SIZE that never
  * span two pieces. The loop's body has no branch but its ends, so the verifier's work grows
  * with the steps, not with their combinations; an empty piece sends an empty chunk, which
- * user space passes over. Whatever the
- * pieces cannot account for (an unreadable array) goes out as an empty last chunk with
- * those bytes marked unreadable.
+ * user space passes over. Whatever the pieces cannot account for (an unreadable array)
+ * goes out as an empty last chunk with those bytes marked unreadable.
  */
 static __always_inline void send_iov(struct pt_regs *ctx, struct tls_event *ev, u64 iov,
 				     u32 iovcnt, u64 moved, u64 cap, struct tls_stats *st)

@@ -68,24 +68,19 @@ static int elf_open(const char *path, struct elf_view *v)
 	return 0;
 }
 
-/* File offset <-> virtual address through the loadable segments; UINT64_MAX if outside. */
-static uint64_t to_vaddr(const struct elf_view *v, uint64_t off)
+/* A file offset as a virtual address (to_vaddr) or back, through the loadable segments;
+ * UINT64_MAX when outside them. */
+static uint64_t translate(const struct elf_view *v, uint64_t x, bool to_vaddr)
 {
+	uint64_t from, to;
 	int i;
 
-	for (i = 0; i < v->nload; i++)
-		if (off >= v->load[i].p_offset && off < v->load[i].p_offset + v->load[i].p_filesz)
-			return off - v->load[i].p_offset + v->load[i].p_vaddr;
-	return UINT64_MAX;
-}
-
-static uint64_t to_offset(const struct elf_view *v, uint64_t addr)
-{
-	int i;
-
-	for (i = 0; i < v->nload; i++)
-		if (addr >= v->load[i].p_vaddr && addr < v->load[i].p_vaddr + v->load[i].p_filesz)
-			return addr - v->load[i].p_vaddr + v->load[i].p_offset;
+	for (i = 0; i < v->nload; i++) {
+		from = to_vaddr ? v->load[i].p_offset : v->load[i].p_vaddr;
+		to = to_vaddr ? v->load[i].p_vaddr : v->load[i].p_offset;
+		if (x >= from && x < from + v->load[i].p_filesz)
+			return x - from + to;
+	}
 	return UINT64_MAX;
 }
 
@@ -173,7 +168,7 @@ struct branch {
 static int direct_branches(csh cs, const struct elf_view *v, uint64_t off, struct branch *out)
 {
 	uint8_t code[CALLSITE_SCAN_BYTES];
-	uint64_t addr = to_vaddr(v, off);
+	uint64_t addr = translate(v, off, true);
 	unsigned written = 0;
 	cs_insn *insn;
 	size_t n, i;
@@ -213,15 +208,15 @@ static const struct branch *branch_to(const struct branch *b, int nb, uint64_t t
 int callsite_common_target(const char *path, struct callsite_caller *callers, int ncallers,
 			   uint64_t *out)
 {
-	struct branch first[MAX_TARGETS], b[MAX_TARGETS];
+	struct branch b[CALLSITE_MAX_CALLERS][MAX_TARGETS];
+	int nb[CALLSITE_MAX_CALLERS], i, j, err;
 	uint64_t found = UINT64_MAX;
-	int nfirst, nb, i, j, err;
 	const struct branch *hit;
 	struct elf_view v;
 	csh cs;
 
 	err = elf_open(path, &v);
-	if (err || ncallers < 1) {
+	if (err || ncallers < 1 || ncallers > CALLSITE_MAX_CALLERS) {
 		if (v.f)
 			fclose(v.f);
 		return err ? err : -EINVAL;
@@ -231,33 +226,30 @@ int callsite_common_target(const char *path, struct callsite_caller *callers, in
 		return -ENOMEM;
 	}
 	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	for (i = 0; i < ncallers; i++)
+		nb[i] = direct_branches(cs, &v, callers[i].offset, b[i]);
+	cs_close(&cs);
 	/* The targets of the first caller that every other caller goes to as well. */
-	nfirst = direct_branches(cs, &v, callers[0].offset, first);
-	for (j = 0; j < nfirst; j++) {
-		if (branch_to(first, j, first[j].target))
+	for (j = 0; j < nb[0]; j++) {
+		if (branch_to(b[0], j, b[0][j].target))
 			continue; /* a target seen already */
-		for (i = 1; i < ncallers; i++) {
-			nb = direct_branches(cs, &v, callers[i].offset, b);
-			if (!branch_to(b, nb, first[j].target))
-				break;
-		}
+		for (i = 1; i < ncallers && branch_to(b[i], nb[i], b[0][j].target); i++)
+			;
 		if (i < ncallers)
 			continue;
 		if (found != UINT64_MAX) {
 			found = UINT64_MAX; /* two candidates: none is sure */
 			break;
 		}
-		found = first[j].target;
+		found = b[0][j].target;
 	}
 	for (i = 0; found != UINT64_MAX && i < ncallers; i++) {
-		nb = direct_branches(cs, &v, callers[i].offset, b);
-		hit = branch_to(b, nb, found);
+		hit = branch_to(b[i], nb[i], found);
 		callers[i].ret_delta = (int64_t)(hit->ret - found);
 		callers[i].by_call = hit->call;
 		callers[i].args_kept = hit->args_kept;
 	}
-	cs_close(&cs);
-	*out = found == UINT64_MAX ? UINT64_MAX : to_offset(&v, found);
+	*out = found == UINT64_MAX ? UINT64_MAX : translate(&v, found, false);
 	fclose(v.f);
 	return *out == UINT64_MAX ? -ENOENT : 0;
 }
@@ -300,7 +292,7 @@ int callsite_first_insn(const char *path, uint64_t offset, char *text, size_t si
 	if (err)
 		return err;
 	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	n = cs_disasm(cs, code, sizeof(code), to_vaddr(&v, offset), 1, &insn);
+	n = cs_disasm(cs, code, sizeof(code), translate(&v, offset, true), 1, &insn);
 	if (n == 1) {
 		snprintf(text, size, "%s%s%s", insn->mnemonic, insn->op_str[0] ? " " : "",
 			 insn->op_str);

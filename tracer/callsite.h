@@ -9,6 +9,9 @@
 /* Bytes of each caller decoded, from its entry: the call must come early. */
 #define CALLSITE_SCAN_BYTES 256
 
+/* Callers given to callsite_common_target, at most. */
+#define CALLSITE_MAX_CALLERS 8
+
 /* A caller of an internal function: given its entry, told how it reaches the function. */
 struct callsite_caller {
 	uint64_t offset;   /* in: file offset of the caller's entry */
@@ -23,8 +26,9 @@ struct callsite_caller {
  * or jumps to directly within its first CALLSITE_SCAN_BYTES, PLT stubs left out, and how
  * each caller reaches it. OpenSSL 3's SSL_write and SSL_write_ex both call the internal
  * ssl_write_internal, which is also what an SSL BIO calls. Writes its file offset to *out.
- * Returns 0; -ENOENT when no single such function exists; -errno when the file cannot be
- * read; -ENOTSUP for another architecture.
+ * Returns 0; -ENOENT when no single such function exists; -EINVAL for 0 or more than
+ * CALLSITE_MAX_CALLERS callers; -errno when the file cannot be read; -ENOTSUP for another
+ * architecture.
  */
 int callsite_common_target(const char *path, struct callsite_caller *callers, int ncallers,
 			   uint64_t *out);

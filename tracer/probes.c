@@ -71,7 +71,7 @@ static int spec_offset(const char *path, const char *symbol, struct resolved_pro
 	if (!strchr(symbol, '='))
 		return symbol_offset(path, symbol, &rp->offset);
 	snprintf(copy, sizeof(copy), "%s", strchr(symbol, '=') + 1);
-	for (p = copy; p && n < PROBES_MAX_CALLERS; p = next) {
+	for (p = copy; p && n < CALLSITE_MAX_CALLERS; p = next) {
 		next = strchr(p, '&');
 		if (next)
 			*next++ = '\0';

@@ -19,9 +19,6 @@ struct tracer_bpf;
 /* Spec library name that stands for the program's own executable (static OpenSSL: node). */
 #define PROBES_EXE "@exe"
 
-/* Callers of an internal function a spec names ("internal=callerA&callerB"), at most. */
-#define PROBES_MAX_CALLERS 8
-
 /* One spec resolved in one file: where its uprobe goes. */
 struct resolved_probe {
 	const struct probe_spec *spec;
@@ -32,7 +29,7 @@ struct resolved_probe {
 	uint64_t id;		       /* attach cookie: this probe's index + 1 */
 	int file;		       /* index of its file in probe_set.files */
 	/* An internal function: how each caller the spec names reaches it (callsite.h). */
-	struct callsite_caller callers[PROBES_MAX_CALLERS];
+	struct callsite_caller callers[CALLSITE_MAX_CALLERS];
 	int ncallers;
 	/* An exported function whose calls the probe on an internal function catches (and
 	 * names after it): 1 + that probe's index. Not attached itself. 0 otherwise. */

@@ -346,28 +346,41 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 	s->rescan[s->nrescan++] = (pid_t)pe->pid;
 }
 
-int session_open(struct session *s, const struct env *env)
+/*
+ * What every run starts with: privileges, the probe spec table and the given targets.
+ * Returns EXIT_OK or, after saying what failed, EXIT_RUNTIME/EXIT_USAGE.
+ */
+static int open_specs_and_targets(struct session *s, const struct env *env)
 {
-	char bpf_dir[PATH_MAX], spec_dir[PATH_MAX];
-	struct proc_list pl = {0};
-	bool *traced = NULL;
-	int err, i, j;
+	char spec_dir[PATH_MAX];
+	int err, i;
 
 	s->env = env;
 	for (i = 0; i < MAX_PIDS; i++)
 		s->pidfds[i] = -1;
-
-	/* Privileges, data directories, the probe spec table and the targets. */
+	s->probes.exported_only = env->placement_exported;
 	if (check_privileges() ||
-	    sources_find_dir("bpf_src", env->bpf_src, bpf_dir, sizeof(bpf_dir), stderr) ||
 	    sources_find_dir("probe_specs", env->probe_specs, spec_dir, sizeof(spec_dir), stderr))
 		return EXIT_RUNTIME;
 	err = spec_table_load(spec_dir, &s->specs, stderr);
 	if (err)
 		return err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-	if (check_targets(s))
+	return check_targets(s) ? EXIT_RUNTIME : EXIT_OK;
+}
+
+int session_open(struct session *s, const struct env *env)
+{
+	char bpf_dir[PATH_MAX];
+	struct proc_list pl = {0};
+	bool *traced = NULL;
+	int err, i, j;
+
+	/* Privileges, the probe spec table, the targets and the BPF sources. */
+	err = open_specs_and_targets(s, env);
+	if (err)
+		return err;
+	if (sources_find_dir("bpf_src", env->bpf_src, bpf_dir, sizeof(bpf_dir), stderr))
 		return EXIT_RUNTIME;
-	s->probes.exported_only = env->placement_exported;
 
 	/* Compile bpf_src; every spec's BPF function must exist. */
 	if (compile_bpf(env, bpf_dir, &s->tb))
@@ -420,38 +433,31 @@ int session_open(struct session *s, const struct env *env)
 
 int session_list_probes(const struct env *env)
 {
-	struct session s = {.env = env};
-	char spec_dir[PATH_MAX];
-	int err = EXIT_RUNTIME, i, r = 0;
+	struct session s = {0};
+	int err, i, r = 0;
 	bool tls;
 
-	for (i = 0; i < MAX_PIDS; i++)
-		s.pidfds[i] = -1;
-	s.probes.exported_only = env->placement_exported;
-	if (check_privileges() ||
-	    sources_find_dir("probe_specs", env->probe_specs, spec_dir, sizeof(spec_dir), stderr))
-		goto out;
-	r = spec_table_load(spec_dir, &s.specs, stderr);
-	if (r) {
-		err = r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-		goto out;
-	}
-	if (check_targets(&s))
-		goto out;
-	for (i = 0, r = 0; i < env->npids && r >= 0; i++) {
+	err = open_specs_and_targets(&s, env);
+	for (i = 0; !err && r >= 0 && i < env->npids; i++) {
 		r = probes_add_process(&s.probes, env->pids[i], &s.specs, &tls, env->verbose,
 				       stderr);
 		if (r >= 0 && !tls)
 			fprintf(stderr, "PID %d (%s) maps no TLS library\n", (int)env->pids[i],
 				s.comms[i]);
+		else if (r < 0 && r != -EINVAL) /* -EINVAL: the missing symbol was named */
+			fprintf(stderr, "failed to look at PID %d's TLS code: %s\n",
+				(int)env->pids[i], strerror(-r));
 	}
-	if (r >= 0 && !env->npids)
+	if (!err && r >= 0 && !env->npids) {
 		r = probes_add_cached(&s.probes, &s.specs, env->verbose, stderr);
-	if (r >= 0) {
-		probes_list(&s.probes, stdout);
-		err = EXIT_OK;
+		if (r < 0 && r != -EINVAL)
+			fprintf(stderr, "failed to look at the ld.so cache's TLS libraries: %s\n",
+				strerror(-r));
 	}
-out:
+	if (!err && r >= 0)
+		probes_list(&s.probes, stdout);
+	else if (!err)
+		err = EXIT_RUNTIME;
 	session_free(&s);
 	return err;
 }
