@@ -17,8 +17,10 @@
 
 /* A call in flight: what the entry probe saw, kept until the return probe. */
 struct tls_call {
+	u64 owner;   /* in tls_slots: pid_tgid of the thread holding the slot, 0 when free */
 	u64 buf;     /* the plaintext buffer argument */
 	u64 sp;	     /* stack pointer at entry: a tail call into another probe keeps it */
+	u64 ip;	     /* the probed function's address: the return address tells its caller */
 	u64 len_ptr; /* size_t * out-parameter of the _ex calls; 0 for the plain calls */
 	u64 probe;   /* the entry probe's attach cookie: user space knows its library, symbol */
 	u32 dir;     /* enum tls_dir */
@@ -35,8 +37,16 @@ struct tls_iovec {
 /* At most this many pieces per gathering write (NSPR's PR_MAX_IOVECTOR_SIZE). */
 #define TLS_MAX_IOV 16
 
-/* key: pid_tgid of the calling thread; value: its call in flight */
-BPF_HASH(tls_calls, u64, struct tls_call, 10240);
+/* A thread's call in flight sits in slot tid % TLS_SLOTS, which the thread takes with a
+ * compare-and-swap of `owner` and gives back on return (or the scheduler at its exit): no
+ * map update or delete per call. */
+#ifndef TLS_SLOTS
+#define TLS_SLOTS 16384
+#endif
+BPF_ARRAY(tls_slots, struct tls_call, TLS_SLOTS);
+
+/* key: tid; value: the call in flight of a thread whose slot another thread holds */
+BPF_HASH(tls_calls, u32, struct tls_call, 10240);
 
 /* key: 0; value: the event being built on this CPU (it is far bigger than the BPF stack) */
 BPF_PERCPU_ARRAY(tls_scratch, struct tls_event, 1);
@@ -59,10 +69,6 @@ BPF_ARRAY(tls_settings, struct tls_settings, 1);
  * User space puts the targets in; the sched tracepoints below add their children and take
  * out whatever exits. */
 BPF_HASH(tls_targets, u32, u32, TLS_MAX_TARGETS);
-
-/* key: struct tls_caller_key; value: the probe number of the exported function a call of
- * an internal function came through. Written by user space before the probe is attached. */
-BPF_HASH(tls_callers, struct tls_caller_key, u64, 1024);
 
 /* struct tls_proc_event records: a traced process ran a program or mapped a file. */
 BPF_PERF_OUTPUT(tls_procs);
@@ -112,25 +118,34 @@ static __always_inline void notify_proc(void *ctx, u32 pid, u32 kind)
 	tls_procs.perf_submit(ctx, &pe, sizeof(pe));
 }
 
-/* The probe number a call is reported under: the entry probe's own, or for a probe on an
- * internal function the exported function it was called from (tls_callers), if known. */
-static __always_inline u64 probe_of(struct pt_regs *ctx, bool by_caller)
+/* Thread id's call in flight: in its slot, or else in the overflow table; NULL if none. */
+static __always_inline struct tls_call *call_of(u64 id)
 {
-	struct tls_caller_key key = {.probe = bpf_get_attach_cookie(ctx)};
-	u64 ret = 0, *named;
+	u32 tid = (u32)id, idx = tid % TLS_SLOTS;
+	struct tls_call *slot = tls_slots.lookup(&idx);
 
-	if (!by_caller || bpf_probe_read_user(&ret, sizeof(ret), (const void *)PT_REGS_SP(ctx)))
-		return key.probe;
-	key.delta = (s64)(ret - PT_REGS_IP(ctx));
-	named = tls_callers.lookup(&key);
-	return named ? *named : key.probe;
+	if (slot && slot->owner == id)
+		return slot;
+	return tls_calls.lookup(&tid);
+}
+
+/* The call has returned: its slot is free again (an overflow entry has owner 0). */
+static __always_inline void release_call(u64 id, struct tls_call *call)
+{
+	u32 tid = (u32)id;
+
+	if (call->owner)
+		call->owner = 0;
+	else
+		tls_calls.delete(&tid);
 }
 
 static __always_inline int stash_vec(struct pt_regs *ctx, const void *buf, const void *len_ptr,
-				     u32 iovcnt, u32 dir, bool by_caller)
+				     u32 iovcnt, u32 dir)
 {
 	u64 id = bpf_get_current_pid_tgid();
-	struct tls_call call = {}, *cur;
+	u32 tid = (u32)id, idx = tid % TLS_SLOTS;
+	struct tls_call call = {}, *cur, *slot;
 
 	if (!traced(id))
 		return 0;
@@ -138,16 +153,23 @@ static __always_inline int stash_vec(struct pt_regs *ctx, const void *buf, const
 	 * jump on the same stack (gnutls_record_send to gnutls_record_send2) or a call deeper
 	 * down it (SSL_write to ssl_write_internal). Keep the first stash, so the call is
 	 * reported once, by the name the program called; the inner return lets it be. */
-	cur = tls_calls.lookup(&id);
+	cur = call_of(id);
 	if (cur && cur->sp >= PT_REGS_SP(ctx) && cur->buf == (u64)buf)
 		return 0;
 	call.buf = (u64)buf;
 	call.sp = PT_REGS_SP(ctx);
+	call.ip = PT_REGS_IP(ctx);
 	call.len_ptr = (u64)len_ptr;
-	call.probe = probe_of(ctx, by_caller);
+	call.probe = bpf_get_attach_cookie(ctx);
 	call.dir = dir;
 	call.iovcnt = iovcnt;
-	tls_calls.update(&id, &call);
+	slot = tls_slots.lookup(&idx);
+	if (slot && (slot->owner == id || __sync_val_compare_and_swap(&slot->owner, 0, id) == 0)) {
+		call.owner = id;
+		*slot = call;
+		return 0;
+	}
+	tls_calls.update(&tid, &call); /* another thread holds the slot */
 	return 0;
 }
 
@@ -155,15 +177,7 @@ static __always_inline int stash_vec(struct pt_regs *ctx, const void *buf, const
 static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, const void *len_ptr,
 				      u32 dir)
 {
-	return stash_vec(ctx, buf, len_ptr, 0, dir, false);
-}
-
-/* The entry of an internal function that the exported ones call (its calls are reported
- * under the exported function's name when they came through one). */
-static __always_inline int stash_internal(struct pt_regs *ctx, const void *buf,
-					  const void *len_ptr, u32 dir)
-{
-	return stash_vec(ctx, buf, len_ptr, 0, dir, true);
+	return stash_vec(ctx, buf, len_ptr, 0, dir);
 }
 
 /*
@@ -299,8 +313,11 @@ static __always_inline void send_iov(struct pt_regs *ctx, struct tls_event *ev, 
 /*
  * Counts the call and, unless the settings filter it, sends the bytes it moved as chunks,
  * up to the per-call limit; what lies beyond is counted as truncated on the last chunk.
+ * Only the return probe of a gathering write (`gathering`) carries the loop over pieces:
+ * the verifier's work for it is the bulk of the start-up's.
  */
-static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *call, u64 moved)
+static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *call, u64 moved,
+					bool gathering)
 {
 	u64 id = bpf_get_current_pid_tgid();
 	u64 limit = (u64)MAX_CHUNKS * MAX_DATA_SIZE;
@@ -328,6 +345,7 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 
 	ev->time_ns = bpf_ktime_get_ns();
 	ev->probe = call->probe;
+	ev->ret_delta = (s64)(PT_REGS_IP(ctx) - call->ip); /* a uretprobe's IP: the return address */
 	ev->call_id = call_id;
 	ev->pid = id >> 32;
 	ev->tid = (u32)id;
@@ -337,7 +355,7 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
 	ev->flags = 0;
 	ev->truncated = 0;
-	if (call->iovcnt)
+	if (gathering && call->iovcnt)
 		send_iov(ctx, ev, call->buf, call->iovcnt, moved, cap, st);
 	else
 		send_buffer(ctx, ev, call->buf, moved, cap, st);
@@ -354,18 +372,19 @@ static __always_inline bool own_call(struct pt_regs *ctx, const struct tls_call 
 /*
  * Return of a call whose return value is the byte count (or negative): an int when `wide`
  * is false (only the low 32 bits of the register are defined), else a long (ssize_t).
+ * `gathering`: the call may be a gathering write (stash_vec).
  */
-static __always_inline int finish_call_count(struct pt_regs *ctx, bool wide)
+static __always_inline int finish_call_count(struct pt_regs *ctx, bool wide, bool gathering)
 {
 	u64 id = bpf_get_current_pid_tgid();
-	struct tls_call *call = tls_calls.lookup(&id);
+	struct tls_call *call = call_of(id);
 	long ret = wide ? (long)PT_REGS_RC(ctx) : (long)(int)PT_REGS_RC(ctx);
 
 	if (!own_call(ctx, call))
 		return 0;
 	if (ret > 0)
-		submit_call(ctx, call, (u64)ret);
-	tls_calls.delete(&id);
+		submit_call(ctx, call, (u64)ret, gathering);
+	release_call(id, call);
 	return 0;
 }
 
@@ -374,7 +393,7 @@ static __always_inline int finish_call_count(struct pt_regs *ctx, bool wide)
 static __always_inline int finish_call_ex(struct pt_regs *ctx)
 {
 	u64 id = bpf_get_current_pid_tgid();
-	struct tls_call *call = tls_calls.lookup(&id);
+	struct tls_call *call = call_of(id);
 	u64 moved = 0;
 
 	if (!own_call(ctx, call))
@@ -382,8 +401,8 @@ static __always_inline int finish_call_ex(struct pt_regs *ctx)
 	if ((int)PT_REGS_RC(ctx) == 1 &&
 	    bpf_probe_read_user(&moved, sizeof(moved), (const void *)call->len_ptr) == 0 &&
 	    moved > 0)
-		submit_call(ctx, call, moved);
-	tls_calls.delete(&id);
+		submit_call(ctx, call, moved, false);
+	release_call(id, call);
 	return 0;
 }
 
@@ -402,12 +421,18 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 	return 0;
 }
 
-/* A task is gone for good (its pid may be reused from now on). */
+/* A task is gone for good (its pid may be reused from now on), and with it any call it
+ * had in flight. */
 TRACEPOINT_PROBE(sched, sched_process_free)
 {
-	u32 pid = args->pid;
+	u32 pid = args->pid, idx = pid % TLS_SLOTS;
+	struct tls_call *slot = tls_slots.lookup(&idx);
+	u64 owner;
 
 	tls_targets.delete(&pid);
+	tls_calls.delete(&pid);
+	if (slot && (u32)(owner = slot->owner) == pid && owner)
+		__sync_val_compare_and_swap(&slot->owner, owner, 0);
 	return 0;
 }
 

@@ -24,5 +24,5 @@ int probe_entry_gnutls_record_recv(struct pt_regs *ctx)
 /* return of gnutls_record_send / gnutls_record_send2 / gnutls_record_recv */
 int probe_return_ssize(struct pt_regs *ctx)
 {
-	return finish_call_count(ctx, true);
+	return finish_call_count(ctx, true, false);
 }

@@ -53,7 +53,7 @@ int probe_entry_PR_Writev(struct pt_regs *ctx)
 
 	if (n <= 0 || n > TLS_MAX_IOV || !nss_layered((const void *)PT_REGS_PARM1(ctx)))
 		return 0;
-	return stash_vec(ctx, (const void *)PT_REGS_PARM2(ctx), 0, n, TLS_DIR_WRITE, false);
+	return stash_vec(ctx, (const void *)PT_REGS_PARM2(ctx), 0, n, TLS_DIR_WRITE);
 }
 
 /* PRInt32 PR_Read(PRFileDesc *fd, void *buf, PRInt32 amount)
@@ -65,4 +65,9 @@ int probe_entry_PR_Read(struct pt_regs *ctx)
 }
 
 /* All five return the bytes moved (an int) or -1 (PR_WOULD_BLOCK_ERROR: an NSS client
- * writes again later), so writes are reported on return, by probe_return of openssl.c. */
+ * writes again later), so writes are reported on return: by probe_return of openssl.c, and
+ * PR_Writev's by this one, which copies the pieces. */
+int probe_return_writev(struct pt_regs *ctx)
+{
+	return finish_call_count(ctx, false, true);
+}

@@ -15,7 +15,9 @@ int probe_entry_SSL_read(struct pt_regs *ctx)
 	return stash_call(ctx, (const void *)PT_REGS_PARM2(ctx), 0, TLS_DIR_READ);
 }
 
-/* int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *written) */
+/* int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *written); the same serves
+ * OpenSSL 3.0's internal ssl_write_internal (and ssl_read_internal below), which takes the
+ * same arguments: the tracer checks that SSL_write and SSL_write_ex pass them on. */
 int probe_entry_SSL_write_ex(struct pt_regs *ctx)
 {
 	return stash_call(ctx, (const void *)PT_REGS_PARM2(ctx), (const void *)PT_REGS_PARM4(ctx),
@@ -29,26 +31,10 @@ int probe_entry_SSL_read_ex(struct pt_regs *ctx)
 			  TLS_DIR_READ);
 }
 
-/* OpenSSL 3.0's internal functions that SSL_write/SSL_write_ex (SSL_read/SSL_read_ex) and
- * an SSL BIO call: int ssl_write_internal(SSL *s, const void *buf, size_t num,
- * size_t *written), the same for ssl_read_internal. The tracer checks the callers pass
- * these arguments before it probes them. */
-int probe_entry_ssl_write_internal(struct pt_regs *ctx)
-{
-	return stash_internal(ctx, (const void *)PT_REGS_PARM2(ctx),
-			      (const void *)PT_REGS_PARM4(ctx), TLS_DIR_WRITE);
-}
-
-int probe_entry_ssl_read_internal(struct pt_regs *ctx)
-{
-	return stash_internal(ctx, (const void *)PT_REGS_PARM2(ctx),
-			      (const void *)PT_REGS_PARM4(ctx), TLS_DIR_READ);
-}
-
 /* return of SSL_read / SSL_write */
 int probe_return(struct pt_regs *ctx)
 {
-	return finish_call_count(ctx, false);
+	return finish_call_count(ctx, false, false);
 }
 
 /* return of SSL_read_ex / SSL_write_ex */

@@ -34,6 +34,8 @@ enum tls_dir {
 struct tls_event {
 	__u64 time_ns;   /* bpf_ktime_get_ns() when the call returned */
 	__u64 probe;     /* attach cookie of the entry probe: the tracer's number for it */
+	__s64 ret_delta; /* return address - probed function's address: for a probe on an
+			  * internal function, which exported function the call came through */
 	__u64 call_id;   /* one library call; unique within the run */
 	__u32 pid;       /* process (tgid) */
 	__u32 tid;       /* thread */
@@ -108,17 +110,6 @@ struct tls_proc_event {
 };
 
 /* Size of the fixed part in front of data[]. */
-/*
- * Key of tls_callers: a call caught by the probe on an internal function (OpenSSL's
- * ssl_write_internal) is named after the exported function it came through, told by where
- * it returns to: its return address minus the internal function's address (the same in
- * every process, whatever the load address). Value: the exported function's probe number.
- */
-struct tls_caller_key {
-	__u64 probe; /* attach cookie of the internal function's entry probe */
-	__s64 delta; /* return address - address of the internal function */
-};
-
 #define TLS_EVENT_HDR_SIZE ((unsigned long)&((struct tls_event *)0)->data)
 
 #endif

@@ -55,7 +55,7 @@ static struct proc_stats *proc_of(struct events *e, uint32_t pid)
 /* The output's view of a chunk header; data and lengths are filled by the caller. */
 static struct out_event view(const struct events *e, const struct tls_event *ev, char *comm)
 {
-	const struct resolved_probe *rp = probes_by_id(e->probes, ev->probe);
+	const struct resolved_probe *rp = probes_of_call(e->probes, ev->probe, ev->ret_delta);
 	uint64_t rel = ev->time_ns > e->start_ns ? ev->time_ns - e->start_ns : 0;
 
 	memcpy(comm, ev->comm, TLS_COMM_LEN);
@@ -206,10 +206,11 @@ static bool enqueue(struct events *e, int cpu, const struct tls_event *ev)
 	return true;
 }
 
-/* One more call captured through probe `id` (its library saw traffic). */
-static void count_call(struct events *e, uint64_t id)
+/* One more call captured, under the probe it is reported by (its library saw traffic). */
+static void count_call(struct events *e, const struct tls_event *ev)
 {
-	uint64_t *grown, n;
+	const struct resolved_probe *rp = probes_of_call(e->probes, ev->probe, ev->ret_delta);
+	uint64_t *grown, n, id = rp ? rp->id : 0;
 
 	if (id >= e->nprobe_calls) {
 		n = id + 64;
@@ -245,7 +246,7 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 	if (!ev->data_len && !ev->unreadable && !(ev->flags & TLS_CHUNK_LAST))
 		return; /* an empty piece of a gathering write: nothing to show */
 	if (ev->offset == 0)
-		count_call(e, ev->probe);
+		count_call(e, ev);
 	if (ev->time_ns < e->delivered_ns)
 		e->late++;
 	if (!enqueue(e, cpu, ev)) /* out of memory: out of order rather than lost */

@@ -37,18 +37,40 @@ static size_t utf8_len(const unsigned char *p, size_t avail)
 	return n;
 }
 
+/* Whether byte c of a payload is shown as itself in text output. */
+static bool plain_text(unsigned char c)
+{
+	return (c >= 0x20 && c < 0x7f && c != '\\') || c == '\n' || c == '\t';
+}
+
+/* Whether byte c goes into a JSON string as itself. */
+static bool plain_json(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* Writes the run of bytes from data[i] on that `plain` keeps as they are; returns its end. */
+static size_t put_run(FILE *out, const unsigned char *data, size_t i, size_t len,
+		      bool (*plain)(unsigned char))
+{
+	size_t end = i;
+
+	while (end < len && plain(data[end]))
+		end++;
+	fwrite(data + i, 1, end - i, out);
+	return end;
+}
+
 void output_escape(FILE *out, const unsigned char *data, size_t len)
 {
-	size_t i = 0;
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, u;
 
-	while (i < len) {
+	while ((i = put_run(out, data, i, len, plain_text)) < len) {
 		unsigned char c = data[i];
-		size_t u;
 
 		if (c == '\\') {
 			fputs("\\\\", out);
-		} else if ((c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t') {
-			fputc(c, out);
 		} else if (c == '\r' && i + 1 < len && data[i + 1] == '\n') {
 			fputc('\r', out);
 		} else if (c >= 0x80 && (u = utf8_len(data + i, len - i)) > 0) {
@@ -56,7 +78,9 @@ void output_escape(FILE *out, const unsigned char *data, size_t len)
 			i += u;
 			continue;
 		} else {
-			fprintf(out, "\\x%02x", c);
+			char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+
+			fwrite(esc, 1, sizeof(esc), out);
 		}
 		i++;
 	}
@@ -64,25 +88,29 @@ void output_escape(FILE *out, const unsigned char *data, size_t len)
 
 void output_hexdump(FILE *out, const unsigned char *data, size_t len)
 {
-	size_t off, i;
+	static const char hex[] = "0123456789abcdef";
+	char line[80];
+	size_t off, i, n;
 
 	for (off = 0; off < len; off += 16) {
-		fprintf(out, "%08zx ", off);
+		n = (size_t)snprintf(line, sizeof(line), "%08zx ", off);
 		for (i = 0; i < 16; i++) {
 			if (i == 8)
-				fputc(' ', out);
-			if (off + i < len)
-				fprintf(out, " %02x", data[off + i]);
-			else
-				fputs("   ", out);
+				line[n++] = ' ';
+			line[n++] = ' ';
+			line[n++] = off + i < len ? hex[data[off + i] >> 4] : ' ';
+			line[n++] = off + i < len ? hex[data[off + i] & 15] : ' ';
 		}
-		fputs("  |", out);
+		memcpy(line + n, "  |", 3);
+		n += 3;
 		for (i = 0; i < 16 && off + i < len; i++) {
 			unsigned char c = data[off + i];
 
-			fputc(c >= 0x20 && c < 0x7f ? c : '.', out);
+			line[n++] = c >= 0x20 && c < 0x7f ? (char)c : '.';
 		}
-		fputs("|\n", out);
+		line[n++] = '|';
+		line[n++] = '\n';
+		fwrite(line, 1, n, out);
 	}
 }
 
@@ -131,18 +159,16 @@ void output_event(FILE *out, const struct out_event *ev, bool hexdump)
 void output_json_string(FILE *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
+	size_t i = 0, u;
 
 	fputc('"', out);
-	while (i < len) {
+	while ((i = put_run(out, p, i, len, plain_json)) < len) {
 		unsigned char c = p[i];
-		size_t u;
 
 		if (c == '"' || c == '\\') {
-			fputc('\\', out);
-			fputc(c, out);
-		} else if (c >= 0x20 && c < 0x7f) {
-			fputc(c, out);
+			char esc[2] = {'\\', (char)c};
+
+			fwrite(esc, 1, sizeof(esc), out);
 		} else if (c >= 0x80 && (u = utf8_len(p + i, len - i)) > 0) {
 			fwrite(p + i, 1, u, out);
 			i += u;
@@ -159,25 +185,31 @@ void output_base64(FILE *out, const unsigned char *data, size_t len)
 {
 	static const char tab[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
+	char buf[4096];
+	size_t i, n = 0;
 
 	for (i = 0; i + 2 < len; i += 3) {
 		uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
 
-		fputc(tab[v >> 18], out);
-		fputc(tab[(v >> 12) & 63], out);
-		fputc(tab[(v >> 6) & 63], out);
-		fputc(tab[v & 63], out);
+		buf[n++] = tab[v >> 18];
+		buf[n++] = tab[(v >> 12) & 63];
+		buf[n++] = tab[(v >> 6) & 63];
+		buf[n++] = tab[v & 63];
+		if (n == sizeof(buf)) {
+			fwrite(buf, 1, n, out);
+			n = 0;
+		}
 	}
 	if (i < len) {
 		uint32_t v =
 			(uint32_t)data[i] << 16 | (i + 1 < len ? (uint32_t)data[i + 1] << 8 : 0);
 
-		fputc(tab[v >> 18], out);
-		fputc(tab[(v >> 12) & 63], out);
-		fputc(i + 1 < len ? tab[(v >> 6) & 63] : '=', out);
-		fputc('=', out);
+		buf[n++] = tab[v >> 18];
+		buf[n++] = tab[(v >> 12) & 63];
+		buf[n++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+		buf[n++] = '=';
 	}
+	fwrite(buf, 1, n, out);
 }
 
 void output_json_data(FILE *out, const struct out_event *ev)

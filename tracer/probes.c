@@ -145,8 +145,10 @@ static void place_internal(struct probe_set *set, int first, int verbose, FILE *
 		for (j = first; j < set->n; j++)
 			for (k = 0; k < in->ncallers; k++)
 				if (!set->p[j].ncallers && set->p[j].spec->kind == in->spec->kind &&
-				    caller_is(in, k, set->p[j].func))
+				    caller_is(in, k, set->p[j].func)) {
 					set->p[j].via = i + 1;
+					in->caller_probe[k] = j + 1;
+				}
 	}
 }
 
@@ -302,33 +304,6 @@ int probes_add_cached(struct probe_set *set, const struct spec_table *t, int ver
 	return err ? err : added;
 }
 
-/* Tells the BPF programs the names of the calls internal probe i catches, by caller. */
-static int name_callers(struct tracer_bpf *tb, const struct probe_set *set, int i, FILE *errs)
-{
-	const struct resolved_probe *in = &set->p[i];
-	int j, k, err;
-
-	for (j = 0; j < set->n; j++) {
-		const struct resolved_probe *c = &set->p[j];
-
-		if (c->via != i + 1)
-			continue;
-		for (k = 0; k < in->ncallers && !caller_is(in, k, c->func); k++)
-			;
-		if (k == in->ncallers)
-			continue;
-		struct tls_caller_key key = {.probe = in->id, .delta = in->callers[k].ret_delta};
-		err = tracer_bpf__update_key(tb, CALLERS_TABLE, &key, sizeof(key), &c->id,
-					     sizeof(c->id));
-		if (err) {
-			fprintf(errs, "%s: failed to name the calls of '%s' in table '%s': %s\n",
-				in->spec->origin, in->func, CALLERS_TABLE, strerror(-err));
-			return err;
-		}
-	}
-	return 0;
-}
-
 int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose, FILE *errs)
 {
 	int pass, i;
@@ -344,8 +319,6 @@ int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose,
 
 			if (ret != (pass == 0) || rp->via)
 				continue;
-			if (!ret && rp->ncallers && (err = name_callers(tb, set, i, errs)))
-				return err;
 			err = tracer_bpf__attach_uprobe(tb, rp->spec->bpf_fn, rp->open_path,
 							rp->offset, ret, -1, rp->id, why,
 							sizeof(why));
@@ -397,6 +370,18 @@ void probes_list(const struct probe_set *set, FILE *out)
 const struct resolved_probe *probes_by_id(const struct probe_set *set, uint64_t id)
 {
 	return id >= 1 && id <= (uint64_t)set->n ? &set->p[id - 1] : NULL;
+}
+
+const struct resolved_probe *probes_of_call(const struct probe_set *set, uint64_t id,
+					    int64_t ret_delta)
+{
+	const struct resolved_probe *rp = probes_by_id(set, id);
+	int k;
+
+	for (k = 0; rp && k < rp->ncallers; k++)
+		if (rp->callers[k].ret_delta == ret_delta && rp->caller_probe[k])
+			return &set->p[rp->caller_probe[k] - 1];
+	return rp;
 }
 
 const struct resolved_probe *probes_file_first(const struct probe_set *set, int f)

@@ -13,9 +13,6 @@
 
 struct tracer_bpf;
 
-/* The BPF table naming the calls an internal function catches (struct tls_caller_key). */
-#define CALLERS_TABLE "tls_callers"
-
 /* Spec library name that stands for the program's own executable (static OpenSSL: node). */
 #define PROBES_EXE "@exe"
 
@@ -31,6 +28,8 @@ struct resolved_probe {
 	/* An internal function: how each caller the spec names reaches it (callsite.h). */
 	struct callsite_caller callers[CALLSITE_MAX_CALLERS];
 	int ncallers;
+	/* ... and the probe whose name a call through caller k takes: 1 + its index, or 0 */
+	int caller_probe[CALLSITE_MAX_CALLERS];
 	/* An exported function whose calls the probe on an internal function catches (and
 	 * names after it): 1 + that probe's index. Not attached itself. 0 otherwise. */
 	int via;
@@ -76,8 +75,7 @@ int probes_add_cached(struct probe_set *set, const struct spec_table *t, int ver
 /*
  * Attaches the probes not attached yet, for every process (filtering is the BPF programs'
  * job): return probes first, then entry probes, so detaching in reverse takes the entry
- * probes out first. An internal function's entry probe first gets its callers' names
- * (table tls_callers). Returns 0 or the first -errno (reported).
+ * probes out first. Returns 0 or the first -errno (reported).
  */
 int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose, FILE *errs);
 
@@ -89,6 +87,15 @@ void probes_list(const struct probe_set *set, FILE *out);
 
 /* The probe with attach cookie `id`, or NULL. */
 const struct resolved_probe *probes_by_id(const struct probe_set *set, uint64_t id);
+
+/*
+ * The probe a call caught by entry probe `id` is reported under: for a probe on an internal
+ * function, the exported function the call came through, told by its return address minus
+ * the function's address (`ret_delta`), when that is one of its callers; else probe `id`.
+ * NULL when there is no such probe.
+ */
+const struct resolved_probe *probes_of_call(const struct probe_set *set, uint64_t id,
+					    int64_t ret_delta);
 
 /* The first probe of file `f` (files[f]), or NULL when that file has no TLS code. */
 const struct resolved_probe *probes_file_first(const struct probe_set *set, int f);
