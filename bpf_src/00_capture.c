@@ -186,8 +186,8 @@ static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, cons
  * not multiply per chunk. Bytes that cannot be read are sent as none, marked unreadable; a
  * refused submit is counted with all len bytes.
  */
-static __always_inline void send_chunk(struct pt_regs *ctx, struct tls_event *ev, u64 src,
-				       u64 off, u32 len, struct tls_stats *st)
+static __always_inline void send_chunk(struct pt_regs *ctx, struct tls_event *ev, u64 src, u64 off,
+				       u32 len, struct tls_stats *st)
 {
 	long ret = bpf_probe_read_user(ev->data, len, (const void *)src);
 	u32 n = len & (u32)(((u64)ret >> 63) - 1);
@@ -274,8 +274,8 @@ static __always_inline u64 smaller(u64 a, u64 b)
  * user space passes over. Whatever the pieces cannot account for (an unreadable array)
  * goes out as an empty last chunk with those bytes marked unreadable.
  */
-static __always_inline void send_iov(struct pt_regs *ctx, struct tls_event *ev, u64 iov,
-				     u32 iovcnt, u64 moved, u64 cap, struct tls_stats *st)
+static __always_inline void send_iov(struct pt_regs *ctx, struct tls_event *ev, u64 iov, u32 iovcnt,
+				     u64 moved, u64 cap, struct tls_stats *st)
 {
 	struct tls_iovec v = {};
 	u64 sent = 0, pos = 0, idx = 0, n, len, done;
@@ -313,8 +313,8 @@ static __always_inline void send_iov(struct pt_regs *ctx, struct tls_event *ev, 
 /*
  * Counts the call and, unless the settings filter it, sends the bytes it moved as chunks,
  * up to the per-call limit; what lies beyond is counted as truncated on the last chunk.
- * Only the return probe of a gathering write (`gathering`) carries the loop over pieces:
- * the verifier's work for it is the bulk of the start-up's.
+ * Only the return probe of a gathering write (`gathering`) carries the loop over pieces,
+ * which is most of the verifier's work: the other return probes load without it.
  */
 static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *call, u64 moved,
 					bool gathering)
@@ -345,7 +345,7 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 
 	ev->time_ns = bpf_ktime_get_ns();
 	ev->probe = call->probe;
-	ev->ret_delta = (s64)(PT_REGS_IP(ctx) - call->ip); /* a uretprobe's IP: the return address */
+	ev->ret_delta = (s64)(PT_REGS_IP(ctx) - call->ip); /* IP of a uretprobe: where it returns */
 	ev->call_id = call_id;
 	ev->pid = id >> 32;
 	ev->tid = (u32)id;

@@ -203,6 +203,7 @@ static bool enqueue(struct events *e, int cpu, const struct tls_event *ev)
 		return false;
 	memcpy(copy, ev, TLS_EVENT_HDR_SIZE + ev->data_len);
 	e->queue[e->nqueue++] = (struct queued_chunk){.cpu = cpu, .ev = copy};
+	e->queued_bytes += TLS_EVENT_HDR_SIZE + ev->data_len;
 	return true;
 }
 
@@ -277,8 +278,15 @@ void events_deliver(struct events *e, uint64_t read_start_ns)
 				: 0;
 	if (e->nqueue > 1)
 		qsort(e->queue, e->nqueue, sizeof(*e->queue), chunk_order);
-	for (n = 0; n < e->nqueue && e->queue[n].ev->time_ns < until; n++) {
-		deliver_chunk(e, e->queue[n].cpu, e->queue[n].ev);
+	for (n = 0; n < e->nqueue &&
+		    (e->queue[n].ev->time_ns < until || e->queued_bytes > EVENTS_QUEUE_BUDGET);
+	     n++) {
+		const struct tls_event *ev = e->queue[n].ev;
+
+		if (ev->time_ns >= until) /* early, for want of room: what is older is late */
+			until = ev->time_ns + 1;
+		e->queued_bytes -= TLS_EVENT_HDR_SIZE + ev->data_len;
+		deliver_chunk(e, e->queue[n].cpu, ev);
 		free(e->queue[n].ev);
 	}
 	for (i = n; i < e->nqueue; i++)
@@ -516,4 +524,5 @@ void events_free(struct events *e)
 	e->pending = NULL;
 	e->procs = NULL;
 	e->nqueue = e->npending = e->nprocs = 0;
+	e->queued_bytes = 0;
 }

@@ -18,6 +18,11 @@
  */
 #define EVENTS_REORDER_WINDOW_NS 50000000ull
 
+/* Bytes of chunks held back for ordering at most: past it (the output is slower than the
+ * capture) the oldest go out early, the tracer reads its buffers again only once it is
+ * under it, and the kernel's loss counts what does not fit in them. */
+#define EVENTS_QUEUE_BUDGET (8u << 20)
+
 /* A call whose chunks are still arriving (text modes print whole calls). */
 struct pending_call {
 	int cpu;	       /* a call's chunks are consecutive in one CPU's buffer */
@@ -55,6 +60,7 @@ struct events {
 	int64_t realtime_offset; /* CLOCK_REALTIME - CLOCK_MONOTONIC, for JSON time_ns */
 	struct queued_chunk *queue;
 	int nqueue, queue_cap;
+	size_t queued_bytes;   /* held in queue[] */
 	uint64_t delivered_ns; /* every chunk older than this has been delivered */
 	uint64_t late;	       /* chunks that came after newer ones had been delivered */
 	struct pending_call *pending;

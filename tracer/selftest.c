@@ -257,7 +257,8 @@ out:
 static void on_chunk(void *ctx, const struct tls_event *ev)
 {
 	struct selftest *st = ctx;
-	const struct resolved_probe *rp = probes_of_call(&st->session->probes, ev->probe, ev->ret_delta);
+	const struct resolved_probe *rp =
+		probes_of_call(&st->session->probes, ev->probe, ev->ret_delta);
 	int dir = ev->dir == TLS_DIR_WRITE;
 	const unsigned char *data = (const unsigned char *)ev->data;
 	uint32_t left = ev->data_len;
