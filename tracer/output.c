@@ -89,7 +89,7 @@ void output_escape(FILE *out, const unsigned char *data, size_t len)
 void output_hexdump(FILE *out, const unsigned char *data, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	char line[80];
+	char line[96];
 	size_t off, i, n;
 
 	for (off = 0; off < len; off += 16) {
