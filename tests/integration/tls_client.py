@@ -10,7 +10,8 @@ import os
 import socket
 import ssl
 import sys
-import time
+
+from go_file import wait_for_go
 
 
 def main() -> int:
@@ -21,12 +22,8 @@ def main() -> int:
     ap.add_argument("--hop", action="store_true", help="change CPU before every write")
     args = ap.parse_args()
 
-    deadline = time.monotonic() + 60
-    while not os.path.exists(args.go_file):
-        if time.monotonic() > deadline:
-            print("tls_client: no go file after 60 s", file=sys.stderr)
-            return 1
-        time.sleep(0.01)
+    if not wait_for_go(args.go_file, "tls_client"):
+        return 1
 
     cpus = sorted(os.sched_getaffinity(0))
     parts = [b"part-%03d|" % i for i in range(args.parts)]

@@ -6,11 +6,11 @@ exists, so a client can be left waiting in its TLS handshake while a tracer atta
 Answers --count requests with a fixed response, then exits.
 """
 import argparse
-import os
 import socket
 import ssl
 import sys
-import time
+
+from go_file import wait_for_go
 
 
 def response(body: bytes) -> bytes:
@@ -46,12 +46,8 @@ def main() -> int:
     srv.listen(8)
     print("PORT %d" % srv.getsockname()[1], flush=True)
 
-    deadline = time.monotonic() + 60
-    while args.go_file and not os.path.exists(args.go_file):
-        if time.monotonic() > deadline:
-            print("tls_server: no go file after 60 s", file=sys.stderr)
-            return 1
-        time.sleep(0.01)
+    if not wait_for_go(args.go_file, "tls_server"):
+        return 1
 
     reply = response(make_body(args.body_size, args.body))
     for _ in range(args.count):

@@ -8,12 +8,12 @@ releases the GIL inside SSL_read/SSL_write, so the threads' calls overlap. Exits
 every answer came back right.
 """
 import argparse
-import os
 import socket
 import ssl
 import sys
 import threading
-import time
+
+from go_file import wait_for_go
 
 
 def serve(tls, rounds, errors):
@@ -59,12 +59,8 @@ def main() -> int:
     srv.bind(("127.0.0.1", 0))
     srv.listen(args.clients)
     port = srv.getsockname()[1]
-    deadline = time.monotonic() + 60
-    while not os.path.exists(args.go_file):
-        if time.monotonic() > deadline:
-            print("tls_threads: no go file after 60 s", file=sys.stderr)
-            return 1
-        time.sleep(0.01)
+    if not wait_for_go(args.go_file, "tls_threads"):
+        return 1
 
     errors, threads = [], []
     for i in range(args.clients):
