@@ -17,14 +17,21 @@
 
 /* A call in flight: what the entry probe saw, kept until the return probe. */
 struct tls_call {
-	u64 owner;   /* in tls_slots: pid_tgid of the thread holding the slot, 0 when free */
-	u64 buf;     /* the plaintext buffer argument */
-	u64 sp;	     /* stack pointer at entry: a tail call into another probe keeps it */
-	u64 ip;	     /* the probed function's address: the return address tells its caller */
-	u64 len_ptr; /* size_t * out-parameter of the _ex calls; 0 for the plain calls */
-	u64 probe;   /* the entry probe's attach cookie: user space knows its library, symbol */
-	u32 dir;     /* enum tls_dir */
-	u32 iovcnt;  /* a gathering write (PR_Writev): buf is an array of this many tls_iovec */
+	u64 owner;    /* in tls_slots: pid_tgid of the thread holding the slot, 0 when free */
+	u64 buf;      /* the plaintext buffer argument */
+	u64 sp;	      /* stack pointer at entry: a tail call into another probe keeps it */
+	u64 ip;	      /* the probed function's address: the return address tells its caller */
+	u64 len_ptr;  /* size_t * out-parameter of the _ex calls; 0 for the plain calls */
+	u64 probe;    /* the entry probe's attach cookie: user space knows its library, symbol */
+	u64 sess;     /* the session object (SSL *, gnutls_session_t, PRFileDesc *, ...) */
+	u64 start_ns; /* when the call began */
+	u64 conn;     /* the connection of the first socket syscall inside the call; 0: none yet */
+	s32 fd;	      /* that syscall's fd; -1: none yet */
+	u32 dir;      /* enum tls_dir */
+	u32 iovcnt;   /* a gathering write (PR_Writev): buf is an array of this many tls_iovec */
+	u32 kind;     /* TLS_KIND_DATA, or the handshake or verify result call it is */
+	u32 again;    /* a socket syscall inside it would have blocked (EAGAIN) */
+	u32 pad;
 };
 
 /* One piece of a gathering write: { char *base; int len; } as NSPR's PRIOVec (and, with a
@@ -77,6 +84,46 @@ BPF_PERF_OUTPUT(tls_procs);
  * inside mmap leaves its entry, which ages out) */
 BPF_TABLE("lru_hash", u64, u8, tls_mmaps, 1024);
 
+/* A process's socket. */
+struct tls_fd_key {
+	u32 tgid;
+	s32 fd;
+};
+
+/* A connection: a socket a TLS call used, from then until close(2). */
+struct tls_conn {
+	u64 id;	  /* unique within the run, from tls_conn_ids */
+	u64 sess; /* the session first seen on it */
+};
+
+/* A session object of a process. */
+struct tls_sess_key {
+	u64 sess;
+	u32 tgid;
+	u32 pad;
+};
+
+/* What a session's earlier calls told: its connection, and a handshake under way. */
+struct tls_sess {
+	u64 conn;     /* 0: none known */
+	u64 hs_start; /* when the first call of a handshake not yet ended began; 0: none */
+	s32 fd;
+	u32 pad;
+};
+
+#define TLS_MAX_CONNS 65536
+
+/* key: a traced process's socket that TLS calls used; value: its connection. close(2)
+ * takes it out (LRU: the sockets of a process that exits age out). */
+BPF_TABLE("lru_hash", struct tls_fd_key, struct tls_conn, tls_conns, TLS_MAX_CONNS);
+
+/* key: a session object; value: its connection, so that a call that makes no syscall (a
+ * read served from the library's buffer) is still attributed. */
+BPF_TABLE("lru_hash", struct tls_sess_key, struct tls_sess, tls_sessions, TLS_MAX_CONNS);
+
+/* key: 0; value: the last connection id handed out */
+BPF_ARRAY(tls_conn_ids, u64, 1);
+
 /* ------------------------------------------------------------- helpers */
 
 /*
@@ -113,9 +160,45 @@ static __always_inline bool traced(u64 id)
 
 static __always_inline void notify_proc(void *ctx, u32 pid, u32 kind)
 {
-	struct tls_proc_event pe = {.pid = pid, .kind = kind};
+	struct tls_proc_event pe = {.pid = pid, .kind = kind, .fd = -1};
 
 	tls_procs.perf_submit(ctx, &pe, sizeof(pe));
+}
+
+#define TLS_EAGAIN 11
+
+/*
+ * This CPU's event, filled as an event of `kind` without data by the current thread; the
+ * caller sets what the kind adds and submits TLS_EVENT_HDR_SIZE bytes of it.
+ */
+static __always_inline struct tls_event *meta_event(u64 id, u32 kind)
+{
+	u32 zero = 0;
+	struct tls_event *ev = tls_scratch.lookup(&zero);
+
+	if (!ev)
+		return NULL;
+	ev->time_ns = bpf_ktime_get_ns();
+	ev->probe = 0;
+	ev->ret_delta = 0;
+	ev->call_id = 0;
+	ev->latency_ns = 0;
+	ev->conn = 0;
+	ev->result = 0;
+	ev->pid = id >> 32;
+	ev->tid = (u32)id;
+	ev->uid = (u32)bpf_get_current_uid_gid();
+	ev->dir = 0;
+	ev->kind = kind;
+	ev->fd = -1;
+	ev->call_len = 0;
+	ev->offset = 0;
+	ev->data_len = 0;
+	ev->flags = TLS_CHUNK_LAST;
+	ev->truncated = 0;
+	ev->unreadable = 0;
+	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
+	return ev;
 }
 
 /* Thread id's call in flight: in its slot, or else in the overflow table; NULL if none. */
@@ -140,8 +223,13 @@ static __always_inline void release_call(u64 id, struct tls_call *call)
 		tls_calls.delete(&tid);
 }
 
-static __always_inline int stash_vec(struct pt_regs *ctx, const void *buf, const void *len_ptr,
-				     u32 iovcnt, u32 dir)
+/*
+ * The entry of a call: kept in the thread's slot until its return. A data call moves buf
+ * (len_ptr: the _ex calls' size_t * out-count; iovcnt: a gathering write's pieces); a call
+ * of another kind (a handshake) has neither.
+ */
+static __always_inline int stash_any(struct pt_regs *ctx, const void *buf, const void *len_ptr,
+				     u32 iovcnt, u32 dir, u32 kind)
 {
 	u64 id = bpf_get_current_pid_tgid();
 	u32 tid = (u32)id, idx = tid % TLS_SLOTS;
@@ -151,18 +239,25 @@ static __always_inline int stash_vec(struct pt_regs *ctx, const void *buf, const
 		return 0;
 	/* The same call passing on to another probed function with the same buffer: by a
 	 * jump on the same stack (gnutls_record_send to gnutls_record_send2) or a call deeper
-	 * down it (SSL_write to ssl_write_internal). Keep the first stash, so the call is
-	 * reported once, by the name the program called; the inner return lets it be. */
+	 * down it (SSL_write to ssl_write_internal, SSL_connect to SSL_do_handshake). Keep the
+	 * first stash, so the call is reported once, by the name the program called; the
+	 * inner return lets it be. A handshake or verify call inside any other call (a
+	 * callback) leaves that call alone. */
 	cur = call_of(id);
-	if (cur && cur->sp >= PT_REGS_SP(ctx) && cur->buf == (u64)buf)
+	if (cur && cur->sp >= PT_REGS_SP(ctx) &&
+	    (cur->buf == (u64)buf || (kind != TLS_KIND_DATA && cur->sp > PT_REGS_SP(ctx))))
 		return 0;
 	call.buf = (u64)buf;
 	call.sp = PT_REGS_SP(ctx);
 	call.ip = PT_REGS_IP(ctx);
 	call.len_ptr = (u64)len_ptr;
 	call.probe = bpf_get_attach_cookie(ctx);
+	call.sess = PT_REGS_PARM1(ctx);
+	call.start_ns = bpf_ktime_get_ns();
+	call.fd = -1;
 	call.dir = dir;
 	call.iovcnt = iovcnt;
+	call.kind = kind;
 	slot = tls_slots.lookup(&idx);
 	if (slot && (slot->owner == id || __sync_val_compare_and_swap(&slot->owner, 0, id) == 0)) {
 		call.owner = id;
@@ -173,11 +268,118 @@ static __always_inline int stash_vec(struct pt_regs *ctx, const void *buf, const
 	return 0;
 }
 
+/* The entry of a gathering write of iovcnt pieces (PR_Writev). */
+static __always_inline int stash_vec(struct pt_regs *ctx, const void *buf, u32 iovcnt, u32 dir)
+{
+	return stash_any(ctx, buf, 0, iovcnt, dir, TLS_KIND_DATA);
+}
+
 /* The entry of a call that moves one buffer (len_ptr: the _ex calls' size_t * out-count). */
 static __always_inline int stash_call(struct pt_regs *ctx, const void *buf, const void *len_ptr,
 				      u32 dir)
 {
-	return stash_vec(ctx, buf, len_ptr, 0, dir);
+	return stash_any(ctx, buf, len_ptr, 0, dir, TLS_KIND_DATA);
+}
+
+/* The entry of a handshake (SSL_do_handshake, gnutls_handshake, ...) or of another call
+ * of the session whose return is reported (SSL_get_verify_result). */
+static __always_inline int stash_session_call(struct pt_regs *ctx, u32 kind)
+{
+	return stash_any(ctx, 0, 0, 0, 0, kind);
+}
+
+/* ------------------------------------------------------------ connections */
+
+/*
+ * The connection of a traced process's socket fd: the one TLS calls used since it was
+ * opened, or a new one, which is announced twice: to user space at once (tls_procs), so it
+ * looks the socket up while it is open, and in order with the data (tls_events).
+ */
+static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess)
+{
+	struct tls_fd_key key = {.tgid = id >> 32, .fd = fd};
+	struct tls_conn *conn = tls_conns.lookup(&key), fresh = {.sess = sess};
+	struct tls_proc_event pe = {.pid = id >> 32, .kind = TLS_PROC_CONN, .fd = fd};
+	struct tls_event *ev;
+	u32 zero = 0;
+	u64 *ids;
+
+	if (conn)
+		return conn->id;
+	ids = tls_conn_ids.lookup(&zero);
+	if (!ids)
+		return 0;
+	fresh.id = __sync_fetch_and_add(ids, 1) + 1;
+	if (tls_conns.insert(&key, &fresh)) { /* another thread of the process came first */
+		conn = tls_conns.lookup(&key);
+		return conn ? conn->id : 0;
+	}
+	pe.conn = fresh.id;
+	tls_procs.perf_submit(ctx, &pe, sizeof(pe));
+	ev = meta_event(id, TLS_KIND_CONN_OPEN);
+	if (ev) {
+		ev->fd = fd;
+		ev->conn = fresh.id;
+		tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE);
+	}
+	return fresh.id;
+}
+
+/*
+ * Brings the call and its session's memory into agreement: a call that used a socket
+ * teaches its session the connection; a call that used none (served from the library's
+ * buffer, or before any syscall) learns it from the session. Returns the session's entry,
+ * when there is one.
+ */
+static __always_inline struct tls_sess *attribute(struct tls_call *call, u64 id)
+{
+	struct tls_sess_key key = {.sess = call->sess, .tgid = id >> 32};
+	struct tls_sess *s = tls_sessions.lookup(&key), fresh = {.conn = call->conn, .fd = call->fd};
+
+	if (!call->conn) {
+		if (s) {
+			call->conn = s->conn;
+			call->fd = s->fd;
+		}
+		return s;
+	}
+	if (s && s->conn != call->conn) {
+		s->conn = call->conn;
+		s->fd = call->fd;
+	} else if (!s) {
+		tls_sessions.update(&key, &fresh);
+		s = tls_sessions.lookup(&key);
+	}
+	return s;
+}
+
+/* A socket syscall of a thread: the first inside a TLS call names the call's connection. */
+static __always_inline int saw_fd(void *ctx, s64 fd)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *call = call_of(id);
+
+	if (!call || call->fd >= 0 || fd < 0 || fd > 0x7fffffff)
+		return 0;
+	call->fd = (s32)fd;
+	call->conn = conn_of_fd(ctx, id, (s32)fd, call->sess);
+	return 0;
+}
+
+/* A socket syscall of a thread returned: one that would block inside a handshake means
+ * the handshake goes on in a later call (non-blocking I/O), not that it failed. */
+static __always_inline int saw_return(long ret)
+{
+	u64 id;
+	struct tls_call *call;
+
+	if (ret != -TLS_EAGAIN)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	call = call_of(id);
+	if (call)
+		call->again = 1;
+	return 0;
 }
 
 /*
@@ -347,10 +549,15 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 	ev->probe = call->probe;
 	ev->ret_delta = (s64)(PT_REGS_IP(ctx) - call->ip); /* IP of a uretprobe: where it returns */
 	ev->call_id = call_id;
+	ev->latency_ns = ev->time_ns - call->start_ns;
+	ev->conn = call->conn;
+	ev->result = 0;
 	ev->pid = id >> 32;
 	ev->tid = (u32)id;
 	ev->uid = uid;
 	ev->dir = call->dir;
+	ev->kind = TLS_KIND_DATA;
+	ev->fd = call->fd;
 	ev->call_len = moved > 0xffffffffULL ? 0xffffffffU : (u32)moved;
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
 	ev->flags = 0;
@@ -382,6 +589,7 @@ static __always_inline int finish_call_count(struct pt_regs *ctx, bool wide, boo
 
 	if (!own_call(ctx, call))
 		return 0;
+	attribute(call, id);
 	if (ret > 0)
 		submit_call(ctx, call, (u64)ret, gathering);
 	release_call(id, call);
@@ -398,11 +606,172 @@ static __always_inline int finish_call_ex(struct pt_regs *ctx)
 
 	if (!own_call(ctx, call))
 		return 0;
+	attribute(call, id);
 	if ((int)PT_REGS_RC(ctx) == 1 &&
 	    bpf_probe_read_user(&moved, sizeof(moved), (const void *)call->len_ptr) == 0 &&
 	    moved > 0)
 		submit_call(ctx, call, moved, false);
 	release_call(id, call);
+	return 0;
+}
+
+/* ------------------------------------------------ handshakes and verification */
+
+/*
+ * Return of a handshake call (kind TLS_KIND_HANDSHAKE) that returned `ret`: `ok` it
+ * succeeded; `pending` it did not end and the program calls again, which with
+ * `blocked_pending` is so when it failed after a socket syscall that would have blocked
+ * (non-blocking I/O). A handshake is reported once it ends, timed from its first call.
+ */
+static __always_inline int finish_handshake(struct pt_regs *ctx, s64 ret, bool ok, bool pending,
+					    bool blocked_pending)
+{
+	u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), start;
+	struct tls_call *call = call_of(id);
+	struct tls_sess_key key;
+	struct tls_sess *s, fresh = {};
+	struct tls_event *ev;
+
+	if (!own_call(ctx, call) || call->kind != TLS_KIND_HANDSHAKE)
+		return 0;
+	pending = pending || (blocked_pending && !ok && call->again);
+	s = attribute(call, id);
+	start = s && s->hs_start ? s->hs_start : call->start_ns;
+	if (pending) {
+		if (s && !s->hs_start) {
+			s->hs_start = call->start_ns;
+		} else if (!s) {
+			key.sess = call->sess;
+			key.tgid = id >> 32;
+			key.pad = 0;
+			fresh.hs_start = call->start_ns;
+			fresh.fd = -1;
+			tls_sessions.update(&key, &fresh);
+		}
+	} else {
+		if (s)
+			s->hs_start = 0;
+		ev = meta_event(id, TLS_KIND_HANDSHAKE);
+		if (ev) {
+			ev->probe = call->probe;
+			ev->ret_delta = (s64)(PT_REGS_IP(ctx) - call->ip);
+			ev->latency_ns = now - start;
+			ev->conn = call->conn;
+			ev->fd = call->fd;
+			ev->result = ret;
+			ev->flags |= ok ? TLS_FLAG_OK : 0;
+			tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE);
+		}
+	}
+	release_call(id, call);
+	return 0;
+}
+
+/* Return of a call of the session whose return value is reported (kind: what it is). */
+static __always_inline int finish_session_call(struct pt_regs *ctx, u32 kind)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *call = call_of(id);
+	struct tls_event *ev;
+
+	if (!own_call(ctx, call) || call->kind != kind)
+		return 0;
+	attribute(call, id);
+	ev = meta_event(id, kind);
+	if (ev) {
+		ev->probe = call->probe;
+		ev->ret_delta = (s64)(PT_REGS_IP(ctx) - call->ip);
+		ev->latency_ns = ev->time_ns - call->start_ns;
+		ev->conn = call->conn;
+		ev->fd = call->fd;
+		ev->result = (s64)PT_REGS_RC(ctx);
+		tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE);
+	}
+	release_call(id, call);
+	return 0;
+}
+
+/* A session (or a context, sess then names no session) turned peer verification off. */
+static __always_inline int report_verify_off(struct pt_regs *ctx, u64 sess, s64 mode)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct tls_sess_key key = {.sess = sess, .tgid = id >> 32};
+	struct tls_sess *s;
+	struct tls_event *ev;
+
+	if (!traced(id))
+		return 0;
+	s = tls_sessions.lookup(&key);
+	ev = meta_event(id, TLS_KIND_VERIFY_OFF);
+	if (!ev)
+		return 0;
+	ev->probe = bpf_get_attach_cookie(ctx);
+	ev->result = mode;
+	if (s) {
+		ev->conn = s->conn;
+		ev->fd = s->fd;
+	}
+	tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE);
+	return 0;
+}
+
+/* The program gave session sess its socket fd (SSL_set_fd): its connection from now on. */
+static __always_inline int learn_fd(struct pt_regs *ctx, u64 sess, s64 fd)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct tls_sess_key key = {.sess = sess, .tgid = id >> 32};
+	struct tls_sess fresh = {.fd = (s32)fd};
+
+	if (fd < 0 || fd > 0x7fffffff || !traced(id))
+		return 0;
+	fresh.conn = conn_of_fd(ctx, id, (s32)fd, sess);
+	tls_sessions.update(&key, &fresh);
+	return 0;
+}
+
+/* ------------------------------------------------------- sockets: tracepoints */
+
+/* The socket syscalls TLS libraries move records with; only the thread's call in flight
+ * is looked at (call_of), which a thread outside a TLS call does not have. */
+TRACEPOINT_PROBE(syscalls, sys_enter_read) { return saw_fd(args, (s64)args->fd); }
+TRACEPOINT_PROBE(syscalls, sys_enter_write) { return saw_fd(args, (s64)args->fd); }
+TRACEPOINT_PROBE(syscalls, sys_enter_readv) { return saw_fd(args, (s64)args->fd); }
+TRACEPOINT_PROBE(syscalls, sys_enter_writev) { return saw_fd(args, (s64)args->fd); }
+TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom) { return saw_fd(args, (s64)args->fd); }
+TRACEPOINT_PROBE(syscalls, sys_enter_sendto) { return saw_fd(args, (s64)args->fd); }
+TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg) { return saw_fd(args, (s64)args->fd); }
+TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg) { return saw_fd(args, (s64)args->fd); }
+TRACEPOINT_PROBE(syscalls, sys_exit_read) { return saw_return(args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_exit_write) { return saw_return(args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_exit_recvfrom) { return saw_return(args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_exit_sendto) { return saw_return(args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_exit_recvmsg) { return saw_return(args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_exit_sendmsg) { return saw_return(args->ret); }
+
+/* A traced process closes a socket TLS calls used: its connection ends (in order with the
+ * data), and the session that used it forgets it. */
+TRACEPOINT_PROBE(syscalls, sys_enter_close)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct tls_fd_key key = {.tgid = id >> 32, .fd = (s32)args->fd};
+	struct tls_conn *conn = tls_conns.lookup(&key);
+	struct tls_sess_key skey = {.tgid = id >> 32};
+	struct tls_sess *s;
+	struct tls_event *ev;
+
+	if (!conn)
+		return 0;
+	skey.sess = conn->sess;
+	s = tls_sessions.lookup(&skey);
+	if (s && s->conn == conn->id)
+		tls_sessions.delete(&skey);
+	ev = meta_event(id, TLS_KIND_CONN_CLOSE);
+	if (ev) {
+		ev->fd = key.fd;
+		ev->conn = conn->id;
+		tls_events.perf_submit(args, ev, TLS_EVENT_HDR_SIZE);
+	}
+	tls_conns.delete(&key);
 	return 0;
 }
 
@@ -433,6 +802,20 @@ TRACEPOINT_PROBE(sched, sched_process_free)
 	tls_calls.delete(&pid);
 	if (slot && (u32)(owner = slot->owner) == pid && owner)
 		__sync_val_compare_and_swap(&slot->owner, owner, 0);
+	return 0;
+}
+
+/* A traced process is gone (its last thread exits): its connections are over. */
+TRACEPOINT_PROBE(sched, sched_process_exit)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct tls_event *ev;
+
+	if (!args->group_dead || !traced(id))
+		return 0;
+	ev = meta_event(id, TLS_KIND_EXIT);
+	if (ev)
+		tls_events.perf_submit(args, ev, TLS_EVENT_HDR_SIZE);
 	return 0;
 }
 

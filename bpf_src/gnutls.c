@@ -26,3 +26,21 @@ int probe_return_ssize(struct pt_regs *ctx)
 {
 	return finish_call_count(ctx, true, false);
 }
+
+/* int gnutls_handshake(gnutls_session_t session) */
+int probe_entry_gnutls_handshake(struct pt_regs *ctx)
+{
+	return stash_session_call(ctx, TLS_KIND_HANDSHAKE);
+}
+
+#define GNUTLS_E_AGAIN (-28)
+#define GNUTLS_E_INTERRUPTED (-52)
+
+/* 0: done; GNUTLS_E_AGAIN, GNUTLS_E_INTERRUPTED: the program calls again; else failed. */
+int probe_return_gnutls_handshake(struct pt_regs *ctx)
+{
+	int ret = (int)PT_REGS_RC(ctx);
+
+	return finish_handshake(ctx, ret, ret == 0,
+				ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED, false);
+}

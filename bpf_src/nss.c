@@ -53,7 +53,7 @@ int probe_entry_PR_Writev(struct pt_regs *ctx)
 
 	if (n <= 0 || n > TLS_MAX_IOV || !nss_layered((const void *)PT_REGS_PARM1(ctx)))
 		return 0;
-	return stash_vec(ctx, (const void *)PT_REGS_PARM2(ctx), 0, n, TLS_DIR_WRITE);
+	return stash_vec(ctx, (const void *)PT_REGS_PARM2(ctx), n, TLS_DIR_WRITE);
 }
 
 /* PRInt32 PR_Read(PRFileDesc *fd, void *buf, PRInt32 amount)

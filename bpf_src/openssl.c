@@ -42,3 +42,50 @@ int probe_return_ex(struct pt_regs *ctx)
 {
 	return finish_call_ex(ctx);
 }
+
+/* ------------------------------------------------- handshakes, verification, sockets */
+
+/* int SSL_do_handshake(SSL *s), int SSL_connect(SSL *s), int SSL_accept(SSL *s) */
+int probe_entry_handshake(struct pt_regs *ctx)
+{
+	return stash_session_call(ctx, TLS_KIND_HANDSHAKE);
+}
+
+/* 1: done. Below 1 after a socket syscall that would block: SSL_ERROR_WANT_READ/WRITE, the
+ * program calls again once the socket is ready. Else it failed. */
+int probe_return_handshake(struct pt_regs *ctx)
+{
+	int ret = (int)PT_REGS_RC(ctx);
+
+	return finish_handshake(ctx, ret, ret == 1, false, true);
+}
+
+/* long SSL_get_verify_result(const SSL *ssl) */
+int probe_entry_verify_result(struct pt_regs *ctx)
+{
+	return stash_session_call(ctx, TLS_KIND_VERIFY);
+}
+
+int probe_return_verify_result(struct pt_regs *ctx)
+{
+	return finish_session_call(ctx, TLS_KIND_VERIFY);
+}
+
+#define SSL_VERIFY_PEER 0x01
+
+/* void SSL_CTX_set_verify(SSL_CTX *ctx, int mode, SSL_verify_cb cb)
+ * void SSL_set_verify(SSL *s, int mode, SSL_verify_cb cb) */
+int probe_entry_set_verify(struct pt_regs *ctx)
+{
+	int mode = (int)PT_REGS_PARM2(ctx);
+
+	if (mode & SSL_VERIFY_PEER)
+		return 0;
+	return report_verify_off(ctx, PT_REGS_PARM1(ctx), mode);
+}
+
+/* int SSL_set_fd(SSL *s, int fd), SSL_set_rfd, SSL_set_wfd */
+int probe_entry_set_fd(struct pt_regs *ctx)
+{
+	return learn_fd(ctx, PT_REGS_PARM1(ctx), (s64)(int)PT_REGS_PARM2(ctx));
+}

@@ -24,7 +24,22 @@ enum tls_dir {
 #define MAX_CHUNKS 64 /* a call is captured up to MAX_CHUNKS * MAX_DATA_SIZE bytes */
 #endif
 
-#define TLS_CHUNK_LAST 1 /* flags: the call's last chunk */
+#define TLS_CHUNK_LAST 1 /* flags: the call's last chunk (every event of another kind has it) */
+#define TLS_FLAG_OK 2	 /* flags of a handshake: it succeeded */
+
+/* What a struct tls_event reports. Only data events carry bytes; the others are one
+ * header each, ordered with the data by time_ns. */
+enum tls_kind {
+	TLS_KIND_DATA = 0,	 /* a chunk of a call's plaintext */
+	TLS_KIND_HANDSHAKE = 1,	 /* a handshake ended: result is what the last call returned,
+				  * latency_ns runs from its first call (non-blocking I/O) */
+	TLS_KIND_VERIFY = 2,	 /* SSL_get_verify_result returned result */
+	TLS_KIND_VERIFY_OFF = 3, /* SSL_CTX_set_verify/SSL_set_verify without SSL_VERIFY_PEER:
+				  * result is the mode */
+	TLS_KIND_CONN_OPEN = 4,	 /* a TLS call first used socket fd: connection `conn` */
+	TLS_KIND_CONN_CLOSE = 5, /* the process closed fd, ending connection `conn` */
+	TLS_KIND_EXIT = 6,	 /* the process exited: its connections are over */
+};
 
 /*
  * One chunk of one library call's plaintext. A call is sent as consecutive chunks sharing
@@ -32,20 +47,26 @@ enum tls_dir {
  * them from several buffers (PR_Writev). Only the first data_len bytes of data[] are sent.
  */
 struct tls_event {
-	__u64 time_ns;   /* bpf_ktime_get_ns() when the call returned */
-	__u64 probe;     /* attach cookie of the entry probe: the tracer's number for it */
-	__s64 ret_delta; /* return address - probed function's address: for a probe on an
-			  * internal function, which exported function the call came through */
-	__u64 call_id;   /* one library call; unique within the run */
-	__u32 pid;       /* process (tgid) */
-	__u32 tid;       /* thread */
+	__u64 time_ns;	  /* bpf_ktime_get_ns() when the call returned */
+	__u64 probe;	  /* attach cookie of the entry probe: the tracer's number for it */
+	__s64 ret_delta;  /* return address - probed function's address: for a probe on an
+			   * internal function, which exported function the call came through */
+	__u64 call_id;	  /* one library call; unique within the run (0: not a data event) */
+	__u64 latency_ns; /* from the call's entry to its return */
+	__u64 conn;	  /* the connection (socket) the call used; unique within the run; 0:
+			   * unknown (no socket seen for this session yet, or a memory BIO) */
+	__s64 result;	  /* handshake, verify: the return value; verify_off: the mode */
+	__u32 pid;	  /* process (tgid) */
+	__u32 tid;	  /* thread */
 	__u32 uid;
-	__u32 dir;       /* enum tls_dir */
-	__u32 call_len;  /* bytes the call moved */
-	__u32 offset;    /* where this chunk starts within the call */
-	__u32 data_len;  /* bytes captured in this chunk */
-	__u32 flags;     /* TLS_CHUNK_LAST */
-	__u32 truncated; /* on the last chunk: bytes of the call beyond the capture limit */
+	__u32 dir;	  /* enum tls_dir */
+	__u32 kind;	  /* enum tls_kind */
+	__s32 fd;	  /* the connection's socket in the process; -1: unknown */
+	__u32 call_len;	  /* bytes the call moved */
+	__u32 offset;	  /* where this chunk starts within the call */
+	__u32 data_len;	  /* bytes captured in this chunk */
+	__u32 flags;	  /* TLS_CHUNK_LAST, TLS_FLAG_OK */
+	__u32 truncated;  /* on the last chunk: bytes of the call beyond the capture limit */
 	__u32 unreadable; /* bytes of this chunk that could not be read: data_len + unreadable
 			   * is what it stands for */
 	char comm[TLS_COMM_LEN];
@@ -101,12 +122,16 @@ struct tls_settings {
 enum tls_proc_kind {
 	TLS_PROC_EXEC = 1, /* it ran a new program */
 	TLS_PROC_MMAP = 2, /* it mapped a file executable (ld.so, dlopen) */
+	TLS_PROC_CONN = 3, /* a TLS call first used socket fd: look it up before it closes */
 };
 
 /* A record of the tls_procs perf buffer: user space looks at the process's maps again. */
 struct tls_proc_event {
 	__u32 pid;
 	__u32 kind; /* enum tls_proc_kind */
+	__s32 fd;   /* TLS_PROC_CONN: the socket */
+	__u32 pad;
+	__u64 conn; /* TLS_PROC_CONN: the connection's id */
 };
 
 /* Size of the fixed part in front of data[]. */

@@ -52,11 +52,12 @@ static struct proc_stats *proc_of(struct events *e, uint32_t pid)
 	return &e->procs[e->nprocs++];
 }
 
-/* The output's view of a chunk header; data and lengths are filled by the caller. */
-static struct out_event view(const struct events *e, const struct tls_event *ev, char *comm)
+/* The output's view of an event header; data and lengths are filled by the caller. */
+static struct out_event view(struct events *e, const struct tls_event *ev, char *comm)
 {
 	const struct resolved_probe *rp = probes_of_call(e->probes, ev->probe, ev->ret_delta);
 	uint64_t rel = ev->time_ns > e->start_ns ? ev->time_ns - e->start_ns : 0;
+	struct conn *c = ev->conn ? conns_get(&e->conns, ev->conn) : NULL;
 
 	memcpy(comm, ev->comm, TLS_COMM_LEN);
 	comm[TLS_COMM_LEN] = '\0';
@@ -72,6 +73,13 @@ static struct out_event view(const struct events *e, const struct tls_event *ev,
 		.call_id = ev->call_id,
 		.len = ev->call_len,
 		.offset = ev->offset,
+		.latency_ns = ev->latency_ns,
+		.fd = ev->fd,
+		.conn = ev->conn,
+		.addr = c && c->resolved ? &c->addr : NULL,
+		.conn_why = c ? c->why : (ev->conn ? "closed before it was shown" : NULL),
+		.result = ev->result,
+		.ok = ev->flags & TLS_FLAG_OK,
 	};
 }
 
@@ -85,7 +93,11 @@ static void print_call(struct events *e, const struct tls_event *hdr, const unsi
 	out.data_len = len;
 	out.truncated = truncated;
 	out.lost = lost;
-	output_event(e->out, &out, e->hexdump);
+	if (!e->conn_shown || e->shown_conn != hdr->conn)
+		output_conn_line(e->out, &out);
+	e->conn_shown = true;
+	e->shown_conn = hdr->conn;
+	output_event(e->out, &out, e->hexdump, e->latency);
 }
 
 static void drop_pending(struct events *e, struct pending_call *p)
@@ -156,10 +168,74 @@ oom:
 		(unsigned long long)ev->call_id);
 }
 
+/* Connection `conn` of the event's process is over: said in JSON, forgotten. */
+static void end_conn(struct events *e, const struct tls_event *ev, uint64_t conn, int fd,
+		     const char *reason)
+{
+	char comm[TLS_COMM_LEN + 1];
+	struct tls_event hdr = *ev;
+	struct out_event out;
+
+	hdr.conn = conn;
+	hdr.fd = fd;
+	out = view(e, &hdr, comm);
+	if (e->json)
+		output_json_conn(e->out, &out, "close", reason);
+	conns_close(&e->conns, conn);
+}
+
+/* An event without data: a connection's start or end, a handshake, a verification. */
+static void deliver_meta(struct events *e, const struct tls_event *ev)
+{
+	char comm[TLS_COMM_LEN + 1];
+	struct out_event out;
+	int i;
+
+	switch (ev->kind) {
+	case TLS_KIND_CONN_OPEN:
+		conns_open(&e->conns, ev->conn, ev->pid, ev->fd);
+		out = view(e, ev, comm);
+		if (e->json)
+			output_json_conn(e->out, &out, "open", NULL);
+		break;
+	case TLS_KIND_CONN_CLOSE:
+		end_conn(e, ev, ev->conn, ev->fd, "close");
+		break;
+	case TLS_KIND_EXIT: /* the process's sockets closed with it */
+		for (i = e->conns.n - 1; i >= 0; i--)
+			if (e->conns.v[i].pid == ev->pid)
+				end_conn(e, ev, e->conns.v[i].id, e->conns.v[i].fd, "exit");
+		break;
+	case TLS_KIND_HANDSHAKE:
+		out = view(e, ev, comm);
+		if (e->json)
+			output_json_handshake(e->out, &out);
+		else if (e->handshakes)
+			output_handshake(e->out, &out);
+		break;
+	case TLS_KIND_VERIFY:
+		out = view(e, ev, comm);
+		if (e->json)
+			output_json_verify(e->out, &out);
+		else
+			output_verify(e->out, &out);
+		break;
+	case TLS_KIND_VERIFY_OFF:
+		out = view(e, ev, comm);
+		if (e->json)
+			output_json_verify_off(e->out, &out);
+		else
+			output_verify_off(e->out, &out);
+		break;
+	}
+}
+
 /* A chunk's turn has come: to the sink, as a JSON line, or into its call (text modes). */
 static void deliver_chunk(struct events *e, int cpu, const struct tls_event *ev)
 {
-	if (e->sink) {
+	if (ev->kind != TLS_KIND_DATA) {
+		deliver_meta(e, ev);
+	} else if (e->sink) {
 		e->sink(e->sink_ctx, ev);
 	} else if (e->json) {
 		char comm[TLS_COMM_LEN + 1];
@@ -177,7 +253,9 @@ static void deliver_chunk(struct events *e, int cpu, const struct tls_event *ev)
 /* Whether the chunk is well formed: its lengths agree with each other and with the buffer. */
 static bool valid_chunk(const struct events *e, const struct tls_event *ev, int size)
 {
-	return size >= (int)TLS_EVENT_HDR_SIZE && ev->data_len <= e->max_data_size &&
+	return size >= (int)TLS_EVENT_HDR_SIZE && ev->kind <= TLS_KIND_EXIT &&
+	       (ev->kind == TLS_KIND_DATA || ev->data_len == 0) &&
+	       ev->data_len <= e->max_data_size &&
 	       ev->data_len <= (uint32_t)(size - (int)TLS_EVENT_HDR_SIZE) &&
 	       ev->truncated <= ev->call_len && ev->offset <= ev->call_len - ev->truncated &&
 	       ev->data_len <= ev->call_len - ev->truncated - ev->offset &&
@@ -235,6 +313,8 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 		e->malformed++;
 		return;
 	}
+	if (ev->kind != TLS_KIND_DATA)
+		goto queue;
 	e->bytes_captured += ev->data_len;
 	e->bytes_unreadable += ev->unreadable;
 	ps = proc_of(e, ev->pid);
@@ -246,8 +326,11 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 	}
 	if (!ev->data_len && !ev->unreadable && !(ev->flags & TLS_CHUNK_LAST))
 		return; /* an empty piece of a gathering write: nothing to show */
-	if (ev->offset == 0)
+	if (ev->offset == 0) {
 		count_call(e, ev);
+		e->calls_without_conn += !ev->conn;
+	}
+queue:
 	if (ev->time_ns < e->delivered_ns)
 		e->late++;
 	if (!enqueue(e, cpu, ev)) /* out of memory: out of order rather than lost */
@@ -294,6 +377,13 @@ void events_deliver(struct events *e, uint64_t read_start_ns)
 	e->nqueue -= n;
 	if (until > e->delivered_ns)
 		e->delivered_ns = until;
+}
+
+void events_on_conn(struct events *e, uint32_t pid, int fd, uint64_t conn)
+{
+	if (!conns_open(&e->conns, conn, pid, fd))
+		fprintf(stderr, "out of memory: connection %llu goes without addresses\n",
+			(unsigned long long)conn);
 }
 
 void events_on_lost(void *ctx, int cpu, uint64_t count)
@@ -467,6 +557,11 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 			       e->procs[i].bytes_unreadable);
 		fputc('\n', errs);
 	}
+	fprintf(errs, "connections: %llu (%llu without addresses); %llu calls without a known "
+		"connection\n",
+		(unsigned long long)e->conns.opened,
+		(unsigned long long)conns_unresolved(&e->conns),
+		(unsigned long long)e->calls_without_conn);
 	if (accounted(e->bpf, e->bytes_captured, e->bytes_unreadable) !=
 	    e->bpf[TLS_STAT_BYTES_MOVED])
 		fprintf(errs, "accounting mismatch: %llu bytes moved but %llu accounted for\n",
@@ -480,8 +575,12 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 	fprintf(e->out, "{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\",", why);
 	summarize_libraries(e, errs);
 	json_counters(e->out, e->bpf, e->bytes_captured, e->bytes_unreadable, events_lost);
-	fprintf(e->out, ",\"chunks_out_of_order\":%llu,\"processes\":[",
-		(unsigned long long)e->late);
+	fprintf(e->out,
+		",\"chunks_out_of_order\":%llu,\"connections\":%llu,"
+		"\"connections_unresolved\":%llu,\"calls_without_conn\":%llu,\"processes\":[",
+		(unsigned long long)e->late, (unsigned long long)e->conns.opened,
+		(unsigned long long)conns_unresolved(&e->conns),
+		(unsigned long long)e->calls_without_conn);
 	for (i = 0; i < e->nprocs; i++) {
 		const struct proc_stats *p = &e->procs[i];
 
@@ -518,6 +617,7 @@ void events_free(struct events *e)
 	free(e->pending);
 	free(e->procs);
 	free(e->probe_calls);
+	conns_free(&e->conns);
 	e->probe_calls = NULL;
 	e->nprobe_calls = 0;
 	e->queue = NULL;

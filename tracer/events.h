@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "conns.h"
 #include "probes.h"
 #include "tls_event.h"
 
@@ -53,6 +54,8 @@ struct events {
 	const struct probe_set *probes;
 	FILE *out;
 	bool json, hexdump;
+	bool latency;	 /* text: the LAT(ms) column */
+	bool handshakes; /* text: a row per handshake */
 	uint32_t max_data_size;
 	events_sink_fn sink;
 	void *sink_ctx;
@@ -72,6 +75,10 @@ struct events {
 	int nprocs;
 	uint64_t *probe_calls; /* [probe id]: calls whose first chunk came through it */
 	uint64_t nprobe_calls;
+	struct conn_table conns;
+	uint64_t calls_without_conn; /* captured calls whose connection was unknown */
+	uint64_t shown_conn;	     /* text: the connection of the rows shown last */
+	bool conn_shown;	     /* text: a connection line was printed */
 };
 
 void events_init(struct events *e, const struct probe_set *probes, FILE *out, bool json,
@@ -79,6 +86,10 @@ void events_init(struct events *e, const struct probe_set *probes, FILE *out, bo
 
 /* tracer_bpf sample callback: one struct tls_event chunk from CPU cpu; it is queued. */
 void events_on_sample(void *ctx, int cpu, const void *data, int size);
+
+/* A traced process's TLS call first used socket fd, now connection `conn`: its addresses
+ * are looked up at once, before the socket may close. */
+void events_on_conn(struct events *e, uint32_t pid, int fd, uint64_t conn);
 
 /* tracer_bpf loss callback: the kernel dropped `count` chunks of CPU cpu. */
 void events_on_lost(void *ctx, int cpu, uint64_t count);

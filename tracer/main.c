@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 	/* 3. Ready: one line scripts wait for, then the column header. */
 	session_announce(&s);
 	if (!env.json)
-		output_header(stdout);
+		output_header(stdout, env.latency);
 	fflush(stdout);
 
 	/* 4. Poll until Ctrl-C/SIGTERM, the target's exit or stdout's end. */

@@ -30,6 +30,7 @@ enum {
 	OPT_NO_CHILDREN,
 	OPT_PLACEMENT,
 	OPT_LIST_PROBES,
+	OPT_HANDSHAKE,
 };
 
 static const char doc[] =
@@ -47,6 +48,7 @@ static const char doc[] =
 	"  tracer --all -c curl           # every process named curl, now or later\n"
 	"  tracer -x 4242                 # the same as a hex dump\n"
 	"  tracer --json 4242 | jq .      # JSON lines, payloads in base64\n"
+	"  tracer -l --handshake 4242     # with each call's latency, and the handshakes\n"
 	"  tracer --max-data-size 1024 42 # capture at most 1 KiB of each call\n"
 	"  tracer --no-read --sample 10 42 # every 10th call's sent plaintext\n"
 	"  tracer --bpf-src ./my_bpf --probe-specs ./my_specs 42   # your own probes\n"
@@ -61,7 +63,13 @@ static const char args_doc[] = "PID...";
 
 static const struct argp_option options[] = {
 	{"hexdump", 'x', NULL, 0, "Show payloads as hex + ASCII", 0},
-	{"json", OPT_JSON, NULL, 0, "Write JSON lines (one per chunk, loss and summary)", 0},
+	{"json", OPT_JSON, NULL, 0,
+	 "Write JSON lines (one per chunk, connection, handshake, verification, loss and "
+	 "summary)",
+	 0},
+	{"latency", 'l', NULL, 0, "Show each call's latency, entry to return (LAT(ms))", 0},
+	{"handshake", OPT_HANDSHAKE, NULL, 0, "Show a row per TLS handshake, ok or failed, timed",
+	 0},
 	{"max-data-size", OPT_MAX_DATA_SIZE, "BYTES", 0,
 	 "Bytes per event (chunk), a power of two from 16 to 16384 (default 16384)", 0},
 	{"max-call-bytes", OPT_MAX_CALL_BYTES, "BYTES", 0,
@@ -224,6 +232,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'x':
 		env->hexdump = true;
+		break;
+	case 'l':
+		env->latency = true;
+		break;
+	case OPT_HANDSHAKE:
+		env->handshakes = true;
 		break;
 	case 'v':
 		env->verbose++;

@@ -44,6 +44,8 @@ struct env {
 	bool json;
 	int perf_pages; /* per CPU, power of two; 0: room for one whole call */
 	bool hexdump;
+	bool latency;	 /* -l: the LAT(ms) column */
+	bool handshakes; /* --handshake: a row per handshake */
 	int verbose;
 	const char *bpf_src;	 /* NULL: found next to the executable */
 	const char *probe_specs; /* NULL: found next to the executable */

@@ -2,8 +2,12 @@
 #include "output.h"
 
 #include <string.h>
+#include <sys/socket.h>
+
+#include "x509.h"
 
 #define ROW_FMT "%-19s %-12s %-16s %-7s %-7s %s\n"
+#define LEN_LAT_FMT "%-7s %s" /* -l: LEN and LAT(ms) as the last column */
 
 /* Length of a well-formed UTF-8 sequence at p (2-4 bytes), or 0. C1 controls (U+0080 to
  * U+009F) count as malformed: some terminals act on them. */
@@ -114,14 +118,18 @@ void output_hexdump(FILE *out, const unsigned char *data, size_t len)
 	}
 }
 
-void output_header(FILE *out)
+void output_header(FILE *out, bool latency)
 {
-	fprintf(out, ROW_FMT, "FUNC", "TIME(s)", "COMM", "PID", "TID", "LEN");
+	char last[32];
+
+	snprintf(last, sizeof(last), LEN_LAT_FMT, "LEN", "LAT(ms)");
+	fprintf(out, ROW_FMT, "FUNC", "TIME(s)", "COMM", "PID", "TID", latency ? last : "LEN");
 }
 
-void output_event(FILE *out, const struct out_event *ev, bool hexdump)
+/* A row's columns up to TID and then `last`: FUNC TIME(s) COMM PID TID last. */
+static void put_row(FILE *out, const struct out_event *ev, const char *last)
 {
-	char time[32], pid[16], tid[16], len[16], comm[17];
+	char time[32], pid[16], tid[16], comm[17];
 	size_t i;
 
 	/* The command name is chosen by the traced program: keep it printable. */
@@ -132,8 +140,26 @@ void output_event(FILE *out, const struct out_event *ev, bool hexdump)
 		 (unsigned long long)(ev->time_ns % 1000000000));
 	snprintf(pid, sizeof(pid), "%u", ev->pid);
 	snprintf(tid, sizeof(tid), "%u", ev->tid);
+	fprintf(out, ROW_FMT, ev->func, time, comm, pid, tid, last);
+}
+
+/* Milliseconds with three decimals: "12.345". */
+static void format_ms(char *buf, size_t size, uint64_t ns)
+{
+	snprintf(buf, size, "%llu.%03llu", (unsigned long long)(ns / 1000000),
+		 (unsigned long long)(ns / 1000 % 1000));
+}
+
+void output_event(FILE *out, const struct out_event *ev, bool hexdump, bool latency)
+{
+	char len[16], lat[32], last[64];
+
 	snprintf(len, sizeof(len), "%u", ev->len);
-	fprintf(out, ROW_FMT, ev->func, time, comm, pid, tid, len);
+	if (latency) {
+		format_ms(lat, sizeof(lat), ev->latency_ns);
+		snprintf(last, sizeof(last), LEN_LAT_FMT, len, lat);
+	}
+	put_row(out, ev, latency ? last : len);
 
 	fputs("----- DATA -----\n", out);
 	if (hexdump) {
@@ -154,6 +180,72 @@ void output_event(FILE *out, const struct out_event *ev, bool hexdump)
 		fprintf(out, "----- END DATA (LOST, %u bytes not captured) -----\n", ev->lost);
 	else
 		fputs("----- END DATA -----\n", out);
+}
+
+/* " (conn 3)" or "" when the connection is unknown. */
+static void conn_suffix(char *buf, size_t size, const struct out_event *ev)
+{
+	if (ev->conn)
+		snprintf(buf, size, " (conn %llu)", (unsigned long long)ev->conn);
+	else
+		buf[0] = '\0';
+}
+
+void output_conn_line(FILE *out, const struct out_event *ev)
+{
+	char local[CONN_ADDR_LEN + 8], remote[CONN_ADDR_LEN + 8];
+
+	if (!ev->conn) {
+		fputs("--- connection unknown: no socket seen for this session ---\n", out);
+		return;
+	}
+	if (!ev->addr) {
+		fprintf(out, "--- conn %llu, fd %d: addresses unknown (%s) ---\n",
+			(unsigned long long)ev->conn, ev->fd, ev->conn_why ? ev->conn_why : "?");
+		return;
+	}
+	conns_format_end(local, sizeof(local), ev->addr->family, ev->addr->laddr, ev->addr->lport);
+	conns_format_end(remote, sizeof(remote), ev->addr->family, ev->addr->raddr,
+			 ev->addr->rport);
+	fprintf(out, "--- conn %llu, fd %d: local %s, remote %s ---\n", (unsigned long long)ev->conn,
+		ev->fd, local, remote);
+}
+
+void output_handshake(FILE *out, const struct out_event *ev)
+{
+	char lat[32], conn[32], last[128];
+
+	format_ms(lat, sizeof(lat), ev->latency_ns);
+	conn_suffix(conn, sizeof(conn), ev);
+	if (ev->ok)
+		snprintf(last, sizeof(last), "handshake ok in %s ms%s", lat, conn);
+	else
+		snprintf(last, sizeof(last), "handshake FAILED (returned %lld) after %s ms%s",
+			 (long long)ev->result, lat, conn);
+	put_row(out, ev, last);
+}
+
+void output_verify(FILE *out, const struct out_event *ev)
+{
+	const char *name = x509_error_name((long)ev->result);
+	char conn[32], last[160];
+
+	conn_suffix(conn, sizeof(conn), ev);
+	snprintf(last, sizeof(last), "verify %s: %lld %s%s", ev->result ? "FAILED" : "ok",
+		 (long long)ev->result, name ? name : "(unknown X509_V_ value)", conn);
+	put_row(out, ev, last);
+}
+
+void output_verify_off(FILE *out, const struct out_event *ev)
+{
+	char conn[32], last[256];
+
+	conn_suffix(conn, sizeof(conn), ev);
+	snprintf(last, sizeof(last),
+		 "WARNING: certificate verification disabled (mode %lld, no SSL_VERIFY_PEER): a "
+		 "client accepts any server certificate%s",
+		 (long long)ev->result, conn);
+	put_row(out, ev, last);
 }
 
 void output_json_string(FILE *out, const char *s, size_t len)
@@ -212,22 +304,106 @@ void output_base64(FILE *out, const unsigned char *data, size_t len)
 	fwrite(buf, 1, n, out);
 }
 
-void output_json_data(FILE *out, const struct out_event *ev)
+/* {"v":1,"type":T,"time_ns":..,"pid":..,"tid":..,"uid":..,"comm":.. (no closing brace) */
+static void json_begin(FILE *out, const char *type, const struct out_event *ev)
 {
 	fprintf(out,
-		"{\"v\":1,\"type\":\"data\",\"time_ns\":%llu,\"pid\":%u,\"tid\":%u,"
+		"{\"v\":1,\"type\":\"%s\",\"time_ns\":%llu,\"pid\":%u,\"tid\":%u,"
 		"\"uid\":%u,\"comm\":",
-		(unsigned long long)ev->time_ns, ev->pid, ev->tid, ev->uid);
+		type, (unsigned long long)ev->time_ns, ev->pid, ev->tid, ev->uid);
 	output_json_string(out, ev->comm, strlen(ev->comm));
+}
+
+/* ,"lib":..,"func":.. */
+static void json_func(FILE *out, const struct out_event *ev)
+{
 	fputs(",\"lib\":", out);
 	output_json_string(out, ev->lib, strlen(ev->lib));
 	fputs(",\"func\":", out);
 	output_json_string(out, ev->func, strlen(ev->func));
-	fprintf(out, ",\"dir\":\"%s\",\"call\":%llu,\"call_len\":%u,\"offset\":%u,\"data\":\"",
-		ev->write ? "write" : "read", (unsigned long long)ev->call_id, ev->len, ev->offset);
+}
+
+/* ,"fd":..,"conn":..,"laddr":..,"lport":..,"raddr":..,"rport":.. (null when unknown) */
+static void json_conn(FILE *out, const struct out_event *ev)
+{
+	if (ev->fd >= 0)
+		fprintf(out, ",\"fd\":%d", ev->fd);
+	else
+		fputs(",\"fd\":null", out);
+	if (ev->conn)
+		fprintf(out, ",\"conn\":%llu", (unsigned long long)ev->conn);
+	else
+		fputs(",\"conn\":null", out);
+	if (ev->addr)
+		fprintf(out,
+			",\"family\":\"%s\",\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\","
+			"\"rport\":%u",
+			ev->addr->family == AF_INET6 ? "ipv6" : "ipv4", ev->addr->laddr,
+			(unsigned)ev->addr->lport, ev->addr->raddr, (unsigned)ev->addr->rport);
+	else
+		fputs(",\"family\":null,\"laddr\":null,\"lport\":null,\"raddr\":null,"
+		      "\"rport\":null",
+		      out);
+}
+
+void output_json_data(FILE *out, const struct out_event *ev)
+{
+	json_begin(out, "data", ev);
+	json_func(out, ev);
+	json_conn(out, ev);
+	fprintf(out,
+		",\"dir\":\"%s\",\"call\":%llu,\"call_len\":%u,\"offset\":%u,"
+		"\"latency_ns\":%llu,\"data\":\"",
+		ev->write ? "write" : "read", (unsigned long long)ev->call_id, ev->len, ev->offset,
+		(unsigned long long)ev->latency_ns);
 	output_base64(out, ev->data, ev->data_len);
 	fputc('"', out);
 	if (ev->truncated)
 		fprintf(out, ",\"truncated_bytes\":%u", ev->truncated);
+	fputs("}\n", out);
+}
+
+void output_json_handshake(FILE *out, const struct out_event *ev)
+{
+	json_begin(out, "handshake", ev);
+	json_func(out, ev);
+	json_conn(out, ev);
+	fprintf(out, ",\"latency_ns\":%llu,\"ok\":%s,\"result\":%lld}\n",
+		(unsigned long long)ev->latency_ns, ev->ok ? "true" : "false", (long long)ev->result);
+}
+
+void output_json_verify(FILE *out, const struct out_event *ev)
+{
+	const char *name = x509_error_name((long)ev->result);
+
+	json_begin(out, "verify", ev);
+	json_func(out, ev);
+	json_conn(out, ev);
+	fprintf(out, ",\"result\":%lld,\"ok\":%s,\"error\":", (long long)ev->result,
+		ev->result == 0 ? "true" : "false");
+	if (name)
+		fprintf(out, "\"%s\"}\n", name);
+	else
+		fputs("null}\n", out);
+}
+
+void output_json_verify_off(FILE *out, const struct out_event *ev)
+{
+	json_begin(out, "verify_disabled", ev);
+	json_func(out, ev);
+	json_conn(out, ev);
+	fprintf(out, ",\"mode\":%lld}\n", (long long)ev->result);
+}
+
+void output_json_conn(FILE *out, const struct out_event *ev, const char *event,
+		      const char *reason)
+{
+	json_begin(out, "conn", ev);
+	fprintf(out, ",\"event\":\"%s\"", event);
+	json_conn(out, ev);
+	if (reason)
+		fprintf(out, ",\"reason\":\"%s\"", reason);
+	if (!ev->addr && ev->conn_why)
+		fprintf(out, ",\"unresolved\":\"%s\"", ev->conn_why);
 	fputs("}\n", out);
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "conns.h"
+
 /* A call's plaintext (text modes: the whole call; JSON: one chunk) as the output sees it. */
 struct out_event {
 	const char *func;
@@ -22,6 +24,13 @@ struct out_event {
 	uint32_t data_len;  /* bytes captured here */
 	uint32_t truncated; /* bytes of the call beyond the capture limit (0 but on the end) */
 	uint32_t lost;	    /* bytes of the call that never arrived (text modes) */
+	uint64_t latency_ns;  /* from the call's entry to its return (handshake: its first) */
+	int fd;		      /* the connection's socket; -1: unknown */
+	uint64_t conn;	      /* the connection's id; 0: unknown */
+	const struct conn_addr *addr; /* its ends; NULL: not known */
+	const char *conn_why;	      /* conn known, addr not: why */
+	int64_t result;		      /* handshake, verify: the return value; verify_off: mode */
+	bool ok;		      /* handshake: it succeeded */
 };
 
 /*
@@ -33,11 +42,23 @@ void output_escape(FILE *out, const unsigned char *data, size_t len);
 /* Writes 16 bytes a line: offset, hex, and the printable ASCII ('.' for the rest). */
 void output_hexdump(FILE *out, const unsigned char *data, size_t len);
 
-/* The column header, same widths as output_event's rows. */
-void output_header(FILE *out);
+/* The column header, same widths as output_event's rows; `latency`: with LAT(ms). */
+void output_header(FILE *out, bool latency);
 
 /* A row, then the payload between DATA markers; the end marker says what is missing. */
-void output_event(FILE *out, const struct out_event *ev, bool hexdump);
+void output_event(FILE *out, const struct out_event *ev, bool hexdump, bool latency);
+
+/* The line that says which connection the rows after it belong to. */
+void output_conn_line(FILE *out, const struct out_event *ev);
+
+/* A row for a handshake that ended: ok or failed, and how long it took. */
+void output_handshake(FILE *out, const struct out_event *ev);
+
+/* A row for SSL_get_verify_result: its value and X509 error name. */
+void output_verify(FILE *out, const struct out_event *ev);
+
+/* A row warning that certificate verification was turned off (result: the mode). */
+void output_verify_off(FILE *out, const struct out_event *ev);
 
 /* Writes len bytes as a JSON string with its quotes; bytes that are not UTF-8 as \u00XX. */
 void output_json_string(FILE *out, const char *s, size_t len);
@@ -47,5 +68,18 @@ void output_base64(FILE *out, const unsigned char *data, size_t len);
 
 /* One JSON line: {"v":1,"type":"data",...} for a chunk. */
 void output_json_data(FILE *out, const struct out_event *ev);
+
+/* {"v":1,"type":"handshake",...,"latency_ns":N,"ok":B,"result":N} */
+void output_json_handshake(FILE *out, const struct out_event *ev);
+
+/* {"v":1,"type":"verify",...,"result":N,"ok":B,"error":"X509_V_..."} */
+void output_json_verify(FILE *out, const struct out_event *ev);
+
+/* {"v":1,"type":"verify_disabled",...,"mode":N} */
+void output_json_verify_off(FILE *out, const struct out_event *ev);
+
+/* {"v":1,"type":"conn","event":"open"|"close",...}; reason of a close: "close", "exit". */
+void output_json_conn(FILE *out, const struct out_event *ev, const char *event,
+		      const char *reason);
 
 #endif

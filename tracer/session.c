@@ -281,14 +281,23 @@ static int check_targets(struct session *s)
 	return 0;
 }
 
-/* The sched and mmap tracepoints that follow children and late loads, where bpf_src
- * defines them (a bpf_src of one's own may leave them out: then neither is followed). */
+/* The sched and mmap tracepoints that follow children and late loads, and the socket
+ * syscalls that tell connections, where bpf_src defines them (a bpf_src of one's own may
+ * leave them out: then that is not followed). */
 static int attach_tracepoints(struct session *s)
 {
 	static const char *const tps[][2] = {
-		{"sched", "sched_process_fork"}, {"sched", "sched_process_free"},
-		{"sched", "sched_process_exec"}, {"syscalls", "sys_enter_mmap"},
-		{"syscalls", "sys_exit_mmap"},
+		{"sched", "sched_process_fork"},   {"sched", "sched_process_free"},
+		{"sched", "sched_process_exec"},   {"sched", "sched_process_exit"},
+		{"syscalls", "sys_enter_mmap"},	   {"syscalls", "sys_exit_mmap"},
+		{"syscalls", "sys_enter_read"},	   {"syscalls", "sys_enter_write"},
+		{"syscalls", "sys_enter_readv"},   {"syscalls", "sys_enter_writev"},
+		{"syscalls", "sys_enter_recvfrom"}, {"syscalls", "sys_enter_sendto"},
+		{"syscalls", "sys_enter_recvmsg"}, {"syscalls", "sys_enter_sendmsg"},
+		{"syscalls", "sys_exit_read"},	   {"syscalls", "sys_exit_write"},
+		{"syscalls", "sys_exit_recvfrom"}, {"syscalls", "sys_exit_sendto"},
+		{"syscalls", "sys_exit_recvmsg"},  {"syscalls", "sys_exit_sendmsg"},
+		{"syscalls", "sys_enter_close"},
 	};
 	char fn[128], why[512];
 	size_t i;
@@ -321,7 +330,8 @@ static void on_proc_lost(void *ctx, int cpu, uint64_t count)
 		(unsigned long long)count);
 }
 
-/* tls_procs: a traced process ran a program or mapped a file; looked at after the poll. */
+/* tls_procs: a traced process ran a program or mapped a file (looked at after the poll),
+ * or a TLS call used a socket (looked up now, while it is open). */
 static void on_proc(void *ctx, int cpu, const void *data, int size)
 {
 	struct session *s = ctx;
@@ -331,6 +341,10 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 
 	if (size < (int)sizeof(*pe))
 		return;
+	if (pe->kind == TLS_PROC_CONN) {
+		events_on_conn(s->ev, pe->pid, pe->fd, pe->conn);
+		return;
+	}
 	for (i = 0; i < s->nrescan; i++)
 		if (s->rescan[i] == (pid_t)pe->pid)
 			return;
@@ -401,6 +415,8 @@ int session_open(struct session *s, const struct env *env)
 		    (uint32_t)env->max_data_size);
 	s->ev->sink = s->sink;
 	s->ev->sink_ctx = s->sink_ctx;
+	s->ev->latency = env->latency;
+	s->ev->handshakes = env->handshakes;
 	if (tracer_bpf__open_perf_buffer(
 		    s->tb, EVENTS_TABLE,
 		    options_perf_pages(env, sysconf(_SC_PAGESIZE),

@@ -66,7 +66,7 @@ static void test_rows(void)
 			       .data_len = 5,
 			       .truncated = 5};
 
-	CAPTURE(buf, sizeof(buf), o, output_header(o); output_event(o, &ev, false));
+	CAPTURE(buf, sizeof(buf), o, output_header(o, false); output_event(o, &ev, false, false));
 	CHECK_STR(buf, "FUNC                TIME(s)      COMM             PID     TID     LEN\n"
 		       "SSL_write           1.500000001  cu?rl            42      43      10\n"
 		       "----- DATA -----\n"
@@ -78,18 +78,18 @@ static void test_rows(void)
 	ev.data = (const unsigned char *)"hello\n";
 	ev.data_len = 6;
 	ev.truncated = 0;
-	CAPTURE(buf, sizeof(buf), o, output_event(o, &ev, false));
+	CAPTURE(buf, sizeof(buf), o, output_event(o, &ev, false, false));
 	CHECK(strstr(buf, "----- DATA -----\nhello\n----- END DATA -----\n") != NULL);
 
 	memset(buf, 0, sizeof(buf));
 	ev.len = 20;
 	ev.lost = 14;
-	CAPTURE(buf, sizeof(buf), o, output_event(o, &ev, false));
+	CAPTURE(buf, sizeof(buf), o, output_event(o, &ev, false, false));
 	CHECK(strstr(buf, "----- END DATA (LOST, 14 bytes not captured) -----\n") != NULL);
 	memset(buf, 0, sizeof(buf));
 	ev.truncated = 4;
 	ev.lost = 10;
-	CAPTURE(buf, sizeof(buf), o, output_event(o, &ev, false));
+	CAPTURE(buf, sizeof(buf), o, output_event(o, &ev, false, false));
 	CHECK(strstr(buf, "(TRUNCATED, 4 bytes not shown; LOST, 10 bytes) -----\n") != NULL);
 }
 

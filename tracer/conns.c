@@ -1,0 +1,224 @@
+/* conns.c - connections: a socket's addresses from /proc, the run's open connections by id */
+#define _GNU_SOURCE
+#include "conns.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Lookups of a connection that is not resolved yet: when it is first seen, then as events
+ * of it are shown, until one finds it connected. */
+#define CONN_TRIES 4
+
+/*
+ * The kernel prints an address as the 32-bit words of its network-order bytes, each with
+ * %08X: copying each parsed word back to memory gives the bytes again (on this host's byte
+ * order, which is the kernel's). Returns the number of bytes (4 or 16), or 0.
+ */
+static size_t parse_hex_addr(const char *hex, unsigned char *bytes)
+{
+	size_t len = strlen(hex), i;
+	char word[9];
+
+	if (len != 8 && len != 32)
+		return 0;
+	for (i = 0; i < len / 8; i++) {
+		uint32_t v;
+
+		memcpy(word, hex + 8 * i, 8);
+		word[8] = '\0';
+		v = (uint32_t)strtoul(word, NULL, 16);
+		memcpy(bytes + 4 * i, &v, 4);
+	}
+	return len / 2;
+}
+
+/* Formats an address of n bytes; an IPv4-mapped IPv6 address as IPv4. Returns its family. */
+static int format_addr(const unsigned char *bytes, size_t n, char *out)
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (n == 16 && memcmp(bytes, mapped, sizeof(mapped)) == 0) {
+		bytes += 12;
+		n = 4;
+	}
+	inet_ntop(n == 4 ? AF_INET : AF_INET6, bytes, out, CONN_ADDR_LEN);
+	return n == 4 ? AF_INET : AF_INET6;
+}
+
+int conns_parse_tcp_line(const char *line, struct conn_addr *a, unsigned long *inode)
+{
+	char lhex[33], rhex[33];
+	unsigned char lbytes[16], rbytes[16];
+	unsigned int lport, rport, state;
+	size_t ln, rn;
+
+	/* sl local rem st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode */
+	if (sscanf(line, " %*u: %32[0-9A-Fa-f]:%x %32[0-9A-Fa-f]:%x %x %*x:%*x %*x:%*x %*x %*u %*d %lu",
+		   lhex, &lport, rhex, &rport, &state, inode) != 6)
+		return -1;
+	ln = parse_hex_addr(lhex, lbytes);
+	rn = parse_hex_addr(rhex, rbytes);
+	if (!ln || ln != rn || lport > 0xffff || rport > 0xffff)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	a->family = format_addr(lbytes, ln, a->laddr);
+	format_addr(rbytes, rn, a->raddr);
+	a->lport = (uint16_t)lport;
+	a->rport = (uint16_t)rport;
+	return 0;
+}
+
+/* Finds the socket with this inode in a TCP table file: 0, or -ENOENT. */
+static int find_inode(const char *path, unsigned long inode, struct conn_addr *a)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned long ino;
+	int err = -ENOENT;
+
+	if (!f)
+		return -ENOENT;
+	while (err && getline(&line, &cap, f) > 0)
+		if (conns_parse_tcp_line(line, a, &ino) == 0 && ino == inode)
+			err = 0;
+	free(line);
+	fclose(f);
+	return err;
+}
+
+int conns_resolve(const char *proc_root, pid_t pid, int fd, struct conn_addr *a)
+{
+	static const char *const tables[] = {"tcp", "tcp6"};
+	char path[PATH_MAX], link[64];
+	unsigned long inode;
+	ssize_t n;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/%d/fd/%d", proc_root, (int)pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -ENOENT;
+	link[n] = '\0';
+	if (sscanf(link, "socket:[%lu]", &inode) != 1)
+		return -ENOTSOCK;
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%d/net/%s", proc_root, (int)pid, tables[i]);
+		if (find_inode(path, inode, a) == 0)
+			return a->rport ? 0 : -EAGAIN; /* no peer yet: not connected */
+	}
+	return -EAGAIN;
+}
+
+void conns_format_end(char *buf, size_t size, int family, const char *addr, uint16_t port)
+{
+	snprintf(buf, size, family == AF_INET6 ? "[%s]:%u" : "%s:%u", addr, (unsigned)port);
+}
+
+/* Index of the first connection whose id is not below `id`. */
+static int lower_bound(const struct conn_table *t, uint64_t id)
+{
+	int lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (t->v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* One more lookup of a connection that has no addresses yet. */
+static void try_resolve(struct conn_table *t, struct conn *c)
+{
+	int err;
+
+	if (c->resolved || c->tries <= 0)
+		return;
+	c->tries--;
+	err = conns_resolve(t->proc_root ? t->proc_root : "/proc", (pid_t)c->pid, c->fd, &c->addr);
+	c->resolved = err == 0;
+	if (err == -ENOENT)
+		c->why = "socket closed before it could be looked at";
+	else if (err == -ENOTSOCK)
+		c->why = "not a socket";
+	else if (err)
+		c->why = "not a connected TCP socket";
+	if (err == -ENOENT || err == -ENOTSOCK)
+		c->tries = 0;
+}
+
+struct conn *conns_get(struct conn_table *t, uint64_t id)
+{
+	int i = lower_bound(t, id);
+
+	if (i == t->n || t->v[i].id != id)
+		return NULL;
+	try_resolve(t, &t->v[i]);
+	return &t->v[i];
+}
+
+struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd)
+{
+	int i = lower_bound(t, id);
+	struct conn *c;
+
+	if (i < t->n && t->v[i].id == id) {
+		c = &t->v[i];
+	} else {
+		if (t->n == t->cap) {
+			int cap = t->cap ? 2 * t->cap : 64;
+			struct conn *grown = realloc(t->v, cap * sizeof(*grown));
+
+			if (!grown)
+				return NULL;
+			t->v = grown;
+			t->cap = cap;
+		}
+		memmove(&t->v[i + 1], &t->v[i], (t->n - i) * sizeof(*t->v));
+		t->n++;
+		c = &t->v[i];
+		*c = (struct conn){.id = id, .pid = pid, .fd = fd, .tries = CONN_TRIES};
+		t->opened++;
+	}
+	try_resolve(t, c);
+	return c;
+}
+
+void conns_close(struct conn_table *t, uint64_t id)
+{
+	int i = lower_bound(t, id);
+
+	if (i == t->n || t->v[i].id != id)
+		return;
+	if (!t->v[i].resolved)
+		t->unresolved++;
+	memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(*t->v));
+	t->n--;
+}
+
+uint64_t conns_unresolved(const struct conn_table *t)
+{
+	uint64_t n = t->unresolved;
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		n += !t->v[i].resolved;
+	return n;
+}
+
+void conns_free(struct conn_table *t)
+{
+	free(t->v);
+	t->v = NULL;
+	t->n = t->cap = 0;
+}

@@ -1,0 +1,73 @@
+/* conns.h - connections: a socket's addresses from /proc, the run's open connections by id */
+#ifndef TRACER_CONNS_H
+#define TRACER_CONNS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONN_ADDR_LEN 46 /* INET6_ADDRSTRLEN */
+
+/* The two ends of a TCP connection, as the traced process sees them. */
+struct conn_addr {
+	int family; /* AF_INET (IPv4-mapped IPv6 addresses included) or AF_INET6 */
+	char laddr[CONN_ADDR_LEN], raddr[CONN_ADDR_LEN];
+	uint16_t lport, rport;
+};
+
+/*
+ * Parses a line of /proc/net/tcp or /proc/net/tcp6. Returns 0 and fills a and *inode for
+ * a socket's line, -1 for the header or a malformed line.
+ */
+int conns_parse_tcp_line(const char *line, struct conn_addr *a, unsigned long *inode);
+
+/*
+ * Looks socket fd of process pid up under proc_root ("/proc"): its inode, then that inode
+ * in the process's network namespace's TCP tables. Returns 0 with a filled, or:
+ * -EAGAIN: a socket not (yet) connected, or not found in the TCP tables (look again later);
+ * -ENOENT: the fd (or the process) is gone; -ENOTSOCK: the fd is no socket.
+ */
+int conns_resolve(const char *proc_root, pid_t pid, int fd, struct conn_addr *a);
+
+/* Writes "127.0.0.1:443" or "[::1]:443". */
+void conns_format_end(char *buf, size_t size, int family, const char *addr, uint16_t port);
+
+/* A connection of the run: a socket a TLS call used, until it is closed. */
+struct conn {
+	uint64_t id;
+	uint32_t pid;
+	int fd;
+	bool resolved;	   /* addr is known */
+	int tries;	   /* lookups left before giving up */
+	const char *why;   /* not resolved: why (a static string) */
+	struct conn_addr addr;
+};
+
+/* The open connections, sorted by id (ids come from BPF, mostly in increasing order). */
+struct conn_table {
+	const char *proc_root;
+	struct conn *v;
+	int n, cap;
+	uint64_t opened;     /* connections seen in the run */
+	uint64_t unresolved; /* of those, closed or still open without addresses */
+};
+
+/* The open connection `id`, or NULL; one without addresses yet is looked up again (a few
+ * times at most). */
+struct conn *conns_get(struct conn_table *t, uint64_t id);
+
+/*
+ * Connection `id` of pid's socket fd, added (and looked up at once) if new; NULL only when
+ * out of memory. A connection not resolved yet is looked up again, a few times at most.
+ */
+struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd);
+
+/* Forgets connection `id` (closed), counting it if it never got addresses. */
+void conns_close(struct conn_table *t, uint64_t id);
+
+/* Connections of the run that got no addresses: closed ones and open ones. */
+uint64_t conns_unresolved(const struct conn_table *t);
+
+void conns_free(struct conn_table *t);
+
+#endif
