@@ -23,7 +23,10 @@ NSS_WRITEV_CLIENT = os.environ.get("NSS_WRITEV_CLIENT",
 TLS_SERVER = os.path.join(HERE, "tls_server.py")
 PYTHON = "/usr/bin/python3"  # Debian's, linked to the system libssl
 
-ROW = re.compile(r"^(\S+) +(\d+\.\d{9}) +(.*?) +(\d+) +(\d+) +(\d+)$")
+ROW = re.compile(r"^(\S+) +(\d+\.\d{9}) +(.*?) +(\d+) +(\d+) +(\d+)(?: +(\d+\.\d{3}))?$")
+# The line before the rows of another connection.
+CONN = re.compile(r"^--- (?:conn (\d+), fd (\d+): (?:local (\S+), remote (\S+)|addresses unknown "
+                  r"\((.*)\))|connection unknown: .*) ---$")
 END = re.compile(r"^----- END DATA(?: \((?:TRUNCATED, (\d+) bytes not shown)?(?:; )?"
                  r"(?:LOST, (\d+) bytes(?: not captured)?)?\))? -----$")
 
@@ -47,10 +50,18 @@ def unescape(text: str) -> bytes:
 
 
 def parse_events(text: str):
-    """The tracer's text output as a list of events with exact payload bytes."""
+    """The tracer's text output as a list of events with exact payload bytes, each with the
+    connection line it came under ("conn": id, "local"/"remote": "addr:port", or None) and,
+    with -l, its latency in ms ("lat")."""
     lines = text.split("\n")
     events, i = [], 0
+    conn = {"conn": None, "fd": None, "local": None, "remote": None}
     while i < len(lines):
+        c = CONN.match(lines[i])
+        if c:
+            conn = {"conn": int(c.group(1)) if c.group(1) else None,
+                    "fd": int(c.group(2)) if c.group(2) else None,
+                    "local": c.group(3), "remote": c.group(4)}
         m = ROW.match(lines[i])
         if not m or i + 1 >= len(lines) or lines[i + 1] != "----- DATA -----":
             i += 1
@@ -69,7 +80,8 @@ def parse_events(text: str):
             payload = payload[:-1]  # the newline the tracer adds before END DATA
         events.append({"func": m.group(1), "comm": m.group(3), "pid": int(m.group(4)),
                        "tid": int(m.group(5)), "len": length, "truncated": truncated,
-                       "lost": lost, "data": payload})
+                       "lost": lost, "data": payload,
+                       "lat": float(m.group(7)) if m.group(7) else None, **conn})
         i = j + 1
     return events
 
@@ -154,7 +166,8 @@ class TracerTest(unittest.TestCase):
         cls.cert = os.path.join(cls.certdir, "cert.pem")
         cls.key = os.path.join(cls.certdir, "key.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                        cls.key, "-out", cls.cert, "-days", "2", "-subj", "/CN=localhost"],
+                        cls.key, "-out", cls.cert, "-days", "2", "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1"],
                        check=True, capture_output=True)
 
     @classmethod

@@ -3,7 +3,8 @@
 
 Prints "PORT <n>" once listening. With --go-file it accepts nothing until that file
 exists, so a client can be left waiting in its TLS handshake while a tracer attaches.
-Answers --count requests with a fixed response, then exits.
+Answers --count requests with a fixed response, then exits; with --reply-file it holds
+each response until that file exists (the connection stays open for a look at it).
 """
 import argparse
 import socket
@@ -35,6 +36,7 @@ def main() -> int:
     ap.add_argument("--body", default="hello from the tracer test server\n")
     ap.add_argument("--body-size", type=int, default=0)
     ap.add_argument("--ipv6", action="store_true")
+    ap.add_argument("--reply-file")
     args = ap.parse_args()
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -70,6 +72,8 @@ def main() -> int:
                 if not chunk:
                     break
                 body += chunk
+            if not wait_for_go(args.reply_file, "tls_server"):
+                return 1
             tls.sendall(reply)
     return 0
 

@@ -1,6 +1,9 @@
 /* test_output.c - unit tests of payload escaping, hex dumps and row formatting */
+#include <sys/socket.h>
+
 #include "check.h"
 #include "output.h"
+#include "x509.h"
 
 typedef void (*render_fn)(FILE *out, const unsigned char *data, size_t len);
 
@@ -127,11 +130,139 @@ static void test_json(void)
 	CHECK_STR(jstr("caf\xc3\xa9", 5), "\"caf\xc3\xa9\"");
 	CHECK_STR(jstr("\xff", 1), "\"\\u00ff\"");
 
+	/* The connection unknown: its fields are null. */
+	ev.fd = -1;
+	ev.latency_ns = 1234;
 	CAPTURE(buf, sizeof(buf), o, output_json_data(o, &ev));
 	CHECK_STR(buf, "{\"v\":1,\"type\":\"data\",\"time_ns\":1700000000123456789,\"pid\":42,"
 		       "\"tid\":43,\"uid\":0,\"comm\":\"py\\\"x\",\"lib\":\"/usr/lib/libssl.so.3\","
-		       "\"func\":\"SSL_write_ex\",\"dir\":\"write\",\"call\":7,\"call_len\":70000,"
-		       "\"offset\":65536,\"data\":\"aGk=\",\"truncated_bytes\":1000}\n");
+		       "\"func\":\"SSL_write_ex\",\"fd\":null,\"conn\":null,\"family\":null,"
+		       "\"laddr\":null,\"lport\":null,\"raddr\":null,\"rport\":null,"
+		       "\"dir\":\"write\",\"call\":7,\"call_len\":70000,\"offset\":65536,"
+		       "\"latency_ns\":1234,\"data\":\"aGk=\",\"truncated_bytes\":1000}\n");
+}
+
+static const struct conn_addr v6 = {.family = AF_INET6, .laddr = "::1", .raddr = "::1",
+				    .lport = 40000, .rport = 443};
+
+static void test_connection_rows(void)
+{
+	char buf[1024] = {0};
+	struct out_event ev = {.func = "SSL_read",
+			       .time_ns = 2000000000,
+			       .comm = "wget",
+			       .pid = 7,
+			       .tid = 8,
+			       .len = 3,
+			       .data = (const unsigned char *)"abc",
+			       .data_len = 3,
+			       .latency_ns = 12345678,
+			       .fd = 5,
+			       .conn = 3,
+			       .addr = &v6};
+
+	CAPTURE(buf, sizeof(buf), o, output_header(o, true); output_conn_line(o, &ev);
+		output_event(o, &ev, false, true));
+	CHECK_STR(buf, "FUNC                TIME(s)      COMM             PID     TID     LEN     "
+		       "LAT(ms)\n"
+		       "--- conn 3, fd 5: local [::1]:40000, remote [::1]:443 ---\n"
+		       "SSL_read            2.000000000  wget             7       8       3       "
+		       "12.345\n"
+		       "----- DATA -----\nabc\n----- END DATA -----\n");
+
+	ev.addr = NULL;
+	ev.conn_why = "not a socket";
+	CAPTURE(buf, sizeof(buf), o, output_conn_line(o, &ev));
+	CHECK_STR(buf, "--- conn 3, fd 5: addresses unknown (not a socket) ---\n");
+	ev.conn = 0;
+	CAPTURE(buf, sizeof(buf), o, output_conn_line(o, &ev));
+	CHECK_STR(buf, "--- connection unknown: no socket seen for this session ---\n");
+
+	ev.func = "SSL_do_handshake";
+	ev.conn = 3;
+	ev.ok = true;
+	ev.latency_ns = 2500000;
+	CAPTURE(buf, sizeof(buf), o, output_handshake(o, &ev));
+	CHECK_STR(buf, "SSL_do_handshake    2.000000000  wget             7       8       "
+		       "handshake ok in 2.500 ms (conn 3)\n");
+	ev.ok = false;
+	ev.result = -1;
+	CAPTURE(buf, sizeof(buf), o, output_handshake(o, &ev));
+	CHECK(strstr(buf, "handshake FAILED (returned -1) after 2.500 ms (conn 3)\n") != NULL);
+
+	ev.func = "SSL_get_verify_result";
+	ev.result = 10;
+	CAPTURE(buf, sizeof(buf), o, output_verify(o, &ev));
+	CHECK(strstr(buf, " verify FAILED: 10 X509_V_ERR_CERT_HAS_EXPIRED (conn 3)\n") != NULL);
+	ev.result = 0;
+	CAPTURE(buf, sizeof(buf), o, output_verify(o, &ev));
+	CHECK(strstr(buf, " verify ok: 0 X509_V_OK (conn 3)\n") != NULL);
+	ev.result = 5000;
+	CAPTURE(buf, sizeof(buf), o, output_verify(o, &ev));
+	CHECK(strstr(buf, " verify FAILED: 5000 (unknown X509_V_ value) (conn 3)\n") != NULL);
+
+	ev.func = "SSL_CTX_set_verify";
+	ev.result = 0;
+	ev.conn = 0;
+	CAPTURE(buf, sizeof(buf), o, output_verify_off(o, &ev));
+	CHECK_STR(buf, "SSL_CTX_set_verify  2.000000000  wget             7       8       WARNING: "
+		       "certificate verification disabled (mode 0, no SSL_VERIFY_PEER): a client "
+		       "accepts any server certificate\n");
+
+	CHECK_STR(x509_error_name(0), "X509_V_OK");
+	CHECK_STR(x509_error_name(18), "X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT");
+	CHECK_STR(x509_error_name(62), "X509_V_ERR_HOSTNAME_MISMATCH");
+	CHECK_STR(x509_error_name(94), "X509_V_ERR_EC_KEY_EXPLICIT_PARAMS");
+	CHECK(x509_error_name(95) == NULL && x509_error_name(-1) == NULL);
+}
+
+#define JSON_HEAD(type)                                                                            \
+	"{\"v\":1,\"type\":\"" type "\",\"time_ns\":5,\"pid\":7,\"tid\":8,\"uid\":0,\"comm\":\"curl\""
+#define JSON_CONN                                                                                  \
+	",\"fd\":5,\"conn\":3,\"family\":\"ipv6\",\"laddr\":\"::1\",\"lport\":40000,"          \
+	"\"raddr\":\"::1\",\"rport\":443"
+
+static void test_json_events(void)
+{
+	char buf[1024] = {0};
+	struct out_event ev = {.func = "SSL_connect",
+			       .lib = "/l/libssl.so.3",
+			       .comm = "curl",
+			       .time_ns = 5,
+			       .pid = 7,
+			       .tid = 8,
+			       .latency_ns = 99,
+			       .fd = 5,
+			       .conn = 3,
+			       .addr = &v6,
+			       .result = 1,
+			       .ok = true};
+
+	CAPTURE(buf, sizeof(buf), o, output_json_handshake(o, &ev));
+	CHECK_STR(buf, JSON_HEAD("handshake") ",\"lib\":\"/l/libssl.so.3\",\"func\":\"SSL_connect\""
+		  JSON_CONN ",\"latency_ns\":99,\"ok\":true,\"result\":1}\n");
+
+	ev.func = "SSL_get_verify_result";
+	ev.result = 20;
+	CAPTURE(buf, sizeof(buf), o, output_json_verify(o, &ev));
+	CHECK(strncmp(buf, JSON_HEAD("verify"), strlen(JSON_HEAD("verify"))) == 0);
+	CHECK(strstr(buf, JSON_CONN ",\"result\":20,\"ok\":false,"
+			  "\"error\":\"X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY\"}\n") != NULL);
+
+	ev.func = "SSL_CTX_set_verify";
+	ev.result = 0;
+	CAPTURE(buf, sizeof(buf), o, output_json_verify_off(o, &ev));
+	CHECK_STR(buf, JSON_HEAD("verify_disabled") ",\"lib\":\"/l/libssl.so.3\","
+		  "\"func\":\"SSL_CTX_set_verify\"" JSON_CONN ",\"mode\":0}\n");
+
+	CAPTURE(buf, sizeof(buf), o, output_json_conn(o, &ev, "close", "exit"));
+	CHECK_STR(buf, JSON_HEAD("conn") ",\"event\":\"close\"" JSON_CONN ",\"reason\":\"exit\"}\n");
+
+	ev.addr = NULL;
+	ev.conn_why = "not a socket";
+	CAPTURE(buf, sizeof(buf), o, output_json_conn(o, &ev, "open", NULL));
+	CHECK(strstr(buf, "\"event\":\"open\",\"fd\":5,\"conn\":3,\"family\":null,") != NULL);
+	CHECK(strstr(buf, "\"rport\":null,\"unresolved\":\"not a socket\"}\n") != NULL);
 }
 
 int main(void)
@@ -140,5 +271,7 @@ int main(void)
 	test_hexdump();
 	test_rows();
 	test_json();
+	test_connection_rows();
+	test_json_events();
 	return check_done();
 }

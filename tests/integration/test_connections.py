@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+"""test_connections.py - who talked to whom: every event's connection (fd, id, both ends,
+checked against ss), call latency, handshakes, certificate verification results and
+verification turned off, with curl (OpenSSL), wget over IPv6 (GnuTLS), h2load's 40
+connections to nginx, and reads served from OpenSSL's buffer on a connection opened before
+the tracer started."""
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+
+import harness
+from harness import PYTHON, TracerTest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BODY = b"hello from the tracer test server\n"
+RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+            b"Connection: close\r\n\r\n" % len(BODY)) + BODY
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+NGINX_H2_CONF = """daemon off; master_process off; worker_processes 1;
+pid {tmp}/nginx.pid; error_log {tmp}/nginx.err;
+events {{ worker_connections 256; }}
+http {{
+  access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
+  fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
+  server {{
+    listen 127.0.0.1:{port} ssl http2;
+    ssl_certificate {cert}; ssl_certificate_key {key};
+    location / {{ return 200 "hello from nginx\\n"; }}
+  }}
+}}
+"""
+
+# A client that connects and finishes its handshake before it waits for the go file (so
+# the tracer starts on an open connection), then reads the answer 100 bytes a call: most
+# reads are served from OpenSSL's buffer, with no syscall.
+EARLY_CLIENT = """
+import os, socket, ssl, sys, time
+port, go, cafile = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=cafile)
+tls = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+print("CONNECTED %d" % tls.getsockname()[1], flush=True)
+while not os.path.exists(go):
+    time.sleep(0.01)
+tls.sendall(b"GET /big HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n")
+got = b""
+while True:
+    chunk = tls.recv(100)
+    if not chunk:
+        break
+    got += chunk
+sys.stdout.write("GOT %d\\n" % len(got))
+"""
+
+
+def json_lines(run):
+    return [json.loads(l) for l in run.stdout().splitlines() if l.strip()]
+
+
+def payload(events, direction):
+    return b"".join(base64.b64decode(e["data"]) for e in events
+                    if e["type"] == "data" and e["dir"] == direction)
+
+
+class ConnectionTest(TracerTest):
+
+    def waiting(self, argv):
+        """Starts argv once a go file exists (bash waits for it, then execs argv): the tracer
+        attaches to the PID first. Returns (process, go file)."""
+        go = os.path.join(self.tmp, "go.%d" % len(self.procs))
+        script = 'while [ ! -e "$0" ]; do sleep 0.02; done; exec "$@"'
+        return self.spawn(["bash", "-c", script, go, *argv], stdout=subprocess.PIPE), go
+
+    def ss_local_port(self, pid, port):
+        """The local port of process pid's established connection to port (from ss)."""
+        out = subprocess.run(["ss", "-Htnp", "state", "established", "( dport = :%d )" % port],
+                             capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            if "pid=%d," % pid in line:
+                return int(line.split()[2].rsplit(":", 1)[1])
+        return None
+
+    def assert_connection(self, e, conn, family, laddr, lport, raddr, rport, events=()):
+        """e is of connection `conn` with these ends; the failure shows the run's
+        connection events (they say why addresses are missing)."""
+        self.assertEqual((e["conn"], e["family"], e["laddr"], e["lport"], e["raddr"],
+                          e["rport"]), (conn, family, laddr, lport, raddr, rport),
+                         [e] + [c for c in events if c["type"] == "conn"])
+        self.assertIsInstance(e["fd"], int, e)
+        self.assertGreater(e["fd"], 2, e)
+
+    def test_curl_events_carry_the_connection_ss_shows(self):
+        server, port, _ = self.tls_server("--reply-file", os.path.join(self.tmp, "reply"))
+        url = "https://127.0.0.1:%d/who" % port
+        curl, go = self.waiting(["curl", "-sS", "--cacert", self.cert, "-A", "tracer-test",
+                                 "-o", "/dev/null", url])
+        run = self.tracer(curl.pid, "--json")
+        run.wait_ready()
+        open(go, "w").close()
+        # The server holds its answer: curl's connection is open for ss to show.
+        lport = None
+        harness.wait_for(lambda: self.ss_local_port(curl.pid, port) is not None, 20,
+                         "curl's connection in ss")
+        lport = self.ss_local_port(curl.pid, port)
+        open(os.path.join(self.tmp, "reply"), "w").close()
+        self.assertEqual(curl.wait(timeout=20), 0)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        events = json_lines(run)
+
+        data = [e for e in events if e["type"] == "data"]
+        self.assertTrue(data)
+        conn = data[0]["conn"]
+        self.assertIsInstance(conn, int)
+        for e in data:
+            self.assert_connection(e, conn, "ipv4", "127.0.0.1", lport, "127.0.0.1", port,
+                                   events)
+            self.assertGreater(e["latency_ns"], 0)
+        self.assertEqual(payload(events, "write"),
+                         b"GET /who HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: tracer-test"
+                         b"\r\nAccept: */*\r\n\r\n" % port)
+        self.assertEqual(payload(events, "read"), RESPONSE)
+
+        handshakes = [e for e in events if e["type"] == "handshake"]
+        self.assertEqual(len(handshakes), 1, handshakes)
+        hs = handshakes[0]
+        self.assertEqual((hs["func"], hs["ok"], hs["result"]), ("SSL_connect", True, 1))
+        self.assertGreater(hs["latency_ns"], 0)
+        self.assert_connection(hs, conn, "ipv4", "127.0.0.1", lport, "127.0.0.1", port)
+
+        verify = [e for e in events if e["type"] == "verify"]
+        self.assertEqual([(v["func"], v["result"], v["ok"], v["error"], v["conn"])
+                          for v in verify],
+                         [("SSL_get_verify_result", 0, True, "X509_V_OK", conn)])
+        self.assertEqual([e for e in events if e["type"] == "verify_disabled"], [])
+
+        # The connection opens before its first event and closes after its last.
+        kinds = [(e["type"], e.get("event")) for e in events if e.get("conn") == conn]
+        self.assertEqual(kinds[0], ("conn", "open"))
+        self.assertEqual(kinds[-1], ("conn", "close"))
+        self.assertEqual(events[-1]["type"], "summary")
+        self.assertEqual((events[-1]["connections"], events[-1]["calls_without_conn"]), (1, 0))
+        server.wait(timeout=10)
+
+    def test_curl_insecure_warns_in_text(self):
+        _, port, _ = self.tls_server()
+        curl, go = self.waiting(["curl", "-sS", "-k", "-A", "tracer-test", "-o", "/dev/null",
+                                 "https://127.0.0.1:%d/k" % port])
+        run = self.trace_then_go(curl, go, "-l", "--handshake")
+        out = run.stdout()
+        self.assertRegex(out, r"(?m)^FUNC +TIME\(s\) +COMM +PID +TID +LEN +LAT\(ms\)$")
+        self.assertRegex(out, r"(?m)^SSL_CTX_set_verify +\d+\.\d{9} +curl +%d +%d +WARNING: "
+                         r"certificate verification disabled \(mode 0, no SSL_VERIFY_PEER\)"
+                         % (curl.pid, curl.pid))
+        self.assertRegex(out, r"(?m)^SSL_connect +\d+\.\d{9} +curl +%d +%d +handshake ok in "
+                         r"\d+\.\d{3} ms \(conn \d+\)$" % (curl.pid, curl.pid))
+        # -k does not stop the check, only its verdict: the self-signed certificate fails it.
+        self.assertRegex(out, r"(?m)^SSL_get_verify_result +.* verify FAILED: 18 "
+                         r"X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT \(conn \d+\)$")
+        events = run.events()
+        self.assertEqual([e["func"] for e in events], ["SSL_write", "SSL_read"])
+        self.assertEqual(events[1]["data"], RESPONSE)
+        for e in events:
+            self.assertRegex(e["local"], r"^127\.0\.0\.1:\d+$")
+            self.assertEqual(e["remote"], "127.0.0.1:%d" % port)
+            self.assertIsNotNone(e["lat"])
+        # One connection line, before the first row of that connection.
+        self.assertEqual(len(re.findall(r"(?m)^--- conn ", out)), 1)
+
+    def test_wget_over_ipv6_gnutls(self):
+        _, port, _ = self.tls_server("--ipv6")
+        wget, go = self.waiting(["wget", "-q", "--ca-certificate=" + self.cert, "-O",
+                                 "/dev/null", "https://[::1]:%d/six" % port])
+        run = self.trace_then_go(wget, go, "--json")
+        events = json_lines(run)
+        data = [e for e in events if e["type"] == "data"]
+        self.assertTrue(data)
+        conn, lport = data[0]["conn"], data[0]["lport"]
+        self.assertIsInstance(lport, int)
+        self.assertNotEqual(lport, port)
+        for e in data:
+            self.assertEqual(e["lib"].rsplit("/", 1)[1], "libgnutls.so.30")
+            self.assert_connection(e, conn, "ipv6", "::1", lport, "::1", port, events)
+        request = payload(events, "write")
+        self.assertTrue(request.startswith(b"GET /six HTTP/1.1\r\n"), request)
+        self.assertIn(b"\r\nHost: [::1]:%d\r\n" % port, request)
+        self.assertEqual(payload(events, "read"), RESPONSE)
+        hs = [e for e in events if e["type"] == "handshake"]
+        self.assertEqual([(e["func"], e["ok"], e["result"], e["conn"]) for e in hs],
+                         [("gnutls_handshake", True, 0, conn)])
+
+    def test_h2load_40_connections_to_nginx(self):
+        port = self.free_port()
+        conf = os.path.join(self.tmp, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_H2_CONF.format(tmp=self.tmp, port=port, cert=self.cert, key=self.key))
+        nginx = self.spawn(["nginx", "-c", conf, "-p", self.tmp], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        self.wait_listening(port, nginx)
+        h2load, go = self.waiting(["h2load", "-n", "400", "-c", "40",
+                                   "https://127.0.0.1:%d/" % port])
+        run = self.trace_then_go(h2load, go, "--json")
+        self.assertIn(b"400 succeeded", h2load.stdout.read())
+        events = json_lines(run)
+        data = [e for e in events if e["type"] == "data"]
+        by_conn = {}
+        for e in data:
+            self.assertIsInstance(e["conn"], int, e)
+            self.assertEqual((e["family"], e["laddr"], e["raddr"], e["rport"]),
+                             ("ipv4", "127.0.0.1", "127.0.0.1", port), e)
+            by_conn.setdefault(e["conn"], []).append(e)
+        self.assertEqual(len(by_conn), 40)
+        self.assertEqual(len({es[0]["lport"] for es in by_conn.values()}), 40)
+        for conn, es in by_conn.items():
+            self.assertEqual(len({(e["fd"], e["lport"]) for e in es}), 1, conn)
+            sent = payload(es, "write")
+            self.assertTrue(sent.startswith(H2_PREFACE), sent[:40])
+        hs = [e for e in events if e["type"] == "handshake"]
+        self.assertEqual(sorted(e["conn"] for e in hs if e["ok"]), sorted(by_conn))
+        opened = [e["conn"] for e in events if e["type"] == "conn" and e["event"] == "open"]
+        closed = [e["conn"] for e in events if e["type"] == "conn" and e["event"] == "close"]
+        self.assertEqual(sorted(opened), sorted(by_conn))
+        self.assertEqual(sorted(closed), sorted(by_conn))
+        summary = events[-1]
+        self.assertEqual((summary["connections"], summary["connections_unresolved"],
+                          summary["calls_without_conn"]), (40, 0, 0))
+
+    def test_buffered_reads_on_a_connection_older_than_the_tracer(self):
+        size = 20000
+        _, port, _ = self.tls_server("--body-size", str(size))
+        go = os.path.join(self.tmp, "go.client")
+        client = self.spawn([PYTHON, "-c", EARLY_CLIENT, str(port), go, self.cert],
+                            stdout=subprocess.PIPE, text=True)
+        line = client.stdout.readline()
+        self.assertTrue(line.startswith("CONNECTED "), line)
+        lport = int(line.split()[1])
+        run = self.trace_then_go(client, go, "--json")
+        events = json_lines(run)
+        reads = [e for e in events if e["type"] == "data" and e["dir"] == "read"]
+        # 100 bytes a call: far more calls than the records (at most 16 KiB) that carried them.
+        self.assertGreater(len(reads), size // 100)
+        conn = reads[0]["conn"]
+        self.assertIsInstance(conn, int)
+        for e in events:
+            if e["type"] == "data":
+                self.assert_connection(e, conn, "ipv4", "127.0.0.1", lport, "127.0.0.1", port,
+                                       events)
+        body = payload(events, "read").partition(b"\r\n\r\n")[2]
+        pattern = b"0123456789abcdefghijklmnopqrstuvwxyz\n"
+        self.assertEqual(body, (pattern * (size // len(pattern) + 1))[:size])
+        self.assertEqual(events[-1]["calls_without_conn"], 0)
+
+
+if __name__ == "__main__":
+    harness.main()

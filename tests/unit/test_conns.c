@@ -1,0 +1,126 @@
+/* test_conns.c - /proc/net/tcp{,6} lines, socket lookup under a fixture /proc, the table */
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "check.h"
+#include "conns.h"
+
+#define PROC FIXTURES "/proc" /* fixtures/proc/4242: fds 3-8 and its net/tcp, net/tcp6 */
+
+static void test_parse_lines(void)
+{
+	struct conn_addr a;
+	unsigned long ino = 0;
+
+	CHECK(conns_parse_tcp_line("  sl  local_address rem_address   st tx_queue rx_queue tr "
+				   "tm->when retrnsmt   uid  timeout inode",
+				   &a, &ino) == -1);
+	CHECK(conns_parse_tcp_line("   1: 0100007F:C5A2 0100007F:20FB 01 00000000:00000000 "
+				   "00:00000000 00000000     0        0 1001 1 00000000c804cd21 "
+				   "20 4 30 10 -1",
+				   &a, &ino) == 0);
+	CHECK(a.family == AF_INET && ino == 1001);
+	CHECK_STR(a.laddr, "127.0.0.1");
+	CHECK_STR(a.raddr, "127.0.0.1");
+	CHECK(a.lport == 50594 && a.rport == 8443);
+
+	CHECK(conns_parse_tcp_line("   0: 00000000000000000000000001000000:AEAA "
+				   "00000000000000000000000001000000:01BB 01 00000000:00000000 "
+				   "00:00000000 00000000     0        0 1002 1 000000009a3ecbb5",
+				   &a, &ino) == 0);
+	CHECK(a.family == AF_INET6 && ino == 1002);
+	CHECK_STR(a.laddr, "::1");
+	CHECK_STR(a.raddr, "::1");
+	CHECK(a.lport == 44714 && a.rport == 443);
+
+	/* An IPv4 peer of a dual-stack socket: shown as IPv4. */
+	CHECK(conns_parse_tcp_line("   1: 0000000000000000FFFF00000100007F:01BB "
+				   "0000000000000000FFFF00000100007F:D431 01 00000000:00000000 "
+				   "00:00000000 00000000     0        0 1005 1 000000009a3ecbb5",
+				   &a, &ino) == 0);
+	CHECK(a.family == AF_INET && ino == 1005);
+	CHECK_STR(a.laddr, "127.0.0.1");
+	CHECK(a.lport == 443 && a.rport == 54321);
+
+	CHECK(conns_parse_tcp_line("garbage", &a, &ino) == -1);
+	CHECK(conns_parse_tcp_line("", &a, &ino) == -1);
+	/* The two ends of different lengths, an address of 6 digits, a port past 16 bits. */
+	CHECK(conns_parse_tcp_line("   1: 0100007F:C5A2 00000000000000000000000001000000:20FB 01 "
+				   "00000000:00000000 00:00000000 00000000 0 0 1001",
+				   &a, &ino) == -1);
+	CHECK(conns_parse_tcp_line("   1: 00007F:C5A2 00007F:20FB 01 00000000:00000000 "
+				   "00:00000000 00000000 0 0 1001",
+				   &a, &ino) == -1);
+	CHECK(conns_parse_tcp_line("   1: 0100007F:1C5A2 0100007F:20FB 01 00000000:00000000 "
+				   "00:00000000 00000000 0 0 1001",
+				   &a, &ino) == -1);
+}
+
+static void test_resolve(void)
+{
+	struct conn_addr a;
+	char end[64];
+
+	CHECK(conns_resolve(PROC, 4242, 3, &a) == 0);
+	CHECK(a.family == AF_INET && a.lport == 50594 && a.rport == 8443);
+	CHECK(conns_resolve(PROC, 4242, 4, &a) == 0);
+	CHECK(a.family == AF_INET6 && a.lport == 44714 && a.rport == 443);
+	CHECK(conns_resolve(PROC, 4242, 8, &a) == 0);
+	CHECK(a.family == AF_INET && a.rport == 54321);
+	CHECK(conns_resolve(PROC, 4242, 5, &a) == -ENOTSOCK); /* /dev/null */
+	CHECK(conns_resolve(PROC, 4242, 6, &a) == -EAGAIN);   /* in no TCP table */
+	CHECK(conns_resolve(PROC, 4242, 7, &a) == -EAGAIN);   /* listening: no peer */
+	CHECK(conns_resolve(PROC, 4242, 9, &a) == -ENOENT);   /* no such fd */
+	CHECK(conns_resolve(PROC, 4243, 3, &a) == -ENOENT);   /* no such process */
+
+	conns_format_end(end, sizeof(end), AF_INET, "127.0.0.1", 8443);
+	CHECK_STR(end, "127.0.0.1:8443");
+	conns_format_end(end, sizeof(end), AF_INET6, "::1", 443);
+	CHECK_STR(end, "[::1]:443");
+}
+
+static void test_table(void)
+{
+	struct conn_table t = {.proc_root = PROC};
+	struct conn *c;
+	int i;
+
+	/* Ids arrive out of order too; the table keeps them sorted. */
+	c = conns_open(&t, 10, 4242, 3);
+	CHECK(c && c->resolved && c->addr.rport == 8443);
+	c = conns_open(&t, 7, 4242, 5);
+	CHECK(c && !c->resolved && c->tries == 0);
+	CHECK_STR(c->why, "not a socket");
+	c = conns_open(&t, 12, 4242, 6);
+	CHECK(c && !c->resolved && c->tries > 0);
+	CHECK_STR(c->why, "not a connected TCP socket");
+	CHECK(t.n == 3 && t.v[0].id == 7 && t.v[1].id == 10 && t.v[2].id == 12);
+	CHECK(t.opened == 3);
+
+	/* Opened again (the ordered event after the early notice): the same entry. */
+	CHECK(conns_open(&t, 10, 4242, 3) == &t.v[1] && t.n == 3 && t.opened == 3);
+
+	/* A connection without addresses is looked up again a few times, then let be. */
+	for (i = 0; i < 10; i++)
+		c = conns_get(&t, 12);
+	CHECK(c && c->tries == 0 && !c->resolved);
+	CHECK(conns_get(&t, 11) == NULL);
+	CHECK(conns_unresolved(&t) == 2);
+
+	conns_close(&t, 7);
+	conns_close(&t, 99); /* unknown: nothing happens */
+	CHECK(t.n == 2 && conns_get(&t, 7) == NULL && conns_get(&t, 10) != NULL);
+	CHECK(conns_unresolved(&t) == 2); /* the closed one still counts */
+	conns_close(&t, 10);
+	CHECK(conns_unresolved(&t) == 2 && t.n == 1);
+	conns_free(&t);
+	CHECK(t.n == 0 && t.v == NULL);
+}
+
+int main(void)
+{
+	test_parse_lines();
+	test_resolve();
+	test_table();
+	return check_done();
+}
