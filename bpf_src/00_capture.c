@@ -58,8 +58,11 @@ BPF_HASH(tls_calls, u32, struct tls_call, 10240);
 /* key: 0; value: the event being built on this CPU (it is far bigger than the BPF stack) */
 BPF_PERCPU_ARRAY(tls_scratch, struct tls_event, 1);
 
-/* per-CPU perf buffers carrying struct tls_event to user space */
+/* per-CPU perf buffers carrying struct tls_event to user space: data chunks on tls_events,
+ * the other kinds (connections, handshakes, verification) on tls_meta, so that a flood of
+ * data cannot crowd them out; user space orders both together by time */
 BPF_PERF_OUTPUT(tls_events);
+BPF_PERF_OUTPUT(tls_meta);
 
 /* key: tgid (TLS_STATS_OTHER_KEY once full); value: that process's counters on this CPU.
  * The kernel reports a full buffer's losses only when a later event gets in, so refused
@@ -167,9 +170,28 @@ static __always_inline void notify_proc(void *ctx, u32 pid, u32 kind)
 
 #define TLS_EAGAIN 11
 
+/* This process's counters on this CPU; a full map shares the TLS_STATS_OTHER_KEY entry. */
+static __always_inline struct tls_stats *stats_of(u32 tgid)
+{
+	struct tls_stats zero = {};
+	u32 other = TLS_STATS_OTHER_KEY;
+	struct tls_stats *st = tls_stats.lookup_or_try_init(&tgid, &zero);
+
+	return st ? st : tls_stats.lookup(&other);
+}
+
+/* Sends an event without data (meta_event) on tls_meta; a refused one is counted. */
+static __always_inline void submit_meta(void *ctx, struct tls_event *ev)
+{
+	struct tls_stats *st;
+
+	if (tls_meta.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE) < 0 && (st = stats_of(ev->pid)))
+		st->v[TLS_STAT_META_LOST]++;
+}
+
 /*
  * This CPU's event, filled as an event of `kind` without data by the current thread; the
- * caller sets what the kind adds and submits TLS_EVENT_HDR_SIZE bytes of it.
+ * caller sets what the kind adds and sends it (submit_meta).
  */
 static __always_inline struct tls_event *meta_event(u64 id, u32 kind)
 {
@@ -320,7 +342,7 @@ static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess)
 	if (ev) {
 		ev->fd = fd;
 		ev->conn = fresh.id;
-		tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE);
+		submit_meta(ctx, ev);
 	}
 	return fresh.id;
 }
@@ -402,16 +424,6 @@ static __always_inline void send_chunk(struct pt_regs *ctx, struct tls_event *ev
 	refused = (u64)ret >> 63;
 	st->v[TLS_STAT_SUBMIT_FAILED] += refused;
 	st->v[TLS_STAT_BYTES_LOST] += refused * len;
-}
-
-/* This process's counters on this CPU; a full map shares the TLS_STATS_OTHER_KEY entry. */
-static __always_inline struct tls_stats *stats_of(u32 tgid)
-{
-	struct tls_stats zero = {};
-	u32 other = TLS_STATS_OTHER_KEY;
-	struct tls_stats *st = tls_stats.lookup_or_try_init(&tgid, &zero);
-
-	return st ? st : tls_stats.lookup(&other);
 }
 
 /* Whether the settings let this call be captured: its direction, its uid, the sample. */
@@ -660,7 +672,7 @@ static __always_inline int finish_handshake(struct pt_regs *ctx, s64 ret, bool o
 			ev->fd = call->fd;
 			ev->result = ret;
 			ev->flags |= ok ? TLS_FLAG_OK : 0;
-			tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE);
+			submit_meta(ctx, ev);
 		}
 	}
 	release_call(id, call);
@@ -685,7 +697,7 @@ static __always_inline int finish_session_call(struct pt_regs *ctx, u32 kind)
 		ev->conn = call->conn;
 		ev->fd = call->fd;
 		ev->result = (s64)PT_REGS_RC(ctx);
-		tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE);
+		submit_meta(ctx, ev);
 	}
 	release_call(id, call);
 	return 0;
@@ -711,7 +723,7 @@ static __always_inline int report_verify_off(struct pt_regs *ctx, u64 sess, s64 
 		ev->conn = s->conn;
 		ev->fd = s->fd;
 	}
-	tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE);
+	submit_meta(ctx, ev);
 	return 0;
 }
 
@@ -769,7 +781,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_close)
 	if (ev) {
 		ev->fd = key.fd;
 		ev->conn = conn->id;
-		tls_events.perf_submit(args, ev, TLS_EVENT_HDR_SIZE);
+		submit_meta(args, ev);
 	}
 	tls_conns.delete(&key);
 	return 0;
@@ -815,7 +827,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 		return 0;
 	ev = meta_event(id, TLS_KIND_EXIT);
 	if (ev)
-		tls_events.perf_submit(args, ev, TLS_EVENT_HDR_SIZE);
+		submit_meta(args, ev);
 	return 0;
 }
 

@@ -85,6 +85,7 @@ enum tls_stat {
 	TLS_STAT_BYTES_LOST,      /* bytes in those chunks */
 	TLS_STAT_CALLS_FILTERED,  /* calls not captured by the settings (direction, uid, sample) */
 	TLS_STAT_BYTES_FILTERED,  /* bytes those calls moved */
+	TLS_STAT_META_LOST,	  /* events of other kinds (tls_meta) the perf buffer refused */
 	TLS_STAT_MAX,
 };
 

@@ -399,6 +399,20 @@ void events_on_lost(void *ctx, int cpu, uint64_t count)
 			(unsigned long long)count);
 }
 
+void events_on_meta_lost(void *ctx, int cpu, uint64_t count)
+{
+	struct events *e = ctx;
+
+	e->meta_lost += count;
+	fprintf(stderr, "lost %llu connection or handshake events on CPU %d\n",
+		(unsigned long long)count, cpu);
+	if (e->json)
+		fprintf(e->out,
+			"{\"v\":1,\"type\":\"lost\",\"buffer\":\"meta\",\"cpu\":%d,"
+			"\"count\":%llu}\n",
+			cpu, (unsigned long long)count);
+}
+
 void events_finish(struct events *e)
 {
 	events_deliver(e, UINT64_MAX);
@@ -523,6 +537,9 @@ static void summarize_libraries(const struct events *e, FILE *errs)
 static void summarize(struct events *e, const char *why, FILE *errs)
 {
 	uint64_t failed = e->bpf[TLS_STAT_SUBMIT_FAILED], unreported = 0, events_lost;
+	/* The kernel's count, or the BPF side's where it has not reported them all yet. */
+	uint64_t meta_lost = e->bpf[TLS_STAT_META_LOST] > e->meta_lost ? e->bpf[TLS_STAT_META_LOST]
+									 : e->meta_lost;
 	int i, cpu;
 
 	/* The kernel reports a loss only once a later event fits in that buffer. */
@@ -540,6 +557,9 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 			fprintf(errs, " (CPU %d: %llu)", cpu, (unsigned long long)e->lost[cpu]);
 	if (unreported)
 		fprintf(errs, " (unreported by the kernel: %llu)", (unsigned long long)unreported);
+	if (meta_lost)
+		fprintf(errs, "; %llu connection or handshake events lost",
+			(unsigned long long)meta_lost);
 	if (e->malformed)
 		fprintf(errs, "; %llu malformed events ignored", (unsigned long long)e->malformed);
 	if (e->late)
@@ -576,9 +596,10 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 	summarize_libraries(e, errs);
 	json_counters(e->out, e->bpf, e->bytes_captured, e->bytes_unreadable, events_lost);
 	fprintf(e->out,
-		",\"chunks_out_of_order\":%llu,\"connections\":%llu,"
+		",\"chunks_out_of_order\":%llu,\"meta_events_lost\":%llu,\"connections\":%llu,"
 		"\"connections_unresolved\":%llu,\"calls_without_conn\":%llu,\"processes\":[",
-		(unsigned long long)e->late, (unsigned long long)e->conns.opened,
+		(unsigned long long)e->late, (unsigned long long)meta_lost,
+		(unsigned long long)e->conns.opened,
 		(unsigned long long)conns_unresolved(&e->conns),
 		(unsigned long long)e->calls_without_conn);
 	for (i = 0; i < e->nprocs; i++) {

@@ -70,6 +70,7 @@ struct events {
 	int npending;
 	uint64_t bytes_captured, bytes_unreadable, malformed, dropped;
 	uint64_t lost_events, lost[EVENTS_MAX_CPUS];
+	uint64_t meta_lost; /* events of tls_meta the kernel said it dropped */
 	uint64_t bpf[TLS_STAT_MAX]; /* the BPF counters summed over processes */
 	struct proc_stats *procs;
 	int nprocs;
@@ -93,6 +94,9 @@ void events_on_conn(struct events *e, uint32_t pid, int fd, uint64_t conn);
 
 /* tracer_bpf loss callback: the kernel dropped `count` chunks of CPU cpu. */
 void events_on_lost(void *ctx, int cpu, uint64_t count);
+
+/* The same for tls_meta: `count` events of other kinds (connections, handshakes). */
+void events_on_meta_lost(void *ctx, int cpu, uint64_t count);
 
 /* Monotonic nanoseconds, the clock of the events' time_ns. */
 uint64_t events_now(void);

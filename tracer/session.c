@@ -24,6 +24,8 @@
 #define POLL_TIMEOUT_MS 100
 #define WAKEUP_EVENTS 64
 #define EVENTS_TABLE "tls_events"
+#define META_TABLE "tls_meta"
+#define META_PAGES 16 /* per CPU: connections, handshakes, verification; each 120 bytes */
 #define STATS_TABLE "tls_stats"
 #define SETTINGS_TABLE "tls_settings"
 #define TARGETS_TABLE "tls_targets"
@@ -422,6 +424,9 @@ int session_open(struct session *s, const struct env *env)
 		    options_perf_pages(env, sysconf(_SC_PAGESIZE),
 				       TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD),
 		    WAKEUP_EVENTS, events_on_sample, events_on_lost, s->ev) ||
+	    (tracer_bpf__has_table(s->tb, META_TABLE) &&
+	     tracer_bpf__open_perf_buffer(s->tb, META_TABLE, META_PAGES, WAKEUP_EVENTS,
+					  events_on_sample, events_on_meta_lost, s->ev)) ||
 	    (tracer_bpf__has_function(s->tb, "tracepoint__sched__sched_process_exec") &&
 	     tracer_bpf__open_perf_buffer(s->tb, PROCS_TABLE, PROCS_PAGES, 1, on_proc, on_proc_lost,
 					  s)))

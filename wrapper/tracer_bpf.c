@@ -71,6 +71,11 @@ bool tracer_bpf__has_function(const struct tracer_bpf *tb, const char *fn)
 	return bpf_function_start(tb->mod, fn) != NULL;
 }
 
+bool tracer_bpf__has_table(const struct tracer_bpf *tb, const char *table)
+{
+	return bpf_table_fd(tb->mod, table) >= 0;
+}
+
 /* Returns the program fd of `fn`, loading it on first use. */
 static int load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, char *err, size_t errlen)
 {

@@ -31,6 +31,9 @@ int tracer_bpf__create(const char *source, const char *const *cflags, int ncflag
 /* Whether the compiled module defines the BPF function `fn`. */
 bool tracer_bpf__has_function(const struct tracer_bpf *tb, const char *fn);
 
+/* Whether the compiled module defines the map `table`. */
+bool tracer_bpf__has_table(const struct tracer_bpf *tb, const char *table);
+
 /*
  * Loads BPF function `fn` into the kernel (once; later attaches reuse it) and attaches it
  * as a uprobe - a return probe when `retprobe` - at file offset `offset` of `binary`, firing
