@@ -703,17 +703,18 @@ static __always_inline int finish_session_call(struct pt_regs *ctx, u32 kind)
 	return 0;
 }
 
-/* A session (or a context, sess then names no session) turned peer verification off. */
+/* Session sess (0: a context, for sessions to come) turned peer verification off. */
 static __always_inline int report_verify_off(struct pt_regs *ctx, u64 sess, s64 mode)
 {
 	u64 id = bpf_get_current_pid_tgid();
 	struct tls_sess_key key = {.sess = sess, .tgid = id >> 32};
-	struct tls_sess *s;
+	struct tls_sess *s = NULL;
 	struct tls_event *ev;
 
 	if (!traced(id))
 		return 0;
-	s = tls_sessions.lookup(&key);
+	if (sess)
+		s = tls_sessions.lookup(&key);
 	ev = meta_event(id, TLS_KIND_VERIFY_OFF);
 	if (!ev)
 		return 0;

@@ -73,8 +73,18 @@ int probe_return_verify_result(struct pt_regs *ctx)
 
 #define SSL_VERIFY_PEER 0x01
 
-/* void SSL_CTX_set_verify(SSL_CTX *ctx, int mode, SSL_verify_cb cb)
- * void SSL_set_verify(SSL *s, int mode, SSL_verify_cb cb) */
+/* void SSL_CTX_set_verify(SSL_CTX *ctx, int mode, SSL_verify_cb cb): for the connections
+ * made with ctx from now on, none of them known yet */
+int probe_entry_ctx_set_verify(struct pt_regs *ctx)
+{
+	int mode = (int)PT_REGS_PARM2(ctx);
+
+	if (mode & SSL_VERIFY_PEER)
+		return 0;
+	return report_verify_off(ctx, 0, mode);
+}
+
+/* void SSL_set_verify(SSL *s, int mode, SSL_verify_cb cb): for session s */
 int probe_entry_set_verify(struct pt_regs *ctx)
 {
 	int mode = (int)PT_REGS_PARM2(ctx);

@@ -168,20 +168,21 @@ oom:
 		(unsigned long long)ev->call_id);
 }
 
-/* Connection `conn` of the event's process is over: said in JSON, forgotten. */
-static void end_conn(struct events *e, const struct tls_event *ev, uint64_t conn, int fd,
+/* Connection c ended with event ev (its close, or its process's exit): said in JSON, and
+ * forgotten. */
+static void end_conn(struct events *e, const struct tls_event *ev, struct conn *c,
 		     const char *reason)
 {
 	char comm[TLS_COMM_LEN + 1];
-	struct tls_event hdr = *ev;
-	struct out_event out;
+	struct out_event out = view(e, ev, comm);
 
-	hdr.conn = conn;
-	hdr.fd = fd;
-	out = view(e, &hdr, comm);
+	out.conn = c->id;
+	out.fd = c->fd;
+	out.addr = c->resolved ? &c->addr : NULL;
+	out.conn_why = c->why;
 	if (e->json)
 		output_json_conn(e->out, &out, "close", reason);
-	conns_close(&e->conns, conn);
+	conns_close(&e->conns, c->id);
 }
 
 /* An event without data: a connection's start or end, a handshake, a verification. */
@@ -189,6 +190,7 @@ static void deliver_meta(struct events *e, const struct tls_event *ev)
 {
 	char comm[TLS_COMM_LEN + 1];
 	struct out_event out;
+	struct conn *c;
 	int i;
 
 	switch (ev->kind) {
@@ -199,12 +201,17 @@ static void deliver_meta(struct events *e, const struct tls_event *ev)
 			output_json_conn(e->out, &out, "open", NULL);
 		break;
 	case TLS_KIND_CONN_CLOSE:
-		end_conn(e, ev, ev->conn, ev->fd, "close");
+		if ((c = conns_get(&e->conns, ev->conn))) {
+			end_conn(e, ev, c, "close");
+		} else if (e->json) { /* its opening was lost */
+			out = view(e, ev, comm);
+			output_json_conn(e->out, &out, "close", "close");
+		}
 		break;
 	case TLS_KIND_EXIT: /* the process's sockets closed with it */
 		for (i = e->conns.n - 1; i >= 0; i--)
 			if (e->conns.v[i].pid == ev->pid)
-				end_conn(e, ev, e->conns.v[i].id, e->conns.v[i].fd, "exit");
+				end_conn(e, ev, &e->conns.v[i], "exit");
 		break;
 	case TLS_KIND_HANDSHAKE:
 		out = view(e, ev, comm);
