@@ -315,7 +315,7 @@ static __always_inline int stash_session_call(struct pt_regs *ctx, u32 kind)
 /*
  * The connection of a traced process's socket fd: the one TLS calls used since it was
  * opened, or a new one, which is announced twice: to user space at once (tls_procs), so it
- * looks the socket up while it is open, and in order with the data (tls_events).
+ * looks the socket up while it is open, and as an event ordered with the data (tls_meta).
  */
 static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess)
 {
@@ -599,7 +599,7 @@ static __always_inline int finish_call_count(struct pt_regs *ctx, bool wide, boo
 	struct tls_call *call = call_of(id);
 	long ret = wide ? (long)PT_REGS_RC(ctx) : (long)(int)PT_REGS_RC(ctx);
 
-	if (!own_call(ctx, call))
+	if (!own_call(ctx, call) || call->kind != TLS_KIND_DATA)
 		return 0;
 	attribute(call, id);
 	if (ret > 0)
@@ -616,7 +616,7 @@ static __always_inline int finish_call_ex(struct pt_regs *ctx)
 	struct tls_call *call = call_of(id);
 	u64 moved = 0;
 
-	if (!own_call(ctx, call))
+	if (!own_call(ctx, call) || call->kind != TLS_KIND_DATA)
 		return 0;
 	attribute(call, id);
 	if ((int)PT_REGS_RC(ctx) == 1 &&

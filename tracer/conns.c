@@ -59,7 +59,8 @@ int conns_parse_tcp_line(const char *line, struct conn_addr *a, unsigned long *i
 	size_t ln, rn;
 
 	/* sl local rem st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode */
-	if (sscanf(line, " %*u: %32[0-9A-Fa-f]:%x %32[0-9A-Fa-f]:%x %x %*x:%*x %*x:%*x %*x %*u %*d %lu",
+	if (sscanf(line,
+		   " %*u: %32[0-9A-Fa-f]:%x %32[0-9A-Fa-f]:%x %x %*x:%*x %*x:%*x %*x %*u %*d %lu",
 		   lhex, &lport, rhex, &rport, &state, inode) != 6)
 		return -1;
 	ln = parse_hex_addr(lhex, lbytes);

@@ -37,9 +37,9 @@ struct conn {
 	uint64_t id;
 	uint32_t pid;
 	int fd;
-	bool resolved;	   /* addr is known */
-	int tries;	   /* lookups left before giving up */
-	const char *why;   /* not resolved: why (a static string) */
+	bool resolved;	 /* addr is known */
+	int tries;	 /* lookups left before giving up */
+	const char *why; /* not resolved: why (a static string) */
 	struct conn_addr addr;
 };
 

@@ -70,7 +70,7 @@ struct events {
 	int npending;
 	uint64_t bytes_captured, bytes_unreadable, malformed, dropped;
 	uint64_t lost_events, lost[EVENTS_MAX_CPUS];
-	uint64_t meta_lost; /* events of tls_meta the kernel said it dropped */
+	uint64_t meta_lost;	    /* events of tls_meta the kernel said it dropped */
 	uint64_t bpf[TLS_STAT_MAX]; /* the BPF counters summed over processes */
 	struct proc_stats *procs;
 	int nprocs;

@@ -207,8 +207,8 @@ void output_conn_line(FILE *out, const struct out_event *ev)
 	conns_format_end(local, sizeof(local), ev->addr->family, ev->addr->laddr, ev->addr->lport);
 	conns_format_end(remote, sizeof(remote), ev->addr->family, ev->addr->raddr,
 			 ev->addr->rport);
-	fprintf(out, "--- conn %llu, fd %d: local %s, remote %s ---\n", (unsigned long long)ev->conn,
-		ev->fd, local, remote);
+	fprintf(out, "--- conn %llu, fd %d: local %s, remote %s ---\n",
+		(unsigned long long)ev->conn, ev->fd, local, remote);
 }
 
 void output_handshake(FILE *out, const struct out_event *ev)
@@ -369,7 +369,8 @@ void output_json_handshake(FILE *out, const struct out_event *ev)
 	json_func(out, ev);
 	json_conn(out, ev);
 	fprintf(out, ",\"latency_ns\":%llu,\"ok\":%s,\"result\":%lld}\n",
-		(unsigned long long)ev->latency_ns, ev->ok ? "true" : "false", (long long)ev->result);
+		(unsigned long long)ev->latency_ns, ev->ok ? "true" : "false",
+		(long long)ev->result);
 }
 
 void output_json_verify(FILE *out, const struct out_event *ev)
@@ -395,8 +396,7 @@ void output_json_verify_off(FILE *out, const struct out_event *ev)
 	fprintf(out, ",\"mode\":%lld}\n", (long long)ev->result);
 }
 
-void output_json_conn(FILE *out, const struct out_event *ev, const char *event,
-		      const char *reason)
+void output_json_conn(FILE *out, const struct out_event *ev, const char *event, const char *reason)
 {
 	json_begin(out, "conn", ev);
 	fprintf(out, ",\"event\":\"%s\"", event);

@@ -21,12 +21,12 @@ struct out_event {
 	uint32_t len;	 /* bytes the call moved */
 	uint32_t offset; /* where data starts within the call */
 	const unsigned char *data;
-	uint32_t data_len;  /* bytes captured here */
-	uint32_t truncated; /* bytes of the call beyond the capture limit (0 but on the end) */
-	uint32_t lost;	    /* bytes of the call that never arrived (text modes) */
-	uint64_t latency_ns;  /* from the call's entry to its return (handshake: its first) */
-	int fd;		      /* the connection's socket; -1: unknown */
-	uint64_t conn;	      /* the connection's id; 0: unknown */
+	uint32_t data_len;   /* bytes captured here */
+	uint32_t truncated;  /* bytes of the call beyond the capture limit (0 but on the end) */
+	uint32_t lost;	     /* bytes of the call that never arrived (text modes) */
+	uint64_t latency_ns; /* from the call's entry to its return (handshake: its first) */
+	int fd;		     /* the connection's socket; -1: unknown */
+	uint64_t conn;	     /* the connection's id; 0: unknown */
 	const struct conn_addr *addr; /* its ends; NULL: not known */
 	const char *conn_why;	      /* conn known, addr not: why */
 	int64_t result;		      /* handshake, verify: the return value; verify_off: mode */
@@ -79,7 +79,6 @@ void output_json_verify(FILE *out, const struct out_event *ev);
 void output_json_verify_off(FILE *out, const struct out_event *ev);
 
 /* {"v":1,"type":"conn","event":"open"|"close",...}; reason of a close: "close", "exit". */
-void output_json_conn(FILE *out, const struct out_event *ev, const char *event,
-		      const char *reason);
+void output_json_conn(FILE *out, const struct out_event *ev, const char *event, const char *reason);
 
 #endif

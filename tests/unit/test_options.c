@@ -35,6 +35,12 @@ int main(void)
 	env.max_call_bytes = 16384;
 	CHECK(options_perf_pages(&env, 4096, 96) == 64);
 	CHECK(!env.hexdump && env.verbose == 0 && !env.exit_now);
+	CHECK(!env.latency && !env.handshakes);
+
+	CHECK(PARSE(&env, errs, "-l", "--handshake", "42") == EXIT_OK);
+	CHECK(env.latency && env.handshakes && env.npids == 1);
+	CHECK(PARSE(&env, errs, "--latency", "42") == EXIT_OK);
+	CHECK(env.latency && !env.handshakes);
 
 	CHECK(PARSE(&env, errs, "-x", "-v", "-v", "--max-data-size", "1024", "--perf-pages", "8",
 		    "--bpf-src", "/b", "--probe-specs", "/p", "7") == EXIT_OK);

@@ -142,8 +142,8 @@ static void test_json(void)
 		       "\"latency_ns\":1234,\"data\":\"aGk=\",\"truncated_bytes\":1000}\n");
 }
 
-static const struct conn_addr v6 = {.family = AF_INET6, .laddr = "::1", .raddr = "::1",
-				    .lport = 40000, .rport = 443};
+static const struct conn_addr v6 = {
+	.family = AF_INET6, .laddr = "::1", .raddr = "::1", .lport = 40000, .rport = 443};
 
 static void test_connection_rows(void)
 {
@@ -217,9 +217,10 @@ static void test_connection_rows(void)
 }
 
 #define JSON_HEAD(type)                                                                            \
-	"{\"v\":1,\"type\":\"" type "\",\"time_ns\":5,\"pid\":7,\"tid\":8,\"uid\":0,\"comm\":\"curl\""
+	"{\"v\":1,\"type\":\"" type                                                                \
+	"\",\"time_ns\":5,\"pid\":7,\"tid\":8,\"uid\":0,\"comm\":\"curl\""
 #define JSON_CONN                                                                                  \
-	",\"fd\":5,\"conn\":3,\"family\":\"ipv6\",\"laddr\":\"::1\",\"lport\":40000,"          \
+	",\"fd\":5,\"conn\":3,\"family\":\"ipv6\",\"laddr\":\"::1\",\"lport\":40000,"              \
 	"\"raddr\":\"::1\",\"rport\":443"
 
 static void test_json_events(void)
@@ -239,24 +240,28 @@ static void test_json_events(void)
 			       .ok = true};
 
 	CAPTURE(buf, sizeof(buf), o, output_json_handshake(o, &ev));
-	CHECK_STR(buf, JSON_HEAD("handshake") ",\"lib\":\"/l/libssl.so.3\",\"func\":\"SSL_connect\""
-		  JSON_CONN ",\"latency_ns\":99,\"ok\":true,\"result\":1}\n");
+	CHECK_STR(buf, JSON_HEAD("handshake") ",\"lib\":\"/l/"
+					      "libssl.so.3\",\"func\":\"SSL_connect\"" JSON_CONN
+					      ",\"latency_ns\":99,\"ok\":true,\"result\":1}\n");
 
 	ev.func = "SSL_get_verify_result";
 	ev.result = 20;
 	CAPTURE(buf, sizeof(buf), o, output_json_verify(o, &ev));
 	CHECK(strncmp(buf, JSON_HEAD("verify"), strlen(JSON_HEAD("verify"))) == 0);
-	CHECK(strstr(buf, JSON_CONN ",\"result\":20,\"ok\":false,"
-			  "\"error\":\"X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY\"}\n") != NULL);
+	CHECK(strstr(buf, JSON_CONN
+		     ",\"result\":20,\"ok\":false,"
+		     "\"error\":\"X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY\"}\n") != NULL);
 
 	ev.func = "SSL_CTX_set_verify";
 	ev.result = 0;
 	CAPTURE(buf, sizeof(buf), o, output_json_verify_off(o, &ev));
 	CHECK_STR(buf, JSON_HEAD("verify_disabled") ",\"lib\":\"/l/libssl.so.3\","
-		  "\"func\":\"SSL_CTX_set_verify\"" JSON_CONN ",\"mode\":0}\n");
+						    "\"func\":\"SSL_CTX_set_verify\"" JSON_CONN
+						    ",\"mode\":0}\n");
 
 	CAPTURE(buf, sizeof(buf), o, output_json_conn(o, &ev, "close", "exit"));
-	CHECK_STR(buf, JSON_HEAD("conn") ",\"event\":\"close\"" JSON_CONN ",\"reason\":\"exit\"}\n");
+	CHECK_STR(buf,
+		  JSON_HEAD("conn") ",\"event\":\"close\"" JSON_CONN ",\"reason\":\"exit\"}\n");
 
 	ev.addr = NULL;
 	ev.conn_why = "not a socket";
