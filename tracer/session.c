@@ -323,12 +323,14 @@ static int attach_tracepoints(struct session *s)
 	return 0;
 }
 
-/* Said at once: a missed notice means a library loaded then may go unprobed. */
+/* Said at once: a missed notice means a library loaded then may go unprobed, or a
+ * connection is looked up only when its events are shown (it may be closed by then). */
 static void on_proc_lost(void *ctx, int cpu, uint64_t count)
 {
 	(void)ctx;
 	(void)cpu;
-	fprintf(stderr, "missed %llu notices of programs or libraries loaded by traced processes\n",
+	fprintf(stderr,
+		"missed %llu notices of programs, libraries or connections of traced processes\n",
 		(unsigned long long)count);
 }
 
