@@ -9,12 +9,10 @@ import json
 import os
 import re
 import subprocess
-import sys
 
 import harness
 from harness import PYTHON, TracerTest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 BODY = b"hello from the tracer test server\n"
 RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
             b"Connection: close\r\n\r\n" % len(BODY)) + BODY
@@ -101,7 +99,6 @@ class ConnectionTest(TracerTest):
         run.wait_ready()
         open(go, "w").close()
         # The server holds its answer: curl's connection is open for ss to show.
-        lport = None
         harness.wait_for(lambda: self.ss_local_port(curl.pid, port) is not None, 20,
                          "curl's connection in ss")
         lport = self.ss_local_port(curl.pid, port)
