@@ -629,6 +629,25 @@ static __always_inline int finish_call_ex(struct pt_regs *ctx)
 
 /* ------------------------------------------------ handshakes and verification */
 
+/* Sends the event of `kind` that the returning session call reports: its connection, the
+ * time since `start` and `result`. */
+static __always_inline void send_call_event(struct pt_regs *ctx, const struct tls_call *call,
+					    u64 id, u32 kind, u64 start, s64 result, u32 flags)
+{
+	struct tls_event *ev = meta_event(id, kind);
+
+	if (!ev)
+		return;
+	ev->probe = call->probe;
+	ev->ret_delta = (s64)(PT_REGS_IP(ctx) - call->ip);
+	ev->latency_ns = ev->time_ns - start;
+	ev->conn = call->conn;
+	ev->fd = call->fd;
+	ev->result = result;
+	ev->flags |= flags;
+	submit_meta(ctx, ev);
+}
+
 /*
  * Return of a handshake call (kind TLS_KIND_HANDSHAKE) that returned `ret`: `ok` it
  * succeeded; `pending` it did not end and the program calls again, which with
@@ -638,11 +657,10 @@ static __always_inline int finish_call_ex(struct pt_regs *ctx)
 static __always_inline int finish_handshake(struct pt_regs *ctx, s64 ret, bool ok, bool pending,
 					    bool blocked_pending)
 {
-	u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), start;
+	u64 id = bpf_get_current_pid_tgid(), start;
 	struct tls_call *call = call_of(id);
 	struct tls_sess_key key;
 	struct tls_sess *s, fresh = {};
-	struct tls_event *ev;
 
 	if (!own_call(ctx, call) || call->kind != TLS_KIND_HANDSHAKE)
 		return 0;
@@ -663,17 +681,7 @@ static __always_inline int finish_handshake(struct pt_regs *ctx, s64 ret, bool o
 	} else {
 		if (s)
 			s->hs_start = 0;
-		ev = meta_event(id, TLS_KIND_HANDSHAKE);
-		if (ev) {
-			ev->probe = call->probe;
-			ev->ret_delta = (s64)(PT_REGS_IP(ctx) - call->ip);
-			ev->latency_ns = now - start;
-			ev->conn = call->conn;
-			ev->fd = call->fd;
-			ev->result = ret;
-			ev->flags |= ok ? TLS_FLAG_OK : 0;
-			submit_meta(ctx, ev);
-		}
+		send_call_event(ctx, call, id, TLS_KIND_HANDSHAKE, start, ret, ok ? TLS_FLAG_OK : 0);
 	}
 	release_call(id, call);
 	return 0;
@@ -684,21 +692,11 @@ static __always_inline int finish_session_call(struct pt_regs *ctx, u32 kind)
 {
 	u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *call = call_of(id);
-	struct tls_event *ev;
 
 	if (!own_call(ctx, call) || call->kind != kind)
 		return 0;
 	attribute(call, id);
-	ev = meta_event(id, kind);
-	if (ev) {
-		ev->probe = call->probe;
-		ev->ret_delta = (s64)(PT_REGS_IP(ctx) - call->ip);
-		ev->latency_ns = ev->time_ns - call->start_ns;
-		ev->conn = call->conn;
-		ev->fd = call->fd;
-		ev->result = (s64)PT_REGS_RC(ctx);
-		submit_meta(ctx, ev);
-	}
+	send_call_event(ctx, call, id, kind, call->start_ns, (s64)PT_REGS_RC(ctx), 0);
 	release_call(id, call);
 	return 0;
 }

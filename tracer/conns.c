@@ -173,24 +173,22 @@ struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd)
 	int i = lower_bound(t, id);
 	struct conn *c;
 
-	if (i < t->n && t->v[i].id == id) {
-		c = &t->v[i];
-	} else {
-		if (t->n == t->cap) {
-			int cap = t->cap ? 2 * t->cap : 64;
-			struct conn *grown = realloc(t->v, cap * sizeof(*grown));
+	if (i < t->n && t->v[i].id == id)
+		return &t->v[i]; /* conns_get looks it up again if need be */
+	if (t->n == t->cap) {
+		int cap = t->cap ? 2 * t->cap : 64;
+		struct conn *grown = realloc(t->v, cap * sizeof(*grown));
 
-			if (!grown)
-				return NULL;
-			t->v = grown;
-			t->cap = cap;
-		}
-		memmove(&t->v[i + 1], &t->v[i], (t->n - i) * sizeof(*t->v));
-		t->n++;
-		c = &t->v[i];
-		*c = (struct conn){.id = id, .pid = pid, .fd = fd, .tries = CONN_TRIES};
-		t->opened++;
+		if (!grown)
+			return NULL;
+		t->v = grown;
+		t->cap = cap;
 	}
+	memmove(&t->v[i + 1], &t->v[i], (t->n - i) * sizeof(*t->v));
+	t->n++;
+	c = &t->v[i];
+	*c = (struct conn){.id = id, .pid = pid, .fd = fd, .tries = CONN_TRIES};
+	t->opened++;
 	try_resolve(t, c);
 	return c;
 }

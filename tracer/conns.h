@@ -57,8 +57,8 @@ struct conn_table {
 struct conn *conns_get(struct conn_table *t, uint64_t id);
 
 /*
- * Connection `id` of pid's socket fd, added (and looked up at once) if new; NULL only when
- * out of memory. A connection not resolved yet is looked up again, a few times at most.
+ * Connection `id` of pid's socket fd, added and looked up at once if new (an entry already
+ * there is returned as it is: conns_get looks it up again); NULL only when out of memory.
  */
 struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd);
 

@@ -26,6 +26,7 @@ void events_init(struct events *e, const struct probe_set *probes, FILE *out, bo
 	e->hexdump = hexdump;
 	e->max_data_size = max_data_size;
 	e->start_ns = clock_ns(CLOCK_MONOTONIC);
+	e->shown_conn = UINT64_MAX; /* no row yet */
 	e->realtime_offset = (int64_t)(clock_ns(CLOCK_REALTIME) - e->start_ns);
 }
 
@@ -93,9 +94,8 @@ static void print_call(struct events *e, const struct tls_event *hdr, const unsi
 	out.data_len = len;
 	out.truncated = truncated;
 	out.lost = lost;
-	if (!e->conn_shown || e->shown_conn != hdr->conn)
+	if (e->shown_conn != hdr->conn)
 		output_conn_line(e->out, &out);
-	e->conn_shown = true;
 	e->shown_conn = hdr->conn;
 	output_event(e->out, &out, e->hexdump, e->latency);
 }
@@ -185,6 +185,20 @@ static void end_conn(struct events *e, const struct tls_event *ev, struct conn *
 	conns_close(&e->conns, c->id);
 }
 
+typedef void (*show_fn)(FILE *out, const struct out_event *ev);
+
+/* An event shown as a JSON line, or in text as a row (text NULL: not in text). */
+static void show(struct events *e, const struct tls_event *ev, show_fn json, show_fn text)
+{
+	char comm[TLS_COMM_LEN + 1];
+	struct out_event out;
+
+	if (!e->json && !text)
+		return;
+	out = view(e, ev, comm);
+	(e->json ? json : text)(e->out, &out);
+}
+
 /* An event without data: a connection's start or end, a handshake, a verification. */
 static void deliver_meta(struct events *e, const struct tls_event *ev)
 {
@@ -214,25 +228,13 @@ static void deliver_meta(struct events *e, const struct tls_event *ev)
 				end_conn(e, ev, &e->conns.v[i], "exit");
 		break;
 	case TLS_KIND_HANDSHAKE:
-		out = view(e, ev, comm);
-		if (e->json)
-			output_json_handshake(e->out, &out);
-		else if (e->handshakes)
-			output_handshake(e->out, &out);
+		show(e, ev, output_json_handshake, e->handshakes ? output_handshake : NULL);
 		break;
 	case TLS_KIND_VERIFY:
-		out = view(e, ev, comm);
-		if (e->json)
-			output_json_verify(e->out, &out);
-		else
-			output_verify(e->out, &out);
+		show(e, ev, output_json_verify, output_verify);
 		break;
 	case TLS_KIND_VERIFY_OFF:
-		out = view(e, ev, comm);
-		if (e->json)
-			output_json_verify_off(e->out, &out);
-		else
-			output_verify_off(e->out, &out);
+		show(e, ev, output_json_verify_off, output_verify_off);
 		break;
 	}
 }

@@ -78,8 +78,7 @@ struct events {
 	uint64_t nprobe_calls;
 	struct conn_table conns;
 	uint64_t calls_without_conn; /* captured calls whose connection was unknown */
-	uint64_t shown_conn;	     /* text: the connection of the rows shown last */
-	bool conn_shown;	     /* text: a connection line was printed */
+	uint64_t shown_conn; /* text: the connection of the rows shown last; UINT64_MAX: none */
 };
 
 void events_init(struct events *e, const struct probe_set *probes, FILE *out, bool json,
