@@ -168,19 +168,33 @@ oom:
 		(unsigned long long)ev->call_id);
 }
 
+/* Connection `key` ended: its HTTP exchanges, its pcapng stream and its state end too. */
+static void end_flow(struct events *e, const struct tls_event *ev, uint64_t key)
+{
+	e->cur = ev;
+	if (e->http)
+		http_close(e->http, key, ev->time_ns);
+	if (e->pcap)
+		pcapng_close(e->pcap, key, ev->time_ns + (uint64_t)e->realtime_offset);
+	flows_remove(&e->flows, key);
+}
+
 /* Connection c ended with event ev (its close, or its process's exit): said in JSON, and
  * forgotten. */
 static void end_conn(struct events *e, const struct tls_event *ev, struct conn *c,
 		     const char *reason)
 {
 	char comm[TLS_COMM_LEN + 1];
-	struct out_event out = view(e, ev, comm);
+	struct out_event out;
+
+	end_flow(e, ev, c->id);
+	out = view(e, ev, comm);
 
 	out.conn = c->id;
 	out.fd = c->fd;
 	out.addr = c->resolved ? &c->addr : NULL;
 	out.conn_why = c->why;
-	if (e->json)
+	if (e->json && e->out)
 		output_json_conn(e->out, &out, "close", reason);
 	conns_close(&e->conns, c->id);
 }
@@ -193,7 +207,7 @@ static void show(struct events *e, const struct tls_event *ev, show_fn json, sho
 	char comm[TLS_COMM_LEN + 1];
 	struct out_event out;
 
-	if (!e->json && !text)
+	if ((!e->json && !text) || !e->out)
 		return;
 	out = view(e, ev, comm);
 	(e->json ? json : text)(e->out, &out);
@@ -211,21 +225,24 @@ static void deliver_meta(struct events *e, const struct tls_event *ev)
 	case TLS_KIND_CONN_OPEN:
 		conns_open(&e->conns, ev->conn, ev->pid, ev->fd);
 		out = view(e, ev, comm);
-		if (e->json)
+		if (e->json && e->out)
 			output_json_conn(e->out, &out, "open", NULL);
 		break;
 	case TLS_KIND_CONN_CLOSE:
 		if ((c = conns_get(&e->conns, ev->conn))) {
 			end_conn(e, ev, c, "close");
-		} else if (e->json) { /* its opening was lost */
-			out = view(e, ev, comm);
-			output_json_conn(e->out, &out, "close", "close");
+			break;
 		}
+		end_flow(e, ev, ev->conn); /* its opening was lost */
+		out = view(e, ev, comm);
+		if (e->json && e->out)
+			output_json_conn(e->out, &out, "close", "close");
 		break;
 	case TLS_KIND_EXIT: /* the process's sockets closed with it */
 		for (i = e->conns.n - 1; i >= 0; i--)
 			if (e->conns.v[i].pid == ev->pid)
 				end_conn(e, ev, &e->conns.v[i], "exit");
+		end_flow(e, ev, flows_key(0, ev->pid));
 		break;
 	case TLS_KIND_HANDSHAKE:
 		show(e, ev, output_json_handshake, e->handshakes ? output_handshake : NULL);
@@ -239,25 +256,106 @@ static void deliver_meta(struct events *e, const struct tls_event *ev)
 	}
 }
 
-/* A chunk's turn has come: to the sink, as a JSON line, or into its call (text modes). */
-static void deliver_chunk(struct events *e, int cpu, const struct tls_event *ev)
+/* "pid 7 tid 8 comm curl SSL_write call 12": a pcapng packet's comment. */
+static void packet_comment(struct events *e, const struct tls_event *ev, char *buf, size_t size)
+{
+	char comm[TLS_COMM_LEN + 1];
+	struct out_event out = view(e, ev, comm);
+
+	snprintf(buf, size, "pid %u tid %u comm %s %s call %llu (%u bytes) %s", out.pid, out.tid,
+		 out.comm, out.func, (unsigned long long)out.call_id, out.len, out.lib);
+}
+
+/* A data chunk, in order: redacted, shown, decoded as HTTP, written to the capture. */
+static void deliver_data(struct events *e, int cpu, struct tls_event *ev)
+{
+	uint64_t key = flows_key(ev->conn, ev->pid), gap = 0;
+	bool sent = ev->dir == TLS_DIR_WRITE, call_start = ev->offset == 0;
+	uint8_t *data = (uint8_t *)ev->data;
+	struct flow *f = NULL;
+
+	if (e->redact || e->http) {
+		f = flows_get(&e->flows, key);
+		if (f)
+			gap = flows_gap(&f->d[!sent], ev->call_id, ev->call_len, ev->offset,
+					ev->data_len, &call_start);
+	}
+	if (e->redact && f)
+		redact_bytes(e->redact, &f->d[!sent].red, data, ev->data_len);
+	if (e->out && !e->http_only && e->json) {
+		char comm[TLS_COMM_LEN + 1];
+		struct out_event out = view(e, ev, comm);
+
+		out.data = data;
+		out.data_len = ev->data_len;
+		out.truncated = ev->truncated;
+		output_json_data(e->out, &out);
+	} else if (e->out && !e->http_only) {
+		assemble(e, cpu, ev);
+	}
+	if (e->http && f) {
+		e->cur = ev;
+		http_data(e->http, key, sent, data, ev->data_len, gap, call_start, ev->time_ns);
+	}
+	if (e->pcap) {
+		char comment[512];
+
+		packet_comment(e, ev, comment, sizeof(comment));
+		struct conn *c = ev->conn ? conns_get(&e->conns, ev->conn) : NULL;
+
+		pcapng_data(e->pcap, key, c && c->resolved ? &c->addr : NULL, sent, ev->call_id,
+			    ev->call_len, ev->offset, data, ev->data_len,
+			    ev->time_ns + (uint64_t)e->realtime_offset, comment);
+	}
+}
+
+/* A chunk's turn has come: to the sink, or to the outputs. */
+static void deliver_chunk(struct events *e, int cpu, struct tls_event *ev)
 {
 	if (ev->kind != TLS_KIND_DATA) {
 		if (!e->sink) /* the self-test looks at data only */
 			deliver_meta(e, ev);
 	} else if (e->sink) {
 		e->sink(e->sink_ctx, ev);
-	} else if (e->json) {
-		char comm[TLS_COMM_LEN + 1];
-		struct out_event out = view(e, ev, comm);
-
-		out.data = (const unsigned char *)ev->data;
-		out.data_len = ev->data_len;
-		out.truncated = ev->truncated;
-		output_json_data(e->out, &out);
 	} else {
-		assemble(e, cpu, ev);
+		deliver_data(e, cpu, ev);
 	}
+}
+
+void events_on_http(void *ctx, const struct http_msg *m)
+{
+	struct events *e = ctx;
+	char comm[TLS_COMM_LEN + 1];
+	struct out_event out;
+	struct conn *c;
+
+	e->http_records++;
+	if (!e->out || !e->cur)
+		return;
+	out = view(e, e->cur, comm);
+	out.conn = m->key >> 63 ? 0 : m->key; /* a close event of its process names none */
+	c = out.conn ? conns_get(&e->conns, out.conn) : NULL;
+	out.addr = c && c->resolved ? &c->addr : out.addr;
+	if (e->json) {
+		output_json_http(e->out, &out, m);
+	} else if (!m->request) {
+		if (e->shown_conn != out.conn && !e->http_only)
+			output_conn_line(e->out, &out);
+		e->shown_conn = out.conn;
+		output_http(e->out, &out, m, e->http_headers);
+	}
+}
+
+void events_on_http_error(void *ctx, uint64_t key, const char *why)
+{
+	struct events *e = ctx;
+
+	e->http_stopped++;
+	if (key >> 63)
+		fprintf(stderr, "HTTP decoding of PID %u's data stopped: %s\n", (uint32_t)key, why);
+	else
+		fprintf(stderr, "HTTP decoding of connection %llu stopped: %s\n",
+			(unsigned long long)key, why);
 }
 
 /* Whether the chunk is well formed: its lengths agree with each other and with the buffer. */
@@ -343,8 +441,10 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 queue:
 	if (ev->time_ns < e->delivered_ns)
 		e->late++;
-	if (!enqueue(e, cpu, ev)) /* out of memory: out of order rather than lost */
-		deliver_chunk(e, cpu, ev);
+	/* Out of memory: out of order rather than lost; redacted in the buffer (bcc maps it
+	 * writable, and copies a record that wraps around). */
+	if (!enqueue(e, cpu, ev))
+		deliver_chunk(e, cpu, (struct tls_event *)ev);
 }
 
 /* Time order; a call's chunks share their time, so then by call and offset. */
@@ -374,7 +474,7 @@ void events_deliver(struct events *e, uint64_t read_start_ns)
 	for (n = 0; n < e->nqueue &&
 		    (e->queue[n].ev->time_ns < until || e->queued_bytes > EVENTS_QUEUE_BUDGET);
 	     n++) {
-		const struct tls_event *ev = e->queue[n].ev;
+		struct tls_event *ev = e->queue[n].ev;
 
 		if (ev->time_ns >= until) /* early, for want of room: what is older is late */
 			until = ev->time_ns + 1;
@@ -404,7 +504,7 @@ void events_on_lost(void *ctx, int cpu, uint64_t count)
 		e->lost[cpu] += count;
 	e->lost_events += count;
 	fprintf(stderr, "lost %llu events on CPU %d\n", (unsigned long long)count, cpu);
-	if (e->json)
+	if (e->json && e->out)
 		fprintf(e->out, "{\"v\":1,\"type\":\"lost\",\"cpu\":%d,\"count\":%llu}\n", cpu,
 			(unsigned long long)count);
 }
@@ -416,7 +516,7 @@ void events_on_meta_lost(void *ctx, int cpu, uint64_t count)
 	e->meta_lost += count;
 	fprintf(stderr, "lost %llu connection or handshake events on CPU %d\n",
 		(unsigned long long)count, cpu);
-	if (e->json)
+	if (e->json && e->out)
 		fprintf(e->out,
 			"{\"v\":1,\"type\":\"lost\",\"buffer\":\"meta\",\"cpu\":%d,"
 			"\"count\":%llu}\n",
@@ -459,7 +559,7 @@ static void summary_unknown(struct events *e, const char *why, FILE *errs)
 		"%s: %llu bytes captured; calls, bytes moved and losses unknown (the BPF "
 		"counters could not be read)\n",
 		why, (unsigned long long)e->bytes_captured);
-	if (e->json)
+	if (e->json && e->out)
 		fprintf(e->out,
 			"{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\","
 			"\"bytes_captured\":%llu,\"counters\":\"unavailable\"}\n",
@@ -593,13 +693,21 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 		(unsigned long long)e->conns.opened,
 		(unsigned long long)conns_unresolved(&e->conns),
 		(unsigned long long)e->calls_without_conn);
+	if (e->http)
+		fprintf(errs, "HTTP: %llu requests and responses decoded; decoding stopped on %llu "
+			"connections\n",
+			(unsigned long long)e->http_records, (unsigned long long)e->http_stopped);
+	if (e->pcap)
+		fprintf(errs, "pcapng: %llu packets written to %s\n",
+			(unsigned long long)e->pcap->packets,
+			strcmp(e->pcap->path, "-") ? e->pcap->path : "stdout");
 	if (accounted(e->bpf, e->bytes_captured, e->bytes_unreadable) !=
 	    e->bpf[TLS_STAT_BYTES_MOVED])
 		fprintf(errs, "accounting mismatch: %llu bytes moved but %llu accounted for\n",
 			(unsigned long long)e->bpf[TLS_STAT_BYTES_MOVED],
 			(unsigned long long)accounted(e->bpf, e->bytes_captured,
 						      e->bytes_unreadable));
-	if (!e->json) {
+	if (!e->json || !e->out) {
 		summarize_libraries(e, errs);
 		return;
 	}
@@ -650,6 +758,7 @@ void events_free(struct events *e)
 	free(e->procs);
 	free(e->probe_calls);
 	conns_free(&e->conns);
+	flows_free(&e->flows);
 	e->probe_calls = NULL;
 	e->nprobe_calls = 0;
 	e->queue = NULL;

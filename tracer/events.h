@@ -7,6 +7,9 @@
 #include <stdio.h>
 
 #include "conns.h"
+#include "flows.h"
+#include "http.h"
+#include "pcapng.h"
 #include "probes.h"
 #include "tls_event.h"
 
@@ -79,10 +82,23 @@ struct events {
 	struct conn_table conns;
 	uint64_t calls_without_conn; /* captured calls whose connection was unknown */
 	uint64_t shown_conn; /* text: the connection of the rows shown last; UINT64_MAX: none */
+	/* What the ordered data also goes to (NULL: not asked for). out NULL: nothing shown. */
+	struct pcapng *pcap;	     /* -w */
+	struct http *http;	     /* --http */
+	const struct redact *redact; /* --redact: applied before every output */
+	bool http_only;		     /* --http-only: records, no data events */
+	bool http_headers;	     /* -v with --http: headers in text */
+	struct flows flows;	     /* gaps and redaction state per connection and direction */
+	const struct tls_event *cur; /* the event being delivered (HTTP records name it) */
+	uint64_t http_records, http_stopped;
 };
 
 void events_init(struct events *e, const struct probe_set *probes, FILE *out, bool json,
 		 bool hexdump, uint32_t max_data_size);
+
+/* --http: decoded messages and decoding failures (set as the decoder's callbacks). */
+void events_on_http(void *ctx, const struct http_msg *m);
+void events_on_http_error(void *ctx, uint64_t key, const char *why);
 
 /* tracer_bpf sample callback: one struct tls_event chunk from CPU cpu; it is queued. */
 void events_on_sample(void *ctx, int cpu, const void *data, int size);

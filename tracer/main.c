@@ -56,7 +56,7 @@ int main(int argc, char **argv)
 
 	/* 3. Ready: one line scripts wait for, then the column header. */
 	session_announce(&s);
-	if (!env.json)
+	if (!env.json && !env.http_only && output_to_stdout(&env))
 		output_header(stdout, env.latency);
 	fflush(stdout);
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,11 @@ enum {
 	OPT_PLACEMENT,
 	OPT_LIST_PROBES,
 	OPT_HANDSHAKE,
+	OPT_FORCE,
+	OPT_HTTP,
+	OPT_HTTP_ONLY,
+	OPT_REDACT,
+	OPT_REDACT_PATTERN,
 };
 
 static const char doc[] =
@@ -49,6 +55,10 @@ static const char doc[] =
 	"  tracer -x 4242                 # the same as a hex dump\n"
 	"  tracer --json 4242 | jq .      # JSON lines, payloads in base64\n"
 	"  tracer -l --handshake 4242     # with each call's latency, and the handshakes\n"
+	"  tracer --http 4242             # and a line per HTTP/1.x or HTTP/2 exchange\n"
+	"  tracer -w cap.pcapng 4242      # also a pcapng file: tshark -r cap.pcapng\n"
+	"  tracer -w - 4242 | wireshark -k -i -   # Wireshark, live\n"
+	"  tracer --redact --redact-pattern 'token=([^&]*)' 42 # secrets masked everywhere\n"
 	"  tracer --max-data-size 1024 42 # capture at most 1 KiB of each call\n"
 	"  tracer --no-read --sample 10 42 # every 10th call's sent plaintext\n"
 	"  tracer --bpf-src ./my_bpf --probe-specs ./my_specs 42   # your own probes\n"
@@ -69,6 +79,24 @@ static const struct argp_option options[] = {
 	 0},
 	{"latency", 'l', NULL, 0, "Show each call's latency, entry to return (LAT(ms))", 0},
 	{"handshake", OPT_HANDSHAKE, NULL, 0, "Show a row per TLS handshake, ok or failed, timed",
+	 0},
+	{"http", OPT_HTTP, NULL, 0,
+	 "Decode HTTP/1.x and HTTP/2: a line (JSON: a record per request and per response) "
+	 "per exchange; -v adds the headers",
+	 0},
+	{"http-only", OPT_HTTP_ONLY, NULL, 0, "--http, without the data events", 0},
+	{"write", 'w', "FILE", 0,
+	 "Also write the plaintext as a pcapng file (created 0600; '-': stdout, then no other "
+	 "output there), one TCP stream per connection",
+	 0},
+	{"force", OPT_FORCE, NULL, 0, "Let -w overwrite an existing file", 0},
+	{"redact", OPT_REDACT, NULL, 0,
+	 "Mask secrets in every output with '*', lengths kept: Authorization, "
+	 "Proxy-Authorization, Cookie and Set-Cookie values, bearer tokens",
+	 0},
+	{"redact-pattern", OPT_REDACT_PATTERN, "REGEX", 0,
+	 "--redact, and also mask what REGEX (POSIX extended) matches, or its first group; "
+	 "up to 16",
 	 0},
 	{"max-data-size", OPT_MAX_DATA_SIZE, "BYTES", 0,
 	 "Bytes per event (chunk), a power of two from 16 to 16384 (default 16384)", 0},
@@ -173,9 +201,36 @@ static int parse_uid(const char *arg, uint32_t *uid)
 	return 0;
 }
 
+/* A --redact-pattern must compile (as redact_init will compile it). */
+static int check_pattern(struct argp_state *state, const char *arg)
+{
+	char msg[256];
+	regex_t re;
+	int rc = regcomp(&re, arg, REG_EXTENDED);
+
+	if (!rc) {
+		regfree(&re);
+		return 0;
+	}
+	regerror(rc, &re, msg, sizeof(msg));
+	argp_error(state, "invalid --redact-pattern '%s': %s", arg, msg);
+	return -1;
+}
+
 /* The checks that need every option: run at the end of parsing. */
 static int check_env(struct argp_state *state, const struct env *env, int npids)
 {
+	if ((env->pcap_path || env->http || env->redact) && (env->selftest || env->list_probes)) {
+		argp_error(state, "-w, --http and --redact are for tracing: not with --selftest "
+				  "or --list-probes");
+		return 1;
+	}
+	if (env->pcap_path && !strcmp(env->pcap_path, "-") &&
+	    (env->json || env->hexdump || env->http || env->latency || env->handshakes)) {
+		argp_error(state, "-w - writes the capture to stdout: no --json, -x, --http, -l or "
+				  "--handshake output can go there too");
+		return 1;
+	}
 	if (env->selftest) {
 		if (npids)
 			argp_error(state, "--selftest takes no PID");
@@ -238,6 +293,34 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_HANDSHAKE:
 		env->handshakes = true;
+		break;
+	case OPT_HTTP_ONLY:
+		env->http_only = true;
+		/* fall through */
+	case OPT_HTTP:
+		env->http = true;
+		break;
+	case 'w':
+		if (!arg[0]) {
+			argp_error(state, "-w wants a file name, or - for stdout");
+			return EINVAL;
+		}
+		env->pcap_path = arg;
+		break;
+	case OPT_FORCE:
+		env->force = true;
+		break;
+	case OPT_REDACT_PATTERN:
+		if (env->nredact_patterns == MAX_REDACT_PATTERNS) {
+			argp_error(state, "more than %d --redact-pattern", MAX_REDACT_PATTERNS);
+			return EINVAL;
+		}
+		if (check_pattern(state, arg))
+			return EINVAL;
+		env->redact_patterns[env->nredact_patterns++] = arg;
+		/* fall through */
+	case OPT_REDACT:
+		env->redact = true;
 		break;
 	case 'v':
 		env->verbose++;

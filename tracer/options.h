@@ -24,6 +24,7 @@ enum {
 #define MAX_PERF_PAGES 65536
 #define MAX_PIDS 64
 #define COMM_MAX 16 /* a thread name with its NUL, as the kernel keeps it */
+#define MAX_REDACT_PATTERNS 16
 
 /* Every option the user can set, with its default. */
 struct env {
@@ -46,6 +47,13 @@ struct env {
 	bool hexdump;
 	bool latency;	 /* -l: the LAT(ms) column */
 	bool handshakes; /* --handshake: a row per handshake */
+	const char *pcap_path;	 /* -w: the pcapng file ("-": stdout); NULL none */
+	bool force;		 /* --force: -w may overwrite an existing file */
+	bool http;		 /* --http: decoded HTTP/1.x and HTTP/2 records */
+	bool http_only;		 /* --http-only: those records without the data events */
+	bool redact;		 /* --redact: secrets masked in every output */
+	const char *redact_patterns[MAX_REDACT_PATTERNS]; /* --redact-pattern */
+	int nredact_patterns;
 	int verbose;
 	const char *bpf_src;	 /* NULL: found next to the executable */
 	const char *probe_specs; /* NULL: found next to the executable */

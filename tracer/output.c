@@ -407,3 +407,96 @@ void output_json_conn(FILE *out, const struct out_event *ev, const char *event, 
 		fprintf(out, ",\"unresolved\":\"%s\"", ev->conn_why);
 	fputs("}\n", out);
 }
+
+/* Writes a NUL-terminated string escaped for the terminal; NULL as "?". */
+static void put_text(FILE *out, const char *s)
+{
+	if (!s)
+		s = "?";
+	output_escape(out, (const unsigned char *)s, strlen(s));
+}
+
+static void http_headers_text(FILE *out, const struct http_headers *hs, const char *mark)
+{
+	int i;
+
+	for (i = 0; hs && i < hs->n; i++) {
+		fputs(mark, out);
+		put_text(out, hs->v[i].name);
+		fputs(": ", out);
+		put_text(out, hs->v[i].value);
+		fputc('\n', out);
+	}
+}
+
+void output_http(FILE *out, const struct out_event *ev, const struct http_msg *m, bool headers)
+{
+	if (m->request)
+		return;
+	fprintf(out, "HTTP/%s", m->version);
+	if (ev->conn)
+		fprintf(out, " conn %llu", (unsigned long long)ev->conn);
+	if (!strcmp(m->version, "2"))
+		fprintf(out, " stream %u", m->stream);
+	fputs(": ", out);
+	put_text(out, m->method);
+	fputc(' ', out);
+	put_text(out, m->path);
+	if (m->unanswered)
+		fputs(" -> no response", out);
+	else if (m->reset)
+		fputs(" -> reset", out);
+	else
+		fprintf(out, " -> %d", m->status);
+	fprintf(out, ", %.3f ms, request %llu B, response %llu B%s\n", m->latency_ns / 1e6,
+		(unsigned long long)m->req_body_bytes, (unsigned long long)m->body_bytes,
+		m->incomplete ? " (incomplete: bytes not captured)" : "");
+	if (headers) {
+		http_headers_text(out, m->req_headers, "  > ");
+		http_headers_text(out, m->headers, "  < ");
+	}
+}
+
+/* ,"name":"value" or ,"name":null */
+static void json_opt_string(FILE *out, const char *name, const char *value)
+{
+	fprintf(out, ",\"%s\":", name);
+	if (value)
+		output_json_string(out, value, strlen(value));
+	else
+		fputs("null", out);
+}
+
+void output_json_http(FILE *out, const struct out_event *ev, const struct http_msg *m)
+{
+	int i;
+
+	json_begin(out, "http", ev);
+	json_conn(out, ev);
+	fprintf(out, ",\"version\":\"%s\",\"msg\":\"%s\",\"stream\":%u", m->version,
+		m->request ? "request" : "response", m->stream);
+	json_opt_string(out, "method", m->method);
+	json_opt_string(out, "path", m->path);
+	json_opt_string(out, "authority", m->authority);
+	if (m->request || !m->status)
+		fputs(",\"status\":null", out);
+	else
+		fprintf(out, ",\"status\":%d", m->status);
+	fputs(",\"headers\":[", out);
+	for (i = 0; i < m->headers->n; i++) {
+		fputs(i ? ",[" : "[", out);
+		output_json_string(out, m->headers->v[i].name, strlen(m->headers->v[i].name));
+		fputc(',', out);
+		output_json_string(out, m->headers->v[i].value, strlen(m->headers->v[i].value));
+		fputc(']', out);
+	}
+	fprintf(out, "],\"body_bytes\":%llu", (unsigned long long)m->body_bytes);
+	if (!m->request)
+		fprintf(out, ",\"latency_ns\":%llu", (unsigned long long)m->latency_ns);
+	fprintf(out, ",\"incomplete\":%s", m->incomplete ? "true" : "false");
+	if (m->reset)
+		fputs(",\"reset\":true", out);
+	if (m->unanswered)
+		fputs(",\"unanswered\":true", out);
+	fputs("}\n", out);
+}

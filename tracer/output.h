@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "conns.h"
+#include "http.h"
 
 /* A call's plaintext (text modes: the whole call; JSON: one chunk) as the output sees it. */
 struct out_event {
@@ -59,6 +60,14 @@ void output_verify(FILE *out, const struct out_event *ev);
 
 /* A row warning that certificate verification was turned off (result: the mode). */
 void output_verify_off(FILE *out, const struct out_event *ev);
+
+/* A line per HTTP exchange, at its response: "HTTP/1.1 conn 3: GET /a -> 200, 1.204 ms,
+ * request 0 B, response 12 B"; `headers`: then each request ("  > ") and response
+ * ("  < ") header. Requests give no line. */
+void output_http(FILE *out, const struct out_event *ev, const struct http_msg *m, bool headers);
+
+/* {"v":1,"type":"http","msg":"request"|"response",...}: one per request and per response. */
+void output_json_http(FILE *out, const struct out_event *ev, const struct http_msg *m);
 
 /* Writes len bytes as a JSON string with its quotes; bytes that are not UTF-8 as \u00XX. */
 void output_json_string(FILE *out, const char *s, size_t len);

@@ -386,6 +386,29 @@ static int open_specs_and_targets(struct session *s, const struct env *env)
 	return check_targets(s) ? EXIT_RUNTIME : EXIT_OK;
 }
 
+bool output_to_stdout(const struct env *env)
+{
+	return !env->pcap_path || strcmp(env->pcap_path, "-") != 0;
+}
+
+/* -w's file (at once, so a refused file fails before the compile), --redact, --http. */
+static int open_outputs(struct session *s, const struct env *env)
+{
+	char err[512];
+
+	if (env->redact && redact_init(&s->redact, env->redact_patterns, env->nredact_patterns,
+				       err, sizeof(err))) {
+		fprintf(stderr, "invalid --redact-pattern %s\n", err);
+		return EXIT_USAGE;
+	}
+	s->http.on_msg = events_on_http;
+	s->http.on_error = events_on_http_error;
+	s->http.redact = s->redact.n ? &s->redact : NULL;
+	if (env->pcap_path && pcapng_open(&s->pcap, env->pcap_path, env->force, stderr))
+		return EXIT_RUNTIME;
+	return EXIT_OK;
+}
+
 int session_open(struct session *s, const struct env *env)
 {
 	char bpf_dir[PATH_MAX];
@@ -393,8 +416,11 @@ int session_open(struct session *s, const struct env *env)
 	bool *traced = NULL;
 	int err, i, j;
 
-	/* Privileges, the probe spec table, the targets and the BPF sources. */
+	/* Privileges, the probe spec table, the targets, the outputs, the BPF sources. */
 	err = open_specs_and_targets(s, env);
+	if (err)
+		return err;
+	err = open_outputs(s, env);
 	if (err)
 		return err;
 	if (sources_find_dir("bpf_src", env->bpf_src, bpf_dir, sizeof(bpf_dir), stderr))
@@ -415,8 +441,14 @@ int session_open(struct session *s, const struct env *env)
 	s->ev = malloc(sizeof(*s->ev));
 	if (!s->ev)
 		return EXIT_RUNTIME;
-	events_init(s->ev, &s->probes, stdout, env->json, env->hexdump,
-		    (uint32_t)env->max_data_size);
+	events_init(s->ev, &s->probes, output_to_stdout(env) ? stdout : NULL, env->json,
+		    env->hexdump, (uint32_t)env->max_data_size);
+	s->ev->pcap = s->pcap.f ? &s->pcap : NULL;
+	s->ev->redact = s->redact.n ? &s->redact : NULL;
+	s->ev->http = env->http ? &s->http : NULL;
+	s->ev->http_only = env->http_only;
+	s->ev->http_headers = env->verbose > 0;
+	s->http.ctx = s->ev;
 	s->ev->sink = s->sink;
 	s->ev->sink_ctx = s->sink_ctx;
 	s->ev->latency = env->latency;
@@ -554,9 +586,12 @@ static bool targets_gone(const struct session *s)
 	return true;
 }
 
-/* Flushes stdout; a reader that went away (EPIPE) ends tracing quietly, other errors say so. */
-static int flush_output(void)
+/* Flushes stdout and the capture; a reader that went away (EPIPE) ends tracing quietly,
+ * other errors say so. */
+static int flush_output(struct session *s)
 {
+	if (s->pcap.f && pcapng_flush(&s->pcap, stderr))
+		return -1;
 	if (fflush(stdout) == 0)
 		return 0;
 	if (errno != EPIPE)
@@ -573,7 +608,7 @@ void session_run(struct session *s, volatile sig_atomic_t *stop)
 		tracer_bpf__poll(s->tb, POLL_TIMEOUT_MS);
 		rescan(s);
 		events_deliver(s->ev, round);
-		if (flush_output())
+		if (flush_output(s))
 			break;
 		s->target_exited = !s->env->all && targets_gone(s);
 	}
@@ -593,7 +628,9 @@ int session_finish(struct session *s)
 			strerror(-read_err));
 	events_summary(s->ev, read_err == 0, s->target_exited ? "target exited" : "stopped",
 		       stderr);
-	flush_output();
+	flush_output(s);
+	if (s->pcap.f && pcapng_finish(&s->pcap, stderr) && s->pcap.err != EPIPE)
+		err = EXIT_RUNTIME;
 	return err;
 }
 
@@ -609,6 +646,10 @@ int session_free(struct session *s)
 	}
 	free(s->rescan);
 	s->rescan = NULL;
+	if (s->pcap.f)
+		pcapng_finish(&s->pcap, stderr);
+	http_free(&s->http);
+	redact_free(&s->redact);
 	if (s->ev)
 		events_free(s->ev);
 	free(s->ev);

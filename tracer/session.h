@@ -6,6 +6,9 @@
 #include <stdbool.h>
 
 #include "events.h"
+#include "http.h"
+#include "pcapng.h"
+#include "redact.h"
 #include "options.h"
 #include "probes.h"
 #include "spec.h"
@@ -26,6 +29,9 @@ struct session {
 	pid_t *rescan;		  /* processes that ran a program or mapped a file */
 	int nrescan, rescan_cap;
 	bool target_exited; /* the targets and all their descendants are gone */
+	struct pcapng pcap; /* -w (pcap.f NULL: none) */
+	struct http http;   /* --http */
+	struct redact redact; /* --redact (redact.n 0: none) */
 };
 
 /*
@@ -41,6 +47,9 @@ int session_open(struct session *s, const struct env *env);
 /* --list-probes: resolves the probes of the given PIDs' TLS code (of the ld.so cache's
  * libraries without PIDs) and prints them; attaches nothing. Returns an exit status. */
 int session_list_probes(const struct env *env);
+
+/* Whether events are shown on stdout (not when -w - writes the capture there). */
+bool output_to_stdout(const struct env *env);
 
 /* "Tracing PID N (comm) and its children: K probes on LIBS[; filters]. Ctrl-C to end." */
 void session_announce(const struct session *s);

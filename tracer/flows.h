@@ -1,0 +1,47 @@
+/* flows.h - per connection and direction: where its bytes are, for gaps and redaction */
+#ifndef TRACER_FLOWS_H
+#define TRACER_FLOWS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "redact.h"
+
+/* One direction: the call whose bytes came last, and the header-line state of redaction. */
+struct flow_dir {
+	uint64_t call;
+	uint32_t call_len, end; /* its length, and where its captured bytes end */
+	bool have;
+	struct redact_stream red;
+};
+
+struct flow {
+	uint64_t key;
+	struct flow_dir d[2]; /* [0]: sent by the process, [1]: received */
+};
+
+struct flows {
+	struct flow *v;
+	int n, cap;
+};
+
+/* A connection's key: its id, or for events without one (memory BIOs) the process's. */
+uint64_t flows_key(uint64_t conn, uint32_t pid);
+
+/* The flow of key, added if new; NULL only when out of memory. */
+struct flow *flows_get(struct flows *t, uint64_t key);
+
+/*
+ * A chunk of `len` bytes at `offset` into call `call` of `call_len` bytes arrives in
+ * direction d: returns the bytes of the direction never captured just before it (the last
+ * call's missing tail, this call's missing head or middle); *call_start says whether the
+ * chunk starts its call.
+ */
+uint64_t flows_gap(struct flow_dir *d, uint64_t call, uint32_t call_len, uint32_t offset,
+		   uint32_t len, bool *call_start);
+
+void flows_remove(struct flows *t, uint64_t key);
+
+void flows_free(struct flows *t);
+
+#endif
