@@ -282,6 +282,11 @@ static void deliver_data(struct events *e, int cpu, struct tls_event *ev)
 	}
 	if (e->redact && f)
 		redact_bytes(e->redact, &f->d[!sent].red, data, ev->data_len);
+	/* Decoded first: redaction of HTTP/2 header values masks their HPACK bytes in data. */
+	if (e->http && f) {
+		e->cur = ev;
+		http_data(e->http, key, sent, data, ev->data_len, gap, call_start, ev->time_ns);
+	}
 	if (e->out && !e->http_only && e->json) {
 		char comm[TLS_COMM_LEN + 1];
 		struct out_event out = view(e, ev, comm);
@@ -292,10 +297,6 @@ static void deliver_data(struct events *e, int cpu, struct tls_event *ev)
 		output_json_data(e->out, &out);
 	} else if (e->out && !e->http_only) {
 		assemble(e, cpu, ev);
-	}
-	if (e->http && f) {
-		e->cur = ev;
-		http_data(e->http, key, sent, data, ev->data_len, gap, call_start, ev->time_ns);
 	}
 	if (e->pcap) {
 		char comment[512];
@@ -309,7 +310,7 @@ static void deliver_data(struct events *e, int cpu, struct tls_event *ev)
 	}
 }
 
-/* A chunk's turn has come: to the sink, or to the outputs. */
+/* A chunk's turn has come: to the sink, or to the outputs; then the HTTP records it ended. */
 static void deliver_chunk(struct events *e, int cpu, struct tls_event *ev)
 {
 	if (ev->kind != TLS_KIND_DATA) {
@@ -319,6 +320,13 @@ static void deliver_chunk(struct events *e, int cpu, struct tls_event *ev)
 		e->sink(e->sink_ctx, ev);
 	} else {
 		deliver_data(e, cpu, ev);
+	}
+	if (e->records) {
+		fclose(e->records);
+		e->records = NULL;
+		fwrite(e->records_buf, 1, e->records_size, e->out);
+		free(e->records_buf);
+		e->records_buf = NULL;
 	}
 }
 
@@ -332,17 +340,20 @@ void events_on_http(void *ctx, const struct http_msg *m)
 	e->http_records++;
 	if (!e->out || !e->cur)
 		return;
+	/* Written after the chunk that ended the message has been shown. */
+	if (!e->records && !(e->records = open_memstream(&e->records_buf, &e->records_size)))
+		return;
 	out = view(e, e->cur, comm);
 	out.conn = m->key >> 63 ? 0 : m->key; /* a close event of its process names none */
 	c = out.conn ? conns_get(&e->conns, out.conn) : NULL;
 	out.addr = c && c->resolved ? &c->addr : out.addr;
 	if (e->json) {
-		output_json_http(e->out, &out, m);
+		output_json_http(e->records, &out, m);
 	} else if (!m->request) {
 		if (e->shown_conn != out.conn && !e->http_only)
-			output_conn_line(e->out, &out);
+			output_conn_line(e->records, &out);
 		e->shown_conn = out.conn;
-		output_http(e->out, &out, m, e->http_headers);
+		output_http(e->records, &out, m, e->http_headers);
 	}
 }
 
@@ -697,6 +708,10 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 		fprintf(errs, "HTTP: %llu requests and responses decoded; decoding stopped on %llu "
 			"connections\n",
 			(unsigned long long)e->http_records, (unsigned long long)e->http_stopped);
+	if (e->http && e->http->unmasked)
+		fprintf(errs, "redaction: %llu bytes of HTTP/2 header values were shown unmasked "
+			"(their frame began in an earlier call)\n",
+			(unsigned long long)e->http->unmasked);
 	if (e->pcap)
 		fprintf(errs, "pcapng: %llu packets written to %s\n",
 			(unsigned long long)e->pcap->packets,

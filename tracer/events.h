@@ -91,6 +91,9 @@ struct events {
 	struct flows flows;	     /* gaps and redaction state per connection and direction */
 	const struct tls_event *cur; /* the event being delivered (HTTP records name it) */
 	uint64_t http_records, http_stopped;
+	FILE *records; /* HTTP records of the chunk being delivered (a memstream), or NULL */
+	char *records_buf;
+	size_t records_size;
 };
 
 void events_init(struct events *e, const struct probe_set *probes, FILE *out, bool json,

@@ -11,6 +11,8 @@
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define H2_PREFACE_LEN 24
 #define H2_FRAME_HDR 9
+#define H2_MAX_SEGS 32
+#define HUFFMAN_STAR 0xf9 /* '*' is 8 bits in HPACK's Huffman code: a byte each */
 
 enum { F_DATA = 0, F_HEADERS = 1, F_RST_STREAM = 3, F_SETTINGS = 4, F_PUSH_PROMISE = 5,
        F_CONTINUATION = 9 };
@@ -32,6 +34,13 @@ struct exchange {
 	bool req_started, req_done, resp_started, req_incomplete, resp_incomplete;
 };
 
+/* Where bytes of a header block came from: src (NULL: gone) while gen is current. */
+struct seg {
+	size_t off, len;
+	uint8_t *src;
+	uint64_t gen;
+};
+
 /* One direction of a connection. */
 struct dir {
 	enum proto proto;
@@ -51,6 +60,12 @@ struct dir {
 	size_t block_len, block_cap;
 	uint32_t block_stream;
 	bool block_end, block_push;
+	/* buf[i] for i >= map_idx is map_src[i - map_idx], the caller's data, in call map_gen */
+	uint8_t *map_src;
+	size_t map_idx;
+	uint64_t map_gen;
+	struct seg segs[H2_MAX_SEGS]; /* the block's bytes in the caller's data */
+	int nsegs;
 };
 
 struct http_conn {
@@ -417,7 +432,7 @@ static void h1_gap(struct http_conn *c, struct dir *d, uint64_t gap, bool call_s
 	}
 }
 
-static void h1_feed(struct http *h, struct http_conn *c, struct dir *d, const uint8_t *p,
+static void h1_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t *p,
 		    size_t len, bool call_start, uint64_t time_ns)
 {
 	size_t n;
@@ -539,6 +554,121 @@ static void h2_end_stream(struct http *h, struct http_conn *c, struct dir *d, ui
 	}
 }
 
+static void push_seg(struct dir *d, size_t off, size_t len, uint8_t *src, uint64_t gen)
+{
+	if (len && d->nsegs < H2_MAX_SEGS)
+		d->segs[d->nsegs++] = (struct seg){.off = off, .len = len, .src = src, .gen = gen};
+}
+
+/* A fragment of n bytes at d->buf[j] joins the block: where its bytes are in the caller's
+ * data (those that came in an earlier call are gone). */
+static void add_segs(struct http *h, struct dir *d, size_t j, size_t n)
+{
+	size_t gone = n;
+
+	if (d->map_src && d->map_gen == h->gen)
+		gone = j >= d->map_idx ? 0 : (d->map_idx - j < n ? d->map_idx - j : n);
+	push_seg(d, d->block_len, gone, NULL, h->gen);
+	push_seg(d, d->block_len + gone, n - gone,
+		 gone < n ? d->map_src + (j + gone - d->map_idx) : NULL, h->gen);
+}
+
+/* Sets byte `off` of the block in the caller's data; false when it is no longer there. */
+static bool set_block_byte(struct http *h, struct dir *d, size_t off, uint8_t v)
+{
+	int i;
+
+	for (i = 0; i < d->nsegs; i++) {
+		const struct seg *sg = &d->segs[i];
+
+		if (off >= sg->off && off < sg->off + sg->len) {
+			if (!sg->src || sg->gen != h->gen)
+				return false;
+			sg->src[off - sg->off] = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * An HPACK integer with an n-bit prefix (RFC 7541 5.1). Only framing: it finds where a
+ * value's bytes lie so they can be masked; decoding is nghttp2's.
+ */
+static bool hpack_int(const uint8_t **p, const uint8_t *end, int n, uint64_t *v)
+{
+	uint64_t max = (1u << n) - 1;
+	int shift = 0;
+
+	if (*p >= end)
+		return false;
+	*v = *(*p)++ & max;
+	if (*v < max)
+		return true;
+	do {
+		if (*p >= end || shift > 56)
+			return false;
+		*v += (uint64_t)(**p & 0x7f) << shift;
+		shift += 7;
+	} while (*(*p)++ & 0x80);
+	return true;
+}
+
+/* The value string of the field representation [p, end): its bytes and whether they are
+ * Huffman-coded; false for an indexed field (its value is the table's). */
+static bool value_span(const uint8_t *p, const uint8_t *end, const uint8_t **val,
+		       uint64_t *vlen, bool *huff)
+{
+	uint64_t v;
+
+	while (p < end && (*p & 0xe0) == 0x20) /* dynamic table size updates */
+		if (!hpack_int(&p, end, 5, &v))
+			return false;
+	if (p >= end || (*p & 0x80))
+		return false;
+	if (!hpack_int(&p, end, (*p & 0x40) ? 6 : 4, &v))
+		return false;
+	if (v == 0) { /* a literal name first */
+		if (!hpack_int(&p, end, 7, &v) || v > (uint64_t)(end - p))
+			return false;
+		p += v;
+	}
+	if (p >= end)
+		return false;
+	*huff = *p & 0x80;
+	if (!hpack_int(&p, end, 7, vlen) || *vlen > (uint64_t)(end - p))
+		return false;
+	*val = p;
+	return true;
+}
+
+/*
+ * The header of representation [rep, rep_end) of the block was redacted from `orig` to
+ * `masked`: the same bytes of its value are masked in the caller's data. A Huffman-coded
+ * value is masked whole (its bytes do not map to characters).
+ */
+static void mask_raw(struct http *h, struct dir *d, size_t rep, size_t rep_end,
+		     const uint8_t *orig, const char *masked, size_t len)
+{
+	const uint8_t *val;
+	uint64_t vlen, i;
+	bool huff;
+
+	if (!value_span(d->block + rep, d->block + rep_end, &val, &vlen, &huff))
+		return;
+	for (i = 0; i < vlen; i++) {
+		size_t off = (size_t)(val - d->block) + i;
+
+		if (huff) {
+			if (!set_block_byte(h, d, off, HUFFMAN_STAR))
+				h->unmasked++;
+		} else if (vlen == len && masked[i] != (char)orig[i] &&
+			   !set_block_byte(h, d, off, (uint8_t)masked[i])) {
+			h->unmasked++;
+		}
+	}
+}
+
 /* Decodes the gathered header block with nghttp2's HPACK inflater. */
 static void h2_block(struct http *h, struct http_conn *c, struct dir *d, uint64_t time_ns)
 {
@@ -558,6 +688,7 @@ static void h2_block(struct http *h, struct http_conn *c, struct dir *d, uint64_
 		x->resp_started |= !d->client;
 	}
 	for (;;) {
+		const uint8_t *rep = in;
 		nghttp2_nv nv;
 		int flags = 0;
 		ssize_t rv = nghttp2_hd_inflate_hd2(d->inf, &nv, &flags, (uint8_t *)in, inlen, 1);
@@ -574,6 +705,10 @@ static void h2_block(struct http *h, struct http_conn *c, struct dir *d, uint64_
 			stop(h, c, d, "HTTP/2 header block too large");
 			break;
 		}
+		if ((flags & NGHTTP2_HD_INFLATE_EMIT) && h->redact &&
+		    memcmp(hs->v[hs->n - 1].value, nv.value, nv.valuelen))
+			mask_raw(h, d, (size_t)(rep - d->block), (size_t)(in - d->block), nv.value,
+				 hs->v[hs->n - 1].value, nv.valuelen);
 		if (flags & NGHTTP2_HD_INFLATE_FINAL) {
 			nghttp2_hd_inflate_end_headers(d->inf);
 			break;
@@ -636,11 +771,13 @@ static void h2_frame(struct http *h, struct http_conn *c, struct dir *d, uint64_
 			n -= 4;
 		}
 		d->block_len = 0;
+		d->nsegs = 0;
 		d->block_stream = stream;
 		d->block_end = type == F_HEADERS && (flags & FL_END_STREAM);
 		d->block_push = type == F_PUSH_PROMISE;
 		/* fall through */
 	case F_CONTINUATION:
+		add_segs(h, d, (size_t)(p - d->buf), n);
 		if (d->block_len + n > HTTP_MAX_HEAD ||
 		    !append(&d->block, &d->block_len, &d->block_cap, p, n)) {
 			stop(h, c, d, "HTTP/2 header block too large");
@@ -682,8 +819,8 @@ static void h2_data_bytes(struct http_conn *c, struct dir *d, uint64_t n, bool m
 	}
 }
 
-static void h2_feed(struct http *h, struct http_conn *c, struct dir *d, const uint8_t *p,
-		    size_t len, uint64_t time_ns)
+static void h2_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t *p, size_t len,
+		    uint64_t time_ns)
 {
 	size_t n, need;
 
@@ -700,6 +837,11 @@ static void h2_feed(struct http *h, struct http_conn *c, struct dir *d, const ui
 		}
 		need = d->len < H2_FRAME_HDR ? H2_FRAME_HDR : H2_FRAME_HDR + be24(d->buf);
 		n = need - d->len < len ? need - d->len : len;
+		if (d->len == 0 || d->map_gen != h->gen) { /* from here on, buf is in p */
+			d->map_src = p;
+			d->map_idx = d->len;
+			d->map_gen = h->gen;
+		}
 		if (!append(&d->buf, &d->len, &d->cap, p, n)) {
 			stop(h, c, d, "out of memory");
 			return;
@@ -804,11 +946,13 @@ static struct http_conn *conn_of(struct http *h, uint64_t key)
 	return c;
 }
 
-/* Direction d has started as `proto`: its state, and the bytes held for detection fed. */
-static void start(struct http *h, struct http_conn *c, struct dir *d, uint64_t time_ns)
+/* Direction d has started as `proto`: the bytes held for detection are fed, those of this
+ * call (the last `len` held, data) from the caller's buffer, where redaction can mask them. */
+static void start(struct http *h, struct http_conn *c, struct dir *d, uint8_t *data, size_t len,
+		  uint64_t time_ns)
 {
 	uint8_t *held = d->buf;
-	size_t n = d->len;
+	size_t n = d->len, old = d->len - len, from = 0;
 
 	d->buf = NULL;
 	d->len = d->cap = 0;
@@ -818,8 +962,7 @@ static void start(struct http *h, struct http_conn *c, struct dir *d, uint64_t t
 		if (n >= H2_PREFACE_LEN && !memcmp(held, H2_PREFACE, H2_PREFACE_LEN)) {
 			d->client = true;
 			other->client = false;
-			memmove(held, held + H2_PREFACE_LEN, n - H2_PREFACE_LEN);
-			n -= H2_PREFACE_LEN;
+			from = H2_PREFACE_LEN;
 		} else { /* the server's, or the client's when the server's came first */
 			d->client = other->proto == P_H2 && !other->client;
 		}
@@ -828,7 +971,10 @@ static void start(struct http *h, struct http_conn *c, struct dir *d, uint64_t t
 			free(held);
 			return;
 		}
-		h2_feed(h, c, d, held, n, time_ns);
+		if (from < old)
+			h2_feed(h, c, d, held + from, old - from, time_ns);
+		from = from > old ? from - old : 0;
+		h2_feed(h, c, d, data + from, len - from, time_ns);
 	} else if (d->proto == P_H1) {
 		d->h1 = H1_HEAD;
 		h1_feed(h, c, d, held, n, true, time_ns);
@@ -836,12 +982,13 @@ static void start(struct http *h, struct http_conn *c, struct dir *d, uint64_t t
 	free(held);
 }
 
-void http_data(struct http *h, uint64_t key, bool sent, const uint8_t *data, size_t len,
+void http_data(struct http *h, uint64_t key, bool sent, uint8_t *data, size_t len,
 	       uint64_t gap, bool call_start, uint64_t time_ns)
 {
 	struct http_conn *c = conn_of(h, key);
 	struct dir *d;
 
+	h->gen++; /* pointers into earlier calls' data are gone */
 	if (!c)
 		return;
 	d = &c->d[sent ? 0 : 1];
@@ -857,7 +1004,7 @@ void http_data(struct http *h, uint64_t key, bool sent, const uint8_t *data, siz
 			return;
 		d->proto = detect(c, d);
 		if (d->proto != P_DETECT)
-			start(h, c, d, time_ns);
+			start(h, c, d, data, len, time_ns);
 		break;
 	case P_H1:
 		h1_feed(h, c, d, data, len, call_start, time_ns);

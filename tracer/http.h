@@ -46,6 +46,8 @@ struct http_conn;
 struct http {
 	struct http_conn **v;
 	int n, cap;
+	uint64_t gen;		/* http_data calls so far: which data pointers are live */
+	uint64_t unmasked;	/* bytes of redacted HTTP/2 values shown before they were known */
 	http_msg_fn on_msg;
 	void *ctx;
 	const struct redact *redact; /* NULL: header values as they are */
@@ -55,9 +57,11 @@ struct http {
 /*
  * Bytes of connection `key` in one direction (sent: by the traced process), in order;
  * `gap` bytes before them were never captured; `call_start`: they begin a TLS call (where
- * decoding starts again after a gap). Complete messages go to on_msg.
+ * decoding starts again after a gap). Complete messages go to on_msg. With redact set,
+ * the HPACK bytes of an HTTP/2 header value it masks are masked in data too ('*' as a
+ * literal, or Huffman-coded: HPACK stays decodable, and the value reads "****").
  */
-void http_data(struct http *h, uint64_t key, bool sent, const uint8_t *data, size_t len,
+void http_data(struct http *h, uint64_t key, bool sent, uint8_t *data, size_t len,
 	       uint64_t gap, bool call_start, uint64_t time_ns);
 
 /* The connection ended: a body that runs to the close ends; each request without a
