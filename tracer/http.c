@@ -966,7 +966,9 @@ static void start(struct http *h, struct http_conn *c, struct dir *d, uint8_t *d
 		} else { /* the server's, or the client's when the server's came first */
 			d->client = other->proto == P_H2 && !other->client;
 		}
-		if (!d->inf && nghttp2_hd_inflate_new(&d->inf)) {
+		/* Both ways: SETTINGS of one bound the other's table. */
+		if ((!d->inf && nghttp2_hd_inflate_new(&d->inf)) ||
+		    (!other->inf && nghttp2_hd_inflate_new(&other->inf))) {
 			stop(h, c, d, "out of memory");
 			free(held);
 			return;

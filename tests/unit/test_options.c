@@ -42,6 +42,26 @@ int main(void)
 	CHECK(PARSE(&env, errs, "--latency", "42") == EXIT_OK);
 	CHECK(env.latency && !env.handshakes);
 
+	/* Outputs: pcapng, HTTP records, redaction. */
+	CHECK(!env.pcap_path && !env.force && !env.http && !env.http_only && !env.redact);
+	CHECK(PARSE(&env, errs, "-w", "/tmp/x.pcapng", "--force", "--http", "42") == EXIT_OK);
+	CHECK_STR(env.pcap_path, "/tmp/x.pcapng");
+	CHECK(env.force && env.http && !env.http_only);
+	CHECK(PARSE(&env, errs, "--http-only", "--redact-pattern", "k=([^&]*)",
+		    "--redact-pattern", "x", "42") == EXIT_OK);
+	CHECK(env.http && env.http_only && env.redact && env.nredact_patterns == 2);
+	CHECK_STR(env.redact_patterns[0], "k=([^&]*)");
+	CHECK(PARSE(&env, errs, "--redact", "42") == EXIT_OK);
+	CHECK(env.redact && env.nredact_patterns == 0);
+	CHECK(PARSE(&env, errs, "--redact-pattern", "a(b", "42") == EXIT_USAGE);
+	CHECK(strstr(errs, "invalid --redact-pattern 'a(b': ") != NULL);
+	CHECK(PARSE(&env, errs, "-w", "-", "--json", "42") == EXIT_USAGE);
+	CHECK(strstr(errs, "-w - writes the capture to stdout") != NULL);
+	CHECK(PARSE(&env, errs, "-w", "-", "42") == EXIT_OK);
+	CHECK(PARSE(&env, errs, "-w", "", "42") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "--selftest", "--http") == EXIT_USAGE);
+	CHECK(strstr(errs, "not with --selftest or --list-probes") != NULL);
+
 	CHECK(PARSE(&env, errs, "-x", "-v", "-v", "--max-data-size", "1024", "--perf-pages", "8",
 		    "--bpf-src", "/b", "--probe-specs", "/p", "7") == EXIT_OK);
 	CHECK(env.hexdump && env.verbose == 2 && env.max_data_size == 1024);
