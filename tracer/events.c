@@ -286,6 +286,8 @@ static void deliver_data(struct events *e, int cpu, struct tls_event *ev)
 	if (e->http && f) {
 		e->cur = ev;
 		http_data(e->http, key, sent, data, ev->data_len, gap, call_start, ev->time_ns);
+		if ((ev->flags & TLS_CHUNK_LAST) && (gap = flows_tail(&f->d[!sent])))
+			http_data(e->http, key, sent, data, 0, gap, false, ev->time_ns);
 	}
 	if (e->out && !e->http_only && e->json) {
 		char comm[TLS_COMM_LEN + 1];
@@ -705,11 +707,13 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 		(unsigned long long)conns_unresolved(&e->conns),
 		(unsigned long long)e->calls_without_conn);
 	if (e->http)
-		fprintf(errs, "HTTP: %llu requests and responses decoded; decoding stopped on %llu "
+		fprintf(errs,
+			"HTTP: %llu requests and responses decoded; decoding stopped on %llu "
 			"connections\n",
 			(unsigned long long)e->http_records, (unsigned long long)e->http_stopped);
 	if (e->http && e->http->unmasked)
-		fprintf(errs, "redaction: %llu bytes of HTTP/2 header values were shown unmasked "
+		fprintf(errs,
+			"redaction: %llu bytes of HTTP/2 header values were shown unmasked "
 			"(their frame began in an earlier call)\n",
 			(unsigned long long)e->http->unmasked);
 	if (e->pcap)

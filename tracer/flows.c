@@ -51,6 +51,14 @@ uint64_t flows_gap(struct flow_dir *d, uint64_t call, uint32_t call_len, uint32_
 	return gap;
 }
 
+uint64_t flows_tail(struct flow_dir *d)
+{
+	uint64_t tail = d->have && d->call_len > d->end ? d->call_len - d->end : 0;
+
+	d->end = d->call_len;
+	return tail;
+}
+
 void flows_remove(struct flows *t, uint64_t key)
 {
 	int i;

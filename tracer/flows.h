@@ -40,6 +40,10 @@ struct flow *flows_get(struct flows *t, uint64_t key);
 uint64_t flows_gap(struct flow_dir *d, uint64_t call, uint32_t call_len, uint32_t offset,
 		   uint32_t len, bool *call_start);
 
+/* The call of direction d has ended (its last chunk came): the bytes of it never captured
+ * at its end, now counted (not again at the next call). */
+uint64_t flows_tail(struct flow_dir *d);
+
 void flows_remove(struct flows *t, uint64_t key);
 
 void flows_free(struct flows *t);

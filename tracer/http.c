@@ -14,14 +14,33 @@
 #define H2_MAX_SEGS 32
 #define HUFFMAN_STAR 0xf9 /* '*' is 8 bits in HPACK's Huffman code: a byte each */
 
-enum { F_DATA = 0, F_HEADERS = 1, F_RST_STREAM = 3, F_SETTINGS = 4, F_PUSH_PROMISE = 5,
-       F_CONTINUATION = 9 };
-enum { FL_END_STREAM = 0x1, FL_ACK = 0x1, FL_END_HEADERS = 0x4, FL_PADDED = 0x8,
-       FL_PRIORITY = 0x20 };
+enum {
+	F_DATA = 0,
+	F_HEADERS = 1,
+	F_RST_STREAM = 3,
+	F_SETTINGS = 4,
+	F_PUSH_PROMISE = 5,
+	F_CONTINUATION = 9
+};
+enum {
+	FL_END_STREAM = 0x1,
+	FL_ACK = 0x1,
+	FL_END_HEADERS = 0x4,
+	FL_PADDED = 0x8,
+	FL_PRIORITY = 0x20
+};
 
 enum proto { P_DETECT, P_H1, P_H2, P_NONE };
-enum h1_state { H1_HEAD, H1_BODY, H1_CHUNK_SIZE, H1_CHUNK_DATA, H1_CHUNK_END, H1_TRAILERS,
-		H1_TO_CLOSE, H1_LOST };
+enum h1_state {
+	H1_HEAD,
+	H1_BODY,
+	H1_CHUNK_SIZE,
+	H1_CHUNK_DATA,
+	H1_CHUNK_END,
+	H1_TRAILERS,
+	H1_TO_CLOSE,
+	H1_LOST
+};
 
 /* A request and its response, as far as they have come. */
 struct exchange {
@@ -44,7 +63,7 @@ struct seg {
 /* One direction of a connection. */
 struct dir {
 	enum proto proto;
-	bool client; /* it carries requests */
+	bool client;  /* it carries requests */
 	uint8_t *buf; /* HTTP/1.x: the head or a chunk line; HTTP/2: a frame; else detection */
 	size_t len, cap;
 	/* HTTP/1.x */
@@ -344,7 +363,7 @@ static void h1_done(struct http *h, struct http_conn *c, struct dir *d, uint64_t
 		return;
 	}
 	if (x->status >= 100 && x->status < 200) { /* informational: the real one follows */
-		if (x->status == 101) {		    /* another protocol from here on (h2c) */
+		if (x->status == 101) {		   /* another protocol from here on (h2c) */
 			c->d[0].proto = c->d[1].proto = P_DETECT;
 			c->d[0].len = c->d[1].len = 0;
 		}
@@ -414,11 +433,16 @@ static void h1_body(struct http_conn *c, struct dir *d, uint64_t n, bool missing
 }
 
 /* `gap` bytes of direction d were never captured: skipped within a body, else lost. */
-static void h1_gap(struct http_conn *c, struct dir *d, uint64_t gap, bool call_start)
+static void h1_gap(struct http *h, struct http_conn *c, struct dir *d, uint64_t gap,
+		   bool call_start, uint64_t time_ns)
 {
 	if ((d->h1 == H1_BODY || d->h1 == H1_CHUNK_DATA) && gap <= d->remaining) {
 		d->remaining -= gap;
 		h1_body(c, d, gap, true);
+		if (d->remaining == 0 && d->h1 == H1_BODY)
+			h1_done(h, c, d, time_ns);
+		else if (d->remaining == 0)
+			d->h1 = H1_CHUNK_END;
 	} else if (d->h1 == H1_TO_CLOSE) {
 		h1_body(c, d, gap, true);
 	} else if (!(d->h1 == H1_HEAD && d->len == 0 && call_start)) {
@@ -432,8 +456,8 @@ static void h1_gap(struct http_conn *c, struct dir *d, uint64_t gap, bool call_s
 	}
 }
 
-static void h1_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t *p,
-		    size_t len, bool call_start, uint64_t time_ns)
+static void h1_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t *p, size_t len,
+		    bool call_start, uint64_t time_ns)
 {
 	size_t n;
 
@@ -616,8 +640,8 @@ static bool hpack_int(const uint8_t **p, const uint8_t *end, int n, uint64_t *v)
 
 /* The value string of the field representation [p, end): its bytes and whether they are
  * Huffman-coded; false for an indexed field (its value is the table's). */
-static bool value_span(const uint8_t *p, const uint8_t *end, const uint8_t **val,
-		       uint64_t *vlen, bool *huff)
+static bool value_span(const uint8_t *p, const uint8_t *end, const uint8_t **val, uint64_t *vlen,
+		       bool *huff)
 {
 	uint64_t v;
 
@@ -647,8 +671,8 @@ static bool value_span(const uint8_t *p, const uint8_t *end, const uint8_t **val
  * `masked`: the same bytes of its value are masked in the caller's data. A Huffman-coded
  * value is masked whole (its bytes do not map to characters).
  */
-static void mask_raw(struct http *h, struct dir *d, size_t rep, size_t rep_end,
-		     const uint8_t *orig, const char *masked, size_t len)
+static void mask_raw(struct http *h, struct dir *d, size_t rep, size_t rep_end, const uint8_t *orig,
+		     const char *masked, size_t len)
 {
 	const uint8_t *val;
 	uint64_t vlen, i;
@@ -700,8 +724,8 @@ static void h2_block(struct http *h, struct http_conn *c, struct dir *d, uint64_
 		in += rv;
 		inlen -= (size_t)rv;
 		if ((flags & NGHTTP2_HD_INFLATE_EMIT) &&
-		    !headers_add(h, hs, (const char *)nv.name, nv.namelen,
-				 (const char *)nv.value, nv.valuelen)) {
+		    !headers_add(h, hs, (const char *)nv.name, nv.namelen, (const char *)nv.value,
+				 nv.valuelen)) {
 			stop(h, c, d, "HTTP/2 header block too large");
 			break;
 		}
@@ -872,11 +896,14 @@ static void h2_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t 
 
 /* `gap` bytes of an HTTP/2 direction never captured: within a DATA payload they are
  * counted; elsewhere the frames (and the header compression state) are lost for good. */
-static void h2_gap(struct http *h, struct http_conn *c, struct dir *d, uint64_t gap)
+static void h2_gap(struct http *h, struct http_conn *c, struct dir *d, uint64_t gap,
+		   uint64_t time_ns)
 {
 	if (d->skip >= gap && d->len == 0) {
 		d->skip -= gap;
 		h2_data_bytes(c, d, gap, true);
+		if (!d->skip && d->data_end)
+			h2_end_stream(h, c, d, d->data_stream, time_ns);
 		return;
 	}
 	stop(h, c, d, "HTTP/2 bytes were not captured: decoding stopped");
@@ -984,8 +1011,8 @@ static void start(struct http *h, struct http_conn *c, struct dir *d, uint8_t *d
 	free(held);
 }
 
-void http_data(struct http *h, uint64_t key, bool sent, uint8_t *data, size_t len,
-	       uint64_t gap, bool call_start, uint64_t time_ns)
+void http_data(struct http *h, uint64_t key, bool sent, uint8_t *data, size_t len, uint64_t gap,
+	       bool call_start, uint64_t time_ns)
 {
 	struct http_conn *c = conn_of(h, key);
 	struct dir *d;
@@ -995,9 +1022,9 @@ void http_data(struct http *h, uint64_t key, bool sent, uint8_t *data, size_t le
 		return;
 	d = &c->d[sent ? 0 : 1];
 	if (gap && d->proto == P_H1)
-		h1_gap(c, d, gap, call_start);
+		h1_gap(h, c, d, gap, call_start, time_ns);
 	else if (gap && d->proto == P_H2)
-		h2_gap(h, c, d, gap);
+		h2_gap(h, c, d, gap, time_ns);
 	else if (gap && d->proto == P_DETECT && d->len)
 		d->proto = P_NONE; /* its first bytes are missing */
 	switch (d->proto) {

@@ -8,9 +8,9 @@
 
 #include "redact.h"
 
-#define HTTP_MAX_HEAD (64u << 10)	/* bytes of an HTTP/1.x head, or of an HTTP/2 block */
-#define HTTP_MAX_FRAME (1u << 20)	/* bytes of an HTTP/2 frame other than DATA */
-#define HTTP_MAX_PENDING 64		/* requests waiting for their response, per connection */
+#define HTTP_MAX_HEAD (64u << 10) /* bytes of an HTTP/1.x head, or of an HTTP/2 block */
+#define HTTP_MAX_FRAME (1u << 20) /* bytes of an HTTP/2 frame other than DATA */
+#define HTTP_MAX_PENDING 64	  /* requests waiting for their response, per connection */
 
 struct http_header {
 	char *name, *value;
@@ -28,9 +28,9 @@ struct http_msg {
 	uint64_t key;	     /* the connection, as given to http_data */
 	uint32_t stream;     /* HTTP/2: the stream; HTTP/1.x: the exchange's number, from 1 */
 	bool request;
-	const char *method, *path, *authority; /* NULL: not known */
-	int status;			       /* response: its status; 0 none (reset) */
-	const struct http_headers *headers;    /* this message's */
+	const char *method, *path, *authority;	/* NULL: not known */
+	int status;				/* response: its status; 0 none (reset) */
+	const struct http_headers *headers;	/* this message's */
 	const struct http_headers *req_headers; /* response: its request's (NULL: unknown) */
 	uint64_t body_bytes, req_body_bytes;
 	uint64_t latency_ns; /* response: from its request's first byte to its own last */
@@ -46,8 +46,8 @@ struct http_conn;
 struct http {
 	struct http_conn **v;
 	int n, cap;
-	uint64_t gen;		/* http_data calls so far: which data pointers are live */
-	uint64_t unmasked;	/* bytes of redacted HTTP/2 values shown before they were known */
+	uint64_t gen;	   /* http_data calls so far: which data pointers are live */
+	uint64_t unmasked; /* bytes of redacted HTTP/2 values shown before they were known */
 	http_msg_fn on_msg;
 	void *ctx;
 	const struct redact *redact; /* NULL: header values as they are */
@@ -57,12 +57,13 @@ struct http {
 /*
  * Bytes of connection `key` in one direction (sent: by the traced process), in order;
  * `gap` bytes before them were never captured; `call_start`: they begin a TLS call (where
- * decoding starts again after a gap). Complete messages go to on_msg. With redact set,
+ * decoding starts again after a gap; len 0: only a gap, such as a call's truncated end).
+ * Complete messages go to on_msg. With redact set,
  * the HPACK bytes of an HTTP/2 header value it masks are masked in data too ('*' as a
  * literal, or Huffman-coded: HPACK stays decodable, and the value reads "****").
  */
-void http_data(struct http *h, uint64_t key, bool sent, uint8_t *data, size_t len,
-	       uint64_t gap, bool call_start, uint64_t time_ns);
+void http_data(struct http *h, uint64_t key, bool sent, uint8_t *data, size_t len, uint64_t gap,
+	       bool call_start, uint64_t time_ns);
 
 /* The connection ended: a body that runs to the close ends; each request without a
  * response is given as an `unanswered` response (status 0). */

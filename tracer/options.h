@@ -45,13 +45,13 @@ struct env {
 	bool json;
 	int perf_pages; /* per CPU, power of two; 0: room for one whole call */
 	bool hexdump;
-	bool latency;	 /* -l: the LAT(ms) column */
-	bool handshakes; /* --handshake: a row per handshake */
-	const char *pcap_path;	 /* -w: the pcapng file ("-": stdout); NULL none */
-	bool force;		 /* --force: -w may overwrite an existing file */
-	bool http;		 /* --http: decoded HTTP/1.x and HTTP/2 records */
-	bool http_only;		 /* --http-only: those records without the data events */
-	bool redact;		 /* --redact: secrets masked in every output */
+	bool latency;	       /* -l: the LAT(ms) column */
+	bool handshakes;       /* --handshake: a row per handshake */
+	const char *pcap_path; /* -w: the pcapng file ("-": stdout); NULL none */
+	bool force;	       /* --force: -w may overwrite an existing file */
+	bool http;	       /* --http: decoded HTTP/1.x and HTTP/2 records */
+	bool http_only;	       /* --http-only: those records without the data events */
+	bool redact;	       /* --redact: secrets masked in every output */
 	const char *redact_patterns[MAX_REDACT_PATTERNS]; /* --redact-pattern */
 	int nredact_patterns;
 	int verbose;

@@ -227,8 +227,8 @@ static void segment(struct pcapng *w, const struct pcap_stream *s, int d, uint8_
 	if (s->family == AF_INET6) {
 		pkt[0] = 0x60;
 		be16(pkt + 4, (uint16_t)(TCP_HDR + len));
-		pkt[6] = 6;   /* TCP */
-		pkt[7] = 64;  /* hop limit */
+		pkt[6] = 6;  /* TCP */
+		pkt[7] = 64; /* hop limit */
 		memcpy(pkt + 8, src, 16);
 		memcpy(pkt + 24, dst, 16);
 	} else {
@@ -249,8 +249,7 @@ static void segment(struct pcapng *w, const struct pcap_stream *s, int d, uint8_
 	tcp[13] = flags;
 	be16(tcp + 14, 65535); /* window */
 	memcpy(tcp + TCP_HDR, data, len);
-	be16(tcp + 16, pcapng_checksum(pseudo_sum(s, src, dst, TCP_HDR + len), tcp,
-				       TCP_HDR + len));
+	be16(tcp + 16, pcapng_checksum(pseudo_sum(s, src, dst, TCP_HDR + len), tcp, TCP_HDR + len));
 
 	begin_block(&b, BLOCK_EPB);
 	put(&b, ts, sizeof(ts)); /* interface 0, timestamp high, low */

@@ -11,19 +11,19 @@
 #define PCAPNG_LINKTYPE_RAW 101 /* packets begin with their IPv4 or IPv6 header */
 
 /* Addresses of connections the tracer could not look up (documented in README). */
-#define PCAPNG_UNKNOWN_LOCAL "192.0.2.1"	/* TEST-NET-1 */
+#define PCAPNG_UNKNOWN_LOCAL "192.0.2.1"     /* TEST-NET-1 */
 #define PCAPNG_UNKNOWN_REMOTE "198.51.100.1" /* TEST-NET-2 */
 #define PCAPNG_UNKNOWN_RPORT 1
 
 /* One connection's TCP stream: its ends and the next sequence number each way. */
 struct pcap_stream {
 	uint64_t key;
-	int family;		    /* AF_INET or AF_INET6 */
+	int family;		       /* AF_INET or AF_INET6 */
 	uint8_t local[16], remote[16]; /* network order; IPv4 in the first 4 bytes */
 	uint16_t lport, rport;
-	bool opened; /* its SYN, SYN-ACK and ACK are written */
-	uint32_t next[2];    /* [0]: sent by the process (local to remote); [1]: received */
-	uint64_t call[2];    /* the call whose bytes start at base[] */
+	bool opened;	  /* its SYN, SYN-ACK and ACK are written */
+	uint32_t next[2]; /* [0]: sent by the process (local to remote); [1]: received */
+	uint64_t call[2]; /* the call whose bytes start at base[] */
 	uint32_t base[2];
 	bool have_call[2];
 };

@@ -396,8 +396,8 @@ static int open_outputs(struct session *s, const struct env *env)
 {
 	char err[512];
 
-	if (env->redact && redact_init(&s->redact, env->redact_patterns, env->nredact_patterns,
-				       err, sizeof(err))) {
+	if (env->redact && redact_init(&s->redact, env->redact_patterns, env->nredact_patterns, err,
+				       sizeof(err))) {
 		fprintf(stderr, "invalid --redact-pattern %s\n", err);
 		return EXIT_USAGE;
 	}

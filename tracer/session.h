@@ -28,9 +28,9 @@ struct session {
 	int nchildren;		  /* their descendants found at start */
 	pid_t *rescan;		  /* processes that ran a program or mapped a file */
 	int nrescan, rescan_cap;
-	bool target_exited; /* the targets and all their descendants are gone */
-	struct pcapng pcap; /* -w (pcap.f NULL: none) */
-	struct http http;   /* --http */
+	bool target_exited;   /* the targets and all their descendants are gone */
+	struct pcapng pcap;   /* -w (pcap.f NULL: none) */
+	struct http http;     /* --http */
 	struct redact redact; /* --redact (redact.n 0: none) */
 };
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "flows.h"
 #include "http.h"
 
 static char got[4096]; /* one line per message */
@@ -71,9 +72,10 @@ static void test_h1(void)
 	/* Pipelined: two requests, then a HEAD's and a POST's responses, paired in order. */
 	got[0] = '\0';
 	feed(&h, true, "HEAD /h HTTP/1.1\r\n\r\nPOST /p HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");
-	feed(&h, false, "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"
-			"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
-			"4\r\nwiki\r\n5;ext=1\r\n|pedia\r|\n0\r\nX-Trailer: 1\r\n\r\n");
+	feed(&h, false,
+	     "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"
+	     "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+	     "4\r\nwiki\r\n5;ext=1\r\n|pedia\r|\n0\r\nX-Trailer: 1\r\n\r\n");
 	CHECK_STR(got, "REQ 1.1 #2 HEAD /h body=0\nREQ 1.1 #3 POST /p body=3\n"
 		       "RESP 1.1 #2 HEAD /h 200 body=0\nRESP 1.1 #3 POST /p 201 body=9\n");
 
@@ -126,8 +128,8 @@ struct frames {
 static void frame(struct frames *f, uint8_t type, uint8_t flags, uint32_t stream,
 		  const void *payload, size_t len)
 {
-	uint8_t hdr[9] = {len >> 16, len >> 8, len, type, flags, stream >> 24, stream >> 16,
-			  stream >> 8, stream};
+	uint8_t hdr[9] = {len >> 16,	len >> 8,     len,	   type,  flags,
+			  stream >> 24, stream >> 16, stream >> 8, stream};
 
 	memcpy(f->b + f->n, hdr, 9);
 	memcpy(f->b + f->n + 9, payload, len);
@@ -141,7 +143,8 @@ static size_t deflate(nghttp2_hd_deflater *d, uint8_t *out, const char *const *k
 
 	for (i = 0; i < n; i++)
 		nv[i] = (nghttp2_nv){(uint8_t *)kv[2 * i], (uint8_t *)kv[2 * i + 1],
-				     strlen(kv[2 * i]), strlen(kv[2 * i + 1]), NGHTTP2_NV_FLAG_NONE};
+				     strlen(kv[2 * i]), strlen(kv[2 * i + 1]),
+				     NGHTTP2_NV_FLAG_NONE};
 	return (size_t)nghttp2_hd_deflate_hd(d, out, 1024, nv, (size_t)n);
 }
 
@@ -173,9 +176,9 @@ static const char *inflate_all(nghttp2_hd_inflater *inf, const uint8_t *in, size
 
 static void test_h2(void)
 {
-	static const char *const req[] = {":method", "POST", ":path", "/svc.Greeter/Hello",
-					  ":authority", "localhost", "x-custom", "v42",
-					  "authorization", "Bearer topsecret-token"};
+	static const char *const req[] = {
+		":method",   "POST",	 ":path", "/svc.Greeter/Hello", ":authority",
+		"localhost", "x-custom", "v42",	  "authorization",	"Bearer topsecret-token"};
 	static const char *const resp[] = {":status", "200", "content-type", "application/grpc"};
 	static const char *const trailers[] = {"grpc-status", "0"};
 	static const uint8_t settings[] = {0, 1, 0, 0, 0x10, 0}; /* HEADER_TABLE_SIZE 4096 */
@@ -253,8 +256,30 @@ static void test_h2(void)
 	redact_free(&r);
 }
 
+/* What HTTP decoding is told is missing: heads, middles and ends of calls. */
+static void test_flows(void)
+{
+	struct flows t = {0};
+	struct flow *f = flows_get(&t, flows_key(0, 42));
+	bool start;
+
+	CHECK(f && f->key == (1ull << 63 | 42) && flows_key(7, 42) == 7);
+	CHECK(flows_gap(&f->d[0], 1, 100, 0, 40, &start) == 0 && start);
+	CHECK(flows_gap(&f->d[0], 1, 100, 60, 20, &start) == 20 && !start); /* middle lost */
+	CHECK(flows_tail(&f->d[0]) == 20); /* its last 20 bytes truncated */
+	CHECK(flows_gap(&f->d[0], 2, 50, 0, 50, &start) == 0 && start);
+	CHECK(flows_gap(&f->d[0], 3, 50, 10, 40, &start) == 10 && !start); /* head lost */
+	CHECK(flows_gap(&f->d[0], 4, 30, 0, 30, &start) == 0);		   /* 3 ended whole */
+	CHECK(flows_gap(&f->d[1], 9, 10, 0, 5, &start) == 0 && start);
+	CHECK(flows_get(&t, flows_key(0, 42)) == f);
+	flows_remove(&t, f->key);
+	CHECK(t.n == 0);
+	flows_free(&t);
+}
+
 int main(void)
 {
+	test_flows();
 	test_h1();
 	test_h2();
 	return check_done();

@@ -47,8 +47,8 @@ int main(void)
 	CHECK(PARSE(&env, errs, "-w", "/tmp/x.pcapng", "--force", "--http", "42") == EXIT_OK);
 	CHECK_STR(env.pcap_path, "/tmp/x.pcapng");
 	CHECK(env.force && env.http && !env.http_only);
-	CHECK(PARSE(&env, errs, "--http-only", "--redact-pattern", "k=([^&]*)",
-		    "--redact-pattern", "x", "42") == EXIT_OK);
+	CHECK(PARSE(&env, errs, "--http-only", "--redact-pattern", "k=([^&]*)", "--redact-pattern",
+		    "x", "42") == EXIT_OK);
 	CHECK(env.http && env.http_only && env.redact && env.nredact_patterns == 2);
 	CHECK_STR(env.redact_patterns[0], "k=([^&]*)");
 	CHECK(PARSE(&env, errs, "--redact", "42") == EXIT_OK);

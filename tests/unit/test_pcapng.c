@@ -72,8 +72,8 @@ static void read_back(const char *path)
 			p->ts = (uint64_t)u32(file + off + 12) << 32 | u32(file + off + 16);
 			p->comment[0] = '\0';
 			if (opt < file + off + len - 4 && (u32(opt) & 0xffff) == 1)
-				snprintf(p->comment, sizeof(p->comment), "%.*s", (int)(u32(opt) >> 16),
-					 opt + 4);
+				snprintf(p->comment, sizeof(p->comment), "%.*s",
+					 (int)(u32(opt) >> 16), opt + 4);
 		}
 		off += len;
 	}
@@ -133,10 +133,13 @@ static void test_file_safety(void)
 
 static void test_streams(void)
 {
-	struct conn_addr a4 = {.family = AF_INET, .laddr = "127.0.0.1", .raddr = "127.0.0.2",
-			       .lport = 50000, .rport = 443};
-	struct conn_addr a6 = {.family = AF_INET6, .laddr = "::1", .raddr = "::1",
-			       .lport = 40000, .rport = 8443};
+	struct conn_addr a4 = {.family = AF_INET,
+			       .laddr = "127.0.0.1",
+			       .raddr = "127.0.0.2",
+			       .lport = 50000,
+			       .rport = 443};
+	struct conn_addr a6 = {
+		.family = AF_INET6, .laddr = "::1", .raddr = "::1", .lport = 40000, .rport = 8443};
 	uint32_t isn_local, isn_remote, len;
 	const uint8_t *t;
 	struct pcapng w;
