@@ -301,11 +301,10 @@ static void deliver_data(struct events *e, int cpu, struct tls_event *ev)
 		assemble(e, cpu, ev);
 	}
 	if (e->pcap) {
+		struct conn *c = ev->conn ? conns_get(&e->conns, ev->conn) : NULL;
 		char comment[512];
 
 		packet_comment(e, ev, comment, sizeof(comment));
-		struct conn *c = ev->conn ? conns_get(&e->conns, ev->conn) : NULL;
-
 		pcapng_data(e->pcap, key, c && c->resolved ? &c->addr : NULL, sent, ev->call_id,
 			    ev->call_len, ev->offset, data, ev->data_len,
 			    ev->time_ns + (uint64_t)e->realtime_offset, comment);
@@ -735,11 +734,15 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 	json_counters(e->out, e->bpf, e->bytes_captured, e->bytes_unreadable, events_lost);
 	fprintf(e->out,
 		",\"chunks_out_of_order\":%llu,\"meta_events_lost\":%llu,\"connections\":%llu,"
-		"\"connections_unresolved\":%llu,\"calls_without_conn\":%llu,\"processes\":[",
+		"\"connections_unresolved\":%llu,\"calls_without_conn\":%llu,",
 		(unsigned long long)e->late, (unsigned long long)meta_lost,
 		(unsigned long long)e->conns.opened,
 		(unsigned long long)conns_unresolved(&e->conns),
 		(unsigned long long)e->calls_without_conn);
+	if (e->http)
+		fprintf(e->out, "\"http_messages\":%llu,\"http_stopped\":%llu,",
+			(unsigned long long)e->http_records, (unsigned long long)e->http_stopped);
+	fputs("\"processes\":[", e->out);
 	for (i = 0; i < e->nprocs; i++) {
 		const struct proc_stats *p = &e->procs[i];
 
