@@ -200,13 +200,17 @@ class HttpTest(TracerTest):
         _, port, _ = self.tls_server("--body-size", "60000")
         cap = os.path.join(self.tmp, "gap.pcapng")
         curl, go = self.curl("https://127.0.0.1:%d/big" % port, "-o", "/dev/null")
-        run = self.trace_then_go(curl, go, "--max-call-bytes", "1000", "--http", "-w", cap)
+        run = self.trace_then_go(curl, go, "--max-call-bytes", "1000", "--http-only", "-w", cap)
         # Each read keeps its first 1000 bytes: the rest is missing sequence space.
         lost = tshark("-r", cap, "-Y", "tcp.analysis.lost_segment")
         self.assertGreater(len(lost.splitlines()), 0, tshark("-r", cap))
-        # The body's length is still known; the record says bytes are missing.
-        self.assertRegex(run.stdout(), r"(?m)^HTTP/1\.1 conn \d+: GET /big -> 200, .*"
-                                       r"response 60000 B \(incomplete: bytes not captured\)$")
+        # The body's length is still known; the record says bytes are missing. With
+        # --http-only no data row (nor the column header) is shown.
+        out = run.stdout()
+        self.assertRegex(out, r"(?m)^HTTP/1\.1 conn \d+: GET /big -> 200, .*"
+                              r"response 60000 B \(incomplete: bytes not captured\)$")
+        self.assertNotIn("DATA", out)
+        self.assertNotIn("FUNC", out)
 
     def test_capture_to_stdout(self):
         _, port, _ = self.tls_server()
