@@ -339,7 +339,7 @@ void events_on_http(void *ctx, const struct http_msg *m)
 	struct conn *c;
 
 	e->http_records++;
-	if (!e->out || !e->cur)
+	if (!e->out || !e->cur || (!e->json && m->request)) /* text: a line per response */
 		return;
 	/* Written after the chunk that ended the message has been shown. */
 	if (!e->records && !(e->records = open_memstream(&e->records_buf, &e->records_size)))
@@ -350,7 +350,7 @@ void events_on_http(void *ctx, const struct http_msg *m)
 	out.addr = c && c->resolved ? &c->addr : out.addr;
 	if (e->json) {
 		output_json_http(e->records, &out, m);
-	} else if (!m->request) {
+	} else {
 		if (e->shown_conn != out.conn && !e->http_only)
 			output_conn_line(e->records, &out);
 		e->shown_conn = out.conn;

@@ -50,7 +50,7 @@ struct exchange {
 	int status;
 	struct http_headers req, resp;
 	uint64_t req_body, resp_body, start_ns;
-	bool req_started, req_done, resp_started, req_incomplete, resp_incomplete;
+	bool req_started, resp_started, req_incomplete, resp_incomplete;
 };
 
 /* Where bytes of a header block came from: src (NULL: gone) while gen is current. */
@@ -221,10 +221,11 @@ static void exchange_remove(struct http_conn *c, struct exchange *x)
 
 /* ---- records ---- */
 
-static void emit(struct http *h, struct http_conn *c, const struct exchange *x, bool request,
-		 uint64_t time_ns)
+/* The message of exchange x: its request, or its response as far as it has come. */
+static struct http_msg message(const struct http_conn *c, const struct exchange *x, bool request,
+			       uint64_t time_ns)
 {
-	struct http_msg m = {
+	return (struct http_msg){
 		.version = x->version[0] ? x->version : "1.1",
 		.key = c->key,
 		.stream = x->stream,
@@ -240,6 +241,12 @@ static void emit(struct http *h, struct http_conn *c, const struct exchange *x, 
 		.latency_ns = !request && time_ns > x->start_ns ? time_ns - x->start_ns : 0,
 		.incomplete = request ? x->req_incomplete : x->resp_incomplete,
 	};
+}
+
+static void emit(struct http *h, struct http_conn *c, const struct exchange *x, bool request,
+		 uint64_t time_ns)
+{
+	struct http_msg m = message(c, x, request, time_ns);
 
 	h->on_msg(h->ctx, &m);
 }
@@ -248,27 +255,13 @@ static void emit(struct http *h, struct http_conn *c, const struct exchange *x, 
 static void emit_missing(struct http *h, struct http_conn *c, struct exchange *x, bool reset,
 			 uint64_t time_ns)
 {
-	struct http_msg m;
+	struct http_msg m = message(c, x, false, time_ns);
 
 	if (!x->req_started)
 		return;
-	m = (struct http_msg){
-		.version = x->version[0] ? x->version : "1.1",
-		.key = c->key,
-		.stream = x->stream,
-		.method = x->method,
-		.path = x->path,
-		.authority = x->authority,
-		.status = x->status,
-		.headers = &x->resp,
-		.req_headers = &x->req,
-		.body_bytes = x->resp_body,
-		.req_body_bytes = x->req_body,
-		.latency_ns = time_ns > x->start_ns ? time_ns - x->start_ns : 0,
-		.incomplete = x->resp_started,
-		.reset = reset,
-		.unanswered = !reset && !x->resp_started,
-	};
+	m.incomplete = x->resp_started;
+	m.reset = reset;
+	m.unanswered = !reset && !x->resp_started;
 	h->on_msg(h->ctx, &m);
 }
 
@@ -287,6 +280,20 @@ static bool is_token_char(uint8_t ch)
 	return ch >= 'A' && ch <= 'Z';
 }
 
+/* Ends the line at s (at its "\r\n" or "\n"); returns the next line, or NULL when s holds
+ * no whole line. */
+static char *split_line(char *s)
+{
+	char *nl = strchr(s, '\n');
+
+	if (!nl)
+		return NULL;
+	*nl = '\0';
+	if (nl > s && nl[-1] == '\r')
+		nl[-1] = '\0';
+	return nl + 1;
+}
+
 /* Parses the head in d->buf (NUL-terminated): the start line into x, the headers. */
 static bool h1_parse_head(struct http *h, struct dir *d, struct exchange *x, bool *chunked,
 			  int64_t *length)
@@ -295,12 +302,9 @@ static bool h1_parse_head(struct http *h, struct dir *d, struct exchange *x, boo
 	struct http_headers *hs = d->client ? &x->req : &x->resp;
 	const char *v;
 
-	next = strchr(line, '\n');
+	next = split_line(line);
 	if (!next)
 		return false;
-	*next++ = '\0';
-	if (next - 2 >= line && next[-2] == '\r')
-		next[-2] = '\0';
 	if (d->client) {
 		sp = strchr(line, ' ');
 		end = sp ? strrchr(sp + 1, ' ') : NULL;
@@ -321,13 +325,7 @@ static bool h1_parse_head(struct http *h, struct dir *d, struct exchange *x, boo
 			snprintf(x->version, sizeof(x->version), "1.%c",
 				 line[7] == '0' ? '0' : '1');
 	}
-	for (line = next; *line; line = next) {
-		next = strchr(line, '\n');
-		if (!next)
-			break;
-		*next++ = '\0';
-		if (next - 2 >= line && next[-2] == '\r')
-			next[-2] = '\0';
+	for (line = next; *line && (next = split_line(line)); line = next) {
 		colon = strchr(line, ':');
 		if (!colon)
 			continue;
@@ -358,7 +356,6 @@ static void h1_done(struct http *h, struct http_conn *c, struct dir *d, uint64_t
 	if (!x)
 		return;
 	if (d->client) {
-		x->req_done = true;
 		emit(h, c, x, true, time_ns);
 		return;
 	}
@@ -417,9 +414,11 @@ static void h1_head(struct http *h, struct http_conn *c, struct dir *d, uint64_t
 	}
 }
 
-static void h1_body(struct http_conn *c, struct dir *d, uint64_t n, bool missing)
+/* n more body bytes of the message direction d carries on `stream` (missing: never
+ * captured, so the message is incomplete). */
+static void add_body(struct http_conn *c, struct dir *d, uint32_t stream, uint64_t n, bool missing)
 {
-	struct exchange *x = exchange_find(c, d->cur);
+	struct exchange *x = exchange_find(c, stream);
 
 	if (!x)
 		return;
@@ -432,19 +431,26 @@ static void h1_body(struct http_conn *c, struct dir *d, uint64_t n, bool missing
 	}
 }
 
+/* n bytes of a body or chunk were consumed (missing: never captured); its end is seen. */
+static void h1_consume(struct http *h, struct http_conn *c, struct dir *d, uint64_t n, bool missing,
+		       uint64_t time_ns)
+{
+	add_body(c, d, d->cur, n, missing);
+	d->remaining -= n;
+	if (d->remaining == 0 && d->h1 == H1_BODY)
+		h1_done(h, c, d, time_ns);
+	else if (d->remaining == 0)
+		d->h1 = H1_CHUNK_END;
+}
+
 /* `gap` bytes of direction d were never captured: skipped within a body, else lost. */
 static void h1_gap(struct http *h, struct http_conn *c, struct dir *d, uint64_t gap,
 		   bool call_start, uint64_t time_ns)
 {
 	if ((d->h1 == H1_BODY || d->h1 == H1_CHUNK_DATA) && gap <= d->remaining) {
-		d->remaining -= gap;
-		h1_body(c, d, gap, true);
-		if (d->remaining == 0 && d->h1 == H1_BODY)
-			h1_done(h, c, d, time_ns);
-		else if (d->remaining == 0)
-			d->h1 = H1_CHUNK_END;
+		h1_consume(h, c, d, gap, true, time_ns);
 	} else if (d->h1 == H1_TO_CLOSE) {
-		h1_body(c, d, gap, true);
+		add_body(c, d, d->cur, gap, true);
 	} else if (!(d->h1 == H1_HEAD && d->len == 0 && call_start)) {
 		struct exchange *x = exchange_find(c, d->cur);
 
@@ -494,14 +500,9 @@ static void h1_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t 
 		case H1_BODY:
 		case H1_CHUNK_DATA:
 			n = len < d->remaining ? len : (size_t)d->remaining;
-			h1_body(c, d, n, false);
-			d->remaining -= n;
+			h1_consume(h, c, d, n, false, time_ns);
 			p += n;
 			len -= n;
-			if (d->remaining == 0 && d->h1 == H1_BODY)
-				h1_done(h, c, d, time_ns);
-			else if (d->remaining == 0)
-				d->h1 = H1_CHUNK_END;
 			break;
 		case H1_CHUNK_END: /* the CRLF after a chunk's data */
 		case H1_CHUNK_SIZE:
@@ -522,7 +523,6 @@ static void h1_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t 
 			} else {
 				d->remaining = strtoull((char *)d->buf, NULL, 16);
 				d->h1 = d->remaining ? H1_CHUNK_DATA : H1_TRAILERS;
-				d->remaining = d->h1 == H1_TRAILERS ? 0 : d->remaining;
 			}
 			d->len = 0;
 			break;
@@ -539,7 +539,7 @@ static void h1_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t 
 			len -= n;
 			break;
 		case H1_TO_CLOSE:
-			h1_body(c, d, len, false);
+			add_body(c, d, d->cur, len, false);
 			return;
 		case H1_LOST:
 			return;
@@ -570,7 +570,6 @@ static void h2_end_stream(struct http *h, struct http_conn *c, struct dir *d, ui
 	if (!x)
 		return;
 	if (d->client) {
-		x->req_done = true;
 		emit(h, c, x, true, time_ns);
 	} else {
 		emit(h, c, x, false, time_ns);
@@ -828,21 +827,6 @@ bad:
 	stop(h, c, d, "malformed HTTP/2 frame");
 }
 
-static void h2_data_bytes(struct http_conn *c, struct dir *d, uint64_t n, bool missing)
-{
-	struct exchange *x = exchange_find(c, d->data_stream);
-
-	if (!x)
-		return;
-	if (d->client) {
-		x->req_body += n;
-		x->req_incomplete |= missing;
-	} else {
-		x->resp_body += n;
-		x->resp_incomplete |= missing;
-	}
-}
-
 static void h2_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t *p, size_t len,
 		    uint64_t time_ns)
 {
@@ -851,7 +835,7 @@ static void h2_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t 
 	while (len > 0 && d->proto == P_H2) {
 		if (d->skip) { /* a DATA frame's payload: counted, not kept */
 			n = len < d->skip ? len : (size_t)d->skip;
-			h2_data_bytes(c, d, n, false);
+			add_body(c, d, d->data_stream, n, false);
 			d->skip -= n;
 			p += n;
 			len -= n;
@@ -901,7 +885,7 @@ static void h2_gap(struct http *h, struct http_conn *c, struct dir *d, uint64_t 
 {
 	if (d->skip >= gap && d->len == 0) {
 		d->skip -= gap;
-		h2_data_bytes(c, d, gap, true);
+		add_body(c, d, d->data_stream, gap, true);
 		if (!d->skip && d->data_end)
 			h2_end_stream(h, c, d, d->data_stream, time_ns);
 		return;
