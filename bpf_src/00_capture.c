@@ -131,7 +131,8 @@ BPF_ARRAY(tls_conn_ids, u64, 1);
 
 /*
  * Whether the current thread is traced: its process is a target (or, with TLS_SET_ALL,
- * runs as the uid asked for), and its name is the one asked for.
+ * runs as the uid asked for), and its name is the one asked for. While a reload swaps
+ * programs, only those of the settings' generation act: no call is reported twice.
  */
 static __always_inline bool traced(u64 id)
 {
@@ -140,7 +141,7 @@ static __always_inline bool traced(u64 id)
 	char comm[TLS_COMM_LEN];
 	int i;
 
-	if (!set)
+	if (!set || set->gen != TLS_GEN)
 		return false;
 	if (set->flags & TLS_SET_ALL) {
 		if (set->uid != TLS_ANY_UID && set->uid != (u32)bpf_get_current_uid_gid())

@@ -101,6 +101,11 @@ struct tls_stats {
 
 #define TLS_SET_ALL 1 /* settings flags: trace every process, not the tls_targets map */
 
+/* Which compile of bpf_src this is: the tracer counts them up as it reloads bpf_src. */
+#ifndef TLS_GEN
+#define TLS_GEN 1
+#endif
+
 /*
  * What user space decides at start without recompiling: the single entry of the
  * tls_settings array map. Only sizes that shape the program stay -D macros.
@@ -112,6 +117,9 @@ struct tls_settings {
 	__u32 flags;	      /* TLS_SET_ALL */
 	__u64 max_call_bytes; /* bytes captured per call, at most MAX_CHUNKS * MAX_DATA_SIZE */
 	char comm[TLS_COMM_LEN]; /* trace only threads of this name; "" every thread */
+	__u32 gen;		 /* the TLS_GEN whose programs act; the others (a reload's
+				  * old or new ones, attached for a moment together) keep out */
+	__u32 pad;
 };
 
 /* Values of the tls_targets map (key: a traced process's tgid). */

@@ -616,16 +616,18 @@ static void json_counters(FILE *f, const uint64_t *bpf, uint64_t captured, uint6
 		(unsigned long long)bpf[TLS_STAT_BYTES_FILTERED]);
 }
 
-/* Calls captured through the probes of file f. */
-static uint64_t library_calls(const struct events *e, int f)
+/* Calls captured through the probes of library `path`, in this generation of probes and
+ * in those reloads replaced. */
+static uint64_t library_calls(const struct events *e, const char *path)
 {
-	const struct probe_set *set = e->probes;
+	const struct probe_set *set;
 	uint64_t calls = 0;
 	int i;
 
-	for (i = 0; i < set->n; i++)
-		if (set->p[i].file == f && set->p[i].id < e->nprobe_calls)
-			calls += e->probe_calls[set->p[i].id];
+	for (set = e->probes; set; set = set->older)
+		for (i = 0; i < set->n; i++)
+			if (set->p[i].id < e->nprobe_calls && strcmp(set->p[i].lib_path, path) == 0)
+				calls += e->probe_calls[set->p[i].id];
 	return calls;
 }
 
@@ -640,7 +642,7 @@ static void summarize_libraries(const struct events *e, FILE *errs)
 		if ((rp = probes_file_first(set, f)))
 			fprintf(errs, "%s%s (%llu)",
 				n++ ? ", " : "calls captured by library: ", rp->lib_path,
-				(unsigned long long)library_calls(e, f));
+				(unsigned long long)library_calls(e, rp->lib_path));
 	if (n)
 		fputc('\n', errs);
 	if (!e->json)
@@ -651,7 +653,8 @@ static void summarize_libraries(const struct events *e, FILE *errs)
 			continue;
 		fprintf(e->out, "%s{\"path\":", n++ ? "," : "");
 		output_json_string(e->out, rp->lib_path, strlen(rp->lib_path));
-		fprintf(e->out, ",\"calls\":%llu}", (unsigned long long)library_calls(e, f));
+		fprintf(e->out, ",\"calls\":%llu}",
+			(unsigned long long)library_calls(e, rp->lib_path));
 	}
 	fputs("],", e->out);
 }

@@ -6,6 +6,7 @@
 #include "output.h"
 #include "selftest.h"
 #include "session.h"
+#include "sources.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -48,6 +49,12 @@ int main(int argc, char **argv)
 	/* --list-probes: where the probes go and what each costs; nothing attached. */
 	if (env.list_probes)
 		return session_list_probes(&env);
+
+	/* --check: compile, verify and parse the probes; --init-probes: a copy to edit. */
+	if (env.check)
+		return session_check(&env);
+	if (env.init_dir)
+		return sources_init_probes(env.init_dir, stdout, stderr) ? EXIT_RUNTIME : EXIT_OK;
 
 	/* 2. Target, probe specs, compiled BPF, perf buffers, attached probes. */
 	err = session_open(&s, &env);

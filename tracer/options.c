@@ -37,6 +37,8 @@ enum {
 	OPT_HTTP_ONLY,
 	OPT_REDACT,
 	OPT_REDACT_PATTERN,
+	OPT_CHECK,
+	OPT_INIT_PROBES,
 };
 
 static const char doc[] =
@@ -46,7 +48,9 @@ static const char doc[] =
 	"USAGE: tracer [OPTION...] PID...\n"
 	"       tracer --all [-u USER] [-c NAME]\n"
 	"       tracer --selftest\n"
-	"       tracer --list-probes [PID...]\n"
+	"       tracer --list-probes [PID...|--all]\n"
+	"       tracer --check [--bpf-src DIR] [--probe-specs DIR] [-D NAME[=VALUE]...]\n"
+	"       tracer --init-probes DIR\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  tracer 4242                    # what PID 4242 and its children send and get\n"
@@ -61,13 +65,25 @@ static const char doc[] =
 	"  tracer --redact --redact-pattern 'token=([^&]*)' 42 # secrets masked everywhere\n"
 	"  tracer --max-data-size 1024 42 # capture at most 1 KiB of each call\n"
 	"  tracer --no-read --sample 10 42 # every 10th call's sent plaintext\n"
-	"  tracer --bpf-src ./my_bpf --probe-specs ./my_specs 42   # your own probes\n"
+	"  tracer --init-probes ./mine    # your own copy of the probes to edit...\n"
+	"  tracer --bpf-src ./mine/bpf_src --probe-specs ./mine/probe_specs 42\n"
+	"                                 # ...traced with; saved edits reload at once\n"
+	"  tracer --check --bpf-src ./mine/bpf_src --probe-specs ./mine/probe_specs\n"
+	"                                 # compile, verify and parse them: errors as FILE:LINE\n"
+	"  tracer -D TLS_SLOTS=4096 42    # a macro of your own for the BPF compile\n"
 	"  tracer --selftest              # check capture end to end on this machine\n"
 	"  tracer --list-probes 4242      # where the probes would go, and their cost\n"
 	"\v"
 	"Exit status: 0 when the target exited or tracing was interrupted (SIGINT/SIGTERM), "
 	"1 on a runtime failure (no such process or a kernel thread, compile or attach error, "
-	"missing privileges, a failed --selftest), 2 on bad usage or a malformed probe spec.";
+	"missing privileges, a failed --selftest, any error --check finds), 2 on bad usage or a "
+	"malformed probe spec.\n"
+	"\n"
+	"While tracing, the tracer watches its bpf_src and probe_specs directories: a saved change "
+	"is compiled, verified and attached before the old probes are taken out (stderr: "
+	"\"Reloaded ...\"); if it fails, the running probes stay (\"keeping previous probes\").\n"
+	"\n"
+	"See tracer(8), docs/TUTORIAL.md and docs/HOW-IT-WORKS.md.";
 
 static const char args_doc[] = "PID...";
 
@@ -127,13 +143,29 @@ static const struct argp_option options[] = {
 	 "exported: probe the exported functions (the internal ones only for SSL BIO calls)",
 	 0},
 	{"list-probes", OPT_LIST_PROBES, NULL, 0,
-	 "List each probe of the given PIDs' TLS code (or of the ld.so cache's libraries): "
-	 "library, function, kind, file offset, first instruction, and whether the kernel "
-	 "emulates or single-steps it; then exit",
+	 "List each probe of the given PIDs' TLS code (with --all: of every process's; else of "
+	 "the ld.so cache's libraries): library, function, kind, file offset, BPF function, "
+	 "required or optional, first instruction, and whether the kernel emulates or "
+	 "single-steps it; attach nothing",
 	 0},
-	{"bpf-src", OPT_BPF_SRC, "DIR", 0, "Read BPF C sources from DIR", 0},
-	{"probe-specs", OPT_PROBE_SPECS, "DIR", 0, "Read probe spec files from DIR", 0},
-	{"verbose", 'v', NULL, 0, "Say which headers, flags and probes are used", 0},
+	{"check", OPT_CHECK, NULL, 0,
+	 "Compile bpf_src, load every BPF function into the kernel (the verifier) and parse "
+	 "probe_specs, attaching nothing; print each error as FILE:LINE and exit 1, or exit 0",
+	 0},
+	{"init-probes", OPT_INIT_PROBES, "DIR", 0,
+	 "Copy the shipped bpf_src and probe_specs into DIR/bpf_src and DIR/probe_specs, to "
+	 "edit and use with --bpf-src and --probe-specs; then exit",
+	 0},
+	{"bpf-src", OPT_BPF_SRC, "DIR", 0, "Read BPF C sources from DIR (watched while tracing)",
+	 0},
+	{"probe-specs", OPT_PROBE_SPECS, "DIR", 0,
+	 "Read probe spec files from DIR (watched while tracing)", 0},
+	{"define", 'D', "NAME[=VALUE]", 0,
+	 "Pass a macro to the BPF compile (a C identifier; a value of letters, digits, _ . + -); "
+	 "up to 32",
+	 0},
+	{"verbose", 'v', NULL, 0,
+	 "Say which headers and compile flags are used and each probe as it is attached", 0},
 	{"help", 'h', NULL, 0, "Show this help", -1},
 	{"usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1},
 	{"version", 'V', NULL, 0, "Show the version", -1},
@@ -217,9 +249,36 @@ static int check_pattern(struct argp_state *state, const char *arg)
 	return -1;
 }
 
+/* --check and --init-probes trace nothing: no PID, no tracing option. */
+static int check_no_tracing(struct argp_state *state, const struct env *env, int npids)
+{
+	const char *what = env->check ? "--check" : "--init-probes";
+
+	if (env->check && env->init_dir) {
+		argp_error(state, "--check and --init-probes: one at a time");
+		return 1;
+	}
+	if (npids || env->all || env->selftest || env->list_probes || env->pcap_path || env->http ||
+	    env->redact || env->json || env->hexdump || env->latency || env->handshakes) {
+		argp_error(state,
+			   "%s traces nothing: no PID, --all, --selftest, --list-probes, -w, "
+			   "--http, --redact or output option with it",
+			   what);
+		return 1;
+	}
+	if (env->init_dir && (env->bpf_src || env->probe_specs || env->ndefines)) {
+		argp_error(state, "--init-probes copies the shipped sources: no --bpf-src, "
+				  "--probe-specs or -D with it");
+		return 1;
+	}
+	return 0;
+}
+
 /* The checks that need every option: run at the end of parsing. */
 static int check_env(struct argp_state *state, const struct env *env, int npids)
 {
+	if (env->check || env->init_dir)
+		return check_no_tracing(state, env, npids);
 	if ((env->pcap_path || env->http || env->redact) && (env->selftest || env->list_probes)) {
 		argp_error(state, "-w, --http and --redact are for tracing: not with --selftest "
 				  "or --list-probes");
@@ -242,9 +301,9 @@ static int check_env(struct argp_state *state, const struct env *env, int npids)
 		return npids || env->no_read || env->no_write || env->sample != 1 ||
 		       !env->any_uid || env->all || env->comm[0] || env->no_children;
 	}
-	if (env->list_probes && (env->selftest || env->all)) {
+	if (env->list_probes && env->selftest) {
 		argp_error(state, "--list-probes lists the probes of the given PIDs (or of the "
-				  "ld.so cache's libraries): no --selftest or --all with it");
+				  "ld.so cache's libraries): no --selftest with it");
 		return 1;
 	}
 	if (npids == 0 && !env->all && !env->list_probes) {
@@ -390,6 +449,30 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_LIST_PROBES:
 		env->list_probes = true;
 		break;
+	case OPT_CHECK:
+		env->check = true;
+		break;
+	case OPT_INIT_PROBES:
+		if (!arg[0]) {
+			argp_error(state, "--init-probes wants a directory");
+			return EINVAL;
+		}
+		env->init_dir = arg;
+		break;
+	case 'D': {
+		char why[160];
+
+		if (env->ndefines == MAX_DEFINES) {
+			argp_error(state, "more than %d -D", MAX_DEFINES);
+			return EINVAL;
+		}
+		if (options_check_define(arg, why, sizeof(why))) {
+			argp_error(state, "invalid -D '%s': %s", arg, why);
+			return EINVAL;
+		}
+		env->defines[env->ndefines++] = arg;
+		break;
+	}
 	case OPT_PERF_PAGES:
 		return parse_pow2(state, "--perf-pages", arg, 1, MAX_PERF_PAGES, &env->perf_pages);
 	case OPT_BPF_SRC:
@@ -445,6 +528,44 @@ int options_parse(int argc, char **argv, struct env *env, FILE *out, FILE *err)
 	if (env->exit_now)
 		return EXIT_OK;
 	return bad ? EXIT_USAGE : EXIT_OK;
+}
+
+int options_check_define(const char *def, char *why, size_t size)
+{
+	/* Set by the tracer from its own options, or shaping what user space reads. */
+	static const char *const ours[] = {"TRACE_PID", "MAX_DATA_SIZE", "MAX_CHUNKS", "TLS_GEN"};
+	size_t len = strcspn(def, "="), i;
+	const char *value = def[len] ? def + len + 1 : NULL;
+
+	if (strlen(def) >= MAX_DEFINE_LEN) {
+		snprintf(why, size, "longer than %d characters", MAX_DEFINE_LEN - 1);
+		return -1;
+	}
+	if (len == 0 || !(isalpha((unsigned char)def[0]) || def[0] == '_')) {
+		snprintf(why, size, "want NAME or NAME=VALUE, NAME a C identifier");
+		return -1;
+	}
+	for (i = 1; i < len; i++) {
+		if (!isalnum((unsigned char)def[i]) && def[i] != '_') {
+			snprintf(why, size, "'%c' cannot be in a macro name", def[i]);
+			return -1;
+		}
+	}
+	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		if (strlen(ours[i]) == len && strncmp(def, ours[i], len) == 0) {
+			snprintf(why, size, "%s is set by the tracer (from its options)", ours[i]);
+			return -1;
+		}
+	}
+	for (; value && *value; value++) {
+		if (!isalnum((unsigned char)*value) && !strchr("_.+-", *value)) {
+			snprintf(why, size,
+				 "'%c' cannot be in a value: letters, digits and _ . + - only",
+				 *value);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int options_max_chunks(const struct env *env)

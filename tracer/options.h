@@ -25,22 +25,28 @@ enum {
 #define MAX_PIDS 64
 #define COMM_MAX 16 /* a thread name with its NUL, as the kernel keeps it */
 #define MAX_REDACT_PATTERNS 16
+#define MAX_DEFINES 32
+#define MAX_DEFINE_LEN 128 /* one -D NAME=VALUE */
 
 /* Every option the user can set, with its default. */
 struct env {
 	pid_t pids[MAX_PIDS]; /* the processes to trace (with their children) */
 	int npids;
-	bool all;		 /* --all: every process (that -u/-c let through) */
-	bool no_children;	 /* --no-children: only the given PIDs, not what they start */
-	char comm[COMM_MAX];	 /* -c/--comm: only threads of this name; "" every thread */
-	int max_data_size;	 /* power of two: bytes per chunk */
-	int max_call_bytes;	 /* bytes captured per call, at most MAX_CHUNKS_LIMIT chunks */
-	bool no_read, no_write;	 /* leave out received / sent plaintext */
-	unsigned int sample;	 /* capture one call in `sample` */
-	bool any_uid;		 /* no --uid: every uid */
-	uint32_t uid;		 /* --uid: only calls by this user */
-	bool selftest;		 /* --selftest: no PID; trace our own TLS client and server */
-	bool list_probes;	 /* --list-probes: show where the probes go, attach nothing */
+	bool all;		/* --all: every process (that -u/-c let through) */
+	bool no_children;	/* --no-children: only the given PIDs, not what they start */
+	char comm[COMM_MAX];	/* -c/--comm: only threads of this name; "" every thread */
+	int max_data_size;	/* power of two: bytes per chunk */
+	int max_call_bytes;	/* bytes captured per call, at most MAX_CHUNKS_LIMIT chunks */
+	bool no_read, no_write; /* leave out received / sent plaintext */
+	unsigned int sample;	/* capture one call in `sample` */
+	bool any_uid;		/* no --uid: every uid */
+	uint32_t uid;		/* --uid: only calls by this user */
+	bool selftest;		/* --selftest: no PID; trace our own TLS client and server */
+	bool list_probes;	/* --list-probes: show where the probes go, attach nothing */
+	bool check;		/* --check: compile, verify, parse the specs; attach nothing */
+	const char *init_dir;	/* --init-probes: copy the shipped sources there, then exit */
+	const char *defines[MAX_DEFINES]; /* -D: "NAME" or "NAME=VALUE", validated */
+	int ndefines;
 	bool placement_exported; /* --placement=exported: no internal function stands in */
 	bool json;
 	int perf_pages; /* per CPU, power of two; 0: room for one whole call */
@@ -78,6 +84,14 @@ int options_parse(int argc, char **argv, struct env *env, FILE *out, FILE *err);
  * submits a whole call before anyone can drain it.
  */
 int options_perf_pages(const struct env *env, long page_size, unsigned long event_hdr_size);
+
+/*
+ * Whether `def` may go to the BPF compiler as -D`def`: NAME or NAME=VALUE, NAME a C
+ * identifier the tracer does not set itself, VALUE letters, digits and _ . + - only (no
+ * blank, quote or anything a shell or the compiler would read as more). On refusal writes
+ * why into `why` and returns -1.
+ */
+int options_check_define(const char *def, char *why, size_t size);
 
 /* Chunks of --max-data-size one call of --max-call-bytes needs (the BPF loop's bound). */
 int options_max_chunks(const struct env *env);

@@ -99,7 +99,7 @@ static void drop_probe(struct probe_set *set, int i)
 {
 	memmove(&set->p[i], &set->p[i + 1], (set->n - i - 1) * sizeof(*set->p));
 	for (set->n--; i < set->n; i++)
-		set->p[i].id = (uint64_t)i + 1;
+		set->p[i].id = set->id_base + (uint64_t)i + 1;
 }
 
 /*
@@ -160,7 +160,7 @@ static int add_probe(struct probe_set *set, const struct resolved_probe *rp)
 		return -ENOMEM;
 	set->p = grown;
 	set->p[set->n] = *rp;
-	set->p[set->n].id = (uint64_t)set->n + 1;
+	set->p[set->n].id = set->id_base + (uint64_t)set->n + 1;
 	set->n++;
 	return 0;
 }
@@ -322,6 +322,10 @@ int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose,
 			err = tracer_bpf__attach_uprobe(tb, rp->spec->bpf_fn, rp->open_path,
 							rp->offset, ret, -1, rp->id, why,
 							sizeof(why));
+			if (err == -EACCES && strstr(why, ": the verifier rejected ")) {
+				fprintf(errs, "%s (loaded for %s)\n", why, rp->spec->origin);
+				return err;
+			}
 			if (err) {
 				fprintf(errs, "%s: %s\n", rp->spec->origin, why);
 				return err;
@@ -339,49 +343,111 @@ int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose,
 
 void probes_list(const struct probe_set *set, FILE *out)
 {
-	char insn[64], where[160];
+	char insn[64], where[160], offset[32];
 	bool emulated;
 	int i;
 
-	fprintf(out, "%-40s %-20s %-6s %-9s %-24s %s\n", "LIBRARY", "FUNCTION", "KIND", "OFFSET",
-		"FIRST INSTRUCTION", "UPROBE");
+	fprintf(out, "%-40s %-22s %-6s %-9s %-31s %-8s %-24s %s\n", "LIBRARY", "FUNCTION", "KIND",
+		"OFFSET", "BPF FUNCTION", "NEED", "FIRST INSTRUCTION", "UPROBE");
 	for (i = 0; i < set->n; i++) {
 		const struct resolved_probe *rp = &set->p[i];
 
+		snprintf(offset, sizeof(offset), "0x%llx", (unsigned long long)rp->offset);
 		if (rp->via) {
 			snprintf(where, sizeof(where), "none: caught by %s",
 				 set->p[rp->via - 1].func);
-			fprintf(out, "%-40s %-20s %-6s %-9s %-24s %s\n", rp->lib_path, rp->func,
-				rp->spec->kind == PROBE_RETURN ? "return" : "entry", "-", "-",
-				where);
-			continue;
-		}
-		if (callsite_first_insn(rp->open_path, rp->offset, insn, sizeof(insn), &emulated))
+			snprintf(insn, sizeof(insn), "-");
+		} else if (callsite_first_insn(rp->open_path, rp->offset, insn, sizeof(insn),
+					       &emulated)) {
 			snprintf(insn, sizeof(insn), "?");
-		fprintf(out, "%-40s %-20s %-6s 0x%-7llx %-24s %s\n", rp->lib_path, rp->func,
-			rp->spec->kind == PROBE_RETURN ? "return" : "entry",
-			(unsigned long long)rp->offset, insn,
-			strcmp(insn, "?") == 0 ? "?"
-			: emulated	       ? "emulated"
-					       : "single-stepped");
+			snprintf(where, sizeof(where), "?");
+		} else {
+			snprintf(where, sizeof(where), "%s",
+				 emulated ? "emulated" : "single-stepped");
+		}
+		fprintf(out, "%-40s %-22s %-6s %-9s %-31s %-8s %-24s %s\n", rp->lib_path, rp->func,
+			rp->spec->kind == PROBE_RETURN ? "return" : "entry", rp->via ? "-" : offset,
+			rp->spec->bpf_fn, rp->spec->required ? "required" : "optional", insn,
+			where);
 	}
+}
+
+/* The probe `id` names in `set` alone. */
+static const struct resolved_probe *by_id(const struct probe_set *set, uint64_t id)
+{
+	return id > set->id_base && id <= set->id_base + (uint64_t)set->n
+		       ? &set->p[id - set->id_base - 1]
+		       : NULL;
 }
 
 const struct resolved_probe *probes_by_id(const struct probe_set *set, uint64_t id)
 {
-	return id >= 1 && id <= (uint64_t)set->n ? &set->p[id - 1] : NULL;
+	const struct resolved_probe *rp = NULL;
+
+	for (; set && !rp; set = set->older)
+		rp = by_id(set, id);
+	return rp;
 }
 
 const struct resolved_probe *probes_of_call(const struct probe_set *set, uint64_t id,
 					    int64_t ret_delta)
 {
-	const struct resolved_probe *rp = probes_by_id(set, id);
+	const struct resolved_probe *rp = NULL;
 	int k;
 
+	for (; set && !(rp = by_id(set, id)); set = set->older)
+		;
 	for (k = 0; rp && k < rp->ncallers; k++)
 		if (rp->callers[k].ret_delta == ret_delta && rp->caller_probe[k])
 			return &set->p[rp->caller_probe[k] - 1];
 	return rp;
+}
+
+static bool same_probe(const struct resolved_probe *a, const struct resolved_probe *b)
+{
+	return strcmp(a->lib_path, b->lib_path) == 0 && strcmp(a->func, b->func) == 0 &&
+	       a->spec->kind == b->spec->kind && strcmp(a->spec->bpf_fn, b->spec->bpf_fn) == 0;
+}
+
+/* Writes the attached probes of `a` that `b` lacks, grouped by library, into buf. */
+static void list_missing(const struct probe_set *a, const struct probe_set *b, char *buf,
+			 size_t size)
+{
+	const char *lib = NULL, *base;
+	size_t used = 0;
+	int i, j;
+
+	buf[0] = '\0';
+	for (i = 0; i < a->n && used < size; i++) {
+		if (a->p[i].via)
+			continue;
+		for (j = 0; j < b->n && (b->p[j].via || !same_probe(&a->p[i], &b->p[j])); j++)
+			;
+		if (j < b->n)
+			continue;
+		if (lib && strcmp(lib, a->p[i].lib_path) != 0) {
+			base = strrchr(lib, '/');
+			used += snprintf(buf + used, size - used, " in %s; ",
+					 base ? base + 1 : lib);
+		} else if (lib) {
+			used += snprintf(buf + used, size - used, ", ");
+		}
+		if (used < size)
+			used += snprintf(buf + used, size - used, "%s %s", a->p[i].func,
+					 a->p[i].spec->kind == PROBE_RETURN ? "return" : "entry");
+		lib = a->p[i].lib_path;
+	}
+	if (lib && used < size) {
+		base = strrchr(lib, '/');
+		snprintf(buf + used, size - used, " in %s", base ? base + 1 : lib);
+	}
+}
+
+void probes_diff(const struct probe_set *old, const struct probe_set *cur, char *added,
+		 size_t addsize, char *removed, size_t remsize)
+{
+	list_missing(cur, old, added, addsize);
+	list_missing(old, cur, removed, remsize);
 }
 
 const struct resolved_probe *probes_file_first(const struct probe_set *set, int f)

@@ -23,7 +23,7 @@ struct resolved_probe {
 	char lib_path[PATH_MAX];       /* the file as the process we found it in sees it */
 	char open_path[PATH_MAX + 32]; /* the same file as the tracer opens it */
 	uint64_t offset;	       /* file offset of the symbol */
-	uint64_t id;		       /* attach cookie: this probe's index + 1 */
+	uint64_t id;		       /* attach cookie: id_base + this probe's index + 1 */
 	int file;		       /* index of its file in probe_set.files */
 	/* An internal function: how each caller the spec names reaches it (callsite.h). */
 	struct callsite_caller callers[CALLSITE_MAX_CALLERS];
@@ -52,6 +52,9 @@ struct probe_set {
 	struct seen_file *files;
 	int nfiles;
 	bool exported_only; /* --placement=exported: internal functions never stand in */
+	uint64_t id_base;   /* ids start after it: a reload's set follows the one it replaces */
+	const struct probe_set *older; /* the sets reloads replaced, whose events may still
+					* come: probes_of_call looks there too */
 };
 
 /*
@@ -81,12 +84,21 @@ int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose,
 
 /*
  * Writes the probe table --list-probes shows: per probe its library, function, kind, file
- * offset, first instruction and whether the kernel emulates or single-steps it there.
+ * offset, BPF function, whether its spec requires it, first instruction and whether the
+ * kernel emulates or single-steps it there (or which probe catches its calls instead).
  */
 void probes_list(const struct probe_set *set, FILE *out);
 
-/* The probe with attach cookie `id`, or NULL. */
+/* The probe with attach cookie `id` (in set or an older one), or NULL. */
 const struct resolved_probe *probes_by_id(const struct probe_set *set, uint64_t id);
+
+/*
+ * What changed from set `old` to set `cur`: the attached probes (library, function, kind,
+ * BPF function) each has and the other has not, written as "SSL_peek entry, SSL_peek
+ * return in libssl.so.3" lists into added and removed ("" when none).
+ */
+void probes_diff(const struct probe_set *old, const struct probe_set *cur, char *added,
+		 size_t addsize, char *removed, size_t remsize);
 
 /*
  * The probe a call caught by entry probe `id` is reported under: for a probe on an internal

@@ -62,49 +62,70 @@ static int check_privileges(void)
 	return -EPERM;
 }
 
-/* Compiles bpf_src with the settings as -D macros; says which headers with -v. */
-static int compile_bpf(const struct env *env, const char *bpf_dir, struct tracer_bpf **tb)
+/*
+ * Compiles bpf_dir with the settings as -D macros (and the user's -D), as generation `gen`
+ * whose maps are `share`'s where they match (a reload); says which headers with -v. The
+ * kernel headers are chosen on the first compile (kh->desc empty) and kept in *kh.
+ */
+static int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int gen,
+		       const struct tracer_bpf *share, struct kheaders *kh, struct tracer_bpf **tb)
 {
-	struct kheaders kh;
 	struct utsname un;
-	char pid_flag[32], size_flag[32], chunks_flag[32], inc_flag[PATH_MAX + 4], *source = NULL;
-	const char *cflags[4 + KHEADERS_MAX_CFLAGS];
+	char pid_flag[32], size_flag[32], chunks_flag[32], gen_flag[32], inc_flag[PATH_MAX + 4];
+	char def_flags[MAX_DEFINES][MAX_DEFINE_LEN + 2], *source = NULL;
+	const char *cflags[5 + MAX_DEFINES + KHEADERS_MAX_CFLAGS];
 	int ncflags = 0, i, err;
 
-	uname(&un);
-	err = kheaders_find(un.release, un.machine, "/lib/modules", "/usr/src", &kh, stderr);
-	if (err)
-		return err;
-	kheaders_apply(&kh);
-	if (env->verbose)
-		fprintf(stderr, "kernel headers: %s\n", kh.desc);
+	if (!kh->desc[0]) {
+		uname(&un);
+		err = kheaders_find(un.release, un.machine, "/lib/modules", "/usr/src", kh, stderr);
+		if (err)
+			return err;
+		kheaders_apply(kh);
+		if (env->verbose)
+			fprintf(stderr, "kernel headers: %s\n", kh->desc);
+	}
 	err = sources_read_bpf(bpf_dir, &source, stderr);
 	if (err)
 		return err;
-	/* Only validated numbers and our own paths reach the compiler's command line. */
-	/* The first target (0 with --all); the BPF programs filter on the tls_targets map. */
+	/* Only validated numbers, checked -D macros and our own paths reach the compiler's
+	 * command line. The first target (0 with --all); the BPF programs filter on the
+	 * tls_targets map. */
 	snprintf(pid_flag, sizeof(pid_flag), "-DTRACE_PID=%d", env->npids ? (int)env->pids[0] : 0);
 	snprintf(size_flag, sizeof(size_flag), "-DMAX_DATA_SIZE=%d", env->max_data_size);
 	snprintf(chunks_flag, sizeof(chunks_flag), "-DMAX_CHUNKS=%d", options_max_chunks(env));
+	snprintf(gen_flag, sizeof(gen_flag), "-DTLS_GEN=%u", gen);
 	snprintf(inc_flag, sizeof(inc_flag), "-I%s", bpf_dir);
 	cflags[ncflags++] = pid_flag;
 	cflags[ncflags++] = size_flag;
 	cflags[ncflags++] = chunks_flag;
+	cflags[ncflags++] = gen_flag;
 	cflags[ncflags++] = inc_flag;
-	for (i = 0; i < kh.ncflags; i++)
-		cflags[ncflags++] = kh.cflags[i];
+	for (i = 0; i < env->ndefines; i++) {
+		snprintf(def_flags[i], sizeof(def_flags[i]), "-D%s", env->defines[i]);
+		cflags[ncflags++] = def_flags[i];
+	}
+	for (i = 0; i < kh->ncflags; i++)
+		cflags[ncflags++] = kh->cflags[i];
 	if (env->verbose) {
 		fprintf(stderr, "compiling %s with", bpf_dir);
 		for (i = 0; i < ncflags; i++)
 			fprintf(stderr, " %s", cflags[i]);
 		fputc('\n', stderr);
 	}
-	err = tracer_bpf__create(source, cflags, ncflags, tb);
+	err = tracer_bpf__create(source, cflags, ncflags, share, tb);
 	free(source);
-	if (err)
+	if (!err && (err = tracer_bpf__set_source_dir(*tb, bpf_dir)) != 0) {
+		tracer_bpf__destroy(*tb);
+		*tb = NULL;
+	}
+	if (err == -EINVAL)
 		fprintf(stderr,
 			"failed to compile the BPF sources in '%s' (clang's messages above)\n",
 			bpf_dir);
+	else if (err)
+		fprintf(stderr, "failed to set up the BPF module of '%s': %s\n", bpf_dir,
+			strerror(-err));
 	return err;
 }
 
@@ -124,11 +145,12 @@ static int check_functions(struct tracer_bpf *tb, const struct spec_table *t)
 }
 
 /*
- * The settings that change nothing in the program's shape go to the tls_settings map. A
- * user's bpf_src without that map gets none of them: that is only fine without filters
- * and with a per-call limit the compiled bound already gives.
+ * The settings that change nothing in the program's shape go to the tls_settings map, with
+ * the generation whose programs act. A user's bpf_src without that map gets none of them:
+ * that is only fine without filters and with a per-call limit the compiled bound already
+ * gives.
  */
-static int write_settings(struct tracer_bpf *tb, const struct env *env)
+static int write_settings(struct tracer_bpf *tb, const struct env *env, unsigned int gen)
 {
 	struct tls_settings set = {
 		.dirs = (env->no_read ? 0 : 1u << TLS_DIR_READ) |
@@ -137,8 +159,8 @@ static int write_settings(struct tracer_bpf *tb, const struct env *env)
 		.uid = env->any_uid ? TLS_ANY_UID : env->uid,
 		.flags = env->all ? TLS_SET_ALL : 0,
 		.max_call_bytes = (uint64_t)env->max_call_bytes,
+		.gen = gen,
 	};
-	struct tls_stats zero = {0};
 	char filters[128];
 	int err;
 
@@ -150,14 +172,21 @@ static int write_settings(struct tracer_bpf *tb, const struct env *env)
 	if (err == -ENOENT && !filters[0] && !env->all && !env->comm[0] &&
 	    env->max_call_bytes % env->max_data_size == 0)
 		err = 0;
-	if (err) {
+	if (err)
 		fprintf(stderr, "failed to write the settings to BPF map '%s': %s\n",
 			SETTINGS_TABLE,
-			err == -ENOENT ? "bpf_src defines no such map" : strerror(-err));
-		return err;
-	}
-	/* Processes that find the per-process counters full share this entry. */
-	err = tracer_bpf__update(tb, STATS_TABLE, TLS_STATS_OTHER_KEY, &zero, sizeof(zero));
+			err == -ENOENT	 ? "bpf_src defines no such map"
+			: err == -EINVAL ? "its value is not a struct tls_settings of tls_event.h"
+					 : strerror(-err));
+	return err;
+}
+
+/* Processes that find the per-process counters full share one entry, made at start. */
+static int init_stats(struct tracer_bpf *tb)
+{
+	struct tls_stats zero = {0};
+	int err = tracer_bpf__update(tb, STATS_TABLE, TLS_STATS_OTHER_KEY, &zero, sizeof(zero));
+
 	if (err && err != -ENOENT) {
 		fprintf(stderr, "failed to set up BPF map '%s': %s\n", STATS_TABLE, strerror(-err));
 		return err;
@@ -227,7 +256,8 @@ static int attach_found(struct session *s, pid_t pid, int first)
  * --all) and the spec libraries of the ld.so cache, which a process would load later.
  * A given target that maps none yet is said to be waited for.
  */
-static int find_tls_code(struct session *s, struct proc_list *pl, const bool *traced)
+static int find_tls_code(struct session *s, struct probe_set *set, const struct spec_table *specs,
+			 struct proc_list *pl, const bool *traced, bool quiet)
 {
 	const struct env *env = s->env;
 	int i, j, r, err = 0;
@@ -239,19 +269,18 @@ static int find_tls_code(struct session *s, struct proc_list *pl, const bool *tr
 			continue;
 		for (j = 0; j < env->npids && env->pids[j] != pl->pid[i]; j++)
 			; /* j < npids: a given target */
-		r = probes_add_process(&s->probes, pl->pid[i], &s->specs, &tls, env->verbose,
-				       stderr);
+		r = probes_add_process(set, pl->pid[i], specs, &tls, env->verbose, stderr);
 		/* A given target's TLS library must be usable; another process that cannot be
 		 * looked at (gone, or not ours to read) is passed over. */
 		if (r < 0 && r != -ESRCH && (j < env->npids || r == -ENOMEM))
 			err = err ? err : r;
 		else if (r < 0 && r != -ESRCH && env->verbose)
 			fprintf(stderr, "passing over PID %d: %s\n", (int)pl->pid[i], strerror(-r));
-		else if (r >= 0 && !tls && j < env->npids)
+		else if (r >= 0 && !tls && j < env->npids && !quiet)
 			fprintf(stderr, "PID %d (%s) maps no TLS library yet; waiting\n",
 				(int)pl->pid[i], s->comms[j]);
 	}
-	r = probes_add_cached(&s->probes, &s->specs, env->verbose, stderr);
+	r = probes_add_cached(set, specs, env->verbose, stderr);
 	if (r < 0 && !err)
 		fprintf(stderr, "failed to look at the ld.so cache's TLS libraries: %s\n",
 			strerror(-r));
@@ -286,7 +315,7 @@ static int check_targets(struct session *s)
 /* The sched and mmap tracepoints that follow children and late loads, and the socket
  * syscalls that tell connections, where bpf_src defines them (a bpf_src of one's own may
  * leave them out: then that is not followed). */
-static int attach_tracepoints(struct session *s)
+static int attach_tracepoints(struct tracer_bpf *tb, int verbose)
 {
 	static const char *const tps[][2] = {
 		{"sched", "sched_process_fork"},    {"sched", "sched_process_free"},
@@ -307,18 +336,20 @@ static int attach_tracepoints(struct session *s)
 
 	for (i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
 		snprintf(fn, sizeof(fn), "tracepoint__%s__%s", tps[i][0], tps[i][1]);
-		if (!tracer_bpf__has_function(s->tb, fn)) {
-			if (s->env->verbose)
+		if (!tracer_bpf__has_function(tb, fn)) {
+			if (verbose)
 				fprintf(stderr, "bpf_src has no %s: %s:%s is not followed\n", fn,
 					tps[i][0], tps[i][1]);
 			continue;
 		}
-		err = tracer_bpf__attach_tracepoint(s->tb, fn, tps[i][0], tps[i][1], why,
-						    sizeof(why));
+		err = tracer_bpf__attach_tracepoint(tb, fn, tps[i][0], tps[i][1], why, sizeof(why));
 		if (err) {
 			fprintf(stderr, "%s\n", why);
 			return err;
 		}
+		if (verbose)
+			fprintf(stderr, "attached %s to tracepoint %s:%s\n", fn, tps[i][0],
+				tps[i][1]);
 	}
 	return 0;
 }
@@ -370,17 +401,17 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
  */
 static int open_specs_and_targets(struct session *s, const struct env *env)
 {
-	char spec_dir[PATH_MAX];
 	int err, i;
 
 	s->env = env;
+	s->watch.fd = -1;
 	for (i = 0; i < MAX_PIDS; i++)
 		s->pidfds[i] = -1;
 	s->probes.exported_only = env->placement_exported;
-	if (check_privileges() ||
-	    sources_find_dir("probe_specs", env->probe_specs, spec_dir, sizeof(spec_dir), stderr))
+	if (check_privileges() || sources_find_dir("probe_specs", env->probe_specs, s->spec_dir,
+						   sizeof(s->spec_dir), stderr))
 		return EXIT_RUNTIME;
-	err = spec_table_load(spec_dir, &s->specs, stderr);
+	err = spec_table_load(s->spec_dir, &s->specs, stderr);
 	if (err)
 		return err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	return check_targets(s) ? EXIT_RUNTIME : EXIT_OK;
@@ -411,7 +442,6 @@ static int open_outputs(struct session *s, const struct env *env)
 
 int session_open(struct session *s, const struct env *env)
 {
-	char bpf_dir[PATH_MAX];
 	struct proc_list pl = {0};
 	bool *traced = NULL;
 	int err, i, j;
@@ -423,15 +453,16 @@ int session_open(struct session *s, const struct env *env)
 	err = open_outputs(s, env);
 	if (err)
 		return err;
-	if (sources_find_dir("bpf_src", env->bpf_src, bpf_dir, sizeof(bpf_dir), stderr))
+	if (sources_find_dir("bpf_src", env->bpf_src, s->bpf_dir, sizeof(s->bpf_dir), stderr))
 		return EXIT_RUNTIME;
 
-	/* Compile bpf_src; every spec's BPF function must exist. */
-	if (compile_bpf(env, bpf_dir, &s->tb))
+	/* Compile bpf_src (generation 1); every spec's BPF function must exist. */
+	s->gen = 1;
+	if (compile_bpf(env, s->bpf_dir, s->gen, NULL, &s->kh, &s->tb))
 		return EXIT_RUNTIME;
 	if (check_functions(s->tb, &s->specs))
 		return EXIT_USAGE;
-	if (write_settings(s->tb, env))
+	if (write_settings(s->tb, env, s->gen) || init_stats(s->tb))
 		return EXIT_RUNTIME;
 	for (i = 0; i < env->npids; i++)
 		if (add_target(s, env->pids[i]))
@@ -467,7 +498,7 @@ int session_open(struct session *s, const struct env *env)
 		return EXIT_RUNTIME;
 
 	/* Children from now on (tracepoints), those already there (/proc), their TLS code. */
-	if (attach_tracepoints(s))
+	if (attach_tracepoints(s->tb, env->verbose))
 		return EXIT_RUNTIME;
 	proc_list_load(&pl);
 	traced = calloc(pl.n + 1, sizeof(*traced));
@@ -478,12 +509,39 @@ int session_open(struct session *s, const struct env *env)
 	if (!err && !env->no_children && !env->all)
 		err = add_descendants(s, &pl, traced);
 	if (!err)
-		err = find_tls_code(s, &pl, traced);
+		err = find_tls_code(s, &s->probes, &s->specs, &pl, traced, false);
 	if (!err)
 		err = probes_attach_new(s->tb, &s->probes, env->verbose, stderr);
 	free(traced);
 	proc_list_free(&pl);
-	return err ? EXIT_RUNTIME : EXIT_OK;
+	if (err)
+		return EXIT_RUNTIME;
+
+	/* Saved edits of the sources and specs are reloaded while tracing. */
+	err = watch_open(&s->watch, s->bpf_dir, s->spec_dir);
+	if (err)
+		fprintf(stderr, "cannot watch '%s' and '%s' for changes (%s): no reloading\n",
+			s->bpf_dir, s->spec_dir, strerror(-err));
+	return EXIT_OK;
+}
+
+/* --list-probes --all: every process's TLS code; one that cannot be looked at is passed
+ * over (said with -v). */
+static int add_every_process(struct session *s, const struct env *env)
+{
+	struct proc_list pl = {0};
+	int i, r = 0;
+	bool tls;
+
+	proc_list_load(&pl);
+	for (i = 0; i < pl.n && r != -ENOMEM; i++) {
+		r = probes_add_process(&s->probes, pl.pid[i], &s->specs, &tls, env->verbose,
+				       stderr);
+		if (r < 0 && r != -ENOMEM && env->verbose)
+			fprintf(stderr, "passing over PID %d: %s\n", (int)pl.pid[i], strerror(-r));
+	}
+	proc_list_free(&pl);
+	return r == -ENOMEM ? r : 0;
 }
 
 int session_list_probes(const struct env *env)
@@ -503,7 +561,9 @@ int session_list_probes(const struct env *env)
 			fprintf(stderr, "failed to look at PID %d's TLS code: %s\n",
 				(int)env->pids[i], strerror(-r));
 	}
-	if (!err && r >= 0 && !env->npids) {
+	if (!err && env->all && (r = add_every_process(&s, env)) < 0)
+		fprintf(stderr, "failed to look at the processes' TLS code: %s\n", strerror(-r));
+	if (!err && r >= 0 && !env->npids && !env->all) {
 		r = probes_add_cached(&s.probes, &s.specs, env->verbose, stderr);
 		if (r < 0 && r != -EINVAL)
 			fprintf(stderr, "failed to look at the ld.so cache's TLS libraries: %s\n",
@@ -515,6 +575,52 @@ int session_list_probes(const struct env *env)
 		err = EXIT_RUNTIME;
 	session_free(&s);
 	return err;
+}
+
+#define CHECK_MAX_FUNCTIONS 1024
+
+int session_check(const struct env *env)
+{
+	const char *names[CHECK_MAX_FUNCTIONS];
+	char bpf_dir[PATH_MAX], spec_dir[PATH_MAX], msg[1024];
+	struct spec_table specs = {0};
+	struct tracer_bpf *tb = NULL;
+	struct kheaders kh = {0};
+	int nerr = 0, n = 0, i;
+
+	if (check_privileges() ||
+	    sources_find_dir("bpf_src", env->bpf_src, bpf_dir, sizeof(bpf_dir), stderr) ||
+	    sources_find_dir("probe_specs", env->probe_specs, spec_dir, sizeof(spec_dir), stderr))
+		return EXIT_RUNTIME;
+	/* Every step runs, so one pass shows every error of the specs and of the sources. */
+	if (spec_table_load(spec_dir, &specs, stderr))
+		nerr++;
+	if (compile_bpf(env, bpf_dir, 1, NULL, &kh, &tb)) {
+		nerr++;
+		goto out;
+	}
+	if (check_functions(tb, &specs))
+		nerr++;
+	n = tracer_bpf__functions(tb, names, CHECK_MAX_FUNCTIONS);
+	for (i = 0; i < n && i < CHECK_MAX_FUNCTIONS; i++) {
+		bool tp = strncmp(names[i], "tracepoint__", 12) == 0;
+
+		if (tracer_bpf__load(tb, names[i], tp, msg, sizeof(msg))) {
+			fprintf(stderr, "%s\n", msg);
+			nerr++;
+		}
+	}
+out:
+	if (nerr)
+		fprintf(stderr, "check failed: %d error%s in '%s' and '%s'\n", nerr,
+			nerr == 1 ? "" : "s", bpf_dir, spec_dir);
+	else
+		printf("ok: %d BPF functions in '%s' compiled and verified; %d probe specs in "
+		       "'%s' parsed\n",
+		       n, bpf_dir, specs.n, spec_dir);
+	tracer_bpf__destroy(tb);
+	spec_table_free(&specs);
+	return nerr ? EXIT_RUNTIME : EXIT_OK;
 }
 
 void session_announce(const struct session *s)
@@ -599,6 +705,138 @@ static int flush_output(struct session *s)
 	return -errno;
 }
 
+/* The maps user space reads and writes: a reload must keep them as they are. */
+static int check_user_maps(const struct session *s, const struct tracer_bpf *tb)
+{
+	static const char *const tables[] = {EVENTS_TABLE,   META_TABLE,    STATS_TABLE,
+					     SETTINGS_TABLE, TARGETS_TABLE, PROCS_TABLE};
+	size_t i;
+
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		bool had = tracer_bpf__has_table(s->tb, tables[i]);
+		bool has = tracer_bpf__has_table(tb, tables[i]);
+
+		if (had == has && (!has || tracer_bpf__table_shared(tb, tables[i])))
+			continue;
+		fprintf(stderr,
+			"%s: BPF map '%s' %s: the tracer reads it, so that takes a restart\n",
+			s->bpf_dir, tables[i],
+			!has   ? "is gone"
+			: !had ? "is new"
+			       : "changed its type, key or value size, or entries");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The TLS code of every traced process now (the targets map: the targets and their
+ * descendants; every process with --all) and of the ld.so cache, into `set`. */
+static int find_tls_code_now(struct session *s, struct probe_set *set,
+			     const struct spec_table *specs)
+{
+	struct proc_list pl = {0};
+	uint32_t *keys = NULL;
+	bool *traced;
+	int i, k, n = 0, err;
+
+	proc_list_load(&pl);
+	traced = calloc(pl.n + 1, sizeof(*traced));
+	if (!s->env->all) {
+		keys = malloc(TLS_MAX_TARGETS * sizeof(*keys));
+		n = keys ? tracer_bpf__keys(s->tb, TARGETS_TABLE, keys, TLS_MAX_TARGETS) : -ENOMEM;
+	}
+	err = !traced ? -ENOMEM : n < 0 ? n : 0;
+	for (i = 0; !err && i < pl.n; i++)
+		for (k = 0; k < n && !traced[i]; k++)
+			traced[i] = pl.pid[i] == (pid_t)keys[k];
+	if (!err)
+		err = find_tls_code(s, set, specs, &pl, traced, true);
+	free(keys);
+	free(traced);
+	proc_list_free(&pl);
+	return err;
+}
+
+/* Takes the replaced programs out one probe at a time (each uprobe takes the kernel ~0.1 s),
+ * delivering what comes meanwhile, then frees them. */
+static void retire_module(struct session *s, struct tracer_bpf *old)
+{
+	uint64_t round;
+	int err = 0;
+
+	while (tracer_bpf__detach_some(old, 1, &err) > 0) {
+		round = events_now();
+		tracer_bpf__poll(s->tb, 0);
+		events_deliver(s->ev, round);
+	}
+	tracer_bpf__destroy(old);
+}
+
+/*
+ * Reloads the BPF sources and probe specs after a saved change: a new generation of
+ * programs, sharing the running one's maps and perf buffers, is compiled, verified and
+ * attached; then the settings make it the one that acts (no call is missed or reported
+ * twice: a call the old programs began, the new ones end), and the old one is taken out.
+ * On any failure the new one is taken out instead and the running probes stay.
+ */
+static void reload(struct session *s)
+{
+	const struct env *env = s->env;
+	struct probe_set set = {.exported_only = env->placement_exported,
+				.id_base = s->probes.id_base + (uint64_t)s->probes.n};
+	struct retired *r = calloc(1, sizeof(*r));
+	char added[1024], removed[1024], libs[2048];
+	struct spec_table specs = {0};
+	struct tracer_bpf *tb = NULL, *old;
+	int err;
+
+	if (env->verbose)
+		fprintf(stderr, "reloading: %s changed\n", s->watch.changed);
+	err = r ? spec_table_load(s->spec_dir, &specs, stderr) : -ENOMEM;
+	if (!err)
+		err = compile_bpf(env, s->bpf_dir, s->gen + 1, s->tb, &s->kh, &tb);
+	if (!err)
+		err = check_functions(tb, &specs);
+	if (!err)
+		err = check_user_maps(s, tb);
+	if (!err)
+		err = attach_tracepoints(tb, env->verbose);
+	if (!err)
+		err = find_tls_code_now(s, &set, &specs);
+	if (!err)
+		err = probes_attach_new(tb, &set, env->verbose, stderr);
+	if (!err) /* from here the new programs act, the old ones stand by */
+		err = write_settings(tb, env, s->gen + 1);
+	if (err) {
+		tracer_bpf__destroy(tb);
+		probes_free(&set);
+		spec_table_free(&specs);
+		free(r);
+		s->reload_failures++;
+		fprintf(stderr, "reload failed (changed: %s): keeping previous probes\n",
+			s->watch.changed);
+		return;
+	}
+	tracer_bpf__adopt_readers(tb, s->tb);
+	old = s->tb;
+	s->tb = tb;
+	s->gen++;
+	s->reloads++;
+	r->specs = s->specs;
+	r->probes = s->probes;
+	r->next = s->retired;
+	s->retired = r;
+	set.older = &r->probes;
+	s->specs = specs;
+	s->probes = set;
+	retire_module(s, old);
+	probes_diff(&r->probes, &s->probes, added, sizeof(added), removed, sizeof(removed));
+	probes_libraries(&s->probes, libs, sizeof(libs));
+	fprintf(stderr, "Reloaded (changed: %s): %d probes on %s; added: %s; removed: %s\n",
+		s->watch.changed, s->probes.nuprobes, libs[0] ? libs : "no TLS library yet",
+		added[0] ? added : "none", removed[0] ? removed : "none");
+}
+
 void session_run(struct session *s, volatile sig_atomic_t *stop)
 {
 	uint64_t round;
@@ -608,6 +846,8 @@ void session_run(struct session *s, volatile sig_atomic_t *stop)
 		tracer_bpf__poll(s->tb, POLL_TIMEOUT_MS);
 		rescan(s);
 		events_deliver(s->ev, round);
+		if (watch_ready(&s->watch, events_now()))
+			reload(s);
 		if (flush_output(s))
 			break;
 		s->target_exited = !s->env->all && targets_gone(s);
@@ -628,6 +868,9 @@ int session_finish(struct session *s)
 			strerror(-read_err));
 	events_summary(s->ev, read_err == 0, s->target_exited ? "target exited" : "stopped",
 		       stderr);
+	if (s->reloads || s->reload_failures)
+		fprintf(stderr, "reloads: %d done, %d failed (the probes before them kept)\n",
+			s->reloads, s->reload_failures);
 	flush_output(s);
 	if (s->pcap.f && pcapng_finish(&s->pcap, stderr) && s->pcap.err != EPIPE)
 		err = EXIT_RUNTIME;
@@ -656,5 +899,14 @@ int session_free(struct session *s)
 	s->ev = NULL;
 	probes_free(&s->probes);
 	spec_table_free(&s->specs);
+	while (s->retired) {
+		struct retired *r = s->retired;
+
+		s->retired = r->next;
+		probes_free(&r->probes);
+		spec_table_free(&r->specs);
+		free(r);
+	}
+	watch_close(&s->watch);
 	return err;
 }

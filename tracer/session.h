@@ -2,18 +2,28 @@
 #ifndef TRACER_SESSION_H
 #define TRACER_SESSION_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 
 #include "events.h"
 #include "http.h"
+#include "kheaders.h"
 #include "pcapng.h"
 #include "redact.h"
 #include "options.h"
 #include "probes.h"
 #include "spec.h"
+#include "watch.h"
 
 struct tracer_bpf;
+
+/* A generation of probes a reload replaced: kept while their events may still come. */
+struct retired {
+	struct spec_table specs;
+	struct probe_set probes;
+	struct retired *next;
+};
 
 struct session {
 	const struct env *env;
@@ -28,10 +38,17 @@ struct session {
 	int nchildren;		  /* their descendants found at start */
 	pid_t *rescan;		  /* processes that ran a program or mapped a file */
 	int nrescan, rescan_cap;
-	bool target_exited;   /* the targets and all their descendants are gone */
-	struct pcapng pcap;   /* -w (pcap.f NULL: none) */
-	struct http http;     /* --http */
-	struct redact redact; /* --redact (redact.n 0: none) */
+	bool target_exited;	/* the targets and all their descendants are gone */
+	struct pcapng pcap;	/* -w (pcap.f NULL: none) */
+	struct http http;	/* --http */
+	struct redact redact;	/* --redact (redact.n 0: none) */
+	char bpf_dir[PATH_MAX]; /* where the BPF sources and probe specs were read */
+	char spec_dir[PATH_MAX];
+	unsigned int gen;	 /* the compile of bpf_src in use: 1, then one up per reload */
+	struct kheaders kh;	 /* the kernel headers chosen for the first compile */
+	struct watch watch;	 /* their changes, while tracing */
+	struct retired *retired; /* what reloads replaced, newest first */
+	int reloads, reload_failures;
 };
 
 /*
@@ -44,9 +61,17 @@ struct session {
  */
 int session_open(struct session *s, const struct env *env);
 
-/* --list-probes: resolves the probes of the given PIDs' TLS code (of the ld.so cache's
- * libraries without PIDs) and prints them; attaches nothing. Returns an exit status. */
+/* --list-probes: resolves the probes of the given PIDs' TLS code (every process's with
+ * --all; the ld.so cache's libraries without PIDs) and prints them; attaches nothing.
+ * Returns an exit status. */
 int session_list_probes(const struct env *env);
+
+/*
+ * --check: parses the probe specs, compiles bpf_src, loads every BPF function into the
+ * kernel and checks each spec's function exists, attaching nothing. Every error is printed
+ * as FILE:LINE: ...; returns EXIT_OK, or EXIT_RUNTIME when any was found.
+ */
+int session_check(const struct env *env);
 
 /* Whether events are shown on stdout (not when -w - writes the capture there). */
 bool output_to_stdout(const struct env *env);
@@ -57,7 +82,9 @@ void session_announce(const struct session *s);
 /*
  * Polls and delivers events until *stop is set, the targets and their descendants are all
  * gone, or stdout goes away. Programs the targets start and libraries they load are
- * looked at as they appear, and their TLS code probed.
+ * looked at as they appear, and their TLS code probed. A saved change to the BPF sources or
+ * probe specs is reloaded: compiled, verified and attached before the old probes go
+ * ("Reloaded ..."), or on failure said and the running probes kept.
  */
 void session_run(struct session *s, volatile sig_atomic_t *stop);
 

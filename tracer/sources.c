@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,5 +138,99 @@ int sources_read_bpf(const char *dir, char **out, FILE *errs)
 		return err;
 	}
 	*out = text;
+	return 0;
+}
+
+/* *.c and *.h (bpf_src) or *.spec (probe_specs): what the tracer reads there. */
+static int source_filter(const struct dirent *d)
+{
+	size_t len = strlen(d->d_name);
+	const char *ext = strrchr(d->d_name, '.');
+
+	return d->d_name[0] != '.' && ext && len > strlen(ext) &&
+	       (strcmp(ext, ".c") == 0 || strcmp(ext, ".h") == 0 || strcmp(ext, ".spec") == 0);
+}
+
+/* Copies file `from` to `to`, which must not exist, as mode 0644. */
+static int copy_file(const char *from, const char *to, FILE *errs)
+{
+	char buf[8192];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, err = 0;
+	ssize_t n;
+
+	if (in >= 0)
+		out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 || write(out, buf, (size_t)n) != n) {
+			err = errno ? -errno : -EIO;
+			break;
+		}
+	}
+	if (in < 0 || out < 0)
+		err = -errno;
+	if (out >= 0 && close(out) != 0 && !err)
+		err = -errno;
+	if (in >= 0)
+		close(in);
+	if (err)
+		fprintf(errs, "failed to copy '%s' to '%s': %s\n", from, to, strerror(-err));
+	return err;
+}
+
+/* Copies the files of shipped directory `name` into dir/name; returns how many, or -errno. */
+static int copy_dir(const char *name, const char *dir, char *dest, size_t size, FILE *errs)
+{
+	char src[PATH_MAX], from[PATH_MAX + 256], to[PATH_MAX + 256];
+	struct dirent **names = NULL;
+	int n, i, err;
+
+	err = sources_find_dir(name, NULL, src, sizeof(src), errs);
+	if (err)
+		return err;
+	snprintf(dest, size, "%s/%s", dir, name);
+	if (mkdir(dest, 0755) != 0) {
+		err = -errno;
+		fprintf(errs, "cannot create '%s': %s%s\n", dest, strerror(errno),
+			errno == EEXIST ? " (it is never overwritten: choose another DIR)" : "");
+		return err;
+	}
+	n = scandir(src, &names, source_filter, alphasort);
+	if (n < 0) {
+		err = -errno;
+		fprintf(errs, "failed to read '%s': %s\n", src, strerror(errno));
+		return err;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(from, sizeof(from), "%s/%s", src, names[i]->d_name);
+		snprintf(to, sizeof(to), "%s/%s", dest, names[i]->d_name);
+		if (!err)
+			err = copy_file(from, to, errs);
+		free(names[i]);
+	}
+	free(names);
+	return err ? err : n;
+}
+
+int sources_init_probes(const char *dir, FILE *out, FILE *errs)
+{
+	char bpf[PATH_MAX + 16], specs[PATH_MAX + 16];
+	int nbpf, nspecs;
+
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		fprintf(errs, "cannot create '%s': %s\n", dir, strerror(errno));
+		return -errno;
+	}
+	nbpf = copy_dir("bpf_src", dir, bpf, sizeof(bpf), errs);
+	if (nbpf < 0)
+		return nbpf;
+	nspecs = copy_dir("probe_specs", dir, specs, sizeof(specs), errs);
+	if (nspecs < 0)
+		return nspecs;
+	fprintf(out,
+		"Copied %d BPF sources to '%s' and %d probe specs to '%s'.\n"
+		"Check them with:  tracer --check --bpf-src %s --probe-specs %s\n"
+		"Trace with them:  tracer --bpf-src %s --probe-specs %s PID\n"
+		"(saved edits are reloaded while tracing; see docs/TUTORIAL.md)\n",
+		nbpf, bpf, nspecs, specs, bpf, specs, bpf, specs);
 	return 0;
 }

@@ -21,4 +21,12 @@ int sources_find_dir(const char *name, const char *override, char *out, size_t s
  */
 int sources_read_bpf(const char *dir, char **out, FILE *errs);
 
+/*
+ * --init-probes: copies the shipped bpf_src (*.c, *.h) and probe_specs (*.spec) into
+ * dir/bpf_src and dir/probe_specs, creating them (dir too). Neither may exist yet, so no
+ * edit is ever overwritten. Says what it did on out. Returns 0, or -errno after saying on
+ * errs what failed.
+ */
+int sources_init_probes(const char *dir, FILE *out, FILE *errs);
+
 #endif

@@ -1,8 +1,10 @@
 /* tracer_bpf.c - a thin, owning C wrapper over libbcc's C API */
+#define _GNU_SOURCE /* memmem */
 #include "tracer_bpf.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +37,19 @@ struct reader_ctx {
 	int cpu;
 };
 
+/* A map of the module that a map of an earlier module stands in for (tracer_bpf__create's
+ * `share`): the programs use `fd` wherever the compiler put `own_fd`. */
+struct shared_map {
+	char *name;
+	int own_fd;
+	int fd; /* a dup of the earlier module's map fd, owned here */
+};
+
 struct tracer_bpf {
 	void *mod;
+	char *src_dir; /* where the sources are, to name them in verifier errors; NULL none */
+	struct shared_map *shared;
+	int nshared;
 	struct loaded_prog *progs;
 	int nprogs;
 	struct attached_probe *probes;
@@ -48,10 +61,63 @@ struct tracer_bpf {
 	int retprobe_bit; /* its config bit that makes a return probe */
 };
 
+/* The map fd of `table` as the programs and user space use it: a shared one, or our own. */
+static int table_fd(const struct tracer_bpf *tb, const char *table)
+{
+	int i;
+
+	for (i = 0; i < tb->nshared; i++)
+		if (strcmp(tb->shared[i].name, table) == 0)
+			return tb->shared[i].fd;
+	return bpf_table_fd(tb->mod, table);
+}
+
+/* Whether table `id` of module `mod` and table `name` of `prev` have one shape. */
+static bool same_shape(void *mod, size_t id, const struct tracer_bpf *prev, const char *name)
+{
+	void *pm = prev->mod;
+
+	return bpf_table_type_id(mod, id) == bpf_table_type(pm, name) &&
+	       bpf_table_key_size_id(mod, id) == bpf_table_key_size(pm, name) &&
+	       bpf_table_leaf_size_id(mod, id) == bpf_table_leaf_size(pm, name) &&
+	       bpf_table_max_entries_id(mod, id) == bpf_table_max_entries(pm, name) &&
+	       bpf_table_flags_id(mod, id) == bpf_table_flags(pm, name);
+}
+
+/* Takes over, by a dup of their fds, the maps of `prev` that have a twin in tb. */
+static int share_maps(struct tracer_bpf *tb, const struct tracer_bpf *prev)
+{
+	size_t id, n = bpf_num_tables(tb->mod);
+
+	tb->shared = calloc(n ? n : 1, sizeof(*tb->shared));
+	if (!tb->shared)
+		return -ENOMEM;
+	for (id = 0; id < n; id++) {
+		const char *name = bpf_table_name(tb->mod, id);
+		struct shared_map *m = &tb->shared[tb->nshared];
+
+		if (!name || bpf_table_fd(prev->mod, name) < 0 ||
+		    !same_shape(tb->mod, id, prev, name))
+			continue;
+		m->fd = fcntl(table_fd(prev, name), F_DUPFD_CLOEXEC, 0);
+		m->name = strdup(name);
+		if (m->fd < 0 || !m->name) {
+			if (m->fd >= 0)
+				close(m->fd);
+			free(m->name);
+			return m->fd < 0 ? -errno : -ENOMEM;
+		}
+		m->own_fd = bpf_table_fd_id(tb->mod, id);
+		tb->nshared++;
+	}
+	return 0;
+}
+
 int tracer_bpf__create(const char *source, const char *const *cflags, int ncflags,
-		       struct tracer_bpf **out)
+		       const struct tracer_bpf *share, struct tracer_bpf **out)
 {
 	struct tracer_bpf *tb = calloc(1, sizeof(*tb));
+	int err;
 
 	if (!tb)
 		return -ENOMEM;
@@ -62,8 +128,29 @@ int tracer_bpf__create(const char *source, const char *const *cflags, int ncflag
 		free(tb);
 		return -EINVAL;
 	}
+	err = share ? share_maps(tb, share) : 0;
+	if (err) {
+		tracer_bpf__destroy(tb);
+		return err;
+	}
 	*out = tb;
 	return 0;
+}
+
+int tracer_bpf__set_source_dir(struct tracer_bpf *tb, const char *dir)
+{
+	char *copy = strdup(dir);
+
+	if (!copy)
+		return -ENOMEM;
+	free(tb->src_dir);
+	tb->src_dir = copy;
+	return 0;
+}
+
+bool tracer_bpf__table_shared(const struct tracer_bpf *tb, const char *table)
+{
+	return table_fd(tb, table) != bpf_table_fd(tb->mod, table);
 }
 
 bool tracer_bpf__has_function(const struct tracer_bpf *tb, const char *fn)
@@ -73,35 +160,127 @@ bool tracer_bpf__has_function(const struct tracer_bpf *tb, const char *fn)
 
 bool tracer_bpf__has_table(const struct tracer_bpf *tb, const char *table)
 {
-	return bpf_table_fd(tb->mod, table) >= 0;
+	return table_fd(tb, table) >= 0;
+}
+
+/*
+ * A copy of `fn`'s instructions with every map reference (a 64-bit immediate load of a map
+ * fd) to a shared map turned to the earlier module's map. NULL when out of memory.
+ */
+static struct bpf_insn *shared_insns(const struct tracer_bpf *tb, const char *fn, size_t size)
+{
+	struct bpf_insn *insns = malloc(size);
+	size_t i, n = size / sizeof(*insns);
+	int k;
+
+	if (!insns)
+		return NULL;
+	memcpy(insns, bpf_function_start(tb->mod, fn), size);
+	for (i = 0; i + 1 < n; i++) {
+		if (insns[i].code != (BPF_LD | BPF_IMM | BPF_DW))
+			continue;
+		for (k = 0; insns[i].src_reg == BPF_PSEUDO_MAP_FD && k < tb->nshared; k++)
+			if (insns[i].imm == tb->shared[k].own_fd) {
+				insns[i].imm = tb->shared[k].fd;
+				break;
+			}
+		i++; /* the immediate's second half */
+	}
+	return insns;
+}
+
+int tracer_bpf__verifier_summary(const char *log, char *where, size_t wherelen, char *why,
+				 size_t whylen)
+{
+	const char *line, *next, *at;
+	size_t len;
+
+	where[0] = why[0] = '\0';
+	for (line = log; line && *line; line = next) {
+		next = strchr(line, '\n');
+		len = next ? (size_t)(next++ - line) : strlen(line);
+		/* "; <source> @ file.c:12": where the instructions below come from */
+		at = line[0] == ';' ? memmem(line, len, " @ ", 3) : NULL;
+		if (at && len - (size_t)(at + 3 - line) < wherelen &&
+		    !memmem(at, len - (size_t)(at - line), ":0", 2)) {
+			memcpy(where, at + 3, len - (size_t)(at + 3 - line));
+			where[len - (size_t)(at + 3 - line)] = '\0';
+		}
+		/* The verifier's complaint is the line before "processed N insns". */
+		if (strncmp(line, "processed ", 10) == 0)
+			break;
+		if (len && line[0] != ';' && !(line[0] >= '0' && line[0] <= '9') && len < whylen) {
+			memcpy(why, line, len);
+			why[len] = '\0';
+		}
+	}
+	return where[0] && why[0] ? 0 : -ENOENT;
+}
+
+#define VERIFIER_LOG_SIZE (1 << 20)
+
+/* Says why the kernel refused `fn`: where in the source the verifier stopped, when its log
+ * tells (it went to stderr whole already), in the source directory when the file is there. */
+static void load_error(const struct tracer_bpf *tb, const char *fn, int e, const char *log,
+		       char *err, size_t errlen)
+{
+	char where[256], why[256], path[PATH_MAX];
+	const char *dir = "";
+
+	if (e == EACCES && log &&
+	    tracer_bpf__verifier_summary(log, where, sizeof(where), why, sizeof(why)) == 0) {
+		snprintf(path, sizeof(path), "%s/%.*s", tb->src_dir ? tb->src_dir : "",
+			 (int)strcspn(where, ":"), where);
+		if (tb->src_dir && !strchr(where, '/') && access(path, F_OK) == 0)
+			dir = tb->src_dir;
+		snprintf(err, errlen, "%s%s%s: the verifier rejected BPF function '%s': %s", dir,
+			 dir[0] ? "/" : "", where, fn, why);
+	} else {
+		snprintf(err, errlen, "failed to load BPF function '%s': %s%s", fn, strerror(e),
+			 e == EPERM ? " (needs root or CAP_BPF + CAP_PERFMON)" : "");
+	}
 }
 
 /* Returns the program fd of `fn`, loading it on first use. */
 static int load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, char *err, size_t errlen)
 {
 	struct loaded_prog *grown;
-	void *insns;
+	struct bpf_insn *insns;
+	char *log;
+	size_t size;
 	int fd, i;
 
 	for (i = 0; i < tb->nprogs; i++)
 		if (strcmp(tb->progs[i].name, fn) == 0)
 			return tb->progs[i].fd;
 
-	insns = bpf_function_start(tb->mod, fn);
-	if (!insns) {
+	if (!bpf_function_start(tb->mod, fn)) {
 		snprintf(err, errlen, "BPF function '%s' is not defined in bpf_src", fn);
 		return -ENOENT;
 	}
-	fd = bcc_func_load(tb->mod, prog_type, fn, insns, (int)bpf_function_size(tb->mod, fn),
-			   bpf_module_license(tb->mod), bpf_module_kern_version(tb->mod), 0, NULL,
-			   0, NULL, 0);
+	size = bpf_function_size(tb->mod, fn);
+	insns = shared_insns(tb, fn, size);
+	log = malloc(VERIFIER_LOG_SIZE); /* filled (and printed by libbcc) only on failure */
+	if (!insns || !log) {
+		free(insns);
+		free(log);
+		snprintf(err, errlen, "out of memory loading '%s'", fn);
+		return -ENOMEM;
+	}
+	log[0] = '\0';
+	errno = 0;
+	fd = bcc_func_load(tb->mod, prog_type, fn, insns, (int)size, bpf_module_license(tb->mod),
+			   bpf_module_kern_version(tb->mod), 0, log, VERIFIER_LOG_SIZE, NULL, 0);
 	if (fd < 0) {
 		int e = errno ? errno : EINVAL;
 
-		snprintf(err, errlen, "failed to load BPF function '%s': %s%s", fn, strerror(e),
-			 e == EPERM ? " (needs root or CAP_BPF + CAP_PERFMON)" : "");
+		load_error(tb, fn, e, log, err, errlen);
+		free(insns);
+		free(log);
 		return -e;
 	}
+	free(insns);
+	free(log);
 	grown = realloc(tb->progs, (tb->nprogs + 1) * sizeof(*grown));
 	if (!grown || !(grown[tb->nprogs].name = strdup(fn))) {
 		tb->progs = grown ? grown : tb->progs;
@@ -112,6 +291,25 @@ static int load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, char 
 	tb->progs = grown;
 	tb->progs[tb->nprogs++].fd = fd;
 	return fd;
+}
+
+int tracer_bpf__load(struct tracer_bpf *tb, const char *fn, bool tracepoint, char *err,
+		     size_t errlen)
+{
+	int fd = load_prog(tb, fn, tracepoint ? BPF_PROG_TYPE_TRACEPOINT : BPF_PROG_TYPE_KPROBE,
+			   err, errlen);
+
+	return fd < 0 ? fd : 0;
+}
+
+int tracer_bpf__functions(const struct tracer_bpf *tb, const char **names, int max)
+{
+	size_t id, n = bpf_num_functions(tb->mod);
+	int k = 0;
+
+	for (id = 0; id < n && k < max; id++)
+		names[k++] = bpf_function_name(tb->mod, id);
+	return (int)n;
 }
 
 /* Reads one integer after `prefix` from a sysfs file ("8", "config:0"). */
@@ -297,7 +495,7 @@ int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int p
 				 tracer_bpf_lost_fn lost, void *ctx)
 {
 	int ncpus = (int)sysconf(_SC_NPROCESSORS_CONF);
-	int map_fd = bpf_table_fd(tb->mod, table);
+	int map_fd = table_fd(tb, table);
 	struct perf_reader **readers;
 	struct reader_ctx **rcs;
 	bool *online;
@@ -388,7 +586,7 @@ static int possible_cpus(void)
 int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, tracer_bpf_sums_fn fn,
 			   void *ctx)
 {
-	int fd = bpf_table_fd(tb->mod, table), nposs = possible_cpus(), n, cpu, i, err = 0;
+	int fd = table_fd(tb, table), nposs = possible_cpus(), n, cpu, i, err = 0;
 	size_t leaf = bpf_table_leaf_size(tb->mod, table);
 	uint64_t *values = NULL, *sums = NULL;
 	uint32_t key, next;
@@ -430,7 +628,7 @@ out:
 int tracer_bpf__update_key(struct tracer_bpf *tb, const char *table, const void *key,
 			   size_t key_size, const void *value, size_t size)
 {
-	int fd = bpf_table_fd(tb->mod, table), type = bpf_table_type(tb->mod, table);
+	int fd = table_fd(tb, table), type = bpf_table_type(tb->mod, table);
 	bool percpu = type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY;
 	int ncopies = percpu ? possible_cpus() : 1, cpu, err;
 	size_t stride = percpu ? (size + 7) / 8 * 8 : size;
@@ -462,7 +660,7 @@ int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, c
 
 int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, int max)
 {
-	int fd = bpf_table_fd(tb->mod, table), n = 0;
+	int fd = table_fd(tb, table), n = 0;
 	uint32_t key, next;
 	bool more;
 
@@ -485,23 +683,40 @@ int tracer_bpf__poll(struct tracer_bpf *tb, int timeout_ms)
 	return 0;
 }
 
-int tracer_bpf__detach_all(struct tracer_bpf *tb)
+int tracer_bpf__detach_some(struct tracer_bpf *tb, int max, int *err)
 {
-	int err = 0;
-
-	if (!tb)
-		return 0;
 	/* Perf-PMU uprobes and tracepoint events die with their last fd; the kernel waits for
 	 * a grace period in each uprobe's release (~0.1 s here), one after the other. */
-	while (tb->nprobes > 0) {
+	for (; tb && tb->nprobes > 0 && max > 0; max--) {
 		struct attached_probe *p = &tb->probes[--tb->nprobes];
 
 		if ((p->link_fd >= 0 && close(p->link_fd) != 0) ||
 		    bpf_close_perf_event_fd(p->perf_fd) != 0) {
 			fprintf(stderr, "failed to detach %s: %s\n", p->what, strerror(errno));
-			err = err ? err : -EIO;
+			*err = *err ? *err : -EIO;
 		}
 	}
+	return tb ? tb->nprobes : 0;
+}
+
+int tracer_bpf__adopt_readers(struct tracer_bpf *tb, struct tracer_bpf *from)
+{
+	if (tb->nreaders)
+		return -EBUSY;
+	tb->readers = from->readers;
+	tb->reader_ctxs = from->reader_ctxs;
+	tb->nreaders = from->nreaders;
+	from->readers = NULL;
+	from->reader_ctxs = NULL;
+	from->nreaders = 0;
+	return 0;
+}
+
+int tracer_bpf__detach_all(struct tracer_bpf *tb)
+{
+	int err = 0;
+
+	tracer_bpf__detach_some(tb, INT_MAX, &err);
 	return err;
 }
 
@@ -520,6 +735,12 @@ int tracer_bpf__destroy(struct tracer_bpf *tb)
 		close(tb->progs[i].fd);
 		free(tb->progs[i].name);
 	}
+	for (i = 0; i < tb->nshared; i++) {
+		close(tb->shared[i].fd);
+		free(tb->shared[i].name);
+	}
+	free(tb->shared);
+	free(tb->src_dir);
 	if (tb->mod)
 		bpf_module_destroy(tb->mod);
 	free(tb->readers);

@@ -24,9 +24,42 @@ typedef void (*tracer_bpf_lost_fn)(void *ctx, int cpu, uint64_t count);
  * clang. Compiler diagnostics are printed to stderr as clang reports them. On success *out
  * is a new module owned by the caller (free it with tracer_bpf__destroy()); on a compile
  * error returns -EINVAL.
+ *
+ * With `share` (an earlier module, which may be destroyed later), each map of the new module
+ * that `share` has too, by name, type, key and value size, entries and flags, is `share`'s
+ * map: the new programs see and extend its contents, and its perf buffers keep receiving
+ * (tracer_bpf__adopt_readers). The other maps start empty.
  */
 int tracer_bpf__create(const char *source, const char *const *cflags, int ncflags,
-		       struct tracer_bpf **out);
+		       const struct tracer_bpf *share, struct tracer_bpf **out);
+
+/* Names directory `dir` as where the sources are: a verifier error then names the file in
+ * it ("dir/file.c:12") when it is there. */
+int tracer_bpf__set_source_dir(struct tracer_bpf *tb, const char *dir);
+
+/* Whether map `table` is an earlier module's (tracer_bpf__create's `share`). */
+bool tracer_bpf__table_shared(const struct tracer_bpf *tb, const char *table);
+
+/* Writes up to `max` names of the module's BPF functions; returns how many it has. */
+int tracer_bpf__functions(const struct tracer_bpf *tb, const char **names, int max);
+
+/*
+ * Loads BPF function `fn` into the kernel (the verifier checks it) as a tracepoint program or
+ * a uprobe (kprobe-type) one, without attaching it. On failure returns -errno and writes the
+ * reason into `err`: for a program the verifier rejected (-EACCES), "FILE:LINE: the verifier
+ * rejected BPF function 'fn': WHY", FILE in the source directory when it is set and has it,
+ * else as the compiler named it (the whole verifier log has gone to stderr).
+ */
+int tracer_bpf__load(struct tracer_bpf *tb, const char *fn, bool tracepoint, char *err,
+		     size_t errlen);
+
+/*
+ * From a verifier log: `where` the verifier stopped ("file.c:12", the last source line it
+ * named) and `why` (its complaint, the line before "processed N insns"). Returns 0, or
+ * -ENOENT when the log does not tell both.
+ */
+int tracer_bpf__verifier_summary(const char *log, char *where, size_t wherelen, char *why,
+				 size_t whylen);
 
 /* Whether the compiled module defines the BPF function `fn`. */
 bool tracer_bpf__has_function(const struct tracer_bpf *tb, const char *fn);
@@ -92,6 +125,19 @@ int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, i
  * every CPU (so samples below the wake-up batch are not held back).
  */
 int tracer_bpf__poll(struct tracer_bpf *tb, int timeout_ms);
+
+/*
+ * Detaches up to `max` of the uprobes and tracepoints still attached, latest first (each
+ * uprobe takes the kernel ~0.1 s); failures are reported on stderr and the first -errno is
+ * kept in *err. Returns how many are still attached.
+ */
+int tracer_bpf__detach_some(struct tracer_bpf *tb, int max, int *err);
+
+/*
+ * Moves the perf readers of `from` (whose perf buffer maps tb shares) to tb, which must have
+ * none: tracer_bpf__poll(tb) serves them from now on. Returns 0 or -EBUSY.
+ */
+int tracer_bpf__adopt_readers(struct tracer_bpf *tb, struct tracer_bpf *from);
 
 /*
  * Detaches every uprobe and tracepoint in reverse order of attaching; the perf readers stay open so

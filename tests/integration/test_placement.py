@@ -15,10 +15,11 @@ LIBSSL = "libssl.so.3"
 
 def probe_rows(text):
     """--list-probes output as {(library file name, function, kind): (offset, instruction,
-    uprobe)}."""
+    uprobe)} (the BPF function and need columns are left out)."""
     rows = {}
     for line in text.splitlines()[1:]:
-        m = re.match(r"^(\S+) +(\S+) +(entry|return) +(\S+) +(.+?) {2,}(\S.*)$", line)
+        m = re.match(r"^(\S+) +(\S+) +(entry|return) +(\S+) +\S+ +(?:required|optional) +"
+                     r"(.+?) {2,}(\S.*)$", line)
         if m:
             rows[(os.path.basename(m.group(1)), m.group(2), m.group(3))] = (
                 m.group(4), m.group(5).strip(), m.group(6))

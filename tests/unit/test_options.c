@@ -158,5 +158,48 @@ int main(void)
 
 	CHECK(PARSE(&env, errs, "--help") == EXIT_OK && env.exit_now);
 	CHECK(PARSE(&env, errs, "--version") == EXIT_OK && env.exit_now);
+	/* -D: a C identifier the tracer does not set, a value without blanks or specials. */
+	CHECK(PARSE(&env, errs, "-D", "TLS_SLOTS=4096", "-DDEBUG", "-D", "V=-1.5e+3", "42") ==
+	      EXIT_OK);
+	CHECK(env.ndefines == 3 && strcmp(env.defines[0], "TLS_SLOTS=4096") == 0 &&
+	      strcmp(env.defines[1], "DEBUG") == 0 && strcmp(env.defines[2], "V=-1.5e+3") == 0);
+	CHECK(PARSE(&env, errs, "-D", "X=1 -fplugin=p", "42") == EXIT_USAGE);
+	CHECK(strstr(errs, "invalid -D 'X=1 -fplugin=p': ' ' cannot be in a value") != NULL);
+	CHECK(PARSE(&env, errs, "-D", "-fplugin=p", "42") == EXIT_USAGE);
+	CHECK(strstr(errs, "NAME a C identifier") != NULL);
+	CHECK(PARSE(&env, errs, "-D", "1X", "42") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "-D", "X-Y=1", "42") == EXIT_USAGE);
+	CHECK(strstr(errs, "'-' cannot be in a macro name") != NULL);
+	CHECK(PARSE(&env, errs, "-D", "X=$(id)", "42") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "-D", "X=a\nb", "42") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "-D", "X='a'", "42") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "-D", "MAX_DATA_SIZE=8", "42") == EXIT_USAGE);
+	CHECK(strstr(errs, "MAX_DATA_SIZE is set by the tracer") != NULL);
+	CHECK(PARSE(&env, errs, "-D", "TLS_GEN", "42") == EXIT_USAGE);
+	{
+		char why[160], def[MAX_DEFINE_LEN + 8];
+
+		memset(def, 'A', sizeof(def) - 1);
+		def[sizeof(def) - 1] = '\0';
+		CHECK(options_check_define(def, why, sizeof(why)) == -1);
+		CHECK(strstr(why, "longer than") != NULL);
+		CHECK(options_check_define("TRACE_PIDX=1", why, sizeof(why)) == 0);
+	}
+
+	/* --check and --init-probes trace nothing. */
+	CHECK(PARSE(&env, errs, "--check", "--bpf-src", "d", "-D", "X") == EXIT_OK && env.check);
+	CHECK(PARSE(&env, errs, "--check", "42") == EXIT_USAGE);
+	CHECK(strstr(errs, "--check traces nothing") != NULL);
+	CHECK(PARSE(&env, errs, "--check", "--json") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "--init-probes", "dir") == EXIT_OK &&
+	      strcmp(env.init_dir, "dir") == 0);
+	CHECK(PARSE(&env, errs, "--init-probes", "dir", "--bpf-src", "d") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "--init-probes", "dir", "--check") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "--init-probes", "") == EXIT_USAGE);
+
+	/* --list-probes of every process. */
+	CHECK(PARSE(&env, errs, "--list-probes", "--all") == EXIT_OK && env.list_probes && env.all);
+	CHECK(PARSE(&env, errs, "--list-probes", "--all", "42") == EXIT_USAGE);
+
 	return check_done();
 }
