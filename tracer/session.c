@@ -729,6 +729,22 @@ static int check_user_maps(const struct session *s, const struct tracer_bpf *tb)
 	return 0;
 }
 
+/* Says which of the running maps the new generation does not take over (their shape
+ * changed): they start empty, and the calls in flight through them are not reported. */
+static void say_fresh_maps(const struct session *s, const struct tracer_bpf *tb)
+{
+	const char *names[256];
+	int n = tracer_bpf__tables(tb, names, 256), i;
+
+	for (i = 0; i < n && i < 256; i++)
+		if (tracer_bpf__has_table(s->tb, names[i]) &&
+		    !tracer_bpf__table_shared(tb, names[i]))
+			fprintf(stderr,
+				"BPF map '%s' changed its type, key or value size, or entries: it "
+				"starts empty (what was in it, such as calls in flight, is gone)\n",
+				names[i]);
+}
+
 /* The TLS code of every traced process now (the targets map: the targets and their
  * descendants; every process with --all) and of the ld.so cache, into `set`. */
 static int find_tls_code_now(struct session *s, struct probe_set *set,
@@ -757,8 +773,9 @@ static int find_tls_code_now(struct session *s, struct probe_set *set,
 	return err;
 }
 
-/* Takes the replaced programs out one probe at a time (each uprobe takes the kernel ~0.1 s),
- * delivering what comes meanwhile, then frees them. */
+/* Takes a generation of programs out (the replaced one, or a reload's that failed) one
+ * probe at a time (each uprobe takes the kernel ~0.1 s), delivering what the running ones
+ * send meanwhile, then frees it. */
 static void retire_module(struct session *s, struct tracer_bpf *old)
 {
 	uint64_t round;
@@ -805,10 +822,12 @@ static void reload(struct session *s)
 		err = find_tls_code_now(s, &set, &specs);
 	if (!err)
 		err = probes_attach_new(tb, &set, env->verbose, stderr);
-	if (!err) /* from here the new programs act, the old ones stand by */
+	if (!err) { /* from here the new programs act, the old ones stand by */
+		say_fresh_maps(s, tb);
 		err = write_settings(tb, env, s->gen + 1);
+	}
 	if (err) {
-		tracer_bpf__destroy(tb);
+		retire_module(s, tb); /* the running probes' events are drained meanwhile */
 		probes_free(&set);
 		spec_table_free(&specs);
 		free(r);

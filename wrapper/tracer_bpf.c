@@ -1,7 +1,7 @@
 /* tracer_bpf.c - a thin, owning C wrapper over libbcc's C API */
-#define _GNU_SOURCE /* memmem */
 #include "tracer_bpf.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -192,26 +192,30 @@ static struct bpf_insn *shared_insns(const struct tracer_bpf *tb, const char *fn
 int tracer_bpf__verifier_summary(const char *log, char *where, size_t wherelen, char *why,
 				 size_t whylen)
 {
-	const char *line, *next, *at;
+	char line[512], *at, *colon;
+	const char *p, *next;
 	size_t len;
 
 	where[0] = why[0] = '\0';
-	for (line = log; line && *line; line = next) {
-		next = strchr(line, '\n');
-		len = next ? (size_t)(next++ - line) : strlen(line);
-		/* "; <source> @ file.c:12": where the instructions below come from */
-		at = line[0] == ';' ? memmem(line, len, " @ ", 3) : NULL;
-		if (at && len - (size_t)(at + 3 - line) < wherelen &&
-		    !memmem(at, len - (size_t)(at - line), ":0", 2)) {
-			memcpy(where, at + 3, len - (size_t)(at + 3 - line));
-			where[len - (size_t)(at + 3 - line)] = '\0';
-		}
-		/* The verifier's complaint is the line before "processed N insns". */
+	for (p = log; p && *p; p = next) {
+		next = strchr(p, '\n');
+		len = next ? (size_t)(next++ - p) : strlen(p);
+		if (len >= sizeof(line))
+			continue; /* register states: not what is looked for */
+		memcpy(line, p, len);
+		line[len] = '\0';
 		if (strncmp(line, "processed ", 10) == 0)
 			break;
-		if (len && line[0] != ';' && !(line[0] >= '0' && line[0] <= '9') && len < whylen) {
-			memcpy(why, line, len);
-			why[len] = '\0';
+		if (line[0] == ';') {
+			/* "; <source> @ file.c:12": where the instructions below come from (line
+			 * 0: the compiler's own, no source line) */
+			at = strstr(line, " @ ");
+			colon = at ? strrchr(at, ':') : NULL;
+			if (colon && strtoul(colon + 1, NULL, 10) > 0 && strlen(at + 3) < wherelen)
+				strcpy(where, at + 3);
+		} else if (len && !isdigit((unsigned char)line[0]) && len < whylen) {
+			strcpy(why,
+			       line); /* the complaint: the last such line before "processed" */
 		}
 	}
 	return where[0] && why[0] ? 0 : -ENOENT;
@@ -309,6 +313,16 @@ int tracer_bpf__functions(const struct tracer_bpf *tb, const char **names, int m
 
 	for (id = 0; id < n && k < max; id++)
 		names[k++] = bpf_function_name(tb->mod, id);
+	return (int)n;
+}
+
+int tracer_bpf__tables(const struct tracer_bpf *tb, const char **names, int max)
+{
+	size_t id, n = bpf_num_tables(tb->mod);
+	int k = 0;
+
+	for (id = 0; id < n && k < max; id++)
+		names[k++] = bpf_table_name(tb->mod, id);
 	return (int)n;
 }
 

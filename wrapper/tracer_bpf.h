@@ -43,6 +43,9 @@ bool tracer_bpf__table_shared(const struct tracer_bpf *tb, const char *table);
 /* Writes up to `max` names of the module's BPF functions; returns how many it has. */
 int tracer_bpf__functions(const struct tracer_bpf *tb, const char **names, int max);
 
+/* Writes up to `max` names of the module's maps; returns how many it has. */
+int tracer_bpf__tables(const struct tracer_bpf *tb, const char **names, int max);
+
 /*
  * Loads BPF function `fn` into the kernel (the verifier checks it) as a tracepoint program or
  * a uprobe (kprobe-type) one, without attaching it. On failure returns -errno and writes the

@@ -177,12 +177,20 @@ class ReloadTest(TracerTest):
         self.say(client, b"four\n")
         self.wait_read(run, b"ruof\n")
 
-        # 4. a good edit reloads
+        # 4. a good edit reloads; one that changes a map's size says that map starts empty
         with open(openssl_c, "w") as f:
             f.write(good_c)
         with open(openssl_spec, "w") as f:
             f.write(good_spec)
+        capture_c = os.path.join(bpf, "00_capture.c")
+        with open(capture_c) as f:
+            text = f.read()
+        with open(capture_c, "w") as f:
+            f.write(text.replace("#define TLS_SLOTS 16384", "#define TLS_SLOTS 8192"))
         self.wait_stderr(run, "Reloaded")
+        self.assertIn("BPF map 'tls_slots' changed its type, key or value size, or entries: "
+                      "it starts empty", run.stderr())
+        self.assertEqual(run.stderr().count("starts empty"), 1, run.stderr())
         self.say(client, b"five\n")
         self.wait_read(run, b"evif\n")
         self.assertEqual(self.interrupt(run), 0, run.stderr())
