@@ -1,6 +1,7 @@
 /* conns.c - connections: a socket's addresses from /proc, the run's open connections by id */
 #define _GNU_SOURCE
 #include "conns.h"
+#include "grow.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -175,15 +176,10 @@ struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd)
 
 	if (i < t->n && t->v[i].id == id)
 		return &t->v[i]; /* conns_get looks it up again if need be */
-	if (t->n == t->cap) {
-		int cap = t->cap ? 2 * t->cap : 64;
-		struct conn *grown = realloc(t->v, cap * sizeof(*grown));
-
-		if (!grown)
-			return NULL;
-		t->v = grown;
-		t->cap = cap;
-	}
+	c = grow_for(t->v, t->n, &t->cap, sizeof(*t->v), 64);
+	if (!c)
+		return NULL;
+	t->v = c;
 	memmove(&t->v[i + 1], &t->v[i], (t->n - i) * sizeof(*t->v));
 	t->n++;
 	c = &t->v[i];

@@ -1,5 +1,6 @@
 /* events.c - the event stream: chunks put in call order, reassembled, accounted, printed */
 #include "events.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -385,17 +386,13 @@ static bool valid_chunk(const struct events *e, const struct tls_event *ev, int 
 /* Keeps a copy of the chunk until events_deliver; false when out of memory. */
 static bool enqueue(struct events *e, int cpu, const struct tls_event *ev)
 {
+	struct queued_chunk *grown;
 	struct tls_event *copy;
 
-	if (e->nqueue == e->queue_cap) {
-		int cap = e->queue_cap ? 2 * e->queue_cap : 256;
-		struct queued_chunk *grown = realloc(e->queue, cap * sizeof(*grown));
-
-		if (!grown)
-			return false;
-		e->queue = grown;
-		e->queue_cap = cap;
-	}
+	grown = grow_for(e->queue, e->nqueue, &e->queue_cap, sizeof(*e->queue), 256);
+	if (!grown)
+		return false;
+	e->queue = grown;
 	copy = malloc(TLS_EVENT_HDR_SIZE + ev->data_len);
 	if (!copy)
 		return false;

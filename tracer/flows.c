@@ -1,5 +1,6 @@
 /* flows.c - per connection and direction: where its bytes are, for gaps and redaction */
 #include "flows.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,20 +12,16 @@ uint64_t flows_key(uint64_t conn, uint32_t pid)
 
 struct flow *flows_get(struct flows *t, uint64_t key)
 {
+	struct flow *grown;
 	int i;
 
 	for (i = t->n - 1; i >= 0; i--)
 		if (t->v[i].key == key)
 			return &t->v[i];
-	if (t->n == t->cap) {
-		int cap = t->cap ? 2 * t->cap : 16;
-		struct flow *grown = realloc(t->v, cap * sizeof(*grown));
-
-		if (!grown)
-			return NULL;
-		t->v = grown;
-		t->cap = cap;
-	}
+	grown = grow_for(t->v, t->n, &t->cap, sizeof(*t->v), 16);
+	if (!grown)
+		return NULL;
+	t->v = grown;
 	memset(&t->v[t->n], 0, sizeof(t->v[0]));
 	t->v[t->n].key = key;
 	return &t->v[t->n++];

@@ -1,6 +1,7 @@
 /* http.c - HTTP/1.x and HTTP/2 decoded from a connection's plaintext, both directions */
 #define _GNU_SOURCE /* strcasestr */
 #include "http.h"
+#include "grow.h"
 
 #include <nghttp2/nghttp2.h>
 #include <stdio.h>
@@ -137,15 +138,10 @@ static bool headers_add(struct http *h, struct http_headers *hs, const char *nam
 
 	if (hs->bytes + nlen + vlen > HTTP_MAX_HEAD)
 		return false;
-	if (hs->n == hs->cap) {
-		int cap = hs->cap ? 2 * hs->cap : 16;
-		struct http_header *grown = realloc(hs->v, cap * sizeof(*grown));
-
-		if (!grown)
-			return false;
-		hs->v = grown;
-		hs->cap = cap;
-	}
+	hd = grow_for(hs->v, hs->n, &hs->cap, sizeof(*hs->v), 16);
+	if (!hd)
+		return false;
+	hs->v = hd;
 	hd = &hs->v[hs->n];
 	hd->name = strndup(name, nlen);
 	hd->value = strndup(value, vlen);
@@ -196,15 +192,10 @@ static struct exchange *exchange_add(struct http_conn *c, uint32_t stream, uint6
 
 	if (c->nx >= HTTP_MAX_PENDING * 2)
 		return NULL;
-	if (c->nx == c->capx) {
-		int cap = c->capx ? 2 * c->capx : 8;
-		struct exchange *grown = realloc(c->x, cap * sizeof(*grown));
-
-		if (!grown)
-			return NULL;
-		c->x = grown;
-		c->capx = cap;
-	}
+	x = grow_for(c->x, c->nx, &c->capx, sizeof(*c->x), 8);
+	if (!x)
+		return NULL;
+	c->x = x;
 	x = &c->x[c->nx++];
 	memset(x, 0, sizeof(*x));
 	x->stream = stream;
@@ -934,21 +925,16 @@ static enum proto detect(struct http_conn *c, struct dir *d)
 
 static struct http_conn *conn_of(struct http *h, uint64_t key)
 {
-	struct http_conn *c;
+	struct http_conn *c, **grown;
 	int i;
 
 	for (i = 0; i < h->n; i++)
 		if (h->v[i]->key == key)
 			return h->v[i];
-	if (h->n == h->cap) {
-		int cap = h->cap ? 2 * h->cap : 16;
-		struct http_conn **grown = realloc(h->v, cap * sizeof(*grown));
-
-		if (!grown)
-			return NULL;
-		h->v = grown;
-		h->cap = cap;
-	}
+	grown = grow_for(h->v, h->n, &h->cap, sizeof(*h->v), 16);
+	if (!grown)
+		return NULL;
+	h->v = grown;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;

@@ -1,5 +1,6 @@
 /* pcapng.c - captured plaintext as a pcapng file: one synthetic TCP stream per connection */
 #include "pcapng.h"
+#include "grow.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -304,15 +305,10 @@ static struct pcap_stream *add(struct pcapng *w, uint64_t key, const struct conn
 {
 	struct pcap_stream *s;
 
-	if (w->n == w->cap) {
-		int cap = w->cap ? 2 * w->cap : 16;
-		struct pcap_stream *grown = realloc(w->v, cap * sizeof(*grown));
-
-		if (!grown)
-			return NULL;
-		w->v = grown;
-		w->cap = cap;
-	}
+	s = grow_for(w->v, w->n, &w->cap, sizeof(*w->v), 16);
+	if (!s)
+		return NULL;
+	w->v = s;
 	s = &w->v[w->n++];
 	memset(s, 0, sizeof(*s));
 	s->key = key;

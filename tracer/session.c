@@ -1,6 +1,7 @@
 /* session.c - one tracing session: targets, probes, compiled BPF, perf buffers, accounting */
 #define _GNU_SOURCE
 #include "session.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -383,15 +384,12 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 	for (i = 0; i < s->nrescan; i++)
 		if (s->rescan[i] == (pid_t)pe->pid)
 			return;
-	if (s->nrescan == s->rescan_cap) {
-		grown = realloc(s->rescan, (s->rescan_cap * 2 + 16) * sizeof(*grown));
-		if (!grown) {
-			on_proc_lost(s, cpu, 1);
-			return;
-		}
-		s->rescan = grown;
-		s->rescan_cap = s->rescan_cap * 2 + 16;
+	grown = grow_for(s->rescan, s->nrescan, &s->rescan_cap, sizeof(*s->rescan), 16);
+	if (!grown) {
+		on_proc_lost(s, cpu, 1);
+		return;
 	}
+	s->rescan = grown;
 	s->rescan[s->nrescan++] = (pid_t)pe->pid;
 }
 

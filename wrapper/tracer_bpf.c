@@ -306,24 +306,25 @@ int tracer_bpf__load(struct tracer_bpf *tb, const char *fn, bool tracepoint, cha
 	return fd < 0 ? fd : 0;
 }
 
+/* Writes up to `max` of the module's names, as `count` and `name` list them. */
+static int list_names(void *mod, size_t (*count)(void *), const char *(*name)(void *, size_t),
+		      const char **names, int max)
+{
+	size_t id, n = count(mod);
+
+	for (id = 0; id < n && (int)id < max; id++)
+		names[id] = name(mod, id);
+	return (int)n;
+}
+
 int tracer_bpf__functions(const struct tracer_bpf *tb, const char **names, int max)
 {
-	size_t id, n = bpf_num_functions(tb->mod);
-	int k = 0;
-
-	for (id = 0; id < n && k < max; id++)
-		names[k++] = bpf_function_name(tb->mod, id);
-	return (int)n;
+	return list_names(tb->mod, bpf_num_functions, bpf_function_name, names, max);
 }
 
 int tracer_bpf__tables(const struct tracer_bpf *tb, const char **names, int max)
 {
-	size_t id, n = bpf_num_tables(tb->mod);
-	int k = 0;
-
-	for (id = 0; id < n && k < max; id++)
-		names[k++] = bpf_table_name(tb->mod, id);
-	return (int)n;
+	return list_names(tb->mod, bpf_num_tables, bpf_table_name, names, max);
 }
 
 /* Reads one integer after `prefix` from a sysfs file ("8", "config:0"). */

@@ -23,6 +23,21 @@ NSS_WRITEV_CLIENT = os.environ.get("NSS_WRITEV_CLIENT",
 TLS_SERVER = os.path.join(HERE, "tls_server.py")
 PYTHON = "/usr/bin/python3"  # Debian's, linked to the system libssl
 
+# nginx serving HTTP/2 over TLS on one 127.0.0.1 port, everything under the test's temp dir.
+NGINX_H2_CONF = """daemon off; master_process off; worker_processes 1;
+pid {tmp}/nginx.pid; error_log {tmp}/nginx.err;
+events {{ worker_connections 256; }}
+http {{
+  access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
+  fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
+  server {{
+    listen 127.0.0.1:{port} ssl http2;
+    ssl_certificate {cert}; ssl_certificate_key {key};
+    location / {{ {location} }}
+  }}
+}}
+"""
+
 ROW = re.compile(r"^(\S+) +(\d+\.\d{9}) +(.*?) +(\d+) +(\d+) +(\d+)(?: +(\d+\.\d{3}))?$")
 # The line before the rows of another connection.
 CONN = re.compile(r"^--- (?:conn (\d+), fd (\d+): (?:local (\S+), remote (\S+)|addresses unknown "
@@ -242,6 +257,19 @@ class TracerTest(unittest.TestCase):
             except OSError:
                 time.sleep(0.05)
         raise AssertionError("nothing listens on port %d" % port)
+
+    def nginx_h2(self, location='return 200 "hello from nginx\\n";'):
+        """Starts nginx serving HTTP/2 over TLS on a free port, `location` the directives of
+        its one location; returns the port once it accepts."""
+        port = self.free_port()
+        conf = os.path.join(self.tmp, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_H2_CONF.format(tmp=self.tmp, port=port, cert=self.cert, key=self.key,
+                                         location=location))
+        nginx = self.spawn(["nginx", "-c", conf, "-p", self.tmp], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        self.wait_listening(port, nginx)
+        return port
 
     def wait_mapped(self, pid, lib="libssl.so", timeout=10):
         """Waits until process pid maps lib (it finished dynamic loading)."""

@@ -18,19 +18,6 @@ RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\
             b"Connection: close\r\n\r\n" % len(BODY)) + BODY
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
-NGINX_H2_CONF = """daemon off; master_process off; worker_processes 1;
-pid {tmp}/nginx.pid; error_log {tmp}/nginx.err;
-events {{ worker_connections 256; }}
-http {{
-  access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
-  fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
-  server {{
-    listen 127.0.0.1:{port} ssl http2;
-    ssl_certificate {cert}; ssl_certificate_key {key};
-    location / {{ return 200 "hello from nginx\\n"; }}
-  }}
-}}
-"""
 
 # A client that connects and finishes its handshake before it waits for the go file (so
 # the tracer starts on an open connection), then reads the answer 100 bytes a call: most
@@ -200,13 +187,7 @@ class ConnectionTest(TracerTest):
                          [("gnutls_handshake", True, 0, conn)])
 
     def test_h2load_40_connections_to_nginx(self):
-        port = self.free_port()
-        conf = os.path.join(self.tmp, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(NGINX_H2_CONF.format(tmp=self.tmp, port=port, cert=self.cert, key=self.key))
-        nginx = self.spawn(["nginx", "-c", conf, "-p", self.tmp], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-        self.wait_listening(port, nginx)
+        port = self.nginx_h2()
         h2load, go = self.waiting(["h2load", "-n", "400", "-c", "40",
                                    "https://127.0.0.1:%d/" % port])
         run = self.trace_then_go(h2load, go, "--json")

@@ -9,19 +9,6 @@ import subprocess
 
 from harness import TracerTest, main
 
-NGINX_H2_CONF = """daemon off; master_process off; worker_processes 1;
-pid {tmp}/nginx.pid; error_log {tmp}/nginx.err;
-events {{ worker_connections 64; }}
-http {{
-  access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
-  fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
-  server {{
-    listen 127.0.0.1:{port} ssl http2;
-    ssl_certificate {cert}; ssl_certificate_key {key};
-    location / {{ add_header Set-Cookie "sid=srv-c00kie-42"; return 200 "hello from nginx\\n"; }}
-  }}
-}}
-"""
 
 BEARER = "s3cr3t-t0ken.AbC"
 COOKIE = "session=c00kie-val"
@@ -49,14 +36,9 @@ class HttpTest(TracerTest):
         return self.waiting(["curl", "-sS", "--cacert", self.cert, *args, url])
 
     def nginx_h2(self):
-        port = self.free_port()
-        conf = os.path.join(self.tmp, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(NGINX_H2_CONF.format(tmp=self.tmp, port=port, cert=self.cert, key=self.key))
-        nginx = self.spawn(["nginx", "-c", conf, "-p", self.tmp], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-        self.wait_listening(port, nginx)
-        return port
+        """nginx over HTTP/2, answering with a cookie to redact."""
+        return super().nginx_h2('add_header Set-Cookie "sid=srv-c00kie-42"; '
+                                'return 200 "hello from nginx\\n";')
 
     def test_http1_pcapng_tshark_and_text_records(self):
         _, port, _ = self.tls_server()
