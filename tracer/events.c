@@ -383,8 +383,9 @@ static bool valid_chunk(const struct events *e, const struct tls_event *ev, int 
 	       ev->unreadable <= ev->call_len - ev->truncated - ev->offset - ev->data_len;
 }
 
-/* Keeps a copy of the chunk until events_deliver; false when out of memory. */
-static bool enqueue(struct events *e, int cpu, const struct tls_event *ev)
+/* Keeps an aligned copy of the chunk (header hdr, then its data) until events_deliver;
+ * false when out of memory. */
+static bool enqueue(struct events *e, int cpu, const struct tls_event *hdr, const void *data)
 {
 	struct queued_chunk *grown;
 	struct tls_event *copy;
@@ -393,12 +394,13 @@ static bool enqueue(struct events *e, int cpu, const struct tls_event *ev)
 	if (!grown)
 		return false;
 	e->queue = grown;
-	copy = malloc(TLS_EVENT_HDR_SIZE + ev->data_len);
+	copy = malloc(TLS_EVENT_HDR_SIZE + hdr->data_len);
 	if (!copy)
 		return false;
-	memcpy(copy, ev, TLS_EVENT_HDR_SIZE + ev->data_len);
+	memcpy(copy, hdr, TLS_EVENT_HDR_SIZE);
+	memcpy(copy->data, data, hdr->data_len);
 	e->queue[e->nqueue++] = (struct queued_chunk){.cpu = cpu, .ev = copy};
-	e->queued_bytes += TLS_EVENT_HDR_SIZE + ev->data_len;
+	e->queued_bytes += TLS_EVENT_HDR_SIZE + hdr->data_len;
 	return true;
 }
 
@@ -423,9 +425,15 @@ static void count_call(struct events *e, const struct tls_event *ev)
 void events_on_sample(void *ctx, int cpu, const void *data, int size)
 {
 	struct events *e = ctx;
-	const struct tls_event *ev = data;
+	struct tls_event hdr; /* perf puts the record 4 bytes off 8-byte alignment: copied */
+	const struct tls_event *ev = &hdr;
 	struct proc_stats *ps;
 
+	if (size < (int)TLS_EVENT_HDR_SIZE) {
+		e->malformed++;
+		return;
+	}
+	memcpy(&hdr, data, TLS_EVENT_HDR_SIZE);
 	if (!valid_chunk(e, ev, size)) {
 		e->malformed++;
 		return;
@@ -450,10 +458,11 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 queue:
 	if (ev->time_ns < e->delivered_ns)
 		e->late++;
-	/* Out of memory: out of order rather than lost; redacted in the buffer (bcc maps it
-	 * writable, and copies a record that wraps around). */
-	if (!enqueue(e, cpu, ev))
-		deliver_chunk(e, cpu, (struct tls_event *)ev);
+	/* Out of memory: the chunk is counted as dropped, never passed over silently. */
+	if (!enqueue(e, cpu, ev, (const unsigned char *)data + TLS_EVENT_HDR_SIZE)) {
+		e->dropped++;
+		e->bytes_dropped += ev->data_len;
+	}
 }
 
 /* Time order; a call's chunks share their time, so then by call and offset. */
@@ -684,6 +693,9 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 			(unsigned long long)meta_lost);
 	if (e->malformed)
 		fprintf(errs, "; %llu malformed events ignored", (unsigned long long)e->malformed);
+	if (e->dropped)
+		fprintf(errs, "; %llu chunks (%llu bytes) dropped: out of memory",
+			(unsigned long long)e->dropped, (unsigned long long)e->bytes_dropped);
 	if (e->late)
 		fprintf(errs, "; %llu chunks arrived after later ones were shown",
 			(unsigned long long)e->late);

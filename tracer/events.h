@@ -71,7 +71,8 @@ struct events {
 	uint64_t late;	       /* chunks that came after newer ones had been delivered */
 	struct pending_call *pending;
 	int npending;
-	uint64_t bytes_captured, bytes_unreadable, malformed, dropped;
+	uint64_t bytes_captured, bytes_unreadable, malformed;
+	uint64_t dropped, bytes_dropped; /* chunks not kept: out of memory */
 	uint64_t lost_events, lost[EVENTS_MAX_CPUS];
 	uint64_t meta_lost;	    /* events of tls_meta the kernel said it dropped */
 	uint64_t bpf[TLS_STAT_MAX]; /* the BPF counters summed over processes */

@@ -130,6 +130,18 @@ static void headers_free(struct http_headers *hs)
 	memset(hs, 0, sizeof(*hs));
 }
 
+/* len bytes and a NUL: unlike strndup, a NUL among them (HPACK allows it) keeps the length. */
+static char *copy_bytes(const char *p, size_t len)
+{
+	char *s = malloc(len + 1);
+
+	if (s) {
+		memcpy(s, p, len);
+		s[len] = '\0';
+	}
+	return s;
+}
+
 /* Adds a header, its value redacted; false when out of memory or over HTTP_MAX_HEAD. */
 static bool headers_add(struct http *h, struct http_headers *hs, const char *name, size_t nlen,
 			const char *value, size_t vlen)
@@ -143,8 +155,8 @@ static bool headers_add(struct http *h, struct http_headers *hs, const char *nam
 		return false;
 	hs->v = hd;
 	hd = &hs->v[hs->n];
-	hd->name = strndup(name, nlen);
-	hd->value = strndup(value, vlen);
+	hd->name = copy_bytes(name, nlen);
+	hd->value = copy_bytes(value, vlen);
 	if (!hd->name || !hd->value) {
 		free(hd->name);
 		free(hd->value);

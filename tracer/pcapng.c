@@ -56,7 +56,8 @@ static void put(struct block *b, const void *data, size_t len)
 		b->p = grown;
 		b->cap = cap;
 	}
-	memcpy(b->p + b->len, data, len);
+	if (len) /* data may be NULL then */
+		memcpy(b->p + b->len, data, len);
 	b->len += len;
 }
 
@@ -249,7 +250,8 @@ static void segment(struct pcapng *w, const struct pcap_stream *s, int d, uint8_
 	tcp[12] = (TCP_HDR / 4) << 4;
 	tcp[13] = flags;
 	be16(tcp + 14, 65535); /* window */
-	memcpy(tcp + TCP_HDR, data, len);
+	if (len)	       /* a SYN or FIN: data may be NULL */
+		memcpy(tcp + TCP_HDR, data, len);
 	be16(tcp + 16, pcapng_checksum(pseudo_sum(s, src, dst, TCP_HDR + len), tcp, TCP_HDR + len));
 
 	begin_block(&b, BLOCK_EPB);

@@ -3,15 +3,18 @@
 #include "session.h"
 #include "grow.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "kheaders.h"
 #include "output.h"
 #include "procmaps.h"
@@ -33,33 +36,65 @@
 #define PROCS_TABLE "tls_procs"
 #define PROCS_PAGES 8
 #define PERF_RECORD_OVERHEAD 16 /* perf_event_header + raw size, 8-byte aligned */
+#define CAP_DAC_READ_SEARCH_BIT 2
+#define CAP_SYS_PTRACE_BIT 19
+#define CAP_SYS_ADMIN_BIT 21
 #define CAP_PERFMON_BIT 38
 #define CAP_BPF_BIT 39
-#define CAP_SYS_ADMIN_BIT 21
+#define HAS_CAP(caps, bit) (((caps) >> (bit)) & 1)
 
-/* Root, or CAP_BPF + CAP_PERFMON (CAP_SYS_ADMIN covers both on older kernels). */
-static int check_privileges(void)
+/* The effective capabilities (all of them for root). */
+static unsigned long long effective_caps(void)
 {
 	unsigned long long eff = 0;
 	char line[256];
 	FILE *f;
 
 	if (geteuid() == 0)
-		return 0;
+		return ~0ull;
 	f = fopen("/proc/self/status", "re");
 	while (f && fgets(line, sizeof(line), f))
 		if (sscanf(line, "CapEff: %llx", &eff) == 1)
 			break;
 	if (f)
 		fclose(f);
-	if ((eff >> CAP_SYS_ADMIN_BIT) & 1 ||
-	    (((eff >> CAP_BPF_BIT) & 1) && ((eff >> CAP_PERFMON_BIT) & 1)))
+	return eff;
+}
+
+/* Root, or CAP_BPF + CAP_PERFMON (CAP_SYS_ADMIN covers both on older kernels). */
+static int check_privileges(void)
+{
+	unsigned long long eff = effective_caps();
+
+	if (HAS_CAP(eff, CAP_SYS_ADMIN_BIT) ||
+	    (HAS_CAP(eff, CAP_BPF_BIT) && HAS_CAP(eff, CAP_PERFMON_BIT)))
 		return 0;
 	fprintf(stderr,
 		"tracer needs root, or the capabilities CAP_BPF and CAP_PERFMON "
 		"(missing:%s%s); try: sudo tracer ...\n",
-		(eff >> CAP_BPF_BIT) & 1 ? "" : " CAP_BPF",
-		(eff >> CAP_PERFMON_BIT) & 1 ? "" : " CAP_PERFMON");
+		HAS_CAP(eff, CAP_BPF_BIT) ? "" : " CAP_BPF",
+		HAS_CAP(eff, CAP_PERFMON_BIT) ? "" : " CAP_PERFMON");
+	return -EPERM;
+}
+
+/* Another user's process: its maps and libraries (/proc/PID/root) need CAP_SYS_PTRACE and
+ * CAP_DAC_READ_SEARCH. Returns 0, or -EPERM after saying which are missing. */
+static int check_owner(pid_t pid, const char *comm)
+{
+	unsigned long long eff = effective_caps();
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	if (stat(path, &st) || st.st_uid == geteuid() ||
+	    (HAS_CAP(eff, CAP_SYS_PTRACE_BIT) && HAS_CAP(eff, CAP_DAC_READ_SEARCH_BIT)))
+		return 0;
+	fprintf(stderr,
+		"PID %d (%s) belongs to uid %u: tracing another user's process needs root, or "
+		"the capabilities CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (missing:%s%s)\n",
+		(int)pid, comm, (unsigned)st.st_uid,
+		HAS_CAP(eff, CAP_SYS_PTRACE_BIT) ? "" : " CAP_SYS_PTRACE",
+		HAS_CAP(eff, CAP_DAC_READ_SEARCH_BIT) ? "" : " CAP_DAC_READ_SEARCH");
 	return -EPERM;
 }
 
@@ -288,7 +323,28 @@ static int find_tls_code(struct session *s, struct probe_set *set, const struct 
 	return err ? err : (r < 0 ? r : 0);
 }
 
-/* Opens a pidfd for each given target and checks it is a process we can trace. */
+/* How many threads process pid has (its main thread may have ended before the others). */
+static int threads_of(pid_t pid)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir)))
+		n += d->d_name[0] != '.';
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
+/*
+ * Opens a pidfd for each given target and checks it is a process we can trace: alive, not
+ * a kernel thread, not the tracer itself, ours or traceable with our capabilities.
+ * Returns EXIT_OK, or EXIT_RUNTIME/EXIT_USAGE after saying why not.
+ */
 static int check_targets(struct session *s)
 {
 	const struct env *env = s->env;
@@ -302,15 +358,31 @@ static int check_targets(struct session *s)
 		if ((s->pidfds[i] < 0 && errno == ESRCH) || proc_read_stat(pid, &st) ||
 		    proc_read_comm(pid, s->comms[i], sizeof(s->comms[i]))) {
 			fprintf(stderr, "no process with PID %d\n", (int)pid);
-			return -ESRCH;
+			return EXIT_RUNTIME;
+		}
+		if (pid == getpid()) {
+			fprintf(stderr,
+				"PID %d is the tracer itself: give the PID of another "
+				"process\n",
+				(int)pid);
+			return EXIT_USAGE;
 		}
 		if (st.flags & PROC_PF_KTHREAD) {
 			fprintf(stderr, "PID %d (%s) is a kernel thread: it runs no TLS library\n",
 				(int)pid, s->comms[i]);
-			return -EINVAL;
+			return EXIT_RUNTIME;
 		}
+		if ((st.state == 'Z' || st.state == 'X') && threads_of(pid) <= 1) {
+			fprintf(stderr,
+				"PID %d (%s) has exited (a zombie its parent has not "
+				"reaped): nothing to trace\n",
+				(int)pid, s->comms[i]);
+			return EXIT_RUNTIME;
+		}
+		if (check_owner(pid, s->comms[i]))
+			return EXIT_RUNTIME;
 	}
-	return 0;
+	return EXIT_OK;
 }
 
 /* The sched and mmap tracepoints that follow children and late loads, and the socket
@@ -371,12 +443,14 @@ static void on_proc_lost(void *ctx, int cpu, uint64_t count)
 static void on_proc(void *ctx, int cpu, const void *data, int size)
 {
 	struct session *s = ctx;
-	const struct tls_proc_event *pe = data;
+	struct tls_proc_event copy; /* aligned: perf puts the record 4 bytes off */
+	const struct tls_proc_event *pe = &copy;
 	pid_t *grown;
 	int i;
 
-	if (size < (int)sizeof(*pe))
+	if (size < (int)sizeof(copy))
 		return;
+	memcpy(&copy, data, sizeof(copy));
 	if (pe->kind == TLS_PROC_CONN) {
 		events_on_conn(s->ev, pe->pid, pe->fd, pe->conn);
 		return;
@@ -412,7 +486,7 @@ static int open_specs_and_targets(struct session *s, const struct env *env)
 	err = spec_table_load(s->spec_dir, &s->specs, stderr);
 	if (err)
 		return err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-	return check_targets(s) ? EXIT_RUNTIME : EXIT_OK;
+	return check_targets(s);
 }
 
 bool output_to_stdout(const struct env *env)
@@ -621,31 +695,42 @@ out:
 	return nerr ? EXIT_RUNTIME : EXIT_OK;
 }
 
-void session_announce(const struct session *s)
+/* "PID 42 (curl) and its children (3 running), threads named 'x'" */
+static void describe_targets(const struct session *s, char *who, size_t size)
 {
 	const struct env *env = s->env;
-	char libs[2048], filters[128], who[1024];
 	size_t n = 0;
 	int i;
 
+	who[0] = '\0';
 	if (env->all) {
-		n = snprintf(who, sizeof(who), "every process");
+		n = snprintf(who, size, "every process");
 		if (!env->any_uid)
-			n += snprintf(who + n, sizeof(who) - n, " of uid %u", env->uid);
+			n += snprintf(who + n, size - n, " of uid %u", env->uid);
 	}
-	for (i = 0; i < env->npids && n < sizeof(who); i++)
-		n += snprintf(who + n, sizeof(who) - n, "%s%d (%s)",
+	for (i = 0; i < env->npids && n < size; i++)
+		n += snprintf(who + n, size - n, "%s%d (%s)",
 			      i ? ", " : (env->npids > 1 ? "PIDs " : "PID "), (int)env->pids[i],
 			      s->comms[i]);
-	if (!env->all && !env->no_children && n < sizeof(who))
-		n += snprintf(who + n, sizeof(who) - n, " and %s children",
+	if (!env->all && !env->no_children && n < size)
+		n += snprintf(who + n, size - n, " and %s children",
 			      env->npids > 1 ? "their" : "its");
-	if (s->nchildren && n < sizeof(who))
-		n += snprintf(who + n, sizeof(who) - n, " (%d running)", s->nchildren);
-	if (env->comm[0] && n < sizeof(who))
-		snprintf(who + n, sizeof(who) - n, ", threads named '%s'", env->comm);
+	if (s->nchildren && n < size)
+		n += snprintf(who + n, size - n, " (%d running)", s->nchildren);
+	if (env->comm[0] && n < size)
+		snprintf(who + n, size - n, ", threads named '%s'", env->comm);
+}
+
+void session_announce(const struct session *s)
+{
+	const struct env *env = s->env;
+	char libs[2048], filters[128], who[1024], outputs[512];
+
+	describe_targets(s, who, sizeof(who));
 	probes_libraries(&s->probes, libs, sizeof(libs));
 	options_describe_filters(env, filters, sizeof(filters));
+	audit_outputs(env, outputs, sizeof(outputs));
+	audit_start(who, outputs);
 	fprintf(stderr, "Tracing %s: %d probes on %s%s%s. Ctrl-C to end.\n", who,
 		s->probes.nuprobes, libs[0] ? libs : "no TLS library yet",
 		filters[0] ? "; capturing " : "", filters);
@@ -690,17 +775,34 @@ static bool targets_gone(const struct session *s)
 	return true;
 }
 
-/* Flushes stdout and the capture; a reader that went away (EPIPE) ends tracing quietly,
- * other errors say so. */
+/* Whether stdout's reader went away: a pipe whose reading end closed (tracer PID | head).
+ * Said by poll without a write, so it is seen even while no event comes. */
+static bool reader_gone(void)
+{
+	struct pollfd pfd = {.fd = STDOUT_FILENO};
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR);
+}
+
+/* Flushes stdout and the capture. A reader that went away (EPIPE) ends tracing quietly;
+ * another error (a full disk) says so and ends it with status 1. */
 static int flush_output(struct session *s)
 {
 	if (s->pcap.f && pcapng_flush(&s->pcap, stderr))
 		return -1;
-	if (fflush(stdout) == 0)
-		return 0;
-	if (errno != EPIPE)
-		fprintf(stderr, "failed to write events to stdout: %s\n", strerror(errno));
-	return -errno;
+	if (s->reader_gone || s->write_err)
+		return -1;
+	if (fflush(stdout) == 0 && !ferror(stdout)) {
+		s->reader_gone = reader_gone();
+		return s->reader_gone ? -EPIPE : 0;
+	}
+	if (errno == EPIPE) {
+		s->reader_gone = true;
+		return -EPIPE;
+	}
+	s->write_err = errno ? errno : EIO;
+	fprintf(stderr, "failed to write events to stdout: %s; stopping\n", strerror(s->write_err));
+	return -s->write_err;
 }
 
 /* The maps user space reads and writes: a reload must keep them as they are. */
@@ -873,6 +975,13 @@ void session_run(struct session *s, volatile sig_atomic_t *stop)
 
 int session_finish(struct session *s)
 {
+	const char *reason = s->target_exited ? "target exited"
+			     : s->write_err   ? "stopped (writing to stdout failed)"
+			     : s->pcap.err && s->pcap.err != EPIPE
+				     ? "stopped (writing the capture failed)"
+			     : s->reader_gone ? "stopped (stdout's reader went away)"
+					      : "stopped";
+	char who[1024], how[128];
 	int err, read_err;
 
 	/* Detach first, so nothing new arrives; then drain and account for every byte. */
@@ -883,14 +992,17 @@ int session_finish(struct session *s)
 	if (read_err)
 		fprintf(stderr, "failed to read the BPF counters in '%s': %s\n", STATS_TABLE,
 			strerror(-read_err));
-	events_summary(s->ev, read_err == 0, s->target_exited ? "target exited" : "stopped",
-		       stderr);
+	events_summary(s->ev, read_err == 0, reason, stderr);
 	if (s->reloads || s->reload_failures)
 		fprintf(stderr, "reloads: %d done, %d failed (the probes before them kept)\n",
 			s->reloads, s->reload_failures);
 	flush_output(s);
 	if (s->pcap.f && pcapng_finish(&s->pcap, stderr) && s->pcap.err != EPIPE)
 		err = EXIT_RUNTIME;
+	err = s->write_err ? EXIT_RUNTIME : err;
+	describe_targets(s, who, sizeof(who));
+	snprintf(how, sizeof(how), "%s; exit status %d", reason, err);
+	audit_stop(who, how);
 	return err;
 }
 

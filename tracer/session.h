@@ -39,6 +39,8 @@ struct session {
 	pid_t *rescan;		  /* processes that ran a program or mapped a file */
 	int nrescan, rescan_cap;
 	bool target_exited;	/* the targets and all their descendants are gone */
+	bool reader_gone;	/* stdout's reader went away (tracer PID | head) */
+	int write_err;		/* errno of a failed write to stdout: exit 1 */
 	struct pcapng pcap;	/* -w (pcap.f NULL: none) */
 	struct http http;	/* --http */
 	struct redact redact;	/* --redact (redact.n 0: none) */

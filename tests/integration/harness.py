@@ -22,6 +22,8 @@ NSS_WRITEV_CLIENT = os.environ.get("NSS_WRITEV_CLIENT",
                                    os.path.join(HERE, "../../build/tests/nss_writev_client"))
 TLS_SERVER = os.path.join(HERE, "tls_server.py")
 PYTHON = "/usr/bin/python3"  # Debian's, linked to the system libssl
+# What AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer print (a sanitized build).
+SANITIZER_REPORT = re.compile(r"ERROR: (?:Address|Leak)Sanitizer|runtime error: ")
 
 # nginx serving HTTP/2 over TLS on one 127.0.0.1 port, everything under the test's temp dir.
 NGINX_H2_CONF = """daemon off; master_process off; worker_processes 1;
@@ -192,6 +194,7 @@ class TracerTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="tracer-test-")
         self.procs = []
+        self.runs = []
 
     def tearDown(self):
         for p in reversed(self.procs):
@@ -200,7 +203,9 @@ class TracerTest(unittest.TestCase):
                 p.wait()
             if p.stdout:
                 p.stdout.close()
+        reports = [r.stderr() for r in self.runs if SANITIZER_REPORT.search(r.stderr())]
         shutil.rmtree(self.tmp, ignore_errors=True)
+        self.assertEqual(reports, [], "a sanitizer reported on the tracer's stderr")
 
     def spawn(self, argv, **kw):
         p = subprocess.Popen(argv, **kw)
@@ -208,7 +213,9 @@ class TracerTest(unittest.TestCase):
         return p
 
     def tracer(self, pid, *args, **kw):
-        return TracerRun(self, pid, *args, **kw)
+        run = TracerRun(self, pid, *args, **kw)
+        self.runs.append(run)
+        return run
 
     def trace_then_go(self, proc, go, *tracer_args):
         """Traces proc (waiting for `go`), lets it go once the tracer is ready, and checks
@@ -224,6 +231,7 @@ class TracerTest(unittest.TestCase):
         """Runs the tracer to completion; returns (exit status, stdout, stderr)."""
         r = subprocess.run([TRACER, *PLACEMENT, *args], capture_output=True, text=True,
                            timeout=timeout)
+        self.assertNotRegex(r.stderr, SANITIZER_REPORT, "a sanitizer reported")
         return r.returncode, r.stdout, r.stderr
 
     def tls_server(self, *args, go=True):

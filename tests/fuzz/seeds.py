@@ -1,0 +1,101 @@
+#!/usr/bin/python3
+"""seeds.py - writes the seed corpora of the fuzz targets (corpus/NAME/*), in each target's
+input format (see the comment at the top of fuzz_NAME.c). Run from anywhere; the files are
+committed, so the fuzzers start from inputs that reach deep into each parser."""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "../..")
+
+
+def write(target, name, data):
+    path = os.path.join(HERE, "corpus", target, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def lines(path, n):
+    with open(os.path.join(ROOT, path), "rb") as f:
+        return [l for l in f.read().split(b"\n") if l][:n]
+
+
+# Probe spec lines: shipped ones, a comment, malformed ones.
+for i, l in enumerate(lines("probe_specs/openssl.spec", 40)[-6:]):
+    write("spec", "shipped%d" % i, l)
+write("spec", "comment", "# library symbol kind bpf_function need\n")
+write("spec", "bad_kind", "ssl SSL_peek middle probe_entry_SSL_read required")
+write("spec", "path", "/usr/lib/x86_64-linux-gnu/libssl.so.3 SSL_write entry probe_entry_SSL_write optional # x")
+
+# /proc: maps lines, a whole maps file, a stat line, tcp and tcp6 lines.
+for i, l in enumerate(lines("tests/fixtures/maps_python3_ssl.txt", 12)[::3]):
+    write("maps", "line%d" % i, l)
+write("maps", "file", b"\n".join(lines("tests/fixtures/maps_edge_cases.txt", 30)) + b"\n")
+write("maps", "stat", "4242 (a (b) c) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
+      "12345 1000000 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n")
+for fam in ("tcp", "tcp6"):
+    for i, l in enumerate(lines("tests/fixtures/proc/4242/net/" + fam, 3)):
+        write("maps", "%s%d" % (fam, i), l)
+
+# Escaping: text, UTF-8, controls, a lone CR, C1 controls, malformed UTF-8, a backslash.
+write("json", "http", "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+write("json", "utf8", "grüße 日本 😀 \\ \"quoted\"\t")
+write("json", "controls", b"\x00\x01\x1b[31m\x7f\r\x85\xc2\x85\xc2\xa0")
+write("json", "malformed", b"\xc0\xaf\xe0\x80\xaf\xed\xa0\x80\xf4\x90\x80\x80\xff\xfe")
+
+
+def h1(ctl, data):
+    data = data.encode() if isinstance(data, str) else data
+    out = b""
+    while True:  # records hold at most 255 bytes: longer data goes on the same call
+        out += bytes([ctl, min(len(data), 255)]) + data[:255]
+        data, ctl = data[255:], ctl | 0x40
+        if not data:
+            return out
+
+
+SENT, GAP, CLOSE, CONT = 1, 4, 8, 0x40
+write("http1", "exchange",
+      h1(SENT, "GET /a?token=abc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cr3t\r\n\r\n")
+      + h1(0, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nSet-Cookie: id=1\r\n\r\nhello"))
+write("http1", "chunked",
+      h1(SENT, "POST /u HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+      + h1(SENT | CONT, "5\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n")
+      + h1(0, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"))
+write("http1", "pipelined_close",
+      h1(SENT | 0x10, "HEAD / HTTP/1.1\r\n\r\nGET /b HTTP/1.0\r\n\r\n")
+      + h1(0x10, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n")
+      + h1(0x10 | GAP, b"\x20" + b"HTTP/1.0 200 OK\r\n\r\nto the close")
+      + h1(0x10 | CLOSE, ""))
+
+
+def frame(ctl, ftype, flags, stream, payload, split=None):
+    head = bytes([ctl | (2 if split is not None else 0), ftype, flags, stream])
+    return head + (bytes([split]) if split is not None else b"") + bytes([len(payload)]) + payload
+
+
+req = b"\x82\x84\x87\x41\x09localhost" + b"\x40\x06cookie\x04id=1" + b"\x40\x08x-custom\x03yes"
+resp = b"\x88\x40\x0aset-cookie\x05a=b;c" + b"\x5c\x01\x35"  # :status 200, content-length 5
+write("http2", "exchange",
+      frame(SENT, 4, 0, 0, b"") + frame(0, 4, 0, 0, b"\x00\x03\x00\x00\x00\x64")
+      + frame(SENT, 1, 5, 1, req) + frame(0, 1, 4, 1, resp, split=12)
+      + frame(0, 0, 1, 1, b"hello"))
+write("http2", "continuation_padding",
+      frame(SENT, 1, 0x08, 3, b"\x02" + req[:6] + b"\x00\x00")
+      + frame(SENT, 9, 4, 3, req[6:]) + frame(0, 1, 5, 3, resp)
+      + frame(0, 3, 0, 3, b"\x00\x00\x00\x08") + frame(SENT | CLOSE, 7, 0, 0, b"\x00" * 8))
+
+
+def pcap(ctl, call_len, offset, data, addr=None):
+    rec = bytes([ctl]) + struct.pack("<HH", call_len, offset)
+    if addr is not None:
+        rec += bytes([len(addr)]) + addr.encode()
+    return rec + bytes([len(data)]) + data
+
+
+write("pcapng", "ipv4", pcap(0x2 | 1, 20, 0, b"GET / HTTP/1.1\r\n\r\n")
+      + pcap(0x42, 100, 10, b"HTTP/1.1 200 OK\r\n") + pcap(0x2 | 8, 0, 0, b""))
+write("pcapng", "ipv6_unknown", pcap(0x14 | 1, 5, 0, b"hello")
+      + pcap(0x10 | 0x40, 5, 0, b"world") + pcap(0x20 | 0x80, 70000 % 65536, 3, b"x")
+      + pcap(0x36 | 8, 9, 0, b"abc", addr="fe80::1%eth0"))
