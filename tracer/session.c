@@ -445,7 +445,7 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 	struct session *s = ctx;
 	struct tls_proc_event copy; /* aligned: perf puts the record 4 bytes off */
 	const struct tls_proc_event *pe = &copy;
-	pid_t *grown;
+	struct rescan *grown;
 	int i;
 
 	if (size < (int)sizeof(copy))
@@ -456,15 +456,17 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 		return;
 	}
 	for (i = 0; i < s->nrescan; i++)
-		if (s->rescan[i] == (pid_t)pe->pid)
+		if (s->rescan[i].pid == (pid_t)pe->pid) {
+			s->rescan[i].exec |= pe->kind == TLS_PROC_EXEC;
 			return;
+		}
 	grown = grow_for(s->rescan, s->nrescan, &s->rescan_cap, sizeof(*s->rescan), 16);
 	if (!grown) {
 		on_proc_lost(s, cpu, 1);
 		return;
 	}
 	s->rescan = grown;
-	s->rescan[s->nrescan++] = (pid_t)pe->pid;
+	s->rescan[s->nrescan++] = (struct rescan){(pid_t)pe->pid, pe->kind == TLS_PROC_EXEC};
 }
 
 /*
@@ -736,6 +738,35 @@ void session_announce(const struct session *s)
 		filters[0] ? "; capturing " : "", filters);
 }
 
+/* Whether pid is one of the PIDs given on the command line. */
+static bool given_target(const struct session *s, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < s->env->npids && s->env->pids[i] != pid; i++)
+		;
+	return i < s->env->npids;
+}
+
+/* Says that a given target (any traced process with -v) ran another program. */
+static void say_exec(const struct session *s, pid_t pid)
+{
+	char path[64], exe[PATH_MAX], comm[64];
+	ssize_t n;
+
+	if (!given_target(s, pid) && !s->env->verbose)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n < 0 || proc_read_comm(pid, comm, sizeof(comm))) {
+		fprintf(stderr, "PID %d ran another program, and has exited\n", (int)pid);
+		return;
+	}
+	exe[n] = '\0';
+	fprintf(stderr, "PID %d (%s) ran another program: '%s'; its TLS code is looked up again\n",
+		(int)pid, comm, exe);
+}
+
 /* Looks again at the processes that ran a program or mapped a file: new TLS code gets
  * its probes now. */
 static void rescan(struct session *s)
@@ -744,11 +775,14 @@ static void rescan(struct session *s)
 	bool tls;
 
 	for (i = 0; i < s->nrescan; i++) {
+		pid_t pid = s->rescan[i].pid;
+
+		if (s->rescan[i].exec)
+			say_exec(s, pid);
 		first = s->probes.n;
 		/* Failures are reported; the process goes on being traced as it is. */
-		probes_add_process(&s->probes, s->rescan[i], &s->specs, &tls, s->env->verbose,
-				   stderr);
-		attach_found(s, s->rescan[i], first);
+		probes_add_process(&s->probes, pid, &s->specs, &tls, s->env->verbose, stderr);
+		attach_found(s, pid, first);
 	}
 	s->nrescan = 0;
 }

@@ -18,6 +18,12 @@
 
 struct tracer_bpf;
 
+/* A traced process to look at again after this poll: it mapped a file, or ran a program. */
+struct rescan {
+	pid_t pid;
+	bool exec;
+};
+
 /* A generation of probes a reload replaced: kept while their events may still come. */
 struct retired {
 	struct spec_table specs;
@@ -36,7 +42,7 @@ struct session {
 	char comms[MAX_PIDS][64]; /* the given targets' names */
 	int pidfds[MAX_PIDS];	  /* the given targets' pidfds (-1: none) */
 	int nchildren;		  /* their descendants found at start */
-	pid_t *rescan;		  /* processes that ran a program or mapped a file */
+	struct rescan *rescan;	  /* processes that ran a program or mapped a file */
 	int nrescan, rescan_cap;
 	bool target_exited;	/* the targets and all their descendants are gone */
 	bool reader_gone;	/* stdout's reader went away (tracer PID | head) */

@@ -1,5 +1,6 @@
 /* sources.c - locate bpf_src/ and probe_specs/, and read the BPF C sources */
 #include "sources.h"
+#include "regular.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -65,14 +66,16 @@ static int c_filter(const struct dirent *d)
 static int append_file(const char *path, char **text, size_t *len, FILE *errs)
 {
 	char header[PATH_MAX + 32];
-	FILE *f = fopen(path, "re");
+	FILE *f = fopen_regular(path);
 	size_t hlen;
 	long size;
 	char *grown;
 
 	if (!f) {
-		fprintf(errs, "failed to read BPF source '%s': %s\n", path, strerror(errno));
-		return -errno;
+		int e = errno;
+
+		fprintf(errs, "failed to read BPF source '%s': %s\n", path, file_error(e));
+		return -e;
 	}
 	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
 		int e = errno;

@@ -1,5 +1,6 @@
 /* spec.c - probe specs: the UProbeSpec table read from probe_specs/ at run time */
 #include "spec.h"
+#include "regular.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -174,13 +175,13 @@ static int spec_filter(const struct dirent *d)
 static int load_file(const char *path, struct spec_table *t, FILE *errs)
 {
 	char line[1100], err[256];
-	FILE *f = fopen(path, "re");
+	FILE *f = fopen_regular(path);
 	int lineno = 0, bad = 0;
 
 	if (!f) {
 		int e = errno;
 
-		fprintf(errs, "failed to read probe spec file '%s': %s\n", path, strerror(e));
+		fprintf(errs, "failed to read probe spec file '%s': %s\n", path, file_error(e));
 		return -e;
 	}
 	while (fgets(line, sizeof(line), f)) {

@@ -224,7 +224,7 @@ int tracer_bpf__verifier_summary(const char *log, char *where, size_t wherelen, 
 #define VERIFIER_LOG_SIZE (1 << 20)
 
 /* Says why the kernel refused `fn`: where in the source the verifier stopped, when its log
- * tells (it went to stderr whole already), in the source directory when the file is there. */
+ * tells, in the source directory when the file is there. */
 static void load_error(const struct tracer_bpf *tb, const char *fn, int e, const char *log,
 		       char *err, size_t errlen)
 {
@@ -245,6 +245,59 @@ static void load_error(const struct tracer_bpf *tb, const char *fn, int e, const
 	}
 }
 
+#define VERIFIER_LOG_TAIL 12 /* lines of a refusing verifier's log shown */
+
+/* libbcc prints a refused program's whole verifier log (thousands of lines for a big
+ * function): its stderr goes to /dev/null while it loads, and the log's end is shown. */
+static int mute_stderr(void)
+{
+	int saved, null;
+
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (saved >= 0 && null >= 0)
+		dup2(null, STDERR_FILENO);
+	if (null >= 0)
+		close(null);
+	return saved;
+}
+
+static void unmute_stderr(int saved)
+{
+	if (saved < 0)
+		return;
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+}
+
+/* The last VERIFIER_LOG_TAIL lines of a verifier log, indented, on stderr. */
+static void show_log_tail(const char *fn, const char *log)
+{
+	const char *p = log + strlen(log), *start = log;
+	int lines = 0, total = 0, i;
+
+	while (p > log && p[-1] == '\n')
+		p--;
+	for (i = 0; log + i < p; i++)
+		total += log[i] == '\n';
+	total += p > log;
+	for (start = p; start > log; start--)
+		if (start[-1] == '\n' && ++lines == VERIFIER_LOG_TAIL)
+			break;
+	if (p == log)
+		return;
+	fprintf(stderr, "verifier log, last %d of %d lines, of BPF function '%s':\n",
+		total < VERIFIER_LOG_TAIL ? total : VERIFIER_LOG_TAIL, total, fn);
+	while (start < p) {
+		const char *nl = memchr(start, '\n', (size_t)(p - start));
+		size_t len = nl ? (size_t)(nl - start) : (size_t)(p - start);
+
+		fprintf(stderr, "  %.*s\n", (int)len, start);
+		start += len + 1;
+	}
+}
+
 /* Returns the program fd of `fn`, loading it on first use. */
 static int load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, char *err, size_t errlen)
 {
@@ -252,7 +305,7 @@ static int load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, char 
 	struct bpf_insn *insns;
 	char *log;
 	size_t size;
-	int fd, i;
+	int fd, i, e, saved;
 
 	for (i = 0; i < tb->nprogs; i++)
 		if (strcmp(tb->progs[i].name, fn) == 0)
@@ -264,7 +317,7 @@ static int load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, char 
 	}
 	size = bpf_function_size(tb->mod, fn);
 	insns = shared_insns(tb, fn, size);
-	log = malloc(VERIFIER_LOG_SIZE); /* filled (and printed by libbcc) only on failure */
+	log = malloc(VERIFIER_LOG_SIZE); /* filled only on failure */
 	if (!insns || !log) {
 		free(insns);
 		free(log);
@@ -272,12 +325,14 @@ static int load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, char 
 		return -ENOMEM;
 	}
 	log[0] = '\0';
+	saved = mute_stderr();
 	errno = 0;
 	fd = bcc_func_load(tb->mod, prog_type, fn, insns, (int)size, bpf_module_license(tb->mod),
 			   bpf_module_kern_version(tb->mod), 0, log, VERIFIER_LOG_SIZE, NULL, 0);
+	e = errno ? errno : EINVAL;
+	unmute_stderr(saved);
 	if (fd < 0) {
-		int e = errno ? errno : EINVAL;
-
+		show_log_tail(fn, log);
 		load_error(tb, fn, e, log, err, errlen);
 		free(insns);
 		free(log);

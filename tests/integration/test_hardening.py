@@ -1,0 +1,309 @@
+#!/usr/bin/python3
+"""test_hardening.py - bad targets and files, faults mid-trace (SIGKILL, closed or failing
+outputs, a full disk, Ctrl-C under full load, a target that runs another program or exits at
+once) and privileges (other users' processes, the audit lines in syslog). Each case: a clear
+message naming its subject, the documented exit status, nothing left attached."""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+
+import harness
+from harness import (PLACEMENT, PYTHON, TRACER, TracerTest, bpftool_uprobes, joined,
+                     tracefs_uprobe_events, wait_for)
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../..")
+TLSLOAD = os.path.join(os.path.dirname(TRACER), "tlsload")
+UNCHECKED = """
+int probe_entry_unchecked(struct pt_regs *ctx)
+{
+	u32 tid = 1;
+	struct tls_call *call = tls_calls.lookup(&tid);
+
+	return call->fd;
+}
+"""
+
+
+def curl(port, out="/dev/null"):
+    return ["curl", "-sS", "-k", "--http1.1", "-o", out, "https://127.0.0.1:%d/" % port]
+
+
+class HardeningTest(TracerTest):
+
+    def copy_dir(self, name):
+        dst = os.path.join(self.tmp, name)
+        shutil.copytree(os.path.join(ROOT, name), dst)
+        return dst
+
+    def no_probe_left(self, tracer_pid):
+        self.assertEqual(bpftool_uprobes(tracer_pid), [])
+        self.assertEqual([l for l in tracefs_uprobe_events() if "bcc_" in l], [])
+
+    # --- targets ---------------------------------------------------------------------------
+
+    def test_zombie_is_refused(self):
+        parent = self.spawn([PYTHON, "-c", "import os, sys, time\npid = os.fork()\n"
+                             "if pid == 0: os._exit(0)\nprint(pid, flush=True)\ntime.sleep(60)"],
+                            stdout=subprocess.PIPE, text=True)
+        zombie = int(parent.stdout.readline())
+        wait_for(lambda: open("/proc/%d/stat" % zombie).read().split(") ")[1][0] == "Z", 10,
+                 "the child to be a zombie")
+        code, out, err = self.run_tracer(str(zombie))
+        self.assertEqual((code, out), (1, ""), err)
+        self.assertEqual(err, "PID %d (python3) has exited (a zombie its parent has not "
+                         "reaped): nothing to trace\n" % zombie)
+
+    def test_tracer_itself_is_a_usage_error(self):
+        # The shell's PID becomes the tracer's by exec.
+        r = subprocess.run(["sh", "-c", 'exec "$0" "$$"', TRACER], capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertRegex(r.stderr, r"^PID \d+ is the tracer itself: give the PID of another "
+                         r"process\n$")
+
+    def test_target_exiting_at_once_is_handled(self):
+        """A target that exits while the tracer resolves or attaches: told, exit 0 or 1 with a
+        message, never a crash, nothing left attached."""
+        for delay in ("0", "0.05", "0.2", "0.5", "1.0"):
+            target = self.spawn([PYTHON, "-c", "import ssl, time; time.sleep(%s)" % delay])
+            r = subprocess.run([TRACER, *PLACEMENT, str(target.pid)], capture_output=True,
+                               text=True, timeout=60)
+            self.assertNotRegex(r.stderr, harness.SANITIZER_REPORT)
+            target.wait(timeout=10)
+            if r.returncode == 0:
+                self.assertIn("target exited", r.stderr)
+            else:
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertRegex(r.stderr, r"no process with PID %d|PID %d .*has exited"
+                                 % (target.pid, target.pid))
+        self.assertEqual([l for l in tracefs_uprobe_events() if "bcc_" in l], [])
+
+    def test_exec_of_another_program_is_reported(self):
+        server, port, _ = self.tls_server("--count", "1")
+        go = os.path.join(self.tmp, "go")
+        shell = self.spawn(["sh", "-c", 'while [ ! -e "$0" ]; do sleep 0.05; done; exec curl '
+                            '-sS -k --http1.1 -o /dev/null https://127.0.0.1:%d/' % port, go])
+        run = self.tracer(shell.pid)
+        run.wait_ready()
+        open(go, "w").close()
+        self.assertEqual(shell.wait(timeout=20), 0)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        self.assertIn("PID %d (curl) ran another program: '/usr/bin/curl'; its TLS code is "
+                      "looked up again\n" % shell.pid, run.stderr())
+        self.assertTrue(joined(run.events(), "SSL_write").startswith(b"GET / HTTP/1.1\r\n"))
+
+    def test_required_symbol_missing(self):
+        specs = self.copy_dir("probe_specs")
+        with open(os.path.join(specs, "zz_extra.spec"), "w") as f:
+            f.write("ssl SSL_no_such_function entry probe_entry_SSL_write required\n")
+        server, _, _ = self.tls_server()
+        code, out, err = self.run_tracer("--probe-specs", specs, str(server.pid))
+        self.assertEqual((code, out), (1, ""), err)
+        self.assertRegex(err, r"zz_extra.spec:1: required symbol 'SSL_no_such_function' not "
+                         r"found in '/[^']*libssl.so.3'")
+
+    # --- files -----------------------------------------------------------------------------
+
+    def test_duplicate_spec_names_both_lines(self):
+        specs = self.copy_dir("probe_specs")
+        path = os.path.join(specs, "openssl.spec")
+        with open(path) as f:
+            lines = f.read().splitlines()
+        first = next(i for i, l in enumerate(lines) if l.startswith("ssl SSL_write "))
+        with open(path, "a") as f:
+            f.write(lines[first] + "\n")
+        code, _, err = self.run_tracer("--probe-specs", specs, "1")
+        self.assertEqual(code, 2, err)
+        real = os.path.realpath(path)
+        self.assertIn("%s:%d: duplicate of %s:%d" % (real, len(lines) + 1, real, first + 1), err)
+
+    def test_bad_directories_and_files(self):
+        code, _, err = self.run_tracer("--bpf-src", "/etc/passwd", "1")
+        self.assertEqual(code, 1, err)
+        self.assertIn("cannot use bpf_src directory '/etc/passwd': not a directory", err)
+        empty = os.path.join(self.tmp, "empty")
+        os.mkdir(empty)
+        code, _, err = self.run_tracer("--probe-specs", empty, "1")
+        self.assertEqual(code, 1, err)
+        self.assertIn("no probe specs in '%s'" % os.path.realpath(empty), err)
+        # A FIFO named like a spec or a source would block a reader: refused, not waited on.
+        specs = self.copy_dir("probe_specs")
+        os.mkfifo(os.path.join(specs, "fifo.spec"))
+        code, _, err = self.run_tracer("--probe-specs", specs, "1", timeout=30)
+        self.assertEqual(code, 1, err)
+        self.assertIn("failed to read probe spec file '%s/fifo.spec': not a regular file"
+                      % os.path.realpath(specs), err)
+        src = self.copy_dir("bpf_src")
+        os.mkfifo(os.path.join(src, "fifo.c"))
+        server, _, _ = self.tls_server()
+        code, _, err = self.run_tracer("--bpf-src", src, str(server.pid), timeout=30)
+        self.assertEqual(code, 1, err)
+        self.assertIn("failed to read BPF source '%s/fifo.c': not a regular file"
+                      % os.path.realpath(src), err)
+
+    def test_verifier_rejection_at_start_names_function_and_line(self):
+        src = self.copy_dir("bpf_src")
+        specs = self.copy_dir("probe_specs")
+        path = os.path.join(src, "openssl.c")
+        with open(path) as f:
+            start = f.read().count("\n")
+        with open(path, "a") as f:
+            f.write(UNCHECKED)
+        with open(os.path.join(specs, "openssl.spec"), "a") as f:
+            f.write("ssl SSL_peek entry probe_entry_unchecked optional\n")
+        server, _, _ = self.tls_server()
+        code, out, err = self.run_tracer("--bpf-src", src, "--probe-specs", specs,
+                                         str(server.pid))
+        self.assertEqual((code, out), (1, ""), err)
+        m = re.search(r"(?m)^%s:(\d+): the verifier rejected BPF function "
+                      r"'probe_entry_unchecked': R0 invalid mem access "
+                      r"'map_value_or_null'$" % os.path.realpath(path), err)
+        self.assertIsNotNone(m, err)
+        self.assertGreater(int(m.group(1)), start)
+        # The verifier's log is trimmed to its end, not the whole program.
+        self.assertIn("verifier log, last", err)
+        self.assertLess(len(err.splitlines()), 60, err)
+
+    # --- faults ----------------------------------------------------------------------------
+
+    def test_sigkill_leaves_no_probe_and_target_completes(self):
+        requests = 30
+        server, port, _ = self.tls_server("--count", str(requests), "--body-size", "100000")
+        run = self.tracer(server.pid)
+        run.wait_ready()
+        outs = [os.path.join(self.tmp, "body.%d" % i) for i in range(requests)]
+        client = self.spawn(["sh", "-c", " && ".join(" ".join(curl(port, o)) for o in outs)])
+        wait_for(lambda: "SSL_write" in run.stdout(), 20, "the first captured call")
+        run.proc.kill()
+        self.assertEqual(run.proc.wait(timeout=10), -signal.SIGKILL)
+        self.no_probe_left(run.proc.pid)
+        self.assertEqual(client.wait(timeout=60), 0)  # the traced program is unharmed
+        self.assertEqual(server.wait(timeout=20), 0)
+        for o in outs:
+            self.assertEqual(os.path.getsize(o), 100000, o)
+
+    def test_closed_stdout_ends_tracing_promptly_and_quietly(self):
+        """`tracer PID | head`: once the reader is gone the tracer ends with status 0, at
+        once, even while no event comes."""
+        server, _, _ = self.tls_server()
+        with subprocess.Popen([TRACER, *PLACEMENT, str(server.pid)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) as tracer:
+            self.procs.append(tracer)
+            self.assertTrue(tracer.stderr.readline().startswith("Tracing"))
+            tracer.stdout.close()
+            self.assertEqual(tracer.wait(timeout=20), 0)
+            err = tracer.stderr.read()
+        self.assertIn("stopped (stdout's reader went away): 0 calls", err)
+        self.assertNotIn("failed", err)
+        self.no_probe_left(tracer.pid)
+        self.assertIsNone(server.poll())
+
+    def test_stdout_write_error_is_exit_1(self):
+        server, port, _ = self.tls_server("--count", "1", "--body-size", "20000")
+        with open("/dev/full", "w") as full:
+            run = self.spawn([TRACER, *PLACEMENT, str(server.pid)], stdout=full,
+                             stderr=subprocess.PIPE, text=True)
+        self.assertTrue(run.stderr.readline().startswith("Tracing"))
+        subprocess.run(curl(port), check=True, timeout=20)
+        self.assertEqual(run.wait(timeout=20), 1)
+        err = run.stderr.read()
+        self.assertIn("failed to write events to stdout: No space left on device; stopping", err)
+        self.assertIn("stopped (writing to stdout failed)", err)
+        self.assertNotRegex(err, harness.SANITIZER_REPORT)
+
+    def test_full_disk_on_capture_is_exit_1_with_the_file_flushed(self):
+        mnt = os.path.join(self.tmp, "small")
+        os.mkdir(mnt)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tracer-test", mnt], check=True)
+        try:
+            server, port, _ = self.tls_server("--count", "1", "--body-size", "300000")
+            cap = os.path.join(mnt, "cap.pcapng")
+            run = self.tracer(server.pid, "-w", cap)
+            run.wait_ready()
+            subprocess.run(curl(port), check=True, timeout=20)
+            self.assertEqual(run.wait_exit(timeout=20), 1, run.stderr())
+            self.assertIn("failed to write %s: No space left on device" % cap, run.stderr())
+            self.assertIn("stopped (writing the capture failed)", run.stderr())
+            with open(cap, "rb") as f:
+                head = f.read(12)
+            self.assertEqual(head[:4], b"\x0a\x0d\x0d\x0a")  # a section header block
+            self.assertGreater(os.path.getsize(cap), 32 * 1024)  # written up to the error
+            self.assertEqual(os.stat(cap).st_mode & 0o777, 0o600)
+            self.assertEqual(server.wait(timeout=20), 0)
+        finally:
+            subprocess.run(["umount", mnt], check=False)
+
+    def test_ctrl_c_under_full_load(self):
+        """A client and server in one process writing 16 KiB records as fast as they can:
+        the perf buffer overflows (counted), and SIGINT still ends tracing with status 0."""
+        go = os.path.join(self.tmp, "go")
+        load = self.spawn([TLSLOAD, "--cert", self.cert, "--key", self.key, "--size", "16384",
+                           "--seconds", "60", "--go", go], stdout=subprocess.PIPE, text=True)
+        self.assertTrue(load.stdout.readline().startswith("pid "))
+        run = self.tracer(load.pid, "--perf-pages", "8")
+        run.wait_ready()
+        open(go, "w").close()
+        wait_for(lambda: "lost " in run.stderr(), 30, "a perf buffer loss under load")
+        run.proc.send_signal(signal.SIGINT)
+        self.assertEqual(run.wait_exit(timeout=60), 0, run.stderr())
+        self.assertRegex(run.stderr(), r"stopped: \d+ calls.*; [1-9]\d* events lost")
+        self.assertIsNone(load.poll())  # still running, unharmed
+        self.no_probe_left(run.proc.pid)
+
+    # --- privileges ------------------------------------------------------------------------
+
+    def test_another_users_process_needs_ptrace_capabilities(self):
+        server, _, _ = self.tls_server()  # root's
+        caps = "+bpf,+perfmon"
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            "--inh-caps=" + caps, "--ambient-caps=" + caps, TRACER,
+                            str(server.pid)], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(r.stderr, "PID %d (python3) belongs to uid 0: tracing another user's "
+                         "process needs root, or the capabilities CAP_SYS_PTRACE and "
+                         "CAP_DAC_READ_SEARCH (missing: CAP_SYS_PTRACE CAP_DAC_READ_SEARCH)\n"
+                         % server.pid)
+
+    def test_audit_lines_go_to_syslog(self):
+        """Where /dev/log is free, the test listens there; where a syslog daemon has it, the
+        tracer runs in a mount namespace with the test's socket bound over /dev/log."""
+        sock_path = os.path.join(self.tmp, "log")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        listener.bind(sock_path)
+        listener.settimeout(20)
+        server, port, _ = self.tls_server("--count", "1")
+        cap = os.path.join(self.tmp, "cap.pcapng")
+        argv = [TRACER, *PLACEMENT, "-w", cap, str(server.pid)]
+        if os.path.exists("/dev/log"):
+            argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    'mount --bind "$0" /dev/log && exec "$@"', sock_path, *argv]
+            owned = False
+        else:
+            os.symlink(sock_path, "/dev/log")
+            owned = True
+        try:
+            out = os.path.join(self.tmp, "out")
+            with open(out, "w") as o:
+                tracer = self.spawn(argv, stdout=o, stderr=subprocess.PIPE, text=True)
+            self.assertTrue(tracer.stderr.readline().startswith("Tracing"))
+            subprocess.run(curl(port), check=True, timeout=20)
+            self.assertEqual(tracer.wait(timeout=20), 0)
+            lines = [listener.recv(4096).decode(), listener.recv(4096).decode()]
+        finally:
+            if owned:
+                os.unlink("/dev/log")
+            listener.close()
+        # <86>: facility authpriv (10), severity notice (5)
+        self.assertRegex(lines[0], r"^<86>.* tracer\[\d+\]: tracing started by uid 0"
+                         r"(?: \(login uid \d+\))?: PID %d \(python3\) and its children; "
+                         r"outputs: stdout \(%s\), pcapng file '%s'$" % (server.pid, out, cap))
+        self.assertRegex(lines[1], r"^<86>.* tracer\[\d+\]: tracing stopped by uid 0"
+                         r"(?: \(login uid \d+\))?: PID %d \(python3\) and its children; "
+                         r"target exited; exit status 0$" % server.pid)
+
+
+if __name__ == "__main__":
+    harness.main()
