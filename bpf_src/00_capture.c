@@ -86,6 +86,10 @@ BPF_PERF_OUTPUT(tls_procs);
 /* key: pid_tgid of a traced thread inside mmap(PROT_EXEC) of a file (LRU: a thread killed
  * inside mmap leaves its entry, which ages out) */
 BPF_TABLE("lru_hash", u64, u8, tls_mmaps, 1024);
+/* Processes told of an unmap: one event per process until user space has read its maps
+ * again and deletes the entry (it leaves those that map no TLS file: they tell no more),
+ * however often it calls munmap. */
+BPF_TABLE("lru_hash", u32, u8, tls_unmaps, 1024);
 
 /* A process's socket. */
 struct tls_fd_key {
@@ -838,6 +842,18 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 
 	if (traced(id))
 		notify_proc(args, id >> 32, TLS_PROC_EXEC);
+	return 0;
+}
+
+/* A traced process unmapped memory: user space looks whether a TLS library went. */
+TRACEPOINT_PROBE(syscalls, sys_exit_munmap)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	u32 pid = id >> 32;
+	u8 one = 1;
+
+	if (args->ret == 0 && traced(id) && tls_unmaps.insert(&pid, &one) == 0)
+		notify_proc(args, pid, TLS_PROC_UNMAP);
 	return 0;
 }
 

@@ -132,6 +132,7 @@ enum tls_proc_kind {
 	TLS_PROC_EXEC = 1, /* it ran a new program */
 	TLS_PROC_MMAP = 2, /* it mapped a file executable (ld.so, dlopen) */
 	TLS_PROC_CONN = 3, /* a TLS call first used socket fd: look it up before it closes */
+	TLS_PROC_UNMAP = 4, /* it unmapped memory (dlclose): did a TLS library go? */
 };
 
 /* A record of the tls_procs perf buffer: user space looks at the process's maps again. */

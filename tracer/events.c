@@ -2,6 +2,7 @@
 #include "events.h"
 #include "grow.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -499,6 +500,9 @@ void events_deliver(struct events *e, uint64_t read_start_ns)
 		e->queued_bytes -= TLS_EVENT_HDR_SIZE + ev->data_len;
 		deliver_chunk(e, e->queue[n].cpu, ev);
 		free(e->queue[n].ev);
+		/* errno says why now, before other calls change it */
+		if (e->out && !e->out_err && ferror(e->out))
+			e->out_err = errno ? errno : EIO;
 	}
 	for (i = n; i < e->nqueue; i++)
 		e->queue[i - n] = e->queue[i];

@@ -73,6 +73,7 @@ struct events {
 	int npending;
 	uint64_t bytes_captured, bytes_unreadable, malformed;
 	uint64_t dropped, bytes_dropped; /* chunks not kept: out of memory */
+	int out_err;			 /* errno of the first failed write to out */
 	uint64_t lost_events, lost[EVENTS_MAX_CPUS];
 	uint64_t meta_lost;	    /* events of tls_meta the kernel said it dropped */
 	uint64_t bpf[TLS_STAT_MAX]; /* the BPF counters summed over processes */

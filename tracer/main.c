@@ -3,7 +3,6 @@
 #include <stdio.h>
 
 #include "options.h"
-#include "output.h"
 #include "selftest.h"
 #include "session.h"
 #include "sources.h"
@@ -63,9 +62,6 @@ int main(int argc, char **argv)
 
 	/* 3. Ready: one line scripts wait for, then the column header. */
 	session_announce(&s);
-	if (!env.json && !env.http_only && output_to_stdout(&env))
-		output_header(stdout, env.latency);
-	fflush(stdout);
 
 	/* 4. Poll until Ctrl-C/SIGTERM, the target's exit or stdout's end. */
 	session_run(&s, &exiting);

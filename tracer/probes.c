@@ -171,13 +171,15 @@ static int add_probe(struct probe_set *set, const struct resolved_probe *rp)
  * taken for TLS code when it has them all. Returns the number of probes added.
  */
 static int add_file(struct probe_set *set, const struct spec_table *t, const char *lib,
-		    const char *lib_path, const char *open_path, bool *tls, int verbose, FILE *errs)
+		    const char *lib_path, const char *open_path, uint64_t *tls, int verbose,
+		    FILE *errs)
 {
 	bool exe = strcmp(lib, PROBES_EXE) == 0, is_new;
 	struct seen_file *sf = seen(set, open_path, &is_new);
 	int first = set->n, i, err = 0;
 
-	*tls = sf && sf->tls;
+	if (sf && sf->tls)
+		*tls |= probes_file_bit(sf - set->files);
 	if (!sf || !is_new)
 		return 0; /* seen before, or gone already */
 	for (i = 0; i < t->n && err != -ENOMEM; i++) {
@@ -209,7 +211,9 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 	for (i = first; i < set->n; i++)
 		set->p[i].file = (int)(sf - set->files);
 	sf->first_probe = first;
-	sf->tls = *tls = set->n > first;
+	sf->tls = set->n > first;
+	if (sf->tls)
+		*tls |= probes_file_bit(sf - set->files);
 	if (verbose && set->n > first)
 		fprintf(errs, "found %s code in '%s': %d probes\n", lib, lib_path, set->n - first);
 	return set->n - first;
@@ -226,21 +230,20 @@ static bool repeated(const struct spec_table *t, int i)
 	return false;
 }
 
-int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table *t, bool *maps_tls,
-		       int verbose, FILE *errs)
+int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table *t,
+		       uint64_t *maps_tls, int verbose, FILE *errs)
 {
 	char lib_path[PATH_MAX], open_path[PATH_MAX + 32];
 	int i, added = 0, err = 0, r;
 	struct maps maps;
 
-	*maps_tls = false;
+	*maps_tls = 0;
 	r = maps_load(pid, &maps);
 	if (r)
 		return r == -ENOENT ? -ESRCH : r;
 	for (i = 0; i < t->n && err != -ENOMEM; i++) {
 		const char *lib = t->specs[i].library;
 		const struct map_entry *m = NULL;
-		bool tls = false;
 		ssize_t len;
 
 		if (repeated(t, i))
@@ -268,12 +271,11 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 			snprintf(open_path, sizeof(open_path), "/proc/%d/root%s", (int)pid,
 				 m->path);
 		}
-		r = add_file(set, t, lib, lib_path, open_path, &tls, verbose, errs);
+		r = add_file(set, t, lib, lib_path, open_path, maps_tls, verbose, errs);
 		if (r < 0)
 			err = err ? err : r;
 		else
 			added += r;
-		*maps_tls = *maps_tls || tls;
 	}
 	maps_free(&maps);
 	return err ? err : added;
@@ -286,7 +288,7 @@ int probes_add_cached(struct probe_set *set, const struct spec_table *t, int ver
 	for (i = 0; i < t->n && err != -ENOMEM; i++) {
 		const char *lib = t->specs[i].library;
 		char *path;
-		bool tls;
+		uint64_t tls = 0;
 
 		if (repeated(t, i) || lib[0] == '@')
 			continue;

@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -57,16 +58,22 @@ struct probe_set {
 					* come: probes_of_call looks there too */
 };
 
+/* The bit of set->files[f] in a mask of files (the 64th bit stands for all from 63 on). */
+static inline uint64_t probes_file_bit(ptrdiff_t f)
+{
+	return 1ull << (f < 63 ? f : 63);
+}
+
 /*
  * Looks at what process `pid` maps: each library named in the specs (found through
  * /proc/<pid>/maps, opened through /proc/<pid>/root) and, for PROBES_EXE specs, its
- * executable. Files seen before are skipped. Sets *maps_tls when the process maps some
- * file with TLS code (new or not). Returns the number of probes added, or -ESRCH when the
- * process is gone, -EINVAL when a library lacks a required symbol (reported on errs; that
- * library gets no probes), -ENOMEM.
+ * executable. Files seen before are skipped. Sets *maps_tls to the TLS files the process
+ * maps, new or not (probes_file_bit of each: 0 when none). Returns the number of probes added, or
+ * -ESRCH when the process is gone, -EINVAL when a library lacks a required symbol (reported on
+ * errs; that library gets no probes), -ENOMEM.
  */
-int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table *t, bool *maps_tls,
-		       int verbose, FILE *errs);
+int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table *t,
+		       uint64_t *maps_tls, int verbose, FILE *errs);
 
 /*
  * Adds the libraries the specs name as they are found in the ld.so cache (the ones a

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 /* Opens path for reading if it is a regular file; a FIFO (which would block the tracer), a
- * device or a directory named like one gives NULL with errno EINVAL (see file_error). */
+ * device or a directory named like one gives NULL with errno ENXIO (see file_error). */
 static inline FILE *fopen_regular(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -20,7 +20,7 @@ static inline FILE *fopen_regular(const char *path)
 		return NULL;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
-		errno = EINVAL;
+		errno = ENXIO;
 		return NULL;
 	}
 	f = fdopen(fd, "r");
@@ -32,6 +32,6 @@ static inline FILE *fopen_regular(const char *path)
 /* What went wrong opening a file with fopen_regular. */
 static inline const char *file_error(int err)
 {
-	return err == EINVAL ? "not a regular file" : strerror(err);
+	return err == ENXIO ? "not a regular file" : strerror(err);
 }
 #endif

@@ -34,6 +34,7 @@
 #define SETTINGS_TABLE "tls_settings"
 #define TARGETS_TABLE "tls_targets"
 #define PROCS_TABLE "tls_procs"
+#define UNMAPS_TABLE "tls_unmaps"
 #define PROCS_PAGES 8
 #define PERF_RECORD_OVERHEAD 16 /* perf_event_header + raw size, 8-byte aligned */
 #define CAP_DAC_READ_SEARCH_BIT 2
@@ -287,19 +288,51 @@ static int attach_found(struct session *s, pid_t pid, int first)
 	return probes_attach_new(s->tb, &s->probes, s->env->verbose, stderr);
 }
 
+/* The entry of pid, NULL if it maps no TLS file (as far as we know). */
+static struct proc_tls *tls_maps_find(struct tls_maps *tm, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < tm->n; i++)
+		if (tm->v[i].pid == pid)
+			return &tm->v[i];
+	return NULL;
+}
+
+/* Records the TLS files pid maps (none: its entry goes). Out of memory: not recorded. */
+static void tls_maps_set(struct tls_maps *tm, pid_t pid, uint64_t files)
+{
+	struct proc_tls *e = tls_maps_find(tm, pid), *grown;
+
+	if (e && !files)
+		*e = tm->v[--tm->n];
+	else if (e)
+		e->files = files;
+	else if (files && (grown = grow_for(tm->v, tm->n, &tm->cap, sizeof(*tm->v), 16))) {
+		tm->v = grown;
+		tm->v[tm->n++] = (struct proc_tls){pid, files};
+	}
+}
+
+static void tls_maps_free(struct tls_maps *tm)
+{
+	free(tm->v);
+	memset(tm, 0, sizeof(*tm));
+}
+
 /*
  * The TLS code in reach at start: what each traced process maps (every process with
  * --all) and the spec libraries of the ld.so cache, which a process would load later.
  * A given target that maps none yet is said to be waited for.
  */
 static int find_tls_code(struct session *s, struct probe_set *set, const struct spec_table *specs,
-			 struct proc_list *pl, const bool *traced, bool quiet)
+			 struct proc_list *pl, const bool *traced, struct tls_maps *tm, bool quiet)
 {
 	const struct env *env = s->env;
 	int i, j, r, err = 0;
 
 	for (i = 0; i < pl->n && err != -ENOMEM; i++) {
-		bool tls = false;
+		uint64_t tls = 0;
 
 		if (!env->all && !traced[i])
 			continue;
@@ -315,6 +348,8 @@ static int find_tls_code(struct session *s, struct probe_set *set, const struct 
 		else if (r >= 0 && !tls && j < env->npids && !quiet)
 			fprintf(stderr, "PID %d (%s) maps no TLS library yet; waiting\n",
 				(int)pl->pid[i], s->comms[j]);
+		if (r >= 0)
+			tls_maps_set(tm, pl->pid[i], tls);
 	}
 	r = probes_add_cached(set, specs, env->verbose, stderr);
 	if (r < 0 && !err)
@@ -391,17 +426,17 @@ static int check_targets(struct session *s)
 static int attach_tracepoints(struct tracer_bpf *tb, int verbose)
 {
 	static const char *const tps[][2] = {
-		{"sched", "sched_process_fork"},    {"sched", "sched_process_free"},
-		{"sched", "sched_process_exec"},    {"sched", "sched_process_exit"},
-		{"syscalls", "sys_enter_mmap"},	    {"syscalls", "sys_exit_mmap"},
-		{"syscalls", "sys_enter_read"},	    {"syscalls", "sys_enter_write"},
-		{"syscalls", "sys_enter_readv"},    {"syscalls", "sys_enter_writev"},
-		{"syscalls", "sys_enter_recvfrom"}, {"syscalls", "sys_enter_sendto"},
-		{"syscalls", "sys_enter_recvmsg"},  {"syscalls", "sys_enter_sendmsg"},
-		{"syscalls", "sys_exit_read"},	    {"syscalls", "sys_exit_write"},
-		{"syscalls", "sys_exit_recvfrom"},  {"syscalls", "sys_exit_sendto"},
-		{"syscalls", "sys_exit_recvmsg"},   {"syscalls", "sys_exit_sendmsg"},
-		{"syscalls", "sys_enter_close"},
+		{"sched", "sched_process_fork"},   {"sched", "sched_process_free"},
+		{"sched", "sched_process_exec"},   {"sched", "sched_process_exit"},
+		{"syscalls", "sys_enter_mmap"},	   {"syscalls", "sys_exit_mmap"},
+		{"syscalls", "sys_exit_munmap"},   {"syscalls", "sys_enter_read"},
+		{"syscalls", "sys_enter_write"},   {"syscalls", "sys_enter_readv"},
+		{"syscalls", "sys_enter_writev"},  {"syscalls", "sys_enter_recvfrom"},
+		{"syscalls", "sys_enter_sendto"},  {"syscalls", "sys_enter_recvmsg"},
+		{"syscalls", "sys_enter_sendmsg"}, {"syscalls", "sys_exit_read"},
+		{"syscalls", "sys_exit_write"},	   {"syscalls", "sys_exit_recvfrom"},
+		{"syscalls", "sys_exit_sendto"},   {"syscalls", "sys_exit_recvmsg"},
+		{"syscalls", "sys_exit_sendmsg"},  {"syscalls", "sys_enter_close"},
 	};
 	char fn[128], why[512];
 	size_t i;
@@ -458,6 +493,8 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 	for (i = 0; i < s->nrescan; i++)
 		if (s->rescan[i].pid == (pid_t)pe->pid) {
 			s->rescan[i].exec |= pe->kind == TLS_PROC_EXEC;
+			s->rescan[i].mmap |= pe->kind == TLS_PROC_MMAP;
+			s->rescan[i].unmap |= pe->kind == TLS_PROC_UNMAP;
 			return;
 		}
 	grown = grow_for(s->rescan, s->nrescan, &s->rescan_cap, sizeof(*s->rescan), 16);
@@ -466,7 +503,9 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 		return;
 	}
 	s->rescan = grown;
-	s->rescan[s->nrescan++] = (struct rescan){(pid_t)pe->pid, pe->kind == TLS_PROC_EXEC};
+	s->rescan[s->nrescan++] =
+		(struct rescan){(pid_t)pe->pid, pe->kind == TLS_PROC_EXEC,
+				pe->kind == TLS_PROC_MMAP, pe->kind == TLS_PROC_UNMAP};
 }
 
 /*
@@ -583,7 +622,7 @@ int session_open(struct session *s, const struct env *env)
 	if (!err && !env->no_children && !env->all)
 		err = add_descendants(s, &pl, traced);
 	if (!err)
-		err = find_tls_code(s, &s->probes, &s->specs, &pl, traced, false);
+		err = find_tls_code(s, &s->probes, &s->specs, &pl, traced, &s->tls_maps, false);
 	if (!err)
 		err = probes_attach_new(s->tb, &s->probes, env->verbose, stderr);
 	free(traced);
@@ -605,7 +644,7 @@ static int add_every_process(struct session *s, const struct env *env)
 {
 	struct proc_list pl = {0};
 	int i, r = 0;
-	bool tls;
+	uint64_t tls;
 
 	proc_list_load(&pl);
 	for (i = 0; i < pl.n && r != -ENOMEM; i++) {
@@ -622,7 +661,7 @@ int session_list_probes(const struct env *env)
 {
 	struct session s = {0};
 	int err, i, r = 0;
-	bool tls;
+	uint64_t tls;
 
 	err = open_specs_and_targets(&s, env);
 	for (i = 0; !err && r >= 0 && i < env->npids; i++) {
@@ -723,7 +762,9 @@ static void describe_targets(const struct session *s, char *who, size_t size)
 		snprintf(who + n, size - n, ", threads named '%s'", env->comm);
 }
 
-void session_announce(const struct session *s)
+static int flush_output(struct session *s);
+
+void session_announce(struct session *s)
 {
 	const struct env *env = s->env;
 	char libs[2048], filters[128], who[1024], outputs[512];
@@ -736,6 +777,9 @@ void session_announce(const struct session *s)
 	fprintf(stderr, "Tracing %s: %d probes on %s%s%s. Ctrl-C to end.\n", who,
 		s->probes.nuprobes, libs[0] ? libs : "no TLS library yet",
 		filters[0] ? "; capturing " : "", filters);
+	if (!env->json && !env->http_only && output_to_stdout(env) && !s->sink)
+		output_header(stdout, env->latency);
+	flush_output(s); /* a failure ends tracing at once */
 }
 
 /* Whether pid is one of the PIDs given on the command line. */
@@ -767,22 +811,50 @@ static void say_exec(const struct session *s, pid_t pid)
 		(int)pid, comm, exe);
 }
 
-/* Looks again at the processes that ran a program or mapped a file: new TLS code gets
- * its probes now. */
+/* Says which TLS files process pid no longer maps (bits of `gone`). */
+static void say_unmapped(const struct session *s, pid_t pid, uint64_t gone)
+{
+	const struct resolved_probe *rp;
+	char comm[64];
+	int f;
+
+	proc_read_comm(pid, comm, sizeof(comm));
+	for (f = 0; f < s->probes.nfiles; f++)
+		if ((gone & probes_file_bit(f)) && (rp = probes_file_first(&s->probes, f)))
+			fprintf(stderr,
+				"PID %d (%s) unmapped '%s': its calls there are no longer "
+				"seen (the probes stay for other processes)\n",
+				(int)pid, comm, rp->lib_path);
+}
+
+/* Looks again at the processes that ran a program or (un)mapped a file: new TLS code gets
+ * its probes now; a TLS library a process unmapped is told. */
 static void rescan(struct session *s)
 {
-	int i, first;
-	bool tls;
+	struct proc_tls *was;
+	uint64_t now;
+	int i, first, r;
 
 	for (i = 0; i < s->nrescan; i++) {
-		pid_t pid = s->rescan[i].pid;
+		const struct rescan *rs = &s->rescan[i];
 
-		if (s->rescan[i].exec)
-			say_exec(s, pid);
+		was = tls_maps_find(&s->tls_maps, rs->pid);
+		/* An unmap in a process that maps no TLS file: nothing to look at, and its
+		 * tls_unmaps entry stays, so it tells no more (until the LRU map drops it). */
+		if (!rs->exec && !rs->mmap && !was)
+			continue;
+		if (rs->exec)
+			say_exec(s, rs->pid);
 		first = s->probes.n;
 		/* Failures are reported; the process goes on being traced as it is. */
-		probes_add_process(&s->probes, pid, &s->specs, &tls, s->env->verbose, stderr);
-		attach_found(s, pid, first);
+		r = probes_add_process(&s->probes, rs->pid, &s->specs, &now, s->env->verbose,
+				       stderr);
+		if (r >= 0 && was && !rs->exec && (was->files & ~now) && proc_alive(rs->pid))
+			say_unmapped(s, rs->pid, was->files & ~now);
+		tls_maps_set(&s->tls_maps, rs->pid, r >= 0 ? now : 0);
+		if (r >= 0 && now) /* its next unmap tells again */
+			tracer_bpf__delete(s->tb, UNMAPS_TABLE, (uint32_t)rs->pid);
+		attach_found(s, rs->pid, first);
 	}
 	s->nrescan = 0;
 }
@@ -822,21 +894,26 @@ static bool reader_gone(void)
  * another error (a full disk) says so and ends it with status 1. */
 static int flush_output(struct session *s)
 {
+	int err;
+
 	if (s->pcap.f && pcapng_flush(&s->pcap, stderr))
 		return -1;
 	if (s->reader_gone || s->write_err)
 		return -1;
+	errno = 0;
 	if (fflush(stdout) == 0 && !ferror(stdout)) {
 		s->reader_gone = reader_gone();
 		return s->reader_gone ? -EPIPE : 0;
 	}
-	if (errno == EPIPE) {
+	/* The write that failed said why (a failed fflush now, or an event's write). */
+	err = errno ? errno : s->ev && s->ev->out_err ? s->ev->out_err : EIO;
+	if (err == EPIPE) {
 		s->reader_gone = true;
 		return -EPIPE;
 	}
-	s->write_err = errno ? errno : EIO;
-	fprintf(stderr, "failed to write events to stdout: %s; stopping\n", strerror(s->write_err));
-	return -s->write_err;
+	s->write_err = err;
+	fprintf(stderr, "failed to write events to stdout: %s; stopping\n", strerror(err));
+	return -err;
 }
 
 /* The maps user space reads and writes: a reload must keep them as they are. */
@@ -882,7 +959,7 @@ static void say_fresh_maps(const struct session *s, const struct tracer_bpf *tb)
 /* The TLS code of every traced process now (the targets map: the targets and their
  * descendants; every process with --all) and of the ld.so cache, into `set`. */
 static int find_tls_code_now(struct session *s, struct probe_set *set,
-			     const struct spec_table *specs)
+			     const struct spec_table *specs, struct tls_maps *tm)
 {
 	struct proc_list pl = {0};
 	uint32_t *keys = NULL;
@@ -900,7 +977,7 @@ static int find_tls_code_now(struct session *s, struct probe_set *set,
 		for (k = 0; k < n && !traced[i]; k++)
 			traced[i] = pl.pid[i] == (pid_t)keys[k];
 	if (!err)
-		err = find_tls_code(s, set, specs, &pl, traced, true);
+		err = find_tls_code(s, set, specs, &pl, traced, tm, true);
 	free(keys);
 	free(traced);
 	proc_list_free(&pl);
@@ -939,6 +1016,7 @@ static void reload(struct session *s)
 	char added[1024], removed[1024], libs[2048];
 	struct spec_table specs = {0};
 	struct tracer_bpf *tb = NULL, *old;
+	struct tls_maps tm = {0};
 	int err;
 
 	if (env->verbose)
@@ -953,7 +1031,7 @@ static void reload(struct session *s)
 	if (!err)
 		err = attach_tracepoints(tb, env->verbose);
 	if (!err)
-		err = find_tls_code_now(s, &set, &specs);
+		err = find_tls_code_now(s, &set, &specs, &tm);
 	if (!err)
 		err = probes_attach_new(tb, &set, env->verbose, stderr);
 	if (!err) { /* from here the new programs act, the old ones stand by */
@@ -963,6 +1041,7 @@ static void reload(struct session *s)
 	if (err) {
 		retire_module(s, tb); /* the running probes' events are drained meanwhile */
 		probes_free(&set);
+		tls_maps_free(&tm);
 		spec_table_free(&specs);
 		free(r);
 		s->reload_failures++;
@@ -982,6 +1061,8 @@ static void reload(struct session *s)
 	set.older = &r->probes;
 	s->specs = specs;
 	s->probes = set;
+	tls_maps_free(&s->tls_maps);
+	s->tls_maps = tm;
 	retire_module(s, old);
 	probes_diff(&r->probes, &s->probes, added, sizeof(added), removed, sizeof(removed));
 	probes_libraries(&s->probes, libs, sizeof(libs));
@@ -1052,6 +1133,7 @@ int session_free(struct session *s)
 	}
 	free(s->rescan);
 	s->rescan = NULL;
+	tls_maps_free(&s->tls_maps);
 	if (s->pcap.f)
 		pcapng_finish(&s->pcap, stderr);
 	http_free(&s->http);

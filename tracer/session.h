@@ -18,10 +18,21 @@
 
 struct tracer_bpf;
 
-/* A traced process to look at again after this poll: it mapped a file, or ran a program. */
+/* A traced process to look at again after this poll: it mapped a file, ran a program, or
+ * unmapped memory. */
 struct rescan {
 	pid_t pid;
-	bool exec;
+	bool exec, mmap, unmap;
+};
+
+/* The TLS files each process mapped when last looked at (probes_file_bit masks of the
+ * probe set's files; processes mapping none are left out): an unmapped one is told. */
+struct tls_maps {
+	struct proc_tls {
+		pid_t pid;
+		uint64_t files;
+	} * v;
+	int n, cap;
 };
 
 /* A generation of probes a reload replaced: kept while their events may still come. */
@@ -42,15 +53,16 @@ struct session {
 	char comms[MAX_PIDS][64]; /* the given targets' names */
 	int pidfds[MAX_PIDS];	  /* the given targets' pidfds (-1: none) */
 	int nchildren;		  /* their descendants found at start */
-	struct rescan *rescan;	  /* processes that ran a program or mapped a file */
+	struct rescan *rescan;	  /* processes that ran a program or (un)mapped a file */
 	int nrescan, rescan_cap;
-	bool target_exited;	/* the targets and all their descendants are gone */
-	bool reader_gone;	/* stdout's reader went away (tracer PID | head) */
-	int write_err;		/* errno of a failed write to stdout: exit 1 */
-	struct pcapng pcap;	/* -w (pcap.f NULL: none) */
-	struct http http;	/* --http */
-	struct redact redact;	/* --redact (redact.n 0: none) */
-	char bpf_dir[PATH_MAX]; /* where the BPF sources and probe specs were read */
+	struct tls_maps tls_maps; /* the TLS files each traced process maps */
+	bool target_exited;	  /* the targets and all their descendants are gone */
+	bool reader_gone;	  /* stdout's reader went away (tracer PID | head) */
+	int write_err;		  /* errno of a failed write to stdout: exit 1 */
+	struct pcapng pcap;	  /* -w (pcap.f NULL: none) */
+	struct http http;	  /* --http */
+	struct redact redact;	  /* --redact (redact.n 0: none) */
+	char bpf_dir[PATH_MAX];	  /* where the BPF sources and probe specs were read */
 	char spec_dir[PATH_MAX];
 	unsigned int gen;	 /* the compile of bpf_src in use: 1, then one up per reload */
 	struct kheaders kh;	 /* the kernel headers chosen for the first compile */
@@ -85,7 +97,7 @@ int session_check(const struct env *env);
 bool output_to_stdout(const struct env *env);
 
 /* "Tracing PID N (comm) and its children: K probes on LIBS[; filters]. Ctrl-C to end." */
-void session_announce(const struct session *s);
+void session_announce(struct session *s);
 
 /*
  * Polls and delivers events until *stop is set, the targets and their descendants are all

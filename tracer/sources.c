@@ -25,6 +25,7 @@ int sources_find_dir(const char *name, const char *override, char *out, size_t s
 	int i;
 
 	if (override) {
+		errno = 0; /* stays 0 for a path that exists but is no directory */
 		if (!is_dir(override) || !realpath(override, exe) || strlen(exe) >= size) {
 			fprintf(errs, "cannot use %s directory '%s': %s\n", name, override,
 				errno ? strerror(errno) : "not a directory");

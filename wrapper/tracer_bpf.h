@@ -120,6 +120,9 @@ int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, c
 int tracer_bpf__update_key(struct tracer_bpf *tb, const char *table, const void *key,
 			   size_t key_size, const void *value, size_t size);
 
+/* Deletes entry `key` of table `table` (u32 keys). Returns 0 or -errno (-ENOENT: none). */
+int tracer_bpf__delete(struct tracer_bpf *tb, const char *table, uint32_t key);
+
 /* Writes up to `max` u32 keys of table `table` into keys. Returns how many, or -errno. */
 int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, int max);
 
