@@ -384,8 +384,8 @@ static bool valid_chunk(const struct events *e, const struct tls_event *ev, int 
 	       ev->unreadable <= ev->call_len - ev->truncated - ev->offset - ev->data_len;
 }
 
-/* Keeps an aligned copy of the chunk (header hdr, then its data) until events_deliver;
- * false when out of memory. */
+/* Keeps an aligned copy of the chunk (header hdr, then its data and a NUL) until
+ * events_deliver; false when out of memory. */
 static bool enqueue(struct events *e, int cpu, const struct tls_event *hdr, const void *data)
 {
 	struct queued_chunk *grown;
@@ -395,11 +395,12 @@ static bool enqueue(struct events *e, int cpu, const struct tls_event *hdr, cons
 	if (!grown)
 		return false;
 	e->queue = grown;
-	copy = malloc(TLS_EVENT_HDR_SIZE + hdr->data_len);
+	copy = malloc(TLS_EVENT_HDR_SIZE + hdr->data_len + 1);
 	if (!copy)
 		return false;
 	memcpy(copy, hdr, TLS_EVENT_HDR_SIZE);
 	memcpy(copy->data, data, hdr->data_len);
+	copy->data[hdr->data_len] = '\0'; /* for redact_bytes */
 	e->queue[e->nqueue++] = (struct queued_chunk){.cpu = cpu, .ev = copy};
 	e->queued_bytes += TLS_EVENT_HDR_SIZE + hdr->data_len;
 	return true;

@@ -297,6 +297,15 @@ static char *split_line(char *s)
 	return nl + 1;
 }
 
+/* A status code: three digits, 100 to 999, then the end or a space; -1 if it is not one. */
+static int parse_status(const char *s)
+{
+	if (s[0] < '1' || s[0] > '9' || s[1] < '0' || s[1] > '9' || s[2] < '0' || s[2] > '9' ||
+	    (s[3] && s[3] != ' '))
+		return -1;
+	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+}
+
 /* Parses the head in d->buf (NUL-terminated): the start line into x, the headers. */
 static bool h1_parse_head(struct http *h, struct dir *d, struct exchange *x, bool *chunked,
 			  int64_t *length)
@@ -321,9 +330,9 @@ static bool h1_parse_head(struct http *h, struct dir *d, struct exchange *x, boo
 			redact_value(h->redact, "", 0, x->path, strlen(x->path));
 		snprintf(x->version, sizeof(x->version), "1.%c", end[8] == '0' ? '0' : '1');
 	} else {
-		if (strncmp(line, "HTTP/1.", 7) || line[8] != ' ')
+		if (strncmp(line, "HTTP/1.", 7) || line[8] != ' ' || parse_status(line + 9) < 0)
 			return false;
-		x->status = atoi(line + 9);
+		x->status = parse_status(line + 9);
 		if (!x->version[0])
 			snprintf(x->version, sizeof(x->version), "1.%c",
 				 line[7] == '0' ? '0' : '1');
@@ -759,8 +768,8 @@ static void h2_block(struct http *h, struct http_conn *c, struct dir *d, uint64_
 		int i;
 
 		for (i = 0; i < hs->n; i++) /* the last :status: 1xx ones come first */
-			if (!strcmp(hs->v[i].name, ":status"))
-				x->status = atoi(hs->v[i].value);
+			if (!strcmp(hs->v[i].name, ":status") && parse_status(hs->v[i].value) > 0)
+				x->status = parse_status(hs->v[i].value);
 	}
 	if (d->block_end)
 		h2_end_stream(h, c, d, d->block_stream, time_ns);

@@ -43,7 +43,9 @@ void redact_free(struct redact *r);
 bool redact_header_name(const char *name, size_t len);
 
 /* Masks sensitive header values of the bytes of one stream (st carries the line state from
- * the previous call), the bearer token and the patterns' matches in data, in place. */
+ * the previous call), the bearer token and the patterns' matches in data, in place.
+ * data[len] must be a NUL: regexec matches within len (REG_STARTEND), but sanitizers'
+ * regexec reads the string to its NUL. */
 void redact_bytes(const struct redact *r, struct redact_stream *st, uint8_t *data, size_t len);
 
 /* Masks a header value: the whole value for sensitive names, else the patterns' matches. */

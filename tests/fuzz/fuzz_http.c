@@ -73,8 +73,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t split = ctl & 2 ? fuzz_u8(&in) : 0;
 		char *payload = fuzz_bytes(&in, fuzz_u8(&in), &len);
 
-		buf = malloc(pre + 9 + len);
+		buf = malloc(pre + 9 + len + 1); /* and a NUL, as redact_bytes wants */
 		FUZZ_CHECK(buf);
+		buf[pre + 9 + len] = '\0';
 		memcpy(buf, preface, pre);
 		buf[pre + 0] = 0;
 		buf[pre + 1] = 0;
