@@ -274,7 +274,7 @@ static void unmute_stderr(int saved)
 /* The last VERIFIER_LOG_TAIL lines of a verifier log, indented, on stderr. */
 static void show_log_tail(const char *fn, const char *log)
 {
-	const char *p = log + strlen(log), *start = log;
+	const char *p = log + strlen(log), *start;
 	int lines = 0, total = 0, i;
 
 	while (p > log && p[-1] == '\n')
