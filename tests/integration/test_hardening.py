@@ -121,6 +121,29 @@ class HardeningTest(TracerTest):
         self.assertEqual(proc.wait(timeout=10), 0)
         self.assertEqual(run.wait_exit(), 0, run.stderr())
 
+    def test_library_deleted_on_disk_is_skipped_with_a_message(self):
+        """A library replaced or deleted after it was mapped (an upgrade): said, skipped,
+        the process still traced until it exits."""
+        libdir = os.path.join(self.tmp, "lib")
+        os.mkdir(libdir)
+        shutil.copy("/usr/lib/x86_64-linux-gnu/libssl.so.3", libdir)
+        proc = self.spawn([PYTHON, "-c", "import ssl, sys; print('up', flush=True); "
+                           "sys.stdin.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True, env=dict(os.environ, LD_LIBRARY_PATH=libdir))
+        self.assertEqual(proc.stdout.readline(), "up\n")
+        lib = os.path.join(libdir, "libssl.so.3")
+        with open("/proc/%d/maps" % proc.pid) as f:
+            self.assertIn(lib, f.read())
+        os.unlink(lib)
+        run = self.tracer(proc.pid)
+        run.wait_ready()
+        self.assertIn("PID %d maps '%s', which was deleted or replaced on disk; skipping it\n"
+                      % (proc.pid, lib), run.stderr())
+        proc.stdin.close()
+        self.assertEqual(proc.wait(timeout=10), 0)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        self.assertIn("target exited", run.stderr())
+
     def test_required_symbol_missing(self):
         specs = self.copy_dir("probe_specs")
         with open(os.path.join(specs, "zz_extra.spec"), "w") as f:
