@@ -79,10 +79,10 @@ static int check_privileges(void)
 }
 
 /* Another user's process: its maps and libraries (/proc/PID/root) need CAP_SYS_PTRACE and
- * CAP_DAC_READ_SEARCH. Returns 0, or -EPERM after saying which are missing. */
-static int check_owner(pid_t pid, const char *comm)
+ * CAP_DAC_READ_SEARCH (eff: the effective capabilities). Returns 0, or -EPERM after saying
+ * which are missing. */
+static int check_owner(pid_t pid, const char *comm, unsigned long long eff)
 {
-	unsigned long long eff = effective_caps();
 	char path[64];
 	struct stat st;
 
@@ -383,6 +383,7 @@ static int threads_of(pid_t pid)
 static int check_targets(struct session *s)
 {
 	const struct env *env = s->env;
+	unsigned long long eff = effective_caps();
 	struct proc_stat st;
 	int i;
 
@@ -414,7 +415,7 @@ static int check_targets(struct session *s)
 				(int)pid, s->comms[i]);
 			return EXIT_RUNTIME;
 		}
-		if (check_owner(pid, s->comms[i]))
+		if (check_owner(pid, s->comms[i], eff))
 			return EXIT_RUNTIME;
 	}
 	return EXIT_OK;

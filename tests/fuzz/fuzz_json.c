@@ -77,36 +77,42 @@ static void check_text_escape(const unsigned char *s, size_t n)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void json_string(FILE *f, const unsigned char *data, size_t len)
+{
+	output_json_string(f, (const char *)data, len);
+}
+
+/* What `write` makes of data, malloc'ed (its length in *len). */
+static unsigned char *render(void (*write)(FILE *, const unsigned char *, size_t),
+			     const uint8_t *data, size_t size, size_t *len)
 {
 	char *out = NULL;
-	size_t len = 0;
-	unsigned char *decoded;
-	FILE *f;
+	FILE *f = open_memstream(&out, len);
 
-	f = open_memstream(&out, &len);
 	FUZZ_CHECK(f);
-	output_json_string(f, (const char *)data, size);
+	write(f, data, size);
 	FUZZ_CHECK(fclose(f) == 0);
-	check_json_string((const unsigned char *)out, len);
+	return (unsigned char *)out;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	unsigned char *out, *decoded;
+	size_t len;
+
+	out = render(json_string, data, size, &len);
+	check_json_string(out, len);
 	free(out);
 
-	f = open_memstream(&out, &len);
-	FUZZ_CHECK(f);
-	output_escape(f, data, size);
-	FUZZ_CHECK(fclose(f) == 0);
-	check_text_escape((const unsigned char *)out, len);
+	out = render(output_escape, data, size, &len);
+	check_text_escape(out, len);
 	free(out);
 
-	f = open_memstream(&out, &len);
-	FUZZ_CHECK(f);
-	output_base64(f, data, size);
-	FUZZ_CHECK(fclose(f) == 0);
+	out = render(output_base64, data, size, &len);
 	FUZZ_CHECK(len == (size + 2) / 3 * 4);
 	decoded = malloc(len / 4 * 3 + 1);
 	FUZZ_CHECK(decoded);
-	FUZZ_CHECK(EVP_DecodeBlock(decoded, (const unsigned char *)out, (int)len) ==
-		   (int)(len / 4 * 3));
+	FUZZ_CHECK(EVP_DecodeBlock(decoded, out, (int)len) == (int)(len / 4 * 3));
 	FUZZ_CHECK(memcmp(decoded, data, size) == 0);
 	free(decoded);
 	free(out);

@@ -207,6 +207,12 @@ class TracerTest(unittest.TestCase):
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.assertEqual(reports, [], "a sanitizer reported on the tracer's stderr")
 
+    def copy_dir(self, name):
+        """A copy of the project's directory `name` (bpf_src, probe_specs) in the temp dir."""
+        dst = os.path.join(self.tmp, name)
+        shutil.copytree(os.path.join(HERE, "../..", name), dst)
+        return dst
+
     def spawn(self, argv, **kw):
         p = subprocess.Popen(argv, **kw)
         self.procs.append(p)

@@ -2,22 +2,15 @@
 """test_errors.py - bad input gets a clear message naming the subject and the documented
 exit status (0 ok, 1 runtime failure, 2 usage)."""
 import os
-import shutil
 import subprocess
 import unittest
 
 import harness
 from harness import TRACER, TracerTest
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../..")
 
 
 class ErrorTest(TracerTest):
-
-    def copy_dir(self, name):
-        dst = os.path.join(self.tmp, name)
-        shutil.copytree(os.path.join(ROOT, name), dst)
-        return dst
 
     def test_malformed_pids_are_usage_errors(self):
         for arg, want in [("abc", "invalid PID 'abc'"), ("0", "invalid PID '0'"),

@@ -15,7 +15,6 @@ import harness
 from harness import (PLACEMENT, PYTHON, TRACER, TracerTest, bpftool_uprobes, joined,
                      tracefs_uprobe_events, wait_for)
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../..")
 TLSLOAD = os.path.join(os.path.dirname(TRACER), "tlsload")
 UNCHECKED = """
 int probe_entry_unchecked(struct pt_regs *ctx)
@@ -33,11 +32,6 @@ def curl(port, out="/dev/null"):
 
 
 class HardeningTest(TracerTest):
-
-    def copy_dir(self, name):
-        dst = os.path.join(self.tmp, name)
-        shutil.copytree(os.path.join(ROOT, name), dst)
-        return dst
 
     def no_probe_left(self, tracer_pid):
         self.assertEqual(bpftool_uprobes(tracer_pid), [])
