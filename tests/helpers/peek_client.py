@@ -2,7 +2,8 @@
 """peek_client.py - a TLS client that peeks at each answer before reading it (SSL_peek).
 
 Drives the system's libssl directly (ctypes), as a C program would: connects to
-127.0.0.1:PORT (or [::1] with --ipv6), then once every --interval seconds writes a line
+127.0.0.1:PORT (or [::1] with --ipv6), waiting up to --wait seconds for the server to
+listen (the tutorial starts both at once), then once every --interval seconds writes a line
 ("hello 1", "hello 2", ...), looks at the answer with SSL_peek, then takes it with SSL_read,
 and prints both. Pair it with a line server such as `openssl s_server -rev` (which answers
 each line reversed). Stops after --count lines (0: never) or when the server goes away.
@@ -30,17 +31,30 @@ def load_libssl():
     return ssl
 
 
+def connect(addr, wait):
+    """A connection to addr, retried while refused for up to wait seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return socket.create_connection(addr)
+        except ConnectionRefusedError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("port", type=int)
     ap.add_argument("--ipv6", action="store_true")
     ap.add_argument("--interval", type=float, default=1.0)
     ap.add_argument("--count", type=int, default=0)
+    ap.add_argument("--wait", type=float, default=20.0)
     args = ap.parse_args()
 
     lib = load_libssl()
     ctx = lib.SSL_CTX_new(lib.TLS_client_method())  # verifies nothing: a local demo
-    sock = socket.create_connection(("::1" if args.ipv6 else "127.0.0.1", args.port))
+    sock = connect(("::1" if args.ipv6 else "127.0.0.1", args.port), args.wait)
     ssl = lib.SSL_new(ctx)
     lib.SSL_set_fd(ssl, sock.fileno())
     if lib.SSL_connect(ssl) != 1:
