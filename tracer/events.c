@@ -750,15 +750,20 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 	summarize_libraries(e, errs);
 	json_counters(e->out, e->bpf, e->bytes_captured, e->bytes_unreadable, events_lost);
 	fprintf(e->out,
-		",\"chunks_out_of_order\":%llu,\"meta_events_lost\":%llu,\"connections\":%llu,"
-		"\"connections_unresolved\":%llu,\"calls_without_conn\":%llu,",
+		",\"chunks_out_of_order\":%llu,\"meta_events_lost\":%llu,"
+		"\"malformed_events\":%llu,\"chunks_dropped\":%llu,\"bytes_dropped\":%llu,"
+		"\"connections\":%llu,\"connections_unresolved\":%llu,\"calls_without_conn\":%llu,",
 		(unsigned long long)e->late, (unsigned long long)meta_lost,
+		(unsigned long long)e->malformed, (unsigned long long)e->dropped,
+		(unsigned long long)e->bytes_dropped,
 		(unsigned long long)e->conns.opened,
 		(unsigned long long)conns_unresolved(&e->conns),
 		(unsigned long long)e->calls_without_conn);
 	if (e->http)
-		fprintf(e->out, "\"http_messages\":%llu,\"http_stopped\":%llu,",
-			(unsigned long long)e->http_records, (unsigned long long)e->http_stopped);
+		fprintf(e->out,
+			"\"http_messages\":%llu,\"http_stopped\":%llu,\"http_unmasked_bytes\":%llu,",
+			(unsigned long long)e->http_records, (unsigned long long)e->http_stopped,
+			(unsigned long long)e->http->unmasked);
 	fputs("\"processes\":[", e->out);
 	for (i = 0; i < e->nprocs; i++) {
 		const struct proc_stats *p = &e->procs[i];

@@ -3,6 +3,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -216,6 +217,11 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 		*tls |= probes_file_bit(sf - set->files);
 	if (verbose && set->n > first)
 		fprintf(errs, "found %s code in '%s': %d probes\n", lib, lib_path, set->n - first);
+	if (sf->tls && strstr(lib_path, " (deleted)"))
+		fprintf(errs,
+			"'%s' was deleted or replaced on disk after it was mapped; probing the "
+			"mapped file through '%s'\n",
+			lib_path, open_path);
 	return set->n - first;
 }
 
@@ -254,22 +260,31 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 			if (len <= 0)
 				continue; /* a kernel thread, or gone */
 			lib_path[len] = '\0';
-			if (lib_path[0] != '/' || strstr(lib_path, " (deleted)"))
-				continue; /* replaced on disk, or a memfd */
+			if (lib_path[0] != '/' || strncmp(lib_path, "/memfd:", 7) == 0)
+				continue; /* a memfd: no file to probe */
 		} else {
 			m = maps_find_library(&maps, lib);
 			if (!m)
 				continue; /* this library is not in use: its specs do not apply */
-			if (m->deleted) {
+			snprintf(lib_path, sizeof(lib_path), "%s%s", m->path,
+				 m->deleted ? " (deleted)" : "");
+			if (m->deleted) /* the file mapped, which no path names any more */
+				snprintf(open_path, sizeof(open_path),
+					 "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid,
+					 m->start, m->end);
+			else
+				snprintf(open_path, sizeof(open_path), "/proc/%d/root%s",
+					 (int)pid, m->path);
+		}
+		/* A file deleted or replaced on disk since it was mapped (an upgrade while the
+		 * process runs) is probed through the link to what the process maps. */
+		if (strstr(lib_path, " (deleted)") && access(open_path, R_OK) != 0) {
+			if (errno != ENOENT)
 				fprintf(errs,
-					"PID %d maps '%s', which was deleted or replaced on disk; "
-					"skipping it\n",
-					(int)pid, m->path);
-				continue;
-			}
-			snprintf(lib_path, sizeof(lib_path), "%s", m->path);
-			snprintf(open_path, sizeof(open_path), "/proc/%d/root%s", (int)pid,
-				 m->path);
+					"PID %d maps '%s', which was deleted or replaced on disk, "
+					"and '%s' cannot be opened (%s); skipping it\n",
+					(int)pid, lib_path, open_path, strerror(errno));
+			continue;
 		}
 		r = add_file(set, t, lib, lib_path, open_path, maps_tls, verbose, errs);
 		if (r < 0)

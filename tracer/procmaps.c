@@ -123,11 +123,17 @@ const struct map_entry *maps_find_library(const struct maps *m, const char *lib)
 int proc_parse_stat(const char *text, struct proc_stat *out)
 {
 	const char *close = strrchr(text, ')');
-	int ppid;
+	int ppid, n;
 
-	/* "pid (comm) state ppid pgrp session tty_nr tpgid flags ..." */
-	if (!close ||
-	    sscanf(close + 1, " %c %d %*d %*d %*d %*d %u", &out->state, &ppid, &out->flags) != 3)
+	/* "pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
+	 * utime stime cutime cstime priority nice num_threads itrealvalue starttime ..." */
+	out->start = 0;
+	if (!close)
+		return -EINVAL;
+	n = sscanf(close + 1, " %c %d %*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d"
+			      " %*d %llu",
+		   &out->state, &ppid, &out->flags, &out->start);
+	if (n < 3)
 		return -EINVAL;
 	out->ppid = (pid_t)ppid;
 	return 0;

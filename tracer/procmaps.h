@@ -52,6 +52,9 @@ struct proc_stat {
 	char state; /* 'R', 'S', ... 'Z' for a zombie */
 	pid_t ppid;
 	unsigned int flags; /* PF_*: PROC_PF_KTHREAD marks a kernel thread */
+	unsigned long long start; /* clock ticks after boot it started (0: not given); with
+				   * the PID, it tells one process from a later one of the
+				   * same PID */
 };
 
 #define PROC_PF_KTHREAD 0x00200000u

@@ -26,10 +26,13 @@ struct rescan {
 };
 
 /* The TLS files each process mapped when last looked at (probes_file_bit masks of the
- * probe set's files; processes mapping none are left out): an unmapped one is told. */
+ * probe set's files; processes mapping none are left out): an unmapped one is told. An
+ * entry names its process by PID and start time, so a later process given the same PID is
+ * not taken for it; entries of processes gone are dropped before the table grows. */
 struct tls_maps {
 	struct proc_tls {
 		pid_t pid;
+		unsigned long long start; /* proc_stat.start */
 		uint64_t files;
 	} * v;
 	int n, cap;

@@ -115,14 +115,60 @@ class HardeningTest(TracerTest):
         self.assertEqual(proc.wait(timeout=10), 0)
         self.assertEqual(run.wait_exit(), 0, run.stderr())
 
-    def test_library_deleted_on_disk_is_skipped_with_a_message(self):
-        """A library replaced or deleted after it was mapped (an upgrade): said, skipped,
-        the process still traced until it exits."""
+    def test_a_pid_reused_is_not_taken_for_the_process_before(self):
+        """A traced child that mapped GnuTLS exits; a new child given the same PID (through
+        ns_last_pid) unmaps memory: it never mapped GnuTLS, so nothing is said unmapped."""
+        go = [os.path.join(self.tmp, "go%d" % i) for i in range(2)]
+        script = (
+            "import ctypes, mmap, os, sys, time\n"
+            "def wait(p):\n    while not os.path.exists(p): time.sleep(0.02)\n"
+            "wait(sys.argv[1]); a = os.fork()\n"
+            "if a == 0:\n"
+            "    ctypes.CDLL('libgnutls.so.30'); print('A', os.getpid(), flush=True)\n"
+            "    wait(sys.argv[2]); os._exit(0)\n"  # no munmap on the way out
+            "os.waitpid(a, 0)\n"
+            "for attempt in range(50):\n"
+            "    with open('/proc/sys/kernel/ns_last_pid', 'w') as f: f.write(str(a - 1))\n"
+            "    b = os.fork()\n"
+            "    if b == 0:\n"
+            "        if os.getpid() != a: os._exit(3)\n"
+            "        mmap.mmap(-1, 1 << 20).close(); print('B', os.getpid(), flush=True)\n"
+            "        time.sleep(1); os.execv('/bin/true', ['true'])\n"
+            "    if os.waitpid(b, 0)[1] == 0: break\n"
+            "print('done', flush=True)\n")
+        proc = self.spawn([PYTHON, "-c", script, *go], stdout=subprocess.PIPE, text=True)
+        run = self.tracer(proc.pid, "-v")
+        run.wait_ready()
+        open(go[0], "w").close()
+        line = proc.stdout.readline().split()
+        self.assertEqual(line[0], "A")
+        pid = int(line[1])
+        time.sleep(1)  # the tracer looks at the new mapping after its next poll (100 ms)
+        open(go[1], "w").close()
+        self.assertEqual(proc.stdout.readline(), "B %d\n" % pid, "the PID was not reused")
+        self.assertEqual(proc.stdout.readline(), "done\n")
+        self.assertEqual(proc.wait(timeout=10), 0)
+        # The exec came a second after the unmap: once it is told, the unmap was looked at.
+        wait_for(lambda: re.search(r"PID %d( \(\S+\))? ran another program" % pid,
+                                   run.stderr()), 10, "B's exec to be told")
+        self.assertNotIn("unmapped", run.stderr())
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+
+    def test_library_deleted_on_disk_is_traced_through_map_files(self):
+        """A library replaced or deleted after it was mapped (an upgrade): said, and traced
+        through /proc/PID/map_files, which still reaches the file the process maps."""
         libdir = os.path.join(self.tmp, "lib")
         os.mkdir(libdir)
         shutil.copy("/usr/lib/x86_64-linux-gnu/libssl.so.3", libdir)
-        proc = self.spawn([PYTHON, "-c", "import ssl, sys; print('up', flush=True); "
-                           "sys.stdin.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        server, port, _ = self.tls_server("--count", "1")
+        client = ("import socket, ssl, sys\n"
+                  "ctx = ssl.create_default_context(); ctx.check_hostname = False\n"
+                  "ctx.verify_mode = ssl.CERT_NONE\n"
+                  "print('up', flush=True); sys.stdin.readline()\n"
+                  "with ctx.wrap_socket(socket.create_connection(('127.0.0.1', %d))) as s:\n"
+                  "    s.sendall(b'GET /deleted HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')\n"
+                  "    while s.recv(65536): pass\n" % port)
+        proc = self.spawn([PYTHON, "-c", client], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           text=True, env=dict(os.environ, LD_LIBRARY_PATH=libdir))
         self.assertEqual(proc.stdout.readline(), "up\n")
         lib = os.path.join(libdir, "libssl.so.3")
@@ -131,12 +177,20 @@ class HardeningTest(TracerTest):
         os.unlink(lib)
         run = self.tracer(proc.pid)
         run.wait_ready()
-        self.assertIn("PID %d maps '%s', which was deleted or replaced on disk; skipping it\n"
-                      % (proc.pid, lib), run.stderr())
-        proc.stdin.close()
-        self.assertEqual(proc.wait(timeout=10), 0)
+        self.assertRegex(run.stderr(), r"'%s \(deleted\)' was deleted or replaced on disk after it "
+                         r"was mapped; probing the mapped file through '/proc/%d/map_files/"
+                         r"[0-9a-f]+-[0-9a-f]+'\n" % (re.escape(lib), proc.pid))
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        self.assertEqual(proc.wait(timeout=20), 0)
         self.assertEqual(run.wait_exit(), 0, run.stderr())
         self.assertIn("target exited", run.stderr())
+        # Python's ssl calls SSL_write_ex and SSL_read_ex (named so, or by the internal
+        # function that stands in for them).
+        sent = b"".join(e["data"] for e in run.events() if "write" in e["func"])
+        got = b"".join(e["data"] for e in run.events() if "read" in e["func"])
+        self.assertEqual(sent, b"GET /deleted HTTP/1.1\r\nHost: x\r\n\r\n", run.stdout())
+        self.assertTrue(got.startswith(b"HTTP/1.1 200 OK\r\n"), run.stdout())
 
     def test_required_symbol_missing(self):
         specs = self.copy_dir("probe_specs")

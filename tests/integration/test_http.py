@@ -177,6 +177,9 @@ class HttpTest(TracerTest):
         self.assertEqual(fields.count("custom-value-42"), 2, fields)
         self.assertIn("/two", fields)
         self.assertNotIn("redaction:", run.stderr())
+        summary = events[-1]
+        self.assertEqual((summary["type"], summary["http_messages"], summary["http_stopped"],
+                          summary["http_unmasked_bytes"]), ("summary", 4, 0, 0), summary)
 
     def test_truncation_is_a_gap_wireshark_sees(self):
         _, port, _ = self.tls_server("--body-size", "60000")

@@ -122,7 +122,11 @@ class SettingsTest(TracerTest):
         p = s["processes"][0]
         self.assertEqual((p["pid"], p["comm"]), (pid, "python3"))
         self.assertLessEqual(SUMMARY_FIELDS, set(p))
-        self.assertLessEqual(SUMMARY_FIELDS | {"chunks_out_of_order"}, set(s))
+        self.assertLessEqual(SUMMARY_FIELDS | {"chunks_out_of_order", "meta_events_lost",
+                                               "malformed_events", "chunks_dropped",
+                                               "bytes_dropped"}, set(s))
+        self.assertEqual((s["malformed_events"], s["chunks_dropped"], s["bytes_dropped"]),
+                         (0, 0, 0))
         for field in SUMMARY_FIELDS:
             self.assertEqual(p[field], s[field], field)
         self.assertTrue(balanced(p), p)

@@ -80,9 +80,16 @@ static void test_stat(void)
 	CHECK(proc_parse_stat("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0", &st) == 0);
 	CHECK(st.flags & PROC_PF_KTHREAD);
 	CHECK(proc_parse_stat("77 (zombie) Z 1 77 77 0 -1 4227084 0", &st) == 0 && st.state == 'Z');
+	CHECK(st.start == 0); /* not given */
+	/* A whole line, as Linux 6.x writes it: starttime is field 22. */
+	CHECK(proc_parse_stat("8029 (cat) R 8026 8026 6146 0 -1 4194304 99 0 0 0 0 0 0 0 20 0 1 0 "
+			      "4847711 3133440 397 18446744073709551615 93905860968448 0",
+			      &st) == 0);
+	CHECK(st.state == 'R' && st.ppid == 8026 && st.flags == 4194304 && st.start == 4847711);
 	CHECK(proc_parse_stat("12 (no fields after)", &st) == -EINVAL);
 	CHECK(proc_parse_stat("garbage", &st) == -EINVAL);
 	CHECK(proc_read_stat(getpid(), &st) == 0 && st.state == 'R' && st.ppid == getppid());
+	CHECK(st.start > 0);
 	CHECK(proc_alive(getpid()));
 	CHECK(proc_read_stat(0x3fffffff, &st) == -ESRCH && !proc_alive(0x3fffffff));
 }
