@@ -806,32 +806,27 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 	return 0;
 }
 
-/* A task is gone for good (its pid may be reused from now on), and with it any call it
- * had in flight. */
-TRACEPOINT_PROBE(sched, sched_process_free)
-{
-	u32 pid = args->pid, idx = pid % TLS_SLOTS;
-	struct tls_call *slot = tls_slots.lookup(&idx);
-	u64 owner;
-
-	tls_targets.delete(&pid);
-	tls_calls.delete(&pid);
-	if (slot && (u32)(owner = slot->owner) == pid && owner)
-		__sync_val_compare_and_swap(&slot->owner, owner, 0);
-	return 0;
-}
-
-/* A traced process is gone (its last thread exits): its connections are over. */
+/*
+ * A thread exits: its call in flight (if it died mid-call) is dropped, and when it is the
+ * process's last, the process leaves the targets and its connections are over. Done here,
+ * not at sched_process_free: that comes after an RCU grace period, by which time the PID
+ * may belong to a new process (a traced child the fork tracepoint just added).
+ */
 TRACEPOINT_PROBE(sched, sched_process_exit)
 {
 	u64 id = bpf_get_current_pid_tgid();
+	u32 tid = (u32)id, tgid = id >> 32, idx = tid % TLS_SLOTS;
+	struct tls_call *slot = tls_slots.lookup(&idx);
 	struct tls_event *ev;
 
-	if (!args->group_dead || !traced(id))
+	tls_calls.delete(&tid);
+	if (slot && slot->owner == id)
+		__sync_val_compare_and_swap(&slot->owner, id, 0);
+	if (!args->group_dead)
 		return 0;
-	ev = meta_event(id, TLS_KIND_EXIT);
-	if (ev)
+	if (traced(id) && (ev = meta_event(id, TLS_KIND_EXIT)))
 		submit_meta(args, ev);
+	tls_targets.delete(&tgid);
 	return 0;
 }
 

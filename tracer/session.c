@@ -464,8 +464,8 @@ static int check_targets(struct session *s)
 static int attach_tracepoints(struct tracer_bpf *tb, int verbose)
 {
 	static const char *const tps[][2] = {
-		{"sched", "sched_process_fork"},   {"sched", "sched_process_free"},
-		{"sched", "sched_process_exec"},   {"sched", "sched_process_exit"},
+		{"sched", "sched_process_fork"},   {"sched", "sched_process_exec"},
+		{"sched", "sched_process_exit"},
 		{"syscalls", "sys_enter_mmap"},	   {"syscalls", "sys_exit_mmap"},
 		{"syscalls", "sys_exit_munmap"},   {"syscalls", "sys_enter_read"},
 		{"syscalls", "sys_enter_write"},   {"syscalls", "sys_enter_readv"},
