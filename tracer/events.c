@@ -755,13 +755,13 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 		"\"connections\":%llu,\"connections_unresolved\":%llu,\"calls_without_conn\":%llu,",
 		(unsigned long long)e->late, (unsigned long long)meta_lost,
 		(unsigned long long)e->malformed, (unsigned long long)e->dropped,
-		(unsigned long long)e->bytes_dropped,
-		(unsigned long long)e->conns.opened,
+		(unsigned long long)e->bytes_dropped, (unsigned long long)e->conns.opened,
 		(unsigned long long)conns_unresolved(&e->conns),
 		(unsigned long long)e->calls_without_conn);
 	if (e->http)
 		fprintf(e->out,
-			"\"http_messages\":%llu,\"http_stopped\":%llu,\"http_unmasked_bytes\":%llu,",
+			"\"http_messages\":%llu,\"http_stopped\":%llu,"
+			"\"http_unmasked_bytes\":%llu,",
 			(unsigned long long)e->http_records, (unsigned long long)e->http_stopped,
 			(unsigned long long)e->http->unmasked);
 	fputs("\"processes\":[", e->out);

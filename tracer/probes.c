@@ -273,8 +273,8 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 					 "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid,
 					 m->start, m->end);
 			else
-				snprintf(open_path, sizeof(open_path), "/proc/%d/root%s",
-					 (int)pid, m->path);
+				snprintf(open_path, sizeof(open_path), "/proc/%d/root%s", (int)pid,
+					 m->path);
 		}
 		/* A file deleted or replaced on disk since it was mapped (an upgrade while the
 		 * process runs) is probed through the link to what the process maps. */

@@ -68,9 +68,9 @@ static inline uint64_t probes_file_bit(ptrdiff_t f)
  * Looks at what process `pid` maps: each library named in the specs (found through
  * /proc/<pid>/maps, opened through /proc/<pid>/root, or through /proc/<pid>/map_files when
  * deleted or replaced on disk since) and, for PROBES_EXE specs, its executable
- * (/proc/<pid>/exe). Files seen before are skipped. Sets *maps_tls to the TLS files the process
- * maps, new or not (probes_file_bit of each; 0: none). Returns the number of probes added,
- * or -ESRCH when the process is gone, -EINVAL when a library lacks a required symbol
+ * (/proc/<pid>/exe). Files seen before are skipped. Sets *maps_tls to the TLS files the
+ * process maps, new or not (probes_file_bit of each; 0: none). Returns the number of probes
+ * added, or -ESRCH when the process is gone, -EINVAL when a library lacks a required symbol
  * (reported on errs; that library gets no probes), -ENOMEM.
  */
 int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table *t,

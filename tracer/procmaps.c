@@ -130,8 +130,9 @@ int proc_parse_stat(const char *text, struct proc_stat *out)
 	out->start = 0;
 	if (!close)
 		return -EINVAL;
-	n = sscanf(close + 1, " %c %d %*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d"
-			      " %*d %llu",
+	n = sscanf(close + 1,
+		   " %c %d %*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d"
+		   " %*d %llu",
 		   &out->state, &ppid, &out->flags, &out->start);
 	if (n < 3)
 		return -EINVAL;

@@ -51,7 +51,7 @@ const struct map_entry *maps_find_library(const struct maps *m, const char *lib)
 struct proc_stat {
 	char state; /* 'R', 'S', ... 'Z' for a zombie */
 	pid_t ppid;
-	unsigned int flags; /* PF_*: PROC_PF_KTHREAD marks a kernel thread */
+	unsigned int flags;	  /* PF_*: PROC_PF_KTHREAD marks a kernel thread */
 	unsigned long long start; /* clock ticks after boot it started (0: not given); with
 				   * the PID, it tells one process from a later one of the
 				   * same PID */
