@@ -3,6 +3,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +237,17 @@ static bool repeated(const struct spec_table *t, int i)
 	return false;
 }
 
+/* Whether path opens for reading; errno says why not. */
+static bool can_open(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table *t,
 		       uint64_t *maps_tls, int verbose, FILE *errs)
 {
@@ -277,8 +289,10 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 					 m->path);
 		}
 		/* A file deleted or replaced on disk since it was mapped (an upgrade while the
-		 * process runs) is probed through the link to what the process maps. */
-		if (strstr(lib_path, " (deleted)") && access(open_path, R_OK) != 0) {
+		 * process runs) is probed through the link to what the process maps. Following
+		 * it takes CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE: opened with the effective
+		 * ones (access(2) would judge by the real uid). */
+		if (strstr(lib_path, " (deleted)") && !can_open(open_path)) {
 			if (errno != ENOENT)
 				fprintf(errs,
 					"PID %d maps '%s', which was deleted or replaced on disk, "
