@@ -326,7 +326,8 @@ static struct proc_tls *tls_maps_of(struct tls_maps *tm, pid_t pid)
 	return e;
 }
 
-/* Records the TLS files pid maps (none: its entry goes). Out of memory, or pid gone: not
+/* Records the TLS files pid maps (none: its entry goes). An entry there is taken for this
+ * process's (rescan checks it with tls_maps_of first). Out of memory, or pid gone: not
  * recorded. A full table first drops the entries of processes gone. */
 static void tls_maps_set(struct tls_maps *tm, pid_t pid, uint64_t files)
 {
@@ -334,6 +335,10 @@ static void tls_maps_set(struct tls_maps *tm, pid_t pid, uint64_t files)
 	struct proc_stat st;
 	int i;
 
+	if (e && files) {
+		e->files = files;
+		return;
+	}
 	if (e)
 		tls_maps_drop(tm, e);
 	if (!files || proc_read_stat(pid, &st) != 0)

@@ -9,7 +9,6 @@ import harness
 from harness import TRACER, TracerTest
 
 
-
 class ErrorTest(TracerTest):
 
     def test_malformed_pids_are_usage_errors(self):
