@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,8 @@ struct selftest {
 	uint64_t cur_call[2], next_offset[2];
 	uint64_t extra[2]; /* bytes beyond the last transfer */
 	const struct session *session;
+	int sync_fd, ack_fd; /* the child asks for a drain; we answer when it is done */
+	bool sync_seen;	     /* asked during the last poll round: answer after the next one */
 };
 
 static void plan(struct transfer *t)
@@ -86,12 +89,100 @@ static const char *func_name(bool write, bool ex)
 
 /* ------------------------------------------------- the traced child: client and server */
 
+/*
+ * The selftest checks capture, not whether the tracer keeps up (bench/ measures that). So
+ * the transfers are paced: once a transfer is read and its write call has returned, the
+ * server thread asks the tracer to drain its perf buffers (a byte on sync_fd) and the
+ * client writes the next transfer only after the answer (a byte on ack_fd). With the client
+ * and the server on different CPUs, no CPU's buffer then holds more than one whole call,
+ * which is what the buffer is sized for, however slow the tracer (a sanitized build on a
+ * busy machine lost bytes when transfers went back to back).
+ */
+struct pace {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int written; /* transfers whose write call returned */
+	int drained; /* transfers the tracer has drained */
+	bool failed; /* either side failed: nobody waits any more */
+	int sync_fd, ack_fd;
+};
+
 struct peer {
 	SSL_CTX *ctx;
 	int fd;
 	const struct transfer *plan;
 	int failed; /* transfers whose bytes the server did not receive intact */
+	struct pace pace;
+	cpu_set_t cpus[2]; /* [0] the client's, [1] the server's */
 };
+
+static void pace_fail(struct pace *pc)
+{
+	pthread_mutex_lock(&pc->mu);
+	pc->failed = true;
+	pthread_cond_broadcast(&pc->cv);
+	pthread_mutex_unlock(&pc->mu);
+}
+
+/* Waits until *count > t (or a failure); 0 when it got there. */
+static int pace_wait(struct pace *pc, const int *count, int t)
+{
+	bool failed;
+
+	pthread_mutex_lock(&pc->mu);
+	while (*count <= t && !pc->failed)
+		pthread_cond_wait(&pc->cv, &pc->mu);
+	failed = pc->failed;
+	pthread_mutex_unlock(&pc->mu);
+	return failed ? -1 : 0;
+}
+
+static void pace_set(struct pace *pc, int *count, int value)
+{
+	pthread_mutex_lock(&pc->mu);
+	*count = value;
+	pthread_cond_broadcast(&pc->cv);
+	pthread_mutex_unlock(&pc->mu);
+}
+
+/* Server side, transfer t read: once its write returned, has the tracer drain. */
+static int pace_drain(struct pace *pc, int t)
+{
+	char byte;
+
+	if (pace_wait(pc, &pc->written, t))
+		return -1;
+	if (write(pc->sync_fd, "s", 1) != 1 || read(pc->ack_fd, &byte, 1) != 1) {
+		pace_fail(pc);
+		return -1;
+	}
+	pace_set(pc, &pc->drained, t + 1);
+	return 0;
+}
+
+/* Client side, transfer t written: waits for the drain before the next. */
+static int pace_written(struct pace *pc, int t)
+{
+	pace_set(pc, &pc->written, t + 1);
+	return pace_wait(pc, &pc->drained, t);
+}
+
+/* Two CPUs this process may use, one for each thread (the same one if there is only one). */
+static void pick_cpus(cpu_set_t cpus[2])
+{
+	cpu_set_t allowed;
+	int cpu, n = 0;
+
+	CPU_ZERO(&cpus[0]);
+	CPU_ZERO(&cpus[1]);
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		return;
+	for (cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
+		if (CPU_ISSET(cpu, &allowed))
+			CPU_SET(cpu, &cpus[n++]);
+	if (n == 1)
+		cpus[1] = cpus[0];
+}
 
 /* A throwaway P-256 key and self-signed certificate for 127.0.0.1. */
 static int make_identity(EVP_PKEY **key, X509 **cert)
@@ -124,6 +215,8 @@ static void *serve(void *arg)
 	size_t t, got, n;
 	int r;
 
+	if (CPU_COUNT(&p->cpus[1]))
+		pthread_setaffinity_np(pthread_self(), sizeof(p->cpus[1]), &p->cpus[1]);
 	if (!buf || !want || fd < 0 || !ssl || !SSL_set_fd(ssl, fd) || SSL_accept(ssl) != 1) {
 		p->failed = -1;
 		goto out;
@@ -150,8 +243,14 @@ static void *serve(void *arg)
 			intact = intact && memcmp(buf, want + got, n) == 0;
 		}
 		p->failed += !intact;
+		if (pace_drain(&p->pace, (int)t)) {
+			p->failed = -1;
+			goto out;
+		}
 	}
 out:
+	if (p->failed < 0)
+		pace_fail(&p->pace);
 	SSL_free(ssl);
 	if (fd >= 0)
 		close(fd);
@@ -161,8 +260,9 @@ out:
 }
 
 /* Client (this thread): writes every transfer in one planned call. */
-static int client(const struct transfer *plan, uint16_t port, X509 *cert)
+static int client(struct peer *p, uint16_t port, X509 *cert)
 {
+	const struct transfer *plan = p->plan;
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	unsigned char *buf = malloc(SELFTEST_CALL_BYTES);
@@ -171,6 +271,8 @@ static int client(const struct transfer *plan, uint16_t port, X509 *cert)
 	size_t t, n;
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (CPU_COUNT(&p->cpus[0]))
+		pthread_setaffinity_np(pthread_self(), sizeof(p->cpus[0]), &p->cpus[0]);
 	if (!ctx || !buf || fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
 	    !X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), cert))
 		goto out;
@@ -185,7 +287,7 @@ static int client(const struct transfer *plan, uint16_t port, X509 *cert)
 		} else {
 			r = SSL_write(ssl, buf, (int)plan[t].size) == (int)plan[t].size;
 		}
-		if (!r)
+		if (!r || pace_written(&p->pace, (int)t))
 			goto out;
 	}
 	/* Close only after the server has read everything: closing a socket with unread
@@ -196,6 +298,8 @@ static int client(const struct transfer *plan, uint16_t port, X509 *cert)
 		;
 	err = 0;
 out:
+	if (err)
+		pace_fail(&p->pace);
 	SSL_free(ssl);
 	SSL_CTX_free(ctx);
 	if (fd >= 0)
@@ -206,11 +310,16 @@ out:
 
 /* The traced child: waits for `go`, then runs the transfers. Its exit status is 0 if all
  * transfers reached the server intact. */
-static int child_main(int go, const struct transfer *plan)
+static int child_main(int go, int sync_fd, int ack_fd, const struct transfer *plan)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t salen = sizeof(sa);
-	struct peer p = {.plan = plan, .fd = -1};
+	struct peer p = {.plan = plan,
+			 .fd = -1,
+			 .pace = {.mu = PTHREAD_MUTEX_INITIALIZER,
+				  .cv = PTHREAD_COND_INITIALIZER,
+				  .sync_fd = sync_fd,
+				  .ack_fd = ack_fd}};
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 	pthread_t server;
@@ -232,9 +341,10 @@ static int child_main(int go, const struct transfer *plan)
 	/* Traffic starts only once the tracer is attached. */
 	if (read(go, &byte, 1) != 1)
 		goto out;
+	pick_cpus(p.cpus);
 	if (pthread_create(&server, NULL, serve, &p))
 		goto out;
-	if (client(plan, ntohs(sa.sin_port), cert)) {
+	if (client(&p, ntohs(sa.sin_port), cert)) {
 		fprintf(stderr, "selftest: the TLS client failed\n");
 		ERR_print_errors_fp(stderr);
 		shutdown(p.fd, SHUT_RDWR);
@@ -350,6 +460,28 @@ static bool report(struct selftest *st)
 	return ok == (int)NTRANSFERS && !st->extra[0] && !st->extra[1];
 }
 
+/* After each poll round: answers a drain asked for before the round began, since every
+ * chunk submitted before then has now left the perf buffers. */
+static void on_round(void *ctx)
+{
+	struct selftest *st = ctx;
+	char byte;
+
+	if (st->sync_seen && write(st->ack_fd, "a", 1) == 1)
+		st->sync_seen = false;
+	if (read(st->sync_fd, &byte, 1) == 1)
+		st->sync_seen = true;
+}
+
+static void close_pipe(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	p[0] = p[1] = -1;
+}
+
 /* Nothing lost, truncated, unreadable or out of order, by the session's own accounting. */
 static bool accounting_clean(const struct events *e)
 {
@@ -384,8 +516,8 @@ static bool reap(pid_t child, bool kill_it)
 int selftest_run(struct env *env, volatile sig_atomic_t *stop)
 {
 	struct selftest st = {0};
-	struct session s = {.sink = on_chunk, .sink_ctx = &st};
-	int go[2] = {-1, -1}, t, dir, err;
+	struct session s = {.sink = on_chunk, .sink_ctx = &st, .on_round = on_round};
+	int go[2] = {-1, -1}, sync[2] = {-1, -1}, ack[2] = {-1, -1}, t, dir, err;
 	bool passed = false, child_ok = false;
 	pid_t child;
 
@@ -397,9 +529,11 @@ int selftest_run(struct env *env, volatile sig_atomic_t *stop)
 				return EXIT_RUNTIME;
 	if (env->max_call_bytes < SELFTEST_CALL_BYTES)
 		env->max_call_bytes = SELFTEST_CALL_BYTES;
-	if (pipe2(go, O_CLOEXEC)) {
+	if (pipe2(go, O_CLOEXEC) || pipe2(sync, O_CLOEXEC | O_NONBLOCK) || pipe2(ack, O_CLOEXEC)) {
 		perror("selftest: failed to create a pipe");
-		return EXIT_RUNTIME;
+		err = EXIT_RUNTIME;
+		child = -1;
+		goto cleanup;
 	}
 
 	/* 1. The child that does TLS, waiting for `go`. */
@@ -415,10 +549,16 @@ int selftest_run(struct env *env, volatile sig_atomic_t *stop)
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		close(go[1]);
-		_exit(child_main(go[0], st.plan));
+		close(sync[0]);
+		close(ack[1]);
+		_exit(child_main(go[0], sync[1], ack[0], st.plan));
 	}
 	close(go[0]);
-	go[0] = -1;
+	close(sync[1]);
+	close(ack[0]);
+	go[0] = sync[1] = ack[0] = -1;
+	st.sync_fd = sync[0];
+	st.ack_fd = ack[1];
 
 	/* 2. Trace it with the normal machinery; its chunks go to on_chunk. */
 	env->pids[0] = child;
@@ -450,10 +590,9 @@ int selftest_run(struct env *env, volatile sig_atomic_t *stop)
 cleanup:
 	if (child > 0)
 		reap(child, true);
-	if (go[1] >= 0)
-		close(go[1]);
-	if (go[0] >= 0)
-		close(go[0]);
+	close_pipe(go);
+	close_pipe(sync);
+	close_pipe(ack);
 	for (t = 0; t < (int)NTRANSFERS; t++)
 		for (dir = 0; dir < 2; dir++)
 			EVP_MD_CTX_free(st.seen[t][dir].md);

@@ -1123,6 +1123,8 @@ void session_run(struct session *s, volatile sig_atomic_t *stop)
 		tracer_bpf__poll(s->tb, POLL_TIMEOUT_MS);
 		rescan(s);
 		events_deliver(s->ev, round);
+		if (s->on_round)
+			s->on_round(s->sink_ctx);
 		if (watch_ready(&s->watch, events_now()))
 			reload(s);
 		if (flush_output(s))

@@ -53,6 +53,9 @@ struct session {
 	struct events *ev;
 	events_sink_fn sink; /* set before session_open: chunks go there, not to stdout */
 	void *sink_ctx;
+	/* Called with sink_ctx after every poll round: every chunk submitted before the round
+	 * began has then left the perf buffers (delivered, queued in order, or counted lost). */
+	void (*on_round)(void *sink_ctx);
 	char comms[MAX_PIDS][64]; /* the given targets' names */
 	int pidfds[MAX_PIDS];	  /* the given targets' pidfds (-1: none) */
 	int nchildren;		  /* their descendants found at start */

@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """test_selftest.py - tracer --selftest passes here, and fails when bytes cannot be kept."""
+import os
 import re
+import signal
 import subprocess
+import time
 
 import harness
-from harness import PLACEMENT, TRACER, TracerTest
+from harness import PLACEMENT, SANITIZER_REPORT, TRACER, TracerTest
 
 
 class SelftestTest(TracerTest):
@@ -28,6 +31,34 @@ class SelftestTest(TracerTest):
         self.assertEqual(sum(r.count("ok") for r in rows), 52)
         self.assertRegex(err, r"target exited: \d+ calls, (\d+) bytes moved = \1 captured \+ 0 "
                          r"truncated \+ 0 lost; 0 events lost")
+
+    def test_selftest_passes_with_a_tracer_that_keeps_stalling(self):
+        """The tracer is stopped 0.2 s in every 0.25 s: the transfers wait for it to drain,
+        so a slow reader (a sanitized build on a busy machine) loses nothing. Without that
+        pacing, the two 4 MiB transfers went back to back and lost bytes."""
+        err_path = os.path.join(self.tmp, "selftest.err")
+        with open(err_path, "w") as err:
+            tracer = self.spawn([TRACER, *PLACEMENT, "--selftest"], stdout=subprocess.PIPE,
+                                stderr=err, text=True)
+        def err():
+            with open(err_path) as f:
+                return f.read()
+
+        deadline = time.monotonic() + 120
+        while "Tracing" not in err():
+            self.assertIsNone(tracer.poll(), err())
+            self.assertLess(time.monotonic(), deadline, "the selftest did not start tracing")
+            time.sleep(0.05)
+        while tracer.poll() is None and time.monotonic() < deadline:
+            os.kill(tracer.pid, signal.SIGSTOP)
+            time.sleep(0.2)
+            os.kill(tracer.pid, signal.SIGCONT)
+            time.sleep(0.05)
+        out, _ = tracer.communicate(timeout=60)
+        self.assertNotRegex(err(), SANITIZER_REPORT)
+        self.assertEqual(tracer.returncode, 0, out + err())
+        self.assertIn("26 of 26 transfers captured whole in both directions", out)
+        self.assertRegex(err(), r"\+ 0 lost; 0 events lost")
 
     def test_selftest_fails_when_the_buffer_cannot_hold_a_chunk(self):
         """One 4 KiB page per CPU holds no 16 KiB chunk: bytes are lost, and it says FAIL."""
