@@ -82,6 +82,10 @@ BPF_HASH(tls_targets, u32, u32, TLS_MAX_TARGETS);
 
 /* struct tls_proc_event records: a traced process ran a program or mapped a file. */
 BPF_PERF_OUTPUT(tls_procs);
+/* struct tls_proc_event records of kind TLS_PROC_CONN: a TLS call first used a socket. A
+ * thread of the tracer reads nothing else, so it looks the socket up while it is open,
+ * whatever the main loop is busy with. */
+BPF_PERF_OUTPUT(tls_conn_notes);
 
 /* key: pid_tgid of a traced thread inside mmap(PROT_EXEC) of a file (LRU: a thread killed
  * inside mmap leaves its entry, which ages out) */
@@ -319,8 +323,9 @@ static __always_inline int stash_session_call(struct pt_regs *ctx, u32 kind)
 
 /*
  * The connection of a traced process's socket fd: the one TLS calls used since it was
- * opened, or a new one, which is announced twice: to user space at once (tls_procs), so it
- * looks the socket up while it is open, and as an event ordered with the data (tls_meta).
+ * opened, or a new one, which is announced twice: to user space at once (tls_conn_notes),
+ * so it looks the socket up while it is open, and as an event ordered with the data
+ * (tls_meta).
  */
 static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess)
 {
@@ -342,7 +347,7 @@ static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess)
 		return conn ? conn->id : 0;
 	}
 	pe.conn = fresh.id;
-	tls_procs.perf_submit(ctx, &pe, sizeof(pe));
+	tls_conn_notes.perf_submit(ctx, &pe, sizeof(pe));
 	ev = meta_event(id, TLS_KIND_CONN_OPEN);
 	if (ev) {
 		ev->fd = fd;

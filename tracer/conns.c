@@ -139,15 +139,9 @@ static int lower_bound(const struct conn_table *t, uint64_t id)
 	return lo;
 }
 
-/* One more lookup of a connection that has no addresses yet. */
-static void try_resolve(struct conn_table *t, struct conn *c)
+/* Takes a lookup's result (conns_resolve's) into c. */
+static void take_result(struct conn *c, int err)
 {
-	int err;
-
-	if (c->resolved || c->tries <= 0)
-		return;
-	c->tries--;
-	err = conns_resolve(t->proc_root ? t->proc_root : "/proc", (pid_t)c->pid, c->fd, &c->addr);
 	c->resolved = err == 0;
 	if (err == -ENOENT)
 		c->why = "socket closed before it could be looked at";
@@ -157,6 +151,49 @@ static void try_resolve(struct conn_table *t, struct conn *c)
 		c->why = "not a connected TCP socket";
 	if (err == -ENOENT || err == -ENOTSOCK)
 		c->tries = 0;
+}
+
+/* One more lookup of a connection that has no addresses yet. */
+static void try_resolve(struct conn_table *t, struct conn *c)
+{
+	if (c->resolved || c->tries <= 0)
+		return;
+	c->tries--;
+	take_result(c, conns_resolve(t->proc_root ? t->proc_root : "/proc", (pid_t)c->pid, c->fd,
+				     &c->addr));
+}
+
+void conn_notes_add(struct conn_notes *n, uint64_t id, uint32_t pid, int fd)
+{
+	struct conn_note note = {.id = id};
+
+	note.err = conns_resolve(n->proc_root ? n->proc_root : "/proc", (pid_t)pid, fd, &note.addr);
+	pthread_mutex_lock(&n->mu);
+	n->v[n->next] = note;
+	n->next = (n->next + 1) % CONN_NOTES;
+	pthread_mutex_unlock(&n->mu);
+}
+
+/* Takes the lookup the notes hold for new connection c, if any, into c. */
+static bool take_note(struct conn_notes *n, struct conn *c)
+{
+	bool found = false;
+	unsigned int i;
+
+	pthread_mutex_lock(&n->mu);
+	for (i = 0; i < CONN_NOTES && !found; i++) {
+		struct conn_note *note = &n->v[(n->next + CONN_NOTES - 1 - i) % CONN_NOTES];
+
+		if (note->id != c->id)
+			continue;
+		c->addr = note->addr;
+		c->tries--; /* the note was its first lookup */
+		take_result(c, note->err);
+		note->id = 0;
+		found = true;
+	}
+	pthread_mutex_unlock(&n->mu);
+	return found;
 }
 
 struct conn *conns_get(struct conn_table *t, uint64_t id)
@@ -185,7 +222,8 @@ struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd)
 	c = &t->v[i];
 	*c = (struct conn){.id = id, .pid = pid, .fd = fd, .tries = CONN_TRIES};
 	t->opened++;
-	try_resolve(t, c);
+	if (!t->notes || !take_note(t->notes, c))
+		try_resolve(t, c);
 	return c;
 }
 

@@ -2,6 +2,7 @@
 #ifndef TRACER_CONNS_H
 #define TRACER_CONNS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -32,6 +33,31 @@ int conns_resolve(const char *proc_root, pid_t pid, int fd, struct conn_addr *a)
 /* Writes "127.0.0.1:443" or "[::1]:443". */
 void conns_format_end(char *buf, size_t size, int family, const char *addr, uint16_t port);
 
+/*
+ * Lookups made the moment BPF announces a new connection, on a thread of their own: the
+ * socket is then still open, however long the main loop takes to come to the connection's
+ * first event (a short-lived curl connection closes within milliseconds). The main loop
+ * takes each result when it opens the connection; the oldest results give way when more
+ * than CONN_NOTES are waiting, and the main loop then looks the socket up itself.
+ */
+#define CONN_NOTES 1024
+
+struct conn_note {
+	uint64_t id; /* 0: free */
+	int err;     /* conns_resolve's result */
+	struct conn_addr addr;
+};
+
+struct conn_notes {
+	pthread_mutex_t mu;
+	const char *proc_root;
+	struct conn_note v[CONN_NOTES];
+	unsigned int next; /* the slot the next result takes */
+};
+
+/* Looks connection id (pid's socket fd) up now and keeps the result for conns_open. */
+void conn_notes_add(struct conn_notes *n, uint64_t id, uint32_t pid, int fd);
+
 /* A connection of the run: a socket a TLS call used, until it is closed. */
 struct conn {
 	uint64_t id;
@@ -46,6 +72,7 @@ struct conn {
 /* The open connections, sorted by id (ids come from BPF, mostly in increasing order). */
 struct conn_table {
 	const char *proc_root;
+	struct conn_notes *notes; /* NULL: none; conns_open takes its results first */
 	struct conn *v;
 	int n, cap;
 	uint64_t opened;     /* connections seen in the run */
@@ -57,8 +84,9 @@ struct conn_table {
 struct conn *conns_get(struct conn_table *t, uint64_t id);
 
 /*
- * Connection `id` of pid's socket fd, added and looked up at once if new (an entry already
- * there is returned as it is: conns_get looks it up again); NULL only when out of memory.
+ * Connection `id` of pid's socket fd, added if new, with the result of its lookup in notes,
+ * or else looked up at once (an entry already there is returned as it is: conns_get looks it
+ * up again); NULL only when out of memory.
  */
 struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd);
 

@@ -34,6 +34,8 @@
 #define SETTINGS_TABLE "tls_settings"
 #define TARGETS_TABLE "tls_targets"
 #define PROCS_TABLE "tls_procs"
+#define CONN_NOTES_TABLE "tls_conn_notes"
+#define CONN_NOTES_PAGES 8
 #define UNMAPS_TABLE "tls_unmaps"
 #define PROCS_PAGES 8
 #define PERF_RECORD_OVERHEAD 16 /* perf_event_header + raw size, 8-byte aligned */
@@ -516,8 +518,79 @@ static void on_proc_lost(void *ctx, int cpu, uint64_t count)
 		(unsigned long long)count);
 }
 
+/* tls_conn_notes, on the notes thread: a TLS call first used a socket; looked up now, while
+ * it is open. */
+static void on_conn_note(void *ctx, int cpu, const void *data, int size)
+{
+	struct tls_proc_event pe; /* aligned: perf puts the record 4 bytes off */
+
+	(void)cpu;
+	if (size < (int)sizeof(pe))
+		return;
+	memcpy(&pe, data, sizeof(pe));
+	if (pe.kind == TLS_PROC_CONN)
+		conn_notes_add(ctx, pe.conn, pe.pid, pe.fd);
+}
+
+static void on_conn_note_lost(void *ctx, int cpu, uint64_t count)
+{
+	(void)ctx;
+	(void)cpu;
+	fprintf(stderr, "missed %llu notices of new connections of traced processes\n",
+		(unsigned long long)count);
+}
+
+static void *serve_notes(void *arg)
+{
+	struct session *s = arg;
+
+	while (!atomic_load(&s->notes_stop) &&
+	       tracer_bpf__poll_readers(s->note_readers, POLL_TIMEOUT_MS) == 0)
+		;
+	return NULL;
+}
+
+/* Reads tls_conn_notes on a thread of its own (sources without it: on_proc looks up). */
+static int start_notes(struct session *s)
+{
+	int err;
+
+	if (!tracer_bpf__has_table(s->tb, CONN_NOTES_TABLE))
+		return 0;
+	s->notes = calloc(1, sizeof(*s->notes));
+	if (!s->notes)
+		return -ENOMEM;
+	pthread_mutex_init(&s->notes->mu, NULL);
+	if ((err = tracer_bpf__open_perf_buffer(s->tb, CONN_NOTES_TABLE, CONN_NOTES_PAGES, 1,
+						on_conn_note, on_conn_note_lost, s->notes)))
+		return err;
+	s->note_readers = tracer_bpf__take_readers(s->tb, CONN_NOTES_TABLE);
+	if (!s->note_readers)
+		return -ENOMEM;
+	err = pthread_create(&s->note_thread, NULL, serve_notes, s);
+	if (err) {
+		fprintf(stderr, "failed to start the thread that looks connections up: %s\n",
+			strerror(err));
+		return -err;
+	}
+	s->note_thread_on = true;
+	s->ev->conns.notes = s->notes;
+	return 0;
+}
+
+/* Ends the notes thread; the notes it left are read here. */
+static void stop_notes(struct session *s)
+{
+	if (!s->note_thread_on)
+		return;
+	atomic_store(&s->notes_stop, true);
+	pthread_join(s->note_thread, NULL);
+	s->note_thread_on = false;
+	tracer_bpf__poll_readers(s->note_readers, 0);
+}
+
 /* tls_procs: a traced process ran a program or mapped a file (looked at after the poll),
- * or a TLS call used a socket (looked up now, while it is open). */
+ * or (sources before tls_conn_notes) a TLS call used a socket (looked up now). */
 static void on_proc(void *ctx, int cpu, const void *data, int size)
 {
 	struct session *s = ctx;
@@ -650,7 +723,8 @@ int session_open(struct session *s, const struct env *env)
 					  events_on_sample, events_on_meta_lost, s->ev)) ||
 	    (tracer_bpf__has_function(s->tb, "tracepoint__sched__sched_process_exec") &&
 	     tracer_bpf__open_perf_buffer(s->tb, PROCS_TABLE, PROCS_PAGES, 1, on_proc, on_proc_lost,
-					  s)))
+					  s)) ||
+	    start_notes(s))
 		return EXIT_RUNTIME;
 
 	/* Children from now on (tracepoints), those already there (/proc), their TLS code. */
@@ -962,8 +1036,9 @@ static int flush_output(struct session *s)
 /* The maps user space reads and writes: a reload must keep them as they are. */
 static int check_user_maps(const struct session *s, const struct tracer_bpf *tb)
 {
-	static const char *const tables[] = {EVENTS_TABLE,   META_TABLE,    STATS_TABLE,
-					     SETTINGS_TABLE, TARGETS_TABLE, PROCS_TABLE};
+	static const char *const tables[] = {EVENTS_TABLE,    META_TABLE,    STATS_TABLE,
+					     SETTINGS_TABLE,  TARGETS_TABLE, PROCS_TABLE,
+					     CONN_NOTES_TABLE};
 	size_t i;
 
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
@@ -1146,6 +1221,7 @@ int session_finish(struct session *s)
 
 	/* Detach first, so nothing new arrives; then drain and account for every byte. */
 	err = tracer_bpf__detach_all(s->tb) ? EXIT_RUNTIME : EXIT_OK;
+	stop_notes(s);
 	tracer_bpf__poll(s->tb, 0);
 	events_finish(s->ev);
 	read_err = tracer_bpf__sum_percpu(s->tb, STATS_TABLE, events_on_counters, s->ev);
@@ -1168,7 +1244,16 @@ int session_finish(struct session *s)
 
 int session_free(struct session *s)
 {
-	int i, err = tracer_bpf__destroy(s->tb) ? EXIT_RUNTIME : EXIT_OK;
+	int i, err;
+
+	stop_notes(s);
+	tracer_bpf__free_readers(s->note_readers);
+	s->note_readers = NULL;
+	if (s->notes)
+		pthread_mutex_destroy(&s->notes->mu);
+	free(s->notes);
+	s->notes = NULL;
+	err = tracer_bpf__destroy(s->tb) ? EXIT_RUNTIME : EXIT_OK;
 
 	s->tb = NULL;
 	for (i = 0; i < MAX_PIDS; i++) {

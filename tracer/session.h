@@ -3,7 +3,9 @@
 #define TRACER_SESSION_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "events.h"
@@ -62,13 +64,19 @@ struct session {
 	struct rescan *rescan;	  /* processes that ran a program or (un)mapped a file */
 	int nrescan, rescan_cap;
 	struct tls_maps tls_maps; /* the TLS files each traced process maps */
-	bool target_exited;	  /* the targets and all their descendants are gone */
-	bool reader_gone;	  /* stdout's reader went away (tracer PID | head) */
-	int write_err;		  /* errno of a failed write to stdout: exit 1 */
-	struct pcapng pcap;	  /* -w (pcap.f NULL: none) */
-	struct http http;	  /* --http */
-	struct redact redact;	  /* --redact (redact.n 0: none) */
-	char bpf_dir[PATH_MAX];	  /* where the BPF sources and probe specs were read */
+	/* Connections announced by BPF, looked up at once on a thread of their own. */
+	struct conn_notes *notes;
+	struct tracer_bpf_readers *note_readers;
+	pthread_t note_thread;
+	bool note_thread_on;
+	atomic_bool notes_stop;
+	bool target_exited;	/* the targets and all their descendants are gone */
+	bool reader_gone;	/* stdout's reader went away (tracer PID | head) */
+	int write_err;		/* errno of a failed write to stdout: exit 1 */
+	struct pcapng pcap;	/* -w (pcap.f NULL: none) */
+	struct http http;	/* --http */
+	struct redact redact;	/* --redact (redact.n 0: none) */
+	char bpf_dir[PATH_MAX]; /* where the BPF sources and probe specs were read */
 	char spec_dir[PATH_MAX];
 	unsigned int gen;	 /* the compile of bpf_src in use: 1, then one up per reload */
 	struct kheaders kh;	 /* the kernel headers chosen for the first compile */

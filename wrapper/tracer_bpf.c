@@ -35,6 +35,14 @@ struct reader_ctx {
 	tracer_bpf_lost_fn lost;
 	void *ctx;
 	int cpu;
+	char table[64];
+};
+
+/* Readers taken out of a module, served by tracer_bpf__poll_readers alone. */
+struct tracer_bpf_readers {
+	struct perf_reader **readers;
+	struct reader_ctx **reader_ctxs;
+	int n;
 };
 
 /* A map of the module that a map of an earlier module stands in for (tracer_bpf__create's
@@ -609,6 +617,7 @@ int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int p
 			goto out;
 		}
 		*rc = (struct reader_ctx){.sample = sample, .lost = lost, .ctx = ctx, .cpu = cpu};
+		snprintf(rc->table, sizeof(rc->table), "%s", table);
 		errno = 0;
 		r = bpf_open_perf_buffer_opts(on_sample, on_lost, rc, page_cnt, &opts);
 		if (!r) {
@@ -778,6 +787,56 @@ int tracer_bpf__detach_some(struct tracer_bpf *tb, int max, int *err)
 		}
 	}
 	return tb ? tb->nprobes : 0;
+}
+
+struct tracer_bpf_readers *tracer_bpf__take_readers(struct tracer_bpf *tb, const char *table)
+{
+	struct tracer_bpf_readers *set = calloc(1, sizeof(*set));
+	int i, kept = 0;
+
+	if (set) {
+		set->readers = calloc(tb->nreaders + 1, sizeof(*set->readers));
+		set->reader_ctxs = calloc(tb->nreaders + 1, sizeof(*set->reader_ctxs));
+	}
+	if (!set || !set->readers || !set->reader_ctxs) {
+		tracer_bpf__free_readers(set);
+		return NULL;
+	}
+	for (i = 0; i < tb->nreaders; i++) {
+		if (strcmp(tb->reader_ctxs[i]->table, table) == 0) {
+			set->readers[set->n] = tb->readers[i];
+			set->reader_ctxs[set->n++] = tb->reader_ctxs[i];
+			continue;
+		}
+		tb->readers[kept] = tb->readers[i];
+		tb->reader_ctxs[kept++] = tb->reader_ctxs[i];
+	}
+	tb->nreaders = kept;
+	return set;
+}
+
+int tracer_bpf__poll_readers(struct tracer_bpf_readers *set, int timeout_ms)
+{
+	if (!set || !set->n)
+		return -EINVAL;
+	perf_reader_poll(set->n, set->readers, timeout_ms);
+	perf_reader_consume(set->n, set->readers);
+	return 0;
+}
+
+void tracer_bpf__free_readers(struct tracer_bpf_readers *set)
+{
+	int i;
+
+	if (!set)
+		return;
+	for (i = 0; i < set->n; i++) {
+		perf_reader_free(set->readers[i]);
+		free(set->reader_ctxs[i]);
+	}
+	free(set->readers);
+	free(set->reader_ctxs);
+	free(set);
 }
 
 int tracer_bpf__adopt_readers(struct tracer_bpf *tb, struct tracer_bpf *from)

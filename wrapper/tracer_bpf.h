@@ -133,6 +133,16 @@ int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, i
 int tracer_bpf__poll(struct tracer_bpf *tb, int timeout_ms);
 
 /*
+ * Takes the readers of perf buffer `table` out of tb into a set of their own, which
+ * tracer_bpf__poll no longer serves: another thread serves it with tracer_bpf__poll_readers
+ * (as tracer_bpf__poll does). The set outlives tb; tracer_bpf__free_readers frees it. NULL
+ * when out of memory.
+ */
+struct tracer_bpf_readers *tracer_bpf__take_readers(struct tracer_bpf *tb, const char *table);
+int tracer_bpf__poll_readers(struct tracer_bpf_readers *set, int timeout_ms);
+void tracer_bpf__free_readers(struct tracer_bpf_readers *set);
+
+/*
  * Detaches up to `max` of the uprobes and tracepoints still attached, latest first (each
  * uprobe takes the kernel ~0.1 s); failures are reported on stderr and the first -errno is
  * kept in *err. Returns how many are still attached.

@@ -7,6 +7,8 @@ The traced client is `openssl s_client`, fed lines on its stdin, talking to `ope
 answer one SSL_read, so what the tracer printed can be compared with what was sent, byte for
 byte, across the reloads.
 """
+import base64
+import json
 import os
 import re
 import stat
@@ -14,7 +16,7 @@ import subprocess
 import threading
 import time
 
-from harness import TracerTest, bpftool_uprobes, joined, main, wait_for, TRACER
+from harness import PYTHON, TracerTest, bpftool_uprobes, joined, main, wait_for, TRACER
 
 RELOADED_RE = re.compile(r"^Reloaded \(changed: (.*?)\): (\d+) probes on .*; added: (.*); "
                                 r"removed: (.*)$", re.M)
@@ -27,6 +29,20 @@ int %s(struct pt_regs *ctx)
 
 	return call->fd;
 }
+"""
+# Once `go` exists: one HTTPS request on a new connection, read to the end, closed.
+QUICK_CLIENT = """
+import os, socket, ssl, sys, time
+port, go, cafile = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=cafile)
+while not os.path.exists(go):
+    time.sleep(0.01)
+with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
+                     server_hostname="localhost") as tls:
+    print("LPORT %d" % tls.getsockname()[1], flush=True)
+    tls.sendall(b"GET /quick HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n")
+    while tls.recv(4096):
+        pass
 """
 
 
@@ -133,6 +149,35 @@ class ReloadTest(TracerTest):
         self.assertEqual(joined(events, "SSL_read"),
                          b"tsrif\n" + b"".join(l[:-1][::-1] + b"\n" for l in sent))
         self.assertIn("reloads: 1 done, 0 failed", run.stderr())
+
+    def test_a_connection_that_lives_only_while_a_reload_compiles_gets_its_addresses(self):
+        """The main loop is busy compiling for seconds; a connection opened and closed
+        meanwhile is still looked up while it is open (by the notes thread)."""
+        bpf, specs = self.init_probes()
+        _, port, _ = self.tls_server()
+        go = os.path.join(self.tmp, "go.quick")
+        client = self.spawn([PYTHON, "-c", QUICK_CLIENT, str(port), go, self.cert],
+                            stdout=subprocess.PIPE, text=True)
+        self.wait_mapped(client.pid)
+        run = self.trace(client, bpf, specs, "--json")
+        self.append(os.path.join(bpf, "openssl.c"), "\n/* an edit */\n")
+        time.sleep(0.8)  # the change is taken after 0.2 s of quiet; the compile takes seconds
+        open(go, "w").close()
+        lport = int(client.stdout.readline().split()[1])
+        self.assertEqual(client.wait(timeout=20), 0)
+        self.assertNotIn("Reloaded", run.stderr(), "the connection outlived the compile")
+        self.assertEqual(run.wait_exit(timeout=60), 0, run.stderr())
+        self.assertIn("Reloaded", run.stderr())
+        events = [json.loads(l) for l in run.stdout().splitlines() if l.strip()]
+        data = [e for e in events if e["type"] == "data"]
+        self.assertTrue(data, run.stderr())
+        for e in events:
+            if e["type"] in ("data", "conn"):
+                self.assertEqual((e["family"], e["laddr"], e["lport"], e["raddr"], e["rport"]),
+                                 ("ipv4", "127.0.0.1", lport, "127.0.0.1", port), e)
+        sent = b"".join(base64.b64decode(e["data"]) for e in data if e["dir"] == "write")
+        self.assertEqual(sent, b"GET /quick HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        self.assertIn("connections: 1 (0 without addresses)", run.stderr())
 
     def test_failed_reloads_keep_the_running_probes(self):
         """A compile error, a spec naming a missing function and code the verifier refuses

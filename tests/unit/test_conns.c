@@ -117,10 +117,43 @@ static void test_table(void)
 	CHECK(t.n == 0 && t.v == NULL);
 }
 
+static void test_notes(void)
+{
+	static struct conn_notes notes = {.mu = PTHREAD_MUTEX_INITIALIZER, .proc_root = PROC};
+	struct conn_table t = {.proc_root = PROC, .notes = &notes};
+	struct conn *c;
+	int i;
+
+	/* Looked up when announced: the connection takes that result, even though its
+	 * process (4243 here) is gone by the time it is opened. */
+	conn_notes_add(&notes, 20, 4242, 3);
+	conn_notes_add(&notes, 21, 4242, 9);
+	c = conns_open(&t, 20, 4243, 3);
+	CHECK(c && c->resolved && c->addr.lport == 50594 && c->addr.rport == 8443);
+	c = conns_open(&t, 21, 4243, 9);
+	CHECK(c && !c->resolved && c->tries == 0);
+	CHECK_STR(c->why, "socket closed before it could be looked at");
+	/* No note: looked up then. */
+	c = conns_open(&t, 22, 4242, 4);
+	CHECK(c && c->resolved && c->addr.family == AF_INET6);
+
+	/* A note is taken once; the oldest give way to newer ones. */
+	conns_close(&t, 20);
+	c = conns_open(&t, 20, 4243, 3);
+	CHECK(c && !c->resolved);
+	for (i = 0; i <= CONN_NOTES; i++)
+		conn_notes_add(&notes, 100 + (uint64_t)i, 4242, 3);
+	CHECK(!conns_open(&t, 100, 4243, 3)->resolved);
+	CHECK(conns_open(&t, 101, 4243, 3)->resolved);
+	CHECK(conns_open(&t, 100 + CONN_NOTES, 4243, 3)->resolved);
+	conns_free(&t);
+}
+
 int main(void)
 {
 	test_parse_lines();
 	test_resolve();
 	test_table();
+	test_notes();
 	return check_done();
 }
