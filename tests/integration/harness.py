@@ -146,7 +146,7 @@ class TracerRun:
             self.proc = test.spawn([binary, *PLACEMENT, *args, *pids], stdout=out, stderr=err,
                                    cwd=cwd)
 
-    def wait_ready(self, timeout=30):
+    def wait_ready(self, timeout=90):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if any(l.startswith("Tracing") for l in self.stderr().splitlines()):
@@ -157,7 +157,7 @@ class TracerRun:
             time.sleep(0.05)
         raise AssertionError("tracer not ready after %ds:\n%s" % (timeout, self.stderr()))
 
-    def wait_exit(self, timeout=10):
+    def wait_exit(self, timeout=60):
         return self.proc.wait(timeout=timeout)
 
     def stdout(self):
