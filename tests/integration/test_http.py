@@ -99,7 +99,9 @@ class HttpTest(TracerTest):
                          (200, 17, "/api/v1/items?id=7"))
         self.assertIn(["set-cookie", "sid=srv-c00kie-42"], resp["headers"])
         self.assertGreater(resp["latency_ns"], 0)
-        self.assertEqual({(e["conn"], e["rport"]) for e in http}, {(req["conn"], port)})
+        conns = [e for e in events if e["type"] == "conn"]
+        self.assertEqual({(e["conn"], e["rport"]) for e in http}, {(req["conn"], port)},
+                         "%s\n%s" % (conns, run.stderr()))
         self.assertIsInstance(req["conn"], int)
         # The data events are still there (--http adds, it does not hide).
         self.assertTrue(any(e["type"] == "data" for e in events))
@@ -174,7 +176,7 @@ class HttpTest(TracerTest):
                         "-e", "http2.header.value")
         self.assertNotIn("s3cr3t", fields)
         self.assertNotIn("srv-c00kie", fields)
-        self.assertEqual(fields.count("custom-value-42"), 2, fields)
+        self.assertEqual(fields.count("custom-value-42"), 2, fields + run.stderr())
         self.assertIn("/two", fields)
         self.assertNotIn("redaction:", run.stderr())
         summary = events[-1]
