@@ -23,8 +23,10 @@ struct conn_addr {
 int conns_parse_tcp_line(const char *line, struct conn_addr *a, unsigned long *inode);
 
 /*
- * Looks socket fd of process pid up under proc_root ("/proc"): its inode, then that inode
- * in the process's network namespace's TCP tables. Returns 0 with a filled, or:
+ * Looks socket fd of process pid up: with proc_root "/proc", by asking a copy of the socket
+ * (pidfd_getfd) for its ends; otherwise, or when no copy can be had, under proc_root: its
+ * inode, then that inode in the process's network namespace's TCP tables. Returns 0 with a
+ * filled, or:
  * -EAGAIN: a socket not (yet) connected, or not found in the TCP tables (look again later);
  * -ENOENT: the fd (or the process) is gone; -ENOTSOCK: the fd is no socket.
  */

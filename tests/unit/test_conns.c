@@ -1,6 +1,10 @@
-/* test_conns.c - /proc/net/tcp{,6} lines, socket lookup under a fixture /proc, the table */
+/* test_conns.c - /proc/net/tcp{,6} lines, socket lookup (under a fixture /proc, and of live
+ * sockets), the table, the notes */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "conns.h"
@@ -79,6 +83,39 @@ static void test_resolve(void)
 	CHECK_STR(end, "[::1]:443");
 }
 
+/* Real sockets of this process, asked through a copy of each (pidfd_getfd). */
+static void test_resolve_live(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), cfd = socket(AF_INET, SOCK_STREAM, 0), sv[2],
+	    pp[2];
+	struct conn_addr a = {0};
+	uint16_t lport;
+
+	CHECK(lfd >= 0 && cfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	      listen(lfd, 1) == 0 && getsockname(lfd, (struct sockaddr *)&sa, &len) == 0);
+	CHECK(conns_resolve("/proc", getpid(), lfd, &a) == -EAGAIN); /* listening: no peer */
+	CHECK(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	len = sizeof(sa);
+	CHECK(getsockname(cfd, (struct sockaddr *)&sa, &len) == 0);
+	lport = ntohs(sa.sin_port);
+	CHECK(conns_resolve("/proc", getpid(), cfd, &a) == 0);
+	CHECK(a.family == AF_INET && a.lport == lport && a.rport != 0 && a.rport != lport);
+	CHECK_STR(a.laddr, "127.0.0.1");
+	CHECK_STR(a.raddr, "127.0.0.1");
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CHECK(conns_resolve("/proc", getpid(), sv[0], &a) == -EAGAIN); /* not TCP */
+	CHECK(pipe(pp) == 0 && conns_resolve("/proc", getpid(), pp[0], &a) == -ENOTSOCK);
+	close(pp[0]);
+	close(pp[1]);
+	close(sv[1]);
+	CHECK(conns_resolve("/proc", getpid(), 1000, &a) == -ENOENT); /* no such fd */
+	close(sv[0]);
+	close(cfd);
+	close(lfd);
+}
+
 static void test_table(void)
 {
 	struct conn_table t = {.proc_root = PROC};
@@ -153,6 +190,7 @@ int main(void)
 {
 	test_parse_lines();
 	test_resolve();
+	test_resolve_live();
 	test_table();
 	test_notes();
 	return check_done();
