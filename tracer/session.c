@@ -558,15 +558,18 @@ static int start_notes(struct session *s)
 	if (!tracer_bpf__has_table(s->tb, CONN_NOTES_TABLE))
 		return 0;
 	s->notes = calloc(1, sizeof(*s->notes));
-	if (!s->notes)
+	if (s->notes) {
+		pthread_mutex_init(&s->notes->mu, NULL);
+		if ((err = tracer_bpf__open_perf_buffer(s->tb, CONN_NOTES_TABLE, CONN_NOTES_PAGES,
+							1, on_conn_note, on_conn_note_lost,
+							s->notes)))
+			return err;
+		s->note_readers = tracer_bpf__take_readers(s->tb, CONN_NOTES_TABLE);
+	}
+	if (!s->notes || !s->note_readers) {
+		fprintf(stderr, "out of memory for the readers of '%s'\n", CONN_NOTES_TABLE);
 		return -ENOMEM;
-	pthread_mutex_init(&s->notes->mu, NULL);
-	if ((err = tracer_bpf__open_perf_buffer(s->tb, CONN_NOTES_TABLE, CONN_NOTES_PAGES, 1,
-						on_conn_note, on_conn_note_lost, s->notes)))
-		return err;
-	s->note_readers = tracer_bpf__take_readers(s->tb, CONN_NOTES_TABLE);
-	if (!s->note_readers)
-		return -ENOMEM;
+	}
 	err = pthread_create(&s->note_thread, NULL, serve_notes, s);
 	if (err) {
 		fprintf(stderr, "failed to start the thread that looks connections up: %s\n",
