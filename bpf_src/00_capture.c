@@ -95,12 +95,6 @@ BPF_TABLE("lru_hash", u64, u8, tls_mmaps, 1024);
  * however often it calls munmap. */
 BPF_TABLE("lru_hash", u32, u8, tls_unmaps, 1024);
 
-/* A process's socket. */
-struct tls_fd_key {
-	u32 tgid;
-	s32 fd;
-};
-
 /* A connection: a socket a TLS call used, from then until close(2). */
 struct tls_conn {
 	u64 id;	  /* unique within the run, from tls_conn_ids */
@@ -134,6 +128,13 @@ BPF_TABLE("lru_hash", struct tls_sess_key, struct tls_sess, tls_sessions, TLS_MA
 
 /* key: 0; value: the last connection id handed out */
 BPF_ARRAY(tls_conn_ids, u64, 1);
+
+/* key: a socket a target held when the tracer attached, which user space put in before it
+ * looked the socket up (so the lookup saw this socket or a later one) and took out again if
+ * that lookup failed; value: 1. Replacing the fd (close, dup2, dup3) takes it out, so a
+ * connection opened on a key still here is that socket: user space has its addresses even
+ * when the process closes it before any lookup could be made. */
+BPF_HASH(tls_known_socks, struct tls_fd_key, u8, TLS_MAX_CONNS);
 
 /* ------------------------------------------------------------- helpers */
 
@@ -352,6 +353,8 @@ static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess)
 	if (ev) {
 		ev->fd = fd;
 		ev->conn = fresh.id;
+		if (tls_known_socks.lookup(&key))
+			ev->flags |= TLS_FLAG_KNOWN;
 		submit_meta(ctx, ev);
 	}
 	return fresh.id;
@@ -780,6 +783,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_close)
 	struct tls_sess *s;
 	struct tls_event *ev;
 
+	tls_known_socks.delete(&key);
 	if (!conn)
 		return 0;
 	skey.sess = conn->sess;
@@ -793,6 +797,29 @@ TRACEPOINT_PROBE(syscalls, sys_enter_close)
 		submit_meta(args, ev);
 	}
 	tls_conns.delete(&key);
+	return 0;
+}
+
+/* The fd a traced process's dup2/dup3 replaces is no longer the socket looked up. */
+static __always_inline int replaced_fd(s64 fd)
+{
+	struct tls_fd_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = (s32)fd};
+
+	tls_known_socks.delete(&key);
+	return 0;
+}
+
+TRACEPOINT_PROBE(syscalls, sys_enter_dup2) { return replaced_fd((s64)args->newfd); }
+TRACEPOINT_PROBE(syscalls, sys_enter_dup3) { return replaced_fd((s64)args->newfd); }
+
+/* close_range(2) closes many fds at once: user space forgets the process's marked sockets
+ * (it reads the notice before the events that come after it). */
+TRACEPOINT_PROBE(syscalls, sys_enter_close_range)
+{
+	u64 id = bpf_get_current_pid_tgid();
+
+	if (traced(id))
+		notify_proc(args, id >> 32, TLS_PROC_CLOSE_RANGE);
 	return 0;
 }
 

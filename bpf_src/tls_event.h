@@ -26,6 +26,9 @@ enum tls_dir {
 
 #define TLS_CHUNK_LAST 1 /* flags: the call's last chunk (every event of another kind has it) */
 #define TLS_FLAG_OK 2	 /* flags of a handshake: it succeeded */
+/* flags of a connection's opening: a socket the tracer looked up as it attached, still the
+ * same (tls_known_socks) */
+#define TLS_FLAG_KNOWN 4
 
 /* What a struct tls_event reports. Only data events carry bytes; the others are one
  * header each, ordered with the data by time_ns. */
@@ -133,6 +136,8 @@ enum tls_proc_kind {
 	TLS_PROC_MMAP = 2, /* it mapped a file executable (ld.so, dlopen) */
 	TLS_PROC_CONN = 3, /* a TLS call first used socket fd: look it up before it closes */
 	TLS_PROC_UNMAP = 4, /* it unmapped memory (dlclose): did a TLS library go? */
+	TLS_PROC_CLOSE_RANGE = 5, /* it closed fds with close_range(2): sockets looked up as
+				   * the tracer attached may be gone (tls_known_socks) */
 };
 
 /* A record of the tls_procs perf buffer: user space looks at the process's maps again. */
@@ -142,6 +147,12 @@ struct tls_proc_event {
 	__s32 fd;   /* TLS_PROC_CONN: the socket */
 	__u32 pad;
 	__u64 conn; /* TLS_PROC_CONN: the connection's id */
+};
+
+/* A process's socket: key of tls_conns and tls_known_socks. */
+struct tls_fd_key {
+	__u32 tgid;
+	__s32 fd;
 };
 
 /* Size of the fixed part in front of data[]. */

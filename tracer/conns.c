@@ -1,9 +1,10 @@
-/* conns.c - connections: a socket's addresses from /proc, the run's open connections by id */
+/* conns.c - connections: a socket's addresses, the run's open connections by id */
 #define _GNU_SOURCE
 #include "conns.h"
 #include "grow.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -268,7 +269,21 @@ struct conn *conns_get(struct conn_table *t, uint64_t id)
 	return &t->v[i];
 }
 
-struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd)
+/* Takes what conns_scan found of c's socket into c. */
+static bool take_known(const struct conn_table *t, struct conn *c)
+{
+	int i;
+
+	for (i = 0; i < t->nknown; i++)
+		if (t->known[i].pid == c->pid && t->known[i].fd == c->fd) {
+			c->addr = t->known[i].addr;
+			take_result(c, 0);
+			return true;
+		}
+	return false;
+}
+
+struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd, bool known)
 {
 	int i = lower_bound(t, id);
 	struct conn *c;
@@ -284,9 +299,68 @@ struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd)
 	c = &t->v[i];
 	*c = (struct conn){.id = id, .pid = pid, .fd = fd, .tries = CONN_TRIES};
 	t->opened++;
-	if (!t->notes || !take_note(t->notes, c))
+	if (!(known && take_known(t, c)) && !(t->notes && take_note(t->notes, c)))
 		try_resolve(t, c);
 	return c;
+}
+
+/* Marks socket fd, looks it up and keeps what it found; unmarks it when that is nothing. */
+static int scan_one(struct conn_table *t, const char *root, pid_t pid, int fd)
+{
+	struct conn_known k = {.pid = (uint32_t)pid, .fd = fd}, *grown;
+	int err;
+
+	if (t->mark(t->mark_ctx, pid, fd, true))
+		return 0; /* no mark (map full): looked up when first used, as any socket */
+	err = conns_resolve(root, pid, fd, &k.addr);
+	grown = err ? NULL : grow_for(t->known, t->nknown, &t->known_cap, sizeof(*t->known), 16);
+	if (!grown) {
+		t->mark(t->mark_ctx, pid, fd, false);
+		return 0;
+	}
+	t->known = grown;
+	t->known[t->nknown++] = k;
+	return 1;
+}
+
+int conns_scan(struct conn_table *t, pid_t pid)
+{
+	const char *root = t->proc_root ? t->proc_root : "/proc";
+	char path[PATH_MAX], link[64];
+	struct dirent *d;
+	int n = 0, fd;
+	ssize_t len;
+	DIR *dir;
+
+	if (!t->mark)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/%d/fd", root, (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir))) {
+		if (sscanf(d->d_name, "%d", &fd) != 1)
+			continue;
+		snprintf(path, sizeof(path), "%s/%d/fd/%d", root, (int)pid, fd);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len > 0 && (link[len] = '\0', strncmp(link, "socket:[", 8) == 0))
+			n += scan_one(t, root, pid, fd);
+	}
+	closedir(dir);
+	return n;
+}
+
+void conns_forget_known(struct conn_table *t, pid_t pid)
+{
+	int i, kept = 0;
+
+	for (i = 0; i < t->nknown; i++) {
+		if (t->known[i].pid != (uint32_t)pid)
+			t->known[kept++] = t->known[i];
+		else if (t->mark)
+			t->mark(t->mark_ctx, pid, t->known[i].fd, false);
+	}
+	t->nknown = kept;
 }
 
 void conns_close(struct conn_table *t, uint64_t id)
@@ -314,6 +388,8 @@ uint64_t conns_unresolved(const struct conn_table *t)
 void conns_free(struct conn_table *t)
 {
 	free(t->v);
+	free(t->known);
 	t->v = NULL;
-	t->n = t->cap = 0;
+	t->known = NULL;
+	t->n = t->cap = t->nknown = t->known_cap = 0;
 }

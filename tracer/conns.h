@@ -71,10 +71,30 @@ struct conn {
 	struct conn_addr addr;
 };
 
+/*
+ * A socket a target held when the tracer attached, looked up then (conns_scan): a connection
+ * older than the tracer may be used and closed within milliseconds of the tracer's first
+ * sight of it (a client that then exits), too soon for any lookup. BPF marks the socket as
+ * it is looked up and unmarks it when the process replaces the fd, so a connection opened on
+ * a marked socket (TLS_FLAG_KNOWN) is the one looked up here.
+ */
+struct conn_known {
+	uint32_t pid;
+	int fd;
+	struct conn_addr addr;
+};
+
+/* Marks pid's socket fd in BPF (add), or takes the mark away. Returns 0 or -errno. */
+typedef int (*conns_mark_fn)(void *ctx, pid_t pid, int fd, bool add);
+
 /* The open connections, sorted by id (ids come from BPF, mostly in increasing order). */
 struct conn_table {
 	const char *proc_root;
 	struct conn_notes *notes; /* NULL: none; conns_open takes its results first */
+	conns_mark_fn mark;	  /* NULL: sockets are not looked up as the tracer attaches */
+	void *mark_ctx;
+	struct conn_known *known; /* conns_scan's finds */
+	int nknown, known_cap;
 	struct conn *v;
 	int n, cap;
 	uint64_t opened;     /* connections seen in the run */
@@ -86,11 +106,22 @@ struct conn_table {
 struct conn *conns_get(struct conn_table *t, uint64_t id);
 
 /*
- * Connection `id` of pid's socket fd, added if new, with the result of its lookup in notes,
- * or else looked up at once (an entry already there is returned as it is: conns_get looks it
- * up again); NULL only when out of memory.
+ * Connection `id` of pid's socket fd, added if new, with the addresses conns_scan found when
+ * `known` (BPF's TLS_FLAG_KNOWN), else the result of its lookup in notes, or else looked up
+ * at once (an entry already there is returned as it is: conns_get looks it up again); NULL
+ * only when out of memory.
  */
-struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd);
+struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd, bool known);
+
+/*
+ * Looks up each socket pid holds now (as the tracer attaches, before any TLS probe is), each
+ * marked with t->mark first and unmarked if it is no connected TCP socket. Returns how many
+ * were found connected, or -errno when pid's fds cannot be listed.
+ */
+int conns_scan(struct conn_table *t, pid_t pid);
+
+/* Forgets (and unmarks) what conns_scan found of pid: it ran another program, or exited. */
+void conns_forget_known(struct conn_table *t, pid_t pid);
 
 /* Forgets connection `id` (closed), counting it if it never got addresses. */
 void conns_close(struct conn_table *t, uint64_t id);

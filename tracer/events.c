@@ -225,7 +225,7 @@ static void deliver_meta(struct events *e, const struct tls_event *ev)
 
 	switch (ev->kind) {
 	case TLS_KIND_CONN_OPEN:
-		conns_open(&e->conns, ev->conn, ev->pid, ev->fd);
+		conns_open(&e->conns, ev->conn, ev->pid, ev->fd, ev->flags & TLS_FLAG_KNOWN);
 		out = view(e, ev, comm);
 		if (e->json && e->out)
 			output_json_conn(e->out, &out, "open", NULL);
@@ -244,6 +244,7 @@ static void deliver_meta(struct events *e, const struct tls_event *ev)
 		for (i = e->conns.n - 1; i >= 0; i--)
 			if (e->conns.v[i].pid == ev->pid)
 				end_conn(e, ev, &e->conns.v[i], "exit");
+		conns_forget_known(&e->conns, (pid_t)ev->pid);
 		end_flow(e, ev, flows_key(0, ev->pid));
 		break;
 	case TLS_KIND_HANDSHAKE:
@@ -514,7 +515,7 @@ void events_deliver(struct events *e, uint64_t read_start_ns)
 
 void events_on_conn(struct events *e, uint32_t pid, int fd, uint64_t conn)
 {
-	if (!conns_open(&e->conns, conn, pid, fd))
+	if (!conns_open(&e->conns, conn, pid, fd, false))
 		fprintf(stderr, "out of memory: connection %llu goes without addresses\n",
 			(unsigned long long)conn);
 }

@@ -35,6 +35,7 @@
 #define TARGETS_TABLE "tls_targets"
 #define PROCS_TABLE "tls_procs"
 #define CONN_NOTES_TABLE "tls_conn_notes"
+#define KNOWN_SOCKS_TABLE "tls_known_socks"
 #define CONN_NOTES_PAGES 8
 #define UNMAPS_TABLE "tls_unmaps"
 #define PROCS_PAGES 8
@@ -481,7 +482,8 @@ static int attach_tracepoints(struct tracer_bpf *tb, int verbose)
 		{"syscalls", "sys_exit_read"},	    {"syscalls", "sys_exit_write"},
 		{"syscalls", "sys_exit_recvfrom"},  {"syscalls", "sys_exit_sendto"},
 		{"syscalls", "sys_exit_recvmsg"},   {"syscalls", "sys_exit_sendmsg"},
-		{"syscalls", "sys_enter_close"},
+		{"syscalls", "sys_enter_close"},    {"syscalls", "sys_enter_dup2"},
+		{"syscalls", "sys_enter_dup3"},	    {"syscalls", "sys_enter_close_range"},
 	};
 	char fn[128], why[512];
 	size_t i;
@@ -609,6 +611,10 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 		events_on_conn(s->ev, pe->pid, pe->fd, pe->conn);
 		return;
 	}
+	if (pe->kind == TLS_PROC_EXEC || pe->kind == TLS_PROC_CLOSE_RANGE)
+		conns_forget_known(&s->ev->conns, (pid_t)pe->pid); /* its sockets may be gone */
+	if (pe->kind == TLS_PROC_CLOSE_RANGE)
+		return;
 	for (i = 0; i < s->nrescan; i++)
 		if (s->rescan[i].pid == (pid_t)pe->pid) {
 			s->rescan[i].exec |= pe->kind == TLS_PROC_EXEC;
@@ -625,6 +631,48 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 	s->rescan[s->nrescan++] =
 		(struct rescan){(pid_t)pe->pid, pe->kind == TLS_PROC_EXEC,
 				pe->kind == TLS_PROC_MMAP, pe->kind == TLS_PROC_UNMAP};
+}
+
+/* conns_mark_fn on tls_known_socks of the module in use (a reload keeps the map). */
+static int mark_known(void *ctx, pid_t pid, int fd, bool add)
+{
+	const struct session *s = ctx;
+	struct tls_fd_key key = {.tgid = (uint32_t)pid, .fd = fd};
+	uint8_t one = 1;
+
+	if (add)
+		return tracer_bpf__update_key(s->tb, KNOWN_SOCKS_TABLE, &key, sizeof(key), &one,
+					      sizeof(one));
+	return tracer_bpf__delete_key(s->tb, KNOWN_SOCKS_TABLE, &key, sizeof(key));
+}
+
+/*
+ * Looks up the sockets the traced processes hold, before any TLS probe is attached (the
+ * close and dup tracepoints are): a connection older than the tracer then has its addresses
+ * even if the process uses it once and closes it at once. Needs tls_known_socks; not with
+ * --all (every process's sockets).
+ */
+static void scan_sockets(struct session *s, const struct proc_list *pl, const bool *traced)
+{
+	int i, n;
+
+	if (!tracer_bpf__has_table(s->tb, KNOWN_SOCKS_TABLE))
+		return;
+	s->ev->conns.mark = mark_known;
+	s->ev->conns.mark_ctx = s;
+	for (i = 0; i < pl->n; i++) {
+		if (!traced[i])
+			continue;
+		n = conns_scan(&s->ev->conns, pl->pid[i]);
+		if (n < 0 && n != -ENOENT)
+			fprintf(stderr,
+				"cannot list the sockets of PID %d (%s): its connections "
+				"are looked up when first used\n",
+				(int)pl->pid[i], strerror(-n));
+		else if (s->env->verbose && n >= 0)
+			fprintf(stderr, "PID %d holds %d connected TCP sockets: looked up\n",
+				(int)pl->pid[i], n);
+	}
 }
 
 /*
@@ -743,6 +791,8 @@ int session_open(struct session *s, const struct env *env)
 		err = add_descendants(s, &pl, traced);
 	if (!err)
 		err = find_tls_code(s, &s->probes, &s->specs, &pl, traced, &s->tls_maps, false);
+	if (!err)
+		scan_sockets(s, &pl, traced);
 	if (!err)
 		err = probes_attach_new(s->tb, &s->probes, env->verbose, stderr);
 	free(traced);

@@ -737,15 +737,21 @@ int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, c
 	return tracer_bpf__update_key(tb, table, &key, sizeof(key), value, size);
 }
 
-int tracer_bpf__delete(struct tracer_bpf *tb, const char *table, uint32_t key)
+int tracer_bpf__delete_key(struct tracer_bpf *tb, const char *table, const void *key,
+			   size_t key_size)
 {
 	int fd = table_fd(tb, table);
 
 	if (fd < 0)
 		return -ENOENT;
-	if (bpf_table_key_size(tb->mod, table) != sizeof(key))
+	if (bpf_table_key_size(tb->mod, table) != key_size)
 		return -EINVAL;
-	return bpf_delete_elem(fd, &key) ? -errno : 0;
+	return bpf_delete_elem(fd, (void *)key) ? -errno : 0;
+}
+
+int tracer_bpf__delete(struct tracer_bpf *tb, const char *table, uint32_t key)
+{
+	return tracer_bpf__delete_key(tb, table, &key, sizeof(key));
 }
 
 int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, int max)

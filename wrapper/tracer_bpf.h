@@ -123,6 +123,10 @@ int tracer_bpf__update_key(struct tracer_bpf *tb, const char *table, const void 
 /* Deletes entry `key` of table `table` (u32 keys). Returns 0 or -errno (-ENOENT: none). */
 int tracer_bpf__delete(struct tracer_bpf *tb, const char *table, uint32_t key);
 
+/* The same for a table whose key is not a u32: `key_size` must be its key size. */
+int tracer_bpf__delete_key(struct tracer_bpf *tb, const char *table, const void *key,
+			   size_t key_size);
+
 /* Writes up to `max` u32 keys of table `table` into keys. Returns how many, or -errno. */
 int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, int max);
 

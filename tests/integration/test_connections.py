@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import re
+import signal
 import subprocess
 
 import harness
@@ -38,6 +39,46 @@ while True:
         break
     got += chunk
 sys.stdout.write("GOT %d\\n" % len(got))
+"""
+
+# Three connections made and used before the tracer starts, kept open; then the fd of the
+# first is closed and taken by a new connection, the fd of the second is replaced (dup2) by
+# another, and the third is closed with close_range(2) and its fd taken by a new one: the
+# new connections must not be taken for the old ones.
+REUSING_CLIENT = """
+import ctypes, os, socket, ssl, sys, time
+port, go, cafile = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=cafile)
+def connect(sock=None):
+    return ctx.wrap_socket(sock or socket.create_connection(("127.0.0.1", port)),
+                           server_hostname="localhost")
+def get(tls, path):
+    tls.sendall(b"GET /%s HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n" % path)
+    while tls.recv(65536):
+        pass
+old = []
+for path in (b"a1", b"a2", b"a3"):  # one at a time: the server serves its connections in turn
+    old.append(connect())
+    get(old[-1], path)
+print("OLD " + " ".join("%d %d" % (a.fileno(), a.getsockname()[1]) for a in old), flush=True)
+while not os.path.exists(go):
+    time.sleep(0.01)
+fds = [old[0].fileno(), old[1].detach(), old[2].detach()]
+old[0].close()
+b1 = connect()
+get(b1, b"b1")
+raw = socket.create_connection(("127.0.0.1", port))
+os.dup2(raw.fileno(), fds[1])
+raw.close()
+b2 = connect(socket.socket(fileno=fds[1]))
+get(b2, b"b2")
+assert ctypes.CDLL(None, use_errno=True).close_range(fds[2], fds[2], 0) == 0
+b3 = connect()
+get(b3, b"b3")
+new = [b1, b2, b3]
+assert [b.fileno() for b in new] == fds, ([b.fileno() for b in new], fds)
+print("NEW " + " ".join("%d" % b.getsockname()[1] for b in new), flush=True)
+time.sleep(1)  # open long enough to be looked up: only the old sockets were looked up early
 """
 
 
@@ -217,6 +258,9 @@ class ConnectionTest(TracerTest):
                           summary["calls_without_conn"]), (40, 0, 0))
 
     def test_buffered_reads_on_a_connection_older_than_the_tracer(self):
+        """A client connected before the tracer started uses its connection and exits while
+        the tracer is stopped (SIGSTOP): no lookup can be made then, yet the connection has
+        its addresses, as the tracer looked the client's sockets up when it attached."""
         size = 20000
         _, port, _ = self.tls_server("--body-size", str(size))
         go = os.path.join(self.tmp, "go.client")
@@ -225,7 +269,15 @@ class ConnectionTest(TracerTest):
         line = client.stdout.readline()
         self.assertTrue(line.startswith("CONNECTED "), line)
         lport = int(line.split()[1])
-        run = self.trace_then_go(client, go, "--json")
+        run = self.tracer(client.pid, "--json")
+        run.wait_ready()
+        os.kill(run.proc.pid, signal.SIGSTOP)
+        try:
+            open(go, "w").close()
+            self.assertEqual(client.wait(timeout=20), 0)
+        finally:
+            os.kill(run.proc.pid, signal.SIGCONT)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
         events = json_lines(run)
         reads = [e for e in events if e["type"] == "data" and e["dir"] == "read"]
         # 100 bytes a call: far more calls than the records (at most 16 KiB) that carried them.
@@ -239,8 +291,33 @@ class ConnectionTest(TracerTest):
         body = payload(events, "read").partition(b"\r\n\r\n")[2]
         pattern = b"0123456789abcdefghijklmnopqrstuvwxyz\n"
         self.assertEqual(body, (pattern * (size // len(pattern) + 1))[:size])
-        self.assertEqual(events[-1]["calls_without_conn"], 0)
+        summary = events[-1]
+        self.assertEqual((summary["connections"], summary["connections_unresolved"],
+                          summary["calls_without_conn"]), (1, 0, 0))
 
+    def test_an_fd_reused_after_the_tracer_attached_is_not_taken_for_the_old_socket(self):
+        _, port, _ = self.tls_server("--count", "6")
+        go = os.path.join(self.tmp, "go.client")
+        client = self.spawn([PYTHON, "-c", REUSING_CLIENT, str(port), go, self.cert],
+                            stdout=subprocess.PIPE, text=True)
+        line = client.stdout.readline()
+        self.assertTrue(line.startswith("OLD "), line)
+        fds, old_ports = [int(w) for w in line.split()[1::2]], [int(w) for w in line.split()[2::2]]
+        run = self.trace_then_go(client, go, "--json")
+        line = client.stdout.readline()
+        self.assertTrue(line.startswith("NEW "), line)
+        new_ports = [int(w) for w in line.split()[1:]]
+        events = json_lines(run)
+        writes = [e for e in events if e["type"] == "data" and e["dir"] == "write"]
+        requests = {base64.b64decode(e["data"]).split(b" ")[1]: e for e in writes}
+        self.assertEqual(sorted(requests), [b"/b1", b"/b2", b"/b3"])
+        for path, fd, lport in zip((b"/b1", b"/b2", b"/b3"), fds, new_ports):
+            e = requests[path]
+            self.assertEqual(e["fd"], fd, e)
+            self.assert_connection(e, e["conn"], "ipv4", "127.0.0.1", lport, "127.0.0.1",
+                                   port, events)
+        self.assertFalse(set(old_ports) & {e["lport"] for e in events if "lport" in e})
+        self.assertEqual(events[-1]["connections_unresolved"], 0)
 
 if __name__ == "__main__":
     harness.main()

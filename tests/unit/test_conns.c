@@ -1,7 +1,9 @@
 /* test_conns.c - /proc/net/tcp{,6} lines, socket lookup (under a fixture /proc, and of live
- * sockets), the table, the notes */
+ * sockets), the table, the notes, the sockets looked up as the tracer attaches */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -123,19 +125,19 @@ static void test_table(void)
 	int i;
 
 	/* Ids arrive out of order too; the table keeps them sorted. */
-	c = conns_open(&t, 10, 4242, 3);
+	c = conns_open(&t, 10, 4242, 3, false);
 	CHECK(c && c->resolved && c->addr.rport == 8443);
-	c = conns_open(&t, 7, 4242, 5);
+	c = conns_open(&t, 7, 4242, 5, false);
 	CHECK(c && !c->resolved && c->tries == 0);
 	CHECK_STR(c->why, "not a socket");
-	c = conns_open(&t, 12, 4242, 6);
+	c = conns_open(&t, 12, 4242, 6, false);
 	CHECK(c && !c->resolved && c->tries > 0);
 	CHECK_STR(c->why, "not a connected TCP socket");
 	CHECK(t.n == 3 && t.v[0].id == 7 && t.v[1].id == 10 && t.v[2].id == 12);
 	CHECK(t.opened == 3);
 
 	/* Opened again (the ordered event after the early notice): the same entry. */
-	CHECK(conns_open(&t, 10, 4242, 3) == &t.v[1] && t.n == 3 && t.opened == 3);
+	CHECK(conns_open(&t, 10, 4242, 3, false) == &t.v[1] && t.n == 3 && t.opened == 3);
 
 	/* A connection without addresses is looked up again a few times, then let be. */
 	for (i = 0; i < 10; i++)
@@ -165,25 +167,90 @@ static void test_notes(void)
 	 * process (4243 here) is gone by the time it is opened. */
 	conn_notes_add(&notes, 20, 4242, 3);
 	conn_notes_add(&notes, 21, 4242, 9);
-	c = conns_open(&t, 20, 4243, 3);
+	c = conns_open(&t, 20, 4243, 3, false);
 	CHECK(c && c->resolved && c->addr.lport == 50594 && c->addr.rport == 8443);
-	c = conns_open(&t, 21, 4243, 9);
+	c = conns_open(&t, 21, 4243, 9, false);
 	CHECK(c && !c->resolved && c->tries == 0);
 	CHECK_STR(c->why, "socket closed before it could be looked at");
 	/* No note: looked up then. */
-	c = conns_open(&t, 22, 4242, 4);
+	c = conns_open(&t, 22, 4242, 4, false);
 	CHECK(c && c->resolved && c->addr.family == AF_INET6);
 
 	/* A note is taken once; the oldest give way to newer ones. */
 	conns_close(&t, 20);
-	c = conns_open(&t, 20, 4243, 3);
+	c = conns_open(&t, 20, 4243, 3, false);
 	CHECK(c && !c->resolved);
 	for (i = 0; i <= CONN_NOTES; i++)
 		conn_notes_add(&notes, 100 + (uint64_t)i, 4242, 3);
-	CHECK(!conns_open(&t, 100, 4243, 3)->resolved);
-	CHECK(conns_open(&t, 101, 4243, 3)->resolved);
-	CHECK(conns_open(&t, 100 + CONN_NOTES, 4243, 3)->resolved);
+	CHECK(!conns_open(&t, 100, 4243, 3, false)->resolved);
+	CHECK(conns_open(&t, 101, 4243, 3, false)->resolved);
+	CHECK(conns_open(&t, 100 + CONN_NOTES, 4243, 3, false)->resolved);
 	conns_free(&t);
+}
+
+/* What conns_scan asked of each fd, in order: '+' mark, '-' unmark; fd 4 can be refused. */
+static char marks[16][8];
+static int refuse_fd = -1;
+
+static int record_mark(void *ctx, pid_t pid, int fd, bool add)
+{
+	(void)ctx;
+	(void)pid;
+	if (add && fd == refuse_fd)
+		return -E2BIG; /* the map is full */
+	if (fd >= 0 && fd < 16 && strlen(marks[fd]) < sizeof(marks[fd]) - 1)
+		marks[fd][strlen(marks[fd])] = add ? '+' : '-';
+	return 0;
+}
+
+/* marks of fds 3..8, as "3:+ 4:+- ..." */
+static const char *marks_of(void)
+{
+	static char buf[128];
+	size_t n = 0;
+	int fd;
+
+	buf[0] = '\0';
+	for (fd = 3; fd <= 8; fd++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%d:%s", fd > 3 ? " " : "", fd,
+				      marks[fd]);
+	memset(marks, 0, sizeof(marks));
+	return buf;
+}
+
+static void test_scan(void)
+{
+	struct conn_table t = {.proc_root = PROC};
+	struct conn *c;
+
+	CHECK(conns_scan(&t, 4242) == -EINVAL); /* nothing to mark with */
+	t.mark = record_mark;
+	CHECK(conns_scan(&t, 4243) == -ENOENT);
+	/* Each socket is marked before it is looked up; those not connected are unmarked. */
+	CHECK(conns_scan(&t, 4242) == 3 && t.nknown == 3);
+	CHECK_STR(marks_of(), "3:+ 4:+ 5: 6:+- 7:+- 8:+");
+
+	/* A marked socket's connection takes what the scan found; an unmarked one (or a
+	 * socket of another process) is looked up as ever. */
+	c = conns_open(&t, 30, 4242, 3, true);
+	CHECK(c && c->resolved && c->addr.lport == 50594 && c->addr.rport == 8443);
+	c = conns_open(&t, 31, 4243, 4, true);
+	CHECK(c && !c->resolved);
+	CHECK_STR(c->why, "socket closed before it could be looked at");
+
+	/* It exits (or execs): its finds go and their marks with them. */
+	conns_forget_known(&t, 4242);
+	CHECK(t.nknown == 0);
+	CHECK_STR(marks_of(), "3:- 4:- 5: 6: 7: 8:-");
+	c = conns_open(&t, 32, 4242, 3, true); /* a mark BPF still had: looked up */
+	CHECK(c && c->resolved && c->addr.lport == 50594);
+
+	/* A socket BPF could not mark is not looked up now. */
+	refuse_fd = 4;
+	CHECK(conns_scan(&t, 4242) == 2);
+	CHECK_STR(marks_of(), "3:+ 4: 5: 6:+- 7:+- 8:+");
+	conns_free(&t);
+	CHECK(t.known == NULL && t.nknown == 0);
 }
 
 int main(void)
@@ -193,5 +260,6 @@ int main(void)
 	test_resolve_live();
 	test_table();
 	test_notes();
+	test_scan();
 	return check_done();
 }
