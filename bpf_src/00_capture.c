@@ -772,6 +772,15 @@ TRACEPOINT_PROBE(syscalls, sys_exit_sendto) { return saw_return(args->ret); }
 TRACEPOINT_PROBE(syscalls, sys_exit_recvmsg) { return saw_return(args->ret); }
 TRACEPOINT_PROBE(syscalls, sys_exit_sendmsg) { return saw_return(args->ret); }
 
+/* A process's fd is closed or replaced: it is no longer a socket user space looked up as it
+ * attached. Only the targets' sockets are marked: a lock-free lookup spares every other
+ * process's close the hash delete (which takes a bucket lock). */
+static __always_inline void unmark(struct tls_fd_key *key)
+{
+	if (tls_targets.lookup(&key->tgid))
+		tls_known_socks.delete(key);
+}
+
 /* A traced process closes a socket TLS calls used: its connection ends (in order with the
  * data), and the session that used it forgets it. */
 TRACEPOINT_PROBE(syscalls, sys_enter_close)
@@ -783,7 +792,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_close)
 	struct tls_sess *s;
 	struct tls_event *ev;
 
-	tls_known_socks.delete(&key);
+	unmark(&key);
 	if (!conn)
 		return 0;
 	skey.sess = conn->sess;
@@ -805,7 +814,7 @@ static __always_inline int replaced_fd(s64 fd)
 {
 	struct tls_fd_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = (s32)fd};
 
-	tls_known_socks.delete(&key);
+	unmark(&key);
 	return 0;
 }
 

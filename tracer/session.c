@@ -670,7 +670,8 @@ static void scan_sockets(struct session *s, const struct proc_list *pl, const bo
 				"are looked up when first used\n",
 				(int)pl->pid[i], strerror(-n));
 		else if (s->env->verbose && n >= 0)
-			fprintf(stderr, "PID %d holds %d connected TCP sockets: looked up\n",
+			fprintf(stderr,
+				"PID %d: connected TCP sockets looked up as it attached: %d\n",
 				(int)pl->pid[i], n);
 	}
 }
