@@ -388,13 +388,51 @@ static __always_inline struct tls_sess *attribute(struct tls_call *call, u64 id)
 	return s;
 }
 
-/* A socket syscall of a thread: the first inside a TLS call names the call's connection. */
-static __always_inline int saw_fd(void *ctx, s64 fd)
+#ifdef TLS_OFF_TASK_FILES
+/*
+ * Whether fd of the current process is a socket: current->files->fdt->fd[fd]->f_inode->
+ * i_mode, at the offsets the tracer read from the running kernel's BTF (-DTLS_OFF_*; the
+ * headers compiled against may be another kernel's). Unreadable: taken for a socket.
+ */
+static __always_inline bool fd_is_socket(s32 fd)
+{
+	char *task = (char *)bpf_get_current_task(), *files = 0, *fdt = 0, *file = 0, *inode = 0;
+	char **fds = 0;
+	u32 max_fds = 0;
+	u16 mode = 0;
+
+	if (bpf_probe_read_kernel(&files, sizeof(files), task + TLS_OFF_TASK_FILES) || !files ||
+	    bpf_probe_read_kernel(&fdt, sizeof(fdt), files + TLS_OFF_FILES_FDT) || !fdt ||
+	    bpf_probe_read_kernel(&max_fds, sizeof(max_fds), fdt + TLS_OFF_FDT_MAX_FDS) ||
+	    (u32)fd >= max_fds ||
+	    bpf_probe_read_kernel(&fds, sizeof(fds), fdt + TLS_OFF_FDT_FD) || !fds ||
+	    bpf_probe_read_kernel(&file, sizeof(file), fds + fd) || !file ||
+	    bpf_probe_read_kernel(&inode, sizeof(inode), file + TLS_OFF_FILE_INODE) || !inode ||
+	    bpf_probe_read_kernel(&mode, sizeof(mode), inode + TLS_OFF_INODE_MODE))
+		return true;
+	return (mode & 0170000) == 0140000; /* S_IFSOCK */
+}
+#else
+static __always_inline bool fd_is_socket(s32 fd)
+{
+	return true; /* no BTF to find the file by: every fd counts */
+}
+#endif
+
+/*
+ * A syscall on fd by a thread: the first socket a TLS call moves bytes on names the call's
+ * connection. read/write/readv/writev may be on stderr, a log or keylog file, a pipe (a
+ * callback inside SSL_write): `sock` says the syscall takes sockets only, else fd is looked
+ * at.
+ */
+static __always_inline int saw_fd(void *ctx, s64 fd, bool sock)
 {
 	u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *call = call_of(id);
 
 	if (!call || call->fd >= 0 || fd < 0 || fd > 0x7fffffff)
+		return 0;
+	if (!sock && !fd_is_socket((s32)fd))
 		return 0;
 	call->fd = (s32)fd;
 	call->conn = conn_of_fd(ctx, id, (s32)fd, call->sess);
@@ -757,14 +795,14 @@ static __always_inline int learn_fd(struct pt_regs *ctx, u64 sess, s64 fd)
 
 /* The socket syscalls TLS libraries move records with; only the thread's call in flight
  * is looked at (call_of), which a thread outside a TLS call does not have. */
-TRACEPOINT_PROBE(syscalls, sys_enter_read) { return saw_fd(args, (s64)args->fd); }
-TRACEPOINT_PROBE(syscalls, sys_enter_write) { return saw_fd(args, (s64)args->fd); }
-TRACEPOINT_PROBE(syscalls, sys_enter_readv) { return saw_fd(args, (s64)args->fd); }
-TRACEPOINT_PROBE(syscalls, sys_enter_writev) { return saw_fd(args, (s64)args->fd); }
-TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom) { return saw_fd(args, (s64)args->fd); }
-TRACEPOINT_PROBE(syscalls, sys_enter_sendto) { return saw_fd(args, (s64)args->fd); }
-TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg) { return saw_fd(args, (s64)args->fd); }
-TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg) { return saw_fd(args, (s64)args->fd); }
+TRACEPOINT_PROBE(syscalls, sys_enter_read) { return saw_fd(args, (s64)args->fd, false); }
+TRACEPOINT_PROBE(syscalls, sys_enter_write) { return saw_fd(args, (s64)args->fd, false); }
+TRACEPOINT_PROBE(syscalls, sys_enter_readv) { return saw_fd(args, (s64)args->fd, false); }
+TRACEPOINT_PROBE(syscalls, sys_enter_writev) { return saw_fd(args, (s64)args->fd, false); }
+TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom) { return saw_fd(args, (s64)args->fd, true); }
+TRACEPOINT_PROBE(syscalls, sys_enter_sendto) { return saw_fd(args, (s64)args->fd, true); }
+TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg) { return saw_fd(args, (s64)args->fd, true); }
+TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg) { return saw_fd(args, (s64)args->fd, true); }
 TRACEPOINT_PROBE(syscalls, sys_exit_read) { return saw_return(args->ret); }
 TRACEPOINT_PROBE(syscalls, sys_exit_write) { return saw_return(args->ret); }
 TRACEPOINT_PROBE(syscalls, sys_exit_recvfrom) { return saw_return(args->ret); }
@@ -843,7 +881,8 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 	if (!pflags || !(*pflags & TLS_TARGET_CHILDREN))
 		return 0;
 	flags = *pflags;
-	tls_targets.update(&child, &flags);
+	if (tls_targets.update(&child, &flags) == 0)
+		notify_proc(args, child, TLS_PROC_FORK); /* user space attaches its probes */
 	return 0;
 }
 
@@ -867,6 +906,8 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 		return 0;
 	if (traced(id) && (ev = meta_event(id, TLS_KIND_EXIT)))
 		submit_meta(args, ev);
+	if (tls_targets.lookup(&tgid))
+		notify_proc(args, tgid, TLS_PROC_EXIT); /* wakes the tracer: the last one? */
 	tls_targets.delete(&tgid);
 	return 0;
 }

@@ -138,6 +138,8 @@ enum tls_proc_kind {
 	TLS_PROC_UNMAP = 4, /* it unmapped memory (dlclose): did a TLS library go? */
 	TLS_PROC_CLOSE_RANGE = 5, /* it closed fds with close_range(2): sockets looked up as
 				   * the tracer attached may be gone (tls_known_socks) */
+	TLS_PROC_EXIT = 6, /* its last thread exited: its probes go; was it the last target? */
+	TLS_PROC_FORK = 7, /* it is a traced process's new child: its probes are attached */
 };
 
 /* A record of the tls_procs perf buffer: user space looks at the process's maps again. */

@@ -335,14 +335,19 @@ int probes_add_cached(struct probe_set *set, const struct spec_table *t, int ver
 	return err ? err : added;
 }
 
-int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose, FILE *errs)
+/*
+ * Attaches probes p[first, last) for process pid (-1: every process). Return probes first:
+ * an entry probe's stash is then always taken by its own return probe, never left behind
+ * for another function's return to misread. Returns the number attached, or -errno
+ * (reported; -ESRCH, a process gone meanwhile, is not).
+ */
+static int attach_range(struct tracer_bpf *tb, const struct probe_set *set, int first, int last,
+			pid_t pid, bool say, FILE *errs)
 {
-	int pass, i;
+	int pass, i, n = 0;
 
-	/* Return probes first: an entry probe's stash is then always taken by its own
-	 * return probe, never left behind for another function's return to misread. */
 	for (pass = 0; pass < 2; pass++) {
-		for (i = set->attached; i < set->n; i++) {
+		for (i = first; i < last; i++) {
 			const struct resolved_probe *rp = &set->p[i];
 			bool ret = rp->spec->kind == PROBE_RETURN;
 			char why[512];
@@ -351,8 +356,10 @@ int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose,
 			if (ret != (pass == 0) || rp->via)
 				continue;
 			err = tracer_bpf__attach_uprobe(tb, rp->spec->bpf_fn, rp->open_path,
-							rp->offset, ret, -1, rp->id, why,
+							rp->offset, ret, pid, rp->id, why,
 							sizeof(why));
+			if (err == -ESRCH && pid > 0)
+				return -ESRCH;
 			if (err == -EACCES && strstr(why, ": the verifier rejected ")) {
 				fprintf(errs, "%s (loaded for %s)\n", why, rp->spec->origin);
 				return err;
@@ -361,15 +368,41 @@ int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose,
 				fprintf(errs, "%s: %s\n", rp->spec->origin, why);
 				return err;
 			}
-			set->nuprobes++;
-			if (verbose)
+			n++;
+			if (say)
 				fprintf(errs, "attached %s to %s %s in '%s' (offset 0x%llx)\n",
 					rp->spec->bpf_fn, ret ? "return of" : "entry of", rp->func,
 					rp->lib_path, (unsigned long long)rp->offset);
 		}
 	}
+	return n;
+}
+
+int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, const pid_t *pids, int npids,
+		      int verbose, FILE *errs)
+{
+	int i, k, r = 0, sites = 0;
+
+	for (i = set->attached; i < set->n; i++)
+		sites += !set->p[i].via;
+	for (k = 0; k < npids; k++) {
+		r = attach_range(tb, set, set->attached, set->n, pids[k], verbose && k == 0, errs);
+		if (r < 0 && r != -ESRCH)
+			return r;
+	}
+	set->nuprobes += sites;
 	set->attached = set->n;
 	return 0;
+}
+
+int probes_attach_process(struct tracer_bpf *tb, const struct probe_set *set, pid_t pid,
+			  int verbose, FILE *errs)
+{
+	int r = attach_range(tb, set, 0, set->attached, pid, verbose > 1, errs);
+
+	if (r >= 0 && verbose)
+		fprintf(errs, "PID %d: its %d probes attached, for it alone\n", (int)pid, r);
+	return r < 0 ? r : 0;
 }
 
 void probes_list(const struct probe_set *set, FILE *out)

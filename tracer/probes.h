@@ -84,11 +84,18 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 int probes_add_cached(struct probe_set *set, const struct spec_table *t, int verbose, FILE *errs);
 
 /*
- * Attaches the probes not attached yet, for every process (filtering is the BPF programs'
- * job): return probes first, then entry probes, so detaching in reverse takes the entry
- * probes out first. Returns 0 or the first -errno (reported).
+ * Attaches the probes not attached yet for each process of `pids` (npids of them; a pid of
+ * -1 stands for every process, --all): the kernel keeps the other processes out (probes.c
+ * attach_range says in which order). A process gone meanwhile is passed over. Returns 0 or
+ * the first -errno (reported).
  */
-int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, int verbose, FILE *errs);
+int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, const pid_t *pids, int npids,
+		      int verbose, FILE *errs);
+
+/* Attaches every probe attached so far for process pid too (a traced process's new child).
+ * Returns 0, -ESRCH when it is gone, or another -errno (reported). */
+int probes_attach_process(struct tracer_bpf *tb, const struct probe_set *set, pid_t pid,
+			  int verbose, FILE *errs);
 
 /*
  * Writes the probe table --list-probes shows: per probe its library, function, kind, file

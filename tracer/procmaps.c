@@ -163,6 +163,25 @@ bool proc_alive(pid_t pid)
 	return proc_read_stat(pid, &st) == 0 && st.state != 'Z' && st.state != 'X';
 }
 
+pid_t proc_read_tgid(pid_t pid)
+{
+	char path[64], line[128];
+	pid_t tgid = -ESRCH;
+	int v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &v) == 1) {
+			tgid = v;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return tgid;
+}
+
 int proc_read_comm(pid_t pid, char *buf, size_t size)
 {
 	char path[64];

@@ -69,6 +69,10 @@ int proc_read_stat(pid_t pid, struct proc_stat *out);
 /* Whether `pid` is a live process or thread (neither gone nor a zombie). */
 bool proc_alive(pid_t pid);
 
+/* The process (thread group) thread `pid` belongs to: pid itself for a process, from
+ * /proc/<pid>/status. -ESRCH when it is gone. */
+pid_t proc_read_tgid(pid_t pid);
+
 /* The processes in /proc (threads are not listed there; kernel threads are left out), with
  * their parents. */
 struct proc_list {

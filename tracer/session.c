@@ -20,12 +20,15 @@
 #include "procmaps.h"
 #include "sources.h"
 #include "tls_event.h"
+#include "tracefs.h"
 #include "tracer_bpf.h"
 
 /* The kernel wakes the tracer once per WAKEUP_EVENTS events on a CPU (a wake-up per event
  * costs the traced program ~10 µs a call); every poll round, at most POLL_TIMEOUT_MS apart,
  * drains every CPU's buffer whatever its count, and so does the end. */
 #define POLL_TIMEOUT_MS 100
+#define EXIT_POLL_MS 5		   /* rounds while a target's exit completes */
+#define EXIT_WATCH_NS 500000000ull /* ... for this long after its notice */
 #define WAKEUP_EVENTS 64
 #define EVENTS_TABLE "tls_events"
 #define META_TABLE "tls_meta"
@@ -105,18 +108,25 @@ static int check_owner(pid_t pid, const char *comm, unsigned long long eff)
 /*
  * Compiles bpf_dir with the settings as -D macros (and the user's -D), as generation `gen`
  * whose maps are `share`'s where they match (a reload); says which headers with -v. The
- * kernel headers are chosen on the first compile (kh->desc empty) and kept in *kh.
+ * kernel headers and struct offsets are found on the first compile (kf->kh.desc empty) and
+ * kept in *kf.
  */
 static int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int gen,
-		       const struct tracer_bpf *share, struct kheaders *kh, struct tracer_bpf **tb)
+		       const struct tracer_bpf *share, struct kernel_facts *kf,
+		       struct tracer_bpf **tb)
 {
+	struct kheaders *kh = &kf->kh;
 	struct utsname un;
 	char pid_flag[32], size_flag[32], chunks_flag[32], gen_flag[32], inc_flag[PATH_MAX + 4];
 	char def_flags[MAX_DEFINES][MAX_DEFINE_LEN + 2], *source = NULL;
-	const char *cflags[5 + MAX_DEFINES + KHEADERS_MAX_CFLAGS];
+	char fd_flags[KBTF_NFLAGS][KBTF_FLAG_LEN], why[256];
+	const char *cflags[5 + KBTF_NFLAGS + MAX_DEFINES + KHEADERS_MAX_CFLAGS];
 	int ncflags = 0, i, err;
 
 	if (!kh->desc[0]) {
+		err = tracefs_ensure(env->verbose, stderr);
+		if (err)
+			return err;
 		uname(&un);
 		err = kheaders_find(un.release, un.machine, "/lib/modules", "/usr/src", kh, stderr);
 		if (err)
@@ -124,6 +134,12 @@ static int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int 
 		kheaders_apply(kh);
 		if (env->verbose)
 			fprintf(stderr, "kernel headers: %s\n", kh->desc);
+		kf->fdo_ok = kbtf_fd_offsets(&kf->fdo, why, sizeof(why)) == 0;
+		if (!kf->fdo_ok && env->verbose)
+			fprintf(stderr,
+				"%s: a TLS call's connection is the first fd it reads or writes, "
+				"socket or not\n",
+				why);
 	}
 	err = sources_read_bpf(bpf_dir, &source, stderr);
 	if (err)
@@ -141,6 +157,11 @@ static int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int 
 	cflags[ncflags++] = chunks_flag;
 	cflags[ncflags++] = gen_flag;
 	cflags[ncflags++] = inc_flag;
+	if (kf->fdo_ok) { /* BPF tells sockets from other fds (TLS_OFF_*) */
+		kbtf_fd_flags(&kf->fdo, fd_flags);
+		for (i = 0; i < KBTF_NFLAGS; i++)
+			cflags[ncflags++] = fd_flags[i];
+	}
 	for (i = 0; i < env->ndefines; i++) {
 		snprintf(def_flags[i], sizeof(def_flags[i]), "-D%s", env->defines[i]);
 		cflags[ncflags++] = def_flags[i];
@@ -274,6 +295,17 @@ static int add_descendants(struct session *s, struct proc_list *pl, bool *traced
 	return 0;
 }
 
+/* Attaches the probes of `set` not attached yet, in module tb: for each traced process
+ * (PID mode: the kernel keeps the others out), or for every process (--all). */
+static int attach_new(struct session *s, struct tracer_bpf *tb, struct probe_set *set)
+{
+	static const pid_t every = -1;
+
+	if (s->env->all)
+		return probes_attach_new(tb, set, &every, 1, s->env->verbose, stderr);
+	return probes_attach_new(tb, set, s->procs.pid, s->procs.n, s->env->verbose, stderr);
+}
+
 /* Says which new TLS code a process showed us, and attaches its probes. */
 static int attach_found(struct session *s, pid_t pid, int first)
 {
@@ -288,7 +320,7 @@ static int attach_found(struct session *s, pid_t pid, int first)
 		if ((rp = probes_file_first(&s->probes, f)) && rp - s->probes.p >= first)
 			fprintf(stderr, "PID %d (%s) loaded TLS code: '%s'\n", (int)pid, comm,
 				rp->lib_path);
-	return probes_attach_new(s->tb, &s->probes, s->env->verbose, stderr);
+	return attach_new(s, s->tb, &s->probes);
 }
 
 /* The entry of pid, NULL if it maps no TLS file (as far as we know). */
@@ -613,6 +645,8 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 	}
 	if (pe->kind == TLS_PROC_EXEC || pe->kind == TLS_PROC_CLOSE_RANGE)
 		conns_forget_known(&s->ev->conns, (pid_t)pe->pid); /* its sockets may be gone */
+	if (pe->kind == TLS_PROC_EXIT)
+		s->exit_seen_ns = events_now(); /* look for the targets' end at once */
 	if (pe->kind == TLS_PROC_CLOSE_RANGE)
 		return;
 	for (i = 0; i < s->nrescan; i++)
@@ -620,6 +654,8 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 			s->rescan[i].exec |= pe->kind == TLS_PROC_EXEC;
 			s->rescan[i].mmap |= pe->kind == TLS_PROC_MMAP;
 			s->rescan[i].unmap |= pe->kind == TLS_PROC_UNMAP;
+			s->rescan[i].fork |= pe->kind == TLS_PROC_FORK;
+			s->rescan[i].exit |= pe->kind == TLS_PROC_EXIT;
 			return;
 		}
 	grown = grow_for(s->rescan, s->nrescan, &s->rescan_cap, sizeof(*s->rescan), 16);
@@ -628,9 +664,14 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 		return;
 	}
 	s->rescan = grown;
-	s->rescan[s->nrescan++] =
-		(struct rescan){(pid_t)pe->pid, pe->kind == TLS_PROC_EXEC,
-				pe->kind == TLS_PROC_MMAP, pe->kind == TLS_PROC_UNMAP};
+	s->rescan[s->nrescan++] = (struct rescan){
+		.pid = (pid_t)pe->pid,
+		.exec = pe->kind == TLS_PROC_EXEC,
+		.mmap = pe->kind == TLS_PROC_MMAP,
+		.unmap = pe->kind == TLS_PROC_UNMAP,
+		.fork = pe->kind == TLS_PROC_FORK,
+		.exit = pe->kind == TLS_PROC_EXIT,
+	};
 }
 
 /* conns_mark_fn on tls_known_socks of the module in use (a reload keeps the map). */
@@ -739,7 +780,7 @@ int session_open(struct session *s, const struct env *env)
 
 	/* Compile bpf_src (generation 1); every spec's BPF function must exist. */
 	s->gen = 1;
-	if (compile_bpf(env, s->bpf_dir, s->gen, NULL, &s->kh, &s->tb))
+	if (compile_bpf(env, s->bpf_dir, s->gen, NULL, &s->kf, &s->tb))
 		return EXIT_RUNTIME;
 	if (check_functions(s->tb, &s->specs))
 		return EXIT_USAGE;
@@ -794,8 +835,11 @@ int session_open(struct session *s, const struct env *env)
 		err = find_tls_code(s, &s->probes, &s->specs, &pl, traced, &s->tls_maps, false);
 	if (!err)
 		scan_sockets(s, &pl, traced);
+	for (i = 0; !err && !env->all && i < pl.n; i++)
+		if (traced[i] && pidset_add(&s->procs, pl.pid[i]) < 0)
+			err = -ENOMEM;
 	if (!err)
-		err = probes_attach_new(s->tb, &s->probes, env->verbose, stderr);
+		err = attach_new(s, s->tb, &s->probes);
 	free(traced);
 	proc_list_free(&pl);
 	if (err)
@@ -869,7 +913,7 @@ int session_check(const struct env *env)
 	char bpf_dir[PATH_MAX], spec_dir[PATH_MAX], msg[1024];
 	struct spec_table specs = {0};
 	struct tracer_bpf *tb = NULL;
-	struct kheaders kh = {0};
+	struct kernel_facts kf = {0};
 	int nerr = 0, n = 0, i;
 
 	if (check_privileges() ||
@@ -879,7 +923,7 @@ int session_check(const struct env *env)
 	/* Every step runs, so one pass shows every error of the specs and of the sources. */
 	if (spec_table_load(spec_dir, &specs, stderr))
 		nerr++;
-	if (compile_bpf(env, bpf_dir, 1, NULL, &kh, &tb)) {
+	if (compile_bpf(env, bpf_dir, 1, NULL, &kf, &tb)) {
 		nerr++;
 		goto out;
 	}
@@ -998,6 +1042,32 @@ static void say_unmapped(const struct session *s, pid_t pid, uint64_t gone)
 				(int)pid, comm, rp->lib_path);
 }
 
+/*
+ * PID mode: a traced process that ended has its probes taken out; a new child of one gets
+ * every probe for itself, now (the fork tracepoint put it among the targets). A child forked
+ * and gone within one round gets none. Until then the child runs the breakpoints its
+ * parent's memory had, which fire for nobody; what it maps of the probed files from then on
+ * gets breakpoints as it maps them (the kernel does it), an exec included.
+ */
+static void follow_process(struct session *s, const struct rescan *rs)
+{
+	int r;
+
+	if (s->env->all)
+		return;
+	if (rs->exit && pidset_remove(&s->procs, rs->pid))
+		tracer_bpf__detach_pid(s->tb, rs->pid);
+	/* The fork tracepoint tells of new threads too: they share their process's probes. */
+	if (!rs->fork || rs->exit || proc_read_tgid(rs->pid) != rs->pid || !proc_alive(rs->pid))
+		return;
+	r = pidset_add(&s->procs, rs->pid);
+	if (r == 1)
+		r = probes_attach_process(s->tb, &s->probes, rs->pid, s->env->verbose, stderr);
+	if (r < 0 && r != -ESRCH)
+		fprintf(stderr, "failed to attach the probes for PID %d: %s\n", (int)rs->pid,
+			strerror(-r));
+}
+
 /* Looks again at the processes that ran a program or (un)mapped a file: new TLS code gets
  * its probes now; a TLS library a process unmapped is told. */
 static void rescan(struct session *s)
@@ -1009,6 +1079,7 @@ static void rescan(struct session *s)
 	for (i = 0; i < s->nrescan; i++) {
 		const struct rescan *rs = &s->rescan[i];
 
+		follow_process(s, rs);
 		was = tls_maps_of(&s->tls_maps, rs->pid);
 		/* An unmap in a process that maps no TLS file: nothing to look at, and its
 		 * tls_unmaps entry stays, so it tells no more (until the LRU map drops it). */
@@ -1156,20 +1227,16 @@ static int find_tls_code_now(struct session *s, struct probe_set *set,
 	return err;
 }
 
-/* Takes a generation of programs out (the replaced one, or a reload's that failed) one
- * probe at a time (each uprobe takes the kernel ~0.1 s), delivering what the running ones
- * send meanwhile, then frees it. */
+/* Takes a generation of programs out (the replaced one, or a reload's that failed): its
+ * probes, all at once (their grace periods overlap), then the rest of it; what the running
+ * ones sent meanwhile is delivered. */
 static void retire_module(struct session *s, struct tracer_bpf *old)
 {
-	uint64_t round;
-	int err = 0;
+	uint64_t round = events_now();
 
-	while (tracer_bpf__detach_some(old, 1, &err) > 0) {
-		round = events_now();
-		tracer_bpf__poll(s->tb, 0);
-		events_deliver(s->ev, round);
-	}
 	tracer_bpf__destroy(old);
+	tracer_bpf__poll(s->tb, 0);
+	events_deliver(s->ev, round);
 }
 
 /*
@@ -1195,7 +1262,7 @@ static void reload(struct session *s)
 		fprintf(stderr, "reloading: %s changed\n", s->watch.changed);
 	err = r ? spec_table_load(s->spec_dir, &specs, stderr) : -ENOMEM;
 	if (!err)
-		err = compile_bpf(env, s->bpf_dir, s->gen + 1, s->tb, &s->kh, &tb);
+		err = compile_bpf(env, s->bpf_dir, s->gen + 1, s->tb, &s->kf, &tb);
 	if (!err)
 		err = check_functions(tb, &specs);
 	if (!err)
@@ -1205,7 +1272,7 @@ static void reload(struct session *s)
 	if (!err)
 		err = find_tls_code_now(s, &set, &specs, &tm);
 	if (!err)
-		err = probes_attach_new(tb, &set, env->verbose, stderr);
+		err = attach_new(s, tb, &set);
 	if (!err) { /* from here the new programs act, the old ones stand by */
 		say_fresh_maps(s, tb);
 		err = write_settings(tb, env, s->gen + 1);
@@ -1249,7 +1316,9 @@ void session_run(struct session *s, volatile sig_atomic_t *stop)
 
 	while (!*stop && !s->target_exited) {
 		round = events_now();
-		tracer_bpf__poll(s->tb, POLL_TIMEOUT_MS);
+		/* A target exited lately: its pidfd turns readable a moment after the notice. */
+		tracer_bpf__poll(s->tb, round - s->exit_seen_ns < EXIT_WATCH_NS ? EXIT_POLL_MS
+										: POLL_TIMEOUT_MS);
 		rescan(s);
 		events_deliver(s->ev, round);
 		if (s->on_round)
@@ -1318,6 +1387,7 @@ int session_free(struct session *s)
 	free(s->rescan);
 	s->rescan = NULL;
 	tls_maps_free(&s->tls_maps);
+	pidset_free(&s->procs);
 	if (s->pcap.f)
 		pcapng_finish(&s->pcap, stderr);
 	http_free(&s->http);

@@ -10,10 +10,12 @@
 
 #include "events.h"
 #include "http.h"
+#include "kbtf.h"
 #include "kheaders.h"
 #include "pcapng.h"
 #include "redact.h"
 #include "options.h"
+#include "pidset.h"
 #include "probes.h"
 #include "spec.h"
 #include "watch.h"
@@ -25,6 +27,7 @@ struct tracer_bpf;
 struct rescan {
 	pid_t pid;
 	bool exec, mmap, unmap;
+	bool fork, exit; /* a traced process's new child; a traced process's end */
 };
 
 /* The TLS files each process mapped when last looked at (probes_file_bit masks of the
@@ -38,6 +41,14 @@ struct tls_maps {
 		uint64_t files;
 	} * v;
 	int n, cap;
+};
+
+/* What every compile of bpf_src takes from the running kernel, found on the first. */
+struct kernel_facts {
+	struct kheaders kh;	    /* the kernel headers libbcc compiles against */
+	struct kbtf_fd_offsets fdo; /* where a process's fd's file is (its BTF), for BPF to
+				     * tell a socket from stderr or a log file */
+	bool fdo_ok;		    /* fdo is known (else every fd counts as a socket) */
 };
 
 /* A generation of probes a reload replaced: kept while their events may still come. */
@@ -61,7 +72,10 @@ struct session {
 	char comms[MAX_PIDS][64]; /* the given targets' names */
 	int pidfds[MAX_PIDS];	  /* the given targets' pidfds (-1: none) */
 	int nchildren;		  /* their descendants found at start */
-	struct rescan *rescan;	  /* processes that ran a program or (un)mapped a file */
+	/* The processes the probes are attached for, each on its own (PID mode): the kernel
+	 * keeps every other process out. With --all: none, the probes fire everywhere. */
+	struct pidset procs;
+	struct rescan *rescan; /* processes that ran a program or (un)mapped a file */
 	int nrescan, rescan_cap;
 	struct tls_maps tls_maps; /* the TLS files each traced process maps */
 	/* Connections announced by BPF, looked up at once on a thread of their own. */
@@ -71,6 +85,7 @@ struct session {
 	bool note_thread_on;
 	atomic_bool notes_stop;
 	bool target_exited;	/* the targets and all their descendants are gone */
+	uint64_t exit_seen_ns;	/* when BPF last told of a target's exit (events_now) */
 	bool reader_gone;	/* stdout's reader went away (tracer PID | head) */
 	int write_err;		/* errno of a failed write to stdout: exit 1 */
 	struct pcapng pcap;	/* -w (pcap.f NULL: none) */
@@ -79,7 +94,7 @@ struct session {
 	char bpf_dir[PATH_MAX]; /* where the BPF sources and probe specs were read */
 	char spec_dir[PATH_MAX];
 	unsigned int gen;	 /* the compile of bpf_src in use: 1, then one up per reload */
-	struct kheaders kh;	 /* the kernel headers chosen for the first compile */
+	struct kernel_facts kf;	 /* what the first compile learnt of the kernel */
 	struct watch watch;	 /* their changes, while tracing */
 	struct retired *retired; /* what reloads replaced, newest first */
 	int reloads, reload_failures;

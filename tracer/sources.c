@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,14 +65,54 @@ static int c_filter(const struct dirent *d)
 	return d->d_name[0] != '.' && len > 2 && strcmp(d->d_name + len - 2, ".c") == 0;
 }
 
-/* Appends the file `path` to the growing text, after a #line directive. */
-static int append_file(const char *path, char **text, size_t *len, FILE *errs)
+/* Whether `line` (len bytes, no newline) starts a TRACEPOINT_PROBE or RAW_TRACEPOINT_PROBE
+ * (blanks before it allowed) and does not continue onto the next line (a macro's body). */
+static bool starts_tracepoint_probe(const char *line, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (len && line[len - 1] == '\\')
+		return false;
+	return (len - i >= 17 && memcmp(line + i, "TRACEPOINT_PROBE(", 17) == 0) ||
+	       (len - i >= 21 && memcmp(line + i, "RAW_TRACEPOINT_PROBE(", 21) == 0);
+}
+
+/* Appends `n` bytes to the growing text. */
+static int append(char **text, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	char *grown;
+
+	if (*len + n + 2 > *cap) {
+		size_t want = (*len + n + 2) * 2;
+
+		grown = realloc(*text, want);
+		if (!grown)
+			return -ENOMEM;
+		*text = grown;
+		*cap = want;
+	}
+	memcpy(*text + *len, s, n);
+	*len += n;
+	(*text)[*len] = '\0';
+	return 0;
+}
+
+/*
+ * Appends the file `path` to the growing text, after a #line directive. libbcc writes the
+ * struct of a TRACEPOINT_PROBE's arguments (a dozen lines) in front of it, which would push
+ * every later line of the file down in the compiler's messages: a #line directive after
+ * each such line sets the count right again.
+ */
+static int append_file(const char *path, char **text, size_t *len, size_t *cap, FILE *errs)
 {
 	char header[PATH_MAX + 32];
 	FILE *f = fopen_regular(path);
-	size_t hlen;
-	long size;
-	char *grown;
+	char *line = NULL;
+	size_t linecap = 0;
+	ssize_t n;
+	int lineno = 0, err;
 
 	if (!f) {
 		int e = errno;
@@ -78,39 +120,36 @@ static int append_file(const char *path, char **text, size_t *len, FILE *errs)
 		fprintf(errs, "failed to read BPF source '%s': %s\n", path, file_error(e));
 		return -e;
 	}
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		int e = errno;
+	snprintf(header, sizeof(header), "#line 1 \"%s\"\n", path);
+	err = append(text, len, cap, header, strlen(header));
+	while (!err && (errno = 0, n = getline(&line, &linecap, f)) > 0) {
+		size_t body = (size_t)n - (line[n - 1] == '\n');
 
-		fprintf(errs, "failed to read BPF source '%s': %s\n", path, strerror(e));
-		fclose(f);
-		return -e;
+		lineno++;
+		err = append(text, len, cap, line, (size_t)n);
+		if (!err && line[n - 1] != '\n')
+			err = append(text, len, cap, "\n", 1);
+		if (!err && starts_tracepoint_probe(line, body)) {
+			snprintf(header, sizeof(header), "#line %d \"%s\"\n", lineno + 1, path);
+			err = append(text, len, cap, header, strlen(header));
+		}
 	}
-	hlen = (size_t)snprintf(header, sizeof(header), "#line 1 \"%s\"\n", path);
-	grown = realloc(*text, *len + hlen + (size_t)size + 2);
-	if (!grown) {
-		fclose(f);
-		return -ENOMEM;
+	if (!err && errno) {
+		err = -errno;
+		fprintf(errs, "failed to read BPF source '%s': %s\n", path, strerror(errno));
 	}
-	*text = grown;
-	memcpy(*text + *len, header, hlen);
-	*len += hlen;
-	if (fread(*text + *len, 1, (size_t)size, f) != (size_t)size) {
-		fprintf(errs, "failed to read BPF source '%s': short read\n", path);
-		fclose(f);
-		return -EIO;
-	}
+	free(line);
 	fclose(f);
-	*len += (size_t)size;
-	(*text)[(*len)++] = '\n';
-	(*text)[*len] = '\0';
-	return 0;
+	if (!err)
+		err = append(text, len, cap, "\n", 1);
+	return err;
 }
 
 int sources_read_bpf(const char *dir, char **out, FILE *errs)
 {
 	struct dirent **names = NULL;
 	char *text = NULL;
-	size_t len = 0;
+	size_t len = 0, cap = 0;
 	int n, i, err = 0;
 
 	n = scandir(dir, &names, c_filter, alphasort);
@@ -133,7 +172,7 @@ int sources_read_bpf(const char *dir, char **out, FILE *errs)
 			err = -EINVAL;
 		}
 		if (!err)
-			err = append_file(path, &text, &len, errs);
+			err = append_file(path, &text, &len, &cap, errs);
 		free(names[i]);
 	}
 	free(names);

@@ -73,7 +73,10 @@ bool tracer_bpf__has_table(const struct tracer_bpf *tb, const char *table);
 /*
  * Loads BPF function `fn` into the kernel (once; later attaches reuse it) and attaches it
  * as a uprobe - a return probe when `retprobe` - at file offset `offset` of `binary`, firing
- * only in process `pid` (-1: every process that maps the file, now or later). The program
+ * only in process `pid` (-1: every process that maps the file, now or later). With a pid
+ * the kernel itself keeps the others out (no breakpoint in their memory), and a mapping of
+ * the file the process makes later gets the breakpoint as it is mapped. A uprobe_multi link
+ * where the kernel has them (6.6+; released without a global lock), else a perf event. The program
  * reads `cookie` with bpf_get_attach_cookie(ctx). On failure returns -errno and writes the
  * reason, naming `fn`, into `err` (the verifier log, if any, has already gone to stderr).
  */
@@ -147,24 +150,23 @@ int tracer_bpf__poll_readers(struct tracer_bpf_readers *set, int timeout_ms);
 void tracer_bpf__free_readers(struct tracer_bpf_readers *set);
 
 /*
- * Detaches up to `max` of the uprobes and tracepoints still attached, latest first (each
- * uprobe takes the kernel ~0.1 s); failures are reported on stderr and the first -errno is
- * kept in *err. Returns how many are still attached.
- */
-int tracer_bpf__detach_some(struct tracer_bpf *tb, int max, int *err);
-
-/*
  * Moves the perf readers of `from` (whose perf buffer maps tb shares) to tb, which must have
  * none: tracer_bpf__poll(tb) serves them from now on. Returns 0 or -EBUSY.
  */
 int tracer_bpf__adopt_readers(struct tracer_bpf *tb, struct tracer_bpf *from);
 
 /*
- * Detaches every uprobe and tracepoint in reverse order of attaching; the perf readers stay open so
- * what is buffered can still be drained. Every failure is reported on stderr; returns 0 or the
- * first -errno. Calling it again does nothing.
+ * Detaches every uprobe and tracepoint, from several threads at once (the kernel waits a grace
+ * period in each release; in parallel they overlap); the perf readers stay open so what is
+ * buffered can still be drained. Every failure is reported on stderr; returns 0 or the first
+ * -errno. Calling it again does nothing.
  */
 int tracer_bpf__detach_all(struct tracer_bpf *tb);
+
+/* Detaches the uprobes attached for process `pid` alone (a traced process that exited): they
+ * leave tb's list at once and a thread of their own closes them (their grace periods are not
+ * waited for here); tracer_bpf__detach_all and destroy wait for it. */
+int tracer_bpf__detach_pid(struct tracer_bpf *tb, int pid);
 
 /*
  * Detaches every uprobe still attached (as tracer_bpf__detach_all), closes the perf

@@ -108,20 +108,43 @@ def joined(events, func):
 
 
 def bpftool_uprobes(pid):
-    """Uprobe perf events owned by process pid, as bpftool lists them."""
+    """The uprobes process pid holds: its uprobe_multi links, as their fdinfo shows them
+    ("u[ret]probe_multi PATH offset N pid P", one line an offset), and its uprobe perf events, as
+    bpftool lists them (the fallback of kernels before 6.6)."""
+    found = []
+    try:
+        fds = os.listdir("/proc/%d/fdinfo" % pid)
+    except FileNotFoundError:
+        fds = []
+    for fd in fds:
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                info = f.read()
+        except OSError:
+            continue
+        kind = re.search(r"^link_type:\s*(u(?:ret)?probe_multi)$", info, re.M)
+        if not kind:
+            continue
+        path = re.search(r"^path:\s*(\S+)", info, re.M).group(1)
+        target = re.search(r"^pid:\s*(\d+)", info, re.M).group(1)
+        for m in re.finditer(r"^\d+\s+0x([0-9a-f]+)\s+0x[0-9a-f]+$", info, re.M):
+            found.append("%s %s offset %d pid %s" % (kind.group(1), path, int(m.group(1), 16),
+                                                     target))
     out = subprocess.run(["bpftool", "perf", "list"], capture_output=True, text=True,
                          check=True).stdout
-    return [l for l in out.splitlines()
-            if l.startswith("pid %d " % pid) and re.search(r"\bu(ret)?probe\b", l)]
+    return found + [l for l in out.splitlines()
+                    if l.startswith("pid %d " % pid) and re.search(r"\bu(ret)?probe\b", l)]
 
 
 def tracefs_uprobe_events():
-    """Lines of uprobe_events (tracefs is mounted for the check if it is not yet)."""
+    """Lines of uprobe_events, read in a mount namespace of its own where tracefs is not
+    mounted (so no test mounts it for the tracer: a fresh machine has it unmounted)."""
     path = "/sys/kernel/tracing/uprobe_events"
-    if not os.path.exists(path):
-        subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], check=True)
-    with open(path) as f:
-        return [l for l in f.read().splitlines() if l.strip()]
+    out = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c",
+         "[ -e %s ] || mount -t tracefs nodev /sys/kernel/tracing; cat %s" % (path, path)],
+        capture_output=True, text=True, check=True).stdout
+    return [l for l in out.splitlines() if l.strip()]
 
 
 def wait_for(predicate, timeout, what):

@@ -41,6 +41,29 @@ while True:
 sys.stdout.write("GOT %d\\n" % len(got))
 """
 
+# A client whose TLS message callback writes a line to a log file for every record, inside
+# SSL_write and SSL_read (as curl -v writes to stderr): the log file is not the connection.
+LOGGING_CLIENT = """
+import socket, ssl, sys
+port, go, cafile, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+import os, time
+while not os.path.exists(go):
+    time.sleep(0.02)
+ctx = ssl.create_default_context(cafile=cafile)
+logf = open(log, "w", buffering=1)
+ctx._msg_callback = lambda conn, direction, version, ctype, mtype, data: logf.write(
+    "%s %s %d\\n" % (direction, ctype, len(data)))
+tls = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+tls.sendall(b"GET /logged HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n")
+got = b""
+while True:
+    chunk = tls.recv(65536)
+    if not chunk:
+        break
+    got += chunk
+sys.stdout.write("GOT %d\\n" % len(got))
+"""
+
 # Three connections made and used before the tracer starts, kept open; then the fd of the
 # first is closed and taken by a new connection, the fd of the second is replaced (dup2) by
 # another, and the third is closed with close_range(2) and its fd taken by a new one: the
@@ -167,6 +190,79 @@ class ConnectionTest(TracerTest):
         self.assertEqual(kinds[-1], ("conn", "close"))
         self.assertEqual(events[-1]["type"], "summary")
         self.assertEqual((events[-1]["connections"], events[-1]["calls_without_conn"]), (1, 0))
+        server.wait(timeout=10)
+
+    def assert_every_data_event_on(self, events, port):
+        """Every data event is on the one connection to 127.0.0.1:port, by a socket fd."""
+        data = [e for e in events if e["type"] == "data"]
+        self.assertTrue(data)
+        conns = {e["conn"] for e in data}
+        self.assertEqual(len(conns), 1, data)
+        for e in data:
+            self.assertEqual((e["family"], e["raddr"], e["rport"]), ("ipv4", "127.0.0.1", port),
+                             [e] + [c for c in events if c["type"] == "conn"])
+            self.assertGreater(e["fd"], 2, e)
+        return data
+
+    def test_curl_verbose_writes_to_stderr_are_not_its_connection(self):
+        """curl -v writes to stderr inside SSL_write and SSL_read (its TLS message
+        callback): each data event still has nginx's 4-tuple, in HTTP/1.1 and HTTP/2, and
+        the HTTP/2 capture lets tshark decode the request's headers."""
+        port = self.nginx_h2()
+        for version in ("--http1.1", "--http2"):
+            with self.subTest(version=version):
+                cap = os.path.join(self.tmp, "verbose%s.pcapng" % version)
+                go = os.path.join(self.tmp, "go%s" % version)
+                with open(os.path.join(self.tmp, "curl%s.err" % version), "w") as err:
+                    curl = self.spawn(
+                        ["bash", "-c", 'while [ ! -e "$0" ]; do sleep 0.02; done; exec "$@"',
+                         go, "curl", "-v", version, "--cacert", self.cert, "-A",
+                         "verbose-test", "-o", "/dev/null",
+                         "https://127.0.0.1:%d/verbose" % port], stderr=err)
+                run = self.tracer(curl.pid, "--json", "-w", cap)
+                run.wait_ready()
+                open(go, "w").close()
+                self.assertEqual(curl.wait(timeout=20), 0)
+                self.assertEqual(run.wait_exit(), 0, run.stderr())
+                events = json_lines(run)
+                self.assert_every_data_event_on(events, port)
+                self.assertEqual(events[-1]["calls_without_conn"], 0)
+                sent = payload(events, "write")
+                if version == "--http1.1":
+                    self.assertTrue(sent.startswith(b"GET /verbose HTTP/1.1\r\n"), sent)
+                    self.assertIn(b"User-Agent: verbose-test\r\n", sent)
+                    continue
+                self.assertTrue(sent.startswith(H2_PREFACE), sent[:40])
+                fields = subprocess.run(
+                    ["tshark", "-r", cap, "-d", "tcp.port==%d,http2" % port, "-Y",
+                     "http2.type == 1 && tcp.dstport == %d" % port, "-T", "fields", "-e",
+                     "http2.header.name", "-e", "http2.header.value"],
+                    capture_output=True, text=True, timeout=120, check=True).stdout
+                self.assertIn(":path", fields)
+                self.assertIn("/verbose", fields)
+                self.assertIn("verbose-test", fields)
+
+    def test_a_callback_writing_a_file_inside_ssl_calls_is_not_the_connection(self):
+        """A TLS message callback that writes a log file for every record, inside SSL_write
+        and SSL_read: the calls are on the socket, with its 4-tuple."""
+        server, port, _ = self.tls_server()
+        log = os.path.join(self.tmp, "records.log")
+        go = os.path.join(self.tmp, "go.logging")
+        client = self.spawn([PYTHON, "-c", LOGGING_CLIENT, str(port), go, self.cert, log],
+                            stdout=subprocess.PIPE)
+        self.wait_mapped(client.pid)
+        run = self.tracer(client.pid, "--json")
+        run.wait_ready()
+        open(go, "w").close()
+        self.assertEqual(client.wait(timeout=20), 0)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        with open(log) as f:
+            self.assertGreater(len(f.read().splitlines()), 4)  # the callback did write
+        events = json_lines(run)
+        self.assert_every_data_event_on(events, port)
+        self.assertEqual(payload(events, "write"),
+                         b"GET /logged HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        self.assertEqual(payload(events, "read"), RESPONSE)
         server.wait(timeout=10)
 
     def test_curl_insecure_warns_in_text(self):

@@ -2,6 +2,7 @@
 """test_errors.py - bad input gets a clear message naming the subject and the documented
 exit status (0 ok, 1 runtime failure, 2 usage)."""
 import os
+import re
 import subprocess
 import unittest
 
@@ -93,6 +94,36 @@ class ErrorTest(TracerTest):
         self.assertIn("use of undeclared identifier 'this_is_not_c'", err)
         self.assertIn("failed to compile the BPF sources", err)
         self.assertEqual(out, "")
+
+    def test_compile_errors_name_the_exact_line_of_every_shipped_file(self):
+        """An error appended to each shipped BPF file, and one inside the body of the last
+        TRACEPOINT_PROBE (libbcc writes a struct of a dozen lines in front of each), is
+        reported at its own FILE:LINE by --check."""
+        src = self.copy_dir("bpf_src")
+        want = []
+        for name in sorted(os.listdir(src)):
+            path = os.path.join(src, name)
+            with open(path) as f:
+                lines = f.read().split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+            if name == "00_capture.c":
+                probe = max(i for i, l in enumerate(lines) if l.startswith("TRACEPOINT_PROBE("))
+                body = probe + 2  # after the line with its opening brace
+                lines.insert(body, "\tint in_body = no_such_name_in_body;")
+                want.append((path, body + 1, "no_such_name_in_body"))
+            lines.append("static int bad_marker_%d(void) { return no_such_name_%d; }"
+                         % (len(want), len(want)))
+            want.append((path, len(lines), "no_such_name_%d" % (len(want))))
+            with open(path, "w") as f:
+                f.write("\n".join(lines) + "\n")
+        self.assertGreaterEqual(len(want), 7)  # 00_capture.c twice, the libraries, the header
+        code, _, err = self.run_tracer("--check", "--bpf-src", src)
+        self.assertEqual(code, 1, err)
+        for path, line, name in want:
+            self.assertIn("%s:%d:" % (os.path.realpath(path), line), err)
+            self.assertRegex(err, r"%s:%d:\d+: error: use of undeclared identifier '%s'"
+                             % (re.escape(os.path.realpath(path)), line, name))
 
     def test_own_bpf_src_without_counters_says_totals_are_unknown(self):
         """A user's bpf_src that keeps no tls_stats or tls_settings map still traces; the
