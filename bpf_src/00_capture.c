@@ -803,12 +803,12 @@ TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom) { return saw_fd(args, (s64)args->
 TRACEPOINT_PROBE(syscalls, sys_enter_sendto) { return saw_fd(args, (s64)args->fd, true); }
 TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg) { return saw_fd(args, (s64)args->fd, true); }
 TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg) { return saw_fd(args, (s64)args->fd, true); }
+/* Only the reads' returns: a handshake waits for its peer's flight there (-EAGAIN). A write
+ * blocks only on a full send buffer, which a handshake's few KB do not fill; every hook costs
+ * every process on the machine that syscall (~150-300 ns here), traced or not. */
 TRACEPOINT_PROBE(syscalls, sys_exit_read) { return saw_return(args->ret); }
-TRACEPOINT_PROBE(syscalls, sys_exit_write) { return saw_return(args->ret); }
 TRACEPOINT_PROBE(syscalls, sys_exit_recvfrom) { return saw_return(args->ret); }
-TRACEPOINT_PROBE(syscalls, sys_exit_sendto) { return saw_return(args->ret); }
 TRACEPOINT_PROBE(syscalls, sys_exit_recvmsg) { return saw_return(args->ret); }
-TRACEPOINT_PROBE(syscalls, sys_exit_sendmsg) { return saw_return(args->ret); }
 
 /* A process's fd is closed or replaced: it is no longer a socket user space looked up as it
  * attached. Only the targets' sockets are marked: a lock-free lookup spares every other

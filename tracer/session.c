@@ -504,18 +504,17 @@ static int check_targets(struct session *s)
 static int attach_tracepoints(struct tracer_bpf *tb, int verbose)
 {
 	static const char *const tps[][2] = {
-		{"sched", "sched_process_fork"},    {"sched", "sched_process_exec"},
-		{"sched", "sched_process_exit"},    {"syscalls", "sys_enter_mmap"},
-		{"syscalls", "sys_exit_mmap"},	    {"syscalls", "sys_exit_munmap"},
-		{"syscalls", "sys_enter_read"},	    {"syscalls", "sys_enter_write"},
-		{"syscalls", "sys_enter_readv"},    {"syscalls", "sys_enter_writev"},
-		{"syscalls", "sys_enter_recvfrom"}, {"syscalls", "sys_enter_sendto"},
-		{"syscalls", "sys_enter_recvmsg"},  {"syscalls", "sys_enter_sendmsg"},
-		{"syscalls", "sys_exit_read"},	    {"syscalls", "sys_exit_write"},
-		{"syscalls", "sys_exit_recvfrom"},  {"syscalls", "sys_exit_sendto"},
-		{"syscalls", "sys_exit_recvmsg"},   {"syscalls", "sys_exit_sendmsg"},
-		{"syscalls", "sys_enter_close"},    {"syscalls", "sys_enter_dup2"},
-		{"syscalls", "sys_enter_dup3"},	    {"syscalls", "sys_enter_close_range"},
+		{"sched", "sched_process_fork"},       {"sched", "sched_process_exec"},
+		{"sched", "sched_process_exit"},       {"syscalls", "sys_enter_mmap"},
+		{"syscalls", "sys_exit_mmap"},	       {"syscalls", "sys_exit_munmap"},
+		{"syscalls", "sys_enter_read"},	       {"syscalls", "sys_enter_write"},
+		{"syscalls", "sys_enter_readv"},       {"syscalls", "sys_enter_writev"},
+		{"syscalls", "sys_enter_recvfrom"},    {"syscalls", "sys_enter_sendto"},
+		{"syscalls", "sys_enter_recvmsg"},     {"syscalls", "sys_enter_sendmsg"},
+		{"syscalls", "sys_exit_read"},	       {"syscalls", "sys_exit_recvfrom"},
+		{"syscalls", "sys_exit_recvmsg"},      {"syscalls", "sys_enter_close"},
+		{"syscalls", "sys_enter_dup2"},	       {"syscalls", "sys_enter_dup3"},
+		{"syscalls", "sys_enter_close_range"},
 	};
 	char fn[128], why[512];
 	size_t i;
