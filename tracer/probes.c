@@ -360,6 +360,11 @@ static int attach_range(struct tracer_bpf *tb, const struct probe_set *set, int 
 							sizeof(why));
 			if (err == -ESRCH && pid > 0)
 				return -ESRCH;
+			/* Found through a process's /proc/PID/root that has exited since: no
+			 * process runs that copy now, so there is nothing to probe. */
+			if (err == -ENOENT && strncmp(rp->open_path, "/proc/", 6) == 0 &&
+			    access(rp->open_path, F_OK) != 0)
+				continue;
 			if (err == -EACCES && strstr(why, ": the verifier rejected ")) {
 				fprintf(errs, "%s (loaded for %s)\n", why, rp->spec->origin);
 				return err;

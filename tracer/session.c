@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "bpfcache.h"
 #include "kheaders.h"
 #include "output.h"
 #include "procmaps.h"
@@ -113,7 +114,7 @@ static int check_owner(pid_t pid, const char *comm, unsigned long long eff)
  */
 static int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int gen,
 		       const struct tracer_bpf *share, struct kernel_facts *kf,
-		       struct tracer_bpf **tb)
+		       struct bpfcache *cache, struct tracer_bpf **tb)
 {
 	struct kheaders *kh = &kf->kh;
 	struct utsname un;
@@ -168,6 +169,24 @@ static int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int 
 	}
 	for (i = 0; i < kh->ncflags; i++)
 		cflags[ncflags++] = kh->cflags[i];
+	/* What was compiled from the same sources, flags, kernel and compiler before. */
+	bpfcache_free(cache);
+	err = bpfcache_key(cache, bpf_dir, source, cflags, ncflags, kh->desc);
+	if (!err && bpfcache_get(cache, why, sizeof(why)) == 1) {
+		err = tracer_bpf__create_from_image(&cache->img, share, tb);
+		if (!err && env->verbose)
+			fprintf(stderr, "compiled BPF of '%s' from the cache: %s\n", bpf_dir,
+				cache->path);
+		if (!err)
+			goto compiled;
+		fprintf(stderr,
+			"failed to set up the BPF module from the cache '%s': %s; "
+			"compiling\n",
+			cache->path, strerror(-err));
+		cache->hit = false;
+	} else if (env->verbose) {
+		fprintf(stderr, "compile cache: %s\n", err ? strerror(-err) : why);
+	}
 	if (env->verbose) {
 		fprintf(stderr, "compiling %s with", bpf_dir);
 		for (i = 0; i < ncflags; i++)
@@ -175,6 +194,7 @@ static int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int 
 		fputc('\n', stderr);
 	}
 	err = tracer_bpf__create(source, cflags, ncflags, share, tb);
+compiled:
 	free(source);
 	if (!err && (err = tracer_bpf__set_source_dir(*tb, bpf_dir)) != 0) {
 		tracer_bpf__destroy(*tb);
@@ -761,6 +781,17 @@ static int open_outputs(struct session *s, const struct env *env)
 	return EXIT_OK;
 }
 
+/* Keeps what was compiled for the next start (after it was verified and attached: a module
+ * the verifier refuses is never kept); a failure to keep it is only said with -v. */
+static void keep_compiled(struct session *s)
+{
+	int err = bpfcache_put(&s->cache, s->tb);
+
+	if (err && s->env->verbose)
+		fprintf(stderr, "failed to keep the compiled BPF in '%s': %s\n", s->cache.path,
+			strerror(-err));
+}
+
 int session_open(struct session *s, const struct env *env)
 {
 	struct proc_list pl = {0};
@@ -779,7 +810,7 @@ int session_open(struct session *s, const struct env *env)
 
 	/* Compile bpf_src (generation 1); every spec's BPF function must exist. */
 	s->gen = 1;
-	if (compile_bpf(env, s->bpf_dir, s->gen, NULL, &s->kf, &s->tb))
+	if (compile_bpf(env, s->bpf_dir, s->gen, NULL, &s->kf, &s->cache, &s->tb))
 		return EXIT_RUNTIME;
 	if (check_functions(s->tb, &s->specs))
 		return EXIT_USAGE;
@@ -843,6 +874,9 @@ int session_open(struct session *s, const struct env *env)
 	proc_list_free(&pl);
 	if (err)
 		return EXIT_RUNTIME;
+
+	/* Compiled, verified and attached: the next start takes it from the cache. */
+	keep_compiled(s);
 
 	/* Saved edits of the sources and specs are reloaded while tracing. */
 	err = watch_open(&s->watch, s->bpf_dir, s->spec_dir);
@@ -913,6 +947,7 @@ int session_check(const struct env *env)
 	struct spec_table specs = {0};
 	struct tracer_bpf *tb = NULL;
 	struct kernel_facts kf = {0};
+	struct bpfcache cache = {0};
 	int nerr = 0, n = 0, i;
 
 	if (check_privileges() ||
@@ -922,7 +957,7 @@ int session_check(const struct env *env)
 	/* Every step runs, so one pass shows every error of the specs and of the sources. */
 	if (spec_table_load(spec_dir, &specs, stderr))
 		nerr++;
-	if (compile_bpf(env, bpf_dir, 1, NULL, &kf, &tb)) {
+	if (compile_bpf(env, bpf_dir, 1, NULL, &kf, &cache, &tb)) {
 		nerr++;
 		goto out;
 	}
@@ -937,7 +972,10 @@ int session_check(const struct env *env)
 			nerr++;
 		}
 	}
+	if (!nerr) /* every function verified: the next start need not compile */
+		bpfcache_put(&cache, tb);
 out:
+	bpfcache_free(&cache);
 	if (nerr)
 		fprintf(stderr, "check failed: %d error%s in '%s' and '%s'\n", nerr,
 			nerr == 1 ? "" : "s", bpf_dir, spec_dir);
@@ -1261,7 +1299,7 @@ static void reload(struct session *s)
 		fprintf(stderr, "reloading: %s changed\n", s->watch.changed);
 	err = r ? spec_table_load(s->spec_dir, &specs, stderr) : -ENOMEM;
 	if (!err)
-		err = compile_bpf(env, s->bpf_dir, s->gen + 1, s->tb, &s->kf, &tb);
+		err = compile_bpf(env, s->bpf_dir, s->gen + 1, s->tb, &s->kf, &s->cache, &tb);
 	if (!err)
 		err = check_functions(tb, &specs);
 	if (!err)
@@ -1290,6 +1328,7 @@ static void reload(struct session *s)
 	tracer_bpf__adopt_readers(tb, s->tb);
 	old = s->tb;
 	s->tb = tb;
+	keep_compiled(s);
 	s->gen++;
 	s->reloads++;
 	r->specs = s->specs;
@@ -1387,6 +1426,7 @@ int session_free(struct session *s)
 	s->rescan = NULL;
 	tls_maps_free(&s->tls_maps);
 	pidset_free(&s->procs);
+	bpfcache_free(&s->cache);
 	if (s->pcap.f)
 		pcapng_finish(&s->pcap, stderr);
 	http_free(&s->http);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "events.h"
+#include "bpfcache.h"
 #include "http.h"
 #include "kbtf.h"
 #include "kheaders.h"
@@ -95,6 +96,7 @@ struct session {
 	char spec_dir[PATH_MAX];
 	unsigned int gen;	 /* the compile of bpf_src in use: 1, then one up per reload */
 	struct kernel_facts kf;	 /* what the first compile learnt of the kernel */
+	struct bpfcache cache;	 /* the compile cache's entry of the module in use */
 	struct watch watch;	 /* their changes, while tracing */
 	struct retired *retired; /* what reloads replaced, newest first */
 	int reloads, reload_failures;

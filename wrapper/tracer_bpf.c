@@ -1,7 +1,9 @@
 /* tracer_bpf.c - a thin, owning C wrapper over libbcc's C API */
+#define _GNU_SOURCE
 #include "tracer_bpf.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,10 +14,12 @@
 #include <linux/perf_event.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bcc/bcc_common.h>
+#include <bcc/bcc_version.h>
 #include <bcc/libbpf.h>
 #include <bcc/perf_reader.h>
 
@@ -63,19 +67,35 @@ struct tracer_bpf_readers {
 	int n;
 };
 
-/* A map of the module that a map of an earlier module stands in for (tracer_bpf__create's
- * `share`): the programs use `fd` wherever the compiler put `own_fd`. */
-struct shared_map {
+/*
+ * A map of the module: its shape, the fd its programs' instructions name (ref_fd) and the
+ * fd used for it (fd). The same for a map libbcc made; when `shared`, a dup of an earlier
+ * module's map (tracer_bpf__create's `share`); for a module made from an image, a map made
+ * here. `owned`: fd is closed with the module.
+ */
+struct table_desc {
 	char *name;
-	int own_fd;
-	int fd; /* a dup of the earlier module's map fd, owned here */
+	uint32_t type, key_size, leaf_size, max_entries, flags;
+	int ref_fd, fd;
+	bool owned, shared;
+};
+
+/* A BPF function of the module: its instructions as compiled (map references: ref_fd). */
+struct func_desc {
+	char *name;
+	struct bpf_insn *insns;
+	size_t size; /* bytes */
 };
 
 struct tracer_bpf {
-	void *mod;
+	void *mod;     /* libbcc's module; NULL when made from an image */
 	char *src_dir; /* where the sources are, to name them in verifier errors; NULL none */
-	struct shared_map *shared;
-	int nshared;
+	struct table_desc *tables;
+	int ntables;
+	struct func_desc *funcs;
+	int nfuncs;
+	char *license;
+	unsigned kern_version;
 	struct loaded_prog *progs;
 	int nprogs;
 	struct attached_probe *probes;
@@ -89,54 +109,107 @@ struct tracer_bpf {
 	struct reaper *reapers; /* threads closing the probes of processes gone */
 };
 
-/* The map fd of `table` as the programs and user space use it: a shared one, or our own. */
-static int table_fd(const struct tracer_bpf *tb, const char *table)
+static struct table_desc *find_table(const struct tracer_bpf *tb, const char *name)
 {
 	int i;
 
-	for (i = 0; i < tb->nshared; i++)
-		if (strcmp(tb->shared[i].name, table) == 0)
-			return tb->shared[i].fd;
-	return bpf_table_fd(tb->mod, table);
+	for (i = 0; tb && i < tb->ntables; i++)
+		if (strcmp(tb->tables[i].name, name) == 0)
+			return &tb->tables[i];
+	return NULL;
 }
 
-/* Whether table `id` of module `mod` and table `name` of `prev` have one shape. */
-static bool same_shape(void *mod, size_t id, const struct tracer_bpf *prev, const char *name)
+static const struct func_desc *find_func(const struct tracer_bpf *tb, const char *name)
 {
-	void *pm = prev->mod;
+	int i;
 
-	return bpf_table_type_id(mod, id) == bpf_table_type(pm, name) &&
-	       bpf_table_key_size_id(mod, id) == bpf_table_key_size(pm, name) &&
-	       bpf_table_leaf_size_id(mod, id) == bpf_table_leaf_size(pm, name) &&
-	       bpf_table_max_entries_id(mod, id) == bpf_table_max_entries(pm, name) &&
-	       bpf_table_flags_id(mod, id) == bpf_table_flags(pm, name);
+	for (i = 0; i < tb->nfuncs; i++)
+		if (strcmp(tb->funcs[i].name, name) == 0)
+			return &tb->funcs[i];
+	return NULL;
+}
+
+/* The map fd of `table` as the programs and user space use it; -1 when there is none. */
+static int table_fd(const struct tracer_bpf *tb, const char *table)
+{
+	const struct table_desc *t = find_table(tb, table);
+
+	return t ? t->fd : -1;
+}
+
+static bool same_shape(const struct table_desc *a, const struct table_desc *b)
+{
+	return a->type == b->type && a->key_size == b->key_size && a->leaf_size == b->leaf_size &&
+	       a->max_entries == b->max_entries && a->flags == b->flags;
 }
 
 /* Takes over, by a dup of their fds, the maps of `prev` that have a twin in tb. */
 static int share_maps(struct tracer_bpf *tb, const struct tracer_bpf *prev)
 {
-	size_t id, n = bpf_num_tables(tb->mod);
+	int i, fd;
 
-	tb->shared = calloc(n ? n : 1, sizeof(*tb->shared));
-	if (!tb->shared)
-		return -ENOMEM;
-	for (id = 0; id < n; id++) {
-		const char *name = bpf_table_name(tb->mod, id);
-		struct shared_map *m = &tb->shared[tb->nshared];
+	for (i = 0; i < tb->ntables; i++) {
+		struct table_desc *t = &tb->tables[i];
+		const struct table_desc *p = find_table(prev, t->name);
 
-		if (!name || bpf_table_fd(prev->mod, name) < 0 ||
-		    !same_shape(tb->mod, id, prev, name))
+		if (!p || p->fd < 0 || !same_shape(t, p))
 			continue;
-		m->fd = fcntl(table_fd(prev, name), F_DUPFD_CLOEXEC, 0);
-		m->name = strdup(name);
-		if (m->fd < 0 || !m->name) {
-			if (m->fd >= 0)
-				close(m->fd);
-			free(m->name);
-			return m->fd < 0 ? -errno : -ENOMEM;
-		}
-		m->own_fd = bpf_table_fd_id(tb->mod, id);
-		tb->nshared++;
+		fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (t->owned && t->fd >= 0)
+			close(t->fd);
+		t->fd = fd;
+		t->owned = t->shared = true;
+	}
+	return 0;
+}
+
+/* Copies what libbcc compiled (maps, functions, license) into tb's own descriptions. */
+static int describe_module(struct tracer_bpf *tb)
+{
+	size_t id, ntables = bpf_num_tables(tb->mod), nfuncs = bpf_num_functions(tb->mod);
+
+	tb->tables = calloc(ntables ? ntables : 1, sizeof(*tb->tables));
+	tb->funcs = calloc(nfuncs ? nfuncs : 1, sizeof(*tb->funcs));
+	tb->license = strdup(bpf_module_license(tb->mod) ? bpf_module_license(tb->mod) : "GPL");
+	if (!tb->tables || !tb->funcs || !tb->license)
+		return -ENOMEM;
+	tb->kern_version = bpf_module_kern_version(tb->mod);
+	for (id = 0; id < ntables; id++) {
+		struct table_desc *t = &tb->tables[tb->ntables];
+		const char *name = bpf_table_name(tb->mod, id);
+
+		if (!name)
+			continue;
+		*t = (struct table_desc){
+			.name = strdup(name),
+			.type = (uint32_t)bpf_table_type_id(tb->mod, id),
+			.key_size = (uint32_t)bpf_table_key_size_id(tb->mod, id),
+			.leaf_size = (uint32_t)bpf_table_leaf_size_id(tb->mod, id),
+			.max_entries = (uint32_t)bpf_table_max_entries_id(tb->mod, id),
+			.flags = (uint32_t)bpf_table_flags_id(tb->mod, id),
+			.ref_fd = bpf_table_fd_id(tb->mod, id),
+		};
+		t->fd = t->ref_fd;
+		tb->ntables++;
+		if (!t->name)
+			return -ENOMEM;
+	}
+	for (id = 0; id < nfuncs; id++) {
+		struct func_desc *f = &tb->funcs[tb->nfuncs];
+		const char *name = bpf_function_name(tb->mod, id);
+		const void *start = name ? bpf_function_start(tb->mod, name) : NULL;
+
+		if (!start)
+			continue;
+		f->size = bpf_function_size(tb->mod, name);
+		f->name = strdup(name);
+		f->insns = malloc(f->size ? f->size : 1);
+		tb->nfuncs++;
+		if (!f->name || !f->insns)
+			return -ENOMEM;
+		memcpy(f->insns, start, f->size);
 	}
 	return 0;
 }
@@ -156,12 +229,144 @@ int tracer_bpf__create(const char *source, const char *const *cflags, int ncflag
 		free(tb);
 		return -EINVAL;
 	}
-	err = share ? share_maps(tb, share) : 0;
+	err = describe_module(tb);
+	if (!err && share)
+		err = share_maps(tb, share);
 	if (err) {
 		tracer_bpf__destroy(tb);
 		return err;
 	}
 	*out = tb;
+	return 0;
+}
+
+int tracer_bpf__image(const struct tracer_bpf *tb, struct tracer_bpf_image *img)
+{
+	int i;
+
+	memset(img, 0, sizeof(*img));
+	img->tables = calloc(tb->ntables ? tb->ntables : 1, sizeof(*img->tables));
+	img->funcs = calloc(tb->nfuncs ? tb->nfuncs : 1, sizeof(*img->funcs));
+	if (!img->tables || !img->funcs) {
+		tracer_bpf__image_free(img);
+		return -ENOMEM;
+	}
+	snprintf(img->license, sizeof(img->license), "%s", tb->license);
+	img->kern_version = tb->kern_version;
+	for (i = 0; i < tb->ntables; i++) {
+		const struct table_desc *t = &tb->tables[i];
+		struct tracer_bpf_table *o = &img->tables[img->ntables];
+
+		if (strlen(t->name) >= sizeof(o->name)) {
+			tracer_bpf__image_free(img);
+			return -ENAMETOOLONG;
+		}
+		strcpy(o->name, t->name);
+		o->type = t->type;
+		o->key_size = t->key_size;
+		o->leaf_size = t->leaf_size;
+		o->max_entries = t->max_entries;
+		o->flags = t->flags;
+		o->ref_fd = t->ref_fd;
+		img->ntables++;
+	}
+	for (i = 0; i < tb->nfuncs; i++) {
+		const struct func_desc *f = &tb->funcs[i];
+		struct tracer_bpf_func *o = &img->funcs[img->nfuncs];
+
+		if (strlen(f->name) >= sizeof(o->name)) {
+			tracer_bpf__image_free(img);
+			return -ENAMETOOLONG;
+		}
+		strcpy(o->name, f->name);
+		o->size = (uint32_t)f->size;
+		o->insns = f->insns;
+		img->nfuncs++;
+	}
+	return 0;
+}
+
+void tracer_bpf__image_free(struct tracer_bpf_image *img)
+{
+	free(img->tables);
+	free(img->funcs);
+	memset(img, 0, sizeof(*img));
+}
+
+int tracer_bpf__create_from_image(const struct tracer_bpf_image *img,
+				  const struct tracer_bpf *share, struct tracer_bpf **out)
+{
+	struct tracer_bpf *tb = calloc(1, sizeof(*tb));
+	int i, err = 0;
+
+	if (!tb)
+		return -ENOMEM;
+	tb->tables = calloc(img->ntables ? img->ntables : 1, sizeof(*tb->tables));
+	tb->funcs = calloc(img->nfuncs ? img->nfuncs : 1, sizeof(*tb->funcs));
+	tb->license = strndup(img->license, sizeof(img->license));
+	tb->kern_version = img->kern_version;
+	if (!tb->tables || !tb->funcs || !tb->license)
+		err = -ENOMEM;
+	for (i = 0; !err && i < img->ntables; i++) {
+		const struct tracer_bpf_table *o = &img->tables[i];
+		struct table_desc *t = &tb->tables[tb->ntables++];
+
+		*t = (struct table_desc){.name = strndup(o->name, sizeof(o->name)),
+					 .type = o->type,
+					 .key_size = o->key_size,
+					 .leaf_size = o->leaf_size,
+					 .max_entries = o->max_entries,
+					 .flags = o->flags,
+					 .ref_fd = o->ref_fd,
+					 .fd = -1};
+		err = t->name ? 0 : -ENOMEM;
+	}
+	for (i = 0; !err && i < img->nfuncs; i++) {
+		const struct tracer_bpf_func *o = &img->funcs[i];
+		struct func_desc *f = &tb->funcs[tb->nfuncs++];
+
+		f->name = strndup(o->name, sizeof(o->name));
+		f->size = o->size;
+		f->insns = malloc(o->size ? o->size : 1);
+		err = f->name && f->insns ? 0 : -ENOMEM;
+		if (!err)
+			memcpy(f->insns, o->insns, o->size);
+	}
+	if (!err && share)
+		err = share_maps(tb, share);
+	/* The maps not shared are made as libbcc made them. */
+	for (i = 0; !err && i < tb->ntables; i++) {
+		struct table_desc *t = &tb->tables[i];
+
+		if (t->fd >= 0)
+			continue;
+		errno = 0;
+		t->fd = bcc_create_map((enum bpf_map_type)t->type, t->name, (int)t->key_size,
+				       (int)t->leaf_size, (int)t->max_entries, (int)t->flags);
+		if (t->fd < 0)
+			err = errno ? -errno : -EINVAL;
+		t->owned = t->fd >= 0;
+	}
+	if (err) {
+		tracer_bpf__destroy(tb);
+		return err;
+	}
+	*out = tb;
+	return 0;
+}
+
+int tracer_bpf__compiler_id(char *buf, size_t len)
+{
+	Dl_info info;
+	struct stat st;
+
+	/* The library file itself: a libbcc upgraded in place is another compiler. */
+	if (dladdr((void *)bpf_module_create_c_from_string, &info) && info.dli_fname &&
+	    stat(info.dli_fname, &st) == 0)
+		snprintf(buf, len, "libbcc %s %s %lld %lld", LIBBCC_VERSION, info.dli_fname,
+			 (long long)st.st_size, (long long)st.st_mtime);
+	else
+		snprintf(buf, len, "libbcc %s", LIBBCC_VERSION);
 	return 0;
 }
 
@@ -178,12 +383,14 @@ int tracer_bpf__set_source_dir(struct tracer_bpf *tb, const char *dir)
 
 bool tracer_bpf__table_shared(const struct tracer_bpf *tb, const char *table)
 {
-	return table_fd(tb, table) != bpf_table_fd(tb->mod, table);
+	const struct table_desc *t = find_table(tb, table);
+
+	return t && t->shared;
 }
 
 bool tracer_bpf__has_function(const struct tracer_bpf *tb, const char *fn)
 {
-	return bpf_function_start(tb->mod, fn) != NULL;
+	return find_func(tb, fn) != NULL;
 }
 
 bool tracer_bpf__has_table(const struct tracer_bpf *tb, const char *table)
@@ -192,24 +399,25 @@ bool tracer_bpf__has_table(const struct tracer_bpf *tb, const char *table)
 }
 
 /*
- * A copy of `fn`'s instructions with every map reference (a 64-bit immediate load of a map
- * fd) to a shared map turned to the earlier module's map. NULL when out of memory.
+ * A copy of function f's instructions with every map reference (a 64-bit immediate load of
+ * a map fd) turned to the fd used for that map (shared, or made from an image). NULL when
+ * out of memory.
  */
-static struct bpf_insn *shared_insns(const struct tracer_bpf *tb, const char *fn, size_t size)
+static struct bpf_insn *relocated_insns(const struct tracer_bpf *tb, const struct func_desc *f)
 {
-	struct bpf_insn *insns = malloc(size);
-	size_t i, n = size / sizeof(*insns);
+	struct bpf_insn *insns = malloc(f->size ? f->size : 1);
+	size_t i, n = f->size / sizeof(*insns);
 	int k;
 
 	if (!insns)
 		return NULL;
-	memcpy(insns, bpf_function_start(tb->mod, fn), size);
+	memcpy(insns, f->insns, f->size);
 	for (i = 0; i + 1 < n; i++) {
 		if (insns[i].code != (BPF_LD | BPF_IMM | BPF_DW))
 			continue;
-		for (k = 0; insns[i].src_reg == BPF_PSEUDO_MAP_FD && k < tb->nshared; k++)
-			if (insns[i].imm == tb->shared[k].own_fd) {
-				insns[i].imm = tb->shared[k].fd;
+		for (k = 0; insns[i].src_reg == BPF_PSEUDO_MAP_FD && k < tb->ntables; k++)
+			if (insns[i].imm == tb->tables[k].ref_fd) {
+				insns[i].imm = tb->tables[k].fd;
 				break;
 			}
 		i++; /* the immediate's second half */
@@ -326,26 +534,57 @@ static void show_log_tail(const char *fn, const char *log)
 	}
 }
 
+/*
+ * Loads instructions without libbcc (a module made from an image): BPF_PROG_LOAD, and on
+ * failure again with a log to tell why. Returns the fd, or -1 with errno set.
+ */
+static int load_raw(const struct tracer_bpf *tb, int prog_type, const char *fn,
+		    const struct bpf_insn *insns, size_t size, int attach_type, char *log,
+		    size_t loglen)
+{
+	union bpf_attr attr;
+	int fd, e;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = (uint32_t)prog_type;
+	attr.insns = (uint64_t)(uintptr_t)insns;
+	attr.insn_cnt = (uint32_t)(size / sizeof(*insns));
+	attr.license = (uint64_t)(uintptr_t)tb->license;
+	attr.kern_version = tb->kern_version;
+	attr.expected_attach_type = (uint32_t)attach_type;
+	snprintf(attr.prog_name, sizeof(attr.prog_name), "%s", fn); /* as libbcc names it */
+	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	if (fd >= 0 || (errno != EACCES && errno != EINVAL))
+		return fd;
+	e = errno;
+	attr.log_level = 1;
+	attr.log_buf = (uint64_t)(uintptr_t)log;
+	attr.log_size = (uint32_t)loglen;
+	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	if (fd < 0 && errno == ENOSPC) /* a log too long for the buffer: the first answer */
+		errno = e;
+	return fd;
+}
+
 /* Returns the program fd of `fn` for attach type `attach_type`, loading it on first use. */
 static int load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, int attach_type,
 		     char *err, size_t errlen)
 {
+	const struct func_desc *f = find_func(tb, fn);
 	struct loaded_prog *grown;
 	struct bpf_insn *insns;
 	char *log;
-	size_t size;
 	int fd, i, e, saved;
 
 	for (i = 0; i < tb->nprogs; i++)
 		if (strcmp(tb->progs[i].name, fn) == 0 && tb->progs[i].attach_type == attach_type)
 			return tb->progs[i].fd;
 
-	if (!bpf_function_start(tb->mod, fn)) {
+	if (!f) {
 		snprintf(err, errlen, "BPF function '%s' is not defined in bpf_src", fn);
 		return -ENOENT;
 	}
-	size = bpf_function_size(tb->mod, fn);
-	insns = shared_insns(tb, fn, size);
+	insns = relocated_insns(tb, f);
 	log = malloc(VERIFIER_LOG_SIZE); /* filled only on failure */
 	if (!insns || !log) {
 		free(insns);
@@ -356,9 +595,12 @@ static int load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, int a
 	log[0] = '\0';
 	saved = mute_stderr();
 	errno = 0;
-	fd = bcc_func_load(tb->mod, prog_type, fn, insns, (int)size, bpf_module_license(tb->mod),
-			   bpf_module_kern_version(tb->mod), 0, log, VERIFIER_LOG_SIZE, NULL,
-			   attach_type);
+	if (tb->mod) /* libbcc adds the sources' line info (BTF), for the verifier's messages */
+		fd = bcc_func_load(tb->mod, prog_type, fn, insns, (int)f->size, tb->license,
+				   tb->kern_version, 0, log, VERIFIER_LOG_SIZE, NULL, attach_type);
+	else
+		fd = load_raw(tb, prog_type, fn, insns, f->size, attach_type, log,
+			      VERIFIER_LOG_SIZE);
 	e = errno ? errno : EINVAL;
 	unmute_stderr(saved);
 	if (fd < 0) {
@@ -392,25 +634,22 @@ int tracer_bpf__load(struct tracer_bpf *tb, const char *fn, bool tracepoint, cha
 	return fd < 0 ? fd : 0;
 }
 
-/* Writes up to `max` of the module's names, as `count` and `name` list them. */
-static int list_names(void *mod, size_t (*count)(void *), const char *(*name)(void *, size_t),
-		      const char **names, int max)
-{
-	size_t id, n = count(mod);
-
-	for (id = 0; id < n && (int)id < max; id++)
-		names[id] = name(mod, id);
-	return (int)n;
-}
-
 int tracer_bpf__functions(const struct tracer_bpf *tb, const char **names, int max)
 {
-	return list_names(tb->mod, bpf_num_functions, bpf_function_name, names, max);
+	int i;
+
+	for (i = 0; i < tb->nfuncs && i < max; i++)
+		names[i] = tb->funcs[i].name;
+	return tb->nfuncs;
 }
 
 int tracer_bpf__tables(const struct tracer_bpf *tb, const char **names, int max)
 {
-	return list_names(tb->mod, bpf_num_tables, bpf_table_name, names, max);
+	int i;
+
+	for (i = 0; i < tb->ntables && i < max; i++)
+		names[i] = tb->tables[i].name;
+	return tb->ntables;
 }
 
 /* Reads one integer after `prefix` from a sysfs file ("8", "config:0"). */
@@ -738,8 +977,9 @@ static int possible_cpus(void)
 int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, tracer_bpf_sums_fn fn,
 			   void *ctx)
 {
-	int fd = table_fd(tb, table), nposs = possible_cpus(), n, cpu, i, err = 0;
-	size_t leaf = bpf_table_leaf_size(tb->mod, table);
+	const struct table_desc *t = find_table(tb, table);
+	int fd = t ? t->fd : -1, nposs = possible_cpus(), n, cpu, i, err = 0;
+	size_t leaf = t ? t->leaf_size : 0;
 	uint64_t *values = NULL, *sums = NULL;
 	uint32_t key, next;
 	bool more;
@@ -749,7 +989,7 @@ int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, tracer_bpf_
 	if (nposs < 0)
 		return nposs;
 	n = (int)(leaf / sizeof(uint64_t));
-	if (n <= 0 || leaf % sizeof(uint64_t) || bpf_table_key_size(tb->mod, table) != sizeof(key))
+	if (n <= 0 || leaf % sizeof(uint64_t) || t->key_size != sizeof(key))
 		return -EINVAL;
 	values = calloc((size_t)nposs * n, sizeof(*values));
 	sums = calloc(n, sizeof(*sums));
@@ -780,7 +1020,8 @@ out:
 int tracer_bpf__update_key(struct tracer_bpf *tb, const char *table, const void *key,
 			   size_t key_size, const void *value, size_t size)
 {
-	int fd = table_fd(tb, table), type = bpf_table_type(tb->mod, table);
+	const struct table_desc *t = find_table(tb, table);
+	int fd = t ? t->fd : -1, type = t ? (int)t->type : -1;
 	bool percpu = type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY;
 	int ncopies = percpu ? possible_cpus() : 1, cpu, err;
 	size_t stride = percpu ? (size + 7) / 8 * 8 : size;
@@ -790,8 +1031,7 @@ int tracer_bpf__update_key(struct tracer_bpf *tb, const char *table, const void 
 		return -ENOENT;
 	if (ncopies < 0)
 		return ncopies;
-	if (bpf_table_leaf_size(tb->mod, table) != size ||
-	    bpf_table_key_size(tb->mod, table) != key_size)
+	if (t->leaf_size != size || t->key_size != key_size)
 		return -EINVAL;
 	/* A per-CPU map takes one value per possible CPU, each 8-byte aligned. */
 	values = calloc(ncopies, stride);
@@ -813,13 +1053,13 @@ int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, c
 int tracer_bpf__delete_key(struct tracer_bpf *tb, const char *table, const void *key,
 			   size_t key_size)
 {
-	int fd = table_fd(tb, table);
+	const struct table_desc *t = find_table(tb, table);
 
-	if (fd < 0)
+	if (!t || t->fd < 0)
 		return -ENOENT;
-	if (bpf_table_key_size(tb->mod, table) != key_size)
+	if (t->key_size != key_size)
 		return -EINVAL;
-	return bpf_delete_elem(fd, (void *)key) ? -errno : 0;
+	return bpf_delete_elem(t->fd, (void *)key) ? -errno : 0;
 }
 
 int tracer_bpf__delete(struct tracer_bpf *tb, const char *table, uint32_t key)
@@ -829,13 +1069,14 @@ int tracer_bpf__delete(struct tracer_bpf *tb, const char *table, uint32_t key)
 
 int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, int max)
 {
-	int fd = table_fd(tb, table), n = 0;
+	const struct table_desc *t = find_table(tb, table);
+	int fd = t ? t->fd : -1, n = 0;
 	uint32_t key, next;
 	bool more;
 
 	if (fd < 0)
 		return -ENOENT;
-	if (bpf_table_key_size(tb->mod, table) != sizeof(key))
+	if (t->key_size != sizeof(key))
 		return -EINVAL;
 	for (more = bpf_get_first_key(fd, &key, sizeof(key)) == 0; more && n < max;
 	     more = bpf_get_next_key(fd, &key, &next) == 0, key = next)
@@ -1097,11 +1338,18 @@ int tracer_bpf__destroy(struct tracer_bpf *tb)
 		close(tb->progs[i].fd);
 		free(tb->progs[i].name);
 	}
-	for (i = 0; i < tb->nshared; i++) {
-		close(tb->shared[i].fd);
-		free(tb->shared[i].name);
+	for (i = 0; i < tb->ntables; i++) {
+		if (tb->tables[i].owned)
+			close(tb->tables[i].fd);
+		free(tb->tables[i].name);
 	}
-	free(tb->shared);
+	free(tb->tables);
+	for (i = 0; i < tb->nfuncs; i++) {
+		free(tb->funcs[i].name);
+		free(tb->funcs[i].insns);
+	}
+	free(tb->funcs);
+	free(tb->license);
 	free(tb->src_dir);
 	if (tb->mod)
 		bpf_module_destroy(tb->mod);

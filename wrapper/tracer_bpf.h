@@ -33,6 +33,49 @@ typedef void (*tracer_bpf_lost_fn)(void *ctx, int cpu, uint64_t count);
 int tracer_bpf__create(const char *source, const char *const *cflags, int ncflags,
 		       const struct tracer_bpf *share, struct tracer_bpf **out);
 
+/*
+ * A compiled module as plain data, to keep and to make a module from again without
+ * compiling (tracer/bpfcache.c keeps them on disk). Its maps by shape, each with the fd
+ * number its programs' instructions name; its functions' instructions as compiled.
+ */
+struct tracer_bpf_table {
+	char name[64];
+	uint32_t type, key_size, leaf_size, max_entries, flags;
+	int32_t ref_fd;
+};
+
+struct tracer_bpf_func {
+	char name[128];
+	uint32_t size;	   /* bytes of insns */
+	const void *insns; /* struct bpf_insn[size / 8] */
+};
+
+struct tracer_bpf_image {
+	char license[64];
+	uint32_t kern_version;
+	int ntables, nfuncs;
+	struct tracer_bpf_table *tables;
+	struct tracer_bpf_func *funcs;
+};
+
+/* Describes module tb as an image; its insns point into tb (valid while tb lives). Free
+ * with tracer_bpf__image_free. -ENAMETOOLONG when a name does not fit. */
+int tracer_bpf__image(const struct tracer_bpf *tb, struct tracer_bpf_image *img);
+void tracer_bpf__image_free(struct tracer_bpf_image *img);
+
+/*
+ * Makes a module from an image without compiling: its maps are made anew (or shared with
+ * `share`'s, as tracer_bpf__create does), its programs loaded from the image's instructions
+ * when first used (the kernel's verifier checks them as ever; its messages then name no
+ * source line, as the image keeps none). *out as tracer_bpf__create's.
+ */
+int tracer_bpf__create_from_image(const struct tracer_bpf_image *img,
+				  const struct tracer_bpf *share, struct tracer_bpf **out);
+
+/* Writes what compiles the sources (libbcc's version, and its file's path, size and time):
+ * a compile cache's key must change when it does. Returns 0. */
+int tracer_bpf__compiler_id(char *buf, size_t len);
+
 /* Names directory `dir` as where the sources are: a verifier error then names the file in
  * it ("dir/file.c:12") when it is there. */
 int tracer_bpf__set_source_dir(struct tracer_bpf *tb, const char *dir);

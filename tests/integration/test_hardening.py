@@ -364,6 +364,28 @@ class HardeningTest(TracerTest):
                          "CAP_DAC_READ_SEARCH (missing: CAP_SYS_PTRACE CAP_DAC_READ_SEARCH)\n"
                          % server.pid)
 
+    def test_unmounted_tracefs_without_cap_sys_admin_is_one_sentence(self):
+        """As on a freshly booted machine (tracefs and debugfs not mounted), a tracer with
+        CAP_BPF and CAP_PERFMON but not CAP_SYS_ADMIN cannot mount tracefs for itself: one
+        sentence says what to mount, exit 1; with root it mounts it and says so with -v."""
+        fresh = os.path.join(harness.HERE, "..", "fresh_machine.sh")
+        caps = "+bpf,+perfmon"
+        r = subprocess.run([fresh, "setpriv", "--reuid=65534", "--regid=65534",
+                            "--clear-groups", "--inh-caps=" + caps, "--ambient-caps=" + caps,
+                            TRACER, "--check"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(r.stderr.splitlines()[0],
+                         "tracefs is not mounted (neither /sys/kernel/tracing nor "
+                         "/sys/kernel/debug/tracing has events/), and the tracer could not "
+                         "enter a mount namespace of its own: Operation not permitted; libbcc "
+                         "reads the tracepoint formats there: mount it with 'mount -t tracefs "
+                         "nodev /sys/kernel/tracing' (needs CAP_SYS_ADMIN)")
+        r = subprocess.run([fresh, TRACER, "-v", "--check"], capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("tracefs was not mounted: mounted it at /sys/kernel/tracing for the "
+                      "tracer alone", r.stderr)
+
     def test_audit_lines_go_to_syslog(self):
         """Where /dev/log is free, the test listens there; where a syslog daemon has it, the
         tracer runs in a mount namespace with the test's socket bound over /dev/log."""

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""test_valgrind.py - one whole tracing run under valgrind's memcheck: the tracer compiles,
-attaches, captures three HTTPS exchanges with --http and exits by itself, with no memory
+"""test_valgrind.py - one whole tracing run under valgrind's memcheck: the tracer compiles
+(with a compile cache of its own, empty) and keeps what it compiled, attaches, captures three HTTPS exchanges with --http and exits by itself, with no memory
 error and nothing definitely or indirectly lost. libbpf's own reports on bpf(2) arguments,
 which are not errors, are suppressed (tests/valgrind/libbpf.supp). Not run on the sanitized
 build: valgrind cannot run AddressSanitizer's binaries."""
@@ -20,11 +20,14 @@ class ValgrindTest(TracerTest):
         requests = 3
         server, port, _ = self.tls_server("--count", str(requests), "--body-size", "50000")
         out, err = (os.path.join(self.tmp, n) for n in ("out", "err"))
+        # A cache of its own, empty: the run compiles bpf_src and keeps what it compiled.
+        env = dict(os.environ, TRACER_CACHE_DIR=os.path.join(self.tmp, "cache"))
         with open(out, "wb") as o, open(err, "wb") as e:
             tracer = self.spawn(["valgrind", "--leak-check=full", "--show-leak-kinds=definite,"
                                  "indirect", "--errors-for-leak-kinds=definite,indirect",
                                  "--error-exitcode=99", "--suppressions=" + SUPP, TRACER,
-                                 *PLACEMENT, "--http", str(server.pid)], stdout=o, stderr=e)
+                                 *PLACEMENT, "--http", str(server.pid)], stdout=o, stderr=e,
+                                env=env)
 
         def stderr():
             with open(err, errors="replace") as f:
@@ -38,6 +41,7 @@ class ValgrindTest(TracerTest):
         self.assertEqual(tracer.wait(timeout=300), 0, stderr()[-4000:])
         text = stderr()
         self.assertRegex(text, r"ERROR SUMMARY: 0 errors from 0 contexts")
+        self.assertEqual(len(os.listdir(env["TRACER_CACHE_DIR"])), 1)  # what it compiled
         self.assertRegex(text, r"definitely lost: 0 bytes in 0 blocks")
         self.assertRegex(text, r"indirectly lost: 0 bytes in 0 blocks")
         self.assertRegex(text, r"target exited: 6 calls, \d+ bytes moved = \d+ captured \+ 0 "
