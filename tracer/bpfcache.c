@@ -125,7 +125,7 @@ int bpfcache_key(struct bpfcache *c, const char *bpf_dir, const char *source,
 	bool uses_pid;
 	int i;
 
-	memset(c, 0, sizeof(*c));
+	bpfcache_free(c); /* a key made before, and its entry */
 	put_headers(&headers, bpf_dir);
 	/* -DTRACE_PID=N changes nothing in sources that never name it: left out of the key,
 	 * the entry serves every PID. */
@@ -255,6 +255,9 @@ int bpfcache_get(struct bpfcache *c, char *why, size_t whylen)
 	int fd;
 
 	c->hit = false;
+	tracer_bpf__image_free(&c->img); /* an entry read before */
+	free(c->blob);
+	c->blob = NULL;
 	snprintf(why, whylen, "no entry");
 	if (!c->path[0]) {
 		snprintf(why, whylen, "the cache is off");

@@ -26,7 +26,8 @@ struct bpfcache {
  * Names the entry of a compile: the key is the tracer's and libbcc's identity, the kernel
  * (uname), the kernel headers (`kheaders`: which, libbcc's BCC_KERNEL_SOURCE), the compile
  * flags in order (settings, the headers' other half, struct offsets), the source
- * text libbcc compiles, and every header in `bpf_dir` (they are #included from there).
+ * text libbcc compiles, and every header in `bpf_dir` (they are #included from there). `c`
+ * starts zeroed; what it held before is freed.
  * The cache is off (c->path "") when its directory cannot be made safe. Returns 0 or
  * -ENOMEM.
  */

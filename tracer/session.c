@@ -180,10 +180,11 @@ static int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int 
 		if (!err)
 			goto compiled;
 		fprintf(stderr,
-			"failed to set up the BPF module from the cache '%s': %s; "
-			"compiling\n",
+			"failed to set up the BPF module from the cache '%s': %s; compiling "
+			"(and not keeping it)\n",
 			cache->path, strerror(-err));
 		cache->hit = false;
+		cache->path[0] = '\0';
 	} else if (env->verbose) {
 		fprintf(stderr, "compile cache: %s\n", err ? strerror(-err) : why);
 	}
@@ -196,6 +197,13 @@ static int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int 
 	err = tracer_bpf__create(source, cflags, ncflags, share, tb);
 compiled:
 	free(source);
+	/* $TRACER_PERF_UPROBES: the older kind of uprobe, where uprobe_multi links misbehave */
+	if (!err && getenv("TRACER_PERF_UPROBES") && getenv("TRACER_PERF_UPROBES")[0]) {
+		tracer_bpf__prefer_perf_uprobes(*tb);
+		if (env->verbose)
+			fprintf(stderr, "uprobes: perf events, not uprobe_multi links "
+					"(TRACER_PERF_UPROBES)\n");
+	}
 	if (!err && (err = tracer_bpf__set_source_dir(*tb, bpf_dir)) != 0) {
 		tracer_bpf__destroy(*tb);
 		*tb = NULL;

@@ -59,7 +59,8 @@ struct tracer_bpf_image {
 };
 
 /* Describes module tb as an image; its insns point into tb (valid while tb lives). Free
- * with tracer_bpf__image_free. -ENAMETOOLONG when a name does not fit. */
+ * with tracer_bpf__image_free. -ENAMETOOLONG when a name does not fit; -EOPNOTSUPP when a
+ * program refers to something other than the module's maps (an image could not carry it). */
 int tracer_bpf__image(const struct tracer_bpf *tb, struct tracer_bpf_image *img);
 void tracer_bpf__image_free(struct tracer_bpf_image *img);
 
@@ -126,6 +127,10 @@ bool tracer_bpf__has_table(const struct tracer_bpf *tb, const char *table);
 int tracer_bpf__attach_uprobe(struct tracer_bpf *tb, const char *fn, const char *binary,
 			      uint64_t offset, bool retprobe, int pid, uint64_t cookie, char *err,
 			      size_t errlen);
+
+/* Makes tracer_bpf__attach_uprobe use perf uprobe events, as on kernels before 6.6, even
+ * where uprobe_multi links work. */
+void tracer_bpf__prefer_perf_uprobes(struct tracer_bpf *tb);
 
 /* Loads `fn` as a tracepoint program and attaches it to `category`:`event` (e.g.
  * "sched", "sched_process_exec"). Errors as tracer_bpf__attach_uprobe. */

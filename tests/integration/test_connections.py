@@ -44,9 +44,8 @@ sys.stdout.write("GOT %d\\n" % len(got))
 # A client whose TLS message callback writes a line to a log file for every record, inside
 # SSL_write and SSL_read (as curl -v writes to stderr): the log file is not the connection.
 LOGGING_CLIENT = """
-import socket, ssl, sys
+import os, socket, ssl, sys, time
 port, go, cafile, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-import os, time
 while not os.path.exists(go):
     time.sleep(0.02)
 ctx = ssl.create_default_context(cafile=cafile)

@@ -12,10 +12,18 @@ from harness import PLACEMENT, SANITIZER_REPORT, TRACER, TracerTest
 
 class SelftestTest(TracerTest):
 
-    def selftest(self, *args):
+    def selftest(self, *args, env=None):
         r = subprocess.run([TRACER, *PLACEMENT, "--selftest", *args], capture_output=True, text=True,
-                           timeout=600)
+                           timeout=600, env=env)
         return r.returncode, r.stdout, r.stderr
+
+    def test_selftest_passes_with_perf_uprobes(self):
+        """The fallback of kernels before 6.6 (perf uprobe events bound to the process, forced
+        here with TRACER_PERF_UPROBES) captures every transfer whole too."""
+        code, out, err = self.selftest("-v", env=dict(os.environ, TRACER_PERF_UPROBES="1"))
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("uprobes: perf events, not uprobe_multi links", err)
+        self.assertIn("26 of 26 transfers captured whole in both directions", out)
 
     def test_selftest_passes(self):
         code, out, err = self.selftest()

@@ -54,7 +54,7 @@ int main(void)
 	struct tracer_bpf_table t[2];
 	struct tracer_bpf_func f[2];
 	struct tracer_bpf_image img;
-	struct bpfcache c, d;
+	struct bpfcache c = {0}, d = {0};
 	struct stat st;
 	FILE *fp;
 

@@ -1,0 +1,373 @@
+/* attach.c - uprobes (uprobe_multi links, or perf events) and tracepoints attached, and
+ * detached all at once */
+#define _GNU_SOURCE
+#include "tracer_bpf_int.h"
+
+#include <limits.h>
+#include <linux/perf_event.h>
+#include <stdatomic.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include <bcc/libbpf.h>
+
+/* Reads one integer after `prefix` from a sysfs file ("8", "config:0"). */
+static int read_sysfs_int(const char *path, const char *prefix, int *out)
+{
+	char buf[64];
+	FILE *f = fopen(path, "re");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fgets(buf, sizeof(buf), f) && strncmp(buf, prefix, strlen(prefix)) == 0 &&
+	     sscanf(buf + strlen(prefix), "%d", out) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+static struct attached_probe *new_probe(struct tracer_bpf *tb)
+{
+	struct attached_probe *grown = realloc(tb->probes, (tb->nprobes + 1) * sizeof(*grown));
+
+	if (!grown)
+		return NULL;
+	tb->probes = grown;
+	return &tb->probes[tb->nprobes];
+}
+
+/* The uprobe PMU (perf_event_open type and return-probe bit), read once. */
+static int uprobe_pmu(struct tracer_bpf *tb, char *err, size_t errlen)
+{
+	const char *dir = "/sys/bus/event_source/devices/uprobe";
+	char path[128];
+	int e;
+
+	if (tb->uprobe_type > 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/type", dir);
+	e = read_sysfs_int(path, "", &tb->uprobe_type);
+	if (!e) {
+		snprintf(path, sizeof(path), "%s/format/retprobe", dir);
+		e = read_sysfs_int(path, "config:", &tb->retprobe_bit);
+	}
+	if (e)
+		snprintf(err, errlen, "the kernel has no uprobe PMU (%s: %s)", path, strerror(-e));
+	return e;
+}
+
+/*
+ * A uprobe_multi link of one probe (Linux 6.6+): the kernel filters by process itself (no
+ * breakpoint in another process's memory), and releasing the link waits one grace period
+ * that other links' releases share, where a perf uprobe's waits under a global mutex.
+ * Returns the link fd or -errno.
+ */
+static int link_uprobe_multi(int prog_fd, const char *binary, uint64_t offset, bool retprobe,
+			     int pid, uint64_t cookie)
+{
+	struct uprobe_multi_attr attr = {
+		.prog_fd = (uint32_t)prog_fd,
+		.attach_type = ATTACH_UPROBE_MULTI,
+		.path = (uint64_t)(uintptr_t)binary,
+		.offsets = (uint64_t)(uintptr_t)&offset,
+		.cookies = (uint64_t)(uintptr_t)&cookie,
+		.cnt = 1,
+		.multi_flags = retprobe ? UPROBE_MULTI_RETURN : 0,
+		.pid = pid > 0 ? (uint32_t)pid : 0,
+	};
+	int fd = (int)syscall(SYS_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* The older way (Linux 4.17+): a uprobe perf event (pid -1: every process, on CPU 0; the
+ * program runs on all CPUs), then a BPF link that hands the program `cookie`. */
+static int attach_perf_uprobe(struct tracer_bpf *tb, struct attached_probe *p, int prog_fd,
+			      const char *binary, uint64_t offset, bool retprobe, int pid,
+			      uint64_t cookie)
+{
+	struct perf_event_attr attr = {0};
+	union bpf_attr link = {0};
+
+	attr.size = sizeof(attr);
+	attr.type = (uint32_t)tb->uprobe_type;
+	attr.config = retprobe ? 1ULL << tb->retprobe_bit : 0;
+	attr.config1 = (uint64_t)(uintptr_t)binary;
+	attr.config2 = offset;
+	attr.sample_period = 1;
+	p->perf_fd = (int)syscall(SYS_perf_event_open, &attr, pid, pid == -1 ? 0 : -1, -1,
+				  PERF_FLAG_FD_CLOEXEC);
+	if (p->perf_fd < 0)
+		return -errno;
+	link.link_create.prog_fd = (uint32_t)prog_fd;
+	link.link_create.target_fd = (uint32_t)p->perf_fd;
+	link.link_create.attach_type = BPF_PERF_EVENT;
+	link.link_create.perf_event.bpf_cookie = cookie;
+	p->link_fd = (int)syscall(SYS_bpf, BPF_LINK_CREATE, &link, sizeof(link));
+	if (p->link_fd < 0) {
+		int e = errno;
+
+		close(p->perf_fd);
+		return -e;
+	}
+	return 0;
+}
+
+void tracer_bpf__prefer_perf_uprobes(struct tracer_bpf *tb)
+{
+	tb->multi = -1;
+}
+
+int tracer_bpf__attach_uprobe(struct tracer_bpf *tb, const char *fn, const char *binary,
+			      uint64_t offset, bool retprobe, int pid, uint64_t cookie, char *err,
+			      size_t errlen)
+{
+	struct attached_probe *p;
+	int prog_fd, e = 0;
+
+	p = new_probe(tb);
+	if (!p) {
+		snprintf(err, errlen, "out of memory attaching '%s'", fn);
+		return -ENOMEM;
+	}
+	snprintf(p->what, sizeof(p->what), "%s at 0x%llx", fn, (unsigned long long)offset);
+	p->perf_fd = p->link_fd = -1;
+	p->pid = pid > 0 ? pid : -1;
+	if (tb->multi >= 0) {
+		prog_fd = tb_load_prog(tb, fn, BPF_PROG_TYPE_KPROBE, ATTACH_UPROBE_MULTI, err,
+				       errlen);
+		if (prog_fd < 0)
+			return prog_fd;
+		e = link_uprobe_multi(prog_fd, binary, offset, retprobe, pid, cookie);
+		/* A kernel before 6.6 refuses the attach type: perf uprobes from now on. */
+		if (tb->multi == 0 && (e == -EINVAL || e == -EOPNOTSUPP || e == -ENOSYS))
+			tb->multi = -1;
+		else if (e >= 0)
+			tb->multi = 1;
+		p->link_fd = e >= 0 ? e : -1;
+	}
+	if (tb->multi < 0) {
+		prog_fd = tb_load_prog(tb, fn, BPF_PROG_TYPE_KPROBE, ATTACH_PERF, err, errlen);
+		if (prog_fd < 0)
+			return prog_fd;
+		e = uprobe_pmu(tb, err, errlen);
+		if (e)
+			return e;
+		e = attach_perf_uprobe(tb, p, prog_fd, binary, offset, retprobe, pid, cookie);
+	}
+	if (e < 0) {
+		snprintf(err, errlen, "failed to attach %s '%s' at offset 0x%llx of '%s': %s%s",
+			 retprobe ? "uretprobe" : "uprobe", fn, (unsigned long long)offset, binary,
+			 strerror(-e), e == -EPERM ? " (needs root or CAP_BPF + CAP_PERFMON)" : "");
+		return e;
+	}
+	tb->nprobes++;
+	return 0;
+}
+
+int tracer_bpf__attach_tracepoint(struct tracer_bpf *tb, const char *fn, const char *category,
+				  const char *event, char *err, size_t errlen)
+{
+	struct attached_probe *p;
+	int prog_fd, pfd;
+
+	prog_fd = tb_load_prog(tb, fn, BPF_PROG_TYPE_TRACEPOINT, ATTACH_PERF, err, errlen);
+	if (prog_fd < 0)
+		return prog_fd;
+	p = new_probe(tb);
+	if (!p) {
+		snprintf(err, errlen, "out of memory attaching '%s'", fn);
+		return -ENOMEM;
+	}
+	errno = 0;
+	pfd = bpf_attach_tracepoint(prog_fd, category, event);
+	if (pfd < 0) {
+		int e = errno ? errno : EINVAL;
+
+		snprintf(err, errlen, "failed to attach '%s' to tracepoint %s:%s: %s", fn, category,
+			 event, strerror(e));
+		return -e;
+	}
+	snprintf(p->what, sizeof(p->what), "%s on %s:%s", fn, category, event);
+	p->perf_fd = pfd;
+	p->link_fd = -1;
+	p->pid = -1;
+	tb->nprobes++;
+	return 0;
+}
+
+int tracer_bpf__attached(const struct tracer_bpf *tb)
+{
+	return tb->nprobes;
+}
+
+/* Closes one probe's fds; returns 0 or the errno of the close that failed. */
+static int close_probe(const struct attached_probe *p)
+{
+	int e = 0;
+
+	if (p->link_fd >= 0 && close(p->link_fd) != 0)
+		e = errno;
+	if (p->perf_fd >= 0 && bpf_close_perf_event_fd(p->perf_fd) != 0 && !e)
+		e = errno ? errno : EIO;
+	return e;
+}
+
+/* One closing thread's share of the probes: every `stride`-th from `first`. */
+struct closer {
+	const struct attached_probe *probes;
+	int *errs;
+	int n, first, stride;
+	bool running; /* on a thread of its own, to be joined */
+	pthread_t thread;
+};
+
+static void *close_share(void *arg)
+{
+	struct closer *c = arg;
+	int i;
+
+	for (i = c->first; i < c->n; i += c->stride)
+		c->errs[i] = close_probe(&c->probes[i]);
+	return NULL;
+}
+
+/*
+ * The kernel waits for an RCU grace period as it releases each uprobe and each tracepoint's
+ * last perf event (~0.1 s here): closed one after another, 67 probes took 6-7 s. Closed from
+ * up to DETACH_THREADS threads at once, their grace periods overlap.
+ */
+#define DETACH_THREADS 64
+
+/* Closes the probes `sel` (n of them) from up to DETACH_THREADS threads; reports each
+ * failure. Returns 0 or the first -errno. */
+static int close_probes(const struct attached_probe *sel, int n)
+{
+	struct closer c[DETACH_THREADS];
+	int nthreads = n < DETACH_THREADS ? n : DETACH_THREADS, i, err = 0;
+	int *errs = calloc(n ? n : 1, sizeof(*errs));
+
+	if (!errs)
+		return -ENOMEM;
+	for (i = 0; i < nthreads; i++) {
+		c[i] = (struct closer){
+			.probes = sel, .errs = errs, .n = n, .first = i, .stride = nthreads};
+		c[i].running = pthread_create(&c[i].thread, NULL, close_share, &c[i]) == 0;
+		if (!c[i].running)
+			close_share(&c[i]); /* no thread: this one closes that share */
+	}
+	for (i = 0; i < nthreads; i++)
+		if (c[i].running)
+			pthread_join(c[i].thread, NULL);
+	for (i = 0; i < n; i++)
+		if (errs[i]) {
+			fprintf(stderr, "failed to detach %s: %s\n", sel[i].what,
+				strerror(errs[i]));
+			err = err ? err : -errs[i];
+		}
+	free(errs);
+	return err;
+}
+
+/* A thread of its own closing probes (those of a process that exited), so the caller does
+ * not wait out their grace periods; joined when it is done, or by destroy. */
+struct reaper {
+	pthread_t thread;
+	struct attached_probe *sel;
+	int n;
+	atomic_bool done;
+	struct reaper *next;
+};
+
+static void *reap(void *arg)
+{
+	struct reaper *r = arg;
+
+	close_probes(r->sel, r->n);
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+/* Joins the reapers that are done (all of them, waiting, when `all`). */
+static void join_reapers(struct tracer_bpf *tb, bool all)
+{
+	struct reaper **pp = &tb->reapers, *r;
+
+	while ((r = *pp) != NULL) {
+		if (!all && !atomic_load(&r->done)) {
+			pp = &r->next;
+			continue;
+		}
+		pthread_join(r->thread, NULL);
+		*pp = r->next;
+		free(r->sel);
+		free(r);
+	}
+}
+
+/* Takes the probes of process `pid` (all of them when `all`) out of tb's list, keeping the
+ * others in order; *out gets them (malloc'd), *n how many. */
+static int take_matching(struct tracer_bpf *tb, bool all, int pid, struct attached_probe **out,
+			 int *n)
+{
+	struct attached_probe *sel;
+	int i, kept = 0;
+
+	*n = 0;
+	*out = NULL;
+	if (!tb || !tb->nprobes)
+		return 0;
+	sel = malloc(tb->nprobes * sizeof(*sel));
+	if (!sel)
+		return -ENOMEM;
+	for (i = 0; i < tb->nprobes; i++) {
+		if (all || tb->probes[i].pid == pid)
+			sel[(*n)++] = tb->probes[i];
+		else
+			tb->probes[kept++] = tb->probes[i];
+	}
+	tb->nprobes = kept;
+	*out = sel;
+	return 0;
+}
+
+int tracer_bpf__detach_all(struct tracer_bpf *tb)
+{
+	struct attached_probe *sel;
+	int n, err;
+
+	if (!tb)
+		return 0;
+	err = take_matching(tb, true, 0, &sel, &n);
+	if (!err)
+		err = close_probes(sel, n);
+	free(sel);
+	join_reapers(tb, true);
+	return err;
+}
+
+int tracer_bpf__detach_pid(struct tracer_bpf *tb, int pid)
+{
+	struct reaper *r;
+	int err;
+
+	join_reapers(tb, false);
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	err = take_matching(tb, false, pid, &r->sel, &r->n);
+	if (!err && r->n && pthread_create(&r->thread, NULL, reap, r) == 0) {
+		r->next = tb->reapers;
+		tb->reapers = r;
+		return 0;
+	}
+	if (!err && r->n) /* no thread: closed here */
+		err = close_probes(r->sel, r->n);
+	free(r->sel);
+	free(r);
+	return err;
+}

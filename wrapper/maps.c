@@ -1,0 +1,139 @@
+/* maps.c - the module's maps read and written from user space by name */
+#define _GNU_SOURCE
+#include "tracer_bpf_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bcc/libbpf.h>
+
+/* Number of values the kernel returns for a per-CPU map: one per possible CPU. */
+int tb_possible_cpus(void)
+{
+	int ncpus = (int)sysconf(_SC_NPROCESSORS_CONF), nposs, cpu;
+	bool *possible;
+
+	if (ncpus <= 0)
+		return -EINVAL;
+	possible = calloc(ncpus, sizeof(*possible));
+	if (!possible)
+		return -ENOMEM;
+	nposs = tb_read_cpu_list("/sys/devices/system/cpu/possible", possible, ncpus);
+	for (cpu = ncpus - 1; nposs > 0 && cpu >= 0 && !possible[cpu]; cpu--)
+		;
+	free(possible);
+	return nposs > 0 ? cpu + 1 : ncpus;
+}
+
+int tracer_bpf__sum_percpu(struct tracer_bpf *tb, const char *table, tracer_bpf_sums_fn fn,
+			   void *ctx)
+{
+	const struct table_desc *t = tb_table(tb, table);
+	int fd = t ? t->fd : -1, nposs = tb_possible_cpus(), n, cpu, i, err = 0;
+	size_t leaf = t ? t->leaf_size : 0;
+	uint64_t *values = NULL, *sums = NULL;
+	uint32_t key, next;
+	bool more;
+
+	if (fd < 0)
+		return -ENOENT;
+	if (nposs < 0)
+		return nposs;
+	n = (int)(leaf / sizeof(uint64_t));
+	if (n <= 0 || leaf % sizeof(uint64_t) || t->key_size != sizeof(key))
+		return -EINVAL;
+	values = calloc((size_t)nposs * n, sizeof(*values));
+	sums = calloc(n, sizeof(*sums));
+	if (!values || !sums) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (more = bpf_get_first_key(fd, &key, sizeof(key)) == 0; more;
+	     more = bpf_get_next_key(fd, &key, &next) == 0, key = next) {
+		if (bpf_lookup_elem(fd, &key, values) != 0) {
+			if (errno == ENOENT) /* deleted while walking */
+				continue;
+			err = -errno;
+			break;
+		}
+		memset(sums, 0, (size_t)n * sizeof(*sums));
+		for (cpu = 0; cpu < nposs; cpu++)
+			for (i = 0; i < n; i++)
+				sums[i] += values[(size_t)cpu * n + i];
+		fn(ctx, key, sums, n);
+	}
+out:
+	free(values);
+	free(sums);
+	return err;
+}
+
+int tracer_bpf__update_key(struct tracer_bpf *tb, const char *table, const void *key,
+			   size_t key_size, const void *value, size_t size)
+{
+	const struct table_desc *t = tb_table(tb, table);
+	int fd = t ? t->fd : -1, type = t ? (int)t->type : -1;
+	bool percpu = type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY;
+	int ncopies = percpu ? tb_possible_cpus() : 1, cpu, err;
+	size_t stride = percpu ? (size + 7) / 8 * 8 : size;
+	char *values;
+
+	if (fd < 0)
+		return -ENOENT;
+	if (ncopies < 0)
+		return ncopies;
+	if (t->leaf_size != size || t->key_size != key_size)
+		return -EINVAL;
+	/* A per-CPU map takes one value per possible CPU, each 8-byte aligned. */
+	values = calloc(ncopies, stride);
+	if (!values)
+		return -ENOMEM;
+	for (cpu = 0; cpu < ncopies; cpu++)
+		memcpy(values + (size_t)cpu * stride, value, size);
+	err = bpf_update_elem(fd, (void *)key, values, BPF_ANY) ? -errno : 0;
+	free(values);
+	return err;
+}
+
+int tracer_bpf__update(struct tracer_bpf *tb, const char *table, uint32_t key, const void *value,
+		       size_t size)
+{
+	return tracer_bpf__update_key(tb, table, &key, sizeof(key), value, size);
+}
+
+int tracer_bpf__delete_key(struct tracer_bpf *tb, const char *table, const void *key,
+			   size_t key_size)
+{
+	const struct table_desc *t = tb_table(tb, table);
+
+	if (!t || t->fd < 0)
+		return -ENOENT;
+	if (t->key_size != key_size)
+		return -EINVAL;
+	return bpf_delete_elem(t->fd, (void *)key) ? -errno : 0;
+}
+
+int tracer_bpf__delete(struct tracer_bpf *tb, const char *table, uint32_t key)
+{
+	return tracer_bpf__delete_key(tb, table, &key, sizeof(key));
+}
+
+int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, int max)
+{
+	const struct table_desc *t = tb_table(tb, table);
+	int fd = t ? t->fd : -1, n = 0;
+	uint32_t key, next;
+	bool more;
+
+	if (fd < 0)
+		return -ENOENT;
+	if (t->key_size != sizeof(key))
+		return -EINVAL;
+	for (more = bpf_get_first_key(fd, &key, sizeof(key)) == 0; more && n < max;
+	     more = bpf_get_next_key(fd, &key, &next) == 0, key = next)
+		keys[n++] = key;
+	return n;
+}
