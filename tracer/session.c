@@ -1356,15 +1356,33 @@ static void reload(struct session *s)
 		added[0] ? added : "none", removed[0] ? removed : "none");
 }
 
+/* How long the next poll may wait: a round at least every POLL_TIMEOUT_MS; sooner while a
+ * target's exit completes (its pidfd turns readable a moment after the notice), and when a
+ * saved change is due to be reloaded (the watch's fd wakes the poll as it comes). */
+static int poll_timeout(const struct session *s, uint64_t now)
+{
+	uint64_t due;
+	int ms = POLL_TIMEOUT_MS;
+
+	if (now - s->exit_seen_ns < EXIT_WATCH_NS)
+		ms = EXIT_POLL_MS;
+	if (s->watch.last_ns) {
+		due = s->watch.last_ns + WATCH_QUIET_NS;
+		if (due <= now)
+			return 0;
+		if ((due - now) / 1000000 + 1 < (uint64_t)ms)
+			ms = (int)((due - now) / 1000000 + 1);
+	}
+	return ms;
+}
+
 void session_run(struct session *s, volatile sig_atomic_t *stop)
 {
 	uint64_t round;
 
 	while (!*stop && !s->target_exited) {
 		round = events_now();
-		/* A target exited lately: its pidfd turns readable a moment after the notice. */
-		tracer_bpf__poll(s->tb, round - s->exit_seen_ns < EXIT_WATCH_NS ? EXIT_POLL_MS
-										: POLL_TIMEOUT_MS);
+		tracer_bpf__poll_with(s->tb, poll_timeout(s, round), s->watch.fd);
 		rescan(s);
 		events_deliver(s->ev, round);
 		if (s->on_round)

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WATCH_QUIET_NS 200000000ULL /* a change is taken once the files are quiet this long */
+#define WATCH_QUIET_NS 100000000ULL /* a change is taken once the files are quiet this long */
 #define WATCH_CHANGED_MAX 512
 
 struct watch {

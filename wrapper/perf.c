@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "tracer_bpf_int.h"
 
+#include <poll.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,9 +135,28 @@ out:
 
 int tracer_bpf__poll(struct tracer_bpf *tb, int timeout_ms)
 {
+	return tracer_bpf__poll_with(tb, timeout_ms, -1);
+}
+
+int tracer_bpf__poll_with(struct tracer_bpf *tb, int timeout_ms, int fd)
+{
+	struct pollfd *pfds;
+	int i, n = 0;
+
 	if (!tb->nreaders)
 		return -EINVAL;
-	perf_reader_poll(tb->nreaders, tb->readers, timeout_ms);
+	pfds = calloc(tb->nreaders + 1, sizeof(*pfds));
+	if (!pfds) { /* no room for the extra fd: the readers alone */
+		perf_reader_poll(tb->nreaders, tb->readers, timeout_ms);
+	} else {
+		for (i = 0; i < tb->nreaders; i++)
+			pfds[n++] = (struct pollfd){.fd = perf_reader_fd(tb->readers[i]),
+						    .events = POLLIN};
+		if (fd >= 0)
+			pfds[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
+		poll(pfds, n, timeout_ms);
+		free(pfds);
+	}
 	perf_reader_consume(tb->nreaders, tb->readers);
 	return 0;
 }

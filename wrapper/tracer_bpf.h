@@ -187,6 +187,9 @@ int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, i
  */
 int tracer_bpf__poll(struct tracer_bpf *tb, int timeout_ms);
 
+/* The same, woken too when `fd` (-1: none) turns readable (an inotify instance). */
+int tracer_bpf__poll_with(struct tracer_bpf *tb, int timeout_ms, int fd);
+
 /*
  * Takes the readers of perf buffer `table` out of tb into a set of their own, which
  * tracer_bpf__poll no longer serves: another thread serves it with tracer_bpf__poll_readers

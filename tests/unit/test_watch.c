@@ -43,14 +43,15 @@ static void test_changes(void)
 	CHECK(watch_open(&w, bpf, specs) == 0);
 	CHECK(!watch_ready(&w, t));
 
-	/* An editor's save: a swap file (ignored), then the file; ready once quiet 200 ms. */
+	/* An editor's save: a swap file (ignored), then the file; ready once quiet
+	 * (WATCH_QUIET_NS). */
 	write_file(bpf, ".openssl.c.swp", "x");
 	write_file(bpf, "openssl.c", "int x;\n");
 	write_file(specs, "openssl.spec", "# x\n");
 	write_file(bpf, "openssl.c", "int y;\n");
 	CHECK(!watch_ready(&w, t));
-	CHECK(!watch_ready(&w, t + 150 * MS));
-	CHECK(watch_ready(&w, t + 200 * MS));
+	CHECK(!watch_ready(&w, t + WATCH_QUIET_NS - 10 * MS));
+	CHECK(watch_ready(&w, t + WATCH_QUIET_NS));
 	CHECK_STR(w.changed, "openssl.c, openssl.spec");
 	CHECK(!watch_ready(&w, t + 900 * MS));
 
