@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/sha.h>
@@ -288,6 +289,46 @@ int bpfcache_get(struct bpfcache *c, char *why, size_t whylen)
 	return 1;
 }
 
+/* Keeps the newest BPFCACHE_MAX_ENTRIES entries of the directory of `path` (each edit of the
+ * sources makes one): the oldest by modification time go. */
+static void prune(const char *path)
+{
+	char dir[PATH_MAX], file[PATH_MAX + 256], oldest[PATH_MAX + 256];
+	const char *slash = strrchr(path, '/');
+	struct dirent *d;
+	struct stat st;
+	struct timespec when = {0};
+	int n;
+	DIR *dp;
+
+	if (!slash || (size_t)(slash - path) >= sizeof(dir))
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	do {
+		n = 0;
+		oldest[0] = '\0';
+		dp = opendir(dir);
+		while (dp && (d = readdir(dp))) {
+			size_t len = strlen(d->d_name);
+
+			if (len < 5 || strcmp(d->d_name + len - 4, ".bpf") != 0)
+				continue;
+			snprintf(file, sizeof(file), "%s/%s", dir, d->d_name);
+			if (lstat(file, &st) != 0 || !S_ISREG(st.st_mode))
+				continue;
+			n++;
+			if (!oldest[0] || st.st_mtim.tv_sec < when.tv_sec ||
+			    (st.st_mtim.tv_sec == when.tv_sec &&
+			     st.st_mtim.tv_nsec < when.tv_nsec)) {
+				when = st.st_mtim;
+				snprintf(oldest, sizeof(oldest), "%s", file);
+			}
+		}
+		if (dp)
+			closedir(dp);
+	} while (n > BPFCACHE_MAX_ENTRIES && oldest[0] && unlink(oldest) == 0);
+}
+
 int bpfcache_put(const struct bpfcache *c, const struct tracer_bpf *tb)
 {
 	struct tracer_bpf_image img;
@@ -352,6 +393,8 @@ int bpfcache_put_image(const struct bpfcache *c, const struct tracer_bpf_image *
 		err = -errno;
 	if (!err && rename(tmp, c->path) != 0)
 		err = -errno;
+	if (!err)
+		prune(c->path);
 	if (err && fd >= 0)
 		unlink(tmp);
 	free(entry.p);

@@ -12,6 +12,7 @@
 /* Where entries are kept (root's: a directory of the effective user's, not writable by
  * anyone else, or the cache is not used). $TRACER_CACHE_DIR overrides it; empty: no cache. */
 #define BPFCACHE_DIR "/var/cache/tracer"
+#define BPFCACHE_MAX_ENTRIES 64 /* the newest are kept (~140 KB each) */
 
 struct bpfcache {
 	char path[PATH_MAX]; /* the entry's file; "" when the cache is off */
@@ -41,8 +42,8 @@ int bpfcache_key(struct bpfcache *c, const char *bpf_dir, const char *source,
  */
 int bpfcache_get(struct bpfcache *c, char *why, size_t whylen);
 
-/* Writes module tb as the entry (mode 0600, to a temporary file renamed into place).
- * Returns 0 or -errno. */
+/* Writes module tb as the entry (mode 0600, to a temporary file renamed into place); then
+ * the oldest entries go, past BPFCACHE_MAX_ENTRIES. Returns 0 or -errno. */
 int bpfcache_put(const struct bpfcache *c, const struct tracer_bpf *tb);
 
 /* The same for a module already described as an image (the unit test's way in). */

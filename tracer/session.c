@@ -1102,9 +1102,14 @@ static void follow_process(struct session *s, const struct rescan *rs)
 		return;
 	if (rs->exit && pidset_remove(&s->procs, rs->pid))
 		tracer_bpf__detach_pid(s->tb, rs->pid);
-	/* The fork tracepoint tells of new threads too: they share their process's probes. */
-	if (!rs->fork || rs->exit || proc_read_tgid(rs->pid) != rs->pid || !proc_alive(rs->pid))
+	/* The fork tracepoint tells of new threads too: they share their process's probes. A
+	 * child that is alive now is the one forked, even after an exit of that PID (an
+	 * earlier process's) in the same round. */
+	if (!rs->fork || proc_read_tgid(rs->pid) != rs->pid || !proc_alive(rs->pid))
 		return;
+	/* A new process: what an earlier one of its PID left (its exit notice lost) is stale. */
+	if (pidset_remove(&s->procs, rs->pid))
+		tracer_bpf__detach_pid(s->tb, rs->pid);
 	r = pidset_add(&s->procs, rs->pid);
 	if (r == 1)
 		r = probes_attach_process(s->tb, &s->probes, rs->pid, s->env->verbose, stderr);

@@ -5,6 +5,7 @@
 #include "check.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -141,6 +142,28 @@ int main(void)
 	setenv("TRACER_CACHE_DIR", dir, 1);
 	CHECK(chmod(dir, 0777) == 0);
 	CHECK(key(&c, src, "int a;") == 0 && c.path[0] == '\0');
+	bpfcache_free(&c);
+
+	/* The newest BPFCACHE_MAX_ENTRIES entries are kept. */
+	CHECK(chmod(dir, 0700) == 0);
+	for (int i = 0; i < BPFCACHE_MAX_ENTRIES + 5; i++) {
+		char text[32];
+
+		snprintf(text, sizeof(text), "int v%d;", i);
+		CHECK(key(&c, src, text) == 0 && bpfcache_put_image(&c, &img) == 0);
+	}
+	{
+		struct dirent **names = NULL;
+		int n = scandir(dir, &names, NULL, NULL), bpf = 0;
+
+		for (int i = 0; i < n; i++) {
+			bpf += strstr(names[i]->d_name, ".bpf") != NULL;
+			free(names[i]);
+		}
+		free(names);
+		CHECK(bpf == BPFCACHE_MAX_ENTRIES);
+	}
+	CHECK(key(&c, src, "int v68;") == 0 && bpfcache_get(&c, why, sizeof(why)) == 1);
 	bpfcache_free(&c);
 
 	/* Malformed bytes never parse. */
