@@ -1141,7 +1141,10 @@ static void rescan(struct session *s)
 		/* Failures are reported; the process goes on being traced as it is. */
 		r = probes_add_process(&s->probes, rs->pid, &s->specs, &now, s->env->verbose,
 				       stderr);
-		if (r >= 0 && was && !rs->exec && (was->files & ~now) && proc_alive(rs->pid))
+		/* An exiting process (the exit notice comes before the kernel takes its memory
+		 * away) unmapped nothing: its maps are empty while it still looks alive. */
+		if (r >= 0 && was && !rs->exec && !rs->exit && (was->files & ~now) &&
+		    proc_alive(rs->pid))
 			say_unmapped(s, rs->pid, was->files & ~now);
 		tls_maps_set(&s->tls_maps, rs->pid, r >= 0 ? now : 0);
 		if (r >= 0 && now) /* its next unmap tells again */

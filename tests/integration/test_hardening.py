@@ -115,6 +115,20 @@ class HardeningTest(TracerTest):
         self.assertEqual(proc.wait(timeout=10), 0)
         self.assertEqual(run.wait_exit(), 0, run.stderr())
 
+    def test_a_target_exiting_is_not_said_to_unmap_its_library(self):
+        """The exit notice comes before the kernel takes an exiting process's memory: its
+        empty maps are not an unmapped library."""
+        for _ in range(5):
+            target = self.spawn([PYTHON, "-c", "import ssl, sys; sys.stdin.read()"],
+                                stdin=subprocess.PIPE)
+            self.wait_mapped(target.pid)
+            run = self.tracer(target.pid, "-v")
+            run.wait_ready()
+            target.stdin.close()  # it exits now
+            self.assertEqual(run.wait_exit(), 0, run.stderr())
+            self.assertIn("target exited", run.stderr())
+            self.assertNotIn("unmapped", run.stderr())
+
     def test_a_pid_reused_is_not_taken_for_the_process_before(self):
         """A traced child that mapped GnuTLS exits; a new child given the same PID (through
         ns_last_pid) unmaps memory: it never mapped GnuTLS, so nothing is said unmapped."""
