@@ -163,6 +163,13 @@ bool proc_alive(pid_t pid)
 	return proc_read_stat(pid, &st) == 0 && st.state != 'Z' && st.state != 'X';
 }
 
+bool proc_exiting(pid_t pid)
+{
+	struct proc_stat st;
+
+	return proc_read_stat(pid, &st) != 0 || (st.flags & PROC_PF_EXITING);
+}
+
 pid_t proc_read_tgid(pid_t pid)
 {
 	char path[64], line[128];

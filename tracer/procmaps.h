@@ -58,6 +58,7 @@ struct proc_stat {
 };
 
 #define PROC_PF_KTHREAD 0x00200000u
+#define PROC_PF_EXITING 0x00000004u /* in do_exit: its memory is being taken away */
 
 /* Parses the text of /proc/PID/stat (the name in parentheses may hold anything). Returns 0
  * or -EINVAL. */
@@ -68,6 +69,9 @@ int proc_read_stat(pid_t pid, struct proc_stat *out);
 
 /* Whether `pid` is a live process or thread (neither gone nor a zombie). */
 bool proc_alive(pid_t pid);
+
+/* Whether `pid` is gone or exiting (PF_EXITING: its memory may already be gone). */
+bool proc_exiting(pid_t pid);
 
 /* The process (thread group) thread `pid` belongs to: pid itself for a process, from
  * /proc/<pid>/status. -ESRCH when it is gone. */

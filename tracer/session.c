@@ -323,13 +323,19 @@ static int add_descendants(struct session *s, struct proc_list *pl, bool *traced
 	return 0;
 }
 
-/* Attaches the probes of `set` not attached yet, in module tb: for each traced process
- * (PID mode: the kernel keeps the others out), or for every process (--all). */
+/*
+ * Attaches the probes of `set` not attached yet, in module tb: for each traced process
+ * with --no-children (the kernel keeps the others out), or for every process (--all, and
+ * PID mode following children: BPF keeps the others out). A child's own probes come ~1 ms
+ * after its fork, from the fork notice, later when the tracer is busy: a child that does
+ * TLS at once (an exec'd client) could miss its first call (the sanitized CI run saw it), so
+ * while children are followed the probes stay machine-wide.
+ */
 static int attach_new(struct session *s, struct tracer_bpf *tb, struct probe_set *set)
 {
 	static const pid_t every = -1;
 
-	if (s->env->all)
+	if (s->env->all || !s->env->no_children) /* see per_process() */
 		return probes_attach_new(tb, set, &every, 1, s->env->verbose, stderr);
 	return probes_attach_new(tb, set, s->procs.pid, s->procs.n, s->env->verbose, stderr);
 }
@@ -1098,7 +1104,7 @@ static void follow_process(struct session *s, const struct rescan *rs)
 {
 	int r;
 
-	if (s->env->all)
+	if (s->env->all || !s->env->no_children)
 		return;
 	if (rs->exit && pidset_remove(&s->procs, rs->pid))
 		tracer_bpf__detach_pid(s->tb, rs->pid);
@@ -1144,7 +1150,7 @@ static void rescan(struct session *s)
 		/* An exiting process (the exit notice comes before the kernel takes its memory
 		 * away) unmapped nothing: its maps are empty while it still looks alive. */
 		if (r >= 0 && was && !rs->exec && !rs->exit && (was->files & ~now) &&
-		    proc_alive(rs->pid))
+		    proc_alive(rs->pid) && !proc_exiting(rs->pid))
 			say_unmapped(s, rs->pid, was->files & ~now);
 		tls_maps_set(&s->tls_maps, rs->pid, r >= 0 ? now : 0);
 		if (r >= 0 && now) /* its next unmap tells again */
