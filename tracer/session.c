@@ -323,6 +323,13 @@ static int add_descendants(struct session *s, struct proc_list *pl, bool *traced
 	return 0;
 }
 
+/* Whether probes are attached for each traced process alone (--no-children; see attach_new)
+ * rather than once for every process. */
+static bool per_process(const struct env *env)
+{
+	return env->no_children && !env->all;
+}
+
 /*
  * Attaches the probes of `set` not attached yet, in module tb: for each traced process
  * with --no-children (the kernel keeps the others out), or for every process (--all, and
@@ -335,7 +342,7 @@ static int attach_new(struct session *s, struct tracer_bpf *tb, struct probe_set
 {
 	static const pid_t every = -1;
 
-	if (s->env->all || !s->env->no_children) /* see per_process() */
+	if (!per_process(s->env))
 		return probes_attach_new(tb, set, &every, 1, s->env->verbose, stderr);
 	return probes_attach_new(tb, set, s->procs.pid, s->procs.n, s->env->verbose, stderr);
 }
@@ -879,7 +886,7 @@ int session_open(struct session *s, const struct env *env)
 		err = find_tls_code(s, &s->probes, &s->specs, &pl, traced, &s->tls_maps, false);
 	if (!err)
 		scan_sockets(s, &pl, traced);
-	for (i = 0; !err && !env->all && i < pl.n; i++)
+	for (i = 0; !err && per_process(env) && i < pl.n; i++)
 		if (traced[i] && pidset_add(&s->procs, pl.pid[i]) < 0)
 			err = -ENOMEM;
 	if (!err)
@@ -1104,7 +1111,7 @@ static void follow_process(struct session *s, const struct rescan *rs)
 {
 	int r;
 
-	if (s->env->all || !s->env->no_children)
+	if (!per_process(s->env))
 		return;
 	if (rs->exit && pidset_remove(&s->procs, rs->pid))
 		tracer_bpf__detach_pid(s->tb, rs->pid);
