@@ -87,9 +87,11 @@ BPF_PERF_OUTPUT(tls_procs);
  * whatever the main loop is busy with. */
 BPF_PERF_OUTPUT(tls_conn_notes);
 
+#if !TLS_KFUNC
 /* key: pid_tgid of a traced thread inside mmap(PROT_EXEC) of a file (LRU: a thread killed
- * inside mmap leaves its entry, which ages out) */
+ * inside mmap leaves its entry, which ages out); the tracepoints' way, fexit sees both */
 BPF_TABLE("lru_hash", u64, u8, tls_mmaps, 1024);
+#endif
 /* Processes told of an unmap: one event per process until user space has read its maps
  * again and deletes the entry (it leaves those that map no TLS file: they tell no more),
  * however often it calls munmap. */
@@ -171,11 +173,32 @@ static __always_inline bool traced(u64 id)
 	return true;
 }
 
+/* Tells the tracer's main loop (tls_procs) what a traced process did: it looks at it after
+ * its next poll. */
 static __always_inline void notify_proc(void *ctx, u32 pid, u32 kind)
 {
 	struct tls_proc_event pe = {.pid = pid, .kind = kind, .fd = -1};
 
 	tls_procs.perf_submit(ctx, &pe, sizeof(pe));
+}
+
+/* The same to the tracer's notes thread (tls_conn_notes), which acts at once, whatever the
+ * main loop is busy with: a new child gets its probes before it runs far. */
+static __always_inline void notify_now(void *ctx, u32 pid, u32 kind)
+{
+	struct tls_proc_event pe = {.pid = pid, .kind = kind, .fd = -1};
+
+	tls_conn_notes.perf_submit(ctx, &pe, sizeof(pe));
+}
+
+/* Whether this generation's programs act: a reload attaches the next generation's before
+ * the settings switch to it, and only one of them may tell of a process. */
+static __always_inline bool acting(void)
+{
+	u32 zero = 0;
+	struct tls_settings *set = tls_settings.lookup(&zero);
+
+	return set && set->gen == TLS_GEN;
 }
 
 #define TLS_EAGAIN 11
@@ -791,24 +814,7 @@ static __always_inline int learn_fd(struct pt_regs *ctx, u64 sess, s64 fd)
 	return 0;
 }
 
-/* ------------------------------------------------------- sockets: tracepoints */
-
-/* The socket syscalls TLS libraries move records with; only the thread's call in flight
- * is looked at (call_of), which a thread outside a TLS call does not have. */
-TRACEPOINT_PROBE(syscalls, sys_enter_read) { return saw_fd(args, (s64)args->fd, false); }
-TRACEPOINT_PROBE(syscalls, sys_enter_write) { return saw_fd(args, (s64)args->fd, false); }
-TRACEPOINT_PROBE(syscalls, sys_enter_readv) { return saw_fd(args, (s64)args->fd, false); }
-TRACEPOINT_PROBE(syscalls, sys_enter_writev) { return saw_fd(args, (s64)args->fd, false); }
-TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom) { return saw_fd(args, (s64)args->fd, true); }
-TRACEPOINT_PROBE(syscalls, sys_enter_sendto) { return saw_fd(args, (s64)args->fd, true); }
-TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg) { return saw_fd(args, (s64)args->fd, true); }
-TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg) { return saw_fd(args, (s64)args->fd, true); }
-/* Only the reads' returns: a handshake waits for its peer's flight there (-EAGAIN). A write
- * blocks only on a full send buffer, which a handshake's few KB do not fill; every hook costs
- * every process on the machine that syscall (~150-300 ns here), traced or not. */
-TRACEPOINT_PROBE(syscalls, sys_exit_read) { return saw_return(args->ret); }
-TRACEPOINT_PROBE(syscalls, sys_exit_recvfrom) { return saw_return(args->ret); }
-TRACEPOINT_PROBE(syscalls, sys_exit_recvmsg) { return saw_return(args->ret); }
+/* ------------------------------------------ sockets: kernel functions or tracepoints */
 
 /* A process's fd is closed or replaced: it is no longer a socket user space looked up as it
  * attached. Only the targets' sockets are marked: a lock-free lookup spares every other
@@ -821,10 +827,10 @@ static __always_inline void unmark(struct tls_fd_key *key)
 
 /* A traced process closes a socket TLS calls used: its connection ends (in order with the
  * data), and the session that used it forgets it. */
-TRACEPOINT_PROBE(syscalls, sys_enter_close)
+static __always_inline int closing_fd(void *ctx, s32 fd)
 {
 	u64 id = bpf_get_current_pid_tgid();
-	struct tls_fd_key key = {.tgid = id >> 32, .fd = (s32)args->fd};
+	struct tls_fd_key key = {.tgid = id >> 32, .fd = fd};
 	struct tls_conn *conn = tls_conns.lookup(&key);
 	struct tls_sess_key skey = {.tgid = id >> 32};
 	struct tls_sess *s;
@@ -841,7 +847,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_close)
 	if (ev) {
 		ev->fd = key.fd;
 		ev->conn = conn->id;
-		submit_meta(args, ev);
+		submit_meta(ctx, ev);
 	}
 	tls_conns.delete(&key);
 	return 0;
@@ -856,85 +862,102 @@ static __always_inline int replaced_fd(s64 fd)
 	return 0;
 }
 
-TRACEPOINT_PROBE(syscalls, sys_enter_dup2) { return replaced_fd((s64)args->newfd); }
-TRACEPOINT_PROBE(syscalls, sys_enter_dup3) { return replaced_fd((s64)args->newfd); }
-
 /* close_range(2) closes many fds at once: user space forgets the process's marked sockets
  * (it reads the notice before the events that come after it). */
-TRACEPOINT_PROBE(syscalls, sys_enter_close_range)
+static __always_inline int closing_range(void *ctx)
 {
 	u64 id = bpf_get_current_pid_tgid();
 
 	if (traced(id))
-		notify_proc(args, id >> 32, TLS_PROC_CLOSE_RANGE);
-	return 0;
-}
-
-/* ---------------------------------------------------- processes: tracepoints */
-
-/* A traced process that follows its children starts one (or a thread: harmless). */
-TRACEPOINT_PROBE(sched, sched_process_fork)
-{
-	u32 parent = bpf_get_current_pid_tgid() >> 32, child = args->child_pid, flags;
-	u32 *pflags = tls_targets.lookup(&parent);
-
-	if (!pflags || !(*pflags & TLS_TARGET_CHILDREN))
-		return 0;
-	flags = *pflags;
-	if (tls_targets.update(&child, &flags) == 0)
-		notify_proc(args, child, TLS_PROC_FORK); /* user space attaches its probes */
-	return 0;
-}
-
-/*
- * A thread exits: its call in flight (if it died mid-call) is dropped, and when it is the
- * process's last, the process leaves the targets and its connections are over. Done here,
- * not at sched_process_free: that comes after an RCU grace period, by which time the PID
- * may belong to a new process (a traced child the fork tracepoint just added).
- */
-TRACEPOINT_PROBE(sched, sched_process_exit)
-{
-	u64 id = bpf_get_current_pid_tgid();
-	u32 tid = (u32)id, tgid = id >> 32, idx = tid % TLS_SLOTS;
-	struct tls_call *slot = tls_slots.lookup(&idx);
-	struct tls_event *ev;
-
-	tls_calls.delete(&tid);
-	if (slot && slot->owner == id)
-		__sync_val_compare_and_swap(&slot->owner, id, 0);
-	if (!args->group_dead)
-		return 0;
-	if (traced(id) && (ev = meta_event(id, TLS_KIND_EXIT)))
-		submit_meta(args, ev);
-	if (tls_targets.lookup(&tgid))
-		notify_proc(args, tgid, TLS_PROC_EXIT); /* wakes the tracer: the last one? */
-	tls_targets.delete(&tgid);
-	return 0;
-}
-
-/* A traced process runs a new program: user space looks for TLS code in it. */
-TRACEPOINT_PROBE(sched, sched_process_exec)
-{
-	u64 id = bpf_get_current_pid_tgid();
-
-	if (traced(id))
-		notify_proc(args, id >> 32, TLS_PROC_EXEC);
+		notify_proc(ctx, id >> 32, TLS_PROC_CLOSE_RANGE);
 	return 0;
 }
 
 /* A traced process unmapped memory: user space looks whether a TLS library went. */
-TRACEPOINT_PROBE(syscalls, sys_exit_munmap)
+static __always_inline int unmapped(void *ctx, long ret)
 {
 	u64 id = bpf_get_current_pid_tgid();
 	u32 pid = id >> 32;
 	u8 one = 1;
 
-	if (args->ret == 0 && traced(id) && tls_unmaps.insert(&pid, &one) == 0)
-		notify_proc(args, pid, TLS_PROC_UNMAP);
+	if (ret == 0 && traced(id) && tls_unmaps.insert(&pid, &one) == 0)
+		notify_proc(ctx, pid, TLS_PROC_UNMAP);
 	return 0;
 }
 
-/* A traced process maps a file executable (ld.so loading a library, dlopen). */
+#if TLS_KFUNC
+/*
+ * The syscalls, by fentry/fexit programs on their x86-64 entry functions (__x64_sys_NAME,
+ * whose one argument is the caller's registers). A process pays only for the syscalls hooked
+ * here, a few tens of ns each; a syscall tracepoint, once enabled, sends every syscall of
+ * every process down the kernel's slow path (~400 ns per read or write here). The tracer
+ * compiles this part (-DTLS_KFUNC=1) when the kernel's BTF has every function a
+ * KFUNC_PROBE or KRETFUNC_PROBE of bpf_src names, else the tracepoints below.
+ */
+#define SYS_ARG(regs, reg)                                                                         \
+	({                                                                                         \
+		u64 v_ = 0;                                                                        \
+		bpf_probe_read_kernel(&v_, sizeof(v_), &(regs)->reg);                              \
+		v_;                                                                                \
+	})
+/* fd arguments, int or unsigned int: as 32 bits (-1 is then out of saw_fd's range) */
+#define SYS_FD(regs) ((s64)(u32)SYS_ARG(regs, di))
+
+/* The socket syscalls TLS libraries move records with; only the thread's call in flight
+ * is looked at (call_of), which a thread outside a TLS call does not have. */
+KFUNC_PROBE(__x64_sys_read, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
+KFUNC_PROBE(__x64_sys_write, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
+KFUNC_PROBE(__x64_sys_readv, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
+KFUNC_PROBE(__x64_sys_writev, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
+KFUNC_PROBE(__x64_sys_recvfrom, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
+KFUNC_PROBE(__x64_sys_sendto, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
+KFUNC_PROBE(__x64_sys_recvmsg, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
+KFUNC_PROBE(__x64_sys_sendmsg, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
+/* Only the reads' returns: a handshake waits for its peer's flight there (-EAGAIN). */
+KRETFUNC_PROBE(__x64_sys_read, struct pt_regs *regs, long ret) { return saw_return(ret); }
+KRETFUNC_PROBE(__x64_sys_recvfrom, struct pt_regs *regs, long ret) { return saw_return(ret); }
+KRETFUNC_PROBE(__x64_sys_recvmsg, struct pt_regs *regs, long ret) { return saw_return(ret); }
+
+KFUNC_PROBE(__x64_sys_close, struct pt_regs *regs) { return closing_fd(ctx, (s32)SYS_FD(regs)); }
+KFUNC_PROBE(__x64_sys_dup2, struct pt_regs *regs) { return replaced_fd((s32)SYS_ARG(regs, si)); }
+KFUNC_PROBE(__x64_sys_dup3, struct pt_regs *regs) { return replaced_fd((s32)SYS_ARG(regs, si)); }
+KFUNC_PROBE(__x64_sys_close_range, struct pt_regs *regs) { return closing_range(ctx); }
+KRETFUNC_PROBE(__x64_sys_munmap, struct pt_regs *regs, long ret) { return unmapped(ctx, ret); }
+
+/* A traced process mapped a file executable (ld.so loading a library, dlopen). */
+KRETFUNC_PROBE(__x64_sys_mmap, struct pt_regs *regs, long ret)
+{
+	u64 id = bpf_get_current_pid_tgid();
+
+	if (ret >= 0 && (SYS_ARG(regs, dx) & PROT_EXEC) && (int)SYS_ARG(regs, r8) >= 0 &&
+	    traced(id))
+		notify_proc(ctx, id >> 32, TLS_PROC_MMAP);
+	return 0;
+}
+#else
+/* The same with syscall tracepoints: kernels without BTF or BPF trampolines. */
+TRACEPOINT_PROBE(syscalls, sys_enter_read) { return saw_fd(args, (s64)args->fd, false); }
+TRACEPOINT_PROBE(syscalls, sys_enter_write) { return saw_fd(args, (s64)args->fd, false); }
+TRACEPOINT_PROBE(syscalls, sys_enter_readv) { return saw_fd(args, (s64)args->fd, false); }
+TRACEPOINT_PROBE(syscalls, sys_enter_writev) { return saw_fd(args, (s64)args->fd, false); }
+TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom) { return saw_fd(args, (s64)args->fd, true); }
+TRACEPOINT_PROBE(syscalls, sys_enter_sendto) { return saw_fd(args, (s64)args->fd, true); }
+TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg) { return saw_fd(args, (s64)args->fd, true); }
+TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg) { return saw_fd(args, (s64)args->fd, true); }
+/* A write blocks only on a full send buffer, which a handshake's few KB do not fill; every
+ * hook costs every process on the machine that syscall (~150-300 ns here), traced or not. */
+TRACEPOINT_PROBE(syscalls, sys_exit_read) { return saw_return(args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_exit_recvfrom) { return saw_return(args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_exit_recvmsg) { return saw_return(args->ret); }
+
+TRACEPOINT_PROBE(syscalls, sys_enter_close) { return closing_fd(args, (s32)args->fd); }
+TRACEPOINT_PROBE(syscalls, sys_enter_dup2) { return replaced_fd((s64)args->newfd); }
+TRACEPOINT_PROBE(syscalls, sys_enter_dup3) { return replaced_fd((s64)args->newfd); }
+TRACEPOINT_PROBE(syscalls, sys_enter_close_range) { return closing_range(args); }
+TRACEPOINT_PROBE(syscalls, sys_exit_munmap) { return unmapped(args, args->ret); }
+
+/* A traced process maps a file executable (ld.so loading a library, dlopen): marked at the
+ * call, said at its return. */
 TRACEPOINT_PROBE(syscalls, sys_enter_mmap)
 {
 	u64 id = bpf_get_current_pid_tgid();
@@ -954,5 +977,65 @@ TRACEPOINT_PROBE(syscalls, sys_exit_mmap)
 	tls_mmaps.delete(&id);
 	if (args->ret >= 0)
 		notify_proc(args, id >> 32, TLS_PROC_MMAP);
+	return 0;
+}
+#endif
+
+/* ---------------------------------------------------- processes: tracepoints */
+
+/* A traced process that follows its children starts one (or a thread: harmless). The
+ * tracepoint fires before the child first runs; its probes come from the notes thread. */
+TRACEPOINT_PROBE(sched, sched_process_fork)
+{
+	u32 parent = bpf_get_current_pid_tgid() >> 32, child = args->child_pid, flags;
+	u32 *pflags = tls_targets.lookup(&parent);
+
+	if (!pflags || !(*pflags & TLS_TARGET_CHILDREN) || !acting())
+		return 0;
+	flags = *pflags;
+	if (tls_targets.update(&child, &flags) == 0)
+		notify_now(args, child, TLS_PROC_FORK); /* user space attaches its probes */
+	return 0;
+}
+
+/*
+ * A thread exits: its call in flight (if it died mid-call) is dropped, and when it is the
+ * process's last, the process leaves the targets and its connections are over. Done here,
+ * not at sched_process_free: that comes after an RCU grace period, by which time the PID
+ * may belong to a new process (a traced child the fork tracepoint just added).
+ */
+TRACEPOINT_PROBE(sched, sched_process_exit)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	u32 tid = (u32)id, tgid = id >> 32, idx = tid % TLS_SLOTS;
+	struct tls_call *slot = tls_slots.lookup(&idx);
+	struct tls_event *ev;
+
+	tls_calls.delete(&tid);
+	if (slot && slot->owner == id)
+		__sync_val_compare_and_swap(&slot->owner, id, 0);
+	if (!args->group_dead || !acting())
+		return 0;
+	if (traced(id) && (ev = meta_event(id, TLS_KIND_EXIT)))
+		submit_meta(args, ev);
+	if (tls_targets.lookup(&tgid)) {
+		notify_proc(args, tgid, TLS_PROC_EXIT); /* wakes the tracer: the last one? */
+		notify_now(args, tgid, TLS_PROC_EXIT);	/* its probes go */
+	}
+	tls_targets.delete(&tgid);
+	return 0;
+}
+
+/* A traced process runs a new program: user space looks for TLS code in it. Run by a
+ * thread other than the first, that thread took the process's PID (old_pid was its own). */
+TRACEPOINT_PROBE(sched, sched_process_exec)
+{
+	u64 id = bpf_get_current_pid_tgid();
+
+	if (!traced(id))
+		return 0;
+	if (args->old_pid != args->pid)
+		notify_now(args, id >> 32, TLS_PROC_RELINK);
+	notify_proc(args, id >> 32, TLS_PROC_EXEC);
 	return 0;
 }

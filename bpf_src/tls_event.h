@@ -140,6 +140,8 @@ enum tls_proc_kind {
 				   * the tracer attached may be gone (tls_known_socks) */
 	TLS_PROC_EXIT = 6, /* its last thread exited: its probes go; was it the last target? */
 	TLS_PROC_FORK = 7, /* it is a traced process's new child: its probes are attached */
+	TLS_PROC_RELINK = 8, /* a thread other than its first ran a new program and became its
+			      * first: its probes are attached anew (they followed the old one) */
 };
 
 /* A record of the tls_procs perf buffer: user space looks at the process's maps again. */

@@ -1,39 +1,293 @@
-/* kbtf.c - offsets of the running kernel's structs, from its BTF, for the BPF sources */
+/* kbtf.c - the running kernel's BTF: its struct offsets and its functions, for the BPF
+ * sources */
 #include "kbtf.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
-#include <bpf/btf.h>
+#include <linux/btf.h>
 
-/* The byte offset of member `name` of struct `type_id`, looking into anonymous struct and
- * union members too; -1 when it has none. */
-static long member_offset(const struct btf *btf, __u32 type_id, const char *name)
+#define KBTF_VMLINUX "/sys/kernel/btf/vmlinux"
+#define KBTF_MAX_SIZE (256u << 20) /* a vmlinux BTF is ~6 MB */
+
+struct kbtf {
+	char *data;  /* the whole file: mapped (Linux 6.16+ maps the kernel's own copy) or read */
+	size_t size;
+	bool mapped;
+	const char *strs;
+	uint32_t str_len;
+	const char *type_sec;
+	uint32_t *types; /* type id -> offset in type_sec; [0] is "void" */
+	uint32_t ntypes; /* ids 1 .. ntypes-1 */
+};
+
+void kbtf_free(struct kbtf *btf)
 {
-	const struct btf_type *t = btf__type_by_id(btf, type_id);
-	const struct btf_member *m;
-	int i, n;
+	if (!btf)
+		return;
+	free(btf->types);
+	if (btf->mapped)
+		munmap(btf->data, btf->size);
+	else
+		free(btf->data);
+	free(btf);
+}
 
-	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
-		t = btf__type_by_id(btf, t->type);
-	if (!t || !btf_is_composite(t))
+static const struct btf_type *type_at(const struct kbtf *btf, uint32_t id)
+{
+	return (const struct btf_type *)(btf->type_sec + btf->types[id]);
+}
+
+/* The bytes that follow a type's common part, by its kind; -1 for a kind not known here. */
+static long type_extra(const struct btf_type *t)
+{
+	uint32_t vlen = BTF_INFO_VLEN(t->info);
+
+	switch (BTF_INFO_KIND(t->info)) {
+	case BTF_KIND_INT:
+	case BTF_KIND_VAR:
+	case BTF_KIND_DECL_TAG:
+		return 4;
+	case BTF_KIND_PTR:
+	case BTF_KIND_FWD:
+	case BTF_KIND_TYPEDEF:
+	case BTF_KIND_VOLATILE:
+	case BTF_KIND_CONST:
+	case BTF_KIND_RESTRICT:
+	case BTF_KIND_FUNC:
+	case BTF_KIND_FLOAT:
+	case BTF_KIND_TYPE_TAG:
+		return 0;
+	case BTF_KIND_ARRAY:
+		return (long)sizeof(struct btf_array);
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		return (long)(vlen * sizeof(struct btf_member));
+	case BTF_KIND_ENUM:
+		return (long)(vlen * sizeof(struct btf_enum));
+	case BTF_KIND_FUNC_PROTO:
+		return (long)(vlen * sizeof(struct btf_param));
+	case BTF_KIND_DATASEC:
+		return (long)(vlen * sizeof(struct btf_var_secinfo));
+	case BTF_KIND_ENUM64:
+		return (long)(vlen * sizeof(struct btf_enum64));
+	default:
 		return -1;
-	m = btf_members(t);
-	n = btf_vlen(t);
-	for (i = 0; i < n; i++, m++) {
-		const char *mname = btf__name_by_offset(btf, m->name_off);
-		long bits = btf_member_bit_offset(t, i), inner;
+	}
+}
 
-		if (mname && mname[0] && strcmp(mname, name) == 0)
-			return bits % 8 ? -1 : bits / 8;
-		if ((!mname || !mname[0]) && (inner = member_offset(btf, m->type, name)) >= 0)
-			return bits / 8 + inner;
+/* Indexes the types of btf->data; 0, -ENOMEM or -EINVAL with `why`. */
+static int index_types(struct kbtf *btf, char *why, size_t whylen)
+{
+	size_t size = btf->size;
+	const struct btf_header *h = (const struct btf_header *)btf->data;
+	const char *types, *p, *end;
+	uint32_t cap = 1024;
+	long extra;
+
+	if (size < sizeof(*h) || h->magic != BTF_MAGIC || h->hdr_len < sizeof(*h) ||
+	    h->hdr_len > size) {
+		snprintf(why, whylen, "not BTF of this machine's byte order");
+		return -EINVAL;
+	}
+	if ((uint64_t)h->hdr_len + h->type_off + h->type_len > size ||
+	    (uint64_t)h->hdr_len + h->str_off + h->str_len > size || h->str_len == 0 ||
+	    btf->data[h->hdr_len + h->str_off + h->str_len - 1] != '\0' || h->type_off % 4) {
+		snprintf(why, whylen, "BTF sections out of the file's bounds");
+		return -EINVAL;
+	}
+	btf->strs = btf->data + h->hdr_len + h->str_off;
+	btf->str_len = h->str_len;
+	types = btf->type_sec = btf->data + h->hdr_len + h->type_off;
+	end = types + h->type_len;
+	btf->types = malloc(cap * sizeof(*btf->types));
+	if (!btf->types)
+		return -ENOMEM;
+	btf->types[0] = 0;
+	btf->ntypes = 1;
+	for (p = types; p < end; p += sizeof(struct btf_type) + extra) {
+		const struct btf_type *t = (const struct btf_type *)p;
+
+		if ((size_t)(end - p) < sizeof(*t) || (extra = type_extra(t)) < 0 ||
+		    (size_t)(end - p) < sizeof(*t) + (size_t)extra || t->name_off >= btf->str_len) {
+			snprintf(why, whylen, "BTF type %u is cut short or of a kind not known here",
+				 btf->ntypes);
+			return -EINVAL;
+		}
+		if (btf->ntypes == cap) {
+			uint32_t *grown;
+
+			cap *= 2;
+			grown = realloc(btf->types, cap * sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			btf->types = grown;
+		}
+		btf->types[btf->ntypes++] = (uint32_t)(p - types);
+	}
+	return 0;
+}
+
+/* Takes btf->data (btf->size bytes) and indexes it; frees btf on failure. */
+static int take(struct kbtf *btf, struct kbtf **out, char *why, size_t whylen)
+{
+	int err = index_types(btf, why, whylen);
+
+	if (err) {
+		if (err == -ENOMEM)
+			snprintf(why, whylen, "out of memory");
+		kbtf_free(btf);
+		return err;
+	}
+	*out = btf;
+	return 0;
+}
+
+int kbtf_open_mem(const void *data, size_t size, struct kbtf **out, char *why, size_t whylen)
+{
+	struct kbtf *btf = calloc(1, sizeof(*btf));
+
+	*out = NULL;
+	if (!btf || !(btf->data = malloc(size ? size : 1))) {
+		free(btf);
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(btf->data, data, size);
+	btf->size = size;
+	return take(btf, out, why, whylen);
+}
+
+int kbtf_open(const char *path, struct kbtf **out, char *why, size_t whylen)
+{
+	struct kbtf *btf;
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+	int fd, err;
+
+	*out = NULL;
+	path = path ? path : KBTF_VMLINUX;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		err = -errno;
+		snprintf(why, whylen, "the kernel's BTF '%s' cannot be read: %s", path,
+			 strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	btf = calloc(1, sizeof(*btf));
+	if (!btf || st.st_size <= 0 || (uint64_t)st.st_size > KBTF_MAX_SIZE) {
+		close(fd);
+		free(btf);
+		snprintf(why, whylen, "the kernel's BTF '%s': %s", path,
+			 btf ? "an unlikely size" : "out of memory");
+		return btf ? -EINVAL : -ENOMEM;
+	}
+	btf->size = (size_t)st.st_size;
+	/* Mapped, the kernel's pages are used as they are (reading 5.5 MB into fresh memory costs
+	 * ~40 ms on a VM); older kernels cannot map it: read. */
+	btf->data = mmap(NULL, btf->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	btf->mapped = btf->data != MAP_FAILED;
+	if (!btf->mapped && (btf->data = malloc(btf->size)) != NULL) {
+		while (got < btf->size && (n = read(fd, btf->data + got, btf->size - got)) > 0)
+			got += (size_t)n;
+		btf->size = got;
+	}
+	close(fd);
+	if (!btf->data) {
+		free(btf);
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	return take(btf, out, why, whylen);
+}
+
+static const char *name_of(const struct kbtf *btf, const struct btf_type *t)
+{
+	return btf->strs + t->name_off;
+}
+
+/* The first type of kind `kind` named `name`: its id, or -ENOENT. */
+static int find(const struct kbtf *btf, const char *name, unsigned int kind)
+{
+	uint32_t id;
+
+	for (id = 1; id < btf->ntypes; id++) {
+		const struct btf_type *t = type_at(btf, id);
+
+		if (BTF_INFO_KIND(t->info) == kind && btf->strs[t->name_off] == name[0] &&
+		    strcmp(name_of(btf, t), name) == 0)
+			return (int)id;
+	}
+	return -ENOENT;
+}
+
+int kbtf_func_id(const struct kbtf *btf, const char *name)
+{
+	return find(btf, name, BTF_KIND_FUNC);
+}
+
+/* The type behind typedefs and qualifiers; NULL for a bad id. */
+static const struct btf_type *resolve(const struct kbtf *btf, uint32_t id)
+{
+	const struct btf_type *t;
+	int hops;
+
+	for (hops = 0; hops < 32 && id && id < btf->ntypes; hops++) {
+		t = type_at(btf, id);
+		switch (BTF_INFO_KIND(t->info)) {
+		case BTF_KIND_TYPEDEF:
+		case BTF_KIND_VOLATILE:
+		case BTF_KIND_CONST:
+		case BTF_KIND_RESTRICT:
+		case BTF_KIND_TYPE_TAG:
+			id = t->type;
+			break;
+		default:
+			return t;
+		}
+	}
+	return NULL;
+}
+
+/* The byte offset of member `name` of the struct or union `t`, looking into anonymous
+ * struct and union members too; -1 when it has none (or it is a bitfield). */
+static long member_offset(const struct kbtf *btf, const struct btf_type *t, const char *name,
+			  int depth)
+{
+	unsigned int kind = t ? BTF_INFO_KIND(t->info) : 0;
+	const struct btf_member *m;
+	uint32_t i, n;
+
+	if (!t || (kind != BTF_KIND_STRUCT && kind != BTF_KIND_UNION) || depth > 8)
+		return -1;
+	m = (const struct btf_member *)(t + 1);
+	n = BTF_INFO_VLEN(t->info);
+	for (i = 0; i < n; i++, m++) {
+		uint32_t bits = BTF_INFO_KFLAG(t->info) ? BTF_MEMBER_BIT_OFFSET(m->offset) : m->offset;
+		const char *mname = m->name_off < btf->str_len ? btf->strs + m->name_off : "";
+		long inner;
+
+		if (mname[0] && strcmp(mname, name) == 0)
+			return bits % 8 ? -1 : (long)(bits / 8);
+		if (!mname[0] &&
+		    (inner = member_offset(btf, resolve(btf, m->type), name, depth + 1)) >= 0)
+			return (long)(bits / 8) + inner;
 	}
 	return -1;
 }
 
-int kbtf_fd_offsets(struct kbtf_fd_offsets *o, char *why, size_t whylen)
+int kbtf_fd_offsets(const struct kbtf *btf, struct kbtf_fd_offsets *o, char *why, size_t whylen)
 {
 	static const struct {
 		const char *type, *member;
@@ -46,29 +300,20 @@ int kbtf_fd_offsets(struct kbtf_fd_offsets *o, char *why, size_t whylen)
 		{"file", "f_inode", offsetof(struct kbtf_fd_offsets, file_inode)},
 		{"inode", "i_mode", offsetof(struct kbtf_fd_offsets, inode_mode)},
 	};
-	struct btf *btf = btf__load_vmlinux_btf();
 	size_t i;
-	int err = 0;
 
-	if (!btf) {
-		err = errno ? -errno : -ENOENT;
-		snprintf(why, whylen, "the kernel's BTF cannot be read: %s", strerror(-err));
-		return err;
-	}
-	for (i = 0; i < sizeof(want) / sizeof(want[0]) && !err; i++) {
-		__s32 id = btf__find_by_name_kind(btf, want[i].type, BTF_KIND_STRUCT);
-		long off = id > 0 ? member_offset(btf, (__u32)id, want[i].member) : -1;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int id = find(btf, want[i].type, BTF_KIND_STRUCT);
+		long off = id > 0 ? member_offset(btf, type_at(btf, (uint32_t)id), want[i].member, 0) : -1;
 
 		if (off < 0) {
 			snprintf(why, whylen, "the kernel's BTF has no struct %s with a member %s",
 				 want[i].type, want[i].member);
-			err = -ENOENT;
-		} else {
-			*(long *)((char *)o + want[i].at) = off;
+			return -ENOENT;
 		}
+		*(long *)((char *)o + want[i].at) = off;
 	}
-	btf__free(btf);
-	return err;
+	return 0;
 }
 
 void kbtf_fd_flags(const struct kbtf_fd_offsets *o, char flags[KBTF_NFLAGS][KBTF_FLAG_LEN])

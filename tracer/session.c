@@ -107,6 +107,49 @@ static int check_owner(pid_t pid, const char *comm, unsigned long long eff)
 }
 
 /*
+ * Whether bpf_src's KFUNC_PROBEs can be taken (-DTLS_KFUNC=1): the kernel's BTF names every
+ * function they attach to, and $TRACER_SYSCALL_TRACEPOINTS does not ask for tracepoints.
+ * When not, `why` says so.
+ */
+static bool use_kfuncs(struct kernel_facts *kf, const char *source, char *why, size_t whylen)
+{
+	const struct kbtf *btf = kf->btf;
+	const char *p = source, *force = getenv("TRACER_SYSCALL_TRACEPOINTS");
+	char name[128];
+	int n = 0, id = -1, err;
+
+	if (force && force[0]) {
+		snprintf(why, whylen, "syscall tracepoints (TRACER_SYSCALL_TRACEPOINTS)");
+		return false;
+	}
+	if (!btf) {
+		snprintf(why, whylen, "syscall tracepoints (the kernel has no BTF)");
+		return false;
+	}
+	while ((p = sources_next_kernel_function(p, name, sizeof(name))) != NULL) {
+		if ((id = kbtf_func_id(btf, name)) < 0) {
+			snprintf(why, whylen,
+				 "syscall tracepoints (the kernel's BTF has no function %s)", name);
+			return false;
+		}
+		n++;
+	}
+	if (!n) {
+		snprintf(why, whylen, "syscall tracepoints (bpf_src has no KFUNC_PROBE)");
+		return false;
+	}
+	if (kf->kfunc_probed == 0) { /* once a session: a reload asks the same kernel */
+		err = tracer_bpf__probe_kfunc(id);
+		kf->kfunc_probed = err ? err : 1;
+	}
+	err = kf->kfunc_probed > 0 ? 0 : kf->kfunc_probed;
+	if (err)
+		snprintf(why, whylen, "syscall tracepoints (the kernel refuses fentry programs: %s)",
+			 strerror(-err));
+	return !err;
+}
+
+/*
  * Compiles bpf_dir with the settings as -D macros (and the user's -D), as generation `gen`
  * whose maps are `share`'s where they match (a reload); says which headers with -v. The
  * kernel headers and struct offsets are found on the first compile (kf->kh.desc empty) and
@@ -121,7 +164,7 @@ static int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int 
 	char pid_flag[32], size_flag[32], chunks_flag[32], gen_flag[32], inc_flag[PATH_MAX + 4];
 	char def_flags[MAX_DEFINES][MAX_DEFINE_LEN + 2], *source = NULL;
 	char fd_flags[KBTF_NFLAGS][KBTF_FLAG_LEN], why[256];
-	const char *cflags[5 + KBTF_NFLAGS + MAX_DEFINES + KHEADERS_MAX_CFLAGS];
+	const char *cflags[6 + KBTF_NFLAGS + MAX_DEFINES + KHEADERS_MAX_CFLAGS];
 	int ncflags = 0, i, err;
 
 	if (!kh->desc[0]) {
@@ -135,7 +178,8 @@ static int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int 
 		kheaders_apply(kh);
 		if (env->verbose)
 			fprintf(stderr, "kernel headers: %s\n", kh->desc);
-		kf->fdo_ok = kbtf_fd_offsets(&kf->fdo, why, sizeof(why)) == 0;
+		err = kbtf_open(NULL, &kf->btf, why, sizeof(why));
+		kf->fdo_ok = !err && kbtf_fd_offsets(kf->btf, &kf->fdo, why, sizeof(why)) == 0;
 		if (!kf->fdo_ok && env->verbose)
 			fprintf(stderr,
 				"%s: a TLS call's connection is the first fd it reads or writes, "
@@ -163,6 +207,12 @@ static int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int 
 		for (i = 0; i < KBTF_NFLAGS; i++)
 			cflags[ncflags++] = fd_flags[i];
 	}
+	kf->kfunc = use_kfuncs(kf, source, why, sizeof(why));
+	if (kf->kfunc)
+		cflags[ncflags++] = "-DTLS_KFUNC=1";
+	if (env->verbose)
+		fprintf(stderr, "system calls: %s\n",
+			kf->kfunc ? "fentry/fexit programs on the kernel's functions" : why);
 	for (i = 0; i < env->ndefines; i++) {
 		snprintf(def_flags[i], sizeof(def_flags[i]), "-D%s", env->defines[i]);
 		cflags[ncflags++] = def_flags[i];
@@ -323,20 +373,25 @@ static int add_descendants(struct session *s, struct proc_list *pl, bool *traced
 	return 0;
 }
 
-/* Whether probes are attached for each traced process alone (--no-children; see attach_new)
- * rather than once for every process. */
+/* Whether probes are attached for each traced process alone (PID mode: the kernel keeps
+ * every other process out) rather than once for every process (--all: BPF filters). */
 static bool per_process(const struct env *env)
 {
-	return env->no_children && !env->all;
+	return !env->all;
+}
+
+/* When process pid started (clock ticks after boot; 0: gone or not told). */
+static unsigned long long proc_start(pid_t pid)
+{
+	struct proc_stat st;
+
+	return proc_read_stat(pid, &st) == 0 ? st.start : 0;
 }
 
 /*
- * Attaches the probes of `set` not attached yet, in module tb: for each traced process
- * with --no-children (the kernel keeps the others out), or for every process (--all, and
- * PID mode following children: BPF keeps the others out). A child's own probes come ~1 ms
- * after its fork, from the fork notice, later when the tracer is busy: a child that does
- * TLS at once (an exec'd client) could miss its first call (the sanitized CI run saw it), so
- * while children are followed the probes stay machine-wide.
+ * Attaches the probes of `set` not attached yet, in module tb: for each traced process in
+ * PID mode, for every process with --all. A traced process's new child gets its own from
+ * the notes thread as it is forked (follow_fork). Call with attach_mu held.
  */
 static int attach_new(struct session *s, struct tracer_bpf *tb, struct probe_set *set)
 {
@@ -539,45 +594,53 @@ static int check_targets(struct session *s)
 	return EXIT_OK;
 }
 
-/* The sched and mmap tracepoints that follow children and late loads, and the socket
- * syscalls that tell connections, where bpf_src defines them (a bpf_src of one's own may
- * leave them out: then that is not followed). */
-static int attach_tracepoints(struct tracer_bpf *tb, int verbose)
+/*
+ * Every tracepoint and kernel-function program bpf_src defines, attached (by name:
+ * "tracepoint__CATEGORY__EVENT", "kfunc__FUNCTION", "kretfunc__FUNCTION"): the sched
+ * tracepoints that follow children and late loads, the system calls that tell connections
+ * and mappings. A bpf_src of one's own may leave them out: then that is not followed.
+ */
+static int attach_kernel_programs(struct tracer_bpf *tb, const struct kernel_facts *kf,
+				  int verbose)
 {
-	static const char *const tps[][2] = {
-		{"sched", "sched_process_fork"},       {"sched", "sched_process_exec"},
-		{"sched", "sched_process_exit"},       {"syscalls", "sys_enter_mmap"},
-		{"syscalls", "sys_exit_mmap"},	       {"syscalls", "sys_exit_munmap"},
-		{"syscalls", "sys_enter_read"},	       {"syscalls", "sys_enter_write"},
-		{"syscalls", "sys_enter_readv"},       {"syscalls", "sys_enter_writev"},
-		{"syscalls", "sys_enter_recvfrom"},    {"syscalls", "sys_enter_sendto"},
-		{"syscalls", "sys_enter_recvmsg"},     {"syscalls", "sys_enter_sendmsg"},
-		{"syscalls", "sys_exit_read"},	       {"syscalls", "sys_exit_recvfrom"},
-		{"syscalls", "sys_exit_recvmsg"},      {"syscalls", "sys_enter_close"},
-		{"syscalls", "sys_enter_dup2"},	       {"syscalls", "sys_enter_dup3"},
-		{"syscalls", "sys_enter_close_range"},
-	};
-	char fn[128], why[512];
-	size_t i;
-	int err;
+	const char *names[1024], *kfn, *sep;
+	char category[64], why[512];
+	int i, n, err, id;
+	bool exit;
 
-	for (i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
-		snprintf(fn, sizeof(fn), "tracepoint__%s__%s", tps[i][0], tps[i][1]);
-		if (!tracer_bpf__has_function(tb, fn)) {
-			if (verbose)
-				fprintf(stderr, "bpf_src has no %s: %s:%s is not followed\n", fn,
-					tps[i][0], tps[i][1]);
+	n = tracer_bpf__functions(tb, names, 1024);
+	for (i = 0; i < n && i < 1024; i++) {
+		if (strncmp(names[i], "tracepoint__", 12) == 0 &&
+		    (sep = strstr(names[i] + 12, "__")) != NULL &&
+		    (size_t)(sep - names[i] - 12) < sizeof(category)) {
+			snprintf(category, sizeof(category), "%.*s", (int)(sep - names[i] - 12),
+				 names[i] + 12);
+			err = tracer_bpf__attach_tracepoint(tb, names[i], category, sep + 2, why,
+							    sizeof(why));
+		} else if ((kfn = tracer_bpf__kernel_function(names[i], &exit)) != NULL) {
+			id = kf->btf ? kbtf_func_id(kf->btf, kfn) : -ENOENT;
+			if (id < 0)
+				snprintf(why, sizeof(why),
+					 "failed to attach '%s': the kernel's BTF has no function %s",
+					 names[i], kfn);
+			err = id < 0 ? id
+				     : tracer_bpf__attach_kfunc(tb, names[i], id, why, sizeof(why));
+		} else {
 			continue;
 		}
-		err = tracer_bpf__attach_tracepoint(tb, fn, tps[i][0], tps[i][1], why, sizeof(why));
 		if (err) {
 			fprintf(stderr, "%s\n", why);
 			return err;
 		}
 		if (verbose)
-			fprintf(stderr, "attached %s to tracepoint %s:%s\n", fn, tps[i][0],
-				tps[i][1]);
+			fprintf(stderr, "attached %s\n", names[i]);
 	}
+	if (verbose && !tracer_bpf__has_function(tb, "tracepoint__sched__sched_process_fork"))
+		fprintf(stderr, "bpf_src has no tracepoint__sched__sched_process_fork: children "
+				"are not followed\n");
+	if (verbose && !tracer_bpf__has_function(tb, "tracepoint__sched__sched_process_exec"))
+		fprintf(stderr, "bpf_src has no tracepoint__sched__sched_process_exec: programs "
+				"started later are not looked at\n");
 	return 0;
 }
 
@@ -592,10 +655,75 @@ static void on_proc_lost(void *ctx, int cpu, uint64_t count)
 		(unsigned long long)count);
 }
 
-/* tls_conn_notes, on the notes thread: a TLS call first used a socket; looked up now, while
- * it is open. */
+/*
+ * A new child of a traced process (the fork tracepoint, which fires before the child first
+ * runs, put it among the targets): every probe for it, now, on the notes thread, whatever
+ * the main loop is busy with (~1 ms after the fork: bench/loop measures it). A thread's
+ * notice (the tracepoint tells of those too) is passed over: threads share their process's
+ * probes. A PID still in the set from an earlier process (its exit read later) is that
+ * process's: its probes go first.
+ */
+static void follow_fork(struct session *s, pid_t pid)
+{
+	struct proc_stat st;
+	int r;
+
+	if (!per_process(s->env) || proc_read_tgid(pid) != pid || proc_read_stat(pid, &st) ||
+	    (st.flags & PROC_PF_EXITING))
+		return;
+	pthread_mutex_lock(&s->attach_mu);
+	r = s->attach_closed ? 0 : pidset_add(&s->procs, pid, st.start);
+	if (r == -EEXIST) {
+		pidset_remove(&s->procs, pid);
+		tracer_bpf__detach_pid(s->tb, pid);
+		r = pidset_add(&s->procs, pid, st.start);
+	}
+	if (r == 1)
+		r = probes_attach_process(s->tb, &s->probes, pid, s->env->verbose, stderr);
+	pthread_mutex_unlock(&s->attach_mu);
+	if (r < 0 && r != -ESRCH)
+		fprintf(stderr, "failed to attach the probes for PID %d: %s\n", (int)pid,
+			strerror(-r));
+}
+
+/* A traced process ended (its last thread exits): its probes go. The notice of an earlier
+ * process whose PID a live one has taken since is passed over. */
+static void follow_exit(struct session *s, pid_t pid)
+{
+	if (!per_process(s->env) || !proc_exiting(pid))
+		return;
+	pthread_mutex_lock(&s->attach_mu);
+	if (!s->attach_closed && pidset_remove(&s->procs, pid))
+		tracer_bpf__detach_pid(s->tb, pid);
+	pthread_mutex_unlock(&s->attach_mu);
+}
+
+/* A thread other than the first ran a new program and took the process's PID: its probes,
+ * which the kernel tied to the first thread, are attached anew. */
+static void follow_relink(struct session *s, pid_t pid)
+{
+	int r = 0;
+
+	if (!per_process(s->env))
+		return;
+	pthread_mutex_lock(&s->attach_mu);
+	if (!s->attach_closed && pidset_remove(&s->procs, pid)) {
+		tracer_bpf__detach_pid(s->tb, pid);
+		r = pidset_add(&s->procs, pid, proc_start(pid));
+		if (r == 1)
+			r = probes_attach_process(s->tb, &s->probes, pid, s->env->verbose, stderr);
+	}
+	pthread_mutex_unlock(&s->attach_mu);
+	if (r < 0 && r != -ESRCH)
+		fprintf(stderr, "failed to attach the probes for PID %d: %s\n", (int)pid,
+			strerror(-r));
+}
+
+/* tls_conn_notes, on the notes thread: a TLS call first used a socket (looked up now,
+ * while it is open); a traced process forked, exited or was taken over by a thread. */
 static void on_conn_note(void *ctx, int cpu, const void *data, int size)
 {
+	struct session *s = ctx;
 	struct tls_proc_event pe; /* aligned: perf puts the record 4 bytes off */
 
 	(void)cpu;
@@ -603,7 +731,13 @@ static void on_conn_note(void *ctx, int cpu, const void *data, int size)
 		return;
 	memcpy(&pe, data, sizeof(pe));
 	if (pe.kind == TLS_PROC_CONN)
-		conn_notes_add(ctx, pe.conn, pe.pid, pe.fd);
+		conn_notes_add(s->notes, pe.conn, pe.pid, pe.fd);
+	else if (pe.kind == TLS_PROC_FORK)
+		follow_fork(s, (pid_t)pe.pid);
+	else if (pe.kind == TLS_PROC_EXIT)
+		follow_exit(s, (pid_t)pe.pid);
+	else if (pe.kind == TLS_PROC_RELINK)
+		follow_relink(s, (pid_t)pe.pid);
 }
 
 static void on_conn_note_lost(void *ctx, int cpu, uint64_t count)
@@ -636,7 +770,7 @@ static int start_notes(struct session *s)
 		pthread_mutex_init(&s->notes->mu, NULL);
 		if ((err = tracer_bpf__open_perf_buffer(s->tb, CONN_NOTES_TABLE, CONN_NOTES_PAGES,
 							1, on_conn_note, on_conn_note_lost,
-							s->notes)))
+							s)))
 			return err;
 		s->note_readers = tracer_bpf__take_readers(s->tb, CONN_NOTES_TABLE);
 	}
@@ -769,6 +903,8 @@ static int open_specs_and_targets(struct session *s, const struct env *env)
 	s->watch.fd = -1;
 	for (i = 0; i < MAX_PIDS; i++)
 		s->pidfds[i] = -1;
+	pthread_mutex_init(&s->attach_mu, NULL);
+	s->attach_mu_on = true;
 	s->probes.exported_only = env->placement_exported;
 	if (check_privileges() || sources_find_dir("probe_specs", env->probe_specs, s->spec_dir,
 						   sizeof(s->spec_dir), stderr))
@@ -871,9 +1007,11 @@ int session_open(struct session *s, const struct env *env)
 	    start_notes(s))
 		return EXIT_RUNTIME;
 
-	/* Children from now on (tracepoints), those already there (/proc), their TLS code. */
-	if (attach_tracepoints(s->tb, env->verbose))
+	/* Children from now on (tracepoints), those already there (/proc), their TLS code; the
+	 * notes thread attaches a new child's probes only once these are. */
+	if (attach_kernel_programs(s->tb, &s->kf, env->verbose))
 		return EXIT_RUNTIME;
+	pthread_mutex_lock(&s->attach_mu);
 	proc_list_load(&pl);
 	traced = calloc(pl.n + 1, sizeof(*traced));
 	err = traced ? 0 : -ENOMEM;
@@ -887,10 +1025,11 @@ int session_open(struct session *s, const struct env *env)
 	if (!err)
 		scan_sockets(s, &pl, traced);
 	for (i = 0; !err && per_process(env) && i < pl.n; i++)
-		if (traced[i] && pidset_add(&s->procs, pl.pid[i]) < 0)
+		if (traced[i] && pidset_add(&s->procs, pl.pid[i], proc_start(pl.pid[i])) < 0)
 			err = -ENOMEM;
 	if (!err)
 		err = attach_new(s, s->tb, &s->probes);
+	pthread_mutex_unlock(&s->attach_mu);
 	free(traced);
 	proc_list_free(&pl);
 	if (err)
@@ -986,9 +1125,15 @@ int session_check(const struct env *env)
 		nerr++;
 	n = tracer_bpf__functions(tb, names, CHECK_MAX_FUNCTIONS);
 	for (i = 0; i < n && i < CHECK_MAX_FUNCTIONS; i++) {
-		bool tp = strncmp(names[i], "tracepoint__", 12) == 0;
+		bool exit;
+		const char *kfn = tracer_bpf__kernel_function(names[i], &exit);
+		int id = kfn && kf.btf ? kbtf_func_id(kf.btf, kfn) : 0;
 
-		if (tracer_bpf__load(tb, names[i], tp, msg, sizeof(msg))) {
+		if (id < 0) {
+			fprintf(stderr, "BPF function '%s': the kernel's BTF has no function %s\n",
+				names[i], kfn);
+			nerr++;
+		} else if (tracer_bpf__load(tb, names[i], id, msg, sizeof(msg))) {
 			fprintf(stderr, "%s\n", msg);
 			nerr++;
 		}
@@ -997,6 +1142,7 @@ int session_check(const struct env *env)
 		bpfcache_put(&cache, tb);
 out:
 	bpfcache_free(&cache);
+	kbtf_free(kf.btf);
 	if (nerr)
 		fprintf(stderr, "check failed: %d error%s in '%s' and '%s'\n", nerr,
 			nerr == 1 ? "" : "s", bpf_dir, spec_dir);
@@ -1100,69 +1246,59 @@ static void say_unmapped(const struct session *s, pid_t pid, uint64_t gone)
 				(int)pid, comm, rp->lib_path);
 }
 
-/*
- * PID mode: a traced process that ended has its probes taken out; a new child of one gets
- * every probe for itself, now (the fork tracepoint put it among the targets). A child forked
- * and gone within one round gets none. Until then the child runs the breakpoints its
- * parent's memory had, which fire for nobody; what it maps of the probed files from then on
- * gets breakpoints as it maps them (the kernel does it), an exec included.
- */
+/* The same from tls_procs, for a bpf_src without tls_conn_notes (no notes thread): in the
+ * main loop, after its poll. */
 static void follow_process(struct session *s, const struct rescan *rs)
 {
-	int r;
+	if (s->note_thread_on)
+		return;
+	if (rs->exit)
+		follow_exit(s, rs->pid);
+	if (rs->fork)
+		follow_fork(s, rs->pid);
+}
 
-	if (!per_process(s->env))
+/* rescan for one process (attach_mu held). */
+static void rescan_process(struct session *s, const struct rescan *rs)
+{
+	struct proc_tls *was = tls_maps_of(&s->tls_maps, rs->pid);
+	uint64_t now;
+	int first, r;
+
+	/* An unmap in a process that maps no TLS file: nothing to look at, and its
+	 * tls_unmaps entry stays, so it tells no more (until the LRU map drops it). */
+	if (!rs->exec && !rs->mmap && !was)
 		return;
-	if (rs->exit && pidset_remove(&s->procs, rs->pid))
-		tracer_bpf__detach_pid(s->tb, rs->pid);
-	/* The fork tracepoint tells of new threads too: they share their process's probes. A
-	 * child that is alive now is the one forked, even after an exit of that PID (an
-	 * earlier process's) in the same round. */
-	if (!rs->fork || proc_read_tgid(rs->pid) != rs->pid || !proc_alive(rs->pid))
-		return;
-	/* A new process: what an earlier one of its PID left (its exit notice lost) is stale. */
-	if (pidset_remove(&s->procs, rs->pid))
-		tracer_bpf__detach_pid(s->tb, rs->pid);
-	r = pidset_add(&s->procs, rs->pid);
-	if (r == 1)
-		r = probes_attach_process(s->tb, &s->probes, rs->pid, s->env->verbose, stderr);
-	if (r < 0 && r != -ESRCH)
-		fprintf(stderr, "failed to attach the probes for PID %d: %s\n", (int)rs->pid,
-			strerror(-r));
+	if (rs->exec)
+		say_exec(s, rs->pid);
+	first = s->probes.n;
+	/* Failures are reported; the process goes on being traced as it is. */
+	r = probes_add_process(&s->probes, rs->pid, &s->specs, &now, s->env->verbose, stderr);
+	/* An exiting process (the exit notice comes before the kernel takes its memory
+	 * away) unmapped nothing: its maps are empty while it still looks alive. */
+	if (r >= 0 && was && !rs->exec && !rs->exit && (was->files & ~now) &&
+	    proc_alive(rs->pid) && !proc_exiting(rs->pid))
+		say_unmapped(s, rs->pid, was->files & ~now);
+	tls_maps_set(&s->tls_maps, rs->pid, r >= 0 ? now : 0);
+	if (r >= 0 && now) /* its next unmap tells again */
+		tracer_bpf__delete(s->tb, UNMAPS_TABLE, (uint32_t)rs->pid);
+	attach_found(s, rs->pid, first);
 }
 
 /* Looks again at the processes that ran a program or (un)mapped a file: new TLS code gets
- * its probes now; a TLS library a process unmapped is told. */
+ * its probes now; a TLS library a process unmapped is told. The probe set grows meanwhile:
+ * attach_mu keeps the notes thread from attaching a child's probes from it. */
 static void rescan(struct session *s)
 {
-	struct proc_tls *was;
-	uint64_t now;
-	int i, first, r;
+	int i;
 
 	for (i = 0; i < s->nrescan; i++) {
 		const struct rescan *rs = &s->rescan[i];
 
 		follow_process(s, rs);
-		was = tls_maps_of(&s->tls_maps, rs->pid);
-		/* An unmap in a process that maps no TLS file: nothing to look at, and its
-		 * tls_unmaps entry stays, so it tells no more (until the LRU map drops it). */
-		if (!rs->exec && !rs->mmap && !was)
-			continue;
-		if (rs->exec)
-			say_exec(s, rs->pid);
-		first = s->probes.n;
-		/* Failures are reported; the process goes on being traced as it is. */
-		r = probes_add_process(&s->probes, rs->pid, &s->specs, &now, s->env->verbose,
-				       stderr);
-		/* An exiting process (the exit notice comes before the kernel takes its memory
-		 * away) unmapped nothing: its maps are empty while it still looks alive. */
-		if (r >= 0 && was && !rs->exec && !rs->exit && (was->files & ~now) &&
-		    proc_alive(rs->pid) && !proc_exiting(rs->pid))
-			say_unmapped(s, rs->pid, was->files & ~now);
-		tls_maps_set(&s->tls_maps, rs->pid, r >= 0 ? now : 0);
-		if (r >= 0 && now) /* its next unmap tells again */
-			tracer_bpf__delete(s->tb, UNMAPS_TABLE, (uint32_t)rs->pid);
-		attach_found(s, rs->pid, first);
+		pthread_mutex_lock(&s->attach_mu);
+		rescan_process(s, rs);
+		pthread_mutex_unlock(&s->attach_mu);
 	}
 	s->nrescan = 0;
 }
@@ -1334,9 +1470,12 @@ static void reload(struct session *s)
 	if (!err)
 		err = check_user_maps(s, tb);
 	if (!err)
-		err = attach_tracepoints(tb, env->verbose);
+		err = attach_kernel_programs(tb, &s->kf, env->verbose);
 	if (!err)
 		err = find_tls_code_now(s, &set, &specs, &tm);
+	/* A child forked from here on gets the new probes as well as the old: the notes thread
+	 * waits until the new set has replaced the old. */
+	pthread_mutex_lock(&s->attach_mu);
 	if (!err)
 		err = attach_new(s, tb, &set);
 	if (!err) { /* from here the new programs act, the old ones stand by */
@@ -1344,6 +1483,7 @@ static void reload(struct session *s)
 		err = write_settings(tb, env, s->gen + 1);
 	}
 	if (err) {
+		pthread_mutex_unlock(&s->attach_mu);
 		retire_module(s, tb); /* the running probes' events are drained meanwhile */
 		probes_free(&set);
 		tls_maps_free(&tm);
@@ -1367,6 +1507,7 @@ static void reload(struct session *s)
 	set.older = &r->probes;
 	s->specs = specs;
 	s->probes = set;
+	pthread_mutex_unlock(&s->attach_mu);
 	tls_maps_free(&s->tls_maps);
 	s->tls_maps = tm;
 	retire_module(s, old);
@@ -1427,8 +1568,12 @@ int session_finish(struct session *s)
 	char who[1024], how[128];
 	int err, read_err;
 
-	/* Detach first, so nothing new arrives; then drain and account for every byte. */
+	/* Detach first, so nothing new arrives (nor does the notes thread attach any more);
+	 * then drain and account for every byte. */
+	pthread_mutex_lock(&s->attach_mu);
+	s->attach_closed = true;
 	err = tracer_bpf__detach_all(s->tb) ? EXIT_RUNTIME : EXIT_OK;
+	pthread_mutex_unlock(&s->attach_mu);
 	stop_notes(s);
 	tracer_bpf__poll(s->tb, 0);
 	events_finish(s->ev);
@@ -1472,6 +1617,8 @@ int session_free(struct session *s)
 	free(s->rescan);
 	s->rescan = NULL;
 	tls_maps_free(&s->tls_maps);
+	kbtf_free(s->kf.btf);
+	s->kf.btf = NULL;
 	pidset_free(&s->procs);
 	bpfcache_free(&s->cache);
 	if (s->pcap.f)
@@ -1493,5 +1640,8 @@ int session_free(struct session *s)
 		free(r);
 	}
 	watch_close(&s->watch);
+	if (s->attach_mu_on)
+		pthread_mutex_destroy(&s->attach_mu);
+	s->attach_mu_on = false;
 	return err;
 }

@@ -50,6 +50,9 @@ struct kernel_facts {
 	struct kbtf_fd_offsets fdo; /* where a process's fd's file is (its BTF), for BPF to
 				     * tell a socket from stderr or a log file */
 	bool fdo_ok;		    /* fdo is known (else every fd counts as a socket) */
+	struct kbtf *btf;	    /* the kernel's BTF (NULL: none), for fentry programs */
+	bool kfunc;		    /* the last compile took bpf_src's KFUNC_PROBEs (TLS_KFUNC) */
+	int kfunc_probed;	    /* fentry programs run here: 1, -errno; 0: not tried yet */
 };
 
 /* A generation of probes a reload replaced: kept while their events may still come. */
@@ -76,10 +79,16 @@ struct session {
 	/* The processes the probes are attached for, each on its own (PID mode): the kernel
 	 * keeps every other process out. With --all: none, the probes fire everywhere. */
 	struct pidset procs;
+	/* Held while probes are attached or detached, or the probe set, the processes above or
+	 * the module change: the notes thread attaches a new child's probes (follow_fork). */
+	pthread_mutex_t attach_mu;
+	bool attach_mu_on;
+	bool attach_closed; /* under attach_mu: the session ends, nothing more is attached */
 	struct rescan *rescan; /* processes that ran a program or (un)mapped a file */
 	int nrescan, rescan_cap;
 	struct tls_maps tls_maps; /* the TLS files each traced process maps */
-	/* Connections announced by BPF, looked up at once on a thread of their own. */
+	/* Connections announced by BPF, looked up at once on a thread of their own, which also
+	 * follows the traced processes' forks and exits (tls_conn_notes). */
 	struct conn_notes *notes;
 	struct tracer_bpf_readers *note_readers;
 	pthread_t note_thread;

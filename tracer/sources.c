@@ -3,6 +3,7 @@
 #include "regular.h"
 
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -77,6 +78,41 @@ static bool starts_tracepoint_probe(const char *line, size_t len)
 		return false;
 	return (len - i >= 17 && memcmp(line + i, "TRACEPOINT_PROBE(", 17) == 0) ||
 	       (len - i >= 21 && memcmp(line + i, "RAW_TRACEPOINT_PROBE(", 21) == 0);
+}
+
+const char *sources_next_kernel_function(const char *text, char *name, size_t size)
+{
+	static const char *const macros[] = {"KFUNC_PROBE(", "KRETFUNC_PROBE("};
+	const char *p = text, *best, *hit, *start;
+	size_t i, len;
+
+	for (;;) {
+		best = NULL;
+		for (i = 0; i < 2; i++) {
+			hit = strstr(p, macros[i]);
+			if (hit && (!best || hit < best)) {
+				best = hit;
+				len = strlen(macros[i]);
+			}
+		}
+		if (!best)
+			return NULL;
+		p = best + len;
+		/* a whole word: not MY_KFUNC_PROBE( */
+		if (best > text && (isalnum((unsigned char)best[-1]) || best[-1] == '_'))
+			continue;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		start = p;
+		while (isalnum((unsigned char)*p) || *p == '_')
+			p++;
+		if (p == start) /* the macro's own definition, or "event" */
+			continue;
+		len = (size_t)(p - start) < size ? (size_t)(p - start) : size - 1;
+		memcpy(name, start, len);
+		name[len] = '\0';
+		return p;
+	}
 }
 
 /* Appends `n` bytes to the growing text. */

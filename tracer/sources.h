@@ -22,6 +22,13 @@ int sources_find_dir(const char *name, const char *override, char *out, size_t s
 int sources_read_bpf(const char *dir, char **out, FILE *errs);
 
 /*
+ * The next kernel function a KFUNC_PROBE(NAME, ...) or KRETFUNC_PROBE(NAME, ...) of `text`
+ * names, at or after `text`: NAME is written to `name` (cut to size-1 bytes). Returns where
+ * to look for the next one, or NULL when there are no more. Whatever #if surrounds them.
+ */
+const char *sources_next_kernel_function(const char *text, char *name, size_t size);
+
+/*
  * --init-probes: copies the shipped bpf_src (*.c, *.h) and probe_specs (*.spec) into
  * dir/bpf_src and dir/probe_specs, creating them (dir too). Neither may exist yet, so no
  * edit is ever overwritten. Says what it did on out. Returns 0, or -errno after saying on

@@ -138,7 +138,7 @@ int tracer_bpf__attach_uprobe(struct tracer_bpf *tb, const char *fn, const char 
 	p->perf_fd = p->link_fd = -1;
 	p->pid = pid > 0 ? pid : -1;
 	if (tb->multi >= 0) {
-		prog_fd = tb_load_prog(tb, fn, BPF_PROG_TYPE_KPROBE, ATTACH_UPROBE_MULTI, err,
+		prog_fd = tb_load_prog(tb, fn, BPF_PROG_TYPE_KPROBE, ATTACH_UPROBE_MULTI, 0, err,
 				       errlen);
 		if (prog_fd < 0)
 			return prog_fd;
@@ -151,7 +151,7 @@ int tracer_bpf__attach_uprobe(struct tracer_bpf *tb, const char *fn, const char 
 		p->link_fd = e >= 0 ? e : -1;
 	}
 	if (tb->multi < 0) {
-		prog_fd = tb_load_prog(tb, fn, BPF_PROG_TYPE_KPROBE, ATTACH_PERF, err, errlen);
+		prog_fd = tb_load_prog(tb, fn, BPF_PROG_TYPE_KPROBE, ATTACH_PERF, 0, err, errlen);
 		if (prog_fd < 0)
 			return prog_fd;
 		e = uprobe_pmu(tb, err, errlen);
@@ -175,7 +175,7 @@ int tracer_bpf__attach_tracepoint(struct tracer_bpf *tb, const char *fn, const c
 	struct attached_probe *p;
 	int prog_fd, pfd;
 
-	prog_fd = tb_load_prog(tb, fn, BPF_PROG_TYPE_TRACEPOINT, ATTACH_PERF, err, errlen);
+	prog_fd = tb_load_prog(tb, fn, BPF_PROG_TYPE_TRACEPOINT, ATTACH_PERF, 0, err, errlen);
 	if (prog_fd < 0)
 		return prog_fd;
 	p = new_probe(tb);
@@ -195,6 +195,91 @@ int tracer_bpf__attach_tracepoint(struct tracer_bpf *tb, const char *fn, const c
 	snprintf(p->what, sizeof(p->what), "%s on %s:%s", fn, category, event);
 	p->perf_fd = pfd;
 	p->link_fd = -1;
+	p->pid = -1;
+	tb->nprobes++;
+	return 0;
+}
+
+const char *tracer_bpf__kernel_function(const char *fn, bool *exit)
+{
+	const char *name = NULL;
+
+	if (strncmp(fn, "kfunc__", 7) == 0)
+		name = fn + 7, *exit = false;
+	else if (strncmp(fn, "kretfunc__", 10) == 0)
+		name = fn + 10, *exit = true;
+	if (name && strncmp(name, "vmlinux__", 9) == 0) /* libbcc 0.27+ names the module */
+		name += 9;
+	return name && name[0] ? name : NULL;
+}
+
+int tracer_bpf__probe_kfunc(int btf_id)
+{
+	const struct bpf_insn insns[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	union bpf_attr attr;
+	int prog, link, e;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_TRACING;
+	attr.expected_attach_type = BPF_TRACE_FENTRY;
+	attr.attach_btf_id = (uint32_t)btf_id;
+	attr.insns = (uint64_t)(uintptr_t)insns;
+	attr.insn_cnt = 2;
+	attr.license = (uint64_t)(uintptr_t) "GPL";
+	prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	if (prog < 0)
+		return -errno;
+	memset(&attr, 0, sizeof(attr));
+	attr.raw_tracepoint.prog_fd = (uint32_t)prog;
+	link = (int)syscall(SYS_bpf, BPF_RAW_TRACEPOINT_OPEN, &attr, sizeof(attr));
+	e = link < 0 ? -errno : 0;
+	if (link >= 0)
+		close(link);
+	close(prog);
+	return e;
+}
+
+int tracer_bpf__attach_kfunc(struct tracer_bpf *tb, const char *fn, int btf_id, char *err,
+			     size_t errlen)
+{
+	struct attached_probe *p;
+	union bpf_attr attr;
+	const char *kfn;
+	bool exit = false;
+	int prog_fd, fd;
+
+	kfn = tracer_bpf__kernel_function(fn, &exit);
+	if (!kfn) {
+		snprintf(err, errlen, "BPF function '%s' is not named kfunc__ or kretfunc__", fn);
+		return -EINVAL;
+	}
+	prog_fd = tb_load_prog(tb, fn, BPF_PROG_TYPE_TRACING,
+			       exit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY, btf_id, err, errlen);
+	if (prog_fd < 0)
+		return prog_fd;
+	p = new_probe(tb);
+	if (!p) {
+		snprintf(err, errlen, "out of memory attaching '%s'", fn);
+		return -ENOMEM;
+	}
+	/* The attach the program was loaded for (its BTF id): a raw tracepoint open of no
+	 * name, as Linux 5.5+ takes it */
+	memset(&attr, 0, sizeof(attr));
+	attr.raw_tracepoint.prog_fd = (uint32_t)prog_fd;
+	fd = (int)syscall(SYS_bpf, BPF_RAW_TRACEPOINT_OPEN, &attr, sizeof(attr));
+	if (fd < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "failed to attach '%s' to kernel function %s: %s", fn, kfn,
+			 strerror(e));
+		return -e;
+	}
+	snprintf(p->what, sizeof(p->what), "%s on %s", fn, kfn);
+	p->perf_fd = -1;
+	p->link_fd = fd;
 	p->pid = -1;
 	tb->nprobes++;
 	return 0;

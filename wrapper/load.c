@@ -129,8 +129,8 @@ static void show_log_tail(const char *fn, const char *log)
  * failure again with a log to tell why. Returns the fd, or -1 with errno set.
  */
 static int load_raw(const struct tracer_bpf *tb, int prog_type, const char *fn,
-		    const struct bpf_insn *insns, size_t size, int attach_type, char *log,
-		    size_t loglen)
+		    const struct bpf_insn *insns, size_t size, int attach_type, int btf_id,
+		    char *log, size_t loglen)
 {
 	union bpf_attr attr;
 	int fd, e;
@@ -142,6 +142,7 @@ static int load_raw(const struct tracer_bpf *tb, int prog_type, const char *fn,
 	attr.license = (uint64_t)(uintptr_t)tb->license;
 	attr.kern_version = tb->kern_version;
 	attr.expected_attach_type = (uint32_t)attach_type;
+	attr.attach_btf_id = (uint32_t)btf_id; /* fentry/fexit: the kernel function */
 	snprintf(attr.prog_name, sizeof(attr.prog_name), "%s", fn); /* as libbcc names it */
 	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
 	if (fd >= 0 || (errno != EACCES && errno != EINVAL))
@@ -157,8 +158,8 @@ static int load_raw(const struct tracer_bpf *tb, int prog_type, const char *fn,
 }
 
 /* Returns the program fd of `fn` for attach type `attach_type`, loading it on first use. */
-int tb_load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, int attach_type, char *err,
-		 size_t errlen)
+int tb_load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, int attach_type,
+		 int btf_id, char *err, size_t errlen)
 {
 	const struct func_desc *f = tb_func(tb, fn);
 	struct loaded_prog *grown;
@@ -185,11 +186,14 @@ int tb_load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, int attac
 	log[0] = '\0';
 	saved = mute_stderr();
 	errno = 0;
-	if (tb->mod) /* libbcc adds the sources' line info (BTF), for the verifier's messages */
+	/* libbcc adds the sources' line info (BTF), for the verifier's messages; but for a
+	 * fentry/fexit program it would also parse the kernel's BTF for its id (~60 ms a
+	 * program): that comes from the caller. */
+	if (tb->mod && prog_type != BPF_PROG_TYPE_TRACING)
 		fd = bcc_func_load(tb->mod, prog_type, fn, insns, (int)f->size, tb->license,
 				   tb->kern_version, 0, log, VERIFIER_LOG_SIZE, NULL, attach_type);
 	else
-		fd = load_raw(tb, prog_type, fn, insns, f->size, attach_type, log,
+		fd = load_raw(tb, prog_type, fn, insns, f->size, attach_type, btf_id, log,
 			      VERIFIER_LOG_SIZE);
 	e = errno ? errno : EINVAL;
 	unmute_stderr(saved);
@@ -215,11 +219,18 @@ int tb_load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, int attac
 	return fd;
 }
 
-int tracer_bpf__load(struct tracer_bpf *tb, const char *fn, bool tracepoint, char *err,
-		     size_t errlen)
+int tracer_bpf__load(struct tracer_bpf *tb, const char *fn, int btf_id, char *err, size_t errlen)
 {
-	int fd = tb_load_prog(tb, fn, tracepoint ? BPF_PROG_TYPE_TRACEPOINT : BPF_PROG_TYPE_KPROBE,
-			      ATTACH_PERF, err, errlen);
+	bool exit;
+	int fd;
 
+	if (tracer_bpf__kernel_function(fn, &exit))
+		fd = tb_load_prog(tb, fn, BPF_PROG_TYPE_TRACING,
+				  exit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY, btf_id, err, errlen);
+	else
+		fd = tb_load_prog(tb, fn,
+				  strncmp(fn, "tracepoint__", 12) == 0 ? BPF_PROG_TYPE_TRACEPOINT
+								     : BPF_PROG_TYPE_KPROBE,
+				  ATTACH_PERF, 0, err, errlen);
 	return fd < 0 ? fd : 0;
 }

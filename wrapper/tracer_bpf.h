@@ -91,13 +91,15 @@ int tracer_bpf__functions(const struct tracer_bpf *tb, const char **names, int m
 int tracer_bpf__tables(const struct tracer_bpf *tb, const char **names, int max);
 
 /*
- * Loads BPF function `fn` into the kernel (the verifier checks it) as a tracepoint program or
- * a uprobe (kprobe-type) one, without attaching it. On failure returns -errno and writes the
+ * Loads BPF function `fn` into the kernel (the verifier checks it) without attaching it, as
+ * its name says: "tracepoint__*" a tracepoint program, "kfunc__*"/"kretfunc__*" a fentry/
+ * fexit program on the kernel function of BTF id `btf_id`, any other a uprobe (kprobe-type)
+ * one. On failure returns -errno and writes the
  * reason into `err`: for a program the verifier rejected (-EACCES), "FILE:LINE: the verifier
  * rejected BPF function 'fn': WHY", FILE in the source directory when it is set and has it,
  * else as the compiler named it (the whole verifier log has gone to stderr).
  */
-int tracer_bpf__load(struct tracer_bpf *tb, const char *fn, bool tracepoint, char *err,
+int tracer_bpf__load(struct tracer_bpf *tb, const char *fn, int btf_id, char *err,
 		     size_t errlen);
 
 /*
@@ -137,7 +139,29 @@ void tracer_bpf__prefer_perf_uprobes(struct tracer_bpf *tb);
 int tracer_bpf__attach_tracepoint(struct tracer_bpf *tb, const char *fn, const char *category,
 				  const char *event, char *err, size_t errlen);
 
-/* Number of uprobes and tracepoints attached so far. */
+/*
+ * The kernel function a BPF function named for one attaches to: "kfunc__NAME" (fentry) or
+ * "kretfunc__NAME" (fexit; *exit set), also "k(ret)func__vmlinux__NAME" as newer libbcc
+ * names them. Returns NAME (inside fn), or NULL for any other function.
+ */
+const char *tracer_bpf__kernel_function(const char *fn, bool *exit);
+
+/* Whether this kernel runs fentry programs: an empty one loaded and attached for a moment
+ * on the kernel function of BTF id `btf_id`. 0, or the kernel's -errno (some kernels refuse
+ * BPF trampolines: -EPERM). */
+int tracer_bpf__probe_kfunc(int btf_id);
+
+/*
+ * Loads `fn` as a fentry or fexit program (as tracer_bpf__kernel_function tells) on the
+ * kernel function whose BTF type id is `btf_id` and attaches it: it runs as that function
+ * is entered (or returns, with its return value), in every process, with no trap and
+ * without slowing the process's other system calls as syscall tracepoints do. Needs a
+ * kernel with BTF and BPF trampolines (5.5+ on x86-64). Errors as tracer_bpf__attach_uprobe.
+ */
+int tracer_bpf__attach_kfunc(struct tracer_bpf *tb, const char *fn, int btf_id, char *err,
+			     size_t errlen);
+
+/* Number of uprobes, tracepoints and kernel-function programs attached so far. */
 int tracer_bpf__attached(const struct tracer_bpf *tb);
 
 /*

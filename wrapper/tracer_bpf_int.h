@@ -13,7 +13,7 @@
 /* A BPF function loaded into the kernel, for one kind of attach. */
 struct loaded_prog {
 	char *name;
-	int attach_type; /* expected_attach_type it was loaded with: ATTACH_PERF or multi */
+	int attach_type; /* expected_attach_type it was loaded with: ATTACH_PERF, multi, fentry.. */
 	int fd;
 };
 
@@ -105,10 +105,11 @@ int tb_table_fd(const struct tracer_bpf *tb, const char *table);
 const struct func_desc *tb_func(const struct tracer_bpf *tb, const char *name);
 struct bpf_insn *tb_relocated_insns(const struct tracer_bpf *tb, const struct func_desc *f);
 
-/* load.c: the program fd of `fn` of type prog_type for attach type `attach_type` (ATTACH_*),
- * loaded on first use; -errno with `err` saying why. */
-int tb_load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, int attach_type, char *err,
-		 size_t errlen);
+/* load.c: the program fd of `fn` of type prog_type for attach type `attach_type` (ATTACH_*,
+ * or BPF_TRACE_FENTRY/FEXIT with the kernel function's BTF id `btf_id`), loaded on first use;
+ * -errno with `err` saying why. */
+int tb_load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, int attach_type,
+		 int btf_id, char *err, size_t errlen);
 
 /* perf.c: a CPU list file ("0-3,5") as a bitmap of up to `max` CPUs; how many it lists or
  * -errno. maps.c: how many values a per-CPU map has (one per possible CPU), or -errno. */

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import harness
-from harness import PYTHON, TracerTest, joined
+from harness import PYTHON, TracerTest, bpftool_uprobes, joined, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TLS_CLIENT = os.path.join(HERE, "tls_client.py")
@@ -48,6 +48,24 @@ with ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[2])))) 
     while s.recv(65536):
         pass
 """
+
+
+def code_byte(pid, path, offset):
+    """The byte at file offset `offset` of `path` as process pid's memory has it now (a uprobe
+    is a breakpoint, 0xcc, written there)."""
+    real = os.path.realpath(path)
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) < 6 or os.path.realpath(fields[5]) != real:
+                continue
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            at = int(fields[2], 16)
+            if at <= offset < at + end - start:
+                with open("/proc/%d/mem" % pid, "rb") as mem:
+                    mem.seek(start + offset - at)
+                    return mem.read(1)[0]
+    raise AssertionError("PID %d does not map offset %d of %s" % (pid, offset, path))
 
 
 def post(parts):
@@ -120,6 +138,40 @@ class TargetTest(TracerTest):
         self.assertEqual(joined(events, "SSL_write_ex"), post(3))
         self.assertEqual(joined(events, "SSL_read_ex"), RESPONSE)
         self.assertNotIn(shell.pid, {e["pid"] for e in events})
+
+    def test_pid_mode_breakpoints_are_in_the_traced_processes_only(self):
+        """PID mode: each probe is the traced process's own (a uprobe_multi link naming it):
+        the kernel writes no breakpoint into any other process, whose calls cost nothing. A
+        child forked later gets links of its own; they go when it exits."""
+        traced, _, _ = self.tls_server()
+        other, _, _ = self.tls_server()
+        shell = self.spawn(["sh", "-c", "read go; sleep 30 & echo $!; wait"],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        run = self.tracer([traced.pid, shell.pid])
+        run.wait_ready()
+        links = bpftool_uprobes(run.proc.pid)
+        self.assertTrue(links)
+        self.assertEqual({l.rsplit(" pid ", 1)[1] for l in links},
+                         {str(traced.pid), str(shell.pid)}, links)
+        probe = next(l for l in links if "libssl.so" in l and l.endswith(" pid %d" % traced.pid))
+        path, offset = probe.split()[1], int(probe.split()[3])
+        self.assertEqual(code_byte(traced.pid, path, offset), 0xcc, probe)
+        self.assertNotEqual(code_byte(other.pid, path, offset), 0xcc, probe)
+
+        shell.stdin.write("go\n")
+        shell.stdin.flush()
+        child = int(shell.stdout.readline())
+        wait_for(lambda: any(l.endswith(" pid %d" % child) for l in bpftool_uprobes(
+            run.proc.pid)), 10, "links of the shell's new child %d" % child)
+        self.assertEqual(len([l for l in bpftool_uprobes(run.proc.pid)
+                              if l.endswith(" pid %d" % child)]),
+                         len([l for l in links if l.endswith(" pid %d" % shell.pid)]))
+        os.kill(child, signal.SIGTERM)
+        wait_for(lambda: not any(l.endswith(" pid %d" % child) for l in bpftool_uprobes(
+            run.proc.pid)), 10, "the links of the child %d gone after its exit" % child)
+        self.assertEqual(shell.wait(timeout=20), 0)
+        self.assertEqual(self.interrupt(run), 0, run.stderr())
+        self.assertEqual(bpftool_uprobes(run.proc.pid), [])
 
     def test_no_children_leaves_children_out(self):
         server, port, _ = self.tls_server()
