@@ -11,30 +11,67 @@
 #include <unistd.h>
 
 #include <bcc/bcc_proc.h>
-#include <bcc/bcc_syms.h>
 
 #include "callsite.h"
 #include "procmaps.h"
 #include "tls_event.h"
 #include "tracer_bpf.h"
 
-/* File offset of function `symbol` in the ELF file `path` (dynamic or static symbol
- * table), or -ENOENT. */
-static int symbol_offset(const char *path, const char *symbol, uint64_t *offset)
-{
-	struct bcc_symbol_option opt = {
-		.use_debug_file = 0,
-		.check_debug_file_crc = 0,
-		.lazy_symbolize = 1,
-		.use_symbol_type = (1 << STT_FUNC) | (1 << STT_GNU_IFUNC),
-	};
-	struct bcc_symbol sym = {0};
+/* The functions one file's specs name, looked up in one pass over its symbols. */
+struct file_symbols {
+	const char *names[TRACER_BPF_MAX_SYMBOLS];
+	char buf[TRACER_BPF_MAX_SYMBOLS][128];
+	uint64_t offsets[TRACER_BPF_MAX_SYMBOLS];
+	bool found[TRACER_BPF_MAX_SYMBOLS];
+	int n;
+};
 
-	if (bcc_resolve_symname(path, symbol, 0, -1, &opt, &sym) != 0)
-		return -ENOENT;
-	free((void *)sym.module);
-	*offset = sym.offset;
-	return 0;
+/* Adds `len` bytes of `name` to the names to look up (once; silently not past the max). */
+static void want_symbol(struct file_symbols *fs, const char *name, size_t len)
+{
+	int i;
+
+	if (len >= sizeof(fs->buf[0]))
+		return;
+	for (i = 0; i < fs->n; i++)
+		if (strlen(fs->names[i]) == len && strncmp(fs->names[i], name, len) == 0)
+			return;
+	if (fs->n == TRACER_BPF_MAX_SYMBOLS)
+		return;
+	memcpy(fs->buf[fs->n], name, len);
+	fs->buf[fs->n][len] = '\0';
+	fs->names[fs->n] = fs->buf[fs->n];
+	fs->n++;
+}
+
+/* Every function `symbol` of a spec names: itself, or for "name=a&b" a and b. */
+static void want_spec_symbols(struct file_symbols *fs, const char *symbol)
+{
+	const char *p = strchr(symbol, '='), *end;
+
+	if (!p) {
+		want_symbol(fs, symbol, strlen(symbol));
+		return;
+	}
+	for (p++; *p; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, "&");
+		want_symbol(fs, p, (size_t)(end - p));
+	}
+}
+
+/* File offset of function `symbol` among those looked up, or -ENOENT. */
+static int symbol_offset(const struct file_symbols *fs, const char *symbol, uint64_t *offset)
+{
+	int i;
+
+	for (i = 0; i < fs->n; i++)
+		if (strcmp(fs->names[i], symbol) == 0) {
+			if (!fs->found[i])
+				return -ENOENT;
+			*offset = fs->offsets[i];
+			return 0;
+		}
+	return -ENOENT;
 }
 
 /* The entry for the file at `open_path`, added (not TLS yet) when new; NULL without memory
@@ -65,19 +102,20 @@ static struct seen_file *seen(struct probe_set *set, const char *open_path, bool
  * function that a and b both call (callsite.h), with how each reaches it in rp->callers.
  * -ENOENT when it cannot be found.
  */
-static int spec_offset(const char *path, const char *symbol, struct resolved_probe *rp)
+static int spec_offset(const char *path, const struct file_symbols *fs, const char *symbol,
+		       struct resolved_probe *rp)
 {
 	char copy[128], *p, *next;
 	int n = 0;
 
 	if (!strchr(symbol, '='))
-		return symbol_offset(path, symbol, &rp->offset);
+		return symbol_offset(fs, symbol, &rp->offset);
 	snprintf(copy, sizeof(copy), "%s", strchr(symbol, '=') + 1);
 	for (p = copy; p && n < CALLSITE_MAX_CALLERS; p = next) {
 		next = strchr(p, '&');
 		if (next)
 			*next++ = '\0';
-		if (symbol_offset(path, p, &rp->callers[n++].offset) != 0)
+		if (symbol_offset(fs, p, &rp->callers[n++].offset) != 0)
 			return -ENOENT;
 	}
 	rp->ncallers = n;
@@ -178,12 +216,22 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 {
 	bool exe = strcmp(lib, PROBES_EXE) == 0, is_new;
 	struct seen_file *sf = seen(set, open_path, &is_new);
+	struct file_symbols *fs;
 	int first = set->n, i, err = 0;
 
 	if (sf && sf->tls)
 		*tls |= probes_file_bit(sf - set->files);
 	if (!sf || !is_new)
 		return 0; /* seen before, or gone already */
+	fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->specs[i].library, lib) == 0)
+			want_spec_symbols(fs, t->specs[i].symbol);
+	if (tracer_bpf__symbol_offsets(open_path, fs->names, fs->n, fs->offsets, fs->found) &&
+	    verbose)
+		fprintf(errs, "cannot read the symbols of '%s'\n", lib_path);
 	for (i = 0; i < t->n && err != -ENOMEM; i++) {
 		const struct probe_spec *s = &t->specs[i];
 		struct resolved_probe rp = {.spec = s};
@@ -193,7 +241,7 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 		snprintf(rp.func, sizeof(rp.func), "%.*s", (int)strcspn(s->symbol, "="), s->symbol);
 		snprintf(rp.lib_path, sizeof(rp.lib_path), "%s", lib_path);
 		snprintf(rp.open_path, sizeof(rp.open_path), "%s", open_path);
-		if (spec_offset(open_path, s->symbol, &rp) == 0) {
+		if (spec_offset(open_path, fs, s->symbol, &rp) == 0) {
 			err = add_probe(set, &rp) ? -ENOMEM : err;
 		} else if (s->required) {
 			if (!exe)
@@ -205,6 +253,7 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 				lib_path, s->origin);
 		}
 	}
+	free(fs);
 	if (err) {
 		set->n = first; /* all of a library's probes or none */
 		return exe && err == -EINVAL ? 0 : err;

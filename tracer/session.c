@@ -155,9 +155,9 @@ static bool use_kfuncs(struct kernel_facts *kf, const char *source, char *why, s
  * kernel headers and struct offsets are found on the first compile (kf->kh.desc empty) and
  * kept in *kf.
  */
-static int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int gen,
-		       const struct tracer_bpf *share, struct kernel_facts *kf,
-		       struct bpfcache *cache, struct tracer_bpf **tb)
+static int compile_once(const struct env *env, const char *bpf_dir, unsigned int gen,
+			const struct tracer_bpf *share, struct kernel_facts *kf,
+			struct bpfcache *cache, struct tracer_bpf **tb)
 {
 	struct kheaders *kh = &kf->kh;
 	struct utsname un;
@@ -266,6 +266,50 @@ compiled:
 		fprintf(stderr, "failed to set up the BPF module of '%s': %s\n", bpf_dir,
 			strerror(-err));
 	return err;
+}
+
+/* Loads every fentry/fexit program of module tb now: 0, or the first -errno (said). */
+static int load_kfuncs(struct tracer_bpf *tb, const struct kernel_facts *kf)
+{
+	const char *names[1024], *kfn;
+	char msg[1024];
+	int i, n, id, err;
+	bool exit;
+
+	n = tracer_bpf__functions(tb, names, 1024);
+	for (i = 0; i < n && i < 1024; i++) {
+		kfn = tracer_bpf__kernel_function(names[i], &exit);
+		id = kfn ? kbtf_func_id(kf->btf, kfn) : 0;
+		if (!kfn)
+			continue;
+		err = id < 0 ? id : tracer_bpf__load(tb, names[i], id, msg, sizeof(msg));
+		if (err) {
+			fprintf(stderr, "%s\n", id < 0 ? "no such kernel function" : msg);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * compile_once, and where that took bpf_src's fentry/fexit programs (TLS_KFUNC), they are
+ * loaded at once: a kernel that refuses one of them (the probe passed, the program did not)
+ * gets the syscall tracepoints instead, for the rest of the session, and a working tracer.
+ */
+static int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int gen,
+		       const struct tracer_bpf *share, struct kernel_facts *kf,
+		       struct bpfcache *cache, struct tracer_bpf **tb)
+{
+	int err = compile_once(env, bpf_dir, gen, share, kf, cache, tb);
+
+	if (err || !kf->kfunc || (err = load_kfuncs(*tb, kf)) == 0)
+		return err;
+	fprintf(stderr, "fentry/fexit programs failed (%s): watching the socket system calls "
+			"with syscall tracepoints instead\n", strerror(-err));
+	kf->kfunc_probed = err;
+	tracer_bpf__destroy(*tb);
+	*tb = NULL;
+	return compile_once(env, bpf_dir, gen, share, kf, cache, tb);
 }
 
 /* Every BPF function the specs name must exist in the module: libraries come and go. */
@@ -655,6 +699,24 @@ static void on_proc_lost(void *ctx, int cpu, uint64_t count)
 		(unsigned long long)count);
 }
 
+/* Gives process pid, started at `start`, probes of its own: `anew` when the set may have
+ * it already (its old probes go first). With attach_mu held. Returns pidset_add's answer
+ * (-EEXIST: another process of that PID has them) or a failure (said). */
+static int attach_process(struct session *s, pid_t pid, unsigned long long start, bool anew)
+{
+	int r;
+
+	if (anew && pidset_remove(&s->procs, pid))
+		tracer_bpf__detach_pid(s->tb, pid);
+	r = pidset_add(&s->procs, pid, start);
+	if (r == 1)
+		r = probes_attach_process(s->tb, &s->probes, pid, s->env->verbose, stderr);
+	if (r < 0 && r != -ESRCH && r != -EEXIST)
+		fprintf(stderr, "failed to attach the probes for PID %d: %s\n", (int)pid,
+			strerror(-r));
+	return r;
+}
+
 /*
  * A new child of a traced process (the fork tracepoint, which fires before the child first
  * runs, put it among the targets): every probe for it, now, on the notes thread, whatever
@@ -666,24 +728,14 @@ static void on_proc_lost(void *ctx, int cpu, uint64_t count)
 static void follow_fork(struct session *s, pid_t pid)
 {
 	struct proc_stat st;
-	int r;
 
 	if (!per_process(s->env) || proc_read_tgid(pid) != pid || proc_read_stat(pid, &st) ||
 	    (st.flags & PROC_PF_EXITING))
 		return;
 	pthread_mutex_lock(&s->attach_mu);
-	r = s->attach_closed ? 0 : pidset_add(&s->procs, pid, st.start);
-	if (r == -EEXIST) {
-		pidset_remove(&s->procs, pid);
-		tracer_bpf__detach_pid(s->tb, pid);
-		r = pidset_add(&s->procs, pid, st.start);
-	}
-	if (r == 1)
-		r = probes_attach_process(s->tb, &s->probes, pid, s->env->verbose, stderr);
+	if (!s->attach_closed && attach_process(s, pid, st.start, false) == -EEXIST)
+		attach_process(s, pid, st.start, true);
 	pthread_mutex_unlock(&s->attach_mu);
-	if (r < 0 && r != -ESRCH)
-		fprintf(stderr, "failed to attach the probes for PID %d: %s\n", (int)pid,
-			strerror(-r));
 }
 
 /* A traced process ended (its last thread exits): its probes go. The notice of an earlier
@@ -702,21 +754,12 @@ static void follow_exit(struct session *s, pid_t pid)
  * which the kernel tied to the first thread, are attached anew. */
 static void follow_relink(struct session *s, pid_t pid)
 {
-	int r = 0;
-
 	if (!per_process(s->env))
 		return;
 	pthread_mutex_lock(&s->attach_mu);
-	if (!s->attach_closed && pidset_remove(&s->procs, pid)) {
-		tracer_bpf__detach_pid(s->tb, pid);
-		r = pidset_add(&s->procs, pid, proc_start(pid));
-		if (r == 1)
-			r = probes_attach_process(s->tb, &s->probes, pid, s->env->verbose, stderr);
-	}
+	if (!s->attach_closed && pidset_has(&s->procs, pid))
+		attach_process(s, pid, proc_start(pid), true);
 	pthread_mutex_unlock(&s->attach_mu);
-	if (r < 0 && r != -ESRCH)
-		fprintf(stderr, "failed to attach the probes for PID %d: %s\n", (int)pid,
-			strerror(-r));
 }
 
 /* tls_conn_notes, on the notes thread: a TLS call first used a socket (looked up now,

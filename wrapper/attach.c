@@ -169,25 +169,37 @@ int tracer_bpf__attach_uprobe(struct tracer_bpf *tb, const char *fn, const char 
 	return 0;
 }
 
+/* The program fd of `fn` (loaded on first use) and a new probe entry for it: 0, or -errno
+ * with `err` written. */
+static int load_for_probe(struct tracer_bpf *tb, const char *fn, int prog_type, int attach_type,
+			  int btf_id, int *prog_fd, struct attached_probe **p, char *err,
+			  size_t errlen)
+{
+	*prog_fd = tb_load_prog(tb, fn, prog_type, attach_type, btf_id, err, errlen);
+	if (*prog_fd < 0)
+		return *prog_fd;
+	*p = new_probe(tb);
+	if (!*p) {
+		snprintf(err, errlen, "out of memory attaching '%s'", fn);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int tracer_bpf__attach_tracepoint(struct tracer_bpf *tb, const char *fn, const char *category,
 				  const char *event, char *err, size_t errlen)
 {
 	struct attached_probe *p;
-	int prog_fd, pfd;
+	int prog_fd, pfd, e;
 
-	prog_fd = tb_load_prog(tb, fn, BPF_PROG_TYPE_TRACEPOINT, ATTACH_PERF, 0, err, errlen);
-	if (prog_fd < 0)
-		return prog_fd;
-	p = new_probe(tb);
-	if (!p) {
-		snprintf(err, errlen, "out of memory attaching '%s'", fn);
-		return -ENOMEM;
-	}
+	e = load_for_probe(tb, fn, BPF_PROG_TYPE_TRACEPOINT, ATTACH_PERF, 0, &prog_fd, &p, err,
+			   errlen);
+	if (e)
+		return e;
 	errno = 0;
 	pfd = bpf_attach_tracepoint(prog_fd, category, event);
 	if (pfd < 0) {
-		int e = errno ? errno : EINVAL;
-
+		e = errno ? errno : EINVAL;
 		snprintf(err, errlen, "failed to attach '%s' to tracepoint %s:%s: %s", fn, category,
 			 event, strerror(e));
 		return -e;
@@ -256,15 +268,11 @@ int tracer_bpf__attach_kfunc(struct tracer_bpf *tb, const char *fn, int btf_id, 
 		snprintf(err, errlen, "BPF function '%s' is not named kfunc__ or kretfunc__", fn);
 		return -EINVAL;
 	}
-	prog_fd = tb_load_prog(tb, fn, BPF_PROG_TYPE_TRACING,
-			       exit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY, btf_id, err, errlen);
-	if (prog_fd < 0)
-		return prog_fd;
-	p = new_probe(tb);
-	if (!p) {
-		snprintf(err, errlen, "out of memory attaching '%s'", fn);
-		return -ENOMEM;
-	}
+	fd = load_for_probe(tb, fn, BPF_PROG_TYPE_TRACING,
+			    exit ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY, btf_id, &prog_fd, &p, err,
+			    errlen);
+	if (fd)
+		return fd;
 	/* The attach the program was loaded for (its BTF id): a raw tracepoint open of no
 	 * name, as Linux 5.5+ takes it */
 	memset(&attr, 0, sizeof(attr));

@@ -160,14 +160,14 @@ def wait_for(predicate, timeout, what):
 class TracerRun:
     """The built tracer running against a PID, its stdout and stderr in files."""
 
-    def __init__(self, test, pid, *args, binary=TRACER, cwd=None):
+    def __init__(self, test, pid, *args, binary=TRACER, cwd=None, env=None):
         self.test = test
         self.out_path = os.path.join(test.tmp, "tracer.%d.out" % len(test.procs))
         self.err_path = self.out_path[:-4] + ".err"
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             pids = [] if pid is None else [str(p) for p in (pid if isinstance(pid, list) else [pid])]
             self.proc = test.spawn([binary, *PLACEMENT, *args, *pids], stdout=out, stderr=err,
-                                   cwd=cwd)
+                                   cwd=cwd, env=env)
 
     def wait_ready(self, timeout=90):
         deadline = time.monotonic() + timeout

@@ -297,6 +297,39 @@ class HardeningTest(TracerTest):
         for o in outs:
             self.assertEqual(os.path.getsize(o), 100000, o)
 
+    def test_socket_syscall_hooks_are_named_and_tracepoints_can_be_forced(self):
+        """-v says how the socket system calls are watched: fentry/fexit programs where the
+        kernel runs them, else syscall tracepoints and why (these VMs refuse BPF trampolines);
+        TRACER_SYSCALL_TRACEPOINTS=1 asks for the tracepoints. What is attached is what it
+        says, and either way the calls get their connection."""
+        for force in (False, True):
+            server, port, _ = self.tls_server()
+            env = dict(os.environ, TRACER_SYSCALL_TRACEPOINTS="1") if force else None
+            run = self.tracer(server.pid, "-v", env=env)
+            run.wait_ready()
+            how = re.search(r"^system calls: (.*)$", run.stderr(), re.M).group(1)
+            if force:
+                self.assertEqual(how, "syscall tracepoints (TRACER_SYSCALL_TRACEPOINTS)")
+            else:
+                self.assertRegex(how, r"^(fentry/fexit programs on the kernel's functions|"
+                                 r"syscall tracepoints \(the kernel (refuses fentry programs: "
+                                 r".+|has no BTF)\))$")
+            attached = re.findall(r"^attached (\S+)$", run.stderr(), re.M)
+            kfuncs = [a for a in attached if a.startswith(("kfunc__", "kretfunc__"))]
+            syscalls = [a for a in attached if a.startswith("tracepoint__syscalls__")]
+            if how.startswith("fentry"):
+                self.assertIn("kfunc____x64_sys_read", kfuncs)
+                self.assertEqual(syscalls, [])
+            else:
+                self.assertIn("tracepoint__syscalls__sys_enter_read", syscalls)
+                self.assertEqual(kfuncs, [])
+            self.assertIn("tracepoint__sched__sched_process_fork", attached)
+            subprocess.run(curl(port, os.path.join(self.tmp, "body")), check=True, timeout=20)
+            self.assertEqual(server.wait(timeout=20), 0)
+            self.assertEqual(run.wait_exit(), 0, run.stderr())
+            self.assertRegex(run.stderr(), r"connections: 1 \(0 without addresses\); 0 calls "
+                             r"without a known connection")
+
     def test_closed_stdout_ends_tracing_promptly_and_quietly(self):
         """`tracer PID | head`: once the reader is gone the tracer ends with status 0, at
         once, even while no event comes."""
