@@ -159,6 +159,17 @@ struct tls_fd_key {
 	__s32 fd;
 };
 
+/* The maps the tracer reads or writes by name (the BPF sources name them as identifiers). */
+#define EVENTS_TABLE "tls_events"	    /* perf buffer: struct tls_event with data */
+#define META_TABLE "tls_meta"		    /* perf buffer: events without data */
+#define STATS_TABLE "tls_stats"		    /* per-CPU struct tls_stats by process */
+#define SETTINGS_TABLE "tls_settings"	    /* struct tls_settings at key 0 */
+#define TARGETS_TABLE "tls_targets"	    /* TLS_TARGET_* flags by traced tgid */
+#define PROCS_TABLE "tls_procs"		    /* perf buffer: struct tls_proc_event */
+#define CONN_NOTES_TABLE "tls_conn_notes"   /* perf buffer: the notes thread's */
+#define KNOWN_SOCKS_TABLE "tls_known_socks" /* struct tls_fd_key: sockets looked up */
+#define UNMAPS_TABLE "tls_unmaps"	    /* tgids told of an unmap */
+
 /* Size of the fixed part in front of data[]. */
 #define TLS_EVENT_HDR_SIZE ((unsigned long)&((struct tls_event *)0)->data)
 

@@ -348,7 +348,7 @@ void events_on_http(void *ctx, const struct http_msg *m)
 	if (!e->records && !(e->records = open_memstream(&e->records_buf, &e->records_size)))
 		return;
 	out = view(e, e->cur, comm);
-	out.conn = m->key >> 63 ? 0 : m->key; /* a close event of its process names none */
+	out.conn = flows_key_conn(m->key); /* a close event of its process names none */
 	c = out.conn ? conns_get(&e->conns, out.conn) : NULL;
 	out.addr = c && c->resolved ? &c->addr : out.addr;
 	if (e->json) {
@@ -366,8 +366,9 @@ void events_on_http_error(void *ctx, uint64_t key, const char *why)
 	struct events *e = ctx;
 
 	e->http_stopped++;
-	if (key >> 63)
-		fprintf(stderr, "HTTP decoding of PID %u's data stopped: %s\n", (uint32_t)key, why);
+	if (!flows_key_conn(key))
+		fprintf(stderr, "HTTP decoding of PID %u's data stopped: %s\n", flows_key_pid(key),
+			why);
 	else
 		fprintf(stderr, "HTTP decoding of connection %llu stopped: %s\n",
 			(unsigned long long)key, why);

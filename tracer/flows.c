@@ -7,7 +7,7 @@
 
 uint64_t flows_key(uint64_t conn, uint32_t pid)
 {
-	return conn ? conn : (1ull << 63) | pid;
+	return conn ? conn : FLOWS_KEY_PROCESS | pid;
 }
 
 struct flow *flows_get(struct flows *t, uint64_t key)

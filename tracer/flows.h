@@ -25,8 +25,22 @@ struct flows {
 	int n, cap;
 };
 
-/* A connection's key: its id, or for events without one (memory BIOs) the process's. */
+/* A connection's key: its id, or for events without one (memory BIOs) the process's, marked
+ * by the top bit (connection ids never reach it). */
+#define FLOWS_KEY_PROCESS (1ull << 63)
 uint64_t flows_key(uint64_t conn, uint32_t pid);
+
+/* The connection id of key, 0 when it is a process's (no connection). */
+static inline uint64_t flows_key_conn(uint64_t key)
+{
+	return key & FLOWS_KEY_PROCESS ? 0 : key;
+}
+
+/* The process of a process's key (flows_key_conn 0). */
+static inline uint32_t flows_key_pid(uint64_t key)
+{
+	return (uint32_t)key;
+}
 
 /* The flow of key, added if new; NULL only when out of memory. */
 struct flow *flows_get(struct flows *t, uint64_t key);

@@ -19,7 +19,7 @@
 #define KBTF_MAX_SIZE (256u << 20) /* a vmlinux BTF is ~6 MB */
 
 struct kbtf {
-	char *data;  /* the whole file: mapped (Linux 6.16+ maps the kernel's own copy) or read */
+	char *data; /* the whole file: mapped (Linux 6.16+ maps the kernel's own copy) or read */
 	size_t size;
 	bool mapped;
 	const char *strs;
@@ -118,7 +118,8 @@ static int index_types(struct kbtf *btf, char *why, size_t whylen)
 
 		if ((size_t)(end - p) < sizeof(*t) || (extra = type_extra(t)) < 0 ||
 		    (size_t)(end - p) < sizeof(*t) + (size_t)extra || t->name_off >= btf->str_len) {
-			snprintf(why, whylen, "BTF type %u is cut short or of a kind not known here",
+			snprintf(why, whylen,
+				 "BTF type %u is cut short or of a kind not known here",
 				 btf->ntypes);
 			return -EINVAL;
 		}
@@ -274,7 +275,8 @@ static long member_offset(const struct kbtf *btf, const struct btf_type *t, cons
 	m = (const struct btf_member *)(t + 1);
 	n = BTF_INFO_VLEN(t->info);
 	for (i = 0; i < n; i++, m++) {
-		uint32_t bits = BTF_INFO_KFLAG(t->info) ? BTF_MEMBER_BIT_OFFSET(m->offset) : m->offset;
+		uint32_t bits =
+			BTF_INFO_KFLAG(t->info) ? BTF_MEMBER_BIT_OFFSET(m->offset) : m->offset;
 		const char *mname = m->name_off < btf->str_len ? btf->strs + m->name_off : "";
 		long inner;
 
@@ -304,7 +306,9 @@ int kbtf_fd_offsets(const struct kbtf *btf, struct kbtf_fd_offsets *o, char *why
 
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		int id = find(btf, want[i].type, BTF_KIND_STRUCT);
-		long off = id > 0 ? member_offset(btf, type_at(btf, (uint32_t)id), want[i].member, 0) : -1;
+		long off =
+			id > 0 ? member_offset(btf, type_at(btf, (uint32_t)id), want[i].member, 0)
+			       : -1;
 
 		if (off < 0) {
 			snprintf(why, whylen, "the kernel's BTF has no struct %s with a member %s",

@@ -298,13 +298,12 @@ static int check_env(struct argp_state *state, const struct env *env, int npids)
 		if (env->all || env->comm[0] || env->no_children)
 			argp_error(state, "--selftest traces its own processes: no --all, -c or "
 					  "--no-children with it");
+		if (env->list_probes)
+			argp_error(state, "--list-probes lists the probes of the given PIDs (or of "
+					  "the ld.so cache's libraries): no --selftest with it");
 		return npids || env->no_read || env->no_write || env->sample != 1 ||
-		       !env->any_uid || env->all || env->comm[0] || env->no_children;
-	}
-	if (env->list_probes && env->selftest) {
-		argp_error(state, "--list-probes lists the probes of the given PIDs (or of the "
-				  "ld.so cache's libraries): no --selftest with it");
-		return 1;
+		       !env->any_uid || env->all || env->comm[0] || env->no_children ||
+		       env->list_probes;
 	}
 	if (npids == 0 && !env->all && !env->list_probes) {
 		argp_error(state, "no PID given (or --all for every process)");

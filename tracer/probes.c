@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <bcc/bcc_proc.h>
 
 #include "callsite.h"
 #include "procmaps.h"
@@ -370,7 +369,7 @@ int probes_add_cached(struct probe_set *set, const struct spec_table *t, int ver
 
 		if (repeated(t, i) || lib[0] == '@')
 			continue;
-		path = lib[0] == '/' ? strdup(lib) : bcc_procutils_which_so(lib, 0);
+		path = lib[0] == '/' ? strdup(lib) : tracer_bpf__which_so(lib);
 		if (!path)
 			continue;
 		r = access(path, R_OK) == 0 ? add_file(set, t, lib, path, path, &tls, verbose, errs)

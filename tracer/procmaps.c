@@ -170,6 +170,13 @@ bool proc_exiting(pid_t pid)
 	return proc_read_stat(pid, &st) != 0 || (st.flags & PROC_PF_EXITING);
 }
 
+unsigned long long proc_read_start(pid_t pid)
+{
+	struct proc_stat st;
+
+	return proc_read_stat(pid, &st) == 0 ? st.start : 0;
+}
+
 pid_t proc_read_tgid(pid_t pid)
 {
 	char path[64], line[128];

@@ -73,6 +73,9 @@ bool proc_alive(pid_t pid);
 /* Whether `pid` is gone or exiting (PF_EXITING: its memory may already be gone). */
 bool proc_exiting(pid_t pid);
 
+/* When process pid started (proc_stat.start); 0 when it is gone. */
+unsigned long long proc_read_start(pid_t pid);
+
 /* The process (thread group) thread `pid` belongs to: pid itself for a process, from
  * /proc/<pid>/status. -ESRCH when it is gone. */
 pid_t proc_read_tgid(pid_t pid);

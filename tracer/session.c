@@ -11,17 +11,17 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "audit.h"
 #include "bpfcache.h"
-#include "kheaders.h"
+#include "compile.h"
+#include "follow.h"
 #include "output.h"
+#include "privileges.h"
 #include "procmaps.h"
 #include "sources.h"
 #include "tls_event.h"
-#include "tracefs.h"
 #include "tracer_bpf.h"
 
 /* The kernel wakes the tracer once per WAKEUP_EVENTS events on a CPU (a wake-up per event
@@ -31,301 +31,9 @@
 #define EXIT_POLL_MS 5		   /* rounds while a target's exit completes */
 #define EXIT_WATCH_NS 500000000ull /* ... for this long after its notice */
 #define WAKEUP_EVENTS 64
-#define EVENTS_TABLE "tls_events"
-#define META_TABLE "tls_meta"
 #define META_PAGES 16 /* per CPU: connections, handshakes, verification; each 120 bytes */
-#define STATS_TABLE "tls_stats"
-#define SETTINGS_TABLE "tls_settings"
-#define TARGETS_TABLE "tls_targets"
-#define PROCS_TABLE "tls_procs"
-#define CONN_NOTES_TABLE "tls_conn_notes"
-#define KNOWN_SOCKS_TABLE "tls_known_socks"
-#define CONN_NOTES_PAGES 8
-#define UNMAPS_TABLE "tls_unmaps"
 #define PROCS_PAGES 8
 #define PERF_RECORD_OVERHEAD 16 /* perf_event_header + raw size, 8-byte aligned */
-#define CAP_DAC_READ_SEARCH_BIT 2
-#define CAP_SYS_PTRACE_BIT 19
-#define CAP_SYS_ADMIN_BIT 21
-#define CAP_PERFMON_BIT 38
-#define CAP_BPF_BIT 39
-#define HAS_CAP(caps, bit) (((caps) >> (bit)) & 1)
-
-/* The effective capabilities (all of them for root). */
-static unsigned long long effective_caps(void)
-{
-	unsigned long long eff = 0;
-	char line[256];
-	FILE *f;
-
-	if (geteuid() == 0)
-		return ~0ull;
-	f = fopen("/proc/self/status", "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return eff;
-}
-
-/* Root, or CAP_BPF + CAP_PERFMON (CAP_SYS_ADMIN covers both on older kernels). */
-static int check_privileges(void)
-{
-	unsigned long long eff = effective_caps();
-
-	if (HAS_CAP(eff, CAP_SYS_ADMIN_BIT) ||
-	    (HAS_CAP(eff, CAP_BPF_BIT) && HAS_CAP(eff, CAP_PERFMON_BIT)))
-		return 0;
-	fprintf(stderr,
-		"tracer needs root, or the capabilities CAP_BPF and CAP_PERFMON "
-		"(missing:%s%s); try: sudo tracer ...\n",
-		HAS_CAP(eff, CAP_BPF_BIT) ? "" : " CAP_BPF",
-		HAS_CAP(eff, CAP_PERFMON_BIT) ? "" : " CAP_PERFMON");
-	return -EPERM;
-}
-
-/* Another user's process: its maps and libraries (/proc/PID/root) need CAP_SYS_PTRACE and
- * CAP_DAC_READ_SEARCH (eff: the effective capabilities). Returns 0, or -EPERM after saying
- * which are missing. */
-static int check_owner(pid_t pid, const char *comm, unsigned long long eff)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-	if (stat(path, &st) || st.st_uid == geteuid() ||
-	    (HAS_CAP(eff, CAP_SYS_PTRACE_BIT) && HAS_CAP(eff, CAP_DAC_READ_SEARCH_BIT)))
-		return 0;
-	fprintf(stderr,
-		"PID %d (%s) belongs to uid %u: tracing another user's process needs root, or "
-		"the capabilities CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (missing:%s%s)\n",
-		(int)pid, comm, (unsigned)st.st_uid,
-		HAS_CAP(eff, CAP_SYS_PTRACE_BIT) ? "" : " CAP_SYS_PTRACE",
-		HAS_CAP(eff, CAP_DAC_READ_SEARCH_BIT) ? "" : " CAP_DAC_READ_SEARCH");
-	return -EPERM;
-}
-
-/*
- * Whether bpf_src's KFUNC_PROBEs can be taken (-DTLS_KFUNC=1): the kernel's BTF names every
- * function they attach to, and $TRACER_SYSCALL_TRACEPOINTS does not ask for tracepoints.
- * When not, `why` says so.
- */
-static bool use_kfuncs(struct kernel_facts *kf, const char *source, char *why, size_t whylen)
-{
-	const struct kbtf *btf = kf->btf;
-	const char *p = source, *force = getenv("TRACER_SYSCALL_TRACEPOINTS");
-	char name[128];
-	int n = 0, id = -1, err;
-
-	if (force && force[0]) {
-		snprintf(why, whylen, "syscall tracepoints (TRACER_SYSCALL_TRACEPOINTS)");
-		return false;
-	}
-	if (!btf) {
-		snprintf(why, whylen, "syscall tracepoints (the kernel has no BTF)");
-		return false;
-	}
-	while ((p = sources_next_kernel_function(p, name, sizeof(name))) != NULL) {
-		if ((id = kbtf_func_id(btf, name)) < 0) {
-			snprintf(why, whylen,
-				 "syscall tracepoints (the kernel's BTF has no function %s)", name);
-			return false;
-		}
-		n++;
-	}
-	if (!n) {
-		snprintf(why, whylen, "syscall tracepoints (bpf_src has no KFUNC_PROBE)");
-		return false;
-	}
-	if (kf->kfunc_probed == 0) { /* once a session: a reload asks the same kernel */
-		err = tracer_bpf__probe_kfunc(id);
-		kf->kfunc_probed = err ? err : 1;
-	}
-	err = kf->kfunc_probed > 0 ? 0 : kf->kfunc_probed;
-	if (err)
-		snprintf(why, whylen, "syscall tracepoints (the kernel refuses fentry programs: %s)",
-			 strerror(-err));
-	return !err;
-}
-
-/*
- * Compiles bpf_dir with the settings as -D macros (and the user's -D), as generation `gen`
- * whose maps are `share`'s where they match (a reload); says which headers with -v. The
- * kernel headers and struct offsets are found on the first compile (kf->kh.desc empty) and
- * kept in *kf.
- */
-static int compile_once(const struct env *env, const char *bpf_dir, unsigned int gen,
-			const struct tracer_bpf *share, struct kernel_facts *kf,
-			struct bpfcache *cache, struct tracer_bpf **tb)
-{
-	struct kheaders *kh = &kf->kh;
-	struct utsname un;
-	char pid_flag[32], size_flag[32], chunks_flag[32], gen_flag[32], inc_flag[PATH_MAX + 4];
-	char def_flags[MAX_DEFINES][MAX_DEFINE_LEN + 2], *source = NULL;
-	char fd_flags[KBTF_NFLAGS][KBTF_FLAG_LEN], why[256];
-	const char *cflags[6 + KBTF_NFLAGS + MAX_DEFINES + KHEADERS_MAX_CFLAGS];
-	int ncflags = 0, i, err;
-
-	if (!kh->desc[0]) {
-		err = tracefs_ensure(env->verbose, stderr);
-		if (err)
-			return err;
-		uname(&un);
-		err = kheaders_find(un.release, un.machine, "/lib/modules", "/usr/src", kh, stderr);
-		if (err)
-			return err;
-		kheaders_apply(kh);
-		if (env->verbose)
-			fprintf(stderr, "kernel headers: %s\n", kh->desc);
-		err = kbtf_open(NULL, &kf->btf, why, sizeof(why));
-		kf->fdo_ok = !err && kbtf_fd_offsets(kf->btf, &kf->fdo, why, sizeof(why)) == 0;
-		if (!kf->fdo_ok && env->verbose)
-			fprintf(stderr,
-				"%s: a TLS call's connection is the first fd it reads or writes, "
-				"socket or not\n",
-				why);
-	}
-	err = sources_read_bpf(bpf_dir, &source, stderr);
-	if (err)
-		return err;
-	/* Only validated numbers, checked -D macros and our own paths reach the compiler's
-	 * command line. The first target (0 with --all); the BPF programs filter on the
-	 * tls_targets map. */
-	snprintf(pid_flag, sizeof(pid_flag), "-DTRACE_PID=%d", env->npids ? (int)env->pids[0] : 0);
-	snprintf(size_flag, sizeof(size_flag), "-DMAX_DATA_SIZE=%d", env->max_data_size);
-	snprintf(chunks_flag, sizeof(chunks_flag), "-DMAX_CHUNKS=%d", options_max_chunks(env));
-	snprintf(gen_flag, sizeof(gen_flag), "-DTLS_GEN=%u", gen);
-	snprintf(inc_flag, sizeof(inc_flag), "-I%s", bpf_dir);
-	cflags[ncflags++] = pid_flag;
-	cflags[ncflags++] = size_flag;
-	cflags[ncflags++] = chunks_flag;
-	cflags[ncflags++] = gen_flag;
-	cflags[ncflags++] = inc_flag;
-	if (kf->fdo_ok) { /* BPF tells sockets from other fds (TLS_OFF_*) */
-		kbtf_fd_flags(&kf->fdo, fd_flags);
-		for (i = 0; i < KBTF_NFLAGS; i++)
-			cflags[ncflags++] = fd_flags[i];
-	}
-	kf->kfunc = use_kfuncs(kf, source, why, sizeof(why));
-	if (kf->kfunc)
-		cflags[ncflags++] = "-DTLS_KFUNC=1";
-	if (env->verbose)
-		fprintf(stderr, "system calls: %s\n",
-			kf->kfunc ? "fentry/fexit programs on the kernel's functions" : why);
-	for (i = 0; i < env->ndefines; i++) {
-		snprintf(def_flags[i], sizeof(def_flags[i]), "-D%s", env->defines[i]);
-		cflags[ncflags++] = def_flags[i];
-	}
-	for (i = 0; i < kh->ncflags; i++)
-		cflags[ncflags++] = kh->cflags[i];
-	/* What was compiled from the same sources, flags, kernel and compiler before. */
-	bpfcache_free(cache);
-	err = bpfcache_key(cache, bpf_dir, source, cflags, ncflags, kh->desc);
-	if (!err && bpfcache_get(cache, why, sizeof(why)) == 1) {
-		err = tracer_bpf__create_from_image(&cache->img, share, tb);
-		if (!err && env->verbose)
-			fprintf(stderr, "compiled BPF of '%s' from the cache: %s\n", bpf_dir,
-				cache->path);
-		if (!err)
-			goto compiled;
-		fprintf(stderr,
-			"failed to set up the BPF module from the cache '%s': %s; compiling "
-			"(and not keeping it)\n",
-			cache->path, strerror(-err));
-		cache->hit = false;
-		cache->path[0] = '\0';
-	} else if (env->verbose) {
-		fprintf(stderr, "compile cache: %s\n", err ? strerror(-err) : why);
-	}
-	if (env->verbose) {
-		fprintf(stderr, "compiling %s with", bpf_dir);
-		for (i = 0; i < ncflags; i++)
-			fprintf(stderr, " %s", cflags[i]);
-		fputc('\n', stderr);
-	}
-	err = tracer_bpf__create(source, cflags, ncflags, share, tb);
-compiled:
-	free(source);
-	/* $TRACER_PERF_UPROBES: the older kind of uprobe, where uprobe_multi links misbehave */
-	if (!err && getenv("TRACER_PERF_UPROBES") && getenv("TRACER_PERF_UPROBES")[0]) {
-		tracer_bpf__prefer_perf_uprobes(*tb);
-		if (env->verbose)
-			fprintf(stderr, "uprobes: perf events, not uprobe_multi links "
-					"(TRACER_PERF_UPROBES)\n");
-	}
-	if (!err && (err = tracer_bpf__set_source_dir(*tb, bpf_dir)) != 0) {
-		tracer_bpf__destroy(*tb);
-		*tb = NULL;
-	}
-	if (err == -EINVAL)
-		fprintf(stderr,
-			"failed to compile the BPF sources in '%s' (clang's messages above)\n",
-			bpf_dir);
-	else if (err)
-		fprintf(stderr, "failed to set up the BPF module of '%s': %s\n", bpf_dir,
-			strerror(-err));
-	return err;
-}
-
-/* Loads every fentry/fexit program of module tb now: 0, or the first -errno (said). */
-static int load_kfuncs(struct tracer_bpf *tb, const struct kernel_facts *kf)
-{
-	const char *names[1024], *kfn;
-	char msg[1024];
-	int i, n, id, err;
-	bool exit;
-
-	n = tracer_bpf__functions(tb, names, 1024);
-	for (i = 0; i < n && i < 1024; i++) {
-		kfn = tracer_bpf__kernel_function(names[i], &exit);
-		id = kfn ? kbtf_func_id(kf->btf, kfn) : 0;
-		if (!kfn)
-			continue;
-		err = id < 0 ? id : tracer_bpf__load(tb, names[i], id, msg, sizeof(msg));
-		if (err) {
-			fprintf(stderr, "%s\n", id < 0 ? "no such kernel function" : msg);
-			return err;
-		}
-	}
-	return 0;
-}
-
-/*
- * compile_once, and where that took bpf_src's fentry/fexit programs (TLS_KFUNC), they are
- * loaded at once: a kernel that refuses one of them (the probe passed, the program did not)
- * gets the syscall tracepoints instead, for the rest of the session, and a working tracer.
- */
-static int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int gen,
-		       const struct tracer_bpf *share, struct kernel_facts *kf,
-		       struct bpfcache *cache, struct tracer_bpf **tb)
-{
-	int err = compile_once(env, bpf_dir, gen, share, kf, cache, tb);
-
-	if (err || !kf->kfunc || (err = load_kfuncs(*tb, kf)) == 0)
-		return err;
-	fprintf(stderr, "fentry/fexit programs failed (%s): watching the socket system calls "
-			"with syscall tracepoints instead\n", strerror(-err));
-	kf->kfunc_probed = err;
-	tracer_bpf__destroy(*tb);
-	*tb = NULL;
-	return compile_once(env, bpf_dir, gen, share, kf, cache, tb);
-}
-
-/* Every BPF function the specs name must exist in the module: libraries come and go. */
-static int check_functions(struct tracer_bpf *tb, const struct spec_table *t)
-{
-	int i, err = 0;
-
-	for (i = 0; i < t->n; i++) {
-		if (!tracer_bpf__has_function(tb, t->specs[i].bpf_fn)) {
-			fprintf(stderr, "%s: BPF function '%s' is not defined in bpf_src\n",
-				t->specs[i].origin, t->specs[i].bpf_fn);
-			err = -EINVAL;
-		}
-	}
-	return err;
-}
 
 /*
  * The settings that change nothing in the program's shape go to the tls_settings map, with
@@ -417,21 +125,6 @@ static int add_descendants(struct session *s, struct proc_list *pl, bool *traced
 	return 0;
 }
 
-/* Whether probes are attached for each traced process alone (PID mode: the kernel keeps
- * every other process out) rather than once for every process (--all: BPF filters). */
-static bool per_process(const struct env *env)
-{
-	return !env->all;
-}
-
-/* When process pid started (clock ticks after boot; 0: gone or not told). */
-static unsigned long long proc_start(pid_t pid)
-{
-	struct proc_stat st;
-
-	return proc_read_stat(pid, &st) == 0 ? st.start : 0;
-}
-
 /*
  * Attaches the probes of `set` not attached yet, in module tb: for each traced process in
  * PID mode, for every process with --all. A traced process's new child gets its own from
@@ -441,7 +134,7 @@ static int attach_new(struct session *s, struct tracer_bpf *tb, struct probe_set
 {
 	static const pid_t every = -1;
 
-	if (!per_process(s->env))
+	if (!follow_per_process(s->env))
 		return probes_attach_new(tb, set, &every, 1, s->env->verbose, stderr);
 	return probes_attach_new(tb, set, s->procs.pid, s->procs.n, s->env->verbose, stderr);
 }
@@ -600,7 +293,6 @@ static int threads_of(pid_t pid)
 static int check_targets(struct session *s)
 {
 	const struct env *env = s->env;
-	unsigned long long eff = effective_caps();
 	struct proc_stat st;
 	int i;
 
@@ -632,60 +324,10 @@ static int check_targets(struct session *s)
 				(int)pid, s->comms[i]);
 			return EXIT_RUNTIME;
 		}
-		if (check_owner(pid, s->comms[i], eff))
+		if (check_owner(pid, s->comms[i]))
 			return EXIT_RUNTIME;
 	}
 	return EXIT_OK;
-}
-
-/*
- * Every tracepoint and kernel-function program bpf_src defines, attached (by name:
- * "tracepoint__CATEGORY__EVENT", "kfunc__FUNCTION", "kretfunc__FUNCTION"): the sched
- * tracepoints that follow children and late loads, the system calls that tell connections
- * and mappings. A bpf_src of one's own may leave them out: then that is not followed.
- */
-static int attach_kernel_programs(struct tracer_bpf *tb, const struct kernel_facts *kf,
-				  int verbose)
-{
-	const char *names[1024], *kfn, *sep;
-	char category[64], why[512];
-	int i, n, err, id;
-	bool exit;
-
-	n = tracer_bpf__functions(tb, names, 1024);
-	for (i = 0; i < n && i < 1024; i++) {
-		if (strncmp(names[i], "tracepoint__", 12) == 0 &&
-		    (sep = strstr(names[i] + 12, "__")) != NULL &&
-		    (size_t)(sep - names[i] - 12) < sizeof(category)) {
-			snprintf(category, sizeof(category), "%.*s", (int)(sep - names[i] - 12),
-				 names[i] + 12);
-			err = tracer_bpf__attach_tracepoint(tb, names[i], category, sep + 2, why,
-							    sizeof(why));
-		} else if ((kfn = tracer_bpf__kernel_function(names[i], &exit)) != NULL) {
-			id = kf->btf ? kbtf_func_id(kf->btf, kfn) : -ENOENT;
-			if (id < 0)
-				snprintf(why, sizeof(why),
-					 "failed to attach '%s': the kernel's BTF has no function %s",
-					 names[i], kfn);
-			err = id < 0 ? id
-				     : tracer_bpf__attach_kfunc(tb, names[i], id, why, sizeof(why));
-		} else {
-			continue;
-		}
-		if (err) {
-			fprintf(stderr, "%s\n", why);
-			return err;
-		}
-		if (verbose)
-			fprintf(stderr, "attached %s\n", names[i]);
-	}
-	if (verbose && !tracer_bpf__has_function(tb, "tracepoint__sched__sched_process_fork"))
-		fprintf(stderr, "bpf_src has no tracepoint__sched__sched_process_fork: children "
-				"are not followed\n");
-	if (verbose && !tracer_bpf__has_function(tb, "tracepoint__sched__sched_process_exec"))
-		fprintf(stderr, "bpf_src has no tracepoint__sched__sched_process_exec: programs "
-				"started later are not looked at\n");
-	return 0;
 }
 
 /* Said at once: a missed notice means a library loaded then may go unprobed, or a
@@ -697,150 +339,6 @@ static void on_proc_lost(void *ctx, int cpu, uint64_t count)
 	fprintf(stderr,
 		"missed %llu notices of programs, libraries or connections of traced processes\n",
 		(unsigned long long)count);
-}
-
-/* Gives process pid, started at `start`, probes of its own: `anew` when the set may have
- * it already (its old probes go first). With attach_mu held. Returns pidset_add's answer
- * (-EEXIST: another process of that PID has them) or a failure (said). */
-static int attach_process(struct session *s, pid_t pid, unsigned long long start, bool anew)
-{
-	int r;
-
-	if (anew && pidset_remove(&s->procs, pid))
-		tracer_bpf__detach_pid(s->tb, pid);
-	r = pidset_add(&s->procs, pid, start);
-	if (r == 1)
-		r = probes_attach_process(s->tb, &s->probes, pid, s->env->verbose, stderr);
-	if (r < 0 && r != -ESRCH && r != -EEXIST)
-		fprintf(stderr, "failed to attach the probes for PID %d: %s\n", (int)pid,
-			strerror(-r));
-	return r;
-}
-
-/*
- * A new child of a traced process (the fork tracepoint, which fires before the child first
- * runs, put it among the targets): every probe for it, now, on the notes thread, whatever
- * the main loop is busy with (~1 ms after the fork: bench/loop measures it). A thread's
- * notice (the tracepoint tells of those too) is passed over: threads share their process's
- * probes. A PID still in the set from an earlier process (its exit read later) is that
- * process's: its probes go first.
- */
-static void follow_fork(struct session *s, pid_t pid)
-{
-	struct proc_stat st;
-
-	if (!per_process(s->env) || proc_read_tgid(pid) != pid || proc_read_stat(pid, &st) ||
-	    (st.flags & PROC_PF_EXITING))
-		return;
-	pthread_mutex_lock(&s->attach_mu);
-	if (!s->attach_closed && attach_process(s, pid, st.start, false) == -EEXIST)
-		attach_process(s, pid, st.start, true);
-	pthread_mutex_unlock(&s->attach_mu);
-}
-
-/* A traced process ended (its last thread exits): its probes go. The notice of an earlier
- * process whose PID a live one has taken since is passed over. */
-static void follow_exit(struct session *s, pid_t pid)
-{
-	if (!per_process(s->env) || !proc_exiting(pid))
-		return;
-	pthread_mutex_lock(&s->attach_mu);
-	if (!s->attach_closed && pidset_remove(&s->procs, pid))
-		tracer_bpf__detach_pid(s->tb, pid);
-	pthread_mutex_unlock(&s->attach_mu);
-}
-
-/* A thread other than the first ran a new program and took the process's PID: its probes,
- * which the kernel tied to the first thread, are attached anew. */
-static void follow_relink(struct session *s, pid_t pid)
-{
-	if (!per_process(s->env))
-		return;
-	pthread_mutex_lock(&s->attach_mu);
-	if (!s->attach_closed && pidset_has(&s->procs, pid))
-		attach_process(s, pid, proc_start(pid), true);
-	pthread_mutex_unlock(&s->attach_mu);
-}
-
-/* tls_conn_notes, on the notes thread: a TLS call first used a socket (looked up now,
- * while it is open); a traced process forked, exited or was taken over by a thread. */
-static void on_conn_note(void *ctx, int cpu, const void *data, int size)
-{
-	struct session *s = ctx;
-	struct tls_proc_event pe; /* aligned: perf puts the record 4 bytes off */
-
-	(void)cpu;
-	if (size < (int)sizeof(pe))
-		return;
-	memcpy(&pe, data, sizeof(pe));
-	if (pe.kind == TLS_PROC_CONN)
-		conn_notes_add(s->notes, pe.conn, pe.pid, pe.fd);
-	else if (pe.kind == TLS_PROC_FORK)
-		follow_fork(s, (pid_t)pe.pid);
-	else if (pe.kind == TLS_PROC_EXIT)
-		follow_exit(s, (pid_t)pe.pid);
-	else if (pe.kind == TLS_PROC_RELINK)
-		follow_relink(s, (pid_t)pe.pid);
-}
-
-static void on_conn_note_lost(void *ctx, int cpu, uint64_t count)
-{
-	(void)ctx;
-	(void)cpu;
-	fprintf(stderr, "missed %llu notices of new connections of traced processes\n",
-		(unsigned long long)count);
-}
-
-static void *serve_notes(void *arg)
-{
-	struct session *s = arg;
-
-	while (!atomic_load(&s->notes_stop) &&
-	       tracer_bpf__poll_readers(s->note_readers, POLL_TIMEOUT_MS) == 0)
-		;
-	return NULL;
-}
-
-/* Reads tls_conn_notes on a thread of its own (sources without it: on_proc looks up). */
-static int start_notes(struct session *s)
-{
-	int err;
-
-	if (!tracer_bpf__has_table(s->tb, CONN_NOTES_TABLE))
-		return 0;
-	s->notes = calloc(1, sizeof(*s->notes));
-	if (s->notes) {
-		pthread_mutex_init(&s->notes->mu, NULL);
-		if ((err = tracer_bpf__open_perf_buffer(s->tb, CONN_NOTES_TABLE, CONN_NOTES_PAGES,
-							1, on_conn_note, on_conn_note_lost,
-							s)))
-			return err;
-		s->note_readers = tracer_bpf__take_readers(s->tb, CONN_NOTES_TABLE);
-	}
-	if (!s->notes || !s->note_readers) {
-		fprintf(stderr, "out of memory for the readers of '%s'\n", CONN_NOTES_TABLE);
-		return -ENOMEM;
-	}
-	err = pthread_create(&s->note_thread, NULL, serve_notes, s);
-	if (err) {
-		fprintf(stderr, "failed to start the thread that looks connections up: %s\n",
-			strerror(err));
-		return -err;
-	}
-	s->note_thread_on = true;
-	s->ev->conns.notes = s->notes;
-	return 0;
-}
-
-/* Ends the notes thread; the notes it left are read here. */
-static void stop_notes(struct session *s)
-{
-	if (!s->note_thread_on)
-		return;
-	atomic_store(&s->notes_stop, true);
-	pthread_join(s->note_thread, NULL);
-	s->note_thread_on = false;
-	tracer_bpf__poll_readers(s->note_readers, 0);
 }
 
 /* tls_procs: a traced process ran a program or mapped a file (looked at after the poll),
@@ -1047,7 +545,7 @@ int session_open(struct session *s, const struct env *env)
 	    (tracer_bpf__has_function(s->tb, "tracepoint__sched__sched_process_exec") &&
 	     tracer_bpf__open_perf_buffer(s->tb, PROCS_TABLE, PROCS_PAGES, 1, on_proc, on_proc_lost,
 					  s)) ||
-	    start_notes(s))
+	    follow_start(s))
 		return EXIT_RUNTIME;
 
 	/* Children from now on (tracepoints), those already there (/proc), their TLS code; the
@@ -1067,8 +565,8 @@ int session_open(struct session *s, const struct env *env)
 		err = find_tls_code(s, &s->probes, &s->specs, &pl, traced, &s->tls_maps, false);
 	if (!err)
 		scan_sockets(s, &pl, traced);
-	for (i = 0; !err && per_process(env) && i < pl.n; i++)
-		if (traced[i] && pidset_add(&s->procs, pl.pid[i], proc_start(pl.pid[i])) < 0)
+	for (i = 0; !err && follow_per_process(env) && i < pl.n; i++)
+		if (traced[i] && pidset_add(&s->procs, pl.pid[i], proc_read_start(pl.pid[i])) < 0)
 			err = -ENOMEM;
 	if (!err)
 		err = attach_new(s, s->tb, &s->probes);
@@ -1139,63 +637,6 @@ int session_list_probes(const struct env *env)
 		err = EXIT_RUNTIME;
 	session_free(&s);
 	return err;
-}
-
-#define CHECK_MAX_FUNCTIONS 1024
-
-int session_check(const struct env *env)
-{
-	const char *names[CHECK_MAX_FUNCTIONS];
-	char bpf_dir[PATH_MAX], spec_dir[PATH_MAX], msg[1024];
-	struct spec_table specs = {0};
-	struct tracer_bpf *tb = NULL;
-	struct kernel_facts kf = {0};
-	struct bpfcache cache = {0};
-	int nerr = 0, n = 0, i;
-
-	if (check_privileges() ||
-	    sources_find_dir("bpf_src", env->bpf_src, bpf_dir, sizeof(bpf_dir), stderr) ||
-	    sources_find_dir("probe_specs", env->probe_specs, spec_dir, sizeof(spec_dir), stderr))
-		return EXIT_RUNTIME;
-	/* Every step runs, so one pass shows every error of the specs and of the sources. */
-	if (spec_table_load(spec_dir, &specs, stderr))
-		nerr++;
-	if (compile_bpf(env, bpf_dir, 1, NULL, &kf, &cache, &tb)) {
-		nerr++;
-		goto out;
-	}
-	if (check_functions(tb, &specs))
-		nerr++;
-	n = tracer_bpf__functions(tb, names, CHECK_MAX_FUNCTIONS);
-	for (i = 0; i < n && i < CHECK_MAX_FUNCTIONS; i++) {
-		bool exit;
-		const char *kfn = tracer_bpf__kernel_function(names[i], &exit);
-		int id = kfn && kf.btf ? kbtf_func_id(kf.btf, kfn) : 0;
-
-		if (id < 0) {
-			fprintf(stderr, "BPF function '%s': the kernel's BTF has no function %s\n",
-				names[i], kfn);
-			nerr++;
-		} else if (tracer_bpf__load(tb, names[i], id, msg, sizeof(msg))) {
-			fprintf(stderr, "%s\n", msg);
-			nerr++;
-		}
-	}
-	if (!nerr) /* every function verified: the next start need not compile */
-		bpfcache_put(&cache, tb);
-out:
-	bpfcache_free(&cache);
-	kbtf_free(kf.btf);
-	if (nerr)
-		fprintf(stderr, "check failed: %d error%s in '%s' and '%s'\n", nerr,
-			nerr == 1 ? "" : "s", bpf_dir, spec_dir);
-	else
-		printf("ok: %d BPF functions in '%s' compiled and verified; %d probe specs in "
-		       "'%s' parsed\n",
-		       n, bpf_dir, specs.n, spec_dir);
-	tracer_bpf__destroy(tb);
-	spec_table_free(&specs);
-	return nerr ? EXIT_RUNTIME : EXIT_OK;
 }
 
 /* "PID 42 (curl) and its children (3 running), threads named 'x'" */
@@ -1289,18 +730,6 @@ static void say_unmapped(const struct session *s, pid_t pid, uint64_t gone)
 				(int)pid, comm, rp->lib_path);
 }
 
-/* The same from tls_procs, for a bpf_src without tls_conn_notes (no notes thread): in the
- * main loop, after its poll. */
-static void follow_process(struct session *s, const struct rescan *rs)
-{
-	if (s->note_thread_on)
-		return;
-	if (rs->exit)
-		follow_exit(s, rs->pid);
-	if (rs->fork)
-		follow_fork(s, rs->pid);
-}
-
 /* rescan for one process (attach_mu held). */
 static void rescan_process(struct session *s, const struct rescan *rs)
 {
@@ -1338,7 +767,7 @@ static void rescan(struct session *s)
 	for (i = 0; i < s->nrescan; i++) {
 		const struct rescan *rs = &s->rescan[i];
 
-		follow_process(s, rs);
+		follow_from_procs(s, rs);
 		pthread_mutex_lock(&s->attach_mu);
 		rescan_process(s, rs);
 		pthread_mutex_unlock(&s->attach_mu);
@@ -1617,7 +1046,7 @@ int session_finish(struct session *s)
 	s->attach_closed = true;
 	err = tracer_bpf__detach_all(s->tb) ? EXIT_RUNTIME : EXIT_OK;
 	pthread_mutex_unlock(&s->attach_mu);
-	stop_notes(s);
+	follow_stop(s);
 	tracer_bpf__poll(s->tb, 0);
 	events_finish(s->ev);
 	read_err = tracer_bpf__sum_percpu(s->tb, STATS_TABLE, events_on_counters, s->ev);
@@ -1642,7 +1071,7 @@ int session_free(struct session *s)
 {
 	int i, err;
 
-	stop_notes(s);
+	follow_stop(s);
 	tracer_bpf__free_readers(s->note_readers);
 	s->note_readers = NULL;
 	if (s->notes)
@@ -1660,8 +1089,7 @@ int session_free(struct session *s)
 	free(s->rescan);
 	s->rescan = NULL;
 	tls_maps_free(&s->tls_maps);
-	kbtf_free(s->kf.btf);
-	s->kf.btf = NULL;
+	kernel_facts_free(&s->kf);
 	pidset_free(&s->procs);
 	bpfcache_free(&s->cache);
 	if (s->pcap.f)

@@ -11,8 +11,7 @@
 #include "events.h"
 #include "bpfcache.h"
 #include "http.h"
-#include "kbtf.h"
-#include "kheaders.h"
+#include "compile.h"
 #include "pcapng.h"
 #include "redact.h"
 #include "options.h"
@@ -42,17 +41,6 @@ struct tls_maps {
 		uint64_t files;
 	} * v;
 	int n, cap;
-};
-
-/* What every compile of bpf_src takes from the running kernel, found on the first. */
-struct kernel_facts {
-	struct kheaders kh;	    /* the kernel headers libbcc compiles against */
-	struct kbtf_fd_offsets fdo; /* where a process's fd's file is (its BTF), for BPF to
-				     * tell a socket from stderr or a log file */
-	bool fdo_ok;		    /* fdo is known (else every fd counts as a socket) */
-	struct kbtf *btf;	    /* the kernel's BTF (NULL: none), for fentry programs */
-	bool kfunc;		    /* the last compile took bpf_src's KFUNC_PROBEs (TLS_KFUNC) */
-	int kfunc_probed;	    /* fentry programs run here: 1, -errno; 0: not tried yet */
 };
 
 /* A generation of probes a reload replaced: kept while their events may still come. */

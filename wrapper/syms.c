@@ -1,4 +1,5 @@
-/* syms.c - functions of an ELF file found by name, many in one pass over its symbols */
+/* syms.c - functions of an ELF file found by name, many in one pass over its symbols; a
+ * library found in the ld.so cache */
 #include "tracer_bpf.h"
 
 #include <elf.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 
 #include <bcc/bcc_elf.h>
+#include <bcc/bcc_proc.h>
 #include <bcc/bcc_syms.h>
 
 struct sym_lookup {
@@ -50,8 +52,8 @@ static int on_segment(uint64_t vaddr, uint64_t memsz, uint64_t offset, void *pay
 	return 0;
 }
 
-int tracer_bpf__symbol_offsets(const char *path, const char *const *names, int n,
-			       uint64_t *offsets, bool *found)
+int tracer_bpf__symbol_offsets(const char *path, const char *const *names, int n, uint64_t *offsets,
+			       bool *found)
 {
 	struct bcc_symbol_option opt = {
 		.use_debug_file = 0,
@@ -78,4 +80,9 @@ int tracer_bpf__symbol_offsets(const char *path, const char *const *names, int n
 	if (bcc_elf_foreach_load_section(path, on_segment, &seg) < 0)
 		return -ENOEXEC;
 	return 0;
+}
+
+char *tracer_bpf__which_so(const char *lib)
+{
+	return bcc_procutils_which_so(lib, 0);
 }

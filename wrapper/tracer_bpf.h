@@ -173,6 +173,10 @@ int tracer_bpf__attach_kfunc(struct tracer_bpf *tb, const char *fn, int btf_id, 
 int tracer_bpf__symbol_offsets(const char *path, const char *const *names, int n,
 			       uint64_t *offsets, bool *found);
 
+/* The path the ld.so cache gives library `lib` ("ssl", "libssl.so.3"), malloc'd (the caller
+ * frees it); NULL when the cache has none. */
+char *tracer_bpf__which_so(const char *lib);
+
 /* Number of uprobes, tracepoints and kernel-function programs attached so far. */
 int tracer_bpf__attached(const struct tracer_bpf *tb);
 

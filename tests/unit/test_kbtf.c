@@ -33,9 +33,8 @@ static void put(const void *p, size_t n)
 
 static void type(uint32_t name, unsigned int kind, unsigned int vlen, bool kflag, uint32_t st)
 {
-	struct btf_type t = {.name_off = name,
-			     .info = (kflag ? 1u << 31 : 0) | (kind << 24) | vlen,
-			     .size = st};
+	struct btf_type t = {
+		.name_off = name, .info = (kflag ? 1u << 31 : 0) | (kind << 24) | vlen, .size = st};
 
 	put(&t, sizeof(t));
 }

@@ -155,6 +155,8 @@ int main(void)
 	CHECK(strstr(errs, "--selftest checks every byte: no filters with it") != NULL);
 	CHECK(PARSE(&env, errs, "--selftest", "--all") == EXIT_USAGE);
 	CHECK(strstr(errs, "--selftest traces its own processes") != NULL);
+	CHECK(PARSE(&env, errs, "--selftest", "--list-probes") == EXIT_USAGE);
+	CHECK(strstr(errs, "--list-probes lists the probes of the given PIDs") != NULL);
 
 	CHECK(PARSE(&env, errs, "--help") == EXIT_OK && env.exit_now);
 	CHECK(PARSE(&env, errs, "--version") == EXIT_OK && env.exit_now);

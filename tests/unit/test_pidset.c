@@ -10,10 +10,10 @@ int main(void)
 	int i;
 
 	CHECK(pidset_add(&ps, 100, 5000) == 1);
-	CHECK(pidset_add(&ps, 100, 5000) == 0);	     /* the same process, told twice */
-	CHECK(pidset_add(&ps, 100, 0) == 0);	     /* start not known: the same */
+	CHECK(pidset_add(&ps, 100, 5000) == 0);	      /* the same process, told twice */
+	CHECK(pidset_add(&ps, 100, 0) == 0);	      /* start not known: the same */
 	CHECK(pidset_add(&ps, 100, 7000) == -EEXIST); /* a later process of PID 100 */
-	CHECK(ps.n == 1 && ps.start[0] == 5000);     /* unchanged by the refusal */
+	CHECK(ps.n == 1 && ps.start[0] == 5000);      /* unchanged by the refusal */
 	CHECK(pidset_add(&ps, 200, 0) == 1);
 	CHECK(pidset_add(&ps, 200, 9000) == 0); /* the first start was not known */
 	for (i = 1; i <= 40; i++)		/* grows past its first 16 */

@@ -1,0 +1,295 @@
+/* compile.c - bpf_src compiled for the running kernel (or taken from the compile cache),
+ * checked against the probe specs, and its kernel-side programs attached */
+#define _GNU_SOURCE
+#include "compile.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "sources.h"
+#include "tracefs.h"
+#include "tracer_bpf.h"
+
+void kernel_facts_free(struct kernel_facts *kf)
+{
+	kbtf_free(kf->btf);
+	kf->btf = NULL;
+}
+
+/*
+ * Whether bpf_src's KFUNC_PROBEs can be taken (-DTLS_KFUNC=1): the kernel's BTF names every
+ * function they attach to, and $TRACER_SYSCALL_TRACEPOINTS does not ask for tracepoints.
+ * When not, `why` says so.
+ */
+static bool use_kfuncs(struct kernel_facts *kf, const char *source, char *why, size_t whylen)
+{
+	const struct kbtf *btf = kf->btf;
+	const char *p = source, *force = getenv("TRACER_SYSCALL_TRACEPOINTS");
+	char name[128];
+	int n = 0, id = -1, err;
+
+	if (force && force[0]) {
+		snprintf(why, whylen, "syscall tracepoints (TRACER_SYSCALL_TRACEPOINTS)");
+		return false;
+	}
+	if (!btf) {
+		snprintf(why, whylen, "syscall tracepoints (the kernel has no BTF)");
+		return false;
+	}
+	while ((p = sources_next_kernel_function(p, name, sizeof(name))) != NULL) {
+		if ((id = kbtf_func_id(btf, name)) < 0) {
+			snprintf(why, whylen,
+				 "syscall tracepoints (the kernel's BTF has no function %s)", name);
+			return false;
+		}
+		n++;
+	}
+	if (!n) {
+		snprintf(why, whylen, "syscall tracepoints (bpf_src has no KFUNC_PROBE)");
+		return false;
+	}
+	if (kf->kfunc_probed == 0) { /* once a session: a reload asks the same kernel */
+		err = tracer_bpf__probe_kfunc(id);
+		kf->kfunc_probed = err ? err : 1;
+	}
+	err = kf->kfunc_probed > 0 ? 0 : kf->kfunc_probed;
+	if (err)
+		snprintf(why, whylen,
+			 "syscall tracepoints (the kernel refuses fentry programs: %s)",
+			 strerror(-err));
+	return !err;
+}
+
+/*
+ * Compiles bpf_dir with the settings as -D macros (and the user's -D), as generation `gen`
+ * whose maps are `share`'s where they match (a reload); says which headers with -v. The
+ * kernel headers and struct offsets are found on the first compile (kf->kh.desc empty) and
+ * kept in *kf.
+ */
+static int compile_once(const struct env *env, const char *bpf_dir, unsigned int gen,
+			const struct tracer_bpf *share, struct kernel_facts *kf,
+			struct bpfcache *cache, struct tracer_bpf **tb)
+{
+	struct kheaders *kh = &kf->kh;
+	struct utsname un;
+	char pid_flag[32], size_flag[32], chunks_flag[32], gen_flag[32], inc_flag[PATH_MAX + 4];
+	char def_flags[MAX_DEFINES][MAX_DEFINE_LEN + 2], *source = NULL;
+	char fd_flags[KBTF_NFLAGS][KBTF_FLAG_LEN], why[256];
+	const char *cflags[6 + KBTF_NFLAGS + MAX_DEFINES + KHEADERS_MAX_CFLAGS];
+	int ncflags = 0, i, err;
+
+	if (!kh->desc[0]) {
+		err = tracefs_ensure(env->verbose, stderr);
+		if (err)
+			return err;
+		uname(&un);
+		err = kheaders_find(un.release, un.machine, "/lib/modules", "/usr/src", kh, stderr);
+		if (err)
+			return err;
+		kheaders_apply(kh);
+		if (env->verbose)
+			fprintf(stderr, "kernel headers: %s\n", kh->desc);
+		err = kbtf_open(NULL, &kf->btf, why, sizeof(why));
+		kf->fdo_ok = !err && kbtf_fd_offsets(kf->btf, &kf->fdo, why, sizeof(why)) == 0;
+		if (!kf->fdo_ok && env->verbose)
+			fprintf(stderr,
+				"%s: a TLS call's connection is the first fd it reads or writes, "
+				"socket or not\n",
+				why);
+	}
+	err = sources_read_bpf(bpf_dir, &source, stderr);
+	if (err)
+		return err;
+	/* Only validated numbers, checked -D macros and our own paths reach the compiler's
+	 * command line. The first target (0 with --all); the BPF programs filter on the
+	 * tls_targets map. */
+	snprintf(pid_flag, sizeof(pid_flag), "-DTRACE_PID=%d", env->npids ? (int)env->pids[0] : 0);
+	snprintf(size_flag, sizeof(size_flag), "-DMAX_DATA_SIZE=%d", env->max_data_size);
+	snprintf(chunks_flag, sizeof(chunks_flag), "-DMAX_CHUNKS=%d", options_max_chunks(env));
+	snprintf(gen_flag, sizeof(gen_flag), "-DTLS_GEN=%u", gen);
+	snprintf(inc_flag, sizeof(inc_flag), "-I%s", bpf_dir);
+	cflags[ncflags++] = pid_flag;
+	cflags[ncflags++] = size_flag;
+	cflags[ncflags++] = chunks_flag;
+	cflags[ncflags++] = gen_flag;
+	cflags[ncflags++] = inc_flag;
+	if (kf->fdo_ok) { /* BPF tells sockets from other fds (TLS_OFF_*) */
+		kbtf_fd_flags(&kf->fdo, fd_flags);
+		for (i = 0; i < KBTF_NFLAGS; i++)
+			cflags[ncflags++] = fd_flags[i];
+	}
+	kf->kfunc = use_kfuncs(kf, source, why, sizeof(why));
+	if (kf->kfunc)
+		cflags[ncflags++] = "-DTLS_KFUNC=1";
+	if (env->verbose)
+		fprintf(stderr, "system calls: %s\n",
+			kf->kfunc ? "fentry/fexit programs on the kernel's functions" : why);
+	for (i = 0; i < env->ndefines; i++) {
+		snprintf(def_flags[i], sizeof(def_flags[i]), "-D%s", env->defines[i]);
+		cflags[ncflags++] = def_flags[i];
+	}
+	for (i = 0; i < kh->ncflags; i++)
+		cflags[ncflags++] = kh->cflags[i];
+	/* What was compiled from the same sources, flags, kernel and compiler before. */
+	bpfcache_free(cache);
+	err = bpfcache_key(cache, bpf_dir, source, cflags, ncflags, kh->desc);
+	if (!err && bpfcache_get(cache, why, sizeof(why)) == 1) {
+		err = tracer_bpf__create_from_image(&cache->img, share, tb);
+		if (!err && env->verbose)
+			fprintf(stderr, "compiled BPF of '%s' from the cache: %s\n", bpf_dir,
+				cache->path);
+		if (!err)
+			goto compiled;
+		fprintf(stderr,
+			"failed to set up the BPF module from the cache '%s': %s; compiling "
+			"(and not keeping it)\n",
+			cache->path, strerror(-err));
+		cache->hit = false;
+		cache->path[0] = '\0';
+	} else if (env->verbose) {
+		fprintf(stderr, "compile cache: %s\n", err ? strerror(-err) : why);
+	}
+	if (env->verbose) {
+		fprintf(stderr, "compiling %s with", bpf_dir);
+		for (i = 0; i < ncflags; i++)
+			fprintf(stderr, " %s", cflags[i]);
+		fputc('\n', stderr);
+	}
+	err = tracer_bpf__create(source, cflags, ncflags, share, tb);
+compiled:
+	free(source);
+	/* $TRACER_PERF_UPROBES: the older kind of uprobe, where uprobe_multi links misbehave */
+	if (!err && getenv("TRACER_PERF_UPROBES") && getenv("TRACER_PERF_UPROBES")[0]) {
+		tracer_bpf__prefer_perf_uprobes(*tb);
+		if (env->verbose)
+			fprintf(stderr, "uprobes: perf events, not uprobe_multi links "
+					"(TRACER_PERF_UPROBES)\n");
+	}
+	if (!err && (err = tracer_bpf__set_source_dir(*tb, bpf_dir)) != 0) {
+		tracer_bpf__destroy(*tb);
+		*tb = NULL;
+	}
+	if (err == -EINVAL)
+		fprintf(stderr,
+			"failed to compile the BPF sources in '%s' (clang's messages above)\n",
+			bpf_dir);
+	else if (err)
+		fprintf(stderr, "failed to set up the BPF module of '%s': %s\n", bpf_dir,
+			strerror(-err));
+	return err;
+}
+
+/* Loads every fentry/fexit program of module tb now: 0, or the first -errno (said). */
+static int load_kfuncs(struct tracer_bpf *tb, const struct kernel_facts *kf)
+{
+	const char *names[1024], *kfn;
+	char msg[1024];
+	int i, n, id, err;
+	bool exit;
+
+	n = tracer_bpf__functions(tb, names, 1024);
+	for (i = 0; i < n && i < 1024; i++) {
+		kfn = tracer_bpf__kernel_function(names[i], &exit);
+		id = kfn ? kbtf_func_id(kf->btf, kfn) : 0;
+		if (!kfn)
+			continue;
+		err = id < 0 ? id : tracer_bpf__load(tb, names[i], id, msg, sizeof(msg));
+		if (err) {
+			fprintf(stderr, "%s\n", id < 0 ? "no such kernel function" : msg);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * compile_once, and where that took bpf_src's fentry/fexit programs (TLS_KFUNC), they are
+ * loaded at once: a kernel that refuses one of them (the probe passed, the program did not)
+ * gets the syscall tracepoints instead, for the rest of the session, and a working tracer.
+ */
+int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int gen,
+		const struct tracer_bpf *share, struct kernel_facts *kf, struct bpfcache *cache,
+		struct tracer_bpf **tb)
+{
+	int err = compile_once(env, bpf_dir, gen, share, kf, cache, tb);
+
+	if (err || !kf->kfunc || (err = load_kfuncs(*tb, kf)) == 0)
+		return err;
+	fprintf(stderr,
+		"fentry/fexit programs failed (%s): watching the socket system calls "
+		"with syscall tracepoints instead\n",
+		strerror(-err));
+	kf->kfunc_probed = err;
+	tracer_bpf__destroy(*tb);
+	*tb = NULL;
+	return compile_once(env, bpf_dir, gen, share, kf, cache, tb);
+}
+
+/* Every BPF function the specs name must exist in the module: libraries come and go. */
+int check_functions(struct tracer_bpf *tb, const struct spec_table *t)
+{
+	int i, err = 0;
+
+	for (i = 0; i < t->n; i++) {
+		if (!tracer_bpf__has_function(tb, t->specs[i].bpf_fn)) {
+			fprintf(stderr, "%s: BPF function '%s' is not defined in bpf_src\n",
+				t->specs[i].origin, t->specs[i].bpf_fn);
+			err = -EINVAL;
+		}
+	}
+	return err;
+}
+
+/*
+ * Every tracepoint and kernel-function program bpf_src defines, attached (by name:
+ * "tracepoint__CATEGORY__EVENT", "kfunc__FUNCTION", "kretfunc__FUNCTION"): the sched
+ * tracepoints that follow children and late loads, the system calls that tell connections
+ * and mappings. A bpf_src of one's own may leave them out: then that is not followed.
+ */
+int attach_kernel_programs(struct tracer_bpf *tb, const struct kernel_facts *kf, int verbose)
+{
+	const char *names[1024], *kfn, *sep;
+	char category[64], why[512];
+	int i, n, err, id;
+	bool exit;
+
+	n = tracer_bpf__functions(tb, names, 1024);
+	for (i = 0; i < n && i < 1024; i++) {
+		if (strncmp(names[i], "tracepoint__", 12) == 0 &&
+		    (sep = strstr(names[i] + 12, "__")) != NULL &&
+		    (size_t)(sep - names[i] - 12) < sizeof(category)) {
+			snprintf(category, sizeof(category), "%.*s", (int)(sep - names[i] - 12),
+				 names[i] + 12);
+			err = tracer_bpf__attach_tracepoint(tb, names[i], category, sep + 2, why,
+							    sizeof(why));
+		} else if ((kfn = tracer_bpf__kernel_function(names[i], &exit)) != NULL) {
+			id = kf->btf ? kbtf_func_id(kf->btf, kfn) : -ENOENT;
+			if (id < 0)
+				snprintf(why, sizeof(why),
+					 "failed to attach '%s': the kernel's BTF has no function "
+					 "%s",
+					 names[i], kfn);
+			err = id < 0 ? id
+				     : tracer_bpf__attach_kfunc(tb, names[i], id, why, sizeof(why));
+		} else {
+			continue;
+		}
+		if (err) {
+			fprintf(stderr, "%s\n", why);
+			return err;
+		}
+		if (verbose)
+			fprintf(stderr, "attached %s\n", names[i]);
+	}
+	if (verbose && !tracer_bpf__has_function(tb, "tracepoint__sched__sched_process_fork"))
+		fprintf(stderr, "bpf_src has no tracepoint__sched__sched_process_fork: children "
+				"are not followed\n");
+	if (verbose && !tracer_bpf__has_function(tb, "tracepoint__sched__sched_process_exec"))
+		fprintf(stderr, "bpf_src has no tracepoint__sched__sched_process_exec: programs "
+				"started later are not looked at\n");
+	return 0;
+}
