@@ -500,3 +500,63 @@ void output_json_http(FILE *out, const struct out_event *ev, const struct http_m
 		fputs(",\"unanswered\":true", out);
 	fputs("}\n", out);
 }
+
+void output_json_summary_unknown(FILE *out, const char *reason, uint64_t captured)
+{
+	fprintf(out,
+		"{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\","
+		"\"bytes_captured\":%llu,\"counters\":\"unavailable\"}\n",
+		reason, (unsigned long long)captured);
+}
+
+/* The counters of the whole run or of one process, without braces. */
+static void json_counters(FILE *f, const struct out_counters *c)
+{
+	fprintf(f,
+		"\"calls\":%llu,\"bytes_moved\":%llu,\"bytes_captured\":%llu,"
+		"\"bytes_truncated\":%llu,\"bytes_lost\":%llu,\"bytes_unreadable\":%llu,"
+		"\"events_lost\":%llu,\"events_filtered\":%llu,\"bytes_filtered\":%llu",
+		(unsigned long long)c->calls, (unsigned long long)c->bytes_moved,
+		(unsigned long long)c->bytes_captured, (unsigned long long)c->bytes_truncated,
+		(unsigned long long)c->bytes_lost, (unsigned long long)c->bytes_unreadable,
+		(unsigned long long)c->events_lost, (unsigned long long)c->events_filtered,
+		(unsigned long long)c->bytes_filtered);
+}
+
+void output_json_summary(FILE *out, const struct out_summary *s)
+{
+	int i;
+
+	fprintf(out, "{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\",", s->reason);
+	fputs("\"libraries\":[", out);
+	for (i = 0; i < s->nlibs; i++) {
+		fprintf(out, "%s{\"path\":", i ? "," : "");
+		output_json_string(out, s->lib_paths[i], strlen(s->lib_paths[i]));
+		fprintf(out, ",\"calls\":%llu}", (unsigned long long)s->lib_calls[i]);
+	}
+	fputs("],", out);
+	json_counters(out, &s->all);
+	fprintf(out,
+		",\"chunks_out_of_order\":%llu,\"meta_events_lost\":%llu,"
+		"\"malformed_events\":%llu,\"chunks_dropped\":%llu,\"bytes_dropped\":%llu,"
+		"\"connections\":%llu,\"connections_unresolved\":%llu,\"calls_without_conn\":%llu,",
+		(unsigned long long)s->late, (unsigned long long)s->meta_lost,
+		(unsigned long long)s->malformed, (unsigned long long)s->dropped,
+		(unsigned long long)s->bytes_dropped, (unsigned long long)s->conns,
+		(unsigned long long)s->conns_unresolved, (unsigned long long)s->calls_without_conn);
+	if (s->http)
+		fprintf(out,
+			"\"http_messages\":%llu,\"http_stopped\":%llu,"
+			"\"http_unmasked_bytes\":%llu,",
+			(unsigned long long)s->http_messages, (unsigned long long)s->http_stopped,
+			(unsigned long long)s->http_unmasked);
+	fputs("\"processes\":[", out);
+	for (i = 0; i < s->nprocs; i++) {
+		fprintf(out, "%s{\"pid\":%u,\"comm\":", i ? "," : "", s->procs[i].pid);
+		output_json_string(out, s->procs[i].comm, strlen(s->procs[i].comm));
+		fputc(',', out);
+		json_counters(out, &s->procs[i].c);
+		fputc('}', out);
+	}
+	fputs("]}\n", out);
+}

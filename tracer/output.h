@@ -90,4 +90,35 @@ void output_json_verify_off(FILE *out, const struct out_event *ev);
 /* {"v":1,"type":"conn","event":"open"|"close",...}; reason of a close: "close", "exit". */
 void output_json_conn(FILE *out, const struct out_event *ev, const char *event, const char *reason);
 
+/* The counters of a run or of one of its processes, as the summary gives them. */
+struct out_counters {
+	uint64_t calls, bytes_moved, bytes_captured, bytes_truncated, bytes_lost, bytes_unreadable;
+	uint64_t events_lost, events_filtered, bytes_filtered;
+};
+
+/* The closing account of a run (summary.c fills it). */
+struct out_summary {
+	const char *reason;
+	struct out_counters all;
+	uint64_t late, meta_lost, malformed, dropped, bytes_dropped;
+	uint64_t conns, conns_unresolved, calls_without_conn;
+	bool http;
+	uint64_t http_messages, http_stopped, http_unmasked;
+	const char **lib_paths; /* nlibs of them, with their calls */
+	uint64_t *lib_calls;
+	int nlibs;
+	struct out_summary_proc {
+		uint32_t pid;
+		const char *comm;
+		struct out_counters c;
+	} * procs;
+	int nprocs;
+};
+
+/* The JSON summary record: {"v":1,"type":"summary",...} and a newline. */
+void output_json_summary(FILE *out, const struct out_summary *s);
+
+/* The JSON summary record when the BPF counters could not be read: what was captured. */
+void output_json_summary_unknown(FILE *out, const char *reason, uint64_t captured);
+
 #endif
