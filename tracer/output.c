@@ -509,22 +509,40 @@ void output_json_summary_unknown(FILE *out, const char *reason, uint64_t capture
 		reason, (unsigned long long)captured);
 }
 
+/* "name":value pairs, comma-separated, without braces. */
+static void json_u64s(FILE *f, const char *const *names, const uint64_t *v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s\"%s\":%llu", i ? "," : "", names[i], (unsigned long long)v[i]);
+}
+
 /* The counters of the whole run or of one process, without braces. */
 static void json_counters(FILE *f, const struct out_counters *c)
 {
-	fprintf(f,
-		"\"calls\":%llu,\"bytes_moved\":%llu,\"bytes_captured\":%llu,"
-		"\"bytes_truncated\":%llu,\"bytes_lost\":%llu,\"bytes_unreadable\":%llu,"
-		"\"events_lost\":%llu,\"events_filtered\":%llu,\"bytes_filtered\":%llu",
-		(unsigned long long)c->calls, (unsigned long long)c->bytes_moved,
-		(unsigned long long)c->bytes_captured, (unsigned long long)c->bytes_truncated,
-		(unsigned long long)c->bytes_lost, (unsigned long long)c->bytes_unreadable,
-		(unsigned long long)c->events_lost, (unsigned long long)c->events_filtered,
-		(unsigned long long)c->bytes_filtered);
+	static const char *const names[] = {
+		"calls",	   "bytes_moved",     "bytes_captured",
+		"bytes_truncated", "bytes_lost",      "bytes_unreadable",
+		"events_lost",	   "events_filtered", "bytes_filtered",
+	};
+	const uint64_t v[] = {c->calls,		  c->bytes_moved,     c->bytes_captured,
+			      c->bytes_truncated, c->bytes_lost,      c->bytes_unreadable,
+			      c->events_lost,	  c->events_filtered, c->bytes_filtered};
+
+	json_u64s(f, names, v, (int)(sizeof(names) / sizeof(names[0])));
 }
 
 void output_json_summary(FILE *out, const struct out_summary *s)
 {
+	static const char *const names[] = {
+		"chunks_out_of_order",	  "meta_events_lost",	"malformed_events",
+		"chunks_dropped",	  "bytes_dropped",	"connections",
+		"connections_unresolved", "calls_without_conn",
+	};
+	const uint64_t v[] = {
+		s->late,	  s->meta_lost, s->malformed,	     s->dropped,
+		s->bytes_dropped, s->conns,	s->conns_unresolved, s->calls_without_conn};
 	int i;
 
 	fprintf(out, "{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\",", s->reason);
@@ -536,14 +554,9 @@ void output_json_summary(FILE *out, const struct out_summary *s)
 	}
 	fputs("],", out);
 	json_counters(out, &s->all);
-	fprintf(out,
-		",\"chunks_out_of_order\":%llu,\"meta_events_lost\":%llu,"
-		"\"malformed_events\":%llu,\"chunks_dropped\":%llu,\"bytes_dropped\":%llu,"
-		"\"connections\":%llu,\"connections_unresolved\":%llu,\"calls_without_conn\":%llu,",
-		(unsigned long long)s->late, (unsigned long long)s->meta_lost,
-		(unsigned long long)s->malformed, (unsigned long long)s->dropped,
-		(unsigned long long)s->bytes_dropped, (unsigned long long)s->conns,
-		(unsigned long long)s->conns_unresolved, (unsigned long long)s->calls_without_conn);
+	fputc(',', out);
+	json_u64s(out, names, v, (int)(sizeof(names) / sizeof(names[0])));
+	fputc(',', out);
 	if (s->http)
 		fprintf(out,
 			"\"http_messages\":%llu,\"http_stopped\":%llu,"

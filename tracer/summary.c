@@ -85,8 +85,9 @@ static void summarize_libraries(const struct events *e, FILE *errs, struct out_s
 	for (f = 0; f < set->nfiles; f++) {
 		if (!(rp = probes_file_first(set, f)))
 			continue;
-		fprintf(errs, "%s%s (%llu)", n++ ? ", " : "calls captured by library: ",
-			rp->lib_path, (unsigned long long)library_calls(e, rp->lib_path));
+		fprintf(errs, "%s%s (%llu)",
+			n++ ? ", " : "calls captured by library: ", rp->lib_path,
+			(unsigned long long)library_calls(e, rp->lib_path));
 		if (s->lib_paths && s->lib_calls) {
 			s->lib_paths[s->nlibs] = rp->lib_path;
 			s->lib_calls[s->nlibs++] = library_calls(e, rp->lib_path);
