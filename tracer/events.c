@@ -18,15 +18,23 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void events_init(struct events *e, const struct probe_set *probes, FILE *out, bool json,
-		 bool hexdump, uint32_t max_data_size)
+void events_init(struct events *e, const struct events_config *cfg)
 {
 	memset(e, 0, sizeof(*e));
-	e->probes = probes;
-	e->out = out;
-	e->json = json;
-	e->hexdump = hexdump;
-	e->max_data_size = max_data_size;
+	e->probes = cfg->probes;
+	e->out = cfg->out;
+	e->json = cfg->json;
+	e->hexdump = cfg->hexdump;
+	e->latency = cfg->latency;
+	e->handshakes = cfg->handshakes;
+	e->max_data_size = cfg->max_data_size;
+	e->pcap = cfg->pcap;
+	e->http = cfg->http;
+	e->redact = cfg->redact;
+	e->http_only = cfg->http_only;
+	e->http_headers = cfg->http_headers;
+	e->sink = cfg->sink;
+	e->sink_ctx = cfg->sink_ctx;
 	e->start_ns = clock_ns(CLOCK_MONOTONIC);
 	e->shown_conn = UINT64_MAX; /* no row yet */
 	e->realtime_offset = (int64_t)(clock_ns(CLOCK_REALTIME) - e->start_ns);

@@ -98,8 +98,24 @@ struct events {
 	size_t records_size;
 };
 
-void events_init(struct events *e, const struct probe_set *probes, FILE *out, bool json,
-		 bool hexdump, uint32_t max_data_size);
+/* Where the ordered chunks go and how they are shown: everything events is given. */
+struct events_config {
+	const struct probe_set *probes; /* the probes (and, through ->older, replaced ones) */
+	FILE *out;			/* data and records; NULL: nothing shown */
+	bool json, hexdump;
+	bool latency, handshakes;    /* text: the LAT(ms) column; a row per handshake */
+	uint32_t max_data_size;	     /* a chunk's most bytes (-s) */
+	struct pcapng *pcap;	     /* -w, or NULL */
+	struct http *http;	     /* --http, or NULL */
+	const struct redact *redact; /* --redact, or NULL */
+	bool http_only;		     /* --http-only: records, no data events */
+	bool http_headers;	     /* -v with --http: headers in text */
+	events_sink_fn sink;	     /* chunks go there instead of to out (the self-test) */
+	void *sink_ctx;
+};
+
+/* Starts e (its memory is the caller's) with what cfg gives. */
+void events_init(struct events *e, const struct events_config *cfg);
 
 /* --http: decoded messages and decoding failures (set as the decoder's callbacks). */
 void events_on_http(void *ctx, const struct http_msg *m);

@@ -522,18 +522,23 @@ int session_open(struct session *s, const struct env *env)
 	s->ev = malloc(sizeof(*s->ev));
 	if (!s->ev)
 		return EXIT_RUNTIME;
-	events_init(s->ev, &s->probes, output_to_stdout(env) ? stdout : NULL, env->json,
-		    env->hexdump, (uint32_t)env->max_data_size);
-	s->ev->pcap = s->pcap.f ? &s->pcap : NULL;
-	s->ev->redact = s->redact.n ? &s->redact : NULL;
-	s->ev->http = env->http ? &s->http : NULL;
-	s->ev->http_only = env->http_only;
-	s->ev->http_headers = env->verbose > 0;
+	events_init(s->ev, &(struct events_config){
+				   .probes = &s->probes,
+				   .out = output_to_stdout(env) ? stdout : NULL,
+				   .json = env->json,
+				   .hexdump = env->hexdump,
+				   .latency = env->latency,
+				   .handshakes = env->handshakes,
+				   .max_data_size = (uint32_t)env->max_data_size,
+				   .pcap = s->pcap.f ? &s->pcap : NULL,
+				   .http = env->http ? &s->http : NULL,
+				   .redact = s->redact.n ? &s->redact : NULL,
+				   .http_only = env->http_only,
+				   .http_headers = env->verbose > 0,
+				   .sink = s->sink,
+				   .sink_ctx = s->sink_ctx,
+			   });
 	s->http.ctx = s->ev;
-	s->ev->sink = s->sink;
-	s->ev->sink_ctx = s->sink_ctx;
-	s->ev->latency = env->latency;
-	s->ev->handshakes = env->handshakes;
 	if (tracer_bpf__open_perf_buffer(
 		    s->tb, EVENTS_TABLE,
 		    options_perf_pages(env, sysconf(_SC_PAGESIZE),

@@ -1,0 +1,142 @@
+/* test_events.c - the events pipeline on plain bytes: chunks from several CPUs put in time
+ * order, a late chunk counted, a call's chunks put together with a gap counted lost, and the
+ * summary's account of every byte */
+#define _GNU_SOURCE
+#include "check.h"
+#include "events.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct probe_set no_probes;
+
+/* A data chunk of call `call` (call_len bytes), at `offset`, its bytes `data`. */
+static struct tls_event *chunk(uint64_t time_ns, uint64_t call, uint32_t call_len,
+			       uint32_t offset, const char *data, bool last, size_t *size)
+{
+	size_t len = strlen(data);
+	struct tls_event *ev = calloc(1, TLS_EVENT_HDR_SIZE + len);
+
+	ev->time_ns = time_ns;
+	ev->call_id = call;
+	ev->call_len = call_len;
+	ev->offset = offset;
+	ev->data_len = (uint32_t)len;
+	ev->flags = last ? TLS_CHUNK_LAST : 0;
+	ev->pid = 42;
+	ev->tid = 42;
+	ev->dir = TLS_DIR_WRITE;
+	ev->kind = TLS_KIND_DATA;
+	ev->fd = -1;
+	memcpy(ev->comm, "client", 7);
+	memcpy(ev->data, data, len);
+	*size = TLS_EVENT_HDR_SIZE + len;
+	return ev;
+}
+
+static void feed(struct events *e, int cpu, uint64_t time_ns, uint64_t call, uint32_t call_len,
+		 uint32_t offset, const char *data, bool last)
+{
+	size_t size;
+	struct tls_event *ev = chunk(time_ns, call, call_len, offset, data, last, &size);
+
+	events_on_sample(e, cpu, ev, (int)size);
+	free(ev);
+}
+
+static uint64_t seen[16];
+static int nseen;
+
+static void sink(void *ctx, const struct tls_event *ev)
+{
+	(void)ctx;
+	if (nseen < 16)
+		seen[nseen++] = ev->call_id;
+}
+
+static void test_order_across_cpus_and_late(void)
+{
+	struct events e;
+
+	events_init(&e, &(struct events_config){.probes = &no_probes, .max_data_size = 64,
+						.sink = sink});
+	nseen = 0;
+	feed(&e, 1, 300, 3, 1, 0, "c", true);
+	feed(&e, 0, 100, 1, 1, 0, "a", true);
+	feed(&e, 1, 200, 2, 1, 0, "b", true);
+	/* a round that began at 100 + the reorder window: only what is older than 100 is due */
+	events_deliver(&e, 100 + EVENTS_REORDER_WINDOW_NS);
+	CHECK(nseen == 0);
+	events_deliver(&e, 250 + EVENTS_REORDER_WINDOW_NS); /* 100 and 200 are due */
+	CHECK(nseen == 2 && seen[0] == 1 && seen[1] == 2);
+	feed(&e, 0, 150, 4, 1, 0, "d", true); /* older than what was shown: late */
+	CHECK(e.late == 1);
+	events_deliver(&e, UINT64_MAX); /* the end: everything, in time order */
+	CHECK(nseen == 4 && seen[2] == 4 && seen[3] == 3);
+	/* a chunk of more bytes than a chunk holds, one shorter than a header: counted */
+	feed(&e, 0, 400, 5, 65, 0,
+	     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", true);
+	events_on_sample(&e, 0, "short", 5);
+	CHECK(e.malformed == 2 && e.nqueue == 0);
+	events_free(&e);
+}
+
+static void test_reassembly_with_gap_and_summary(void)
+{
+	char *text = NULL, *errs = NULL;
+	size_t tlen = 0, elen = 0;
+	FILE *out = open_memstream(&text, &tlen), *err = open_memstream(&errs, &elen);
+	uint64_t sums[TLS_STAT_MAX] = {0};
+	struct events e;
+
+	events_init(&e, &(struct events_config){.probes = &no_probes, .out = out,
+						.max_data_size = 64});
+	/* call 7 moved 30 bytes in 3 chunks on CPU 0; the middle one never arrived */
+	feed(&e, 0, 1000, 7, 30, 0, "aaaaaaaaaa", false);
+	feed(&e, 0, 1000, 7, 30, 20, "cccccccccc", true);
+	events_deliver(&e, UINT64_MAX);
+	fflush(out);
+	CHECK(strstr(text, "aaaaaaaaaacccccccccc") != NULL);
+	CHECK(strstr(text, "----- END DATA (LOST, 10 bytes not captured) -----") != NULL);
+	CHECK(e.bytes_captured == 20);
+
+	/* the BPF counters: 1 call moved 30 bytes, 10 of them lost */
+	sums[TLS_STAT_CALLS] = 1;
+	sums[TLS_STAT_BYTES_MOVED] = 30;
+	sums[TLS_STAT_BYTES_LOST] = 10;
+	sums[TLS_STAT_SUBMIT_FAILED] = 1;
+	events_on_counters(&e, 42, sums, TLS_STAT_MAX);
+	e.lost_events = 1;
+	events_summary(&e, true, "stopped", err);
+	fflush(err);
+	CHECK(strstr(errs, "stopped: 1 calls, 30 bytes moved = 20 captured + 0 truncated + 10 lost; "
+			   "1 events lost\n") != NULL);
+	CHECK(strstr(errs, "accounting mismatch") == NULL);
+	CHECK(strstr(errs, "connections: 0 (0 without addresses); 1 calls without a known "
+			   "connection\n") != NULL);
+
+	/* a byte the account cannot place is said */
+	sums[TLS_STAT_CALLS] = 0;
+	sums[TLS_STAT_BYTES_MOVED] = 1;
+	sums[TLS_STAT_BYTES_LOST] = 0;
+	sums[TLS_STAT_SUBMIT_FAILED] = 0;
+	events_on_counters(&e, 42, sums, TLS_STAT_MAX);
+	rewind(err);
+	events_summary(&e, true, "stopped", err);
+	fflush(err);
+	CHECK(strstr(errs, "accounting mismatch: 31 bytes moved but 30 accounted for\n") != NULL);
+	events_free(&e);
+	fclose(out);
+	fclose(err);
+	free(text);
+	free(errs);
+}
+
+int main(void)
+{
+	test_order_across_cpus_and_late();
+	test_reassembly_with_gap_and_summary();
+	return check_done();
+}
