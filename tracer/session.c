@@ -1,16 +1,14 @@
-/* session.c - one tracing session: targets, probes, compiled BPF, perf buffers, accounting */
+/* session.c - one tracing run: its outputs, compiled BPF, perf buffers and targets set up, the
+ * poll loop, the end (detach, drain, account for every byte) and what it frees */
 #define _GNU_SOURCE
 #include "session.h"
 #include "grow.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -20,7 +18,9 @@
 #include "output.h"
 #include "privileges.h"
 #include "procmaps.h"
+#include "reload.h"
 #include "sources.h"
+#include "targets.h"
 #include "tls_event.h"
 #include "tracer_bpf.h"
 
@@ -41,7 +41,7 @@
  * that is only fine without filters and with a per-call limit the compiled bound already
  * gives.
  */
-static int write_settings(struct tracer_bpf *tb, const struct env *env, unsigned int gen)
+int write_settings(struct tracer_bpf *tb, const struct env *env, unsigned int gen)
 {
 	struct tls_settings set = {
 		.dirs = (env->no_read ? 0 : 1u << TLS_DIR_READ) |
@@ -83,251 +83,6 @@ static int init_stats(struct tracer_bpf *tb)
 		return err;
 	}
 	return 0;
-}
-
-/* Puts `pid` in the tls_targets map, following its children unless --no-children. */
-static int add_target(struct session *s, pid_t pid)
-{
-	uint32_t flags = TLS_TARGET_TRACED | (s->env->no_children ? 0 : TLS_TARGET_CHILDREN);
-	int err = tracer_bpf__update(s->tb, TARGETS_TABLE, (uint32_t)pid, &flags, sizeof(flags));
-
-	if (err)
-		fprintf(stderr, "failed to add PID %d to BPF map '%s': %s\n", (int)pid,
-			TARGETS_TABLE,
-			err == -ENOENT ? "bpf_src defines no such map" : strerror(-err));
-	return err;
-}
-
-/*
- * Adds the descendants the targets already have (the fork tracepoint, attached before,
- * catches the ones started from now on) to the targets map and to `traced`.
- */
-static int add_descendants(struct session *s, struct proc_list *pl, bool *traced)
-{
-	bool grew = true;
-	int i, j;
-
-	while (grew) {
-		grew = false;
-		for (i = 0; i < pl->n; i++) {
-			if (traced[i])
-				continue;
-			for (j = 0; j < pl->n && !(traced[j] && pl->pid[j] == pl->ppid[i]); j++)
-				;
-			if (j == pl->n)
-				continue;
-			if (add_target(s, pl->pid[i]))
-				return -1;
-			traced[i] = grew = true;
-			s->nchildren++;
-		}
-	}
-	return 0;
-}
-
-/*
- * Attaches the probes of `set` not attached yet, in module tb: for each traced process in
- * PID mode, for every process with --all. A traced process's new child gets its own from
- * the notes thread as it is forked (follow_fork). Call with attach_mu held.
- */
-static int attach_new(struct session *s, struct tracer_bpf *tb, struct probe_set *set)
-{
-	static const pid_t every = -1;
-
-	if (!follow_per_process(s->env))
-		return probes_attach_new(tb, set, &every, 1, s->env->verbose, stderr);
-	return probes_attach_new(tb, set, s->procs.pid, s->procs.n, s->env->verbose, stderr);
-}
-
-/* Says which new TLS code a process showed us, and attaches its probes. */
-static int attach_found(struct session *s, pid_t pid, int first)
-{
-	const struct resolved_probe *rp;
-	char comm[64];
-	int f;
-
-	if (first == s->probes.n)
-		return 0;
-	proc_read_comm(pid, comm, sizeof(comm));
-	for (f = 0; f < s->probes.nfiles; f++)
-		if ((rp = probes_file_first(&s->probes, f)) && rp - s->probes.p >= first)
-			fprintf(stderr, "PID %d (%s) loaded TLS code: '%s'\n", (int)pid, comm,
-				rp->lib_path);
-	return attach_new(s, s->tb, &s->probes);
-}
-
-/* The entry of pid, NULL if it maps no TLS file (as far as we know). */
-static struct proc_tls *tls_maps_find(struct tls_maps *tm, pid_t pid)
-{
-	int i;
-
-	for (i = 0; i < tm->n; i++)
-		if (tm->v[i].pid == pid)
-			return &tm->v[i];
-	return NULL;
-}
-
-/* Whether the process an entry was made for is still there (not one that took its PID). */
-static bool tls_maps_current(const struct proc_tls *e)
-{
-	struct proc_stat st;
-
-	return proc_read_stat(e->pid, &st) == 0 && st.start == e->start;
-}
-
-/* Drops the entry e (of tm). */
-static void tls_maps_drop(struct tls_maps *tm, struct proc_tls *e)
-{
-	*e = tm->v[--tm->n];
-}
-
-/* The entry of the process that has pid now; an entry of an earlier one of that PID (or of
- * one gone) is dropped. */
-static struct proc_tls *tls_maps_of(struct tls_maps *tm, pid_t pid)
-{
-	struct proc_tls *e = tls_maps_find(tm, pid);
-
-	if (e && !tls_maps_current(e)) {
-		tls_maps_drop(tm, e);
-		e = NULL;
-	}
-	return e;
-}
-
-/* Records the TLS files pid maps (none: its entry goes). An entry there is taken for this
- * process's (rescan checks it with tls_maps_of first). Out of memory, or pid gone: not
- * recorded. A full table first drops the entries of processes gone. */
-static void tls_maps_set(struct tls_maps *tm, pid_t pid, uint64_t files)
-{
-	struct proc_tls *e = tls_maps_find(tm, pid), *grown;
-	struct proc_stat st;
-	int i;
-
-	if (e && files) {
-		e->files = files;
-		return;
-	}
-	if (e)
-		tls_maps_drop(tm, e);
-	if (!files || proc_read_stat(pid, &st) != 0)
-		return;
-	if (tm->n == tm->cap) /* full: the processes gone make room first */
-		for (i = tm->n - 1; i >= 0; i--)
-			if (!tls_maps_current(&tm->v[i]))
-				tls_maps_drop(tm, &tm->v[i]);
-	if (tm->n == tm->cap) {
-		grown = grow_for(tm->v, tm->n, &tm->cap, sizeof(*tm->v), 16);
-		if (!grown)
-			return;
-		tm->v = grown;
-	}
-	tm->v[tm->n++] = (struct proc_tls){pid, st.start, files};
-}
-
-static void tls_maps_free(struct tls_maps *tm)
-{
-	free(tm->v);
-	memset(tm, 0, sizeof(*tm));
-}
-
-/*
- * The TLS code in reach at start: what each traced process maps (every process with
- * --all) and the spec libraries of the ld.so cache, which a process would load later.
- * A given target that maps none yet is said to be waited for.
- */
-static int find_tls_code(struct session *s, struct probe_set *set, const struct spec_table *specs,
-			 struct proc_list *pl, const bool *traced, struct tls_maps *tm, bool quiet)
-{
-	const struct env *env = s->env;
-	int i, j, r, err = 0;
-
-	for (i = 0; i < pl->n && err != -ENOMEM; i++) {
-		uint64_t tls = 0;
-
-		if (!env->all && !traced[i])
-			continue;
-		for (j = 0; j < env->npids && env->pids[j] != pl->pid[i]; j++)
-			; /* j < npids: a given target */
-		r = probes_add_process(set, pl->pid[i], specs, &tls, env->verbose, stderr);
-		/* A given target's TLS library must be usable; another process that cannot be
-		 * looked at (gone, or not ours to read) is passed over. */
-		if (r < 0 && r != -ESRCH && (j < env->npids || r == -ENOMEM))
-			err = err ? err : r;
-		else if (r < 0 && r != -ESRCH && env->verbose)
-			fprintf(stderr, "passing over PID %d: %s\n", (int)pl->pid[i], strerror(-r));
-		else if (r >= 0 && !tls && j < env->npids && !quiet)
-			fprintf(stderr, "PID %d (%s) maps no TLS library yet; waiting\n",
-				(int)pl->pid[i], s->comms[j]);
-		if (r >= 0)
-			tls_maps_set(tm, pl->pid[i], tls);
-	}
-	r = probes_add_cached(set, specs, env->verbose, stderr);
-	if (r < 0 && !err)
-		fprintf(stderr, "failed to look at the ld.so cache's TLS libraries: %s\n",
-			strerror(-r));
-	return err ? err : (r < 0 ? r : 0);
-}
-
-/* How many threads process pid has (its main thread may have ended before the others). */
-static int threads_of(pid_t pid)
-{
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	while (dir && (d = readdir(dir)))
-		n += d->d_name[0] != '.';
-	if (dir)
-		closedir(dir);
-	return n;
-}
-
-/*
- * Opens a pidfd for each given target and checks it is a process we can trace: alive, not
- * a kernel thread, not the tracer itself, ours or traceable with our capabilities.
- * Returns EXIT_OK, or EXIT_RUNTIME/EXIT_USAGE after saying why not.
- */
-static int check_targets(struct session *s)
-{
-	const struct env *env = s->env;
-	struct proc_stat st;
-	int i;
-
-	for (i = 0; i < env->npids; i++) {
-		pid_t pid = env->pids[i];
-
-		s->pidfds[i] = (int)syscall(SYS_pidfd_open, pid, 0);
-		if ((s->pidfds[i] < 0 && errno == ESRCH) || proc_read_stat(pid, &st) ||
-		    proc_read_comm(pid, s->comms[i], sizeof(s->comms[i]))) {
-			fprintf(stderr, "no process with PID %d\n", (int)pid);
-			return EXIT_RUNTIME;
-		}
-		if (pid == getpid()) {
-			fprintf(stderr,
-				"PID %d is the tracer itself: give the PID of another "
-				"process\n",
-				(int)pid);
-			return EXIT_USAGE;
-		}
-		if (st.flags & PROC_PF_KTHREAD) {
-			fprintf(stderr, "PID %d (%s) is a kernel thread: it runs no TLS library\n",
-				(int)pid, s->comms[i]);
-			return EXIT_RUNTIME;
-		}
-		if ((st.state == 'Z' || st.state == 'X') && threads_of(pid) <= 1) {
-			fprintf(stderr,
-				"PID %d (%s) has exited (a zombie its parent has not "
-				"reaped): nothing to trace\n",
-				(int)pid, s->comms[i]);
-			return EXIT_RUNTIME;
-		}
-		if (check_owner(pid, s->comms[i]))
-			return EXIT_RUNTIME;
-	}
-	return EXIT_OK;
 }
 
 /* Said at once: a missed notice means a library loaded then may go unprobed, or a
@@ -453,7 +208,7 @@ static int open_specs_and_targets(struct session *s, const struct env *env)
 	err = spec_table_load(s->spec_dir, &s->specs, stderr);
 	if (err)
 		return err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-	return check_targets(s);
+	return targets_check(s);
 }
 
 bool output_to_stdout(const struct env *env)
@@ -481,7 +236,7 @@ static int open_outputs(struct session *s, const struct env *env)
 
 /* Keeps what was compiled for the next start (after it was verified and attached: a module
  * the verifier refuses is never kept); a failure to keep it is only said with -v. */
-static void keep_compiled(struct session *s)
+void keep_compiled(struct session *s)
 {
 	int err = bpfcache_put(&s->cache, s->tb);
 
@@ -515,7 +270,7 @@ int session_open(struct session *s, const struct env *env)
 	if (write_settings(s->tb, env, s->gen) || init_stats(s->tb))
 		return EXIT_RUNTIME;
 	for (i = 0; i < env->npids; i++)
-		if (add_target(s, env->pids[i]))
+		if (targets_add(s, env->pids[i]))
 			return EXIT_RUNTIME;
 
 	/* Perf buffers first, then the probes, so no event finds the buffer missing. */
@@ -565,16 +320,16 @@ int session_open(struct session *s, const struct env *env)
 		for (j = 0; j < env->npids; j++)
 			traced[i] = traced[i] || pl.pid[i] == env->pids[j];
 	if (!err && !env->no_children && !env->all)
-		err = add_descendants(s, &pl, traced);
+		err = targets_add_descendants(s, &pl, traced);
 	if (!err)
-		err = find_tls_code(s, &s->probes, &s->specs, &pl, traced, &s->tls_maps, false);
+		err = targets_find_tls_code(s, &s->probes, &s->specs, &pl, traced, &s->tls_maps, false);
 	if (!err)
 		scan_sockets(s, &pl, traced);
 	for (i = 0; !err && follow_per_process(env) && i < pl.n; i++)
 		if (traced[i] && pidset_add(&s->procs, pl.pid[i], proc_read_start(pl.pid[i])) < 0)
 			err = -ENOMEM;
 	if (!err)
-		err = attach_new(s, s->tb, &s->probes);
+		err = targets_attach_new(s, s->tb, &s->probes);
 	pthread_mutex_unlock(&s->attach_mu);
 	free(traced);
 	proc_list_free(&pl);
@@ -690,118 +445,6 @@ void session_announce(struct session *s)
 	flush_output(s); /* a failure ends tracing at once */
 }
 
-/* Whether pid is one of the PIDs given on the command line. */
-static bool given_target(const struct session *s, pid_t pid)
-{
-	int i;
-
-	for (i = 0; i < s->env->npids && s->env->pids[i] != pid; i++)
-		;
-	return i < s->env->npids;
-}
-
-/* Says that a given target (any traced process with -v) ran another program. */
-static void say_exec(const struct session *s, pid_t pid)
-{
-	char path[64], exe[PATH_MAX], comm[64];
-	ssize_t n;
-
-	if (!given_target(s, pid) && !s->env->verbose)
-		return;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n < 0 || proc_read_comm(pid, comm, sizeof(comm))) {
-		fprintf(stderr, "PID %d ran another program, and has exited\n", (int)pid);
-		return;
-	}
-	exe[n] = '\0';
-	fprintf(stderr, "PID %d (%s) ran another program: '%s'; its TLS code is looked up again\n",
-		(int)pid, comm, exe);
-}
-
-/* Says which TLS files process pid no longer maps (bits of `gone`). */
-static void say_unmapped(const struct session *s, pid_t pid, uint64_t gone)
-{
-	const struct resolved_probe *rp;
-	char comm[64];
-	int f;
-
-	proc_read_comm(pid, comm, sizeof(comm));
-	for (f = 0; f < s->probes.nfiles; f++)
-		if ((gone & probes_file_bit(f)) && (rp = probes_file_first(&s->probes, f)))
-			fprintf(stderr,
-				"PID %d (%s) unmapped '%s': its calls there are no longer "
-				"seen (the probes stay for other processes)\n",
-				(int)pid, comm, rp->lib_path);
-}
-
-/* rescan for one process (attach_mu held). */
-static void rescan_process(struct session *s, const struct rescan *rs)
-{
-	struct proc_tls *was = tls_maps_of(&s->tls_maps, rs->pid);
-	uint64_t now;
-	int first, r;
-
-	/* An unmap in a process that maps no TLS file: nothing to look at, and its
-	 * tls_unmaps entry stays, so it tells no more (until the LRU map drops it). */
-	if (!rs->exec && !rs->mmap && !was)
-		return;
-	if (rs->exec)
-		say_exec(s, rs->pid);
-	first = s->probes.n;
-	/* Failures are reported; the process goes on being traced as it is. */
-	r = probes_add_process(&s->probes, rs->pid, &s->specs, &now, s->env->verbose, stderr);
-	/* An exiting process (the exit notice comes before the kernel takes its memory
-	 * away) unmapped nothing: its maps are empty while it still looks alive. */
-	if (r >= 0 && was && !rs->exec && !rs->exit && (was->files & ~now) &&
-	    proc_alive(rs->pid) && !proc_exiting(rs->pid))
-		say_unmapped(s, rs->pid, was->files & ~now);
-	tls_maps_set(&s->tls_maps, rs->pid, r >= 0 ? now : 0);
-	if (r >= 0 && now) /* its next unmap tells again */
-		tracer_bpf__delete(s->tb, UNMAPS_TABLE, (uint32_t)rs->pid);
-	attach_found(s, rs->pid, first);
-}
-
-/* Looks again at the processes that ran a program or (un)mapped a file: new TLS code gets
- * its probes now; a TLS library a process unmapped is told. The probe set grows meanwhile:
- * attach_mu keeps the notes thread from attaching a child's probes from it. */
-static void rescan(struct session *s)
-{
-	int i;
-
-	for (i = 0; i < s->nrescan; i++) {
-		const struct rescan *rs = &s->rescan[i];
-
-		follow_from_procs(s, rs);
-		pthread_mutex_lock(&s->attach_mu);
-		rescan_process(s, rs);
-		pthread_mutex_unlock(&s->attach_mu);
-	}
-	s->nrescan = 0;
-}
-
-/*
- * Whether every target is gone: each given PID has exited (its pidfd turns readable), and
- * no process in the targets map (its descendants) is alive.
- */
-static bool targets_gone(const struct session *s)
-{
-	struct pollfd pfd = {.events = POLLIN};
-	uint32_t keys[1024];
-	int i, n;
-
-	for (i = 0; i < s->env->npids; i++) {
-		pfd.fd = s->pidfds[i];
-		if (pfd.fd >= 0 ? poll(&pfd, 1, 0) == 0 : proc_alive(s->env->pids[i]))
-			return false;
-	}
-	n = tracer_bpf__keys(s->tb, TARGETS_TABLE, keys, 1024);
-	for (i = 0; i < n; i++)
-		if (proc_alive((pid_t)keys[i]))
-			return false;
-	return true;
-}
-
 /* Whether stdout's reader went away: a pipe whose reading end closed (tracer PID | head).
  * Said by poll without a write, so it is seen even while no event comes. */
 static bool reader_gone(void)
@@ -837,164 +480,6 @@ static int flush_output(struct session *s)
 	return -err;
 }
 
-/* The maps user space reads and writes: a reload must keep them as they are. */
-static int check_user_maps(const struct session *s, const struct tracer_bpf *tb)
-{
-	static const char *const tables[] = {EVENTS_TABLE,    META_TABLE,    STATS_TABLE,
-					     SETTINGS_TABLE,  TARGETS_TABLE, PROCS_TABLE,
-					     CONN_NOTES_TABLE};
-	size_t i;
-
-	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		bool had = tracer_bpf__has_table(s->tb, tables[i]);
-		bool has = tracer_bpf__has_table(tb, tables[i]);
-
-		if (had == has && (!has || tracer_bpf__table_shared(tb, tables[i])))
-			continue;
-		fprintf(stderr,
-			"%s: BPF map '%s' %s: the tracer reads it, so that takes a restart\n",
-			s->bpf_dir, tables[i],
-			!has   ? "is gone"
-			: !had ? "is new"
-			       : "changed its type, key or value size, or entries");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* Says which of the running maps the new generation does not take over (their shape
- * changed): they start empty, and the calls in flight through them are not reported. */
-static void say_fresh_maps(const struct session *s, const struct tracer_bpf *tb)
-{
-	const char *names[256];
-	int n = tracer_bpf__tables(tb, names, 256), i;
-
-	for (i = 0; i < n && i < 256; i++)
-		if (tracer_bpf__has_table(s->tb, names[i]) &&
-		    !tracer_bpf__table_shared(tb, names[i]))
-			fprintf(stderr,
-				"BPF map '%s' changed its type, key or value size, or entries: it "
-				"starts empty (what was in it, such as calls in flight, is gone)\n",
-				names[i]);
-}
-
-/* The TLS code of every traced process now (the targets map: the targets and their
- * descendants; every process with --all) and of the ld.so cache, into `set`. */
-static int find_tls_code_now(struct session *s, struct probe_set *set,
-			     const struct spec_table *specs, struct tls_maps *tm)
-{
-	struct proc_list pl = {0};
-	uint32_t *keys = NULL;
-	bool *traced;
-	int i, k, n = 0, err;
-
-	proc_list_load(&pl);
-	traced = calloc(pl.n + 1, sizeof(*traced));
-	if (!s->env->all) {
-		keys = malloc(TLS_MAX_TARGETS * sizeof(*keys));
-		n = keys ? tracer_bpf__keys(s->tb, TARGETS_TABLE, keys, TLS_MAX_TARGETS) : -ENOMEM;
-	}
-	err = !traced ? -ENOMEM : n < 0 ? n : 0;
-	for (i = 0; !err && i < pl.n; i++)
-		for (k = 0; k < n && !traced[i]; k++)
-			traced[i] = pl.pid[i] == (pid_t)keys[k];
-	if (!err)
-		err = find_tls_code(s, set, specs, &pl, traced, tm, true);
-	free(keys);
-	free(traced);
-	proc_list_free(&pl);
-	return err;
-}
-
-/* Takes a generation of programs out (the replaced one, or a reload's that failed): its
- * probes, all at once (their grace periods overlap), then the rest of it; what the running
- * ones sent meanwhile is delivered. */
-static void retire_module(struct session *s, struct tracer_bpf *old)
-{
-	uint64_t round = events_now();
-
-	tracer_bpf__destroy(old);
-	tracer_bpf__poll(s->tb, 0);
-	events_deliver(s->ev, round);
-}
-
-/*
- * Reloads the BPF sources and probe specs after a saved change: a new generation of
- * programs, sharing the running one's maps and perf buffers, is compiled, verified and
- * attached; then the settings make it the one that acts (no call is missed or reported
- * twice: a call the old programs began, the new ones end), and the old one is taken out.
- * On any failure the new one is taken out instead and the running probes stay.
- */
-static void reload(struct session *s)
-{
-	const struct env *env = s->env;
-	struct probe_set set = {.exported_only = env->placement_exported,
-				.id_base = s->probes.id_base + (uint64_t)s->probes.n};
-	struct retired *r = calloc(1, sizeof(*r));
-	char added[1024], removed[1024], libs[2048];
-	struct spec_table specs = {0};
-	struct tracer_bpf *tb = NULL, *old;
-	struct tls_maps tm = {0};
-	int err;
-
-	if (env->verbose)
-		fprintf(stderr, "reloading: %s changed\n", s->watch.changed);
-	err = r ? spec_table_load(s->spec_dir, &specs, stderr) : -ENOMEM;
-	if (!err)
-		err = compile_bpf(env, s->bpf_dir, s->gen + 1, s->tb, &s->kf, &s->cache, &tb);
-	if (!err)
-		err = check_functions(tb, &specs);
-	if (!err)
-		err = check_user_maps(s, tb);
-	if (!err)
-		err = attach_kernel_programs(tb, &s->kf, env->verbose);
-	if (!err)
-		err = find_tls_code_now(s, &set, &specs, &tm);
-	/* A child forked from here on gets the new probes as well as the old: the notes thread
-	 * waits until the new set has replaced the old. */
-	pthread_mutex_lock(&s->attach_mu);
-	if (!err)
-		err = attach_new(s, tb, &set);
-	if (!err) { /* from here the new programs act, the old ones stand by */
-		say_fresh_maps(s, tb);
-		err = write_settings(tb, env, s->gen + 1);
-	}
-	if (err) {
-		pthread_mutex_unlock(&s->attach_mu);
-		retire_module(s, tb); /* the running probes' events are drained meanwhile */
-		probes_free(&set);
-		tls_maps_free(&tm);
-		spec_table_free(&specs);
-		free(r);
-		s->reload_failures++;
-		fprintf(stderr, "reload failed (changed: %s): keeping previous probes\n",
-			s->watch.changed);
-		return;
-	}
-	tracer_bpf__adopt_readers(tb, s->tb);
-	old = s->tb;
-	s->tb = tb;
-	keep_compiled(s);
-	s->gen++;
-	s->reloads++;
-	r->specs = s->specs;
-	r->probes = s->probes;
-	r->next = s->retired;
-	s->retired = r;
-	set.older = &r->probes;
-	s->specs = specs;
-	s->probes = set;
-	pthread_mutex_unlock(&s->attach_mu);
-	tls_maps_free(&s->tls_maps);
-	s->tls_maps = tm;
-	retire_module(s, old);
-	probes_diff(&r->probes, &s->probes, added, sizeof(added), removed, sizeof(removed));
-	probes_libraries(&s->probes, libs, sizeof(libs));
-	fprintf(stderr, "Reloaded (changed: %s): %d probes on %s; added: %s; removed: %s\n",
-		s->watch.changed, s->probes.nuprobes, libs[0] ? libs : "no TLS library yet",
-		added[0] ? added : "none", removed[0] ? removed : "none");
-}
-
 /* How long the next poll may wait: a round at least every POLL_TIMEOUT_MS; sooner while a
  * target's exit completes (its pidfd turns readable a moment after the notice), and when a
  * saved change is due to be reloaded (the watch's fd wakes the poll as it comes). */
@@ -1022,12 +507,12 @@ void session_run(struct session *s, volatile sig_atomic_t *stop)
 	while (!*stop && !s->target_exited) {
 		round = events_now();
 		tracer_bpf__poll_with(s->tb, poll_timeout(s, round), s->watch.fd);
-		rescan(s);
+		targets_rescan(s);
 		events_deliver(s->ev, round);
 		if (s->on_round)
 			s->on_round(s->sink_ctx);
 		if (watch_ready(&s->watch, events_now()))
-			reload(s);
+			session_reload(s);
 		if (flush_output(s))
 			break;
 		s->target_exited = !s->env->all && targets_gone(s);

@@ -146,4 +146,9 @@ int session_finish(struct session *s);
  * detaching failed, else EXIT_OK. */
 int session_free(struct session *s);
 
+/* For targets.c and reload.c: the settings map written for generation gen (0 or -errno,
+ * said); the compiled module kept in the compile cache once it proved good. */
+int write_settings(struct tracer_bpf *tb, const struct env *env, unsigned int gen);
+void keep_compiled(struct session *s);
+
 #endif
