@@ -585,6 +585,13 @@ void events_on_counters(void *ctx, uint32_t pid, const uint64_t *sums, int n)
 	}
 }
 
+bool events_all_captured(const struct events *e)
+{
+	return e->lost_events == 0 && e->bpf[TLS_STAT_SUBMIT_FAILED] == 0 &&
+	       e->bpf[TLS_STAT_BYTES_TRUNCATED] == 0 && e->bytes_unreadable == 0 && e->late == 0 &&
+	       e->malformed == 0 && e->bytes_captured == e->bpf[TLS_STAT_BYTES_MOVED];
+}
+
 void events_free(struct events *e)
 {
 	int i;

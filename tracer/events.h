@@ -159,6 +159,10 @@ void events_on_counters(void *ctx, uint32_t pid, const uint64_t *sums, int n);
  */
 void events_summary(struct events *e, bool have_counters, const char *why, FILE *errs);
 
+/* Whether every byte the BPF counters say was moved was captured and delivered in order:
+ * nothing lost, truncated, unreadable, late or malformed (after events_on_counters). */
+bool events_all_captured(const struct events *e);
+
 /* Frees what events_init and the stream allocated. */
 void events_free(struct events *e);
 

@@ -485,10 +485,7 @@ static void close_pipe(int p[2])
 /* Nothing lost, truncated, unreadable or out of order, by the session's own accounting. */
 static bool accounting_clean(const struct events *e)
 {
-	bool clean = e->lost_events == 0 && e->bpf[TLS_STAT_SUBMIT_FAILED] == 0 &&
-		     e->bpf[TLS_STAT_BYTES_TRUNCATED] == 0 && e->bytes_unreadable == 0 &&
-		     e->late == 0 && e->malformed == 0 &&
-		     e->bytes_captured == e->bpf[TLS_STAT_BYTES_MOVED];
+	bool clean = events_all_captured(e);
 
 	if (!clean)
 		printf("the summary on stderr shows bytes not captured in order\n");
@@ -516,7 +513,7 @@ static bool reap(pid_t child, bool kill_it)
 int selftest_run(struct env *env, volatile sig_atomic_t *stop)
 {
 	struct selftest st = {0};
-	struct session s = {.sink = on_chunk, .sink_ctx = &st, .on_round = on_round};
+	struct session s = {.observer = {.chunk = on_chunk, .round = on_round, .ctx = &st}};
 	int go[2] = {-1, -1}, sync[2] = {-1, -1}, ack[2] = {-1, -1}, t, dir, err;
 	bool passed = false, child_ok = false;
 	pid_t child;

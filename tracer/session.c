@@ -290,8 +290,8 @@ int session_open(struct session *s, const struct env *env)
 				   .redact = s->redact.n ? &s->redact : NULL,
 				   .http_only = env->http_only,
 				   .http_headers = env->verbose > 0,
-				   .sink = s->sink,
-				   .sink_ctx = s->sink_ctx,
+				   .sink = s->observer.chunk,
+				   .sink_ctx = s->observer.ctx,
 			   });
 	s->http.ctx = s->ev;
 	if (tracer_bpf__open_perf_buffer(
@@ -440,7 +440,7 @@ void session_announce(struct session *s)
 	fprintf(stderr, "Tracing %s: %d probes on %s%s%s. Ctrl-C to end.\n", who,
 		s->probes.nuprobes, libs[0] ? libs : "no TLS library yet",
 		filters[0] ? "; capturing " : "", filters);
-	if (!env->json && !env->http_only && output_to_stdout(env) && !s->sink)
+	if (!env->json && !env->http_only && output_to_stdout(env) && !s->observer.chunk)
 		output_header(stdout, env->latency);
 	flush_output(s); /* a failure ends tracing at once */
 }
@@ -509,8 +509,8 @@ void session_run(struct session *s, volatile sig_atomic_t *stop)
 		tracer_bpf__poll_with(s->tb, poll_timeout(s, round), s->watch.fd);
 		targets_rescan(s);
 		events_deliver(s->ev, round);
-		if (s->on_round)
-			s->on_round(s->sink_ctx);
+		if (s->observer.round)
+			s->observer.round(s->observer.ctx);
 		if (watch_ready(&s->watch, events_now()))
 			session_reload(s);
 		if (flush_output(s))

@@ -56,11 +56,15 @@ struct session {
 	struct probe_set probes;
 	struct tracer_bpf *tb;
 	struct events *ev;
-	events_sink_fn sink; /* set before session_open: chunks go there, not to stdout */
-	void *sink_ctx;
-	/* Called with sink_ctx after every poll round: every chunk submitted before the round
-	 * began has then left the perf buffers (delivered, queued in order, or counted lost). */
-	void (*on_round)(void *sink_ctx);
+	/* Set before session_open by one who watches the run instead of its output (the
+	 * self-test): every data chunk in order goes to chunk(); round() is called after every
+	 * poll round, when every chunk submitted before the round began has left the perf
+	 * buffers (delivered, queued in order, or counted lost). */
+	struct session_observer {
+		events_sink_fn chunk;
+		void (*round)(void *ctx);
+		void *ctx;
+	} observer;
 	char comms[MAX_PIDS][64]; /* the given targets' names */
 	int pidfds[MAX_PIDS];	  /* the given targets' pidfds (-1: none) */
 	int nchildren;		  /* their descendants found at start */

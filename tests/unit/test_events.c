@@ -114,6 +114,7 @@ static void test_reassembly_with_gap_and_summary(void)
 	CHECK(strstr(errs, "stopped: 1 calls, 30 bytes moved = 20 captured + 0 truncated + 10 lost; "
 			   "1 events lost\n") != NULL);
 	CHECK(strstr(errs, "accounting mismatch") == NULL);
+	CHECK(!events_all_captured(&e)); /* 10 bytes lost */
 	CHECK(strstr(errs, "connections: 0 (0 without addresses); 1 calls without a known "
 			   "connection\n") != NULL);
 
@@ -134,8 +135,28 @@ static void test_reassembly_with_gap_and_summary(void)
 	free(errs);
 }
 
+/* Every byte moved captured in order: the self-test's verdict. */
+static void test_all_captured(void)
+{
+	uint64_t sums[TLS_STAT_MAX] = {0};
+	struct events e;
+
+	events_init(&e, &(struct events_config){.probes = &no_probes, .max_data_size = 64,
+						.sink = sink});
+	feed(&e, 0, 100, 1, 5, 0, "hello", true);
+	events_deliver(&e, UINT64_MAX);
+	sums[TLS_STAT_CALLS] = 1;
+	sums[TLS_STAT_BYTES_MOVED] = 5;
+	events_on_counters(&e, 42, sums, TLS_STAT_MAX);
+	CHECK(events_all_captured(&e));
+	feed(&e, 0, 50, 2, 1, 0, "x", true); /* late; and a byte the counters never moved */
+	CHECK(!events_all_captured(&e));
+	events_free(&e);
+}
+
 int main(void)
 {
+	test_all_captured();
 	test_order_across_cpus_and_late();
 	test_reassembly_with_gap_and_summary();
 	return check_done();
