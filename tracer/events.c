@@ -282,22 +282,23 @@ static void deliver_data(struct events *e, int cpu, struct tls_event *ev)
 {
 	uint64_t key = flows_key(ev->conn, ev->pid), gap = 0;
 	bool sent = ev->dir == TLS_DIR_WRITE, call_start = ev->offset == 0;
+	enum side side = side_of_dir(ev->dir);
 	uint8_t *data = (uint8_t *)ev->data;
 	struct flow *f = NULL;
 
 	if (e->redact || e->http) {
 		f = flows_get(&e->flows, key);
 		if (f)
-			gap = flows_gap(&f->d[!sent], ev->call_id, ev->call_len, ev->offset,
+			gap = flows_gap(&f->d[side], ev->call_id, ev->call_len, ev->offset,
 					ev->data_len, &call_start);
 	}
 	if (e->redact && f)
-		redact_bytes(e->redact, &f->d[!sent].red, data, ev->data_len);
+		redact_bytes(e->redact, &f->d[side].red, data, ev->data_len);
 	/* Decoded first: redaction of HTTP/2 header values masks their HPACK bytes in data. */
 	if (e->http && f) {
 		e->cur = ev;
 		http_data(e->http, key, sent, data, ev->data_len, gap, call_start, ev->time_ns);
-		if ((ev->flags & TLS_CHUNK_LAST) && (gap = flows_tail(&f->d[!sent])))
+		if ((ev->flags & TLS_CHUNK_LAST) && (gap = flows_tail(&f->d[side])))
 			http_data(e->http, key, sent, data, 0, gap, false, ev->time_ns);
 	}
 	if (e->out && !e->http_only && e->json) {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "redact.h"
+#include "side.h"
 
 /* One direction: the call whose bytes came last, and the header-line state of redaction. */
 struct flow_dir {
@@ -17,7 +18,7 @@ struct flow_dir {
 
 struct flow {
 	uint64_t key;
-	struct flow_dir d[2]; /* [0]: sent by the process, [1]: received */
+	struct flow_dir d[2]; /* by enum side */
 };
 
 struct flows {

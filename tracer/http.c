@@ -224,7 +224,7 @@ static bool looks_like_request(const uint8_t *p, size_t len)
  * P_DETECT while too few bytes have come. */
 static enum proto detect(struct http_conn *c, struct dir *d)
 {
-	struct dir *other = &c->d[d == &c->d[0]];
+	struct dir *other = dir_other(c, d);
 	size_t n = d->len < H2_PREFACE_LEN ? d->len : H2_PREFACE_LEN;
 
 	if (memcmp(d->buf, H2_PREFACE, n) == 0)
@@ -279,7 +279,7 @@ static void start(struct http *h, struct http_conn *c, struct dir *d, uint8_t *d
 	d->buf = NULL;
 	d->len = d->cap = 0;
 	if (d->proto == P_H2) {
-		struct dir *other = &c->d[d == &c->d[0]];
+		struct dir *other = dir_other(c, d);
 
 		if (n >= H2_PREFACE_LEN && !memcmp(held, H2_PREFACE, H2_PREFACE_LEN)) {
 			d->client = true;
@@ -315,7 +315,7 @@ void http_data(struct http *h, uint64_t key, bool sent, uint8_t *data, size_t le
 	h->gen++; /* pointers into earlier calls' data are gone */
 	if (!c)
 		return;
-	d = &c->d[sent ? 0 : 1];
+	d = &c->d[side_of_sent(sent)];
 	if (gap && d->proto == P_H1)
 		h1_gap(h, c, d, gap, call_start, time_ns);
 	else if (gap && d->proto == P_H2)

@@ -259,5 +259,5 @@ void h1_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t *p, siz
 		}
 	}
 	if (len > 0 && d->proto == P_DETECT) /* after 101 Switching Protocols */
-		http_data(h, c->key, d == &c->d[0], p, len, 0, false, time_ns);
+		http_data(h, c->key, dir_side(c, d) == SIDE_SENT, p, len, 0, false, time_ns);
 }

@@ -261,7 +261,7 @@ static void h2_frame(struct http *h, struct http_conn *c, struct dir *d, uint64_
 	case F_SETTINGS: /* the sender's decoder table size bounds the other way's encoder */
 		for (i = 0; !(flags & FL_ACK) && i + 6 <= n; i += 6)
 			if (((uint32_t)p[i] << 8 | p[i + 1]) == 1)
-				nghttp2_hd_inflate_change_table_size(c->d[d == &c->d[0]].inf,
+				nghttp2_hd_inflate_change_table_size(dir_other(c, d)->inf,
 								     be32(p + i + 2));
 		break;
 	case F_RST_STREAM:

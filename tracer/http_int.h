@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "http.h"
+#include "side.h"
 
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define H2_PREFACE_LEN 24
@@ -91,12 +92,24 @@ struct dir {
 
 struct http_conn {
 	uint64_t key;
-	struct dir d[2]; /* [0]: sent by the process, [1]: received */
+	struct dir d[2]; /* by enum side */
 	struct exchange *x;
 	int nx, capx;
 	uint32_t exchanges; /* HTTP/1.x exchanges numbered so far */
 	bool said;	    /* a decoding error was reported */
 };
+
+/* Which side of connection c direction d is. */
+static inline enum side dir_side(const struct http_conn *c, const struct dir *d)
+{
+	return d == &c->d[SIDE_SENT] ? SIDE_SENT : SIDE_RECEIVED;
+}
+
+/* The other direction of connection c. */
+static inline struct dir *dir_other(struct http_conn *c, const struct dir *d)
+{
+	return &c->d[side_other(dir_side(c, d))];
+}
 
 /* Small helpers of all three. */
 static inline bool is_token_char(uint8_t ch)

@@ -210,13 +210,14 @@ static void be32(uint8_t *p, uint32_t v)
 	be16(p + 2, v & 0xffff);
 }
 
-/* One TCP segment of stream s from side d (0: the process, 1: its peer), as an EPB. */
-static void segment(struct pcapng *w, const struct pcap_stream *s, int d, uint8_t flags,
+/* One TCP segment of stream s from side d (the process's, or its peer's), as an EPB. */
+static void segment(struct pcapng *w, const struct pcap_stream *s, enum side d, uint8_t flags,
 		    uint32_t seq, const uint8_t *data, uint32_t len, uint64_t time_ns,
 		    const char *comment)
 {
 	static uint8_t pkt[MAX_PACKET];
-	const uint8_t *src = d ? s->remote : s->local, *dst = d ? s->local : s->remote;
+	const uint8_t *src = d == SIDE_RECEIVED ? s->remote : s->local;
+	const uint8_t *dst = d == SIDE_RECEIVED ? s->local : s->remote;
 	uint32_t ip_len = s->family == AF_INET6 ? IP6_HDR : IP4_HDR, caplen;
 	uint8_t *tcp = pkt + ip_len;
 	uint32_t ts[3] = {0, (uint32_t)(time_ns >> 32), (uint32_t)time_ns};
@@ -243,10 +244,10 @@ static void segment(struct pcapng *w, const struct pcap_stream *s, int d, uint8_
 		memcpy(pkt + 16, dst, 4);
 		be16(pkt + 10, pcapng_checksum(0, pkt, IP4_HDR));
 	}
-	be16(tcp, d ? s->rport : s->lport);
-	be16(tcp + 2, d ? s->lport : s->rport);
+	be16(tcp, d == SIDE_RECEIVED ? s->rport : s->lport);
+	be16(tcp + 2, d == SIDE_RECEIVED ? s->lport : s->rport);
 	be32(tcp + 4, seq);
-	be32(tcp + 8, flags & TCP_ACK ? s->next[!d] : 0);
+	be32(tcp + 8, flags & TCP_ACK ? s->next[side_other(d)] : 0);
 	tcp[12] = (TCP_HDR / 4) << 4;
 	tcp[13] = flags;
 	be16(tcp + 14, 65535); /* window */
@@ -268,7 +269,7 @@ static void segment(struct pcapng *w, const struct pcap_stream *s, int d, uint8_
 }
 
 /* Sequence numbers start at a value of the key's, different each way. */
-static uint32_t initial_seq(uint64_t key, int dir)
+static uint32_t initial_seq(uint64_t key, enum side dir)
 {
 	uint64_t x = (key + 1 + (uint64_t)dir) * 0x9E3779B97F4A7C15ull;
 
@@ -315,16 +316,16 @@ static struct pcap_stream *add(struct pcapng *w, uint64_t key, const struct conn
 	memset(s, 0, sizeof(*s));
 	s->key = key;
 	set_ends(s, addr);
-	s->next[0] = initial_seq(key, 0);
-	s->next[1] = initial_seq(key, 1);
+	s->next[SIDE_SENT] = initial_seq(key, SIDE_SENT);
+	s->next[SIDE_RECEIVED] = initial_seq(key, SIDE_RECEIVED);
 	return s;
 }
 
 /* SYN from the side that sent first, SYN-ACK, ACK: Wireshark then knows where each
  * direction's bytes start, so even the first call's loss shows as a gap. */
-static void handshake(struct pcapng *w, struct pcap_stream *s, int first, uint64_t time_ns)
+static void handshake(struct pcapng *w, struct pcap_stream *s, enum side first, uint64_t time_ns)
 {
-	int second = !first;
+	enum side second = side_other(first);
 
 	s->next[first]--; /* the SYN takes one sequence number before the data */
 	s->next[second]--;
@@ -339,7 +340,7 @@ void pcapng_data(struct pcapng *w, uint64_t key, const struct conn_addr *addr, b
 		 uint32_t len, uint64_t time_ns, const char *comment)
 {
 	struct pcap_stream *s = find(w, key);
-	int d = !sent; /* next[0]: the process's bytes */
+	enum side d = side_of_sent(sent);
 
 	if (!s && !(s = add(w, key, addr))) {
 		if (!w->err)
@@ -367,9 +368,12 @@ void pcapng_close(struct pcapng *w, uint64_t key, uint64_t time_ns)
 	if (!s)
 		return;
 	if (s->opened) {
-		segment(w, s, 0, TCP_FIN | TCP_ACK, s->next[0]++, NULL, 0, time_ns, NULL);
-		segment(w, s, 1, TCP_FIN | TCP_ACK, s->next[1]++, NULL, 0, time_ns, NULL);
-		segment(w, s, 0, TCP_ACK, s->next[0], NULL, 0, time_ns, NULL);
+		/* the process closes first: its FIN, the peer's, the last ACK */
+		segment(w, s, SIDE_SENT, TCP_FIN | TCP_ACK, s->next[SIDE_SENT]++, NULL, 0, time_ns,
+			NULL);
+		segment(w, s, SIDE_RECEIVED, TCP_FIN | TCP_ACK, s->next[SIDE_RECEIVED]++, NULL, 0,
+			time_ns, NULL);
+		segment(w, s, SIDE_SENT, TCP_ACK, s->next[SIDE_SENT], NULL, 0, time_ns, NULL);
 	}
 	*s = w->v[--w->n];
 }

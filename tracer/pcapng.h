@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "conns.h"
+#include "side.h"
 
 #define PCAPNG_LINKTYPE_RAW 101 /* packets begin with their IPv4 or IPv6 header */
 
@@ -22,7 +23,7 @@ struct pcap_stream {
 	uint8_t local[16], remote[16]; /* network order; IPv4 in the first 4 bytes */
 	uint16_t lport, rport;
 	bool opened;	  /* its SYN, SYN-ACK and ACK are written */
-	uint32_t next[2]; /* [0]: sent by the process (local to remote); [1]: received */
+	uint32_t next[2]; /* by enum side */
 	uint64_t call[2]; /* the call whose bytes start at base[] */
 	uint32_t base[2];
 	bool have_call[2];
