@@ -413,7 +413,7 @@ static int attach_range(struct tracer_bpf *tb, const struct probe_set *set, int 
 			if (err == -ENOENT && strncmp(rp->open_path, "/proc/", 6) == 0 &&
 			    access(rp->open_path, F_OK) != 0)
 				continue;
-			if (err == -EACCES && strstr(why, ": the verifier rejected ")) {
+			if (err == -TRACER_BPF_EVERIFIER) {
 				fprintf(errs, "%s (loaded for %s)\n", why, rp->spec->origin);
 				return err;
 			}

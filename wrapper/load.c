@@ -202,7 +202,7 @@ int tb_load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, int attac
 		load_error(tb, fn, e, log, err, errlen);
 		free(insns);
 		free(log);
-		return -e;
+		return e == EACCES ? -TRACER_BPF_EVERIFIER : -e; /* EACCES: the verifier said no */
 	}
 	free(insns);
 	free(log);

@@ -2,6 +2,7 @@
 #ifndef TRACER_BPF_H
 #define TRACER_BPF_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -91,13 +92,19 @@ int tracer_bpf__functions(const struct tracer_bpf *tb, const char **names, int m
 int tracer_bpf__tables(const struct tracer_bpf *tb, const char **names, int max);
 
 /*
+ * What tracer_bpf__load and the attach functions return (negated) when the kernel's verifier
+ * refused the BPF function, and only then: its message says FILE:LINE and why.
+ */
+#define TRACER_BPF_EVERIFIER EBADMSG
+
+/*
  * Loads BPF function `fn` into the kernel (the verifier checks it) without attaching it, as
  * its name says: "tracepoint__*" a tracepoint program, "kfunc__*"/"kretfunc__*" a fentry/
  * fexit program on the kernel function of BTF id `btf_id`, any other a uprobe (kprobe-type)
- * one. On failure returns -errno and writes the
- * reason into `err`: for a program the verifier rejected (-EACCES), "FILE:LINE: the verifier
- * rejected BPF function 'fn': WHY", FILE in the source directory when it is set and has it,
- * else as the compiler named it (the whole verifier log has gone to stderr).
+ * one. On failure returns -errno and writes the reason into `err`: for a program the
+ * verifier rejected (-TRACER_BPF_EVERIFIER), "FILE:LINE: the verifier rejected BPF function
+ * 'fn': WHY", FILE in the source directory when it is set and has it, else as the compiler
+ * named it (the log's last lines have gone to stderr).
  */
 int tracer_bpf__load(struct tracer_bpf *tb, const char *fn, int btf_id, char *err,
 		     size_t errlen);
