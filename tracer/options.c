@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <regex.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -332,42 +333,50 @@ static int check_env(struct argp_state *state, const struct env *env, int npids)
 	return 0;
 }
 
-static error_t parse_opt(int key, char *arg, struct argp_state *state)
+/* The options that only turn a setting on: which bool of struct env each sets. */
+static const struct {
+	int key;
+	size_t at;
+} flag_options[] = {
+	{'x', offsetof(struct env, hexdump)},
+	{'l', offsetof(struct env, latency)},
+	{OPT_HANDSHAKE, offsetof(struct env, handshakes)},
+	{OPT_HTTP, offsetof(struct env, http)},
+	{OPT_FORCE, offsetof(struct env, force)},
+	{OPT_REDACT, offsetof(struct env, redact)},
+	{OPT_JSON, offsetof(struct env, json)},
+	{OPT_NO_READ, offsetof(struct env, no_read)},
+	{OPT_NO_WRITE, offsetof(struct env, no_write)},
+	{OPT_ALL, offsetof(struct env, all)},
+	{OPT_NO_CHILDREN, offsetof(struct env, no_children)},
+	{OPT_SELFTEST, offsetof(struct env, selftest)},
+	{OPT_LIST_PROBES, offsetof(struct env, list_probes)},
+	{OPT_CHECK, offsetof(struct env, check)},
+};
+
+/* An option with a value (or more than a flag to set): 0, EINVAL after argp_error, or
+ * ARGP_ERR_UNKNOWN when key is not one. */
+static error_t parse_value(int key, char *arg, struct argp_state *state)
 {
 	struct parse_ctx *ctx = state->input;
 	struct env *env = ctx->env;
+	char why[160];
 	long v;
 
 	switch (key) {
-	case ARGP_KEY_INIT:
-		state->out_stream = ctx->out;
-		state->err_stream = ctx->err;
-		break;
-	case 'x':
-		env->hexdump = true;
-		break;
-	case 'l':
-		env->latency = true;
-		break;
-	case OPT_HANDSHAKE:
-		env->handshakes = true;
-		break;
 	case OPT_HTTP_ONLY:
-		env->http_only = true;
-		/* fall through */
-	case OPT_HTTP:
-		env->http = true;
-		break;
+		env->http_only = env->http = true;
+		return 0;
+	case 'v':
+		env->verbose++;
+		return 0;
 	case 'w':
 		if (!arg[0]) {
 			argp_error(state, "-w wants a file name, or - for stdout");
 			return EINVAL;
 		}
 		env->pcap_path = arg;
-		break;
-	case OPT_FORCE:
-		env->force = true;
-		break;
+		return 0;
 	case OPT_REDACT_PATTERN:
 		if (env->nredact_patterns == MAX_REDACT_PATTERNS) {
 			argp_error(state, "more than %d --redact-pattern", MAX_REDACT_PATTERNS);
@@ -376,19 +385,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (check_pattern(state, arg))
 			return EINVAL;
 		env->redact_patterns[env->nredact_patterns++] = arg;
-		/* fall through */
-	case OPT_REDACT:
 		env->redact = true;
-		break;
-	case 'v':
-		env->verbose++;
-		break;
+		return 0;
 	case OPT_MAX_DATA_SIZE:
 		return parse_pow2(state, "--max-data-size", arg, MIN_MAX_DATA_SIZE,
 				  MAX_MAX_DATA_SIZE, &env->max_data_size);
-	case OPT_JSON:
-		env->json = true;
-		break;
+	case OPT_PERF_PAGES:
+		return parse_pow2(state, "--perf-pages", arg, 1, MAX_PERF_PAGES, &env->perf_pages);
 	case OPT_MAX_CALL_BYTES:
 		if (parse_long(arg, 1, MAX_MAX_CALL_BYTES, &v)) {
 			argp_error(state, "invalid --max-call-bytes '%s': want 1 to %d", arg,
@@ -397,20 +400,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		env->max_call_bytes = (int)v;
 		ctx->call_bytes_given = true;
-		break;
-	case OPT_NO_READ:
-		env->no_read = true;
-		break;
-	case OPT_NO_WRITE:
-		env->no_write = true;
-		break;
+		return 0;
 	case OPT_SAMPLE:
 		if (parse_long(arg, 1, INT_MAX, &v)) {
 			argp_error(state, "invalid --sample '%s': want a whole number from 1", arg);
 			return EINVAL;
 		}
 		env->sample = (unsigned int)v;
-		break;
+		return 0;
 	case 'c':
 		if (!arg[0] || strlen(arg) >= COMM_MAX) {
 			argp_error(state,
@@ -419,13 +416,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		snprintf(env->comm, sizeof(env->comm), "%s", arg);
-		break;
-	case OPT_ALL:
-		env->all = true;
-		break;
-	case OPT_NO_CHILDREN:
-		env->no_children = true;
-		break;
+		return 0;
 	case 'u':
 		if (parse_uid(arg, &env->uid)) {
 			argp_error(state, "invalid --uid '%s': no such user, and not a number",
@@ -433,10 +424,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		env->any_uid = false;
-		break;
-	case OPT_SELFTEST:
-		env->selftest = true;
-		break;
+		return 0;
 	case OPT_PLACEMENT:
 		if (strcmp(arg, "internal") != 0 && strcmp(arg, "exported") != 0) {
 			argp_error(state, "invalid --placement '%s': want internal or exported",
@@ -444,23 +432,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		env->placement_exported = strcmp(arg, "exported") == 0;
-		break;
-	case OPT_LIST_PROBES:
-		env->list_probes = true;
-		break;
-	case OPT_CHECK:
-		env->check = true;
-		break;
+		return 0;
 	case OPT_INIT_PROBES:
 		if (!arg[0]) {
 			argp_error(state, "--init-probes wants a directory");
 			return EINVAL;
 		}
 		env->init_dir = arg;
-		break;
-	case 'D': {
-		char why[160];
-
+		return 0;
+	case 'D':
 		if (env->ndefines == MAX_DEFINES) {
 			argp_error(state, "more than %d -D", MAX_DEFINES);
 			return EINVAL;
@@ -470,15 +450,40 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		env->defines[env->ndefines++] = arg;
-		break;
-	}
-	case OPT_PERF_PAGES:
-		return parse_pow2(state, "--perf-pages", arg, 1, MAX_PERF_PAGES, &env->perf_pages);
+		return 0;
 	case OPT_BPF_SRC:
 		env->bpf_src = arg;
-		break;
+		return 0;
 	case OPT_PROBE_SPECS:
 		env->probe_specs = arg;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+/* argp's callback: flags from flag_options, values from parse_value, then argp's own keys
+ * (help, the PIDs, the end, where the whole is checked). */
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct parse_ctx *ctx = state->input;
+	struct env *env = ctx->env;
+	error_t err;
+	size_t i;
+	long v;
+
+	for (i = 0; i < sizeof(flag_options) / sizeof(flag_options[0]); i++)
+		if (flag_options[i].key == key) {
+			*(bool *)((char *)env + flag_options[i].at) = true;
+			return 0;
+		}
+	err = parse_value(key, arg, state);
+	if (err != ARGP_ERR_UNKNOWN)
+		return err;
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->out_stream = ctx->out;
+		state->err_stream = ctx->err;
 		break;
 	case 'h':
 		argp_state_help(state, ctx->out, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK);
