@@ -64,6 +64,35 @@ static bool use_kfuncs(struct kernel_facts *kf, const char *source, char *why, s
 	return !err;
 }
 
+/* What every compile takes from the running kernel, found once: tracefs (mounted for the
+ * tracer where missing), the kernel headers, its BTF and the struct offsets BPF reads. */
+static int learn_kernel(const struct env *env, struct kernel_facts *kf)
+{
+	struct kheaders *kh = &kf->kh;
+	struct utsname un;
+	char why[256];
+	int err;
+
+	err = tracefs_ensure(env->verbose, stderr);
+	if (err)
+		return err;
+	uname(&un);
+	err = kheaders_find(un.release, un.machine, "/lib/modules", "/usr/src", kh, stderr);
+	if (err)
+		return err;
+	kheaders_apply(kh);
+	if (env->verbose)
+		fprintf(stderr, "kernel headers: %s\n", kh->desc);
+	err = kbtf_open(NULL, &kf->btf, why, sizeof(why));
+	kf->fdo_ok = !err && kbtf_fd_offsets(kf->btf, &kf->fdo, why, sizeof(why)) == 0;
+	if (!kf->fdo_ok && env->verbose)
+		fprintf(stderr,
+			"%s: a TLS call's connection is the first fd it reads or writes, socket "
+			"or not\n",
+			why);
+	return 0;
+}
+
 /*
  * Compiles bpf_dir with the settings as -D macros (and the user's -D), as generation `gen`
  * whose maps are `share`'s where they match (a reload); says which headers with -v. The
@@ -75,32 +104,14 @@ static int compile_once(const struct env *env, const char *bpf_dir, unsigned int
 			struct bpfcache *cache, struct tracer_bpf **tb)
 {
 	struct kheaders *kh = &kf->kh;
-	struct utsname un;
 	char pid_flag[32], size_flag[32], chunks_flag[32], gen_flag[32], inc_flag[PATH_MAX + 4];
 	char def_flags[MAX_DEFINES][MAX_DEFINE_LEN + 2], *source = NULL;
 	char fd_flags[KBTF_NFLAGS][KBTF_FLAG_LEN], why[256];
 	const char *cflags[6 + KBTF_NFLAGS + MAX_DEFINES + KHEADERS_MAX_CFLAGS];
 	int ncflags = 0, i, err;
 
-	if (!kh->desc[0]) {
-		err = tracefs_ensure(env->verbose, stderr);
-		if (err)
-			return err;
-		uname(&un);
-		err = kheaders_find(un.release, un.machine, "/lib/modules", "/usr/src", kh, stderr);
-		if (err)
-			return err;
-		kheaders_apply(kh);
-		if (env->verbose)
-			fprintf(stderr, "kernel headers: %s\n", kh->desc);
-		err = kbtf_open(NULL, &kf->btf, why, sizeof(why));
-		kf->fdo_ok = !err && kbtf_fd_offsets(kf->btf, &kf->fdo, why, sizeof(why)) == 0;
-		if (!kf->fdo_ok && env->verbose)
-			fprintf(stderr,
-				"%s: a TLS call's connection is the first fd it reads or writes, "
-				"socket or not\n",
-				why);
-	}
+	if (!kh->desc[0] && (err = learn_kernel(env, kf)) != 0)
+		return err;
 	err = sources_read_bpf(bpf_dir, &source, stderr);
 	if (err)
 		return err;
