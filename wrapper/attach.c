@@ -335,13 +335,14 @@ static void *close_share(void *arg)
  * up to DETACH_THREADS threads at once, their grace periods overlap.
  */
 #define DETACH_THREADS 64
+#define REAP_THREADS 8 /* for an exited process's probes, in the background */
 
-/* Closes the probes `sel` (n of them) from up to DETACH_THREADS threads; reports each
+/* Closes the probes `sel` (n of them) from up to max_threads threads; reports each
  * failure. Returns 0 or the first -errno. */
-static int close_probes(const struct attached_probe *sel, int n)
+static int close_probes(const struct attached_probe *sel, int n, int max_threads)
 {
 	struct closer c[DETACH_THREADS];
-	int nthreads = n < DETACH_THREADS ? n : DETACH_THREADS, i, err = 0;
+	int nthreads = n < max_threads ? n : max_threads, i, err = 0;
 	int *errs = calloc(n ? n : 1, sizeof(*errs));
 
 	if (!errs)
@@ -349,9 +350,10 @@ static int close_probes(const struct attached_probe *sel, int n)
 	for (i = 0; i < nthreads; i++) {
 		c[i] = (struct closer){
 			.probes = sel, .errs = errs, .n = n, .first = i, .stride = nthreads};
-		c[i].running = pthread_create(&c[i].thread, NULL, close_share, &c[i]) == 0;
+		c[i].running =
+			nthreads > 1 && pthread_create(&c[i].thread, NULL, close_share, &c[i]) == 0;
 		if (!c[i].running)
-			close_share(&c[i]); /* no thread: this one closes that share */
+			close_share(&c[i]); /* alone, or no thread: this one closes that share */
 	}
 	for (i = 0; i < nthreads; i++)
 		if (c[i].running)
@@ -380,7 +382,9 @@ static void *reap(void *arg)
 {
 	struct reaper *r = arg;
 
-	close_probes(r->sel, r->n);
+	/* An exited process's probes: nobody waits for them, so a few threads close them (a
+	 * traced shell's churn of short-lived children must not spawn dozens of threads each) */
+	close_probes(r->sel, r->n, REAP_THREADS);
 	atomic_store(&r->done, true);
 	return NULL;
 }
@@ -437,7 +441,7 @@ int tracer_bpf__detach_all(struct tracer_bpf *tb)
 		return 0;
 	err = take_matching(tb, true, 0, &sel, &n);
 	if (!err)
-		err = close_probes(sel, n);
+		err = close_probes(sel, n, DETACH_THREADS);
 	free(sel);
 	join_reapers(tb, true);
 	return err;
@@ -459,7 +463,7 @@ int tracer_bpf__detach_pid(struct tracer_bpf *tb, int pid)
 		return 0;
 	}
 	if (!err && r->n) /* no thread: closed here */
-		err = close_probes(r->sel, r->n);
+		err = close_probes(r->sel, r->n, REAP_THREADS);
 	free(r->sel);
 	free(r);
 	return err;
