@@ -38,13 +38,10 @@ int session_check(const struct env *env)
 		nerr++;
 	n = tracer_bpf__functions(tb, names, CHECK_MAX_FUNCTIONS);
 	for (i = 0; i < n && i < CHECK_MAX_FUNCTIONS; i++) {
-		bool exit;
-		const char *kfn = tracer_bpf__kernel_function(names[i], &exit);
-		int id = kfn && kf.btf ? kbtf_func_id(kf.btf, kfn) : 0;
+		int id = kfunc_btf_id(&kf, names[i], msg, sizeof(msg));
 
 		if (id < 0) {
-			fprintf(stderr, "BPF function '%s': the kernel's BTF has no function %s\n",
-				names[i], kfn);
+			fprintf(stderr, "%s\n", msg);
 			nerr++;
 		} else if (tracer_bpf__load(tb, names[i], id, msg, sizeof(msg))) {
 			fprintf(stderr, "%s\n", msg);

@@ -195,22 +195,35 @@ compiled:
 }
 
 /* Loads every fentry/fexit program of module tb now: 0, or the first -errno (said). */
+int kfunc_btf_id(const struct kernel_facts *kf, const char *fn, char *why, size_t whylen)
+{
+	bool exit;
+	const char *kfn = tracer_bpf__kernel_function(fn, &exit);
+	int id;
+
+	if (!kfn)
+		return 0;
+	id = kf->btf ? kbtf_func_id(kf->btf, kfn) : -ENOENT;
+	if (id < 0)
+		snprintf(why, whylen, "BPF function '%s': the kernel's BTF has no function %s", fn,
+			 kfn);
+	return id;
+}
+
 static int load_kfuncs(struct tracer_bpf *tb, const struct kernel_facts *kf)
 {
-	const char *names[1024], *kfn;
+	const char *names[1024];
 	char msg[1024];
 	int i, n, id, err;
-	bool exit;
 
 	n = tracer_bpf__functions(tb, names, 1024);
 	for (i = 0; i < n && i < 1024; i++) {
-		kfn = tracer_bpf__kernel_function(names[i], &exit);
-		id = kfn ? kbtf_func_id(kf->btf, kfn) : 0;
-		if (!kfn)
+		id = kfunc_btf_id(kf, names[i], msg, sizeof(msg));
+		if (id == 0)
 			continue;
 		err = id < 0 ? id : tracer_bpf__load(tb, names[i], id, msg, sizeof(msg));
 		if (err) {
-			fprintf(stderr, "%s\n", id < 0 ? "no such kernel function" : msg);
+			fprintf(stderr, "%s\n", msg);
 			return err;
 		}
 	}
@@ -263,10 +276,9 @@ int check_functions(struct tracer_bpf *tb, const struct spec_table *t)
  */
 int attach_kernel_programs(struct tracer_bpf *tb, const struct kernel_facts *kf, int verbose)
 {
-	const char *names[1024], *kfn, *sep;
+	const char *names[1024], *sep;
 	char category[64], why[512];
 	int i, n, err, id;
-	bool exit;
 
 	n = tracer_bpf__functions(tb, names, 1024);
 	for (i = 0; i < n && i < 1024; i++) {
@@ -277,13 +289,7 @@ int attach_kernel_programs(struct tracer_bpf *tb, const struct kernel_facts *kf,
 				 names[i] + 12);
 			err = tracer_bpf__attach_tracepoint(tb, names[i], category, sep + 2, why,
 							    sizeof(why));
-		} else if ((kfn = tracer_bpf__kernel_function(names[i], &exit)) != NULL) {
-			id = kf->btf ? kbtf_func_id(kf->btf, kfn) : -ENOENT;
-			if (id < 0)
-				snprintf(why, sizeof(why),
-					 "failed to attach '%s': the kernel's BTF has no function "
-					 "%s",
-					 names[i], kfn);
+		} else if ((id = kfunc_btf_id(kf, names[i], why, sizeof(why))) != 0) {
 			err = id < 0 ? id
 				     : tracer_bpf__attach_kfunc(tb, names[i], id, why, sizeof(why));
 		} else {

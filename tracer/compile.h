@@ -42,6 +42,11 @@ int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int gen,
  * one missing, else 0. */
 int check_functions(struct tracer_bpf *tb, const struct spec_table *t);
 
+/* The BTF id of the kernel function BPF function `fn` attaches to ("kfunc__NAME",
+ * "kretfunc__NAME"); 0 for any other function; -ENOENT, with `why` naming both, when the
+ * kernel's BTF (or the kernel) has none. */
+int kfunc_btf_id(const struct kernel_facts *kf, const char *fn, char *why, size_t whylen);
+
 /*
  * Attaches every tracepoint and kernel-function program module tb defines, by name:
  * "tracepoint__CATEGORY__EVENT", "kfunc__FUNCTION", "kretfunc__FUNCTION". Returns 0 or the

@@ -108,7 +108,9 @@ static void on_conn_note_lost(void *ctx, int cpu, uint64_t count)
 {
 	(void)ctx;
 	(void)cpu;
-	fprintf(stderr, "missed %llu notices of new connections of traced processes\n",
+	fprintf(stderr,
+		"missed %llu notices of new connections, children or exits of traced processes "
+		"(a child then goes without probes; a connection is looked up later)\n",
 		(unsigned long long)count);
 }
 

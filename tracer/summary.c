@@ -78,6 +78,7 @@ static void summarize_libraries(const struct events *e, FILE *errs, struct out_s
 {
 	const struct probe_set *set = e->probes;
 	const struct resolved_probe *rp;
+	uint64_t calls;
 	int f, n = 0;
 
 	s->lib_paths = calloc((size_t)set->nfiles + 1, sizeof(*s->lib_paths));
@@ -85,12 +86,12 @@ static void summarize_libraries(const struct events *e, FILE *errs, struct out_s
 	for (f = 0; f < set->nfiles; f++) {
 		if (!(rp = probes_file_first(set, f)))
 			continue;
-		fprintf(errs, "%s%s (%llu)",
-			n++ ? ", " : "calls captured by library: ", rp->lib_path,
-			(unsigned long long)library_calls(e, rp->lib_path));
+		calls = library_calls(e, rp->lib_path);
+		fprintf(errs, "%s%s (%llu)", n++ ? ", " : "calls captured by library: ",
+			rp->lib_path, (unsigned long long)calls);
 		if (s->lib_paths && s->lib_calls) {
 			s->lib_paths[s->nlibs] = rp->lib_path;
-			s->lib_calls[s->nlibs++] = library_calls(e, rp->lib_path);
+			s->lib_calls[s->nlibs++] = calls;
 		}
 	}
 	if (n)
