@@ -345,6 +345,61 @@ static __always_inline int stash_session_call(struct pt_regs *ctx, u32 kind)
 
 /* ------------------------------------------------------------ connections */
 
+#ifdef TLS_OFF_TASK_FILES
+/*
+ * The inode of fd of the current process: current->files->fdt->fd[fd]->f_inode, at the
+ * offsets the tracer read from the running kernel's BTF (-DTLS_OFF_*; the headers compiled
+ * against may be another kernel's). NULL when unreadable.
+ */
+static __always_inline char *fd_inode(s32 fd)
+{
+	char *task = (char *)bpf_get_current_task(), *files = 0, *fdt = 0, *file = 0, *inode = 0;
+	char **fds = 0;
+	u32 max_fds = 0;
+
+	if (bpf_probe_read_kernel(&files, sizeof(files), task + TLS_OFF_TASK_FILES) || !files ||
+	    bpf_probe_read_kernel(&fdt, sizeof(fdt), files + TLS_OFF_FILES_FDT) || !fdt ||
+	    bpf_probe_read_kernel(&max_fds, sizeof(max_fds), fdt + TLS_OFF_FDT_MAX_FDS) ||
+	    (u32)fd >= max_fds || bpf_probe_read_kernel(&fds, sizeof(fds), fdt + TLS_OFF_FDT_FD) ||
+	    !fds || bpf_probe_read_kernel(&file, sizeof(file), fds + fd) || !file ||
+	    bpf_probe_read_kernel(&inode, sizeof(inode), file + TLS_OFF_FILE_INODE))
+		return 0;
+	return inode;
+}
+
+/* Whether fd of the current process is a socket (i_mode); unreadable: taken for one. */
+static __always_inline bool fd_is_socket(s32 fd)
+{
+	char *inode = fd_inode(fd);
+	u16 mode = 0;
+
+	if (!inode || bpf_probe_read_kernel(&mode, sizeof(mode), inode + TLS_OFF_INODE_MODE))
+		return true;
+	return (mode & 0170000) == 0140000; /* S_IFSOCK */
+}
+
+/* Which socket fd is: its inode number, as /proc/PID/fd/N names it; 0 when unreadable. */
+static __always_inline u64 socket_ino(s32 fd)
+{
+	char *inode = fd_inode(fd);
+	u64 ino = 0;
+
+	if (inode)
+		bpf_probe_read_kernel(&ino, sizeof(ino), inode + TLS_OFF_INODE_INO);
+	return ino;
+}
+#else
+static __always_inline bool fd_is_socket(s32 fd)
+{
+	return true; /* no BTF to find the file by: every fd counts */
+}
+
+static __always_inline u64 socket_ino(s32 fd)
+{
+	return 0;
+}
+#endif
+
 /*
  * The connection of a traced process's socket fd: the one TLS calls used since it was
  * opened, or a new one, which is announced twice: to user space at once (tls_conn_notes),
@@ -371,11 +426,13 @@ static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess)
 		return conn ? conn->id : 0;
 	}
 	pe.conn = fresh.id;
+	pe.ino = socket_ino(fd);
 	tls_conn_notes.perf_submit(ctx, &pe, sizeof(pe));
 	ev = meta_event(id, TLS_KIND_CONN_OPEN);
 	if (ev) {
 		ev->fd = fd;
 		ev->conn = fresh.id;
+		ev->result = (s64)pe.ino; /* which socket, for the lookups of the main loop */
 		if (tls_known_socks.lookup(&key))
 			ev->flags |= TLS_FLAG_KNOWN;
 		submit_meta(ctx, ev);
@@ -392,7 +449,8 @@ static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess)
 static __always_inline struct tls_sess *attribute(struct tls_call *call, u64 id)
 {
 	struct tls_sess_key key = {.sess = call->sess, .tgid = id >> 32};
-	struct tls_sess *s = tls_sessions.lookup(&key), fresh = {.conn = call->conn, .fd = call->fd};
+	struct tls_sess *s = tls_sessions.lookup(&key),
+			fresh = {.conn = call->conn, .fd = call->fd};
 
 	if (!call->conn) {
 		if (s) {
@@ -410,37 +468,6 @@ static __always_inline struct tls_sess *attribute(struct tls_call *call, u64 id)
 	}
 	return s;
 }
-
-#ifdef TLS_OFF_TASK_FILES
-/*
- * Whether fd of the current process is a socket: current->files->fdt->fd[fd]->f_inode->
- * i_mode, at the offsets the tracer read from the running kernel's BTF (-DTLS_OFF_*; the
- * headers compiled against may be another kernel's). Unreadable: taken for a socket.
- */
-static __always_inline bool fd_is_socket(s32 fd)
-{
-	char *task = (char *)bpf_get_current_task(), *files = 0, *fdt = 0, *file = 0, *inode = 0;
-	char **fds = 0;
-	u32 max_fds = 0;
-	u16 mode = 0;
-
-	if (bpf_probe_read_kernel(&files, sizeof(files), task + TLS_OFF_TASK_FILES) || !files ||
-	    bpf_probe_read_kernel(&fdt, sizeof(fdt), files + TLS_OFF_FILES_FDT) || !fdt ||
-	    bpf_probe_read_kernel(&max_fds, sizeof(max_fds), fdt + TLS_OFF_FDT_MAX_FDS) ||
-	    (u32)fd >= max_fds ||
-	    bpf_probe_read_kernel(&fds, sizeof(fds), fdt + TLS_OFF_FDT_FD) || !fds ||
-	    bpf_probe_read_kernel(&file, sizeof(file), fds + fd) || !file ||
-	    bpf_probe_read_kernel(&inode, sizeof(inode), file + TLS_OFF_FILE_INODE) || !inode ||
-	    bpf_probe_read_kernel(&mode, sizeof(mode), inode + TLS_OFF_INODE_MODE))
-		return true;
-	return (mode & 0170000) == 0140000; /* S_IFSOCK */
-}
-#else
-static __always_inline bool fd_is_socket(s32 fd)
-{
-	return true; /* no BTF to find the file by: every fd counts */
-}
-#endif
 
 /*
  * A syscall on fd by a thread: the first socket a TLS call moves bytes on names the call's
@@ -755,7 +782,8 @@ static __always_inline int finish_handshake(struct pt_regs *ctx, s64 ret, bool o
 	} else {
 		if (s)
 			s->hs_start = 0;
-		send_call_event(ctx, call, id, TLS_KIND_HANDSHAKE, start, ret, ok ? TLS_FLAG_OK : 0);
+		send_call_event(ctx, call, id, TLS_KIND_HANDSHAKE, start, ret,
+				ok ? TLS_FLAG_OK : 0);
 	}
 	release_call(id, call);
 	return 0;
@@ -905,24 +933,72 @@ static __always_inline int unmapped(void *ctx, long ret)
 
 /* The socket syscalls TLS libraries move records with; only the thread's call in flight
  * is looked at (call_of), which a thread outside a TLS call does not have. */
-KFUNC_PROBE(__x64_sys_read, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
-KFUNC_PROBE(__x64_sys_write, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
-KFUNC_PROBE(__x64_sys_readv, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
-KFUNC_PROBE(__x64_sys_writev, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
-KFUNC_PROBE(__x64_sys_recvfrom, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
-KFUNC_PROBE(__x64_sys_sendto, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
-KFUNC_PROBE(__x64_sys_recvmsg, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
-KFUNC_PROBE(__x64_sys_sendmsg, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
+KFUNC_PROBE(__x64_sys_read, struct pt_regs *regs)
+{
+	return saw_fd(ctx, SYS_FD(regs), false);
+}
+KFUNC_PROBE(__x64_sys_write, struct pt_regs *regs)
+{
+	return saw_fd(ctx, SYS_FD(regs), false);
+}
+KFUNC_PROBE(__x64_sys_readv, struct pt_regs *regs)
+{
+	return saw_fd(ctx, SYS_FD(regs), false);
+}
+KFUNC_PROBE(__x64_sys_writev, struct pt_regs *regs)
+{
+	return saw_fd(ctx, SYS_FD(regs), false);
+}
+KFUNC_PROBE(__x64_sys_recvfrom, struct pt_regs *regs)
+{
+	return saw_fd(ctx, SYS_FD(regs), true);
+}
+KFUNC_PROBE(__x64_sys_sendto, struct pt_regs *regs)
+{
+	return saw_fd(ctx, SYS_FD(regs), true);
+}
+KFUNC_PROBE(__x64_sys_recvmsg, struct pt_regs *regs)
+{
+	return saw_fd(ctx, SYS_FD(regs), true);
+}
+KFUNC_PROBE(__x64_sys_sendmsg, struct pt_regs *regs)
+{
+	return saw_fd(ctx, SYS_FD(regs), true);
+}
 /* Only the reads' returns: a handshake waits for its peer's flight there (-EAGAIN). */
-KRETFUNC_PROBE(__x64_sys_read, struct pt_regs *regs, long ret) { return saw_return(ret); }
-KRETFUNC_PROBE(__x64_sys_recvfrom, struct pt_regs *regs, long ret) { return saw_return(ret); }
-KRETFUNC_PROBE(__x64_sys_recvmsg, struct pt_regs *regs, long ret) { return saw_return(ret); }
+KRETFUNC_PROBE(__x64_sys_read, struct pt_regs *regs, long ret)
+{
+	return saw_return(ret);
+}
+KRETFUNC_PROBE(__x64_sys_recvfrom, struct pt_regs *regs, long ret)
+{
+	return saw_return(ret);
+}
+KRETFUNC_PROBE(__x64_sys_recvmsg, struct pt_regs *regs, long ret)
+{
+	return saw_return(ret);
+}
 
-KFUNC_PROBE(__x64_sys_close, struct pt_regs *regs) { return closing_fd(ctx, (s32)SYS_FD(regs)); }
-KFUNC_PROBE(__x64_sys_dup2, struct pt_regs *regs) { return replaced_fd((s32)SYS_ARG(regs, si)); }
-KFUNC_PROBE(__x64_sys_dup3, struct pt_regs *regs) { return replaced_fd((s32)SYS_ARG(regs, si)); }
-KFUNC_PROBE(__x64_sys_close_range, struct pt_regs *regs) { return closing_range(ctx); }
-KRETFUNC_PROBE(__x64_sys_munmap, struct pt_regs *regs, long ret) { return unmapped(ctx, ret); }
+KFUNC_PROBE(__x64_sys_close, struct pt_regs *regs)
+{
+	return closing_fd(ctx, (s32)SYS_FD(regs));
+}
+KFUNC_PROBE(__x64_sys_dup2, struct pt_regs *regs)
+{
+	return replaced_fd((s32)SYS_ARG(regs, si));
+}
+KFUNC_PROBE(__x64_sys_dup3, struct pt_regs *regs)
+{
+	return replaced_fd((s32)SYS_ARG(regs, si));
+}
+KFUNC_PROBE(__x64_sys_close_range, struct pt_regs *regs)
+{
+	return closing_range(ctx);
+}
+KRETFUNC_PROBE(__x64_sys_munmap, struct pt_regs *regs, long ret)
+{
+	return unmapped(ctx, ret);
+}
 
 /* A traced process mapped a file executable (ld.so loading a library, dlopen). */
 KRETFUNC_PROBE(__x64_sys_mmap, struct pt_regs *regs, long ret)
@@ -936,25 +1012,73 @@ KRETFUNC_PROBE(__x64_sys_mmap, struct pt_regs *regs, long ret)
 }
 #else
 /* The same with syscall tracepoints: kernels without BTF or BPF trampolines. */
-TRACEPOINT_PROBE(syscalls, sys_enter_read) { return saw_fd(args, (s64)args->fd, false); }
-TRACEPOINT_PROBE(syscalls, sys_enter_write) { return saw_fd(args, (s64)args->fd, false); }
-TRACEPOINT_PROBE(syscalls, sys_enter_readv) { return saw_fd(args, (s64)args->fd, false); }
-TRACEPOINT_PROBE(syscalls, sys_enter_writev) { return saw_fd(args, (s64)args->fd, false); }
-TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom) { return saw_fd(args, (s64)args->fd, true); }
-TRACEPOINT_PROBE(syscalls, sys_enter_sendto) { return saw_fd(args, (s64)args->fd, true); }
-TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg) { return saw_fd(args, (s64)args->fd, true); }
-TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg) { return saw_fd(args, (s64)args->fd, true); }
+TRACEPOINT_PROBE(syscalls, sys_enter_read)
+{
+	return saw_fd(args, (s64)args->fd, false);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_write)
+{
+	return saw_fd(args, (s64)args->fd, false);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_readv)
+{
+	return saw_fd(args, (s64)args->fd, false);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_writev)
+{
+	return saw_fd(args, (s64)args->fd, false);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom)
+{
+	return saw_fd(args, (s64)args->fd, true);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_sendto)
+{
+	return saw_fd(args, (s64)args->fd, true);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg)
+{
+	return saw_fd(args, (s64)args->fd, true);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg)
+{
+	return saw_fd(args, (s64)args->fd, true);
+}
 /* A write blocks only on a full send buffer, which a handshake's few KB do not fill; every
  * hook costs every process on the machine that syscall (~150-300 ns here), traced or not. */
-TRACEPOINT_PROBE(syscalls, sys_exit_read) { return saw_return(args->ret); }
-TRACEPOINT_PROBE(syscalls, sys_exit_recvfrom) { return saw_return(args->ret); }
-TRACEPOINT_PROBE(syscalls, sys_exit_recvmsg) { return saw_return(args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_exit_read)
+{
+	return saw_return(args->ret);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_recvfrom)
+{
+	return saw_return(args->ret);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_recvmsg)
+{
+	return saw_return(args->ret);
+}
 
-TRACEPOINT_PROBE(syscalls, sys_enter_close) { return closing_fd(args, (s32)args->fd); }
-TRACEPOINT_PROBE(syscalls, sys_enter_dup2) { return replaced_fd((s64)args->newfd); }
-TRACEPOINT_PROBE(syscalls, sys_enter_dup3) { return replaced_fd((s64)args->newfd); }
-TRACEPOINT_PROBE(syscalls, sys_enter_close_range) { return closing_range(args); }
-TRACEPOINT_PROBE(syscalls, sys_exit_munmap) { return unmapped(args, args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_enter_close)
+{
+	return closing_fd(args, (s32)args->fd);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_dup2)
+{
+	return replaced_fd((s64)args->newfd);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_dup3)
+{
+	return replaced_fd((s64)args->newfd);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_close_range)
+{
+	return closing_range(args);
+}
+TRACEPOINT_PROBE(syscalls, sys_exit_munmap)
+{
+	return unmapped(args, args->ret);
+}
 
 /* A traced process maps a file executable (ld.so loading a library, dlopen): marked at the
  * call, said at its return. */

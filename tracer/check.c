@@ -1,6 +1,7 @@
 /* check.c - --check: bpf_src compiled and verified, the probe specs parsed, nothing traced */
 #define _GNU_SOURCE
 #include "session.h"
+#include "diag.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 int session_check(const struct env *env)
 {
 	const char *names[CHECK_MAX_FUNCTIONS];
-	char bpf_dir[PATH_MAX], spec_dir[PATH_MAX], msg[1024];
+	char bpf_dir[PATH_MAX], spec_dir[PATH_MAX], msg[TRACER_BPF_ERRLEN];
 	struct spec_table specs = {0};
 	struct tracer_bpf *tb = NULL;
 	struct kernel_facts kf = {0};
@@ -24,11 +25,11 @@ int session_check(const struct env *env)
 	int nerr = 0, n = 0, i;
 
 	if (check_privileges() ||
-	    sources_find_dir("bpf_src", env->bpf_src, bpf_dir, sizeof(bpf_dir), stderr) ||
-	    sources_find_dir("probe_specs", env->probe_specs, spec_dir, sizeof(spec_dir), stderr))
+	    sources_find_dir("bpf_src", env->bpf_src, bpf_dir, sizeof(bpf_dir)) ||
+	    sources_find_dir("probe_specs", env->probe_specs, spec_dir, sizeof(spec_dir)))
 		return EXIT_RUNTIME;
 	/* Every step runs, so one pass shows every error of the specs and of the sources. */
-	if (spec_table_load(spec_dir, &specs, stderr))
+	if (spec_table_load(spec_dir, &specs))
 		nerr++;
 	if (compile_bpf(env, bpf_dir, 1, NULL, &kf, &cache, &tb)) {
 		nerr++;
@@ -41,10 +42,10 @@ int session_check(const struct env *env)
 		int id = kfunc_btf_id(&kf, names[i], msg, sizeof(msg));
 
 		if (id < 0) {
-			fprintf(stderr, "%s\n", msg);
+			diag("%s\n", msg);
 			nerr++;
 		} else if (tracer_bpf__load(tb, names[i], id, msg, sizeof(msg))) {
-			fprintf(stderr, "%s\n", msg);
+			diag("%s\n", msg);
 			nerr++;
 		}
 	}
@@ -54,8 +55,8 @@ out:
 	bpfcache_free(&cache);
 	kernel_facts_free(&kf);
 	if (nerr)
-		fprintf(stderr, "check failed: %d error%s in '%s' and '%s'\n", nerr,
-			nerr == 1 ? "" : "s", bpf_dir, spec_dir);
+		diag("check failed: %d error%s in '%s' and '%s'\n", nerr, nerr == 1 ? "" : "s",
+		     bpf_dir, spec_dir);
 	else
 		printf("ok: %d BPF functions in '%s' compiled and verified; %d probe specs in "
 		       "'%s' parsed\n",

@@ -2,6 +2,7 @@
  * checked against the probe specs, and its kernel-side programs attached */
 #define _GNU_SOURCE
 #include "compile.h"
+#include "diag.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -73,23 +74,22 @@ static int learn_kernel(const struct env *env, struct kernel_facts *kf)
 	char why[256];
 	int err;
 
-	err = tracefs_ensure(env->verbose, stderr);
+	err = tracefs_ensure(env->verbose);
 	if (err)
 		return err;
 	uname(&un);
-	err = kheaders_find(un.release, un.machine, "/lib/modules", "/usr/src", kh, stderr);
+	err = kheaders_find(un.release, un.machine, "/lib/modules", "/usr/src", kh);
 	if (err)
 		return err;
 	kheaders_apply(kh);
 	if (env->verbose)
-		fprintf(stderr, "kernel headers: %s\n", kh->desc);
+		diag("kernel headers: %s\n", kh->desc);
 	err = kbtf_open(NULL, &kf->btf, why, sizeof(why));
 	kf->fdo_ok = !err && kbtf_fd_offsets(kf->btf, &kf->fdo, why, sizeof(why)) == 0;
 	if (!kf->fdo_ok && env->verbose)
-		fprintf(stderr,
-			"%s: a TLS call's connection is the first fd it reads or writes, socket "
-			"or not\n",
-			why);
+		diag("%s: a TLS call's connection is the first fd it reads or writes, socket "
+		     "or not\n",
+		     why);
 	return 0;
 }
 
@@ -112,7 +112,7 @@ static int compile_once(const struct env *env, const char *bpf_dir, unsigned int
 
 	if (!kh->desc[0] && (err = learn_kernel(env, kf)) != 0)
 		return err;
-	err = sources_read_bpf(bpf_dir, &source, stderr);
+	err = sources_read_bpf(bpf_dir, &source);
 	if (err)
 		return err;
 	/* Only validated numbers, checked -D macros and our own paths reach the compiler's
@@ -137,8 +137,8 @@ static int compile_once(const struct env *env, const char *bpf_dir, unsigned int
 	if (kf->kfunc)
 		cflags[ncflags++] = "-DTLS_KFUNC=1";
 	if (env->verbose)
-		fprintf(stderr, "system calls: %s\n",
-			kf->kfunc ? "fentry/fexit programs on the kernel's functions" : why);
+		diag("system calls: %s\n",
+		     kf->kfunc ? "fentry/fexit programs on the kernel's functions" : why);
 	for (i = 0; i < env->ndefines; i++) {
 		snprintf(def_flags[i], sizeof(def_flags[i]), "-D%s", env->defines[i]);
 		cflags[ncflags++] = def_flags[i];
@@ -151,24 +151,22 @@ static int compile_once(const struct env *env, const char *bpf_dir, unsigned int
 	if (!err && bpfcache_get(cache, why, sizeof(why)) == 1) {
 		err = tracer_bpf__create_from_image(&cache->img, share, tb);
 		if (!err && env->verbose)
-			fprintf(stderr, "compiled BPF of '%s' from the cache: %s\n", bpf_dir,
-				cache->path);
+			diag("compiled BPF of '%s' from the cache: %s\n", bpf_dir, cache->path);
 		if (!err)
 			goto compiled;
-		fprintf(stderr,
-			"failed to set up the BPF module from the cache '%s': %s; compiling "
-			"(and not keeping it)\n",
-			cache->path, strerror(-err));
+		diag("failed to set up the BPF module from the cache '%s': %s; compiling "
+		     "(and not keeping it)\n",
+		     cache->path, strerror(-err));
 		cache->hit = false;
 		cache->path[0] = '\0';
 	} else if (env->verbose) {
-		fprintf(stderr, "compile cache: %s\n", err ? strerror(-err) : why);
+		diag("compile cache: %s\n", err ? strerror(-err) : why);
 	}
 	if (env->verbose) {
-		fprintf(stderr, "compiling %s with", bpf_dir);
+		diag("compiling %s with", bpf_dir);
 		for (i = 0; i < ncflags; i++)
-			fprintf(stderr, " %s", cflags[i]);
-		fputc('\n', stderr);
+			diag(" %s", cflags[i]);
+		fputc('\n', diag_stream());
 	}
 	err = tracer_bpf__create(source, cflags, ncflags, share, tb);
 compiled:
@@ -177,20 +175,18 @@ compiled:
 	if (!err && getenv("TRACER_PERF_UPROBES") && getenv("TRACER_PERF_UPROBES")[0]) {
 		tracer_bpf__prefer_perf_uprobes(*tb);
 		if (env->verbose)
-			fprintf(stderr, "uprobes: perf events, not uprobe_multi links "
-					"(TRACER_PERF_UPROBES)\n");
+			diag("uprobes: perf events, not uprobe_multi links "
+			     "(TRACER_PERF_UPROBES)\n");
 	}
 	if (!err && (err = tracer_bpf__set_source_dir(*tb, bpf_dir)) != 0) {
 		tracer_bpf__destroy(*tb);
 		*tb = NULL;
 	}
 	if (err == -EINVAL)
-		fprintf(stderr,
-			"failed to compile the BPF sources in '%s' (clang's messages above)\n",
-			bpf_dir);
+		diag("failed to compile the BPF sources in '%s' (clang's messages above)\n",
+		     bpf_dir);
 	else if (err)
-		fprintf(stderr, "failed to set up the BPF module of '%s': %s\n", bpf_dir,
-			strerror(-err));
+		diag("failed to set up the BPF module of '%s': %s\n", bpf_dir, strerror(-err));
 	return err;
 }
 
@@ -213,7 +209,7 @@ int kfunc_btf_id(const struct kernel_facts *kf, const char *fn, char *why, size_
 static int load_kfuncs(struct tracer_bpf *tb, const struct kernel_facts *kf)
 {
 	const char *names[1024];
-	char msg[1024];
+	char msg[TRACER_BPF_ERRLEN];
 	int i, n, id, err;
 
 	n = tracer_bpf__functions(tb, names, 1024);
@@ -223,7 +219,7 @@ static int load_kfuncs(struct tracer_bpf *tb, const struct kernel_facts *kf)
 			continue;
 		err = id < 0 ? id : tracer_bpf__load(tb, names[i], id, msg, sizeof(msg));
 		if (err) {
-			fprintf(stderr, "%s\n", msg);
+			diag("%s\n", msg);
 			return err;
 		}
 	}
@@ -243,10 +239,9 @@ int compile_bpf(const struct env *env, const char *bpf_dir, unsigned int gen,
 
 	if (err || !kf->kfunc || (err = load_kfuncs(*tb, kf)) == 0)
 		return err;
-	fprintf(stderr,
-		"fentry/fexit programs failed (%s): watching the socket system calls "
-		"with syscall tracepoints instead\n",
-		strerror(-err));
+	diag("fentry/fexit programs failed (%s): watching the socket system calls "
+	     "with syscall tracepoints instead\n",
+	     strerror(-err));
 	kf->kfunc_probed = err;
 	tracer_bpf__destroy(*tb);
 	*tb = NULL;
@@ -260,8 +255,8 @@ int check_functions(struct tracer_bpf *tb, const struct spec_table *t)
 
 	for (i = 0; i < t->n; i++) {
 		if (!tracer_bpf__has_function(tb, t->specs[i].bpf_fn)) {
-			fprintf(stderr, "%s: BPF function '%s' is not defined in bpf_src\n",
-				t->specs[i].origin, t->specs[i].bpf_fn);
+			diag("%s: BPF function '%s' is not defined in bpf_src\n",
+			     t->specs[i].origin, t->specs[i].bpf_fn);
 			err = -EINVAL;
 		}
 	}
@@ -277,7 +272,7 @@ int check_functions(struct tracer_bpf *tb, const struct spec_table *t)
 int attach_kernel_programs(struct tracer_bpf *tb, const struct kernel_facts *kf, int verbose)
 {
 	const char *names[1024], *sep;
-	char category[64], why[512];
+	char category[64], why[TRACER_BPF_ERRLEN];
 	int i, n, err, id;
 
 	n = tracer_bpf__functions(tb, names, 1024);
@@ -296,17 +291,17 @@ int attach_kernel_programs(struct tracer_bpf *tb, const struct kernel_facts *kf,
 			continue;
 		}
 		if (err) {
-			fprintf(stderr, "%s\n", why);
+			diag("%s\n", why);
 			return err;
 		}
 		if (verbose)
-			fprintf(stderr, "attached %s\n", names[i]);
+			diag("attached %s\n", names[i]);
 	}
 	if (verbose && !tracer_bpf__has_function(tb, "tracepoint__sched__sched_process_fork"))
-		fprintf(stderr, "bpf_src has no tracepoint__sched__sched_process_fork: children "
-				"are not followed\n");
+		diag("bpf_src has no tracepoint__sched__sched_process_fork: children "
+		     "are not followed\n");
 	if (verbose && !tracer_bpf__has_function(tb, "tracepoint__sched__sched_process_exec"))
-		fprintf(stderr, "bpf_src has no tracepoint__sched__sched_process_exec: programs "
-				"started later are not looked at\n");
+		diag("bpf_src has no tracepoint__sched__sched_process_exec: programs "
+		     "started later are not looked at\n");
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -117,10 +118,11 @@ static int format_sockaddr(const struct sockaddr_storage *ss, char *addr, uint16
  * /proc/<pid>/net/tcp walks the whole TCP hash (3-13 ms a lookup measured here). Returns
  * conns_resolve's codes, or -ENOSYS when the copy cannot be had (then /proc is read).
  */
-static int resolve_by_copy(pid_t pid, int fd, struct conn_addr *a)
+static int resolve_by_copy(pid_t pid, int fd, uint64_t ino, struct conn_addr *a)
 {
 #if defined(SYS_pidfd_open) && defined(SYS_pidfd_getfd)
 	struct sockaddr_storage local, peer;
+	struct stat st;
 	socklen_t llen = sizeof(local), plen = sizeof(peer), len = sizeof(int);
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), copy, type = 0, proto = 0, err = 0;
 
@@ -132,7 +134,9 @@ static int resolve_by_copy(pid_t pid, int fd, struct conn_addr *a)
 	close(pidfd);
 	if (err)
 		return err;
-	if (getsockopt(copy, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+	if (ino && (fstat(copy, &st) != 0 || (uint64_t)st.st_ino != ino))
+		err = -ENOENT; /* that socket is closed: the fd names another now */
+	else if (getsockopt(copy, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
 		err = errno == ENOTSOCK ? -ENOTSOCK : -ENOSYS;
 	else if (len = sizeof(int), getsockopt(copy, SOL_SOCKET, SO_PROTOCOL, &proto, &len) ||
 					    type != SOCK_STREAM || proto != IPPROTO_TCP)
@@ -150,12 +154,13 @@ static int resolve_by_copy(pid_t pid, int fd, struct conn_addr *a)
 #else
 	(void)pid;
 	(void)fd;
+	(void)ino;
 	(void)a;
 	return -ENOSYS;
 #endif
 }
 
-int conns_resolve(const char *proc_root, pid_t pid, int fd, struct conn_addr *a)
+int conns_resolve(const char *proc_root, pid_t pid, int fd, uint64_t ino, struct conn_addr *a)
 {
 	static const char *const tables[] = {"tcp", "tcp6"};
 	char path[PATH_MAX], link[64];
@@ -164,7 +169,7 @@ int conns_resolve(const char *proc_root, pid_t pid, int fd, struct conn_addr *a)
 	size_t i;
 	int err;
 
-	if (strcmp(proc_root, "/proc") == 0 && (err = resolve_by_copy(pid, fd, a)) != -ENOSYS)
+	if (strcmp(proc_root, "/proc") == 0 && (err = resolve_by_copy(pid, fd, ino, a)) != -ENOSYS)
 		return err;
 	snprintf(path, sizeof(path), "%s/%d/fd/%d", proc_root, (int)pid, fd);
 	n = readlink(path, link, sizeof(link) - 1);
@@ -173,6 +178,8 @@ int conns_resolve(const char *proc_root, pid_t pid, int fd, struct conn_addr *a)
 	link[n] = '\0';
 	if (sscanf(link, "socket:[%lu]", &inode) != 1)
 		return -ENOTSOCK;
+	if (ino && inode != ino)
+		return -ENOENT; /* that socket is closed: the fd names another now */
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%d/net/%s", proc_root, (int)pid, tables[i]);
 		if (find_inode(path, inode, a) == 0)
@@ -223,14 +230,15 @@ static void try_resolve(struct conn_table *t, struct conn *c)
 		return;
 	c->tries--;
 	take_result(c, conns_resolve(t->proc_root ? t->proc_root : "/proc", (pid_t)c->pid, c->fd,
-				     &c->addr));
+				     c->ino, &c->addr));
 }
 
-void conn_notes_add(struct conn_notes *n, uint64_t id, uint32_t pid, int fd)
+void conn_notes_add(struct conn_notes *n, uint64_t id, uint32_t pid, int fd, uint64_t ino)
 {
 	struct conn_note note = {.id = id};
 
-	note.err = conns_resolve(n->proc_root ? n->proc_root : "/proc", (pid_t)pid, fd, &note.addr);
+	note.err = conns_resolve(n->proc_root ? n->proc_root : "/proc", (pid_t)pid, fd, ino,
+				 &note.addr);
 	pthread_mutex_lock(&n->mu);
 	n->v[n->next] = note;
 	n->next = (n->next + 1) % CONN_NOTES;
@@ -283,7 +291,8 @@ static bool take_known(const struct conn_table *t, struct conn *c)
 	return false;
 }
 
-struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd, bool known)
+struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd, uint64_t ino,
+			bool known)
 {
 	int i = lower_bound(t, id);
 	struct conn *c;
@@ -297,7 +306,7 @@ struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd,
 	memmove(&t->v[i + 1], &t->v[i], (t->n - i) * sizeof(*t->v));
 	t->n++;
 	c = &t->v[i];
-	*c = (struct conn){.id = id, .pid = pid, .fd = fd, .tries = CONN_TRIES};
+	*c = (struct conn){.id = id, .pid = pid, .fd = fd, .ino = ino, .tries = CONN_TRIES};
 	t->opened++;
 	if (!(known && take_known(t, c)) && !(t->notes && take_note(t->notes, c)))
 		try_resolve(t, c);
@@ -312,7 +321,7 @@ static int scan_one(struct conn_table *t, const char *root, pid_t pid, int fd)
 
 	if (t->mark(t->mark_ctx, pid, fd, true))
 		return 0; /* no mark (map full): looked up when first used, as any socket */
-	err = conns_resolve(root, pid, fd, &k.addr);
+	err = conns_resolve(root, pid, fd, 0, &k.addr);
 	grown = err ? NULL : grow_for(t->known, t->nknown, &t->known_cap, sizeof(*t->known), 16);
 	if (!grown) {
 		t->mark(t->mark_ctx, pid, fd, false);

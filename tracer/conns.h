@@ -25,12 +25,13 @@ int conns_parse_tcp_line(const char *line, struct conn_addr *a, unsigned long *i
 /*
  * Looks socket fd of process pid up: with proc_root "/proc", by asking a copy of the socket
  * (pidfd_getfd) for its ends; otherwise, or when no copy can be had, under proc_root: its
- * inode, then that inode in the process's network namespace's TCP tables. Returns 0 with a
- * filled, or:
+ * inode, then that inode in the process's network namespace's TCP tables. `ino`, when not 0,
+ * is the socket's inode number as BPF saw it: an fd that names another socket now (closed
+ * and reused since) counts as gone, never as that socket. Returns 0 with a filled, or:
  * -EAGAIN: a socket not (yet) connected, or not found in the TCP tables (look again later);
- * -ENOENT: the fd (or the process) is gone; -ENOTSOCK: the fd is no socket.
+ * -ENOENT: the fd (or the process, or the socket `ino`) is gone; -ENOTSOCK: no socket.
  */
-int conns_resolve(const char *proc_root, pid_t pid, int fd, struct conn_addr *a);
+int conns_resolve(const char *proc_root, pid_t pid, int fd, uint64_t ino, struct conn_addr *a);
 
 /* Writes "127.0.0.1:443" or "[::1]:443". */
 void conns_format_end(char *buf, size_t size, int family, const char *addr, uint16_t port);
@@ -58,13 +59,14 @@ struct conn_notes {
 };
 
 /* Looks connection id (pid's socket fd) up now and keeps the result for conns_open. */
-void conn_notes_add(struct conn_notes *n, uint64_t id, uint32_t pid, int fd);
+void conn_notes_add(struct conn_notes *n, uint64_t id, uint32_t pid, int fd, uint64_t ino);
 
 /* A connection of the run: a socket a TLS call used, until it is closed. */
 struct conn {
 	uint64_t id;
 	uint32_t pid;
 	int fd;
+	uint64_t ino;	 /* the socket's inode number as BPF saw it (0: unknown) */
 	bool resolved;	 /* addr is known */
 	int tries;	 /* lookups left before giving up */
 	const char *why; /* not resolved: why (a static string) */
@@ -111,7 +113,8 @@ struct conn *conns_get(struct conn_table *t, uint64_t id);
  * at once (an entry already there is returned as it is: conns_get looks it up again); NULL
  * only when out of memory.
  */
-struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd, bool known);
+struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd, uint64_t ino,
+			bool known);
 
 /*
  * Looks up each socket pid holds now (as the tracer attaches, before any TLS probe is), each

@@ -1,5 +1,6 @@
 /* events.c - the event stream: chunks put in call order, reassembled, accounted, printed */
 #include "events.h"
+#include "diag.h"
 #include "grow.h"
 
 #include <errno.h>
@@ -21,20 +22,7 @@ static uint64_t clock_ns(clockid_t id)
 void events_init(struct events *e, const struct events_config *cfg)
 {
 	memset(e, 0, sizeof(*e));
-	e->probes = cfg->probes;
-	e->out = cfg->out;
-	e->json = cfg->json;
-	e->hexdump = cfg->hexdump;
-	e->latency = cfg->latency;
-	e->handshakes = cfg->handshakes;
-	e->max_data_size = cfg->max_data_size;
-	e->pcap = cfg->pcap;
-	e->http = cfg->http;
-	e->redact = cfg->redact;
-	e->http_only = cfg->http_only;
-	e->http_headers = cfg->http_headers;
-	e->sink = cfg->sink;
-	e->sink_ctx = cfg->sink_ctx;
+	e->cfg = *cfg;
 	e->start_ns = clock_ns(CLOCK_MONOTONIC);
 	e->shown_conn = UINT64_MAX; /* no row yet */
 	e->realtime_offset = (int64_t)(clock_ns(CLOCK_REALTIME) - e->start_ns);
@@ -66,7 +54,7 @@ static struct proc_stats *proc_of(struct events *e, uint32_t pid)
 /* The output's view of an event header; data and lengths are filled by the caller. */
 static struct out_event view(struct events *e, const struct tls_event *ev, char *comm)
 {
-	const struct resolved_probe *rp = probes_of_call(e->probes, ev->probe, ev->ret_delta);
+	const struct resolved_probe *rp = probes_of_call(e->cfg.probes, ev->probe, ev->ret_delta);
 	uint64_t rel = ev->time_ns > e->start_ns ? ev->time_ns - e->start_ns : 0;
 	struct conn *c = ev->conn ? conns_get(&e->conns, ev->conn) : NULL;
 
@@ -76,7 +64,7 @@ static struct out_event view(struct events *e, const struct tls_event *ev, char 
 		.func = rp ? rp->func : "?",
 		.lib = rp ? rp->lib_path : "?",
 		.comm = comm,
-		.time_ns = e->json ? ev->time_ns + (uint64_t)e->realtime_offset : rel,
+		.time_ns = e->cfg.json ? ev->time_ns + (uint64_t)e->realtime_offset : rel,
 		.pid = ev->pid,
 		.tid = ev->tid,
 		.uid = ev->uid,
@@ -105,9 +93,9 @@ static void print_call(struct events *e, const struct tls_event *hdr, const unsi
 	out.truncated = truncated;
 	out.lost = lost;
 	if (e->shown_conn != hdr->conn)
-		output_conn_line(e->out, &out);
+		output_conn_line(e->cfg.out, &out);
 	e->shown_conn = hdr->conn;
-	output_event(e->out, &out, e->hexdump, e->latency);
+	output_event(e->cfg.out, &out, e->cfg.hexdump, e->cfg.latency);
 }
 
 static void drop_pending(struct events *e, struct pending_call *p)
@@ -174,18 +162,18 @@ static void assemble(struct events *e, int cpu, const struct tls_event *ev)
 		flush_pending(e, p, ev->truncated);
 	return;
 oom:
-	fprintf(stderr, "out of memory assembling call %llu: its bytes are reported lost\n",
-		(unsigned long long)ev->call_id);
+	diag("out of memory assembling call %llu: its bytes are reported lost\n",
+	     (unsigned long long)ev->call_id);
 }
 
 /* Connection `key` ended: its HTTP exchanges, its pcapng stream and its state end too. */
 static void end_flow(struct events *e, const struct tls_event *ev, uint64_t key)
 {
 	e->cur = ev;
-	if (e->http)
-		http_close(e->http, key, ev->time_ns);
-	if (e->pcap)
-		pcapng_close(e->pcap, key, ev->time_ns + (uint64_t)e->realtime_offset);
+	if (e->cfg.http)
+		http_close(e->cfg.http, key, ev->time_ns);
+	if (e->cfg.pcap)
+		pcapng_close(e->cfg.pcap, key, ev->time_ns + (uint64_t)e->realtime_offset);
 	flows_remove(&e->flows, key);
 }
 
@@ -204,8 +192,8 @@ static void end_conn(struct events *e, const struct tls_event *ev, struct conn *
 	out.fd = c->fd;
 	out.addr = c->resolved ? &c->addr : NULL;
 	out.conn_why = c->why;
-	if (e->json && e->out)
-		output_json_conn(e->out, &out, "close", reason);
+	if (e->cfg.json && e->cfg.out)
+		output_json_conn(e->cfg.out, &out, "close", reason);
 	conns_close(&e->conns, c->id);
 }
 
@@ -217,10 +205,10 @@ static void show(struct events *e, const struct tls_event *ev, show_fn json, sho
 	char comm[TLS_COMM_LEN + 1];
 	struct out_event out;
 
-	if ((!e->json && !text) || !e->out)
+	if ((!e->cfg.json && !text) || !e->cfg.out)
 		return;
 	out = view(e, ev, comm);
-	(e->json ? json : text)(e->out, &out);
+	(e->cfg.json ? json : text)(e->cfg.out, &out);
 }
 
 /* An event without data: a connection's start or end, a handshake, a verification. */
@@ -233,10 +221,11 @@ static void deliver_meta(struct events *e, const struct tls_event *ev)
 
 	switch (ev->kind) {
 	case TLS_KIND_CONN_OPEN:
-		conns_open(&e->conns, ev->conn, ev->pid, ev->fd, ev->flags & TLS_FLAG_KNOWN);
+		conns_open(&e->conns, ev->conn, ev->pid, ev->fd, (uint64_t)ev->result,
+			   ev->flags & TLS_FLAG_KNOWN);
 		out = view(e, ev, comm);
-		if (e->json && e->out)
-			output_json_conn(e->out, &out, "open", NULL);
+		if (e->cfg.json && e->cfg.out)
+			output_json_conn(e->cfg.out, &out, "open", NULL);
 		break;
 	case TLS_KIND_CONN_CLOSE:
 		if ((c = conns_get(&e->conns, ev->conn))) {
@@ -245,8 +234,8 @@ static void deliver_meta(struct events *e, const struct tls_event *ev)
 		}
 		end_flow(e, ev, ev->conn); /* its opening was lost */
 		out = view(e, ev, comm);
-		if (e->json && e->out)
-			output_json_conn(e->out, &out, "close", "close");
+		if (e->cfg.json && e->cfg.out)
+			output_json_conn(e->cfg.out, &out, "close", "close");
 		break;
 	case TLS_KIND_EXIT: /* the process's sockets closed with it */
 		for (i = e->conns.n - 1; i >= 0; i--)
@@ -256,7 +245,7 @@ static void deliver_meta(struct events *e, const struct tls_event *ev)
 		end_flow(e, ev, flows_key(0, ev->pid));
 		break;
 	case TLS_KIND_HANDSHAKE:
-		show(e, ev, output_json_handshake, e->handshakes ? output_handshake : NULL);
+		show(e, ev, output_json_handshake, e->cfg.handshakes ? output_handshake : NULL);
 		break;
 	case TLS_KIND_VERIFY:
 		show(e, ev, output_json_verify, output_verify);
@@ -286,38 +275,38 @@ static void deliver_data(struct events *e, int cpu, struct tls_event *ev)
 	uint8_t *data = (uint8_t *)ev->data;
 	struct flow *f = NULL;
 
-	if (e->redact || e->http) {
+	if (e->cfg.redact || e->cfg.http) {
 		f = flows_get(&e->flows, key);
 		if (f)
 			gap = flows_gap(&f->d[side], ev->call_id, ev->call_len, ev->offset,
 					ev->data_len, &call_start);
 	}
-	if (e->redact && f)
-		redact_bytes(e->redact, &f->d[side].red, data, ev->data_len);
+	if (e->cfg.redact && f)
+		redact_bytes(e->cfg.redact, &f->d[side].red, data, ev->data_len);
 	/* Decoded first: redaction of HTTP/2 header values masks their HPACK bytes in data. */
-	if (e->http && f) {
+	if (e->cfg.http && f) {
 		e->cur = ev;
-		http_data(e->http, key, sent, data, ev->data_len, gap, call_start, ev->time_ns);
+		http_data(e->cfg.http, key, sent, data, ev->data_len, gap, call_start, ev->time_ns);
 		if ((ev->flags & TLS_CHUNK_LAST) && (gap = flows_tail(&f->d[side])))
-			http_data(e->http, key, sent, data, 0, gap, false, ev->time_ns);
+			http_data(e->cfg.http, key, sent, data, 0, gap, false, ev->time_ns);
 	}
-	if (e->out && !e->http_only && e->json) {
+	if (e->cfg.out && !e->cfg.http_only && e->cfg.json) {
 		char comm[TLS_COMM_LEN + 1];
 		struct out_event out = view(e, ev, comm);
 
 		out.data = data;
 		out.data_len = ev->data_len;
 		out.truncated = ev->truncated;
-		output_json_data(e->out, &out);
-	} else if (e->out && !e->http_only) {
+		output_json_data(e->cfg.out, &out);
+	} else if (e->cfg.out && !e->cfg.http_only) {
 		assemble(e, cpu, ev);
 	}
-	if (e->pcap) {
+	if (e->cfg.pcap) {
 		struct conn *c = ev->conn ? conns_get(&e->conns, ev->conn) : NULL;
 		char comment[512];
 
 		packet_comment(e, ev, comment, sizeof(comment));
-		pcapng_data(e->pcap, key, c && c->resolved ? &c->addr : NULL, sent, ev->call_id,
+		pcapng_data(e->cfg.pcap, key, c && c->resolved ? &c->addr : NULL, sent, ev->call_id,
 			    ev->call_len, ev->offset, data, ev->data_len,
 			    ev->time_ns + (uint64_t)e->realtime_offset, comment);
 	}
@@ -327,17 +316,17 @@ static void deliver_data(struct events *e, int cpu, struct tls_event *ev)
 static void deliver_chunk(struct events *e, int cpu, struct tls_event *ev)
 {
 	if (ev->kind != TLS_KIND_DATA) {
-		if (!e->sink) /* the self-test looks at data only */
+		if (!e->cfg.sink) /* the self-test looks at data only */
 			deliver_meta(e, ev);
-	} else if (e->sink) {
-		e->sink(e->sink_ctx, ev);
+	} else if (e->cfg.sink) {
+		e->cfg.sink(e->cfg.sink_ctx, ev);
 	} else {
 		deliver_data(e, cpu, ev);
 	}
 	if (e->records) {
 		fclose(e->records);
 		e->records = NULL;
-		fwrite(e->records_buf, 1, e->records_size, e->out);
+		fwrite(e->records_buf, 1, e->records_size, e->cfg.out);
 		free(e->records_buf);
 		e->records_buf = NULL;
 	}
@@ -351,7 +340,7 @@ void events_on_http(void *ctx, const struct http_msg *m)
 	struct conn *c;
 
 	e->http_records++;
-	if (!e->out || !e->cur || (!e->json && m->request)) /* text: a line per response */
+	if (!e->cfg.out || !e->cur || (!e->cfg.json && m->request)) /* text: a line per response */
 		return;
 	/* Written after the chunk that ended the message has been shown. */
 	if (!e->records && !(e->records = open_memstream(&e->records_buf, &e->records_size)))
@@ -360,13 +349,13 @@ void events_on_http(void *ctx, const struct http_msg *m)
 	out.conn = flows_key_conn(m->key); /* a close event of its process names none */
 	c = out.conn ? conns_get(&e->conns, out.conn) : NULL;
 	out.addr = c && c->resolved ? &c->addr : out.addr;
-	if (e->json) {
+	if (e->cfg.json) {
 		output_json_http(e->records, &out, m);
 	} else {
-		if (e->shown_conn != out.conn && !e->http_only)
+		if (e->shown_conn != out.conn && !e->cfg.http_only)
 			output_conn_line(e->records, &out);
 		e->shown_conn = out.conn;
-		output_http(e->records, &out, m, e->http_headers);
+		output_http(e->records, &out, m, e->cfg.http_headers);
 	}
 }
 
@@ -376,11 +365,10 @@ void events_on_http_error(void *ctx, uint64_t key, const char *why)
 
 	e->http_stopped++;
 	if (!flows_key_conn(key))
-		fprintf(stderr, "HTTP decoding of PID %u's data stopped: %s\n", flows_key_pid(key),
-			why);
+		diag("HTTP decoding of PID %u's data stopped: %s\n", flows_key_pid(key), why);
 	else
-		fprintf(stderr, "HTTP decoding of connection %llu stopped: %s\n",
-			(unsigned long long)key, why);
+		diag("HTTP decoding of connection %llu stopped: %s\n", (unsigned long long)key,
+		     why);
 }
 
 /* Whether the chunk is well formed: its lengths agree with each other and with the buffer. */
@@ -388,7 +376,7 @@ static bool valid_chunk(const struct events *e, const struct tls_event *ev, int 
 {
 	return size >= (int)TLS_EVENT_HDR_SIZE && ev->kind <= TLS_KIND_EXIT &&
 	       (ev->kind == TLS_KIND_DATA || ev->data_len == 0) &&
-	       ev->data_len <= e->max_data_size &&
+	       ev->data_len <= e->cfg.max_data_size &&
 	       ev->data_len <= (uint32_t)(size - (int)TLS_EVENT_HDR_SIZE) &&
 	       ev->truncated <= ev->call_len && ev->offset <= ev->call_len - ev->truncated &&
 	       ev->data_len <= ev->call_len - ev->truncated - ev->offset &&
@@ -397,6 +385,15 @@ static bool valid_chunk(const struct events *e, const struct tls_event *ev, int 
 
 /* Keeps an aligned copy of the chunk (header hdr, then its data and a NUL) until
  * events_deliver; false when out of memory. */
+/* An event's place in time among the others: a connection's end (its close, or its
+ * process's exit, which ends them all) a little later (EVENTS_CLOSE_GRACE_NS). */
+static uint64_t order_of(const struct tls_event *ev)
+{
+	bool end = ev->kind == TLS_KIND_CONN_CLOSE || ev->kind == TLS_KIND_EXIT;
+
+	return ev->time_ns + (end ? EVENTS_CLOSE_GRACE_NS : 0);
+}
+
 static bool enqueue(struct events *e, int cpu, const struct tls_event *hdr, const void *data)
 {
 	struct queued_chunk *grown;
@@ -412,7 +409,11 @@ static bool enqueue(struct events *e, int cpu, const struct tls_event *hdr, cons
 	memcpy(copy, hdr, TLS_EVENT_HDR_SIZE);
 	memcpy(copy->data, data, hdr->data_len);
 	copy->data[hdr->data_len] = '\0'; /* for redact_bytes */
-	e->queue[e->nqueue++] = (struct queued_chunk){.cpu = cpu, .ev = copy};
+	e->queue[e->nqueue++] = (struct queued_chunk){
+		.cpu = cpu,
+		.ev = copy,
+		.order_ns = order_of(hdr),
+	};
 	e->queued_bytes += TLS_EVENT_HDR_SIZE + hdr->data_len;
 	return true;
 }
@@ -420,7 +421,7 @@ static bool enqueue(struct events *e, int cpu, const struct tls_event *hdr, cons
 /* One more call captured, under the probe it is reported by (its library saw traffic). */
 static void count_call(struct events *e, const struct tls_event *ev)
 {
-	const struct resolved_probe *rp = probes_of_call(e->probes, ev->probe, ev->ret_delta);
+	const struct resolved_probe *rp = probes_of_call(e->cfg.probes, ev->probe, ev->ret_delta);
 	uint64_t *grown, n, id = rp ? rp->id : 0;
 
 	if (id >= e->nprobe_calls) {
@@ -469,7 +470,7 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 		e->calls_without_conn += !ev->conn;
 	}
 queue:
-	if (ev->time_ns < e->delivered_ns)
+	if (order_of(ev) < e->delivered_ns)
 		e->late++;
 	/* Out of memory: the chunk is counted as dropped, never passed over silently. */
 	if (!enqueue(e, cpu, ev, (const unsigned char *)data + TLS_EVENT_HDR_SIZE)) {
@@ -478,14 +479,15 @@ queue:
 	}
 }
 
-/* Time order; a call's chunks share their time, so then by call and offset. */
+/* Time order (a close's a little later); a call's chunks share their time, so then by call
+ * and offset. */
 static int chunk_order(const void *a, const void *b)
 {
-	const struct tls_event *x = ((const struct queued_chunk *)a)->ev;
-	const struct tls_event *y = ((const struct queued_chunk *)b)->ev;
+	const struct queued_chunk *qa = a, *qb = b;
+	const struct tls_event *x = qa->ev, *y = qb->ev;
 
-	if (x->time_ns != y->time_ns)
-		return x->time_ns < y->time_ns ? -1 : 1;
+	if (qa->order_ns != qb->order_ns)
+		return qa->order_ns < qb->order_ns ? -1 : 1;
 	if (x->call_id != y->call_id)
 		return x->call_id < y->call_id ? -1 : 1;
 	return x->offset < y->offset ? -1 : x->offset > y->offset;
@@ -503,17 +505,18 @@ void events_deliver(struct events *e, uint64_t read_start_ns)
 	if (e->nqueue > 1)
 		qsort(e->queue, e->nqueue, sizeof(*e->queue), chunk_order);
 	for (n = 0; n < e->nqueue &&
-		    (e->queue[n].ev->time_ns < until || e->queued_bytes > EVENTS_QUEUE_BUDGET);
+		    (e->queue[n].order_ns < until || e->queued_bytes > EVENTS_QUEUE_BUDGET);
 	     n++) {
 		struct tls_event *ev = e->queue[n].ev;
 
-		if (ev->time_ns >= until) /* early, for want of room: what is older is late */
-			until = ev->time_ns + 1;
+		if (e->queue[n].order_ns >=
+		    until) /* early, for want of room: what is older is late */
+			until = e->queue[n].order_ns + 1;
 		e->queued_bytes -= TLS_EVENT_HDR_SIZE + ev->data_len;
 		deliver_chunk(e, e->queue[n].cpu, ev);
 		free(e->queue[n].ev);
 		/* errno says why now, before other calls change it */
-		if (e->out && !e->out_err && ferror(e->out))
+		if (e->cfg.out && !e->out_err && ferror(e->cfg.out))
 			e->out_err = errno ? errno : EIO;
 	}
 	for (i = n; i < e->nqueue; i++)
@@ -523,11 +526,11 @@ void events_deliver(struct events *e, uint64_t read_start_ns)
 		e->delivered_ns = until;
 }
 
-void events_on_conn(struct events *e, uint32_t pid, int fd, uint64_t conn)
+void events_on_conn(struct events *e, uint32_t pid, int fd, uint64_t conn, uint64_t ino)
 {
-	if (!conns_open(&e->conns, conn, pid, fd, false))
-		fprintf(stderr, "out of memory: connection %llu goes without addresses\n",
-			(unsigned long long)conn);
+	if (!conns_open(&e->conns, conn, pid, fd, ino, false))
+		diag("out of memory: connection %llu goes without addresses\n",
+		     (unsigned long long)conn);
 }
 
 void events_on_lost(void *ctx, int cpu, uint64_t count)
@@ -537,9 +540,9 @@ void events_on_lost(void *ctx, int cpu, uint64_t count)
 	if (cpu >= 0 && cpu < EVENTS_MAX_CPUS)
 		e->lost[cpu] += count;
 	e->lost_events += count;
-	fprintf(stderr, "lost %llu events on CPU %d\n", (unsigned long long)count, cpu);
-	if (e->json && e->out)
-		fprintf(e->out, "{\"v\":1,\"type\":\"lost\",\"cpu\":%d,\"count\":%llu}\n", cpu,
+	diag("lost %llu events on CPU %d\n", (unsigned long long)count, cpu);
+	if (e->cfg.json && e->cfg.out)
+		fprintf(e->cfg.out, "{\"v\":1,\"type\":\"lost\",\"cpu\":%d,\"count\":%llu}\n", cpu,
 			(unsigned long long)count);
 }
 
@@ -548,10 +551,10 @@ void events_on_meta_lost(void *ctx, int cpu, uint64_t count)
 	struct events *e = ctx;
 
 	e->meta_lost += count;
-	fprintf(stderr, "lost %llu connection or handshake events on CPU %d\n",
-		(unsigned long long)count, cpu);
-	if (e->json && e->out)
-		fprintf(e->out,
+	diag("lost %llu connection or handshake events on CPU %d\n", (unsigned long long)count,
+	     cpu);
+	if (e->cfg.json && e->cfg.out)
+		fprintf(e->cfg.out,
 			"{\"v\":1,\"type\":\"lost\",\"buffer\":\"meta\",\"cpu\":%d,"
 			"\"count\":%llu}\n",
 			cpu, (unsigned long long)count);

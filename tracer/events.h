@@ -22,6 +22,15 @@
  */
 #define EVENTS_REORDER_WINDOW_NS 50000000ull
 
+/*
+ * A connection's close (and a process's exit, which closes them all) is put this much later
+ * among the events than it happened: a call of that connection may return just after
+ * another thread (a Go program's other goroutine) closed the socket - its bytes went out
+ * before the close - and is shown before the close, on its connection, not after it on
+ * none. (The close keeps its own time_ns.)
+ */
+#define EVENTS_CLOSE_GRACE_NS 25000000ull
+
 /* Bytes of chunks held back for ordering at most: past it (the output is slower than the
  * capture) the oldest go out early, the tracer reads its buffers again only once it is
  * under it, and the kernel's loss counts what does not fit in them. */
@@ -40,6 +49,7 @@ struct pending_call {
 struct queued_chunk {
 	int cpu;
 	struct tls_event *ev; /* header and data_len bytes of data */
+	uint64_t order_ns;    /* its place in time: ev->time_ns, a close's a little later */
 };
 
 /* One process: what the BPF counters say (enum tls_stat) and what reached user space. */
@@ -53,17 +63,26 @@ struct proc_stats {
 /* Receives each chunk in order instead of the output (the self-test checks bytes with it). */
 typedef void (*events_sink_fn)(void *ctx, const struct tls_event *ev);
 
-struct events {
-	const struct probe_set *probes;
-	FILE *out;
+/* Where the ordered chunks go and how they are shown: everything events is given. */
+struct events_config {
+	const struct probe_set *probes; /* the probes (and, through ->older, replaced ones) */
+	FILE *out;			/* data and records; NULL: nothing shown */
 	bool json, hexdump;
-	bool latency;	 /* text: the LAT(ms) column */
-	bool handshakes; /* text: a row per handshake */
-	uint32_t max_data_size;
-	events_sink_fn sink;
+	bool latency, handshakes;    /* text: the LAT(ms) column; a row per handshake */
+	uint32_t max_data_size;	     /* a chunk's most bytes (-s) */
+	struct pcapng *pcap;	     /* -w, or NULL */
+	struct http *http;	     /* --http, or NULL */
+	const struct redact *redact; /* --redact, or NULL */
+	bool http_only;		     /* --http-only: records, no data events */
+	bool http_headers;	     /* -v with --http: headers in text */
+	events_sink_fn sink;	     /* chunks go there instead of to out (the self-test) */
 	void *sink_ctx;
-	uint64_t start_ns;	 /* CLOCK_MONOTONIC when tracing started */
-	int64_t realtime_offset; /* CLOCK_REALTIME - CLOCK_MONOTONIC, for JSON time_ns */
+};
+
+struct events {
+	struct events_config cfg; /* as events_init was given it */
+	uint64_t start_ns;	  /* CLOCK_MONOTONIC when tracing started */
+	int64_t realtime_offset;  /* CLOCK_REALTIME - CLOCK_MONOTONIC, for JSON time_ns */
 	struct queued_chunk *queue;
 	int nqueue, queue_cap;
 	size_t queued_bytes;   /* held in queue[] */
@@ -84,34 +103,12 @@ struct events {
 	struct conn_table conns;
 	uint64_t calls_without_conn; /* captured calls whose connection was unknown */
 	uint64_t shown_conn; /* text: the connection of the rows shown last; UINT64_MAX: none */
-	/* What the ordered data also goes to (NULL: not asked for). out NULL: nothing shown. */
-	struct pcapng *pcap;	     /* -w */
-	struct http *http;	     /* --http */
-	const struct redact *redact; /* --redact: applied before every output */
-	bool http_only;		     /* --http-only: records, no data events */
-	bool http_headers;	     /* -v with --http: headers in text */
-	struct flows flows;	     /* gaps and redaction state per connection and direction */
+	struct flows flows;  /* gaps and redaction state per connection and direction */
 	const struct tls_event *cur; /* the event being delivered (HTTP records name it) */
 	uint64_t http_records, http_stopped;
 	FILE *records; /* HTTP records of the chunk being delivered (a memstream), or NULL */
 	char *records_buf;
 	size_t records_size;
-};
-
-/* Where the ordered chunks go and how they are shown: everything events is given. */
-struct events_config {
-	const struct probe_set *probes; /* the probes (and, through ->older, replaced ones) */
-	FILE *out;			/* data and records; NULL: nothing shown */
-	bool json, hexdump;
-	bool latency, handshakes;    /* text: the LAT(ms) column; a row per handshake */
-	uint32_t max_data_size;	     /* a chunk's most bytes (-s) */
-	struct pcapng *pcap;	     /* -w, or NULL */
-	struct http *http;	     /* --http, or NULL */
-	const struct redact *redact; /* --redact, or NULL */
-	bool http_only;		     /* --http-only: records, no data events */
-	bool http_headers;	     /* -v with --http: headers in text */
-	events_sink_fn sink;	     /* chunks go there instead of to out (the self-test) */
-	void *sink_ctx;
 };
 
 /* Starts e (its memory is the caller's) with what cfg gives. */
@@ -126,7 +123,7 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size);
 
 /* A traced process's TLS call first used socket fd, now connection `conn`: its addresses
  * are looked up at once, before the socket may close. */
-void events_on_conn(struct events *e, uint32_t pid, int fd, uint64_t conn);
+void events_on_conn(struct events *e, uint32_t pid, int fd, uint64_t conn, uint64_t ino);
 
 /* tracer_bpf loss callback: the kernel dropped `count` chunks of CPU cpu. */
 void events_on_lost(void *ctx, int cpu, uint64_t count);
@@ -152,12 +149,12 @@ void events_on_counters(void *ctx, uint32_t pid, const uint64_t *sums, int n);
 
 /*
  * Reconciles the BPF counters (given through events_on_counters) with what arrived and
- * prints the summary to errs (and as a JSON line to the output in JSON mode), with the
+ * prints the summary through diag (and as a JSON line to the output in JSON mode), with the
  * calls captured through each TLS library probed. `why` is
  * "target exited" or "stopped". With have_counters false (they could not be read) only
  * what arrived is reported, and the summary says the totals are unknown.
  */
-void events_summary(struct events *e, bool have_counters, const char *why, FILE *errs);
+void events_summary(struct events *e, bool have_counters, const char *why);
 
 /* Whether every byte the BPF counters say was moved was captured and delivered in order:
  * nothing lost, truncated, unreadable, late or malformed (after events_on_counters). */

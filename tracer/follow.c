@@ -2,6 +2,7 @@
  * traced process's new child given its probes as it is forked, an ended one's taken out */
 #define _GNU_SOURCE
 #include "follow.h"
+#include "diag.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,10 +32,9 @@ static int attach_process(struct session *s, pid_t pid, unsigned long long start
 		tracer_bpf__detach_pid(s->tb, pid);
 	r = pidset_add(&s->procs, pid, start);
 	if (r == 1)
-		r = probes_attach_process(s->tb, &s->probes, pid, s->env->verbose, stderr);
+		r = probes_attach_process(s->tb, &s->probes, pid, s->env->verbose);
 	if (r < 0 && r != -ESRCH && r != -EEXIST)
-		fprintf(stderr, "failed to attach the probes for PID %d: %s\n", (int)pid,
-			strerror(-r));
+		diag("failed to attach the probes for PID %d: %s\n", (int)pid, strerror(-r));
 	return r;
 }
 
@@ -95,7 +95,7 @@ static void on_conn_note(void *ctx, int cpu, const void *data, int size)
 		return;
 	memcpy(&pe, data, sizeof(pe));
 	if (pe.kind == TLS_PROC_CONN)
-		conn_notes_add(s->notes, pe.conn, pe.pid, pe.fd);
+		conn_notes_add(s->notes, pe.conn, pe.pid, pe.fd, pe.ino);
 	else if (pe.kind == TLS_PROC_FORK)
 		follow_fork(s, (pid_t)pe.pid);
 	else if (pe.kind == TLS_PROC_EXIT)
@@ -108,10 +108,9 @@ static void on_conn_note_lost(void *ctx, int cpu, uint64_t count)
 {
 	(void)ctx;
 	(void)cpu;
-	fprintf(stderr,
-		"missed %llu notices of new connections, children or exits of traced processes "
-		"(a child then goes without probes; a connection is looked up later)\n",
-		(unsigned long long)count);
+	diag("missed %llu notices of new connections, children or exits of traced processes "
+	     "(a child then goes without probes; a connection is looked up later)\n",
+	     (unsigned long long)count);
 }
 
 static void *serve_notes(void *arg)
@@ -133,19 +132,23 @@ int follow_start(struct session *s)
 	s->notes = calloc(1, sizeof(*s->notes));
 	if (s->notes) {
 		pthread_mutex_init(&s->notes->mu, NULL);
+		char msg[256];
+
 		if ((err = tracer_bpf__open_perf_buffer(s->tb, CONN_NOTES_TABLE, CONN_NOTES_PAGES,
-							1, on_conn_note, on_conn_note_lost, s)))
+							1, on_conn_note, on_conn_note_lost, s, msg,
+							sizeof(msg)))) {
+			diag("%s\n", msg);
 			return err;
+		}
 		s->note_readers = tracer_bpf__take_readers(s->tb, CONN_NOTES_TABLE);
 	}
 	if (!s->notes || !s->note_readers) {
-		fprintf(stderr, "out of memory for the readers of '%s'\n", CONN_NOTES_TABLE);
+		diag("out of memory for the readers of '%s'\n", CONN_NOTES_TABLE);
 		return -ENOMEM;
 	}
 	err = pthread_create(&s->note_thread, NULL, serve_notes, s);
 	if (err) {
-		fprintf(stderr, "failed to start the thread that looks connections up: %s\n",
-			strerror(err));
+		diag("failed to start the thread that looks connections up: %s\n", strerror(err));
 		return -err;
 	}
 	s->note_thread_on = true;

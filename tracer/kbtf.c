@@ -301,6 +301,7 @@ int kbtf_fd_offsets(const struct kbtf *btf, struct kbtf_fd_offsets *o, char *why
 		{"fdtable", "fd", offsetof(struct kbtf_fd_offsets, fdt_fd)},
 		{"file", "f_inode", offsetof(struct kbtf_fd_offsets, file_inode)},
 		{"inode", "i_mode", offsetof(struct kbtf_fd_offsets, inode_mode)},
+		{"inode", "i_ino", offsetof(struct kbtf_fd_offsets, inode_ino)},
 	};
 	size_t i;
 
@@ -328,4 +329,5 @@ void kbtf_fd_flags(const struct kbtf_fd_offsets *o, char flags[KBTF_NFLAGS][KBTF
 	snprintf(flags[3], KBTF_FLAG_LEN, "-DTLS_OFF_FDT_FD=%ld", o->fdt_fd);
 	snprintf(flags[4], KBTF_FLAG_LEN, "-DTLS_OFF_FILE_INODE=%ld", o->file_inode);
 	snprintf(flags[5], KBTF_FLAG_LEN, "-DTLS_OFF_INODE_MODE=%ld", o->inode_mode);
+	snprintf(flags[6], KBTF_FLAG_LEN, "-DTLS_OFF_INODE_INO=%ld", o->inode_ino);
 }

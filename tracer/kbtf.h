@@ -30,9 +30,9 @@ int kbtf_func_id(const struct kbtf *btf, const char *name);
 
 /*
  * Where a task's file of fd N is, and whether it is a socket: current->files->fdt->fd[N]
- * ->f_inode->i_mode. The kernel headers libbcc compiles against may be another version's
- * (Debian's 6.1 headers on a 6.18 kernel), so their layout is not trusted: the running
- * kernel's BTF tells. Byte offsets.
+ * ->f_inode->i_mode (and i_ino, which socket). The kernel headers libbcc compiles against may be
+ * another version's (Debian's 6.1 headers on a 6.18 kernel), so their layout is not trusted: the
+ * running kernel's BTF tells. Byte offsets.
  */
 struct kbtf_fd_offsets {
 	long task_files;  /* task_struct.files */
@@ -41,6 +41,7 @@ struct kbtf_fd_offsets {
 	long fdt_fd;	  /* fdtable.fd */
 	long file_inode;  /* file.f_inode */
 	long inode_mode;  /* inode.i_mode */
+	long inode_ino;	  /* inode.i_ino: a socket's number, as /proc/PID/fd names it */
 };
 
 /* Reads the offsets. Returns 0, or -ENOENT with `why` naming the struct or member missing. */
@@ -48,7 +49,7 @@ int kbtf_fd_offsets(const struct kbtf *btf, struct kbtf_fd_offsets *o, char *why
 
 /* The offsets as -D macros for the BPF compile: TLS_OFF_TASK_FILES=... (`n` flags, each
  * at most KBTF_FLAG_LEN bytes, written to flags). */
-#define KBTF_NFLAGS 6
+#define KBTF_NFLAGS 7
 #define KBTF_FLAG_LEN 48
 void kbtf_fd_flags(const struct kbtf_fd_offsets *o, char flags[KBTF_NFLAGS][KBTF_FLAG_LEN]);
 

@@ -1,5 +1,6 @@
 /* kheaders.c - find kernel headers libbcc can compile against, and tell libbcc */
 #include "kheaders.h"
+#include "diag.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -137,7 +138,7 @@ static bool find_installed(const char *release, const char *usr_src, struct khea
 }
 
 int kheaders_find(const char *release, const char *machine, const char *lib_modules,
-		  const char *usr_src, struct kheaders *kh, FILE *errs)
+		  const char *usr_src, struct kheaders *kh)
 {
 	const char *env = getenv("BCC_KERNEL_SOURCE");
 	char dir[PATH_MAX];
@@ -175,11 +176,10 @@ int kheaders_find(const char *release, const char *machine, const char *lib_modu
 		}
 		return 0;
 	}
-	fprintf(errs,
-		"no kernel headers found for Linux %s: looked in %s/%s/build, "
-		"/sys/kernel/kheaders.tar.xz and %s/linux-headers-*; install linux-headers-%s "
-		"(on Debian, linux-headers-%s works too: uprobe tracing needs no exact match)\n",
-		release, lib_modules, release, usr_src, release, debian_arch(machine));
+	diag("no kernel headers found for Linux %s: looked in %s/%s/build, "
+	     "/sys/kernel/kheaders.tar.xz and %s/linux-headers-*; install linux-headers-%s "
+	     "(on Debian, linux-headers-%s works too: uprobe tracing needs no exact match)\n",
+	     release, lib_modules, release, usr_src, release, debian_arch(machine));
 	return -ENOENT;
 }
 

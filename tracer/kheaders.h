@@ -20,11 +20,11 @@ struct kheaders {
  * Chooses kernel headers for kernel `release` on `machine` (uname -r, uname -m), in order:
  * $BCC_KERNEL_SOURCE; <lib_modules>/<release>/build (or source); /sys/kernel/kheaders.tar.xz;
  * the installed <usr_src>/linux-headers-* tree nearest in version, including Debian's split
- * "-common" + "-<flavour>" pairs. Returns 0, or -ENOENT after saying on `errs` which
+ * "-common" + "-<flavour>" pairs. Returns 0, or -ENOENT after saying through diag which
  * package to install.
  */
 int kheaders_find(const char *release, const char *machine, const char *lib_modules,
-		  const char *usr_src, struct kheaders *kh, FILE *errs);
+		  const char *usr_src, struct kheaders *kh);
 
 /* Makes libbcc use the chosen headers (sets or leaves BCC_KERNEL_SOURCE). */
 int kheaders_apply(const struct kheaders *kh);

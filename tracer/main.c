@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 	int err, free_err;
 
 	/* 1. Options: bad usage exits 2. */
-	err = options_parse(argc, argv, &env, stdout, stderr);
+	err = options_parse(argc, argv, &env, stdout);
 	if (err || env.exit_now)
 		return err;
 	if (install_signals())
@@ -53,7 +53,7 @@ int main(int argc, char **argv)
 	if (env.check)
 		return session_check(&env);
 	if (env.init_dir)
-		return sources_init_probes(env.init_dir, stdout, stderr) ? EXIT_RUNTIME : EXIT_OK;
+		return sources_init_probes(env.init_dir, stdout) ? EXIT_RUNTIME : EXIT_OK;
 
 	/* 2. Target, probe specs, compiled BPF, perf buffers, attached probes. */
 	err = session_open(&s, &env);

@@ -1,5 +1,6 @@
 /* options.c - command-line options of the tracer, parsed and validated with argp */
 #include "options.h"
+#include "diag.h"
 
 #include <argp.h>
 #include <ctype.h>
@@ -521,10 +522,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-int options_parse(int argc, char **argv, struct env *env, FILE *out, FILE *err)
+int options_parse(int argc, char **argv, struct env *env, FILE *out)
 {
 	static const struct argp argp = {options, parse_opt, args_doc, doc, NULL, NULL, NULL};
-	struct parse_ctx ctx = {.env = env, .out = out, .err = err};
+	struct parse_ctx ctx = {.env = env, .out = out, .err = diag_stream()};
 	int bad;
 
 	/* ARGP_NO_EXIT: errors come back to us, so main() keeps its single exit path. */

@@ -73,10 +73,10 @@ struct env {
 	}
 
 /*
- * Parses argv into env. Messages go to `err` (help and version to `out`). Returns EXIT_OK,
+ * Parses argv into env. Messages go through diag (help and version to `out`). Returns EXIT_OK,
  * or EXIT_USAGE after printing what was wrong; sets env->exit_now after --help/--version.
  */
-int options_parse(int argc, char **argv, struct env *env, FILE *out, FILE *err);
+int options_parse(int argc, char **argv, struct env *env, FILE *out);
 
 /*
  * Perf buffer pages per CPU: --perf-pages, or by default the smallest power of two (at least

@@ -1,5 +1,6 @@
 /* pcapng.c - captured plaintext as a pcapng file: one synthetic TCP stream per connection */
 #include "pcapng.h"
+#include "diag.h"
 #include "grow.h"
 
 #include <arpa/inet.h>
@@ -137,7 +138,7 @@ void pcapng_write_header(struct pcapng *w)
 	free(b.p);
 }
 
-int pcapng_open(struct pcapng *w, const char *path, bool force, FILE *errs)
+int pcapng_open(struct pcapng *w, const char *path, bool force)
 {
 	int fd, flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
 
@@ -152,25 +153,25 @@ int pcapng_open(struct pcapng *w, const char *path, bool force, FILE *errs)
 			int err = errno;
 
 			if (err == EEXIST)
-				fprintf(errs, "%s exists: give --force to overwrite it\n", path);
+				diag("%s exists: give --force to overwrite it\n", path);
 			else if (err == ELOOP)
-				fprintf(errs, "%s is a symbolic link: not written through\n", path);
+				diag("%s is a symbolic link: not written through\n", path);
 			else
-				fprintf(errs, "failed to create %s: %s\n", path, strerror(err));
+				diag("failed to create %s: %s\n", path, strerror(err));
 			return -err;
 		}
 		/* An existing file overwritten with --force keeps no wider mode. */
 		if (fchmod(fd, 0600) || !(w->f = fdopen(fd, "w"))) {
 			int err = errno;
 
-			fprintf(errs, "failed to open %s: %s\n", path, strerror(err));
+			diag("failed to open %s: %s\n", path, strerror(err));
 			close(fd);
 			return -err;
 		}
 		w->own = true;
 	}
 	pcapng_write_header(w);
-	return pcapng_flush(w, errs);
+	return pcapng_flush(w);
 }
 
 uint16_t pcapng_checksum(uint32_t sum, const uint8_t *p, size_t len)
@@ -378,7 +379,7 @@ void pcapng_close(struct pcapng *w, uint64_t key, uint64_t time_ns)
 	*s = w->v[--w->n];
 }
 
-int pcapng_flush(struct pcapng *w, FILE *errs)
+int pcapng_flush(struct pcapng *w)
 {
 	static bool said;
 
@@ -387,20 +388,20 @@ int pcapng_flush(struct pcapng *w, FILE *errs)
 	if (fflush(w->f) && !w->err)
 		w->err = errno;
 	if (w->err && !said && w->err != EPIPE) {
-		fprintf(errs, "failed to write %s: %s\n",
-			strcmp(w->path, "-") ? w->path : "the capture to stdout", strerror(w->err));
+		diag("failed to write %s: %s\n",
+		     strcmp(w->path, "-") ? w->path : "the capture to stdout", strerror(w->err));
 		said = true;
 	}
 	return -w->err;
 }
 
-int pcapng_finish(struct pcapng *w, FILE *errs)
+int pcapng_finish(struct pcapng *w)
 {
-	int err = pcapng_flush(w, errs);
+	int err = pcapng_flush(w);
 
 	if (w->own && w->f && fclose(w->f) && !err) {
 		err = -errno;
-		fprintf(errs, "failed to write %s: %s\n", w->path, strerror(errno));
+		diag("failed to write %s: %s\n", w->path, strerror(errno));
 	}
 	w->f = NULL;
 	free(w->v);

@@ -42,9 +42,9 @@ struct pcapng {
 /*
  * Opens path for writing ("-": stdout): created 0600, never through a symlink, an existing
  * file refused unless force (then truncated, and made 0600). Writes the section header and
- * the interface. Returns 0, or -errno after saying on errs what failed.
+ * the interface. Returns 0, or -errno after saying through diag what failed.
  */
-int pcapng_open(struct pcapng *w, const char *path, bool force, FILE *errs);
+int pcapng_open(struct pcapng *w, const char *path, bool force);
 
 /* Writes the section header and interface description blocks to w->f. */
 void pcapng_write_header(struct pcapng *w);
@@ -64,11 +64,11 @@ void pcapng_data(struct pcapng *w, uint64_t key, const struct conn_addr *addr, b
 /* Connection `key` ended: FIN both ways, if it has a stream; then it is forgotten. */
 void pcapng_close(struct pcapng *w, uint64_t key, uint64_t time_ns);
 
-/* Flushes; returns 0 or the first write error (-errno), said once on errs. */
-int pcapng_flush(struct pcapng *w, FILE *errs);
+/* Flushes; returns 0 or the first write error (-errno), said once through diag. */
+int pcapng_flush(struct pcapng *w);
 
 /* Closes the file (not stdout) and frees the streams; returns as pcapng_flush. */
-int pcapng_finish(struct pcapng *w, FILE *errs);
+int pcapng_finish(struct pcapng *w);
 
 /* The Internet checksum of len bytes, starting from sum (not yet folded). */
 uint16_t pcapng_checksum(uint32_t sum, const uint8_t *p, size_t len);

@@ -1,5 +1,6 @@
 /* privileges.c - what the tracer may do: root or the capabilities each step needs */
 #include "privileges.h"
+#include "diag.h"
 
 #include <stdio.h>
 #include <sys/stat.h>
@@ -37,11 +38,10 @@ int check_privileges(void)
 	if (HAS_CAP(eff, CAP_SYS_ADMIN_BIT) ||
 	    (HAS_CAP(eff, CAP_BPF_BIT) && HAS_CAP(eff, CAP_PERFMON_BIT)))
 		return 0;
-	fprintf(stderr,
-		"tracer needs root, or the capabilities CAP_BPF and CAP_PERFMON "
-		"(missing:%s%s); try: sudo tracer ...\n",
-		HAS_CAP(eff, CAP_BPF_BIT) ? "" : " CAP_BPF",
-		HAS_CAP(eff, CAP_PERFMON_BIT) ? "" : " CAP_PERFMON");
+	diag("tracer needs root, or the capabilities CAP_BPF and CAP_PERFMON "
+	     "(missing:%s%s); try: sudo tracer ...\n",
+	     HAS_CAP(eff, CAP_BPF_BIT) ? "" : " CAP_BPF",
+	     HAS_CAP(eff, CAP_PERFMON_BIT) ? "" : " CAP_PERFMON");
 	return -EPERM;
 }
 
@@ -55,11 +55,10 @@ int check_owner(pid_t pid, const char *comm)
 	if (stat(path, &st) || st.st_uid == geteuid() ||
 	    (HAS_CAP(eff, CAP_SYS_PTRACE_BIT) && HAS_CAP(eff, CAP_DAC_READ_SEARCH_BIT)))
 		return 0;
-	fprintf(stderr,
-		"PID %d (%s) belongs to uid %u: tracing another user's process needs root, or "
-		"the capabilities CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (missing:%s%s)\n",
-		(int)pid, comm, (unsigned)st.st_uid,
-		HAS_CAP(eff, CAP_SYS_PTRACE_BIT) ? "" : " CAP_SYS_PTRACE",
-		HAS_CAP(eff, CAP_DAC_READ_SEARCH_BIT) ? "" : " CAP_DAC_READ_SEARCH");
+	diag("PID %d (%s) belongs to uid %u: tracing another user's process needs root, or "
+	     "the capabilities CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (missing:%s%s)\n",
+	     (int)pid, comm, (unsigned)st.st_uid,
+	     HAS_CAP(eff, CAP_SYS_PTRACE_BIT) ? "" : " CAP_SYS_PTRACE",
+	     HAS_CAP(eff, CAP_DAC_READ_SEARCH_BIT) ? "" : " CAP_DAC_READ_SEARCH");
 	return -EPERM;
 }

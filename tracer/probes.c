@@ -1,5 +1,7 @@
 /* probes.c - find the TLS code processes run, resolve the probe specs in it, attach them */
 #include "probes.h"
+#include "diag.h"
+#include "probes_int.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -9,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
 
 #include "callsite.h"
 #include "procmaps.h"
@@ -73,9 +74,9 @@ static int symbol_offset(const struct file_symbols *fs, const char *symbol, uint
 	return -ENOENT;
 }
 
-/* The entry for the file at `open_path`, added (not TLS yet) when new; NULL without memory
- * or when the file cannot be looked at. */
-static struct seen_file *seen(struct probe_set *set, const char *open_path, bool *is_new)
+/* The entry for the file at `open_path` (as looked at for @go specs or the others), added
+ * (not TLS yet) when new; NULL without memory or when the file cannot be looked at. */
+static struct seen_file *seen(struct probe_set *set, const char *open_path, bool go, bool *is_new)
 {
 	struct seen_file *grown;
 	struct stat st;
@@ -85,13 +86,14 @@ static struct seen_file *seen(struct probe_set *set, const char *open_path, bool
 	if (stat(open_path, &st) != 0)
 		return NULL;
 	for (i = 0; i < set->nfiles; i++)
-		if (set->files[i].dev == st.st_dev && set->files[i].ino == st.st_ino)
+		if (set->files[i].dev == st.st_dev && set->files[i].ino == st.st_ino &&
+		    set->files[i].go == go)
 			return &set->files[i];
 	grown = realloc(set->files, (set->nfiles + 1) * sizeof(*grown));
 	if (!grown)
 		return NULL;
 	set->files = grown;
-	set->files[set->nfiles] = (struct seen_file){.dev = st.st_dev, .ino = st.st_ino};
+	set->files[set->nfiles] = (struct seen_file){.dev = st.st_dev, .ino = st.st_ino, .go = go};
 	*is_new = true;
 	return &set->files[set->nfiles++];
 }
@@ -148,7 +150,7 @@ static void drop_probe(struct probe_set *set, int i)
  * address) unless placement is exported or a caller reaches it by a jump, which leaves no
  * return address to tell callers apart: then both are probed and the outer call wins.
  */
-static void place_internal(struct probe_set *set, int first, int verbose, FILE *errs)
+static void place_internal(struct probe_set *set, int first, int verbose)
 {
 	int i, j, k;
 	bool all_call;
@@ -162,12 +164,11 @@ static void place_internal(struct probe_set *set, int first, int verbose, FILE *
 			;
 		if (k < in->ncallers) {
 			if (in->spec->kind == PROBE_ENTRY)
-				fprintf(errs,
-					"note: not probing '%s' in '%s': its callers do not pass "
-					"the arguments %s reads (another OpenSSL version?); the "
-					"exported functions are probed, an SSL BIO's calls are "
-					"not\n",
-					in->func, in->lib_path, in->spec->bpf_fn);
+				diag("note: not probing '%s' in '%s': its callers do not pass "
+				     "the arguments %s reads (another OpenSSL version?); the "
+				     "exported functions are probed, an SSL BIO's calls are "
+				     "not\n",
+				     in->func, in->lib_path, in->spec->bpf_fn);
 			drop_probe(set, i--);
 			continue;
 		}
@@ -175,10 +176,9 @@ static void place_internal(struct probe_set *set, int first, int verbose, FILE *
 			all_call = all_call && in->callers[k].by_call;
 		if (set->exported_only || !all_call) {
 			if (!all_call && verbose && in->spec->kind == PROBE_ENTRY)
-				fprintf(errs,
-					"'%s' in '%s' is reached by a jump: its callers keep "
-					"their own probes\n",
-					in->func, in->lib_path);
+				diag("'%s' in '%s' is reached by a jump: its callers keep "
+				     "their own probes\n",
+				     in->func, in->lib_path);
 			continue;
 		}
 		for (j = first; j < set->n; j++)
@@ -191,7 +191,7 @@ static void place_internal(struct probe_set *set, int first, int verbose, FILE *
 	}
 }
 
-static int add_probe(struct probe_set *set, const struct resolved_probe *rp)
+int probes_add_one(struct probe_set *set, const struct resolved_probe *rp)
 {
 	struct resolved_probe *grown = realloc(set->p, (set->n + 1) * sizeof(*grown));
 
@@ -205,24 +205,17 @@ static int add_probe(struct probe_set *set, const struct resolved_probe *rp)
 }
 
 /*
- * Resolves the specs of library `lib` in one file. A library must have every required
- * symbol (else none of its probes are added and -EINVAL is returned); an executable is only
- * taken for TLS code when it has them all. Returns the number of probes added.
+ * The specs of library `lib` looked up in the file's symbols (one pass), each added as a
+ * probe where found. Returns 0, -EINVAL when a required symbol is missing (said, but for
+ * an executable, which is only taken for TLS code when it has them all), -ENOMEM.
  */
-static int add_file(struct probe_set *set, const struct spec_table *t, const char *lib,
-		    const char *lib_path, const char *open_path, uint64_t *tls, int verbose,
-		    FILE *errs)
+static int add_symbol_specs(struct probe_set *set, const struct spec_table *t, const char *lib,
+			    const char *lib_path, const char *open_path, int verbose)
 {
-	bool exe = strcmp(lib, PROBES_EXE) == 0, is_new;
-	struct seen_file *sf = seen(set, open_path, &is_new);
-	struct file_symbols *fs;
-	int first = set->n, i, err = 0;
+	bool exe = strcmp(lib, PROBES_EXE) == 0;
+	struct file_symbols *fs = calloc(1, sizeof(*fs));
+	int i, err = 0;
 
-	if (sf && sf->tls)
-		*tls |= probes_file_bit(sf - set->files);
-	if (!sf || !is_new)
-		return 0; /* seen before, or gone already */
-	fs = calloc(1, sizeof(*fs));
 	if (!fs)
 		return -ENOMEM;
 	for (i = 0; i < t->n; i++)
@@ -230,7 +223,7 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 			want_spec_symbols(fs, t->specs[i].symbol);
 	if (tracer_bpf__symbol_offsets(open_path, fs->names, fs->n, fs->offsets, fs->found) &&
 	    verbose)
-		fprintf(errs, "cannot read the symbols of '%s'\n", lib_path);
+		diag("cannot read the symbols of '%s'\n", lib_path);
 	for (i = 0; i < t->n && err != -ENOMEM; i++) {
 		const struct probe_spec *s = &t->specs[i];
 		struct resolved_probe rp = {.spec = s};
@@ -241,23 +234,44 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 		snprintf(rp.lib_path, sizeof(rp.lib_path), "%s", lib_path);
 		snprintf(rp.open_path, sizeof(rp.open_path), "%s", open_path);
 		if (spec_offset(open_path, fs, s->symbol, &rp) == 0) {
-			err = add_probe(set, &rp) ? -ENOMEM : err;
+			err = probes_add_one(set, &rp) ? -ENOMEM : err;
 		} else if (s->required) {
 			if (!exe)
-				fprintf(errs, "%s: required symbol '%s' not found in '%s'\n",
-					s->origin, s->symbol, lib_path);
+				diag("%s: required symbol '%s' not found in '%s'\n", s->origin,
+				     s->symbol, lib_path);
 			err = err ? err : -EINVAL;
 		} else if (verbose && !exe) {
-			fprintf(errs, "skipping optional '%s': not in '%s' (%s)\n", s->symbol,
-				lib_path, s->origin);
+			diag("skipping optional '%s': not in '%s' (%s)\n", s->symbol, lib_path,
+			     s->origin);
 		}
 	}
 	free(fs);
+	return err;
+}
+
+/*
+ * Resolves the specs of library `lib` in one file. A library must have every required
+ * symbol (else none of its probes are added and -EINVAL is returned); an executable is only
+ * taken for TLS code when it has them all. Returns the number of probes added.
+ */
+static int add_file(struct probe_set *set, const struct spec_table *t, const char *lib,
+		    const char *lib_path, const char *open_path, uint64_t *tls, int verbose)
+{
+	bool go = strcmp(lib, SPEC_GO) == 0, exe = go || strcmp(lib, PROBES_EXE) == 0, is_new;
+	struct seen_file *sf = seen(set, open_path, go, &is_new);
+	int first = set->n, i, err;
+
+	if (sf && sf->tls)
+		*tls |= probes_file_bit(sf - set->files);
+	if (!sf || !is_new)
+		return 0; /* seen before, or gone already */
+	err = go ? probes_add_go_specs(set, t, lib_path, open_path, verbose)
+		 : add_symbol_specs(set, t, lib, lib_path, open_path, verbose);
 	if (err) {
 		set->n = first; /* all of a library's probes or none */
 		return exe && err == -EINVAL ? 0 : err;
 	}
-	place_internal(set, first, verbose, errs);
+	place_internal(set, first, verbose);
 	for (i = first; i < set->n; i++)
 		set->p[i].file = (int)(sf - set->files);
 	sf->first_probe = first;
@@ -265,12 +279,11 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 	if (sf->tls)
 		*tls |= probes_file_bit(sf - set->files);
 	if (verbose && set->n > first)
-		fprintf(errs, "found %s code in '%s': %d probes\n", lib, lib_path, set->n - first);
+		diag("found %s code in '%s': %d probes\n", lib, lib_path, set->n - first);
 	if (sf->tls && strstr(lib_path, " (deleted)"))
-		fprintf(errs,
-			"'%s' was deleted or replaced on disk after it was mapped; probing the "
-			"mapped file through '%s'\n",
-			lib_path, open_path);
+		diag("'%s' was deleted or replaced on disk after it was mapped; probing the "
+		     "mapped file through '%s'\n",
+		     lib_path, open_path);
 	return set->n - first;
 }
 
@@ -297,7 +310,7 @@ static bool can_open(const char *path)
 }
 
 int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table *t,
-		       uint64_t *maps_tls, int verbose, FILE *errs)
+		       uint64_t *maps_tls, int verbose)
 {
 	char lib_path[PATH_MAX], open_path[PATH_MAX + 32];
 	int i, added = 0, err = 0, r;
@@ -314,7 +327,7 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 
 		if (repeated(t, i))
 			continue;
-		if (strcmp(lib, PROBES_EXE) == 0) {
+		if (strcmp(lib, PROBES_EXE) == 0 || strcmp(lib, SPEC_GO) == 0) {
 			snprintf(open_path, sizeof(open_path), "/proc/%d/exe", (int)pid);
 			len = readlink(open_path, lib_path, sizeof(lib_path) - 1);
 			if (len <= 0)
@@ -342,13 +355,12 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 		 * ones (access(2) would judge by the real uid). */
 		if (strstr(lib_path, " (deleted)") && !can_open(open_path)) {
 			if (errno != ENOENT)
-				fprintf(errs,
-					"PID %d maps '%s', which was deleted or replaced on disk, "
-					"and '%s' cannot be opened (%s); skipping it\n",
-					(int)pid, lib_path, open_path, strerror(errno));
+				diag("PID %d maps '%s', which was deleted or replaced on disk, "
+				     "and '%s' cannot be opened (%s); skipping it\n",
+				     (int)pid, lib_path, open_path, strerror(errno));
 			continue;
 		}
-		r = add_file(set, t, lib, lib_path, open_path, maps_tls, verbose, errs);
+		r = add_file(set, t, lib, lib_path, open_path, maps_tls, verbose);
 		if (r < 0)
 			err = err ? err : r;
 		else
@@ -358,7 +370,7 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 	return err ? err : added;
 }
 
-int probes_add_cached(struct probe_set *set, const struct spec_table *t, int verbose, FILE *errs)
+int probes_add_cached(struct probe_set *set, const struct spec_table *t, int verbose)
 {
 	int i, added = 0, err = 0, r;
 
@@ -372,8 +384,7 @@ int probes_add_cached(struct probe_set *set, const struct spec_table *t, int ver
 		path = lib[0] == '/' ? strdup(lib) : tracer_bpf__which_so(lib);
 		if (!path)
 			continue;
-		r = access(path, R_OK) == 0 ? add_file(set, t, lib, path, path, &tls, verbose, errs)
-					    : 0;
+		r = access(path, R_OK) == 0 ? add_file(set, t, lib, path, path, &tls, verbose) : 0;
 		free(path);
 		if (r < 0)
 			err = err ? err : r;
@@ -390,7 +401,7 @@ int probes_add_cached(struct probe_set *set, const struct spec_table *t, int ver
  * (reported; -ESRCH, a process gone meanwhile, is not).
  */
 static int attach_range(struct tracer_bpf *tb, const struct probe_set *set, int first, int last,
-			pid_t pid, bool say, FILE *errs)
+			pid_t pid, bool say)
 {
 	int pass, i, n = 0;
 
@@ -398,10 +409,11 @@ static int attach_range(struct tracer_bpf *tb, const struct probe_set *set, int 
 		for (i = first; i < last; i++) {
 			const struct resolved_probe *rp = &set->p[i];
 			bool ret = rp->spec->kind == PROBE_RETURN;
-			char why[512];
+			bool exits = probe_kind_exits(rp->spec->kind);
+			char why[TRACER_BPF_ERRLEN];
 			int err;
 
-			if (ret != (pass == 0) || rp->via)
+			if (exits != (pass == 0) || rp->via)
 				continue;
 			err = tracer_bpf__attach_uprobe(tb, rp->spec->bpf_fn, rp->open_path,
 							rp->offset, ret, pid, rp->id, why,
@@ -414,32 +426,35 @@ static int attach_range(struct tracer_bpf *tb, const struct probe_set *set, int 
 			    access(rp->open_path, F_OK) != 0)
 				continue;
 			if (err == -TRACER_BPF_EVERIFIER) {
-				fprintf(errs, "%s (loaded for %s)\n", why, rp->spec->origin);
+				diag("%s (loaded for %s)\n", why, rp->spec->origin);
 				return err;
 			}
 			if (err) {
-				fprintf(errs, "%s: %s\n", rp->spec->origin, why);
+				diag("%s: %s\n", rp->spec->origin, why);
 				return err;
 			}
 			n++;
 			if (say)
-				fprintf(errs, "attached %s to %s %s in '%s' (offset 0x%llx)\n",
-					rp->spec->bpf_fn, ret ? "return of" : "entry of", rp->func,
-					rp->lib_path, (unsigned long long)rp->offset);
+				diag("attached %s to %s %s in '%s' (offset 0x%llx)\n",
+				     rp->spec->bpf_fn,
+				     ret     ? "return of"
+				     : exits ? "a return instruction of"
+					     : "entry of",
+				     rp->func, rp->lib_path, (unsigned long long)rp->offset);
 		}
 	}
 	return n;
 }
 
 int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, const pid_t *pids, int npids,
-		      int verbose, FILE *errs)
+		      int verbose)
 {
 	int i, k, r = 0, sites = 0;
 
 	for (i = set->attached; i < set->n; i++)
 		sites += !set->p[i].via;
 	for (k = 0; k < npids; k++) {
-		r = attach_range(tb, set, set->attached, set->n, pids[k], verbose && k == 0, errs);
+		r = attach_range(tb, set, set->attached, set->n, pids[k], verbose && k == 0);
 		if (r < 0 && r != -ESRCH)
 			return r;
 	}
@@ -449,13 +464,22 @@ int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, const pid_t 
 }
 
 int probes_attach_process(struct tracer_bpf *tb, const struct probe_set *set, pid_t pid,
-			  int verbose, FILE *errs)
+			  int verbose)
 {
-	int r = attach_range(tb, set, 0, set->attached, pid, verbose > 1, errs);
+	int r = attach_range(tb, set, 0, set->attached, pid, verbose > 1);
 
 	if (r >= 0 && verbose)
-		fprintf(errs, "PID %d: its %d probes attached, for it alone\n", (int)pid, r);
+		diag("PID %d: its %d probes attached, for it alone\n", (int)pid, r);
 	return r < 0 ? r : 0;
+}
+
+/* How a probe's function was found, for --list-probes: "symbol", "callers" (an internal
+ * function, through those calling it) or "pclntab" (a Go function). */
+static const char *found_by(const struct resolved_probe *rp)
+{
+	return strcmp(rp->spec->library, SPEC_GO) == 0 ? "pclntab"
+	       : rp->ncallers			       ? "callers"
+						       : "symbol";
 }
 
 void probes_list(const struct probe_set *set, FILE *out)
@@ -464,8 +488,9 @@ void probes_list(const struct probe_set *set, FILE *out)
 	bool emulated;
 	int i;
 
-	fprintf(out, "%-40s %-22s %-6s %-9s %-31s %-8s %-24s %s\n", "LIBRARY", "FUNCTION", "KIND",
-		"OFFSET", "BPF FUNCTION", "NEED", "FIRST INSTRUCTION", "UPROBE");
+	fprintf(out, "%-40s %-22s %-7s %-9s %-31s %-8s %-24s %-16s %s\n", "LIBRARY", "FUNCTION",
+		"KIND", "OFFSET", "BPF FUNCTION", "NEED", "FIRST INSTRUCTION", "UPROBE",
+		"FOUND BY");
 	for (i = 0; i < set->n; i++) {
 		const struct resolved_probe *rp = &set->p[i];
 
@@ -482,10 +507,10 @@ void probes_list(const struct probe_set *set, FILE *out)
 			snprintf(where, sizeof(where), "%s",
 				 emulated ? "emulated" : "single-stepped");
 		}
-		fprintf(out, "%-40s %-22s %-6s %-9s %-31s %-8s %-24s %s\n", rp->lib_path, rp->func,
-			rp->spec->kind == PROBE_RETURN ? "return" : "entry", rp->via ? "-" : offset,
-			rp->spec->bpf_fn, rp->spec->required ? "required" : "optional", insn,
-			where);
+		fprintf(out, "%-40s %-22s %-7s %-9s %-31s %-8s %-24s %-16s %s\n", rp->lib_path,
+			rp->func, probe_kind_name(rp->spec->kind), rp->via ? "-" : offset,
+			rp->spec->bpf_fn, rp->spec->required ? "required" : "optional", insn, where,
+			found_by(rp));
 	}
 }
 
@@ -551,7 +576,7 @@ static void list_missing(const struct probe_set *a, const struct probe_set *b, c
 		}
 		if (used < size)
 			used += snprintf(buf + used, size - used, "%s %s", a->p[i].func,
-					 a->p[i].spec->kind == PROBE_RETURN ? "return" : "entry");
+					 probe_kind_name(a->p[i].spec->kind));
 		lib = a->p[i].lib_path;
 	}
 	if (lib && used < size) {

@@ -15,7 +15,7 @@
 struct tracer_bpf;
 
 /* Spec library name that stands for the program's own executable (static OpenSSL: node). */
-#define PROBES_EXE "@exe"
+#define PROBES_EXE SPEC_EXE
 
 /* One spec resolved in one file: where its uprobe goes. */
 struct resolved_probe {
@@ -40,6 +40,7 @@ struct resolved_probe {
 struct seen_file {
 	dev_t dev;
 	ino_t ino;
+	bool go;	 /* looked at for @go specs (an executable is looked at for @exe too) */
 	bool tls;	 /* some spec resolved in it */
 	int first_probe; /* with tls: index of its first probe (its probes are consecutive) */
 };
@@ -71,17 +72,17 @@ static inline uint64_t probes_file_bit(ptrdiff_t f)
  * (/proc/<pid>/exe). Files seen before are skipped. Sets *maps_tls to the TLS files the
  * process maps, new or not (probes_file_bit of each; 0: none). Returns the number of probes
  * added, or -ESRCH when the process is gone, -EINVAL when a library lacks a required symbol
- * (reported on errs; that library gets no probes), -ENOMEM.
+ * (said through diag; that library gets no probes), -ENOMEM.
  */
 int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table *t,
-		       uint64_t *maps_tls, int verbose, FILE *errs);
+		       uint64_t *maps_tls, int verbose);
 
 /*
  * Adds the libraries the specs name as they are found in the ld.so cache (the ones a
  * process would load later by name). Returns the number of probes added or -errno as
  * probes_add_process.
  */
-int probes_add_cached(struct probe_set *set, const struct spec_table *t, int verbose, FILE *errs);
+int probes_add_cached(struct probe_set *set, const struct spec_table *t, int verbose);
 
 /*
  * Attaches the probes not attached yet for each process of `pids` (npids of them; a pid of
@@ -90,17 +91,19 @@ int probes_add_cached(struct probe_set *set, const struct spec_table *t, int ver
  * the first -errno (reported).
  */
 int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, const pid_t *pids, int npids,
-		      int verbose, FILE *errs);
+		      int verbose);
 
 /* Attaches every probe attached so far for process pid too (a traced process's new child).
  * Returns 0, -ESRCH when it is gone, or another -errno (reported). */
 int probes_attach_process(struct tracer_bpf *tb, const struct probe_set *set, pid_t pid,
-			  int verbose, FILE *errs);
+			  int verbose);
 
 /*
  * Writes the probe table --list-probes shows: per probe its library, function, kind, file
  * offset, BPF function, whether its spec requires it, first instruction and whether the
- * kernel emulates or single-steps it there (or which probe catches its calls instead).
+ * kernel emulates or single-steps it there (or which probe catches its calls instead), and
+ * how its function was found (symbol, callers, pclntab). A Go function's `returns` spec
+ * has a row per return instruction.
  */
 void probes_list(const struct probe_set *set, FILE *out);
 

@@ -3,6 +3,7 @@
  * acts; on any failure the running one stays */
 #define _GNU_SOURCE
 #include "reload.h"
+#include "diag.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,12 +29,11 @@ static int check_user_maps(const struct session *s, const struct tracer_bpf *tb)
 
 		if (had == has && (!has || tracer_bpf__table_shared(tb, tables[i])))
 			continue;
-		fprintf(stderr,
-			"%s: BPF map '%s' %s: the tracer reads it, so that takes a restart\n",
-			s->bpf_dir, tables[i],
-			!has   ? "is gone"
-			: !had ? "is new"
-			       : "changed its type, key or value size, or entries");
+		diag("%s: BPF map '%s' %s: the tracer reads it, so that takes a restart\n",
+		     s->bpf_dir, tables[i],
+		     !has   ? "is gone"
+		     : !had ? "is new"
+			    : "changed its type, key or value size, or entries");
 		return -EINVAL;
 	}
 	return 0;
@@ -49,10 +49,9 @@ static void say_fresh_maps(const struct session *s, const struct tracer_bpf *tb)
 	for (i = 0; i < n && i < 256; i++)
 		if (tracer_bpf__has_table(s->tb, names[i]) &&
 		    !tracer_bpf__table_shared(tb, names[i]))
-			fprintf(stderr,
-				"BPF map '%s' changed its type, key or value size, or entries: it "
-				"starts empty (what was in it, such as calls in flight, is gone)\n",
-				names[i]);
+			diag("BPF map '%s' changed its type, key or value size, or entries: it "
+			     "starts empty (what was in it, such as calls in flight, is gone)\n",
+			     names[i]);
 }
 
 /* Takes a generation of programs out (the replaced one, or a reload's that failed): its
@@ -87,8 +86,8 @@ void session_reload(struct session *s)
 	int err;
 
 	if (env->verbose)
-		fprintf(stderr, "reloading: %s changed\n", s->watch.changed);
-	err = r ? spec_table_load(s->spec_dir, &specs, stderr) : -ENOMEM;
+		diag("reloading: %s changed\n", s->watch.changed);
+	err = r ? spec_table_load(s->spec_dir, &specs) : -ENOMEM;
 	if (!err)
 		err = compile_bpf(env, s->bpf_dir, s->gen + 1, s->tb, &s->kf, &s->cache, &tb);
 	if (!err)
@@ -116,8 +115,7 @@ void session_reload(struct session *s)
 		spec_table_free(&specs);
 		free(r);
 		s->reload_failures++;
-		fprintf(stderr, "reload failed (changed: %s): keeping previous probes\n",
-			s->watch.changed);
+		diag("reload failed (changed: %s): keeping previous probes\n", s->watch.changed);
 		return;
 	}
 	tracer_bpf__adopt_readers(tb, s->tb);
@@ -139,7 +137,7 @@ void session_reload(struct session *s)
 	retire_module(s, old);
 	probes_diff(&r->probes, &s->probes, added, sizeof(added), removed, sizeof(removed));
 	probes_libraries(&s->probes, libs, sizeof(libs));
-	fprintf(stderr, "Reloaded (changed: %s): %d probes on %s; added: %s; removed: %s\n",
-		s->watch.changed, s->probes.nuprobes, libs[0] ? libs : "no TLS library yet",
-		added[0] ? added : "none", removed[0] ? removed : "none");
+	diag("Reloaded (changed: %s): %d probes on %s; added: %s; removed: %s\n", s->watch.changed,
+	     s->probes.nuprobes, libs[0] ? libs : "no TLS library yet", added[0] ? added : "none",
+	     removed[0] ? removed : "none");
 }

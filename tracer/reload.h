@@ -9,7 +9,7 @@
  * generation of programs, sharing the running one's maps and perf buffers, is compiled,
  * verified and attached; then the settings make it the one that acts, and the old one is
  * taken out. On any failure the new one is taken out instead and the running probes stay.
- * Says on stderr which.
+ * Says which through diag.
  */
 void session_reload(struct session *s);
 

@@ -1,6 +1,7 @@
 /* selftest.c - tracer --selftest: trace our own TLS client and server, check every byte */
 #define _GNU_SOURCE
 #include "selftest.h"
+#include "diag.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -334,7 +335,7 @@ static int child_main(int go, int sync_fd, int ack_fd, const struct transfer *pl
 	    !SSL_CTX_use_PrivateKey(p.ctx, key) || p.fd < 0 ||
 	    bind(p.fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(p.fd, 1) ||
 	    getsockname(p.fd, (struct sockaddr *)&sa, &salen)) {
-		fprintf(stderr, "selftest: failed to set up the TLS server: %s\n", strerror(errno));
+		diag("selftest: failed to set up the TLS server: %s\n", strerror(errno));
 		ERR_print_errors_fp(stderr);
 		goto out;
 	}
@@ -345,14 +346,14 @@ static int child_main(int go, int sync_fd, int ack_fd, const struct transfer *pl
 	if (pthread_create(&server, NULL, serve, &p))
 		goto out;
 	if (client(&p, ntohs(sa.sin_port), cert)) {
-		fprintf(stderr, "selftest: the TLS client failed\n");
+		diag("selftest: the TLS client failed\n");
 		ERR_print_errors_fp(stderr);
 		shutdown(p.fd, SHUT_RDWR);
 	}
 	pthread_join(server, NULL);
 	if (p.failed)
-		fprintf(stderr, "selftest: the TLS server %s\n",
-			p.failed < 0 ? "failed" : "received corrupted transfers");
+		diag("selftest: the TLS server %s\n",
+		     p.failed < 0 ? "failed" : "received corrupted transfers");
 	err = p.failed != 0;
 out:
 	SSL_CTX_free(p.ctx);

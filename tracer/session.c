@@ -2,6 +2,7 @@
  * poll loop, the end (detach, drain, account for every byte) and what it frees */
 #define _GNU_SOURCE
 #include "session.h"
+#include "diag.h"
 #include "grow.h"
 
 #include <errno.h>
@@ -64,11 +65,10 @@ int write_settings(struct tracer_bpf *tb, const struct env *env, unsigned int ge
 	    env->max_call_bytes % env->max_data_size == 0)
 		err = 0;
 	if (err)
-		fprintf(stderr, "failed to write the settings to BPF map '%s': %s\n",
-			SETTINGS_TABLE,
-			err == -ENOENT	 ? "bpf_src defines no such map"
-			: err == -EINVAL ? "its value is not a struct tls_settings of tls_event.h"
-					 : strerror(-err));
+		diag("failed to write the settings to BPF map '%s': %s\n", SETTINGS_TABLE,
+		     err == -ENOENT   ? "bpf_src defines no such map"
+		     : err == -EINVAL ? "its value is not a struct tls_settings of tls_event.h"
+				      : strerror(-err));
 	return err;
 }
 
@@ -79,7 +79,7 @@ static int init_stats(struct tracer_bpf *tb)
 	int err = tracer_bpf__update(tb, STATS_TABLE, TLS_STATS_OTHER_KEY, &zero, sizeof(zero));
 
 	if (err && err != -ENOENT) {
-		fprintf(stderr, "failed to set up BPF map '%s': %s\n", STATS_TABLE, strerror(-err));
+		diag("failed to set up BPF map '%s': %s\n", STATS_TABLE, strerror(-err));
 		return err;
 	}
 	return 0;
@@ -91,9 +91,8 @@ static void on_proc_lost(void *ctx, int cpu, uint64_t count)
 {
 	(void)ctx;
 	(void)cpu;
-	fprintf(stderr,
-		"missed %llu notices of programs, libraries or connections of traced processes\n",
-		(unsigned long long)count);
+	diag("missed %llu notices of programs, libraries or connections of traced processes\n",
+	     (unsigned long long)count);
 }
 
 /* tls_procs: a traced process ran a program or mapped a file (looked at after the poll),
@@ -110,7 +109,7 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 		return;
 	memcpy(&copy, data, sizeof(copy));
 	if (pe->kind == TLS_PROC_CONN) {
-		events_on_conn(s->ev, pe->pid, pe->fd, pe->conn);
+		events_on_conn(s->ev, pe->pid, pe->fd, pe->conn, pe->ino);
 		return;
 	}
 	if (pe->kind == TLS_PROC_EXEC || pe->kind == TLS_PROC_CLOSE_RANGE)
@@ -176,15 +175,26 @@ static void scan_sockets(struct session *s, const struct proc_list *pl, const bo
 			continue;
 		n = conns_scan(&s->ev->conns, pl->pid[i]);
 		if (n < 0 && n != -ENOENT)
-			fprintf(stderr,
-				"cannot list the sockets of PID %d (%s): its connections "
-				"are looked up when first used\n",
-				(int)pl->pid[i], strerror(-n));
+			diag("cannot list the sockets of PID %d (%s): its connections "
+			     "are looked up when first used\n",
+			     (int)pl->pid[i], strerror(-n));
 		else if (s->env->verbose && n >= 0)
-			fprintf(stderr,
-				"PID %d: connected TCP sockets looked up as it attached: %d\n",
-				(int)pl->pid[i], n);
+			diag("PID %d: connected TCP sockets looked up as it attached: %d\n",
+			     (int)pl->pid[i], n);
 	}
+}
+
+/* Opens the perf buffer of `table`, or says why not. */
+static int open_buffer(struct session *s, const char *table, int pages, int wakeup,
+		       tracer_bpf_sample_fn sample, tracer_bpf_lost_fn lost, void *ctx)
+{
+	char msg[256];
+	int err = tracer_bpf__open_perf_buffer(s->tb, table, pages, wakeup, sample, lost, ctx, msg,
+					       sizeof(msg));
+
+	if (err)
+		diag("%s\n", msg);
+	return err;
 }
 
 /*
@@ -202,10 +212,10 @@ static int open_specs_and_targets(struct session *s, const struct env *env)
 	pthread_mutex_init(&s->attach_mu, NULL);
 	s->attach_mu_on = true;
 	s->probes.exported_only = env->placement_exported;
-	if (check_privileges() || sources_find_dir("probe_specs", env->probe_specs, s->spec_dir,
-						   sizeof(s->spec_dir), stderr))
+	if (check_privileges() ||
+	    sources_find_dir("probe_specs", env->probe_specs, s->spec_dir, sizeof(s->spec_dir)))
 		return EXIT_RUNTIME;
-	err = spec_table_load(s->spec_dir, &s->specs, stderr);
+	err = spec_table_load(s->spec_dir, &s->specs);
 	if (err)
 		return err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	return targets_check(s);
@@ -223,13 +233,13 @@ static int open_outputs(struct session *s, const struct env *env)
 
 	if (env->redact && redact_init(&s->redact, env->redact_patterns, env->nredact_patterns, err,
 				       sizeof(err))) {
-		fprintf(stderr, "invalid --redact-pattern %s\n", err);
+		diag("invalid --redact-pattern %s\n", err);
 		return EXIT_USAGE;
 	}
 	s->http.on_msg = events_on_http;
 	s->http.on_error = events_on_http_error;
 	s->http.redact = s->redact.n ? &s->redact : NULL;
-	if (env->pcap_path && pcapng_open(&s->pcap, env->pcap_path, env->force, stderr))
+	if (env->pcap_path && pcapng_open(&s->pcap, env->pcap_path, env->force))
 		return EXIT_RUNTIME;
 	return EXIT_OK;
 }
@@ -241,8 +251,8 @@ void keep_compiled(struct session *s)
 	int err = bpfcache_put(&s->cache, s->tb);
 
 	if (err && s->env->verbose)
-		fprintf(stderr, "failed to keep the compiled BPF in '%s': %s\n", s->cache.path,
-			strerror(-err));
+		diag("failed to keep the compiled BPF in '%s': %s\n", s->cache.path,
+		     strerror(-err));
 }
 
 int session_open(struct session *s, const struct env *env)
@@ -258,7 +268,7 @@ int session_open(struct session *s, const struct env *env)
 	err = open_outputs(s, env);
 	if (err)
 		return err;
-	if (sources_find_dir("bpf_src", env->bpf_src, s->bpf_dir, sizeof(s->bpf_dir), stderr))
+	if (sources_find_dir("bpf_src", env->bpf_src, s->bpf_dir, sizeof(s->bpf_dir)))
 		return EXIT_RUNTIME;
 
 	/* Compile bpf_src (generation 1); every spec's BPF function must exist. */
@@ -294,17 +304,15 @@ int session_open(struct session *s, const struct env *env)
 				   .sink_ctx = s->observer.ctx,
 			   });
 	s->http.ctx = s->ev;
-	if (tracer_bpf__open_perf_buffer(
-		    s->tb, EVENTS_TABLE,
-		    options_perf_pages(env, sysconf(_SC_PAGESIZE),
-				       TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD),
-		    WAKEUP_EVENTS, events_on_sample, events_on_lost, s->ev) ||
+	if (open_buffer(s, EVENTS_TABLE,
+			options_perf_pages(env, sysconf(_SC_PAGESIZE),
+					   TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD),
+			WAKEUP_EVENTS, events_on_sample, events_on_lost, s->ev) ||
 	    (tracer_bpf__has_table(s->tb, META_TABLE) &&
-	     tracer_bpf__open_perf_buffer(s->tb, META_TABLE, META_PAGES, WAKEUP_EVENTS,
-					  events_on_sample, events_on_meta_lost, s->ev)) ||
+	     open_buffer(s, META_TABLE, META_PAGES, WAKEUP_EVENTS, events_on_sample,
+			 events_on_meta_lost, s->ev)) ||
 	    (tracer_bpf__has_function(s->tb, "tracepoint__sched__sched_process_exec") &&
-	     tracer_bpf__open_perf_buffer(s->tb, PROCS_TABLE, PROCS_PAGES, 1, on_proc, on_proc_lost,
-					  s)) ||
+	     open_buffer(s, PROCS_TABLE, PROCS_PAGES, 1, on_proc, on_proc_lost, s)) ||
 	    follow_start(s))
 		return EXIT_RUNTIME;
 
@@ -322,7 +330,8 @@ int session_open(struct session *s, const struct env *env)
 	if (!err && !env->no_children && !env->all)
 		err = targets_add_descendants(s, &pl, traced);
 	if (!err)
-		err = targets_find_tls_code(s, &s->probes, &s->specs, &pl, traced, &s->tls_maps, false);
+		err = targets_find_tls_code(s, &s->probes, &s->specs, &pl, traced, &s->tls_maps,
+					    false);
 	if (!err)
 		scan_sockets(s, &pl, traced);
 	for (i = 0; !err && follow_per_process(env) && i < pl.n; i++)
@@ -342,8 +351,8 @@ int session_open(struct session *s, const struct env *env)
 	/* Saved edits of the sources and specs are reloaded while tracing. */
 	err = watch_open(&s->watch, s->bpf_dir, s->spec_dir);
 	if (err)
-		fprintf(stderr, "cannot watch '%s' and '%s' for changes (%s): no reloading\n",
-			s->bpf_dir, s->spec_dir, strerror(-err));
+		diag("cannot watch '%s' and '%s' for changes (%s): no reloading\n", s->bpf_dir,
+		     s->spec_dir, strerror(-err));
 	return EXIT_OK;
 }
 
@@ -357,10 +366,9 @@ static int add_every_process(struct session *s, const struct env *env)
 
 	proc_list_load(&pl);
 	for (i = 0; i < pl.n && r != -ENOMEM; i++) {
-		r = probes_add_process(&s->probes, pl.pid[i], &s->specs, &tls, env->verbose,
-				       stderr);
+		r = probes_add_process(&s->probes, pl.pid[i], &s->specs, &tls, env->verbose);
 		if (r < 0 && r != -ENOMEM && env->verbose)
-			fprintf(stderr, "passing over PID %d: %s\n", (int)pl.pid[i], strerror(-r));
+			diag("passing over PID %d: %s\n", (int)pl.pid[i], strerror(-r));
 	}
 	proc_list_free(&pl);
 	return r == -ENOMEM ? r : 0;
@@ -374,22 +382,20 @@ int session_list_probes(const struct env *env)
 
 	err = open_specs_and_targets(&s, env);
 	for (i = 0; !err && r >= 0 && i < env->npids; i++) {
-		r = probes_add_process(&s.probes, env->pids[i], &s.specs, &tls, env->verbose,
-				       stderr);
+		r = probes_add_process(&s.probes, env->pids[i], &s.specs, &tls, env->verbose);
 		if (r >= 0 && !tls)
-			fprintf(stderr, "PID %d (%s) maps no TLS library\n", (int)env->pids[i],
-				s.comms[i]);
+			diag("PID %d (%s) maps no TLS library\n", (int)env->pids[i], s.comms[i]);
 		else if (r < 0 && r != -EINVAL) /* -EINVAL: the missing symbol was named */
-			fprintf(stderr, "failed to look at PID %d's TLS code: %s\n",
-				(int)env->pids[i], strerror(-r));
+			diag("failed to look at PID %d's TLS code: %s\n", (int)env->pids[i],
+			     strerror(-r));
 	}
 	if (!err && env->all && (r = add_every_process(&s, env)) < 0)
-		fprintf(stderr, "failed to look at the processes' TLS code: %s\n", strerror(-r));
+		diag("failed to look at the processes' TLS code: %s\n", strerror(-r));
 	if (!err && r >= 0 && !env->npids && !env->all) {
-		r = probes_add_cached(&s.probes, &s.specs, env->verbose, stderr);
+		r = probes_add_cached(&s.probes, &s.specs, env->verbose);
 		if (r < 0 && r != -EINVAL)
-			fprintf(stderr, "failed to look at the ld.so cache's TLS libraries: %s\n",
-				strerror(-r));
+			diag("failed to look at the ld.so cache's TLS libraries: %s\n",
+			     strerror(-r));
 	}
 	if (!err && r >= 0)
 		probes_list(&s.probes, stdout);
@@ -437,9 +443,8 @@ void session_announce(struct session *s)
 	options_describe_filters(env, filters, sizeof(filters));
 	audit_outputs(env, outputs, sizeof(outputs));
 	audit_start(who, outputs);
-	fprintf(stderr, "Tracing %s: %d probes on %s%s%s. Ctrl-C to end.\n", who,
-		s->probes.nuprobes, libs[0] ? libs : "no TLS library yet",
-		filters[0] ? "; capturing " : "", filters);
+	diag("Tracing %s: %d probes on %s%s%s. Ctrl-C to end.\n", who, s->probes.nuprobes,
+	     libs[0] ? libs : "no TLS library yet", filters[0] ? "; capturing " : "", filters);
 	if (!env->json && !env->http_only && output_to_stdout(env) && !s->observer.chunk)
 		output_header(stdout, env->latency);
 	flush_output(s); /* a failure ends tracing at once */
@@ -460,7 +465,7 @@ static int flush_output(struct session *s)
 {
 	int err;
 
-	if (s->pcap.f && pcapng_flush(&s->pcap, stderr))
+	if (s->pcap.f && pcapng_flush(&s->pcap))
 		return -1;
 	if (s->reader_gone || s->write_err)
 		return -1;
@@ -476,7 +481,7 @@ static int flush_output(struct session *s)
 		return -EPIPE;
 	}
 	s->write_err = err;
-	fprintf(stderr, "failed to write events to stdout: %s; stopping\n", strerror(err));
+	diag("failed to write events to stdout: %s; stopping\n", strerror(err));
 	return -err;
 }
 
@@ -527,28 +532,30 @@ int session_finish(struct session *s)
 				     ? "stopped (writing the capture failed)"
 			     : s->reader_gone ? "stopped (stdout's reader went away)"
 					      : "stopped";
-	char who[1024], how[128];
+	char who[1024], how[128], msg[256];
 	int err, read_err;
 
 	/* Detach first, so nothing new arrives (nor does the notes thread attach any more);
 	 * then drain and account for every byte. */
 	pthread_mutex_lock(&s->attach_mu);
 	s->attach_closed = true;
-	err = tracer_bpf__detach_all(s->tb) ? EXIT_RUNTIME : EXIT_OK;
+	err = tracer_bpf__detach_all(s->tb, msg, sizeof(msg)) ? EXIT_RUNTIME : EXIT_OK;
 	pthread_mutex_unlock(&s->attach_mu);
+	if (err)
+		diag("%s\n", msg);
 	follow_stop(s);
 	tracer_bpf__poll(s->tb, 0);
 	events_finish(s->ev);
 	read_err = tracer_bpf__sum_percpu(s->tb, STATS_TABLE, events_on_counters, s->ev);
 	if (read_err)
-		fprintf(stderr, "failed to read the BPF counters in '%s': %s\n", STATS_TABLE,
-			strerror(-read_err));
-	events_summary(s->ev, read_err == 0, reason, stderr);
+		diag("failed to read the BPF counters in '%s': %s\n", STATS_TABLE,
+		     strerror(-read_err));
+	events_summary(s->ev, read_err == 0, reason);
 	if (s->reloads || s->reload_failures)
-		fprintf(stderr, "reloads: %d done, %d failed (the probes before them kept)\n",
-			s->reloads, s->reload_failures);
+		diag("reloads: %d done, %d failed (the probes before them kept)\n", s->reloads,
+		     s->reload_failures);
 	flush_output(s);
-	if (s->pcap.f && pcapng_finish(&s->pcap, stderr) && s->pcap.err != EPIPE)
+	if (s->pcap.f && pcapng_finish(&s->pcap) && s->pcap.err != EPIPE)
 		err = EXIT_RUNTIME;
 	err = s->write_err ? EXIT_RUNTIME : err;
 	describe_targets(s, who, sizeof(who));
@@ -583,7 +590,7 @@ int session_free(struct session *s)
 	pidset_free(&s->procs);
 	bpfcache_free(&s->cache);
 	if (s->pcap.f)
-		pcapng_finish(&s->pcap, stderr);
+		pcapng_finish(&s->pcap);
 	http_free(&s->http);
 	redact_free(&s->redact);
 	if (s->ev)

@@ -1,5 +1,6 @@
 /* sources.c - locate bpf_src/ and probe_specs/, and read the BPF C sources */
 #include "sources.h"
+#include "diag.h"
 #include "regular.h"
 
 #include <dirent.h>
@@ -21,7 +22,7 @@ static int is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int sources_find_dir(const char *name, const char *override, char *out, size_t size, FILE *errs)
+int sources_find_dir(const char *name, const char *override, char *out, size_t size)
 {
 	char exe[PATH_MAX], cand[2][PATH_MAX + 64], *slash;
 	ssize_t len;
@@ -30,8 +31,8 @@ int sources_find_dir(const char *name, const char *override, char *out, size_t s
 	if (override) {
 		errno = 0; /* stays 0 for a path that exists but is no directory */
 		if (!is_dir(override) || !realpath(override, exe) || strlen(exe) >= size) {
-			fprintf(errs, "cannot use %s directory '%s': %s\n", name, override,
-				errno ? strerror(errno) : "not a directory");
+			diag("cannot use %s directory '%s': %s\n", name, override,
+			     errno ? strerror(errno) : "not a directory");
 			return -ENOENT;
 		}
 		strcpy(out, exe);
@@ -39,7 +40,7 @@ int sources_find_dir(const char *name, const char *override, char *out, size_t s
 	}
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (len < 0) {
-		fprintf(errs, "cannot find the tracer's own executable: %s\n", strerror(errno));
+		diag("cannot find the tracer's own executable: %s\n", strerror(errno));
 		return -errno;
 	}
 	exe[len] = '\0';
@@ -54,8 +55,8 @@ int sources_find_dir(const char *name, const char *override, char *out, size_t s
 			return 0;
 		}
 	}
-	fprintf(errs, "cannot find the %s directory: looked in '%s' and '%s'; give --%s DIR\n",
-		name, cand[0], cand[1], strcmp(name, "bpf_src") == 0 ? "bpf-src" : "probe-specs");
+	diag("cannot find the %s directory: looked in '%s' and '%s'; give --%s DIR\n", name,
+	     cand[0], cand[1], strcmp(name, "bpf_src") == 0 ? "bpf-src" : "probe-specs");
 	return -ENOENT;
 }
 
@@ -141,7 +142,7 @@ static int append(char **text, size_t *len, size_t *cap, const char *s, size_t n
  * every later line of the file down in the compiler's messages: a #line directive after
  * each such line sets the count right again.
  */
-static int append_file(const char *path, char **text, size_t *len, size_t *cap, FILE *errs)
+static int append_file(const char *path, char **text, size_t *len, size_t *cap)
 {
 	char header[PATH_MAX + 32];
 	FILE *f = fopen_regular(path);
@@ -153,7 +154,7 @@ static int append_file(const char *path, char **text, size_t *len, size_t *cap, 
 	if (!f) {
 		int e = errno;
 
-		fprintf(errs, "failed to read BPF source '%s': %s\n", path, file_error(e));
+		diag("failed to read BPF source '%s': %s\n", path, file_error(e));
 		return -e;
 	}
 	snprintf(header, sizeof(header), "#line 1 \"%s\"\n", path);
@@ -172,7 +173,7 @@ static int append_file(const char *path, char **text, size_t *len, size_t *cap, 
 	}
 	if (!err && errno) {
 		err = -errno;
-		fprintf(errs, "failed to read BPF source '%s': %s\n", path, strerror(errno));
+		diag("failed to read BPF source '%s': %s\n", path, strerror(errno));
 	}
 	free(line);
 	fclose(f);
@@ -181,7 +182,7 @@ static int append_file(const char *path, char **text, size_t *len, size_t *cap, 
 	return err;
 }
 
-int sources_read_bpf(const char *dir, char **out, FILE *errs)
+int sources_read_bpf(const char *dir, char **out)
 {
 	struct dirent **names = NULL;
 	char *text = NULL;
@@ -191,12 +192,11 @@ int sources_read_bpf(const char *dir, char **out, FILE *errs)
 	n = scandir(dir, &names, c_filter, alphasort);
 	if (n < 0) {
 		err = -errno;
-		fprintf(errs, "failed to read BPF source directory '%s': %s\n", dir,
-			strerror(-err));
+		diag("failed to read BPF source directory '%s': %s\n", dir, strerror(-err));
 		return err;
 	}
 	if (n == 0) {
-		fprintf(errs, "no BPF sources in '%s': want at least one *.c file\n", dir);
+		diag("no BPF sources in '%s': want at least one *.c file\n", dir);
 		err = -ENOENT;
 	}
 	for (i = 0; i < n; i++) {
@@ -204,11 +204,11 @@ int sources_read_bpf(const char *dir, char **out, FILE *errs)
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
 		if (!err && strchr(path, '"')) {
-			fprintf(errs, "BPF source path '%s' contains a '\"'\n", path);
+			diag("BPF source path '%s' contains a '\"'\n", path);
 			err = -EINVAL;
 		}
 		if (!err)
-			err = append_file(path, &text, &len, &cap, errs);
+			err = append_file(path, &text, &len, &cap);
 		free(names[i]);
 	}
 	free(names);
@@ -231,7 +231,7 @@ static int source_filter(const struct dirent *d)
 }
 
 /* Copies file `from` to `to`, which must not exist, as mode 0644. */
-static int copy_file(const char *from, const char *to, FILE *errs)
+static int copy_file(const char *from, const char *to)
 {
 	char buf[8192];
 	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, err = 0;
@@ -252,57 +252,57 @@ static int copy_file(const char *from, const char *to, FILE *errs)
 	if (in >= 0)
 		close(in);
 	if (err)
-		fprintf(errs, "failed to copy '%s' to '%s': %s\n", from, to, strerror(-err));
+		diag("failed to copy '%s' to '%s': %s\n", from, to, strerror(-err));
 	return err;
 }
 
 /* Copies the files of shipped directory `name` into dir/name; returns how many, or -errno. */
-static int copy_dir(const char *name, const char *dir, char *dest, size_t size, FILE *errs)
+static int copy_dir(const char *name, const char *dir, char *dest, size_t size)
 {
 	char src[PATH_MAX], from[PATH_MAX + 256], to[PATH_MAX + 256];
 	struct dirent **names = NULL;
 	int n, i, err;
 
-	err = sources_find_dir(name, NULL, src, sizeof(src), errs);
+	err = sources_find_dir(name, NULL, src, sizeof(src));
 	if (err)
 		return err;
 	snprintf(dest, size, "%s/%s", dir, name);
 	if (mkdir(dest, 0755) != 0) {
 		err = -errno;
-		fprintf(errs, "cannot create '%s': %s%s\n", dest, strerror(errno),
-			errno == EEXIST ? " (it is never overwritten: choose another DIR)" : "");
+		diag("cannot create '%s': %s%s\n", dest, strerror(errno),
+		     errno == EEXIST ? " (it is never overwritten: choose another DIR)" : "");
 		return err;
 	}
 	n = scandir(src, &names, source_filter, alphasort);
 	if (n < 0) {
 		err = -errno;
-		fprintf(errs, "failed to read '%s': %s\n", src, strerror(errno));
+		diag("failed to read '%s': %s\n", src, strerror(errno));
 		return err;
 	}
 	for (i = 0; i < n; i++) {
 		snprintf(from, sizeof(from), "%s/%s", src, names[i]->d_name);
 		snprintf(to, sizeof(to), "%s/%s", dest, names[i]->d_name);
 		if (!err)
-			err = copy_file(from, to, errs);
+			err = copy_file(from, to);
 		free(names[i]);
 	}
 	free(names);
 	return err ? err : n;
 }
 
-int sources_init_probes(const char *dir, FILE *out, FILE *errs)
+int sources_init_probes(const char *dir, FILE *out)
 {
 	char bpf[PATH_MAX + 16], specs[PATH_MAX + 16];
 	int nbpf, nspecs;
 
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		fprintf(errs, "cannot create '%s': %s\n", dir, strerror(errno));
+		diag("cannot create '%s': %s\n", dir, strerror(errno));
 		return -errno;
 	}
-	nbpf = copy_dir("bpf_src", dir, bpf, sizeof(bpf), errs);
+	nbpf = copy_dir("bpf_src", dir, bpf, sizeof(bpf));
 	if (nbpf < 0)
 		return nbpf;
-	nspecs = copy_dir("probe_specs", dir, specs, sizeof(specs), errs);
+	nspecs = copy_dir("probe_specs", dir, specs, sizeof(specs));
 	if (nspecs < 0)
 		return nspecs;
 	fprintf(out,

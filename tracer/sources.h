@@ -9,17 +9,17 @@
  * Finds data directory `name` ("bpf_src", "probe_specs"): `override` when given, else next
  * to the executable (build tree: <exe dir>/<name>) or in its install prefix
  * (<exe dir>/../share/tracer/<name>). Never the current directory. Writes the absolute path
- * to out. Returns 0 or -ENOENT after saying on errs where it looked.
+ * to out. Returns 0 or -ENOENT after saying through diag where it looked.
  */
-int sources_find_dir(const char *name, const char *override, char *out, size_t size, FILE *errs);
+int sources_find_dir(const char *name, const char *override, char *out, size_t size);
 
 /*
  * Reads every "*.c" file of `dir` in name order into one NUL-terminated text (*out, freed
  * by the caller). Each file is introduced by a #line directive, so compiler messages name
  * the real file and line. Returns 0, -ENOENT when there is no .c file, or -errno; every
- * failure is reported on errs.
+ * failure is said through diag.
  */
-int sources_read_bpf(const char *dir, char **out, FILE *errs);
+int sources_read_bpf(const char *dir, char **out);
 
 /*
  * The next kernel function a KFUNC_PROBE(NAME, ...) or KRETFUNC_PROBE(NAME, ...) of `text`
@@ -31,9 +31,9 @@ const char *sources_next_kernel_function(const char *text, char *name, size_t si
 /*
  * --init-probes: copies the shipped bpf_src (*.c, *.h) and probe_specs (*.spec) into
  * dir/bpf_src and dir/probe_specs, creating them (dir too). Neither may exist yet, so no
- * edit is ever overwritten. Says what it did on out. Returns 0, or -errno after saying on
- * errs what failed.
+ * edit is ever overwritten. Says what it did on out. Returns 0, or -errno after saying
+ * through diag what failed.
  */
-int sources_init_probes(const char *dir, FILE *out, FILE *errs);
+int sources_init_probes(const char *dir, FILE *out);
 
 #endif

@@ -1,5 +1,6 @@
 /* spec.c - probe specs: the UProbeSpec table read from probe_specs/ at run time */
 #include "spec.h"
+#include "diag.h"
 #include "regular.h"
 
 #include <ctype.h>
@@ -52,11 +53,23 @@ static bool is_symbol(const char *s)
 	}
 }
 
-/* A library is an absolute path, a bare name such as "ssl" or "gnutls", or "@exe" (the
- * program's executable). */
+/* A Go function's name: a package path, type and method ("crypto/tls.(*Conn).Write",
+ * "pkg.F[...]"), any printable characters but spaces and the spec's own '=', '&', '#'. */
+static bool is_go_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isgraph((unsigned char)*s) || strchr("=&#", *s))
+			return false;
+	return true;
+}
+
+/* A library is an absolute path, a bare name such as "ssl" or "gnutls", "@exe" (the
+ * program's executable) or "@go" (a Go program). */
 static bool is_library(const char *s)
 {
-	if (strcmp(s, "@exe") == 0)
+	if (strcmp(s, SPEC_EXE) == 0 || strcmp(s, SPEC_GO) == 0)
 		return true;
 	if (*s == '/')
 		return strstr(s, "/../") == NULL;
@@ -83,6 +96,7 @@ static int copy_field(char *dst, size_t size, const char *src, const char *what,
 int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t errlen)
 {
 	char buf[1024], *fields[6], *save = NULL, *hash, *tok;
+	bool go;
 	int n = 0;
 
 	if (strlen(line) >= sizeof(buf)) {
@@ -97,7 +111,7 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 		if (n == 5) {
 			snprintf(err, errlen,
 				 "unexpected field '%s': want 5 fields: library symbol "
-				 "entry|return bpf_function required|optional",
+				 "entry|return|returns bpf_function required|optional",
 				 tok);
 			return -1;
 		}
@@ -107,7 +121,7 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 		return 0;
 	if (n < 5) {
 		snprintf(err, errlen,
-			 "%d field%s, want 5: library symbol entry|return "
+			 "%d field%s, want 5: library symbol entry|return|returns "
 			 "bpf_function required|optional",
 			 n, n == 1 ? "" : "s");
 		return -1;
@@ -116,21 +130,40 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 	if (!is_library(fields[0])) {
 		snprintf(err, errlen,
 			 "invalid library '%s': want a name such as 'ssl', an "
-			 "absolute path or @exe",
+			 "absolute path, @exe or @go",
 			 fields[0]);
 		return -1;
 	}
-	if (!is_symbol(fields[1])) {
-		snprintf(err, errlen, "invalid symbol '%s': want a name, or name=caller&caller...",
-			 fields[1]);
+	go = strcmp(fields[0], SPEC_GO) == 0;
+	if (go ? !is_go_name(fields[1]) : !is_symbol(fields[1])) {
+		snprintf(err, errlen, "invalid symbol '%s': want %s", fields[1],
+			 go ? "a Go function name such as crypto/tls.(*Conn).Write"
+			    : "a name, or name=caller&caller...");
 		return -1;
 	}
 	if (strcmp(fields[2], "entry") == 0) {
 		out->kind = PROBE_ENTRY;
 	} else if (strcmp(fields[2], "return") == 0) {
 		out->kind = PROBE_RETURN;
+	} else if (strcmp(fields[2], "returns") == 0) {
+		out->kind = PROBE_RETURNS;
 	} else {
-		snprintf(err, errlen, "invalid kind '%s': want 'entry' or 'return'", fields[2]);
+		snprintf(err, errlen, "invalid kind '%s': want 'entry', 'return' or 'returns'",
+			 fields[2]);
+		return -1;
+	}
+	if (!go && out->kind == PROBE_RETURNS) {
+		snprintf(err, errlen,
+			 "kind 'returns' on '%s' in '%s': return instructions are found in Go "
+			 "functions only (library @go); use 'return'",
+			 fields[1], fields[0]);
+		return -1;
+	}
+	if (go && out->kind == PROBE_RETURN) {
+		snprintf(err, errlen,
+			 "kind 'return' on Go function '%s': a uretprobe breaks a Go program "
+			 "whose stack moves; use 'returns' (each return instruction)",
+			 fields[1]);
 		return -1;
 	}
 	if (!is_ident(fields[3])) {
@@ -172,7 +205,7 @@ static int spec_filter(const struct dirent *d)
 	return d->d_name[0] != '.' && len > sl && strcmp(d->d_name + len - sl, SPEC_SUFFIX) == 0;
 }
 
-static int load_file(const char *path, struct spec_table *t, FILE *errs)
+static int load_file(const char *path, struct spec_table *t)
 {
 	char line[1100], err[256];
 	FILE *f = fopen_regular(path);
@@ -181,7 +214,7 @@ static int load_file(const char *path, struct spec_table *t, FILE *errs)
 	if (!f) {
 		int e = errno;
 
-		fprintf(errs, "failed to read probe spec file '%s': %s\n", path, file_error(e));
+		diag("failed to read probe spec file '%s': %s\n", path, file_error(e));
 		return -e;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -193,8 +226,8 @@ static int load_file(const char *path, struct spec_table *t, FILE *errs)
 		if (!strchr(line, '\n') && !feof(f)) {
 			int c;
 
-			fprintf(errs, "%s:%d: line is longer than %zu characters\n", path, lineno,
-				sizeof(line) - 2);
+			diag("%s:%d: line is longer than %zu characters\n", path, lineno,
+			     sizeof(line) - 2);
 			bad = 1;
 			while ((c = fgetc(f)) != EOF && c != '\n')
 				;
@@ -202,7 +235,7 @@ static int load_file(const char *path, struct spec_table *t, FILE *errs)
 		}
 		r = spec_parse_line(line, &spec, err, sizeof(err));
 		if (r < 0) {
-			fprintf(errs, "%s:%d: %s\n", path, lineno, err);
+			diag("%s:%d: %s\n", path, lineno, err);
 			bad = 1;
 			continue;
 		}
@@ -211,7 +244,7 @@ static int load_file(const char *path, struct spec_table *t, FILE *errs)
 		snprintf(spec.origin, sizeof(spec.origin), "%s:%d", path, lineno);
 		dup = find_duplicate(t, &spec);
 		if (dup) {
-			fprintf(errs, "%s:%d: duplicate of %s\n", path, lineno, dup->origin);
+			diag("%s:%d: duplicate of %s\n", path, lineno, dup->origin);
 			bad = 1;
 			continue;
 		}
@@ -227,7 +260,7 @@ static int load_file(const char *path, struct spec_table *t, FILE *errs)
 	return bad ? -EINVAL : 0;
 }
 
-int spec_table_load(const char *dir, struct spec_table *t, FILE *errs)
+int spec_table_load(const char *dir, struct spec_table *t)
 {
 	struct dirent **names = NULL;
 	int n, i, err = 0;
@@ -238,7 +271,7 @@ int spec_table_load(const char *dir, struct spec_table *t, FILE *errs)
 	if (n < 0) {
 		int e = errno;
 
-		fprintf(errs, "failed to read probe spec directory '%s': %s\n", dir, strerror(e));
+		diag("failed to read probe spec directory '%s': %s\n", dir, strerror(e));
 		return -e;
 	}
 	for (i = 0; i < n; i++) {
@@ -246,15 +279,15 @@ int spec_table_load(const char *dir, struct spec_table *t, FILE *errs)
 		int r;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-		r = load_file(path, t, errs);
+		r = load_file(path, t);
 		if (r < 0 && (err == 0 || err == -EINVAL))
 			err = r;
 		free(names[i]);
 	}
 	free(names);
 	if (!err && t->n == 0) {
-		fprintf(errs, "no probe specs in '%s': want *%s files with at least one entry\n",
-			dir, SPEC_SUFFIX);
+		diag("no probe specs in '%s': want *%s files with at least one entry\n", dir,
+		     SPEC_SUFFIX);
 		err = -ENOENT;
 	}
 	return err;

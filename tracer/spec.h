@@ -8,8 +8,27 @@
 
 enum probe_kind {
 	PROBE_ENTRY,
-	PROBE_RETURN,
+	PROBE_RETURN,  /* a uretprobe: the return address is swapped for a trap */
+	PROBE_RETURNS, /* a uprobe on each return instruction, found by decoding the function:
+			* for Go, whose stacks move (a swapped return address would break it) */
 };
+
+/* Spec library names that stand for no library: the program's executable, and a Go
+ * program (executable) whose functions are found through its .gopclntab. */
+#define SPEC_EXE "@exe"
+#define SPEC_GO "@go"
+
+/* The kind as a spec names it: "entry", "return", "returns". */
+static inline const char *probe_kind_name(enum probe_kind k)
+{
+	return k == PROBE_ENTRY ? "entry" : k == PROBE_RETURN ? "return" : "returns";
+}
+
+/* Whether a probe of this kind runs as the function returns (attached before entries). */
+static inline bool probe_kind_exits(enum probe_kind k)
+{
+	return k != PROBE_ENTRY;
+}
 
 /* One line of a spec file: attach `bpf_fn` at the entry or return of `symbol` in `library`. */
 struct probe_spec {
@@ -34,11 +53,11 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 
 /*
  * Reads every "*.spec" file of `dir` in name order into *t (the caller frees it with
- * spec_table_free). Each malformed line is reported on `errs` as "file:line: message".
+ * spec_table_free). Each malformed line is said through diag as "file:line: message".
  * Returns 0; -EINVAL when a line was malformed or a spec repeated; -ENOENT when no entry
  * was found; -errno when the directory or a file cannot be read (reported too).
  */
-int spec_table_load(const char *dir, struct spec_table *t, FILE *errs);
+int spec_table_load(const char *dir, struct spec_table *t);
 
 void spec_table_free(struct spec_table *t);
 

@@ -2,6 +2,7 @@
  * filtered or unreadable, and said so (stderr; the JSON record through output.c) */
 #define _GNU_SOURCE
 #include "events.h"
+#include "diag.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,14 +11,13 @@
 #include "procmaps.h"
 
 /* Without the BPF counters only what arrived is known: say so, claim nothing else. */
-static void summary_unknown(struct events *e, const char *why, FILE *errs)
+static void summary_unknown(struct events *e, const char *why)
 {
-	fprintf(errs,
-		"%s: %llu bytes captured; calls, bytes moved and losses unknown (the BPF "
-		"counters could not be read)\n",
-		why, (unsigned long long)e->bytes_captured);
-	if (e->json && e->out)
-		output_json_summary_unknown(e->out, why, e->bytes_captured);
+	diag("%s: %llu bytes captured; calls, bytes moved and losses unknown (the BPF "
+	     "counters could not be read)\n",
+	     why, (unsigned long long)e->bytes_captured);
+	if (e->cfg.json && e->cfg.out)
+		output_json_summary_unknown(e->cfg.out, why, e->bytes_captured);
 }
 
 /* "N calls, M bytes moved = C captured + T truncated + L lost[ + filtered][ + unreadable]" */
@@ -65,18 +65,18 @@ static uint64_t library_calls(const struct events *e, const char *path)
 	uint64_t calls = 0;
 	int i;
 
-	for (set = e->probes; set; set = set->older)
+	for (set = e->cfg.probes; set; set = set->older)
 		for (i = 0; i < set->n; i++)
 			if (set->p[i].id < e->nprobe_calls && strcmp(set->p[i].lib_path, path) == 0)
 				calls += e->probe_calls[set->p[i].id];
 	return calls;
 }
 
-/* "calls captured by library: A (3), B (0)" on errs; for JSON, the libraries' paths and
+/* "calls captured by library: A (3), B (0)" on stderr; for JSON, the libraries' paths and
  * calls into s (its arrays freed by the caller). */
-static void summarize_libraries(const struct events *e, FILE *errs, struct out_summary *s)
+static void summarize_libraries(const struct events *e, struct out_summary *s)
 {
-	const struct probe_set *set = e->probes;
+	const struct probe_set *set = e->cfg.probes;
 	const struct resolved_probe *rp;
 	uint64_t calls;
 	int f, n = 0;
@@ -87,18 +87,18 @@ static void summarize_libraries(const struct events *e, FILE *errs, struct out_s
 		if (!(rp = probes_file_first(set, f)))
 			continue;
 		calls = library_calls(e, rp->lib_path);
-		fprintf(errs, "%s%s (%llu)", n++ ? ", " : "calls captured by library: ",
-			rp->lib_path, (unsigned long long)calls);
+		diag("%s%s (%llu)", n++ ? ", " : "calls captured by library: ", rp->lib_path,
+		     (unsigned long long)calls);
 		if (s->lib_paths && s->lib_calls) {
 			s->lib_paths[s->nlibs] = rp->lib_path;
 			s->lib_calls[s->nlibs++] = calls;
 		}
 	}
 	if (n)
-		fputc('\n', errs);
+		fputc('\n', diag_stream());
 }
 
-static void summarize(struct events *e, const char *why, FILE *errs)
+static void summarize(struct events *e, const char *why)
 {
 	struct out_summary s;
 	uint64_t failed = e->bpf[TLS_STAT_SUBMIT_FAILED], unreported = 0, events_lost;
@@ -110,70 +110,64 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 	/* The kernel reports a loss only once a later event fits in that buffer. */
 	if (failed > e->lost_events) {
 		unreported = failed - e->lost_events;
-		fprintf(errs, "lost %llu events the kernel had not reported yet\n",
-			(unsigned long long)unreported);
+		diag("lost %llu events the kernel had not reported yet\n",
+		     (unsigned long long)unreported);
 	}
 	events_lost = e->lost_events + unreported;
-	fprintf(errs, "%s: ", why);
-	print_equation(errs, e->bpf, e->bytes_captured, e->bytes_unreadable);
-	fprintf(errs, "; %llu events lost", (unsigned long long)events_lost);
+	diag("%s: ", why);
+	print_equation(diag_stream(), e->bpf, e->bytes_captured, e->bytes_unreadable);
+	diag("; %llu events lost", (unsigned long long)events_lost);
 	for (cpu = 0; cpu < EVENTS_MAX_CPUS; cpu++)
 		if (e->lost[cpu])
-			fprintf(errs, " (CPU %d: %llu)", cpu, (unsigned long long)e->lost[cpu]);
+			diag(" (CPU %d: %llu)", cpu, (unsigned long long)e->lost[cpu]);
 	if (unreported)
-		fprintf(errs, " (unreported by the kernel: %llu)", (unsigned long long)unreported);
+		diag(" (unreported by the kernel: %llu)", (unsigned long long)unreported);
 	if (meta_lost)
-		fprintf(errs, "; %llu connection or handshake events lost",
-			(unsigned long long)meta_lost);
+		diag("; %llu connection or handshake events lost", (unsigned long long)meta_lost);
 	if (e->malformed)
-		fprintf(errs, "; %llu malformed events ignored", (unsigned long long)e->malformed);
+		diag("; %llu malformed events ignored", (unsigned long long)e->malformed);
 	if (e->dropped)
-		fprintf(errs, "; %llu chunks (%llu bytes) dropped: out of memory",
-			(unsigned long long)e->dropped, (unsigned long long)e->bytes_dropped);
+		diag("; %llu chunks (%llu bytes) dropped: out of memory",
+		     (unsigned long long)e->dropped, (unsigned long long)e->bytes_dropped);
 	if (e->late)
-		fprintf(errs, "; %llu chunks arrived after later ones were shown",
-			(unsigned long long)e->late);
-	fputc('\n', errs);
+		diag("; %llu chunks arrived after later ones were shown",
+		     (unsigned long long)e->late);
+	fputc('\n', diag_stream());
 	/* A process that sent no event (all filtered or lost) is named from /proc if alive. */
 	for (i = 0; i < e->nprocs; i++)
 		if (!e->procs[i].comm[0])
 			proc_read_comm((pid_t)e->procs[i].pid, e->procs[i].comm,
 				       sizeof(e->procs[i].comm));
 	for (i = 0; e->nprocs > 1 && i < e->nprocs; i++) {
-		fprintf(errs, "  PID %u (%s): ", e->procs[i].pid, e->procs[i].comm);
-		print_equation(errs, e->procs[i].bpf, e->procs[i].bytes_captured,
+		diag("  PID %u (%s): ", e->procs[i].pid, e->procs[i].comm);
+		print_equation(diag_stream(), e->procs[i].bpf, e->procs[i].bytes_captured,
 			       e->procs[i].bytes_unreadable);
-		fputc('\n', errs);
+		fputc('\n', diag_stream());
 	}
-	fprintf(errs,
-		"connections: %llu (%llu without addresses); %llu calls without a known "
-		"connection\n",
-		(unsigned long long)e->conns.opened,
-		(unsigned long long)conns_unresolved(&e->conns),
-		(unsigned long long)e->calls_without_conn);
-	if (e->http)
-		fprintf(errs,
-			"HTTP: %llu requests and responses decoded; decoding stopped on %llu "
-			"connections\n",
-			(unsigned long long)e->http_records, (unsigned long long)e->http_stopped);
-	if (e->http && e->http->unmasked)
-		fprintf(errs,
-			"redaction: %llu bytes of HTTP/2 header values were shown unmasked "
-			"(their frame began in an earlier call)\n",
-			(unsigned long long)e->http->unmasked);
-	if (e->pcap)
-		fprintf(errs, "pcapng: %llu packets written to %s\n",
-			(unsigned long long)e->pcap->packets,
-			strcmp(e->pcap->path, "-") ? e->pcap->path : "stdout");
+	diag("connections: %llu (%llu without addresses); %llu calls without a known "
+	     "connection\n",
+	     (unsigned long long)e->conns.opened, (unsigned long long)conns_unresolved(&e->conns),
+	     (unsigned long long)e->calls_without_conn);
+	if (e->cfg.http)
+		diag("HTTP: %llu requests and responses decoded; decoding stopped on %llu "
+		     "connections\n",
+		     (unsigned long long)e->http_records, (unsigned long long)e->http_stopped);
+	if (e->cfg.http && e->cfg.http->unmasked)
+		diag("redaction: %llu bytes of HTTP/2 header values were shown unmasked "
+		     "(their frame began in an earlier call)\n",
+		     (unsigned long long)e->cfg.http->unmasked);
+	if (e->cfg.pcap)
+		diag("pcapng: %llu packets written to %s\n",
+		     (unsigned long long)e->cfg.pcap->packets,
+		     strcmp(e->cfg.pcap->path, "-") ? e->cfg.pcap->path : "stdout");
 	if (accounted(e->bpf, e->bytes_captured, e->bytes_unreadable) !=
 	    e->bpf[TLS_STAT_BYTES_MOVED])
-		fprintf(errs, "accounting mismatch: %llu bytes moved but %llu accounted for\n",
-			(unsigned long long)e->bpf[TLS_STAT_BYTES_MOVED],
-			(unsigned long long)accounted(e->bpf, e->bytes_captured,
-						      e->bytes_unreadable));
+		diag("accounting mismatch: %llu bytes moved but %llu accounted for\n",
+		     (unsigned long long)e->bpf[TLS_STAT_BYTES_MOVED],
+		     (unsigned long long)accounted(e->bpf, e->bytes_captured, e->bytes_unreadable));
 	memset(&s, 0, sizeof(s));
-	summarize_libraries(e, errs, &s);
-	if (e->json && e->out) {
+	summarize_libraries(e, &s);
+	if (e->cfg.json && e->cfg.out) {
 		s.reason = why;
 		counters_of(&s.all, e->bpf, e->bytes_captured, e->bytes_unreadable, events_lost);
 		s.late = e->late;
@@ -184,10 +178,10 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 		s.conns = e->conns.opened;
 		s.conns_unresolved = conns_unresolved(&e->conns);
 		s.calls_without_conn = e->calls_without_conn;
-		s.http = e->http != NULL;
+		s.http = e->cfg.http != NULL;
 		s.http_messages = e->http_records;
 		s.http_stopped = e->http_stopped;
-		s.http_unmasked = e->http ? e->http->unmasked : 0;
+		s.http_unmasked = e->cfg.http ? e->cfg.http->unmasked : 0;
 		s.procs = calloc((size_t)e->nprocs + 1, sizeof(*s.procs));
 		for (i = 0; s.procs && i < e->nprocs; i++) {
 			const struct proc_stats *p = &e->procs[i];
@@ -198,18 +192,18 @@ static void summarize(struct events *e, const char *why, FILE *errs)
 				    p->bpf[TLS_STAT_SUBMIT_FAILED]);
 			s.nprocs++;
 		}
-		output_json_summary(e->out, &s);
+		output_json_summary(e->cfg.out, &s);
 	}
 	free(s.procs);
 	free(s.lib_paths);
 	free(s.lib_calls);
 }
 
-void events_summary(struct events *e, bool have_counters, const char *why, FILE *errs)
+void events_summary(struct events *e, bool have_counters, const char *why)
 {
 	if (!have_counters) {
-		summary_unknown(e, why, errs);
+		summary_unknown(e, why);
 		return;
 	}
-	summarize(e, why, errs);
+	summarize(e, why);
 }

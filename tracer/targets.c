@@ -3,6 +3,7 @@
  * attached for each */
 #define _GNU_SOURCE
 #include "targets.h"
+#include "diag.h"
 #include "grow.h"
 
 #include <dirent.h>
@@ -27,9 +28,8 @@ int targets_add(struct session *s, pid_t pid)
 	int err = tracer_bpf__update(s->tb, TARGETS_TABLE, (uint32_t)pid, &flags, sizeof(flags));
 
 	if (err)
-		fprintf(stderr, "failed to add PID %d to BPF map '%s': %s\n", (int)pid,
-			TARGETS_TABLE,
-			err == -ENOENT ? "bpf_src defines no such map" : strerror(-err));
+		diag("failed to add PID %d to BPF map '%s': %s\n", (int)pid, TARGETS_TABLE,
+		     err == -ENOENT ? "bpf_src defines no such map" : strerror(-err));
 	return err;
 }
 
@@ -70,8 +70,8 @@ int targets_attach_new(struct session *s, struct tracer_bpf *tb, struct probe_se
 	static const pid_t every = -1;
 
 	if (!follow_per_process(s->env))
-		return probes_attach_new(tb, set, &every, 1, s->env->verbose, stderr);
-	return probes_attach_new(tb, set, s->procs.pid, s->procs.n, s->env->verbose, stderr);
+		return probes_attach_new(tb, set, &every, 1, s->env->verbose);
+	return probes_attach_new(tb, set, s->procs.pid, s->procs.n, s->env->verbose);
 }
 
 /* Says which new TLS code a process showed us, and attaches its probes. */
@@ -86,8 +86,7 @@ static int attach_found(struct session *s, pid_t pid, int first)
 	proc_read_comm(pid, comm, sizeof(comm));
 	for (f = 0; f < s->probes.nfiles; f++)
 		if ((rp = probes_file_first(&s->probes, f)) && rp - s->probes.p >= first)
-			fprintf(stderr, "PID %d (%s) loaded TLS code: '%s'\n", (int)pid, comm,
-				rp->lib_path);
+			diag("PID %d (%s) loaded TLS code: '%s'\n", (int)pid, comm, rp->lib_path);
 	return targets_attach_new(s, s->tb, &s->probes);
 }
 
@@ -183,23 +182,22 @@ int targets_find_tls_code(struct session *s, struct probe_set *set, const struct
 			continue;
 		for (j = 0; j < env->npids && env->pids[j] != pl->pid[i]; j++)
 			; /* j < npids: a given target */
-		r = probes_add_process(set, pl->pid[i], specs, &tls, env->verbose, stderr);
+		r = probes_add_process(set, pl->pid[i], specs, &tls, env->verbose);
 		/* A given target's TLS library must be usable; another process that cannot be
 		 * looked at (gone, or not ours to read) is passed over. */
 		if (r < 0 && r != -ESRCH && (j < env->npids || r == -ENOMEM))
 			err = err ? err : r;
 		else if (r < 0 && r != -ESRCH && env->verbose)
-			fprintf(stderr, "passing over PID %d: %s\n", (int)pl->pid[i], strerror(-r));
+			diag("passing over PID %d: %s\n", (int)pl->pid[i], strerror(-r));
 		else if (r >= 0 && !tls && j < env->npids && !quiet)
-			fprintf(stderr, "PID %d (%s) maps no TLS library yet; waiting\n",
-				(int)pl->pid[i], s->comms[j]);
+			diag("PID %d (%s) maps no TLS library yet; waiting\n", (int)pl->pid[i],
+			     s->comms[j]);
 		if (r >= 0)
 			tls_maps_set(tm, pl->pid[i], tls);
 	}
-	r = probes_add_cached(set, specs, env->verbose, stderr);
+	r = probes_add_cached(set, specs, env->verbose);
 	if (r < 0 && !err)
-		fprintf(stderr, "failed to look at the ld.so cache's TLS libraries: %s\n",
-			strerror(-r));
+		diag("failed to look at the ld.so cache's TLS libraries: %s\n", strerror(-r));
 	return err ? err : (r < 0 ? r : 0);
 }
 
@@ -237,26 +235,24 @@ int targets_check(struct session *s)
 		s->pidfds[i] = (int)syscall(SYS_pidfd_open, pid, 0);
 		if ((s->pidfds[i] < 0 && errno == ESRCH) || proc_read_stat(pid, &st) ||
 		    proc_read_comm(pid, s->comms[i], sizeof(s->comms[i]))) {
-			fprintf(stderr, "no process with PID %d\n", (int)pid);
+			diag("no process with PID %d\n", (int)pid);
 			return EXIT_RUNTIME;
 		}
 		if (pid == getpid()) {
-			fprintf(stderr,
-				"PID %d is the tracer itself: give the PID of another "
-				"process\n",
-				(int)pid);
+			diag("PID %d is the tracer itself: give the PID of another "
+			     "process\n",
+			     (int)pid);
 			return EXIT_USAGE;
 		}
 		if (st.flags & PROC_PF_KTHREAD) {
-			fprintf(stderr, "PID %d (%s) is a kernel thread: it runs no TLS library\n",
-				(int)pid, s->comms[i]);
+			diag("PID %d (%s) is a kernel thread: it runs no TLS library\n", (int)pid,
+			     s->comms[i]);
 			return EXIT_RUNTIME;
 		}
 		if ((st.state == 'Z' || st.state == 'X') && threads_of(pid) <= 1) {
-			fprintf(stderr,
-				"PID %d (%s) has exited (a zombie its parent has not "
-				"reaped): nothing to trace\n",
-				(int)pid, s->comms[i]);
+			diag("PID %d (%s) has exited (a zombie its parent has not "
+			     "reaped): nothing to trace\n",
+			     (int)pid, s->comms[i]);
 			return EXIT_RUNTIME;
 		}
 		if (check_owner(pid, s->comms[i]))
@@ -286,12 +282,12 @@ static void say_exec(const struct session *s, pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	n = readlink(path, exe, sizeof(exe) - 1);
 	if (n < 0 || proc_read_comm(pid, comm, sizeof(comm))) {
-		fprintf(stderr, "PID %d ran another program, and has exited\n", (int)pid);
+		diag("PID %d ran another program, and has exited\n", (int)pid);
 		return;
 	}
 	exe[n] = '\0';
-	fprintf(stderr, "PID %d (%s) ran another program: '%s'; its TLS code is looked up again\n",
-		(int)pid, comm, exe);
+	diag("PID %d (%s) ran another program: '%s'; its TLS code is looked up again\n", (int)pid,
+	     comm, exe);
 }
 
 /* Says which TLS files process pid no longer maps (bits of `gone`). */
@@ -304,10 +300,9 @@ static void say_unmapped(const struct session *s, pid_t pid, uint64_t gone)
 	proc_read_comm(pid, comm, sizeof(comm));
 	for (f = 0; f < s->probes.nfiles; f++)
 		if ((gone & probes_file_bit(f)) && (rp = probes_file_first(&s->probes, f)))
-			fprintf(stderr,
-				"PID %d (%s) unmapped '%s': its calls there are no longer "
-				"seen (the probes stay for other processes)\n",
-				(int)pid, comm, rp->lib_path);
+			diag("PID %d (%s) unmapped '%s': its calls there are no longer "
+			     "seen (the probes stay for other processes)\n",
+			     (int)pid, comm, rp->lib_path);
 }
 
 /* rescan for one process (attach_mu held). */
@@ -325,7 +320,7 @@ static void rescan_process(struct session *s, const struct rescan *rs)
 		say_exec(s, rs->pid);
 	first = s->probes.n;
 	/* Failures are reported; the process goes on being traced as it is. */
-	r = probes_add_process(&s->probes, rs->pid, &s->specs, &now, s->env->verbose, stderr);
+	r = probes_add_process(&s->probes, rs->pid, &s->specs, &now, s->env->verbose);
 	/* An exiting process (the exit notice comes before the kernel takes its memory
 	 * away) unmapped nothing: its maps are empty while it still looks alive. */
 	if (r >= 0 && was && !rs->exec && !rs->exit && (was->files & ~now) && proc_alive(rs->pid) &&

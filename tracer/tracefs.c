@@ -1,6 +1,7 @@
 /* tracefs.c - the tracepoint formats libbcc reads: tracefs mounted for the tracer if missing */
 #define _GNU_SOURCE
 #include "tracefs.h"
+#include "diag.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -17,7 +18,7 @@ static int has_events(const char *dir)
 	return access(path, F_OK) == 0;
 }
 
-int tracefs_ensure(int verbose, FILE *errs)
+int tracefs_ensure(int verbose)
 {
 	const char *step;
 	int e;
@@ -42,17 +43,15 @@ int tracefs_ensure(int verbose, FILE *errs)
 		goto fail;
 	}
 	if (verbose)
-		fprintf(errs,
-			"tracefs was not mounted: mounted it at %s for the tracer alone (a "
-			"private mount namespace; the system's mounts are unchanged)\n",
-			TRACEFS_DIR);
+		diag("tracefs was not mounted: mounted it at %s for the tracer alone (a "
+		     "private mount namespace; the system's mounts are unchanged)\n",
+		     TRACEFS_DIR);
 	return 0;
 fail:
 	e = errno;
-	fprintf(errs,
-		"tracefs is not mounted (neither %s nor %s has events/), and the tracer could not "
-		"%s: %s; libbcc reads the tracepoint formats there: mount it with 'mount -t "
-		"tracefs nodev %s' (needs CAP_SYS_ADMIN)\n",
-		TRACEFS_DIR, TRACEFS_DEBUGFS_DIR, step, strerror(e), TRACEFS_DIR);
+	diag("tracefs is not mounted (neither %s nor %s has events/), and the tracer could not "
+	     "%s: %s; libbcc reads the tracepoint formats there: mount it with 'mount -t "
+	     "tracefs nodev %s' (needs CAP_SYS_ADMIN)\n",
+	     TRACEFS_DIR, TRACEFS_DEBUGFS_DIR, step, strerror(e), TRACEFS_DIR);
 	return -e;
 }

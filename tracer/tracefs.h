@@ -14,8 +14,8 @@
  * neither tracefs nor debugfs: then the tracer moves into a mount namespace of its own
  * (private, so the system's mounts stay as they are) and mounts tracefs there. Must run
  * before the process starts a thread. Says what it did when `verbose`. Returns 0, or -errno
- * after saying on `errs` in one sentence why it could not.
+ * after saying through diag in one sentence why it could not.
  */
-int tracefs_ensure(int verbose, FILE *errs);
+int tracefs_ensure(int verbose);
 
 #endif

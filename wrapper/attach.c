@@ -337,12 +337,13 @@ static void *close_share(void *arg)
 #define DETACH_THREADS 64
 #define REAP_THREADS 8 /* for an exited process's probes, in the background */
 
-/* Closes the probes `sel` (n of them) from up to max_threads threads; reports each
- * failure. Returns 0 or the first -errno. */
-static int close_probes(const struct attached_probe *sel, int n, int max_threads)
+/* Closes the probes `sel` (n of them) from up to max_threads threads. Returns 0, or the
+ * first -errno with what failed in err (how many, and the first of them). */
+static int close_probes(const struct attached_probe *sel, int n, int max_threads, char *err_msg,
+			size_t errlen)
 {
 	struct closer c[DETACH_THREADS];
-	int nthreads = n < max_threads ? n : max_threads, i, err = 0;
+	int nthreads = n < max_threads ? n : max_threads, i, err = 0, failed, first = 0;
 	int *errs = calloc(n ? n : 1, sizeof(*errs));
 
 	if (!errs)
@@ -358,12 +359,14 @@ static int close_probes(const struct attached_probe *sel, int n, int max_threads
 	for (i = 0; i < nthreads; i++)
 		if (c[i].running)
 			pthread_join(c[i].thread, NULL);
-	for (i = 0; i < n; i++)
-		if (errs[i]) {
-			fprintf(stderr, "failed to detach %s: %s\n", sel[i].what,
-				strerror(errs[i]));
-			err = err ? err : -errs[i];
+	for (i = 0, failed = 0; i < n; i++)
+		if (errs[i] && failed++ == 0) {
+			err = -errs[i];
+			first = i;
 		}
+	if (failed)
+		snprintf(err_msg, errlen, "failed to detach %d of %d probes, the first %s: %s",
+			 failed, n, sel[first].what, strerror(-err));
 	free(errs);
 	return err;
 }
@@ -373,7 +376,8 @@ static int close_probes(const struct attached_probe *sel, int n, int max_threads
 struct reaper {
 	pthread_t thread;
 	struct attached_probe *sel;
-	int n;
+	int n, err;
+	char msg[256]; /* what failed, when err */
 	atomic_bool done;
 	struct reaper *next;
 };
@@ -384,7 +388,7 @@ static void *reap(void *arg)
 
 	/* An exited process's probes: nobody waits for them, so a few threads close them (a
 	 * traced shell's churn of short-lived children must not spawn dozens of threads each) */
-	close_probes(r->sel, r->n, REAP_THREADS);
+	r->err = close_probes(r->sel, r->n, REAP_THREADS, r->msg, sizeof(r->msg));
 	atomic_store(&r->done, true);
 	return NULL;
 }
@@ -400,6 +404,10 @@ static void join_reapers(struct tracer_bpf *tb, bool all)
 			continue;
 		}
 		pthread_join(r->thread, NULL);
+		if (r->err && !tb->detach_err) { /* told by the next tracer_bpf__detach_all */
+			tb->detach_err = r->err;
+			snprintf(tb->detach_msg, sizeof(tb->detach_msg), "%s", r->msg);
+		}
 		*pp = r->next;
 		free(r->sel);
 		free(r);
@@ -432,7 +440,7 @@ static int take_matching(struct tracer_bpf *tb, bool all, int pid, struct attach
 	return 0;
 }
 
-int tracer_bpf__detach_all(struct tracer_bpf *tb)
+int tracer_bpf__detach_all(struct tracer_bpf *tb, char *err_msg, size_t errlen)
 {
 	struct attached_probe *sel;
 	int n, err;
@@ -441,9 +449,16 @@ int tracer_bpf__detach_all(struct tracer_bpf *tb)
 		return 0;
 	err = take_matching(tb, true, 0, &sel, &n);
 	if (!err)
-		err = close_probes(sel, n, DETACH_THREADS);
+		err = close_probes(sel, n, DETACH_THREADS, err_msg, errlen);
+	else
+		snprintf(err_msg, errlen, "out of memory detaching the probes");
 	free(sel);
 	join_reapers(tb, true);
+	if (!err && tb->detach_err) { /* an exited process's probes, closed in the background */
+		err = tb->detach_err;
+		snprintf(err_msg, errlen, "%s", tb->detach_msg);
+	}
+	tb->detach_err = 0;
 	return err;
 }
 
@@ -462,8 +477,12 @@ int tracer_bpf__detach_pid(struct tracer_bpf *tb, int pid)
 		tb->reapers = r;
 		return 0;
 	}
-	if (!err && r->n) /* no thread: closed here */
-		err = close_probes(r->sel, r->n, REAP_THREADS);
+	if (!err && r->n &&
+	    (err = close_probes(r->sel, r->n, REAP_THREADS, r->msg, sizeof(r->msg))) != 0 &&
+	    !tb->detach_err) { /* no thread: closed here, told as a reaper's */
+		tb->detach_err = err;
+		snprintf(tb->detach_msg, sizeof(tb->detach_msg), "%s", r->msg);
+	}
 	free(r->sel);
 	free(r);
 	return err;

@@ -49,6 +49,44 @@ int tracer_bpf__verifier_summary(const char *log, char *where, size_t wherelen, 
 
 #define VERIFIER_LOG_SIZE (1 << 20)
 
+#define VERIFIER_LOG_TAIL 12  /* lines of a refusing verifier's log shown */
+#define VERIFIER_LINE_MAX 120 /* characters of each */
+#define ERR_REASON_ROOM 768   /* what a message keeps for its reason after the log's tail */
+
+/* The last VERIFIER_LOG_TAIL lines of a verifier log, indented, into out (size >= 1).
+ * Returns the length written; 0 for an empty log. */
+static size_t log_tail(const char *fn, const char *log, char *out, size_t size)
+{
+	const char *p = log + strlen(log), *start;
+	int lines = 0, total = 0, i, n;
+	size_t used;
+
+	out[0] = '\0';
+	while (p > log && p[-1] == '\n')
+		p--;
+	if (p == log)
+		return 0;
+	for (i = 0; log + i < p; i++)
+		total += log[i] == '\n';
+	total++;
+	for (start = p; start > log; start--)
+		if (start[-1] == '\n' && ++lines == VERIFIER_LOG_TAIL)
+			break;
+	n = snprintf(out, size, "verifier log, last %d of %d lines, of BPF function '%s':\n",
+		     total < VERIFIER_LOG_TAIL ? total : VERIFIER_LOG_TAIL, total, fn);
+	used = n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+	while (start < p && used + 1 < size) {
+		const char *nl = memchr(start, '\n', (size_t)(p - start));
+		size_t len = nl ? (size_t)(nl - start) : (size_t)(p - start);
+
+		n = snprintf(out + used, size - used, "  %.*s\n",
+			     (int)(len < VERIFIER_LINE_MAX ? len : VERIFIER_LINE_MAX), start);
+		used += n < 0 ? 0 : (size_t)n < size - used ? (size_t)n : size - used - 1;
+		start += len + 1;
+	}
+	return used;
+}
+
 /* Says why the kernel refused `fn`: where in the source the verifier stopped, when its log
  * tells, in the source directory when the file is there. */
 static void load_error(const struct tracer_bpf *tb, const char *fn, int e, const char *log,
@@ -56,22 +94,25 @@ static void load_error(const struct tracer_bpf *tb, const char *fn, int e, const
 {
 	char where[256], why[256], path[PATH_MAX];
 	const char *dir = "";
+	size_t used = 0;
 
+	/* the log's end first, leaving room for the reason */
+	if (e == EACCES && log && errlen > ERR_REASON_ROOM)
+		used = log_tail(fn, log, err, errlen - ERR_REASON_ROOM);
 	if (e == EACCES && log &&
 	    tracer_bpf__verifier_summary(log, where, sizeof(where), why, sizeof(why)) == 0) {
 		snprintf(path, sizeof(path), "%s/%.*s", tb->src_dir ? tb->src_dir : "",
 			 (int)strcspn(where, ":"), where);
 		if (tb->src_dir && !strchr(where, '/') && access(path, F_OK) == 0)
 			dir = tb->src_dir;
-		snprintf(err, errlen, "%s%s%s: the verifier rejected BPF function '%s': %s", dir,
+		snprintf(err + used, errlen - used,
+			 "%s%s%s: the verifier rejected BPF function '%s': %s", dir,
 			 dir[0] ? "/" : "", where, fn, why);
 	} else {
-		snprintf(err, errlen, "failed to load BPF function '%s': %s%s", fn, strerror(e),
-			 e == EPERM ? " (needs root or CAP_BPF + CAP_PERFMON)" : "");
+		snprintf(err + used, errlen - used, "failed to load BPF function '%s': %s%s", fn,
+			 strerror(e), e == EPERM ? " (needs root or CAP_BPF + CAP_PERFMON)" : "");
 	}
 }
-
-#define VERIFIER_LOG_TAIL 12 /* lines of a refusing verifier's log shown */
 
 /* libbcc prints a refused program's whole verifier log (thousands of lines for a big
  * function): its stderr goes to /dev/null while it loads, and the log's end is shown. */
@@ -95,33 +136,6 @@ static void unmute_stderr(int saved)
 		return;
 	dup2(saved, STDERR_FILENO);
 	close(saved);
-}
-
-/* The last VERIFIER_LOG_TAIL lines of a verifier log, indented, on stderr. */
-static void show_log_tail(const char *fn, const char *log)
-{
-	const char *p = log + strlen(log), *start;
-	int lines = 0, total = 0, i;
-
-	while (p > log && p[-1] == '\n')
-		p--;
-	for (i = 0; log + i < p; i++)
-		total += log[i] == '\n';
-	total += p > log;
-	for (start = p; start > log; start--)
-		if (start[-1] == '\n' && ++lines == VERIFIER_LOG_TAIL)
-			break;
-	if (p == log)
-		return;
-	fprintf(stderr, "verifier log, last %d of %d lines, of BPF function '%s':\n",
-		total < VERIFIER_LOG_TAIL ? total : VERIFIER_LOG_TAIL, total, fn);
-	while (start < p) {
-		const char *nl = memchr(start, '\n', (size_t)(p - start));
-		size_t len = nl ? (size_t)(nl - start) : (size_t)(p - start);
-
-		fprintf(stderr, "  %.*s\n", (int)len, start);
-		start += len + 1;
-	}
 }
 
 /*
@@ -158,8 +172,8 @@ static int load_raw(const struct tracer_bpf *tb, int prog_type, const char *fn,
 }
 
 /* Returns the program fd of `fn` for attach type `attach_type`, loading it on first use. */
-int tb_load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, int attach_type,
-		 int btf_id, char *err, size_t errlen)
+int tb_load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, int attach_type, int btf_id,
+		 char *err, size_t errlen)
 {
 	const struct func_desc *f = tb_func(tb, fn);
 	struct loaded_prog *grown;
@@ -198,7 +212,6 @@ int tb_load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, int attac
 	e = errno ? errno : EINVAL;
 	unmute_stderr(saved);
 	if (fd < 0) {
-		show_log_tail(fn, log);
 		load_error(tb, fn, e, log, err, errlen);
 		free(insns);
 		free(log);
@@ -230,7 +243,7 @@ int tracer_bpf__load(struct tracer_bpf *tb, const char *fn, int btf_id, char *er
 	else
 		fd = tb_load_prog(tb, fn,
 				  strncmp(fn, "tracepoint__", 12) == 0 ? BPF_PROG_TYPE_TRACEPOINT
-								     : BPF_PROG_TYPE_KPROBE,
+								       : BPF_PROG_TYPE_KPROBE,
 				  ATTACH_PERF, 0, err, errlen);
 	return fd < 0 ? fd : 0;
 }

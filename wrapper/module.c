@@ -378,11 +378,12 @@ int tracer_bpf__tables(const struct tracer_bpf *tb, const char **names, int max)
 
 int tracer_bpf__destroy(struct tracer_bpf *tb)
 {
+	char msg[256];
 	int i, err;
 
 	if (!tb)
 		return 0;
-	err = tracer_bpf__detach_all(tb);
+	err = tracer_bpf__detach_all(tb, msg, sizeof(msg));
 	for (i = 0; i < tb->nreaders; i++) {
 		perf_reader_free(tb->readers[i]);
 		free(tb->reader_ctxs[i]);

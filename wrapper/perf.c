@@ -59,7 +59,7 @@ int tb_read_cpu_list(const char *path, bool *online, int max)
 
 int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int page_cnt,
 				 int wakeup_events, tracer_bpf_sample_fn sample,
-				 tracer_bpf_lost_fn lost, void *ctx)
+				 tracer_bpf_lost_fn lost, void *ctx, char *err_msg, size_t errlen)
 {
 	int ncpus = (int)sysconf(_SC_NPROCESSORS_CONF);
 	int map_fd = tb_table_fd(tb, table);
@@ -69,11 +69,14 @@ int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int p
 	int cpu, err = 0;
 
 	if (map_fd < 0) {
-		fprintf(stderr, "no perf buffer table '%s' in bpf_src\n", table);
+		snprintf(err_msg, errlen, "no perf buffer table '%s' in bpf_src", table);
 		return -ENOENT;
 	}
-	if (!sample || !lost || ncpus <= 0)
+	if (!sample || !lost || ncpus <= 0) {
+		snprintf(err_msg, errlen, "no callbacks or no CPUs for the perf buffer '%s'",
+			 table);
 		return -EINVAL;
+	}
 	online = calloc(ncpus, sizeof(*online));
 	readers = realloc(tb->readers, (tb->nreaders + ncpus) * sizeof(*readers));
 	if (readers)
@@ -83,11 +86,12 @@ int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int p
 		tb->reader_ctxs = rcs;
 	if (!online || !readers || !rcs) {
 		err = -ENOMEM;
+		snprintf(err_msg, errlen, "out of memory for the perf buffer '%s'", table);
 		goto out;
 	}
 	err = tb_read_cpu_list("/sys/devices/system/cpu/online", online, ncpus);
 	if (err < 0) {
-		fprintf(stderr, "failed to read the online CPUs: %s\n", strerror(-err));
+		snprintf(err_msg, errlen, "failed to read the online CPUs: %s", strerror(-err));
 		goto out;
 	}
 	err = 0;
@@ -103,6 +107,7 @@ int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int p
 		rc = calloc(1, sizeof(*rc));
 		if (!rc) {
 			err = -ENOMEM;
+			snprintf(err_msg, errlen, "out of memory for the perf buffer '%s'", table);
 			goto out;
 		}
 		*rc = (struct reader_ctx){.sample = sample, .lost = lost, .ctx = ctx, .cpu = cpu};
@@ -112,9 +117,9 @@ int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int p
 		if (!r) {
 			err = errno ? -errno : -EINVAL;
 			free(rc);
-			fprintf(stderr,
-				"failed to open the perf buffer '%s' of CPU %d (%d pages): %s\n",
-				table, cpu, page_cnt, strerror(-err));
+			snprintf(err_msg, errlen,
+				 "failed to open the perf buffer '%s' of CPU %d (%d pages): %s",
+				 table, cpu, page_cnt, strerror(-err));
 			goto out;
 		}
 		tb->reader_ctxs[tb->nreaders] = rc;
@@ -122,9 +127,9 @@ int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int p
 		fd = perf_reader_fd(r);
 		if (bpf_update_elem(map_fd, &cpu, &fd, 0) < 0) {
 			err = -errno;
-			fprintf(stderr,
-				"failed to register the perf buffer of CPU %d in '%s': %s\n", cpu,
-				table, strerror(errno));
+			snprintf(err_msg, errlen,
+				 "failed to register the perf buffer of CPU %d in '%s': %s", cpu,
+				 table, strerror(errno));
 			goto out;
 		}
 	}

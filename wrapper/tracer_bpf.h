@@ -98,16 +98,23 @@ int tracer_bpf__tables(const struct tracer_bpf *tb, const char **names, int max)
 #define TRACER_BPF_EVERIFIER EBADMSG
 
 /*
+ * The wrapper prints nothing (tracer/diag.h has the tree's convention): each function that
+ * can fail returns -errno and, where it takes `char *err, size_t errlen`, the message, which
+ * the caller says. TRACER_BPF_ERRLEN is room for the longest: a refused program's verifier
+ * log tail (the last lines, each cut to 120 characters) ahead of the one-line reason.
+ */
+#define TRACER_BPF_ERRLEN 4096
+
+/*
  * Loads BPF function `fn` into the kernel (the verifier checks it) without attaching it, as
  * its name says: "tracepoint__*" a tracepoint program, "kfunc__*"/"kretfunc__*" a fentry/
  * fexit program on the kernel function of BTF id `btf_id`, any other a uprobe (kprobe-type)
  * one. On failure returns -errno and writes the reason into `err`: for a program the
  * verifier rejected (-TRACER_BPF_EVERIFIER), "FILE:LINE: the verifier rejected BPF function
  * 'fn': WHY", FILE in the source directory when it is set and has it, else as the compiler
- * named it (the log's last lines have gone to stderr).
+ * named it, after the last lines of the verifier's log.
  */
-int tracer_bpf__load(struct tracer_bpf *tb, const char *fn, int btf_id, char *err,
-		     size_t errlen);
+int tracer_bpf__load(struct tracer_bpf *tb, const char *fn, int btf_id, char *err, size_t errlen);
 
 /*
  * From a verifier log: `where` the verifier stopped ("file.c:12", the last source line it
@@ -131,7 +138,7 @@ bool tracer_bpf__has_table(const struct tracer_bpf *tb, const char *table);
  * the file the process makes later gets the breakpoint as it is mapped. A uprobe_multi link
  * where the kernel has them (6.6+; released without a global lock), else a perf event. The program
  * reads `cookie` with bpf_get_attach_cookie(ctx). On failure returns -errno and writes the
- * reason, naming `fn`, into `err` (the verifier log, if any, has already gone to stderr).
+ * reason, naming `fn`, into `err` (after a refusing verifier's last lines, if any).
  */
 int tracer_bpf__attach_uprobe(struct tracer_bpf *tb, const char *fn, const char *binary,
 			      uint64_t offset, bool retprobe, int pid, uint64_t cookie, char *err,
@@ -177,8 +184,8 @@ int tracer_bpf__attach_kfunc(struct tracer_bpf *tb, const char *fn, int btf_id, 
  * ELF.
  */
 #define TRACER_BPF_MAX_SYMBOLS 128
-int tracer_bpf__symbol_offsets(const char *path, const char *const *names, int n,
-			       uint64_t *offsets, bool *found);
+int tracer_bpf__symbol_offsets(const char *path, const char *const *names, int n, uint64_t *offsets,
+			       bool *found);
 
 /* The path the ld.so cache gives library `lib` ("ssl", "libssl.so.3"), malloc'd (the caller
  * frees it); NULL when the cache has none. */
@@ -191,11 +198,12 @@ int tracer_bpf__attached(const struct tracer_bpf *tb);
  * Opens one perf reader per online CPU for the BPF_PERF_OUTPUT table `table`, each with
  * `page_cnt` data pages (a power of two) and waking the reader every `wakeup_events`
  * samples. `sample` and `lost` (both required) get `ctx` and the CPU. Several tables may
- * be opened, each with its own callbacks; tracer_bpf__poll serves them all.
+ * be opened, each with its own callbacks; tracer_bpf__poll serves them all. Returns 0, or
+ * -errno with what failed in err.
  */
 int tracer_bpf__open_perf_buffer(struct tracer_bpf *tb, const char *table, int page_cnt,
 				 int wakeup_events, tracer_bpf_sample_fn sample,
-				 tracer_bpf_lost_fn lost, void *ctx);
+				 tracer_bpf_lost_fn lost, void *ctx, char *err, size_t errlen);
 
 /* Called once per entry of a per-CPU table: its u32 key and its n counters summed over CPUs. */
 typedef void (*tracer_bpf_sums_fn)(void *ctx, uint32_t key, const uint64_t *sums, int n);
@@ -256,10 +264,11 @@ int tracer_bpf__adopt_readers(struct tracer_bpf *tb, struct tracer_bpf *from);
 /*
  * Detaches every uprobe and tracepoint, from several threads at once (the kernel waits a grace
  * period in each release; in parallel they overlap); the perf readers stay open so what is
- * buffered can still be drained. Every failure is reported on stderr; returns 0 or the first
- * -errno. Calling it again does nothing.
+ * buffered can still be drained. Returns 0, or the first -errno with what failed in err (how
+ * many probes, the first of them; those of exited processes, closed in the background by
+ * tracer_bpf__detach_pid, included). Calling it again does nothing.
  */
-int tracer_bpf__detach_all(struct tracer_bpf *tb);
+int tracer_bpf__detach_all(struct tracer_bpf *tb, char *err, size_t errlen);
 
 /* Detaches the uprobes attached for process `pid` alone (a traced process that exited): they
  * leave tb's list at once and a thread of their own closes them (their grace periods are not
@@ -268,7 +277,8 @@ int tracer_bpf__detach_pid(struct tracer_bpf *tb, int pid);
 
 /*
  * Detaches every uprobe still attached (as tracer_bpf__detach_all), closes the perf
- * readers and frees the module. Every failure is reported on stderr; returns 0 or the first -errno.
+ * readers and frees the module. Returns 0 or the first -errno; says nothing (the owner calls
+ * tracer_bpf__detach_all first to learn what failed).
  * NULL is a no-op.
  */
 int tracer_bpf__destroy(struct tracer_bpf *tb);

@@ -95,6 +95,8 @@ struct tracer_bpf {
 	int retprobe_bit;	/* its config bit that makes a return probe */
 	int multi;		/* uprobe_multi links: 0 not tried yet, 1 work, -1 not here */
 	struct reaper *reapers; /* threads closing the probes of processes gone */
+	int detach_err;		/* the first -errno of a reaper, not yet told */
+	char detach_msg[256];	/* and what failed */
 };
 
 /* module.c: the map `name` of tb (NULL: none), its fd as the programs use it (-1: none), the
@@ -108,8 +110,8 @@ struct bpf_insn *tb_relocated_insns(const struct tracer_bpf *tb, const struct fu
 /* load.c: the program fd of `fn` of type prog_type for attach type `attach_type` (ATTACH_*,
  * or BPF_TRACE_FENTRY/FEXIT with the kernel function's BTF id `btf_id`), loaded on first use;
  * -errno with `err` saying why. */
-int tb_load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, int attach_type,
-		 int btf_id, char *err, size_t errlen);
+int tb_load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, int attach_type, int btf_id,
+		 char *err, size_t errlen);
 
 /* perf.c: a CPU list file ("0-3,5") as a bitmap of up to `max` CPUs; how many it lists or
  * -errno. maps.c: how many values a per-CPU map has (one per possible CPU), or -errno. */

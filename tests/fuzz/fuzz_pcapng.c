@@ -95,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ctl & 8)
 			pcapng_close(&w, key, t++);
 	}
-	FUZZ_CHECK(pcapng_finish(&w, stderr) == 0);
+	FUZZ_CHECK(pcapng_finish(&w) == 0);
 	FUZZ_CHECK(fclose(f) == 0);
 	check_file((const uint8_t *)out, outlen);
 	free(out);

@@ -19,7 +19,7 @@ def probe_rows(text):
     rows = {}
     for line in text.splitlines()[1:]:
         m = re.match(r"^(\S+) +(\S+) +(entry|return) +(\S+) +\S+ +(?:required|optional) +"
-                     r"(.+?) {2,}(\S.*)$", line)
+                     r"(.+?) {2,}(\S.*?) +(?:symbol|callers|pclntab)$", line)
         if m:
             rows[(os.path.basename(m.group(1)), m.group(2), m.group(3))] = (
                 m.group(4), m.group(5).strip(), m.group(6))

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "diag.h"
+
 static int checks_passed, checks_failed;
 
 #define CHECK(cond)                                                                                \
@@ -43,5 +45,13 @@ static inline int check_done(void)
 		stmt;                                                                              \
 		fclose(stream);                                                                    \
 	} while (0)
+
+/* What stmt says through diag (tracer/diag.h), into buf. */
+#define CAPTURE_DIAG(buf, size, stmt)                                                              \
+	CAPTURE(buf, size, diag_capture_, {                                                        \
+		diag_to(diag_capture_);                                                            \
+		stmt;                                                                              \
+		diag_to(NULL);                                                                     \
+	})
 
 #endif

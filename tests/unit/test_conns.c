@@ -6,6 +6,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -67,17 +68,20 @@ static void test_resolve(void)
 	struct conn_addr a;
 	char end[64];
 
-	CHECK(conns_resolve(PROC, 4242, 3, &a) == 0);
+	CHECK(conns_resolve(PROC, 4242, 3, 0, &a) == 0);
 	CHECK(a.family == AF_INET && a.lport == 50594 && a.rport == 8443);
-	CHECK(conns_resolve(PROC, 4242, 4, &a) == 0);
+	/* the socket BPF saw (inode 1001), or another on the same fd since: gone */
+	CHECK(conns_resolve(PROC, 4242, 3, 1001, &a) == 0 && a.lport == 50594);
+	CHECK(conns_resolve(PROC, 4242, 3, 1002, &a) == -ENOENT);
+	CHECK(conns_resolve(PROC, 4242, 4, 0, &a) == 0);
 	CHECK(a.family == AF_INET6 && a.lport == 44714 && a.rport == 443);
-	CHECK(conns_resolve(PROC, 4242, 8, &a) == 0);
+	CHECK(conns_resolve(PROC, 4242, 8, 0, &a) == 0);
 	CHECK(a.family == AF_INET && a.rport == 54321);
-	CHECK(conns_resolve(PROC, 4242, 5, &a) == -ENOTSOCK); /* /dev/null */
-	CHECK(conns_resolve(PROC, 4242, 6, &a) == -EAGAIN);   /* in no TCP table */
-	CHECK(conns_resolve(PROC, 4242, 7, &a) == -EAGAIN);   /* listening: no peer */
-	CHECK(conns_resolve(PROC, 4242, 9, &a) == -ENOENT);   /* no such fd */
-	CHECK(conns_resolve(PROC, 4243, 3, &a) == -ENOENT);   /* no such process */
+	CHECK(conns_resolve(PROC, 4242, 5, 0, &a) == -ENOTSOCK); /* /dev/null */
+	CHECK(conns_resolve(PROC, 4242, 6, 0, &a) == -EAGAIN);	 /* in no TCP table */
+	CHECK(conns_resolve(PROC, 4242, 7, 0, &a) == -EAGAIN);	 /* listening: no peer */
+	CHECK(conns_resolve(PROC, 4242, 9, 0, &a) == -ENOENT);	 /* no such fd */
+	CHECK(conns_resolve(PROC, 4243, 3, 0, &a) == -ENOENT);	 /* no such process */
 
 	conns_format_end(end, sizeof(end), AF_INET, "127.0.0.1", 8443);
 	CHECK_STR(end, "127.0.0.1:8443");
@@ -93,26 +97,29 @@ static void test_resolve_live(void)
 	int lfd = socket(AF_INET, SOCK_STREAM, 0), cfd = socket(AF_INET, SOCK_STREAM, 0), sv[2],
 	    pp[2];
 	struct conn_addr a = {0};
+	struct stat st;
 	uint16_t lport;
 
 	CHECK(lfd >= 0 && cfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
 	      listen(lfd, 1) == 0 && getsockname(lfd, (struct sockaddr *)&sa, &len) == 0);
-	CHECK(conns_resolve("/proc", getpid(), lfd, &a) == -EAGAIN); /* listening: no peer */
+	CHECK(conns_resolve("/proc", getpid(), lfd, 0, &a) == -EAGAIN); /* listening: no peer */
 	CHECK(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
 	len = sizeof(sa);
 	CHECK(getsockname(cfd, (struct sockaddr *)&sa, &len) == 0);
 	lport = ntohs(sa.sin_port);
-	CHECK(conns_resolve("/proc", getpid(), cfd, &a) == 0);
+	CHECK(conns_resolve("/proc", getpid(), cfd, 0, &a) == 0);
 	CHECK(a.family == AF_INET && a.lport == lport && a.rport != 0 && a.rport != lport);
+	CHECK(fstat(cfd, &st) == 0 && conns_resolve("/proc", getpid(), cfd, st.st_ino, &a) == 0);
+	CHECK(conns_resolve("/proc", getpid(), cfd, st.st_ino + 1, &a) == -ENOENT); /* reused */
 	CHECK_STR(a.laddr, "127.0.0.1");
 	CHECK_STR(a.raddr, "127.0.0.1");
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	CHECK(conns_resolve("/proc", getpid(), sv[0], &a) == -EAGAIN); /* not TCP */
-	CHECK(pipe(pp) == 0 && conns_resolve("/proc", getpid(), pp[0], &a) == -ENOTSOCK);
+	CHECK(conns_resolve("/proc", getpid(), sv[0], 0, &a) == -EAGAIN); /* not TCP */
+	CHECK(pipe(pp) == 0 && conns_resolve("/proc", getpid(), pp[0], 0, &a) == -ENOTSOCK);
 	close(pp[0]);
 	close(pp[1]);
 	close(sv[1]);
-	CHECK(conns_resolve("/proc", getpid(), 1000, &a) == -ENOENT); /* no such fd */
+	CHECK(conns_resolve("/proc", getpid(), 1000, 0, &a) == -ENOENT); /* no such fd */
 	close(sv[0]);
 	close(cfd);
 	close(lfd);
@@ -125,19 +132,19 @@ static void test_table(void)
 	int i;
 
 	/* Ids arrive out of order too; the table keeps them sorted. */
-	c = conns_open(&t, 10, 4242, 3, false);
+	c = conns_open(&t, 10, 4242, 3, 0, false);
 	CHECK(c && c->resolved && c->addr.rport == 8443);
-	c = conns_open(&t, 7, 4242, 5, false);
+	c = conns_open(&t, 7, 4242, 5, 0, false);
 	CHECK(c && !c->resolved && c->tries == 0);
 	CHECK_STR(c->why, "not a socket");
-	c = conns_open(&t, 12, 4242, 6, false);
+	c = conns_open(&t, 12, 4242, 6, 0, false);
 	CHECK(c && !c->resolved && c->tries > 0);
 	CHECK_STR(c->why, "not a connected TCP socket");
 	CHECK(t.n == 3 && t.v[0].id == 7 && t.v[1].id == 10 && t.v[2].id == 12);
 	CHECK(t.opened == 3);
 
 	/* Opened again (the ordered event after the early notice): the same entry. */
-	CHECK(conns_open(&t, 10, 4242, 3, false) == &t.v[1] && t.n == 3 && t.opened == 3);
+	CHECK(conns_open(&t, 10, 4242, 3, 0, false) == &t.v[1] && t.n == 3 && t.opened == 3);
 
 	/* A connection without addresses is looked up again a few times, then let be. */
 	for (i = 0; i < 10; i++)
@@ -165,26 +172,26 @@ static void test_notes(void)
 
 	/* Looked up when announced: the connection takes that result, even though its
 	 * process (4243 here) is gone by the time it is opened. */
-	conn_notes_add(&notes, 20, 4242, 3);
-	conn_notes_add(&notes, 21, 4242, 9);
-	c = conns_open(&t, 20, 4243, 3, false);
+	conn_notes_add(&notes, 20, 4242, 3, 0);
+	conn_notes_add(&notes, 21, 4242, 9, 0);
+	c = conns_open(&t, 20, 4243, 3, 0, false);
 	CHECK(c && c->resolved && c->addr.lport == 50594 && c->addr.rport == 8443);
-	c = conns_open(&t, 21, 4243, 9, false);
+	c = conns_open(&t, 21, 4243, 9, 0, false);
 	CHECK(c && !c->resolved && c->tries == 0);
 	CHECK_STR(c->why, "socket closed before it could be looked at");
 	/* No note: looked up then. */
-	c = conns_open(&t, 22, 4242, 4, false);
+	c = conns_open(&t, 22, 4242, 4, 0, false);
 	CHECK(c && c->resolved && c->addr.family == AF_INET6);
 
 	/* A note is taken once; the oldest give way to newer ones. */
 	conns_close(&t, 20);
-	c = conns_open(&t, 20, 4243, 3, false);
+	c = conns_open(&t, 20, 4243, 3, 0, false);
 	CHECK(c && !c->resolved);
 	for (i = 0; i <= CONN_NOTES; i++)
-		conn_notes_add(&notes, 100 + (uint64_t)i, 4242, 3);
-	CHECK(!conns_open(&t, 100, 4243, 3, false)->resolved);
-	CHECK(conns_open(&t, 101, 4243, 3, false)->resolved);
-	CHECK(conns_open(&t, 100 + CONN_NOTES, 4243, 3, false)->resolved);
+		conn_notes_add(&notes, 100 + (uint64_t)i, 4242, 3, 0);
+	CHECK(!conns_open(&t, 100, 4243, 3, 0, false)->resolved);
+	CHECK(conns_open(&t, 101, 4243, 3, 0, false)->resolved);
+	CHECK(conns_open(&t, 100 + CONN_NOTES, 4243, 3, 0, false)->resolved);
 	conns_free(&t);
 }
 
@@ -232,9 +239,9 @@ static void test_scan(void)
 
 	/* A marked socket's connection takes what the scan found; an unmarked one (or a
 	 * socket of another process) is looked up as ever. */
-	c = conns_open(&t, 30, 4242, 3, true);
+	c = conns_open(&t, 30, 4242, 3, 0, true);
 	CHECK(c && c->resolved && c->addr.lport == 50594 && c->addr.rport == 8443);
-	c = conns_open(&t, 31, 4243, 4, true);
+	c = conns_open(&t, 31, 4243, 4, 0, true);
 	CHECK(c && !c->resolved);
 	CHECK_STR(c->why, "socket closed before it could be looked at");
 
@@ -242,7 +249,7 @@ static void test_scan(void)
 	conns_forget_known(&t, 4242);
 	CHECK(t.nknown == 0);
 	CHECK_STR(marks_of(), "3:- 4:- 5: 6: 7: 8:-");
-	c = conns_open(&t, 32, 4242, 3, true); /* a mark BPF still had: looked up */
+	c = conns_open(&t, 32, 4242, 3, 0, true); /* a mark BPF still had: looked up */
 	CHECK(c && c->resolved && c->addr.lport == 50594);
 
 	/* A socket BPF could not mark is not looked up now. */

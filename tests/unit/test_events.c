@@ -13,8 +13,8 @@
 static struct probe_set no_probes;
 
 /* A data chunk of call `call` (call_len bytes), at `offset`, its bytes `data`. */
-static struct tls_event *chunk(uint64_t time_ns, uint64_t call, uint32_t call_len,
-			       uint32_t offset, const char *data, bool last, size_t *size)
+static struct tls_event *chunk(uint64_t time_ns, uint64_t call, uint32_t call_len, uint32_t offset,
+			       const char *data, bool last, size_t *size)
 {
 	size_t len = strlen(data);
 	struct tls_event *ev = calloc(1, TLS_EVENT_HDR_SIZE + len);
@@ -60,8 +60,8 @@ static void test_order_across_cpus_and_late(void)
 {
 	struct events e;
 
-	events_init(&e, &(struct events_config){.probes = &no_probes, .max_data_size = 64,
-						.sink = sink});
+	events_init(&e, &(struct events_config){
+				.probes = &no_probes, .max_data_size = 64, .sink = sink});
 	nseen = 0;
 	feed(&e, 1, 300, 3, 1, 0, "c", true);
 	feed(&e, 0, 100, 1, 1, 0, "a", true);
@@ -83,16 +83,53 @@ static void test_order_across_cpus_and_late(void)
 	events_free(&e);
 }
 
+/* A call that returns just after another thread closed its socket (a Go program's other
+ * goroutine) is shown on its connection, before the close. */
+static void test_close_comes_after_a_call_returning_just_after_it(void)
+{
+	char *text = NULL;
+	size_t tlen = 0, size;
+	FILE *out = open_memstream(&text, &tlen);
+	struct tls_event *data = chunk(1000 + 1000000, 9, 2, 0, "hi", true, &size), close = {0};
+	struct events e;
+
+	events_init(&e,
+		    &(struct events_config){
+			    .probes = &no_probes, .out = out, .json = true, .max_data_size = 64});
+	close.time_ns = 1000;
+	close.kind = TLS_KIND_CONN_CLOSE;
+	close.conn = 7;
+	close.pid = 42;
+	close.fd = 5;
+	close.flags = TLS_CHUNK_LAST;
+	data->conn = 7;
+	data->fd = 5;
+	events_on_sample(&e, 0, &close, TLS_EVENT_HDR_SIZE);
+	events_on_sample(&e, 1, data, (int)size);
+	events_deliver(&e, UINT64_MAX);
+	fflush(out);
+	CHECK(strstr(text, "\"type\":\"data\"") != NULL &&
+	      strstr(text, "\"event\":\"close\"") != NULL &&
+	      strstr(text, "\"type\":\"data\"") < strstr(text, "\"event\":\"close\""));
+	CHECK(e.late == 0);
+	events_free(&e);
+	fclose(out);
+	free(text);
+	free(data);
+}
+
 static void test_reassembly_with_gap_and_summary(void)
 {
 	char *text = NULL, *errs = NULL;
 	size_t tlen = 0, elen = 0;
 	FILE *out = open_memstream(&text, &tlen), *err = open_memstream(&errs, &elen);
+
+	diag_to(err);
 	uint64_t sums[TLS_STAT_MAX] = {0};
 	struct events e;
 
-	events_init(&e, &(struct events_config){.probes = &no_probes, .out = out,
-						.max_data_size = 64});
+	events_init(&e,
+		    &(struct events_config){.probes = &no_probes, .out = out, .max_data_size = 64});
 	/* call 7 moved 30 bytes in 3 chunks on CPU 0; the middle one never arrived */
 	feed(&e, 0, 1000, 7, 30, 0, "aaaaaaaaaa", false);
 	feed(&e, 0, 1000, 7, 30, 20, "cccccccccc", true);
@@ -109,10 +146,11 @@ static void test_reassembly_with_gap_and_summary(void)
 	sums[TLS_STAT_SUBMIT_FAILED] = 1;
 	events_on_counters(&e, 42, sums, TLS_STAT_MAX);
 	e.lost_events = 1;
-	events_summary(&e, true, "stopped", err);
+	events_summary(&e, true, "stopped");
 	fflush(err);
-	CHECK(strstr(errs, "stopped: 1 calls, 30 bytes moved = 20 captured + 0 truncated + 10 lost; "
-			   "1 events lost\n") != NULL);
+	CHECK(strstr(errs,
+		     "stopped: 1 calls, 30 bytes moved = 20 captured + 0 truncated + 10 lost; "
+		     "1 events lost\n") != NULL);
 	CHECK(strstr(errs, "accounting mismatch") == NULL);
 	CHECK(!events_all_captured(&e)); /* 10 bytes lost */
 	CHECK(strstr(errs, "connections: 0 (0 without addresses); 1 calls without a known "
@@ -125,10 +163,11 @@ static void test_reassembly_with_gap_and_summary(void)
 	sums[TLS_STAT_SUBMIT_FAILED] = 0;
 	events_on_counters(&e, 42, sums, TLS_STAT_MAX);
 	rewind(err);
-	events_summary(&e, true, "stopped", err);
+	events_summary(&e, true, "stopped");
 	fflush(err);
 	CHECK(strstr(errs, "accounting mismatch: 31 bytes moved but 30 accounted for\n") != NULL);
 	events_free(&e);
+	diag_to(NULL);
 	fclose(out);
 	fclose(err);
 	free(text);
@@ -141,8 +180,8 @@ static void test_all_captured(void)
 	uint64_t sums[TLS_STAT_MAX] = {0};
 	struct events e;
 
-	events_init(&e, &(struct events_config){.probes = &no_probes, .max_data_size = 64,
-						.sink = sink});
+	events_init(&e, &(struct events_config){
+				.probes = &no_probes, .max_data_size = 64, .sink = sink});
 	feed(&e, 0, 100, 1, 5, 0, "hello", true);
 	events_deliver(&e, UINT64_MAX);
 	sums[TLS_STAT_CALLS] = 1;
@@ -158,6 +197,7 @@ int main(void)
 {
 	test_all_captured();
 	test_order_across_cpus_and_late();
+	test_close_comes_after_a_call_returning_just_after_it();
 	test_reassembly_with_gap_and_summary();
 	return check_done();
 }

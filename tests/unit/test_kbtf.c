@@ -65,7 +65,7 @@ static size_t build(void)
 	member(str("a"), 1, 0);
 	member(str("i_mode"), 1, 32);
 	type(str("inode"), BTF_KIND_STRUCT, 2, false, 24);
-	member(str("x"), 1, 0);
+	member(str("i_ino"), 1, 0);
 	member(0, 2, 128); /* anonymous member at byte 16: i_mode at 20 */
 	type(str("inode_t"), BTF_KIND_TYPEDEF, 0, false, 3);
 	type(0, BTF_KIND_FUNC_PROTO, 1, false, 1);
@@ -113,6 +113,8 @@ static void test_parse(void)
 	CHECK(o.file_inode == 40 && o.inode_mode == 20);
 	kbtf_fd_flags(&o, flags);
 	CHECK_STR(flags[5], "-DTLS_OFF_INODE_MODE=20");
+	CHECK(o.inode_ino == 0);
+	CHECK_STR(flags[6], "-DTLS_OFF_INODE_INO=0");
 	kbtf_free(btf);
 
 	/* a struct without the member: named */

@@ -47,7 +47,7 @@ static int find(const char *release, struct kheaders *kh, char *errs)
 
 	snprintf(mods, sizeof(mods), "%s/lib/modules", root);
 	snprintf(src, sizeof(src), "%s/usr/src", root);
-	CAPTURE(errs, 2048, e, r = kheaders_find(release, "x86_64", mods, src, kh, e));
+	CAPTURE_DIAG(errs, 2048, r = kheaders_find(release, "x86_64", mods, src, kh));
 	return r;
 }
 

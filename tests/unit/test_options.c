@@ -1,5 +1,6 @@
 /* test_options.c - unit tests of command-line parsing and validation */
 #include "check.h"
+#include "diag.h"
 #include "options.h"
 
 static int parse(struct env *env, char *errs, int argc, char **argv)
@@ -8,8 +9,11 @@ static int parse(struct env *env, char *errs, int argc, char **argv)
 	int r;
 
 	*env = (struct env)ENV_DEFAULTS;
-	CAPTURE(errs, 4096, e,
-		CAPTURE(out, sizeof(out), o, r = options_parse(argc, argv, env, o, e)));
+	CAPTURE(errs, 4096, e, {
+		diag_to(e);
+		CAPTURE(out, sizeof(out), o, r = options_parse(argc, argv, env, o));
+		diag_to(NULL);
+	});
 	return r;
 }
 

@@ -31,12 +31,12 @@ static void test_lines(void)
 	CHECK(s.kind == PROBE_RETURN && !s.required);
 
 	CHECK(parse("ssl SSL_write entry", &s, err) == -1);
-	CHECK_STR(err, "3 fields, want 5: library symbol entry|return bpf_function "
+	CHECK_STR(err, "3 fields, want 5: library symbol entry|return|returns bpf_function "
 		       "required|optional");
 	CHECK(parse("ssl SSL_write entry f required extra", &s, err) == -1);
 	CHECK(strstr(err, "unexpected field 'extra'") != NULL);
 	CHECK(parse("ssl SSL_write middle f required", &s, err) == -1);
-	CHECK_STR(err, "invalid kind 'middle': want 'entry' or 'return'");
+	CHECK_STR(err, "invalid kind 'middle': want 'entry', 'return' or 'returns'");
 	CHECK(parse("ssl SSL_write entry 9fn required", &s, err) == -1);
 	CHECK_STR(err, "invalid BPF function name '9fn': want a C identifier");
 	CHECK(parse("ssl SSL_write entry f-n required", &s, err) == -1);
@@ -54,8 +54,23 @@ static void test_lines(void)
 	CHECK(parse("ssl =SSL_write entry f optional", &s, err) == -1);
 	CHECK(parse("ssl f=a=b entry f optional", &s, err) == -1);
 	CHECK(parse("@lib SSL_write entry f required", &s, err) == -1);
-	CHECK(strstr(err, "invalid library '@lib': want a name such as 'ssl', an absolute path "
-			  "or @exe") != NULL);
+	CHECK(strstr(err, "invalid library '@lib': want a name such as 'ssl', an absolute path, "
+			  "@exe or @go") != NULL);
+	/* Go: names with a package path and a method; returns, never a uretprobe */
+	CHECK(parse("@go crypto/tls.(*Conn).Write returns probe_return_go required", &s, err) == 1);
+	CHECK(s.kind == PROBE_RETURNS && probe_kind_exits(s.kind));
+	CHECK_STR(s.symbol, "crypto/tls.(*Conn).Write");
+	CHECK(parse("@go crypto/tls.(*Conn).Write return probe_return_go required", &s, err) == -1);
+	CHECK(strstr(err, "kind 'return' on Go function 'crypto/tls.(*Conn).Write': a uretprobe "
+			  "breaks") != NULL);
+	CHECK(parse("@go a=b entry f required", &s, err) == -1);
+	CHECK(strstr(err, "want a Go function name") != NULL);
+	CHECK(parse("ssl crypto/tls.(*Conn).Write entry f required", &s, err) == -1);
+	CHECK(parse("ssl SSL_write returns probe_return required", &s, err) == -1);
+	CHECK(strstr(err, "kind 'returns' on 'SSL_write' in 'ssl': return instructions are found "
+			  "in Go functions only") != NULL);
+	CHECK(parse("ssl SSL_write exit f required", &s, err) == -1);
+	CHECK_STR(err, "invalid kind 'exit': want 'entry', 'return' or 'returns'");
 	CHECK(parse("/usr/../etc/x SSL_write entry fn required", &s, err) == -1);
 	CHECK(parse("ssl SSL_wr\"ite entry fn required", &s, err) == -1);
 	CHECK_STR(err, "invalid symbol 'SSL_wr\"ite': want a name, or name=caller&caller...");
@@ -84,7 +99,7 @@ static void test_load_dir(void)
 	snprintf(path, sizeof(path), "%s/ignored.txt", dir);
 	write_file(path, "not a spec\n");
 
-	CAPTURE(errs, sizeof(errs), e, r = spec_table_load(dir, &t, e));
+	CAPTURE_DIAG(errs, sizeof(errs), r = spec_table_load(dir, &t));
 	CHECK(r == 0);
 	CHECK(t.n == 3);
 	CHECK_STR(t.specs[0].symbol, "SSL_write"); /* a.spec before b.spec */
@@ -96,7 +111,7 @@ static void test_load_dir(void)
 	/* A malformed line and a duplicate: both reported as file:line, -EINVAL. */
 	snprintf(path, sizeof(path), "%s/c.spec", dir);
 	write_file(path, "ssl SSL_read entry probe_entry_SSL_read required\nbad line\n");
-	CAPTURE(errs, sizeof(errs), e, r = spec_table_load(dir, &t, e));
+	CAPTURE_DIAG(errs, sizeof(errs), r = spec_table_load(dir, &t));
 	CHECK(r == -22);
 	snprintf(path, sizeof(path), "%s/c.spec:1: duplicate of %s/b.spec:2\n", dir, dir);
 	CHECK(strstr(errs, path) != NULL);
@@ -104,7 +119,7 @@ static void test_load_dir(void)
 	CHECK(strstr(errs, path) != NULL);
 	spec_table_free(&t);
 
-	CAPTURE(errs, sizeof(errs), e, r = spec_table_load("/nonexistent-dir", &t, e));
+	CAPTURE_DIAG(errs, sizeof(errs), r = spec_table_load("/nonexistent-dir", &t));
 	CHECK(r == -2);
 	CHECK(strstr(errs, "failed to read probe spec directory '/nonexistent-dir'") != NULL);
 

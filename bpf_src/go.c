@@ -1,0 +1,118 @@
+/* go.c - Go's crypto/tls: (*Conn).Write and (*Conn).Read in Go programs (Go 1.17+, amd64) */
+/* compiled after 00_capture.c: traced, conn_of_fd, fd_is_socket, attribute, submit_call */
+
+/*
+ * Go passes arguments and results in registers (ABIInternal, Go 1.17+ on amd64): the
+ * receiver in RAX, a []byte as pointer, length, capacity in RBX, RCX, RDI; the first
+ * result in RAX. R14 always holds the running goroutine (its g). A goroutine moves between
+ * threads and its stack moves when it grows, so a call in flight is kept by goroutine, and
+ * its end is seen by a uprobe on each return instruction of the function (probe kind
+ * `returns`), never by a uretprobe, whose swapped return address would break the program.
+ */
+
+/* ---------------------------------------------------------------- maps */
+
+/* A goroutine of a process. */
+struct go_call_key {
+	u64 g; /* R14: the goroutine's g */
+	u32 tgid;
+	u32 pad;
+};
+
+/* key: a goroutine inside Write or Read; value: the call (LRU: a goroutine that panics out
+ * of the call leaves its entry, which ages out or is replaced by its next call) */
+BPF_TABLE("lru_hash", struct go_call_key, struct tls_call, go_calls, 10240);
+
+/*
+ * Where the socket of a *tls.Conn is, as Go has laid these out since 1.9: tls.Conn starts
+ * with `conn net.Conn` (an interface: type word, data word); for a *net.TCPConn (or any
+ * net.conn) the data points at `fd *netFD`; netFD starts with poll.FD, whose fdMutex (16
+ * bytes) comes before `Sysfd int`. Edit here (no rebuild) if a Go release moves them.
+ */
+#define GO_TLS_CONN_DATA 8 /* tls.Conn.conn's data word */
+#define GO_CONN_NETFD 0	   /* net.conn.fd */
+#define GO_NETFD_SYSFD 16  /* netFD.pfd.Sysfd */
+
+/* ------------------------------------------------------------- helpers */
+
+/* The socket fd under *tls.Conn c, or -1 when it does not lead to one of this process's
+ * sockets (a tls.Conn over another net.Conn). */
+static __always_inline s32 go_conn_fd(u64 c)
+{
+	u64 data = 0, netfd = 0;
+	s64 fd = -1;
+
+	if (bpf_probe_read_user(&data, sizeof(data), (void *)(c + GO_TLS_CONN_DATA)) || !data ||
+	    bpf_probe_read_user(&netfd, sizeof(netfd), (void *)(data + GO_CONN_NETFD)) || !netfd ||
+	    bpf_probe_read_user(&fd, sizeof(fd), (void *)(netfd + GO_NETFD_SYSFD)))
+		return -1;
+	if (fd < 0 || fd > 0x7fffffff || !fd_is_socket((s32)fd))
+		return -1;
+	return (s32)fd;
+}
+
+/* The entry of a Write or Read of *tls.Conn c on buffer buf: kept for the goroutine, with
+ * the connection of c's socket (looked up now, while it is open). */
+static __always_inline int go_stash(struct pt_regs *ctx, u64 c, u64 buf, u32 dir)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct go_call_key key = {.g = ctx->r14, .tgid = id >> 32};
+	struct tls_call call = {};
+	s32 fd;
+
+	if (!traced(id))
+		return 0;
+	call.buf = buf;
+	call.sp = PT_REGS_SP(ctx);
+	call.ip = PT_REGS_IP(ctx);
+	call.probe = bpf_get_attach_cookie(ctx);
+	call.sess = c;
+	call.start_ns = bpf_ktime_get_ns();
+	call.fd = -1;
+	call.dir = dir;
+	call.kind = TLS_KIND_DATA;
+	fd = go_conn_fd(c);
+	if (fd >= 0) {
+		call.fd = fd;
+		call.conn = conn_of_fd(ctx, id, fd, c);
+	}
+	go_calls.update(&key, &call); /* a second entry (after the stack grew) replaces it */
+	return 0;
+}
+
+/* A return instruction of the goroutine's call: n bytes were moved (RAX, the int result). */
+static __always_inline int go_finish(struct pt_regs *ctx)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct go_call_key key = {.g = ctx->r14, .tgid = id >> 32};
+	struct tls_call *call = go_calls.lookup(&key);
+	s64 n = (s64)ctx->ax;
+
+	if (!call)
+		return 0;
+	attribute(call, id);
+	if (n > 0)
+		submit_call(ctx, call, (u64)n, false);
+	go_calls.delete(&key);
+	return 0;
+}
+
+/* -------------------------------------------------------------- probes */
+
+/* func (c *Conn) Write(b []byte) (int, error) */
+int probe_entry_go_write(struct pt_regs *ctx)
+{
+	return go_stash(ctx, ctx->ax, ctx->bx, TLS_DIR_WRITE);
+}
+
+/* func (c *Conn) Read(b []byte) (int, error) */
+int probe_entry_go_read(struct pt_regs *ctx)
+{
+	return go_stash(ctx, ctx->ax, ctx->bx, TLS_DIR_READ);
+}
+
+/* each return instruction of Write and Read: (n int, err error) in RAX, RBX:RCX */
+int probe_return_go(struct pt_regs *ctx)
+{
+	return go_finish(ctx);
+}

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""test_go.py - Go's crypto/tls in Go programs, stripped or not: Debian's caddy and hey (Go
+1.19, stripped, cgo), and our own client and server (tests/helpers/gotls) built with symbols,
+as a stripped PIE and as a stripped static binary. Every byte both ways on its own
+connection's 4-tuple, goroutine stacks that move while calls are in flight, --http over
+Go's HTTP/2, --all, --list-probes."""
+import base64
+import hashlib
+import json
+import os
+import re
+import subprocess
+import unittest
+
+import harness
+from harness import TRACER, TracerTest, wait_for
+
+GOTLS_DIR = os.environ.get("GOTLS_DIR", os.path.join(harness.HERE, "../../build/tests"))
+GOTLS = {shape: os.path.join(GOTLS_DIR, "gotls_" + shape) for shape in ("sym", "pie", "static")}
+CADDY, HEY = "/usr/bin/caddy", "/usr/bin/hey"
+WRITE, READ = "crypto/tls.(*Conn).Write", "crypto/tls.(*Conn).Read"
+
+
+def json_lines(run):
+    return [json.loads(l) for l in run.stdout().splitlines() if l.strip()]
+
+
+def message(c, m, size):
+    """What gotls's payload(c, m, size) makes: message m of connection c."""
+    head = b"conn %d msg %d " % (c, m)
+    body = bytes(ord("a") + (c * 7 + m * 3 + i) % 26 for i in range(len(head), size))
+    return (head + body)[:size]
+
+
+def framed(c, msgs, size):
+    """Connection c's whole stream one way: each message after its 4-byte length."""
+    return b"".join(size.to_bytes(4, "big") + message(c, m, size) for m in range(msgs))
+
+
+def streams(events, key):
+    """{(key of the event's connection, direction): bytes}, chunks in call, offset order."""
+    out = {}
+    data = sorted((e for e in events if e["type"] == "data"), key=lambda e: (e["call"], e["offset"]))
+    for e in data:
+        k = (e[key], e["dir"])
+        out[k] = out.get(k, b"") + base64.b64decode(e["data"])
+    return out
+
+
+def has_symtab(path):
+    out = subprocess.run(["readelf", "-SW", path], capture_output=True, text=True).stdout
+    return ".symtab" in out
+
+
+class GoTest(TracerTest):
+
+    def waiting(self, argv):
+        """argv started once a go file exists (a shell waits, then execs it); returns
+        (process, go file)."""
+        go = os.path.join(self.tmp, "go.%d" % len(self.procs))
+        script = 'while [ ! -e "$0" ]; do sleep 0.02; done; exec "$@"'
+        return self.spawn(["bash", "-c", script, go, *argv], stdout=subprocess.PIPE), go
+
+    def gotls_server(self, shape):
+        p = self.spawn([GOTLS[shape], "server", "-cert", self.cert, "-key", self.key],
+                       stdout=subprocess.PIPE, text=True)
+        line = p.stdout.readline()
+        self.assertTrue(line.startswith("PORT "), line)
+        return p, int(line.split()[1])
+
+    def gotls_client(self, shape, port, *args):
+        go = os.path.join(self.tmp, "go.%d" % len(self.procs))
+        p = self.spawn([GOTLS[shape], "client", "-port", str(port), "-go", go, *args],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return p, go
+
+    def run_pair(self, server_shape, client_shape, conns, msgs, size, *client_args):
+        """Our server and client, each traced by its PID (--json); returns the client's
+        {conn index: local port} and both runs' events."""
+        server, port = self.gotls_server(server_shape)
+        client, go = self.gotls_client(client_shape, port, "-conns", str(conns), "-msgs",
+                                       str(msgs), "-size", str(size), *client_args)
+        srun = self.tracer(server.pid, "--json")
+        crun = self.tracer(client.pid, "--json")
+        srun.wait_ready()
+        crun.wait_ready()
+        open(go, "w").close()
+        out, err = client.communicate(timeout=120)
+        self.assertEqual(client.returncode, 0, err)
+        self.assertEqual(crun.wait_exit(), 0, crun.stderr())
+        self.interrupt(srun)
+        ports = {int(m.group(1)): int(m.group(2)) for m in re.finditer(r"CONN (\d+) PORT (\d+)", out)}
+        self.assertEqual(len(ports), conns, out)
+        return ports, port, json_lines(srun), json_lines(crun), srun, crun
+
+    def assert_exact(self, ports, port, sevents, cevents, msgs, size):
+        """Every byte of each connection in the right direction, on that connection's
+        4-tuple, in the client (writes = requests) and the server (reads = requests)."""
+        for events, side in ((cevents, "client"), (sevents, "server")):
+            data = [e for e in events if e["type"] == "data"]
+            self.assertTrue(data, side)
+            for e in data:
+                self.assertEqual(e["func"], WRITE if e["dir"] == "write" else READ, e)
+                self.assertEqual((e["family"], e["laddr"], e["raddr"]),
+                                 ("ipv4", "127.0.0.1", "127.0.0.1"), e)
+                self.assertEqual(e["rport" if side == "client" else "lport"], port, e)
+            summary = events[-1]
+            self.assertEqual((summary["bytes_lost"], summary["bytes_truncated"],
+                              summary["calls_without_conn"], summary["events_lost"]),
+                             (0, 0, 0, 0), summary)
+        cstreams = streams(cevents, "lport")
+        sstreams = streams(sevents, "rport")
+        for c, lport in ports.items():
+            want = framed(c, msgs, size)
+            for got, what in ((cstreams.get((lport, "write"), b""), "client writes"),
+                              (cstreams.get((lport, "read"), b""), "client reads"),
+                              (sstreams.get((lport, "read"), b""), "server reads"),
+                              (sstreams.get((lport, "write"), b""), "server writes")):
+                self.assertEqual(hashlib.sha256(got).hexdigest(),
+                                 hashlib.sha256(want).hexdigest(),
+                                 "%s of conn %d (port %d): %d bytes, want %d"
+                                 % (what, c, lport, len(got), len(want)))
+
+    # --- our own programs ---------------------------------------------------------------
+
+    def test_our_builds_are_what_they_claim(self):
+        self.assertTrue(has_symtab(GOTLS["sym"]))
+        for shape in ("pie", "static"):
+            self.assertFalse(has_symtab(GOTLS[shape]), shape)
+        self.assertIn("pie executable", subprocess.run(["file", GOTLS["pie"]], capture_output=True,
+                                                       text=True).stdout)
+        self.assertIn("statically linked", subprocess.run(["file", GOTLS["static"]],
+                                                          capture_output=True, text=True).stdout)
+
+    def test_one_mebibyte_messages_sha256_exact_stripped_pie_and_static(self):
+        ports, port, sev, cev, _, _ = self.run_pair("pie", "static", 2, 2, 1 << 20)
+        self.assert_exact(ports, port, sev, cev, 2, 1 << 20)
+
+    def test_many_goroutines_at_once_with_symbols_and_stripped(self):
+        ports, port, sev, cev, _, _ = self.run_pair("static", "sym", 24, 10, 3000)
+        self.assert_exact(ports, port, sev, cev, 10, 3000)
+        # reads and writes ran on many threads: goroutines, not threads, are the key
+        self.assertGreater(len({e["tid"] for e in sev if e["type"] == "data"}), 1)
+
+    def test_moving_stacks_while_calls_are_in_flight(self):
+        """Each message is sent from a new goroutine at a random depth while the collector
+        shrinks stacks: stacks grow and move inside Write and Read. The client checks every
+        echo (exit 0) and every byte is captured."""
+        ports, port, sev, cev, _, _ = self.run_pair("sym", "pie", 8, 40, 5000, "-deep")
+        self.assert_exact(ports, port, sev, cev, 40, 5000)
+
+    def test_list_probes_shows_pclntab_returns_and_an_emulated_entry(self):
+        server, _ = self.gotls_server("pie")
+        r = subprocess.run([TRACER, "--list-probes", str(server.pid)], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = [l for l in r.stdout.splitlines() if "crypto/tls" in l]
+        entries = [l for l in rows if re.search(r" entry +0x[0-9a-f]+ +probe_entry_go_", l)]
+        rets = [l for l in rows if re.search(r" returns +0x[0-9a-f]+ +probe_return_go ", l)]
+        self.assertEqual(len(entries), 2, r.stdout)
+        self.assertGreaterEqual(len(rets), 2, r.stdout)
+        for l in rows:
+            self.assertTrue(l.startswith(os.path.realpath(GOTLS["pie"])), l)
+            self.assertTrue(l.rstrip().endswith(" pclntab"), l)
+        for l in entries:  # the stack check's branch, which the kernel emulates
+            self.assertRegex(l, r" jbe 0x[0-9a-f]+ +emulated +pclntab$")
+        for l in rets:
+            self.assertRegex(l, r" ret +\S+ +pclntab$")
+
+    def test_all_traces_every_go_program(self):
+        run = self.tracer(None, "--all", "--json", "-c", "gotls_static")
+        run.wait_ready()
+        server, port = self.gotls_server("static")
+        client, go = self.gotls_client("static", port, "-conns", "2", "-msgs", "3", "-size",
+                                       "700")
+        open(go, "w").close()
+        out, err = client.communicate(timeout=60)
+        self.assertEqual(client.returncode, 0, err)
+        wait_for(lambda: run.stdout().count('"type":"data"') >= 24, 20, "24 data events")
+        self.interrupt(run)
+        events = json_lines(run)
+        pids = {e["pid"] for e in events if e["type"] == "data"}
+        self.assertEqual(pids, {server.pid, client.pid})
+        ports = {int(m.group(1)): int(m.group(2)) for m in re.finditer(r"CONN (\d+) PORT (\d+)", out)}
+        cev = [e for e in events if e.get("pid") == client.pid or e["type"] == "summary"]
+        sev = [e for e in events if e.get("pid") == server.pid or e["type"] == "summary"]
+        self.assert_exact(ports, port, sev, cev, 3, 700)
+
+    # --- Debian's caddy and hey (Go 1.19, stripped) -----------------------------------------
+
+    def caddy(self, body="hello from caddy\n"):
+        """Debian's caddy serving HTTPS (HTTP/1.1 and HTTP/2) with the test certificate on
+        127.0.0.1; returns (process, port) once it accepts."""
+        port = self.free_port()
+        config = {
+            "admin": {"disabled": True},
+            "apps": {
+                "http": {"servers": {"s": {
+                    "listen": ["127.0.0.1:%d" % port],
+                    "routes": [{"handle": [{"handler": "static_response", "body": body,
+                                            "status_code": 200}]}],
+                    "tls_connection_policies": [{"default_sni": "localhost"}],
+                    "automatic_https": {"disable": True}}}},
+                "tls": {"certificates": {"load_files": [{"certificate": self.cert,
+                                                         "key": self.key}]}}}}
+        path = os.path.join(self.tmp, "caddy.json")
+        with open(path, "w") as f:
+            json.dump(config, f)
+        env = dict(os.environ, HOME=self.tmp, XDG_DATA_HOME=os.path.join(self.tmp, "data"),
+                   XDG_CONFIG_HOME=os.path.join(self.tmp, "config"))
+        p = self.spawn([CADDY, "run", "--config", path], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, env=env)
+        self.wait_listening(port, p)
+        return p, port
+
+    def test_hey_and_caddy_every_request_and_response_on_its_connection(self):
+        """caddy traced by its PID; hey, which starts sending within milliseconds of its
+        exec (before a tracer following it could attach), traced with --all: a first hey
+        run makes the tracer probe /usr/bin/hey for every process, so the second hey is
+        traced from its first instruction."""
+        caddy, port = self.caddy("pong from caddy\n")
+        body = "request-body-0123456789"
+        # hey names the server "localhost" (-host): it otherwise sends "127.0.0.1:PORT" as SNI
+        hey_args = ["-m", "POST", "-d", body, "-host", "localhost", "https://127.0.0.1:%d/" % port]
+        srun = self.tracer(caddy.pid, "--json")
+        crun = self.tracer(None, "--all", "-c", "hey", "--json")
+        srun.wait_ready()
+        crun.wait_ready()
+        subprocess.run([HEY, "-n", "1", "-c", "1", *hey_args], check=True, capture_output=True, timeout=30)
+        wait_for(lambda: "loaded TLS code: '%s'" % HEY in crun.stderr(), 20, "hey's probes")
+        hey = self.spawn([HEY, "-n", "200", "-c", "20", *hey_args], stdout=subprocess.PIPE)
+        out = hey.communicate(timeout=60)[0].decode()
+        self.assertEqual(hey.returncode, 0)
+        self.assertIn("[200]\t200 responses", out)
+        self.interrupt(crun)
+        self.interrupt(srun)
+        cev = [e for e in json_lines(crun) if e.get("pid") == hey.pid or e["type"] == "summary"]
+        sev = json_lines(srun)  # (the first hey run's connections are not compared)
+        hey_streams, caddy_streams = streams(cev, "lport"), streams(sev, "rport")
+        lports = {e["lport"] for e in cev if e["type"] == "data"}
+        self.assertGreaterEqual(len(lports), 20)
+        requests = responses = 0
+        self.assertEqual([e for e in sev if e["type"] == "data" and "rport" not in e][:1], [],
+                         sev[-1])
+        for lport in lports:
+            sent, got = hey_streams.get((lport, "write"), b""), hey_streams.get((lport, "read"), b"")
+            self.assertEqual(sent, caddy_streams.get((lport, "read")), lport)
+            self.assertEqual(got, caddy_streams.get((lport, "write")), lport)
+            n = sent.count(b"POST / HTTP/1.1\r\n")
+            self.assertEqual(n, sent.count(b"\r\n\r\n" + body.encode()), sent[:300])
+            self.assertEqual(got.count(b"HTTP/1.1 200 OK\r\n"), n, got[:300])
+            self.assertEqual(got.count(b"pong from caddy\n"), n)
+            requests += n
+            responses += got.count(b"HTTP/1.1 200 OK\r\n")
+        self.assertEqual((requests, responses), (200, 200))
+        for events in (cev, sev):
+            for e in (e for e in events if e["type"] == "data"):
+                self.assertEqual((e["laddr"], e["raddr"]), ("127.0.0.1", "127.0.0.1"), e)
+            # (a connection hey dials and closes unused may go unresolved: it has no data)
+            summary = events[-1]
+            self.assertEqual((summary["bytes_lost"], summary["calls_without_conn"]), (0, 0),
+                             summary)
+        for events, program in ((cev, HEY), (sev, CADDY)):
+            calls = {l["path"]: l["calls"] for l in events[-1]["libraries"]}
+            self.assertGreater(calls.get(program, 0), 0, calls)
+
+    def test_curl_http2_to_caddy_decoded_by_http(self):
+        caddy, port = self.caddy()
+        run = self.tracer(caddy.pid, "--json", "--http")
+        run.wait_ready()
+        r = subprocess.run(["curl", "-sk", "--http2", "-H", "x-test: go-h2",
+                            "https://127.0.0.1:%d/hello?x=1" % port], capture_output=True,
+                           timeout=30)
+        self.assertEqual(r.stdout, b"hello from caddy\n")
+        wait_for(lambda: '"msg":"response"' in run.stdout(), 20, "the HTTP/2 response record")
+        self.interrupt(run)
+        http = [e for e in json_lines(run) if e["type"] == "http"]
+        req = [e for e in http if e["msg"] == "request"]
+        resp = [e for e in http if e["msg"] == "response"]
+        self.assertEqual(len(req), 1, http)
+        self.assertEqual((req[0]["version"], req[0]["method"], req[0]["path"]),
+                         ("2", "GET", "/hello?x=1"))
+        self.assertIn(["x-test", "go-h2"], req[0]["headers"])
+        self.assertEqual((resp[0]["version"], resp[0]["status"], resp[0]["body_bytes"]),
+                         ("2", 200, len(b"hello from caddy\n")), (resp, run.stdout()[-3000:]))
+
+
+if __name__ == "__main__":
+    harness.main()

@@ -1,0 +1,490 @@
+/* gosym.c - functions of a Go executable, stripped or not, found through its .gopclntab */
+#include "gosym.h"
+
+#include <capstone/capstone.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAGIC_GO116 0xfffffffau
+#define MAGIC_GO118 0xfffffff0u
+#define MAGIC_GO120 0xfffffff1u
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* Header word i (after magic, pad, quantum, pointer size): pointer-sized. */
+static uint64_t header_word(const uint8_t *tab, int i)
+{
+	return le64(tab + 8 + 8 * i);
+}
+
+/* Size of one functab field: 32-bit offsets from 1.18, pointers before. */
+static size_t field_size(const struct gosym_table *t)
+{
+	return t->layout == GOSYM_GO116 ? 8 : 4;
+}
+
+/* The entry address of functab slot i (i == nfunc: the end of the last function). */
+static uint64_t slot_pc(const struct gosym_table *t, uint32_t i)
+{
+	const uint8_t *p = t->tab + t->pcln_off + 2 * (size_t)i * field_size(t);
+
+	return t->layout == GOSYM_GO116 ? le64(p) : t->text_start + le32(p);
+}
+
+static uint64_t slot_funcoff(const struct gosym_table *t, uint32_t i)
+{
+	const uint8_t *p = t->tab + t->pcln_off + (2 * (size_t)i + 1) * field_size(t);
+
+	return t->layout == GOSYM_GO116 ? le64(p) : le32(p);
+}
+
+int gosym_parse(struct gosym_table *t, const uint8_t *tab, size_t size, uint64_t text_start)
+{
+	uint32_t magic, i;
+	int w = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (size < 8)
+		return -ENOENT;
+	magic = le32(tab);
+	if (magic == MAGIC_GO116)
+		t->layout = GOSYM_GO116;
+	else if (magic == MAGIC_GO118)
+		t->layout = GOSYM_GO118;
+	else if (magic == MAGIC_GO120)
+		t->layout = GOSYM_GO120;
+	else if (magic == 0xfffffffbu)
+		return -ENOTSUP; /* Go 1.2-1.15: stack ABI, not read */
+	else
+		return -ENOENT;
+	if (tab[4] || tab[5] || (tab[6] != 1 && tab[6] != 2 && tab[6] != 4) ||
+	    (tab[7] != 4 && tab[7] != 8))
+		return -ENOENT;
+	if (tab[6] != 1 || tab[7] != 8)
+		return -ENOTSUP; /* not amd64 */
+	if (size < 8 + 8 * 8)
+		return -EINVAL;
+	t->tab = tab;
+	t->size = size;
+	t->nfunc = (uint32_t)header_word(tab, w++);
+	if (header_word(tab, 0) != t->nfunc || t->nfunc == 0)
+		return -EINVAL;
+	w++; /* nfiletab */
+	if (t->layout != GOSYM_GO116) {
+		t->text_start = header_word(tab, w++);
+		if (!t->text_start)
+			t->text_start = text_start;
+		if (!t->text_start)
+			return -EINVAL;
+	}
+	t->funcname_off = header_word(tab, w++);
+	w += 3; /* cutab, filetab, pctab */
+	t->pcln_off = header_word(tab, w);
+	if (t->funcname_off >= size || t->pcln_off >= size ||
+	    (2 * (uint64_t)t->nfunc + 1) * field_size(t) > size - t->pcln_off)
+		return -EINVAL;
+	for (i = 0; i < t->nfunc; i++)
+		if (slot_pc(t, i) > slot_pc(t, i + 1) ||
+		    slot_funcoff(t, i) >= size - t->pcln_off - 8)
+			return -EINVAL;
+	return 0;
+}
+
+/* Function i's name (NUL-terminated within the table), or NULL when out of bounds. */
+static const char *func_name(const struct gosym_table *t, uint32_t i, uint64_t *entry)
+{
+	const uint8_t *f = t->tab + t->pcln_off + slot_funcoff(t, i);
+	uint64_t name;
+	int32_t nameoff;
+
+	if (t->layout == GOSYM_GO116) {
+		*entry = le64(f);
+		nameoff = (int32_t)le32(f + 8);
+	} else {
+		*entry = t->text_start + le32(f);
+		nameoff = (int32_t)le32(f + 4);
+	}
+	name = t->funcname_off + (uint64_t)(int64_t)nameoff;
+	if (nameoff < 0 || name >= t->size || !memchr(t->tab + name, '\0', t->size - name))
+		return NULL;
+	return (const char *)t->tab + name;
+}
+
+int gosym_find(const struct gosym_table *t, const char *name, uint64_t *entry, uint64_t *end)
+{
+	uint32_t i;
+	uint64_t own;
+
+	for (i = 0; i < t->nfunc; i++) {
+		const char *n = func_name(t, i, &own);
+
+		if (!n || strcmp(n, name) != 0)
+			continue;
+		if (own != slot_pc(t, i) || slot_pc(t, i + 1) <= own)
+			return -EINVAL; /* the record and the table disagree */
+		*entry = own;
+		*end = slot_pc(t, i + 1);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* ---------------------------------------------------------------- the ELF file */
+
+static const Elf64_Ehdr *ehdr(const struct gosym_file *g)
+{
+	return (const Elf64_Ehdr *)g->map;
+}
+
+static const Elf64_Phdr *phdr(const struct gosym_file *g, int i)
+{
+	return (const Elf64_Phdr *)(g->map + ehdr(g)->e_phoff + (size_t)i * ehdr(g)->e_phentsize);
+}
+
+/* The file offset of vaddr within a loadable segment (an executable one when `exec`). */
+static uint64_t to_offset(const struct gosym_file *g, uint64_t vaddr, bool exec)
+{
+	int i;
+
+	for (i = 0; i < ehdr(g)->e_phnum; i++) {
+		const Elf64_Phdr *p = phdr(g, i);
+
+		if (p->p_type != PT_LOAD || (exec && !(p->p_flags & PF_X)))
+			continue;
+		if (vaddr >= p->p_vaddr && vaddr < p->p_vaddr + p->p_filesz &&
+		    p->p_offset + (vaddr - p->p_vaddr) < g->size)
+			return p->p_offset + (vaddr - p->p_vaddr);
+	}
+	return UINT64_MAX;
+}
+
+uint64_t gosym_file_offset(const struct gosym_file *g, uint64_t vaddr)
+{
+	return to_offset(g, vaddr, true);
+}
+
+/* The section named `name` (or, with `suffix`, whose name ends so); NULL when none. */
+static const Elf64_Shdr *section(const struct gosym_file *g, const char *name, bool suffix)
+{
+	const Elf64_Ehdr *eh = ehdr(g);
+	const Elf64_Shdr *sh, *strtab;
+	size_t len = strlen(name);
+	int i;
+
+	if (!eh->e_shoff || eh->e_shstrndx == SHN_UNDEF || eh->e_shentsize != sizeof(*sh) ||
+	    eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(*sh) > g->size)
+		return NULL;
+	sh = (const Elf64_Shdr *)(g->map + eh->e_shoff);
+	strtab = &sh[eh->e_shstrndx];
+	for (i = 0; i < eh->e_shnum; i++) {
+		const char *n = (const char *)g->map + strtab->sh_offset + sh[i].sh_name;
+		size_t nlen;
+
+		if (strtab->sh_offset + sh[i].sh_name >= g->size ||
+		    !memchr(n, '\0', g->size - (strtab->sh_offset + sh[i].sh_name)))
+			continue;
+		nlen = strlen(n);
+		if (sh[i].sh_type == SHT_NOBITS || sh[i].sh_offset + sh[i].sh_size > g->size)
+			continue;
+		if (suffix ? nlen >= len && strcmp(n + nlen - len, name) == 0
+			   : strcmp(n, name) == 0)
+			return &sh[i];
+	}
+	return NULL;
+}
+
+/* The value a R_X86_64_RELATIVE relocation puts at vaddr (a PIE's textStart), or 0. */
+static uint64_t relocated(const struct gosym_file *g, uint64_t vaddr)
+{
+	const Elf64_Shdr *rela = section(g, ".rela.dyn", false);
+	const Elf64_Rela *r;
+	size_t i;
+
+	if (!rela)
+		return 0;
+	r = (const Elf64_Rela *)(g->map + rela->sh_offset);
+	for (i = 0; i < rela->sh_size / sizeof(*r); i++)
+		if (r[i].r_offset == vaddr && ELF64_R_TYPE(r[i].r_info) == R_X86_64_RELATIVE)
+			return (uint64_t)r[i].r_addend;
+	return 0;
+}
+
+/* The Go version .go.buildinfo names ("go1.19.8"): inline from 1.18, through a pointer to
+ * a string before. "" when it does not say. */
+static void read_version(struct gosym_file *g)
+{
+	static const char magic[] = "\xff Go buildinf:";
+	const Elf64_Shdr *s = section(g, ".go.buildinfo", false);
+	const uint8_t *b;
+	uint64_t len = 0, str, off;
+	int shift = 0, i;
+
+	g->version[0] = '\0';
+	if (!s || s->sh_size < 48)
+		return;
+	b = g->map + s->sh_offset;
+	if (memcmp(b, magic, 14) != 0 || b[14] != 8 || (b[15] & 1)) /* 64-bit little-endian */
+		return;
+	if (b[15] & 2) { /* inline: varint length, then the bytes */
+		for (i = 32; i < 42 && (uint64_t)i < s->sh_size; i++) {
+			len |= (uint64_t)(b[i] & 0x7f) << shift;
+			shift += 7;
+			if (!(b[i] & 0x80))
+				break;
+		}
+		if (i + 1 + len <= s->sh_size && len < sizeof(g->version))
+			snprintf(g->version, sizeof(g->version), "%.*s", (int)len,
+				 (const char *)b + i + 1);
+		return;
+	}
+	/* a pointer to a string header { ptr, len } */
+	off = to_offset(g, le64(b + 16), false);
+	if (off == UINT64_MAX || off + 16 > g->size)
+		return;
+	str = to_offset(g, le64(g->map + off), false);
+	len = le64(g->map + off + 8);
+	if (str != UINT64_MAX && len < sizeof(g->version) && str + len <= g->size)
+		snprintf(g->version, sizeof(g->version), "%.*s", (int)len,
+			 (const char *)g->map + str);
+}
+
+/* Whether "go1.N..." names a Go release of at least 1.17 (the register ABI on amd64). */
+static bool version_has_register_abi(const char *v)
+{
+	return strncmp(v, "go1.", 4) == 0 && atoi(v + 4) >= 17;
+}
+
+/* With no section headers: the first valid pclntab in a data segment, by its magic. */
+static int scan_for_table(struct gosym_file *g)
+{
+	int i;
+
+	for (i = 0; i < ehdr(g)->e_phnum; i++) {
+		const Elf64_Phdr *p = phdr(g, i);
+		uint64_t off;
+
+		if (p->p_type != PT_LOAD || (p->p_flags & PF_X) || p->p_offset >= g->size)
+			continue;
+		for (off = p->p_offset;
+		     off + 72 <= p->p_offset + p->p_filesz && off + 72 <= g->size; off += 8) {
+			uint32_t m = le32(g->map + off);
+			size_t room = (size_t)(p->p_offset + p->p_filesz - off);
+
+			if ((m != MAGIC_GO118 && m != MAGIC_GO120 && m != MAGIC_GO116) ||
+			    g->map[off + 4] || g->map[off + 5] || g->map[off + 6] != 1 ||
+			    g->map[off + 7] != 8)
+				continue;
+			if (room > g->size - off)
+				room = g->size - off;
+			if (gosym_parse(&g->table, g->map + off, room, 0) == 0)
+				return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int gosym_open(const char *path, struct gosym_file *g, char *err, size_t errlen)
+{
+	const Elf64_Ehdr *eh;
+	const Elf64_Shdr *s;
+	struct stat st;
+	int fd, r;
+
+	memset(g, 0, sizeof(*g));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+		close(fd);
+		return -ENOENT;
+	}
+	g->size = (size_t)st.st_size;
+	g->map = mmap(NULL, g->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (g->map == MAP_FAILED) {
+		g->map = NULL;
+		return -errno;
+	}
+	eh = ehdr(g);
+	r = -ENOENT;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_phentsize != sizeof(Elf64_Phdr) ||
+	    eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > g->size)
+		goto fail;
+	s = section(g, "gopclntab", true);
+	if (s && s->sh_size) {
+		/* textStart is the header's third word; a PIE may leave it to a relocation */
+		r = gosym_parse(&g->table, g->map + s->sh_offset, s->sh_size,
+				relocated(g, s->sh_addr + 8 + 2 * 8));
+		g->from_section = true;
+	} else if (!section(g, ".text", false)) {
+		r = scan_for_table(g); /* section headers stripped */
+	}
+	if (r == 0 && eh->e_machine != EM_X86_64)
+		r = -ENOTSUP;
+	if (r) {
+		if (r == -EINVAL)
+			snprintf(err, errlen, "its Go function table (.gopclntab) is malformed");
+		goto fail;
+	}
+	read_version(g);
+	g->register_abi = g->table.layout != GOSYM_GO116 || version_has_register_abi(g->version);
+	return 0;
+fail:
+	gosym_close(g);
+	return r;
+}
+
+void gosym_close(struct gosym_file *g)
+{
+	if (g->map)
+		munmap(g->map, g->size);
+	g->map = NULL;
+}
+
+/* Whether operand op is register reg. */
+static bool is_reg(const cs_x86_op *op, x86_reg reg)
+{
+	return op->type == X86_OP_REG && op->reg == reg;
+}
+
+/* Whether op is the memory operand [r14 + 16]: g.stackguard0. */
+static bool is_stackguard(const cs_x86_op *op)
+{
+	return op->type == X86_OP_MEM && op->mem.base == X86_REG_R14 &&
+	       op->mem.index == X86_REG_INVALID && op->mem.disp == 16 &&
+	       op->mem.segment == X86_REG_INVALID;
+}
+
+uint64_t gosym_entry_probe(const struct gosym_file *g, uint64_t entry, uint64_t end)
+{
+	uint64_t off = to_offset(g, entry, true), addr = entry, found = entry;
+	size_t size = end > entry ? (size_t)(end - entry) : 0;
+	const uint8_t *code;
+	bool compared = false;
+	cs_insn *insn;
+	int step;
+	csh cs;
+
+	if (off == UINT64_MAX || size > g->size - off || cs_open(CS_ARCH_X86, CS_MODE_64, &cs))
+		return entry;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	code = g->map + off;
+	insn = cs_malloc(cs);
+	for (step = 0; insn && step < 3 && cs_disasm_iter(cs, &code, &size, &addr, insn); step++) {
+		const cs_x86 *x = &insn->detail->x86;
+
+		/* lea r12, [rsp - N]: the frame's lowest address, checked next */
+		if (step == 0 && insn->id == X86_INS_LEA && x->op_count == 2 &&
+		    is_reg(&x->operands[0], X86_REG_R12) && x->operands[1].type == X86_OP_MEM &&
+		    x->operands[1].mem.base == X86_REG_RSP &&
+		    x->operands[1].mem.index == X86_REG_INVALID)
+			continue;
+		/* cmp rsp|r12, [r14 + 16] */
+		if (!compared && insn->id == X86_INS_CMP && x->op_count == 2 &&
+		    (is_reg(&x->operands[0], X86_REG_RSP) ||
+		     is_reg(&x->operands[0], X86_REG_R12)) &&
+		    is_stackguard(&x->operands[1])) {
+			compared = true;
+			continue;
+		}
+		/* jbe/jb morestack, right after the cmp */
+		if (compared && (insn->id == X86_INS_JBE || insn->id == X86_INS_JB))
+			found = insn->address;
+		break;
+	}
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return found;
+}
+
+/* Whether every byte of [p, end) is int3: the padding after a function. */
+static bool padding(const uint8_t *p, const uint8_t *end)
+{
+	for (; p < end; p++)
+		if (*p != 0xcc)
+			return false;
+	return true;
+}
+
+int gosym_returns(const struct gosym_file *g, uint64_t entry, uint64_t end, uint64_t *offsets,
+		  int max, char *err, size_t errlen)
+{
+	uint64_t off = to_offset(g, entry, true), addr = entry;
+	const uint8_t *code;
+	size_t size;
+	cs_insn *insn;
+	csh cs;
+	int n = 0, r = 0;
+
+	if (off == UINT64_MAX || end <= entry ||
+	    to_offset(g, end - 1, true) != off + (end - entry - 1)) {
+		snprintf(err, errlen, "its code at 0x%llx is not in an executable segment",
+			 (unsigned long long)entry);
+		return -EINVAL;
+	}
+	code = g->map + off;
+	size = (size_t)(end - entry);
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
+		snprintf(err, errlen, "the disassembler could not start");
+		return -ENOMEM;
+	}
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	insn = cs_malloc(cs);
+	while (insn && size) {
+		const uint8_t *at = code;
+
+		if (!cs_disasm_iter(cs, &code, &size, &addr, insn)) {
+			if (padding(at, at + size))
+				break;
+			snprintf(err, errlen, "no instruction decodes at 0x%llx",
+				 (unsigned long long)addr);
+			r = -EINVAL;
+			break;
+		}
+		if (insn->id == X86_INS_RET) {
+			if (n == max) {
+				snprintf(err, errlen, "it has more than %d return instructions",
+					 max);
+				r = -EINVAL;
+				break;
+			}
+			offsets[n++] = off + (insn->address - entry);
+		} else if (insn->id == X86_INS_JMP && insn->detail->x86.op_count == 1 &&
+			   insn->detail->x86.operands[0].type == X86_OP_IMM &&
+			   ((uint64_t)insn->detail->x86.operands[0].imm < entry ||
+			    (uint64_t)insn->detail->x86.operands[0].imm >= end)) {
+			snprintf(err, errlen,
+				 "it leaves by a jump at 0x%llx: its return is not its own",
+				 (unsigned long long)insn->address);
+			r = -EINVAL;
+			break;
+		}
+	}
+	if (!insn) {
+		snprintf(err, errlen, "out of memory decoding");
+		r = -ENOMEM;
+	}
+	cs_free(insn, 1);
+	cs_close(&cs);
+	if (!r && n == 0) {
+		snprintf(err, errlen, "no return instruction found");
+		r = -EINVAL;
+	}
+	return r ? r : n;
+}

@@ -1,0 +1,21 @@
+/* probes_int.h - what probes.c shares with probes_go.c: a probe added to the set, the @go
+ * specs of a file */
+#ifndef TRACER_PROBES_INT_H
+#define TRACER_PROBES_INT_H
+
+#include "probes.h"
+
+/* Appends rp to the set with the next attach cookie. Returns 0 or -ENOMEM. */
+int probes_add_one(struct probe_set *set, const struct resolved_probe *rp);
+
+/*
+ * The @go specs in the file at open_path (lib_path as the process sees it): found through
+ * its .gopclntab when it is a Go program built with the register ABI (Go 1.17+). A file that
+ * is no Go program, or lacks a required function (a Go program without crypto/tls), gets no
+ * probes and no word (-EINVAL, as an executable without the symbols); one whose table
+ * cannot be read, or built with the stack ABI, is named. Returns 0, -EINVAL or -ENOMEM.
+ */
+int probes_add_go_specs(struct probe_set *set, const struct spec_table *t, const char *lib_path,
+			const char *open_path, int verbose);
+
+#endif
