@@ -98,9 +98,10 @@ int gosym_parse(struct gosym_table *t, const uint8_t *tab, size_t size, uint64_t
 	if (t->funcname_off >= size || t->pcln_off >= size ||
 	    (2 * (uint64_t)t->nfunc + 1) * field_size(t) > size - t->pcln_off)
 		return -EINVAL;
+	/* each function's record (entry, nameoff: 12 bytes read) within the table */
 	for (i = 0; i < t->nfunc; i++)
 		if (slot_pc(t, i) > slot_pc(t, i + 1) ||
-		    slot_funcoff(t, i) >= size - t->pcln_off - 8)
+		    slot_funcoff(t, i) + 16 > size - t->pcln_off)
 			return -EINVAL;
 	return 0;
 }
@@ -186,7 +187,8 @@ static const Elf64_Shdr *section(const struct gosym_file *g, const char *name, b
 	size_t len = strlen(name);
 	int i;
 
-	if (!eh->e_shoff || eh->e_shstrndx == SHN_UNDEF || eh->e_shentsize != sizeof(*sh) ||
+	if (!eh->e_shoff || eh->e_shstrndx == SHN_UNDEF || eh->e_shstrndx >= eh->e_shnum ||
+	    eh->e_shentsize != sizeof(*sh) ||
 	    eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(*sh) > g->size)
 		return NULL;
 	sh = (const Elf64_Shdr *)(g->map + eh->e_shoff);
@@ -306,19 +308,20 @@ int gosym_open(const char *path, struct gosym_file *g, char *err, size_t errlen)
 	int fd, r;
 
 	memset(g, 0, sizeof(*g));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	g->fd = fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
-		close(fd);
+		gosym_close(g);
 		return -ENOENT;
 	}
 	g->size = (size_t)st.st_size;
 	g->map = mmap(NULL, g->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
 	if (g->map == MAP_FAILED) {
+		r = -errno;
 		g->map = NULL;
-		return -errno;
+		gosym_close(g);
+		return r;
 	}
 	eh = ehdr(g);
 	r = -ENOENT;
@@ -354,7 +357,23 @@ void gosym_close(struct gosym_file *g)
 {
 	if (g->map)
 		munmap(g->map, g->size);
+	if (g->fd >= 0)
+		close(g->fd);
 	g->map = NULL;
+	g->fd = -1;
+}
+
+/* size bytes of the file at off, as the file has them (see struct gosym_file); malloc'd,
+ * NULL when they cannot be read. */
+static uint8_t *read_code(const struct gosym_file *g, uint64_t off, size_t size)
+{
+	uint8_t *buf = malloc(size ? size : 1);
+
+	if (buf && pread(g->fd, buf, size, (off_t)off) != (ssize_t)size) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 /* Whether operand op is register reg. */
@@ -377,14 +396,21 @@ uint64_t gosym_entry_probe(const struct gosym_file *g, uint64_t entry, uint64_t 
 	size_t size = end > entry ? (size_t)(end - entry) : 0;
 	const uint8_t *code;
 	bool compared = false;
+	uint8_t *buf;
 	cs_insn *insn;
 	int step;
 	csh cs;
 
-	if (off == UINT64_MAX || size > g->size - off || cs_open(CS_ARCH_X86, CS_MODE_64, &cs))
+	if (size > 64)
+		size = 64; /* the prologue: three instructions */
+	if (off == UINT64_MAX || size > g->size - off || !(buf = read_code(g, off, size)))
 		return entry;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs)) {
+		free(buf);
+		return entry;
+	}
 	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	code = g->map + off;
+	code = buf;
 	insn = cs_malloc(cs);
 	for (step = 0; insn && step < 3 && cs_disasm_iter(cs, &code, &size, &addr, insn); step++) {
 		const cs_x86 *x = &insn->detail->x86;
@@ -410,6 +436,7 @@ uint64_t gosym_entry_probe(const struct gosym_file *g, uint64_t entry, uint64_t 
 	}
 	cs_free(insn, 1);
 	cs_close(&cs);
+	free(buf);
 	return found;
 }
 
@@ -427,6 +454,7 @@ int gosym_returns(const struct gosym_file *g, uint64_t entry, uint64_t end, uint
 {
 	uint64_t off = to_offset(g, entry, true), addr = entry;
 	const uint8_t *code;
+	uint8_t *buf;
 	size_t size;
 	cs_insn *insn;
 	csh cs;
@@ -438,10 +466,16 @@ int gosym_returns(const struct gosym_file *g, uint64_t entry, uint64_t end, uint
 			 (unsigned long long)entry);
 		return -EINVAL;
 	}
-	code = g->map + off;
 	size = (size_t)(end - entry);
+	if (!(buf = read_code(g, off, size))) {
+		snprintf(err, errlen, "its code at 0x%llx cannot be read",
+			 (unsigned long long)entry);
+		return -EIO;
+	}
+	code = buf;
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
 		snprintf(err, errlen, "the disassembler could not start");
+		free(buf);
 		return -ENOMEM;
 	}
 	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
@@ -482,6 +516,7 @@ int gosym_returns(const struct gosym_file *g, uint64_t entry, uint64_t end, uint
 	}
 	cs_free(insn, 1);
 	cs_close(&cs);
+	free(buf);
 	if (!r && n == 0) {
 		snprintf(err, errlen, "no return instruction found");
 		r = -EINVAL;

@@ -43,8 +43,14 @@ int gosym_parse(struct gosym_table *t, const uint8_t *tab, size_t size, uint64_t
  */
 int gosym_find(const struct gosym_table *t, const char *name, uint64_t *entry, uint64_t *end);
 
-/* A Go executable or library, mapped. */
+/*
+ * A Go executable or library, mapped for its tables. Its code is read with pread from fd,
+ * never through the mapping: a uprobe that another tracer puts on the file (for every
+ * process, --all) is written into every executable-capable mapping of it, this one too, so
+ * the mapping can show int3 where the file has an instruction.
+ */
 struct gosym_file {
+	int fd;
 	uint8_t *map;
 	size_t size;
 	struct gosym_table table;

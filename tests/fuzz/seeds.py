@@ -99,3 +99,37 @@ write("pcapng", "ipv4", pcap(0x2 | 1, 20, 0, b"GET / HTTP/1.1\r\n\r\n")
 write("pcapng", "ipv6_unknown", pcap(0x14 | 1, 5, 0, b"hello")
       + pcap(0x10 | 0x40, 5, 0, b"world") + pcap(0x20 | 0x80, 70000 % 65536, 3, b"x")
       + pcap(0x36 | 8, 9, 0, b"abc", addr="fe80::1%eth0"))
+
+# Go function tables (pclntab), Go 1.16, 1.18 and 1.20 layouts, as tests/unit/test_gosym.c
+# builds them: three functions, the second and third crypto/tls's Write and Read.
+def pclntab(layout, text=0x401000):
+    fns = [("runtime.text", 0x401000), ("crypto/tls.(*Conn).Write", 0x401100),
+           ("crypto/tls.(*Conn).Read", 0x401380)]
+    end, names_at, pcln = 0x401500, 128, 1024
+    field = 8 if layout == 116 else 4
+    magic = {116: 0xfffffffa, 118: 0xfffffff0, 120: 0xfffffff1}[layout]
+    tab = bytearray(pcln + (2 * len(fns) + 1) * field + 32 * len(fns))
+    words = [len(fns), 0] + ([] if layout == 116 else [text]) + [names_at, 0, 0, 0, pcln]
+    struct.pack_into("<IBBBB", tab, 0, magic, 0, 0, 1, 8)
+    struct.pack_into("<%dQ" % len(words), tab, 8, *words)
+    funcs, at = (2 * len(fns) + 1) * field, names_at
+    for i, (name, entry) in enumerate(fns):
+        rec = funcs + 32 * i
+        tab[at:at + len(name) + 1] = name.encode() + b"\0"
+        if layout == 116:
+            struct.pack_into("<QQ", tab, pcln + 16 * i, entry, rec)
+            struct.pack_into("<Qi", tab, pcln + rec, entry, at - names_at)
+        else:
+            struct.pack_into("<II", tab, pcln + 8 * i, entry - text, rec)
+            struct.pack_into("<Ii", tab, pcln + rec, entry - text, at - names_at)
+        at += len(name) + 1
+    if layout == 116:
+        struct.pack_into("<Q", tab, pcln + 16 * len(fns), end)
+    else:
+        struct.pack_into("<I", tab, pcln + 8 * len(fns), end - text)
+    return bytes(tab)
+
+
+for layout in (116, 118, 120):
+    write("gosym", "go%d" % layout, pclntab(layout))
+write("gosym", "go118_pie", pclntab(118)[:24] + b"\0" * 8 + pclntab(118)[32:])

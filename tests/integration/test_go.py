@@ -167,6 +167,26 @@ class GoTest(TracerTest):
         for l in rets:
             self.assertRegex(l, r" ret +\S+ +pclntab$")
 
+    def test_code_another_tracer_probes_is_read_as_the_file_has_it(self):
+        """A tracer with --all puts its breakpoints into every executable-capable mapping of
+        the program's file, a reader's too: a second tracer must still find the program's
+        functions and their return instructions (it reads code from the file, not a
+        mapping)."""
+        server, _ = self.gotls_server("pie")
+        first = self.tracer(None, "--all", "-c", "nomatch")
+        first.wait_ready()
+        wait_for(lambda: "gotls_pie" in first.stderr(), 20, "the first tracer's probes")
+        r = subprocess.run([TRACER, "--list-probes", str(server.pid)], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("not probing Go function", r.stderr)
+        self.assertEqual(len(re.findall(r"(?m) returns +0x[0-9a-f]+ +probe_return_go .* ret ",
+                                        r.stdout)),
+                         len(re.findall(r"(?m) returns ", r.stdout)))
+        self.assertGreaterEqual(len(re.findall(r"(?m) returns ", r.stdout)), 2, r.stdout)
+        self.assertEqual(len(re.findall(r"(?m) entry +0x[0-9a-f]+ +probe_entry_go_\S+ .* jbe ",
+                                        r.stdout)), 2, r.stdout)
+
     def test_all_traces_every_go_program(self):
         run = self.tracer(None, "--all", "--json", "-c", "gotls_static")
         run.wait_ready()
@@ -214,7 +234,7 @@ class GoTest(TracerTest):
         return p, port
 
     def test_hey_and_caddy_every_request_and_response_on_its_connection(self):
-        """caddy traced by its PID; hey, which starts sending within milliseconds of its
+        """caddy traced by its PID (with --http); hey, which starts sending within milliseconds of its
         exec (before a tracer following it could attach), traced with --all: a first hey
         run makes the tracer probe /usr/bin/hey for every process, so the second hey is
         traced from its first instruction."""
@@ -222,7 +242,7 @@ class GoTest(TracerTest):
         body = "request-body-0123456789"
         # hey names the server "localhost" (-host): it otherwise sends "127.0.0.1:PORT" as SNI
         hey_args = ["-m", "POST", "-d", body, "-host", "localhost", "https://127.0.0.1:%d/" % port]
-        srun = self.tracer(caddy.pid, "--json")
+        srun = self.tracer(caddy.pid, "--json", "--http")
         crun = self.tracer(None, "--all", "-c", "hey", "--json")
         srun.wait_ready()
         crun.wait_ready()
@@ -253,6 +273,14 @@ class GoTest(TracerTest):
             requests += n
             responses += got.count(b"HTTP/1.1 200 OK\r\n")
         self.assertEqual((requests, responses), (200, 200))
+        # --http on caddy's side: each exchange decoded as HTTP/1.1, on hey's connections
+        http = [e for e in sev if e["type"] == "http" and e["rport"] in lports]
+        self.assertEqual(sorted((e["msg"], e["version"], e["method"], e["path"]) for e in http),
+                         [("request", "1.1", "POST", "/")] * 200 +
+                         [("response", "1.1", "POST", "/")] * 200)
+        self.assertEqual({(e["status"], e["body_bytes"]) for e in http if e["msg"] == "response"},
+                         {(200, len(b"pong from caddy\n"))})
+        self.assertEqual({e["body_bytes"] for e in http if e["msg"] == "request"}, {len(body)})
         for events in (cev, sev):
             for e in (e for e in events if e["type"] == "data"):
                 self.assertEqual((e["laddr"], e["raddr"]), ("127.0.0.1", "127.0.0.1"), e)
