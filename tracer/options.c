@@ -147,8 +147,9 @@ static const struct argp_option options[] = {
 	{"list-probes", OPT_LIST_PROBES, NULL, 0,
 	 "List each probe of the given PIDs' TLS code (with --all: of every process's; else of "
 	 "the ld.so cache's libraries): library, function, kind, file offset, BPF function, "
-	 "required or optional, first instruction, and whether the kernel emulates or "
-	 "single-steps it; attach nothing",
+	 "required or optional, first instruction, whether the kernel emulates or "
+	 "single-steps it, and how the function was found (symbol, callers, pclntab); "
+	 "attach nothing",
 	 0},
 	{"check", OPT_CHECK, NULL, 0,
 	 "Compile bpf_src, load every BPF function into the kernel (the verifier) and parse "
