@@ -449,8 +449,7 @@ static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess)
 static __always_inline struct tls_sess *attribute(struct tls_call *call, u64 id)
 {
 	struct tls_sess_key key = {.sess = call->sess, .tgid = id >> 32};
-	struct tls_sess *s = tls_sessions.lookup(&key),
-			fresh = {.conn = call->conn, .fd = call->fd};
+	struct tls_sess *s = tls_sessions.lookup(&key), fresh = {.conn = call->conn, .fd = call->fd};
 
 	if (!call->conn) {
 		if (s) {
@@ -782,8 +781,7 @@ static __always_inline int finish_handshake(struct pt_regs *ctx, s64 ret, bool o
 	} else {
 		if (s)
 			s->hs_start = 0;
-		send_call_event(ctx, call, id, TLS_KIND_HANDSHAKE, start, ret,
-				ok ? TLS_FLAG_OK : 0);
+		send_call_event(ctx, call, id, TLS_KIND_HANDSHAKE, start, ret, ok ? TLS_FLAG_OK : 0);
 	}
 	release_call(id, call);
 	return 0;
@@ -933,72 +931,24 @@ static __always_inline int unmapped(void *ctx, long ret)
 
 /* The socket syscalls TLS libraries move records with; only the thread's call in flight
  * is looked at (call_of), which a thread outside a TLS call does not have. */
-KFUNC_PROBE(__x64_sys_read, struct pt_regs *regs)
-{
-	return saw_fd(ctx, SYS_FD(regs), false);
-}
-KFUNC_PROBE(__x64_sys_write, struct pt_regs *regs)
-{
-	return saw_fd(ctx, SYS_FD(regs), false);
-}
-KFUNC_PROBE(__x64_sys_readv, struct pt_regs *regs)
-{
-	return saw_fd(ctx, SYS_FD(regs), false);
-}
-KFUNC_PROBE(__x64_sys_writev, struct pt_regs *regs)
-{
-	return saw_fd(ctx, SYS_FD(regs), false);
-}
-KFUNC_PROBE(__x64_sys_recvfrom, struct pt_regs *regs)
-{
-	return saw_fd(ctx, SYS_FD(regs), true);
-}
-KFUNC_PROBE(__x64_sys_sendto, struct pt_regs *regs)
-{
-	return saw_fd(ctx, SYS_FD(regs), true);
-}
-KFUNC_PROBE(__x64_sys_recvmsg, struct pt_regs *regs)
-{
-	return saw_fd(ctx, SYS_FD(regs), true);
-}
-KFUNC_PROBE(__x64_sys_sendmsg, struct pt_regs *regs)
-{
-	return saw_fd(ctx, SYS_FD(regs), true);
-}
+KFUNC_PROBE(__x64_sys_read, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
+KFUNC_PROBE(__x64_sys_write, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
+KFUNC_PROBE(__x64_sys_readv, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
+KFUNC_PROBE(__x64_sys_writev, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
+KFUNC_PROBE(__x64_sys_recvfrom, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
+KFUNC_PROBE(__x64_sys_sendto, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
+KFUNC_PROBE(__x64_sys_recvmsg, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
+KFUNC_PROBE(__x64_sys_sendmsg, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
 /* Only the reads' returns: a handshake waits for its peer's flight there (-EAGAIN). */
-KRETFUNC_PROBE(__x64_sys_read, struct pt_regs *regs, long ret)
-{
-	return saw_return(ret);
-}
-KRETFUNC_PROBE(__x64_sys_recvfrom, struct pt_regs *regs, long ret)
-{
-	return saw_return(ret);
-}
-KRETFUNC_PROBE(__x64_sys_recvmsg, struct pt_regs *regs, long ret)
-{
-	return saw_return(ret);
-}
+KRETFUNC_PROBE(__x64_sys_read, struct pt_regs *regs, long ret) { return saw_return(ret); }
+KRETFUNC_PROBE(__x64_sys_recvfrom, struct pt_regs *regs, long ret) { return saw_return(ret); }
+KRETFUNC_PROBE(__x64_sys_recvmsg, struct pt_regs *regs, long ret) { return saw_return(ret); }
 
-KFUNC_PROBE(__x64_sys_close, struct pt_regs *regs)
-{
-	return closing_fd(ctx, (s32)SYS_FD(regs));
-}
-KFUNC_PROBE(__x64_sys_dup2, struct pt_regs *regs)
-{
-	return replaced_fd((s32)SYS_ARG(regs, si));
-}
-KFUNC_PROBE(__x64_sys_dup3, struct pt_regs *regs)
-{
-	return replaced_fd((s32)SYS_ARG(regs, si));
-}
-KFUNC_PROBE(__x64_sys_close_range, struct pt_regs *regs)
-{
-	return closing_range(ctx);
-}
-KRETFUNC_PROBE(__x64_sys_munmap, struct pt_regs *regs, long ret)
-{
-	return unmapped(ctx, ret);
-}
+KFUNC_PROBE(__x64_sys_close, struct pt_regs *regs) { return closing_fd(ctx, (s32)SYS_FD(regs)); }
+KFUNC_PROBE(__x64_sys_dup2, struct pt_regs *regs) { return replaced_fd((s32)SYS_ARG(regs, si)); }
+KFUNC_PROBE(__x64_sys_dup3, struct pt_regs *regs) { return replaced_fd((s32)SYS_ARG(regs, si)); }
+KFUNC_PROBE(__x64_sys_close_range, struct pt_regs *regs) { return closing_range(ctx); }
+KRETFUNC_PROBE(__x64_sys_munmap, struct pt_regs *regs, long ret) { return unmapped(ctx, ret); }
 
 /* A traced process mapped a file executable (ld.so loading a library, dlopen). */
 KRETFUNC_PROBE(__x64_sys_mmap, struct pt_regs *regs, long ret)
@@ -1012,73 +962,25 @@ KRETFUNC_PROBE(__x64_sys_mmap, struct pt_regs *regs, long ret)
 }
 #else
 /* The same with syscall tracepoints: kernels without BTF or BPF trampolines. */
-TRACEPOINT_PROBE(syscalls, sys_enter_read)
-{
-	return saw_fd(args, (s64)args->fd, false);
-}
-TRACEPOINT_PROBE(syscalls, sys_enter_write)
-{
-	return saw_fd(args, (s64)args->fd, false);
-}
-TRACEPOINT_PROBE(syscalls, sys_enter_readv)
-{
-	return saw_fd(args, (s64)args->fd, false);
-}
-TRACEPOINT_PROBE(syscalls, sys_enter_writev)
-{
-	return saw_fd(args, (s64)args->fd, false);
-}
-TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom)
-{
-	return saw_fd(args, (s64)args->fd, true);
-}
-TRACEPOINT_PROBE(syscalls, sys_enter_sendto)
-{
-	return saw_fd(args, (s64)args->fd, true);
-}
-TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg)
-{
-	return saw_fd(args, (s64)args->fd, true);
-}
-TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg)
-{
-	return saw_fd(args, (s64)args->fd, true);
-}
+TRACEPOINT_PROBE(syscalls, sys_enter_read) { return saw_fd(args, (s64)args->fd, false); }
+TRACEPOINT_PROBE(syscalls, sys_enter_write) { return saw_fd(args, (s64)args->fd, false); }
+TRACEPOINT_PROBE(syscalls, sys_enter_readv) { return saw_fd(args, (s64)args->fd, false); }
+TRACEPOINT_PROBE(syscalls, sys_enter_writev) { return saw_fd(args, (s64)args->fd, false); }
+TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom) { return saw_fd(args, (s64)args->fd, true); }
+TRACEPOINT_PROBE(syscalls, sys_enter_sendto) { return saw_fd(args, (s64)args->fd, true); }
+TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg) { return saw_fd(args, (s64)args->fd, true); }
+TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg) { return saw_fd(args, (s64)args->fd, true); }
 /* A write blocks only on a full send buffer, which a handshake's few KB do not fill; every
  * hook costs every process on the machine that syscall (~150-300 ns here), traced or not. */
-TRACEPOINT_PROBE(syscalls, sys_exit_read)
-{
-	return saw_return(args->ret);
-}
-TRACEPOINT_PROBE(syscalls, sys_exit_recvfrom)
-{
-	return saw_return(args->ret);
-}
-TRACEPOINT_PROBE(syscalls, sys_exit_recvmsg)
-{
-	return saw_return(args->ret);
-}
+TRACEPOINT_PROBE(syscalls, sys_exit_read) { return saw_return(args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_exit_recvfrom) { return saw_return(args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_exit_recvmsg) { return saw_return(args->ret); }
 
-TRACEPOINT_PROBE(syscalls, sys_enter_close)
-{
-	return closing_fd(args, (s32)args->fd);
-}
-TRACEPOINT_PROBE(syscalls, sys_enter_dup2)
-{
-	return replaced_fd((s64)args->newfd);
-}
-TRACEPOINT_PROBE(syscalls, sys_enter_dup3)
-{
-	return replaced_fd((s64)args->newfd);
-}
-TRACEPOINT_PROBE(syscalls, sys_enter_close_range)
-{
-	return closing_range(args);
-}
-TRACEPOINT_PROBE(syscalls, sys_exit_munmap)
-{
-	return unmapped(args, args->ret);
-}
+TRACEPOINT_PROBE(syscalls, sys_enter_close) { return closing_fd(args, (s32)args->fd); }
+TRACEPOINT_PROBE(syscalls, sys_enter_dup2) { return replaced_fd((s64)args->newfd); }
+TRACEPOINT_PROBE(syscalls, sys_enter_dup3) { return replaced_fd((s64)args->newfd); }
+TRACEPOINT_PROBE(syscalls, sys_enter_close_range) { return closing_range(args); }
+TRACEPOINT_PROBE(syscalls, sys_exit_munmap) { return unmapped(args, args->ret); }
 
 /* A traced process maps a file executable (ld.so loading a library, dlopen): marked at the
  * call, said at its return. */

@@ -83,11 +83,11 @@ struct tls_event {
  * Every byte a call moved is captured, truncated, lost or filtered.
  */
 enum tls_stat {
-	TLS_STAT_CALLS = 0,	  /* calls that moved bytes (filtered ones included) */
-	TLS_STAT_BYTES_MOVED,	  /* bytes those calls moved */
+	TLS_STAT_CALLS = 0,       /* calls that moved bytes (filtered ones included) */
+	TLS_STAT_BYTES_MOVED,     /* bytes those calls moved */
 	TLS_STAT_BYTES_TRUNCATED, /* bytes beyond the per-call capture limit */
-	TLS_STAT_SUBMIT_FAILED,	  /* chunks the perf buffer refused (it was full) */
-	TLS_STAT_BYTES_LOST,	  /* bytes in those chunks */
+	TLS_STAT_SUBMIT_FAILED,   /* chunks the perf buffer refused (it was full) */
+	TLS_STAT_BYTES_LOST,      /* bytes in those chunks */
 	TLS_STAT_CALLS_FILTERED,  /* calls not captured by the settings (direction, uid, sample) */
 	TLS_STAT_BYTES_FILTERED,  /* bytes those calls moved */
 	TLS_STAT_META_LOST,	  /* events of other kinds (tls_meta) the perf buffer refused */
@@ -116,11 +116,11 @@ struct tls_stats {
  * tls_settings array map. Only sizes that shape the program stay -D macros.
  */
 struct tls_settings {
-	__u32 dirs;		 /* bit (1 << enum tls_dir) set: capture that direction */
-	__u32 sample;		 /* capture one call in `sample` (1: every call) */
-	__u32 uid;		 /* capture only calls by this uid; TLS_ANY_UID: every uid */
-	__u32 flags;		 /* TLS_SET_ALL */
-	__u64 max_call_bytes;	 /* bytes captured per call, at most MAX_CHUNKS * MAX_DATA_SIZE */
+	__u32 dirs;	      /* bit (1 << enum tls_dir) set: capture that direction */
+	__u32 sample;	      /* capture one call in `sample` (1: every call) */
+	__u32 uid;	      /* capture only calls by this uid; TLS_ANY_UID: every uid */
+	__u32 flags;	      /* TLS_SET_ALL */
+	__u64 max_call_bytes; /* bytes captured per call, at most MAX_CHUNKS * MAX_DATA_SIZE */
 	char comm[TLS_COMM_LEN]; /* trace only threads of this name; "" every thread */
 	__u32 gen;		 /* the TLS_GEN whose programs act; the others (a reload's
 				  * old or new ones, attached for a moment together) keep out */
@@ -134,14 +134,14 @@ struct tls_settings {
 
 /* What a tls_procs record says happened to a traced process. */
 enum tls_proc_kind {
-	TLS_PROC_EXEC = 1,	  /* it ran a new program */
-	TLS_PROC_MMAP = 2,	  /* it mapped a file executable (ld.so, dlopen) */
-	TLS_PROC_CONN = 3,	  /* a TLS call first used socket fd: look it up before it closes */
-	TLS_PROC_UNMAP = 4,	  /* it unmapped memory (dlclose): did a TLS library go? */
+	TLS_PROC_EXEC = 1, /* it ran a new program */
+	TLS_PROC_MMAP = 2, /* it mapped a file executable (ld.so, dlopen) */
+	TLS_PROC_CONN = 3, /* a TLS call first used socket fd: look it up before it closes */
+	TLS_PROC_UNMAP = 4, /* it unmapped memory (dlclose): did a TLS library go? */
 	TLS_PROC_CLOSE_RANGE = 5, /* it closed fds with close_range(2): sockets looked up as
 				   * the tracer attached may be gone (tls_known_socks) */
-	TLS_PROC_EXIT = 6,   /* its last thread exited: its probes go; was it the last target? */
-	TLS_PROC_FORK = 7,   /* it is a traced process's new child: its probes are attached */
+	TLS_PROC_EXIT = 6, /* its last thread exited: its probes go; was it the last target? */
+	TLS_PROC_FORK = 7, /* it is a traced process's new child: its probes are attached */
 	TLS_PROC_RELINK = 8, /* a thread other than its first ran a new program and became its
 			      * first: its probes are attached anew (they followed the old one) */
 };

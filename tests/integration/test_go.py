@@ -10,7 +10,6 @@ import json
 import os
 import re
 import subprocess
-import unittest
 
 import harness
 from harness import TRACER, TracerTest, wait_for
