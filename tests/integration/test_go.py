@@ -126,10 +126,14 @@ class GoTest(TracerTest):
         self.assertTrue(has_symtab(GOTLS["sym"]))
         for shape in ("pie", "static"):
             self.assertFalse(has_symtab(GOTLS[shape]), shape)
-        self.assertIn("pie executable", subprocess.run(["file", GOTLS["pie"]], capture_output=True,
-                                                       text=True).stdout)
-        self.assertIn("statically linked", subprocess.run(["file", GOTLS["static"]],
-                                                          capture_output=True, text=True).stdout)
+        def readelf(*args):
+            return subprocess.run(["readelf", *args], capture_output=True, text=True,
+                                  check=True).stdout
+
+        self.assertRegex(readelf("-h", GOTLS["pie"]), r"Type: +DYN")  # position-independent
+        self.assertRegex(readelf("-h", GOTLS["static"]), r"Type: +EXEC")
+        self.assertNotIn("INTERP", readelf("-l", GOTLS["static"]))  # no dynamic loader
+        self.assertIn("INTERP", readelf("-l", GOTLS["sym"]))  # cgo: libc, dynamically
 
     def test_one_mebibyte_messages_sha256_exact_stripped_pie_and_static(self):
         ports, port, sev, cev, _, _ = self.run_pair("pie", "static", 2, 2, 1 << 20)
