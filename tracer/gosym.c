@@ -99,9 +99,11 @@ int gosym_parse(struct gosym_table *t, const uint8_t *tab, size_t size, uint64_t
 	    (2 * (uint64_t)t->nfunc + 1) * field_size(t) > size - t->pcln_off)
 		return -EINVAL;
 	/* each function's record (entry, nameoff: 12 bytes read) within the table */
+	if (size - t->pcln_off < 16)
+		return -EINVAL;
 	for (i = 0; i < t->nfunc; i++)
 		if (slot_pc(t, i) > slot_pc(t, i + 1) ||
-		    slot_funcoff(t, i) + 16 > size - t->pcln_off)
+		    slot_funcoff(t, i) > size - t->pcln_off - 16)
 			return -EINVAL;
 	return 0;
 }

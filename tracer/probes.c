@@ -394,6 +394,15 @@ int probes_add_cached(struct probe_set *set, const struct spec_table *t, int ver
 	return err ? err : added;
 }
 
+/* Whether rp's library path (as the process saw it) names the file rp was found in. */
+static bool same_file(const struct probe_set *set, const struct resolved_probe *rp)
+{
+	struct stat st;
+
+	return stat(rp->lib_path, &st) == 0 && rp->file >= 0 && rp->file < set->nfiles &&
+	       set->files[rp->file].dev == st.st_dev && set->files[rp->file].ino == st.st_ino;
+}
+
 /*
  * Attaches probes p[first, last) for process pid (-1: every process). Return probes first:
  * an entry probe's stash is then always taken by its own return probe, never left behind
@@ -420,11 +429,18 @@ static int attach_range(struct tracer_bpf *tb, const struct probe_set *set, int 
 							sizeof(why));
 			if (err == -ESRCH && pid > 0)
 				return -ESRCH;
-			/* Found through a process's /proc/PID/root that has exited since: no
-			 * process runs that copy now, so there is nothing to probe. */
+			/* Found through a process that has exited since (its /proc/PID/exe or
+			 * root): the same file by its own path, when that is the file, for the
+			 * processes that run it later (--all: a short-lived first one); else no
+			 * process runs that copy now, and there is nothing to probe. */
 			if (err == -ENOENT && strncmp(rp->open_path, "/proc/", 6) == 0 &&
-			    access(rp->open_path, F_OK) != 0)
-				continue;
+			    access(rp->open_path, F_OK) != 0) {
+				if (pid > 0 || !same_file(set, rp))
+					continue;
+				err = tracer_bpf__attach_uprobe(tb, rp->spec->bpf_fn, rp->lib_path,
+								rp->offset, ret, pid, rp->id, why,
+								sizeof(why));
+			}
 			if (err == -TRACER_BPF_EVERIFIER) {
 				diag("%s (loaded for %s)\n", why, rp->spec->origin);
 				return err;

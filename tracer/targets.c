@@ -74,20 +74,21 @@ int targets_attach_new(struct session *s, struct tracer_bpf *tb, struct probe_se
 	return probes_attach_new(tb, set, s->procs.pid, s->procs.n, s->env->verbose);
 }
 
-/* Says which new TLS code a process showed us, and attaches its probes. */
+/* Attaches the probes of the new TLS code a process showed us, then says which it was. */
 static int attach_found(struct session *s, pid_t pid, int first)
 {
 	const struct resolved_probe *rp;
 	char comm[64];
-	int f;
+	int f, err;
 
 	if (first == s->probes.n)
 		return 0;
 	proc_read_comm(pid, comm, sizeof(comm));
+	err = targets_attach_new(s, s->tb, &s->probes);
 	for (f = 0; f < s->probes.nfiles; f++)
 		if ((rp = probes_file_first(&s->probes, f)) && rp - s->probes.p >= first)
 			diag("PID %d (%s) loaded TLS code: '%s'\n", (int)pid, comm, rp->lib_path);
-	return targets_attach_new(s, s->tb, &s->probes);
+	return err;
 }
 
 /* The entry of pid, NULL if it maps no TLS file (as far as we know). */

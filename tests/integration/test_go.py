@@ -191,8 +191,14 @@ class GoTest(TracerTest):
                                         r.stdout)), 2, r.stdout)
 
     def test_all_traces_every_go_program(self):
-        run = self.tracer(None, "--all", "--json", "-c", "gotls_static")
+        """--all: every process that runs the program is traced; the first to run it exits at
+        once (it may be gone before its probes are attached, which then go on the file by
+        its own path for the processes that run it later)."""
+        run = self.tracer(None, "--all", "-c", "gotls_static", "--json")
         run.wait_ready()
+        self.assertEqual(subprocess.run([GOTLS["static"]], capture_output=True).returncode, 2)
+        wait_for(lambda: "loaded TLS code: '%s'" % os.path.realpath(GOTLS["static"])
+                 in run.stderr(), 20, "gotls_static's probes")
         server, port = self.gotls_server("static")
         client, go = self.gotls_client("static", port, "-conns", "2", "-msgs", "3", "-size",
                                        "700")
