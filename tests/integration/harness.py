@@ -3,6 +3,7 @@
 Every process a test starts is recorded and ended by PID in cleanup; nothing else is
 touched. Traffic goes to 127.0.0.1 only.
 """
+import json
 import os
 import re
 import shutil
@@ -101,6 +102,11 @@ def parse_events(text: str):
                        "lat": float(m.group(7)) if m.group(7) else None, **conn})
         i = j + 1
     return events
+
+
+def json_lines(run):
+    """A run's --json output, one record per line."""
+    return [json.loads(l) for l in run.stdout().splitlines() if l.strip()]
 
 
 def joined(events, func):

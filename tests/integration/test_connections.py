@@ -5,14 +5,13 @@ verification turned off, with curl (OpenSSL), wget over IPv6 (GnuTLS), h2load's 
 connections to nginx, and reads served from OpenSSL's buffer on a connection opened before
 the tracer started."""
 import base64
-import json
 import os
 import re
 import signal
 import subprocess
 
 import harness
-from harness import PYTHON, TracerTest
+from harness import PYTHON, TracerTest, json_lines
 
 BODY = b"hello from the tracer test server\n"
 RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
@@ -102,10 +101,6 @@ assert [b.fileno() for b in new] == fds, ([b.fileno() for b in new], fds)
 print("NEW " + " ".join("%d" % b.getsockname()[1] for b in new), flush=True)
 time.sleep(1)  # open long enough to be looked up: only the old sockets were looked up early
 """
-
-
-def json_lines(run):
-    return [json.loads(l) for l in run.stdout().splitlines() if l.strip()]
 
 
 def payload(events, direction):

@@ -12,16 +12,12 @@ import re
 import subprocess
 
 import harness
-from harness import TRACER, TracerTest, wait_for
+from harness import TRACER, TracerTest, json_lines, wait_for
 
 GOTLS_DIR = os.environ.get("GOTLS_DIR", os.path.join(harness.HERE, "../../build/tests"))
 GOTLS = {shape: os.path.join(GOTLS_DIR, "gotls_" + shape) for shape in ("sym", "pie", "static")}
 CADDY, HEY = "/usr/bin/caddy", "/usr/bin/hey"
 WRITE, READ = "crypto/tls.(*Conn).Write", "crypto/tls.(*Conn).Read"
-
-
-def json_lines(run):
-    return [json.loads(l) for l in run.stdout().splitlines() if l.strip()]
 
 
 def message(c, m, size):
@@ -52,13 +48,6 @@ def has_symtab(path):
 
 
 class GoTest(TracerTest):
-
-    def waiting(self, argv):
-        """argv started once a go file exists (a shell waits, then execs it); returns
-        (process, go file)."""
-        go = os.path.join(self.tmp, "go.%d" % len(self.procs))
-        script = 'while [ ! -e "$0" ]; do sleep 0.02; done; exec "$@"'
-        return self.spawn(["bash", "-c", script, go, *argv], stdout=subprocess.PIPE), go
 
     def gotls_server(self, shape):
         p = self.spawn([GOTLS[shape], "server", "-cert", self.cert, "-key", self.key],
