@@ -19,7 +19,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(memchr(s.library, 0, sizeof(s.library)) && s.library[0]);
 		FUZZ_CHECK(memchr(s.symbol, 0, sizeof(s.symbol)) && s.symbol[0]);
 		FUZZ_CHECK(memchr(s.bpf_fn, 0, sizeof(s.bpf_fn)) && s.bpf_fn[0]);
-		FUZZ_CHECK(s.kind == PROBE_ENTRY || s.kind == PROBE_RETURN);
+		FUZZ_CHECK(s.kind == PROBE_ENTRY || s.kind == PROBE_RETURN ||
+			   s.kind == PROBE_RETURNS);
+		/* Go code takes no uretprobe (Go moves stacks); only Go takes 'returns' */
+		FUZZ_CHECK((strcmp(s.library, SPEC_GO) == 0) == (s.kind == PROBE_RETURNS) ||
+			   s.kind == PROBE_ENTRY);
 	}
 	if (r == -1)
 		FUZZ_CHECK(memchr(err, 0, sizeof(err)) && err[0]);

@@ -43,6 +43,7 @@ with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
     tls.sendall(b"GET /quick HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n")
     while tls.recv(4096):
         pass
+    time.sleep(0.5)  # open (the peer gone) long enough to be looked up on a loaded machine
 """
 
 
