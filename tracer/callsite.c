@@ -205,30 +205,60 @@ static const struct branch *branch_to(const struct branch *b, int nb, uint64_t t
 	return NULL;
 }
 
+/* The direct branches of each caller (nb[i] of them in b[i]); 0 or -errno. */
+static int caller_branches(const char *path, struct elf_view *v,
+			   const struct callsite_caller *callers, int ncallers,
+			   struct branch (*b)[MAX_TARGETS], int *nb)
+{
+	int i, err;
+	csh cs;
+
+	err = elf_open(path, v);
+	if (err || ncallers < 1 || ncallers > CALLSITE_MAX_CALLERS) {
+		if (v->f)
+			fclose(v->f);
+		return err ? err : -EINVAL;
+	}
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
+		fclose(v->f);
+		return -ENOMEM;
+	}
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	for (i = 0; i < ncallers; i++)
+		nb[i] = direct_branches(cs, v, callers[i].offset, b[i]);
+	cs_close(&cs);
+	return 0;
+}
+
+/* Fills how each caller reaches vaddr `target`; false when one does not. */
+static bool fill_callers(struct callsite_caller *callers, int ncallers,
+			 struct branch (*b)[MAX_TARGETS], const int *nb, uint64_t target)
+{
+	const struct branch *hit;
+	int i;
+
+	for (i = 0; i < ncallers; i++) {
+		hit = branch_to(b[i], nb[i], target);
+		if (!hit)
+			return false;
+		callers[i].ret_delta = (int64_t)(hit->ret - target);
+		callers[i].by_call = hit->call;
+		callers[i].args_kept = hit->args_kept;
+	}
+	return true;
+}
+
 int callsite_common_target(const char *path, struct callsite_caller *callers, int ncallers,
 			   uint64_t *out)
 {
 	struct branch b[CALLSITE_MAX_CALLERS][MAX_TARGETS];
 	int nb[CALLSITE_MAX_CALLERS], i, j, err;
 	uint64_t found = UINT64_MAX;
-	const struct branch *hit;
 	struct elf_view v;
-	csh cs;
 
-	err = elf_open(path, &v);
-	if (err || ncallers < 1 || ncallers > CALLSITE_MAX_CALLERS) {
-		if (v.f)
-			fclose(v.f);
-		return err ? err : -EINVAL;
-	}
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
-		fclose(v.f);
-		return -ENOMEM;
-	}
-	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	for (i = 0; i < ncallers; i++)
-		nb[i] = direct_branches(cs, &v, callers[i].offset, b[i]);
-	cs_close(&cs);
+	err = caller_branches(path, &v, callers, ncallers, b, nb);
+	if (err)
+		return err;
 	/* The targets of the first caller that every other caller goes to as well. */
 	for (j = 0; j < nb[0]; j++) {
 		if (branch_to(b[0], j, b[0][j].target))
@@ -243,15 +273,28 @@ int callsite_common_target(const char *path, struct callsite_caller *callers, in
 		}
 		found = b[0][j].target;
 	}
-	for (i = 0; found != UINT64_MAX && i < ncallers; i++) {
-		hit = branch_to(b[i], nb[i], found);
-		callers[i].ret_delta = (int64_t)(hit->ret - found);
-		callers[i].by_call = hit->call;
-		callers[i].args_kept = hit->args_kept;
-	}
+	if (found != UINT64_MAX)
+		fill_callers(callers, ncallers, b, nb, found);
 	*out = found == UINT64_MAX ? UINT64_MAX : translate(&v, found, false);
 	fclose(v.f);
 	return *out == UINT64_MAX ? -ENOENT : 0;
+}
+
+int callsite_reaches(const char *path, struct callsite_caller *callers, int ncallers,
+		     uint64_t target)
+{
+	struct branch b[CALLSITE_MAX_CALLERS][MAX_TARGETS];
+	int nb[CALLSITE_MAX_CALLERS], err;
+	uint64_t vaddr;
+	struct elf_view v;
+
+	err = caller_branches(path, &v, callers, ncallers, b, nb);
+	if (err)
+		return err;
+	vaddr = translate(&v, target, true);
+	err = vaddr != UINT64_MAX && fill_callers(callers, ncallers, b, nb, vaddr) ? 0 : -ENOENT;
+	fclose(v.f);
+	return err;
 }
 
 /* What the kernel does with an x86 instruction it puts a uprobe on: branches (jmp, call,

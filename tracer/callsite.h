@@ -34,6 +34,14 @@ int callsite_common_target(const char *path, struct callsite_caller *callers, in
 			   uint64_t *out);
 
 /*
+ * How each caller (by file offset, as for callsite_common_target) reaches the function at
+ * file offset `target`, found otherwise: it must call or jump there directly within its
+ * first CALLSITE_SCAN_BYTES. Returns 0; -ENOENT when a caller does not; -errno as above.
+ */
+int callsite_reaches(const char *path, struct callsite_caller *callers, int ncallers,
+		     uint64_t target);
+
+/*
  * The instruction at file offset `offset` of `path`, as text ("push r15"), and whether the
  * kernel emulates it under a uprobe (branches, nop, push of a register) rather than
  * single-stepping it. Returns 0 or -errno.

@@ -4,13 +4,9 @@
 #include <capstone/capstone.h>
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define MAGIC_GO116 0xfffffffau
 #define MAGIC_GO118 0xfffffff0u
@@ -149,79 +145,21 @@ int gosym_find(const struct gosym_table *t, const char *name, uint64_t *entry, u
 
 /* ---------------------------------------------------------------- the ELF file */
 
-static const Elf64_Ehdr *ehdr(const struct gosym_file *g)
-{
-	return (const Elf64_Ehdr *)g->map;
-}
-
-static const Elf64_Phdr *phdr(const struct gosym_file *g, int i)
-{
-	return (const Elf64_Phdr *)(g->map + ehdr(g)->e_phoff + (size_t)i * ehdr(g)->e_phentsize);
-}
-
-/* The file offset of vaddr within a loadable segment (an executable one when `exec`). */
-static uint64_t to_offset(const struct gosym_file *g, uint64_t vaddr, bool exec)
-{
-	int i;
-
-	for (i = 0; i < ehdr(g)->e_phnum; i++) {
-		const Elf64_Phdr *p = phdr(g, i);
-
-		if (p->p_type != PT_LOAD || (exec && !(p->p_flags & PF_X)))
-			continue;
-		if (vaddr >= p->p_vaddr && vaddr < p->p_vaddr + p->p_filesz &&
-		    p->p_offset + (vaddr - p->p_vaddr) < g->size)
-			return p->p_offset + (vaddr - p->p_vaddr);
-	}
-	return UINT64_MAX;
-}
-
 uint64_t gosym_file_offset(const struct gosym_file *g, uint64_t vaddr)
 {
-	return to_offset(g, vaddr, true);
-}
-
-/* The section named `name` (or, with `suffix`, whose name ends so); NULL when none. */
-static const Elf64_Shdr *section(const struct gosym_file *g, const char *name, bool suffix)
-{
-	const Elf64_Ehdr *eh = ehdr(g);
-	const Elf64_Shdr *sh, *strtab;
-	size_t len = strlen(name);
-	int i;
-
-	if (!eh->e_shoff || eh->e_shstrndx == SHN_UNDEF || eh->e_shstrndx >= eh->e_shnum ||
-	    eh->e_shentsize != sizeof(*sh) ||
-	    eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(*sh) > g->size)
-		return NULL;
-	sh = (const Elf64_Shdr *)(g->map + eh->e_shoff);
-	strtab = &sh[eh->e_shstrndx];
-	for (i = 0; i < eh->e_shnum; i++) {
-		const char *n = (const char *)g->map + strtab->sh_offset + sh[i].sh_name;
-		size_t nlen;
-
-		if (strtab->sh_offset + sh[i].sh_name >= g->size ||
-		    !memchr(n, '\0', g->size - (strtab->sh_offset + sh[i].sh_name)))
-			continue;
-		nlen = strlen(n);
-		if (sh[i].sh_type == SHT_NOBITS || sh[i].sh_offset + sh[i].sh_size > g->size)
-			continue;
-		if (suffix ? nlen >= len && strcmp(n + nlen - len, name) == 0
-			   : strcmp(n, name) == 0)
-			return &sh[i];
-	}
-	return NULL;
+	return elf_file_offset(&g->elf, vaddr, true);
 }
 
 /* The value a R_X86_64_RELATIVE relocation puts at vaddr (a PIE's textStart), or 0. */
 static uint64_t relocated(const struct gosym_file *g, uint64_t vaddr)
 {
-	const Elf64_Shdr *rela = section(g, ".rela.dyn", false);
+	const Elf64_Shdr *rela = elf_file_section(&g->elf, ".rela.dyn", false);
 	const Elf64_Rela *r;
 	size_t i;
 
 	if (!rela)
 		return 0;
-	r = (const Elf64_Rela *)(g->map + rela->sh_offset);
+	r = (const Elf64_Rela *)(g->elf.map + rela->sh_offset);
 	for (i = 0; i < rela->sh_size / sizeof(*r); i++)
 		if (r[i].r_offset == vaddr && ELF64_R_TYPE(r[i].r_info) == R_X86_64_RELATIVE)
 			return (uint64_t)r[i].r_addend;
@@ -233,7 +171,7 @@ static uint64_t relocated(const struct gosym_file *g, uint64_t vaddr)
 static void read_version(struct gosym_file *g)
 {
 	static const char magic[] = "\xff Go buildinf:";
-	const Elf64_Shdr *s = section(g, ".go.buildinfo", false);
+	const Elf64_Shdr *s = elf_file_section(&g->elf, ".go.buildinfo", false);
 	const uint8_t *b;
 	uint64_t len = 0, str, off;
 	int shift = 0, i;
@@ -241,7 +179,7 @@ static void read_version(struct gosym_file *g)
 	g->version[0] = '\0';
 	if (!s || s->sh_size < 48)
 		return;
-	b = g->map + s->sh_offset;
+	b = g->elf.map + s->sh_offset;
 	if (memcmp(b, magic, 14) != 0 || b[14] != 8 || (b[15] & 1)) /* 64-bit little-endian */
 		return;
 	if (b[15] & 2) { /* inline: varint length, then the bytes */
@@ -257,14 +195,14 @@ static void read_version(struct gosym_file *g)
 		return;
 	}
 	/* a pointer to a string header { ptr, len } */
-	off = to_offset(g, le64(b + 16), false);
-	if (off == UINT64_MAX || off + 16 > g->size)
+	off = elf_file_offset(&g->elf, le64(b + 16), false);
+	if (off == UINT64_MAX || off + 16 > g->elf.size)
 		return;
-	str = to_offset(g, le64(g->map + off), false);
-	len = le64(g->map + off + 8);
-	if (str != UINT64_MAX && len < sizeof(g->version) && str + len <= g->size)
+	str = elf_file_offset(&g->elf, le64(g->elf.map + off), false);
+	len = le64(g->elf.map + off + 8);
+	if (str != UINT64_MAX && len < sizeof(g->version) && str + len <= g->elf.size)
 		snprintf(g->version, sizeof(g->version), "%.*s", (int)len,
-			 (const char *)g->map + str);
+			 (const char *)g->elf.map + str);
 }
 
 /* Whether "go1.N..." names a Go release of at least 1.17 (the register ABI on amd64). */
@@ -278,24 +216,24 @@ static int scan_for_table(struct gosym_file *g)
 {
 	int i;
 
-	for (i = 0; i < ehdr(g)->e_phnum; i++) {
-		const Elf64_Phdr *p = phdr(g, i);
+	for (i = 0; i < elf_file_ehdr(&g->elf)->e_phnum; i++) {
+		const Elf64_Phdr *p = elf_file_phdr(&g->elf, i);
 		uint64_t off;
 
-		if (p->p_type != PT_LOAD || (p->p_flags & PF_X) || p->p_offset >= g->size)
+		if (p->p_type != PT_LOAD || (p->p_flags & PF_X) || p->p_offset >= g->elf.size)
 			continue;
 		for (off = p->p_offset;
-		     off + 72 <= p->p_offset + p->p_filesz && off + 72 <= g->size; off += 8) {
-			uint32_t m = le32(g->map + off);
+		     off + 72 <= p->p_offset + p->p_filesz && off + 72 <= g->elf.size; off += 8) {
+			uint32_t m = le32(g->elf.map + off);
 			size_t room = (size_t)(p->p_offset + p->p_filesz - off);
 
 			if ((m != MAGIC_GO118 && m != MAGIC_GO120 && m != MAGIC_GO116) ||
-			    g->map[off + 4] || g->map[off + 5] || g->map[off + 6] != 1 ||
-			    g->map[off + 7] != 8)
+			    g->elf.map[off + 4] || g->elf.map[off + 5] ||
+			    g->elf.map[off + 6] != 1 || g->elf.map[off + 7] != 8)
 				continue;
-			if (room > g->size - off)
-				room = g->size - off;
-			if (gosym_parse(&g->table, g->map + off, room, 0) == 0)
+			if (room > g->elf.size - off)
+				room = g->elf.size - off;
+			if (gosym_parse(&g->table, g->elf.map + off, room, 0) == 0)
 				return 0;
 		}
 	}
@@ -304,78 +242,40 @@ static int scan_for_table(struct gosym_file *g)
 
 int gosym_open(const char *path, struct gosym_file *g, char *err, size_t errlen)
 {
-	const Elf64_Ehdr *eh;
 	const Elf64_Shdr *s;
-	struct stat st;
-	int fd, r;
+	int r;
 
 	memset(g, 0, sizeof(*g));
-	g->fd = fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
-		gosym_close(g);
-		return -ENOENT;
-	}
-	g->size = (size_t)st.st_size;
-	g->map = mmap(NULL, g->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (g->map == MAP_FAILED) {
-		r = -errno;
-		g->map = NULL;
-		gosym_close(g);
+	r = elf_file_open(path, &g->elf);
+	if (r)
 		return r;
-	}
-	eh = ehdr(g);
-	r = -ENOENT;
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_phentsize != sizeof(Elf64_Phdr) ||
-	    eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > g->size)
-		goto fail;
-	s = section(g, "gopclntab", true);
+	s = elf_file_section(&g->elf, "gopclntab", true);
 	if (s && s->sh_size) {
 		/* textStart is the header's third word; a PIE may leave it to a relocation */
-		r = gosym_parse(&g->table, g->map + s->sh_offset, s->sh_size,
+		r = gosym_parse(&g->table, g->elf.map + s->sh_offset, s->sh_size,
 				relocated(g, s->sh_addr + 8 + 2 * 8));
 		g->from_section = true;
-	} else if (!section(g, ".text", false)) {
+	} else if (!elf_file_section(&g->elf, ".text", false)) {
 		r = scan_for_table(g); /* section headers stripped */
+	} else {
+		r = -ENOENT;
 	}
-	if (r == 0 && eh->e_machine != EM_X86_64)
+	if (r == 0 && elf_file_ehdr(&g->elf)->e_machine != EM_X86_64)
 		r = -ENOTSUP;
 	if (r) {
 		if (r == -EINVAL)
 			snprintf(err, errlen, "its Go function table (.gopclntab) is malformed");
-		goto fail;
+		gosym_close(g);
+		return r;
 	}
 	read_version(g);
 	g->register_abi = g->table.layout != GOSYM_GO116 || version_has_register_abi(g->version);
 	return 0;
-fail:
-	gosym_close(g);
-	return r;
 }
 
 void gosym_close(struct gosym_file *g)
 {
-	if (g->map)
-		munmap(g->map, g->size);
-	if (g->fd >= 0)
-		close(g->fd);
-	g->map = NULL;
-	g->fd = -1;
-}
-
-/* size bytes of the file at off, as the file has them (see struct gosym_file); malloc'd,
- * NULL when they cannot be read. */
-static uint8_t *read_code(const struct gosym_file *g, uint64_t off, size_t size)
-{
-	uint8_t *buf = malloc(size ? size : 1);
-
-	if (buf && pread(g->fd, buf, size, (off_t)off) != (ssize_t)size) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	elf_file_close(&g->elf);
 }
 
 /* Whether operand op is register reg. */
@@ -394,7 +294,7 @@ static bool is_stackguard(const cs_x86_op *op)
 
 uint64_t gosym_entry_probe(const struct gosym_file *g, uint64_t entry, uint64_t end)
 {
-	uint64_t off = to_offset(g, entry, true), addr = entry, found = entry;
+	uint64_t off = elf_file_offset(&g->elf, entry, true), addr = entry, found = entry;
 	size_t size = end > entry ? (size_t)(end - entry) : 0;
 	const uint8_t *code;
 	bool compared = false;
@@ -405,7 +305,8 @@ uint64_t gosym_entry_probe(const struct gosym_file *g, uint64_t entry, uint64_t 
 
 	if (size > 64)
 		size = 64; /* the prologue: three instructions */
-	if (off == UINT64_MAX || size > g->size - off || !(buf = read_code(g, off, size)))
+	if (off == UINT64_MAX || size > g->elf.size - off ||
+	    !(buf = elf_file_read(&g->elf, off, size)))
 		return entry;
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs)) {
 		free(buf);
@@ -454,7 +355,7 @@ static bool padding(const uint8_t *p, const uint8_t *end)
 int gosym_returns(const struct gosym_file *g, uint64_t entry, uint64_t end, uint64_t *offsets,
 		  int max, char *err, size_t errlen)
 {
-	uint64_t off = to_offset(g, entry, true), addr = entry;
+	uint64_t off = elf_file_offset(&g->elf, entry, true), addr = entry;
 	const uint8_t *code;
 	uint8_t *buf;
 	size_t size;
@@ -463,13 +364,13 @@ int gosym_returns(const struct gosym_file *g, uint64_t entry, uint64_t end, uint
 	int n = 0, r = 0;
 
 	if (off == UINT64_MAX || end <= entry ||
-	    to_offset(g, end - 1, true) != off + (end - entry - 1)) {
+	    elf_file_offset(&g->elf, end - 1, true) != off + (end - entry - 1)) {
 		snprintf(err, errlen, "its code at 0x%llx is not in an executable segment",
 			 (unsigned long long)entry);
 		return -EINVAL;
 	}
 	size = (size_t)(end - entry);
-	if (!(buf = read_code(g, off, size))) {
+	if (!(buf = elf_file_read(&g->elf, off, size))) {
 		snprintf(err, errlen, "its code at 0x%llx cannot be read",
 			 (unsigned long long)entry);
 		return -EIO;

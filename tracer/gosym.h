@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "elffile.h"
+
 /*
  * The pclntab layouts (runtime/symtab.go, debug/gosym), told by their magic number:
  * Go 1.16-1.17 (functab of pointer-sized absolute PCs), 1.18-1.19 and 1.20+ (32-bit
@@ -43,16 +45,10 @@ int gosym_parse(struct gosym_table *t, const uint8_t *tab, size_t size, uint64_t
  */
 int gosym_find(const struct gosym_table *t, const char *name, uint64_t *entry, uint64_t *end);
 
-/*
- * A Go executable or library, mapped for its tables. Its code is read with pread from fd,
- * never through the mapping: a uprobe that another tracer puts on the file (for every
- * process, --all) is written into every executable-capable mapping of it, this one too, so
- * the mapping can show int3 where the file has an instruction.
- */
+/* A Go executable or library: its tables read through the mapping, its code with pread
+ * (elffile.h says why). */
 struct gosym_file {
-	int fd;
-	uint8_t *map;
-	size_t size;
+	struct elf_file elf;
 	struct gosym_table table;
 	char version[32];  /* "go1.19.8" from .go.buildinfo, or "" when it does not say */
 	bool register_abi; /* Go >= 1.17 on amd64: arguments and results in registers */

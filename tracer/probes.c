@@ -74,9 +74,10 @@ static int symbol_offset(const struct file_symbols *fs, const char *symbol, uint
 	return -ENOENT;
 }
 
-/* The entry for the file at `open_path` (as looked at for @go specs or the others), added
- * (not TLS yet) when new; NULL without memory or when the file cannot be looked at. */
-static struct seen_file *seen(struct probe_set *set, const char *open_path, bool go, bool *is_new)
+/* The entry for the file at `open_path` as looked at so, added (not TLS yet) when new; NULL
+ * without memory or when the file cannot be looked at. */
+static struct seen_file *seen(struct probe_set *set, const char *open_path, enum probe_look look,
+			      bool *is_new)
 {
 	struct seen_file *grown;
 	struct stat st;
@@ -87,13 +88,14 @@ static struct seen_file *seen(struct probe_set *set, const char *open_path, bool
 		return NULL;
 	for (i = 0; i < set->nfiles; i++)
 		if (set->files[i].dev == st.st_dev && set->files[i].ino == st.st_ino &&
-		    set->files[i].go == go)
+		    set->files[i].look == look)
 			return &set->files[i];
 	grown = realloc(set->files, (set->nfiles + 1) * sizeof(*grown));
 	if (!grown)
 		return NULL;
 	set->files = grown;
-	set->files[set->nfiles] = (struct seen_file){.dev = st.st_dev, .ino = st.st_ino, .go = go};
+	set->files[set->nfiles] =
+		(struct seen_file){.dev = st.st_dev, .ino = st.st_ino, .look = look};
 	*is_new = true;
 	return &set->files[set->nfiles++];
 }
@@ -257,16 +259,27 @@ static int add_symbol_specs(struct probe_set *set, const struct spec_table *t, c
 static int add_file(struct probe_set *set, const struct spec_table *t, const char *lib,
 		    const char *lib_path, const char *open_path, uint64_t *tls, int verbose)
 {
-	bool go = strcmp(lib, SPEC_GO) == 0, exe = go || strcmp(lib, PROBES_EXE) == 0, is_new;
-	struct seen_file *sf = seen(set, open_path, go, &is_new);
+	enum probe_look look = strcmp(lib, SPEC_GO) == 0	 ? LOOK_GO
+			       : strcmp(lib, SPEC_STRIPPED) == 0 ? LOOK_STRIPPED
+								 : LOOK_SYMBOLS;
+	bool exe = look != LOOK_SYMBOLS || strcmp(lib, PROBES_EXE) == 0, is_new;
+	struct seen_file *sf = seen(set, open_path, look, &is_new);
 	int first = set->n, i, err;
 
 	if (sf && sf->tls)
 		*tls |= probes_file_bit(sf - set->files);
 	if (!sf || !is_new)
 		return 0; /* seen before, or gone already */
-	err = go ? probes_add_go_specs(set, t, lib_path, open_path, verbose)
-		 : add_symbol_specs(set, t, lib, lib_path, open_path, verbose);
+	if (look == LOOK_STRIPPED) {
+		for (i = 0; i < set->nfiles; i++)
+			if (set->files[i].dev == sf->dev && set->files[i].ino == sf->ino &&
+			    set->files[i].look == LOOK_SYMBOLS && set->files[i].tls)
+				return 0; /* its symbols told already */
+	}
+	err = look == LOOK_GO ? probes_add_go_specs(set, t, lib_path, open_path, verbose)
+	      : look == LOOK_STRIPPED
+		      ? probes_add_stripped_specs(set, t, lib_path, open_path, verbose)
+		      : add_symbol_specs(set, t, lib, lib_path, open_path, verbose);
 	if (err) {
 		set->n = first; /* all of a library's probes or none */
 		return exe && err == -EINVAL ? 0 : err;
@@ -327,7 +340,7 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 
 		if (repeated(t, i))
 			continue;
-		if (strcmp(lib, PROBES_EXE) == 0 || strcmp(lib, SPEC_GO) == 0) {
+		if (lib[0] == '@') { /* @exe, @go, @stripped: the executable */
 			snprintf(open_path, sizeof(open_path), "/proc/%d/exe", (int)pid);
 			len = readlink(open_path, lib_path, sizeof(lib_path) - 1);
 			if (len <= 0)
@@ -490,12 +503,14 @@ int probes_attach_process(struct tracer_bpf *tb, const struct probe_set *set, pi
 }
 
 /* How a probe's function was found, for --list-probes: "symbol", "callers" (an internal
- * function, through those calling it) or "pclntab" (a Go function). */
+ * function, through those calling it), "pclntab" (a Go function), or for one found without
+ * symbols the facts it was taken on ("error sites ...", from the cache or not). */
 static const char *found_by(const struct resolved_probe *rp)
 {
-	return strcmp(rp->spec->library, SPEC_GO) == 0 ? "pclntab"
-	       : rp->ncallers			       ? "callers"
-						       : "symbol";
+	return rp->evidence[0]				 ? rp->evidence
+	       : strcmp(rp->spec->library, SPEC_GO) == 0 ? "pclntab"
+	       : rp->ncallers				 ? "callers"
+							 : "symbol";
 }
 
 void probes_list(const struct probe_set *set, FILE *out)

@@ -34,13 +34,20 @@ struct resolved_probe {
 	/* An exported function whose calls the probe on an internal function catches (and
 	 * names after it): 1 + that probe's index. Not attached itself. 0 otherwise. */
 	int via;
+	/* A function found without symbols (@stripped): the facts it was taken on, for
+	 * --list-probes. "" otherwise. */
+	char evidence[192];
 };
+
+/* How a file is looked at for TLS code: by symbols (libraries, @exe), as a Go program (@go),
+ * or without symbols (@stripped). An executable may be looked at each way, once. */
+enum probe_look { LOOK_SYMBOLS, LOOK_GO, LOOK_STRIPPED };
 
 /* A file looked at once, by identity: TLS code or not, it is not looked at again. */
 struct seen_file {
 	dev_t dev;
 	ino_t ino;
-	bool go;	 /* looked at for @go specs (an executable is looked at for @exe too) */
+	enum probe_look look;
 	bool tls;	 /* some spec resolved in it */
 	int first_probe; /* with tls: index of its first probe (its probes are consecutive) */
 };

@@ -18,4 +18,14 @@ int probes_add_one(struct probe_set *set, const struct resolved_probe *rp);
 int probes_add_go_specs(struct probe_set *set, const struct spec_table *t, const char *lib_path,
 			const char *open_path, int verbose);
 
+/*
+ * The @stripped specs in the executable at open_path: its functions found by what their
+ * code carries (nosym.h), remembered by build id in the cache (nosymcache.h) and verified
+ * when taken from there. A file with no trace of them gets no probes and no word
+ * (-EINVAL); one where some are found but a required one is not is named, with why.
+ * Returns 0, -EINVAL or -ENOMEM.
+ */
+int probes_add_stripped_specs(struct probe_set *set, const struct spec_table *t,
+			      const char *lib_path, const char *open_path, int verbose);
+
 #endif

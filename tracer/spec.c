@@ -66,10 +66,11 @@ static bool is_go_name(const char *s)
 }
 
 /* A library is an absolute path, a bare name such as "ssl" or "gnutls", "@exe" (the
- * program's executable) or "@go" (a Go program). */
+ * program's executable), "@go" (a Go program) or "@stripped" (an executable without
+ * symbols). */
 static bool is_library(const char *s)
 {
-	if (strcmp(s, SPEC_EXE) == 0 || strcmp(s, SPEC_GO) == 0)
+	if (strcmp(s, SPEC_EXE) == 0 || strcmp(s, SPEC_GO) == 0 || strcmp(s, SPEC_STRIPPED) == 0)
 		return true;
 	if (*s == '/')
 		return strstr(s, "/../") == NULL;
@@ -130,7 +131,7 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 	if (!is_library(fields[0])) {
 		snprintf(err, errlen,
 			 "invalid library '%s': want a name such as 'ssl', an "
-			 "absolute path, @exe or @go",
+			 "absolute path, @exe, @go or @stripped",
 			 fields[0]);
 		return -1;
 	}

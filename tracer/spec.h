@@ -13,10 +13,13 @@ enum probe_kind {
 			* for Go, whose stacks move (a swapped return address would break it) */
 };
 
-/* Spec library names that stand for no library: the program's executable, and a Go
- * program (executable) whose functions are found through its .gopclntab. */
+/* Spec library names that stand for no library: the program's executable; a Go program
+ * (executable) whose functions are found through its .gopclntab; and an executable without
+ * symbols for its TLS code, whose functions are found by what their code carries (nosym.h;
+ * looked at only when its @exe specs found nothing). */
 #define SPEC_EXE "@exe"
 #define SPEC_GO "@go"
+#define SPEC_STRIPPED "@stripped"
 
 /* The kind as a spec names it: "entry", "return", "returns". */
 static inline const char *probe_kind_name(enum probe_kind k)

@@ -256,9 +256,9 @@ static void test_caddy(void)
 	n = gosym_returns(&g, entry, end, rets, GOSYM_MAX_RETURNS, why, sizeof(why));
 	CHECK(n > 0);
 	for (i = 0; i < n; i++)
-		CHECK(g.map[rets[i]] == 0xc3); /* ret */
-	CHECK(g.map[gosym_file_offset(&g, entry_probe)] == 0x0f ||
-	      g.map[gosym_file_offset(&g, entry_probe)] == 0x76);
+		CHECK(g.elf.map[rets[i]] == 0xc3); /* ret */
+	CHECK(g.elf.map[gosym_file_offset(&g, entry_probe)] == 0x0f ||
+	      g.elf.map[gosym_file_offset(&g, entry_probe)] == 0x76);
 	gosym_close(&g);
 
 	/* the same program without section headers (as some packers leave one): the table is

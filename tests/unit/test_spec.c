@@ -55,7 +55,7 @@ static void test_lines(void)
 	CHECK(parse("ssl f=a=b entry f optional", &s, err) == -1);
 	CHECK(parse("@lib SSL_write entry f required", &s, err) == -1);
 	CHECK(strstr(err, "invalid library '@lib': want a name such as 'ssl', an absolute path, "
-			  "@exe or @go") != NULL);
+			  "@exe, @go or @stripped") != NULL);
 	/* Go: names with a package path and a method; returns, never a uretprobe */
 	CHECK(parse("@go crypto/tls.(*Conn).Write returns probe_return_go required", &s, err) == 1);
 	CHECK(s.kind == PROBE_RETURNS && probe_kind_exits(s.kind));

@@ -1,0 +1,154 @@
+/* test_nosym.c - functions found without symbols: call frame rules that make a function
+ * entry, OpenSSL 3 found in our stripped static_tls exactly where its unstripped build's
+ * symbols say, nothing in a look-alike or a program without TLS, the build id cache */
+#include "check.h"
+#include "nosym.h"
+#include "nosymcache.h"
+#include "tracer_bpf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const names[] = {"SSL_write", "SSL_read", "ssl_write_internal",
+				    "ssl_read_internal"};
+#define NNAMES 4
+
+static void test_cfi(void)
+{
+	static const uint8_t cie[] = {0x0c, 7, 8, 0x90, 1, 0, 0}; /* CFA rsp+8, ra at CFA-8 */
+	static const uint8_t cie_start[] = {0x0c, 7, 8, 0x90, 1, 0x07, 0x10}; /* ra undefined */
+	static const uint8_t cie_no_ra[] = {0x0c, 7, 8};
+	static const uint8_t cie_rbp[] = {0x0c, 6, 16, 0x90, 1};
+	static const uint8_t fde_leaf[] = {0, 0, 0};
+	static const uint8_t fde_push[] = {0x41, 0x0e, 0x10, 0x83, 0x02}; /* advance, then push */
+	static const uint8_t fde_loc1[] = {0x02, 0x04, 0x0e, 0x10};
+	static const uint8_t fde_cold[] = {0x0e, 0x40, 0x83, 0x03, 0x41}; /* a frame at byte 0 */
+	static const uint8_t fde_saved[] = {0x83, 0x02, 0x41};		  /* rbx saved at byte 0 */
+
+	CHECK(nosym_cfi_is_entry(cie, sizeof(cie), -8, fde_leaf, sizeof(fde_leaf)));
+	CHECK(nosym_cfi_is_entry(cie, sizeof(cie), -8, fde_push, sizeof(fde_push)));
+	CHECK(nosym_cfi_is_entry(cie, sizeof(cie), -8, fde_loc1, sizeof(fde_loc1)));
+	CHECK(nosym_cfi_is_entry(cie, sizeof(cie), -8, NULL, 0));
+	CHECK(!nosym_cfi_is_entry(cie, sizeof(cie), -8, fde_cold, sizeof(fde_cold)));
+	CHECK(!nosym_cfi_is_entry(cie, sizeof(cie), -8, fde_saved, sizeof(fde_saved)));
+	CHECK(!nosym_cfi_is_entry(cie, sizeof(cie), 8, fde_leaf, sizeof(fde_leaf)));
+	CHECK(!nosym_cfi_is_entry(cie_start, sizeof(cie_start), -8, NULL, 0));
+	CHECK(!nosym_cfi_is_entry(cie_no_ra, sizeof(cie_no_ra), -8, NULL, 0));
+	CHECK(!nosym_cfi_is_entry(cie_rbp, sizeof(cie_rbp), -8, NULL, 0));
+	CHECK(!nosym_cfi_is_entry(cie, 2, -8, NULL, 0)); /* cut inside DW_CFA_def_cfa */
+}
+
+static void test_uleb(void)
+{
+	static const uint8_t two[] = {0x80, 0x01}, cut[] = {0x80, 0x80};
+	const uint8_t *p = two;
+	uint64_t v;
+
+	CHECK(nosym_uleb(&p, two + 2, &v) && v == 128 && p == two + 2);
+	p = cut;
+	CHECK(!nosym_uleb(&p, cut + 2, &v));
+}
+
+static void test_static_openssl(void)
+{
+	struct nosym_found out[NNAMES], v;
+	uint64_t offsets[NNAMES];
+	bool found[NNAMES];
+	struct nosym_file f;
+	char err[256] = "";
+	int i;
+
+	CHECK(tracer_bpf__symbol_offsets(STATIC_TLS_SYM, names, NNAMES, offsets, found) == 0);
+	CHECK(nosym_open(STATIC_TLS, &f, err, sizeof(err)) == 0);
+	CHECK(strlen(f.build_id) == 40);
+	CHECK(nosym_find(&f, names, NNAMES, out) == 1);
+	for (i = 0; i < NNAMES; i++) {
+		CHECK(found[i] && out[i].err == 0);
+		if (out[i].err)
+			fprintf(stderr, "%s: %s\n", names[i], out[i].why);
+		CHECK(out[i].offset == offsets[i]);
+		CHECK(strstr(out[i].file, "ssl/ssl_lib.c") != NULL);
+		CHECK(out[i].nsites >= 1 && out[i].report == out[0].report);
+		/* what the cache holds, verified anew; a wrong site or entry is not */
+		v = (struct nosym_found){.entry = out[i].entry, .site = out[i].site};
+		CHECK(nosym_verify(&f, names[i], &v) == 0 && v.offset == offsets[i]);
+		v = (struct nosym_found){.entry = out[i].entry, .site = out[i].site + 1};
+		CHECK(nosym_verify(&f, names[i], &v) == -EINVAL && v.why[0]);
+		v = (struct nosym_found){.entry = out[i].entry + 1, .site = out[i].site};
+		CHECK(nosym_verify(&f, names[i], &v) == -EINVAL);
+		v = (struct nosym_found){.entry = out[i].entry, .site = out[i].site};
+		CHECK(nosym_verify(&f, names[(i + 1) % NNAMES], &v) == -EINVAL);
+	}
+	nosym_close(&f);
+}
+
+static void test_not_openssl(void)
+{
+	struct nosym_found out[NNAMES];
+	struct nosym_file f;
+	char err[256] = "";
+	int i;
+
+	/* the look-alike: its strings are searched for, and no function is taken */
+	CHECK(nosym_open(LOOKALIKE, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find(&f, names, NNAMES, out) == 1);
+	for (i = 0; i < NNAMES; i++) {
+		CHECK(out[i].err == -EINVAL && out[i].why[0]);
+		CHECK(!strstr(out[i].why, "decode")); /* refused for what it is, not for noise */
+	}
+	CHECK(strstr(out[1].why, "other than")); /* puts("SSL_read") */
+	nosym_close(&f);
+	/* a stripped program without TLS: not even a string to look for */
+	CHECK(nosym_open("/bin/true", &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find(&f, names, NNAMES, out) == 0);
+	for (i = 0; i < NNAMES; i++)
+		CHECK(out[i].err == -ENOENT);
+	nosym_close(&f);
+	/* no ELF file */
+	CHECK(nosym_open("/etc/hostname", &f, err, sizeof(err)) == -ENOENT);
+}
+
+static void test_cache(void)
+{
+	char dir[] = "/tmp/test_nosym.XXXXXX", path[256];
+	const char *id = "00112233445566778899aabbccddeeff00112233";
+	struct nosym_found put[3] = {{.err = 0, .entry = 0x1000, .site = 0x1010},
+				     {.err = -ENOENT},
+				     {.err = -EINVAL,
+				      .why = "its name is passed by two functions"}},
+			   got[3];
+	const char *three[] = {"SSL_write", "SSL_read", "SSL_peek"}, *other[] = {"SSL_accept"};
+	struct stat st;
+
+	CHECK(mkdtemp(dir) != NULL);
+	setenv("XDG_CACHE_HOME", dir, 1);
+	CHECK(nosymcache_load(id, three, 3, got) == -ENOENT);
+	CHECK(nosymcache_save(id, three, 3, put) == 0);
+	snprintf(path, sizeof(path), "%s/tracer/nosym-%s", dir, id);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK(nosymcache_load(id, three, 3, got) == 0);
+	CHECK(got[0].err == 0 && got[0].entry == 0x1000 && got[0].site == 0x1010);
+	CHECK(got[1].err == -ENOENT);
+	CHECK(got[2].err == -EINVAL);
+	CHECK_STR(got[2].why, "its name is passed by two functions");
+	CHECK(nosymcache_load(id, other, 1, got) == -ENOENT); /* a name it does not have */
+	CHECK(nosymcache_load("../x", three, 3, got) == -ENOENT);
+	CHECK(nosymcache_save("", three, 3, put) == -ENOENT); /* no build id: no cache */
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/tracer", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	test_cfi();
+	test_uleb();
+	test_static_openssl();
+	test_not_openssl();
+	test_cache();
+	return check_done();
+}

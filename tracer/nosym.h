@@ -1,0 +1,81 @@
+/* nosym.h - functions of a stripped x86-64 executable found by what their code carries */
+#ifndef TRACER_NOSYM_H
+#define TRACER_NOSYM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elffile.h"
+
+/* Names looked for in one call, at most. */
+#define NOSYM_MAX_NAMES 16
+
+/*
+ * A stripped executable: its function starts come from .eh_frame (through the sorted table
+ * of .eh_frame_hdr, which a linker writes for the unwinder and strip keeps).
+ */
+struct nosym_file {
+	struct elf_file elf;
+	const uint8_t *hdr; /* .eh_frame_hdr, in the mapping */
+	uint64_t hdr_vaddr;
+	size_t hdr_size;
+	const uint8_t *table; /* its (initial location, FDE) pairs, datarel sdata4 */
+	uint32_t nfde;
+	char build_id[41];
+};
+
+/*
+ * Opens `path` for nosym_find. Returns 0; -ENOENT when it is no ELF file; -ENOTSUP when it
+ * is not x86-64 or has no .eh_frame_hdr in a form read here (said in err).
+ */
+int nosym_open(const char *path, struct nosym_file *f, char *err, size_t errlen);
+
+void nosym_close(struct nosym_file *f);
+
+/* One function found (or not) by its error sites. */
+struct nosym_found {
+	int err;	 /* 0, or -ENOENT (not there) / -EINVAL (not sure: why says) */
+	char why[160];	 /* with err: why it was not taken */
+	uint64_t entry;	 /* virtual address of its first instruction */
+	uint64_t offset; /* ... as a file offset (where a uprobe goes) */
+	uint64_t site;	 /* an instruction passing the name to an error site */
+	uint64_t report; /* the function those error sites call */
+	char file[64];	 /* the source file the error sites name ("ssl/ssl_lib.c") */
+	int nsites;
+};
+
+/*
+ * Finds each of names[0, n) as OpenSSL 3 records it: every error site of function F
+ * (ERR_raise) passes F's own name, __func__, to ERR_set_debug(file, line, func), so F is
+ * the function whose code loads the string "F" into rdx, next to a source file name ("*.c")
+ * into rdi, before a direct call. A name is taken only when (1) every reference to its
+ * string in the code is such a site, (2) all lie in one function of .eh_frame, (3) whose
+ * first byte is an entry (the frame a call makes: CFA = rsp + 8, nothing saved; a cold
+ * part split off a function is not), (4) decoding it from that byte meets each site as an
+ * instruction, and (5) every site of every name found calls the same function. Fills
+ * out[i] for names[i]. Returns 1 when the code was searched, 0 when no name's string is in
+ * the file (nothing searched), or -errno when the code cannot be read.
+ */
+int nosym_find(const struct nosym_file *f, const char *const *names, int n,
+	       struct nosym_found *out);
+
+/*
+ * Checks that function `name` is found at out->entry by facts (2)-(4) through its site
+ * out->site alone (a result remembered from an earlier nosym_find on the same build),
+ * filling the rest of *out. Returns 0, or -EINVAL with why in out->why.
+ */
+int nosym_verify(const struct nosym_file *f, const char *name, struct nosym_found *out);
+
+/* Reads the uleb128 at *p (below end), moving *p past it; false when it runs past end. */
+bool nosym_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v);
+
+/*
+ * Whether an FDE's call frame instructions begin a function entry, given its CIE's initial
+ * instructions: the CIE sets CFA = rsp + 8 with the return address at CFA - 8 and nothing
+ * else, and the FDE changes nothing before its first advance. Exposed for the unit test.
+ */
+bool nosym_cfi_is_entry(const uint8_t *cie_insns, size_t cie_len, int64_t data_align,
+			const uint8_t *fde_insns, size_t fde_len);
+
+#endif

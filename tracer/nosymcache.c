@@ -1,0 +1,115 @@
+/* nosymcache.c - what nosym_find found in a build, remembered by its build id */
+#include "nosymcache.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The cache file of build_id into path (its directory made 0700 when `make`). */
+static int cache_path(const char *build_id, char *path, size_t size, bool make)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char dir[PATH_MAX];
+	size_t i;
+
+	if (!build_id[0] || strspn(build_id, "0123456789abcdef") != strlen(build_id))
+		return -ENOENT;
+	if (xdg && xdg[0] == '/')
+		snprintf(dir, sizeof(dir), "%s", xdg);
+	else if (home && home[0] == '/')
+		snprintf(dir, sizeof(dir), "%s/.cache", home);
+	else
+		return -ENOENT;
+	if (make && mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return -errno;
+	i = strlen(dir);
+	snprintf(dir + i, sizeof(dir) - i, "/tracer");
+	if (make && mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return -errno;
+	if ((size_t)snprintf(path, size, "%s/nosym-%s", dir, build_id) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int nosymcache_load(const char *build_id, const char *const *names, int n, struct nosym_found *out)
+{
+	char path[PATH_MAX], line[512], name[128], what[16];
+	unsigned long long entry, site;
+	int i, have = 0, used;
+	FILE *f;
+
+	if (cache_path(build_id, path, sizeof(path), false) || !(f = fopen(path, "re")))
+		return -ENOENT;
+	for (i = 0; i < n; i++)
+		out[i] = (struct nosym_found){.err = 1}; /* 1: not in the file */
+	while (fgets(line, sizeof(line), f)) {
+		struct nosym_found r = {.err = -EINVAL};
+
+		used = 0;
+		if (line[0] == '#' || sscanf(line, "%127s %15s %n", name, what, &used) != 2)
+			continue;
+		if (sscanf(line, "%*s 0x%llx 0x%llx", &entry, &site) == 2) {
+			r = (struct nosym_found){.entry = entry, .site = site};
+		} else if (strcmp(what, "none") == 0) {
+			r.err = -ENOENT;
+		} else if (strcmp(what, "unsure") == 0) {
+			snprintf(r.why, sizeof(r.why), "%.*s", (int)strcspn(line + used, "\n"),
+				 line + used);
+		} else {
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (out[i].err == 1 && strcmp(names[i], name) == 0) {
+				out[i] = r;
+				have++;
+			}
+	}
+	fclose(f);
+	return have == n ? 0 : -ENOENT;
+}
+
+int nosymcache_save(const char *build_id, const char *const *names, int n,
+		    const struct nosym_found *out)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	int fd, i, err;
+	FILE *f;
+
+	err = cache_path(build_id, path, sizeof(path), true);
+	if (err)
+		return err;
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	fd = mkstemp(tmp); /* 0600 */
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		unlink(tmp);
+		return err;
+	}
+	fprintf(f,
+		"# tracer: functions found without symbols in build %s (verified when "
+		"used; delete freely)\n",
+		build_id);
+	for (i = 0; i < n; i++) {
+		if (out[i].err == 0)
+			fprintf(f, "%s 0x%llx 0x%llx\n", names[i], (unsigned long long)out[i].entry,
+				(unsigned long long)out[i].site);
+		else if (out[i].err == -ENOENT)
+			fprintf(f, "%s none\n", names[i]);
+		else
+			fprintf(f, "%s unsure %s\n", names[i], out[i].why);
+	}
+	err = fclose(f) != 0 ? -errno : 0;
+	if (!err && rename(tmp, path) != 0)
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}

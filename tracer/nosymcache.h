@@ -1,0 +1,26 @@
+/* nosymcache.h - what nosym_find found in a build, remembered by its build id */
+#ifndef TRACER_NOSYMCACHE_H
+#define TRACER_NOSYMCACHE_H
+
+#include "nosym.h"
+
+/*
+ * The cache is a directory, $XDG_CACHE_HOME/tracer (or ~/.cache/tracer), of text files
+ * named "nosym-<build id>", 0600, one line a name: "NAME 0xENTRY 0xSITE" when found,
+ * "NAME none" when not there, "NAME unsure WHY" when not sure. A found entry is a claim to
+ * verify (nosym_verify), never a probe address to trust.
+ */
+
+/*
+ * Reads the names' results for build `build_id` into out[i] (err 0 with entry and site,
+ * -ENOENT, or -EINVAL with why). Returns 0 when the file has every name; -ENOENT when it
+ * has not, or there is no cache or file.
+ */
+int nosymcache_load(const char *build_id, const char *const *names, int n, struct nosym_found *out);
+
+/* Writes the names' results for build `build_id` (a new file, renamed into place). Returns
+ * 0 or -errno; no cache directory (no $HOME) is -ENOENT. */
+int nosymcache_save(const char *build_id, const char *const *names, int n,
+		    const struct nosym_found *out);
+
+#endif

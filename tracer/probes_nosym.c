@@ -1,0 +1,187 @@
+/* probes_nosym.c - the @stripped specs resolved in an executable without symbols: its
+ * functions found by what their code carries (nosym.c), remembered by build id */
+#include "probes.h"
+#include "diag.h"
+#include "probes_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "callsite.h"
+#include "nosym.h"
+#include "nosymcache.h"
+
+/* The functions the @stripped specs name (theirs and their callers'), each once. */
+struct wanted {
+	const char *names[NOSYM_MAX_NAMES];
+	char buf[NOSYM_MAX_NAMES][128];
+	struct nosym_found found[NOSYM_MAX_NAMES];
+	int n;
+};
+
+static int want(struct wanted *w, const char *name, size_t len)
+{
+	int i;
+
+	for (i = 0; i < w->n; i++)
+		if (strlen(w->names[i]) == len && strncmp(w->names[i], name, len) == 0)
+			return i;
+	if (w->n == NOSYM_MAX_NAMES || len >= sizeof(w->buf[0]))
+		return -1;
+	memcpy(w->buf[w->n], name, len);
+	w->buf[w->n][len] = '\0';
+	w->names[w->n] = w->buf[w->n];
+	return w->n++;
+}
+
+/* The function named `name`'s result, or NULL when it was not looked for. */
+static const struct nosym_found *result(const struct wanted *w, const char *name, size_t len)
+{
+	int i;
+
+	for (i = 0; i < w->n; i++)
+		if (strlen(w->names[i]) == len && strncmp(w->names[i], name, len) == 0)
+			return &w->found[i];
+	return NULL;
+}
+
+/*
+ * The names' results: from the cache when it has them all and every function found there
+ * is verified anew, else by a search of the whole file (remembered). Sets *cached.
+ */
+static int find_all(const struct nosym_file *f, struct wanted *w, bool *cached, int verbose,
+		    const char *lib_path)
+{
+	int i, err;
+
+	*cached = false;
+	if (nosymcache_load(f->build_id, w->names, w->n, w->found) == 0) {
+		for (i = 0; i < w->n; i++)
+			if (w->found[i].err == 0 && nosym_verify(f, w->names[i], &w->found[i]))
+				break;
+		if (i == w->n) {
+			*cached = true;
+			return 0;
+		}
+		diag("the cached place of '%s' in '%s' does not hold (%s): searching anew\n",
+		     w->names[i], lib_path, w->found[i].why);
+	}
+	err = nosym_find(f, w->names, w->n, w->found);
+	if (err <= 0)
+		return err; /* an error, or nothing worth remembering: no string to search for */
+	err = nosymcache_save(f->build_id, w->names, w->n, w->found);
+	if (err && err != -ENOENT && verbose)
+		diag("cannot remember what was found in '%s': %s\n", lib_path, strerror(-err));
+	return 0;
+}
+
+/* What --list-probes says of a function found so. */
+static void evidence(char *buf, size_t size, const struct nosym_found *r, const char *name,
+		     bool cached, const char *callers)
+{
+	int n = snprintf(buf, size, "%serror sites: \"%s\" in %s x%d, .eh_frame entry",
+			 cached ? "cache (verified): " : "", name, r->file[0] ? r->file : "?",
+			 r->nsites);
+
+	if (callers[0] && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, ", called by %s", callers);
+}
+
+/* One @stripped spec: its function (and its callers, who must reach it) found. -ENOENT
+ * when one is not, with why (NULL when simply absent). */
+static int add_stripped_spec(struct probe_set *set, const struct wanted *w,
+			     struct resolved_probe *rp, bool cached, const char **why)
+{
+	const char *sym = rp->spec->symbol, *eq = strchr(sym, '='), *p, *end;
+	const struct nosym_found *fn = result(w, sym, strcspn(sym, "=")), *c;
+	char callers[128] = "";
+
+	*why = NULL;
+	if (!fn || fn->err) {
+		*why = fn && fn->err != -ENOENT ? fn->why : NULL;
+		return -ENOENT;
+	}
+	for (p = eq ? eq + 1 : NULL; p && *p && rp->ncallers < CALLSITE_MAX_CALLERS;
+	     p = *end ? end + 1 : end) {
+		end = p + strcspn(p, "&");
+		c = result(w, p, (size_t)(end - p));
+		if (!c || c->err) {
+			*why = "a function it is known by is not found";
+			return -ENOENT;
+		}
+		rp->callers[rp->ncallers++].offset = c->offset;
+		snprintf(callers + strlen(callers), sizeof(callers) - strlen(callers), "%s%.*s",
+			 callers[0] ? "&" : "", (int)(end - p), p);
+	}
+	if (rp->ncallers &&
+	    callsite_reaches(rp->open_path, rp->callers, rp->ncallers, fn->offset)) {
+		*why = "the functions it is known by do not call it";
+		return -ENOENT;
+	}
+	rp->offset = fn->offset;
+	evidence(rp->evidence, sizeof(rp->evidence), fn, rp->func, cached, callers);
+	return probes_add_one(set, rp);
+}
+
+int probes_add_stripped_specs(struct probe_set *set, const struct spec_table *t,
+			      const char *lib_path, const char *open_path, int verbose)
+{
+	struct wanted w = {.n = 0};
+	struct nosym_file f;
+	char msg[160] = "";
+	const char *why;
+	int i, r, err = 0, found = 0;
+	bool cached;
+
+	for (i = 0; i < t->n; i++) {
+		const char *sym = t->specs[i].symbol, *p, *end;
+
+		if (strcmp(t->specs[i].library, SPEC_STRIPPED) != 0)
+			continue;
+		want(&w, sym, strcspn(sym, "="));
+		for (p = strchr(sym, '='); p && *p; p = *end ? end + 1 : end) {
+			p += *p == '=';
+			end = p + strcspn(p, "&");
+			want(&w, p, (size_t)(end - p));
+		}
+	}
+	r = nosym_open(open_path, &f, msg, sizeof(msg));
+	if (r) {
+		if (verbose && r == -ENOTSUP)
+			diag("not looking for TLS code without symbols in '%s': %s\n", lib_path,
+			     msg);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	r = find_all(&f, &w, &cached, verbose, lib_path);
+	nosym_close(&f);
+	if (r) {
+		diag("cannot read the code of '%s': %s\n", lib_path, strerror(-r));
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	for (i = 0; i < w.n; i++)
+		found += w.found[i].err == 0;
+	for (i = 0; i < t->n && err != -ENOMEM && found; i++) {
+		const struct probe_spec *s = &t->specs[i];
+		struct resolved_probe rp = {.spec = s};
+
+		if (strcmp(s->library, SPEC_STRIPPED) != 0)
+			continue;
+		snprintf(rp.func, sizeof(rp.func), "%.*s", (int)strcspn(s->symbol, "="), s->symbol);
+		snprintf(rp.lib_path, sizeof(rp.lib_path), "%s", lib_path);
+		snprintf(rp.open_path, sizeof(rp.open_path), "%s", open_path);
+		r = add_stripped_spec(set, &w, &rp, cached, &why);
+		if (r == -ENOMEM) {
+			err = r;
+		} else if (r && s->required) {
+			diag("not probing '%s': TLS code is found in it without symbols, but not "
+			     "'%s' for sure%s%s (%s)\n",
+			     lib_path, rp.func, why ? ": " : "", why ? why : "", s->origin);
+			err = err ? err : -EINVAL;
+		} else if (r && verbose) {
+			diag("skipping optional '%s': not found for sure in '%s'%s%s (%s)\n",
+			     s->symbol, lib_path, why ? ": " : "", why ? why : "", s->origin);
+		}
+	}
+	return found ? err : -EINVAL;
+}
