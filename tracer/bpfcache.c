@@ -99,9 +99,7 @@ static void put_headers(struct buf *b, const char *bpf_dir)
 	free(names);
 }
 
-/* The cache directory, made if missing; "" when it is off or not safe: it must be a
- * directory of the effective user that nobody else can write to. */
-static void cache_dir(char *dir, size_t size)
+void bpfcache_dir(char *dir, size_t size)
 {
 	const char *env = getenv("TRACER_CACHE_DIR");
 	struct stat st;
@@ -152,7 +150,7 @@ int bpfcache_key(struct bpfcache *c, const char *bpf_dir, const char *source,
 	}
 	c->key = key.p;
 	c->keylen = key.len;
-	cache_dir(dir, sizeof(dir));
+	bpfcache_dir(dir, sizeof(dir));
 	if (!dir[0])
 		return 0;
 	SHA256((const unsigned char *)c->key, c->keylen, md);

@@ -14,6 +14,11 @@
 #define BPFCACHE_DIR "/var/cache/tracer"
 #define BPFCACHE_MAX_ENTRIES 64 /* the newest are kept (~140 KB each) */
 
+/* The cache directory, made if missing: BPFCACHE_DIR or $TRACER_CACHE_DIR; "" when that is
+ * empty or not safe: it must be a directory of the effective user that nobody else can
+ * write to. Compiled BPF is kept there, and what nosym.c found (nosymcache.h). */
+void bpfcache_dir(char *dir, size_t size);
+
 struct bpfcache {
 	char path[PATH_MAX]; /* the entry's file; "" when the cache is off */
 	char *key;	     /* everything the compile depends on, as text */

@@ -35,7 +35,8 @@ int elf_file_open(const char *path, struct elf_file *f)
 	eh = elf_file_ehdr(f);
 	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_phentsize != sizeof(Elf64_Phdr) ||
-	    eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > f->size) {
+	    eh->e_phoff % 8 || eh->e_phoff > f->size ||
+	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > f->size - eh->e_phoff) {
 		elf_file_close(f);
 		return -ENOENT;
 	}
@@ -62,7 +63,7 @@ uint64_t elf_file_offset(const struct elf_file *f, uint64_t vaddr, bool exec)
 		if (p->p_type != PT_LOAD || (exec && !(p->p_flags & PF_X)))
 			continue;
 		if (vaddr >= p->p_vaddr && vaddr - p->p_vaddr < p->p_filesz &&
-		    p->p_offset + (vaddr - p->p_vaddr) < f->size)
+		    p->p_offset < f->size && vaddr - p->p_vaddr < f->size - p->p_offset)
 			return p->p_offset + (vaddr - p->p_vaddr);
 	}
 	return UINT64_MAX;
@@ -75,21 +76,24 @@ const Elf64_Shdr *elf_file_section(const struct elf_file *f, const char *name, b
 	size_t len = strlen(name);
 	int i;
 
-	if (!eh->e_shoff || eh->e_shstrndx == SHN_UNDEF || eh->e_shstrndx >= eh->e_shnum ||
-	    eh->e_shentsize != sizeof(*sh) ||
-	    eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(*sh) > f->size)
+	if (!eh->e_shoff || eh->e_shoff % 8 || eh->e_shstrndx == SHN_UNDEF ||
+	    eh->e_shstrndx >= eh->e_shnum || eh->e_shentsize != sizeof(*sh) ||
+	    eh->e_shoff > f->size || (uint64_t)eh->e_shnum * sizeof(*sh) > f->size - eh->e_shoff)
 		return NULL;
 	sh = (const Elf64_Shdr *)(f->map + eh->e_shoff);
 	strtab = &sh[eh->e_shstrndx];
+	if (strtab->sh_offset >= f->size)
+		return NULL;
 	for (i = 0; i < eh->e_shnum; i++) {
 		const char *n = (const char *)f->map + strtab->sh_offset + sh[i].sh_name;
 		size_t nlen;
 
-		if (strtab->sh_offset + sh[i].sh_name >= f->size ||
-		    !memchr(n, '\0', f->size - (strtab->sh_offset + sh[i].sh_name)))
+		if (sh[i].sh_name >= f->size - strtab->sh_offset ||
+		    !memchr(n, '\0', f->size - strtab->sh_offset - sh[i].sh_name))
 			continue;
 		nlen = strlen(n);
-		if (sh[i].sh_type == SHT_NOBITS || sh[i].sh_offset + sh[i].sh_size > f->size)
+		if (sh[i].sh_type == SHT_NOBITS || sh[i].sh_offset > f->size ||
+		    sh[i].sh_size > f->size - sh[i].sh_offset)
 			continue;
 		if (suffix ? nlen >= len && strcmp(n + nlen - len, name) == 0
 			   : strcmp(n, name) == 0)
@@ -118,14 +122,14 @@ void elf_file_build_id(const struct elf_file *f, char *buf, size_t size)
 		const Elf64_Phdr *p = elf_file_phdr(f, i);
 		uint64_t off = p->p_offset, end = p->p_offset + p->p_filesz;
 
-		if (p->p_type != PT_NOTE || end > f->size || end < off)
+		if (p->p_type != PT_NOTE || off % 4 || off > f->size || p->p_filesz > f->size - off)
 			continue;
 		while (off + sizeof(Elf64_Nhdr) <= end) {
 			const Elf64_Nhdr *n = (const Elf64_Nhdr *)(f->map + off);
 			uint64_t name = off + sizeof(*n), desc = name + ((n->n_namesz + 3u) & ~3u);
 			uint32_t k;
 
-			if (desc + n->n_descsz > end)
+			if (desc > end || n->n_descsz > end - desc)
 				break;
 			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
 			    memcmp(f->map + name, "GNU", 4) == 0 && n->n_descsz * 2 < size) {

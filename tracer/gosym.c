@@ -157,7 +157,7 @@ static uint64_t relocated(const struct gosym_file *g, uint64_t vaddr)
 	const Elf64_Rela *r;
 	size_t i;
 
-	if (!rela)
+	if (!rela || rela->sh_offset % 8)
 		return 0;
 	r = (const Elf64_Rela *)(g->elf.map + rela->sh_offset);
 	for (i = 0; i < rela->sh_size / sizeof(*r); i++)

@@ -163,111 +163,216 @@ static bool record_at(const struct nosym_file *f, uint64_t vaddr, struct cfi_rec
 	return true;
 }
 
+/* A CIE: what its FDEs need. */
+struct cie {
+	uint8_t enc; /* of an FDE's pc_begin and pc_range */
+	bool z;	     /* its FDEs have augmentation data */
+	int64_t data_align;
+	const uint8_t *insns, *end; /* initial instructions */
+};
+
+/* The CIE whose record is at vaddr. */
+static bool parse_cie(const struct nosym_file *f, uint64_t vaddr, struct cie *c)
+{
+	struct cfi_record r;
+	const uint8_t *p, *aug;
+	uint64_t code_align, ra, auglen;
+	uint8_t version;
+
+	if (!record_at(f, vaddr, &r) || r.end - r.body < 5 || le32(r.body) != 0)
+		return false;
+	p = r.body + 4;
+	version = *p++;
+	if (version != 1 && version != 3)
+		return false;
+	aug = p;
+	p = memchr(p, '\0', (size_t)(r.end - p));
+	if (!p)
+		return false;
+	p++;
+	if (!nosym_uleb(&p, r.end, &code_align) || !sleb(&p, r.end, &c->data_align))
+		return false;
+	if (version == 1 && p < r.end)
+		ra = *p++;
+	else if (version == 1 || !nosym_uleb(&p, r.end, &ra))
+		return false;
+	c->enc = EH_PE_ABSPTR;
+	c->z = aug[0] == 'z';
+	if (ra != X86_RA || (aug[0] && !c->z))
+		return false;
+	if (c->z) {
+		const uint8_t *data, *dend;
+		const char *a;
+		uint64_t ignored;
+
+		if (!nosym_uleb(&p, r.end, &auglen) || auglen > (uint64_t)(r.end - p))
+			return false;
+		dend = p + auglen;
+		for (data = p, a = (const char *)aug + 1; *a; a++) {
+			if ((*a == 'R' || *a == 'L' || *a == 'P') && data >= dend)
+				return false;
+			if (*a == 'R')
+				c->enc = *data++;
+			else if (*a == 'L')
+				data++;
+			else if (*a == 'P' && !encoded(&(const uint8_t *){data + 1}, dend,
+						       data[0] & 0x0f, 0, &ignored))
+				return false;
+			else if (*a == 'P')
+				data += 1 + ((data[0] & 0x0f) == EH_PE_UDATA4 ||
+							     (data[0] & 0x0f) == EH_PE_SDATA4
+						     ? 4
+						     : 8);
+			else if (*a != 'S')
+				return false;
+		}
+		p = dend;
+	}
+	c->insns = p;
+	c->end = r.end;
+	return true;
+}
+
+/* An FDE: the code it covers and its instructions. */
+struct fde {
+	uint64_t begin, range;
+	const uint8_t *insns, *end;
+	struct cie cie;
+};
+
+/* The FDE whose record is at vaddr; false for a CIE or what cannot be read. */
+static bool parse_fde(const struct nosym_file *f, uint64_t vaddr, struct fde *d)
+{
+	struct cfi_record r;
+	const uint8_t *p;
+	uint64_t cie_ptr, auglen;
+
+	if (!record_at(f, vaddr, &r) || r.end - r.body < 8)
+		return false;
+	cie_ptr = le32(r.body);
+	if (cie_ptr == 0 || cie_ptr > r.vaddr || !parse_cie(f, r.vaddr - cie_ptr, &d->cie))
+		return false;
+	p = r.body + 4;
+	if (!encoded(&p, r.end, d->cie.enc, r.vaddr + 4, &d->begin) ||
+	    !encoded(&p, r.end, d->cie.enc & 0x0f, 0, &d->range))
+		return false;
+	if (d->cie.z) {
+		if (!nosym_uleb(&p, r.end, &auglen) || auglen > (uint64_t)(r.end - p))
+			return false;
+		p += auglen;
+	}
+	d->insns = p;
+	d->end = r.end;
+	return true;
+}
+
 /* The function .eh_frame says holds vaddr: [*start, *end), and whether its first byte is an
  * entry (see nosym_cfi_is_entry). False when none does. */
 static bool fde_of(const struct nosym_file *f, uint64_t vaddr, uint64_t *start, uint64_t *end,
 		   bool *entry)
 {
-	uint32_t lo = 0, hi = f->nfde;
-	struct cfi_record fde, cie;
-	const uint8_t *p, *aug, *insns;
-	uint64_t cie_ptr, begin, range, code_align, ra, auglen = 0;
-	int64_t loc, data_align;
-	uint8_t enc = EH_PE_ABSPTR, version;
+	size_t lo = 0, hi = f->nfde;
+	struct fde d;
 
+	if (!f->nfde || f->fdes[0].begin > vaddr)
+		return false;
 	while (hi - lo > 1) { /* the last entry starting at or before vaddr */
-		uint32_t mid = lo + (hi - lo) / 2;
+		size_t mid = lo + (hi - lo) / 2;
 
-		loc = (int32_t)le32(f->table + (size_t)mid * 8);
-		if (f->hdr_vaddr + (uint64_t)loc <= vaddr)
+		if (f->fdes[mid].begin <= vaddr)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	if (!f->nfde)
+	if (!parse_fde(f, f->fdes[lo].fde, &d) || d.begin != f->fdes[lo].begin ||
+	    vaddr - d.begin >= d.range)
 		return false;
-	loc = (int32_t)le32(f->table + (size_t)lo * 8);
-	if (!record_at(f,
-		       f->hdr_vaddr +
-			       (uint64_t)(int64_t)(int32_t)le32(f->table + (size_t)lo * 8 + 4),
-		       &fde) ||
-	    fde.end - fde.body < 8)
-		return false;
-	cie_ptr = le32(fde.body);
-	if (cie_ptr == 0 || cie_ptr > fde.vaddr || !record_at(f, fde.vaddr - cie_ptr, &cie) ||
-	    cie.end - cie.body < 4 || le32(cie.body) != 0)
-		return false;
-	/* the CIE: version, augmentation, alignments, return address column, its data */
-	p = cie.body + 4;
-	if (p >= cie.end || (*p != 1 && *p != 3))
-		return false;
-	version = *p++;
-	aug = p;
-	p = memchr(p, '\0', (size_t)(cie.end - p));
-	if (!p)
-		return false;
-	p++;
-	if (!nosym_uleb(&p, cie.end, &code_align) || !sleb(&p, cie.end, &data_align))
-		return false;
-	if (version == 1 && p < cie.end)
-		ra = *p++;
-	else if (version == 1 || !nosym_uleb(&p, cie.end, &ra))
-		return false;
-	if (ra != X86_RA)
-		return false;
-	if (aug[0] == 'z') {
-		const uint8_t *data;
-		const char *a;
-
-		if (!nosym_uleb(&p, cie.end, &auglen) || auglen > (uint64_t)(cie.end - p))
-			return false;
-		for (data = p, a = (const char *)aug + 1; *a; a++) {
-			uint64_t ignored;
-
-			if (*a == 'R' && data < p + auglen)
-				enc = *data++;
-			else if (*a == 'L' && data < p + auglen)
-				data++;
-			else if (*a == 'P' && data < p + auglen)
-				data++, data = encoded(&data, p + auglen, data[-1] & 0x0f, 0,
-						       &ignored)
-						       ? data
-						       : p + auglen + 1;
-			else if (*a != 'S')
-				return false;
-			if (data > p + auglen)
-				return false;
-		}
-		p += auglen;
-	} else if (aug[0]) {
-		return false;
-	}
-	insns = p;
-	/* the FDE: its range, its augmentation data, its instructions */
-	p = fde.body + 4;
-	if (!encoded(&p, fde.end, enc, fde.vaddr + 4, &begin) ||
-	    !encoded(&p, fde.end, enc & 0x0f, 0, &range))
-		return false;
-	if (aug[0] == 'z' &&
-	    (!nosym_uleb(&p, fde.end, &auglen) || auglen > (uint64_t)(fde.end - p)))
-		return false;
-	p += aug[0] == 'z' ? auglen : 0;
-	if (begin != f->hdr_vaddr + (uint64_t)loc || vaddr < begin || vaddr - begin >= range)
-		return false;
-	*start = begin;
-	*end = begin + range;
-	*entry = nosym_cfi_is_entry(insns, (size_t)(cie.end - insns), data_align, p,
-				    (size_t)(fde.end - p));
+	*start = d.begin;
+	*end = d.begin + d.range;
+	*entry = nosym_cfi_is_entry(d.cie.insns, (size_t)(d.cie.end - d.cie.insns),
+				    d.cie.data_align, d.insns, (size_t)(d.end - d.insns));
 	return true;
 }
 
 /* ---------------------------------------------------------------- the file */
 
+static int add_fde(struct nosym_file *f, uint64_t begin, uint64_t fde, size_t *cap)
+{
+	if (f->nfde == *cap) {
+		size_t n = *cap ? 2 * *cap : 1024;
+		struct nosym_fde *v = realloc(f->fdes, n * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		f->fdes = v;
+		*cap = n;
+	}
+	f->fdes[f->nfde++] = (struct nosym_fde){.begin = begin, .fde = fde};
+	return 0;
+}
+
+/* The table of .eh_frame_hdr (version 1; count udata4; entries datarel sdata4). 0, or
+ * -ENOENT when there is none in that form. */
+static int read_hdr_table(struct nosym_file *f, const uint8_t *hdr, size_t size, uint64_t vaddr)
+{
+	const uint8_t *p = hdr, *end = hdr + size;
+	uint64_t ignored;
+	size_t cap = 0;
+	uint32_t n, i;
+
+	if (size < 4 || p[0] != 1 || p[2] != EH_PE_UDATA4 || p[3] != (EH_PE_DATAREL | EH_PE_SDATA4))
+		return -ENOENT;
+	p += 4;
+	if (!encoded(&p, end, p[-3], vaddr + 4, &ignored) || end - p < 4)
+		return -ENOENT;
+	n = le32(p);
+	p += 4;
+	if (n > (size_t)(end - p) / 8)
+		return -ENOENT;
+	for (i = 0; i < n; i++, p += 8)
+		if (add_fde(f, vaddr + (uint64_t)(int64_t)(int32_t)le32(p),
+			    vaddr + (uint64_t)(int64_t)(int32_t)le32(p + 4), &cap))
+			return -ENOMEM;
+	return 0;
+}
+
+static int cmp_fde(const void *a, const void *b)
+{
+	const struct nosym_fde *x = a, *y = b;
+
+	return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+/* Every FDE of the .eh_frame section, walked record by record (a static link writes no
+ * .eh_frame_hdr), sorted by where its code begins. */
+static int walk_eh_frame(struct nosym_file *f, const Elf64_Shdr *sh)
+{
+	uint64_t at = sh->sh_addr, end = sh->sh_addr + sh->sh_size;
+	size_t cap = 0;
+	struct fde d;
+
+	while (at + 4 <= end) {
+		struct cfi_record r;
+
+		if (!record_at(f, at, &r))
+			break; /* the terminator, or what cannot be read */
+		if (r.end - r.body >= 4 && le32(r.body) != 0 && parse_fde(f, at, &d) && d.range &&
+		    add_fde(f, d.begin, at, &cap))
+			return -ENOMEM;
+		if (r.vaddr + (uint64_t)(r.end - r.body) <= at)
+			break;
+		at = r.vaddr + (uint64_t)(r.end - r.body);
+	}
+	if (!f->nfde)
+		return -ENOENT;
+	qsort(f->fdes, f->nfde, sizeof(*f->fdes), cmp_fde);
+	return 0;
+}
+
 int nosym_open(const char *path, struct nosym_file *f, char *err, size_t errlen)
 {
-	const uint8_t *p, *end;
-	uint64_t ignored;
-	int i, r;
+	const Elf64_Shdr *sh;
+	int i, r = -ENOENT;
 
 	memset(f, 0, sizeof(*f));
 	r = elf_file_open(path, &f->elf);
@@ -278,40 +383,32 @@ int nosym_open(const char *path, struct nosym_file *f, char *err, size_t errlen)
 		nosym_close(f);
 		return -ENOTSUP;
 	}
-	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum; i++) {
+	r = -ENOENT;
+	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum && r == -ENOENT; i++) {
 		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
 
 		if (ph->p_type == PT_GNU_EH_FRAME && ph->p_offset < f->elf.size &&
-		    ph->p_filesz <= f->elf.size - ph->p_offset) {
-			f->hdr = f->elf.map + ph->p_offset;
-			f->hdr_vaddr = ph->p_vaddr;
-			f->hdr_size = ph->p_filesz;
-		}
+		    ph->p_filesz <= f->elf.size - ph->p_offset)
+			r = read_hdr_table(f, f->elf.map + ph->p_offset, ph->p_filesz, ph->p_vaddr);
 	}
-	p = f->hdr;
-	end = p + f->hdr_size;
-	/* version 1; eh_frame_ptr (any encoding read here); count udata4; table datarel sdata4 */
-	if (!p || f->hdr_size < 4 || p[0] != 1 || p[2] != EH_PE_UDATA4 ||
-	    p[3] != (EH_PE_DATAREL | EH_PE_SDATA4) ||
-	    !encoded(&(const uint8_t *){p + 4}, end, p[1], f->hdr_vaddr + 4, &ignored)) {
-		snprintf(err, errlen, "no .eh_frame_hdr table of its functions");
+	if (r == -ENOENT && (sh = elf_file_section(&f->elf, ".eh_frame", false)) != NULL)
+		r = walk_eh_frame(f, sh);
+	if (r) {
+		snprintf(err, errlen, "%s",
+			 r == -ENOMEM ? "out of memory"
+				      : "no table of its functions (.eh_frame) to read");
 		nosym_close(f);
-		return -ENOTSUP;
+		return r == -ENOMEM ? r : -ENOTSUP;
 	}
-	p += 4 + ((p[1] & 0x0f) == EH_PE_UDATA4 || (p[1] & 0x0f) == EH_PE_SDATA4 ? 4 : 8);
-	if (end - p < 4 || le32(p) > (size_t)(end - p - 4) / 8) {
-		snprintf(err, errlen, "its .eh_frame_hdr table is malformed");
-		nosym_close(f);
-		return -ENOTSUP;
-	}
-	f->nfde = le32(p);
-	f->table = p + 4;
 	elf_file_build_id(&f->elf, f->build_id, sizeof(f->build_id));
 	return 0;
 }
 
 void nosym_close(struct nosym_file *f)
 {
+	free(f->fdes);
+	f->fdes = NULL;
+	f->nfde = 0;
 	elf_file_close(&f->elf);
 }
 
@@ -464,24 +561,35 @@ static bool is_source_file(const char *s)
 	return len > 2 && len < 200 && strcmp(s + len - 2, ".c") == 0;
 }
 
+/* Whether insn is a direct call; its target in *target. */
+static bool direct_call(const cs_insn *insn, uint64_t *target)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	if (insn->id != X86_INS_CALL || x->op_count != 1 || x->operands[0].type != X86_OP_IMM)
+		return false;
+	*target = (uint64_t)x->operands[0].imm;
+	return true;
+}
+
 /*
  * The function [start, end) decoded from its first byte: each site (sorted addresses) must
- * be an instruction loading the name into rdx, followed within SITE_WINDOW instructions by
- * a source file name loaded into rdi and then a direct call, whose target goes to *report
- * (one for all). Returns 0, or -EINVAL with why.
+ * be an instruction loading the name into rdx, with a source file name loaded into rdi
+ * within SITE_WINDOW instructions before or after it and no call between, then a direct
+ * call within SITE_WINDOW instructions, whose target goes to out->report (one for all).
+ * Returns 0, or -EINVAL with why.
  */
 static int check_sites(const struct nosym_file *f, uint64_t start, uint64_t end,
 		       const uint64_t *sites, int nsites, struct nosym_found *out)
 {
 	uint64_t off = elf_file_offset(&f->elf, start, true), addr = start,
-		 last = sites[nsites - 1];
+		 last = sites[nsites - 1], target;
 	size_t size, left;
 	const uint8_t *code;
 	uint8_t *buf;
 	cs_insn *insn;
 	csh cs;
-	int k = 0, window = -1, err = 0;
-	bool file_seen = false;
+	int k = 0, window = -1, since_file = 2 * SITE_WINDOW + 1, err = 0;
 
 	if (off == UINT64_MAX || last >= end ||
 	    elf_file_offset(&f->elf, last, true) != off + (last - start))
@@ -503,6 +611,8 @@ static int check_sites(const struct nosym_file *f, uint64_t start, uint64_t end,
 	code = buf;
 	left = size;
 	while (!err && insn && (k < nsites || window >= 0)) {
+		const char *file;
+
 		if (!cs_disasm_iter(cs, &code, &left, &addr, insn)) {
 			if (k < nsites)
 				snprintf(out->why, sizeof(out->why),
@@ -510,11 +620,19 @@ static int check_sites(const struct nosym_file *f, uint64_t start, uint64_t end,
 					 (unsigned long long)start, (unsigned long long)sites[k]);
 			else
 				snprintf(out->why, sizeof(out->why),
-					 "the load at 0x%llx is not followed by a source file "
-					 "name and a call",
+					 "the load at 0x%llx is not followed by a call with a "
+					 "source file name",
 					 (unsigned long long)sites[k - 1]);
 			err = -EINVAL;
 			break;
+		}
+		/* the source file's load, before or after the name's, its call not made yet */
+		file = string_at(f, lea_target(insn, X86_REG_RDI));
+		if (lea_target(insn, X86_REG_RDI) != UINT64_MAX && is_source_file(file)) {
+			since_file = 0;
+			snprintf(out->file, sizeof(out->file), "%s", file);
+		} else if (since_file <= 2 * SITE_WINDOW) {
+			since_file++;
 		}
 		if (k < nsites && insn->address > sites[k]) {
 			snprintf(out->why, sizeof(out->why),
@@ -528,8 +646,7 @@ static int check_sites(const struct nosym_file *f, uint64_t start, uint64_t end,
 					 "site's function name",
 					 (unsigned long long)sites[k]);
 				err = -EINVAL;
-			}
-			if (window >= 0) {
+			} else if (window >= 0) {
 				snprintf(out->why, sizeof(out->why),
 					 "the error site at 0x%llx makes no call",
 					 (unsigned long long)sites[k - 1]);
@@ -537,18 +654,9 @@ static int check_sites(const struct nosym_file *f, uint64_t start, uint64_t end,
 			}
 			k++;
 			window = SITE_WINDOW;
-			file_seen = false;
-		} else if (window >= 0) {
-			const char *file = string_at(f, lea_target(insn, X86_REG_RDI));
-
-			if (lea_target(insn, X86_REG_RDI) != UINT64_MAX && is_source_file(file)) {
-				file_seen = true;
-				snprintf(out->file, sizeof(out->file), "%s", file);
-			} else if (insn->id == X86_INS_CALL && file_seen &&
-				   insn->detail->x86.op_count == 1 &&
-				   insn->detail->x86.operands[0].type == X86_OP_IMM) {
-				uint64_t target = (uint64_t)insn->detail->x86.operands[0].imm;
-
+		} else if (insn->id == X86_INS_CALL) {
+			if (window >= 0 && since_file <= 2 * SITE_WINDOW &&
+			    direct_call(insn, &target)) {
 				if (out->report && out->report != target) {
 					snprintf(out->why, sizeof(out->why),
 						 "its error sites call different functions");
@@ -556,15 +664,15 @@ static int check_sites(const struct nosym_file *f, uint64_t start, uint64_t end,
 				}
 				out->report = target;
 				window = -1;
-				continue;
 			}
-			if (--window < 0) {
-				snprintf(out->why, sizeof(out->why),
-					 "the load at 0x%llx is not followed by a source file name "
-					 "and a call",
-					 (unsigned long long)sites[k - 1]);
-				err = -EINVAL;
-			}
+			since_file = 2 * SITE_WINDOW + 1; /* a call takes rdi */
+		}
+		if (window >= 0 && insn->address != sites[k - 1] && --window < 0) {
+			snprintf(out->why, sizeof(out->why),
+				 "the load at 0x%llx is not followed by a call with a source file "
+				 "name",
+				 (unsigned long long)sites[k - 1]);
+			err = -EINVAL;
 		}
 	}
 	if (!insn)

@@ -11,23 +11,26 @@
 /* Names looked for in one call, at most. */
 #define NOSYM_MAX_NAMES 16
 
+/* Where a function's FDE is: the first address it covers, and the FDE record's address. */
+struct nosym_fde {
+	uint64_t begin, fde;
+};
+
 /*
- * A stripped executable: its function starts come from .eh_frame (through the sorted table
- * of .eh_frame_hdr, which a linker writes for the unwinder and strip keeps).
+ * A stripped executable: its function starts come from .eh_frame, which compilers write for
+ * the unwinder and strip keeps: through the sorted table of .eh_frame_hdr, or, in a static
+ * link that has none, by walking .eh_frame itself.
  */
 struct nosym_file {
 	struct elf_file elf;
-	const uint8_t *hdr; /* .eh_frame_hdr, in the mapping */
-	uint64_t hdr_vaddr;
-	size_t hdr_size;
-	const uint8_t *table; /* its (initial location, FDE) pairs, datarel sdata4 */
-	uint32_t nfde;
+	struct nosym_fde *fdes; /* sorted by begin */
+	size_t nfde;
 	char build_id[41];
 };
 
 /*
  * Opens `path` for nosym_find. Returns 0; -ENOENT when it is no ELF file; -ENOTSUP when it
- * is not x86-64 or has no .eh_frame_hdr in a form read here (said in err).
+ * is not x86-64 or has no .eh_frame to read (said in err); -ENOMEM.
  */
 int nosym_open(const char *path, struct nosym_file *f, char *err, size_t errlen);
 

@@ -1,7 +1,9 @@
 /* nosymcache.c - what nosym_find found in a build, remembered by its build id */
 #include "nosymcache.h"
+#include "bpfcache.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,30 +11,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The cache file of build_id into path (its directory made 0700 when `make`). */
-static int cache_path(const char *build_id, char *path, size_t size, bool make)
+/* The cache file of build_id into path; -ENOENT when there is no cache or no build id. */
+static int cache_path(const char *build_id, char *path, size_t size)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	char dir[PATH_MAX];
-	size_t i;
 
 	if (!build_id[0] || strspn(build_id, "0123456789abcdef") != strlen(build_id))
 		return -ENOENT;
-	if (xdg && xdg[0] == '/')
-		snprintf(dir, sizeof(dir), "%s", xdg);
-	else if (home && home[0] == '/')
-		snprintf(dir, sizeof(dir), "%s/.cache", home);
-	else
+	bpfcache_dir(dir, sizeof(dir));
+	if (!dir[0])
 		return -ENOENT;
-	if (make && mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return -errno;
-	i = strlen(dir);
-	snprintf(dir + i, sizeof(dir) - i, "/tracer");
-	if (make && mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return -errno;
 	if ((size_t)snprintf(path, size, "%s/nosym-%s", dir, build_id) >= size)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+/* The cache file opened for reading when it is ours: a regular file of the effective user,
+ * mode 0600 (as bpfcache's entries); else NULL. */
+static FILE *open_ours(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) || !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return NULL;
+	}
+	return f;
 }
 
 int nosymcache_load(const char *build_id, const char *const *names, int n, struct nosym_found *out)
@@ -42,7 +51,7 @@ int nosymcache_load(const char *build_id, const char *const *names, int n, struc
 	int i, have = 0, used;
 	FILE *f;
 
-	if (cache_path(build_id, path, sizeof(path), false) || !(f = fopen(path, "re")))
+	if (cache_path(build_id, path, sizeof(path)) || !(f = open_ours(path)))
 		return -ENOENT;
 	for (i = 0; i < n; i++)
 		out[i] = (struct nosym_found){.err = 1}; /* 1: not in the file */
@@ -79,7 +88,7 @@ int nosymcache_save(const char *build_id, const char *const *names, int n,
 	int fd, i, err;
 	FILE *f;
 
-	err = cache_path(build_id, path, sizeof(path), true);
+	err = cache_path(build_id, path, sizeof(path));
 	if (err)
 		return err;
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);

@@ -5,10 +5,11 @@
 #include "nosym.h"
 
 /*
- * The cache is a directory, $XDG_CACHE_HOME/tracer (or ~/.cache/tracer), of text files
- * named "nosym-<build id>", 0600, one line a name: "NAME 0xENTRY 0xSITE" when found,
- * "NAME none" when not there, "NAME unsure WHY" when not sure. A found entry is a claim to
- * verify (nosym_verify), never a probe address to trust.
+ * Kept in the tracer's cache directory (bpfcache_dir: /var/cache/tracer, $TRACER_CACHE_DIR),
+ * a text file "nosym-<build id>" (0600) per program, one line a name: "NAME 0xENTRY 0xSITE"
+ * when found, "NAME none" when not there, "NAME unsure WHY" when not sure. A found entry is
+ * a claim to verify (nosym_verify), never a probe address to trust; a file not ours (owner,
+ * mode) is not read.
  */
 
 /*
@@ -19,7 +20,7 @@
 int nosymcache_load(const char *build_id, const char *const *names, int n, struct nosym_found *out);
 
 /* Writes the names' results for build `build_id` (a new file, renamed into place). Returns
- * 0 or -errno; no cache directory (no $HOME) is -ENOENT. */
+ * 0 or -errno; no cache (or no build id) is -ENOENT. */
 int nosymcache_save(const char *build_id, const char *const *names, int n,
 		    const struct nosym_found *out);
 

@@ -133,3 +133,33 @@ def pclntab(layout, text=0x401000):
 for layout in (116, 118, 120):
     write("gosym", "go%d" % layout, pclntab(layout))
 write("gosym", "go118_pie", pclntab(118)[:24] + b"\0" * 8 + pclntab(118)[32:])
+
+# Executables for nosym: a minimal one (no libc) whose SSL_write and SSL_read have OpenSSL 3's
+# error-site shape, linked with an .eh_frame_hdr and without (as -static links are), built
+# here with gcc and stripped.
+NOSYM_SRC = r"""
+__attribute__((noinline)) void ERR_set_debug(const char *file, int line, const char *func)
+{ __asm__ volatile("" :: "r"(file), "r"(line), "r"(func)); }
+__attribute__((noinline)) int SSL_write(int x)
+{ if (x < 0) { ERR_set_debug("ssl/ssl_lib.c", __LINE__, __func__); return -1; } return x; }
+__attribute__((noinline)) int SSL_read(int x)
+{ if (x < 0) { ERR_set_debug("ssl/ssl_lib.c", __LINE__, __func__); return -1; } return x + 1; }
+void _start(void) { SSL_write(1); SSL_read(1); for (;;); }
+"""
+
+
+def nosym_seed(name, *flags):
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = os.path.join(tmp, "s.c"), os.path.join(tmp, "s")
+        with open(src, "w") as f:
+            f.write(NOSYM_SRC)
+        subprocess.run(["gcc", "-O2", "-s", "-nostdlib", "-static", "-Wl,--build-id",
+                        *flags, "-o", out, src], check=True)
+        with open(out, "rb") as f:
+            write("nosym", name, f.read())
+
+
+nosym_seed("eh_frame_hdr", "-Wl,--eh-frame-hdr")
+nosym_seed("eh_frame", "-Wl,--no-eh-frame-hdr")

@@ -222,8 +222,6 @@ class TracerTest(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="tracer-test-")
-        # what the tracer remembers (functions found without symbols) stays in the test's dir
-        os.environ["XDG_CACHE_HOME"] = os.path.join(self.tmp, "cache")
         self.procs = []
         self.runs = []
 

@@ -15,6 +15,7 @@ from harness import TRACER, TracerTest, json_lines
 
 HELPERS = os.environ.get("HELPERS_DIR", os.path.join(harness.HERE, "../../build/tests"))
 STATIC_TLS = os.path.join(HELPERS, "static_tls")
+STATIC_TLS_FULL = os.path.join(HELPERS, "static_tls_full")  # -static: no .eh_frame_hdr
 LOOKALIKE = os.path.join(HELPERS, "nosym_lookalike")
 LINES = [b"hello from the static client\n", b"a second line, longer: " + b"x" * 3000 + b"\n",
          b"third\n"]
@@ -31,8 +32,8 @@ def by_conn(events):
 
 class StrippedTest(TracerTest):
 
-    def server(self, v6=False):
-        p = self.spawn([STATIC_TLS, "server", self.cert, self.key] + (["6"] if v6 else []),
+    def server(self, v6=False, binary=STATIC_TLS):
+        p = self.spawn([binary, "server", self.cert, self.key] + (["6"] if v6 else []),
                        stdout=subprocess.PIPE)
         line = p.stdout.readline().decode()
         self.assertTrue(line.startswith("PORT "), line)
@@ -44,10 +45,10 @@ class StrippedTest(TracerTest):
                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         return p, go
 
-    def converse(self, v6=False):
+    def converse(self, v6, server_binary):
         """Server and client, each traced by its PID with --json; returns the client's
         local port, the server's port and both runs."""
-        server, port = self.server(v6)
+        server, port = self.server(v6, server_binary)
         client, go = self.client(port, v6)
         srun = self.tracer(server.pid, "--json")
         crun = self.tracer(client.pid, "--json")
@@ -62,8 +63,8 @@ class StrippedTest(TracerTest):
         self.interrupt(srun)
         return lport, port, srun, crun
 
-    def check_conversation(self, v6):
-        lport, port, srun, crun = self.converse(v6)
+    def check_conversation(self, v6, server_binary):
+        lport, port, srun, crun = self.converse(v6, server_binary)
         sent, answers = b"".join(LINES), b"".join(b"got: " + l for l in LINES)
         cev, sev = json_lines(crun), json_lines(srun)
         self.assertEqual(by_conn(cev), {(lport, port, "write"): sent, (lport, port, "read"): answers})
@@ -73,7 +74,10 @@ class StrippedTest(TracerTest):
         for e in cev + sev:
             if e["type"] in ("data", "conn"):
                 self.assertEqual((e["family"], e["laddr"], e["raddr"]), (family, addr, addr), e)
-                self.assertEqual(e["lib"] if "lib" in e else STATIC_TLS, STATIC_TLS, e)
+        for e in cev:
+            self.assertEqual(e.get("lib", STATIC_TLS), STATIC_TLS, e)
+        for e in sev:
+            self.assertEqual(e.get("lib", server_binary), server_binary, e)
         # the client writes with SSL_write (named so, through its internal function unless
         # placement is exported) and the server with SSL_write_ex, which has no trace of
         # its own: its calls are named after ssl_write_internal, which they go through
@@ -83,13 +87,14 @@ class StrippedTest(TracerTest):
                          {"ssl_write_internal"})
         for run in (crun, srun):
             self.assertIn("0 lost", run.stderr())
-            self.assertRegex(run.stderr(), r"calls captured by library: %s \(\d+\)" % re.escape(STATIC_TLS))
+        for run, binary in ((crun, STATIC_TLS), (srun, server_binary)):
+            self.assertRegex(run.stderr(), r"calls captured by library: %s \(\d+\)" % re.escape(binary))
 
     def test_client_and_server_over_ipv4(self):
-        self.check_conversation(v6=False)
+        self.check_conversation(False, STATIC_TLS)
 
-    def test_client_and_server_over_ipv6(self):
-        self.check_conversation(v6=True)
+    def test_client_and_server_over_ipv6_the_server_fully_static(self):
+        self.check_conversation(True, STATIC_TLS_FULL)
 
     def test_all_finds_a_stripped_program_started_later(self):
         run = self.tracer(None, "--all", "--json", "-c", "static_tls")
@@ -108,9 +113,14 @@ class StrippedTest(TracerTest):
         self.assertEqual(streams[(lport, port, "write")], b"".join(LINES))
 
     def list_probes(self, pid):
-        code, out, err = self.run_tracer("--list-probes", "-v", str(pid))
-        self.assertEqual(code, 0, err)
-        return [l for l in out.splitlines() if l.startswith(STATIC_TLS + " ")], err
+        """--list-probes -v for pid, the tracer's cache in the test's directory: the rows
+        of static_tls and stderr."""
+        env = dict(os.environ, TRACER_CACHE_DIR=os.path.join(self.tmp, "cache"))
+        r = subprocess.run([TRACER, *harness.PLACEMENT, "--list-probes", "-v", str(pid)],
+                           capture_output=True, text=True, timeout=60, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotRegex(r.stderr, harness.SANITIZER_REPORT)
+        return [l for l in r.stdout.splitlines() if l.startswith(STATIC_TLS + " ")], r.stderr
 
     def test_list_probes_names_the_evidence_and_the_cache_is_verified(self):
         server, _ = self.server()
@@ -123,9 +133,9 @@ class StrippedTest(TracerTest):
                              % l.split()[1])
             self.assertNotIn("cache", l)
         self.assertRegex("\n".join(first), r"ssl_write_internal .*called by SSL_write")
-        cache = os.path.join(self.tmp, "cache", "tracer")
-        files = os.listdir(cache)
-        self.assertEqual(len(files), 1)
+        cache = os.path.join(self.tmp, "cache")
+        files = [f for f in os.listdir(cache) if f.startswith("nosym-")]
+        self.assertEqual(len(files), 1, files)
         path = os.path.join(cache, files[0])
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
         self.assertEqual(stat.S_IMODE(os.stat(cache).st_mode), 0o700)

@@ -52,7 +52,9 @@ static void test_uleb(void)
 	CHECK(!nosym_uleb(&p, cut + 2, &v));
 }
 
-static void test_static_openssl(void)
+/* OpenSSL in the stripped program `path` is found where the symbols of its unstripped build
+ * `sym` say; what the cache would hold is verified, and a wrong claim is not. */
+static void check_static_openssl(const char *path, const char *sym)
 {
 	struct nosym_found out[NNAMES], v;
 	uint64_t offsets[NNAMES];
@@ -61,8 +63,8 @@ static void test_static_openssl(void)
 	char err[256] = "";
 	int i;
 
-	CHECK(tracer_bpf__symbol_offsets(STATIC_TLS_SYM, names, NNAMES, offsets, found) == 0);
-	CHECK(nosym_open(STATIC_TLS, &f, err, sizeof(err)) == 0);
+	CHECK(tracer_bpf__symbol_offsets(sym, names, NNAMES, offsets, found) == 0);
+	CHECK(nosym_open(path, &f, err, sizeof(err)) == 0);
 	CHECK(strlen(f.build_id) == 40);
 	CHECK(nosym_find(&f, names, NNAMES, out) == 1);
 	for (i = 0; i < NNAMES; i++) {
@@ -124,10 +126,10 @@ static void test_cache(void)
 	struct stat st;
 
 	CHECK(mkdtemp(dir) != NULL);
-	setenv("XDG_CACHE_HOME", dir, 1);
+	setenv("TRACER_CACHE_DIR", dir, 1);
 	CHECK(nosymcache_load(id, three, 3, got) == -ENOENT);
 	CHECK(nosymcache_save(id, three, 3, put) == 0);
-	snprintf(path, sizeof(path), "%s/tracer/nosym-%s", dir, id);
+	snprintf(path, sizeof(path), "%s/nosym-%s", dir, id);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
 	CHECK(nosymcache_load(id, three, 3, got) == 0);
 	CHECK(got[0].err == 0 && got[0].entry == 0x1000 && got[0].site == 0x1010);
@@ -137,9 +139,13 @@ static void test_cache(void)
 	CHECK(nosymcache_load(id, other, 1, got) == -ENOENT); /* a name it does not have */
 	CHECK(nosymcache_load("../x", three, 3, got) == -ENOENT);
 	CHECK(nosymcache_save("", three, 3, put) == -ENOENT); /* no build id: no cache */
+	chmod(path, 0644); /* not as the tracer writes it: not read */
+	CHECK(nosymcache_load(id, three, 3, got) == -ENOENT);
 	unlink(path);
-	snprintf(path, sizeof(path), "%s/tracer", dir);
-	rmdir(path);
+	setenv("TRACER_CACHE_DIR", "", 1); /* the cache off */
+	CHECK(nosymcache_save(id, three, 3, put) == -ENOENT);
+	CHECK(nosymcache_load(id, three, 3, got) == -ENOENT);
+	unsetenv("TRACER_CACHE_DIR");
 	rmdir(dir);
 }
 
@@ -147,7 +153,8 @@ int main(void)
 {
 	test_cfi();
 	test_uleb();
-	test_static_openssl();
+	check_static_openssl(STATIC_TLS, STATIC_TLS_SYM);	    /* .eh_frame_hdr */
+	check_static_openssl(STATIC_TLS_FULL, STATIC_TLS_FULL_SYM); /* -static: .eh_frame walked */
 	test_not_openssl();
 	test_cache();
 	return check_done();
