@@ -369,21 +369,16 @@ static int walk_eh_frame(struct nosym_file *f, const Elf64_Shdr *sh)
 	return 0;
 }
 
-int nosym_open(const char *path, struct nosym_file *f, char *err, size_t errlen)
+/* The table of function starts, read on its first need (most programs have no name's string
+ * and never need it). 0, -ENOTSUP when the file has no .eh_frame read here, -ENOMEM. */
+static int load_fdes(struct nosym_file *f)
 {
 	const Elf64_Shdr *sh;
 	int i, r = -ENOENT;
 
-	memset(f, 0, sizeof(*f));
-	r = elf_file_open(path, &f->elf);
-	if (r)
-		return r;
-	if (elf_file_ehdr(&f->elf)->e_machine != EM_X86_64) {
-		snprintf(err, errlen, "not an x86-64 program");
-		nosym_close(f);
-		return -ENOTSUP;
-	}
-	r = -ENOENT;
+	if (f->fdes_read)
+		return f->fdes_err;
+	f->fdes_read = true;
 	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum && r == -ENOENT; i++) {
 		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
 
@@ -393,12 +388,22 @@ int nosym_open(const char *path, struct nosym_file *f, char *err, size_t errlen)
 	}
 	if (r == -ENOENT && (sh = elf_file_section(&f->elf, ".eh_frame", false)) != NULL)
 		r = walk_eh_frame(f, sh);
-	if (r) {
-		snprintf(err, errlen, "%s",
-			 r == -ENOMEM ? "out of memory"
-				      : "no table of its functions (.eh_frame) to read");
+	f->fdes_err = r == -ENOMEM ? r : r ? -ENOTSUP : 0;
+	return f->fdes_err;
+}
+
+int nosym_open(const char *path, struct nosym_file *f, char *err, size_t errlen)
+{
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	r = elf_file_open(path, &f->elf);
+	if (r)
+		return r;
+	if (elf_file_ehdr(&f->elf)->e_machine != EM_X86_64) {
+		snprintf(err, errlen, "not an x86-64 program");
 		nosym_close(f);
-		return r == -ENOMEM ? r : -ENOTSUP;
+		return -ENOTSUP;
 	}
 	elf_file_build_id(&f->elf, f->build_id, sizeof(f->build_id));
 	return 0;
@@ -729,7 +734,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int nosym_find(const struct nosym_file *f, const char *const *names, int n, struct nosym_found *out)
+int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out)
 {
 	uint64_t targets[NOSYM_MAX_NAMES * MAX_STRINGS], sites[MAX_SITES], report = 0;
 	int target_name[NOSYM_MAX_NAMES * MAX_STRINGS], ntargets = 0, i, j, k, err;
@@ -754,6 +759,14 @@ int nosym_find(const struct nosym_file *f, const char *const *names, int n, stru
 	}
 	if (!ntargets)
 		return 0; /* no name's string: nothing searched */
+	err = load_fdes(f);
+	for (i = 0; i < ntargets && err == -ENOTSUP; i++) {
+		out[target_name[i]].err = -EINVAL;
+		snprintf(out[target_name[i]].why, sizeof(out[0].why),
+			 "the program has no table of its functions (.eh_frame) to read");
+	}
+	if (err)
+		return err == -ENOTSUP ? 1 : err;
 	r.targets = targets;
 	r.target_name = target_name;
 	r.ntargets = ntargets;
@@ -791,14 +804,14 @@ int nosym_find(const struct nosym_file *f, const char *const *names, int n, stru
 	return err ? err : 1;
 }
 
-int nosym_verify(const struct nosym_file *f, const char *name, struct nosym_found *out)
+int nosym_verify(struct nosym_file *f, const char *name, struct nosym_found *out)
 {
 	uint64_t site = out->site, entry = out->entry;
-	const char *s;
-	cs_insn *insn;
-	uint8_t code[16];
 	uint64_t off = elf_file_offset(&f->elf, site, true);
-	size_t count = 0;
+	cs_insn *insn = NULL;
+	uint8_t code[16];
+	const char *s = NULL;
+	size_t n = 0;
 	csh cs;
 	int err;
 
@@ -806,18 +819,22 @@ int nosym_verify(const struct nosym_file *f, const char *name, struct nosym_foun
 	if (off != UINT64_MAX && pread(f->elf.fd, code, sizeof(code), (off_t)off) == sizeof(code) &&
 	    cs_open(CS_ARCH_X86, CS_MODE_64, &cs) == CS_ERR_OK) {
 		cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-		count = cs_disasm(cs, code, sizeof(code), site, 1, &insn);
-		s = count ? string_at(f, lea_target(insn, X86_REG_RDX)) : NULL;
-		if (!s || strcmp(s, name) != 0)
-			count = 0;
-		if (insn && count)
-			cs_free(insn, count);
+		n = cs_disasm(cs, code, sizeof(code), site, 1, &insn);
+		if (n)
+			s = string_at(f, lea_target(insn, X86_REG_RDX));
+		if (n)
+			cs_free(insn, n);
 		cs_close(&cs);
 	}
-	if (!count) {
+	if (!s || strcmp(s, name) != 0) {
 		snprintf(out->why, sizeof(out->why), "0x%llx does not load \"%s\"",
 			 (unsigned long long)site, name);
 		return -EINVAL;
+	}
+	err = load_fdes(f);
+	if (err) {
+		snprintf(out->why, sizeof(out->why), "no table of its functions (.eh_frame)");
+		return err == -ENOMEM ? err : -EINVAL;
 	}
 	err = take_function(f, &site, 1, out);
 	if (!err && out->entry != entry) {

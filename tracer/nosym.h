@@ -23,14 +23,16 @@ struct nosym_fde {
  */
 struct nosym_file {
 	struct elf_file elf;
-	struct nosym_fde *fdes; /* sorted by begin */
+	struct nosym_fde *fdes; /* sorted by begin; read on their first need */
 	size_t nfde;
+	bool fdes_read;
+	int fdes_err;
 	char build_id[41];
 };
 
 /*
  * Opens `path` for nosym_find. Returns 0; -ENOENT when it is no ELF file; -ENOTSUP when it
- * is not x86-64 or has no .eh_frame to read (said in err); -ENOMEM.
+ * is not x86-64 (said in err). Its table of functions is read when first needed.
  */
 int nosym_open(const char *path, struct nosym_file *f, char *err, size_t errlen);
 
@@ -60,15 +62,14 @@ struct nosym_found {
  * out[i] for names[i]. Returns 1 when the code was searched, 0 when no name's string is in
  * the file (nothing searched), or -errno when the code cannot be read.
  */
-int nosym_find(const struct nosym_file *f, const char *const *names, int n,
-	       struct nosym_found *out);
+int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out);
 
 /*
  * Checks that function `name` is found at out->entry by facts (2)-(4) through its site
  * out->site alone (a result remembered from an earlier nosym_find on the same build),
  * filling the rest of *out. Returns 0, or -EINVAL with why in out->why.
  */
-int nosym_verify(const struct nosym_file *f, const char *name, struct nosym_found *out);
+int nosym_verify(struct nosym_file *f, const char *name, struct nosym_found *out);
 
 /* Reads the uleb128 at *p (below end), moving *p past it; false when it runs past end. */
 bool nosym_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v);

@@ -193,6 +193,16 @@ static void place_internal(struct probe_set *set, int first, int verbose)
 	}
 }
 
+void probes_init_one(struct resolved_probe *rp, const struct probe_spec *s, const char *lib_path,
+		     const char *open_path)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->spec = s;
+	snprintf(rp->func, sizeof(rp->func), "%.*s", (int)strcspn(s->symbol, "="), s->symbol);
+	snprintf(rp->lib_path, sizeof(rp->lib_path), "%s", lib_path);
+	snprintf(rp->open_path, sizeof(rp->open_path), "%s", open_path);
+}
+
 int probes_add_one(struct probe_set *set, const struct resolved_probe *rp)
 {
 	struct resolved_probe *grown = realloc(set->p, (set->n + 1) * sizeof(*grown));
@@ -228,13 +238,11 @@ static int add_symbol_specs(struct probe_set *set, const struct spec_table *t, c
 		diag("cannot read the symbols of '%s'\n", lib_path);
 	for (i = 0; i < t->n && err != -ENOMEM; i++) {
 		const struct probe_spec *s = &t->specs[i];
-		struct resolved_probe rp = {.spec = s};
+		struct resolved_probe rp;
 
 		if (strcmp(s->library, lib) != 0)
 			continue;
-		snprintf(rp.func, sizeof(rp.func), "%.*s", (int)strcspn(s->symbol, "="), s->symbol);
-		snprintf(rp.lib_path, sizeof(rp.lib_path), "%s", lib_path);
-		snprintf(rp.open_path, sizeof(rp.open_path), "%s", open_path);
+		probes_init_one(&rp, s, lib_path, open_path);
 		if (spec_offset(open_path, fs, s->symbol, &rp) == 0) {
 			err = probes_add_one(set, &rp) ? -ENOMEM : err;
 		} else if (s->required) {

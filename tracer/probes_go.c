@@ -72,13 +72,11 @@ int probes_add_go_specs(struct probe_set *set, const struct spec_table *t, const
 	}
 	for (i = 0; i < t->n && err != -ENOMEM; i++) {
 		const struct probe_spec *s = &t->specs[i];
-		struct resolved_probe rp = {.spec = s};
+		struct resolved_probe rp;
 
 		if (strcmp(s->library, SPEC_GO) != 0)
 			continue;
-		snprintf(rp.func, sizeof(rp.func), "%s", s->symbol);
-		snprintf(rp.lib_path, sizeof(rp.lib_path), "%s", lib_path);
-		snprintf(rp.open_path, sizeof(rp.open_path), "%s", open_path);
+		probes_init_one(&rp, s, lib_path, open_path);
 		if (!g.register_abi) {
 			if (gosym_find(&g.table, s->symbol, &entry, &end) == 0) {
 				diag("not probing Go program '%s': built with %s, whose functions "

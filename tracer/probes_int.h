@@ -5,6 +5,11 @@
 
 #include "probes.h"
 
+/* A probe of spec s in the file lib_path (opened as open_path), named after the function
+ * the spec's symbol names (before any '='): where it goes is for the caller to fill. */
+void probes_init_one(struct resolved_probe *rp, const struct probe_spec *s, const char *lib_path,
+		     const char *open_path);
+
 /* Appends rp to the set with the next attach cookie. Returns 0 or -ENOMEM. */
 int probes_add_one(struct probe_set *set, const struct resolved_probe *rp);
 

@@ -50,7 +50,7 @@ static const struct nosym_found *result(const struct wanted *w, const char *name
  * The names' results: from the cache when it has them all and every function found there
  * is verified anew, else by a search of the whole file (remembered). Sets *cached.
  */
-static int find_all(const struct nosym_file *f, struct wanted *w, bool *cached, int verbose,
+static int find_all(struct nosym_file *f, struct wanted *w, bool *cached, int verbose,
 		    const char *lib_path)
 {
 	int i, err;
@@ -163,13 +163,11 @@ int probes_add_stripped_specs(struct probe_set *set, const struct spec_table *t,
 		found += w.found[i].err == 0;
 	for (i = 0; i < t->n && err != -ENOMEM && found; i++) {
 		const struct probe_spec *s = &t->specs[i];
-		struct resolved_probe rp = {.spec = s};
+		struct resolved_probe rp;
 
 		if (strcmp(s->library, SPEC_STRIPPED) != 0)
 			continue;
-		snprintf(rp.func, sizeof(rp.func), "%.*s", (int)strcspn(s->symbol, "="), s->symbol);
-		snprintf(rp.lib_path, sizeof(rp.lib_path), "%s", lib_path);
-		snprintf(rp.open_path, sizeof(rp.open_path), "%s", open_path);
+		probes_init_one(&rp, s, lib_path, open_path);
 		r = add_stripped_spec(set, &w, &rp, cached, &why);
 		if (r == -ENOMEM) {
 			err = r;
