@@ -482,16 +482,25 @@ static int add_ref(struct refs *r, int name, uint64_t vaddr, unsigned reg)
 	return 0;
 }
 
-/* The rip-relative leas of buf (code at vaddr) that load one of the targets. */
+/* The instructions of buf (code at vaddr) that load one of the targets: `lea r64, [rip +
+ * disp32]`, or `mov r32, imm32` (the way to an address in code linked below 4 GiB). */
 static int scan_chunk(struct refs *r, const uint8_t *buf, size_t len, uint64_t vaddr)
 {
 	uint64_t lo = r->targets[0], span = r->targets[r->ntargets - 1] - lo;
+	bool low = r->targets[r->ntargets - 1] <= UINT32_MAX;
 	size_t i;
 	int k;
 
 	for (i = 0; i + 7 <= len; i++) {
 		uint64_t target;
 
+		if (low && (buf[i] & 0xf8) == 0xb8 && le32(buf + i + 1) - lo <= span) {
+			for (k = 0; k < r->ntargets; k++) /* mov r32, imm32: rax..rdi */
+				if (r->targets[k] == le32(buf + i + 1) &&
+				    add_ref(r, r->target_name[k], vaddr + i, buf[i] & 7u))
+					return -ENOMEM;
+			continue;
+		}
 		if (buf[i + 1] != 0x8d || (buf[i] & 0xfb) != 0x48 || (buf[i + 2] & 0xc7) != 0x05)
 			continue;
 		target = vaddr + i + 7 + (uint64_t)(int64_t)(int32_t)le32(buf + i + 3);
@@ -547,11 +556,19 @@ static bool is_reg64(const cs_x86_op *op, x86_reg reg)
 }
 
 /* The target of `lea reg, [rip + disp]` when insn is one loading reg; else UINT64_MAX. */
+/* The address insn loads into register reg (rdx, rdi): `lea reg, [rip + disp]` (position
+ * independent code) or `mov reg32, imm32` (code linked below 4 GiB); else UINT64_MAX. */
 static uint64_t lea_target(const cs_insn *insn, x86_reg reg)
 {
 	const cs_x86 *x = &insn->detail->x86;
+	x86_reg reg32 = reg == X86_REG_RDX ? X86_REG_EDX : X86_REG_EDI;
 
-	if (insn->id != X86_INS_LEA || x->op_count != 2 || !is_reg64(&x->operands[0], reg) ||
+	if (x->op_count != 2)
+		return UINT64_MAX;
+	if (insn->id == X86_INS_MOV && is_reg64(&x->operands[0], reg32) &&
+	    x->operands[1].type == X86_OP_IMM)
+		return (uint64_t)(uint32_t)x->operands[1].imm;
+	if (insn->id != X86_INS_LEA || !is_reg64(&x->operands[0], reg) ||
 	    x->operands[1].type != X86_OP_MEM || x->operands[1].mem.base != X86_REG_RIP ||
 	    x->operands[1].mem.index != X86_REG_INVALID)
 		return UINT64_MAX;

@@ -131,7 +131,7 @@ int probes_add_stripped_specs(struct probe_set *set, const struct spec_table *t,
 	struct nosym_file f;
 	char msg[160] = "";
 	const char *why;
-	int i, r, err = 0, found = 0;
+	int i, r, err = 0, found = 0, told = 0;
 	bool cached;
 
 	for (i = 0; i < t->n; i++) {
@@ -139,12 +139,16 @@ int probes_add_stripped_specs(struct probe_set *set, const struct spec_table *t,
 
 		if (strcmp(t->specs[i].library, SPEC_STRIPPED) != 0)
 			continue;
-		want(&w, sym, strcspn(sym, "="));
-		for (p = strchr(sym, '='); p && *p; p = *end ? end + 1 : end) {
+		r = want(&w, sym, strcspn(sym, "="));
+		for (p = strchr(sym, '='); p && *p && r >= 0; p = *end ? end + 1 : end) {
 			p += *p == '=';
 			end = p + strcspn(p, "&");
-			want(&w, p, (size_t)(end - p));
+			r = want(&w, p, (size_t)(end - p));
 		}
+		if (r < 0 && !told++)
+			diag("%s: more than %d functions to find without symbols: '%s' and the "
+			     "ones after it are not looked for\n",
+			     t->specs[i].origin, NOSYM_MAX_NAMES, sym);
 	}
 	r = nosym_open(open_path, &f, msg, sizeof(msg));
 	if (r) {
@@ -175,7 +179,8 @@ int probes_add_stripped_specs(struct probe_set *set, const struct spec_table *t,
 			diag("not probing '%s': TLS code is found in it without symbols, but not "
 			     "'%s' for sure%s%s (%s)\n",
 			     lib_path, rp.func, why ? ": " : "", why ? why : "", s->origin);
-			err = err ? err : -EINVAL;
+			err = -EINVAL;
+			break; /* none of its probes are taken: said once */
 		} else if (r && verbose) {
 			diag("skipping optional '%s': not found for sure in '%s'%s%s (%s)\n",
 			     s->symbol, lib_path, why ? ": " : "", why ? why : "", s->origin);

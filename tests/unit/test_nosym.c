@@ -87,6 +87,26 @@ static void check_static_openssl(const char *path, const char *sym)
 	nosym_close(&f);
 }
 
+/* Code linked below 4 GiB loads addresses with `mov r32, imm32`: found the same. */
+static void test_absolute_addresses(void)
+{
+	const char *two[] = {"SSL_write", "SSL_read"};
+	struct nosym_found out[2];
+	uint64_t offsets[2];
+	bool found[2];
+	struct nosym_file f;
+	char err[256] = "";
+
+	CHECK(tracer_bpf__symbol_offsets(ERRSITES_SYM, two, 2, offsets, found) == 0);
+	CHECK(found[0] && found[1]);
+	CHECK(nosym_open(ERRSITES, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find(&f, two, 2, out) == 1);
+	CHECK(out[0].err == 0 && out[0].offset == offsets[0]);
+	CHECK(out[1].err == 0 && out[1].offset == offsets[1]);
+	CHECK_STR(out[0].file, "ssl/ssl_lib.c");
+	nosym_close(&f);
+}
+
 static void test_not_openssl(void)
 {
 	struct nosym_found out[NNAMES];
@@ -155,6 +175,7 @@ int main(void)
 	test_uleb();
 	check_static_openssl(STATIC_TLS, STATIC_TLS_SYM);	    /* .eh_frame_hdr */
 	check_static_openssl(STATIC_TLS_FULL, STATIC_TLS_FULL_SYM); /* -static: .eh_frame walked */
+	test_absolute_addresses();
 	test_not_openssl();
 	test_cache();
 	return check_done();
