@@ -1,8 +1,8 @@
 /* nosym.c - functions of a stripped x86-64 executable found by what their code carries */
 #define _GNU_SOURCE
 #include "nosym.h"
+#include "nosym_int.h"
 
-#include <capstone/capstone.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +27,7 @@ enum {
 #define X86_RSP 7
 #define X86_RA 16
 #define SCAN_CHUNK (8u << 20)
-#define MAX_STRINGS 4 /* copies of one name's string looked at */
-#define MAX_SITES 64  /* references to one name's string */
-#define SITE_WINDOW 6 /* instructions after the name's load that hold the rest of the site */
+#define MAX_SITES 64 /* references to one name's string */
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -419,8 +417,7 @@ void nosym_close(struct nosym_file *f)
 
 /* ---------------------------------------------------------------- strings and references */
 
-/* The NUL-terminated string at vaddr in the read-only data, or NULL. */
-static const char *string_at(const struct nosym_file *f, uint64_t vaddr)
+const char *nosym_string_at(const struct nosym_file *f, uint64_t vaddr)
 {
 	uint64_t off = elf_file_offset(&f->elf, vaddr, false);
 
@@ -429,8 +426,7 @@ static const char *string_at(const struct nosym_file *f, uint64_t vaddr)
 	return (const char *)f->elf.map + off;
 }
 
-/* Up to max addresses of "name\0" in segments that are not writable. */
-static int find_strings(const struct nosym_file *f, const char *name, uint64_t *out, int max)
+int nosym_find_strings(const struct nosym_file *f, const char *name, uint64_t *out, int max)
 {
 	size_t len = strlen(name) + 1;
 	int i, n = 0;
@@ -452,39 +448,24 @@ static int find_strings(const struct nosym_file *f, const char *name, uint64_t *
 	return n;
 }
 
-/* A reference to a name's string: a `lea reg, [rip + disp32]` in the code. */
-struct ref {
-	int name;
-	uint64_t vaddr;
-	unsigned reg; /* 0-15, rax..r15 */
-};
-
-struct refs {
-	struct ref *v;
-	int n, cap;
-	const uint64_t *targets; /* string addresses, sorted */
-	const int *target_name;
-	int ntargets;
-};
-
-static int add_ref(struct refs *r, int name, uint64_t vaddr, unsigned reg)
+static int add_ref(struct nosym_refs *r, int name, uint64_t vaddr, unsigned reg)
 {
 	if (r->n == r->cap) {
 		int cap = r->cap ? 2 * r->cap : 64;
-		struct ref *v = realloc(r->v, (size_t)cap * sizeof(*v));
+		struct nosym_ref *v = realloc(r->v, (size_t)cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
 		r->v = v;
 		r->cap = cap;
 	}
-	r->v[r->n++] = (struct ref){.name = name, .vaddr = vaddr, .reg = reg};
+	r->v[r->n++] = (struct nosym_ref){.name = name, .vaddr = vaddr, .reg = reg};
 	return 0;
 }
 
 /* The instructions of buf (code at vaddr) that load one of the targets: `lea r64, [rip +
  * disp32]`, or `mov r32, imm32` (the way to an address in code linked below 4 GiB). */
-static int scan_chunk(struct refs *r, const uint8_t *buf, size_t len, uint64_t vaddr)
+static int scan_chunk(struct nosym_refs *r, const uint8_t *buf, size_t len, uint64_t vaddr)
 {
 	uint64_t lo = r->targets[0], span = r->targets[r->ntargets - 1] - lo;
 	bool low = r->targets[r->ntargets - 1] <= UINT32_MAX;
@@ -515,9 +496,7 @@ static int scan_chunk(struct refs *r, const uint8_t *buf, size_t len, uint64_t v
 	return 0;
 }
 
-/* Every reference in the executable segments to the targets (read with pread, in chunks
- * that overlap by an instruction). */
-static int scan_code(const struct nosym_file *f, struct refs *r)
+int nosym_scan_code(const struct nosym_file *f, struct nosym_refs *r)
 {
 	uint8_t *buf = malloc(SCAN_CHUNK + 8);
 	int i, err = 0;
@@ -555,13 +534,13 @@ static bool is_reg64(const cs_x86_op *op, x86_reg reg)
 	return op->type == X86_OP_REG && op->reg == reg;
 }
 
-/* The target of `lea reg, [rip + disp]` when insn is one loading reg; else UINT64_MAX. */
-/* The address insn loads into register reg (rdx, rdi): `lea reg, [rip + disp]` (position
- * independent code) or `mov reg32, imm32` (code linked below 4 GiB); else UINT64_MAX. */
-static uint64_t lea_target(const cs_insn *insn, x86_reg reg)
+uint64_t nosym_loads(const cs_insn *insn, x86_reg reg)
 {
 	const cs_x86 *x = &insn->detail->x86;
-	x86_reg reg32 = reg == X86_REG_RDX ? X86_REG_EDX : X86_REG_EDI;
+	x86_reg reg32 = reg == X86_REG_RDX   ? X86_REG_EDX
+			: reg == X86_REG_RDI ? X86_REG_EDI
+			: reg == X86_REG_RCX ? X86_REG_ECX
+					     : X86_REG_INVALID;
 
 	if (x->op_count != 2)
 		return UINT64_MAX;
@@ -583,8 +562,7 @@ static bool is_source_file(const char *s)
 	return len > 2 && len < 200 && strcmp(s + len - 2, ".c") == 0;
 }
 
-/* Whether insn is a direct call; its target in *target. */
-static bool direct_call(const cs_insn *insn, uint64_t *target)
+bool nosym_direct_call(const cs_insn *insn, uint64_t *target)
 {
 	const cs_x86 *x = &insn->detail->x86;
 
@@ -597,8 +575,8 @@ static bool direct_call(const cs_insn *insn, uint64_t *target)
 /*
  * The function [start, end) decoded from its first byte: each site (sorted addresses) must
  * be an instruction loading the name into rdx, with a source file name loaded into rdi
- * within SITE_WINDOW instructions before or after it and no call between, then a direct
- * call within SITE_WINDOW instructions, whose target goes to out->report (one for all).
+ * within NOSYM_SITE_WINDOW instructions before or after it and no call between, then a direct
+ * call within NOSYM_SITE_WINDOW instructions, whose target goes to out->report (one for all).
  * Returns 0, or -EINVAL with why.
  */
 static int check_sites(const struct nosym_file *f, uint64_t start, uint64_t end,
@@ -611,15 +589,16 @@ static int check_sites(const struct nosym_file *f, uint64_t start, uint64_t end,
 	uint8_t *buf;
 	cs_insn *insn;
 	csh cs;
-	int k = 0, window = -1, since_file = 2 * SITE_WINDOW + 1, err = 0;
+	int k = 0, window = -1, since_file = 2 * NOSYM_SITE_WINDOW + 1, err = 0;
 
 	if (off == UINT64_MAX || last >= end ||
 	    elf_file_offset(&f->elf, last, true) != off + (last - start))
 		return snprintf(out->why, sizeof(out->why), "its code is not in one segment"),
 		       -EINVAL;
 	/* up to the end of the last site: its window of instructions, 15 bytes at most each */
-	size = (size_t)((end - last > 15 * (SITE_WINDOW + 1) ? last + 15 * (SITE_WINDOW + 1)
-							     : end) -
+	size = (size_t)((end - last > 15 * (NOSYM_SITE_WINDOW + 1)
+				 ? last + 15 * (NOSYM_SITE_WINDOW + 1)
+				 : end) -
 			start);
 	if (elf_file_offset(&f->elf, start + size - 1, true) != off + size - 1 ||
 	    !(buf = elf_file_read(&f->elf, off, size)))
@@ -649,11 +628,11 @@ static int check_sites(const struct nosym_file *f, uint64_t start, uint64_t end,
 			break;
 		}
 		/* the source file's load, before or after the name's, its call not made yet */
-		file = string_at(f, lea_target(insn, X86_REG_RDI));
-		if (lea_target(insn, X86_REG_RDI) != UINT64_MAX && is_source_file(file)) {
+		file = nosym_string_at(f, nosym_loads(insn, X86_REG_RDI));
+		if (nosym_loads(insn, X86_REG_RDI) != UINT64_MAX && is_source_file(file)) {
 			since_file = 0;
 			snprintf(out->file, sizeof(out->file), "%s", file);
-		} else if (since_file <= 2 * SITE_WINDOW) {
+		} else if (since_file <= 2 * NOSYM_SITE_WINDOW) {
 			since_file++;
 		}
 		if (k < nsites && insn->address > sites[k]) {
@@ -662,7 +641,7 @@ static int check_sites(const struct nosym_file *f, uint64_t start, uint64_t end,
 				 (unsigned long long)sites[k], (unsigned long long)start);
 			err = -EINVAL;
 		} else if (k < nsites && insn->address == sites[k]) {
-			if (lea_target(insn, X86_REG_RDX) == UINT64_MAX) {
+			if (nosym_loads(insn, X86_REG_RDX) == UINT64_MAX) {
 				snprintf(out->why, sizeof(out->why),
 					 "its name is loaded at 0x%llx other than as an error "
 					 "site's function name",
@@ -675,10 +654,10 @@ static int check_sites(const struct nosym_file *f, uint64_t start, uint64_t end,
 				err = -EINVAL;
 			}
 			k++;
-			window = SITE_WINDOW;
+			window = NOSYM_SITE_WINDOW;
 		} else if (insn->id == X86_INS_CALL) {
-			if (window >= 0 && since_file <= 2 * SITE_WINDOW &&
-			    direct_call(insn, &target)) {
+			if (window >= 0 && since_file <= 2 * NOSYM_SITE_WINDOW &&
+			    nosym_direct_call(insn, &target)) {
 				if (out->report && out->report != target) {
 					snprintf(out->why, sizeof(out->why),
 						 "its error sites call different functions");
@@ -687,7 +666,7 @@ static int check_sites(const struct nosym_file *f, uint64_t start, uint64_t end,
 				out->report = target;
 				window = -1;
 			}
-			since_file = 2 * SITE_WINDOW + 1; /* a call takes rdi */
+			since_file = 2 * NOSYM_SITE_WINDOW + 1; /* a call takes rdi */
 		}
 		if (window >= 0 && insn->address != sites[k - 1] && --window < 0) {
 			snprintf(out->why, sizeof(out->why),
@@ -751,19 +730,15 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out)
+int nosym_name_strings(const struct nosym_file *f, const char *const *names, int n,
+		       uint64_t *targets, int *target_name)
 {
-	uint64_t targets[NOSYM_MAX_NAMES * MAX_STRINGS], sites[MAX_SITES], report = 0;
-	int target_name[NOSYM_MAX_NAMES * MAX_STRINGS], ntargets = 0, i, j, k, err;
-	struct refs r = {0};
+	int i, j, k, ntargets = 0;
 
-	if (n > NOSYM_MAX_NAMES)
-		return -EINVAL;
 	for (i = 0; i < n; i++) {
-		uint64_t found[MAX_STRINGS];
-		int m = find_strings(f, names[i], found, MAX_STRINGS);
+		uint64_t found[NOSYM_MAX_STRINGS];
+		int m = nosym_find_strings(f, names[i], found, NOSYM_MAX_STRINGS);
 
-		out[i] = (struct nosym_found){.err = -ENOENT};
 		for (j = 0; j < m; j++) { /* insertion keeps them sorted */
 			for (k = ntargets; k > 0 && targets[k - 1] > found[j]; k--) {
 				targets[k] = targets[k - 1];
@@ -774,6 +749,20 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 			ntargets++;
 		}
 	}
+	return ntargets;
+}
+
+int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out)
+{
+	uint64_t targets[NOSYM_MAX_NAMES * NOSYM_MAX_STRINGS], sites[MAX_SITES], report = 0;
+	int target_name[NOSYM_MAX_NAMES * NOSYM_MAX_STRINGS], ntargets = 0, i, j, err;
+	struct nosym_refs r = {0};
+
+	if (n > NOSYM_MAX_NAMES)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		out[i] = (struct nosym_found){.err = -ENOENT};
+	ntargets = nosym_name_strings(f, names, n, targets, target_name);
 	if (!ntargets)
 		return 0; /* no name's string: nothing searched */
 	err = load_fdes(f);
@@ -787,7 +776,7 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 	r.targets = targets;
 	r.target_name = target_name;
 	r.ntargets = ntargets;
-	err = scan_code(f, &r);
+	err = nosym_scan_code(f, &r);
 	for (i = 0; i < n && !err; i++) {
 		int nsites = 0;
 
@@ -821,7 +810,8 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 	return err ? err : 1;
 }
 
-int nosym_verify(struct nosym_file *f, const char *name, struct nosym_found *out)
+/* nosym_verify of a result of nosym_find. */
+static int verify_errsite(struct nosym_file *f, const char *name, struct nosym_found *out)
 {
 	uint64_t site = out->site, entry = out->entry;
 	uint64_t off = elf_file_offset(&f->elf, site, true);
@@ -838,7 +828,7 @@ int nosym_verify(struct nosym_file *f, const char *name, struct nosym_found *out
 		cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
 		n = cs_disasm(cs, code, sizeof(code), site, 1, &insn);
 		if (n)
-			s = string_at(f, lea_target(insn, X86_REG_RDX));
+			s = nosym_string_at(f, nosym_loads(insn, X86_REG_RDX));
 		if (n)
 			cs_free(insn, n);
 		cs_close(&cs);
@@ -861,4 +851,9 @@ int nosym_verify(struct nosym_file *f, const char *name, struct nosym_found *out
 	}
 	out->err = err;
 	return err;
+}
+
+int nosym_verify(struct nosym_file *f, const char *name, struct nosym_found *out)
+{
+	return out->named ? nosym_verify_named(f, name, out) : verify_errsite(f, name, out);
 }

@@ -48,6 +48,7 @@ struct nosym_found {
 	uint64_t report; /* the function those error sites call */
 	char file[64];	 /* the source file the error sites name ("ssl/ssl_lib.c") */
 	int nsites;
+	bool named; /* found by nosym_find_named: `site` loads the name after a call of it */
 };
 
 /*
@@ -65,9 +66,26 @@ struct nosym_found {
 int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out);
 
 /*
- * Checks that function `name` is found at out->entry by facts (2)-(4) through its site
- * out->site alone (a result remembered from an earlier nosym_find on the same build),
- * filling the rest of *out. Returns 0, or -EINVAL with why in out->why.
+ * Finds each of names[0, n) as a program that calls BoringSSL names it: BoringSSL's error
+ * sites pass a file and line only, but its callers often say what they called (WebRTC in
+ * Chromium: `SSL_write` ... "SSL_write"). Function F is taken when (1) a direct call of
+ * it comes within CALLER_WINDOW bytes before a load of the string "F", decoding from the
+ * call meeting that load as an instruction; (2) it is a function of BoringSSL's libssl:
+ * decoded from its first byte, before its first return, it makes an error check of
+ * ssl_lib.cc (OPENSSL_PUT_ERROR(SSL, ...): ERR_LIB_SSL into edi, the file into rcx, a
+ * direct call); (3) every such call before the name's loads is of F and no other function
+ * of libssl; (4) all names found report through one function, each its own. A call target
+ * is a function's entry. Looked for only when the file has BoringSSL's ssl_lib.cc name.
+ * Returns as nosym_find; out[i].named is set.
+ */
+int nosym_find_named(struct nosym_file *f, const char *const *names, int n,
+		     struct nosym_found *out);
+
+/*
+ * Checks that function `name` is found at out->entry through out->site alone (a result
+ * remembered from an earlier nosym_find or, with out->named, nosym_find_named on the same
+ * build): facts (2)-(4) of the one, (1)-(2) of the other. Fills the rest of *out. Returns
+ * 0, or -EINVAL with why in out->why.
  */
 int nosym_verify(struct nosym_file *f, const char *name, struct nosym_found *out);
 

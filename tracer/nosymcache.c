@@ -62,7 +62,9 @@ int nosymcache_load(const char *build_id, const char *const *names, int n, struc
 		if (line[0] == '#' || sscanf(line, "%127s %15s %n", name, what, &used) != 2)
 			continue;
 		if (sscanf(line, "%*s 0x%llx 0x%llx", &entry, &site) == 2) {
-			r = (struct nosym_found){.entry = entry, .site = site};
+			r = (struct nosym_found){.entry = entry,
+						 .site = site,
+						 .named = strstr(line, " named") != NULL};
 		} else if (strcmp(what, "none") == 0) {
 			r.err = -ENOENT;
 		} else if (strcmp(what, "unsure") == 0) {
@@ -108,8 +110,9 @@ int nosymcache_save(const char *build_id, const char *const *names, int n,
 		build_id);
 	for (i = 0; i < n; i++) {
 		if (out[i].err == 0)
-			fprintf(f, "%s 0x%llx 0x%llx\n", names[i], (unsigned long long)out[i].entry,
-				(unsigned long long)out[i].site);
+			fprintf(f, "%s 0x%llx 0x%llx%s\n", names[i],
+				(unsigned long long)out[i].entry, (unsigned long long)out[i].site,
+				out[i].named ? " named" : "");
 		else if (out[i].err == -ENOENT)
 			fprintf(f, "%s none\n", names[i]);
 		else

@@ -7,7 +7,7 @@
 /*
  * Kept in the tracer's cache directory (bpfcache_dir: /var/cache/tracer, $TRACER_CACHE_DIR),
  * a text file "nosym-<build id>" (0600) per program, one line a name: "NAME 0xENTRY 0xSITE"
- * when found, "NAME none" when not there, "NAME unsure WHY" when not sure. A found entry is
+ * when found ("... named" when found by its callers' naming it), "NAME none" when not there, "NAME unsure WHY" when not sure. A found entry is
  * a claim to verify (nosym_verify), never a probe address to trust; a file not ours (owner,
  * mode) is not read.
  */

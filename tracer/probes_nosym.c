@@ -68,6 +68,16 @@ static int find_all(struct nosym_file *f, struct wanted *w, bool *cached, int ve
 		     w->names[i], lib_path, w->found[i].why);
 	}
 	err = nosym_find(f, w->names, w->n, w->found);
+	for (i = 0; i < w->n && err >= 0 && w->found[i].err; i++)
+		;
+	if (err >= 0 && i == w->n) { /* no OpenSSL: BoringSSL, named by its callers? */
+		struct nosym_found named[NOSYM_MAX_NAMES];
+		int r = nosym_find_named(f, w->names, w->n, named);
+
+		if (r < 0 || r == 1)
+			memcpy(w->found, named, sizeof(named[0]) * (size_t)w->n);
+		err = r < 0 ? r : err > r ? err : r;
+	}
 	if (err <= 0)
 		return err; /* an error, or nothing worth remembering: no string to search for */
 	err = nosymcache_save(f->build_id, w->names, w->n, w->found);
@@ -80,9 +90,13 @@ static int find_all(struct nosym_file *f, struct wanted *w, bool *cached, int ve
 static void evidence(char *buf, size_t size, const struct nosym_found *r, const char *name,
 		     bool cached, const char *callers)
 {
-	int n = snprintf(buf, size, "%serror sites: \"%s\" in %s x%d, .eh_frame entry",
-			 cached ? "cache (verified): " : "", name, r->file[0] ? r->file : "?",
-			 r->nsites);
+	int n = r->named ? snprintf(buf, size,
+				    "%snamed by callers: \"%s\" loaded after a call of it x%d, "
+				    "begins with an error check of %s",
+				    cached ? "cache (verified): " : "", name, r->nsites, r->file)
+			 : snprintf(buf, size, "%serror sites: \"%s\" in %s x%d, .eh_frame entry",
+				    cached ? "cache (verified): " : "", name,
+				    r->file[0] ? r->file : "?", r->nsites);
 
 	if (callers[0] && n > 0 && (size_t)n < size)
 		snprintf(buf + n, size - (size_t)n, ", called by %s", callers);

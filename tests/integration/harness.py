@@ -27,14 +27,14 @@ PYTHON = "/usr/bin/python3"  # Debian's, linked to the system libssl
 SANITIZER_REPORT = re.compile(r"ERROR: (?:Address|Leak)Sanitizer|runtime error: ")
 
 # nginx serving HTTP/2 over TLS on one 127.0.0.1 port, everything under the test's temp dir.
-NGINX_H2_CONF = """daemon off; master_process off; worker_processes 1;
+NGINX_TLS_CONF = """daemon off; master_process off; worker_processes 1;
 pid {tmp}/nginx.pid; error_log {tmp}/nginx.err;
 events {{ worker_connections 256; }}
 http {{
   access_log off; client_body_temp_path {tmp}; proxy_temp_path {tmp};
   fastcgi_temp_path {tmp}; uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
   server {{
-    listen 127.0.0.1:{port} ssl http2;
+    listen 127.0.0.1:{port} ssl{http2};
     ssl_certificate {cert}; ssl_certificate_key {key};
     location / {{ {location} }}
   }}
@@ -105,8 +105,9 @@ def parse_events(text: str):
 
 
 def json_lines(run):
-    """A run's --json output, one record per line."""
-    return [json.loads(l) for l in run.stdout().splitlines() if l.strip()]
+    """A run's --json output, one record per line: the lines written whole so far (a
+    running tracer may be amid one)."""
+    return [json.loads(l) for l in run.stdout().split("\n")[:-1] if l.strip()]
 
 
 def joined(events, func):
@@ -301,14 +302,15 @@ class TracerTest(unittest.TestCase):
                 time.sleep(0.05)
         raise AssertionError("nothing listens on port %d" % port)
 
-    def nginx_h2(self, location='return 200 "hello from nginx\\n";'):
-        """Starts nginx serving HTTP/2 over TLS on a free port, `location` the directives of
-        its one location; returns the port once it accepts."""
+    def nginx_h2(self, location='return 200 "hello from nginx\\n";', http2=True):
+        """Starts nginx serving HTTP/2 (or with http2=False HTTP/1.1) over TLS on a free
+        port, `location` the directives of its one location; returns the port once it
+        accepts."""
         port = self.free_port()
         conf = os.path.join(self.tmp, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_H2_CONF.format(tmp=self.tmp, port=port, cert=self.cert, key=self.key,
-                                         location=location))
+            f.write(NGINX_TLS_CONF.format(tmp=self.tmp, port=port, cert=self.cert, key=self.key,
+                                          location=location, http2=" http2" if http2 else ""))
         nginx = self.spawn(["nginx", "-c", conf, "-p", self.tmp], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
         self.wait_listening(port, nginx)

@@ -22,6 +22,14 @@ static void put64(size_t at, uint64_t v)
 	memcpy(tab + at, &v, 8);
 }
 
+/* The byte at file offset off of g's file, as the file has it. */
+static int file_byte(const struct gosym_file *g, uint64_t off)
+{
+	uint8_t b;
+
+	return pread(g->elf.fd, &b, 1, (off_t)off) == 1 ? b : -1;
+}
+
 struct fn {
 	const char *name;
 	uint64_t entry; /* address */
@@ -255,10 +263,11 @@ static void test_caddy(void)
 	CHECK(entry_probe > entry && entry_probe < entry + 16);
 	n = gosym_returns(&g, entry, end, rets, GOSYM_MAX_RETURNS, why, sizeof(why));
 	CHECK(n > 0);
+	/* the file's bytes (a mapping shows another tracer's int3 where it probes caddy) */
 	for (i = 0; i < n; i++)
-		CHECK(g.elf.map[rets[i]] == 0xc3); /* ret */
-	CHECK(g.elf.map[gosym_file_offset(&g, entry_probe)] == 0x0f ||
-	      g.elf.map[gosym_file_offset(&g, entry_probe)] == 0x76);
+		CHECK(file_byte(&g, rets[i]) == 0xc3); /* ret */
+	CHECK(file_byte(&g, gosym_file_offset(&g, entry_probe)) == 0x0f ||
+	      file_byte(&g, gosym_file_offset(&g, entry_probe)) == 0x76);
 	gosym_close(&g);
 
 	/* the same program without section headers (as some packers leave one): the table is

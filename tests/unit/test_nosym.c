@@ -1,6 +1,7 @@
 /* test_nosym.c - functions found without symbols: call frame rules that make a function
  * entry, OpenSSL 3 found in our stripped static_tls exactly where its unstripped build's
- * symbols say, nothing in a look-alike or a program without TLS, the build id cache */
+ * symbols say, BoringSSL in Debian's chromium named by its callers, nothing in a look-alike
+ * or a program without TLS, the build id cache */
 #include "check.h"
 #include "nosym.h"
 #include "nosymcache.h"
@@ -133,6 +134,42 @@ static void test_not_openssl(void)
 	CHECK(nosym_open("/etc/hostname", &f, err, sizeof(err)) == -ENOENT);
 }
 
+/* Debian's chromium: BoringSSL, stripped, without .eh_frame for it; SSL_write and SSL_read
+ * found because WebRTC names them after calling them (test_chromium traces them). */
+static void test_named_by_callers(void)
+{
+	const char *two[] = {"SSL_write", "SSL_read"};
+	struct nosym_found out[2], v;
+	struct nosym_file f;
+	char err[256] = "";
+	int i;
+
+	CHECK(nosym_open("/usr/lib/chromium/chromium", &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find_named(&f, two, 2, out) == 1);
+	for (i = 0; i < 2; i++) {
+		CHECK(out[i].err == 0 && out[i].named && out[i].nsites >= 1);
+		if (out[i].err)
+			fprintf(stderr, "%s: %s\n", two[i], out[i].why);
+		CHECK(strstr(out[i].file, "boringssl/src/ssl/ssl_lib.cc") != NULL);
+		v = (struct nosym_found){.entry = out[i].entry, .site = out[i].site, .named = true};
+		CHECK(nosym_verify(&f, two[i], &v) == 0 && v.offset == out[i].offset);
+		v = (struct nosym_found){
+			.entry = out[i].entry + 16, .site = out[i].site, .named = true};
+		CHECK(nosym_verify(&f, two[i], &v) == -EINVAL);
+		v = (struct nosym_found){.entry = out[i].entry, .site = out[i].site, .named = true};
+		CHECK(nosym_verify(&f, two[1 - i], &v) == -EINVAL); /* the other name */
+	}
+	CHECK(out[0].entry != out[1].entry && out[0].report == out[1].report);
+	nosym_close(&f);
+	/* OpenSSL's static build and the look-alike have no BoringSSL: nothing searched */
+	CHECK(nosym_open(STATIC_TLS, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find_named(&f, two, 2, out) == 0 && out[0].err == -ENOENT);
+	nosym_close(&f);
+	CHECK(nosym_open(LOOKALIKE, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find_named(&f, two, 2, out) == 0);
+	nosym_close(&f);
+}
+
 static void test_cache(void)
 {
 	char dir[] = "/tmp/test_nosym.XXXXXX", path[256];
@@ -177,6 +214,7 @@ int main(void)
 	check_static_openssl(STATIC_TLS_FULL, STATIC_TLS_FULL_SYM); /* -static: .eh_frame walked */
 	test_absolute_addresses();
 	test_not_openssl();
+	test_named_by_callers();
 	test_cache();
 	return check_done();
 }

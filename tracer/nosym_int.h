@@ -1,0 +1,54 @@
+/* nosym_int.h - what nosym.c (OpenSSL's error sites) shares with nosym_named.c (functions
+ * named by their callers): the strings, their loads in the code, instructions read */
+#ifndef TRACER_NOSYM_INT_H
+#define TRACER_NOSYM_INT_H
+
+#include <capstone/capstone.h>
+
+#include "nosym.h"
+
+#define NOSYM_MAX_STRINGS 4 /* copies of one name's string looked at */
+#define NOSYM_SITE_WINDOW 6 /* instructions around a load that hold the rest of a site */
+
+/* The NUL-terminated string at vaddr in the file's loaded data, or NULL. */
+const char *nosym_string_at(const struct nosym_file *f, uint64_t vaddr);
+
+/* Up to max addresses of "name\0" in segments that are not writable. */
+int nosym_find_strings(const struct nosym_file *f, const char *name, uint64_t *out, int max);
+
+/* The addresses of the names' strings (up to NOSYM_MAX_STRINGS copies each), sorted into
+ * targets, with the index of each one's name in target_name (room for n *
+ * NOSYM_MAX_STRINGS). Returns how many. */
+int nosym_name_strings(const struct nosym_file *f, const char *const *names, int n,
+		       uint64_t *targets, int *target_name);
+
+/* A load of a name's string in the code: `lea r64, [rip + disp32]` or `mov r32, imm32`. */
+struct nosym_ref {
+	int name;
+	uint64_t vaddr;
+	unsigned reg; /* 0-15, rax..r15 */
+};
+
+struct nosym_refs {
+	struct nosym_ref *v; /* found (the caller frees it) */
+	int n, cap;
+	const uint64_t *targets; /* string addresses, sorted */
+	const int *target_name;	 /* the name of each */
+	int ntargets;
+};
+
+/* Every load of the targets in the executable segments (read with pread, in chunks that
+ * overlap by an instruction). Returns 0 or -errno. */
+int nosym_scan_code(const struct nosym_file *f, struct nosym_refs *r);
+
+/* The address insn loads into reg (rdx, rdi or rcx): `lea reg, [rip + disp]` (position
+ * independent code) or `mov reg32, imm32` (code linked below 4 GiB); else UINT64_MAX. */
+uint64_t nosym_loads(const cs_insn *insn, x86_reg reg);
+
+/* Whether insn is a direct call; its target in *target. */
+bool nosym_direct_call(const cs_insn *insn, uint64_t *target);
+
+/* nosym_verify of a result of nosym_find_named. */
+int nosym_verify_named(struct nosym_file *f, const char *name, struct nosym_found *out);
+
+#endif
