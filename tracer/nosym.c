@@ -755,7 +755,7 @@ int nosym_name_strings(const struct nosym_file *f, const char *const *names, int
 int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out)
 {
 	uint64_t targets[NOSYM_MAX_NAMES * NOSYM_MAX_STRINGS], sites[MAX_SITES], report = 0;
-	int target_name[NOSYM_MAX_NAMES * NOSYM_MAX_STRINGS], ntargets = 0, i, j, err;
+	int target_name[NOSYM_MAX_NAMES * NOSYM_MAX_STRINGS], ntargets = 0, i, j, err, fdes;
 	struct nosym_refs r = {0};
 
 	if (n > NOSYM_MAX_NAMES)
@@ -765,18 +765,13 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 	ntargets = nosym_name_strings(f, names, n, targets, target_name);
 	if (!ntargets)
 		return 0; /* no name's string: nothing searched */
-	err = load_fdes(f);
-	for (i = 0; i < ntargets && err == -ENOTSUP; i++) {
-		out[target_name[i]].err = -EINVAL;
-		snprintf(out[target_name[i]].why, sizeof(out[0].why),
-			 "the program has no table of its functions (.eh_frame) to read");
-	}
-	if (err)
-		return err == -ENOTSUP ? 1 : err;
 	r.targets = targets;
 	r.target_name = target_name;
 	r.ntargets = ntargets;
 	err = nosym_scan_code(f, &r);
+	fdes = err ? 0 : load_fdes(f);
+	if (fdes == -ENOMEM)
+		err = fdes;
 	for (i = 0; i < n && !err; i++) {
 		int nsites = 0;
 
@@ -785,12 +780,17 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 				sites[nsites++] = r.v[j].vaddr;
 		if (!nsites)
 			continue;
+		if (fdes) {
+			out[i].err = -EINVAL;
+			snprintf(out[i].why, sizeof(out[i].why),
+				 "the program has no table of its functions (.eh_frame) to read");
+			continue;
+		}
 		qsort(sites, (size_t)nsites, sizeof(sites[0]), cmp_u64);
 		out[i].err = take_function(f, sites, nsites, &out[i]);
 		if (out[i].err == -ENOMEM)
 			err = -ENOMEM;
 	}
-	free(r.v);
 	/* fact (5): one reporting function for all */
 	for (i = 0; i < n && !err; i++) {
 		if (out[i].err)
@@ -807,7 +807,13 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 		}
 		report = out[i].report;
 	}
-	return err ? err : 1;
+	/* no OpenSSL: BoringSSL, whose functions its callers name? The same loads tell. */
+	for (i = 0; i < n && !err && out[i].err; i++)
+		;
+	if (!err && i == n && nosym_has_boringssl(f))
+		err = nosym_named_from(f, names, n, &r, out);
+	free(r.v);
+	return err < 0 ? err : 1;
 }
 
 /* nosym_verify of a result of nosym_find. */

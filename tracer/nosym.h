@@ -60,8 +60,10 @@ struct nosym_found {
  * first byte is an entry (the frame a call makes: CFA = rsp + 8, nothing saved; a cold
  * part split off a function is not), (4) decoding it from that byte meets each site as an
  * instruction, and (5) every site of every name found calls the same function. Fills
- * out[i] for names[i]. Returns 1 when the code was searched, 0 when no name's string is in
- * the file (nothing searched), or -errno when the code cannot be read.
+ * out[i] for names[i]. When no name is found so and the file holds BoringSSL's libssl, the
+ * same loads are searched as nosym_find_named does (out[i].named). Returns 1 when the code
+ * was searched, 0 when no name's string is in the file (nothing searched), or -errno when
+ * the code cannot be read.
  */
 int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out);
 

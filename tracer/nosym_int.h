@@ -48,6 +48,14 @@ uint64_t nosym_loads(const cs_insn *insn, x86_reg reg);
 /* Whether insn is a direct call; its target in *target. */
 bool nosym_direct_call(const cs_insn *insn, uint64_t *target);
 
+/* Whether the file holds the name of BoringSSL's ssl/ssl_lib.cc (its libssl is linked in). */
+bool nosym_has_boringssl(const struct nosym_file *f);
+
+/* nosym_find_named's search over the loads of the names' strings r already found (the scan
+ * nosym_find made). Fills out; returns 1 or -errno. */
+int nosym_named_from(struct nosym_file *f, const char *const *names, int n,
+		     const struct nosym_refs *r, struct nosym_found *out);
+
 /* nosym_verify of a result of nosym_find_named. */
 int nosym_verify_named(struct nosym_file *f, const char *name, struct nosym_found *out);
 

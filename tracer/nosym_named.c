@@ -157,51 +157,46 @@ static int open_decoder(csh *cs, cs_insn **insn)
 	return 0;
 }
 
-int nosym_find_named(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out)
+bool nosym_has_boringssl(const struct nosym_file *f)
 {
-	uint64_t targets[NOSYM_MAX_NAMES * NOSYM_MAX_STRINGS], file[1], t = 0;
-	int target_name[NOSYM_MAX_NAMES * NOSYM_MAX_STRINGS], ntargets = 0, i, j, err;
-	struct nosym_refs r = {0};
+	uint64_t at;
+
+	return nosym_find_strings(f, "ssl" BORING_FILE, &at, 1) ||
+	       nosym_find_strings(f, "src" BORING_FILE, &at, 1);
+}
+
+int nosym_named_from(struct nosym_file *f, const char *const *names, int n,
+		     const struct nosym_refs *r, struct nosym_found *out)
+{
+	uint64_t t = 0;
 	cs_insn *insn;
+	int i, j, err;
 	csh cs;
 
-	if (n > NOSYM_MAX_NAMES)
-		return -EINVAL;
 	for (i = 0; i < n; i++)
 		out[i] = (struct nosym_found){.err = -ENOENT, .named = true};
-	ntargets = nosym_name_strings(f, names, n, targets, target_name);
-	/* no name's string, or no libssl of BoringSSL: nothing to search */
-	if (!ntargets || nosym_find_strings(f, "ssl" BORING_FILE, file, 1) +
-					 nosym_find_strings(f, "src" BORING_FILE, file, 1) ==
-				 0)
-		return 0;
-	r.targets = targets;
-	r.target_name = target_name;
-	r.ntargets = ntargets;
-	err = nosym_scan_code(f, &r);
-	if (!err)
-		err = open_decoder(&cs, &insn);
+	err = open_decoder(&cs, &insn);
 	for (i = 0; i < n && !err; i++) {
 		struct nosym_found *o = &out[i];
 
-		for (j = 0; j < r.n; j++) {
+		for (j = 0; j < r->n; j++) {
 			int hit;
 
-			if (r.v[j].name != i)
+			if (r->v[j].name != i)
 				continue;
-			hit = named_at(f, cs, insn, r.v[j].vaddr, &t, o);
+			hit = named_at(f, cs, insn, r->v[j].vaddr, &t, o);
 			if (hit == 0)
 				continue;
 			if (hit < 0 || (o->nsites && o->entry != t)) {
 				o->err = -EINVAL;
 				snprintf(o->why, sizeof(o->why),
 					 "its callers name two functions of libssl (at 0x%llx)",
-					 (unsigned long long)r.v[j].vaddr);
+					 (unsigned long long)r->v[j].vaddr);
 				break;
 			}
 			if (!o->nsites++) {
 				o->entry = t;
-				o->site = r.v[j].vaddr;
+				o->site = r->v[j].vaddr;
 			}
 		}
 		if (o->nsites && o->err == -ENOENT) {
@@ -213,7 +208,6 @@ int nosym_find_named(struct nosym_file *f, const char *const *names, int n, stru
 		cs_free(insn, 1);
 		cs_close(&cs);
 	}
-	free(r.v);
 	/* one reporting function for all, and a function for one name only */
 	for (i = 0; i < n && !err; i++)
 		for (j = 0; j < i; j++)
@@ -228,6 +222,28 @@ int nosym_find_named(struct nosym_file *f, const char *const *names, int n, stru
 				snprintf(out[j].why, sizeof(out[j].why), "%s", out[i].why);
 			}
 	return err ? err : 1;
+}
+
+int nosym_find_named(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out)
+{
+	uint64_t targets[NOSYM_MAX_NAMES * NOSYM_MAX_STRINGS];
+	int target_name[NOSYM_MAX_NAMES * NOSYM_MAX_STRINGS], i, err;
+	struct nosym_refs r = {0};
+
+	if (n > NOSYM_MAX_NAMES)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		out[i] = (struct nosym_found){.err = -ENOENT, .named = true};
+	r.ntargets = nosym_name_strings(f, names, n, targets, target_name);
+	if (!r.ntargets || !nosym_has_boringssl(f))
+		return 0; /* no name's string, or no libssl of BoringSSL: nothing to search */
+	r.targets = targets;
+	r.target_name = target_name;
+	err = nosym_scan_code(f, &r);
+	if (!err)
+		err = nosym_named_from(f, names, n, &r, out);
+	free(r.v);
+	return err;
 }
 
 int nosym_verify_named(struct nosym_file *f, const char *name, struct nosym_found *out)

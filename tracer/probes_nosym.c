@@ -68,16 +68,6 @@ static int find_all(struct nosym_file *f, struct wanted *w, bool *cached, int ve
 		     w->names[i], lib_path, w->found[i].why);
 	}
 	err = nosym_find(f, w->names, w->n, w->found);
-	for (i = 0; i < w->n && err >= 0 && w->found[i].err; i++)
-		;
-	if (err >= 0 && i == w->n) { /* no OpenSSL: BoringSSL, named by its callers? */
-		struct nosym_found named[NOSYM_MAX_NAMES];
-		int r = nosym_find_named(f, w->names, w->n, named);
-
-		if (r < 0 || r == 1)
-			memcpy(w->found, named, sizeof(named[0]) * (size_t)w->n);
-		err = r < 0 ? r : err > r ? err : r;
-	}
 	if (err <= 0)
 		return err; /* an error, or nothing worth remembering: no string to search for */
 	err = nosymcache_save(f->build_id, w->names, w->n, w->found);

@@ -139,7 +139,7 @@ static void test_not_openssl(void)
 static void test_named_by_callers(void)
 {
 	const char *two[] = {"SSL_write", "SSL_read"};
-	struct nosym_found out[2], v;
+	struct nosym_found out[2], both[2], v;
 	struct nosym_file f;
 	char err[256] = "";
 	int i;
@@ -160,6 +160,10 @@ static void test_named_by_callers(void)
 		CHECK(nosym_verify(&f, two[1 - i], &v) == -EINVAL); /* the other name */
 	}
 	CHECK(out[0].entry != out[1].entry && out[0].report == out[1].report);
+	/* nosym_find (what the tracer calls) turns to the callers when no error site names them */
+	CHECK(nosym_find(&f, two, 2, both) == 1);
+	CHECK(both[0].err == 0 && both[0].named && both[0].entry == out[0].entry);
+	CHECK(both[1].err == 0 && both[1].named && both[1].entry == out[1].entry);
 	nosym_close(&f);
 	/* OpenSSL's static build and the look-alike have no BoringSSL: nothing searched */
 	CHECK(nosym_open(STATIC_TLS, &f, err, sizeof(err)) == 0);
