@@ -287,9 +287,7 @@ int bpfcache_get(struct bpfcache *c, char *why, size_t whylen)
 	return 1;
 }
 
-/* Keeps the newest BPFCACHE_MAX_ENTRIES entries of the directory of `path` (each edit of the
- * sources makes one): the oldest by modification time go. */
-static void prune(const char *path)
+void bpfcache_prune(const char *path, const char *prefix, const char *suffix, int keep)
 {
 	char dir[PATH_MAX], file[PATH_MAX + 256], oldest[PATH_MAX + 256];
 	const char *slash = strrchr(path, '/');
@@ -307,9 +305,11 @@ static void prune(const char *path)
 		oldest[0] = '\0';
 		dp = opendir(dir);
 		while (dp && (d = readdir(dp))) {
-			size_t len = strlen(d->d_name);
+			size_t len = strlen(d->d_name), plen = strlen(prefix),
+			       slen = strlen(suffix);
 
-			if (len < 5 || strcmp(d->d_name + len - 4, ".bpf") != 0)
+			if (len <= plen + slen || strncmp(d->d_name, prefix, plen) != 0 ||
+			    strcmp(d->d_name + len - slen, suffix) != 0)
 				continue;
 			snprintf(file, sizeof(file), "%s/%s", dir, d->d_name);
 			if (lstat(file, &st) != 0 || !S_ISREG(st.st_mode))
@@ -324,7 +324,7 @@ static void prune(const char *path)
 		}
 		if (dp)
 			closedir(dp);
-	} while (n > BPFCACHE_MAX_ENTRIES && oldest[0] && unlink(oldest) == 0);
+	} while (n > keep && oldest[0] && unlink(oldest) == 0);
 }
 
 int bpfcache_put(const struct bpfcache *c, const struct tracer_bpf *tb)
@@ -392,7 +392,7 @@ int bpfcache_put_image(const struct bpfcache *c, const struct tracer_bpf_image *
 	if (!err && rename(tmp, c->path) != 0)
 		err = -errno;
 	if (!err)
-		prune(c->path);
+		bpfcache_prune(c->path, "", ".bpf", BPFCACHE_MAX_ENTRIES);
 	if (err && fd >= 0)
 		unlink(tmp);
 	free(entry.p);

@@ -19,6 +19,11 @@
  * write to. Compiled BPF is kept there, and what nosym.c found (nosymcache.h). */
 void bpfcache_dir(char *dir, size_t size);
 
+/* Keeps the newest `keep` files of the directory of `path` whose names begin with `prefix`
+ * and end with `suffix` (regular files; by modification time): the oldest go. Each edit of
+ * the sources makes a compiled entry, each stripped program a nosymcache file. */
+void bpfcache_prune(const char *path, const char *prefix, const char *suffix, int keep);
+
 struct bpfcache {
 	char path[PATH_MAX]; /* the entry's file; "" when the cache is off */
 	char *key;	     /* everything the compile depends on, as text */

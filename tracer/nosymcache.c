@@ -79,6 +79,8 @@ int nosymcache_load(const char *build_id, const char *const *names, int n, struc
 				have++;
 			}
 	}
+	if (have == n)
+		futimens(fileno(f), NULL); /* used: the last to go when the cache is pruned */
 	fclose(f);
 	return have == n ? 0 : -ENOENT;
 }
@@ -123,5 +125,7 @@ int nosymcache_save(const char *build_id, const char *const *names, int n,
 		err = -errno;
 	if (err)
 		unlink(tmp);
+	else
+		bpfcache_prune(path, "nosym-", "", NOSYMCACHE_MAX_ENTRIES);
 	return err;
 }

@@ -7,6 +7,7 @@
 #include "nosymcache.h"
 #include "tracer_bpf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,19 @@ static void test_named_by_callers(void)
 	nosym_close(&f);
 }
 
+static int count_files(const char *dir, const char *prefix)
+{
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+	int n = 0;
+
+	while (dp && (d = readdir(dp)))
+		n += strncmp(d->d_name, prefix, strlen(prefix)) == 0;
+	if (dp)
+		closedir(dp);
+	return n;
+}
+
 static void test_cache(void)
 {
 	char dir[] = "/tmp/test_nosym.XXXXXX", path[256];
@@ -206,6 +220,28 @@ static void test_cache(void)
 	setenv("TRACER_CACHE_DIR", "", 1); /* the cache off */
 	CHECK(nosymcache_save(id, three, 3, put) == -ENOENT);
 	CHECK(nosymcache_load(id, three, 3, got) == -ENOENT);
+	/* the least recently used files go past NOSYMCACHE_MAX_ENTRIES: a file read whole is
+	 * used, and stays */
+	setenv("TRACER_CACHE_DIR", dir, 1);
+	for (int k = 0; k < NOSYMCACHE_MAX_ENTRIES + 3; k++) {
+		char other[41];
+
+		snprintf(other, sizeof(other), "%040x", k + 1);
+		CHECK(nosymcache_save(other, three, 3, put) == 0);
+		if (k == 1)
+			sleep(1);		     /* 0...1 and 0...2 are older than the rest */
+		if (k == NOSYMCACHE_MAX_ENTRIES - 1) /* all are there: 0...1 used, the newest */
+			CHECK(nosymcache_load("0000000000000000000000000000000000000001", three, 3,
+					      got) == 0);
+	}
+	CHECK(count_files(dir, "nosym-") == NOSYMCACHE_MAX_ENTRIES);
+	CHECK(nosymcache_load("0000000000000000000000000000000000000001", three, 3, got) == 0);
+	CHECK(nosymcache_load("0000000000000000000000000000000000000002", three, 3, got) ==
+	      -ENOENT);
+	for (int k = 0; k < NOSYMCACHE_MAX_ENTRIES + 3; k++) {
+		snprintf(path, sizeof(path), "%s/nosym-%040x", dir, k + 1);
+		unlink(path);
+	}
 	unsetenv("TRACER_CACHE_DIR");
 	rmdir(dir);
 }
