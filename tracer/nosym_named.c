@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CALLER_WINDOW 0x80 /* bytes before a name's load where the call it names is */
-#define CHECK_BYTES 1024   /* bytes of a candidate decoded for its first error check */
-#define ERR_LIB_SSL 16	   /* BoringSSL's OPENSSL_PUT_ERROR(SSL, ...) passes it first */
-#define BORING_FILE "/ssl/ssl_lib.cc"
+#define CALLER_WINDOW 0x80	     /* bytes before a name's load where the call it names is */
+#define CHECK_BYTES 1024	     /* bytes of a candidate decoded for its first error check */
+#define ERR_LIB_SSL 16		     /* BoringSSL's OPENSSL_PUT_ERROR(SSL, ...) passes it first */
+#define BORING_FILE "ssl/ssl_lib.cc" /* its __FILE__ ends so, whatever the build's path */
 #define MAX_CANDIDATES 8
 
 static bool ends_with(const char *s, const char *suffix)
@@ -161,8 +161,7 @@ bool nosym_has_boringssl(const struct nosym_file *f)
 {
 	uint64_t at;
 
-	return nosym_find_strings(f, "ssl" BORING_FILE, &at, 1) ||
-	       nosym_find_strings(f, "src" BORING_FILE, &at, 1);
+	return nosym_find_strings(f, BORING_FILE, &at, 1) > 0; /* the end of a string */
 }
 
 int nosym_named_from(struct nosym_file *f, const char *const *names, int n,
