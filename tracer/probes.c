@@ -341,12 +341,13 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 	r = maps_load(pid, &maps);
 	if (r)
 		return r == -ENOENT ? -ESRCH : r;
-	for (i = 0; i < t->n && err != -ENOMEM; i++) {
-		const char *lib = t->specs[i].library;
+	/* every library name once, @stripped last: it is for what the others did not find */
+	for (i = 0; i < 2 * t->n && err != -ENOMEM; i++) {
+		const char *lib = t->specs[i % t->n].library;
 		const struct map_entry *m = NULL;
 		ssize_t len;
 
-		if (repeated(t, i))
+		if (repeated(t, i % t->n) || (strcmp(lib, SPEC_STRIPPED) == 0) != (i >= t->n))
 			continue;
 		if (lib[0] == '@') { /* @exe, @go, @stripped: the executable */
 			snprintf(open_path, sizeof(open_path), "/proc/%d/exe", (int)pid);
