@@ -97,9 +97,13 @@ class StrippedTest(TracerTest):
         self.check_conversation(True, STATIC_TLS_FULL)
 
     def test_all_finds_a_stripped_program_started_later(self):
+        """--all: the server's start shows the tracer the program (searched, probed for
+        every process); the client, the same program, is traced from its first call."""
         run = self.tracer(None, "--all", "--json", "-c", "static_tls")
         run.wait_ready()
         server, port = self.server()
+        harness.wait_for(lambda: "loaded TLS code: '%s'" % STATIC_TLS in run.stderr(), 30,
+                         "static_tls's probes")
         client, go = self.client(port)
         open(go, "w").close()
         out, err = client.communicate(b"".join(LINES), timeout=60)
