@@ -34,11 +34,11 @@ class ChromiumTest(TracerTest):
                                   http2=False)
 
     def chromium(self, *args):
-        """chromium with its own profile and home (it writes nothing of root's), in a process
-        group of its own (ended with it)."""
+        """chromium with its own profile, home and temporary directory (it leaves nothing
+        outside the test's), in a process group of its own (ended with it)."""
         p = self.spawn([CHROMIUM, *FLAGS, "--user-data-dir=" + os.path.join(self.tmp, "profile"),
                         *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                       start_new_session=True, env=dict(os.environ, HOME=self.tmp))
+                       start_new_session=True, env=dict(os.environ, HOME=self.tmp, TMPDIR=self.tmp))
         self.addCleanup(self.end_group, p)
         return p
 
