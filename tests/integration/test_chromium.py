@@ -18,6 +18,17 @@ FLAGS = ["--headless", "--no-sandbox", "--ignore-certificate-errors", "--disable
          "--no-first-run", "--disable-extensions", "--disable-background-networking"]
 
 
+def pids():
+    return [int(d) for d in os.listdir("/proc") if d.isdigit()]
+
+
+def pgid_of(pid):
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
 def cmdline(pid):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
@@ -30,8 +41,15 @@ class ChromiumTest(TracerTest):
 
     def setUp(self):
         super().setUp()
+        self.groups = []
         self.port = self.nginx_h2('return 200 "the page at $uri, served over TLS\\n";',
                                   http2=False)
+
+    def tearDown(self):
+        # chromium's processes end before the test's directory goes: they write into it
+        for p in self.groups:
+            self.end_group(p)
+        super().tearDown()
 
     def chromium(self, *args):
         """chromium with its own profile, home and temporary directory (it leaves nothing
@@ -39,15 +57,18 @@ class ChromiumTest(TracerTest):
         p = self.spawn([CHROMIUM, *FLAGS, "--user-data-dir=" + os.path.join(self.tmp, "profile"),
                         *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                        start_new_session=True, env=dict(os.environ, HOME=self.tmp, TMPDIR=self.tmp))
-        self.addCleanup(self.end_group, p)
+        self.groups.append(p)
         return p
 
     def end_group(self, p):
+        """Ends chromium's process group and waits until none of it is left."""
         try:
             os.killpg(p.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         p.wait()
+        wait_for(lambda: not any(pgid_of(pid) == p.pid for pid in pids()), 20,
+                 "chromium's processes to end")
 
     def network_service_streams(self, events):
         """{dir: bytes} of the data events of NetworkService processes, in call order; and
