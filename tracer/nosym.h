@@ -44,11 +44,12 @@ struct nosym_found {
 	char why[160];	 /* with err: why it was not taken */
 	uint64_t entry;	 /* virtual address of its first instruction */
 	uint64_t offset; /* ... as a file offset (where a uprobe goes) */
-	uint64_t site;	 /* an instruction passing the name to an error site */
+	uint64_t site;	 /* an instruction passing the name to an error site (named: the
+			  * load of the name after a call of the function) */
 	uint64_t report; /* the function those error sites call */
 	char file[64];	 /* the source file the error sites name ("ssl/ssl_lib.c") */
-	int nsites;
-	bool named; /* found by nosym_find_named: `site` loads the name after a call of it */
+	int nsites;	 /* error sites (named: loads of the name after a call of it) */
+	bool named;	 /* found by nosym_find_named: `site` loads the name after a call of it */
 };
 
 /*
