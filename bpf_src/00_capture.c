@@ -60,7 +60,7 @@ BPF_PERCPU_ARRAY(tls_scratch, struct tls_event, 1);
 
 /* per-CPU perf buffers carrying struct tls_event to user space: data chunks on tls_events,
  * the other kinds (connections, handshakes, verification) on tls_meta, so that a flood of
- * data cannot crowd them out; user space orders both together by time */
+ * data cannot crowd them out; user space orders both together by seq */
 BPF_PERF_OUTPUT(tls_events);
 BPF_PERF_OUTPUT(tls_meta);
 
@@ -69,8 +69,20 @@ BPF_PERF_OUTPUT(tls_meta);
  * submits are counted here too. */
 BPF_PERCPU_HASH(tls_stats, u32, struct tls_stats, TLS_STATS_MAX_PROCS);
 
-/* key: 0; value: the last call id handed out */
-BPF_ARRAY(tls_call_ids, u64, 1);
+/* key: 0; value: the last call id handed out; key 1 (TLS_SEQ_KEY): the last event
+ * sequence number (struct tls_event's seq), taken only by events that are sent, so that
+ * user space sees a gap only where an event is still on its way or was lost */
+#define TLS_SEQ_KEY 1
+BPF_ARRAY(tls_call_ids, u64, 2);
+
+/* The next event sequence number; 0 when the counter cannot be read. */
+static __always_inline u64 next_seq(void)
+{
+	u32 key = TLS_SEQ_KEY;
+	u64 *seqs = tls_call_ids.lookup(&key);
+
+	return seqs ? __sync_fetch_and_add(seqs, 1) + 1 : 0;
+}
 
 /* key: 0; value: struct tls_settings, written by user space before any probe is attached */
 BPF_ARRAY(tls_settings, struct tls_settings, 1);
@@ -218,6 +230,7 @@ static __always_inline void submit_meta(void *ctx, struct tls_event *ev)
 {
 	struct tls_stats *st;
 
+	ev->seq = next_seq();
 	if (tls_meta.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE) < 0 && (st = stats_of(ev->pid)))
 		st->v[TLS_STAT_META_LOST]++;
 }
@@ -504,14 +517,24 @@ static __always_inline int saw_return(long ret)
 	return 0;
 }
 
+/* The call's last chunk was refused (the buffer is full): tls_meta, which a flood of data
+ * does not fill, says so, so that user space need not wait for it to come (ev is spent). */
+static __always_inline void send_gap(struct pt_regs *ctx, struct tls_event *ev)
+{
+	ev->kind = TLS_KIND_GAP;
+	ev->data_len = 0;
+	ev->unreadable = 0;
+	tls_meta.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE);
+}
+
 /*
  * Sends the len bytes at src as the chunk at `off` within its call. Branch-free on purpose:
  * a helper's negative return shifted right by 63 is 1, else 0, so the verifier's states do
  * not multiply per chunk. Bytes that cannot be read are sent as none, marked unreadable; a
- * refused submit is counted with all len bytes.
+ * refused submit is counted with all len bytes. Returns 1 when it was refused, else 0.
  */
-static __always_inline void send_chunk(struct pt_regs *ctx, struct tls_event *ev, u64 src, u64 off,
-				       u32 len, struct tls_stats *st)
+static __always_inline u64 send_chunk(struct pt_regs *ctx, struct tls_event *ev, u64 src, u64 off,
+				      u32 len, struct tls_stats *st)
 {
 	long ret = bpf_probe_read_user(ev->data, len, (const void *)src);
 	u32 n = len & (u32)(((u64)ret >> 63) - 1);
@@ -524,6 +547,7 @@ static __always_inline void send_chunk(struct pt_regs *ctx, struct tls_event *ev
 	refused = (u64)ret >> 63;
 	st->v[TLS_STAT_SUBMIT_FAILED] += refused;
 	st->v[TLS_STAT_BYTES_LOST] += refused * len;
+	return refused;
 }
 
 /* Whether the settings let this call be captured: its direction, its uid, the sample. */
@@ -562,7 +586,8 @@ static __always_inline void send_buffer(struct pt_regs *ctx, struct tls_event *e
 	if (n > MAX_DATA_SIZE) /* restates the bound for the verifier */
 		n = MAX_DATA_SIZE;
 	mark_last(ev, moved, cap);
-	send_chunk(ctx, ev, buf + off, off, n, st);
+	if (send_chunk(ctx, ev, buf + off, off, n, st))
+		send_gap(ctx, ev);
 }
 
 /* 1 when a < b, else 0, without a branch (both below 2^63). */
@@ -592,7 +617,7 @@ static __always_inline void send_iov(struct pt_regs *ctx, struct tls_event *ev, 
 				     u64 moved, u64 cap, struct tls_stats *st)
 {
 	struct tls_iovec v = {};
-	u64 sent = 0, pos = 0, idx = 0, n, len, done;
+	u64 sent = 0, pos = 0, idx = 0, n, len, done, gap = 0;
 	int i;
 
 #pragma clang loop unroll(disable)
@@ -607,7 +632,8 @@ static __always_inline void send_iov(struct pt_regs *ctx, struct tls_event *ev, 
 		done = 1 - below(pos + n, len); /* this piece is sent to its end */
 		ev->flags = (u32)(1 - below(sent + n, cap)) * TLS_CHUNK_LAST;
 		ev->truncated = ev->flags * (u32)(moved - cap);
-		send_chunk(ctx, ev, v.base + pos, sent, (u32)n, st); /* n is 0 for an empty piece */
+		/* n is 0 for an empty piece; a refused last chunk leaves a gap */
+		gap |= send_chunk(ctx, ev, v.base + pos, sent, (u32)n, st) & ev->flags;
 		sent += n;
 		idx += done;
 		pos = (pos + n) & (done - 1);
@@ -620,8 +646,11 @@ static __always_inline void send_iov(struct pt_regs *ctx, struct tls_event *ev, 
 		if (tls_events.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE) < 0) {
 			st->v[TLS_STAT_SUBMIT_FAILED]++;
 			st->v[TLS_STAT_BYTES_LOST] += cap - sent;
+			gap = 1;
 		}
 	}
+	if (gap)
+		send_gap(ctx, ev);
 }
 
 /*
@@ -658,6 +687,7 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 	st->v[TLS_STAT_BYTES_TRUNCATED] += moved - cap;
 
 	ev->time_ns = bpf_ktime_get_ns();
+	ev->seq = next_seq();
 	ev->probe = call->probe;
 	ev->ret_delta = (s64)(PT_REGS_IP(ctx) - call->ip); /* IP of a uretprobe: where it returns */
 	ev->call_id = call_id;

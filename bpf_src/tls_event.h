@@ -31,7 +31,7 @@ enum tls_dir {
 #define TLS_FLAG_KNOWN 4
 
 /* What a struct tls_event reports. Only data events carry bytes; the others are one
- * header each, ordered with the data by time_ns. */
+ * header each, ordered with the data by seq. */
 enum tls_kind {
 	TLS_KIND_DATA = 0,	 /* a chunk of a call's plaintext */
 	TLS_KIND_HANDSHAKE = 1,	 /* a handshake ended: result is what the last call returned,
@@ -43,6 +43,8 @@ enum tls_kind {
 				  * result is the socket's inode number (0: unknown) */
 	TLS_KIND_CONN_CLOSE = 5, /* the process closed fd, ending connection `conn` */
 	TLS_KIND_EXIT = 6,	 /* the process exited: its connections are over */
+	TLS_KIND_GAP = 7,	 /* on tls_meta: the perf buffer refused a call's last chunk, whose
+				  * seq this is; user space need not wait for it */
 };
 
 /*
@@ -52,6 +54,9 @@ enum tls_kind {
  */
 struct tls_event {
 	__u64 time_ns;	  /* bpf_ktime_get_ns() when the call returned */
+	__u64 seq;	  /* the event's place among all events, from one counter taken as it is
+			   * sent: a call's chunks share theirs; user space delivers in this
+			   * order, waiting only for a gap (an event not read yet, or lost) */
 	__u64 probe;	  /* attach cookie of the entry probe: the tracer's number for it */
 	__s64 ret_delta;  /* return address - probed function's address: for a probe on an
 			   * internal function, which exported function the call came through */

@@ -26,6 +26,8 @@ void events_init(struct events *e, const struct events_config *cfg)
 	e->start_ns = clock_ns(CLOCK_MONOTONIC);
 	e->shown_conn = UINT64_MAX; /* no row yet */
 	e->realtime_offset = (int64_t)(clock_ns(CLOCK_REALTIME) - e->start_ns);
+	e->next_seq = 1; /* the BPF counter's first */
+	e->copy_all = cfg->redact || cfg->sink;
 }
 
 uint64_t events_now(void)
@@ -113,7 +115,8 @@ static void flush_pending(struct events *e, struct pending_call *p, uint32_t tru
 }
 
 /* Text modes: gather a call's chunks, print it when its last chunk arrives. */
-static void assemble(struct events *e, int cpu, const struct tls_event *ev)
+static void assemble(struct events *e, int cpu, const struct tls_event *ev,
+		     const unsigned char *data)
 {
 	struct pending_call *p = NULL;
 	bool last = ev->flags & TLS_CHUNK_LAST;
@@ -128,7 +131,7 @@ static void assemble(struct events *e, int cpu, const struct tls_event *ev)
 			flush_pending(e, &e->pending[i--], 0);
 	}
 	if (!p && last && ev->offset == 0) { /* the common case: a call in one chunk */
-		print_call(e, ev, (const unsigned char *)ev->data, ev->data_len, ev->truncated,
+		print_call(e, ev, data, ev->data_len, ev->truncated,
 			   ev->call_len - ev->truncated - ev->data_len);
 		return;
 	}
@@ -154,7 +157,7 @@ static void assemble(struct events *e, int cpu, const struct tls_event *ev)
 		if (!grown_data)
 			goto oom;
 		p->data = grown_data;
-		memcpy(p->data + p->len, ev->data, ev->data_len);
+		memcpy(p->data + p->len, data, ev->data_len);
 		p->len += ev->data_len;
 		p->next_offset = ev->offset + ev->data_len;
 	}
@@ -266,13 +269,13 @@ static void packet_comment(struct events *e, const struct tls_event *ev, char *b
 		 out.comm, out.func, (unsigned long long)out.call_id, out.len, out.lib);
 }
 
-/* A data chunk, in order: redacted, shown, decoded as HTTP, written to the capture. */
-static void deliver_data(struct events *e, int cpu, struct tls_event *ev)
+/* A data chunk, in order: redacted, shown, decoded as HTTP, written to the capture. data is
+ * written to only when redacting (then it is the stream's copy). */
+static void deliver_data(struct events *e, int cpu, const struct tls_event *ev, uint8_t *data)
 {
 	uint64_t key = flows_key(ev->conn, ev->pid), gap = 0;
 	bool sent = ev->dir == TLS_DIR_WRITE, call_start = ev->offset == 0;
 	enum side side = side_of_dir(ev->dir);
-	uint8_t *data = (uint8_t *)ev->data;
 	struct flow *f = NULL;
 
 	if (e->cfg.redact || e->cfg.http) {
@@ -299,7 +302,7 @@ static void deliver_data(struct events *e, int cpu, struct tls_event *ev)
 		out.truncated = ev->truncated;
 		output_json_data(e->cfg.out, &out);
 	} else if (e->cfg.out && !e->cfg.http_only) {
-		assemble(e, cpu, ev);
+		assemble(e, cpu, ev, data);
 	}
 	if (e->cfg.pcap) {
 		struct conn *c = ev->conn ? conns_get(&e->conns, ev->conn) : NULL;
@@ -312,8 +315,9 @@ static void deliver_data(struct events *e, int cpu, struct tls_event *ev)
 	}
 }
 
-/* A chunk's turn has come: to the sink, or to the outputs; then the HTTP records it ended. */
-static void deliver_chunk(struct events *e, int cpu, struct tls_event *ev)
+/* A chunk's turn has come: to the sink, or to the outputs; then the HTTP records it ended.
+ * ev is the header (data follows it in the sink's copies); data, its bytes. */
+static void deliver_chunk(struct events *e, int cpu, const struct tls_event *ev, uint8_t *data)
 {
 	if (ev->kind != TLS_KIND_DATA) {
 		if (!e->cfg.sink) /* the self-test looks at data only */
@@ -321,7 +325,7 @@ static void deliver_chunk(struct events *e, int cpu, struct tls_event *ev)
 	} else if (e->cfg.sink) {
 		e->cfg.sink(e->cfg.sink_ctx, ev);
 	} else {
-		deliver_data(e, cpu, ev);
+		deliver_data(e, cpu, ev, data);
 	}
 	if (e->records) {
 		fclose(e->records);
@@ -374,7 +378,7 @@ void events_on_http_error(void *ctx, uint64_t key, const char *why)
 /* Whether the chunk is well formed: its lengths agree with each other and with the buffer. */
 static bool valid_chunk(const struct events *e, const struct tls_event *ev, int size)
 {
-	return size >= (int)TLS_EVENT_HDR_SIZE && ev->kind <= TLS_KIND_EXIT &&
+	return size >= (int)TLS_EVENT_HDR_SIZE && ev->kind <= TLS_KIND_GAP &&
 	       (ev->kind == TLS_KIND_DATA || ev->data_len == 0) &&
 	       ev->data_len <= e->cfg.max_data_size &&
 	       ev->data_len <= (uint32_t)(size - (int)TLS_EVENT_HDR_SIZE) &&
@@ -383,37 +387,172 @@ static bool valid_chunk(const struct events *e, const struct tls_event *ev, int 
 	       ev->unreadable <= ev->call_len - ev->truncated - ev->offset - ev->data_len;
 }
 
-/* Keeps an aligned copy of the chunk (header hdr, then its data and a NUL) until
- * events_deliver; false when out of memory. */
-/* An event's place in time among the others: a connection's end (its close, or its
- * process's exit, which ends them all) a little later (EVENTS_CLOSE_GRACE_NS). */
-static uint64_t order_of(const struct tls_event *ev)
+/* Whether the event ends connections (a close, or its process's exit, which closes them
+ * all): it waits out EVENTS_CLOSE_GRACE_NS before it is delivered. */
+static bool ends_conns(const struct tls_event *ev)
 {
-	bool end = ev->kind == TLS_KIND_CONN_CLOSE || ev->kind == TLS_KIND_EXIT;
-
-	return ev->time_ns + (end ? EVENTS_CLOSE_GRACE_NS : 0);
+	return ev->kind == TLS_KIND_CONN_CLOSE || ev->kind == TLS_KIND_EXIT;
 }
 
-static bool enqueue(struct events *e, int cpu, const struct tls_event *hdr, const void *data)
+/* An aligned copy of the chunk (header hdr, then its data and a NUL for redact_bytes);
+ * NULL when out of memory. */
+static struct tls_event *copy_chunk(const struct tls_event *hdr, const void *data)
 {
-	struct queued_chunk *grown;
-	struct tls_event *copy;
+	struct tls_event *copy = malloc(TLS_EVENT_HDR_SIZE + hdr->data_len + 1);
 
-	grown = grow_for(e->queue, e->nqueue, &e->queue_cap, sizeof(*e->queue), 256);
-	if (!grown)
-		return false;
-	e->queue = grown;
-	copy = malloc(TLS_EVENT_HDR_SIZE + hdr->data_len + 1);
 	if (!copy)
-		return false;
+		return NULL;
 	memcpy(copy, hdr, TLS_EVENT_HDR_SIZE);
 	memcpy(copy->data, data, hdr->data_len);
-	copy->data[hdr->data_len] = '\0'; /* for redact_bytes */
-	e->queue[e->nqueue++] = (struct queued_chunk){
-		.cpu = cpu,
-		.ev = copy,
-		.order_ns = order_of(hdr),
-	};
+	copy->data[hdr->data_len] = '\0';
+	return copy;
+}
+
+/* Whether a goes before b: by seq, a call's chunks by offset (ends: by due_ns). */
+static bool before(const struct queued_chunk *a, const struct queued_chunk *b, bool by_due)
+{
+	if (by_due)
+		return a->due_ns < b->due_ns;
+	if (a->ev->seq != b->ev->seq)
+		return a->ev->seq < b->ev->seq;
+	return a->ev->offset < b->ev->offset;
+}
+
+/* Puts c in q in its place; false when out of memory. Events come mostly in order: the
+ * place is looked for from the end. */
+static bool queue_put(struct chunk_queue *q, struct queued_chunk c, bool by_due)
+{
+	struct queued_chunk *grown;
+	int i;
+
+	if (q->head > 0 && q->n == q->cap) { /* room at the front: move down first */
+		memmove(q->v, q->v + q->head, (size_t)(q->n - q->head) * sizeof(*q->v));
+		q->n -= q->head;
+		q->head = 0;
+	}
+	grown = grow_for(q->v, q->n, &q->cap, sizeof(*q->v), 256);
+	if (!grown)
+		return false;
+	q->v = grown;
+	for (i = q->n; i > q->head && before(&c, &q->v[i - 1], by_due); i--)
+		q->v[i] = q->v[i - 1];
+	q->v[i] = c;
+	q->n++;
+	return true;
+}
+
+/* The first of q (NULL when empty), and taking it out. */
+static struct queued_chunk *queue_first(struct chunk_queue *q)
+{
+	return q->head < q->n ? &q->v[q->head] : NULL;
+}
+
+static struct queued_chunk queue_take(struct chunk_queue *q)
+{
+	struct queued_chunk c = q->v[q->head++];
+
+	if (q->head == q->n)
+		q->head = q->n = 0;
+	return c;
+}
+
+static void queue_free(struct chunk_queue *q)
+{
+	int i;
+
+	for (i = q->head; i < q->n; i++)
+		free(q->v[i].ev);
+	free(q->v);
+	memset(q, 0, sizeof(*q));
+}
+
+/* Delivers one event (ev its header, data its bytes) and notes a failed write. */
+static void deliver_one(struct events *e, int cpu, const struct tls_event *ev, uint8_t *data)
+{
+	deliver_chunk(e, cpu, ev, data);
+	/* errno says why now, before other calls change it */
+	if (e->cfg.out && !e->out_err && ferror(e->cfg.out))
+		e->out_err = errno ? errno : EIO;
+}
+
+/* Delivers the ends whose grace has passed by until_ns. */
+static void deliver_ends(struct events *e, uint64_t until_ns)
+{
+	struct queued_chunk *c;
+
+	while ((c = queue_first(&e->ends)) && c->due_ns <= until_ns) {
+		struct queued_chunk end = queue_take(&e->ends);
+
+		deliver_one(e, end.cpu, end.ev, (uint8_t *)end.ev->data);
+		free(end.ev);
+	}
+}
+
+/*
+ * ev's turn has come (or passed: it is late). An end waits out its grace; anything else
+ * goes after the ends whose grace passed before it returned. `copy` is ev when the stream
+ * owns it (a copy), NULL when ev and data are in the perf buffer.
+ */
+static void take_turn(struct events *e, int cpu, const struct tls_event *ev, uint8_t *data,
+		      struct tls_event *copy)
+{
+	if (ev->seq >= e->next_seq) /* a call's chunks share a seq: its turn lasts to its last */
+		e->next_seq = ev->seq + (ev->kind != TLS_KIND_DATA || (ev->flags & TLS_CHUNK_LAST));
+	if (ends_conns(ev)) {
+		if (!copy && !(copy = copy_chunk(ev, data))) {
+			e->dropped++;
+			return;
+		}
+		if (queue_put(&e->ends,
+			      (struct queued_chunk){.cpu = cpu,
+						    .ev = copy,
+						    .due_ns = ev->time_ns + EVENTS_CLOSE_GRACE_NS},
+			      true))
+			return;
+		deliver_one(e, cpu, copy, (uint8_t *)copy->data); /* no room to wait: now */
+		free(copy);
+		return;
+	}
+	deliver_ends(e, ev->time_ns);
+	deliver_one(e, cpu, ev, data);
+	free(copy);
+}
+
+/* Delivers the kept events whose turn has come. */
+static void deliver_due(struct events *e)
+{
+	struct queued_chunk *c;
+
+	while ((c = queue_first(&e->queue)) && c->ev->seq <= e->next_seq) {
+		struct queued_chunk q = queue_take(&e->queue);
+
+		e->queued_bytes -= TLS_EVENT_HDR_SIZE + q.ev->data_len;
+		take_turn(e, q.cpu, q.ev, (uint8_t *)q.ev->data, q.ev);
+	}
+}
+
+/* A gap before an event older than until_ns (or one there is no room to wait behind) will
+ * not be filled: what is missing was lost, and the kernel or the BPF counters say so. */
+static void give_up_gaps(struct events *e, uint64_t until_ns)
+{
+	struct queued_chunk *c;
+
+	while ((c = queue_first(&e->queue)) &&
+	       (c->ev->time_ns < until_ns || e->queued_bytes > EVENTS_QUEUE_BUDGET)) {
+		e->next_seq = c->ev->seq;
+		deliver_due(e);
+	}
+}
+
+/* Keeps a copy of the chunk until its turn; false when out of memory. */
+static bool keep(struct events *e, int cpu, const struct tls_event *hdr, const void *data)
+{
+	struct tls_event *copy = copy_chunk(hdr, data);
+
+	if (!copy || !queue_put(&e->queue, (struct queued_chunk){.cpu = cpu, .ev = copy}, false)) {
+		free(copy);
+		return false;
+	}
 	e->queued_bytes += TLS_EVENT_HDR_SIZE + hdr->data_len;
 	return true;
 }
@@ -441,6 +580,8 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 	struct events *e = ctx;
 	struct tls_event hdr; /* perf puts the record 4 bytes off 8-byte alignment: copied */
 	const struct tls_event *ev = &hdr;
+	uint8_t *bytes = (uint8_t *)data + TLS_EVENT_HDR_SIZE;
+	struct tls_event *copy;
 	struct proc_stats *ps;
 
 	if (size < (int)TLS_EVENT_HDR_SIZE) {
@@ -452,78 +593,53 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 		e->malformed++;
 		return;
 	}
-	if (ev->kind != TLS_KIND_DATA)
-		goto queue;
-	e->bytes_captured += ev->data_len;
-	e->bytes_unreadable += ev->unreadable;
-	ps = proc_of(e, ev->pid);
-	if (ps) {
-		if (!ps->comm[0])
-			memcpy(ps->comm, ev->comm, TLS_COMM_LEN);
-		ps->bytes_captured += ev->data_len;
-		ps->bytes_unreadable += ev->unreadable;
+	if (ev->kind == TLS_KIND_DATA) {
+		e->bytes_captured += ev->data_len;
+		e->bytes_unreadable += ev->unreadable;
+		ps = proc_of(e, ev->pid);
+		if (ps) {
+			if (!ps->comm[0])
+				memcpy(ps->comm, ev->comm, TLS_COMM_LEN);
+			ps->bytes_captured += ev->data_len;
+			ps->bytes_unreadable += ev->unreadable;
+		}
+		if (!ev->data_len && !ev->unreadable && !(ev->flags & TLS_CHUNK_LAST))
+			return; /* an empty piece of a gathering write: nothing to show */
+		if (ev->offset == 0) {
+			count_call(e, ev);
+			e->calls_without_conn += !ev->conn;
+		}
 	}
-	if (!ev->data_len && !ev->unreadable && !(ev->flags & TLS_CHUNK_LAST))
-		return; /* an empty piece of a gathering write: nothing to show */
-	if (ev->offset == 0) {
-		count_call(e, ev);
-		e->calls_without_conn += !ev->conn;
+	if (ev->seq > e->next_seq) { /* an earlier event is still on its way */
+		/* Out of memory: the chunk is counted as dropped, never passed over silently. */
+		if (!keep(e, cpu, ev, bytes)) {
+			e->dropped++;
+			e->bytes_dropped += ev->data_len;
+		}
+		give_up_gaps(e, 0); /* no room to wait any longer (a read round may last) */
+		return;
 	}
-queue:
-	if (order_of(ev) < e->delivered_ns)
-		e->late++;
-	/* Out of memory: the chunk is counted as dropped, never passed over silently. */
-	if (!enqueue(e, cpu, ev, (const unsigned char *)data + TLS_EVENT_HDR_SIZE)) {
+	e->late += ev->seq < e->next_seq;
+	copy = NULL;
+	if (e->copy_all && !(copy = copy_chunk(ev, bytes))) {
 		e->dropped++;
 		e->bytes_dropped += ev->data_len;
+		return;
 	}
-}
-
-/* Time order (a close's a little later); a call's chunks share their time, so then by call
- * and offset. */
-static int chunk_order(const void *a, const void *b)
-{
-	const struct queued_chunk *qa = a, *qb = b;
-	const struct tls_event *x = qa->ev, *y = qb->ev;
-
-	if (qa->order_ns != qb->order_ns)
-		return qa->order_ns < qb->order_ns ? -1 : 1;
-	if (x->call_id != y->call_id)
-		return x->call_id < y->call_id ? -1 : 1;
-	return x->offset < y->offset ? -1 : x->offset > y->offset;
+	take_turn(e, cpu, copy ? copy : ev, copy ? (uint8_t *)copy->data : bytes, copy);
+	deliver_due(e);
 }
 
 void events_deliver(struct events *e, uint64_t read_start_ns)
 {
 	uint64_t until = read_start_ns;
-	int i, n;
 
 	if (read_start_ns != UINT64_MAX)
 		until = read_start_ns > EVENTS_REORDER_WINDOW_NS
 				? read_start_ns - EVENTS_REORDER_WINDOW_NS
 				: 0;
-	if (e->nqueue > 1)
-		qsort(e->queue, e->nqueue, sizeof(*e->queue), chunk_order);
-	for (n = 0; n < e->nqueue &&
-		    (e->queue[n].order_ns < until || e->queued_bytes > EVENTS_QUEUE_BUDGET);
-	     n++) {
-		struct tls_event *ev = e->queue[n].ev;
-
-		if (e->queue[n].order_ns >=
-		    until) /* early, for want of room: what is older is late */
-			until = e->queue[n].order_ns + 1;
-		e->queued_bytes -= TLS_EVENT_HDR_SIZE + ev->data_len;
-		deliver_chunk(e, e->queue[n].cpu, ev);
-		free(e->queue[n].ev);
-		/* errno says why now, before other calls change it */
-		if (e->cfg.out && !e->out_err && ferror(e->cfg.out))
-			e->out_err = errno ? errno : EIO;
-	}
-	for (i = n; i < e->nqueue; i++)
-		e->queue[i - n] = e->queue[i];
-	e->nqueue -= n;
-	if (until > e->delivered_ns)
-		e->delivered_ns = until;
+	give_up_gaps(e, until);
+	deliver_ends(e, until);
 }
 
 void events_on_conn(struct events *e, uint32_t pid, int fd, uint64_t conn, uint64_t ino)
@@ -600,9 +716,8 @@ void events_free(struct events *e)
 {
 	int i;
 
-	for (i = 0; i < e->nqueue; i++)
-		free(e->queue[i].ev);
-	free(e->queue);
+	queue_free(&e->queue);
+	queue_free(&e->ends);
 	for (i = 0; i < e->npending; i++) {
 		free(e->pending[i].hdr);
 		free(e->pending[i].data);
@@ -614,9 +729,8 @@ void events_free(struct events *e)
 	flows_free(&e->flows);
 	e->probe_calls = NULL;
 	e->nprobe_calls = 0;
-	e->queue = NULL;
 	e->pending = NULL;
 	e->procs = NULL;
-	e->nqueue = e->npending = e->nprocs = 0;
+	e->npending = e->nprocs = 0;
 	e->queued_bytes = 0;
 }

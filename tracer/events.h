@@ -16,9 +16,11 @@
 #define EVENTS_MAX_CPUS 1024
 
 /*
- * Chunks are held back until they are older than the newest read round by this much, then
- * delivered in time order: a thread that moved to another CPU has its earlier calls in the
- * other CPU's buffer. It bounds how long one BPF run (a whole call of up to 16 MiB) takes.
+ * Events are delivered in the order of their seq (tls_event.h), straight from the perf
+ * buffer when it is their turn. One that comes before its turn (an earlier event is still in
+ * another CPU's buffer) is kept until the gap is filled, or until it is older than the newest
+ * read round by this much: then what is missing is taken for lost (and counted late should
+ * it come). It bounds how long one BPF run (a whole call of up to 16 MiB) takes.
  */
 #define EVENTS_REORDER_WINDOW_NS 50000000ull
 
@@ -31,9 +33,8 @@
  */
 #define EVENTS_CLOSE_GRACE_NS 25000000ull
 
-/* Bytes of chunks held back for ordering at most: past it (the output is slower than the
- * capture) the oldest go out early, the tracer reads its buffers again only once it is
- * under it, and the kernel's loss counts what does not fit in them. */
+/* Bytes of events kept waiting for their turn at most: past it the oldest gap is taken for
+ * lost at once, and the kernel's loss counts what does not fit in the perf buffers. */
 #define EVENTS_QUEUE_BUDGET (8u << 20)
 
 /* A call whose chunks are still arriving (text modes print whole calls). */
@@ -45,11 +46,17 @@ struct pending_call {
 	uint32_t next_offset; /* where the next chunk should start */
 };
 
-/* One chunk waiting for its turn. */
+/* One event waiting for its turn (queue) or for its grace to pass (ends). */
 struct queued_chunk {
 	int cpu;
-	struct tls_event *ev; /* header and data_len bytes of data */
-	uint64_t order_ns;    /* its place in time: ev->time_ns, a close's a little later */
+	struct tls_event *ev; /* a copy: header and data_len bytes of data, then a NUL */
+	uint64_t due_ns;      /* ends: when the grace has passed */
+};
+
+/* Events in order of (seq, offset), the first at v[head]. */
+struct chunk_queue {
+	struct queued_chunk *v;
+	int head, n, cap;
 };
 
 /* One process: what the BPF counters say (enum tls_stat) and what reached user space. */
@@ -83,11 +90,12 @@ struct events {
 	struct events_config cfg; /* as events_init was given it */
 	uint64_t start_ns;	  /* CLOCK_MONOTONIC when tracing started */
 	int64_t realtime_offset;  /* CLOCK_REALTIME - CLOCK_MONOTONIC, for JSON time_ns */
-	struct queued_chunk *queue;
-	int nqueue, queue_cap;
-	size_t queued_bytes;   /* held in queue[] */
-	uint64_t delivered_ns; /* every chunk older than this has been delivered */
-	uint64_t late;	       /* chunks that came after newer ones had been delivered */
+	struct chunk_queue queue; /* events come before their turn */
+	struct chunk_queue ends;  /* closes and exits in their grace, by due_ns */
+	size_t queued_bytes;	  /* held in queue */
+	uint64_t next_seq;	  /* whose turn it is: the seq of the next event */
+	bool copy_all;		  /* every event is copied (redaction writes into it) */
+	uint64_t late;		  /* chunks that came after their turn was given up */
 	struct pending_call *pending;
 	int npending;
 	uint64_t bytes_captured, bytes_unreadable, malformed;
@@ -118,7 +126,8 @@ void events_init(struct events *e, const struct events_config *cfg);
 void events_on_http(void *ctx, const struct http_msg *m);
 void events_on_http_error(void *ctx, uint64_t key, const char *why);
 
-/* tracer_bpf sample callback: one struct tls_event chunk from CPU cpu; it is queued. */
+/* tracer_bpf sample callback: one struct tls_event chunk from CPU cpu: delivered at once
+ * when it is its turn, else kept until it is. */
 void events_on_sample(void *ctx, int cpu, const void *data, int size);
 
 /* A traced process's TLS call first used socket fd, now connection `conn`: its addresses
@@ -135,9 +144,10 @@ void events_on_meta_lost(void *ctx, int cpu, uint64_t count);
 uint64_t events_now(void);
 
 /*
- * Delivers, in time order, the queued chunks older than `read_start_ns` minus the reorder
- * window, where read_start_ns is when the read round that just ended began. UINT64_MAX
- * delivers everything (after the last drain).
+ * After a read round that began at read_start_ns: events still waiting behind a gap older
+ * than that minus the reorder window are delivered (the gap is taken for lost), and so are
+ * the ends whose grace has passed by then. UINT64_MAX delivers everything (after the last
+ * drain).
  */
 void events_deliver(struct events *e, uint64_t read_start_ns);
 

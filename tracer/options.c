@@ -136,8 +136,8 @@ static const struct argp_option options[] = {
 	{"selftest", OPT_SELFTEST, NULL, 0,
 	 "Trace a TLS client and server of our own over 127.0.0.1 and check every byte", 0},
 	{"perf-pages", OPT_PERF_PAGES, "PAGES", 0,
-	 "Perf buffer pages per CPU, a power of two (default: room for one --max-call-bytes "
-	 "call, at least 64: 1024 for 2 MiB)",
+	 "Perf buffer pages per CPU, a power of two (default: a CPU's share of 128 MiB, at most "
+	 "32 MiB, and room for one --max-call-bytes call)",
 	 0},
 	{"placement", OPT_PLACEMENT, "WHERE", 0,
 	 "internal (default): probe OpenSSL 3.0's internal read/write functions, which the "
@@ -594,15 +594,20 @@ void options_describe_filters(const struct env *env, char *buf, size_t size)
 		snprintf(buf + n, size - n, "%suid %u", n ? ", " : "", env->uid);
 }
 
-int options_perf_pages(const struct env *env, long page_size, unsigned long event_hdr_size)
+int options_perf_pages(const struct env *env, long page_size, unsigned long event_hdr_size,
+		       int ncpus)
 {
 	unsigned long chunks = (unsigned long)options_max_chunks(env);
 	unsigned long bytes = (unsigned long)env->max_call_bytes + chunks * event_hdr_size;
+	unsigned long share = AUTO_PERF_TOTAL_BYTES / (unsigned long)(ncpus > 0 ? ncpus : 1);
 	int pages = MIN_AUTO_PERF_PAGES;
 
 	if (env->perf_pages)
 		return env->perf_pages;
-	while ((unsigned long)pages * (unsigned long)page_size < bytes)
+	if (share > AUTO_PERF_CPU_BYTES)
+		share = AUTO_PERF_CPU_BYTES;
+	while ((unsigned long)pages * (unsigned long)page_size < bytes ||
+	       (unsigned long)pages * 2 * (unsigned long)page_size <= share)
 		pages *= 2;
 	return pages;
 }

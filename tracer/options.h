@@ -78,12 +78,20 @@ struct env {
  */
 int options_parse(int argc, char **argv, struct env *env, FILE *out);
 
+/* By default all CPUs' perf buffers together take up to this much, and one CPU's at most
+ * AUTO_PERF_CPU_BYTES: room for a burst of a busy thread while the tracer is not running
+ * (a write to a full pipe, another process on its CPU). */
+#define AUTO_PERF_TOTAL_BYTES (128ul << 20)
+#define AUTO_PERF_CPU_BYTES (32ul << 20)
+
 /*
- * Perf buffer pages per CPU: --perf-pages, or by default the smallest power of two (at least
- * 64) that holds one call of --max-call-bytes with its chunk headers, since one BPF run
- * submits a whole call before anyone can drain it.
+ * Perf buffer pages per CPU: --perf-pages, or by default the larger of the CPU's share of
+ * AUTO_PERF_TOTAL_BYTES (at most AUTO_PERF_CPU_BYTES; a power of two) and the smallest power
+ * of two (at least 64) that holds one call of --max-call-bytes with its chunk headers, since
+ * one BPF run submits a whole call before anyone can drain it. ncpus: the CPUs with a buffer.
  */
-int options_perf_pages(const struct env *env, long page_size, unsigned long event_hdr_size);
+int options_perf_pages(const struct env *env, long page_size, unsigned long event_hdr_size,
+		       int ncpus);
 
 /*
  * Whether `def` may go to the BPF compiler as -D`def`: NAME or NAME=VALUE, NAME a C

@@ -1,8 +1,12 @@
 /* output.c - sslsniff-like text output: header, rows, escaped payloads, hex dumps */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include "output.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "x509.h"
 
@@ -53,14 +57,39 @@ static bool plain_json(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-/* Writes the run of bytes from data[i] on that `plain` keeps as they are; returns its end. */
+/* 16 bytes compared at once (GCC's and clang's vector extensions: SSE2 on x86-64). */
+typedef signed char bytes16 __attribute__((vector_size(16)));
+
+/* Whether a byte of the 16 at p is not printable ASCII (as signed bytes, those from 0x80 on
+ * are below 0x20), or is a backslash or `also`. */
+static bool block_needs_look(const unsigned char *p, signed char also)
+{
+	bytes16 v, bad;
+	uint64_t w[2];
+
+	memcpy(&v, p, sizeof(v));
+	bad = (v < 0x20) | (v > 0x7e) | (v == '\\') | (v == also);
+	memcpy(w, &bad, sizeof(w));
+	return (w[0] | w[1]) != 0;
+}
+
+/*
+ * Writes the run of bytes from data[i] on that `plain` keeps as they are; returns its end.
+ * Printable ASCII but the backslash and `also` is taken 16 bytes at a time; the rest byte by
+ * byte.
+ */
 static size_t put_run(FILE *out, const unsigned char *data, size_t i, size_t len,
-		      bool (*plain)(unsigned char))
+		      bool (*plain)(unsigned char), signed char also)
 {
 	size_t end = i;
 
-	while (end < len && plain(data[end]))
+	for (;;) {
+		while (end + 16 <= len && !block_needs_look(data + end, also))
+			end += 16;
+		if (end >= len || !plain(data[end]))
+			break;
 		end++;
+	}
 	fwrite(data + i, 1, end - i, out);
 	return end;
 }
@@ -70,7 +99,7 @@ void output_escape(FILE *out, const unsigned char *data, size_t len)
 	static const char hex[] = "0123456789abcdef";
 	size_t i = 0, u;
 
-	while ((i = put_run(out, data, i, len, plain_text)) < len) {
+	while ((i = put_run(out, data, i, len, plain_text, '\\')) < len) {
 		unsigned char c = data[i];
 
 		if (c == '\\') {
@@ -116,6 +145,20 @@ void output_hexdump(FILE *out, const unsigned char *data, size_t len)
 		line[n++] = '\n';
 		fwrite(line, 1, n, out);
 	}
+}
+
+void output_setup_stdout(void)
+{
+	static char buf[OUTPUT_BUFFER_SIZE]; /* glibc sizes a buffer it allocates itself */
+	struct stat st;
+
+	if (isatty(STDOUT_FILENO))
+		return; /* a person reads it: line by line */
+	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+	/* A pipe holds 64 KiB: its reader would be woken every 64 KiB. Refused (a pipe of
+	 * another user's limits): it keeps its size, which only costs time. */
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, OUTPUT_BUFFER_SIZE);
 }
 
 void output_header(FILE *out, bool latency)
@@ -254,7 +297,7 @@ void output_json_string(FILE *out, const char *s, size_t len)
 	size_t i = 0, u;
 
 	fputc('"', out);
-	while ((i = put_run(out, p, i, len, plain_json)) < len) {
+	while ((i = put_run(out, p, i, len, plain_json, '"')) < len) {
 		unsigned char c = p[i];
 
 		if (c == '"' || c == '\\') {
@@ -273,24 +316,53 @@ void output_json_string(FILE *out, const char *s, size_t len)
 	fputc('"', out);
 }
 
+/* Base64 of every 12 bits: two characters of the alphabet, filled on first use. */
+static uint16_t b64_pairs[4096];
+
+static void b64_fill(void)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char pair[2];
+	int i;
+
+	for (i = 0; i < 4096; i++) {
+		pair[0] = tab[i >> 6];
+		pair[1] = tab[i & 63];
+		memcpy(&b64_pairs[i], pair, sizeof(pair));
+	}
+}
+
 void output_base64(FILE *out, const unsigned char *data, size_t len)
 {
 	static const char tab[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char buf[4096];
-	size_t i, n = 0;
+	char buf[8192];
+	size_t i = 0, n = 0;
 
-	for (i = 0; i + 2 < len; i += 3) {
-		uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
+	if (!b64_pairs[0])
+		b64_fill();
+	/* Six bytes at a time, as eight characters: four lookups of two. */
+	for (; i + 6 <= len; i += 6) {
+		uint64_t v = (uint64_t)data[i] << 40 | (uint64_t)data[i + 1] << 32 |
+			     (uint64_t)data[i + 2] << 24 | (uint64_t)data[i + 3] << 16 |
+			     (uint64_t)data[i + 4] << 8 | data[i + 5];
+		uint16_t quad[4] = {b64_pairs[v >> 36], b64_pairs[(v >> 24) & 4095],
+				    b64_pairs[(v >> 12) & 4095], b64_pairs[v & 4095]};
 
-		buf[n++] = tab[v >> 18];
-		buf[n++] = tab[(v >> 12) & 63];
-		buf[n++] = tab[(v >> 6) & 63];
-		buf[n++] = tab[v & 63];
+		memcpy(buf + n, quad, sizeof(quad));
+		n += sizeof(quad);
 		if (n == sizeof(buf)) {
 			fwrite(buf, 1, n, out);
 			n = 0;
 		}
+	}
+	for (; i + 2 < len; i += 3) {
+		uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
+
+		memcpy(buf + n, &b64_pairs[v >> 12], 2);
+		memcpy(buf + n + 2, &b64_pairs[v & 4095], 2);
+		n += 4;
 	}
 	if (i < len) {
 		uint32_t v =

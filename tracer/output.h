@@ -43,6 +43,14 @@ void output_escape(FILE *out, const unsigned char *data, size_t len);
 /* Writes 16 bytes a line: offset, hex, and the printable ASCII ('.' for the rest). */
 void output_hexdump(FILE *out, const unsigned char *data, size_t len);
 
+/* stdout's buffer when it is not a terminal: written by the megabyte, flushed every round
+ * of the poll loop. */
+#define OUTPUT_BUFFER_SIZE (1u << 20)
+
+/* Sets stdout up for a stream of events before anything is written to it: a file or pipe
+ * gets an OUTPUT_BUFFER_SIZE buffer, a pipe as much room; a terminal keeps its lines. */
+void output_setup_stdout(void);
+
 /* The column header, same widths as output_event's rows; `latency`: with LAT(ms). */
 void output_header(FILE *out, bool latency);
 

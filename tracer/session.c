@@ -32,7 +32,9 @@
 #define EXIT_POLL_MS 5		   /* rounds while a target's exit completes */
 #define EXIT_WATCH_NS 500000000ull /* ... for this long after its notice */
 #define WAKEUP_EVENTS 64
-#define META_PAGES 16 /* per CPU: connections, handshakes, verification; each 120 bytes */
+/* per CPU: connections, handshakes, verification, and a gap for each call whose last chunk
+ * the data buffer refused (a burst of loss); each ~150 bytes */
+#define META_PAGES 128
 #define PROCS_PAGES 8
 #define PERF_RECORD_OVERHEAD 16 /* perf_event_header + raw size, 8-byte aligned */
 
@@ -284,6 +286,8 @@ int session_open(struct session *s, const struct env *env)
 			return EXIT_RUNTIME;
 
 	/* Perf buffers first, then the probes, so no event finds the buffer missing. */
+	if (output_to_stdout(env) && !s->observer.chunk)
+		output_setup_stdout();
 	s->ev = malloc(sizeof(*s->ev));
 	if (!s->ev)
 		return EXIT_RUNTIME;
@@ -304,13 +308,16 @@ int session_open(struct session *s, const struct env *env)
 				   .sink_ctx = s->observer.ctx,
 			   });
 	s->http.ctx = s->ev;
-	if (open_buffer(s, EVENTS_TABLE,
-			options_perf_pages(env, sysconf(_SC_PAGESIZE),
-					   TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD),
-			WAKEUP_EVENTS, events_on_sample, events_on_lost, s->ev) ||
-	    (tracer_bpf__has_table(s->tb, META_TABLE) &&
+	/* tls_meta first: a round reads it before the data, whose events come after a
+	 * connection's opening in seq, and which may keep a round reading for long. */
+	if ((tracer_bpf__has_table(s->tb, META_TABLE) &&
 	     open_buffer(s, META_TABLE, META_PAGES, WAKEUP_EVENTS, events_on_sample,
 			 events_on_meta_lost, s->ev)) ||
+	    open_buffer(s, EVENTS_TABLE,
+			options_perf_pages(env, sysconf(_SC_PAGESIZE),
+					   TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD,
+					   (int)sysconf(_SC_NPROCESSORS_ONLN)),
+			WAKEUP_EVENTS, events_on_sample, events_on_lost, s->ev) ||
 	    (tracer_bpf__has_function(s->tb, "tracepoint__sched__sched_process_exec") &&
 	     open_buffer(s, PROCS_TABLE, PROCS_PAGES, 1, on_proc, on_proc_lost, s)) ||
 	    follow_start(s))

@@ -1,6 +1,7 @@
-/* test_events.c - the events pipeline on plain bytes: chunks from several CPUs put in time
- * order, a late chunk counted, a call's chunks put together with a gap counted lost, and the
- * summary's account of every byte */
+/* test_events.c - the events pipeline on plain bytes: chunks from several CPUs put in the order
+ * of their seq (at once when it is their turn), a gap waited for or given up, a late chunk
+ * counted, a call's chunks put together with a gap counted lost, and the summary's account of
+ * every byte */
 #define _GNU_SOURCE
 #include "check.h"
 #include "events.h"
@@ -12,7 +13,8 @@
 
 static struct probe_set no_probes;
 
-/* A data chunk of call `call` (call_len bytes), at `offset`, its bytes `data`. */
+/* A data chunk of call `call` (call_len bytes, its seq the same number), at `offset`, its
+ * bytes `data`. */
 static struct tls_event *chunk(uint64_t time_ns, uint64_t call, uint32_t call_len, uint32_t offset,
 			       const char *data, bool last, size_t *size)
 {
@@ -21,6 +23,7 @@ static struct tls_event *chunk(uint64_t time_ns, uint64_t call, uint32_t call_le
 
 	ev->time_ns = time_ns;
 	ev->call_id = call;
+	ev->seq = call;
 	ev->call_len = call_len;
 	ev->offset = offset;
 	ev->data_len = (uint32_t)len;
@@ -56,6 +59,16 @@ static void sink(void *ctx, const struct tls_event *ev)
 		seen[nseen++] = ev->call_id;
 }
 
+/* An event without data (kind) of seq at time_ns. */
+static void feed_meta(struct events *e, int cpu, uint64_t time_ns, uint64_t seq, uint32_t kind)
+{
+	struct tls_event ev = {.time_ns = time_ns, .seq = seq, .kind = kind, .pid = 42};
+
+	ev.flags = TLS_CHUNK_LAST;
+	ev.fd = -1;
+	events_on_sample(e, cpu, &ev, (int)TLS_EVENT_HDR_SIZE);
+}
+
 static void test_order_across_cpus_and_late(void)
 {
 	struct events e;
@@ -63,23 +76,58 @@ static void test_order_across_cpus_and_late(void)
 	events_init(&e, &(struct events_config){
 				.probes = &no_probes, .max_data_size = 64, .sink = sink});
 	nseen = 0;
-	feed(&e, 1, 300, 3, 1, 0, "c", true);
-	feed(&e, 0, 100, 1, 1, 0, "a", true);
-	feed(&e, 1, 200, 2, 1, 0, "b", true);
-	/* a round that began at 100 + the reorder window: only what is older than 100 is due */
-	events_deliver(&e, 100 + EVENTS_REORDER_WINDOW_NS);
-	CHECK(nseen == 0);
-	events_deliver(&e, 250 + EVENTS_REORDER_WINDOW_NS); /* 100 and 200 are due */
-	CHECK(nseen == 2 && seen[0] == 1 && seen[1] == 2);
-	feed(&e, 0, 150, 4, 1, 0, "d", true); /* older than what was shown: late */
-	CHECK(e.late == 1);
-	events_deliver(&e, UINT64_MAX); /* the end: everything, in time order */
-	CHECK(nseen == 4 && seen[2] == 4 && seen[3] == 3);
+	feed(&e, 1, 300, 3, 1, 0, "c", true); /* before its turn: kept */
+	CHECK(nseen == 0 && e.queue.n == 1);
+	feed(&e, 0, 100, 1, 1, 0, "a", true); /* its turn: at once */
+	CHECK(nseen == 1 && seen[0] == 1);
+	feed(&e, 1, 200, 2, 1, 0, "b", true); /* and 3 after it, with no round */
+	CHECK(nseen == 3 && seen[1] == 2 && seen[2] == 3 && e.queue.n == 0);
+
+	/* 4 never comes: 5 waits until a round begins a reorder window after it */
+	feed(&e, 0, 500, 5, 1, 0, "e", true);
+	events_deliver(&e, 500 + EVENTS_REORDER_WINDOW_NS);
+	CHECK(nseen == 3);
+	events_deliver(&e, 501 + EVENTS_REORDER_WINDOW_NS);
+	CHECK(nseen == 4 && seen[3] == 5 && e.late == 0);
+	feed(&e, 0, 400, 4, 1, 0, "d", true); /* after its turn was given up: late, shown */
+	CHECK(e.late == 1 && nseen == 5 && seen[4] == 4);
+
+	/* the perf buffer refused 6's last chunk: the gap it tells of lets 7 go at once */
+	feed(&e, 1, 700, 7, 1, 0, "g", true);
+	CHECK(nseen == 5);
+	feed_meta(&e, 0, 600, 6, TLS_KIND_GAP);
+	CHECK(nseen == 6 && seen[5] == 7);
+
+	/* a call's chunks share its turn until its last: 9 waits for 8's end */
+	feed(&e, 0, 800, 8, 2, 0, "h", false);
+	feed(&e, 1, 900, 9, 1, 0, "i", true);
+	CHECK(nseen == 7 && seen[6] == 8);
+	feed(&e, 0, 800, 8, 2, 1, "h", true);
+	CHECK(nseen == 9 && seen[7] == 8 && seen[8] == 9 && e.late == 1);
+
 	/* a chunk of more bytes than a chunk holds, one shorter than a header: counted */
-	feed(&e, 0, 400, 5, 65, 0,
+	feed(&e, 0, 1000, 10, 65, 0,
 	     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", true);
 	events_on_sample(&e, 0, "short", 5);
-	CHECK(e.malformed == 2 && e.nqueue == 0);
+	CHECK(e.malformed == 2 && e.queue.n == 0);
+	events_free(&e);
+}
+
+/* More than EVENTS_QUEUE_BUDGET kept behind a gap: the gap is given up at once, not when a
+ * round ends (one round may read for long). */
+static void test_gap_given_up_for_room(void)
+{
+	static char big[65];
+	struct events e;
+	uint64_t i;
+
+	memset(big, 'x', 64);
+	events_init(&e, &(struct events_config){
+				.probes = &no_probes, .max_data_size = 64, .sink = sink});
+	nseen = 0;
+	for (i = 2; i < 2 + EVENTS_QUEUE_BUDGET / 64 + 16 && nseen == 0; i++)
+		feed(&e, 0, i, i, 64, 0, big, true);
+	CHECK(nseen > 0 && seen[0] == 2 && e.queued_bytes <= EVENTS_QUEUE_BUDGET);
 	events_free(&e);
 }
 
@@ -97,6 +145,7 @@ static void test_close_comes_after_a_call_returning_just_after_it(void)
 		    &(struct events_config){
 			    .probes = &no_probes, .out = out, .json = true, .max_data_size = 64});
 	close.time_ns = 1000;
+	close.seq = 8; /* the data's seq is 9 */
 	close.kind = TLS_KIND_CONN_CLOSE;
 	close.conn = 7;
 	close.pid = 42;
@@ -188,7 +237,7 @@ static void test_all_captured(void)
 	sums[TLS_STAT_BYTES_MOVED] = 5;
 	events_on_counters(&e, 42, sums, TLS_STAT_MAX);
 	CHECK(events_all_captured(&e));
-	feed(&e, 0, 50, 2, 1, 0, "x", true); /* late; and a byte the counters never moved */
+	feed(&e, 0, 50, 2, 1, 0, "x", true); /* a byte the counters never moved */
 	CHECK(!events_all_captured(&e));
 	events_free(&e);
 }
@@ -197,6 +246,7 @@ int main(void)
 {
 	test_all_captured();
 	test_order_across_cpus_and_late();
+	test_gap_given_up_for_room();
 	test_close_comes_after_a_call_returning_just_after_it();
 	test_reassembly_with_gap_and_summary();
 	return check_done();

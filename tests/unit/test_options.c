@@ -34,10 +34,15 @@ int main(void)
 	CHECK(env.npids == 1 && env.pids[0] == 4242 && env.max_data_size == 16384 &&
 	      env.perf_pages == 0);
 	CHECK(env.max_call_bytes == 2 << 20 && !env.json);
-	/* 2 MiB in 128 chunks of 16 KiB + headers: just over 512 pages, so 1024. */
-	CHECK(options_perf_pages(&env, 4096, 96) == 1024);
+	/* 2 CPUs: 32 MiB each (the most for one); 16: 8 MiB, their share of 128 MiB. */
+	CHECK(options_perf_pages(&env, 4096, 96, 2) == 8192);
+	CHECK(options_perf_pages(&env, 4096, 96, 16) == 2048);
+	CHECK(options_perf_pages(&env, 4096, 96, 24) == 1024); /* 5.3 MiB: 4 MiB */
+	/* 2 MiB in 128 chunks of 16 KiB + headers: just over 512 pages, so 1024 at least. */
+	CHECK(options_perf_pages(&env, 4096, 96, 256) == 1024);
 	env.max_call_bytes = 16384;
-	CHECK(options_perf_pages(&env, 4096, 96) == 64);
+	CHECK(options_perf_pages(&env, 4096, 96, 4096) == 64);
+	CHECK(options_perf_pages(&env, 4096, 96, 0) == 8192);
 	CHECK(!env.hexdump && env.verbose == 0 && !env.exit_now);
 	CHECK(!env.latency && !env.handshakes);
 
@@ -108,9 +113,9 @@ int main(void)
 
 	CHECK(PARSE(&env, errs, "--json", "--max-call-bytes", "65536", "1") == EXIT_OK);
 	CHECK(env.json && env.max_call_bytes == 65536);
-	CHECK(options_perf_pages(&env, 4096, 96) == 64);
+	CHECK(options_perf_pages(&env, 4096, 96, 4096) == 64);
 	CHECK(PARSE(&env, errs, "--perf-pages", "8", "1") == EXIT_OK);
-	CHECK(options_perf_pages(&env, 4096, 96) == 8);
+	CHECK(options_perf_pages(&env, 4096, 96, 2) == 8);
 	/* Any size up to 16 MiB, in at most 1024 chunks; the last chunk may be partial. */
 	CHECK(PARSE(&env, errs, "--max-call-bytes", "1000", "1") == EXIT_OK);
 	CHECK(env.max_call_bytes == 1000 && options_max_chunks(&env) == 1);

@@ -276,30 +276,45 @@ static void test_json_summary(void)
 	const char *paths[] = {"/usr/lib/libssl.so.3", "/lib/libgnutls \"x\".so"};
 	uint64_t calls[] = {7, 0};
 	struct out_summary_proc procs[] = {
-		{.pid = 42, .comm = "curl", .c = {.calls = 7, .bytes_moved = 100, .bytes_captured = 90,
-						  .bytes_truncated = 10}},
+		{.pid = 42,
+		 .comm = "curl",
+		 .c = {.calls = 7,
+		       .bytes_moved = 100,
+		       .bytes_captured = 90,
+		       .bytes_truncated = 10}},
 	};
 	struct out_summary s = {
 		.reason = "target exited",
 		.all = {1, 2, 3, 4, 5, 6, 7, 8, 9},
-		.late = 10, .meta_lost = 11, .malformed = 12, .dropped = 13, .bytes_dropped = 14,
-		.conns = 15, .conns_unresolved = 16, .calls_without_conn = 17,
-		.lib_paths = paths, .lib_calls = calls, .nlibs = 2, .procs = procs, .nprocs = 1,
+		.late = 10,
+		.meta_lost = 11,
+		.malformed = 12,
+		.dropped = 13,
+		.bytes_dropped = 14,
+		.conns = 15,
+		.conns_unresolved = 16,
+		.calls_without_conn = 17,
+		.lib_paths = paths,
+		.lib_calls = calls,
+		.nlibs = 2,
+		.procs = procs,
+		.nprocs = 1,
 	};
 	char buf[2048];
 
 	CAPTURE(buf, sizeof(buf), o, output_json_summary(o, &s));
-	CHECK_STR(buf, "{\"v\":1,\"type\":\"summary\",\"reason\":\"target exited\",\"libraries\":"
-		       "[{\"path\":\"/usr/lib/libssl.so.3\",\"calls\":7},{\"path\":\"/lib/libgnutls "
-		       "\\\"x\\\".so\",\"calls\":0}],\"calls\":1,\"bytes_moved\":2,\"bytes_captured\":3,"
-		       "\"bytes_truncated\":4,\"bytes_lost\":5,\"bytes_unreadable\":6,\"events_lost\":7,"
-		       "\"events_filtered\":8,\"bytes_filtered\":9,\"chunks_out_of_order\":10,"
-		       "\"meta_events_lost\":11,\"malformed_events\":12,\"chunks_dropped\":13,"
-		       "\"bytes_dropped\":14,\"connections\":15,\"connections_unresolved\":16,"
-		       "\"calls_without_conn\":17,\"processes\":[{\"pid\":42,\"comm\":\"curl\","
-		       "\"calls\":7,\"bytes_moved\":100,\"bytes_captured\":90,\"bytes_truncated\":10,"
-		       "\"bytes_lost\":0,\"bytes_unreadable\":0,\"events_lost\":0,"
-		       "\"events_filtered\":0,\"bytes_filtered\":0}]}\n");
+	CHECK_STR(buf,
+		  "{\"v\":1,\"type\":\"summary\",\"reason\":\"target exited\",\"libraries\":"
+		  "[{\"path\":\"/usr/lib/libssl.so.3\",\"calls\":7},{\"path\":\"/lib/libgnutls "
+		  "\\\"x\\\".so\",\"calls\":0}],\"calls\":1,\"bytes_moved\":2,\"bytes_captured\":3,"
+		  "\"bytes_truncated\":4,\"bytes_lost\":5,\"bytes_unreadable\":6,\"events_lost\":7,"
+		  "\"events_filtered\":8,\"bytes_filtered\":9,\"chunks_out_of_order\":10,"
+		  "\"meta_events_lost\":11,\"malformed_events\":12,\"chunks_dropped\":13,"
+		  "\"bytes_dropped\":14,\"connections\":15,\"connections_unresolved\":16,"
+		  "\"calls_without_conn\":17,\"processes\":[{\"pid\":42,\"comm\":\"curl\","
+		  "\"calls\":7,\"bytes_moved\":100,\"bytes_captured\":90,\"bytes_truncated\":10,"
+		  "\"bytes_lost\":0,\"bytes_unreadable\":0,\"events_lost\":0,"
+		  "\"events_filtered\":0,\"bytes_filtered\":0}]}\n");
 	s.http = true;
 	s.http_messages = 4;
 	s.nlibs = 0;
@@ -313,9 +328,67 @@ static void test_json_summary(void)
 		       "\"counters\":\"unavailable\"}\n");
 }
 
+/* Escaping looks at 16 bytes at once: every byte value, at every place in and across
+ * blocks, comes out as it does alone (each is its own sequence between plain 'a's). */
+static void test_escape_blocks(void)
+{
+	char in[48], alone[16], want[128];
+	int c, at, bad = 0;
+
+	for (c = 0; c < 256; c++) {
+		for (at = 0; at < (int)sizeof(in); at++) {
+			memset(in, 'a', sizeof(in));
+			in[at] = (char)c;
+			snprintf(alone, sizeof(alone), "%s", escape(in + at, 1));
+			snprintf(want, sizeof(want), "%.*s%s%.*s", at, in, alone,
+				 (int)sizeof(in) - at - 1, in + at + 1);
+			bad += strcmp(escape(in, sizeof(in)), want) != 0;
+			snprintf(alone, sizeof(alone), "%s", jstr(in + at, 1));
+			alone[strlen(alone) - 1] = '\0'; /* its closing quote */
+			snprintf(want, sizeof(want), "\"%.*s%s%.*s\"", at, in, alone + 1,
+				 (int)sizeof(in) - at - 1, in + at + 1);
+			bad += strcmp(jstr(in, sizeof(in)), want) != 0;
+		}
+	}
+	CHECK(bad == 0);
+}
+
+/* Base64 six bytes at a time and the rest: every length up to a few blocks of the writer's
+ * buffer agrees with the alphabet taken bit by bit. */
+static void test_base64_lengths(void)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static unsigned char in[20000];
+	static char want[27000], got[27000];
+	size_t len, i, n, bits;
+	int bad = 0;
+
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)(i * 7 + (i >> 8) * 13);
+	for (len = 0; len < sizeof(in); len += len < 64 ? 1 : 997) {
+		for (i = n = 0; i < len * 8; i += 6) { /* six bits at a time */
+			bits = 0;
+			for (size_t b = i; b < i + 6; b++)
+				bits = bits << 1 |
+				       (b < len * 8 ? (size_t)(in[b / 8] >> (7 - b % 8)) & 1 : 0);
+			want[n++] = tab[bits];
+		}
+		while (n % 4)
+			want[n++] = '=';
+		want[n] = '\0';
+		memset(got, 0, sizeof(got));
+		CAPTURE(got, sizeof(got), o, output_base64(o, in, len));
+		bad += strcmp(got, want) != 0;
+	}
+	CHECK(bad == 0);
+}
+
 int main(void)
 {
 	test_escape();
+	test_escape_blocks();
+	test_base64_lengths();
 	test_hexdump();
 	test_rows();
 	test_json();
