@@ -276,45 +276,30 @@ static void test_json_summary(void)
 	const char *paths[] = {"/usr/lib/libssl.so.3", "/lib/libgnutls \"x\".so"};
 	uint64_t calls[] = {7, 0};
 	struct out_summary_proc procs[] = {
-		{.pid = 42,
-		 .comm = "curl",
-		 .c = {.calls = 7,
-		       .bytes_moved = 100,
-		       .bytes_captured = 90,
-		       .bytes_truncated = 10}},
+		{.pid = 42, .comm = "curl", .c = {.calls = 7, .bytes_moved = 100, .bytes_captured = 90,
+						  .bytes_truncated = 10}},
 	};
 	struct out_summary s = {
 		.reason = "target exited",
 		.all = {1, 2, 3, 4, 5, 6, 7, 8, 9},
-		.late = 10,
-		.meta_lost = 11,
-		.malformed = 12,
-		.dropped = 13,
-		.bytes_dropped = 14,
-		.conns = 15,
-		.conns_unresolved = 16,
-		.calls_without_conn = 17,
-		.lib_paths = paths,
-		.lib_calls = calls,
-		.nlibs = 2,
-		.procs = procs,
-		.nprocs = 1,
+		.late = 10, .meta_lost = 11, .malformed = 12, .dropped = 13, .bytes_dropped = 14,
+		.conns = 15, .conns_unresolved = 16, .calls_without_conn = 17,
+		.lib_paths = paths, .lib_calls = calls, .nlibs = 2, .procs = procs, .nprocs = 1,
 	};
 	char buf[2048];
 
 	CAPTURE(buf, sizeof(buf), o, output_json_summary(o, &s));
-	CHECK_STR(buf,
-		  "{\"v\":1,\"type\":\"summary\",\"reason\":\"target exited\",\"libraries\":"
-		  "[{\"path\":\"/usr/lib/libssl.so.3\",\"calls\":7},{\"path\":\"/lib/libgnutls "
-		  "\\\"x\\\".so\",\"calls\":0}],\"calls\":1,\"bytes_moved\":2,\"bytes_captured\":3,"
-		  "\"bytes_truncated\":4,\"bytes_lost\":5,\"bytes_unreadable\":6,\"events_lost\":7,"
-		  "\"events_filtered\":8,\"bytes_filtered\":9,\"chunks_out_of_order\":10,"
-		  "\"meta_events_lost\":11,\"malformed_events\":12,\"chunks_dropped\":13,"
-		  "\"bytes_dropped\":14,\"connections\":15,\"connections_unresolved\":16,"
-		  "\"calls_without_conn\":17,\"processes\":[{\"pid\":42,\"comm\":\"curl\","
-		  "\"calls\":7,\"bytes_moved\":100,\"bytes_captured\":90,\"bytes_truncated\":10,"
-		  "\"bytes_lost\":0,\"bytes_unreadable\":0,\"events_lost\":0,"
-		  "\"events_filtered\":0,\"bytes_filtered\":0}]}\n");
+	CHECK_STR(buf, "{\"v\":1,\"type\":\"summary\",\"reason\":\"target exited\",\"libraries\":"
+		       "[{\"path\":\"/usr/lib/libssl.so.3\",\"calls\":7},{\"path\":\"/lib/libgnutls "
+		       "\\\"x\\\".so\",\"calls\":0}],\"calls\":1,\"bytes_moved\":2,\"bytes_captured\":3,"
+		       "\"bytes_truncated\":4,\"bytes_lost\":5,\"bytes_unreadable\":6,\"events_lost\":7,"
+		       "\"events_filtered\":8,\"bytes_filtered\":9,\"chunks_out_of_order\":10,"
+		       "\"meta_events_lost\":11,\"malformed_events\":12,\"chunks_dropped\":13,"
+		       "\"bytes_dropped\":14,\"connections\":15,\"connections_unresolved\":16,"
+		       "\"calls_without_conn\":17,\"processes\":[{\"pid\":42,\"comm\":\"curl\","
+		       "\"calls\":7,\"bytes_moved\":100,\"bytes_captured\":90,\"bytes_truncated\":10,"
+		       "\"bytes_lost\":0,\"bytes_unreadable\":0,\"events_lost\":0,"
+		       "\"events_filtered\":0,\"bytes_filtered\":0}]}\n");
 	s.http = true;
 	s.http_messages = 4;
 	s.nlibs = 0;
