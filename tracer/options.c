@@ -1,6 +1,7 @@
 /* options.c - command-line options of the tracer, parsed and validated with argp */
 #include "options.h"
 #include "diag.h"
+#include "tls_event.h"
 
 #include <argp.h>
 #include <ctype.h>
@@ -592,6 +593,14 @@ void options_describe_filters(const struct env *env, char *buf, size_t size)
 		n += snprintf(buf + n, size - n, "%s1 call in %u", n ? ", " : "", env->sample);
 	if (!env->any_uid && !env->all && (size_t)n < size)
 		snprintf(buf + n, size - n, "%suid %u", n ? ", " : "", env->uid);
+}
+
+int options_wakeup_events(const struct env *env, long buffer_bytes)
+{
+	long chunk = (long)TLS_EVENT_HDR_SIZE + env->max_data_size + 16; /* + perf's header */
+	long n = buffer_bytes / 4 / chunk;
+
+	return n < 1 ? 1 : n > MAX_WAKEUP_EVENTS ? MAX_WAKEUP_EVENTS : (int)n;
 }
 
 int options_perf_pages(const struct env *env, long page_size, unsigned long event_hdr_size,

@@ -93,6 +93,17 @@ int options_parse(int argc, char **argv, struct env *env, FILE *out);
 int options_perf_pages(const struct env *env, long page_size, unsigned long event_hdr_size,
 		       int ncpus);
 
+/* At most this many data events between two wake-ups of the tracer. */
+#define MAX_WAKEUP_EVENTS 512
+
+/*
+ * Data events per wake-up of the tracer for a perf buffer of buffer_bytes per CPU: as many
+ * of the largest chunks (-s) as fill a quarter of it, 1 to MAX_WAKEUP_EVENTS. A wake-up
+ * costs the traced program an interrupt; the rest of the buffer is room while the tracer
+ * gets going.
+ */
+int options_wakeup_events(const struct env *env, long buffer_bytes);
+
 /*
  * Whether `def` may go to the BPF compiler as -D`def`: NAME or NAME=VALUE, NAME a C
  * identifier the tracer does not set itself, VALUE letters, digits and _ . + - only (no

@@ -338,34 +338,41 @@ static void b64_fill(void)
 
 #if defined(__x86_64__)
 /*
- * Base64 of the first bytes of in[0..len), 12 at a time while 16 can be read, with SSSE3
- * byte shuffles (the method W. Mula described): each 3-byte group is spread over a 32-bit
- * lane as b a c b, two masks and two 16-bit multiplies move its four 6-bit fields into one
- * byte each, and each field becomes its character by adding the offset of its range, looked
- * up by a shuffle. Writes 16 characters per 12 bytes to out; returns the bytes taken.
+ * Base64 of the first bytes of in[0..len), 24 at a time while 28 can be read, with AVX2 byte
+ * shuffles (the method W. Mula described), 12 bytes in each 128-bit half: each 3-byte group
+ * is spread over a 32-bit lane as b a c b, two masks and two 16-bit multiplies move its four
+ * 6-bit fields into one byte each, and each field becomes its character by adding the offset
+ * of its range, looked up by a shuffle. Writes 32 characters per 24 bytes to out; returns
+ * the bytes taken.
  */
-__attribute__((target("ssse3"))) static size_t b64_ssse3(char *out, const unsigned char *in,
-							 size_t len)
+__attribute__((target("avx2"))) static size_t b64_avx2(char *out, const unsigned char *in,
+						       size_t len)
 {
-	const __m128i spread = _mm_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
+	const __m256i spread = _mm256_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10,
+						1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
 	/* by range: 26..51 'a'-26, 52..61 '0'-52, 62 '+'-62, 63 '/'-63, 0..25 'A' */
-	const __m128i offsets =
-		_mm_setr_epi8(71, -4, -4, -4, -4, -4, -4, -4, -4, -4, -4, -19, -16, 65, 0, 0);
+	const __m256i offsets =
+		_mm256_setr_epi8(71, -4, -4, -4, -4, -4, -4, -4, -4, -4, -4, -19, -16, 65, 0, 0, 71,
+				 -4, -4, -4, -4, -4, -4, -4, -4, -4, -4, -19, -16, 65, 0, 0);
 	size_t i;
 
-	for (i = 0; i + 16 <= len; i += 12, out += 16) {
-		__m128i x = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(in + i)), spread);
-		__m128i hi = _mm_mulhi_epu16(_mm_and_si128(x, _mm_set1_epi32(0x0fc0fc00)),
-					     _mm_set1_epi32(0x04000040));
-		__m128i lo = _mm_mullo_epi16(_mm_and_si128(x, _mm_set1_epi32(0x003f03f0)),
-					     _mm_set1_epi32(0x01000010));
-		__m128i idx = _mm_or_si128(hi, lo);
-		__m128i range = _mm_subs_epu8(idx, _mm_set1_epi8(51));	  /* 52..63: 1..12 */
-		__m128i letters = _mm_cmpgt_epi8(_mm_set1_epi8(26), idx); /* 0..25 */
+	for (i = 0; i + 28 <= len; i += 24, out += 32) {
+		__m256i x = _mm256_inserti128_si256(
+			_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(in + i))),
+			_mm_loadu_si128((const __m128i *)(in + i + 12)), 1);
+		__m256i hi, lo, idx, range, letters;
 
-		range = _mm_or_si128(range, _mm_and_si128(letters, _mm_set1_epi8(13)));
-		_mm_storeu_si128((__m128i *)out,
-				 _mm_add_epi8(idx, _mm_shuffle_epi8(offsets, range)));
+		x = _mm256_shuffle_epi8(x, spread);
+		hi = _mm256_mulhi_epu16(_mm256_and_si256(x, _mm256_set1_epi32(0x0fc0fc00)),
+					_mm256_set1_epi32(0x04000040));
+		lo = _mm256_mullo_epi16(_mm256_and_si256(x, _mm256_set1_epi32(0x003f03f0)),
+					_mm256_set1_epi32(0x01000010));
+		idx = _mm256_or_si256(hi, lo);
+		range = _mm256_subs_epu8(idx, _mm256_set1_epi8(51));	/* 52..63: 1..12 */
+		letters = _mm256_cmpgt_epi8(_mm256_set1_epi8(26), idx); /* 0..25 */
+		range = _mm256_or_si256(range, _mm256_and_si256(letters, _mm256_set1_epi8(13)));
+		_mm256_storeu_si256((__m256i *)out,
+				    _mm256_add_epi8(idx, _mm256_shuffle_epi8(offsets, range)));
 	}
 	return i;
 }
@@ -376,12 +383,12 @@ __attribute__((target("ssse3"))) static size_t b64_ssse3(char *out, const unsign
 static size_t b64_blocks(char *out, const unsigned char *data, size_t len)
 {
 #if defined(__x86_64__)
-	static int ssse3 = -1;
+	static int avx2 = -1;
 
-	if (ssse3 < 0)
-		ssse3 = __builtin_cpu_supports("ssse3");
-	if (ssse3)
-		return b64_ssse3(out, data, len);
+	if (avx2 < 0)
+		avx2 = __builtin_cpu_supports("avx2");
+	if (avx2)
+		return b64_avx2(out, data, len);
 #endif
 	(void)out;
 	(void)data;
@@ -399,7 +406,7 @@ void output_base64(FILE *out, const unsigned char *data, size_t len)
 	if (!b64_pairs[0])
 		b64_fill();
 	/* Vectors first, at most 6000 bytes (8000 characters) a time into buf. */
-	for (; len - i >= 16; i += took) {
+	for (; len - i >= 28; i += took) {
 		took = b64_blocks(buf, data + i, len - i < 6000 + 4 ? len - i : 6000 + 4);
 		if (!took)
 			break;

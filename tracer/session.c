@@ -25,9 +25,10 @@
 #include "tls_event.h"
 #include "tracer_bpf.h"
 
-/* The kernel wakes the tracer once per WAKEUP_EVENTS events on a CPU (a wake-up per event
- * costs the traced program ~10 µs a call); every poll round, at most POLL_TIMEOUT_MS apart,
- * drains every CPU's buffer whatever its count, and so does the end. */
+/* The kernel wakes the tracer once per WAKEUP_EVENTS events on a CPU of tls_meta, and of
+ * tls_events once a quarter of its buffer may be full (options_wakeup_events: a wake-up costs
+ * the traced program an interrupt); every poll round, at most POLL_TIMEOUT_MS apart, drains
+ * every CPU's buffer whatever its count, and so does the end. */
 #define POLL_TIMEOUT_MS 100
 #define EXIT_POLL_MS 5		   /* rounds while a target's exit completes */
 #define EXIT_WATCH_NS 500000000ull /* ... for this long after its notice */
@@ -259,9 +260,10 @@ void keep_compiled(struct session *s)
 
 int session_open(struct session *s, const struct env *env)
 {
+	long page_size = sysconf(_SC_PAGESIZE);
 	struct proc_list pl = {0};
 	bool *traced = NULL;
-	int err, i, j;
+	int err, i, j, pages;
 
 	/* Privileges, the probe spec table, the targets, the outputs, the BPF sources. */
 	err = open_specs_and_targets(s, env);
@@ -308,16 +310,15 @@ int session_open(struct session *s, const struct env *env)
 				   .sink_ctx = s->observer.ctx,
 			   });
 	s->http.ctx = s->ev;
+	pages = options_perf_pages(env, page_size, TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD,
+				   (int)sysconf(_SC_NPROCESSORS_ONLN));
 	/* tls_meta first: a round reads it before the data, whose events come after a
 	 * connection's opening in seq, and which may keep a round reading for long. */
 	if ((tracer_bpf__has_table(s->tb, META_TABLE) &&
 	     open_buffer(s, META_TABLE, META_PAGES, WAKEUP_EVENTS, events_on_sample,
 			 events_on_meta_lost, s->ev)) ||
-	    open_buffer(s, EVENTS_TABLE,
-			options_perf_pages(env, sysconf(_SC_PAGESIZE),
-					   TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD,
-					   (int)sysconf(_SC_NPROCESSORS_ONLN)),
-			WAKEUP_EVENTS, events_on_sample, events_on_lost, s->ev) ||
+	    open_buffer(s, EVENTS_TABLE, pages, options_wakeup_events(env, pages * page_size),
+			events_on_sample, events_on_lost, s->ev) ||
 	    (tracer_bpf__has_function(s->tb, "tracepoint__sched__sched_process_exec") &&
 	     open_buffer(s, PROCS_TABLE, PROCS_PAGES, 1, on_proc, on_proc_lost, s)) ||
 	    follow_start(s))
