@@ -277,13 +277,15 @@ struct conn *conns_get(struct conn_table *t, uint64_t id)
 	return &t->v[i];
 }
 
-/* Takes what conns_scan found of c's socket into c. */
+/* Takes what conns_scan found of c's socket into c: the same fd, and the same socket when
+ * BPF could tell its inode (a close_range(2) leaves the mark; its notice may come later). */
 static bool take_known(const struct conn_table *t, struct conn *c)
 {
 	int i;
 
 	for (i = 0; i < t->nknown; i++)
-		if (t->known[i].pid == c->pid && t->known[i].fd == c->fd) {
+		if (t->known[i].pid == c->pid && t->known[i].fd == c->fd &&
+		    (!c->ino || t->known[i].ino == c->ino)) {
 			c->addr = t->known[i].addr;
 			take_result(c, 0);
 			return true;
@@ -313,10 +315,11 @@ struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd,
 	return c;
 }
 
-/* Marks socket fd, looks it up and keeps what it found; unmarks it when that is nothing. */
-static int scan_one(struct conn_table *t, const char *root, pid_t pid, int fd)
+/* Marks socket fd (inode ino), looks it up and keeps what it found; unmarks it when that is
+ * nothing. */
+static int scan_one(struct conn_table *t, const char *root, pid_t pid, int fd, uint64_t ino)
 {
-	struct conn_known k = {.pid = (uint32_t)pid, .fd = fd}, *grown;
+	struct conn_known k = {.pid = (uint32_t)pid, .fd = fd, .ino = ino}, *grown;
 	int err;
 
 	if (t->mark(t->mark_ctx, pid, fd, true))
@@ -336,6 +339,7 @@ int conns_scan(struct conn_table *t, pid_t pid)
 {
 	const char *root = t->proc_root ? t->proc_root : "/proc";
 	char path[PATH_MAX], link[64];
+	unsigned long long ino;
 	struct dirent *d;
 	int n = 0, fd;
 	ssize_t len;
@@ -352,8 +356,8 @@ int conns_scan(struct conn_table *t, pid_t pid)
 			continue;
 		snprintf(path, sizeof(path), "%s/%d/fd/%d", root, (int)pid, fd);
 		len = readlink(path, link, sizeof(link) - 1);
-		if (len > 0 && (link[len] = '\0', strncmp(link, "socket:[", 8) == 0))
-			n += scan_one(t, root, pid, fd);
+		if (len > 0 && (link[len] = '\0', sscanf(link, "socket:[%llu]", &ino) == 1))
+			n += scan_one(t, root, pid, fd, ino);
 	}
 	closedir(dir);
 	return n;

@@ -83,6 +83,8 @@ struct conn {
 struct conn_known {
 	uint32_t pid;
 	int fd;
+	uint64_t ino; /* the socket's inode number then: a connection whose socket BPF saw with
+		       * another is not this one (the fd was reused before the tracer heard) */
 	struct conn_addr addr;
 };
 
