@@ -94,7 +94,6 @@ struct events {
 	struct chunk_queue ends;  /* closes and exits in their grace, by due_ns */
 	size_t queued_bytes;	  /* held in queue */
 	uint64_t next_seq;	  /* whose turn it is: the seq of the next event */
-	bool copy_all;		  /* every event is copied (redaction writes into it) */
 	uint64_t late;		  /* chunks that came after their turn was given up */
 	struct pending_call *pending;
 	int npending;

@@ -1,7 +1,6 @@
 /* options.c - command-line options of the tracer, parsed and validated with argp */
 #include "options.h"
 #include "diag.h"
-#include "tls_event.h"
 
 #include <argp.h>
 #include <ctype.h>
@@ -595,10 +594,9 @@ void options_describe_filters(const struct env *env, char *buf, size_t size)
 		snprintf(buf + n, size - n, "%suid %u", n ? ", " : "", env->uid);
 }
 
-int options_wakeup_events(const struct env *env, long buffer_bytes)
+int options_wakeup_events(const struct env *env, long buffer_bytes, unsigned long event_hdr_size)
 {
-	long chunk = (long)TLS_EVENT_HDR_SIZE + env->max_data_size + 16; /* + perf's header */
-	long n = buffer_bytes / 4 / chunk;
+	long n = buffer_bytes / 4 / ((long)event_hdr_size + env->max_data_size);
 
 	return n < 1 ? 1 : n > MAX_WAKEUP_EVENTS ? MAX_WAKEUP_EVENTS : (int)n;
 }

@@ -98,11 +98,11 @@ int options_perf_pages(const struct env *env, long page_size, unsigned long even
 
 /*
  * Data events per wake-up of the tracer for a perf buffer of buffer_bytes per CPU: as many
- * of the largest chunks (-s) as fill a quarter of it, 1 to MAX_WAKEUP_EVENTS. A wake-up
- * costs the traced program an interrupt; the rest of the buffer is room while the tracer
- * gets going.
+ * of the largest chunks (-s, each after event_hdr_size bytes of headers, as for
+ * options_perf_pages) as fill a quarter of it, 1 to MAX_WAKEUP_EVENTS. A wake-up costs the
+ * traced program an interrupt; the rest of the buffer is room while the tracer gets going.
  */
-int options_wakeup_events(const struct env *env, long buffer_bytes);
+int options_wakeup_events(const struct env *env, long buffer_bytes, unsigned long event_hdr_size);
 
 /*
  * Whether `def` may go to the BPF compiler as -D`def`: NAME or NAME=VALUE, NAME a C

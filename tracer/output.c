@@ -319,19 +319,20 @@ void output_json_string(FILE *out, const char *s, size_t len)
 	fputc('"', out);
 }
 
+static const char b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 /* Base64 of every 12 bits: two characters of the alphabet, filled on first use. */
 static uint16_t b64_pairs[4096];
 
 static void b64_fill(void)
 {
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char pair[2];
 	int i;
 
 	for (i = 0; i < 4096; i++) {
-		pair[0] = tab[i >> 6];
-		pair[1] = tab[i & 63];
+		pair[0] = b64_alphabet[i >> 6];
+		pair[1] = b64_alphabet[i & 63];
 		memcpy(&b64_pairs[i], pair, sizeof(pair));
 	}
 }
@@ -398,8 +399,6 @@ static size_t b64_blocks(char *out, const unsigned char *data, size_t len)
 
 void output_base64(FILE *out, const unsigned char *data, size_t len)
 {
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char buf[8192];
 	size_t i = 0, n = 0, took;
 
@@ -438,9 +437,9 @@ void output_base64(FILE *out, const unsigned char *data, size_t len)
 		uint32_t v =
 			(uint32_t)data[i] << 16 | (i + 1 < len ? (uint32_t)data[i + 1] << 8 : 0);
 
-		buf[n++] = tab[v >> 18];
-		buf[n++] = tab[(v >> 12) & 63];
-		buf[n++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+		buf[n++] = b64_alphabet[v >> 18];
+		buf[n++] = b64_alphabet[(v >> 12) & 63];
+		buf[n++] = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
 		buf[n++] = '=';
 	}
 	fwrite(buf, 1, n, out);

@@ -261,6 +261,7 @@ void keep_compiled(struct session *s)
 int session_open(struct session *s, const struct env *env)
 {
 	long page_size = sysconf(_SC_PAGESIZE);
+	unsigned long hdr = TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD; /* before each chunk */
 	struct proc_list pl = {0};
 	bool *traced = NULL;
 	int err, i, j, pages;
@@ -310,14 +311,13 @@ int session_open(struct session *s, const struct env *env)
 				   .sink_ctx = s->observer.ctx,
 			   });
 	s->http.ctx = s->ev;
-	pages = options_perf_pages(env, page_size, TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD,
-				   (int)sysconf(_SC_NPROCESSORS_ONLN));
+	pages = options_perf_pages(env, page_size, hdr, (int)sysconf(_SC_NPROCESSORS_ONLN));
 	/* tls_meta first: a round reads it before the data, whose events come after a
 	 * connection's opening in seq, and which may keep a round reading for long. */
 	if ((tracer_bpf__has_table(s->tb, META_TABLE) &&
 	     open_buffer(s, META_TABLE, META_PAGES, WAKEUP_EVENTS, events_on_sample,
 			 events_on_meta_lost, s->ev)) ||
-	    open_buffer(s, EVENTS_TABLE, pages, options_wakeup_events(env, pages * page_size),
+	    open_buffer(s, EVENTS_TABLE, pages, options_wakeup_events(env, pages * page_size, hdr),
 			events_on_sample, events_on_lost, s->ev) ||
 	    (tracer_bpf__has_function(s->tb, "tracepoint__sched__sched_process_exec") &&
 	     open_buffer(s, PROCS_TABLE, PROCS_PAGES, 1, on_proc, on_proc_lost, s)) ||

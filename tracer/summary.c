@@ -123,7 +123,8 @@ static void summarize(struct events *e, const char *why)
 	if (unreported)
 		diag(" (unreported by the kernel: %llu)", (unsigned long long)unreported);
 	if (meta_lost)
-		diag("; %llu connection or handshake events lost", (unsigned long long)meta_lost);
+		diag("; %llu connection, handshake or gap events lost",
+		     (unsigned long long)meta_lost);
 	if (e->malformed)
 		diag("; %llu malformed events ignored", (unsigned long long)e->malformed);
 	if (e->dropped)

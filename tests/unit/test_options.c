@@ -45,10 +45,10 @@ int main(void)
 	CHECK(options_perf_pages(&env, 4096, 96, 0) == 8192);
 	/* a wake-up per quarter of the buffer in 16 KiB chunks: 32 MiB ~500, 64 MiB 512 (the
 	 * most), 4 MiB 63, one page 1 */
-	CHECK(options_wakeup_events(&env, 32l << 20) > 490);
-	CHECK(options_wakeup_events(&env, 64l << 20) == 512);
-	CHECK(options_wakeup_events(&env, 4l << 20) == 63);
-	CHECK(options_wakeup_events(&env, 4096) == 1);
+	CHECK(options_wakeup_events(&env, 32l << 20, 96) == 509);
+	CHECK(options_wakeup_events(&env, 64l << 20, 96) == 512);
+	CHECK(options_wakeup_events(&env, 4l << 20, 96) == 63);
+	CHECK(options_wakeup_events(&env, 4096, 96) == 1);
 	CHECK(!env.hexdump && env.verbose == 0 && !env.exit_now);
 	CHECK(!env.latency && !env.handshakes);
 
