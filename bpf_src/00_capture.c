@@ -100,8 +100,9 @@ BPF_PERF_OUTPUT(tls_procs);
 BPF_PERF_OUTPUT(tls_conn_notes);
 
 #if !TLS_KFUNC
-/* key: pid_tgid of a traced thread inside mmap(PROT_EXEC) of a file (LRU: a thread killed
- * inside mmap leaves its entry, which ages out); the tracepoints' way, fexit sees both */
+/* key: pid_tgid of a traced thread inside mmap(PROT_EXEC) of a file to tell user space of;
+ * value: the TLS_PENDING_* flags it set (LRU: a thread killed inside mmap leaves its entry,
+ * which ages out); the tracepoints' way, fexit sees both */
 BPF_TABLE("lru_hash", u64, u8, tls_mmaps, 1024);
 #endif
 /* Processes told of an unmap: one event per process until user space has read its maps
@@ -150,6 +151,47 @@ BPF_ARRAY(tls_conn_ids, u64, 1);
  * when the process closes it before any lookup could be made. */
 BPF_HASH(tls_known_socks, struct tls_fd_key, u8, TLS_MAX_CONNS);
 
+/* key: a file user space has looked at (struct tls_file_key); value: TLS_FILE_PLAIN or
+ * TLS_FILE_TLS. A traced process that runs or maps a file not in it may run TLS code that
+ * has no probes yet: it is pending (tls_pending) until user space has looked. */
+BPF_HASH(tls_files, struct tls_file_key, u8, TLS_MAX_FILES);
+
+/* key: tgid of a pending process; value: since when, and why. User space takes it out once
+ * it has looked at the process's files (and probed what it found). */
+BPF_HASH(tls_pending, u32, struct tls_pending, TLS_MAX_PENDING);
+
+/* key: a socket of a pending process whose bytes began a TLS record; value: what it sent and
+ * received before any probed call used it (struct tls_pending_fd). */
+BPF_HASH(tls_pending_fds, struct tls_pending_key, struct tls_pending_fd, TLS_MAX_PENDING_FDS);
+
+/* key: 0; value: 1 while tls_pending may hold a process: every process's socket syscalls
+ * look no further when it is 0. BPF sets it after adding a process; user space clears it,
+ * then sets it again if tls_pending is not empty. */
+BPF_ARRAY(tls_pending_on, u64, 1);
+
+/* A pending process's read in flight: its buffer and socket, for its return. */
+struct tls_pending_read {
+	u64 buf;
+	s32 fd;
+	u32 how; /* TLS_IO_* */
+};
+
+/* key: tid; value: the thread's read in flight (LRU: a thread killed inside a read leaves
+ * its entry, which ages out) */
+BPF_TABLE("lru_hash", u32, struct tls_pending_read, tls_pending_reads, 1024);
+
+#ifdef TLS_OFF_TU_OFFSET
+/* key: a probe point of the scope (file, offset, kind); value: its probe number and the slot
+ * of its BPF function in tls_point_progs. User space puts each in before the point. */
+BPF_HASH(tls_points, struct tls_point_key, struct tls_point, TLS_MAX_POINTS);
+
+/* the BPF functions of the probe specs, by slot (each module has its own) */
+BPF_PROG_ARRAY(tls_point_progs, TLS_MAX_POINT_FUNCS);
+
+/* key: 0; value: the probe number the dispatcher hands the function it calls on this CPU */
+BPF_PERCPU_ARRAY(tls_point_probe, u64, 1);
+#endif
+
 /* ------------------------------------------------------------- helpers */
 
 /*
@@ -185,22 +227,12 @@ static __always_inline bool traced(u64 id)
 	return true;
 }
 
-/* Tells the tracer's main loop (tls_procs) what a traced process did: it looks at it after
- * its next poll. */
-static __always_inline void notify_proc(void *ctx, u32 pid, u32 kind)
+/* Tells the tracer's thread that follows processes (tls_procs) what a traced process did. */
+static __always_inline void notify_proc(void *ctx, u32 pid, u32 kind, u32 flags)
 {
-	struct tls_proc_event pe = {.pid = pid, .kind = kind, .fd = -1};
+	struct tls_proc_event pe = {.pid = pid, .kind = kind, .fd = -1, .flags = flags};
 
 	tls_procs.perf_submit(ctx, &pe, sizeof(pe));
-}
-
-/* The same to the tracer's notes thread (tls_conn_notes), which acts at once, whatever the
- * main loop is busy with: a new child gets its probes before it runs far. */
-static __always_inline void notify_now(void *ctx, u32 pid, u32 kind)
-{
-	struct tls_proc_event pe = {.pid = pid, .kind = kind, .fd = -1};
-
-	tls_conn_notes.perf_submit(ctx, &pe, sizeof(pe));
 }
 
 /* Whether this generation's programs act: a reload attaches the next generation's before
@@ -211,6 +243,22 @@ static __always_inline bool acting(void)
 	struct tls_settings *set = tls_settings.lookup(&zero);
 
 	return set && set->gen == TLS_GEN;
+}
+
+/*
+ * The tracer's number for the probe that is running: the attach cookie of its uprobe, or,
+ * for a point of the scope, what the dispatcher found it to be (tls_dispatch_entry).
+ */
+static __always_inline u64 probe_cookie(struct pt_regs *ctx)
+{
+#ifdef TLS_OFF_TU_OFFSET
+	u32 zero = 0;
+	u64 *probe = tls_point_probe.lookup(&zero);
+
+	if (probe && *probe)
+		return *probe;
+#endif
+	return bpf_get_attach_cookie(ctx);
 }
 
 #define TLS_EAGAIN 11
@@ -319,7 +367,7 @@ static __always_inline int stash_any(struct pt_regs *ctx, const void *buf, const
 	call.sp = PT_REGS_SP(ctx);
 	call.ip = PT_REGS_IP(ctx);
 	call.len_ptr = (u64)len_ptr;
-	call.probe = bpf_get_attach_cookie(ctx);
+	call.probe = probe_cookie(ctx);
 	call.sess = PT_REGS_PARM1(ctx);
 	call.start_ns = bpf_ktime_get_ns();
 	call.fd = -1;
@@ -360,13 +408,13 @@ static __always_inline int stash_session_call(struct pt_regs *ctx, u32 kind)
 
 #ifdef TLS_OFF_TASK_FILES
 /*
- * The inode of fd of the current process: current->files->fdt->fd[fd]->f_inode, at the
- * offsets the tracer read from the running kernel's BTF (-DTLS_OFF_*; the headers compiled
- * against may be another kernel's). NULL when unreadable.
+ * The file of fd of the current process: current->files->fdt->fd[fd], at the offsets the
+ * tracer read from the running kernel's BTF (-DTLS_OFF_*; the headers compiled against may be
+ * another kernel's). NULL when unreadable.
  */
-static __always_inline char *fd_inode(s32 fd)
+static __always_inline char *fd_file(s32 fd)
 {
-	char *task = (char *)bpf_get_current_task(), *files = 0, *fdt = 0, *file = 0, *inode = 0;
+	char *task = (char *)bpf_get_current_task(), *files = 0, *fdt = 0, *file = 0;
 	char **fds = 0;
 	u32 max_fds = 0;
 
@@ -374,10 +422,35 @@ static __always_inline char *fd_inode(s32 fd)
 	    bpf_probe_read_kernel(&fdt, sizeof(fdt), files + TLS_OFF_FILES_FDT) || !fdt ||
 	    bpf_probe_read_kernel(&max_fds, sizeof(max_fds), fdt + TLS_OFF_FDT_MAX_FDS) ||
 	    (u32)fd >= max_fds || bpf_probe_read_kernel(&fds, sizeof(fds), fdt + TLS_OFF_FDT_FD) ||
-	    !fds || bpf_probe_read_kernel(&file, sizeof(file), fds + fd) || !file ||
-	    bpf_probe_read_kernel(&inode, sizeof(inode), file + TLS_OFF_FILE_INODE))
+	    !fds || bpf_probe_read_kernel(&file, sizeof(file), fds + fd))
+		return 0;
+	return file;
+}
+
+/* The inode of a file; NULL when unreadable. */
+static __always_inline char *file_inode_of(char *file)
+{
+	char *inode = 0;
+
+	if (!file || bpf_probe_read_kernel(&inode, sizeof(inode), file + TLS_OFF_FILE_INODE))
 		return 0;
 	return inode;
+}
+
+/* The inode of fd of the current process; NULL when unreadable. */
+static __always_inline char *fd_inode(s32 fd)
+{
+	return file_inode_of(fd_file(fd));
+}
+
+/* The identity of the file of `inode` (struct tls_file_key). */
+static __always_inline bool inode_key(char *inode, struct tls_file_key *key)
+{
+	key->ino = 0;
+	key->size = 0;
+	return inode &&
+	       !bpf_probe_read_kernel(&key->ino, sizeof(key->ino), inode + TLS_OFF_INODE_INO) &&
+	       !bpf_probe_read_kernel(&key->size, sizeof(key->size), inode + TLS_OFF_INODE_SIZE);
 }
 
 /* Whether fd of the current process is a socket (i_mode); unreadable: taken for one. */
@@ -401,6 +474,30 @@ static __always_inline u64 socket_ino(s32 fd)
 		bpf_probe_read_kernel(&ino, sizeof(ino), inode + TLS_OFF_INODE_INO);
 	return ino;
 }
+
+#ifdef TLS_OFF_SKC_FAMILY
+/* Whether fd is an IPv4 or IPv6 stream socket (what TLS runs over); unreadable: taken for
+ * one. */
+static __always_inline bool fd_is_tcp(s32 fd)
+{
+	char *file = fd_file(fd), *sock = 0, *sk = 0;
+	u16 family = 0;
+	s16 type = 0;
+
+	if (!file || bpf_probe_read_kernel(&sock, sizeof(sock), file + TLS_OFF_FILE_PRIVATE) ||
+	    !sock || bpf_probe_read_kernel(&type, sizeof(type), sock + TLS_OFF_SOCKET_TYPE) ||
+	    bpf_probe_read_kernel(&sk, sizeof(sk), sock + TLS_OFF_SOCKET_SK) || !sk ||
+	    bpf_probe_read_kernel(&family, sizeof(family),
+				  sk + TLS_OFF_SK_COMMON + TLS_OFF_SKC_FAMILY))
+		return true;
+	return type == 1 /* SOCK_STREAM */ && (family == 2 /* AF_INET */ || family == 10);
+}
+#else
+static __always_inline bool fd_is_tcp(s32 fd)
+{
+	return fd_is_socket(fd);
+}
+#endif
 #else
 static __always_inline bool fd_is_socket(s32 fd)
 {
@@ -411,7 +508,69 @@ static __always_inline u64 socket_ino(s32 fd)
 {
 	return 0;
 }
+
+static __always_inline bool fd_is_tcp(s32 fd)
+{
+	return false; /* nothing counted before probes: no BTF to tell a socket by */
+}
 #endif
+
+/* Whether the file of fd of the current process is one user space looked at; `key` gets
+ * its identity (left 0 when unreadable: then it counts as looked at, the notice says more). */
+static __always_inline u8 fd_file_known(s32 fd, struct tls_file_key *key)
+{
+	u8 *known;
+
+	key->ino = 0;
+	key->size = 0;
+#ifdef TLS_OFF_TASK_FILES
+	if (!inode_key(fd_inode(fd), key))
+		return TLS_FILE_TLS;
+	known = tls_files.lookup(key);
+	return known ? *known : 0;
+#else
+	return TLS_FILE_TLS;
+#endif
+}
+
+/* Whether the program the current process runs (current->mm->exe_file) is one user space
+ * looked at; `key` as fd_file_known's. */
+static __always_inline u8 exe_known(struct tls_file_key *key)
+{
+	u8 *known;
+
+	key->ino = 0;
+	key->size = 0;
+#if defined(TLS_OFF_MM_EXE_FILE) && defined(TLS_OFF_TASK_FILES)
+	char *task = (char *)bpf_get_current_task(), *mm = 0, *exe = 0;
+
+	if (bpf_probe_read_kernel(&mm, sizeof(mm), task + TLS_OFF_TASK_MM) || !mm ||
+	    bpf_probe_read_kernel(&exe, sizeof(exe), mm + TLS_OFF_MM_EXE_FILE) ||
+	    !inode_key(file_inode_of(exe), key))
+		return TLS_FILE_TLS;
+	known = tls_files.lookup(key);
+	return known ? *known : 0;
+#else
+	return 0; /* unknown: every exec is looked at before it counts as probed */
+#endif
+}
+
+/* Whether the current task holds no perf event (an exec that changed its credentials made
+ * the kernel drop them: it has left the scope). */
+static __always_inline bool left_scope(void)
+{
+#ifdef TLS_OFF_TASK_PERF_CTX
+	char *task = (char *)bpf_get_current_task(), *ctx = 0;
+	u32 zero = 0;
+	struct tls_settings *set = tls_settings.lookup(&zero);
+
+	if (!set || !(set->flags & TLS_SET_SCOPE))
+		return false;
+	return bpf_probe_read_kernel(&ctx, sizeof(ctx), task + TLS_OFF_TASK_PERF_CTX) == 0 && !ctx;
+#else
+	return false;
+#endif
+}
 
 /*
  * The connection of a traced process's socket fd: the one TLS calls used since it was
@@ -481,39 +640,212 @@ static __always_inline struct tls_sess *attribute(struct tls_call *call, u64 id)
 	return s;
 }
 
+/* ----------------------------------------- bytes moved before probes were in place */
+
+/* How a socket syscall passes its bytes (struct tls_pending_read's how). */
+#define TLS_IO_PLAIN 0 /* buf, count */
+#define TLS_IO_VEC 1   /* an array of count struct iovec */
+#define TLS_IO_MSG 2   /* a struct user_msghdr */
+#define TLS_IO_MAX_IOV 8
+
+/* Whether any process may be pending (tls_pending_on): every socket syscall asks. */
+static __always_inline bool pending_on(void)
+{
+	u32 zero = 0;
+	u64 *on = tls_pending_on.lookup(&zero);
+
+	return on && *on;
+}
+
+/* Process tgid may run TLS code without probes from now on (`why`, because of file `f`):
+ * its sockets' TLS bytes are counted until user space has looked at it. */
+static __always_inline void mark_pending(u32 tgid, const struct tls_file_key *f, u32 why)
+{
+	struct tls_pending fresh = {.since_ns = bpf_ktime_get_ns(), .why = why}, *p;
+	u32 zero = 0;
+	u64 *on;
+
+	p = tls_pending.lookup(&tgid);
+	if (p) {
+		p->why |= why; /* two threads at once may lose a reason: either one makes it pending */
+		return;
+	}
+	fresh.file = *f;
+	if (tls_pending.insert(&tgid, &fresh) == 0 && (on = tls_pending_on.lookup(&zero)))
+		*on = 1;
+}
+
+/* Whether the bytes at user address buf begin a TLS record: content type 20-23 (change
+ * cipher spec, alert, handshake, application data) and version 3.x. */
+static __always_inline bool tls_record_at(u64 buf)
+{
+	u8 b[3] = {};
+
+	if (!buf || bpf_probe_read_user(b, sizeof(b), (const void *)buf))
+		return false;
+	return b[0] >= 20 && b[0] <= 23 && b[1] == 3 && b[2] <= 4;
+}
+
+/* The first buffer of what a syscall moves (`how`): buf itself, the base of the first
+ * iovec, or of the message's first iovec. */
+static __always_inline u64 first_buffer(u64 buf, u32 how)
+{
+	u64 iov = buf, base = 0;
+
+	if (how == TLS_IO_MSG &&
+	    bpf_probe_read_user(&iov, sizeof(iov), (const void *)(buf + 16))) /* msg_iov */
+		return 0;
+	if (how != TLS_IO_PLAIN && bpf_probe_read_user(&base, sizeof(base), (const void *)iov))
+		return 0;
+	return how == TLS_IO_PLAIN ? buf : base;
+}
+
+/* What a send asks to move: count bytes, or the lengths of its first TLS_IO_MAX_IOV
+ * iovecs (an array of count, or the message's). */
+static __always_inline u64 send_size(u64 buf, u64 count, u32 how)
+{
+	u64 iov = buf, n = count, len = 0, total = 0;
+	int i;
+
+	if (how == TLS_IO_PLAIN)
+		return count;
+	if (how == TLS_IO_MSG &&
+	    (bpf_probe_read_user(&iov, sizeof(iov), (const void *)(buf + 16)) ||
+	     bpf_probe_read_user(&n, sizeof(n), (const void *)(buf + 24))))
+		return 0;
+#pragma unroll
+	for (i = 0; i < TLS_IO_MAX_IOV; i++) {
+		if ((u64)i >= n ||
+		    bpf_probe_read_user(&len, sizeof(len), (const void *)(iov + i * 16 + 8)))
+			break;
+		total += len;
+	}
+	return total;
+}
+
+/* A traced process maps file fd executable: told to user space when the tracer has not
+ * looked at that file yet (the process is pending until it has: *flags says so) or it is a
+ * TLS library (user space keeps what each process maps); a file the tracer found to hold no
+ * TLS code costs nothing more. */
+static __always_inline bool mapping_told(u64 id, s32 fd, u32 *flags)
+{
+	struct tls_file_key key;
+	u8 known = fd_file_known(fd, &key);
+
+	*flags = 0;
+	if (known == TLS_FILE_PLAIN)
+		return false;
+	if (!known) {
+		mark_pending(id >> 32, &key, TLS_PENDING_MMAP);
+		*flags = TLS_PENDING_MMAP;
+	}
+	return true;
+}
+
+/*
+ * `n` bytes moved on socket fd by a thread of a pending process (`sent` or received), the
+ * first of them at user address `first`. Counted when the socket carries TLS (its bytes
+ * began a record when first seen) and no probed call has used it yet (tls_conns): once one
+ * has, its bytes are the probes'. A new such socket is looked up at once (its addresses).
+ */
+static __always_inline void count_pending(void *ctx, u64 id, s32 fd, u64 first, u64 n, bool sent)
+{
+	u32 tgid = id >> 32;
+	struct tls_fd_key ckey = {.tgid = tgid, .fd = fd};
+	struct tls_pending_key key = {.tgid = tgid, .fd = fd};
+	struct tls_proc_event pe = {.pid = tgid, .kind = TLS_PROC_PENDING_CONN, .fd = fd};
+	struct tls_pending_fd *pf, fresh = {};
+
+	if (!n || !tls_pending.lookup(&tgid) || tls_conns.lookup(&ckey) || !fd_is_tcp(fd))
+		return;
+	key.ino = socket_ino(fd);
+	pf = tls_pending_fds.lookup(&key);
+	if (!pf) {
+		if (!tls_record_at(first))
+			return;
+		tls_pending_fds.insert(&key, &fresh);
+		pf = tls_pending_fds.lookup(&key);
+		pe.ino = key.ino;
+		tls_conn_notes.perf_submit(ctx, &pe, sizeof(pe));
+	}
+	if (pf)
+		__sync_fetch_and_add(sent ? &pf->sent : &pf->recv, n);
+}
+
 /*
  * A syscall on fd by a thread: the first socket a TLS call moves bytes on names the call's
  * connection. read/write/readv/writev may be on stderr, a log or keylog file, a pipe (a
  * callback inside SSL_write): `sock` says the syscall takes sockets only, else fd is looked
- * at.
+ * at. Returns whether the thread has a call in flight.
  */
-static __always_inline int saw_fd(void *ctx, s64 fd, bool sock)
+static __always_inline bool saw_fd(void *ctx, u64 id, s64 fd, bool sock)
 {
-	u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *call = call_of(id);
 
-	if (!call || call->fd >= 0 || fd < 0 || fd > 0x7fffffff)
-		return 0;
+	if (!call)
+		return false;
+	if (call->fd >= 0 || fd < 0 || fd > 0x7fffffff)
+		return true;
 	if (!sock && !fd_is_socket((s32)fd))
-		return 0;
+		return true;
 	call->fd = (s32)fd;
 	call->conn = conn_of_fd(ctx, id, (s32)fd, call->sess);
+	return true;
+}
+
+/* A send on fd (write, writev, sendto, sendmsg; `how` its bytes are passed): a TLS call's
+ * connection, or bytes a pending process sends before its probes are in place. */
+static __always_inline int saw_send(void *ctx, s64 fd, bool sock, u64 buf, u64 count, u32 how)
+{
+	u64 id = bpf_get_current_pid_tgid();
+
+	if (saw_fd(ctx, id, fd, sock) || !pending_on() || fd < 0 || fd > 0x7fffffff)
+		return 0;
+	count_pending(ctx, id, (s32)fd, first_buffer(buf, how), send_size(buf, count, how), true);
 	return 0;
 }
 
-/* A socket syscall of a thread returned: one that would block inside a handshake means
- * the handshake goes on in a later call (non-blocking I/O), not that it failed. */
-static __always_inline int saw_return(long ret)
+/* A read on fd (read, readv, recvfrom, recvmsg): as saw_send; a pending process's is kept
+ * for its return, which says what it moved. */
+static __always_inline int saw_recv(void *ctx, s64 fd, bool sock, u64 buf, u32 how)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	u32 tgid = id >> 32, tid = (u32)id;
+	struct tls_pending_read r = {.buf = buf, .fd = (s32)fd, .how = how};
+
+	if (saw_fd(ctx, id, fd, sock) || !pending_on() || fd < 0 || fd > 0x7fffffff ||
+	    !tls_pending.lookup(&tgid))
+		return 0;
+	tls_pending_reads.update(&tid, &r);
+	return 0;
+}
+
+/* A socket read of a thread returned: one that would block inside a handshake means the
+ * handshake goes on in a later call (non-blocking I/O), not that it failed; a pending
+ * process's read is counted. */
+static __always_inline int saw_return(void *ctx, long ret)
 {
 	u64 id;
+	u32 tid;
 	struct tls_call *call;
+	struct tls_pending_read *r;
 
-	if (ret != -TLS_EAGAIN)
+	if (ret == -TLS_EAGAIN) {
+		id = bpf_get_current_pid_tgid();
+		call = call_of(id);
+		if (call)
+			call->again = 1;
+	}
+	if (!pending_on())
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	call = call_of(id);
-	if (call)
-		call->again = 1;
+	tid = (u32)id;
+	r = tls_pending_reads.lookup(&tid);
+	if (!r)
+		return 0;
+	if (ret > 0)
+		count_pending(ctx, id, r->fd, first_buffer(r->buf, r->how), (u64)ret, false);
+	tls_pending_reads.delete(&tid);
 	return 0;
 }
 
@@ -846,7 +1178,7 @@ static __always_inline int report_verify_off(struct pt_regs *ctx, u64 sess, s64 
 	ev = meta_event(id, TLS_KIND_VERIFY_OFF);
 	if (!ev)
 		return 0;
-	ev->probe = bpf_get_attach_cookie(ctx);
+	ev->probe = probe_cookie(ctx);
 	ev->result = mode;
 	if (s) {
 		ev->conn = s->conn;
@@ -925,7 +1257,7 @@ static __always_inline int closing_range(void *ctx)
 	u64 id = bpf_get_current_pid_tgid();
 
 	if (traced(id))
-		notify_proc(ctx, id >> 32, TLS_PROC_CLOSE_RANGE);
+		notify_proc(ctx, id >> 32, TLS_PROC_CLOSE_RANGE, 0);
 	return 0;
 }
 
@@ -937,7 +1269,7 @@ static __always_inline int unmapped(void *ctx, long ret)
 	u8 one = 1;
 
 	if (ret == 0 && traced(id) && tls_unmaps.insert(&pid, &one) == 0)
-		notify_proc(ctx, pid, TLS_PROC_UNMAP);
+		notify_proc(ctx, pid, TLS_PROC_UNMAP, 0);
 	return 0;
 }
 
@@ -961,18 +1293,45 @@ static __always_inline int unmapped(void *ctx, long ret)
 
 /* The socket syscalls TLS libraries move records with; only the thread's call in flight
  * is looked at (call_of), which a thread outside a TLS call does not have. */
-KFUNC_PROBE(__x64_sys_read, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
-KFUNC_PROBE(__x64_sys_write, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
-KFUNC_PROBE(__x64_sys_readv, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
-KFUNC_PROBE(__x64_sys_writev, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), false); }
-KFUNC_PROBE(__x64_sys_recvfrom, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
-KFUNC_PROBE(__x64_sys_sendto, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
-KFUNC_PROBE(__x64_sys_recvmsg, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
-KFUNC_PROBE(__x64_sys_sendmsg, struct pt_regs *regs) { return saw_fd(ctx, SYS_FD(regs), true); }
+KFUNC_PROBE(__x64_sys_read, struct pt_regs *regs)
+{
+	return saw_recv(ctx, SYS_FD(regs), false, SYS_ARG(regs, si), TLS_IO_PLAIN);
+}
+KFUNC_PROBE(__x64_sys_write, struct pt_regs *regs)
+{
+	return saw_send(ctx, SYS_FD(regs), false, SYS_ARG(regs, si), SYS_ARG(regs, dx),
+			TLS_IO_PLAIN);
+}
+KFUNC_PROBE(__x64_sys_readv, struct pt_regs *regs) /* no return hook: not counted */
+{
+	saw_fd(ctx, bpf_get_current_pid_tgid(), SYS_FD(regs), false);
+	return 0;
+}
+KFUNC_PROBE(__x64_sys_writev, struct pt_regs *regs)
+{
+	return saw_send(ctx, SYS_FD(regs), false, SYS_ARG(regs, si), SYS_ARG(regs, dx), TLS_IO_VEC);
+}
+KFUNC_PROBE(__x64_sys_recvfrom, struct pt_regs *regs)
+{
+	return saw_recv(ctx, SYS_FD(regs), true, SYS_ARG(regs, si), TLS_IO_PLAIN);
+}
+KFUNC_PROBE(__x64_sys_sendto, struct pt_regs *regs)
+{
+	return saw_send(ctx, SYS_FD(regs), true, SYS_ARG(regs, si), SYS_ARG(regs, dx),
+			TLS_IO_PLAIN);
+}
+KFUNC_PROBE(__x64_sys_recvmsg, struct pt_regs *regs)
+{
+	return saw_recv(ctx, SYS_FD(regs), true, SYS_ARG(regs, si), TLS_IO_MSG);
+}
+KFUNC_PROBE(__x64_sys_sendmsg, struct pt_regs *regs)
+{
+	return saw_send(ctx, SYS_FD(regs), true, SYS_ARG(regs, si), 0, TLS_IO_MSG);
+}
 /* Only the reads' returns: a handshake waits for its peer's flight there (-EAGAIN). */
-KRETFUNC_PROBE(__x64_sys_read, struct pt_regs *regs, long ret) { return saw_return(ret); }
-KRETFUNC_PROBE(__x64_sys_recvfrom, struct pt_regs *regs, long ret) { return saw_return(ret); }
-KRETFUNC_PROBE(__x64_sys_recvmsg, struct pt_regs *regs, long ret) { return saw_return(ret); }
+KRETFUNC_PROBE(__x64_sys_read, struct pt_regs *regs, long ret) { return saw_return(ctx, ret); }
+KRETFUNC_PROBE(__x64_sys_recvfrom, struct pt_regs *regs, long ret) { return saw_return(ctx, ret); }
+KRETFUNC_PROBE(__x64_sys_recvmsg, struct pt_regs *regs, long ret) { return saw_return(ctx, ret); }
 
 KFUNC_PROBE(__x64_sys_close, struct pt_regs *regs) { return closing_fd(ctx, (s32)SYS_FD(regs)); }
 KFUNC_PROBE(__x64_sys_dup2, struct pt_regs *regs) { return replaced_fd((s32)SYS_ARG(regs, si)); }
@@ -984,27 +1343,53 @@ KRETFUNC_PROBE(__x64_sys_munmap, struct pt_regs *regs, long ret) { return unmapp
 KRETFUNC_PROBE(__x64_sys_mmap, struct pt_regs *regs, long ret)
 {
 	u64 id = bpf_get_current_pid_tgid();
+	u32 flags;
 
 	if (ret >= 0 && (SYS_ARG(regs, dx) & PROT_EXEC) && (int)SYS_ARG(regs, r8) >= 0 &&
-	    traced(id))
-		notify_proc(ctx, id >> 32, TLS_PROC_MMAP);
+	    traced(id) && mapping_told(id, (s32)SYS_ARG(regs, r8), &flags))
+		notify_proc(ctx, id >> 32, TLS_PROC_MMAP, flags);
 	return 0;
 }
 #else
 /* The same with syscall tracepoints: kernels without BTF or BPF trampolines. */
-TRACEPOINT_PROBE(syscalls, sys_enter_read) { return saw_fd(args, (s64)args->fd, false); }
-TRACEPOINT_PROBE(syscalls, sys_enter_write) { return saw_fd(args, (s64)args->fd, false); }
-TRACEPOINT_PROBE(syscalls, sys_enter_readv) { return saw_fd(args, (s64)args->fd, false); }
-TRACEPOINT_PROBE(syscalls, sys_enter_writev) { return saw_fd(args, (s64)args->fd, false); }
-TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom) { return saw_fd(args, (s64)args->fd, true); }
-TRACEPOINT_PROBE(syscalls, sys_enter_sendto) { return saw_fd(args, (s64)args->fd, true); }
-TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg) { return saw_fd(args, (s64)args->fd, true); }
-TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg) { return saw_fd(args, (s64)args->fd, true); }
+TRACEPOINT_PROBE(syscalls, sys_enter_read)
+{
+	return saw_recv(args, (s64)args->fd, false, (u64)args->buf, TLS_IO_PLAIN);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_write)
+{
+	return saw_send(args, (s64)args->fd, false, (u64)args->buf, args->count, TLS_IO_PLAIN);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_readv) /* no return hook: not counted */
+{
+	saw_fd(args, bpf_get_current_pid_tgid(), (s64)args->fd, false);
+	return 0;
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_writev)
+{
+	return saw_send(args, (s64)args->fd, false, (u64)args->vec, args->vlen, TLS_IO_VEC);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_recvfrom)
+{
+	return saw_recv(args, (s64)args->fd, true, (u64)args->ubuf, TLS_IO_PLAIN);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_sendto)
+{
+	return saw_send(args, (s64)args->fd, true, (u64)args->buff, args->len, TLS_IO_PLAIN);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_recvmsg)
+{
+	return saw_recv(args, (s64)args->fd, true, (u64)args->msg, TLS_IO_MSG);
+}
+TRACEPOINT_PROBE(syscalls, sys_enter_sendmsg)
+{
+	return saw_send(args, (s64)args->fd, true, (u64)args->msg, 0, TLS_IO_MSG);
+}
 /* A write blocks only on a full send buffer, which a handshake's few KB do not fill; every
  * hook costs every process on the machine that syscall (~150-300 ns here), traced or not. */
-TRACEPOINT_PROBE(syscalls, sys_exit_read) { return saw_return(args->ret); }
-TRACEPOINT_PROBE(syscalls, sys_exit_recvfrom) { return saw_return(args->ret); }
-TRACEPOINT_PROBE(syscalls, sys_exit_recvmsg) { return saw_return(args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_exit_read) { return saw_return(args, args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_exit_recvfrom) { return saw_return(args, args->ret); }
+TRACEPOINT_PROBE(syscalls, sys_exit_recvmsg) { return saw_return(args, args->ret); }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_close) { return closing_fd(args, (s32)args->fd); }
 TRACEPOINT_PROBE(syscalls, sys_enter_dup2) { return replaced_fd((s64)args->newfd); }
@@ -1017,22 +1402,29 @@ TRACEPOINT_PROBE(syscalls, sys_exit_munmap) { return unmapped(args, args->ret); 
 TRACEPOINT_PROBE(syscalls, sys_enter_mmap)
 {
 	u64 id = bpf_get_current_pid_tgid();
-	u8 one = 1;
+	u32 flags;
+	u8 value;
 
-	if ((args->prot & PROT_EXEC) && (int)args->fd >= 0 && traced(id))
-		tls_mmaps.update(&id, &one);
+	if ((args->prot & PROT_EXEC) && (int)args->fd >= 0 && traced(id) &&
+	    mapping_told(id, (s32)args->fd, &flags)) {
+		value = (u8)flags;
+		tls_mmaps.update(&id, &value);
+	}
 	return 0;
 }
 
 TRACEPOINT_PROBE(syscalls, sys_exit_mmap)
 {
 	u64 id = bpf_get_current_pid_tgid();
+	u8 *flags = tls_mmaps.lookup(&id);
+	u32 f;
 
-	if (!tls_mmaps.lookup(&id))
+	if (!flags)
 		return 0;
+	f = *flags;
 	tls_mmaps.delete(&id);
 	if (args->ret >= 0)
-		notify_proc(args, id >> 32, TLS_PROC_MMAP);
+		notify_proc(args, id >> 32, TLS_PROC_MMAP, f);
 	return 0;
 }
 #endif
@@ -1040,7 +1432,8 @@ TRACEPOINT_PROBE(syscalls, sys_exit_mmap)
 /* ---------------------------------------------------- processes: tracepoints */
 
 /* A traced process that follows its children starts one (or a thread: harmless). The
- * tracepoint fires before the child first runs; its probes come from the notes thread. */
+ * tracepoint fires before the child first runs; in PID mode the kernel has copied the
+ * scope's perf events into it already (the probes are its from its first instruction). */
 TRACEPOINT_PROBE(sched, sched_process_fork)
 {
 	u32 parent = bpf_get_current_pid_tgid() >> 32, child = args->child_pid, flags;
@@ -1049,8 +1442,7 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 	if (!pflags || !(*pflags & TLS_TARGET_CHILDREN) || !acting())
 		return 0;
 	flags = *pflags;
-	if (tls_targets.update(&child, &flags) == 0)
-		notify_now(args, child, TLS_PROC_FORK); /* user space attaches its probes */
+	tls_targets.update(&child, &flags);
 	return 0;
 }
 
@@ -1074,24 +1466,94 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 		return 0;
 	if (traced(id) && (ev = meta_event(id, TLS_KIND_EXIT)))
 		submit_meta(args, ev);
-	if (tls_targets.lookup(&tgid)) {
-		notify_proc(args, tgid, TLS_PROC_EXIT); /* wakes the tracer: the last one? */
-		notify_now(args, tgid, TLS_PROC_EXIT);	/* its probes go */
-	}
+	/* was it the last target? and what it moved before probes is told */
+	if (tls_targets.lookup(&tgid) || tls_pending.lookup(&tgid))
+		notify_proc(args, tgid, TLS_PROC_EXIT, 0);
 	tls_targets.delete(&tgid);
 	return 0;
 }
 
-/* A traced process runs a new program: user space looks for TLS code in it. Run by a
- * thread other than the first, that thread took the process's PID (old_pid was its own). */
+/*
+ * A traced process runs a new program: user space looks for TLS code in it (named, so that
+ * it can even once the process has exited). A program it has not looked at yet, or an exec
+ * that took the process out of the scope, makes the process pending until it has.
+ */
 TRACEPOINT_PROBE(sched, sched_process_exec)
 {
 	u64 id = bpf_get_current_pid_tgid();
+	u16 loc = args->data_loc_filename & 0xFFFF;
+	struct tls_exec_event ev = {};
+	struct tls_file_key key;
 
 	if (!traced(id))
 		return 0;
-	if (args->old_pid != args->pid)
-		notify_now(args, id >> 32, TLS_PROC_RELINK);
-	notify_proc(args, id >> 32, TLS_PROC_EXEC);
+	ev.pe.pid = id >> 32;
+	ev.pe.kind = TLS_PROC_EXEC;
+	ev.pe.fd = -1;
+	if (!exe_known(&key))
+		ev.pe.flags |= TLS_PENDING_EXEC;
+	if (left_scope())
+		ev.pe.flags |= TLS_PENDING_SCOPE;
+	if (ev.pe.flags)
+		mark_pending(ev.pe.pid, &key, ev.pe.flags);
+	bpf_probe_read_kernel_str(ev.path, sizeof(ev.path), (char *)args + loc);
+	tls_procs.perf_submit(args, &ev, sizeof(ev));
 	return 0;
 }
+
+#ifdef TLS_OFF_TU_OFFSET
+/* ---------------------------------------------------------- the scope's dispatch */
+
+/*
+ * The probe point a hit of the scope's trace events is for: the kernel's trace_uprobe of the
+ * point (current->utask->vaddr holds its dispatch data while its handlers run), its file
+ * and offset.
+ */
+static __always_inline bool point_hit(struct tls_point_key *key)
+{
+	char *task = (char *)bpf_get_current_task(), *utask = 0, *udd = 0, *tu = 0, *dentry = 0;
+	char *inode = 0;
+
+	if (bpf_probe_read_kernel(&utask, sizeof(utask), task + TLS_OFF_TASK_UTASK) || !utask ||
+	    bpf_probe_read_kernel(&udd, sizeof(udd), utask + TLS_OFF_UTASK_VADDR) || !udd ||
+	    bpf_probe_read_kernel(&tu, sizeof(tu), udd + TLS_OFF_UDD_TU) || !tu ||
+	    bpf_probe_read_kernel(&key->offset, sizeof(key->offset), tu + TLS_OFF_TU_OFFSET) ||
+	    bpf_probe_read_kernel(&dentry, sizeof(dentry),
+				  tu + TLS_OFF_TU_PATH + TLS_OFF_PATH_DENTRY) ||
+	    !dentry || bpf_probe_read_kernel(&inode, sizeof(inode), dentry + TLS_OFF_DENTRY_INODE))
+		return false;
+	return inode_key(inode, &key->file);
+}
+
+/* Runs the BPF function of the probe point hit, with its probe number (probe_cookie). */
+static __always_inline int dispatch(struct pt_regs *ctx, bool ret)
+{
+	struct tls_point_key key = {.kind = TLS_POINT_KIND(TLS_GEN, ret)};
+	struct tls_point *point;
+	u32 zero = 0;
+	u64 *probe;
+
+	if (!acting() || !point_hit(&key))
+		return 0;
+	point = tls_points.lookup(&key);
+	probe = tls_point_probe.lookup(&zero);
+	if (!point || !probe)
+		return 0;
+	*probe = point->probe;
+	tls_point_progs.call(ctx, point->slot);
+	*probe = 0; /* no such function: nothing ran */
+	return 0;
+}
+
+/* Every entry point of the scope (trace event tracer_<pid>/entry). */
+int tls_dispatch_entry(struct pt_regs *ctx)
+{
+	return dispatch(ctx, false);
+}
+
+/* Every return point of the scope (trace event tracer_<pid>/return). */
+int tls_dispatch_return(struct pt_regs *ctx)
+{
+	return dispatch(ctx, true);
+}
+#endif

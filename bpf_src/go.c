@@ -65,7 +65,7 @@ static __always_inline int go_stash(struct pt_regs *ctx, u64 c, u64 buf, u32 dir
 	call.buf = buf;
 	call.sp = PT_REGS_SP(ctx);
 	call.ip = PT_REGS_IP(ctx);
-	call.probe = bpf_get_attach_cookie(ctx);
+	call.probe = probe_cookie(ctx);
 	call.sess = c;
 	call.start_ns = bpf_ktime_get_ns();
 	call.fd = -1;

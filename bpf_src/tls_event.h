@@ -110,6 +110,10 @@ struct tls_stats {
 #define TLS_ANY_UID 0xffffffffU
 
 #define TLS_SET_ALL 1 /* settings flags: trace every process, not the tls_targets map */
+/* settings flags: the probes fire through the scope's trace events (PID mode): a traced
+ * process that holds no perf event has left the scope (an exec that changed its
+ * credentials drops them) */
+#define TLS_SET_SCOPE 2
 
 /* Which compile of bpf_src this is: the tracer counts them up as it reloads bpf_src. */
 #ifndef TLS_GEN
@@ -139,28 +143,107 @@ struct tls_settings {
 
 /* What a tls_procs record says happened to a traced process. */
 enum tls_proc_kind {
-	TLS_PROC_EXEC = 1, /* it ran a new program */
-	TLS_PROC_MMAP = 2, /* it mapped a file executable (ld.so, dlopen) */
+	TLS_PROC_EXEC = 1, /* it ran a new program (a struct tls_exec_event names it) */
+	TLS_PROC_MMAP = 2, /* it mapped executable a file the tracer has not looked at yet, or a
+			    * TLS library (ld.so, dlopen) */
 	TLS_PROC_CONN = 3, /* a TLS call first used socket fd: look it up before it closes */
 	TLS_PROC_UNMAP = 4, /* it unmapped memory (dlclose): did a TLS library go? */
 	TLS_PROC_CLOSE_RANGE = 5, /* it closed fds with close_range(2): sockets looked up as
 				   * the tracer attached may be gone (tls_known_socks) */
-	TLS_PROC_EXIT = 6, /* its last thread exited: its probes go; was it the last target? */
-	TLS_PROC_FORK = 7, /* it is a traced process's new child: its probes are attached */
-	TLS_PROC_RELINK = 8, /* a thread other than its first ran a new program and became its
-			      * first: its probes are attached anew (they followed the old one) */
+	TLS_PROC_EXIT = 6, /* its last thread exited: was it the last target? its bytes moved
+			    * before probes (tls_pending) are told */
+	TLS_PROC_PENDING_CONN = 7, /* on tls_conn_notes: a socket of a process whose TLS code
+				    * is not probed yet carried a TLS record: look it up */
 };
 
 /* A record of the tls_procs perf buffer: user space looks at the process's maps again. */
 struct tls_proc_event {
 	__u32 pid;
-	__u32 kind; /* enum tls_proc_kind */
-	__s32 fd;   /* TLS_PROC_CONN: the socket */
-	__u32 pad;
+	__u32 kind;  /* enum tls_proc_kind */
+	__s32 fd;    /* TLS_PROC_CONN, TLS_PROC_PENDING_CONN: the socket */
+	__u32 flags; /* TLS_PROC_EXEC, TLS_PROC_MMAP: why the process is pending now (0: it
+		      * is not) */
 	__u64 conn; /* TLS_PROC_CONN: the connection's id */
 	__u64 ino;  /* TLS_PROC_CONN: the socket's inode number (0: unknown), so that a lookup
 		     * after the fd was closed and reused is not taken for this socket's */
 };
+
+#define TLS_PATH_LEN 256
+
+/* A TLS_PROC_EXEC record: the program as exec(2) was given it, so that user space can look
+ * at it even when the process has exited by then (its first run never goes unlooked at). */
+struct tls_exec_event {
+	struct tls_proc_event pe;
+	char path[TLS_PATH_LEN];
+};
+
+/* A file by identity (key of tls_files): its inode number and size (what BPF and stat(2)
+ * agree on whatever the file system: a device number may not be, as on btrfs). */
+struct tls_file_key {
+	__u64 ino;
+	__u64 size;
+};
+
+/* Values of tls_files: what user space found the file to be. */
+#define TLS_FILE_PLAIN 1 /* no TLS code the specs name */
+#define TLS_FILE_TLS 2	 /* TLS code, probed */
+#define TLS_MAX_FILES 65536
+
+/* Why a process's TLS code may not be probed yet (struct tls_pending's why). */
+#define TLS_PENDING_EXEC 1  /* it ran a program the tracer had not looked at */
+#define TLS_PENDING_MMAP 2  /* it mapped a file the tracer had not looked at */
+#define TLS_PENDING_SCOPE 4 /* it left the scope (the kernel dropped its perf events) */
+
+/*
+ * Value of tls_pending (key: tgid): a traced process that may run TLS code without probes,
+ * from `since_ns` until user space has looked (and probed what it found); meanwhile its
+ * sockets that carry TLS records are counted (tls_pending_fds). Gone once user space settled
+ * it.
+ */
+struct tls_pending {
+	__u64 since_ns;
+	struct tls_file_key file; /* the first file not looked at */
+	__u32 why;		  /* TLS_PENDING_* */
+	__u32 pad;
+};
+
+/* Key of tls_pending_fds: a socket of a pending process. */
+struct tls_pending_key {
+	__u32 tgid;
+	__s32 fd;
+	__u64 ino; /* the socket's inode number (0: unknown) */
+};
+
+/* Value of tls_pending_fds: what a pending process sent and received on a socket whose bytes
+ * began a TLS record, before any probed call used it. Sends are counted as asked (a write
+ * the kernel took in part counts whole), receives as they returned. */
+struct tls_pending_fd {
+	__u64 sent, recv;
+};
+
+#define TLS_MAX_PENDING 4096
+#define TLS_MAX_PENDING_FDS 16384
+
+/* A probe point of the scope (key of tls_points): the file and offset of the uprobe a trace
+ * event hit fired, and whether it is a return probe, for the compile of bpf_src in use. */
+struct tls_point_key {
+	struct tls_file_key file;
+	__u64 offset;
+	__u64 kind; /* TLS_POINT_KIND(generation, return probe) */
+};
+
+#define TLS_POINT_KIND(gen, ret) (((gen) << 1) | ((ret) ? 1 : 0))
+
+/* Value of tls_points: the probe's number (what its attach cookie would be) and the slot of
+ * tls_point_progs holding its BPF function. */
+struct tls_point {
+	__u64 probe;
+	__u32 slot;
+	__u32 pad;
+};
+
+#define TLS_MAX_POINTS 16384
+#define TLS_MAX_POINT_FUNCS 256
 
 /* A process's socket: key of tls_conns and tls_known_socks. */
 struct tls_fd_key {
@@ -178,6 +261,14 @@ struct tls_fd_key {
 #define CONN_NOTES_TABLE "tls_conn_notes"   /* perf buffer: the notes thread's */
 #define KNOWN_SOCKS_TABLE "tls_known_socks" /* struct tls_fd_key: sockets looked up */
 #define UNMAPS_TABLE "tls_unmaps"	    /* tgids told of an unmap */
+#define FILES_TABLE "tls_files"		    /* struct tls_file_key: TLS_FILE_* */
+#define PENDING_TABLE "tls_pending"	    /* struct tls_pending by tgid */
+#define PENDING_FDS_TABLE "tls_pending_fds" /* struct tls_pending_fd by struct tls_fd_key */
+#define PENDING_GATE_TABLE "tls_pending_on" /* key 0: 1 while any process may be pending */
+#define POINTS_TABLE "tls_points"	    /* struct tls_point by struct tls_point_key */
+#define POINT_PROGS_TABLE "tls_point_progs" /* program array: the specs' BPF functions */
+#define DISPATCH_ENTRY "tls_dispatch_entry" /* the scope's BPF functions */
+#define DISPATCH_RETURN "tls_dispatch_return"
 
 /* Size of the fixed part in front of data[]. */
 #define TLS_EVENT_HDR_SIZE ((unsigned long)&((struct tls_event *)0)->data)

@@ -72,7 +72,7 @@ static int learn_kernel(const struct env *env, struct kernel_facts *kf)
 	struct kheaders *kh = &kf->kh;
 	struct utsname un;
 	char why[256];
-	int err;
+	int err, g;
 
 	err = tracefs_ensure(env->verbose);
 	if (err)
@@ -85,11 +85,15 @@ static int learn_kernel(const struct env *env, struct kernel_facts *kf)
 	if (env->verbose)
 		diag("kernel headers: %s\n", kh->desc);
 	err = kbtf_open(NULL, &kf->btf, why, sizeof(why));
-	kf->fdo_ok = !err && kbtf_fd_offsets(kf->btf, &kf->fdo, why, sizeof(why)) == 0;
-	if (!kf->fdo_ok && env->verbose)
+	if (!err)
+		kbtf_offsets(kf->btf, &kf->offs);
+	else
+		for (g = 0; g < KBTF_NGROUPS; g++)
+			snprintf(kf->offs.why[g], sizeof(kf->offs.why[g]), "%s", why);
+	if (!kf->offs.ok[KBTF_FD] && env->verbose)
 		diag("%s: a TLS call's connection is the first fd it reads or writes, socket "
 		     "or not\n",
-		     why);
+		     kf->offs.why[KBTF_FD]);
 	return 0;
 }
 
@@ -106,9 +110,9 @@ static int compile_once(const struct env *env, const char *bpf_dir, unsigned int
 	struct kheaders *kh = &kf->kh;
 	char pid_flag[32], size_flag[32], chunks_flag[32], gen_flag[32], inc_flag[PATH_MAX + 4];
 	char def_flags[MAX_DEFINES][MAX_DEFINE_LEN + 2], *source = NULL;
-	char fd_flags[KBTF_NFLAGS][KBTF_FLAG_LEN], why[256];
-	const char *cflags[6 + KBTF_NFLAGS + MAX_DEFINES + KHEADERS_MAX_CFLAGS];
-	int ncflags = 0, i, err;
+	char off_flags[KBTF_NOFFSETS][KBTF_FLAG_LEN], why[256];
+	const char *cflags[6 + KBTF_NOFFSETS + MAX_DEFINES + KHEADERS_MAX_CFLAGS];
+	int ncflags = 0, noff, i, err;
 
 	if (!kh->desc[0] && (err = learn_kernel(env, kf)) != 0)
 		return err;
@@ -128,11 +132,11 @@ static int compile_once(const struct env *env, const char *bpf_dir, unsigned int
 	cflags[ncflags++] = chunks_flag;
 	cflags[ncflags++] = gen_flag;
 	cflags[ncflags++] = inc_flag;
-	if (kf->fdo_ok) { /* BPF tells sockets from other fds (TLS_OFF_*) */
-		kbtf_fd_flags(&kf->fdo, fd_flags);
-		for (i = 0; i < KBTF_NFLAGS; i++)
-			cflags[ncflags++] = fd_flags[i];
-	}
+	/* the struct offsets BPF reads (TLS_OFF_*), by group: what the BTF does not give
+	 * bpf_src does without (every fd taken for a socket; no scope, see session.c) */
+	noff = kbtf_flags(&kf->offs, off_flags, KBTF_NOFFSETS);
+	for (i = 0; i < noff; i++)
+		cflags[ncflags++] = off_flags[i];
 	kf->kfunc = use_kfuncs(kf, source, why, sizeof(why));
 	if (kf->kfunc)
 		cflags[ncflags++] = "-DTLS_KFUNC=1";

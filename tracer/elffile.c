@@ -141,3 +141,60 @@ void elf_file_build_id(const struct elf_file *f, char *buf, size_t size)
 		}
 	}
 }
+
+/* The GNU hash of a symbol name. */
+static uint32_t gnu_hash(const char *name)
+{
+	uint32_t h = 5381;
+
+	for (; *name; name++)
+		h = h * 33 + (uint8_t)*name;
+	return h;
+}
+
+int elf_file_dynsym(const struct elf_file *f, const char *name, uint64_t *vaddr)
+{
+	const Elf64_Shdr *hs = elf_file_section(f, ".gnu.hash", false);
+	const Elf64_Shdr *ds = elf_file_section(f, ".dynsym", false);
+	const Elf64_Shdr *ss = elf_file_section(f, ".dynstr", false);
+	const uint32_t *hdr, *buckets, *chain;
+	const Elf64_Sym *syms;
+	uint32_t nbuckets, symoffset, bloom, nsyms, h, idx;
+	uint64_t words;
+
+	if (!hs || !ds || !ss || hs->sh_size < 16 || hs->sh_offset % 4 || ds->sh_offset % 8)
+		return -ENOENT;
+	hdr = (const uint32_t *)(f->map + hs->sh_offset);
+	nbuckets = hdr[0];
+	symoffset = hdr[1];
+	bloom = hdr[2];
+	nsyms = (uint32_t)(ds->sh_size / sizeof(Elf64_Sym));
+	words = 4 + (uint64_t)bloom * 2 + nbuckets; /* the header, the bloom filter, buckets */
+	if (!nbuckets || symoffset > nsyms || words * 4 > hs->sh_size)
+		return -ENOENT;
+	buckets = hdr + 4 + (uint64_t)bloom * 2;
+	chain = buckets + nbuckets;
+	syms = (const Elf64_Sym *)(f->map + ds->sh_offset);
+	h = gnu_hash(name);
+	for (idx = buckets[h % nbuckets]; idx >= symoffset && idx < nsyms; idx++) {
+		const Elf64_Sym *s = &syms[idx];
+		uint64_t at = (uint64_t)(chain + (idx - symoffset)) - (uint64_t)hdr;
+		uint32_t h2;
+
+		if (at + 4 > hs->sh_size)
+			return -ENOENT;
+		h2 = chain[idx - symoffset];
+		if ((h | 1) == (h2 | 1) && s->st_name < ss->sh_size &&
+		    strncmp((const char *)f->map + ss->sh_offset + s->st_name, name,
+			    ss->sh_size - s->st_name) == 0 &&
+		    s->st_shndx != SHN_UNDEF &&
+		    (ELF64_ST_TYPE(s->st_info) == STT_FUNC ||
+		     ELF64_ST_TYPE(s->st_info) == STT_GNU_IFUNC)) {
+			*vaddr = s->st_value;
+			return 0;
+		}
+		if (h2 & 1)
+			break;
+	}
+	return -ENOENT;
+}

@@ -52,6 +52,22 @@ static struct proc_stats *proc_of(struct events *e, uint32_t pid)
 	return &e->procs[e->nprocs++];
 }
 
+void events_add_unprobed(struct events *e, uint32_t pid, const char *comm, uint64_t sent,
+			 uint64_t recv)
+{
+	struct proc_stats *ps = proc_of(e, pid);
+
+	e->unprobed_sent += sent;
+	e->unprobed_recv += recv;
+	e->unprobed_conns++;
+	if (!ps)
+		return;
+	if (!ps->comm[0])
+		snprintf(ps->comm, sizeof(ps->comm), "%s", comm);
+	ps->unprobed_sent += sent;
+	ps->unprobed_recv += recv;
+}
+
 /* The output's view of an event header; data and lengths are filled by the caller. */
 static struct out_event view(struct events *e, const struct tls_event *ev, char *comm)
 {

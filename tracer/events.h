@@ -65,6 +65,7 @@ struct proc_stats {
 	char comm[TLS_COMM_LEN + 1];
 	uint64_t bpf[TLS_STAT_MAX];
 	uint64_t bytes_captured, bytes_unreadable;
+	uint64_t unprobed_sent, unprobed_recv; /* TLS bytes on its sockets before probes */
 };
 
 /* Receives each chunk in order instead of the output (the self-test checks bytes with it). */
@@ -113,6 +114,7 @@ struct events {
 	struct flows flows;  /* gaps and redaction state per connection and direction */
 	const struct tls_event *cur; /* the event being delivered (HTTP records name it) */
 	uint64_t http_records, http_stopped;
+	uint64_t unprobed_sent, unprobed_recv, unprobed_conns; /* TLS bytes before probes */
 	FILE *records; /* HTTP records of the chunk being delivered (a memstream), or NULL */
 	char *records_buf;
 	size_t records_size;
@@ -168,6 +170,11 @@ void events_summary(struct events *e, bool have_counters, const char *why);
 /* Whether every byte the BPF counters say was moved was captured and delivered in order:
  * nothing lost, truncated, unreadable, late or malformed (after events_on_counters). */
 bool events_all_captured(const struct events *e);
+
+/* Process pid (named comm) sent and received these TLS bytes on a socket before it had
+ * probes (unprobed.c): counted for the summary. */
+void events_add_unprobed(struct events *e, uint32_t pid, const char *comm, uint64_t sent,
+			 uint64_t recv);
 
 /* Frees what events_init and the stream allocated. */
 void events_free(struct events *e);

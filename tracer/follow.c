@@ -1,177 +1,644 @@
-/* follow.c - the notes thread: a TLS call's new connection looked up while it is open, a
- * traced process's new child given its probes as it is forked, an ended one's taken out */
+/* follow.c - the follow thread: the TLS code of what traced processes run and map found and
+ * probed as they do, off the main loop; what they moved before that told */
 #define _GNU_SOURCE
 #include "follow.h"
 #include "diag.h"
+#include "grow.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "procmaps.h"
-#include "tls_event.h"
+#include "conns.h"
 #include "tracer_bpf.h"
 
-#define CONN_NOTES_PAGES 8
-#define NOTES_POLL_MS 100 /* how soon the thread sees it is asked to end */
+#define PROCS_PAGES 8
+#define FOLLOW_POLL_MS 100	    /* how soon the thread sees it is asked to end */
+#define SWEEP_NS 1000000000ull	    /* pending processes no notice named are looked at */
+#define PENDING_SWEEP_MAX 256	    /* of them at most this many a sweep */
 
-bool follow_per_process(const struct env *env)
+static uint64_t mono_ns(void)
 {
-	return !env->all;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Gives process pid, started at `start`, probes of its own: `anew` when the set may have
- * it already (its old probes go first). With attach_mu held. Returns pidset_add's answer
- * (-EEXIST: another process of that PID has them) or a failure (said). */
-static int attach_process(struct session *s, pid_t pid, unsigned long long start, bool anew)
+void follow_init(struct follow *f, const struct follow_config *cfg)
 {
-	int r;
-
-	if (anew && pidset_remove(&s->procs, pid))
-		tracer_bpf__detach_pid(s->tb, pid);
-	r = pidset_add(&s->procs, pid, start);
-	if (r == 1)
-		r = probes_attach_process(s->tb, &s->probes, pid, s->env->verbose);
-	if (r < 0 && r != -ESRCH && r != -EEXIST)
-		diag("failed to attach the probes for PID %d: %s\n", (int)pid, strerror(-r));
-	return r;
+	memset(f, 0, sizeof(*f));
+	f->cfg = *cfg;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_mutex_init(&f->forget_mu, NULL);
 }
 
-/*
- * A new child of a traced process (the fork tracepoint, which fires before the child first
- * runs, put it among the targets): every probe for it, now, on the notes thread, whatever
- * the main loop is busy with (~1 ms after the fork: bench/loop measures it). A thread's
- * notice (the tracepoint tells of those too) is passed over: threads share their process's
- * probes. A PID still in the set from an earlier process (its exit read later) is that
- * process's: its probes go first.
- */
-static void follow_fork(struct session *s, pid_t pid)
+void follow_lock(struct follow *f)
 {
-	struct proc_stat st;
-
-	if (!follow_per_process(s->env) || proc_read_tgid(pid) != pid || proc_read_stat(pid, &st) ||
-	    (st.flags & PROC_PF_EXITING))
-		return;
-	pthread_mutex_lock(&s->attach_mu);
-	if (!s->attach_closed && attach_process(s, pid, st.start, false) == -EEXIST)
-		attach_process(s, pid, st.start, true);
-	pthread_mutex_unlock(&s->attach_mu);
+	pthread_mutex_lock(&f->mu);
 }
 
-/* A traced process ended (its last thread exits): its probes go. The notice of an earlier
- * process whose PID a live one has taken since is passed over. */
-static void follow_exit(struct session *s, pid_t pid)
+void follow_unlock(struct follow *f)
 {
-	if (!follow_per_process(s->env) || !proc_exiting(pid))
-		return;
-	pthread_mutex_lock(&s->attach_mu);
-	if (!s->attach_closed && pidset_remove(&s->procs, pid))
-		tracer_bpf__detach_pid(s->tb, pid);
-	pthread_mutex_unlock(&s->attach_mu);
+	pthread_mutex_unlock(&f->mu);
 }
 
-/* A thread other than the first ran a new program and took the process's PID: its probes,
- * which the kernel tied to the first thread, are attached anew. */
-static void follow_relink(struct session *s, pid_t pid)
+/* ------------------------------------------------------------ what each process maps */
+
+/* The entry of pid, NULL if it maps no TLS file (as far as we know). */
+static struct proc_tls *tls_maps_find(struct tls_maps *tm, pid_t pid)
 {
-	if (!follow_per_process(s->env))
-		return;
-	pthread_mutex_lock(&s->attach_mu);
-	if (!s->attach_closed && pidset_has(&s->procs, pid))
-		attach_process(s, pid, proc_read_start(pid), true);
-	pthread_mutex_unlock(&s->attach_mu);
-}
+	int i;
 
-/* tls_conn_notes, on the notes thread: a TLS call first used a socket (looked up now,
- * while it is open); a traced process forked, exited or was taken over by a thread. */
-static void on_conn_note(void *ctx, int cpu, const void *data, int size)
-{
-	struct session *s = ctx;
-	struct tls_proc_event pe; /* aligned: perf puts the record 4 bytes off */
-
-	(void)cpu;
-	if (size < (int)sizeof(pe))
-		return;
-	memcpy(&pe, data, sizeof(pe));
-	if (pe.kind == TLS_PROC_CONN)
-		conn_notes_add(s->notes, pe.conn, pe.pid, pe.fd, pe.ino);
-	else if (pe.kind == TLS_PROC_FORK)
-		follow_fork(s, (pid_t)pe.pid);
-	else if (pe.kind == TLS_PROC_EXIT)
-		follow_exit(s, (pid_t)pe.pid);
-	else if (pe.kind == TLS_PROC_RELINK)
-		follow_relink(s, (pid_t)pe.pid);
-}
-
-static void on_conn_note_lost(void *ctx, int cpu, uint64_t count)
-{
-	(void)ctx;
-	(void)cpu;
-	diag("missed %llu notices of new connections, children or exits of traced processes "
-	     "(a child then goes without probes; a connection is looked up later)\n",
-	     (unsigned long long)count);
-}
-
-static void *serve_notes(void *arg)
-{
-	struct session *s = arg;
-
-	while (!atomic_load(&s->notes_stop) &&
-	       tracer_bpf__poll_readers(s->note_readers, NOTES_POLL_MS) == 0)
-		;
+	for (i = 0; i < tm->n; i++)
+		if (tm->v[i].pid == pid)
+			return &tm->v[i];
 	return NULL;
 }
 
-int follow_start(struct session *s)
+/* Whether the process an entry was made for is still there (not one that took its PID). */
+static bool tls_maps_current(const struct proc_tls *e)
 {
+	struct proc_stat st;
+
+	return proc_read_stat(e->pid, &st) == 0 && st.start == e->start;
+}
+
+/* Drops the entry e (of tm). */
+static void tls_maps_drop(struct tls_maps *tm, struct proc_tls *e)
+{
+	*e = tm->v[--tm->n];
+}
+
+/* The entry of the process that has pid now; an entry of an earlier one of that PID (or of
+ * one gone) is dropped. */
+static struct proc_tls *tls_maps_of(struct tls_maps *tm, pid_t pid)
+{
+	struct proc_tls *e = tls_maps_find(tm, pid);
+
+	if (e && !tls_maps_current(e)) {
+		tls_maps_drop(tm, e);
+		e = NULL;
+	}
+	return e;
+}
+
+/* Records the TLS files pid maps (none: its entry goes). Out of memory, or pid gone: not
+ * recorded. A full table first drops the entries of processes gone. */
+static void tls_maps_set(struct tls_maps *tm, pid_t pid, uint64_t files)
+{
+	struct proc_tls *e = tls_maps_find(tm, pid), *grown;
+	struct proc_stat st;
+	int i;
+
+	if (e && files) {
+		e->files = files;
+		return;
+	}
+	if (e)
+		tls_maps_drop(tm, e);
+	if (!files || proc_read_stat(pid, &st) != 0)
+		return;
+	if (tm->n == tm->cap) /* full: the processes gone make room first */
+		for (i = tm->n - 1; i >= 0; i--)
+			if (!tls_maps_current(&tm->v[i]))
+				tls_maps_drop(tm, &tm->v[i]);
+	if (tm->n == tm->cap) {
+		grown = grow_for(tm->v, tm->n, &tm->cap, sizeof(*tm->v), 16);
+		if (!grown)
+			return;
+		tm->v = grown;
+	}
+	tm->v[tm->n++] = (struct proc_tls){pid, st.start, files};
+}
+
+void tls_maps_free(struct tls_maps *tm)
+{
+	free(tm->v);
+	memset(tm, 0, sizeof(*tm));
+}
+
+/* ------------------------------------------------- files told to BPF as looked at */
+
+/* What the set found the file of (dev, ino) to be. */
+static uint8_t file_kind(const struct probe_set *set, dev_t dev, ino_t ino)
+{
+	int i;
+
+	for (i = 0; i < set->nfiles; i++)
+		if (set->files[i].dev == dev && set->files[i].ino == ino && set->files[i].tls)
+			return TLS_FILE_TLS;
+	return TLS_FILE_PLAIN;
+}
+
+/* Tells BPF the file at `path` was looked at (kind TLS_FILE_*), once. */
+static void mark(struct follow *f, struct tracer_bpf *tb, const struct probe_set *set,
+		 const char *path)
+{
+	struct tls_file_key key, *grown;
+	struct stat st;
+	uint8_t kind;
+	int i;
+
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	key.ino = (uint64_t)st.st_ino;
+	key.size = (uint64_t)st.st_size;
+	kind = file_kind(set, st.st_dev, st.st_ino);
+	for (i = 0; i < f->marks.n; i++)
+		if (f->marks.keys[i].ino == key.ino && f->marks.keys[i].size == key.size &&
+		    kind == TLS_FILE_PLAIN)
+			return; /* told (a TLS file is told again: a reload may have found it) */
+	if (tracer_bpf__update_key(tb, FILES_TABLE, &key, sizeof(key), &kind, sizeof(kind)))
+		return; /* no such map, or full: the process stays pending until settled */
+	for (i = 0; i < f->marks.n; i++)
+		if (f->marks.keys[i].ino == key.ino && f->marks.keys[i].size == key.size)
+			return;
+	grown = grow_for(f->marks.keys, f->marks.n, &f->marks.cap, sizeof(*f->marks.keys), 64);
+	if (!grown)
+		return;
+	f->marks.keys = grown;
+	f->marks.keys[f->marks.n++] = key;
+}
+
+/* Tells BPF every file process pid maps executable (and its program) was looked at. */
+static void mark_process(struct follow *f, struct tracer_bpf *tb, const struct probe_set *set,
+			 pid_t pid)
+{
+	char path[PATH_MAX + 64];
+	struct maps maps;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	mark(f, tb, set, path);
+	if (maps_load(pid, &maps))
+		return;
+	for (i = 0; i < maps.n; i++) {
+		const struct map_entry *m = &maps.e[i];
+
+		if (m->perms[2] != 'x' || m->path[0] != '/')
+			continue;
+		if (m->deleted)
+			snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+				 (int)pid, m->start, m->end);
+		else
+			snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
+		mark(f, tb, set, path);
+	}
+	maps_free(&maps);
+}
+
+/* Tells BPF the TLS files of the set (the ld.so cache's, a program found by its path). */
+static void mark_tls_files(struct follow *f, struct tracer_bpf *tb, const struct probe_set *set)
+{
+	const struct resolved_probe *rp;
+	int i;
+
+	for (i = 0; i < set->nfiles; i++)
+		if ((rp = probes_file_first(set, i)))
+			mark(f, tb, set,
+			     access(rp->open_path, F_OK) == 0 ? rp->open_path : rp->lib_path);
+}
+
+/* ---------------------------------------------------------- TLS code found */
+
+int follow_find_tls_code(struct follow *f, struct tracer_bpf *tb, struct probe_set *set,
+			 const struct spec_table *specs, struct proc_list *pl, const bool *traced,
+			 struct tls_maps *tm, bool quiet)
+{
+	const struct env *env = f->cfg.env;
+	struct targets *t = f->cfg.targets;
+	int i, j, r, err = 0;
+
+	for (i = 0; i < pl->n && err != -ENOMEM; i++) {
+		uint64_t tls = 0;
+
+		if (!env->all && !traced[i])
+			continue;
+		for (j = 0; j < env->npids && env->pids[j] != pl->pid[i]; j++)
+			; /* j < npids: a given target */
+		r = probes_add_process(set, pl->pid[i], specs, &tls, env->verbose);
+		/* A given target's TLS library must be usable; another process that cannot be
+		 * looked at (gone, or not ours to read) is passed over. */
+		if (r < 0 && r != -ESRCH && (j < env->npids || r == -ENOMEM))
+			err = err ? err : r;
+		else if (r < 0 && r != -ESRCH && env->verbose)
+			diag("passing over PID %d: %s\n", (int)pl->pid[i], strerror(-r));
+		else if (r >= 0 && !tls && j < env->npids && !quiet)
+			diag("PID %d (%s) maps no TLS library yet; waiting\n", (int)pl->pid[i],
+			     t->comms[j]);
+		if (r >= 0) {
+			tls_maps_set(tm, pl->pid[i], tls);
+			if (!env->all)
+				mark_process(f, tb, set, pl->pid[i]);
+		}
+	}
+	r = probes_add_cached(set, specs, env->verbose);
+	if (r < 0 && !err)
+		diag("failed to look at the ld.so cache's TLS libraries: %s\n", strerror(-r));
+	mark_tls_files(f, tb, set);
+	return err ? err : (r < 0 ? r : 0);
+}
+
+int follow_find_tls_code_now(struct follow *f, struct tracer_bpf *tb, struct probe_set *set,
+			     const struct spec_table *specs, struct tls_maps *tm)
+{
+	struct proc_list pl = {0};
+	uint32_t *keys = NULL;
+	bool *traced;
+	int i, k, n = 0, err;
+
+	proc_list_load(&pl);
+	traced = calloc(pl.n + 1, sizeof(*traced));
+	if (!f->cfg.env->all) {
+		keys = malloc(TLS_MAX_TARGETS * sizeof(*keys));
+		n = keys ? tracer_bpf__keys(tb, TARGETS_TABLE, keys, TLS_MAX_TARGETS) : -ENOMEM;
+	}
+	err = !traced ? -ENOMEM : n < 0 ? n : 0;
+	for (i = 0; !err && i < pl.n; i++)
+		for (k = 0; k < n && !traced[i]; k++)
+			traced[i] = pl.pid[i] == (pid_t)keys[k];
+	if (!err)
+		err = follow_find_tls_code(f, tb, set, specs, &pl, traced, tm, true);
+	free(keys);
+	free(traced);
+	proc_list_free(&pl);
+	return err;
+}
+
+int follow_attach_new(struct follow *f)
+{
+	struct probe_set *set = f->cfg.probes;
+	int first = set->attached, err;
+
+	err = probes_attach_new(&f->sink, set, f->cfg.env->verbose);
+	if (set->attached > first)
+		mark_tls_files(f, f->tb, set);
+	return err;
+}
+
+/* ------------------------------------------------------- what a process did */
+
+/* Says that a given target (any traced process with -v) ran another program. */
+static void say_exec(const struct follow *f, const struct rescan *rs)
+{
+	char path[64], exe[PATH_MAX], comm[64];
+	ssize_t n;
+
+	if (!targets_given(f->cfg.targets, rs->pid) && !f->cfg.env->verbose)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)rs->pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n < 0 || proc_read_comm(rs->pid, comm, sizeof(comm))) {
+		diag("PID %d ran another program%s%s%s, and has exited\n", (int)rs->pid,
+		     rs->program[0] ? " ('" : "", rs->program, rs->program[0] ? "')" : "");
+		return;
+	}
+	exe[n] = '\0';
+	diag("PID %d (%s) ran another program: '%s'; its TLS code is looked up again\n",
+	     (int)rs->pid, comm, exe);
+}
+
+/* Says which TLS files process pid no longer maps (bits of `gone`). */
+static void say_unmapped(const struct follow *f, pid_t pid, uint64_t gone)
+{
+	const struct probe_set *set = f->cfg.probes;
+	const struct resolved_probe *rp;
+	char comm[64];
+	int i;
+
+	proc_read_comm(pid, comm, sizeof(comm));
+	for (i = 0; i < set->nfiles; i++)
+		if ((gone & probes_file_bit(i)) && (rp = probes_file_first(set, i)))
+			diag("PID %d (%s) unmapped '%s': its calls there are no longer "
+			     "seen (the probes stay for other processes)\n",
+			     (int)pid, comm, rp->lib_path);
+}
+
+/* Attaches the probes of the new TLS code a process showed us, then says which it was (and,
+ * when BPF said since when the process may run it, how long it took). */
+static void attach_found(struct follow *f, pid_t pid, int first, const char *program)
+{
+	const struct probe_set *set = f->cfg.probes;
+	const struct resolved_probe *rp;
+	struct tls_pending p;
+	char comm[64], took[64] = "";
+	int i;
+
+	if (first == set->n || f->closed)
+		return;
+	if (proc_read_comm(pid, comm, sizeof(comm)))
+		snprintf(comm, sizeof(comm), "%s, exited",
+			 program[0] ? (strrchr(program, '/') ? strrchr(program, '/') + 1 : program)
+				    : "?");
+	follow_attach_new(f);
+	if (unprobed_pending(f->tb, (uint32_t)pid, &p) == 0 && p.since_ns)
+		snprintf(took, sizeof(took), " (probed %.1f ms after it began to run it)",
+			 (double)(mono_ns() - p.since_ns) / 1e6);
+	for (i = 0; i < set->nfiles; i++)
+		if ((rp = probes_file_first(set, i)) && set->files[i].first_probe >= first)
+			diag("PID %d (%s) loaded TLS code: '%s'%s\n", (int)pid, comm, rp->lib_path,
+			     f->cfg.env->verbose ? took : "");
+}
+
+/* Whether a TLS file of mask `files` got its probes after `since_ns`. */
+static bool probed_after(const struct probe_set *set, uint64_t files, uint64_t since_ns)
+{
+	int i;
+
+	for (i = 0; i < set->nfiles; i++)
+		if ((files & probes_file_bit(i)) && set->files[i].tls &&
+		    set->files[i].live_ns > since_ns)
+			return true;
+	return false;
+}
+
+/*
+ * Settles process pid's bytes before probes, if it is pending: told when its TLS code went
+ * without probes for a while (a TLS file it maps got its probes after it became pending, it
+ * left the scope, or it exited before it could be looked at: then only sockets that carried
+ * TLS no probed call used have counts), dropped otherwise (its probes were in place).
+ */
+static bool settle(struct follow *f, pid_t pid, uint64_t files, bool exited, bool found_new,
+		   const char *program)
+{
+	struct tls_pending p;
+	enum unprobed_why why;
+	bool missed;
+
+	if (unprobed_pending(f->tb, (uint32_t)pid, &p) != 0)
+		return false;
+	missed = exited || (p.why & TLS_PENDING_SCOPE) ||
+		 probed_after(f->cfg.probes, files, p.since_ns);
+	why = (p.why & TLS_PENDING_SCOPE) ? UNPROBED_LEFT
+	      : found_new || probed_after(f->cfg.probes, files, p.since_ns) ? UNPROBED_NEW_CODE
+	      : exited ? UNPROBED_EXITED
+		       : UNPROBED_UNPROBED;
+	return unprobed_settle(f->cfg.unprobed, f->tb, (uint32_t)pid, missed, why, program);
+}
+
+/* Looks at a process again (with mu held): new TLS code gets its probes, a TLS library it
+ * unmapped is told, its bytes before probes are settled. */
+static bool rescan_process(struct follow *f, const struct rescan *rs)
+{
+
+	struct probe_set *set = f->cfg.probes;
+	const struct env *env = f->cfg.env;
+	struct proc_tls *was = tls_maps_of(&f->maps, rs->pid);
+	uint64_t now = 0;
+	int first = set->n, r;
+	bool alive;
+
+	if (rs->exec)
+		say_exec(f, rs);
+	if ((rs->pending & TLS_PENDING_SCOPE) && targets_rescope(f->cfg.targets, rs->pid) == 0 &&
+	    env->verbose)
+		diag("PID %d left the traced processes' perf events (an exec that changed its "
+		     "credentials): put back\n",
+		     (int)rs->pid);
+	/* An unmap in a process that maps no TLS file: nothing to look at, and its
+	 * tls_unmaps entry stays, so it tells no more (until the LRU map drops it). */
+	if (!rs->exec && !rs->mmap && !was && !rs->exit && !rs->pending)
+		return false;
+	r = rs->exit ? -ESRCH
+		     : probes_add_process(set, rs->pid, f->cfg.specs, &now, env->verbose);
+	alive = r != -ESRCH;
+	/* Gone before it could be looked at: what it ran is, so that its next run is
+	 * probed from its start. */
+	if (!alive && rs->program[0])
+		probes_add_program(set, f->cfg.specs, rs->program, &now, env->verbose);
+	/* An exiting process (the exit notice comes before the kernel takes its memory
+	 * away) unmapped nothing: its maps are empty while it still looks alive. */
+	if (r >= 0 && was && !rs->exec && !rs->exit && (was->files & ~now) &&
+	    proc_alive(rs->pid) && !proc_exiting(rs->pid))
+		say_unmapped(f, rs->pid, was->files & ~now);
+	tls_maps_set(&f->maps, rs->pid, r >= 0 ? now : 0);
+	if (r >= 0 && now) /* its next unmap tells again */
+		tracer_bpf__delete(f->tb, UNMAPS_TABLE, (uint32_t)rs->pid);
+	attach_found(f, rs->pid, first, rs->program);
+	if (alive)
+		mark_process(f, f->tb, set, rs->pid);
+	return settle(f, rs->pid, now, !alive, set->n > first, rs->program);
+}
+
+/* A traced process ended: what the scope held for it goes; its bytes before probes are
+ * told. */
+static bool process_exited(struct follow *f, const struct rescan *rs)
+{
+	targets_exited(f->cfg.targets, rs->pid);
+	atomic_store(&f->exit_seen_ns, mono_ns());
+	if (unprobed_pending(f->tb, (uint32_t)rs->pid, &(struct tls_pending){0}) != 0)
+		return false;
+	return rescan_process(f, rs);
+}
+
+/* Pending processes no notice named (a notice lost, a child of a pending process): those
+ * gone are settled, the others looked at. */
+static bool sweep(struct follow *f)
+{
+	uint32_t pids[PENDING_SWEEP_MAX];
+	int n = unprobed_pending_pids(f->tb, pids, PENDING_SWEEP_MAX), i;
+	bool settled = false;
+
+	for (i = 0; i < n; i++) {
+		struct rescan rs = {.pid = (pid_t)pids[i], .mmap = true};
+
+		if (!proc_alive(rs.pid))
+			rs.exit = true;
+		settled |= rescan_process(f, &rs);
+	}
+	return settled;
+}
+
+/* Looks at what BPF told since the last look (with mu held). */
+static void look(struct follow *f)
+{
+	bool settled = false;
+	uint64_t now;
+	int i;
+
+	for (i = 0; i < f->nrescan; i++) {
+		const struct rescan *rs = &f->rescan[i];
+
+		if (rs->exit)
+			settled |= process_exited(f, rs);
+		else
+			settled |= rescan_process(f, rs);
+	}
+	f->nrescan = 0;
+	now = mono_ns();
+	if (now - f->last_sweep_ns > SWEEP_NS) {
+		f->last_sweep_ns = now;
+		settled |= sweep(f);
+	}
+	if (settled)
+		unprobed_gate(f->tb);
+}
+
+/* ---------------------------------------------------------------- the thread */
+
+static void on_proc_lost(void *ctx, int cpu, uint64_t count)
+{
+	(void)ctx;
+	(void)cpu;
+	diag("missed %llu notices of programs, libraries or exits of traced processes (a "
+	     "program run then may go unprobed)\n",
+	     (unsigned long long)count);
+}
+
+/* Asks the main loop to forget pid's sockets looked up as the tracer attached. */
+static void forget(struct follow *f, pid_t pid)
+{
+	pid_t *grown;
+
+	pthread_mutex_lock(&f->forget_mu);
+	grown = grow_for(f->forget, f->nforget, &f->forget_cap, sizeof(*f->forget), 16);
+	if (grown) {
+		f->forget = grown;
+		f->forget[f->nforget++] = pid;
+	}
+	pthread_mutex_unlock(&f->forget_mu);
+}
+
+/* tls_procs: a traced process ran a program, mapped or unmapped a file, closed a range of
+ * fds or exited: kept for the next look (one entry a process). */
+static void on_proc(void *ctx, int cpu, const void *data, int size)
+{
+	struct follow *f = ctx;
+	struct tls_exec_event ev; /* aligned: perf puts the record 4 bytes off */
+	const struct tls_proc_event *pe = &ev.pe;
+	struct rescan *rs = NULL, *grown;
+	int i;
+
+	if (size < (int)sizeof(ev.pe))
+		return;
+	memset(&ev, 0, sizeof(ev));
+	memcpy(&ev, data, (size_t)size < sizeof(ev) ? (size_t)size : sizeof(ev));
+	ev.path[sizeof(ev.path) - 1] = '\0';
+	if (pe->kind == TLS_PROC_EXEC || pe->kind == TLS_PROC_CLOSE_RANGE)
+		forget(f, (pid_t)pe->pid); /* its sockets may be gone */
+	if (pe->kind == TLS_PROC_CLOSE_RANGE || pe->kind == TLS_PROC_CONN)
+		return;
+	for (i = 0; i < f->nrescan && !rs; i++)
+		if (f->rescan[i].pid == (pid_t)pe->pid)
+			rs = &f->rescan[i];
+	if (!rs) {
+		grown = grow_for(f->rescan, f->nrescan, &f->rescan_cap, sizeof(*f->rescan), 16);
+		if (!grown) {
+			on_proc_lost(f, cpu, 1);
+			return;
+		}
+		f->rescan = grown;
+		rs = &f->rescan[f->nrescan++];
+		memset(rs, 0, sizeof(*rs));
+		rs->pid = (pid_t)pe->pid;
+	}
+	rs->exec |= pe->kind == TLS_PROC_EXEC;
+	rs->mmap |= pe->kind == TLS_PROC_MMAP;
+	rs->unmap |= pe->kind == TLS_PROC_UNMAP;
+	rs->exit |= pe->kind == TLS_PROC_EXIT;
+	rs->pending |= pe->flags;
+	if (pe->kind == TLS_PROC_EXEC)
+		snprintf(rs->program, sizeof(rs->program), "%s", ev.path);
+}
+
+static void *serve(void *arg)
+{
+	struct follow *f = arg;
+
+	while (!atomic_load(&f->stop)) {
+		if (tracer_bpf__poll_readers(f->readers, FOLLOW_POLL_MS) != 0)
+			break;
+		pthread_mutex_lock(&f->mu);
+		look(f);
+		pthread_mutex_unlock(&f->mu);
+	}
+	return NULL;
+}
+
+int follow_open(struct follow *f, struct tracer_bpf *tb, const struct probe_sink *sink)
+{
+	char msg[256];
 	int err;
 
-	if (!tracer_bpf__has_table(s->tb, CONN_NOTES_TABLE))
+	f->tb = tb;
+	f->sink = *sink;
+	if (!tracer_bpf__has_table(tb, PROCS_TABLE))
 		return 0;
-	s->notes = calloc(1, sizeof(*s->notes));
-	if (s->notes) {
-		pthread_mutex_init(&s->notes->mu, NULL);
-		char msg[256];
-
-		if ((err = tracer_bpf__open_perf_buffer(s->tb, CONN_NOTES_TABLE, CONN_NOTES_PAGES,
-							1, on_conn_note, on_conn_note_lost, s, msg,
-							sizeof(msg)))) {
-			diag("%s\n", msg);
-			return err;
-		}
-		s->note_readers = tracer_bpf__take_readers(s->tb, CONN_NOTES_TABLE);
+	err = tracer_bpf__open_perf_buffer(tb, PROCS_TABLE, PROCS_PAGES, 1, on_proc, on_proc_lost,
+					   f, msg, sizeof(msg));
+	if (err) {
+		diag("%s\n", msg);
+		return err;
 	}
-	if (!s->notes || !s->note_readers) {
-		diag("out of memory for the readers of '%s'\n", CONN_NOTES_TABLE);
+	f->readers = tracer_bpf__take_readers(tb, PROCS_TABLE);
+	if (!f->readers) {
+		diag("out of memory for the readers of '%s'\n", PROCS_TABLE);
 		return -ENOMEM;
 	}
-	err = pthread_create(&s->note_thread, NULL, serve_notes, s);
-	if (err) {
-		diag("failed to start the thread that looks connections up: %s\n", strerror(err));
-		return -err;
-	}
-	s->note_thread_on = true;
-	s->ev->conns.notes = s->notes;
 	return 0;
 }
 
-void follow_stop(struct session *s)
+int follow_run(struct follow *f)
 {
-	if (!s->note_thread_on)
-		return;
-	atomic_store(&s->notes_stop, true);
-	pthread_join(s->note_thread, NULL);
-	s->note_thread_on = false;
-	tracer_bpf__poll_readers(s->note_readers, 0);
+	int err;
+
+	if (!f->readers)
+		return 0;
+	err = pthread_create(&f->thread, NULL, serve, f);
+	if (err) {
+		diag("failed to start the thread that follows the traced processes: %s\n",
+		     strerror(err));
+		return -err;
+	}
+	f->running = true;
+	return 0;
 }
 
-void follow_from_procs(struct session *s, const struct rescan *rs)
+void follow_stop(struct follow *f)
 {
-	if (s->note_thread_on)
+	if (!f->running)
 		return;
-	if (rs->exit)
-		follow_exit(s, rs->pid);
-	if (rs->fork)
-		follow_fork(s, rs->pid);
+	atomic_store(&f->stop, true);
+	pthread_join(f->thread, NULL);
+	f->running = false;
+	/* what came meanwhile: its bytes before probes are told too */
+	pthread_mutex_lock(&f->mu);
+	tracer_bpf__poll_readers(f->readers, 0);
+	f->last_sweep_ns = 0;
+	look(f);
+	pthread_mutex_unlock(&f->mu);
+}
+
+void follow_drain(struct follow *f, struct conn_table *conns)
+{
+	int i;
+
+	pthread_mutex_lock(&f->forget_mu);
+	for (i = 0; i < f->nforget; i++)
+		conns_forget_known(conns, f->forget[i]);
+	f->nforget = 0;
+	pthread_mutex_unlock(&f->forget_mu);
+}
+
+void follow_free(struct follow *f)
+{
+	follow_stop(f);
+	tracer_bpf__free_readers(f->readers);
+	f->readers = NULL;
+	tls_maps_free(&f->maps);
+	free(f->marks.keys);
+	free(f->rescan);
+	free(f->forget);
+	f->marks.keys = NULL;
+	f->rescan = NULL;
+	f->forget = NULL;
+	pthread_mutex_destroy(&f->mu);
+	pthread_mutex_destroy(&f->forget_mu);
 }

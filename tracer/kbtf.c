@@ -289,45 +289,85 @@ static long member_offset(const struct kbtf *btf, const struct btf_type *t, cons
 	return -1;
 }
 
-int kbtf_fd_offsets(const struct kbtf *btf, struct kbtf_fd_offsets *o, char *why, size_t whylen)
+/* Every offset the BPF sources read: its macro, struct, member and group. */
+static const struct kbtf_member {
+	const char *macro, *type, *member;
+	enum kbtf_group group;
+} members[] = {
+	{"TLS_OFF_TASK_FILES", "task_struct", "files", KBTF_FD},
+	{"TLS_OFF_FILES_FDT", "files_struct", "fdt", KBTF_FD},
+	{"TLS_OFF_FDT_MAX_FDS", "fdtable", "max_fds", KBTF_FD},
+	{"TLS_OFF_FDT_FD", "fdtable", "fd", KBTF_FD},
+	{"TLS_OFF_FILE_INODE", "file", "f_inode", KBTF_FD},
+	{"TLS_OFF_INODE_MODE", "inode", "i_mode", KBTF_FD},
+	{"TLS_OFF_INODE_INO", "inode", "i_ino", KBTF_FD},
+	{"TLS_OFF_INODE_SIZE", "inode", "i_size", KBTF_FD},
+	{"TLS_OFF_TASK_UTASK", "task_struct", "utask", KBTF_PROBE},
+	{"TLS_OFF_UTASK_VADDR", "uprobe_task", "vaddr", KBTF_PROBE},
+	{"TLS_OFF_UDD_TU", "uprobe_dispatch_data", "tu", KBTF_PROBE},
+	{"TLS_OFF_TU_OFFSET", "trace_uprobe", "offset", KBTF_PROBE},
+	{"TLS_OFF_TU_PATH", "trace_uprobe", "path", KBTF_PROBE},
+	{"TLS_OFF_PATH_DENTRY", "path", "dentry", KBTF_PROBE},
+	{"TLS_OFF_DENTRY_INODE", "dentry", "d_inode", KBTF_PROBE},
+	{"TLS_OFF_TASK_MM", "task_struct", "mm", KBTF_EXE},
+	{"TLS_OFF_MM_EXE_FILE", "mm_struct", "exe_file", KBTF_EXE},
+	{"TLS_OFF_TASK_PERF_CTX", "task_struct", "perf_event_ctxp", KBTF_EXE},
+	{"TLS_OFF_FILE_PRIVATE", "file", "private_data", KBTF_SOCK},
+	{"TLS_OFF_SOCKET_TYPE", "socket", "type", KBTF_SOCK},
+	{"TLS_OFF_SOCKET_SK", "socket", "sk", KBTF_SOCK},
+	{"TLS_OFF_SK_COMMON", "sock", "__sk_common", KBTF_SOCK},
+	{"TLS_OFF_SKC_FAMILY", "sock_common", "skc_family", KBTF_SOCK},
+};
+
+_Static_assert(sizeof(members) / sizeof(members[0]) <= KBTF_NOFFSETS, "KBTF_NOFFSETS");
+
+#define NMEMBERS (sizeof(members) / sizeof(members[0]))
+
+void kbtf_offsets(const struct kbtf *btf, struct kbtf_offsets *o)
 {
-	static const struct {
-		const char *type, *member;
-		size_t at;
-	} want[] = {
-		{"task_struct", "files", offsetof(struct kbtf_fd_offsets, task_files)},
-		{"files_struct", "fdt", offsetof(struct kbtf_fd_offsets, files_fdt)},
-		{"fdtable", "max_fds", offsetof(struct kbtf_fd_offsets, fdt_max_fds)},
-		{"fdtable", "fd", offsetof(struct kbtf_fd_offsets, fdt_fd)},
-		{"file", "f_inode", offsetof(struct kbtf_fd_offsets, file_inode)},
-		{"inode", "i_mode", offsetof(struct kbtf_fd_offsets, inode_mode)},
-		{"inode", "i_ino", offsetof(struct kbtf_fd_offsets, inode_ino)},
-	};
 	size_t i;
+	int g;
 
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		int id = find(btf, want[i].type, BTF_KIND_STRUCT);
-		long off =
-			id > 0 ? member_offset(btf, type_at(btf, (uint32_t)id), want[i].member, 0)
-			       : -1;
+	memset(o, 0, sizeof(*o));
+	for (g = 0; g < KBTF_NGROUPS; g++)
+		o->ok[g] = true;
+	for (i = 0; i < NMEMBERS; i++) {
+		int id = find(btf, members[i].type, BTF_KIND_STRUCT);
+		long off = id > 0 ? member_offset(btf, type_at(btf, (uint32_t)id), members[i].member, 0)
+				  : -1;
 
-		if (off < 0) {
-			snprintf(why, whylen, "the kernel's BTF has no struct %s with a member %s",
-				 want[i].type, want[i].member);
-			return -ENOENT;
+		o->v[i] = off;
+		if (off < 0 && o->ok[members[i].group]) {
+			o->ok[members[i].group] = false;
+			snprintf(o->why[members[i].group], sizeof(o->why[0]),
+				 "the kernel's BTF has no struct %s with a member %s",
+				 members[i].type, members[i].member);
 		}
-		*(long *)((char *)o + want[i].at) = off;
 	}
-	return 0;
+	for (g = 1; g < KBTF_NGROUPS; g++) /* each reads a file's inode as FD does */
+		if (o->ok[g] && !o->ok[KBTF_FD]) {
+			o->ok[g] = false;
+			snprintf(o->why[g], sizeof(o->why[0]), "%s", o->why[KBTF_FD]);
+		}
 }
 
-void kbtf_fd_flags(const struct kbtf_fd_offsets *o, char flags[KBTF_NFLAGS][KBTF_FLAG_LEN])
+long kbtf_offset_of(const struct kbtf_offsets *o, const char *type, const char *member)
 {
-	snprintf(flags[0], KBTF_FLAG_LEN, "-DTLS_OFF_TASK_FILES=%ld", o->task_files);
-	snprintf(flags[1], KBTF_FLAG_LEN, "-DTLS_OFF_FILES_FDT=%ld", o->files_fdt);
-	snprintf(flags[2], KBTF_FLAG_LEN, "-DTLS_OFF_FDT_MAX_FDS=%ld", o->fdt_max_fds);
-	snprintf(flags[3], KBTF_FLAG_LEN, "-DTLS_OFF_FDT_FD=%ld", o->fdt_fd);
-	snprintf(flags[4], KBTF_FLAG_LEN, "-DTLS_OFF_FILE_INODE=%ld", o->file_inode);
-	snprintf(flags[5], KBTF_FLAG_LEN, "-DTLS_OFF_INODE_MODE=%ld", o->inode_mode);
-	snprintf(flags[6], KBTF_FLAG_LEN, "-DTLS_OFF_INODE_INO=%ld", o->inode_ino);
+	size_t i;
+
+	for (i = 0; i < NMEMBERS; i++)
+		if (strcmp(members[i].type, type) == 0 && strcmp(members[i].member, member) == 0)
+			return o->v[i];
+	return -1;
+}
+
+int kbtf_flags(const struct kbtf_offsets *o, char flags[][KBTF_FLAG_LEN], int max)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < NMEMBERS && n < max; i++)
+		if (o->ok[members[i].group])
+			snprintf(flags[n++], KBTF_FLAG_LEN, "-D%s=%ld", members[i].macro, o->v[i]);
+	return n;
 }

@@ -3,6 +3,7 @@
 #ifndef TRACER_KBTF_H
 #define TRACER_KBTF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -29,28 +30,44 @@ void kbtf_free(struct kbtf *btf);
 int kbtf_func_id(const struct kbtf *btf, const char *name);
 
 /*
- * Where a task's file of fd N is, and whether it is a socket: current->files->fdt->fd[N]
- * ->f_inode->i_mode (and i_ino, which socket). The kernel headers libbcc compiles against may be
- * another version's (Debian's 6.1 headers on a 6.18 kernel), so their layout is not trusted: the
- * running kernel's BTF tells. Byte offsets.
+ * The struct offsets the BPF sources read, in groups each taken whole or not at all. The
+ * kernel headers libbcc compiles against may be another version's (Debian's 6.1 headers on a
+ * 6.18 kernel), so their layout is not trusted: the running kernel's BTF tells. Byte offsets.
  */
-struct kbtf_fd_offsets {
-	long task_files;  /* task_struct.files */
-	long files_fdt;	  /* files_struct.fdt */
-	long fdt_max_fds; /* fdtable.max_fds */
-	long fdt_fd;	  /* fdtable.fd */
-	long file_inode;  /* file.f_inode */
-	long inode_mode;  /* inode.i_mode */
-	long inode_ino;	  /* inode.i_ino: a socket's number, as /proc/PID/fd names it */
+enum kbtf_group {
+	/* a task's file of fd N, and whether it is a socket: current->files->fdt->fd[N]
+	 * ->f_inode->i_mode (and i_ino: which socket; i_ino and i_size: which file) */
+	KBTF_FD,
+	/* the uprobe point a trace event's hit is for: current->utask->vaddr (its dispatch
+	 * data) ->tu->offset and ->tu->path.dentry->d_inode (a file, as FD reads one) */
+	KBTF_PROBE,
+	/* the program a task runs, current->mm->exe_file->f_inode, and whether it holds perf
+	 * events, current->perf_event_ctxp */
+	KBTF_EXE,
+	/* a socket's family and type: file->private_data (struct socket) ->type,
+	 * ->sk->__sk_common.skc_family */
+	KBTF_SOCK,
+	KBTF_NGROUPS,
 };
 
-/* Reads the offsets. Returns 0, or -ENOENT with `why` naming the struct or member missing. */
-int kbtf_fd_offsets(const struct kbtf *btf, struct kbtf_fd_offsets *o, char *why, size_t whylen);
+#define KBTF_NOFFSETS 24
 
-/* The offsets as -D macros for the BPF compile: TLS_OFF_TASK_FILES=... (`n` flags, each
- * at most KBTF_FLAG_LEN bytes, written to flags). */
-#define KBTF_NFLAGS 7
+struct kbtf_offsets {
+	long v[KBTF_NOFFSETS]; /* by entry of kbtf.c's table */
+	bool ok[KBTF_NGROUPS]; /* the group's offsets are all known (and FD's, which all use) */
+	char why[KBTF_NGROUPS][128]; /* not ok: the struct or member missing */
+};
+
+/* Reads every group's offsets into o (a group the BTF lacks is marked not ok, with why). */
+void kbtf_offsets(const struct kbtf *btf, struct kbtf_offsets *o);
+
+/* The offset of member `member` of struct `type` as read, or -1 when not in the table or not
+ * found. */
+long kbtf_offset_of(const struct kbtf_offsets *o, const char *type, const char *member);
+
+/* The known groups' offsets as -D macros for the BPF compile (TLS_OFF_TASK_FILES=...): up to
+ * `max` flags written to flags; returns how many. */
 #define KBTF_FLAG_LEN 48
-void kbtf_fd_flags(const struct kbtf_fd_offsets *o, char flags[KBTF_NFLAGS][KBTF_FLAG_LEN]);
+int kbtf_flags(const struct kbtf_offsets *o, char flags[][KBTF_FLAG_LEN], int max);
 
 #endif

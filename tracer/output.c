@@ -663,13 +663,19 @@ static void json_u64s(FILE *f, const char *const *names, const uint64_t *v, int 
 static void json_counters(FILE *f, const struct out_counters *c)
 {
 	static const char *const names[] = {
-		"calls",	   "bytes_moved",     "bytes_captured",
-		"bytes_truncated", "bytes_lost",      "bytes_unreadable",
-		"events_lost",	   "events_filtered", "bytes_filtered",
+		"calls",		    "bytes_moved",
+		"bytes_captured",	    "bytes_truncated",
+		"bytes_lost",		    "bytes_unreadable",
+		"events_lost",		    "events_filtered",
+		"bytes_filtered",	    "bytes_sent_before_probes",
+		"bytes_received_before_probes",
 	};
-	const uint64_t v[] = {c->calls,		  c->bytes_moved,     c->bytes_captured,
-			      c->bytes_truncated, c->bytes_lost,      c->bytes_unreadable,
-			      c->events_lost,	  c->events_filtered, c->bytes_filtered};
+	const uint64_t v[] = {c->calls,		  c->bytes_moved,
+			      c->bytes_captured,  c->bytes_truncated,
+			      c->bytes_lost,	  c->bytes_unreadable,
+			      c->events_lost,	  c->events_filtered,
+			      c->bytes_filtered,  c->bytes_sent_before_probes,
+			      c->bytes_received_before_probes};
 
 	json_u64s(f, names, v, (int)(sizeof(names) / sizeof(names[0])));
 }
@@ -679,11 +685,11 @@ void output_json_summary(FILE *out, const struct out_summary *s)
 	static const char *const names[] = {
 		"chunks_out_of_order",	  "meta_events_lost",	"malformed_events",
 		"chunks_dropped",	  "bytes_dropped",	"connections",
-		"connections_unresolved", "calls_without_conn",
+		"connections_unresolved", "calls_without_conn", "connections_before_probes",
 	};
-	const uint64_t v[] = {
-		s->late,	  s->meta_lost, s->malformed,	     s->dropped,
-		s->bytes_dropped, s->conns,	s->conns_unresolved, s->calls_without_conn};
+	const uint64_t v[] = {s->late,		      s->meta_lost,	    s->malformed,
+			      s->dropped,	      s->bytes_dropped,	    s->conns,
+			      s->conns_unresolved,    s->calls_without_conn, s->conns_before_probes};
 	int i;
 
 	fprintf(out, "{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\",", s->reason);
@@ -713,4 +719,22 @@ void output_json_summary(FILE *out, const struct out_summary *s)
 		fputc('}', out);
 	}
 	fputs("]}\n", out);
+}
+
+void output_json_unprobed(FILE *out, const struct out_unprobed *u)
+{
+	char l[CONN_ADDR_LEN + 8], r[CONN_ADDR_LEN + 8];
+
+	fprintf(out, "{\"v\":1,\"type\":\"unprobed\",\"pid\":%u,\"comm\":", u->pid);
+	output_json_string(out, u->comm, strlen(u->comm));
+	fputs(",\"program\":", out);
+	output_json_string(out, u->program, strlen(u->program));
+	fprintf(out, ",\"fd\":%d,\"socket_ino\":%llu", u->fd, (unsigned long long)u->socket_ino);
+	if (u->addr) {
+		conns_format_end(l, sizeof(l), u->addr->family, u->addr->laddr, u->addr->lport);
+		conns_format_end(r, sizeof(r), u->addr->family, u->addr->raddr, u->addr->rport);
+		fprintf(out, ",\"local\":\"%s\",\"remote\":\"%s\"", l, r);
+	}
+	fprintf(out, ",\"bytes_sent\":%llu,\"bytes_received\":%llu,\"reason\":\"%s\"}\n",
+		(unsigned long long)u->sent, (unsigned long long)u->recv, u->reason);
 }

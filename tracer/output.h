@@ -102,7 +102,23 @@ void output_json_conn(FILE *out, const struct out_event *ev, const char *event, 
 struct out_counters {
 	uint64_t calls, bytes_moved, bytes_captured, bytes_truncated, bytes_lost, bytes_unreadable;
 	uint64_t events_lost, events_filtered, bytes_filtered;
+	/* TLS record bytes on its sockets before its TLS code had probes (not in bytes_moved) */
+	uint64_t bytes_sent_before_probes, bytes_received_before_probes;
 };
+
+/* One connection's TLS bytes sent and received before the process had probes. */
+struct out_unprobed {
+	uint32_t pid;
+	const char *comm, *program; /* program: what it ran ("" unknown) */
+	int fd;
+	uint64_t socket_ino;
+	const struct conn_addr *addr; /* NULL: not known */
+	uint64_t sent, recv;
+	const char *reason; /* "new_code", "exited", "left_scope", "unprobed" */
+};
+
+/* {"v":1,"type":"unprobed","pid":N,...,"bytes_sent":N,"bytes_received":N,"reason":"..."} */
+void output_json_unprobed(FILE *out, const struct out_unprobed *u);
 
 /* The closing account of a run (summary.c fills it). */
 struct out_summary {
@@ -110,6 +126,7 @@ struct out_summary {
 	struct out_counters all;
 	uint64_t late, meta_lost, malformed, dropped, bytes_dropped;
 	uint64_t conns, conns_unresolved, calls_without_conn;
+	uint64_t conns_before_probes; /* connections with bytes before probes */
 	bool http;
 	uint64_t http_messages, http_stopped, http_unmasked;
 	const char **lib_paths; /* nlibs of them, with their calls */

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "callsite.h"
+#include "elffile.h"
 #include "procmaps.h"
 #include "tls_event.h"
 #include "tracer_bpf.h"
@@ -57,6 +59,29 @@ static void want_spec_symbols(struct file_symbols *fs, const char *symbol)
 		end = p + strcspn(p, "&");
 		want_symbol(fs, p, (size_t)(end - p));
 	}
+}
+
+/*
+ * Finds every function fs wants through the file's GNU hash table of exported symbols (no
+ * walk of all of them). Returns whether all were found there; if not, the caller walks the
+ * symbol tables (an internal or unexported function, a file without the hash table).
+ */
+static bool exported_offsets(const char *path, struct file_symbols *fs)
+{
+	struct elf_file f;
+	uint64_t vaddr;
+	int i;
+
+	if (elf_file_open(path, &f))
+		return false;
+	for (i = 0; i < fs->n; i++) {
+		fs->found[i] = elf_file_dynsym(&f, fs->names[i], &vaddr) == 0 &&
+			       (fs->offsets[i] = elf_file_offset(&f, vaddr, true)) != UINT64_MAX;
+		if (!fs->found[i])
+			break;
+	}
+	elf_file_close(&f);
+	return i == fs->n;
 }
 
 /* File offset of function `symbol` among those looked up, or -ENOENT. */
@@ -137,12 +162,17 @@ static bool caller_is(const struct resolved_probe *in, int k, const char *name)
 	return p && strlen(name) == len && strncmp(p, name, len) == 0;
 }
 
-/* Takes probe i out of p[first, n): the later ones move up and are renumbered. */
+/* Takes probe i out of [first, n) (not attached yet): the later ones move up and are
+ * renumbered. */
 static void drop_probe(struct probe_set *set, int i)
 {
-	memmove(&set->p[i], &set->p[i + 1], (set->n - i - 1) * sizeof(*set->p));
-	for (set->n--; i < set->n; i++)
-		set->p[i].id = set->id_base + (uint64_t)i + 1;
+	int n = set->n - 1;
+
+	for (; i < n; i++) {
+		*probes_at(set, i) = *probes_at(set, i + 1);
+		probes_at(set, i)->id = set->id_base + (uint64_t)i + 1;
+	}
+	__atomic_store_n(&set->n, n, __ATOMIC_RELEASE);
 }
 
 /*
@@ -158,7 +188,7 @@ static void place_internal(struct probe_set *set, int first, int verbose)
 	bool all_call;
 
 	for (i = first; i < set->n; i++) {
-		struct resolved_probe *in = &set->p[i];
+		struct resolved_probe *in = probes_at(set, i);
 
 		if (!in->ncallers)
 			continue;
@@ -184,12 +214,15 @@ static void place_internal(struct probe_set *set, int first, int verbose)
 			continue;
 		}
 		for (j = first; j < set->n; j++)
-			for (k = 0; k < in->ncallers; k++)
-				if (!set->p[j].ncallers && set->p[j].spec->kind == in->spec->kind &&
-				    caller_is(in, k, set->p[j].func)) {
-					set->p[j].via = i + 1;
+			for (k = 0; k < in->ncallers; k++) {
+				struct resolved_probe *out = probes_at(set, j);
+
+				if (!out->ncallers && out->spec->kind == in->spec->kind &&
+				    caller_is(in, k, out->func)) {
+					out->via = i + 1;
 					in->caller_probe[k] = j + 1;
 				}
+			}
 	}
 }
 
@@ -205,14 +238,15 @@ void probes_init_one(struct resolved_probe *rp, const struct probe_spec *s, cons
 
 int probes_add_one(struct probe_set *set, const struct resolved_probe *rp)
 {
-	struct resolved_probe *grown = realloc(set->p, (set->n + 1) * sizeof(*grown));
+	int c = set->n / PROBES_CHUNK;
 
-	if (!grown)
+	if (c >= PROBES_MAX_CHUNKS)
+		return -ENOSPC;
+	if (!set->chunk[c] && !(set->chunk[c] = calloc(PROBES_CHUNK, sizeof(*rp))))
 		return -ENOMEM;
-	set->p = grown;
-	set->p[set->n] = *rp;
-	set->p[set->n].id = set->id_base + (uint64_t)set->n + 1;
-	set->n++;
+	*probes_at(set, set->n) = *rp;
+	probes_at(set, set->n)->id = set->id_base + (uint64_t)set->n + 1;
+	__atomic_store_n(&set->n, set->n + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -233,7 +267,8 @@ static int add_symbol_specs(struct probe_set *set, const struct spec_table *t, c
 	for (i = 0; i < t->n; i++)
 		if (strcmp(t->specs[i].library, lib) == 0)
 			want_spec_symbols(fs, t->specs[i].symbol);
-	if (tracer_bpf__symbol_offsets(open_path, fs->names, fs->n, fs->offsets, fs->found) &&
+	if (!exported_offsets(open_path, fs) &&
+	    tracer_bpf__symbol_offsets(open_path, fs->names, fs->n, fs->offsets, fs->found) &&
 	    verbose)
 		diag("cannot read the symbols of '%s'\n", lib_path);
 	for (i = 0; i < t->n && err != -ENOMEM; i++) {
@@ -281,8 +316,8 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 	if (look == LOOK_STRIPPED) {
 		for (i = 0; i < set->nfiles; i++)
 			if (set->files[i].dev == sf->dev && set->files[i].ino == sf->ino &&
-			    set->files[i].look == LOOK_SYMBOLS && set->files[i].tls)
-				return 0; /* its symbols told already */
+			    set->files[i].look != LOOK_STRIPPED && set->files[i].tls)
+				return 0; /* its symbols (or its Go code) told already */
 	}
 	err = look == LOOK_GO ? probes_add_go_specs(set, t, lib_path, open_path, verbose)
 	      : look == LOOK_STRIPPED
@@ -294,7 +329,7 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 	}
 	place_internal(set, first, verbose);
 	for (i = first; i < set->n; i++)
-		set->p[i].file = (int)(sf - set->files);
+		probes_at(set, i)->file = (int)(sf - set->files);
 	sf->first_probe = first;
 	sf->tls = set->n > first;
 	if (sf->tls)
@@ -392,6 +427,29 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 	return err ? err : added;
 }
 
+int probes_add_program(struct probe_set *set, const struct spec_table *t, const char *path,
+		       uint64_t *maps_tls, int verbose)
+{
+	int i, added = 0, err = 0, r;
+
+	*maps_tls = 0;
+	if (path[0] != '/' || access(path, R_OK) != 0)
+		return -ENOENT;
+	for (i = 0; i < 2 * t->n && err != -ENOMEM; i++) {
+		const char *lib = t->specs[i % t->n].library;
+
+		if (repeated(t, i % t->n) || lib[0] != '@' ||
+		    (strcmp(lib, SPEC_STRIPPED) == 0) != (i >= t->n))
+			continue;
+		r = add_file(set, t, lib, path, path, maps_tls, verbose);
+		if (r < 0)
+			err = err ? err : r;
+		else
+			added += r;
+	}
+	return err ? err : added;
+}
+
 int probes_add_cached(struct probe_set *set, const struct spec_table *t, int verbose)
 {
 	int i, added = 0, err = 0, r;
@@ -425,44 +483,107 @@ static bool same_file(const struct probe_set *set, const struct resolved_probe *
 	       set->files[rp->file].dev == st.st_dev && set->files[rp->file].ino == st.st_ino;
 }
 
+int probes_file_key(const char *path, struct tls_file_key *key)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return -errno;
+	key->ino = (uint64_t)st.st_ino;
+	key->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* The path rp's file is taken by now: the one it was found through or, when that process
+ * has exited since (its /proc/PID/exe or root), its own path when that is the same file;
+ * NULL when no process runs that copy any more (nothing to probe). */
+static const char *attach_path(const struct probe_set *set, const struct resolved_probe *rp)
+{
+	if (strncmp(rp->open_path, "/proc/", 6) != 0 || access(rp->open_path, F_OK) == 0)
+		return rp->open_path;
+	return same_file(set, rp) ? rp->lib_path : NULL;
+}
+
+/* The slot of BPF function fn in the sink's tls_point_progs, or -1. */
+static int slot_of(const struct probe_sink *sink, const char *fn)
+{
+	int i;
+
+	for (i = 0; i < sink->nslots; i++)
+		if (strcmp(sink->slots[i], fn) == 0)
+			return i;
+	return -1;
+}
+
+/* Probe rp as a point of the sink's scope: its entry in tls_points first, so that its first
+ * hit finds it. 0, or -errno with why in err. */
+static int attach_point(const struct probe_sink *sink, const struct resolved_probe *rp,
+			const char *path, bool ret, char *err, size_t errlen)
+{
+	struct tls_point_key key = {.offset = rp->offset,
+				    .kind = TLS_POINT_KIND((uint64_t)sink->gen, ret)};
+	struct tls_point point = {.probe = rp->id};
+	int slot = slot_of(sink, rp->spec->bpf_fn), e;
+
+	if (slot < 0) {
+		snprintf(err, errlen, "BPF function '%s' has no slot in '%s'", rp->spec->bpf_fn,
+			 POINT_PROGS_TABLE);
+		return -ENOENT;
+	}
+	point.slot = (uint32_t)slot;
+	e = probes_file_key(path, &key.file);
+	if (!e)
+		e = tracer_bpf__update_key(sink->tb, POINTS_TABLE, &key, sizeof(key), &point,
+					   sizeof(point));
+	if (e) {
+		snprintf(err, errlen, "failed to put probe %s of '%s' in BPF map '%s': %s",
+			 rp->func, path, POINTS_TABLE, strerror(-e));
+		return e;
+	}
+	e = tracer_scope__add_probe(sink->scope, path, rp->offset, ret, err, errlen);
+	return e < 0 ? e : 0;
+}
+
+/* Probe rp at `path` through sink. 0, or -errno with why in err. */
+static int attach_one(const struct probe_sink *sink, const struct resolved_probe *rp,
+		      const char *path, bool ret, char *err, size_t errlen)
+{
+	if (sink->scope)
+		return attach_point(sink, rp, path, ret, err, errlen);
+	return tracer_bpf__attach_uprobe(sink->tb, rp->spec->bpf_fn, path, rp->offset, ret, -1,
+					 rp->id, err, errlen);
+}
+
 /*
- * Attaches probes p[first, last) for process pid (-1: every process). Return probes first:
- * an entry probe's stash is then always taken by its own return probe, never left behind
- * for another function's return to misread. Returns the number attached, or -errno
- * (reported; -ESRCH, a process gone meanwhile, is not).
+ * Attaches probes [first, last) through sink. Return probes first: an entry probe's stash is
+ * then always taken by its own return probe, never left behind for another function's return
+ * to misread. Returns the number attached, or -errno (said).
  */
-static int attach_range(struct tracer_bpf *tb, const struct probe_set *set, int first, int last,
-			pid_t pid, bool say)
+static int attach_range(const struct probe_sink *sink, const struct probe_set *set, int first,
+			int last, bool say)
 {
 	int pass, i, n = 0;
 
 	for (pass = 0; pass < 2; pass++) {
 		for (i = first; i < last; i++) {
-			const struct resolved_probe *rp = &set->p[i];
+			const struct resolved_probe *rp = probes_at(set, i);
 			bool ret = rp->spec->kind == PROBE_RETURN;
 			bool exits = probe_kind_exits(rp->spec->kind);
+			const char *path;
 			char why[TRACER_BPF_ERRLEN];
 			int err;
 
 			if (exits != (pass == 0) || rp->via)
 				continue;
-			err = tracer_bpf__attach_uprobe(tb, rp->spec->bpf_fn, rp->open_path,
-							rp->offset, ret, pid, rp->id, why,
-							sizeof(why));
-			if (err == -ESRCH && pid > 0)
-				return -ESRCH;
-			/* Found through a process that has exited since (its /proc/PID/exe or
-			 * root): the same file by its own path, when that is the file, for the
-			 * processes that run it later (--all: a short-lived first one); else no
-			 * process runs that copy now, and there is nothing to probe. */
-			if (err == -ENOENT && strncmp(rp->open_path, "/proc/", 6) == 0 &&
-			    access(rp->open_path, F_OK) != 0) {
-				if (pid > 0 || !same_file(set, rp))
-					continue;
-				err = tracer_bpf__attach_uprobe(tb, rp->spec->bpf_fn, rp->lib_path,
-								rp->offset, ret, pid, rp->id, why,
-								sizeof(why));
-			}
+			path = attach_path(set, rp);
+			if (!path)
+				continue;
+			err = attach_one(sink, rp, path, ret, why, sizeof(why));
+			/* the process it was found through exited meanwhile */
+			if (err == -ENOENT && path == rp->open_path && !(path = attach_path(set, rp)))
+				continue;
+			if (err == -ENOENT && path != rp->open_path)
+				err = attach_one(sink, rp, path, ret, why, sizeof(why));
 			if (err == -TRACER_BPF_EVERIFIER) {
 				diag("%s (loaded for %s)\n", why, rp->spec->origin);
 				return err;
@@ -484,31 +605,32 @@ static int attach_range(struct tracer_bpf *tb, const struct probe_set *set, int 
 	return n;
 }
 
-int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, const pid_t *pids, int npids,
-		      int verbose)
+/* CLOCK_MONOTONIC in ns, the clock of BPF's bpf_ktime_get_ns. */
+static uint64_t now_ns(void)
 {
-	int i, k, r = 0, sites = 0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int probes_attach_new(const struct probe_sink *sink, struct probe_set *set, int verbose)
+{
+	int i, r, sites = 0;
+	uint64_t live;
 
 	for (i = set->attached; i < set->n; i++)
-		sites += !set->p[i].via;
-	for (k = 0; k < npids; k++) {
-		r = attach_range(tb, set, set->attached, set->n, pids[k], verbose && k == 0);
-		if (r < 0 && r != -ESRCH)
-			return r;
-	}
+		sites += !probes_at(set, i)->via;
+	r = attach_range(sink, set, set->attached, set->n, verbose);
+	if (r < 0)
+		return r;
+	live = now_ns();
+	for (i = set->attached; i < set->n; i++)
+		if (!set->files[probes_at(set, i)->file].live_ns)
+			set->files[probes_at(set, i)->file].live_ns = live;
 	set->nuprobes += sites;
 	set->attached = set->n;
 	return 0;
-}
-
-int probes_attach_process(struct tracer_bpf *tb, const struct probe_set *set, pid_t pid,
-			  int verbose)
-{
-	int r = attach_range(tb, set, 0, set->attached, pid, verbose > 1);
-
-	if (r >= 0 && verbose)
-		diag("PID %d: its %d probes attached, for it alone\n", (int)pid, r);
-	return r < 0 ? r : 0;
 }
 
 /* How a probe's function was found, for --list-probes: "symbol", "callers" (an internal
@@ -532,12 +654,12 @@ void probes_list(const struct probe_set *set, FILE *out)
 		"KIND", "OFFSET", "BPF FUNCTION", "NEED", "FIRST INSTRUCTION", "UPROBE",
 		"FOUND BY");
 	for (i = 0; i < set->n; i++) {
-		const struct resolved_probe *rp = &set->p[i];
+		const struct resolved_probe *rp = probes_at(set, i);
 
 		snprintf(offset, sizeof(offset), "0x%llx", (unsigned long long)rp->offset);
 		if (rp->via) {
 			snprintf(where, sizeof(where), "none: caught by %s",
-				 set->p[rp->via - 1].func);
+				 probes_at(set, rp->via - 1)->func);
 			snprintf(insn, sizeof(insn), "-");
 		} else if (callsite_first_insn(rp->open_path, rp->offset, insn, sizeof(insn),
 					       &emulated)) {
@@ -557,8 +679,10 @@ void probes_list(const struct probe_set *set, FILE *out)
 /* The probe `id` names in `set` alone. */
 static const struct resolved_probe *by_id(const struct probe_set *set, uint64_t id)
 {
-	return id > set->id_base && id <= set->id_base + (uint64_t)set->n
-		       ? &set->p[id - set->id_base - 1]
+	int n = __atomic_load_n(&set->n, __ATOMIC_ACQUIRE);
+
+	return id > set->id_base && id <= set->id_base + (uint64_t)n
+		       ? probes_at(set, (int)(id - set->id_base - 1))
 		       : NULL;
 }
 
@@ -581,7 +705,7 @@ const struct resolved_probe *probes_of_call(const struct probe_set *set, uint64_
 		;
 	for (k = 0; rp && k < rp->ncallers; k++)
 		if (rp->callers[k].ret_delta == ret_delta && rp->caller_probe[k])
-			return &set->p[rp->caller_probe[k] - 1];
+			return probes_at(set, rp->caller_probe[k] - 1);
 	return rp;
 }
 
@@ -601,13 +725,16 @@ static void list_missing(const struct probe_set *a, const struct probe_set *b, c
 
 	buf[0] = '\0';
 	for (i = 0; i < a->n && used < size; i++) {
-		if (a->p[i].via)
+		const struct resolved_probe *ap = probes_at(a, i);
+
+		if (ap->via)
 			continue;
-		for (j = 0; j < b->n && (b->p[j].via || !same_probe(&a->p[i], &b->p[j])); j++)
+		for (j = 0; j < b->n && (probes_at(b, j)->via || !same_probe(ap, probes_at(b, j)));
+		     j++)
 			;
 		if (j < b->n)
 			continue;
-		if (lib && strcmp(lib, a->p[i].lib_path) != 0) {
+		if (lib && strcmp(lib, ap->lib_path) != 0) {
 			base = strrchr(lib, '/');
 			used += snprintf(buf + used, size - used, " in %s; ",
 					 base ? base + 1 : lib);
@@ -615,9 +742,9 @@ static void list_missing(const struct probe_set *a, const struct probe_set *b, c
 			used += snprintf(buf + used, size - used, ", ");
 		}
 		if (used < size)
-			used += snprintf(buf + used, size - used, "%s %s", a->p[i].func,
-					 probe_kind_name(a->p[i].spec->kind));
-		lib = a->p[i].lib_path;
+			used += snprintf(buf + used, size - used, "%s %s", ap->func,
+					 probe_kind_name(ap->spec->kind));
+		lib = ap->lib_path;
 	}
 	if (lib && used < size) {
 		base = strrchr(lib, '/');
@@ -634,7 +761,7 @@ void probes_diff(const struct probe_set *old, const struct probe_set *cur, char 
 
 const struct resolved_probe *probes_file_first(const struct probe_set *set, int f)
 {
-	return set->files[f].tls ? &set->p[set->files[f].first_probe] : NULL;
+	return set->files[f].tls ? probes_at(set, set->files[f].first_probe) : NULL;
 }
 
 void probes_libraries(const struct probe_set *set, char *buf, size_t size)
@@ -652,7 +779,10 @@ void probes_libraries(const struct probe_set *set, char *buf, size_t size)
 
 void probes_free(struct probe_set *set)
 {
-	free(set->p);
+	int c;
+
+	for (c = 0; c < PROBES_MAX_CHUNKS; c++)
+		free(set->chunk[c]);
 	free(set->files);
 	*set = (struct probe_set){0};
 }

@@ -50,12 +50,19 @@ struct seen_file {
 	enum probe_look look;
 	bool tls;	 /* some spec resolved in it */
 	int first_probe; /* with tls: index of its first probe (its probes are consecutive) */
+	uint64_t live_ns; /* with tls: when its probes were attached (CLOCK_MONOTONIC; 0 not
+			   * yet) */
 };
+
+/* Probes are kept in chunks that never move: the thread that follows processes adds probes
+ * while the main loop names events after the probes it has (probes_by_id). */
+#define PROBES_CHUNK 64
+#define PROBES_MAX_CHUNKS 256 /* 16,384 probes (TLS_MAX_POINTS) */
 
 /* Every probe found so far; grows as processes start programs and load libraries. */
 struct probe_set {
-	struct resolved_probe *p;
-	int n;
+	struct resolved_probe *chunk[PROBES_MAX_CHUNKS];
+	int n; /* probes_at(set, 0 .. n-1); written (atomically) once a probe is whole */
 	int attached; /* p[0, attached) are attached (but those with a `via`) */
 	int nuprobes; /* uprobes attached */
 	struct seen_file *files;
@@ -65,6 +72,12 @@ struct probe_set {
 	const struct probe_set *older; /* the sets reloads replaced, whose events may still
 					* come: probes_of_call looks there too */
 };
+
+/* Probe i (0 <= i < set->n) of the set. */
+static inline struct resolved_probe *probes_at(const struct probe_set *set, int i)
+{
+	return &set->chunk[i / PROBES_CHUNK][i % PROBES_CHUNK];
+}
 
 /* The bit of set->files[f] in a mask of files (the 64th bit stands for all from 63 on). */
 static inline uint64_t probes_file_bit(ptrdiff_t f)
@@ -85,6 +98,15 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 		       uint64_t *maps_tls, int verbose);
 
 /*
+ * Looks at the program at `path` (an executable a process ran, as the tracer sees it) for
+ * the @exe, @go and @stripped specs, as probes_add_process does for a live process's
+ * executable: for a process that exited before it could be looked at. Returns as
+ * probes_add_process (-ENOENT: no such file).
+ */
+int probes_add_program(struct probe_set *set, const struct spec_table *t, const char *path,
+		       uint64_t *maps_tls, int verbose);
+
+/*
  * Adds the libraries the specs name as they are found in the ld.so cache (the ones a
  * process would load later by name). Returns the number of probes added or -errno as
  * probes_add_process.
@@ -92,18 +114,31 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 int probes_add_cached(struct probe_set *set, const struct spec_table *t, int verbose);
 
 /*
- * Attaches the probes not attached yet for each process of `pids` (npids of them; a pid of
- * -1 stands for every process, --all): the kernel keeps the other processes out (probes.c
- * attach_range says in which order). A process gone meanwhile is passed over. Returns 0 or
- * the first -errno (reported).
+ * Where probes are attached: as points of a scope (PID mode: the kernel puts them in the
+ * traced processes alone, and the dispatcher of generation `gen` finds each in tls_points,
+ * its BPF function in the slot `slots` names), or as uprobes of module tb that fire in every
+ * process (--all, where BPF filters; and PID mode where the kernel lacks what the scope
+ * needs).
  */
-int probes_attach_new(struct tracer_bpf *tb, struct probe_set *set, const pid_t *pids, int npids,
-		      int verbose);
+struct probe_sink {
+	struct tracer_bpf *tb;
+	struct tracer_scope *scope; /* NULL: uprobes for every process */
+	unsigned int gen;
+	const char *const *slots; /* BPF function of each slot of tls_point_progs */
+	int nslots;
+};
 
-/* Attaches every probe attached so far for process pid too (a traced process's new child).
- * Returns 0, -ESRCH when it is gone, or another -errno (reported). */
-int probes_attach_process(struct tracer_bpf *tb, const struct probe_set *set, pid_t pid,
-			  int verbose);
+/*
+ * Attaches the probes of set not attached yet, through sink. A file found through a process
+ * that has exited since is taken by its own path when that is the same file. Returns 0 or
+ * the first -errno (said).
+ */
+int probes_attach_new(const struct probe_sink *sink, struct probe_set *set, int verbose);
+
+/* The identity BPF knows a file by (struct tls_file_key), of the file at `path`: 0 or
+ * -errno. */
+struct tls_file_key;
+int probes_file_key(const char *path, struct tls_file_key *key);
 
 /*
  * Writes the probe table --list-probes shows: per probe its library, function, kind, file

@@ -10,27 +10,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile.h"
-#include "targets.h"
 #include "tls_event.h"
 #include "tracer_bpf.h"
 
-/* The maps user space reads and writes: a reload must keep them as they are. */
-static int check_user_maps(const struct session *s, const struct tracer_bpf *tb)
+void reload_init(struct reload *r, const struct reload_config *cfg)
 {
-	static const char *const tables[] = {EVENTS_TABLE,    META_TABLE,    STATS_TABLE,
-					     SETTINGS_TABLE,  TARGETS_TABLE, PROCS_TABLE,
-					     CONN_NOTES_TABLE};
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->cfg = *cfg;
+	err = watch_open(&r->watch, cfg->bpf_dir, cfg->spec_dir);
+	if (err)
+		diag("cannot watch '%s' and '%s' for changes (%s): no reloading\n", cfg->bpf_dir,
+		     cfg->spec_dir, strerror(-err));
+}
+
+bool reload_due(struct reload *r, uint64_t now_ns)
+{
+	return watch_ready(&r->watch, now_ns);
+}
+
+/* The maps user space reads and writes: a reload must keep them as they are. */
+static int check_user_maps(const struct reload *r, const struct tracer_bpf *tb)
+{
+	static const char *const tables[] = {EVENTS_TABLE,  META_TABLE,	      STATS_TABLE,
+					     SETTINGS_TABLE, TARGETS_TABLE,    PROCS_TABLE,
+					     CONN_NOTES_TABLE, PENDING_TABLE, FILES_TABLE};
+	const struct tracer_bpf *cur = *r->cfg.tb;
 	size_t i;
 
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		bool had = tracer_bpf__has_table(s->tb, tables[i]);
+		bool had = tracer_bpf__has_table(cur, tables[i]);
 		bool has = tracer_bpf__has_table(tb, tables[i]);
 
 		if (had == has && (!has || tracer_bpf__table_shared(tb, tables[i])))
 			continue;
 		diag("%s: BPF map '%s' %s: the tracer reads it, so that takes a restart\n",
-		     s->bpf_dir, tables[i],
+		     r->cfg.bpf_dir, tables[i],
 		     !has   ? "is gone"
 		     : !had ? "is new"
 			    : "changed its type, key or value size, or entries");
@@ -41,14 +57,15 @@ static int check_user_maps(const struct session *s, const struct tracer_bpf *tb)
 
 /* Says which of the running maps the new generation does not take over (their shape
  * changed): they start empty, and the calls in flight through them are not reported. */
-static void say_fresh_maps(const struct session *s, const struct tracer_bpf *tb)
+static void say_fresh_maps(const struct reload *r, const struct tracer_bpf *tb)
 {
 	const char *names[256];
 	int n = tracer_bpf__tables(tb, names, 256), i;
 
 	for (i = 0; i < n && i < 256; i++)
-		if (tracer_bpf__has_table(s->tb, names[i]) &&
-		    !tracer_bpf__table_shared(tb, names[i]))
+		if (tracer_bpf__has_table(*r->cfg.tb, names[i]) &&
+		    !tracer_bpf__table_shared(tb, names[i]) &&
+		    strcmp(names[i], POINT_PROGS_TABLE) != 0)
 			diag("BPF map '%s' changed its type, key or value size, or entries: it "
 			     "starts empty (what was in it, such as calls in flight, is gone)\n",
 			     names[i]);
@@ -57,87 +74,141 @@ static void say_fresh_maps(const struct session *s, const struct tracer_bpf *tb)
 /* Takes a generation of programs out (the replaced one, or a reload's that failed): its
  * probes, all at once (their grace periods overlap), then the rest of it; what the running
  * ones sent meanwhile is delivered. */
-static void retire_module(struct session *s, struct tracer_bpf *old)
+static void retire_module(struct reload *r, struct tracer_bpf *old)
 {
 	uint64_t round = events_now();
 
 	tracer_bpf__destroy(old);
-	tracer_bpf__poll(s->tb, 0);
-	events_deliver(s->ev, round);
+	tracer_bpf__poll(*r->cfg.tb, 0);
+	events_deliver(r->cfg.ev, round);
 }
 
-/*
- * Reloads the BPF sources and probe specs after a saved change: a new generation of
- * programs, sharing the running one's maps and perf buffers, is compiled, verified and
- * attached; then the settings make it the one that acts (no call is missed or reported
- * twice: a call the old programs began, the new ones end), and the old one is taken out.
- * On any failure the new one is taken out instead and the running probes stay.
- */
-void session_reload(struct session *s)
+/* The next generation made: compiled, checked, its kernel programs attached, its BPF
+ * functions in their slots and its dispatcher on the scope (PID mode). 0 or -errno (said). */
+static int make_next(struct reload *r, unsigned int gen, struct spec_table *specs,
+		     struct tracer_bpf **tb, struct point_slots *slots)
 {
-	const struct env *env = s->env;
-	struct probe_set set = {.exported_only = env->placement_exported,
-				.id_base = s->probes.id_base + (uint64_t)s->probes.n};
-	struct retired *r = calloc(1, sizeof(*r));
+	const struct reload_config *c = &r->cfg;
+	struct tracer_scope *scope = c->targets->scope;
+	char why[TRACER_BPF_ERRLEN];
+	int err;
+
+	err = spec_table_load(c->spec_dir, specs);
+	if (!err)
+		err = compile_bpf(c->env, c->bpf_dir, gen, *c->tb, c->kf, c->cache, tb);
+	if (!err)
+		err = check_functions(*tb, specs);
+	if (!err)
+		err = check_user_maps(r, *tb);
+	if (!err)
+		err = attach_kernel_programs(*tb, c->kf, c->env->verbose);
+	if (!err && scope && !generation_can_scope(*tb)) {
+		diag("%s: the sources no longer have what the probes of the traced processes "
+		     "need (%s, %s, maps '%s', '%s'): that takes a restart\n",
+		     c->bpf_dir, DISPATCH_ENTRY, DISPATCH_RETURN, POINTS_TABLE, POINT_PROGS_TABLE);
+		err = -EINVAL;
+	}
+	if (!err && scope)
+		err = generation_slots(*tb, specs, slots);
+	if (!err && scope &&
+	    (err = tracer_scope__attach(*tb, scope, DISPATCH_ENTRY, DISPATCH_RETURN, why,
+					sizeof(why))) != 0)
+		diag("%s\n", why);
+	return err;
+}
+
+void reload_apply(struct reload *r)
+{
+	const struct reload_config *c = &r->cfg;
+	const struct env *env = c->env;
+	struct follow *f = c->follow;
+	struct probe_set set = {.exported_only = env->placement_exported};
+	struct retired *old_gen = calloc(1, sizeof(*old_gen));
 	char added[1024], removed[1024], libs[2048];
 	struct spec_table specs = {0};
+	struct point_slots slots = {0};
 	struct tracer_bpf *tb = NULL, *old;
+	struct probe_sink sink;
 	struct tls_maps tm = {0};
+	unsigned int gen = *c->gen + 1;
 	int err;
 
 	if (env->verbose)
-		diag("reloading: %s changed\n", s->watch.changed);
-	err = r ? spec_table_load(s->spec_dir, &specs) : -ENOMEM;
+		diag("reloading: %s changed\n", r->watch.changed);
+	err = old_gen ? make_next(r, gen, &specs, &tb, &slots) : -ENOMEM;
+	/* The follow thread adds nothing to the running set from here until the new one has
+	 * replaced it: the new set's probes are numbered after the running set's last. */
+	follow_lock(f);
+	set.id_base = c->probes->id_base + (uint64_t)c->probes->n;
+	sink = (struct probe_sink){.tb = tb, .scope = c->targets->scope, .gen = gen,
+				   .slots = slots.names, .nslots = slots.n};
 	if (!err)
-		err = compile_bpf(env, s->bpf_dir, s->gen + 1, s->tb, &s->kf, &s->cache, &tb);
+		err = follow_find_tls_code_now(f, tb, &set, &specs, &tm);
 	if (!err)
-		err = check_functions(tb, &specs);
-	if (!err)
-		err = check_user_maps(s, tb);
-	if (!err)
-		err = attach_kernel_programs(tb, &s->kf, env->verbose);
-	if (!err)
-		err = targets_find_tls_code_now(s, &set, &specs, &tm);
-	/* A child forked from here on gets the new probes as well as the old: the notes thread
-	 * waits until the new set has replaced the old. */
-	pthread_mutex_lock(&s->attach_mu);
-	if (!err)
-		err = targets_attach_new(s, tb, &set);
+		err = probes_attach_new(&sink, &set, env->verbose);
 	if (!err) { /* from here the new programs act, the old ones stand by */
-		say_fresh_maps(s, tb);
-		err = write_settings(tb, env, s->gen + 1);
+		say_fresh_maps(r, tb);
+		err = generation_settings(tb, env, gen, c->targets->scope != NULL);
 	}
 	if (err) {
-		pthread_mutex_unlock(&s->attach_mu);
-		retire_module(s, tb); /* the running probes' events are drained meanwhile */
+		follow_unlock(f);
+		if (tb)
+			retire_module(r, tb); /* the running probes' events are drained meanwhile */
 		probes_free(&set);
 		tls_maps_free(&tm);
 		spec_table_free(&specs);
-		free(r);
-		s->reload_failures++;
-		diag("reload failed (changed: %s): keeping previous probes\n", s->watch.changed);
+		generation_slots_free(&slots);
+		free(old_gen);
+		r->failed++;
+		diag("reload failed (changed: %s): keeping previous probes\n", r->watch.changed);
 		return;
 	}
-	tracer_bpf__adopt_readers(tb, s->tb);
-	old = s->tb;
-	s->tb = tb;
-	keep_compiled(s);
-	s->gen++;
-	s->reloads++;
-	r->specs = s->specs;
-	r->probes = s->probes;
-	r->next = s->retired;
-	s->retired = r;
-	set.older = &r->probes;
-	s->specs = specs;
-	s->probes = set;
-	pthread_mutex_unlock(&s->attach_mu);
-	tls_maps_free(&s->tls_maps);
-	s->tls_maps = tm;
-	retire_module(s, old);
-	probes_diff(&r->probes, &s->probes, added, sizeof(added), removed, sizeof(removed));
-	probes_libraries(&s->probes, libs, sizeof(libs));
-	diag("Reloaded (changed: %s): %d probes on %s; added: %s; removed: %s\n", s->watch.changed,
-	     s->probes.nuprobes, libs[0] ? libs : "no TLS library yet", added[0] ? added : "none",
+	tracer_bpf__adopt_readers(tb, *c->tb);
+	old = *c->tb;
+	*c->tb = tb;
+	f->tb = tb;
+	f->sink = sink;
+	generation_keep(c->cache, tb, env->verbose);
+	*c->gen = gen;
+	r->done++;
+	old_gen->specs = *c->specs;
+	old_gen->probes = *c->probes;
+	old_gen->slots = *c->slots;
+	old_gen->next = r->retired;
+	r->retired = old_gen;
+	set.older = &old_gen->probes;
+	*c->specs = specs;
+	*c->probes = set;
+	*c->slots = slots;
+	f->sink.slots = c->slots->names;
+	tls_maps_free(&f->maps);
+	f->maps = tm;
+	follow_unlock(f);
+	retire_module(r, old);
+	probes_diff(&old_gen->probes, c->probes, added, sizeof(added), removed, sizeof(removed));
+	probes_libraries(c->probes, libs, sizeof(libs));
+	diag("Reloaded (changed: %s): %d probes on %s; added: %s; removed: %s\n", r->watch.changed,
+	     c->probes->nuprobes, libs[0] ? libs : "no TLS library yet", added[0] ? added : "none",
 	     removed[0] ? removed : "none");
+}
+
+void reload_summary(const struct reload *r)
+{
+	if (r->done || r->failed)
+		diag("reloads: %d done, %d failed (the probes before them kept)\n", r->done,
+		     r->failed);
+}
+
+void reload_free(struct reload *r)
+{
+	while (r->retired) {
+		struct retired *old = r->retired;
+
+		r->retired = old->next;
+		probes_free(&old->probes);
+		spec_table_free(&old->specs);
+		generation_slots_free(&old->slots);
+		free(old);
+	}
+	watch_close(&r->watch);
 }

@@ -15,13 +15,11 @@
 #include "audit.h"
 #include "bpfcache.h"
 #include "compile.h"
-#include "follow.h"
 #include "output.h"
 #include "privileges.h"
 #include "procmaps.h"
-#include "reload.h"
 #include "sources.h"
-#include "targets.h"
+#include "tracefs.h"
 #include "tls_event.h"
 #include "tracer_bpf.h"
 
@@ -36,44 +34,7 @@
 /* per CPU: connections, handshakes, verification, and a gap for each call whose last chunk
  * the data buffer refused (a burst of loss); each ~150 bytes */
 #define META_PAGES 128
-#define PROCS_PAGES 8
 #define PERF_RECORD_OVERHEAD 16 /* perf_event_header + raw size, 8-byte aligned */
-
-/*
- * The settings that change nothing in the program's shape go to the tls_settings map, with
- * the generation whose programs act. A user's bpf_src without that map gets none of them:
- * that is only fine without filters and with a per-call limit the compiled bound already
- * gives.
- */
-int write_settings(struct tracer_bpf *tb, const struct env *env, unsigned int gen)
-{
-	struct tls_settings set = {
-		.dirs = (env->no_read ? 0 : 1u << TLS_DIR_READ) |
-			(env->no_write ? 0 : 1u << TLS_DIR_WRITE),
-		.sample = env->sample,
-		.uid = env->any_uid ? TLS_ANY_UID : env->uid,
-		.flags = env->all ? TLS_SET_ALL : 0,
-		.max_call_bytes = (uint64_t)env->max_call_bytes,
-		.gen = gen,
-	};
-	char filters[128];
-	int err;
-
-	memcpy(set.comm, env->comm, sizeof(set.comm));
-	err = tracer_bpf__update(tb, SETTINGS_TABLE, 0, &set, sizeof(set));
-	options_describe_filters(env, filters, sizeof(filters));
-	/* Without the map the compiled bound, MAX_CHUNKS whole chunks, is the limit: fine
-	 * when no filter is asked for and the limit is a whole number of chunks. */
-	if (err == -ENOENT && !filters[0] && !env->all && !env->comm[0] &&
-	    env->max_call_bytes % env->max_data_size == 0)
-		err = 0;
-	if (err)
-		diag("failed to write the settings to BPF map '%s': %s\n", SETTINGS_TABLE,
-		     err == -ENOENT   ? "bpf_src defines no such map"
-		     : err == -EINVAL ? "its value is not a struct tls_settings of tls_event.h"
-				      : strerror(-err));
-	return err;
-}
 
 /* Processes that find the per-process counters full share one entry, made at start. */
 static int init_stats(struct tracer_bpf *tb)
@@ -86,64 +47,6 @@ static int init_stats(struct tracer_bpf *tb)
 		return err;
 	}
 	return 0;
-}
-
-/* Said at once: a missed notice means a library loaded then may go unprobed, or a
- * connection is looked up only when its events are shown (it may be closed by then). */
-static void on_proc_lost(void *ctx, int cpu, uint64_t count)
-{
-	(void)ctx;
-	(void)cpu;
-	diag("missed %llu notices of programs, libraries or connections of traced processes\n",
-	     (unsigned long long)count);
-}
-
-/* tls_procs: a traced process ran a program or mapped a file (looked at after the poll),
- * or (sources before tls_conn_notes) a TLS call used a socket (looked up now). */
-static void on_proc(void *ctx, int cpu, const void *data, int size)
-{
-	struct session *s = ctx;
-	struct tls_proc_event copy; /* aligned: perf puts the record 4 bytes off */
-	const struct tls_proc_event *pe = &copy;
-	struct rescan *grown;
-	int i;
-
-	if (size < (int)sizeof(copy))
-		return;
-	memcpy(&copy, data, sizeof(copy));
-	if (pe->kind == TLS_PROC_CONN) {
-		events_on_conn(s->ev, pe->pid, pe->fd, pe->conn, pe->ino);
-		return;
-	}
-	if (pe->kind == TLS_PROC_EXEC || pe->kind == TLS_PROC_CLOSE_RANGE)
-		conns_forget_known(&s->ev->conns, (pid_t)pe->pid); /* its sockets may be gone */
-	if (pe->kind == TLS_PROC_EXIT)
-		s->exit_seen_ns = events_now(); /* look for the targets' end at once */
-	if (pe->kind == TLS_PROC_CLOSE_RANGE)
-		return;
-	for (i = 0; i < s->nrescan; i++)
-		if (s->rescan[i].pid == (pid_t)pe->pid) {
-			s->rescan[i].exec |= pe->kind == TLS_PROC_EXEC;
-			s->rescan[i].mmap |= pe->kind == TLS_PROC_MMAP;
-			s->rescan[i].unmap |= pe->kind == TLS_PROC_UNMAP;
-			s->rescan[i].fork |= pe->kind == TLS_PROC_FORK;
-			s->rescan[i].exit |= pe->kind == TLS_PROC_EXIT;
-			return;
-		}
-	grown = grow_for(s->rescan, s->nrescan, &s->rescan_cap, sizeof(*s->rescan), 16);
-	if (!grown) {
-		on_proc_lost(s, cpu, 1);
-		return;
-	}
-	s->rescan = grown;
-	s->rescan[s->nrescan++] = (struct rescan){
-		.pid = (pid_t)pe->pid,
-		.exec = pe->kind == TLS_PROC_EXEC,
-		.mmap = pe->kind == TLS_PROC_MMAP,
-		.unmap = pe->kind == TLS_PROC_UNMAP,
-		.fork = pe->kind == TLS_PROC_FORK,
-		.exit = pe->kind == TLS_PROC_EXIT,
-	};
 }
 
 /* conns_mark_fn on tls_known_socks of the module in use (a reload keeps the map). */
@@ -206,22 +109,18 @@ static int open_buffer(struct session *s, const char *table, int pages, int wake
  */
 static int open_specs_and_targets(struct session *s, const struct env *env)
 {
-	int err, i;
+	int err;
 
 	s->env = env;
-	s->watch.fd = -1;
-	for (i = 0; i < MAX_PIDS; i++)
-		s->pidfds[i] = -1;
-	pthread_mutex_init(&s->attach_mu, NULL);
-	s->attach_mu_on = true;
 	s->probes.exported_only = env->placement_exported;
+	unprobed_init(&s->unprobed, "/proc");
 	if (check_privileges() ||
 	    sources_find_dir("probe_specs", env->probe_specs, s->spec_dir, sizeof(s->spec_dir)))
 		return EXIT_RUNTIME;
 	err = spec_table_load(s->spec_dir, &s->specs);
 	if (err)
 		return err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-	return targets_check(s);
+	return targets_init(&s->targets, env);
 }
 
 bool output_to_stdout(const struct env *env)
@@ -247,53 +146,43 @@ static int open_outputs(struct session *s, const struct env *env)
 	return EXIT_OK;
 }
 
-/* Keeps what was compiled for the next start (after it was verified and attached: a module
- * the verifier refuses is never kept); a failure to keep it is only said with -v. */
-void keep_compiled(struct session *s)
+/*
+ * PID mode: whether the probes can go through a scope (the kernel keeps the traced processes
+ * and everything they start; wrapper/scope.c), which takes the kernel's BTF for the
+ * dispatcher and this tracer's bpf_src; if not, every process takes the probes and BPF
+ * filters, said once. With --all: never.
+ */
+static bool use_scope(struct session *s)
 {
-	int err = bpfcache_put(&s->cache, s->tb);
+	const char *why = NULL;
 
-	if (err && s->env->verbose)
-		diag("failed to keep the compiled BPF in '%s': %s\n", s->cache.path,
-		     strerror(-err));
+	if (s->env->all)
+		return false;
+	if (!s->kf.offs.ok[KBTF_PROBE])
+		why = s->kf.offs.why[KBTF_PROBE];
+	else if (!generation_can_scope(s->tb))
+		why = "bpf_src has no " DISPATCH_ENTRY " (or its maps)";
+	if (why)
+		diag("note: the probes cannot be kept to the traced processes (%s): every process "
+		     "that maps a TLS library takes them, and BPF leaves the others out\n",
+		     why);
+	return !why;
 }
 
-int session_open(struct session *s, const struct env *env)
+/* Perf buffers first, then the probes, so no event finds the buffer missing: the events,
+ * and the notices the follow and notes threads read. */
+static int open_buffers(struct session *s)
 {
+	const struct env *env = s->env;
 	long page_size = sysconf(_SC_PAGESIZE);
 	unsigned long hdr = TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD; /* before each chunk */
-	struct proc_list pl = {0};
-	bool *traced = NULL;
-	int err, i, j, pages;
+	int pages;
 
-	/* Privileges, the probe spec table, the targets, the outputs, the BPF sources. */
-	err = open_specs_and_targets(s, env);
-	if (err)
-		return err;
-	err = open_outputs(s, env);
-	if (err)
-		return err;
-	if (sources_find_dir("bpf_src", env->bpf_src, s->bpf_dir, sizeof(s->bpf_dir)))
-		return EXIT_RUNTIME;
-
-	/* Compile bpf_src (generation 1); every spec's BPF function must exist. */
-	s->gen = 1;
-	if (compile_bpf(env, s->bpf_dir, s->gen, NULL, &s->kf, &s->cache, &s->tb))
-		return EXIT_RUNTIME;
-	if (check_functions(s->tb, &s->specs))
-		return EXIT_USAGE;
-	if (write_settings(s->tb, env, s->gen) || init_stats(s->tb))
-		return EXIT_RUNTIME;
-	for (i = 0; i < env->npids; i++)
-		if (targets_add(s, env->pids[i]))
-			return EXIT_RUNTIME;
-
-	/* Perf buffers first, then the probes, so no event finds the buffer missing. */
 	if (output_to_stdout(env) && !s->observer.chunk)
 		output_setup_stdout();
 	s->ev = malloc(sizeof(*s->ev));
 	if (!s->ev)
-		return EXIT_RUNTIME;
+		return -ENOMEM;
 	events_init(s->ev, &(struct events_config){
 				   .probes = &s->probes,
 				   .out = output_to_stdout(env) ? stdout : NULL,
@@ -318,17 +207,31 @@ int session_open(struct session *s, const struct env *env)
 	     open_buffer(s, META_TABLE, META_PAGES, WAKEUP_EVENTS, events_on_sample,
 			 events_on_meta_lost, s->ev)) ||
 	    open_buffer(s, EVENTS_TABLE, pages, options_wakeup_events(env, pages * page_size, hdr),
-			events_on_sample, events_on_lost, s->ev) ||
-	    (tracer_bpf__has_function(s->tb, "tracepoint__sched__sched_process_exec") &&
-	     open_buffer(s, PROCS_TABLE, PROCS_PAGES, 1, on_proc, on_proc_lost, s)) ||
-	    follow_start(s))
-		return EXIT_RUNTIME;
+			events_on_sample, events_on_lost, s->ev))
+		return -EIO;
+	if (notes_start(&s->notes, s->tb, "/proc", &s->unprobed))
+		return -EIO;
+	s->ev->conns.notes = s->notes.lookups;
+	return follow_open(&s->follow, s->tb,
+			   &(struct probe_sink){.tb = s->tb,
+						.scope = s->targets.scope,
+						.gen = s->gen,
+						.slots = s->slots.names,
+						.nslots = s->slots.n});
+}
 
-	/* Children from now on (tracepoints), those already there (/proc), their TLS code; the
-	 * notes thread attaches a new child's probes only once these are. */
-	if (attach_kernel_programs(s->tb, &s->kf, env->verbose))
-		return EXIT_RUNTIME;
-	pthread_mutex_lock(&s->attach_mu);
+/*
+ * The processes traced at start: the given ones and their descendants (every process with
+ * --all), put in the scope; their TLS code and the ld.so cache's found and attached; their
+ * sockets looked up. Returns 0 or -errno (said).
+ */
+static int trace_running(struct session *s)
+{
+	const struct env *env = s->env;
+	struct proc_list pl = {0};
+	bool *traced = NULL;
+	int err, i, j;
+
 	proc_list_load(&pl);
 	traced = calloc(pl.n + 1, sizeof(*traced));
 	err = traced ? 0 : -ENOMEM;
@@ -336,31 +239,94 @@ int session_open(struct session *s, const struct env *env)
 		for (j = 0; j < env->npids; j++)
 			traced[i] = traced[i] || pl.pid[i] == env->pids[j];
 	if (!err && !env->no_children && !env->all)
-		err = targets_add_descendants(s, &pl, traced);
+		err = targets_add_descendants(&s->targets, s->tb, &pl, traced);
 	if (!err)
-		err = targets_find_tls_code(s, &s->probes, &s->specs, &pl, traced, &s->tls_maps,
-					    false);
+		err = targets_scope_processes(&s->targets, s->tb, &pl, traced);
+	follow_lock(&s->follow);
+	if (!err)
+		err = follow_find_tls_code(&s->follow, s->tb, &s->probes, &s->specs, &pl, traced,
+					   &s->follow.maps, false);
 	if (!err)
 		scan_sockets(s, &pl, traced);
-	for (i = 0; !err && follow_per_process(env) && i < pl.n; i++)
-		if (traced[i] && pidset_add(&s->procs, pl.pid[i], proc_read_start(pl.pid[i])) < 0)
-			err = -ENOMEM;
 	if (!err)
-		err = targets_attach_new(s, s->tb, &s->probes);
-	pthread_mutex_unlock(&s->attach_mu);
+		err = follow_attach_new(&s->follow);
+	follow_unlock(&s->follow);
 	free(traced);
 	proc_list_free(&pl);
+	return err;
+}
+
+int session_open(struct session *s, const struct env *env)
+{
+	char why[TRACER_BPF_ERRLEN];
+	bool scoped;
+	int err, i;
+
+	/* Privileges, the probe spec table, the targets, the outputs, the BPF sources. */
+	err = open_specs_and_targets(s, env);
 	if (err)
+		return err;
+	err = open_outputs(s, env);
+	if (err)
+		return err;
+	if (sources_find_dir("bpf_src", env->bpf_src, s->bpf_dir, sizeof(s->bpf_dir)))
+		return EXIT_RUNTIME;
+
+	/* Compile bpf_src (generation 1); every spec's BPF function must exist. */
+	s->gen = 1;
+	if (compile_bpf(env, s->bpf_dir, s->gen, NULL, &s->kf, &s->cache, &s->tb))
+		return EXIT_RUNTIME;
+	if (check_functions(s->tb, &s->specs))
+		return EXIT_USAGE;
+	/* PID mode: the scope the kernel keeps the traced processes in, the specs' BPF
+	 * functions where its dispatcher calls them. */
+	scoped = use_scope(s);
+	if (scoped && (targets_open_scope(&s->targets, tracefs_dir()) ||
+		       generation_slots(s->tb, &s->specs, &s->slots)))
+		return EXIT_RUNTIME;
+	if (generation_settings(s->tb, env, s->gen, scoped) || init_stats(s->tb))
+		return EXIT_RUNTIME;
+	for (i = 0; i < env->npids; i++)
+		if (targets_add(&s->targets, s->tb, env->pids[i]))
+			return EXIT_RUNTIME;
+	follow_init(&s->follow, &(struct follow_config){.env = env,
+							 .probes = &s->probes,
+							 .specs = &s->specs,
+							 .targets = &s->targets,
+							 .unprobed = &s->unprobed});
+	s->follow_on = true;
+	if (open_buffers(s))
+		return EXIT_RUNTIME;
+
+	/* Children from now on (tracepoints), those already there (/proc), their TLS code. */
+	if (attach_kernel_programs(s->tb, &s->kf, env->verbose))
+		return EXIT_RUNTIME;
+	if (scoped && tracer_scope__attach(s->tb, s->targets.scope, DISPATCH_ENTRY,
+					   DISPATCH_RETURN, why, sizeof(why))) {
+		diag("%s\n", why);
+		return EXIT_RUNTIME;
+	}
+	if (trace_running(s) || follow_run(&s->follow))
 		return EXIT_RUNTIME;
 
 	/* Compiled, verified and attached: the next start takes it from the cache. */
-	keep_compiled(s);
+	generation_keep(&s->cache, s->tb, env->verbose);
 
 	/* Saved edits of the sources and specs are reloaded while tracing. */
-	err = watch_open(&s->watch, s->bpf_dir, s->spec_dir);
-	if (err)
-		diag("cannot watch '%s' and '%s' for changes (%s): no reloading\n", s->bpf_dir,
-		     s->spec_dir, strerror(-err));
+	reload_init(&s->reload, &(struct reload_config){.env = env,
+							 .bpf_dir = s->bpf_dir,
+							 .spec_dir = s->spec_dir,
+							 .kf = &s->kf,
+							 .cache = &s->cache,
+							 .tb = &s->tb,
+							 .specs = &s->specs,
+							 .probes = &s->probes,
+							 .slots = &s->slots,
+							 .gen = &s->gen,
+							 .follow = &s->follow,
+							 .targets = &s->targets,
+							 .ev = s->ev});
+	s->reload_on = true;
 	return EXIT_OK;
 }
 
@@ -392,7 +358,8 @@ int session_list_probes(const struct env *env)
 	for (i = 0; !err && r >= 0 && i < env->npids; i++) {
 		r = probes_add_process(&s.probes, env->pids[i], &s.specs, &tls, env->verbose);
 		if (r >= 0 && !tls)
-			diag("PID %d (%s) maps no TLS library\n", (int)env->pids[i], s.comms[i]);
+			diag("PID %d (%s) maps no TLS library\n", (int)env->pids[i],
+			     s.targets.comms[i]);
 		else if (r < 0 && r != -EINVAL) /* -EINVAL: the missing symbol was named */
 			diag("failed to look at PID %d's TLS code: %s\n", (int)env->pids[i],
 			     strerror(-r));
@@ -429,12 +396,12 @@ static void describe_targets(const struct session *s, char *who, size_t size)
 	for (i = 0; i < env->npids && n < size; i++)
 		n += snprintf(who + n, size - n, "%s%d (%s)",
 			      i ? ", " : (env->npids > 1 ? "PIDs " : "PID "), (int)env->pids[i],
-			      s->comms[i]);
+			      s->targets.comms[i]);
 	if (!env->all && !env->no_children && n < size)
 		n += snprintf(who + n, size - n, " and %s children",
 			      env->npids > 1 ? "their" : "its");
-	if (s->nchildren && n < size)
-		n += snprintf(who + n, size - n, " (%d running)", s->nchildren);
+	if (s->targets.nchildren && n < size)
+		n += snprintf(who + n, size - n, " (%d running)", s->targets.nchildren);
 	if (env->comm[0] && n < size)
 		snprintf(who + n, size - n, ", threads named '%s'", env->comm);
 }
@@ -496,15 +463,15 @@ static int flush_output(struct session *s)
 /* How long the next poll may wait: a round at least every POLL_TIMEOUT_MS; sooner while a
  * target's exit completes (its pidfd turns readable a moment after the notice), and when a
  * saved change is due to be reloaded (the watch's fd wakes the poll as it comes). */
-static int poll_timeout(const struct session *s, uint64_t now)
+static int poll_timeout(struct session *s, uint64_t now)
 {
 	uint64_t due;
 	int ms = POLL_TIMEOUT_MS;
 
-	if (now - s->exit_seen_ns < EXIT_WATCH_NS)
+	if (now - atomic_load(&s->follow.exit_seen_ns) < EXIT_WATCH_NS)
 		ms = EXIT_POLL_MS;
-	if (s->watch.last_ns) {
-		due = s->watch.last_ns + WATCH_QUIET_NS;
+	if (s->reload.watch.last_ns) {
+		due = s->reload.watch.last_ns + WATCH_QUIET_NS;
 		if (due <= now)
 			return 0;
 		if ((due - now) / 1000000 + 1 < (uint64_t)ms)
@@ -513,22 +480,29 @@ static int poll_timeout(const struct session *s, uint64_t now)
 	return ms;
 }
 
+/* Where the records of bytes before probes go: the JSON stream, when there is one. */
+static FILE *unprobed_out(const struct session *s)
+{
+	return s->env->json && s->ev->cfg.out ? s->ev->cfg.out : NULL;
+}
+
 void session_run(struct session *s, volatile sig_atomic_t *stop)
 {
 	uint64_t round;
 
 	while (!*stop && !s->target_exited) {
 		round = events_now();
-		tracer_bpf__poll_with(s->tb, poll_timeout(s, round), s->watch.fd);
-		targets_rescan(s);
+		tracer_bpf__poll_with(s->tb, poll_timeout(s, round), s->reload.watch.fd);
+		follow_drain(&s->follow, &s->ev->conns);
 		events_deliver(s->ev, round);
+		unprobed_drain(&s->unprobed, unprobed_out(s), s->ev);
 		if (s->observer.round)
 			s->observer.round(s->observer.ctx);
-		if (watch_ready(&s->watch, events_now()))
-			session_reload(s);
+		if (reload_due(&s->reload, events_now()))
+			reload_apply(&s->reload);
 		if (flush_output(s))
 			break;
-		s->target_exited = !s->env->all && targets_gone(s);
+		s->target_exited = !s->env->all && targets_gone(&s->targets, s->tb);
 	}
 }
 
@@ -543,25 +517,26 @@ int session_finish(struct session *s)
 	char who[1024], how[128], msg[256];
 	int err, read_err;
 
-	/* Detach first, so nothing new arrives (nor does the notes thread attach any more);
+	/* Detach first, so nothing new arrives (nor does the follow thread attach any more);
 	 * then drain and account for every byte. */
-	pthread_mutex_lock(&s->attach_mu);
-	s->attach_closed = true;
+	follow_lock(&s->follow);
+	s->follow.closed = true;
 	err = tracer_bpf__detach_all(s->tb, msg, sizeof(msg)) ? EXIT_RUNTIME : EXIT_OK;
-	pthread_mutex_unlock(&s->attach_mu);
+	follow_unlock(&s->follow);
 	if (err)
 		diag("%s\n", msg);
-	follow_stop(s);
+	follow_stop(&s->follow);
+	notes_stop(&s->notes);
 	tracer_bpf__poll(s->tb, 0);
+	follow_drain(&s->follow, &s->ev->conns);
 	events_finish(s->ev);
+	unprobed_drain(&s->unprobed, unprobed_out(s), s->ev);
 	read_err = tracer_bpf__sum_percpu(s->tb, STATS_TABLE, events_on_counters, s->ev);
 	if (read_err)
 		diag("failed to read the BPF counters in '%s': %s\n", STATS_TABLE,
 		     strerror(-read_err));
 	events_summary(s->ev, read_err == 0, reason);
-	if (s->reloads || s->reload_failures)
-		diag("reloads: %d done, %d failed (the probes before them kept)\n", s->reloads,
-		     s->reload_failures);
+	reload_summary(&s->reload);
 	flush_output(s);
 	if (s->pcap.f && pcapng_finish(&s->pcap) && s->pcap.err != EPIPE)
 		err = EXIT_RUNTIME;
@@ -574,28 +549,22 @@ int session_finish(struct session *s)
 
 int session_free(struct session *s)
 {
-	int i, err;
+	int err;
 
-	follow_stop(s);
-	tracer_bpf__free_readers(s->note_readers);
-	s->note_readers = NULL;
-	if (s->notes)
-		pthread_mutex_destroy(&s->notes->mu);
-	free(s->notes);
-	s->notes = NULL;
+	if (s->follow_on)
+		follow_stop(&s->follow);
+	notes_free(&s->notes);
+	if (s->reload_on)
+		reload_free(&s->reload);
 	err = tracer_bpf__destroy(s->tb) ? EXIT_RUNTIME : EXIT_OK;
-
 	s->tb = NULL;
-	for (i = 0; i < MAX_PIDS; i++) {
-		if (s->pidfds[i] >= 0)
-			close(s->pidfds[i]);
-		s->pidfds[i] = -1;
-	}
-	free(s->rescan);
-	s->rescan = NULL;
-	tls_maps_free(&s->tls_maps);
+	/* after the module: its programs hung on the scope's events */
+	targets_free(&s->targets);
+	if (s->follow_on)
+		follow_free(&s->follow);
+	s->follow_on = s->reload_on = false;
+	unprobed_free(&s->unprobed);
 	kernel_facts_free(&s->kf);
-	pidset_free(&s->procs);
 	bpfcache_free(&s->cache);
 	if (s->pcap.f)
 		pcapng_finish(&s->pcap);
@@ -606,18 +575,7 @@ int session_free(struct session *s)
 	free(s->ev);
 	s->ev = NULL;
 	probes_free(&s->probes);
+	generation_slots_free(&s->slots);
 	spec_table_free(&s->specs);
-	while (s->retired) {
-		struct retired *r = s->retired;
-
-		s->retired = r->next;
-		probes_free(&r->probes);
-		spec_table_free(&r->specs);
-		free(r);
-	}
-	watch_close(&s->watch);
-	if (s->attach_mu_on)
-		pthread_mutex_destroy(&s->attach_mu);
-	s->attach_mu_on = false;
 	return err;
 }

@@ -10,50 +10,27 @@
 
 #include "events.h"
 #include "bpfcache.h"
+#include "follow.h"
+#include "generation.h"
 #include "http.h"
 #include "compile.h"
+#include "notes.h"
 #include "pcapng.h"
 #include "redact.h"
 #include "options.h"
-#include "pidset.h"
 #include "probes.h"
+#include "reload.h"
 #include "spec.h"
-#include "watch.h"
+#include "targets.h"
+#include "unprobed.h"
 
 struct tracer_bpf;
-
-/* A traced process to look at again after this poll: it mapped a file, ran a program, or
- * unmapped memory. */
-struct rescan {
-	pid_t pid;
-	bool exec, mmap, unmap;
-	bool fork, exit; /* a traced process's new child; a traced process's end */
-};
-
-/* The TLS files each process mapped when last looked at (probes_file_bit masks of the
- * probe set's files; processes mapping none are left out): an unmapped one is told. An
- * entry names its process by PID and start time, so a later process given the same PID is
- * not taken for it; entries of processes gone are dropped before the table grows. */
-struct tls_maps {
-	struct proc_tls {
-		pid_t pid;
-		unsigned long long start; /* proc_stat.start */
-		uint64_t files;
-	} * v;
-	int n, cap;
-};
-
-/* A generation of probes a reload replaced: kept while their events may still come. */
-struct retired {
-	struct spec_table specs;
-	struct probe_set probes;
-	struct retired *next;
-};
 
 struct session {
 	const struct env *env;
 	struct spec_table specs;
 	struct probe_set probes;
+	struct point_slots slots; /* the specs' BPF functions in the module's tls_point_progs */
 	struct tracer_bpf *tb;
 	struct events *ev;
 	/* Set before session_open by one who watches the run instead of its output (the
@@ -65,42 +42,23 @@ struct session {
 		void (*round)(void *ctx);
 		void *ctx;
 	} observer;
-	char comms[MAX_PIDS][64]; /* the given targets' names */
-	int pidfds[MAX_PIDS];	  /* the given targets' pidfds (-1: none) */
-	int nchildren;		  /* their descendants found at start */
-	/* The processes the probes are attached for, each on its own (PID mode): the kernel
-	 * keeps every other process out. With --all: none, the probes fire everywhere. */
-	struct pidset procs;
-	/* Held while probes are attached or detached, or the probe set, the processes above or
-	 * the module change: the notes thread attaches a new child's probes (follow_fork). */
-	pthread_mutex_t attach_mu;
-	bool attach_mu_on;
-	bool attach_closed; /* under attach_mu: the session ends, nothing more is attached */
-	struct rescan *rescan; /* processes that ran a program or (un)mapped a file */
-	int nrescan, rescan_cap;
-	struct tls_maps tls_maps; /* the TLS files each traced process maps */
-	/* Connections announced by BPF, looked up at once on a thread of their own, which also
-	 * follows the traced processes' forks and exits (tls_conn_notes). */
-	struct conn_notes *notes;
-	struct tracer_bpf_readers *note_readers;
-	pthread_t note_thread;
-	bool note_thread_on;
-	atomic_bool notes_stop;
-	bool target_exited;	/* the targets and all their descendants are gone */
-	uint64_t exit_seen_ns;	/* when BPF last told of a target's exit (events_now) */
-	bool reader_gone;	/* stdout's reader went away (tracer PID | head) */
-	int write_err;		/* errno of a failed write to stdout: exit 1 */
-	struct pcapng pcap;	/* -w (pcap.f NULL: none) */
-	struct http http;	/* --http */
-	struct redact redact;	/* --redact (redact.n 0: none) */
-	char bpf_dir[PATH_MAX]; /* where the BPF sources and probe specs were read */
+	struct targets targets;	    /* who is traced */
+	struct follow follow;	    /* what they run, found and probed as they run it */
+	struct notes notes;	    /* sockets looked up while open */
+	struct unprobed unprobed;   /* bytes moved before probes */
+	struct reload reload;	    /* saved edits of the sources and specs */
+	bool follow_on, reload_on;  /* follow_init, reload_init were called */
+	bool target_exited;	    /* the targets and all their descendants are gone */
+	bool reader_gone;	    /* stdout's reader went away (tracer PID | head) */
+	int write_err;		    /* errno of a failed write to stdout: exit 1 */
+	struct pcapng pcap;	    /* -w (pcap.f NULL: none) */
+	struct http http;	    /* --http */
+	struct redact redact;	    /* --redact (redact.n 0: none) */
+	char bpf_dir[PATH_MAX];	    /* where the BPF sources and probe specs were read */
 	char spec_dir[PATH_MAX];
-	unsigned int gen;	 /* the compile of bpf_src in use: 1, then one up per reload */
-	struct kernel_facts kf;	 /* what the first compile learnt of the kernel */
-	struct bpfcache cache;	 /* the compile cache's entry of the module in use */
-	struct watch watch;	 /* their changes, while tracing */
-	struct retired *retired; /* what reloads replaced, newest first */
-	int reloads, reload_failures;
+	unsigned int gen;	/* the compile of bpf_src in use: 1, then one up per reload */
+	struct kernel_facts kf; /* what the first compile learnt of the kernel */
+	struct bpfcache cache;	/* the compile cache's entry of the module in use */
 };
 
 /*
@@ -149,10 +107,5 @@ int session_finish(struct session *s);
 /* Detaches what is still attached and frees everything. Returns EXIT_RUNTIME when
  * detaching failed, else EXIT_OK. */
 int session_free(struct session *s);
-
-/* For targets.c and reload.c: the settings map written for generation gen (0 or -errno,
- * said); the compiled module kept in the compile cache once it proved good. */
-int write_settings(struct tracer_bpf *tb, const struct env *env, unsigned int gen);
-void keep_compiled(struct session *s);
 
 #endif

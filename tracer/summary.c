@@ -20,6 +20,16 @@ static void summary_unknown(struct events *e, const char *why)
 		output_json_summary_unknown(e->cfg.out, why, e->bytes_captured);
 }
 
+/* "; before probes: S bytes sent and R received (TLS records on sockets, not in the calls)" */
+static void print_unprobed(FILE *f, uint64_t sent, uint64_t recv)
+{
+	if (sent || recv)
+		fprintf(f,
+			"; before probes: %llu bytes sent and %llu received (TLS records on "
+			"sockets, not in the calls)",
+			(unsigned long long)sent, (unsigned long long)recv);
+}
+
 /* "N calls, M bytes moved = C captured + T truncated + L lost[ + filtered][ + unreadable]" */
 static void print_equation(FILE *f, const uint64_t *bpf, uint64_t captured, uint64_t unreadable)
 {
@@ -57,6 +67,16 @@ static void counters_of(struct out_counters *c, const uint64_t *bpf, uint64_t ca
 	c->bytes_filtered = bpf[TLS_STAT_BYTES_FILTERED];
 }
 
+/* Processes that moved bytes before probes. */
+static int unprobed_procs(const struct events *e)
+{
+	int i, n = 0;
+
+	for (i = 0; i < e->nprocs; i++)
+		n += e->procs[i].unprobed_sent || e->procs[i].unprobed_recv;
+	return n;
+}
+
 /* Calls captured through the probes of library `path`, in this generation of probes and
  * in those reloads replaced. */
 static uint64_t library_calls(const struct events *e, const char *path)
@@ -67,8 +87,9 @@ static uint64_t library_calls(const struct events *e, const char *path)
 
 	for (set = e->cfg.probes; set; set = set->older)
 		for (i = 0; i < set->n; i++)
-			if (set->p[i].id < e->nprobe_calls && strcmp(set->p[i].lib_path, path) == 0)
-				calls += e->probe_calls[set->p[i].id];
+			if (probes_at(set, i)->id < e->nprobe_calls &&
+			    strcmp(probes_at(set, i)->lib_path, path) == 0)
+				calls += e->probe_calls[probes_at(set, i)->id];
 	return calls;
 }
 
@@ -116,6 +137,11 @@ static void summarize(struct events *e, const char *why)
 	events_lost = e->lost_events + unreported;
 	diag("%s: ", why);
 	print_equation(diag_stream(), e->bpf, e->bytes_captured, e->bytes_unreadable);
+	print_unprobed(diag_stream(), e->unprobed_sent, e->unprobed_recv);
+	if (e->unprobed_conns)
+		diag(" on %llu connection%s of %d process%s", (unsigned long long)e->unprobed_conns,
+		     e->unprobed_conns == 1 ? "" : "s", unprobed_procs(e),
+		     unprobed_procs(e) == 1 ? "" : "es");
 	diag("; %llu events lost", (unsigned long long)events_lost);
 	for (cpu = 0; cpu < EVENTS_MAX_CPUS; cpu++)
 		if (e->lost[cpu])
@@ -143,6 +169,7 @@ static void summarize(struct events *e, const char *why)
 		diag("  PID %u (%s): ", e->procs[i].pid, e->procs[i].comm);
 		print_equation(diag_stream(), e->procs[i].bpf, e->procs[i].bytes_captured,
 			       e->procs[i].bytes_unreadable);
+		print_unprobed(diag_stream(), e->procs[i].unprobed_sent, e->procs[i].unprobed_recv);
 		fputc('\n', diag_stream());
 	}
 	diag("connections: %llu (%llu without addresses); %llu calls without a known "
@@ -171,6 +198,9 @@ static void summarize(struct events *e, const char *why)
 	if (e->cfg.json && e->cfg.out) {
 		s.reason = why;
 		counters_of(&s.all, e->bpf, e->bytes_captured, e->bytes_unreadable, events_lost);
+		s.all.bytes_sent_before_probes = e->unprobed_sent;
+		s.all.bytes_received_before_probes = e->unprobed_recv;
+		s.conns_before_probes = e->unprobed_conns;
 		s.late = e->late;
 		s.meta_lost = meta_lost;
 		s.malformed = e->malformed;
@@ -191,6 +221,8 @@ static void summarize(struct events *e, const char *why)
 			s.procs[i].comm = p->comm;
 			counters_of(&s.procs[i].c, p->bpf, p->bytes_captured, p->bytes_unreadable,
 				    p->bpf[TLS_STAT_SUBMIT_FAILED]);
+			s.procs[i].c.bytes_sent_before_probes = p->unprobed_sent;
+			s.procs[i].c.bytes_received_before_probes = p->unprobed_recv;
 			s.nprocs++;
 		}
 		output_json_summary(e->cfg.out, &s);

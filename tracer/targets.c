@@ -1,10 +1,8 @@
-/* targets.c - the traced processes: the given PIDs checked, their descendants added, the TLS
- * code each maps found (and found again when one runs a program or maps a file), its probes
- * attached for each */
+/* targets.c - the traced processes: the given PIDs checked, their descendants added, and in
+ * PID mode the scope that keeps them (and what they start) in the kernel's hands */
 #define _GNU_SOURCE
 #include "targets.h"
 #include "diag.h"
-#include "grow.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,17 +13,18 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "follow.h"
 #include "privileges.h"
-#include "procmaps.h"
 #include "tls_event.h"
 #include "tracer_bpf.h"
 
-/* Puts `pid` in the tls_targets map, following its children unless --no-children. */
-int targets_add(struct session *s, pid_t pid)
+/* Rounds of looking for targets left out of the scope while it was being made (each round
+ * takes in what forked during the one before). */
+#define SCOPE_ROUNDS 16
+
+int targets_add(struct targets *t, struct tracer_bpf *tb, pid_t pid)
 {
-	uint32_t flags = TLS_TARGET_TRACED | (s->env->no_children ? 0 : TLS_TARGET_CHILDREN);
-	int err = tracer_bpf__update(s->tb, TARGETS_TABLE, (uint32_t)pid, &flags, sizeof(flags));
+	uint32_t flags = TLS_TARGET_TRACED | (t->env->no_children ? 0 : TLS_TARGET_CHILDREN);
+	int err = tracer_bpf__update(tb, TARGETS_TABLE, (uint32_t)pid, &flags, sizeof(flags));
 
 	if (err)
 		diag("failed to add PID %d to BPF map '%s': %s\n", (int)pid, TARGETS_TABLE,
@@ -37,7 +36,8 @@ int targets_add(struct session *s, pid_t pid)
  * Adds the descendants the targets already have (the fork tracepoint, attached before,
  * catches the ones started from now on) to the targets map and to `traced`.
  */
-int targets_add_descendants(struct session *s, struct proc_list *pl, bool *traced)
+int targets_add_descendants(struct targets *t, struct tracer_bpf *tb, struct proc_list *pl,
+			    bool *traced)
 {
 	bool grew = true;
 	int i, j;
@@ -51,155 +51,84 @@ int targets_add_descendants(struct session *s, struct proc_list *pl, bool *trace
 				;
 			if (j == pl->n)
 				continue;
-			if (targets_add(s, pl->pid[i]))
+			if (targets_add(t, tb, pl->pid[i]))
 				return -1;
 			traced[i] = grew = true;
-			s->nchildren++;
+			t->nchildren++;
 		}
 	}
 	return 0;
 }
 
-/*
- * Attaches the probes of `set` not attached yet, in module tb: for each traced process in
- * PID mode, for every process with --all. A traced process's new child gets its own from
- * the notes thread as it is forked (follow_fork). Call with attach_mu held.
- */
-int targets_attach_new(struct session *s, struct tracer_bpf *tb, struct probe_set *set)
+int targets_open_scope(struct targets *t, const char *tracefs)
 {
-	static const pid_t every = -1;
+	char why[512];
+	int err = tracer_scope__open(tracefs, !t->env->no_children, &t->scope, why, sizeof(why));
 
-	if (!follow_per_process(s->env))
-		return probes_attach_new(tb, set, &every, 1, s->env->verbose);
-	return probes_attach_new(tb, set, s->procs.pid, s->procs.n, s->env->verbose);
-}
-
-/* Attaches the probes of the new TLS code a process showed us, then says which it was. */
-static int attach_found(struct session *s, pid_t pid, int first)
-{
-	const struct resolved_probe *rp;
-	char comm[64];
-	int f, err;
-
-	if (first == s->probes.n)
-		return 0;
-	proc_read_comm(pid, comm, sizeof(comm));
-	err = targets_attach_new(s, s->tb, &s->probes);
-	for (f = 0; f < s->probes.nfiles; f++)
-		if ((rp = probes_file_first(&s->probes, f)) && rp - s->probes.p >= first)
-			diag("PID %d (%s) loaded TLS code: '%s'\n", (int)pid, comm, rp->lib_path);
+	if (err)
+		diag("failed to set up the probes for the traced processes: %s\n", why);
 	return err;
 }
 
-/* The entry of pid, NULL if it maps no TLS file (as far as we know). */
-static struct proc_tls *tls_maps_find(struct tls_maps *tm, pid_t pid)
+/* Puts process pid in the scope; one gone meanwhile is no error. */
+static int scope_process(struct targets *t, pid_t pid)
 {
-	int i;
+	int err = tracer_scope__add_process(t->scope, pid);
 
-	for (i = 0; i < tm->n; i++)
-		if (tm->v[i].pid == pid)
-			return &tm->v[i];
-	return NULL;
+	if (err == -ESRCH)
+		return 0;
+	if (err)
+		diag("failed to put PID %d among the traced processes: %s%s\n", (int)pid,
+		     strerror(-err),
+		     err == -EMFILE ? " (raise the limit of open files: ulimit -n)" : "");
+	return err;
 }
 
-/* Whether the process an entry was made for is still there (not one that took its PID). */
-static bool tls_maps_current(const struct proc_tls *e)
+int targets_scope_processes(struct targets *t, struct tracer_bpf *tb, const struct proc_list *pl,
+			    const bool *traced)
 {
-	struct proc_stat st;
+	uint32_t *keys = NULL;
+	int i, k, n, round, added = 1, err = 0;
 
-	return proc_read_stat(e->pid, &st) == 0 && st.start == e->start;
-}
-
-/* Drops the entry e (of tm). */
-static void tls_maps_drop(struct tls_maps *tm, struct proc_tls *e)
-{
-	*e = tm->v[--tm->n];
-}
-
-/* The entry of the process that has pid now; an entry of an earlier one of that PID (or of
- * one gone) is dropped. */
-static struct proc_tls *tls_maps_of(struct tls_maps *tm, pid_t pid)
-{
-	struct proc_tls *e = tls_maps_find(tm, pid);
-
-	if (e && !tls_maps_current(e)) {
-		tls_maps_drop(tm, e);
-		e = NULL;
+	if (!t->scope)
+		return 0;
+	for (i = 0; i < pl->n && !err; i++)
+		if (traced[i])
+			err = scope_process(t, pl->pid[i]);
+	keys = err ? NULL : malloc(TLS_MAX_TARGETS * sizeof(*keys));
+	if (!err && !keys) {
+		diag("out of memory reading BPF map '%s'\n", TARGETS_TABLE);
+		err = -ENOMEM;
 	}
-	return e;
+	/* A traced process that forked before its events were there: its child is in the
+	 * targets map (the fork tracepoint was attached first), not in the scope. */
+	for (round = 0; !err && added && round < SCOPE_ROUNDS; round++) {
+		n = tracer_bpf__keys(tb, TARGETS_TABLE, keys, TLS_MAX_TARGETS);
+		for (k = 0, added = 0; k < n && !err; k++) {
+			pid_t tgid = proc_read_tgid((pid_t)keys[k]);
+
+			if (tgid <= 0 || tracer_scope__has_process(t->scope, tgid))
+				continue;
+			err = scope_process(t, tgid);
+			added++;
+		}
+	}
+	free(keys);
+	return err;
 }
 
-/* Records the TLS files pid maps (none: its entry goes). An entry there is taken for this
- * process's (rescan checks it with tls_maps_of first). Out of memory, or pid gone: not
- * recorded. A full table first drops the entries of processes gone. */
-static void tls_maps_set(struct tls_maps *tm, pid_t pid, uint64_t files)
+int targets_rescope(struct targets *t, pid_t pid)
 {
-	struct proc_tls *e = tls_maps_find(tm, pid), *grown;
-	struct proc_stat st;
-	int i;
-
-	if (e && files) {
-		e->files = files;
-		return;
-	}
-	if (e)
-		tls_maps_drop(tm, e);
-	if (!files || proc_read_stat(pid, &st) != 0)
-		return;
-	if (tm->n == tm->cap) /* full: the processes gone make room first */
-		for (i = tm->n - 1; i >= 0; i--)
-			if (!tls_maps_current(&tm->v[i]))
-				tls_maps_drop(tm, &tm->v[i]);
-	if (tm->n == tm->cap) {
-		grown = grow_for(tm->v, tm->n, &tm->cap, sizeof(*tm->v), 16);
-		if (!grown)
-			return;
-		tm->v = grown;
-	}
-	tm->v[tm->n++] = (struct proc_tls){pid, st.start, files};
+	if (!t->scope)
+		return 0;
+	tracer_scope__drop_process(t->scope, pid); /* the kernel dropped them: closed too */
+	return tracer_scope__add_process(t->scope, pid);
 }
 
-void tls_maps_free(struct tls_maps *tm)
+void targets_exited(struct targets *t, pid_t pid)
 {
-	free(tm->v);
-	memset(tm, 0, sizeof(*tm));
-}
-
-/*
- * The TLS code in reach at start: what each traced process maps (every process with
- * --all) and the spec libraries of the ld.so cache, which a process would load later.
- * A given target that maps none yet is said to be waited for.
- */
-int targets_find_tls_code(struct session *s, struct probe_set *set, const struct spec_table *specs,
-			  struct proc_list *pl, const bool *traced, struct tls_maps *tm, bool quiet)
-{
-	const struct env *env = s->env;
-	int i, j, r, err = 0;
-
-	for (i = 0; i < pl->n && err != -ENOMEM; i++) {
-		uint64_t tls = 0;
-
-		if (!env->all && !traced[i])
-			continue;
-		for (j = 0; j < env->npids && env->pids[j] != pl->pid[i]; j++)
-			; /* j < npids: a given target */
-		r = probes_add_process(set, pl->pid[i], specs, &tls, env->verbose);
-		/* A given target's TLS library must be usable; another process that cannot be
-		 * looked at (gone, or not ours to read) is passed over. */
-		if (r < 0 && r != -ESRCH && (j < env->npids || r == -ENOMEM))
-			err = err ? err : r;
-		else if (r < 0 && r != -ESRCH && env->verbose)
-			diag("passing over PID %d: %s\n", (int)pl->pid[i], strerror(-r));
-		else if (r >= 0 && !tls && j < env->npids && !quiet)
-			diag("PID %d (%s) maps no TLS library yet; waiting\n", (int)pl->pid[i],
-			     s->comms[j]);
-		if (r >= 0)
-			tls_maps_set(tm, pl->pid[i], tls);
-	}
-	r = probes_add_cached(set, specs, env->verbose);
-	if (r < 0 && !err)
-		diag("failed to look at the ld.so cache's TLS libraries: %s\n", strerror(-r));
-	return err ? err : (r < 0 ? r : 0);
+	if (t->scope && tracer_scope__has_process(t->scope, pid))
+		tracer_scope__drop_process(t->scope, pid);
 }
 
 /* How many threads process pid has (its main thread may have ended before the others). */
@@ -222,20 +151,22 @@ static int threads_of(pid_t pid)
 /*
  * Opens a pidfd for each given target and checks it is a process we can trace: alive, not
  * a kernel thread, not the tracer itself, ours or traceable with our capabilities.
- * Returns EXIT_OK, or EXIT_RUNTIME/EXIT_USAGE after saying why not.
  */
-int targets_check(struct session *s)
+int targets_init(struct targets *t, const struct env *env)
 {
-	const struct env *env = s->env;
 	struct proc_stat st;
 	int i;
 
+	memset(t, 0, sizeof(*t));
+	t->env = env;
+	for (i = 0; i < MAX_PIDS; i++)
+		t->pidfds[i] = -1;
 	for (i = 0; i < env->npids; i++) {
 		pid_t pid = env->pids[i];
 
-		s->pidfds[i] = (int)syscall(SYS_pidfd_open, pid, 0);
-		if ((s->pidfds[i] < 0 && errno == ESRCH) || proc_read_stat(pid, &st) ||
-		    proc_read_comm(pid, s->comms[i], sizeof(s->comms[i]))) {
+		t->pidfds[i] = (int)syscall(SYS_pidfd_open, pid, 0);
+		if ((t->pidfds[i] < 0 && errno == ESRCH) || proc_read_stat(pid, &st) ||
+		    proc_read_comm(pid, t->comms[i], sizeof(t->comms[i]))) {
 			diag("no process with PID %d\n", (int)pid);
 			return EXIT_RUNTIME;
 		}
@@ -247,156 +178,75 @@ int targets_check(struct session *s)
 		}
 		if (st.flags & PROC_PF_KTHREAD) {
 			diag("PID %d (%s) is a kernel thread: it runs no TLS library\n", (int)pid,
-			     s->comms[i]);
+			     t->comms[i]);
 			return EXIT_RUNTIME;
 		}
 		if ((st.state == 'Z' || st.state == 'X') && threads_of(pid) <= 1) {
 			diag("PID %d (%s) has exited (a zombie its parent has not "
 			     "reaped): nothing to trace\n",
-			     (int)pid, s->comms[i]);
+			     (int)pid, t->comms[i]);
 			return EXIT_RUNTIME;
 		}
-		if (check_owner(pid, s->comms[i]))
+		if (check_owner(pid, t->comms[i]))
 			return EXIT_RUNTIME;
 	}
 	return EXIT_OK;
 }
 
-/* Whether pid is one of the PIDs given on the command line. */
-static bool given_target(const struct session *s, pid_t pid)
+bool targets_given(const struct targets *t, pid_t pid)
 {
 	int i;
 
-	for (i = 0; i < s->env->npids && s->env->pids[i] != pid; i++)
+	for (i = 0; i < t->env->npids && t->env->pids[i] != pid; i++)
 		;
-	return i < s->env->npids;
-}
-
-/* Says that a given target (any traced process with -v) ran another program. */
-static void say_exec(const struct session *s, pid_t pid)
-{
-	char path[64], exe[PATH_MAX], comm[64];
-	ssize_t n;
-
-	if (!given_target(s, pid) && !s->env->verbose)
-		return;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n < 0 || proc_read_comm(pid, comm, sizeof(comm))) {
-		diag("PID %d ran another program, and has exited\n", (int)pid);
-		return;
-	}
-	exe[n] = '\0';
-	diag("PID %d (%s) ran another program: '%s'; its TLS code is looked up again\n", (int)pid,
-	     comm, exe);
-}
-
-/* Says which TLS files process pid no longer maps (bits of `gone`). */
-static void say_unmapped(const struct session *s, pid_t pid, uint64_t gone)
-{
-	const struct resolved_probe *rp;
-	char comm[64];
-	int f;
-
-	proc_read_comm(pid, comm, sizeof(comm));
-	for (f = 0; f < s->probes.nfiles; f++)
-		if ((gone & probes_file_bit(f)) && (rp = probes_file_first(&s->probes, f)))
-			diag("PID %d (%s) unmapped '%s': its calls there are no longer "
-			     "seen (the probes stay for other processes)\n",
-			     (int)pid, comm, rp->lib_path);
-}
-
-/* rescan for one process (attach_mu held). */
-static void rescan_process(struct session *s, const struct rescan *rs)
-{
-	struct proc_tls *was = tls_maps_of(&s->tls_maps, rs->pid);
-	uint64_t now;
-	int first, r;
-
-	/* An unmap in a process that maps no TLS file: nothing to look at, and its
-	 * tls_unmaps entry stays, so it tells no more (until the LRU map drops it). */
-	if (!rs->exec && !rs->mmap && !was)
-		return;
-	if (rs->exec)
-		say_exec(s, rs->pid);
-	first = s->probes.n;
-	/* Failures are reported; the process goes on being traced as it is. */
-	r = probes_add_process(&s->probes, rs->pid, &s->specs, &now, s->env->verbose);
-	/* An exiting process (the exit notice comes before the kernel takes its memory
-	 * away) unmapped nothing: its maps are empty while it still looks alive. */
-	if (r >= 0 && was && !rs->exec && !rs->exit && (was->files & ~now) && proc_alive(rs->pid) &&
-	    !proc_exiting(rs->pid))
-		say_unmapped(s, rs->pid, was->files & ~now);
-	tls_maps_set(&s->tls_maps, rs->pid, r >= 0 ? now : 0);
-	if (r >= 0 && now) /* its next unmap tells again */
-		tracer_bpf__delete(s->tb, UNMAPS_TABLE, (uint32_t)rs->pid);
-	attach_found(s, rs->pid, first);
-}
-
-/* Looks again at the processes that ran a program or (un)mapped a file: new TLS code gets
- * its probes now; a TLS library a process unmapped is told. The probe set grows meanwhile:
- * attach_mu keeps the notes thread from attaching a child's probes from it. */
-void targets_rescan(struct session *s)
-{
-	int i;
-
-	for (i = 0; i < s->nrescan; i++) {
-		const struct rescan *rs = &s->rescan[i];
-
-		follow_from_procs(s, rs);
-		pthread_mutex_lock(&s->attach_mu);
-		rescan_process(s, rs);
-		pthread_mutex_unlock(&s->attach_mu);
-	}
-	s->nrescan = 0;
+	return i < t->env->npids;
 }
 
 /*
  * Whether every target is gone: each given PID has exited (its pidfd turns readable), and
  * no process in the targets map (its descendants) is alive.
  */
-bool targets_gone(const struct session *s)
+bool targets_gone(const struct targets *t, struct tracer_bpf *tb)
 {
 	struct pollfd pfd = {.events = POLLIN};
-	uint32_t keys[1024];
+	uint32_t first[64], *keys = first;
+	bool gone = true;
 	int i, n;
 
-	for (i = 0; i < s->env->npids; i++) {
-		pfd.fd = s->pidfds[i];
-		if (pfd.fd >= 0 ? poll(&pfd, 1, 0) == 0 : proc_alive(s->env->pids[i]))
+	for (i = 0; i < t->env->npids; i++) {
+		pfd.fd = t->pidfds[i];
+		if (pfd.fd >= 0 ? poll(&pfd, 1, 0) == 0 : proc_alive(t->env->pids[i]))
 			return false;
 	}
-	n = tracer_bpf__keys(s->tb, TARGETS_TABLE, keys, 1024);
-	for (i = 0; i < n; i++)
+	/* most often a few: the whole map is read only when they do not fit */
+	n = tracer_bpf__keys(tb, TARGETS_TABLE, keys, 64);
+	if (n == 64) {
+		keys = malloc(TLS_MAX_TARGETS * sizeof(*keys));
+		n = keys ? tracer_bpf__keys(tb, TARGETS_TABLE, keys, TLS_MAX_TARGETS) : -ENOMEM;
+		if (n < 0) /* not knowing, tracing goes on */
+			gone = false;
+	}
+	for (i = 0; gone && i < n; i++)
 		if (proc_alive((pid_t)keys[i]))
-			return false;
-	return true;
+			gone = false;
+	if (keys != first)
+		free(keys);
+	return gone;
 }
 
-/* The TLS code of every traced process now (the targets map: the targets and their
- * descendants; every process with --all) and of the ld.so cache, into `set`. */
-int targets_find_tls_code_now(struct session *s, struct probe_set *set,
-			      const struct spec_table *specs, struct tls_maps *tm)
+void targets_free(struct targets *t)
 {
-	struct proc_list pl = {0};
-	uint32_t *keys = NULL;
-	bool *traced;
-	int i, k, n = 0, err;
+	char why[256];
+	int i;
 
-	proc_list_load(&pl);
-	traced = calloc(pl.n + 1, sizeof(*traced));
-	if (!s->env->all) {
-		keys = malloc(TLS_MAX_TARGETS * sizeof(*keys));
-		n = keys ? tracer_bpf__keys(s->tb, TARGETS_TABLE, keys, TLS_MAX_TARGETS) : -ENOMEM;
+	if (!t->env) /* never started */
+		return;
+	for (i = 0; i < MAX_PIDS; i++) {
+		if (t->pidfds[i] >= 0)
+			close(t->pidfds[i]);
+		t->pidfds[i] = -1;
 	}
-	err = !traced ? -ENOMEM : n < 0 ? n : 0;
-	for (i = 0; !err && i < pl.n; i++)
-		for (k = 0; k < n && !traced[i]; k++)
-			traced[i] = pl.pid[i] == (pid_t)keys[k];
-	if (!err)
-		err = targets_find_tls_code(s, set, specs, &pl, traced, tm, true);
-	free(keys);
-	free(traced);
-	proc_list_free(&pl);
-	return err;
+	if (t->scope && tracer_scope__destroy(t->scope, why, sizeof(why)))
+		diag("%s\n", why);
+	t->scope = NULL;
 }

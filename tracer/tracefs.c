@@ -18,6 +18,12 @@ static int has_events(const char *dir)
 	return access(path, F_OK) == 0;
 }
 
+const char *tracefs_dir(void)
+{
+	return has_events(TRACEFS_DIR) || !has_events(TRACEFS_DEBUGFS_DIR) ? TRACEFS_DIR
+									   : TRACEFS_DEBUGFS_DIR;
+}
+
 int tracefs_ensure(int verbose)
 {
 	const char *step;

@@ -18,4 +18,7 @@
  */
 int tracefs_ensure(int verbose);
 
+/* Where tracefs is readable (after tracefs_ensure): TRACEFS_DIR, or debugfs's view of it. */
+const char *tracefs_dir(void);
+
 #endif

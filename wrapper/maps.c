@@ -121,19 +121,65 @@ int tracer_bpf__delete(struct tracer_bpf *tb, const char *table, uint32_t key)
 	return tracer_bpf__delete_key(tb, table, &key, sizeof(key));
 }
 
-int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, int max)
+int tracer_bpf__keys_of(struct tracer_bpf *tb, const char *table, void *keys, size_t key_size,
+			int max)
 {
 	const struct table_desc *t = tb_table(tb, table);
 	int fd = t ? t->fd : -1, n = 0;
-	uint32_t key, next;
+	char key[256], next[256];
 	bool more;
 
 	if (fd < 0)
 		return -ENOENT;
-	if (t->key_size != sizeof(key))
+	if (t->key_size != key_size || key_size > sizeof(key))
 		return -EINVAL;
-	for (more = bpf_get_first_key(fd, &key, sizeof(key)) == 0; more && n < max;
-	     more = bpf_get_next_key(fd, &key, &next) == 0, key = next)
-		keys[n++] = key;
+	for (more = bpf_get_first_key(fd, key, key_size) == 0; more && n < max;
+	     more = bpf_get_next_key(fd, key, next) == 0, memcpy(key, next, key_size))
+		memcpy((char *)keys + (size_t)n++ * key_size, key, key_size);
 	return n;
+}
+
+int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, int max)
+{
+	return tracer_bpf__keys_of(tb, table, keys, sizeof(*keys), max);
+}
+
+int tracer_bpf__lookup_key(struct tracer_bpf *tb, const char *table, const void *key,
+			   size_t key_size, void *value, size_t size)
+{
+	const struct table_desc *t = tb_table(tb, table);
+
+	if (!t || t->fd < 0)
+		return -ENOENT;
+	if (t->key_size != key_size || t->leaf_size != size)
+		return -EINVAL;
+	return bpf_lookup_elem(t->fd, (void *)key, value) ? -errno : 0;
+}
+
+int tracer_bpf__set_tail_call(struct tracer_bpf *tb, const char *table, uint32_t slot,
+			      const char *fn, char *err, size_t errlen)
+{
+	const struct table_desc *t = tb_table(tb, table);
+	int prog_fd;
+
+	if (!t || t->fd < 0 || t->type != BPF_MAP_TYPE_PROG_ARRAY) {
+		snprintf(err, errlen, "BPF map '%s' is no program array", table);
+		return -ENOENT;
+	}
+	if (slot >= t->max_entries) {
+		snprintf(err, errlen, "BPF map '%s' has no slot %u (%u slots)", table, slot,
+			 t->max_entries);
+		return -E2BIG;
+	}
+	prog_fd = tb_load_prog(tb, fn, BPF_PROG_TYPE_KPROBE, ATTACH_PERF, 0, err, errlen);
+	if (prog_fd < 0)
+		return prog_fd;
+	if (bpf_update_elem(t->fd, &slot, &prog_fd, 0) != 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "failed to put '%s' in slot %u of '%s': %s", fn, slot, table,
+			 strerror(e));
+		return -e;
+	}
+	return 0;
 }

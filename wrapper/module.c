@@ -60,7 +60,8 @@ static int share_maps(struct tracer_bpf *tb, const struct tracer_bpf *prev)
 		struct table_desc *t = &tb->tables[i];
 		const struct table_desc *p = tb_table(prev, t->name);
 
-		if (!p || p->fd < 0 || !same_shape(t, p))
+		/* a program array holds its own module's programs: never a later one's */
+		if (!p || p->fd < 0 || !same_shape(t, p) || t->type == BPF_MAP_TYPE_PROG_ARRAY)
 			continue;
 		fd = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
 		if (fd < 0)

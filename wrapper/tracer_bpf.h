@@ -191,6 +191,77 @@ int tracer_bpf__symbol_offsets(const char *path, const char *const *names, int n
  * frees it); NULL when the cache has none. */
 char *tracer_bpf__which_so(const char *lib);
 
+/*
+ * A scope: the processes a PID-mode session traces, kept by the kernel itself. Its probe
+ * points are two uprobe trace events of tracefs (group "tracer_<pid>"): one holding every
+ * entry point, one every return point, each point appended as it is found. Every traced
+ * thread holds a perf event of each, which the kernel copies into each child and thread it
+ * starts, inside fork(), before that child runs (when the scope inherits): the kernel writes
+ * the breakpoints into the memory of these processes only, a child is covered from its first
+ * instruction, and a point added later goes into every process of the scope at once. The
+ * BPF programs run through one function per event (tracer_scope__attach), which finds the
+ * point hit itself. A process of its own removes the trace events should the tracer be
+ * killed. Not thread-safe: the caller serializes calls on one scope.
+ */
+struct tracer_scope;
+
+/*
+ * Makes the scope's trace events under tracefs directory `tracefs` (removing those of
+ * tracers that died without doing so). `inherit`: children and threads started later are in
+ * the scope. *out freed with tracer_scope__destroy. 0, or -errno with why in err.
+ */
+int tracer_scope__open(const char *tracefs, bool inherit, struct tracer_scope **out, char *err,
+		       size_t errlen);
+
+/* The trace event group's name ("tracer_<pid>"). */
+const char *tracer_scope__group(const struct tracer_scope *sc);
+
+/*
+ * Adds a probe point at file offset `offset` of `binary` (a return probe when `retprobe`):
+ * from now on it fires in every process of the scope that maps the file. Returns 0, 1 when
+ * that point is there already (the same file by identity), or -errno with why in err.
+ */
+int tracer_scope__add_probe(struct tracer_scope *sc, const char *binary, uint64_t offset,
+			    bool retprobe, char *err, size_t errlen);
+
+/* Puts thread tid of process tgid in the scope (with what it starts later, when the scope
+ * inherits). 0, -ESRCH when it is gone, or -errno. */
+int tracer_scope__add_thread(struct tracer_scope *sc, int tid, int tgid);
+
+/* Puts every thread of process pid in the scope: 0, -ESRCH when it is gone, or -errno. */
+int tracer_scope__add_process(struct tracer_scope *sc, int pid);
+
+/* Whether the scope holds events of its own for a thread of process pid (one put in by
+ * tracer_scope__add_*, not one that inherited them). */
+bool tracer_scope__has_process(const struct tracer_scope *sc, int pid);
+
+/* Closes the events the scope holds for the threads of process pid (it exited). */
+void tracer_scope__drop_process(struct tracer_scope *sc, int pid);
+
+/* Probe points added (the placeholders that make the events exist not counted). */
+int tracer_scope__points(const struct tracer_scope *sc);
+
+/*
+ * Runs BPF functions `entry_fn` and `return_fn` of module tb (loaded here) on every hit of
+ * the scope's entry and return points, through anchor perf events that are tb's probes:
+ * tracer_bpf__detach_all and destroy take them off. 0, or -errno with why in err.
+ */
+int tracer_scope__attach(struct tracer_bpf *tb, const struct tracer_scope *sc, const char *entry_fn,
+			 const char *return_fn, char *err, size_t errlen);
+
+/* Closes the scope's perf events and removes its trace events (once no module's programs
+ * hang on them). Returns 0 or -errno with why in err (may be NULL). NULL is a no-op. */
+int tracer_scope__destroy(struct tracer_scope *sc, char *err, size_t errlen);
+
+/*
+ * Loads BPF function `fn` (for a perf event, as the scope's functions are) and puts it in
+ * slot `slot` of program array `table`: a tail call to that slot runs it. 0, or -errno
+ * with why in err. Program arrays are never shared with a later module (a reload's): they
+ * hold this module's programs.
+ */
+int tracer_bpf__set_tail_call(struct tracer_bpf *tb, const char *table, uint32_t slot,
+			      const char *fn, char *err, size_t errlen);
+
 /* Number of uprobes, tracepoints and kernel-function programs attached so far. */
 int tracer_bpf__attached(const struct tracer_bpf *tb);
 
@@ -235,6 +306,15 @@ int tracer_bpf__delete_key(struct tracer_bpf *tb, const char *table, const void 
 
 /* Writes up to `max` u32 keys of table `table` into keys. Returns how many, or -errno. */
 int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, int max);
+
+/* The same for keys of key_size bytes (the table's), written one after another. */
+int tracer_bpf__keys_of(struct tracer_bpf *tb, const char *table, void *keys, size_t key_size,
+			int max);
+
+/* Reads entry `key` of table `table` into value (size: the table's value size). 0, or
+ * -ENOENT when there is none (or no such table), -EINVAL for wrong sizes. */
+int tracer_bpf__lookup_key(struct tracer_bpf *tb, const char *table, const void *key,
+			   size_t key_size, void *value, size_t size);
 
 /*
  * Waits up to `timeout_ms` for a reader to wake, then delivers every sample buffered on

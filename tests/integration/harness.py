@@ -115,10 +115,18 @@ def joined(events, func):
 
 
 def bpftool_uprobes(pid):
-    """The uprobes process pid holds: its uprobe_multi links, as their fdinfo shows them
-    ("u[ret]probe_multi PATH offset N pid P", one line an offset), and its uprobe perf events, as
-    bpftool lists them (the fallback of kernels before 6.6)."""
+    """The uprobes tracer pid holds, a line each ("u[ret]probe PATH offset N", for the points
+    of its scope's trace events, group tracer_<pid>, but the placeholder in its own executable
+    that makes them exist; "u[ret]probe_multi PATH offset N pid P" for its uprobe_multi links,
+    as their fdinfo shows them, one line an offset), and its uprobe perf events, as bpftool
+    lists them (the fallback of kernels before 6.6), but the perf events its scope's programs
+    hang on (bpftool names those by the placeholder)."""
     found = []
+    for line in tracefs_uprobe_events():
+        m = re.match(r"([pr]):tracer_%d/\S+ (\S+):0x([0-9a-f]+)" % pid, line)
+        if m and not os.path.realpath(m.group(2)) == os.path.realpath(TRACER):
+            found.append("%s %s offset %d" % ("uprobe" if m.group(1) == "p" else "uretprobe",
+                                              m.group(2), int(m.group(3), 16)))
     try:
         fds = os.listdir("/proc/%d/fdinfo" % pid)
     except FileNotFoundError:
@@ -140,7 +148,8 @@ def bpftool_uprobes(pid):
     out = subprocess.run(["bpftool", "perf", "list"], capture_output=True, text=True,
                          check=True).stdout
     return found + [l for l in out.splitlines()
-                    if l.startswith("pid %d " % pid) and re.search(r"\bu(ret)?probe\b", l)]
+                    if l.startswith("pid %d " % pid) and re.search(r"\bu(ret)?probe\b", l)
+                    and os.path.realpath(TRACER) not in l]
 
 
 def tracefs_uprobe_events():

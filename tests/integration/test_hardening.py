@@ -34,6 +34,11 @@ def curl(port, out="/dev/null"):
 class HardeningTest(TracerTest):
 
     def no_probe_left(self, tracer_pid):
+        """Nothing of the tracer's is left: no uprobe, no trace event of its scope (a killed
+        tracer's are removed by the process it left for that, at once)."""
+        wait_for(lambda: not [l for l in tracefs_uprobe_events()
+                              if "tracer_%d/" % tracer_pid in l], 5,
+                 "the trace events of tracer %d removed" % tracer_pid)
         self.assertEqual(bpftool_uprobes(tracer_pid), [])
         self.assertEqual([l for l in tracefs_uprobe_events() if "bcc_" in l], [])
 

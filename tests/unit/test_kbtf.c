@@ -49,7 +49,7 @@ static void member(uint32_t name, uint32_t type_id, uint32_t bit_offset)
 /* ids: 1 int, 2 struct inner {int a; int mode;}, 3 struct inode {long x; union {inner};},
  * 4 typedef inode_t, 5 func_proto, 6 func "__x64_sys_read", 7 struct task_struct (files at
  * 24 through a typedef'd anonymous struct), 8 struct files_struct, 9 fdtable, 10 file, 11
- * ENUM (skipped over), 12 bitfield struct */
+ * ENUM (skipped over) */
 static size_t build(void)
 {
 	struct btf_header *h = (struct btf_header *)blob;
@@ -64,8 +64,9 @@ static size_t build(void)
 	type(str("inner"), BTF_KIND_STRUCT, 2, false, 8);
 	member(str("a"), 1, 0);
 	member(str("i_mode"), 1, 32);
-	type(str("inode"), BTF_KIND_STRUCT, 2, false, 24);
+	type(str("inode"), BTF_KIND_STRUCT, 3, false, 24);
 	member(str("i_ino"), 1, 0);
+	member(str("i_size"), 1, 64);
 	member(0, 2, 128); /* anonymous member at byte 16: i_mode at 20 */
 	type(str("inode_t"), BTF_KIND_TYPEDEF, 0, false, 3);
 	type(0, BTF_KIND_FUNC_PROTO, 1, false, 1);
@@ -100,28 +101,41 @@ static size_t build(void)
 static void test_parse(void)
 {
 	size_t size = build();
-	struct kbtf_fd_offsets o = {0};
-	char why[256], flags[KBTF_NFLAGS][KBTF_FLAG_LEN];
+	struct kbtf_offsets o;
+	char why[256], flags[KBTF_NOFFSETS][KBTF_FLAG_LEN];
 	struct kbtf *btf;
 
 	CHECK(kbtf_open_mem(blob, size, &btf, why, sizeof(why)) == 0);
 	CHECK(kbtf_func_id(btf, "__x64_sys_read") == 6);
 	CHECK(kbtf_func_id(btf, "__x64_sys_write") == -ENOENT);
 	CHECK(kbtf_func_id(btf, "inode") == -ENOENT); /* a struct, not a function */
-	CHECK(kbtf_fd_offsets(btf, &o, why, sizeof(why)) == 0);
-	CHECK(o.task_files == 24 && o.files_fdt == 32 && o.fdt_max_fds == 0 && o.fdt_fd == 8);
-	CHECK(o.file_inode == 40 && o.inode_mode == 20);
-	kbtf_fd_flags(&o, flags);
+	kbtf_offsets(btf, &o);
+	CHECK(o.ok[KBTF_FD]);
+	CHECK(kbtf_offset_of(&o, "task_struct", "files") == 24);
+	CHECK(kbtf_offset_of(&o, "files_struct", "fdt") == 32);
+	CHECK(kbtf_offset_of(&o, "fdtable", "max_fds") == 0);
+	CHECK(kbtf_offset_of(&o, "fdtable", "fd") == 8);
+	CHECK(kbtf_offset_of(&o, "file", "f_inode") == 40);
+	CHECK(kbtf_offset_of(&o, "inode", "i_mode") == 20);
+	CHECK(kbtf_offset_of(&o, "inode", "i_ino") == 0);
+	CHECK(kbtf_offset_of(&o, "inode", "i_size") == 8);
+	CHECK(kbtf_offset_of(&o, "inode", "i_nothere") == -1);
+	/* the groups this BTF lacks are named, and give no flag */
+	CHECK(!o.ok[KBTF_PROBE] && !o.ok[KBTF_EXE] && !o.ok[KBTF_SOCK]);
+	CHECK_STR(o.why[KBTF_PROBE], "the kernel's BTF has no struct task_struct with a member utask");
+	CHECK(kbtf_flags(&o, flags, KBTF_NOFFSETS) == 8);
 	CHECK_STR(flags[5], "-DTLS_OFF_INODE_MODE=20");
-	CHECK(o.inode_ino == 0);
 	CHECK_STR(flags[6], "-DTLS_OFF_INODE_INO=0");
+	CHECK(kbtf_flags(&o, flags, 3) == 3); /* never past max */
 	kbtf_free(btf);
 
 	/* a struct without the member: named */
 	memcpy(memmem(blob, size, "i_mode", 6), "i_mxde", 6);
 	CHECK(kbtf_open_mem(blob, size, &btf, why, sizeof(why)) == 0);
-	CHECK(kbtf_fd_offsets(btf, &o, why, sizeof(why)) == -ENOENT);
-	CHECK_STR(why, "the kernel's BTF has no struct inode with a member i_mode");
+	kbtf_offsets(btf, &o);
+	CHECK(!o.ok[KBTF_FD]);
+	CHECK_STR(o.why[KBTF_FD], "the kernel's BTF has no struct inode with a member i_mode");
+	CHECK(kbtf_flags(&o, flags, KBTF_NOFFSETS) == 0);
 	kbtf_free(btf);
 	CHECK(kbtf_open_mem(blob, size - 1, &btf, why, sizeof(why)) == -EINVAL); /* cut short */
 	CHECK(btf == NULL && strstr(why, "bounds") != NULL);

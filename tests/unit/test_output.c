@@ -270,6 +270,30 @@ static void test_json_events(void)
 	CHECK(strstr(buf, "\"rport\":null,\"unresolved\":\"not a socket\"}\n") != NULL);
 }
 
+/* A connection's bytes before probes: addresses when known, every figure. */
+static void test_json_unprobed(void)
+{
+	struct conn_addr a = {.family = AF_INET, .laddr = "127.0.0.1", .raddr = "127.0.0.1",
+			      .lport = 40000, .rport = 8443};
+	struct out_unprobed u = {.pid = 7, .comm = "hey", .program = "/usr/bin/hey", .fd = 6,
+				 .socket_ino = 99, .addr = &a, .sent = 517, .recv = 3012,
+				 .reason = "new_code"};
+	char buf[1024];
+
+	CAPTURE(buf, sizeof(buf), o, output_json_unprobed(o, &u));
+	CHECK_STR(buf, "{\"v\":1,\"type\":\"unprobed\",\"pid\":7,\"comm\":\"hey\",\"program\":"
+		       "\"/usr/bin/hey\",\"fd\":6,\"socket_ino\":99,\"local\":\"127.0.0.1:40000\","
+		       "\"remote\":\"127.0.0.1:8443\",\"bytes_sent\":517,\"bytes_received\":3012,"
+		       "\"reason\":\"new_code\"}\n");
+	u.addr = NULL;
+	u.comm = "a\"b";
+	u.reason = "exited";
+	CAPTURE(buf, sizeof(buf), o, output_json_unprobed(o, &u));
+	CHECK(strstr(buf, "\"comm\":\"a\\\"b\",") != NULL);
+	CHECK(strstr(buf, "\"socket_ino\":99,\"bytes_sent\":517,") != NULL); /* no addresses */
+	CHECK(strstr(buf, "\"reason\":\"exited\"}\n") != NULL);
+}
+
 /* The closing JSON record: its fields in their documented order, every figure given. */
 static void test_json_summary(void)
 {
@@ -277,13 +301,16 @@ static void test_json_summary(void)
 	uint64_t calls[] = {7, 0};
 	struct out_summary_proc procs[] = {
 		{.pid = 42, .comm = "curl", .c = {.calls = 7, .bytes_moved = 100, .bytes_captured = 90,
-						  .bytes_truncated = 10}},
+						  .bytes_truncated = 10,
+						  .bytes_sent_before_probes = 517,
+						  .bytes_received_before_probes = 3012}},
 	};
 	struct out_summary s = {
 		.reason = "target exited",
-		.all = {1, 2, 3, 4, 5, 6, 7, 8, 9},
+		.all = {1, 2, 3, 4, 5, 6, 7, 8, 9, 517, 3012},
 		.late = 10, .meta_lost = 11, .malformed = 12, .dropped = 13, .bytes_dropped = 14,
 		.conns = 15, .conns_unresolved = 16, .calls_without_conn = 17,
+		.conns_before_probes = 1,
 		.lib_paths = paths, .lib_calls = calls, .nlibs = 2, .procs = procs, .nprocs = 1,
 	};
 	char buf[2048];
@@ -293,20 +320,23 @@ static void test_json_summary(void)
 		       "[{\"path\":\"/usr/lib/libssl.so.3\",\"calls\":7},{\"path\":\"/lib/libgnutls "
 		       "\\\"x\\\".so\",\"calls\":0}],\"calls\":1,\"bytes_moved\":2,\"bytes_captured\":3,"
 		       "\"bytes_truncated\":4,\"bytes_lost\":5,\"bytes_unreadable\":6,\"events_lost\":7,"
-		       "\"events_filtered\":8,\"bytes_filtered\":9,\"chunks_out_of_order\":10,"
+		       "\"events_filtered\":8,\"bytes_filtered\":9,\"bytes_sent_before_probes\":517,"
+		       "\"bytes_received_before_probes\":3012,\"chunks_out_of_order\":10,"
 		       "\"meta_events_lost\":11,\"malformed_events\":12,\"chunks_dropped\":13,"
 		       "\"bytes_dropped\":14,\"connections\":15,\"connections_unresolved\":16,"
-		       "\"calls_without_conn\":17,\"processes\":[{\"pid\":42,\"comm\":\"curl\","
+		       "\"calls_without_conn\":17,\"connections_before_probes\":1,"
+		       "\"processes\":[{\"pid\":42,\"comm\":\"curl\","
 		       "\"calls\":7,\"bytes_moved\":100,\"bytes_captured\":90,\"bytes_truncated\":10,"
 		       "\"bytes_lost\":0,\"bytes_unreadable\":0,\"events_lost\":0,"
-		       "\"events_filtered\":0,\"bytes_filtered\":0}]}\n");
+		       "\"events_filtered\":0,\"bytes_filtered\":0,\"bytes_sent_before_probes\":517,"
+		       "\"bytes_received_before_probes\":3012}]}\n");
 	s.http = true;
 	s.http_messages = 4;
 	s.nlibs = 0;
 	s.nprocs = 0;
 	CAPTURE(buf, sizeof(buf), o, output_json_summary(o, &s));
 	CHECK(strstr(buf, "\"libraries\":[],\"calls\":1,") != NULL);
-	CHECK(strstr(buf, "\"calls_without_conn\":17,\"http_messages\":4,\"http_stopped\":0,"
+	CHECK(strstr(buf, "\"connections_before_probes\":1,\"http_messages\":4,\"http_stopped\":0,"
 			  "\"http_unmasked_bytes\":0,\"processes\":[]}\n") != NULL);
 	CAPTURE(buf, sizeof(buf), o, output_json_summary_unknown(o, "stopped", 5));
 	CHECK_STR(buf, "{\"v\":1,\"type\":\"summary\",\"reason\":\"stopped\",\"bytes_captured\":5,"
@@ -380,5 +410,6 @@ int main(void)
 	test_connection_rows();
 	test_json_events();
 	test_json_summary();
+	test_json_unprobed();
 	return check_done();
 }
