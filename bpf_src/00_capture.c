@@ -1433,16 +1433,23 @@ TRACEPOINT_PROBE(syscalls, sys_exit_mmap)
 
 /* A traced process that follows its children starts one (or a thread: harmless). The
  * tracepoint fires before the child first runs; in PID mode the kernel has copied the
- * scope's perf events into it already (the probes are its from its first instruction). */
+ * scope's perf events into it already (the probes are its from its first instruction), and
+ * the notes thread gives it guard events of its own (wrapper/scope.c says why). */
 TRACEPOINT_PROBE(sched, sched_process_fork)
 {
 	u32 parent = bpf_get_current_pid_tgid() >> 32, child = args->child_pid, flags;
 	u32 *pflags = tls_targets.lookup(&parent);
 
+	struct tls_proc_event pe = {.pid = child, .kind = TLS_PROC_FORK, .fd = -1};
+	u32 zero = 0;
+	struct tls_settings *set;
+
 	if (!pflags || !(*pflags & TLS_TARGET_CHILDREN) || !acting())
 		return 0;
 	flags = *pflags;
-	tls_targets.update(&child, &flags);
+	if (tls_targets.update(&child, &flags) == 0 && (set = tls_settings.lookup(&zero)) &&
+	    (set->flags & TLS_SET_SCOPE))
+		tls_conn_notes.perf_submit(args, &pe, sizeof(pe)); /* its guard */
 	return 0;
 }
 

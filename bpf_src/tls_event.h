@@ -154,6 +154,8 @@ enum tls_proc_kind {
 			    * before probes (tls_pending) are told */
 	TLS_PROC_PENDING_CONN = 7, /* on tls_conn_notes: a socket of a process whose TLS code
 				    * is not probed yet carried a TLS record: look it up */
+	TLS_PROC_FORK = 8, /* on tls_conn_notes, in PID mode: a traced process's new child, in
+			    * the scope by inheritance: it is given its guard events */
 };
 
 /* A record of the tls_procs perf buffer: user space looks at the process's maps again. */

@@ -723,18 +723,21 @@ void output_json_summary(FILE *out, const struct out_summary *s)
 
 void output_json_unprobed(FILE *out, const struct out_unprobed *u)
 {
-	char l[CONN_ADDR_LEN + 8], r[CONN_ADDR_LEN + 8];
-
 	fprintf(out, "{\"v\":1,\"type\":\"unprobed\",\"pid\":%u,\"comm\":", u->pid);
 	output_json_string(out, u->comm, strlen(u->comm));
 	fputs(",\"program\":", out);
 	output_json_string(out, u->program, strlen(u->program));
 	fprintf(out, ",\"fd\":%d,\"socket_ino\":%llu", u->fd, (unsigned long long)u->socket_ino);
-	if (u->addr) {
-		conns_format_end(l, sizeof(l), u->addr->family, u->addr->laddr, u->addr->lport);
-		conns_format_end(r, sizeof(r), u->addr->family, u->addr->raddr, u->addr->rport);
-		fprintf(out, ",\"local\":\"%s\",\"remote\":\"%s\"", l, r);
-	}
+	if (u->addr)
+		fprintf(out,
+			",\"family\":\"%s\",\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\","
+			"\"rport\":%u",
+			u->addr->family == AF_INET6 ? "ipv6" : "ipv4", u->addr->laddr,
+			(unsigned)u->addr->lport, u->addr->raddr, (unsigned)u->addr->rport);
+	else
+		fputs(",\"family\":null,\"laddr\":null,\"lport\":null,\"raddr\":null,"
+		      "\"rport\":null",
+		      out);
 	fprintf(out, ",\"bytes_sent\":%llu,\"bytes_received\":%llu,\"reason\":\"%s\"}\n",
 		(unsigned long long)u->sent, (unsigned long long)u->recv, u->reason);
 }

@@ -131,7 +131,7 @@ void reload_apply(struct reload *r)
 	struct probe_sink sink;
 	struct tls_maps tm = {0};
 	unsigned int gen = *c->gen + 1;
-	int err;
+	int err, nuprobes;
 
 	if (env->verbose)
 		diag("reloading: %s changed\n", r->watch.changed);
@@ -183,12 +183,14 @@ void reload_apply(struct reload *r)
 	f->sink.slots = c->slots->names;
 	tls_maps_free(&f->maps);
 	f->maps = tm;
-	follow_unlock(f);
-	retire_module(r, old);
+	/* read while the follow thread adds nothing */
 	probes_diff(&old_gen->probes, c->probes, added, sizeof(added), removed, sizeof(removed));
 	probes_libraries(c->probes, libs, sizeof(libs));
+	nuprobes = c->probes->nuprobes;
+	follow_unlock(f);
+	retire_module(r, old);
 	diag("Reloaded (changed: %s): %d probes on %s; added: %s; removed: %s\n", r->watch.changed,
-	     c->probes->nuprobes, libs[0] ? libs : "no TLS library yet", added[0] ? added : "none",
+	     nuprobes, libs[0] ? libs : "no TLS library yet", added[0] ? added : "none",
 	     removed[0] ? removed : "none");
 }
 

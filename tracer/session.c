@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -209,7 +210,7 @@ static int open_buffers(struct session *s)
 	    open_buffer(s, EVENTS_TABLE, pages, options_wakeup_events(env, pages * page_size, hdr),
 			events_on_sample, events_on_lost, s->ev))
 		return -EIO;
-	if (notes_start(&s->notes, s->tb, "/proc", &s->unprobed))
+	if (notes_start(&s->notes, s->tb, "/proc", &s->unprobed, s->targets.scope))
 		return -EIO;
 	s->ev->conns.notes = s->notes.lookups;
 	return follow_open(&s->follow, s->tb,
@@ -256,6 +257,19 @@ static int trace_running(struct session *s)
 	return err;
 }
 
+/* Each traced process holds a few perf events of the tracer's (wrapper/scope.c): the soft
+ * limit of open files goes up to the hard one, so that a shell with many children never
+ * runs into it. */
+static void raise_fd_limit(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
 int session_open(struct session *s, const struct env *env)
 {
 	char why[TRACER_BPF_ERRLEN];
@@ -281,6 +295,8 @@ int session_open(struct session *s, const struct env *env)
 	/* PID mode: the scope the kernel keeps the traced processes in, the specs' BPF
 	 * functions where its dispatcher calls them. */
 	scoped = use_scope(s);
+	if (scoped)
+		raise_fd_limit();
 	if (scoped && (targets_open_scope(&s->targets, tracefs_dir()) ||
 		       generation_slots(s->tb, &s->specs, &s->slots)))
 		return EXIT_RUNTIME;
@@ -412,13 +428,17 @@ void session_announce(struct session *s)
 {
 	const struct env *env = s->env;
 	char libs[2048], filters[128], who[1024], outputs[512];
+	int nuprobes;
 
 	describe_targets(s, who, sizeof(who));
+	follow_lock(&s->follow); /* its thread may be adding probes */
 	probes_libraries(&s->probes, libs, sizeof(libs));
+	nuprobes = s->probes.nuprobes;
+	follow_unlock(&s->follow);
 	options_describe_filters(env, filters, sizeof(filters));
 	audit_outputs(env, outputs, sizeof(outputs));
 	audit_start(who, outputs);
-	diag("Tracing %s: %d probes on %s%s%s. Ctrl-C to end.\n", who, s->probes.nuprobes,
+	diag("Tracing %s: %d probes on %s%s%s. Ctrl-C to end.\n", who, nuprobes,
 	     libs[0] ? libs : "no TLS library yet", filters[0] ? "; capturing " : "", filters);
 	if (!env->json && !env->http_only && output_to_stdout(env) && !s->observer.chunk)
 		output_header(stdout, env->latency);

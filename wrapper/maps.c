@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <bcc/libbpf.h>
@@ -182,4 +183,20 @@ int tracer_bpf__set_tail_call(struct tracer_bpf *tb, const char *table, uint32_t
 		return -e;
 	}
 	return 0;
+}
+
+int tracer_bpf__table_dup(const struct tracer_bpf *tb, const char *table)
+{
+	const struct table_desc *t = tb_table(tb, table);
+	int fd;
+
+	if (!t || t->fd < 0)
+		return -ENOENT;
+	fd = fcntl(t->fd, F_DUPFD_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+int tracer_bpf__fd_lookup(int fd, const void *key, void *value)
+{
+	return bpf_lookup_elem(fd, (void *)key, value) ? -errno : 0;
 }

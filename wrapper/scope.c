@@ -27,10 +27,18 @@
  *   probe point, "return" every return probe point, each appended to its event as it is
  *   found (an event is a list of points; a point added to an event in use is put into every
  *   process the event's perf events cover at once).
- * - Each traced thread holds a perf event of both (disabled: it counts nothing, it is only
- *   the kernel's filter of which memory gets the breakpoints). With `inherit`, the kernel
- *   copies them into every child and thread the thread starts, inside fork(), before the
- *   child runs: a child is traced from its first instruction, whatever it runs.
+ * - Each traced thread holds perf events of both (disabled: they count nothing, they are
+ *   only the kernel's filter of which memory gets the breakpoints). With `inherit`, the
+ *   kernel copies them into every child and thread the thread starts, inside fork(), before
+ *   the child runs: a child is traced from its first instruction, whatever it runs.
+ * - Each traced process also holds "guard" events of its own (not inherited), put in by the
+ *   tracer as soon as it hears of the process (at once for a child: tracer_scope__guard).
+ *   perf swaps the contexts of two tasks whose events were all inherited from the same
+ *   parent when it switches between them, and the uprobe filter goes by the task an event
+ *   was made for: when the other task exits, the event it took over is freed and the first
+ *   task's memory loses its breakpoints. A guard keeps the process's memory in the filter
+ *   whatever is swapped, and since not every event of its context was inherited, its
+ *   children's contexts are no clones and are never swapped.
  * - The BPF programs hang on "anchor" events (tracer_scope__attach): perf events of a helper
  *   thread that has exited, so they add no memory to the filter, and not inherited (the
  *   kernel takes a program off a trace event when an inherited event that carries it is
@@ -51,10 +59,12 @@ struct scope_point {
 	bool ret;
 };
 
-/* A traced thread's perf events of the two trace events. */
+/* A traced thread's perf events of the two trace events: inherited by what it starts
+ * (-1: none, a child's own are the copies), and its guard (-1: none). */
 struct scope_task {
 	int tid, tgid;
 	int fd[SCOPE_EVENTS];
+	int guard[SCOPE_EVENTS];
 };
 
 struct tracer_scope {
@@ -71,6 +81,7 @@ struct tracer_scope {
 	int janitor_fd;	 /* its pipe: closed, it does its work and exits */
 	uint64_t offset; /* the placeholder point (tracer_scope_placeholder) */
 	char self[PATH_MAX];
+	pthread_mutex_t mu; /* the follow thread adds points, the notes thread guards */
 };
 
 /*
@@ -326,6 +337,7 @@ int tracer_scope__open(const char *tracefs, bool inherit, struct tracer_scope **
 	}
 	sc->janitor_fd = -1;
 	sc->inherit = inherit;
+	pthread_mutex_init(&sc->mu, NULL);
 	snprintf(sc->dir, sizeof(sc->dir), "%s", tracefs);
 	snprintf(sc->group, sizeof(sc->group), "tracer_%d", (int)getpid());
 	snprintf(path, sizeof(path), "%s/uprobe_events", tracefs);
@@ -364,8 +376,8 @@ const char *tracer_scope__group(const struct tracer_scope *sc)
 	return sc->group;
 }
 
-int tracer_scope__add_probe(struct tracer_scope *sc, const char *binary, uint64_t offset,
-			    bool retprobe, char *err, size_t errlen)
+static int add_probe(struct tracer_scope *sc, const char *binary, uint64_t offset, bool retprobe,
+		     char *err, size_t errlen)
 {
 	struct scope_point *grown;
 	struct stat st;
@@ -427,9 +439,24 @@ static struct scope_task *find_task(struct tracer_scope *sc, int tid)
 	return NULL;
 }
 
-int tracer_scope__add_thread(struct tracer_scope *sc, int tid, int tgid)
+/* Closes the events of task t. */
+static void close_task(const struct scope_task *t)
 {
-	struct scope_task t = {.tid = tid, .tgid = tgid, .fd = {-1, -1}}, *grown;
+	int k;
+
+	for (k = 0; k < SCOPE_EVENTS; k++) {
+		if (t->fd[k] >= 0)
+			close(t->fd[k]);
+		if (t->guard[k] >= 0)
+			close(t->guard[k]);
+	}
+}
+
+/* Opens thread tid's events: inherited ones when `inherit_too`, and guards. */
+static int add_task(struct tracer_scope *sc, int tid, int tgid, bool inherit_too)
+{
+	struct scope_task t = {.tid = tid, .tgid = tgid, .fd = {-1, -1}, .guard = {-1, -1}};
+	struct scope_task *grown;
 	int i, e = 0;
 
 	if (find_task(sc, tid))
@@ -443,17 +470,50 @@ int tracer_scope__add_thread(struct tracer_scope *sc, int tid, int tgid)
 		sc->tasks = grown;
 		sc->tasks_cap = cap;
 	}
-	for (i = 0; i < SCOPE_EVENTS && !e; i++)
-		if ((t.fd[i] = open_event(sc->id[i], tid, sc->inherit, false)) < 0)
-			e = errno == ESRCH ? -ESRCH : -errno;
+	for (i = 0; i < SCOPE_EVENTS && !e; i++) {
+		if (inherit_too && sc->inherit &&
+		    (t.fd[i] = open_event(sc->id[i], tid, true, false)) < 0)
+			e = -errno;
+		else if ((t.guard[i] = open_event(sc->id[i], tid, false, false)) < 0)
+			e = -errno;
+	}
 	if (e) {
-		for (i = 0; i < SCOPE_EVENTS; i++)
-			if (t.fd[i] >= 0)
-				close(t.fd[i]);
+		close_task(&t);
 		return e;
 	}
 	sc->tasks[sc->ntasks++] = t;
 	return 0;
+}
+
+int tracer_scope__add_probe(struct tracer_scope *sc, const char *binary, uint64_t offset,
+			    bool retprobe, char *err, size_t errlen)
+{
+	int r;
+
+	pthread_mutex_lock(&sc->mu);
+	r = add_probe(sc, binary, offset, retprobe, err, errlen);
+	pthread_mutex_unlock(&sc->mu);
+	return r;
+}
+
+int tracer_scope__add_thread(struct tracer_scope *sc, int tid, int tgid)
+{
+	int r;
+
+	pthread_mutex_lock(&sc->mu);
+	r = add_task(sc, tid, tgid, true);
+	pthread_mutex_unlock(&sc->mu);
+	return r;
+}
+
+int tracer_scope__guard(struct tracer_scope *sc, int pid)
+{
+	int r;
+
+	pthread_mutex_lock(&sc->mu);
+	r = add_task(sc, pid, pid, false);
+	pthread_mutex_unlock(&sc->mu);
+	return r;
 }
 
 int tracer_scope__add_process(struct tracer_scope *sc, int pid)
@@ -480,34 +540,41 @@ int tracer_scope__add_process(struct tracer_scope *sc, int pid)
 	return n ? 0 : e ? e : -ESRCH;
 }
 
-bool tracer_scope__has_process(const struct tracer_scope *sc, int pid)
+bool tracer_scope__has_process(struct tracer_scope *sc, int pid)
 {
+	bool has = false;
 	int i;
 
-	for (i = 0; i < sc->ntasks; i++)
-		if (sc->tasks[i].tgid == pid)
-			return true;
-	return false;
+	pthread_mutex_lock(&sc->mu);
+	for (i = 0; i < sc->ntasks && !has; i++)
+		has = sc->tasks[i].tgid == pid;
+	pthread_mutex_unlock(&sc->mu);
+	return has;
 }
 
 void tracer_scope__drop_process(struct tracer_scope *sc, int pid)
 {
-	int i, k, kept = 0;
+	int i, kept = 0;
 
+	pthread_mutex_lock(&sc->mu);
 	for (i = 0; i < sc->ntasks; i++) {
-		if (sc->tasks[i].tgid != pid) {
+		if (sc->tasks[i].tgid != pid)
 			sc->tasks[kept++] = sc->tasks[i];
-			continue;
-		}
-		for (k = 0; k < SCOPE_EVENTS; k++)
-			close(sc->tasks[i].fd[k]);
+		else
+			close_task(&sc->tasks[i]);
 	}
 	sc->ntasks = kept;
+	pthread_mutex_unlock(&sc->mu);
 }
 
-int tracer_scope__points(const struct tracer_scope *sc)
+int tracer_scope__points(struct tracer_scope *sc)
 {
-	return sc->npoints;
+	int n;
+
+	pthread_mutex_lock(&sc->mu);
+	n = sc->npoints;
+	pthread_mutex_unlock(&sc->mu);
+	return n;
 }
 
 /* The anchors' thread: opens them and hangs the programs on them, then ends. */
@@ -610,13 +677,12 @@ int tracer_scope__destroy(struct tracer_scope *sc, char *err, size_t errlen)
 {
 	struct timespec pause = {0, 10 * 1000 * 1000};
 	char cmd[96];
-	int i, k, tries, e = 0, r;
+	int i, tries, e = 0, r;
 
 	if (!sc)
 		return 0;
 	for (i = 0; i < sc->ntasks; i++)
-		for (k = 0; k < SCOPE_EVENTS; k++)
-			close(sc->tasks[i].fd[k]);
+		close_task(&sc->tasks[i]);
 	sc->ntasks = 0;
 	for (i = 0; sc->ctl_fd >= 0 && i < SCOPE_EVENTS; i++) {
 		snprintf(cmd, sizeof(cmd), "-:%s/%s\n", sc->group, event_names[i]);
@@ -636,6 +702,7 @@ int tracer_scope__destroy(struct tracer_scope *sc, char *err, size_t errlen)
 	stop_janitor(sc);
 	if (sc->ctl_fd >= 0)
 		close(sc->ctl_fd);
+	pthread_mutex_destroy(&sc->mu);
 	free(sc->points);
 	free(sc->tasks);
 	free(sc);

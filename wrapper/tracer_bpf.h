@@ -201,7 +201,7 @@ char *tracer_bpf__which_so(const char *lib);
  * instruction, and a point added later goes into every process of the scope at once. The
  * BPF programs run through one function per event (tracer_scope__attach), which finds the
  * point hit itself. A process of its own removes the trace events should the tracer be
- * killed. Not thread-safe: the caller serializes calls on one scope.
+ * killed. Its functions may be called from several threads.
  */
 struct tracer_scope;
 
@@ -225,21 +225,29 @@ int tracer_scope__add_probe(struct tracer_scope *sc, const char *binary, uint64_
 			    bool retprobe, char *err, size_t errlen);
 
 /* Puts thread tid of process tgid in the scope (with what it starts later, when the scope
- * inherits). 0, -ESRCH when it is gone, or -errno. */
+ * inherits), guarded. 0, -ESRCH when it is gone, or -errno. */
 int tracer_scope__add_thread(struct tracer_scope *sc, int tid, int tgid);
 
 /* Puts every thread of process pid in the scope: 0, -ESRCH when it is gone, or -errno. */
 int tracer_scope__add_process(struct tracer_scope *sc, int pid);
 
+/*
+ * Gives process pid, a child that is in the scope by inheritance, guard events of its own
+ * (its main thread's): its memory stays in the kernel's filter whatever perf does with the
+ * inherited events, and its children's perf contexts are no clones (which perf would swap
+ * between tasks). 0, -ESRCH when it is gone, or -errno.
+ */
+int tracer_scope__guard(struct tracer_scope *sc, int pid);
+
 /* Whether the scope holds events of its own for a thread of process pid (one put in by
- * tracer_scope__add_*, not one that inherited them). */
-bool tracer_scope__has_process(const struct tracer_scope *sc, int pid);
+ * tracer_scope__add_* or guarded, not one that only inherited them). */
+bool tracer_scope__has_process(struct tracer_scope *sc, int pid);
 
 /* Closes the events the scope holds for the threads of process pid (it exited). */
 void tracer_scope__drop_process(struct tracer_scope *sc, int pid);
 
 /* Probe points added (the placeholders that make the events exist not counted). */
-int tracer_scope__points(const struct tracer_scope *sc);
+int tracer_scope__points(struct tracer_scope *sc);
 
 /*
  * Runs BPF functions `entry_fn` and `return_fn` of module tb (loaded here) on every hit of
@@ -315,6 +323,13 @@ int tracer_bpf__keys_of(struct tracer_bpf *tb, const char *table, void *keys, si
  * -ENOENT when there is none (or no such table), -EINVAL for wrong sizes. */
 int tracer_bpf__lookup_key(struct tracer_bpf *tb, const char *table, const void *key,
 			   size_t key_size, void *value, size_t size);
+
+/* A file descriptor of map `table` of its own (a dup), which outlives tb (a map shared with a
+ * reload's module stays the same map): the caller closes it. -ENOENT when tb has none. */
+int tracer_bpf__table_dup(const struct tracer_bpf *tb, const char *table);
+
+/* Reads entry `key` of the map behind fd into value (as the map's sizes). 0 or -errno. */
+int tracer_bpf__fd_lookup(int fd, const void *key, void *value);
 
 /*
  * Waits up to `timeout_ms` for a reader to wake, then delivers every sample buffered on

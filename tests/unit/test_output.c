@@ -282,15 +282,16 @@ static void test_json_unprobed(void)
 
 	CAPTURE(buf, sizeof(buf), o, output_json_unprobed(o, &u));
 	CHECK_STR(buf, "{\"v\":1,\"type\":\"unprobed\",\"pid\":7,\"comm\":\"hey\",\"program\":"
-		       "\"/usr/bin/hey\",\"fd\":6,\"socket_ino\":99,\"local\":\"127.0.0.1:40000\","
-		       "\"remote\":\"127.0.0.1:8443\",\"bytes_sent\":517,\"bytes_received\":3012,"
+		       "\"/usr/bin/hey\",\"fd\":6,\"socket_ino\":99,\"family\":\"ipv4\","
+		       "\"laddr\":\"127.0.0.1\",\"lport\":40000,\"raddr\":\"127.0.0.1\","
+		       "\"rport\":8443,\"bytes_sent\":517,\"bytes_received\":3012,"
 		       "\"reason\":\"new_code\"}\n");
 	u.addr = NULL;
 	u.comm = "a\"b";
 	u.reason = "exited";
 	CAPTURE(buf, sizeof(buf), o, output_json_unprobed(o, &u));
 	CHECK(strstr(buf, "\"comm\":\"a\\\"b\",") != NULL);
-	CHECK(strstr(buf, "\"socket_ino\":99,\"bytes_sent\":517,") != NULL); /* no addresses */
+	CHECK(strstr(buf, "\"rport\":null,\"bytes_sent\":517,") != NULL); /* no addresses */
 	CHECK(strstr(buf, "\"reason\":\"exited\"}\n") != NULL);
 }
 

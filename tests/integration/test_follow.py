@@ -1,0 +1,326 @@
+#!/usr/bin/python3
+"""test_follow.py - what a traced process starts is traced from its first TLS call: a traced
+shell runs real clients one after another, two levels deep and in parallel, each request and
+response exact on its connection's 4-tuple; the first run of a program never seen is
+captured or its bytes are told as moved before probes; a fork storm misses nothing."""
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import harness
+from harness import PYTHON, TracerTest, json_lines, wait_for
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RECORD_SERVER = os.path.join(HERE, "record_server.py")
+HELPERS = os.environ.get("HELPERS_DIR", os.path.join(HERE, "../../build/tests"))
+STATIC_TLS = os.path.join(HELPERS, "static_tls")
+
+# A client of each kind as a shell command: {port} the server's, {path} the path to ask for.
+CLIENTS = {
+    "curl": "curl -sS -k --http1.1 -o /dev/null https://127.0.0.1:{port}{path}",
+    "wget": "wget -q --no-check-certificate -O /dev/null https://127.0.0.1:{port}{path}",
+    "python3": PYTHON + " -c \"import ssl, urllib.request as u; u.urlopen("
+               "'https://127.0.0.1:{port}{path}', "
+               "context=ssl._create_unverified_context()).read()\"",
+    "node": "node -e \"require('https').get({{host: '127.0.0.1', port: {port}, "
+            "path: '{path}', rejectUnauthorized: false}}, r => r.resume())\"",
+    "hey": "hey -n 1 -c 1 https://127.0.0.1:{port}{path} >/dev/null",
+}
+
+
+class FollowTest(TracerTest):
+
+    def setUp(self):
+        super().setUp()
+        self.log = os.path.join(self.tmp, "server.log")
+        self.server = self.spawn([PYTHON, RECORD_SERVER, "--cert", self.cert, "--key",
+                                  self.key, "--log", self.log], stdout=subprocess.PIPE,
+                                 text=True)
+        line = self.server.stdout.readline()
+        self.assertTrue(line.startswith("PORT "), line)
+        self.port = int(line.split()[1])
+
+    def served(self):
+        """What the server saw: {path: (peer port, request, response)}."""
+        seen = {}
+        if os.path.exists(self.log):
+            with open(self.log) as f:
+                for line in f:
+                    r = json.loads(line)
+                    req = base64.b64decode(r["request"])
+                    path = req.split(b" ")[1].decode()
+                    seen[path] = (r["peer_port"], req, base64.b64decode(r["response"]))
+        return seen
+
+    def traced_shell(self, script, *tracer_args, env=None):
+        """Runs `script` in sh, traced from before its first command; returns the tracer's
+        JSON records once both have exited (the tracer by itself, its targets gone)."""
+        go = os.path.join(self.tmp, "go")
+        shell = self.spawn(["sh", "-c", "while [ ! -e %s ]; do sleep 0.01; done\n%s"
+                            % (go, script)])
+        run = self.tracer(shell.pid, "--json", *tracer_args, env=env)
+        run.wait_ready()
+        open(go, "w").close()
+        self.assertEqual(shell.wait(timeout=240), 0)
+        self.assertEqual(run.wait_exit(timeout=60), 0, run.stderr())
+        self.assertNotIn("missed", run.stderr())
+        return run, json_lines(run)
+
+    @staticmethod
+    def flows(records):
+        """The captured bytes of each connection by its local port: {lport: (pid, comm,
+        written, read)}, with the remote port of each."""
+        flows = {}
+        for r in records:
+            if r["type"] != "data" or r["lport"] is None:
+                continue
+            f = flows.setdefault(r["lport"], {"pid": r["pid"], "comm": r["comm"],
+                                              "rport": r["rport"], "write": b"", "read": b""})
+            f[r["dir"]] += base64.b64decode(r["data"])
+        return flows
+
+    @staticmethod
+    def calls_of(records, pid):
+        """What process pid's calls wrote and read (node's calls have no connection: its
+        TLS runs on memory BIOs, the ciphertext written to the socket later; issue 34)."""
+        got = {"write": b"", "read": b""}
+        for r in records:
+            if r["type"] == "data" and r["pid"] == pid:
+                got[r["dir"]] += base64.b64decode(r["data"])
+        return got
+
+    def assert_exact(self, records, kind, paths):
+        """Each path's request and response, as the server saw them, were captured whole on
+        the client's connection (its 4-tuple: the server's port, the client's port the
+        server saw), by a process of that kind; for node, by the process that asked for
+        it."""
+        served, flows = self.served(), self.flows(records)
+        pids = {}
+        for r in records:
+            if r["type"] == "data" and r["comm"] == kind and r["dir"] == "write":
+                m = re.match(rb"GET (\S+) ", base64.b64decode(r["data"]))
+                if m:
+                    pids[m.group(1).decode()] = r["pid"]
+        for path in paths:
+            self.assertIn(path, served, "the server never saw %s" % path)
+            peer, request, response = served[path]
+            if kind == "node":
+                self.assertIn(path, pids, "%s %s: not captured" % (kind, path))
+                got = self.calls_of(records, pids[path])
+                self.assertEqual((got["write"], got["read"]), (request, response),
+                                 (kind, path))
+                continue
+            self.assertIn(peer, flows, "%s %s: no capture on local port %d (of %d captured)"
+                          % (kind, path, peer, len(flows)))
+            f = flows[peer]
+            self.assertEqual(f["rport"], self.port, (kind, path))
+            self.assertEqual(f["comm"], kind, (kind, path))
+            self.assertEqual(f["write"], request, (kind, path))
+            self.assertEqual(f["read"], response, (kind, path))
+
+    def unprobed(self, records):
+        return [r for r in records if r["type"] == "unprobed"]
+
+    # --- a shell runs programs, again and again --------------------------------------------
+
+    def test_a_shell_runs_twenty_of_each_client(self):
+        """curl, wget and python3 (libraries of the ld.so cache), node (OpenSSL inside its
+        executable) and hey (Go, stripped): 20 runs of each from a traced shell, every
+        request and response on its connection. node and hey are programs the tracer has
+        not seen when the shell starts: each runs once first, its probes found as it runs,
+        and that run is captured or its bytes told as moved before probes; the 20 after it
+        are all captured."""
+        lines = []
+        for kind, cmd in CLIENTS.items():
+            lines.append(cmd.format(port=self.port, path="/%s-first" % kind))
+            for i in range(20):
+                lines.append(cmd.format(port=self.port, path="/%s-%d" % (kind, i)))
+        run, records = self.traced_shell("\n".join(lines))
+        for kind in CLIENTS:
+            self.assert_exact(records, kind, ["/%s-%d" % (kind, i) for i in range(20)])
+            self.assert_first_run(records, kind, "/%s-first" % kind)
+        summary = records[-1]
+        self.assertEqual(summary["type"], "summary")
+        self.assertEqual(summary["bytes_lost"], 0)
+
+    def assert_first_run(self, records, kind, path):
+        """The run of path was captured, or what its process moved was told as before
+        probes: at least its request and the response, on its connection."""
+        peer, request, response = self.served()[path]
+        f = self.flows(records).get(peer)
+        told = [u for u in self.unprobed(records) if u["lport"] == peer]
+        if f and f["write"] == request and f["read"] == response:
+            return
+        if kind == "node":
+            self.assert_exact(records, kind, [path])
+            return
+        self.assertEqual(len(told), 1, "%s's first run neither captured nor told: %r %r"
+                         % (kind, f, self.unprobed(records)))
+        self.assertEqual(told[0]["rport"], self.port)
+        self.assertGreaterEqual(told[0]["bytes_sent"], len(request))
+        self.assertGreaterEqual(told[0]["bytes_received"], len(response))
+
+    def test_two_levels_deep_and_in_parallel(self):
+        """shell -> shell -> client, and three clients at once with their shell waiting."""
+        lines, paths = [], {k: [] for k in ("curl", "python3", "node")}
+        for kind in paths:
+            cmd = CLIENTS[kind]
+            lines.append(cmd.format(port=self.port, path="/%s-warm" % kind))
+            for i in range(3):
+                p = "/%s-deep-%d" % (kind, i)
+                paths[kind].append(p)
+                lines.append("sh -c %s" % shlex_quote("sh -c %s" % shlex_quote(
+                    cmd.format(port=self.port, path=p))))
+            par = ["/%s-par-%d" % (kind, i) for i in range(3)]
+            paths[kind] += par
+            lines.append(" & ".join(cmd.format(port=self.port, path=p) for p in par)
+                         + " & wait")
+        run, records = self.traced_shell("\n".join(lines))
+        for kind, ps in paths.items():
+            self.assert_exact(records, kind, ps)
+
+    def test_a_process_that_runs_commands_keeps_its_probes(self):
+        """python3 runs a command before each request (as an agent runs its tools), and a
+        shell runs curl into a pipe: the children share their parent's perf events until
+        each has its own, and every request of the parent and of curl is captured (without
+        the guard events, perf's context swap took the parent's probes away with the first
+        child that exited)."""
+        script = os.path.join(self.tmp, "agent.py")
+        with open(script, "w") as f:
+            f.write("import ssl, subprocess, urllib.request as u\n"
+                    "ctx = ssl._create_unverified_context()\n"
+                    "for i in range(20):\n"
+                    "    subprocess.run(['true'])\n"
+                    "    u.urlopen('https://127.0.0.1:%d/agent-%%d' %% i, context=ctx).read()\n"
+                    % self.port)
+        lines = ["%s %s" % (PYTHON, script)]
+        lines += ["sh -c %s" % shlex_quote(CLIENTS["curl"].format(port=self.port,
+                                                                 path="/pipe-%d" % i)
+                                           .replace("-o /dev/null", "") + " | cat >/dev/null")
+                  for i in range(20)]
+        run, records = self.traced_shell("\n".join(lines))
+        self.assert_exact(records, "python3", ["/agent-%d" % i for i in range(20)])
+        self.assert_exact(records, "curl", ["/pipe-%d" % i for i in range(20)])
+
+    # --- the first run of a program never seen ----------------------------------------------
+
+    def test_first_run_of_a_never_seen_static_binary(self):
+        """Our stripped static OpenSSL client, copied to a file of its own and with an empty
+        cache of functions found without symbols: its first run is either captured, or its
+        bytes are told as moved before probes (at least what it sent and got), on its
+        connection; which of the two is said. Its next run is captured."""
+        binary = os.path.join(self.tmp, "fresh_tls")
+        shutil.copy(STATIC_TLS, binary)
+        server = self.spawn([STATIC_TLS, "server", self.cert, self.key],
+                            stdout=subprocess.PIPE, text=True)
+        port = int(server.stdout.readline().split()[1])
+        go = os.path.join(self.tmp, "static-go")
+        open(go, "w").close()
+        script = "\n".join("echo run-%d | %s client %d %s %s > %s/run%d.out" %
+                           (i, binary, port, self.cert, go, self.tmp, i) for i in (1, 2))
+        run, records = self.traced_shell(
+            script, env=dict(os.environ, TRACER_CACHE_DIR=os.path.join(self.tmp, "cache")))
+        ports = {}
+        for i in (1, 2):
+            with open(os.path.join(self.tmp, "run%d.out" % i)) as f:
+                out = f.read()
+            self.assertIn("got: run-%d" % i, out)
+            ports[i] = int(re.search(r"LPORT (\d+)", out).group(1))
+        flows = self.flows(records)
+        second = flows.get(ports[2])
+        self.assertIsNotNone(second, run.stderr())
+        self.assertEqual((second["write"], second["read"]), (b"run-2\n", b"got: run-2\n"))
+        first = flows.get(ports[1])
+        told = [u for u in self.unprobed(records) if u["lport"] == ports[1]]
+        if first:
+            print("first run: captured", flush=True)
+            self.assertEqual((first["write"], first["read"]), (b"run-1\n", b"got: run-1\n"))
+            self.assertEqual(told, [])
+        else:
+            print("first run: told as moved before probes: %r" % told, flush=True)
+            self.assertEqual(len(told), 1, run.stderr())
+            self.assertEqual(told[0]["rport"], port)
+            self.assertEqual(told[0]["program"], binary)
+            self.assertEqual(told[0]["comm"], "fresh_tls")
+            self.assertGreaterEqual(told[0]["bytes_sent"], len(b"run-1\n"))
+            self.assertGreaterEqual(told[0]["bytes_received"], len(b"got: run-1\n"))
+            self.assertRegex(run.stderr(), r"PID \d+ \(fresh_tls\) sent \d+ and received \d+ "
+                             r"bytes of TLS records on fd \d+, 127\.0\.0\.1:%d -> "
+                             r"127\.0\.0\.1:%d before probes" % (ports[1], port))
+            summary = records[-1]
+            self.assertEqual(summary["bytes_sent_before_probes"], told[0]["bytes_sent"])
+            self.assertIn("before probes: %d bytes sent" % told[0]["bytes_sent"],
+                          run.stderr())
+        self.assertIn("loaded TLS code: '%s'" % binary, run.stderr())
+
+    def test_no_bytes_told_when_the_probes_were_in_place(self):
+        """A program run for the first time whose TLS library was probed all along (curl,
+        libssl of the ld.so cache): nothing is told as before probes."""
+        run, records = self.traced_shell(CLIENTS["curl"].format(port=self.port, path="/once"))
+        self.assert_exact(records, "curl", ["/once"])
+        self.assertEqual(self.unprobed(records), [])
+        self.assertNotIn("before probes", run.stderr())
+
+    # --- many processes ---------------------------------------------------------------------
+
+    def test_fork_storm(self):
+        """The traced shell forks a short child hundreds of times a second for 10 s while a
+        traced client makes requests in a loop: every request is captured whole, the tracer
+        keeps the same threads and about the same fds (children cost it nothing), and it
+        ends cleanly with its targets."""
+        forks = os.path.join(self.tmp, "forks")
+        client = os.path.join(self.tmp, "client.py")
+        with open(client, "w") as f:
+            f.write("import ssl, sys, time, urllib.request as u\n"
+                    "ctx = ssl._create_unverified_context()\n"
+                    "end = time.monotonic() + 10\n"
+                    "i = 0\n"
+                    "while time.monotonic() < end:\n"
+                    "    u.urlopen('https://127.0.0.1:%d/storm-%%d' %% i, context=ctx).read()\n"
+                    "    i += 1\n"
+                    "print(i)\n" % self.port)
+        script = ("%s %s > %s/requests &\n"
+                  "n=0; end=$(($(date +%%s) + 10))\n"
+                  "while [ $(date +%%s) -lt $end ]; do /bin/true; n=$((n+1)); done\n"
+                  "echo $n > %s\nwait" % (PYTHON, client, self.tmp, forks))
+        go = os.path.join(self.tmp, "go")
+        shell = self.spawn(["sh", "-c", "while [ ! -e %s ]; do sleep 0.01; done\n%s"
+                            % (go, script)])
+        run = self.tracer(shell.pid, "--json")
+        run.wait_ready()
+        pid = run.proc.pid
+        threads = len(os.listdir("/proc/%d/task" % pid))
+        fds = len(os.listdir("/proc/%d/fd" % pid))
+        open(go, "w").close()
+        most_threads, most_fds = threads, fds
+        while shell.poll() is None:
+            most_threads = max(most_threads, len(os.listdir("/proc/%d/task" % pid)))
+            most_fds = max(most_fds, len(os.listdir("/proc/%d/fd" % pid)))
+            time.sleep(0.2)
+        self.assertEqual(shell.returncode, 0)
+        self.assertEqual(run.wait_exit(timeout=60), 0, run.stderr())
+        with open(forks) as f:
+            n = int(f.read())
+        self.assertGreaterEqual(n, 1000, "the shell forked %d children in 10 s" % n)
+        with open(os.path.join(self.tmp, "requests")) as f:
+            requests = int(f.read())
+        self.assertGreater(requests, 0)
+        records = json_lines(run)
+        self.assert_exact(records, "python3", ["/storm-%d" % i for i in range(requests)])
+        self.assertLessEqual(most_threads, threads + 8)  # the detach threads come and go
+        self.assertLessEqual(most_fds, fds + 8)
+        self.assertIn("target exited", run.stderr())
+        self.assertEqual(records[-1]["bytes_lost"], 0)
+
+
+def shlex_quote(s):
+    import shlex
+    return shlex.quote(s)
+
+
+if __name__ == "__main__":
+    harness.main()
