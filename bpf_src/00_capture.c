@@ -69,6 +69,10 @@ BPF_PERF_OUTPUT(tls_meta);
  * submits are counted here too. */
 BPF_PERCPU_HASH(tls_stats, u32, struct tls_stats, TLS_STATS_MAX_PROCS);
 
+/* key: tgid; value: its Go calls in flight (go.c: a goroutine's call is not a thread's, so
+ * the calls its process never ended are counted as it exits or runs another program) */
+BPF_HASH(tls_go_inflight, u32, u64, TLS_STATS_MAX_PROCS);
+
 /* key: 0; value: the last call id handed out; key 1 (TLS_SEQ_KEY): the last event
  * sequence number (struct tls_event's seq), taken only by events that are sent, so that
  * user space sees a gap only where an event is still on its way or was lost */
@@ -552,6 +556,23 @@ static __always_inline u8 exe_known(struct tls_file_key *key)
 	return known ? *known : 0;
 #else
 	return 0; /* unknown: every exec is looked at before it counts as probed */
+#endif
+}
+
+/* When the current process started (CLOCK_MONOTONIC ns, as bpf_ktime_get_ns); 0 unknown. */
+static __always_inline u64 process_start_ns(void)
+{
+#ifdef TLS_OFF_TASK_START_TIME
+	char *task = (char *)bpf_get_current_task(), *leader = 0;
+	u64 start = 0;
+
+	if (bpf_probe_read_kernel(&leader, sizeof(leader), task + TLS_OFF_TASK_GROUP_LEADER) ||
+	    !leader ||
+	    bpf_probe_read_kernel(&start, sizeof(start), leader + TLS_OFF_TASK_START_TIME))
+		return 0;
+	return start;
+#else
+	return 0;
 #endif
 }
 
@@ -1453,8 +1474,30 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 	return 0;
 }
 
+/* n calls of process tgid never returned (a thread, or the process, exited inside them). */
+static __always_inline void unfinished(u32 tgid, u64 n)
+{
+	struct tls_stats *st = stats_of(tgid);
+
+	if (st)
+		st->v[TLS_STAT_CALLS_UNFINISHED] += n;
+}
+
+/* The Go calls process tgid still had in flight as it exited (or ran another program). */
+static __always_inline void unfinished_go(u32 tgid)
+{
+	u64 *n = tls_go_inflight.lookup(&tgid);
+
+	if (!n)
+		return;
+	if (*n)
+		unfinished(tgid, *n);
+	tls_go_inflight.delete(&tgid);
+}
+
 /*
- * A thread exits: its call in flight (if it died mid-call) is dropped, and when it is the
+ * A thread exits: its call in flight (if it died mid-call) is dropped and counted, and when
+ * it is the
  * process's last, the process leaves the targets and its connections are over. Done here,
  * not at sched_process_free: that comes after an RCU grace period, by which time the PID
  * may belong to a new process (a traced child the fork tracepoint just added).
@@ -1466,11 +1509,16 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 	struct tls_call *slot = tls_slots.lookup(&idx);
 	struct tls_event *ev;
 
-	tls_calls.delete(&tid);
-	if (slot && slot->owner == id)
-		__sync_val_compare_and_swap(&slot->owner, id, 0);
+	if (tls_calls.lookup(&tid)) {
+		tls_calls.delete(&tid);
+		unfinished(tgid, 1);
+	}
+	if (slot && slot->owner == id &&
+	    __sync_val_compare_and_swap(&slot->owner, id, 0) == id)
+		unfinished(tgid, 1);
 	if (!args->group_dead || !acting())
 		return 0;
+	unfinished_go(tgid);
 	if (traced(id) && (ev = meta_event(id, TLS_KIND_EXIT)))
 		submit_meta(args, ev);
 	/* was it the last target? and what it moved before probes is told */
@@ -1494,6 +1542,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 
 	if (!traced(id))
 		return 0;
+	unfinished_go(id >> 32); /* the program it ran before is gone */
 	ev.pe.pid = id >> 32;
 	ev.pe.kind = TLS_PROC_EXEC;
 	ev.pe.fd = -1;

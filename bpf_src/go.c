@@ -20,7 +20,8 @@ struct go_call_key {
 };
 
 /* key: a goroutine inside Write or Read; value: the call (LRU: a goroutine that panics out
- * of the call leaves its entry, which ages out or is replaced by its next call) */
+ * of the call, or whose process exits inside it, leaves its entry, which ages out or is
+ * replaced by its next call; go_own tells it from a later process's) */
 BPF_TABLE("lru_hash", struct go_call_key, struct tls_call, go_calls, 10240);
 
 /*
@@ -34,6 +35,28 @@ BPF_TABLE("lru_hash", struct go_call_key, struct tls_call, go_calls, 10240);
 #define GO_NETFD_SYSFD 16  /* netFD.pfd.Sysfd */
 
 /* ------------------------------------------------------------- helpers */
+
+/* Counts a Go call of process tgid entered (+1) or ended (-1): those still in flight as it
+ * exits are counted unfinished (00_capture.c). */
+static __always_inline void go_inflight(u32 tgid, s64 d)
+{
+	u64 zero = 0, *n = tls_go_inflight.lookup(&tgid);
+
+	if (!n && d > 0) { /* made now, here or by another thread of the process */
+		tls_go_inflight.insert(&tgid, &zero);
+		n = tls_go_inflight.lookup(&tgid);
+	}
+	if (n)
+		__sync_fetch_and_add(n, (u64)d);
+}
+
+/* Whether call, kept for a goroutine of the current process, is this process's: one an
+ * earlier process of that PID left (it exited inside the call; PIDs wrap, and a program's
+ * goroutines may sit at the same addresses each run) began before this one started. */
+static __always_inline bool go_own(const struct tls_call *call)
+{
+	return call && call->start_ns >= process_start_ns();
+}
 
 /* The socket fd under *tls.Conn c, or -1 when it does not lead to one of this process's
  * sockets (a tls.Conn over another net.Conn). */
@@ -76,7 +99,10 @@ static __always_inline int go_stash(struct pt_regs *ctx, u64 c, u64 buf, u32 dir
 		call.fd = fd;
 		call.conn = conn_of_fd(ctx, id, fd, c);
 	}
-	go_calls.update(&key, &call); /* a second entry (after the stack grew) replaces it */
+	/* a second entry (after the stack grew) is the same call, and replaces it */
+	if (!go_own(go_calls.lookup(&key)))
+		go_inflight(key.tgid, 1);
+	go_calls.update(&key, &call);
 	return 0;
 }
 
@@ -90,10 +116,15 @@ static __always_inline int go_finish(struct pt_regs *ctx)
 
 	if (!call)
 		return 0;
+	if (!go_own(call)) { /* an earlier process's, left behind */
+		go_calls.delete(&key);
+		return 0;
+	}
 	attribute(call, id);
 	if (n > 0)
 		submit_call(ctx, call, (u64)n, false);
 	go_calls.delete(&key);
+	go_inflight(key.tgid, -1);
 	return 0;
 }
 

@@ -96,6 +96,8 @@ enum tls_stat {
 	TLS_STAT_CALLS_FILTERED,  /* calls not captured by the settings (direction, uid, sample) */
 	TLS_STAT_BYTES_FILTERED,  /* bytes those calls moved */
 	TLS_STAT_META_LOST,	  /* events of other kinds (tls_meta) the perf buffer refused */
+	TLS_STAT_CALLS_UNFINISHED, /* calls that had not returned when their thread (a Go
+				    * call: its process) exited: what they moved is unknown */
 	TLS_STAT_MAX,
 };
 

@@ -312,6 +312,8 @@ static const struct kbtf_member {
 	{"TLS_OFF_TASK_MM", "task_struct", "mm", KBTF_EXE},
 	{"TLS_OFF_MM_EXE_FILE", "mm_struct", "exe_file", KBTF_EXE},
 	{"TLS_OFF_TASK_PERF_CTX", "task_struct", "perf_event_ctxp", KBTF_EXE},
+	{"TLS_OFF_TASK_GROUP_LEADER", "task_struct", "group_leader", KBTF_EXE},
+	{"TLS_OFF_TASK_START_TIME", "task_struct", "start_time", KBTF_EXE},
 	{"TLS_OFF_FILE_PRIVATE", "file", "private_data", KBTF_SOCK},
 	{"TLS_OFF_SOCKET_TYPE", "socket", "type", KBTF_SOCK},
 	{"TLS_OFF_SOCKET_SK", "socket", "sk", KBTF_SOCK},

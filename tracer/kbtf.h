@@ -41,8 +41,9 @@ enum kbtf_group {
 	/* the uprobe point a trace event's hit is for: current->utask->vaddr (its dispatch
 	 * data) ->tu->offset and ->tu->path.dentry->d_inode (a file, as FD reads one) */
 	KBTF_PROBE,
-	/* the program a task runs, current->mm->exe_file->f_inode, and whether it holds perf
-	 * events, current->perf_event_ctxp */
+	/* the program a task runs, current->mm->exe_file->f_inode; whether it holds perf
+	 * events, current->perf_event_ctxp; when its process started,
+	 * current->group_leader->start_time */
 	KBTF_EXE,
 	/* a socket's family and type: file->private_data (struct socket) ->type,
 	 * ->sk->__sk_common.skc_family */
@@ -50,7 +51,7 @@ enum kbtf_group {
 	KBTF_NGROUPS,
 };
 
-#define KBTF_NOFFSETS 24
+#define KBTF_NOFFSETS 28
 
 struct kbtf_offsets {
 	long v[KBTF_NOFFSETS]; /* by entry of kbtf.c's table */

@@ -667,15 +667,15 @@ static void json_counters(FILE *f, const struct out_counters *c)
 		"bytes_captured",	    "bytes_truncated",
 		"bytes_lost",		    "bytes_unreadable",
 		"events_lost",		    "events_filtered",
-		"bytes_filtered",	    "bytes_sent_before_probes",
-		"bytes_received_before_probes",
+		"bytes_filtered",	    "calls_unfinished",
+		"bytes_sent_before_probes", "bytes_received_before_probes",
 	};
-	const uint64_t v[] = {c->calls,		  c->bytes_moved,
-			      c->bytes_captured,  c->bytes_truncated,
-			      c->bytes_lost,	  c->bytes_unreadable,
-			      c->events_lost,	  c->events_filtered,
-			      c->bytes_filtered,  c->bytes_sent_before_probes,
-			      c->bytes_received_before_probes};
+	const uint64_t v[] = {c->calls,		     c->bytes_moved,
+			      c->bytes_captured,     c->bytes_truncated,
+			      c->bytes_lost,	     c->bytes_unreadable,
+			      c->events_lost,	     c->events_filtered,
+			      c->bytes_filtered,     c->calls_unfinished,
+			      c->bytes_sent_before_probes, c->bytes_received_before_probes};
 
 	json_u64s(f, names, v, (int)(sizeof(names) / sizeof(names[0])));
 }

@@ -102,6 +102,7 @@ void output_json_conn(FILE *out, const struct out_event *ev, const char *event, 
 struct out_counters {
 	uint64_t calls, bytes_moved, bytes_captured, bytes_truncated, bytes_lost, bytes_unreadable;
 	uint64_t events_lost, events_filtered, bytes_filtered;
+	uint64_t calls_unfinished; /* calls still in flight when their thread or process exited */
 	/* TLS record bytes on its sockets before its TLS code had probes (not in bytes_moved) */
 	uint64_t bytes_sent_before_probes, bytes_received_before_probes;
 };

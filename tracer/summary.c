@@ -44,6 +44,13 @@ static void print_equation(FILE *f, const uint64_t *bpf, uint64_t captured, uint
 			(unsigned long long)bpf[TLS_STAT_CALLS_FILTERED]);
 	if (unreadable)
 		fprintf(f, " + %llu unreadable", (unsigned long long)unreadable);
+	if (bpf[TLS_STAT_CALLS_UNFINISHED])
+		fprintf(f, "; %llu call%s unfinished when %s thread exited (not counted: what %s "
+			   "moved is unknown)",
+			(unsigned long long)bpf[TLS_STAT_CALLS_UNFINISHED],
+			bpf[TLS_STAT_CALLS_UNFINISHED] == 1 ? "" : "s",
+			bpf[TLS_STAT_CALLS_UNFINISHED] == 1 ? "its" : "their",
+			bpf[TLS_STAT_CALLS_UNFINISHED] == 1 ? "it" : "they");
 }
 
 static uint64_t accounted(const uint64_t *bpf, uint64_t captured, uint64_t unreadable)
@@ -65,6 +72,7 @@ static void counters_of(struct out_counters *c, const uint64_t *bpf, uint64_t ca
 	c->events_lost = events_lost;
 	c->events_filtered = bpf[TLS_STAT_CALLS_FILTERED];
 	c->bytes_filtered = bpf[TLS_STAT_BYTES_FILTERED];
+	c->calls_unfinished = bpf[TLS_STAT_CALLS_UNFINISHED];
 }
 
 /* Processes that moved bytes before probes. */

@@ -13,6 +13,7 @@ import time
 
 import harness
 from harness import PYTHON, TracerTest, json_lines, wait_for
+from test_go import GOTLS, framed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RECORD_SERVER = os.path.join(HERE, "record_server.py")
@@ -93,12 +94,13 @@ class FollowTest(TracerTest):
                 got[r["dir"]] += base64.b64decode(r["data"])
         return got
 
-    def assert_exact(self, records, kind, paths):
+    def assert_exact(self, records, kind, paths, unfinished_ok=False):
         """Each path's request and response, as the server saw them, were captured whole on
         the client's connection (its 4-tuple: the server's port, the client's port the
         server saw), by a process of that kind; for node, by the process that asked for
         it."""
         served, flows = self.served(), self.flows(records)
+        unfinished = {p["pid"]: p["calls_unfinished"] for p in records[-1].get("processes", [])}
         pids = {}
         for r in records:
             if r["type"] == "data" and r["comm"] == kind and r["dir"] == "write":
@@ -119,8 +121,10 @@ class FollowTest(TracerTest):
             f = flows[peer]
             self.assertEqual(f["rport"], self.port, (kind, path))
             self.assertEqual(f["comm"], kind, (kind, path))
-            self.assertEqual(f["write"], request, (kind, path))
             self.assertEqual(f["read"], response, (kind, path))
+            if unfinished_ok and f["write"] == b"" and unfinished.get(f["pid"]):
+                continue  # its Write had not returned when it exited: counted, not shown
+            self.assertEqual(f["write"], request, (kind, path))
 
     def unprobed(self, records):
         return [r for r in records if r["type"] == "unprobed"]
@@ -129,23 +133,52 @@ class FollowTest(TracerTest):
 
     def test_a_shell_runs_twenty_of_each_client(self):
         """curl, wget and python3 (libraries of the ld.so cache), node (OpenSSL inside its
-        executable) and hey (Go, stripped): 20 runs of each from a traced shell, every
-        request and response on its connection. node and hey are programs the tracer has
-        not seen when the shell starts: each runs once first, its probes found as it runs,
-        and that run is captured or its bytes told as moved before probes; the 20 after it
-        are all captured."""
+        executable), our Go client (stripped, static) and Debian's hey (Go, stripped): 20
+        runs of each from a traced shell, every request and response on its connection.
+        node and the Go programs are executables the tracer has not seen when the shell
+        starts: each runs once first, its probes found as it runs, and that run is captured
+        or its bytes are told as moved before probes; the 20 after it are all captured. hey
+        exits without waiting for its writing goroutine, whose Write may not have returned
+        (its return instruction is what Go's probes see): such a call is counted as
+        unfinished, never passed over in silence."""
+        go_server = self.spawn([GOTLS["static"], "server", "-cert", self.cert, "-key",
+                                self.key], stdout=subprocess.PIPE, text=True)
+        go_port = int(go_server.stdout.readline().split()[1])
         lines = []
         for kind, cmd in CLIENTS.items():
             lines.append(cmd.format(port=self.port, path="/%s-first" % kind))
             for i in range(20):
                 lines.append(cmd.format(port=self.port, path="/%s-%d" % (kind, i)))
+        for i in range(21):
+            lines.append("%s client -port %d -conns 1 -msgs 2 -size 100 > %s/go.%d" %
+                         (GOTLS["static"], go_port, self.tmp, i))
         run, records = self.traced_shell("\n".join(lines))
         for kind in CLIENTS:
-            self.assert_exact(records, kind, ["/%s-%d" % (kind, i) for i in range(20)])
+            self.assert_exact(records, kind, ["/%s-%d" % (kind, i) for i in range(20)],
+                              unfinished_ok=kind == "hey")
             self.assert_first_run(records, kind, "/%s-first" % kind)
+        self.assert_go_runs(records, go_port)
         summary = records[-1]
         self.assertEqual(summary["type"], "summary")
         self.assertEqual(summary["bytes_lost"], 0)
+
+    def assert_go_runs(self, records, go_port):
+        """Our Go client's 21 runs (one connection each, two 100-byte messages and their
+        echo): the first captured or told before probes, the 20 after it captured whole."""
+        want = framed(0, 2, 100)
+        flows = self.flows(records)
+        for i in range(21):
+            with open(os.path.join(self.tmp, "go.%d" % i)) as f:
+                lport = int(re.search(r"CONN 0 PORT (\d+)", f.read()).group(1))
+            f = flows.get(lport)
+            if i == 0 and not f:
+                told = [u for u in self.unprobed(records) if u["lport"] == lport]
+                self.assertEqual(len(told), 1, "the Go client's first run: %r" % told)
+                self.assertGreaterEqual(told[0]["bytes_sent"], len(want))
+                continue
+            self.assertIsNotNone(f, "Go run %d (local port %d) not captured" % (i, lport))
+            self.assertEqual((f["rport"], f["write"], f["read"]), (go_port, want, want),
+                             "Go run %d" % i)
 
     def assert_first_run(self, records, kind, path):
         """The run of path was captured, or what its process moved was told as before
@@ -157,6 +190,9 @@ class FollowTest(TracerTest):
             return
         if kind == "node":
             self.assert_exact(records, kind, [path])
+            return
+        if kind == "hey" and f and f["read"] == response:
+            self.assert_exact(records, kind, [path], unfinished_ok=True)
             return
         self.assertEqual(len(told), 1, "%s's first run neither captured nor told: %r %r"
                          % (kind, f, self.unprobed(records)))

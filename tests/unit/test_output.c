@@ -308,7 +308,7 @@ static void test_json_summary(void)
 	};
 	struct out_summary s = {
 		.reason = "target exited",
-		.all = {1, 2, 3, 4, 5, 6, 7, 8, 9, 517, 3012},
+		.all = {1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 517, 3012},
 		.late = 10, .meta_lost = 11, .malformed = 12, .dropped = 13, .bytes_dropped = 14,
 		.conns = 15, .conns_unresolved = 16, .calls_without_conn = 17,
 		.conns_before_probes = 1,
@@ -321,7 +321,8 @@ static void test_json_summary(void)
 		       "[{\"path\":\"/usr/lib/libssl.so.3\",\"calls\":7},{\"path\":\"/lib/libgnutls "
 		       "\\\"x\\\".so\",\"calls\":0}],\"calls\":1,\"bytes_moved\":2,\"bytes_captured\":3,"
 		       "\"bytes_truncated\":4,\"bytes_lost\":5,\"bytes_unreadable\":6,\"events_lost\":7,"
-		       "\"events_filtered\":8,\"bytes_filtered\":9,\"bytes_sent_before_probes\":517,"
+		       "\"events_filtered\":8,\"bytes_filtered\":9,\"calls_unfinished\":0,"
+		       "\"bytes_sent_before_probes\":517,"
 		       "\"bytes_received_before_probes\":3012,\"chunks_out_of_order\":10,"
 		       "\"meta_events_lost\":11,\"malformed_events\":12,\"chunks_dropped\":13,"
 		       "\"bytes_dropped\":14,\"connections\":15,\"connections_unresolved\":16,"
@@ -329,7 +330,8 @@ static void test_json_summary(void)
 		       "\"processes\":[{\"pid\":42,\"comm\":\"curl\","
 		       "\"calls\":7,\"bytes_moved\":100,\"bytes_captured\":90,\"bytes_truncated\":10,"
 		       "\"bytes_lost\":0,\"bytes_unreadable\":0,\"events_lost\":0,"
-		       "\"events_filtered\":0,\"bytes_filtered\":0,\"bytes_sent_before_probes\":517,"
+		       "\"events_filtered\":0,\"bytes_filtered\":0,\"calls_unfinished\":0,"
+		       "\"bytes_sent_before_probes\":517,"
 		       "\"bytes_received_before_probes\":3012}]}\n");
 	s.http = true;
 	s.http_messages = 4;
