@@ -111,7 +111,9 @@ BPF_TABLE("lru_hash", u64, u8, tls_mmaps, 1024);
 #endif
 /* Processes told of an unmap: one event per process until user space has read its maps
  * again and deletes the entry (it leaves those that map no TLS file: they tell no more),
- * however often it calls munmap. */
+ * however often it calls munmap. A process that runs a program without TLS code is put in
+ * at its exec (it has nothing to tell), and taken out when it maps a TLS file or one not
+ * looked at yet. */
 BPF_TABLE("lru_hash", u32, u8, tls_unmaps, 1024);
 
 /* A connection: a socket a TLS call used, from then until close(2). */
@@ -502,6 +504,43 @@ static __always_inline bool fd_is_tcp(s32 fd)
 	return fd_is_socket(fd);
 }
 #endif
+
+#if defined(TLS_OFF_SKC_FAMILY) && defined(TLS_OFF_SKC_NUM)
+/* The two ends of TCP socket fd as the kernel holds them (a->family 0: unread). */
+static __always_inline void sock_addr(s32 fd, struct tls_sock_addr *a)
+{
+	char *file = fd_file(fd), *sock = 0, *sk = 0, *skc;
+	u16 family = 0, lport = 0, rport = 0;
+
+	a->family = 0;
+	if (!file || bpf_probe_read_kernel(&sock, sizeof(sock), file + TLS_OFF_FILE_PRIVATE) ||
+	    !sock || bpf_probe_read_kernel(&sk, sizeof(sk), sock + TLS_OFF_SOCKET_SK) || !sk)
+		return;
+	skc = sk + TLS_OFF_SK_COMMON;
+	if (bpf_probe_read_kernel(&family, sizeof(family), skc + TLS_OFF_SKC_FAMILY) ||
+	    bpf_probe_read_kernel(&lport, sizeof(lport), skc + TLS_OFF_SKC_NUM) ||
+	    bpf_probe_read_kernel(&rport, sizeof(rport), skc + TLS_OFF_SKC_DPORT))
+		return;
+	if (family == 2 /* AF_INET */ &&
+	    (bpf_probe_read_kernel(a->laddr, 4, skc + TLS_OFF_SKC_RCV_SADDR) ||
+	     bpf_probe_read_kernel(a->raddr, 4, skc + TLS_OFF_SKC_DADDR)))
+		return;
+	if (family == 10 /* AF_INET6 */ &&
+	    (bpf_probe_read_kernel(a->laddr, 16, skc + TLS_OFF_SKC_V6_RCV_SADDR) ||
+	     bpf_probe_read_kernel(a->raddr, 16, skc + TLS_OFF_SKC_V6_DADDR)))
+		return;
+	if ((family != 2 && family != 10) || !rport)
+		return; /* not an internet socket, or not connected: user space says so */
+	a->lport = lport;
+	a->rport = bpf_ntohs(rport);
+	a->family = family;
+}
+#else
+static __always_inline void sock_addr(s32 fd, struct tls_sock_addr *a)
+{
+	a->family = 0; /* user space looks the socket up */
+}
+#endif
 #else
 static __always_inline bool fd_is_socket(s32 fd)
 {
@@ -516,6 +555,11 @@ static __always_inline u64 socket_ino(s32 fd)
 static __always_inline bool fd_is_tcp(s32 fd)
 {
 	return false; /* nothing counted before probes: no BTF to tell a socket by */
+}
+
+static __always_inline void sock_addr(s32 fd, struct tls_sock_addr *a)
+{
+	a->family = 0;
 }
 #endif
 
@@ -620,6 +664,7 @@ static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess)
 	}
 	pe.conn = fresh.id;
 	pe.ino = socket_ino(fd);
+	sock_addr(fd, &pe.addr);
 	tls_conn_notes.perf_submit(ctx, &pe, sizeof(pe));
 	ev = meta_event(id, TLS_KIND_CONN_OPEN);
 	if (ev) {
@@ -787,6 +832,7 @@ static __always_inline void count_pending(void *ctx, u64 id, s32 fd, u64 first, 
 		tls_pending_fds.insert(&key, &fresh);
 		pf = tls_pending_fds.lookup(&key);
 		pe.ino = key.ino;
+		sock_addr(fd, &pe.addr);
 		tls_conn_notes.perf_submit(ctx, &pe, sizeof(pe));
 	}
 	if (pf)
@@ -1366,9 +1412,13 @@ KRETFUNC_PROBE(__x64_sys_mmap, struct pt_regs *regs, long ret)
 	u64 id = bpf_get_current_pid_tgid();
 	u32 flags;
 
+	u32 tgid = id >> 32;
+
 	if (ret >= 0 && (SYS_ARG(regs, dx) & PROT_EXEC) && (int)SYS_ARG(regs, r8) >= 0 &&
-	    traced(id) && mapping_told(id, (s32)SYS_ARG(regs, r8), &flags))
-		notify_proc(ctx, id >> 32, TLS_PROC_MMAP, flags);
+	    traced(id) && mapping_told(id, (s32)SYS_ARG(regs, r8), &flags)) {
+		tls_unmaps.delete(&tgid); /* it may map TLS code now: its unmaps tell */
+		notify_proc(ctx, tgid, TLS_PROC_MMAP, flags);
+	}
 	return 0;
 }
 #else
@@ -1423,13 +1473,14 @@ TRACEPOINT_PROBE(syscalls, sys_exit_munmap) { return unmapped(args, args->ret); 
 TRACEPOINT_PROBE(syscalls, sys_enter_mmap)
 {
 	u64 id = bpf_get_current_pid_tgid();
-	u32 flags;
+	u32 flags, tgid = id >> 32;
 	u8 value;
 
 	if ((args->prot & PROT_EXEC) && (int)args->fd >= 0 && traced(id) &&
 	    mapping_told(id, (s32)args->fd, &flags)) {
 		value = (u8)flags;
 		tls_mmaps.update(&id, &value);
+		tls_unmaps.delete(&tgid); /* it may map TLS code now: its unmaps tell */
 	}
 	return 0;
 }
@@ -1454,8 +1505,9 @@ TRACEPOINT_PROBE(syscalls, sys_exit_mmap)
 
 /* A traced process that follows its children starts one (or a thread: harmless). The
  * tracepoint fires before the child first runs; in PID mode the kernel has copied the
- * scope's perf events into it already (the probes are its from its first instruction), and
- * the notes thread gives it guard events of its own (wrapper/scope.c says why). */
+ * scope's perf events into it already (the probes are its from its first instruction).
+ * Where the kernel may swap perf contexts (before 6.12), the notes thread gives it guard
+ * events of its own (wrapper/scope.c says why): only then is it told of. */
 TRACEPOINT_PROBE(sched, sched_process_fork)
 {
 	u32 parent = bpf_get_current_pid_tgid() >> 32, child = args->child_pid, flags;
@@ -1467,9 +1519,11 @@ TRACEPOINT_PROBE(sched, sched_process_fork)
 
 	if (!pflags || !(*pflags & TLS_TARGET_CHILDREN) || !acting())
 		return 0;
-	flags = *pflags;
-	if (tls_targets.update(&child, &flags) == 0 && (set = tls_settings.lookup(&zero)) &&
-	    (set->flags & TLS_SET_SCOPE))
+	set = tls_settings.lookup(&zero);
+	flags = *pflags & ~TLS_TARGET_TELL_EXIT;
+	if (set && (set->flags & TLS_SET_GUARDS))
+		flags |= TLS_TARGET_TELL_EXIT;
+	if (tls_targets.update(&child, &flags) == 0 && (flags & TLS_TARGET_TELL_EXIT))
 		tls_conn_notes.perf_submit(args, &pe, sizeof(pe)); /* its guard */
 	return 0;
 }
@@ -1508,6 +1562,7 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 	u32 tid = (u32)id, tgid = id >> 32, idx = tid % TLS_SLOTS;
 	struct tls_call *slot = tls_slots.lookup(&idx);
 	struct tls_event *ev;
+	u32 *tflags;
 
 	if (tls_calls.lookup(&tid)) {
 		tls_calls.delete(&tid);
@@ -1521,8 +1576,10 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 	unfinished_go(tgid);
 	if (traced(id) && (ev = meta_event(id, TLS_KIND_EXIT)))
 		submit_meta(args, ev);
-	/* was it the last target? and what it moved before probes is told */
-	if (tls_targets.lookup(&tgid) || tls_pending.lookup(&tgid))
+	/* told when user space holds something of it, or what it moved before probes is to be
+	 * told; not for every child (a notice wakes the tracer: each costs a fork+exit more) */
+	tflags = tls_targets.lookup(&tgid);
+	if ((tflags && (*tflags & TLS_TARGET_TELL_EXIT)) || tls_pending.lookup(&tgid))
 		notify_proc(args, tgid, TLS_PROC_EXIT, 0);
 	tls_targets.delete(&tgid);
 	return 0;
@@ -1539,6 +1596,7 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 	u16 loc = args->data_loc_filename & 0xFFFF;
 	struct tls_exec_event ev = {};
 	struct tls_file_key key;
+	u8 known, one = 1;
 
 	if (!traced(id))
 		return 0;
@@ -1546,12 +1604,18 @@ TRACEPOINT_PROBE(sched, sched_process_exec)
 	ev.pe.pid = id >> 32;
 	ev.pe.kind = TLS_PROC_EXEC;
 	ev.pe.fd = -1;
-	if (!exe_known(&key))
+	known = exe_known(&key);
+	if (!known)
 		ev.pe.flags |= TLS_PENDING_EXEC;
 	if (left_scope())
 		ev.pe.flags |= TLS_PENDING_SCOPE;
 	if (ev.pe.flags)
 		mark_pending(ev.pe.pid, &key, ev.pe.flags);
+	/* A program without TLS code: its unmaps tell nothing until it maps a TLS file. */
+	if (known == TLS_FILE_PLAIN)
+		tls_unmaps.update(&ev.pe.pid, &one);
+	else
+		tls_unmaps.delete(&ev.pe.pid);
 	bpf_probe_read_kernel_str(ev.path, sizeof(ev.path), (char *)args + loc);
 	tls_procs.perf_submit(args, &ev, sizeof(ev));
 	return 0;

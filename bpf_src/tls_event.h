@@ -116,6 +116,9 @@ struct tls_stats {
  * process that holds no perf event has left the scope (an exec that changed its
  * credentials drops them) */
 #define TLS_SET_SCOPE 2
+/* settings flags: a traced process's new child is told of (tls_conn_notes), to be given
+ * guard events of its own (a kernel before 6.12 may swap perf contexts) */
+#define TLS_SET_GUARDS 4
 
 /* Which compile of bpf_src this is: the tracer counts them up as it reloads bpf_src. */
 #ifndef TLS_GEN
@@ -141,6 +144,9 @@ struct tls_settings {
 /* Values of the tls_targets map (key: a traced process's tgid). */
 #define TLS_TARGET_TRACED 1   /* its calls are traced */
 #define TLS_TARGET_CHILDREN 2 /* the processes it starts are traced too (with this flag) */
+/* its exit is told (tls_procs): user space holds something of it (perf events of its own);
+ * not passed on to its children, but where they get guard events */
+#define TLS_TARGET_TELL_EXIT 4
 #define TLS_MAX_TARGETS 65536
 
 /* What a tls_procs record says happened to a traced process. */
@@ -161,6 +167,21 @@ enum tls_proc_kind {
 };
 
 /* A record of the tls_procs perf buffer: user space looks at the process's maps again. */
+/*
+ * A TCP socket's two ends as the kernel holds them (struct sock_common), read in BPF as the
+ * socket is first seen, so that a connection closed a moment later has its addresses all
+ * the same. Ports in host order; addresses as in memory (network order; IPv4 in the first 4
+ * bytes).
+ */
+struct tls_sock_addr {
+	__u16 family; /* AF_INET (2) or AF_INET6 (10); 0: not read (user space looks it up) */
+	__u16 lport;
+	__u16 rport;
+	__u16 pad;
+	__u8 laddr[16];
+	__u8 raddr[16];
+};
+
 struct tls_proc_event {
 	__u32 pid;
 	__u32 kind;  /* enum tls_proc_kind */
@@ -170,6 +191,7 @@ struct tls_proc_event {
 	__u64 conn; /* TLS_PROC_CONN: the connection's id */
 	__u64 ino;  /* TLS_PROC_CONN: the socket's inode number (0: unknown), so that a lookup
 		     * after the fd was closed and reused is not taken for this socket's */
+	struct tls_sock_addr addr; /* TLS_PROC_CONN, TLS_PROC_PENDING_CONN: its two ends */
 };
 
 #define TLS_PATH_LEN 256

@@ -16,6 +16,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "tls_event.h"
+
 /* Lookups of a connection that is not resolved yet: when it is first seen, then as events
  * of it are shown, until one finds it connected. */
 #define CONN_TRIES 4
@@ -233,12 +235,28 @@ static void try_resolve(struct conn_table *t, struct conn *c)
 				     c->ino, &c->addr));
 }
 
-void conn_notes_add(struct conn_notes *n, uint64_t id, uint32_t pid, int fd, uint64_t ino)
+int conns_from_bpf(const struct tls_sock_addr *bpf, struct conn_addr *a)
+{
+	size_t n = bpf && bpf->family == AF_INET ? 4 : 16;
+
+	if (!bpf || (bpf->family != AF_INET && bpf->family != AF_INET6))
+		return -EAGAIN;
+	a->family = format_addr(bpf->laddr, n, a->laddr);
+	format_addr(bpf->raddr, n, a->raddr);
+	a->lport = bpf->lport;
+	a->rport = bpf->rport;
+	return 0;
+}
+
+void conn_notes_add(struct conn_notes *n, uint64_t id, uint32_t pid, int fd, uint64_t ino,
+		    const struct tls_sock_addr *bpf)
 {
 	struct conn_note note = {.id = id};
 
-	note.err = conns_resolve(n->proc_root ? n->proc_root : "/proc", (pid_t)pid, fd, ino,
-				 &note.addr);
+	note.err = conns_from_bpf(bpf, &note.addr);
+	if (note.err)
+		note.err = conns_resolve(n->proc_root ? n->proc_root : "/proc", (pid_t)pid, fd,
+					 ino, &note.addr);
 	pthread_mutex_lock(&n->mu);
 	n->v[n->next] = note;
 	n->next = (n->next + 1) % CONN_NOTES;

@@ -10,6 +10,8 @@
 #define CONN_ADDR_LEN 46 /* INET6_ADDRSTRLEN */
 
 /* The two ends of a TCP connection, as the traced process sees them. */
+struct tls_sock_addr;
+
 struct conn_addr {
 	int family; /* AF_INET (IPv4-mapped IPv6 addresses included) or AF_INET6 */
 	char laddr[CONN_ADDR_LEN], raddr[CONN_ADDR_LEN];
@@ -58,8 +60,13 @@ struct conn_notes {
 	unsigned int next; /* the slot the next result takes */
 };
 
-/* Looks connection id (pid's socket fd) up now and keeps the result for conns_open. */
-void conn_notes_add(struct conn_notes *n, uint64_t id, uint32_t pid, int fd, uint64_t ino);
+/* Connection id (pid's socket fd): its addresses as BPF read them from the socket (`bpf`,
+ * NULL or family 0: none), else looked up now; the result kept for conns_open. */
+void conn_notes_add(struct conn_notes *n, uint64_t id, uint32_t pid, int fd, uint64_t ino,
+		    const struct tls_sock_addr *bpf);
+
+/* A socket's two ends as BPF read them into a: 0, or -EAGAIN when BPF had none. */
+int conns_from_bpf(const struct tls_sock_addr *bpf, struct conn_addr *a);
 
 /* A connection of the run: a socket a TLS call used, until it is closed. */
 struct conn {

@@ -387,7 +387,6 @@ static bool settle(struct follow *f, pid_t pid, uint64_t files, bool exited, boo
  * unmapped is told, its bytes before probes are settled. */
 static bool rescan_process(struct follow *f, const struct rescan *rs)
 {
-
 	struct probe_set *set = f->cfg.probes;
 	const struct env *env = f->cfg.env;
 	struct proc_tls *was = tls_maps_of(&f->maps, rs->pid);
@@ -397,7 +396,15 @@ static bool rescan_process(struct follow *f, const struct rescan *rs)
 
 	if (rs->exec)
 		say_exec(f, rs);
-	if ((rs->pending & TLS_PENDING_SCOPE) && targets_rescope(f->cfg.targets, rs->pid) == 0 &&
+	/* A program already looked at (BPF found it marked; it is not pending): nothing to
+	 * find in it, and what it maps later that holds TLS code is told as it maps it. Not
+	 * reading its maps here keeps the tracer out of its way as it starts. */
+	if (rs->exec && !rs->pending && !rs->mmap && !rs->unmap && !rs->exit) {
+		if (was)
+			tls_maps_drop(&f->maps, was);
+		return false;
+	}
+	if ((rs->pending & TLS_PENDING_SCOPE) && targets_rescope(f->cfg.targets, f->tb, rs->pid) == 0 &&
 	    env->verbose)
 		diag("PID %d left the traced processes' perf events (an exec that changed its "
 		     "credentials): put back\n",
@@ -597,6 +604,7 @@ int follow_run(struct follow *f)
 		     strerror(err));
 		return -err;
 	}
+	pthread_setname_np(f->thread, "tracer-follow"); /* as top -H and /proc show it */
 	f->running = true;
 	return 0;
 }

@@ -12,14 +12,15 @@
 #include "tracer_bpf.h"
 
 int generation_settings(struct tracer_bpf *tb, const struct env *env, unsigned int gen,
-			bool scoped)
+			const struct tracer_scope *scope)
 {
 	struct tls_settings set = {
 		.dirs = (env->no_read ? 0 : 1u << TLS_DIR_READ) |
 			(env->no_write ? 0 : 1u << TLS_DIR_WRITE),
 		.sample = env->sample,
 		.uid = env->any_uid ? TLS_ANY_UID : env->uid,
-		.flags = (env->all ? TLS_SET_ALL : 0) | (scoped ? TLS_SET_SCOPE : 0),
+		.flags = (env->all ? TLS_SET_ALL : 0) | (scope ? TLS_SET_SCOPE : 0) |
+			 (scope && tracer_scope__guards(scope) ? TLS_SET_GUARDS : 0),
 		.max_call_bytes = (uint64_t)env->max_call_bytes,
 		.gen = gen,
 	};
@@ -31,7 +32,7 @@ int generation_settings(struct tracer_bpf *tb, const struct env *env, unsigned i
 	options_describe_filters(env, filters, sizeof(filters));
 	/* Without the map the compiled bound, MAX_CHUNKS whole chunks, is the limit: fine
 	 * when no filter is asked for and the limit is a whole number of chunks. */
-	if (err == -ENOENT && !filters[0] && !env->all && !env->comm[0] && !scoped &&
+	if (err == -ENOENT && !filters[0] && !env->all && !env->comm[0] && !scope &&
 	    env->max_call_bytes % env->max_data_size == 0)
 		err = 0;
 	if (err)

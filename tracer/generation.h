@@ -10,6 +10,7 @@
 #include "spec.h"
 
 struct tracer_bpf;
+struct tracer_scope;
 
 /* The BPF functions of the specs, each in its slot of tls_point_progs (the scope's
  * dispatcher calls a probe's function there): names[i] is slot i's. */
@@ -20,12 +21,13 @@ struct point_slots {
 
 /*
  * The settings that change nothing in the program's shape go to the tls_settings map, with
- * the generation whose programs act (and whether the probes come through the scope). A
+ * the generation whose programs act (and whether the probes come through `scope`, NULL for
+ * none, and whether its new children are to be told of for their guard events). A
  * user's bpf_src without that map gets none of them: that is only fine without filters and
  * with a per-call limit the compiled bound already gives. 0 or -errno (said).
  */
 int generation_settings(struct tracer_bpf *tb, const struct env *env, unsigned int gen,
-			bool scoped);
+			const struct tracer_scope *scope);
 
 /* Whether module tb can serve a scope: it has the dispatcher and its maps (bpf_src of this
  * tracer, compiled with the kernel's offsets for it). */

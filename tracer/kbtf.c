@@ -319,6 +319,12 @@ static const struct kbtf_member {
 	{"TLS_OFF_SOCKET_SK", "socket", "sk", KBTF_SOCK},
 	{"TLS_OFF_SK_COMMON", "sock", "__sk_common", KBTF_SOCK},
 	{"TLS_OFF_SKC_FAMILY", "sock_common", "skc_family", KBTF_SOCK},
+	{"TLS_OFF_SKC_DADDR", "sock_common", "skc_daddr", KBTF_ADDR},
+	{"TLS_OFF_SKC_RCV_SADDR", "sock_common", "skc_rcv_saddr", KBTF_ADDR},
+	{"TLS_OFF_SKC_DPORT", "sock_common", "skc_dport", KBTF_ADDR},
+	{"TLS_OFF_SKC_NUM", "sock_common", "skc_num", KBTF_ADDR},
+	{"TLS_OFF_SKC_V6_DADDR", "sock_common", "skc_v6_daddr", KBTF_ADDR},
+	{"TLS_OFF_SKC_V6_RCV_SADDR", "sock_common", "skc_v6_rcv_saddr", KBTF_ADDR},
 };
 
 _Static_assert(sizeof(members) / sizeof(members[0]) <= KBTF_NOFFSETS, "KBTF_NOFFSETS");
@@ -351,6 +357,10 @@ void kbtf_offsets(const struct kbtf *btf, struct kbtf_offsets *o)
 			o->ok[g] = false;
 			snprintf(o->why[g], sizeof(o->why[0]), "%s", o->why[KBTF_FD]);
 		}
+	if (o->ok[KBTF_ADDR] && !o->ok[KBTF_SOCK]) { /* it reads the socket as SOCK does */
+		o->ok[KBTF_ADDR] = false;
+		snprintf(o->why[KBTF_ADDR], sizeof(o->why[0]), "%s", o->why[KBTF_SOCK]);
+	}
 }
 
 long kbtf_offset_of(const struct kbtf_offsets *o, const char *type, const char *member)

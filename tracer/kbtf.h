@@ -48,10 +48,13 @@ enum kbtf_group {
 	/* a socket's family and type: file->private_data (struct socket) ->type,
 	 * ->sk->__sk_common.skc_family */
 	KBTF_SOCK,
+	/* a TCP socket's two ends, as SOCK reads the socket: ->sk->__sk_common.skc_daddr,
+	 * skc_rcv_saddr, skc_dport, skc_num, skc_v6_daddr, skc_v6_rcv_saddr */
+	KBTF_ADDR,
 	KBTF_NGROUPS,
 };
 
-#define KBTF_NOFFSETS 28
+#define KBTF_NOFFSETS 32
 
 struct kbtf_offsets {
 	long v[KBTF_NOFFSETS]; /* by entry of kbtf.c's table */

@@ -62,9 +62,9 @@ static void on_note(void *ctx, int cpu, const void *data, int size)
 		return;
 	memcpy(&pe, data, sizeof(pe));
 	if (pe.kind == TLS_PROC_CONN)
-		conn_notes_add(n->lookups, pe.conn, pe.pid, pe.fd, pe.ino);
+		conn_notes_add(n->lookups, pe.conn, pe.pid, pe.fd, pe.ino, &pe.addr);
 	else if (pe.kind == TLS_PROC_PENDING_CONN && n->unprobed)
-		unprobed_note_conn(n->unprobed, pe.pid, pe.fd, pe.ino);
+		unprobed_note_conn(n->unprobed, pe.pid, pe.fd, pe.ino, &pe.addr);
 	else if (pe.kind == TLS_PROC_FORK)
 		guard_child(n, (pid_t)pe.pid);
 }
@@ -126,6 +126,7 @@ int notes_start(struct notes *n, struct tracer_bpf *tb, const char *proc_root,
 		diag("failed to start the thread that looks connections up: %s\n", strerror(err));
 		return -err;
 	}
+	pthread_setname_np(n->thread, "tracer-notes"); /* as top -H and /proc show it */
 	n->running = true;
 	return 0;
 }

@@ -148,7 +148,7 @@ void reload_apply(struct reload *r)
 		err = probes_attach_new(&sink, &set, env->verbose);
 	if (!err) { /* from here the new programs act, the old ones stand by */
 		say_fresh_maps(r, tb);
-		err = generation_settings(tb, env, gen, c->targets->scope != NULL);
+		err = generation_settings(tb, env, gen, c->targets->scope);
 	}
 	if (err) {
 		follow_unlock(f);

@@ -300,7 +300,7 @@ int session_open(struct session *s, const struct env *env)
 	if (scoped && (targets_open_scope(&s->targets, tracefs_dir()) ||
 		       generation_slots(s->tb, &s->specs, &s->slots)))
 		return EXIT_RUNTIME;
-	if (generation_settings(s->tb, env, s->gen, scoped) || init_stats(s->tb))
+	if (generation_settings(s->tb, env, s->gen, s->targets.scope) || init_stats(s->tb))
 		return EXIT_RUNTIME;
 	for (i = 0; i < env->npids; i++)
 		if (targets_add(&s->targets, s->tb, env->pids[i]))

@@ -23,7 +23,8 @@
 
 int targets_add(struct targets *t, struct tracer_bpf *tb, pid_t pid)
 {
-	uint32_t flags = TLS_TARGET_TRACED | (t->env->no_children ? 0 : TLS_TARGET_CHILDREN);
+	uint32_t flags = TLS_TARGET_TRACED | TLS_TARGET_TELL_EXIT |
+			 (t->env->no_children ? 0 : TLS_TARGET_CHILDREN);
 	int err = tracer_bpf__update(tb, TARGETS_TABLE, (uint32_t)pid, &flags, sizeof(flags));
 
 	if (err)
@@ -62,19 +63,44 @@ int targets_add_descendants(struct targets *t, struct tracer_bpf *tb, struct pro
 
 int targets_open_scope(struct targets *t, const char *tracefs)
 {
+	const char *guards = getenv("TRACER_SCOPE_GUARDS"); /* older kernels' way, for tests */
 	char why[512];
-	int err = tracer_scope__open(tracefs, !t->env->no_children, &t->scope, why, sizeof(why));
+	int err = tracer_scope__open(tracefs, !t->env->no_children, guards && guards[0], &t->scope,
+				     why, sizeof(why));
 
 	if (err)
 		diag("failed to set up the probes for the traced processes: %s\n", why);
+	else if (t->env->verbose)
+		diag("traced processes: kept by trace events %s/*, %s\n",
+		     tracer_scope__group(t->scope),
+		     tracer_scope__guards(t->scope)
+			     ? "each with guard events of its own (perf may swap the contexts "
+			       "of a parent and its child)"
+			     : "children inherit their events in fork() and need nothing more");
 	return err;
 }
 
-/* Puts process pid in the scope; one gone meanwhile is no error. */
-static int scope_process(struct targets *t, pid_t pid)
+/* Tells BPF that process pid's exit is to be told: it holds perf events of ours. */
+static void tell_exit(struct tracer_bpf *tb, pid_t pid)
 {
-	int err = tracer_scope__add_process(t->scope, pid);
+	uint32_t key = (uint32_t)pid, flags;
 
+	if (tracer_bpf__lookup_key(tb, TARGETS_TABLE, &key, sizeof(key), &flags,
+				   sizeof(flags)) == 0 &&
+	    !(flags & TLS_TARGET_TELL_EXIT)) {
+		flags |= TLS_TARGET_TELL_EXIT;
+		tracer_bpf__update(tb, TARGETS_TABLE, key, &flags, sizeof(flags));
+	}
+}
+
+/* Puts process pid in the scope (its exit told, to close its events); one gone meanwhile is
+ * no error. */
+static int scope_process(struct targets *t, struct tracer_bpf *tb, pid_t pid)
+{
+	int err;
+
+	tell_exit(tb, pid); /* first: an exit right after is told */
+	err = tracer_scope__add_process(t->scope, pid);
 	if (err == -ESRCH)
 		return 0;
 	if (err)
@@ -94,7 +120,7 @@ int targets_scope_processes(struct targets *t, struct tracer_bpf *tb, const stru
 		return 0;
 	for (i = 0; i < pl->n && !err; i++)
 		if (traced[i])
-			err = scope_process(t, pl->pid[i]);
+			err = scope_process(t, tb, pl->pid[i]);
 	keys = err ? NULL : malloc(TLS_MAX_TARGETS * sizeof(*keys));
 	if (!err && !keys) {
 		diag("out of memory reading BPF map '%s'\n", TARGETS_TABLE);
@@ -109,7 +135,7 @@ int targets_scope_processes(struct targets *t, struct tracer_bpf *tb, const stru
 
 			if (tgid <= 0 || tracer_scope__has_process(t->scope, tgid))
 				continue;
-			err = scope_process(t, tgid);
+			err = scope_process(t, tb, tgid);
 			added++;
 		}
 	}
@@ -117,11 +143,12 @@ int targets_scope_processes(struct targets *t, struct tracer_bpf *tb, const stru
 	return err;
 }
 
-int targets_rescope(struct targets *t, pid_t pid)
+int targets_rescope(struct targets *t, struct tracer_bpf *tb, pid_t pid)
 {
 	if (!t->scope)
 		return 0;
 	tracer_scope__drop_process(t->scope, pid); /* the kernel dropped them: closed too */
+	tell_exit(tb, pid);
 	return tracer_scope__add_process(t->scope, pid);
 }
 

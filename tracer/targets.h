@@ -51,7 +51,7 @@ int targets_scope_processes(struct targets *t, struct tracer_bpf *tb, const stru
 
 /* Process pid left the scope (an exec that changed its credentials made the kernel drop its
  * perf events): it is put in again. 0, -ESRCH or -errno. */
-int targets_rescope(struct targets *t, pid_t pid);
+int targets_rescope(struct targets *t, struct tracer_bpf *tb, pid_t pid);
 
 /* Process pid exited: what the scope held for it is closed. */
 void targets_exited(struct targets *t, pid_t pid);

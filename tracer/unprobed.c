@@ -21,11 +21,13 @@ void unprobed_init(struct unprobed *u, const char *proc_root)
 	pthread_mutex_init(&u->mu, NULL);
 }
 
-void unprobed_note_conn(struct unprobed *u, uint32_t pid, int fd, uint64_t ino)
+void unprobed_note_conn(struct unprobed *u, uint32_t pid, int fd, uint64_t ino,
+			const struct tls_sock_addr *bpf)
 {
 	struct unprobed_addr a = {.pid = pid, .fd = fd, .ino = ino};
 
-	a.resolved = conns_resolve(u->proc_root, (pid_t)pid, fd, ino, &a.addr) == 0;
+	a.resolved = conns_from_bpf(bpf, &a.addr) == 0 ||
+		     conns_resolve(u->proc_root, (pid_t)pid, fd, ino, &a.addr) == 0;
 	pthread_mutex_lock(&u->mu);
 	u->addrs[u->next_addr++ % UNPROBED_ADDRS] = a;
 	pthread_mutex_unlock(&u->mu);

@@ -62,7 +62,8 @@ void unprobed_init(struct unprobed *u, const char *proc_root);
 
 /* The notes thread: pid's socket fd (inode ino) carried a TLS record before probes: looked
  * up now, while it is open. */
-void unprobed_note_conn(struct unprobed *u, uint32_t pid, int fd, uint64_t ino);
+void unprobed_note_conn(struct unprobed *u, uint32_t pid, int fd, uint64_t ino,
+			const struct tls_sock_addr *bpf);
 
 /*
  * The follow thread settles process pid in BPF: its tls_pending entry and its sockets'

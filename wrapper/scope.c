@@ -31,14 +31,17 @@
  *   only the kernel's filter of which memory gets the breakpoints). With `inherit`, the
  *   kernel copies them into every child and thread the thread starts, inside fork(), before
  *   the child runs: a child is traced from its first instruction, whatever it runs.
- * - Each traced process also holds "guard" events of its own (not inherited), put in by the
- *   tracer as soon as it hears of the process (at once for a child: tracer_scope__guard).
- *   perf swaps the contexts of two tasks whose events were all inherited from the same
+ * - perf swaps the contexts of two tasks whose events were all inherited from the same
  *   parent when it switches between them, and the uprobe filter goes by the task an event
  *   was made for: when the other task exits, the event it took over is freed and the first
- *   task's memory loses its breakpoints. A guard keeps the process's memory in the filter
- *   whatever is swapped, and since not every event of its context was inherited, its
- *   children's contexts are no clones and are never swapped.
+ *   task's memory loses its breakpoints. Since Linux 6.12 a context holding an inherited
+ *   event that samples its reads (PERF_SAMPLE_READ, with PERF_SAMPLE_TID as the kernel
+ *   asks) is never swapped: the inherited events ask for it (they never sample: they are
+ *   disabled). An older kernel refuses such events: then each traced process also holds
+ *   "guard" events of its own (not inherited), put in by the tracer as soon as it hears of
+ *   the process (at once for a child: tracer_scope__guard). A guard keeps the process's
+ *   memory in the filter whatever is swapped, and since not every event of its context was
+ *   inherited, its children's contexts are no clones and are never swapped.
  * - The BPF programs hang on "anchor" events (tracer_scope__attach): perf events of a helper
  *   thread that has exited, so they add no memory to the filter, and not inherited (the
  *   kernel takes a program off a trace event when an inherited event that carries it is
@@ -73,6 +76,7 @@ struct tracer_scope {
 	int ctl_fd;	    /* uprobe_events, for appending */
 	int id[SCOPE_EVENTS];
 	bool inherit;
+	bool guards; /* each process needs guard events: the kernel may swap contexts */
 	struct scope_point *points;
 	int npoints, points_cap;
 	struct scope_task *tasks;
@@ -152,7 +156,8 @@ static bool live_tracer(int pid)
 	return strncmp(comm, "tracer", 6) == 0;
 }
 
-/* Removes the events of tracers that died without removing them (killed). */
+/* Removes the events of tracers that died without removing them (killed with their janitor),
+ * ours too: a dead tracer's PID may be ours now. */
 static void remove_stale(struct tracer_scope *sc)
 {
 	char path[PATH_MAX + 16], line[PATH_MAX + 128], cmd[128], seen[64][48];
@@ -165,7 +170,7 @@ static void remove_stale(struct tracer_scope *sc)
 		char grp[48], ev[48];
 
 		if (sscanf(line, "%*c:%47[^/]/%47s", grp, ev) != 2 ||
-		    sscanf(grp, "tracer_%d", &pid) != 1 || live_tracer(pid))
+		    sscanf(grp, "tracer_%d", &pid) != 1 || (pid != getpid() && live_tracer(pid)))
 			continue;
 		snprintf(cmd, sizeof(cmd), "-:%s/%s\n", grp, ev);
 		for (i = 0; i < nseen && strcmp(seen[i], cmd) != 0; i++)
@@ -323,8 +328,43 @@ static void stop_janitor(struct tracer_scope *sc)
 	sc->janitor = 0;
 }
 
-int tracer_scope__open(const char *tracefs, bool inherit, struct tracer_scope **out, char *err,
-		       size_t errlen)
+/* A perf event of trace event `id` (or, id -1, a dummy software event) for thread tid:
+ * disabled (it only names the thread's memory to the kernel's filter), inherited by what it
+ * forks when `inherit`, then sampling its reads unless `swappable` (so that the kernel never
+ * swaps its context with another task's). */
+static int open_event(int id, int tid, bool inherit, bool swappable, bool anchor)
+{
+	struct perf_event_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = id < 0 ? PERF_TYPE_SOFTWARE : PERF_TYPE_TRACEPOINT;
+	attr.config = id < 0 ? PERF_COUNT_SW_DUMMY : (uint64_t)id;
+	attr.sample_period = 1;
+	attr.disabled = 1;
+	attr.inherit = inherit;
+	if (inherit && !swappable)
+		attr.sample_type = PERF_SAMPLE_READ | PERF_SAMPLE_TID;
+	/* an anchor's thread puts no breakpoint anywhere, however briefly it lives: with
+	 * enable_on_exec the kernel leaves it to exec and mmap, which it never does */
+	attr.enable_on_exec = anchor;
+	return (int)syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/* Whether the kernel takes inherited events that sample their reads (Linux 6.12+), whose
+ * contexts it never swaps: asked with a dummy event of this thread's, closed at once. */
+static bool unswappable_events(void)
+{
+	int fd = open_event(-1, 0, true, false, false);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+int tracer_scope__open(const char *tracefs, bool inherit, bool guards, struct tracer_scope **out,
+		       char *err, size_t errlen)
 {
 	struct tracer_scope *sc = calloc(1, sizeof(*sc));
 	char path[PATH_MAX + 32];
@@ -337,6 +377,7 @@ int tracer_scope__open(const char *tracefs, bool inherit, struct tracer_scope **
 	}
 	sc->janitor_fd = -1;
 	sc->inherit = inherit;
+	sc->guards = inherit && (guards || !unswappable_events());
 	pthread_mutex_init(&sc->mu, NULL);
 	snprintf(sc->dir, sizeof(sc->dir), "%s", tracefs);
 	snprintf(sc->group, sizeof(sc->group), "tracer_%d", (int)getpid());
@@ -369,6 +410,11 @@ int tracer_scope__open(const char *tracefs, bool inherit, struct tracer_scope **
 	}
 	*out = sc;
 	return 0;
+}
+
+bool tracer_scope__guards(const struct tracer_scope *sc)
+{
+	return sc->guards;
 }
 
 const char *tracer_scope__group(const struct tracer_scope *sc)
@@ -410,25 +456,6 @@ static int add_probe(struct tracer_scope *sc, const char *binary, uint64_t offse
 	return 0;
 }
 
-/* A perf event of trace event `id` for thread tid: disabled (it only names the thread's
- * memory to the kernel's filter), inherited by what it forks when the scope says so. */
-static int open_event(int id, int tid, bool inherit, bool anchor)
-{
-	struct perf_event_attr attr;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.size = sizeof(attr);
-	attr.type = PERF_TYPE_TRACEPOINT;
-	attr.config = (uint64_t)id;
-	attr.sample_period = 1;
-	attr.disabled = 1;
-	attr.inherit = inherit;
-	/* an anchor's thread puts no breakpoint anywhere, however briefly it lives: with
-	 * enable_on_exec the kernel leaves it to exec and mmap, which it never does */
-	attr.enable_on_exec = anchor;
-	return (int)syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
-}
-
 static struct scope_task *find_task(struct tracer_scope *sc, int tid)
 {
 	int i;
@@ -452,7 +479,8 @@ static void close_task(const struct scope_task *t)
 	}
 }
 
-/* Opens thread tid's events: inherited ones when `inherit_too`, and guards. */
+/* Opens thread tid's events: inherited ones when `inherit_too`, and guards where they are
+ * needed (or the events are not inherited: then they are the thread's only ones). */
 static int add_task(struct tracer_scope *sc, int tid, int tgid, bool inherit_too)
 {
 	struct scope_task t = {.tid = tid, .tgid = tgid, .fd = {-1, -1}, .guard = {-1, -1}};
@@ -472,9 +500,10 @@ static int add_task(struct tracer_scope *sc, int tid, int tgid, bool inherit_too
 	}
 	for (i = 0; i < SCOPE_EVENTS && !e; i++) {
 		if (inherit_too && sc->inherit &&
-		    (t.fd[i] = open_event(sc->id[i], tid, true, false)) < 0)
+		    (t.fd[i] = open_event(sc->id[i], tid, true, sc->guards, false)) < 0)
 			e = -errno;
-		else if ((t.guard[i] = open_event(sc->id[i], tid, false, false)) < 0)
+		else if ((sc->guards || !sc->inherit) &&
+			 (t.guard[i] = open_event(sc->id[i], tid, false, false, false)) < 0)
 			e = -errno;
 	}
 	if (e) {
@@ -509,6 +538,9 @@ int tracer_scope__add_thread(struct tracer_scope *sc, int tid, int tgid)
 int tracer_scope__guard(struct tracer_scope *sc, int pid)
 {
 	int r;
+
+	if (!sc->guards)
+		return 0;
 
 	pthread_mutex_lock(&sc->mu);
 	r = add_task(sc, pid, pid, false);
@@ -594,7 +626,7 @@ static void *open_anchors(void *arg)
 
 	j->tid = (pid_t)syscall(SYS_gettid);
 	for (i = 0; i < SCOPE_EVENTS && !j->err; i++) {
-		j->perf_fd[i] = open_event(j->sc->id[i], 0, false, true);
+		j->perf_fd[i] = open_event(j->sc->id[i], 0, false, true, true);
 		if (j->perf_fd[i] < 0) {
 			j->err = -errno;
 			break;

@@ -208,10 +208,16 @@ struct tracer_scope;
 /*
  * Makes the scope's trace events under tracefs directory `tracefs` (removing those of
  * tracers that died without doing so). `inherit`: children and threads started later are in
- * the scope. *out freed with tracer_scope__destroy. 0, or -errno with why in err.
+ * the scope. `guards`: give each process guard events (tracer_scope__guard) even where the
+ * kernel does not need them (Linux 6.12+ keeps the inherited events' contexts apart; older
+ * kernels need them). *out freed with tracer_scope__destroy. 0, or -errno with why in err.
  */
-int tracer_scope__open(const char *tracefs, bool inherit, struct tracer_scope **out, char *err,
-		       size_t errlen);
+int tracer_scope__open(const char *tracefs, bool inherit, bool guards, struct tracer_scope **out,
+		       char *err, size_t errlen);
+
+/* Whether each process of the scope needs guard events of its own: each new child is to be
+ * given them (tracer_scope__guard) as soon as it is known. */
+bool tracer_scope__guards(const struct tracer_scope *sc);
 
 /* The trace event group's name ("tracer_<pid>"). */
 const char *tracer_scope__group(const struct tracer_scope *sc);
@@ -233,9 +239,10 @@ int tracer_scope__add_process(struct tracer_scope *sc, int pid);
 
 /*
  * Gives process pid, a child that is in the scope by inheritance, guard events of its own
- * (its main thread's): its memory stays in the kernel's filter whatever perf does with the
- * inherited events, and its children's perf contexts are no clones (which perf would swap
- * between tasks). 0, -ESRCH when it is gone, or -errno.
+ * (its main thread's) when the scope needs them (tracer_scope__guards): its memory stays in
+ * the kernel's filter whatever perf does with the inherited events, and its children's perf
+ * contexts are no clones (which perf would swap between tasks). 0 (also when none are
+ * needed), -ESRCH when it is gone, or -errno.
  */
 int tracer_scope__guard(struct tracer_scope *sc, int pid);
 

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "conns.h"
+#include "tls_event.h"
 
 #define PROC FIXTURES "/proc" /* fixtures/proc/4242: fds 3-8 and its net/tcp, net/tcp6 */
 
@@ -172,8 +173,8 @@ static void test_notes(void)
 
 	/* Looked up when announced: the connection takes that result, even though its
 	 * process (4243 here) is gone by the time it is opened. */
-	conn_notes_add(&notes, 20, 4242, 3, 0);
-	conn_notes_add(&notes, 21, 4242, 9, 0);
+	conn_notes_add(&notes, 20, 4242, 3, 0, NULL);
+	conn_notes_add(&notes, 21, 4242, 9, 0, NULL);
 	c = conns_open(&t, 20, 4243, 3, 0, false);
 	CHECK(c && c->resolved && c->addr.lport == 50594 && c->addr.rport == 8443);
 	c = conns_open(&t, 21, 4243, 9, 0, false);
@@ -188,10 +189,47 @@ static void test_notes(void)
 	c = conns_open(&t, 20, 4243, 3, 0, false);
 	CHECK(c && !c->resolved);
 	for (i = 0; i <= CONN_NOTES; i++)
-		conn_notes_add(&notes, 100 + (uint64_t)i, 4242, 3, 0);
+		conn_notes_add(&notes, 100 + (uint64_t)i, 4242, 3, 0, NULL);
 	CHECK(!conns_open(&t, 100, 4243, 3, 0, false)->resolved);
 	CHECK(conns_open(&t, 101, 4243, 3, 0, false)->resolved);
 	CHECK(conns_open(&t, 100 + CONN_NOTES, 4243, 3, 0, false)->resolved);
+	conns_free(&t);
+}
+
+/* The addresses BPF read from the socket are taken as they are: no lookup (the process,
+ * 4299, has no fixture at all), IPv4, IPv6, IPv4-mapped IPv6 as IPv4; none read (family 0):
+ * looked up. */
+static void test_bpf_addresses(void)
+{
+	static struct conn_notes notes = {.mu = PTHREAD_MUTEX_INITIALIZER, .proc_root = PROC};
+	struct conn_table t = {.proc_root = PROC, .notes = &notes};
+	struct tls_sock_addr v4 = {.family = AF_INET, .lport = 40112, .rport = 8443,
+				   .laddr = {127, 0, 0, 1}, .raddr = {10, 1, 2, 3}};
+	struct tls_sock_addr v6 = {.family = AF_INET6, .lport = 1, .rport = 443,
+				   .laddr = {[15] = 1}, .raddr = {0x20, 0x01, 0x0d, 0xb8, [15] = 9}};
+	struct tls_sock_addr mapped = {.family = AF_INET6, .lport = 2, .rport = 3,
+				       .laddr = {[10] = 0xff, 0xff, 192, 168, 0, 1},
+				       .raddr = {[10] = 0xff, 0xff, 192, 168, 0, 2}};
+	struct tls_sock_addr none = {0};
+	struct conn_addr a;
+	struct conn *c;
+
+	conn_notes_add(&notes, 30, 4299, 3, 0, &v4);
+	c = conns_open(&t, 30, 4299, 3, 0, false);
+	CHECK(c && c->resolved && c->addr.family == AF_INET && c->addr.lport == 40112 &&
+	      c->addr.rport == 8443);
+	CHECK_STR(c->addr.laddr, "127.0.0.1");
+	CHECK_STR(c->addr.raddr, "10.1.2.3");
+	CHECK(conns_from_bpf(&v6, &a) == 0 && a.family == AF_INET6 && a.rport == 443);
+	CHECK_STR(a.laddr, "::1");
+	CHECK_STR(a.raddr, "2001:db8::9");
+	CHECK(conns_from_bpf(&mapped, &a) == 0 && a.family == AF_INET && a.lport == 2);
+	CHECK_STR(a.laddr, "192.168.0.1");
+	CHECK_STR(a.raddr, "192.168.0.2");
+	CHECK(conns_from_bpf(&none, &a) == -EAGAIN && conns_from_bpf(NULL, &a) == -EAGAIN);
+	conn_notes_add(&notes, 31, 4242, 3, 0, &none); /* looked up in the fixture */
+	c = conns_open(&t, 31, 4242, 3, 0, false);
+	CHECK(c && c->resolved && c->addr.lport == 50594 && c->addr.rport == 8443);
 	conns_free(&t);
 }
 
@@ -273,6 +311,7 @@ int main(void)
 	test_resolve_live();
 	test_table();
 	test_notes();
+	test_bpf_addresses();
 	test_scan();
 	return check_done();
 }
