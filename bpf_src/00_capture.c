@@ -120,6 +120,8 @@ BPF_TABLE("lru_hash", u32, u8, tls_unmaps, 1024);
 struct tls_conn {
 	u64 id;	  /* unique within the run, from tls_conn_ids */
 	u64 sess; /* the session first seen on it */
+	u64 told; /* its opening was sent: a thread that finds it 0 sends it too (see
+		   * conn_of_fd) */
 };
 
 /* A session object of a process. */
@@ -637,45 +639,63 @@ static __always_inline bool left_scope(void)
 #endif
 }
 
-/*
- * The connection of a traced process's socket fd: the one TLS calls used since it was
- * opened, or a new one, which is announced twice: to user space at once (tls_conn_notes),
- * so it looks the socket up while it is open, and as an event ordered with the data
- * (tls_meta).
- */
-static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess)
+/* Announces connection `conn` (socket fd of the current process), twice: to user space at
+ * once (tls_conn_notes) with its two ends, so it knows them even if the socket closes a
+ * moment later, and as an event ordered with the data (tls_meta). */
+static __always_inline void announce_conn(void *ctx, u64 id, s32 fd, struct tls_fd_key *key,
+					  u64 conn)
 {
-	struct tls_fd_key key = {.tgid = id >> 32, .fd = fd};
-	struct tls_conn *conn = tls_conns.lookup(&key), fresh = {.sess = sess};
 	struct tls_proc_event pe = {.pid = id >> 32, .kind = TLS_PROC_CONN, .fd = fd};
 	struct tls_event *ev;
-	u32 zero = 0;
-	u64 *ids;
 
-	if (conn)
-		return conn->id;
-	ids = tls_conn_ids.lookup(&zero);
-	if (!ids)
-		return 0;
-	fresh.id = __sync_fetch_and_add(ids, 1) + 1;
-	if (tls_conns.insert(&key, &fresh)) { /* another thread of the process came first */
-		conn = tls_conns.lookup(&key);
-		return conn ? conn->id : 0;
-	}
-	pe.conn = fresh.id;
+	pe.conn = conn;
 	pe.ino = socket_ino(fd);
 	sock_addr(fd, &pe.addr);
 	tls_conn_notes.perf_submit(ctx, &pe, sizeof(pe));
 	ev = meta_event(id, TLS_KIND_CONN_OPEN);
 	if (ev) {
 		ev->fd = fd;
-		ev->conn = fresh.id;
+		ev->conn = conn;
 		ev->result = (s64)pe.ino; /* which socket, for the lookups of the main loop */
-		if (tls_known_socks.lookup(&key))
+		if (tls_known_socks.lookup(key))
 			ev->flags |= TLS_FLAG_KNOWN;
 		submit_meta(ctx, ev);
 	}
-	return fresh.id;
+}
+
+/*
+ * The connection of a traced process's socket fd: the one TLS calls used since it was
+ * opened, or a new one, announced (announce_conn). Its opening must take its place in the
+ * sequence before any event of the connection: a thread that finds the connection made by
+ * another whose opening is not sent yet (two goroutines' threads, a reader and a writer,
+ * on one socket) sends it too, and user space shows the first it gets.
+ */
+static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess)
+{
+	struct tls_fd_key key = {.tgid = id >> 32, .fd = fd};
+	struct tls_conn *conn = tls_conns.lookup(&key), fresh = {.sess = sess};
+	u32 zero = 0;
+	u64 *ids;
+
+	if (!conn) {
+		ids = tls_conn_ids.lookup(&zero);
+		if (!ids)
+			return 0;
+		fresh.id = __sync_fetch_and_add(ids, 1) + 1;
+		if (tls_conns.insert(&key, &fresh) == 0) {
+			announce_conn(ctx, id, fd, &key, fresh.id);
+			conn = tls_conns.lookup(&key);
+			if (conn)
+				conn->told = 1;
+			return fresh.id;
+		}
+		conn = tls_conns.lookup(&key); /* another thread of the process came first */
+		if (!conn)
+			return 0;
+	}
+	if (!conn->told)
+		announce_conn(ctx, id, fd, &key, conn->id);
+	return conn->id;
 }
 
 /*

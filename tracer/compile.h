@@ -15,13 +15,13 @@ struct tracer_bpf;
 
 /* What every compile of bpf_src takes from the running kernel, found on the first. */
 struct kernel_facts {
-	struct kheaders kh;	    /* the kernel headers libbcc compiles against */
-	struct kbtf_offsets offs;   /* the struct offsets BPF reads, by group (its BTF): a
-				     * socket told from stderr or a log file, the probe point a
-				     * hit is for, the program a process runs, a socket's family */
-	struct kbtf *btf;	    /* the kernel's BTF (NULL: none), for fentry programs */
-	bool kfunc;		    /* the last compile took bpf_src's KFUNC_PROBEs (TLS_KFUNC) */
-	int kfunc_probed;	    /* fentry programs run here: 1, -errno; 0: not tried yet */
+	struct kheaders kh;	  /* the kernel headers libbcc compiles against */
+	struct kbtf_offsets offs; /* the struct offsets BPF reads, by group (its BTF): a
+				   * socket told from stderr or a log file, the probe point a
+				   * hit is for, the program a process runs, a socket's family */
+	struct kbtf *btf;	  /* the kernel's BTF (NULL: none), for fentry programs */
+	bool kfunc;		  /* the last compile took bpf_src's KFUNC_PROBEs (TLS_KFUNC) */
+	int kfunc_probed;	  /* fentry programs run here: 1, -errno; 0: not tried yet */
 };
 
 /* Frees what kernel_facts holds (its BTF). */

@@ -255,8 +255,8 @@ void conn_notes_add(struct conn_notes *n, uint64_t id, uint32_t pid, int fd, uin
 
 	note.err = conns_from_bpf(bpf, &note.addr);
 	if (note.err)
-		note.err = conns_resolve(n->proc_root ? n->proc_root : "/proc", (pid_t)pid, fd,
-					 ino, &note.addr);
+		note.err = conns_resolve(n->proc_root ? n->proc_root : "/proc", (pid_t)pid, fd, ino,
+					 &note.addr);
 	pthread_mutex_lock(&n->mu);
 	n->v[n->next] = note;
 	n->next = (n->next + 1) % CONN_NOTES;

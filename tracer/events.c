@@ -239,6 +239,8 @@ static void deliver_meta(struct events *e, const struct tls_event *ev)
 
 	switch (ev->kind) {
 	case TLS_KIND_CONN_OPEN:
+		if (conns_get(&e->conns, ev->conn))
+			break; /* a second thread sent it too (conn_of_fd): the first was shown */
 		conns_open(&e->conns, ev->conn, ev->pid, ev->fd, (uint64_t)ev->result,
 			   ev->flags & TLS_FLAG_KNOWN);
 		out = view(e, ev, comm);

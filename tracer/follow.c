@@ -19,9 +19,9 @@
 #include "tracer_bpf.h"
 
 #define PROCS_PAGES 8
-#define FOLLOW_POLL_MS 100	    /* how soon the thread sees it is asked to end */
-#define SWEEP_NS 1000000000ull	    /* pending processes no notice named are looked at */
-#define PENDING_SWEEP_MAX 256	    /* of them at most this many a sweep */
+#define FOLLOW_POLL_MS 100     /* how soon the thread sees it is asked to end */
+#define SWEEP_NS 1000000000ull /* pending processes no notice named are looked at */
+#define PENDING_SWEEP_MAX 256  /* of them at most this many a sweep */
 
 static uint64_t mono_ns(void)
 {
@@ -376,10 +376,10 @@ static bool settle(struct follow *f, pid_t pid, uint64_t files, bool exited, boo
 		return false;
 	missed = exited || (p.why & TLS_PENDING_SCOPE) ||
 		 probed_after(f->cfg.probes, files, p.since_ns);
-	why = (p.why & TLS_PENDING_SCOPE) ? UNPROBED_LEFT
+	why = (p.why & TLS_PENDING_SCOPE)				    ? UNPROBED_LEFT
 	      : found_new || probed_after(f->cfg.probes, files, p.since_ns) ? UNPROBED_NEW_CODE
-	      : exited ? UNPROBED_EXITED
-		       : UNPROBED_UNPROBED;
+	      : exited							    ? UNPROBED_EXITED
+									    : UNPROBED_UNPROBED;
 	return unprobed_settle(f->cfg.unprobed, f->tb, (uint32_t)pid, missed, why, program);
 }
 
@@ -404,8 +404,8 @@ static bool rescan_process(struct follow *f, const struct rescan *rs)
 			tls_maps_drop(&f->maps, was);
 		return false;
 	}
-	if ((rs->pending & TLS_PENDING_SCOPE) && targets_rescope(f->cfg.targets, f->tb, rs->pid) == 0 &&
-	    env->verbose)
+	if ((rs->pending & TLS_PENDING_SCOPE) &&
+	    targets_rescope(f->cfg.targets, f->tb, rs->pid) == 0 && env->verbose)
 		diag("PID %d left the traced processes' perf events (an exec that changed its "
 		     "credentials): put back\n",
 		     (int)rs->pid);
@@ -413,8 +413,7 @@ static bool rescan_process(struct follow *f, const struct rescan *rs)
 	 * tls_unmaps entry stays, so it tells no more (until the LRU map drops it). */
 	if (!rs->exec && !rs->mmap && !was && !rs->exit && !rs->pending)
 		return false;
-	r = rs->exit ? -ESRCH
-		     : probes_add_process(set, rs->pid, f->cfg.specs, &now, env->verbose);
+	r = rs->exit ? -ESRCH : probes_add_process(set, rs->pid, f->cfg.specs, &now, env->verbose);
 	alive = r != -ESRCH;
 	/* Gone before it could be looked at: what it ran is, so that its next run is
 	 * probed from its start. */
@@ -422,8 +421,8 @@ static bool rescan_process(struct follow *f, const struct rescan *rs)
 		probes_add_program(set, f->cfg.specs, rs->program, &now, env->verbose);
 	/* An exiting process (the exit notice comes before the kernel takes its memory
 	 * away) unmapped nothing: its maps are empty while it still looks alive. */
-	if (r >= 0 && was && !rs->exec && !rs->exit && (was->files & ~now) &&
-	    proc_alive(rs->pid) && !proc_exiting(rs->pid))
+	if (r >= 0 && was && !rs->exec && !rs->exit && (was->files & ~now) && proc_alive(rs->pid) &&
+	    !proc_exiting(rs->pid))
 		say_unmapped(f, rs->pid, was->files & ~now);
 	tls_maps_set(&f->maps, rs->pid, r >= 0 ? now : 0);
 	if (r >= 0 && now) /* its next unmap tells again */

@@ -36,7 +36,7 @@ struct tls_maps {
 struct rescan {
 	pid_t pid;
 	bool exec, mmap, unmap, exit;
-	uint32_t pending; /* TLS_PENDING_* BPF set as it told */
+	uint32_t pending;	    /* TLS_PENDING_* BPF set as it told */
 	char program[TLS_PATH_LEN]; /* exec: what it ran, as exec(2) was given it */
 };
 

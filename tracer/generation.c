@@ -79,8 +79,9 @@ int generation_slots(struct tracer_bpf *tb, const struct spec_table *specs,
 		}
 		if (err) {
 			diag("%s%s\n", why,
-			     err == -E2BIG ? " (the specs name more BPF functions than it has slots)"
-					   : "");
+			     err == -E2BIG
+				     ? " (the specs name more BPF functions than it has slots)"
+				     : "");
 			return err;
 		}
 		slots->names[slots->n++] = fn;

@@ -341,7 +341,8 @@ void kbtf_offsets(const struct kbtf *btf, struct kbtf_offsets *o)
 		o->ok[g] = true;
 	for (i = 0; i < NMEMBERS; i++) {
 		int id = find(btf, members[i].type, BTF_KIND_STRUCT);
-		long off = id > 0 ? member_offset(btf, type_at(btf, (uint32_t)id), members[i].member, 0)
+		long off = id > 0 ? member_offset(btf, type_at(btf, (uint32_t)id),
+						  members[i].member, 0)
 				  : -1;
 
 		o->v[i] = off;

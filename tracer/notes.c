@@ -41,7 +41,8 @@ static void guard_child(struct notes *n, pid_t pid)
 	if (tracer_bpf__fd_lookup(n->targets_fd, &key, &flags) == 0) {
 		err = tracer_scope__guard(n->scope, pid);
 		if (err && err != -ESRCH)
-			diag("failed to give PID %d its perf events of the traced processes: %s%s\n",
+			diag("failed to give PID %d its perf events of the traced processes: "
+			     "%s%s\n",
 			     (int)pid, strerror(-err),
 			     err == -EMFILE ? " (raise the limit of open files: ulimit -n)" : "");
 		if (!err && poll(&pfd, 1, 0) > 0) /* it ended meanwhile: they may be another's */

@@ -663,19 +663,31 @@ static void json_u64s(FILE *f, const char *const *names, const uint64_t *v, int 
 static void json_counters(FILE *f, const struct out_counters *c)
 {
 	static const char *const names[] = {
-		"calls",		    "bytes_moved",
-		"bytes_captured",	    "bytes_truncated",
-		"bytes_lost",		    "bytes_unreadable",
-		"events_lost",		    "events_filtered",
-		"bytes_filtered",	    "calls_unfinished",
-		"bytes_sent_before_probes", "bytes_received_before_probes",
+		"calls",
+		"bytes_moved",
+		"bytes_captured",
+		"bytes_truncated",
+		"bytes_lost",
+		"bytes_unreadable",
+		"events_lost",
+		"events_filtered",
+		"bytes_filtered",
+		"calls_unfinished",
+		"bytes_sent_before_probes",
+		"bytes_received_before_probes",
 	};
-	const uint64_t v[] = {c->calls,		     c->bytes_moved,
-			      c->bytes_captured,     c->bytes_truncated,
-			      c->bytes_lost,	     c->bytes_unreadable,
-			      c->events_lost,	     c->events_filtered,
-			      c->bytes_filtered,     c->calls_unfinished,
-			      c->bytes_sent_before_probes, c->bytes_received_before_probes};
+	const uint64_t v[] = {c->calls,
+			      c->bytes_moved,
+			      c->bytes_captured,
+			      c->bytes_truncated,
+			      c->bytes_lost,
+			      c->bytes_unreadable,
+			      c->events_lost,
+			      c->events_filtered,
+			      c->bytes_filtered,
+			      c->calls_unfinished,
+			      c->bytes_sent_before_probes,
+			      c->bytes_received_before_probes};
 
 	json_u64s(f, names, v, (int)(sizeof(names) / sizeof(names[0])));
 }
@@ -687,9 +699,15 @@ void output_json_summary(FILE *out, const struct out_summary *s)
 		"chunks_dropped",	  "bytes_dropped",	"connections",
 		"connections_unresolved", "calls_without_conn", "connections_before_probes",
 	};
-	const uint64_t v[] = {s->late,		      s->meta_lost,	    s->malformed,
-			      s->dropped,	      s->bytes_dropped,	    s->conns,
-			      s->conns_unresolved,    s->calls_without_conn, s->conns_before_probes};
+	const uint64_t v[] = {s->late,
+			      s->meta_lost,
+			      s->malformed,
+			      s->dropped,
+			      s->bytes_dropped,
+			      s->conns,
+			      s->conns_unresolved,
+			      s->calls_without_conn,
+			      s->conns_before_probes};
 	int i;
 
 	fprintf(out, "{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\",", s->reason);

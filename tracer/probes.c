@@ -580,7 +580,8 @@ static int attach_range(const struct probe_sink *sink, const struct probe_set *s
 				continue;
 			err = attach_one(sink, rp, path, ret, why, sizeof(why));
 			/* the process it was found through exited meanwhile */
-			if (err == -ENOENT && path == rp->open_path && !(path = attach_path(set, rp)))
+			if (err == -ENOENT && path == rp->open_path &&
+			    !(path = attach_path(set, rp)))
 				continue;
 			if (err == -ENOENT && path != rp->open_path)
 				err = attach_one(sink, rp, path, ret, why, sizeof(why));

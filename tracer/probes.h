@@ -48,8 +48,8 @@ struct seen_file {
 	dev_t dev;
 	ino_t ino;
 	enum probe_look look;
-	bool tls;	 /* some spec resolved in it */
-	int first_probe; /* with tls: index of its first probe (its probes are consecutive) */
+	bool tls;	  /* some spec resolved in it */
+	int first_probe;  /* with tls: index of its first probe (its probes are consecutive) */
 	uint64_t live_ns; /* with tls: when its probes were attached (CLOCK_MONOTONIC; 0 not
 			   * yet) */
 };
@@ -62,7 +62,7 @@ struct seen_file {
 /* Every probe found so far; grows as processes start programs and load libraries. */
 struct probe_set {
 	struct resolved_probe *chunk[PROBES_MAX_CHUNKS];
-	int n; /* probes_at(set, 0 .. n-1); written (atomically) once a probe is whole */
+	int n;	      /* probes_at(set, 0 .. n-1); written (atomically) once a probe is whole */
 	int attached; /* p[0, attached) are attached (but those with a `via`) */
 	int nuprobes; /* uprobes attached */
 	struct seen_file *files;

@@ -33,8 +33,8 @@ bool reload_due(struct reload *r, uint64_t now_ns)
 /* The maps user space reads and writes: a reload must keep them as they are. */
 static int check_user_maps(const struct reload *r, const struct tracer_bpf *tb)
 {
-	static const char *const tables[] = {EVENTS_TABLE,  META_TABLE,	      STATS_TABLE,
-					     SETTINGS_TABLE, TARGETS_TABLE,    PROCS_TABLE,
+	static const char *const tables[] = {EVENTS_TABLE,     META_TABLE,    STATS_TABLE,
+					     SETTINGS_TABLE,   TARGETS_TABLE, PROCS_TABLE,
 					     CONN_NOTES_TABLE, PENDING_TABLE, FILES_TABLE};
 	const struct tracer_bpf *cur = *r->cfg.tb;
 	size_t i;
@@ -140,8 +140,11 @@ void reload_apply(struct reload *r)
 	 * replaced it: the new set's probes are numbered after the running set's last. */
 	follow_lock(f);
 	set.id_base = c->probes->id_base + (uint64_t)c->probes->n;
-	sink = (struct probe_sink){.tb = tb, .scope = c->targets->scope, .gen = gen,
-				   .slots = slots.names, .nslots = slots.n};
+	sink = (struct probe_sink){.tb = tb,
+				   .scope = c->targets->scope,
+				   .gen = gen,
+				   .slots = slots.names,
+				   .nslots = slots.n};
 	if (!err)
 		err = follow_find_tls_code_now(f, tb, &set, &specs, &tm);
 	if (!err)

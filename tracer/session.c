@@ -306,10 +306,10 @@ int session_open(struct session *s, const struct env *env)
 		if (targets_add(&s->targets, s->tb, env->pids[i]))
 			return EXIT_RUNTIME;
 	follow_init(&s->follow, &(struct follow_config){.env = env,
-							 .probes = &s->probes,
-							 .specs = &s->specs,
-							 .targets = &s->targets,
-							 .unprobed = &s->unprobed});
+							.probes = &s->probes,
+							.specs = &s->specs,
+							.targets = &s->targets,
+							.unprobed = &s->unprobed});
 	s->follow_on = true;
 	if (open_buffers(s))
 		return EXIT_RUNTIME;
@@ -317,8 +317,8 @@ int session_open(struct session *s, const struct env *env)
 	/* Children from now on (tracepoints), those already there (/proc), their TLS code. */
 	if (attach_kernel_programs(s->tb, &s->kf, env->verbose))
 		return EXIT_RUNTIME;
-	if (scoped && tracer_scope__attach(s->tb, s->targets.scope, DISPATCH_ENTRY,
-					   DISPATCH_RETURN, why, sizeof(why))) {
+	if (scoped && tracer_scope__attach(s->tb, s->targets.scope, DISPATCH_ENTRY, DISPATCH_RETURN,
+					   why, sizeof(why))) {
 		diag("%s\n", why);
 		return EXIT_RUNTIME;
 	}
@@ -330,18 +330,18 @@ int session_open(struct session *s, const struct env *env)
 
 	/* Saved edits of the sources and specs are reloaded while tracing. */
 	reload_init(&s->reload, &(struct reload_config){.env = env,
-							 .bpf_dir = s->bpf_dir,
-							 .spec_dir = s->spec_dir,
-							 .kf = &s->kf,
-							 .cache = &s->cache,
-							 .tb = &s->tb,
-							 .specs = &s->specs,
-							 .probes = &s->probes,
-							 .slots = &s->slots,
-							 .gen = &s->gen,
-							 .follow = &s->follow,
-							 .targets = &s->targets,
-							 .ev = s->ev});
+							.bpf_dir = s->bpf_dir,
+							.spec_dir = s->spec_dir,
+							.kf = &s->kf,
+							.cache = &s->cache,
+							.tb = &s->tb,
+							.specs = &s->specs,
+							.probes = &s->probes,
+							.slots = &s->slots,
+							.gen = &s->gen,
+							.follow = &s->follow,
+							.targets = &s->targets,
+							.ev = s->ev});
 	s->reload_on = true;
 	return EXIT_OK;
 }
@@ -526,6 +526,13 @@ void session_run(struct session *s, volatile sig_atomic_t *stop)
 	}
 }
 
+/* The scope's processes leave it (their breakpoints taken out), beside the detaching. */
+static void *release_scope(void *scope)
+{
+	tracer_scope__release(scope);
+	return NULL;
+}
+
 int session_finish(struct session *s)
 {
 	const char *reason = s->target_exited ? "target exited"
@@ -535,13 +542,20 @@ int session_finish(struct session *s)
 			     : s->reader_gone ? "stopped (stdout's reader went away)"
 					      : "stopped";
 	char who[1024], how[128], msg[256];
+	pthread_t releaser;
+	bool releasing;
 	int err, read_err;
 
 	/* Detach first, so nothing new arrives (nor does the follow thread attach any more);
-	 * then drain and account for every byte. */
+	 * then drain and account for every byte. The traced processes leave the scope at the
+	 * same time (each waits on other kernel locks than the detaching). */
 	follow_lock(&s->follow);
 	s->follow.closed = true;
+	releasing = s->targets.scope &&
+		    pthread_create(&releaser, NULL, release_scope, s->targets.scope) == 0;
 	err = tracer_bpf__detach_all(s->tb, msg, sizeof(msg)) ? EXIT_RUNTIME : EXIT_OK;
+	if (releasing)
+		pthread_join(releaser, NULL);
 	follow_unlock(&s->follow);
 	if (err)
 		diag("%s\n", msg);

@@ -42,19 +42,19 @@ struct session {
 		void (*round)(void *ctx);
 		void *ctx;
 	} observer;
-	struct targets targets;	    /* who is traced */
-	struct follow follow;	    /* what they run, found and probed as they run it */
-	struct notes notes;	    /* sockets looked up while open */
-	struct unprobed unprobed;   /* bytes moved before probes */
-	struct reload reload;	    /* saved edits of the sources and specs */
-	bool follow_on, reload_on;  /* follow_init, reload_init were called */
-	bool target_exited;	    /* the targets and all their descendants are gone */
-	bool reader_gone;	    /* stdout's reader went away (tracer PID | head) */
-	int write_err;		    /* errno of a failed write to stdout: exit 1 */
-	struct pcapng pcap;	    /* -w (pcap.f NULL: none) */
-	struct http http;	    /* --http */
-	struct redact redact;	    /* --redact (redact.n 0: none) */
-	char bpf_dir[PATH_MAX];	    /* where the BPF sources and probe specs were read */
+	struct targets targets;	   /* who is traced */
+	struct follow follow;	   /* what they run, found and probed as they run it */
+	struct notes notes;	   /* sockets looked up while open */
+	struct unprobed unprobed;  /* bytes moved before probes */
+	struct reload reload;	   /* saved edits of the sources and specs */
+	bool follow_on, reload_on; /* follow_init, reload_init were called */
+	bool target_exited;	   /* the targets and all their descendants are gone */
+	bool reader_gone;	   /* stdout's reader went away (tracer PID | head) */
+	int write_err;		   /* errno of a failed write to stdout: exit 1 */
+	struct pcapng pcap;	   /* -w (pcap.f NULL: none) */
+	struct http http;	   /* --http */
+	struct redact redact;	   /* --redact (redact.n 0: none) */
+	char bpf_dir[PATH_MAX];	   /* where the BPF sources and probe specs were read */
 	char spec_dir[PATH_MAX];
 	unsigned int gen;	/* the compile of bpf_src in use: 1, then one up per reload */
 	struct kernel_facts kf; /* what the first compile learnt of the kernel */

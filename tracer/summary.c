@@ -45,8 +45,9 @@ static void print_equation(FILE *f, const uint64_t *bpf, uint64_t captured, uint
 	if (unreadable)
 		fprintf(f, " + %llu unreadable", (unsigned long long)unreadable);
 	if (bpf[TLS_STAT_CALLS_UNFINISHED])
-		fprintf(f, "; %llu call%s unfinished when %s thread exited (not counted: what %s "
-			   "moved is unknown)",
+		fprintf(f,
+			"; %llu call%s unfinished when %s thread exited (not counted: what %s "
+			"moved is unknown)",
 			(unsigned long long)bpf[TLS_STAT_CALLS_UNFINISHED],
 			bpf[TLS_STAT_CALLS_UNFINISHED] == 1 ? "" : "s",
 			bpf[TLS_STAT_CALLS_UNFINISHED] == 1 ? "its" : "their",

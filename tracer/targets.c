@@ -85,8 +85,8 @@ static void tell_exit(struct tracer_bpf *tb, pid_t pid)
 {
 	uint32_t key = (uint32_t)pid, flags;
 
-	if (tracer_bpf__lookup_key(tb, TARGETS_TABLE, &key, sizeof(key), &flags,
-				   sizeof(flags)) == 0 &&
+	if (tracer_bpf__lookup_key(tb, TARGETS_TABLE, &key, sizeof(key), &flags, sizeof(flags)) ==
+		    0 &&
 	    !(flags & TLS_TARGET_TELL_EXIT)) {
 		flags |= TLS_TARGET_TELL_EXIT;
 		tracer_bpf__update(tb, TARGETS_TABLE, key, &flags, sizeof(flags));

@@ -119,9 +119,9 @@ bool unprobed_settle(struct unprobed *u, struct tracer_bpf *tb, uint32_t pid, bo
 	snprintf(proto.program, sizeof(proto.program), "%s", program ? program : "");
 	if (proc_read_comm((pid_t)pid, proto.comm, sizeof(proto.comm))) /* gone: as named */
 		snprintf(proto.comm, sizeof(proto.comm), "%.*s", TLS_COMM_LEN - 1,
-			 !proto.program[0]		? "?"
+			 !proto.program[0]	       ? "?"
 			 : strrchr(proto.program, '/') ? strrchr(proto.program, '/') + 1
-							: proto.program);
+						       : proto.program);
 	n = take_sockets(tb, pid, &proto, found, 64);
 	if (!missed || !n)
 		return true;
@@ -198,21 +198,22 @@ void unprobed_drain(struct unprobed *u, FILE *json_out, struct events *ev)
 		describe_conn(r, conn, sizeof(conn));
 		diag("PID %u (%s) sent %llu and received %llu bytes of TLS records on %s "
 		     "before probes: %s%s%s%s\n",
-		     r->pid, r->comm, (unsigned long long)r->sent, (unsigned long long)r->recv, conn,
-		     why_text(r), r->program[0] ? " (it ran '" : "", r->program,
+		     r->pid, r->comm, (unsigned long long)r->sent, (unsigned long long)r->recv,
+		     conn, why_text(r), r->program[0] ? " (it ran '" : "", r->program,
 		     r->program[0] ? "')" : "");
 		if (json_out)
-			output_json_unprobed(json_out, &(struct out_unprobed){
-							       .pid = r->pid,
-							       .comm = r->comm,
-							       .program = r->program,
-							       .fd = r->fd,
-							       .socket_ino = r->ino,
-							       .addr = r->resolved ? &r->addr : NULL,
-							       .sent = r->sent,
-							       .recv = r->recv,
-							       .reason = why_name(r->why),
-						       });
+			output_json_unprobed(json_out,
+					     &(struct out_unprobed){
+						     .pid = r->pid,
+						     .comm = r->comm,
+						     .program = r->program,
+						     .fd = r->fd,
+						     .socket_ino = r->ino,
+						     .addr = r->resolved ? &r->addr : NULL,
+						     .sent = r->sent,
+						     .recv = r->recv,
+						     .reason = why_name(r->why),
+					     });
 		if (ev)
 			events_add_unprobed(ev, r->pid, r->comm, r->sent, r->recv);
 	}

@@ -17,10 +17,10 @@ struct events;
 
 /* Why a process's bytes went without probes (struct unprobed_report's why). */
 enum unprobed_why {
-	UNPROBED_NEW_CODE,  /* it ran TLS code the tracer had not probed yet (its first run) */
-	UNPROBED_EXITED,    /* it exited before the tracer could look at what it ran */
-	UNPROBED_LEFT,	    /* an exec that changed its credentials took its probes away */
-	UNPROBED_UNPROBED,  /* TLS records on its sockets, none of them by a probed call */
+	UNPROBED_NEW_CODE, /* it ran TLS code the tracer had not probed yet (its first run) */
+	UNPROBED_EXITED,   /* it exited before the tracer could look at what it ran */
+	UNPROBED_LEFT,	   /* an exec that changed its credentials took its probes away */
+	UNPROBED_UNPROBED, /* TLS records on its sockets, none of them by a probed call */
 };
 
 /* One connection's bytes before probes (fd -1: the process's, no socket known). */

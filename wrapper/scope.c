@@ -237,15 +237,16 @@ static int append(struct tracer_scope *sc, int ev, const char *binary, uint64_t 
 
 	e = probe_path(binary, path, sizeof(path), &fd);
 	if (!e) {
-		snprintf(cmd, sizeof(cmd), "%c:%s/%s %s:0x%" PRIx64 "\n", ev ? 'r' : 'p',
-			 sc->group, event_names[ev], path, offset);
+		snprintf(cmd, sizeof(cmd), "%c:%s/%s %s:0x%" PRIx64 "\n", ev ? 'r' : 'p', sc->group,
+			 event_names[ev], path, offset);
 		e = ctl_write(sc->ctl_fd, cmd);
 	}
 	if (fd >= 0)
 		close(fd);
 	if (e) {
 		last_error(sc->dir, why, sizeof(why));
-		snprintf(err, errlen, "failed to add a %s probe at offset 0x%" PRIx64 " of '%s': %s%s%s",
+		snprintf(err, errlen,
+			 "failed to add a %s probe at offset 0x%" PRIx64 " of '%s': %s%s%s",
 			 ev ? "return" : "entry", offset, binary, strerror(-e), why[0] ? ": " : "",
 			 why);
 	}
@@ -402,7 +403,8 @@ int tracer_scope__open(const char *tracefs, bool inherit, bool guards, struct tr
 				 sc->group, event_names[i], strerror(-e));
 		}
 	if (!e && (e = start_janitor(sc)) != 0)
-		snprintf(err, errlen, "cannot start the process that cleans up after the tracer: %s",
+		snprintf(err, errlen,
+			 "cannot start the process that cleans up after the tracer: %s",
 			 strerror(-e));
 	if (e) {
 		tracer_scope__destroy(sc, NULL, 0);
@@ -664,8 +666,8 @@ int tracer_scope__attach(struct tracer_bpf *tb, const struct tracer_scope *sc, c
 	int i, e;
 
 	for (i = 0; i < SCOPE_EVENTS; i++) {
-		j.prog_fd[i] = tb_load_prog(tb, fns[i], BPF_PROG_TYPE_KPROBE, ATTACH_PERF, 0, err,
-					    errlen);
+		j.prog_fd[i] =
+			tb_load_prog(tb, fns[i], BPF_PROG_TYPE_KPROBE, ATTACH_PERF, 0, err, errlen);
 		if (j.prog_fd[i] < 0)
 			return j.prog_fd[i];
 	}
@@ -705,6 +707,19 @@ int tracer_scope__attach(struct tracer_bpf *tb, const struct tracer_scope *sc, c
 	return 0;
 }
 
+void tracer_scope__release(struct tracer_scope *sc)
+{
+	int i;
+
+	if (!sc)
+		return;
+	pthread_mutex_lock(&sc->mu);
+	for (i = 0; i < sc->ntasks; i++)
+		close_task(&sc->tasks[i]);
+	sc->ntasks = 0;
+	pthread_mutex_unlock(&sc->mu);
+}
+
 int tracer_scope__destroy(struct tracer_scope *sc, char *err, size_t errlen)
 {
 	struct timespec pause = {0, 10 * 1000 * 1000};
@@ -713,9 +728,7 @@ int tracer_scope__destroy(struct tracer_scope *sc, char *err, size_t errlen)
 
 	if (!sc)
 		return 0;
-	for (i = 0; i < sc->ntasks; i++)
-		close_task(&sc->tasks[i]);
-	sc->ntasks = 0;
+	tracer_scope__release(sc);
 	for (i = 0; sc->ctl_fd >= 0 && i < SCOPE_EVENTS; i++) {
 		snprintf(cmd, sizeof(cmd), "-:%s/%s\n", sc->group, event_names[i]);
 		for (tries = 0; tries < SCOPE_BUSY_WAIT_MS / 10; tries++) {

@@ -264,6 +264,11 @@ int tracer_scope__points(struct tracer_scope *sc);
 int tracer_scope__attach(struct tracer_bpf *tb, const struct tracer_scope *sc, const char *entry_fn,
 			 const char *return_fn, char *err, size_t errlen);
 
+/* Closes the perf events the scope holds for its processes: they leave it, and the kernel
+ * takes its breakpoints out of their memory (children started from now on are not in it).
+ * The points and trace events stay. NULL is a no-op. */
+void tracer_scope__release(struct tracer_scope *sc);
+
 /* Closes the scope's perf events and removes its trace events (once no module's programs
  * hang on them). Returns 0 or -errno with why in err (may be NULL). NULL is a no-op. */
 int tracer_scope__destroy(struct tracer_scope *sc, char *err, size_t errlen);

@@ -167,6 +167,38 @@ static void test_close_comes_after_a_call_returning_just_after_it(void)
 	free(data);
 }
 
+/* Two threads found a new connection at once and both sent its opening (conn_of_fd): one
+ * "open" record, one connection counted. */
+static void test_an_opening_sent_twice_is_shown_once(void)
+{
+	char *text = NULL, *p;
+	size_t tlen = 0;
+	FILE *out = open_memstream(&text, &tlen);
+	struct tls_event open = {.time_ns = 1000, .kind = TLS_KIND_CONN_OPEN, .conn = 7,
+				 .pid = 42, .fd = 5, .flags = TLS_CHUNK_LAST};
+	struct events e;
+	int n = 0;
+
+	events_init(&e,
+		    &(struct events_config){
+			    .probes = &no_probes, .out = out, .json = true, .max_data_size = 64});
+	e.conns.proc_root = "/nonexistent";
+	open.seq = 1;
+	events_on_sample(&e, 0, &open, TLS_EVENT_HDR_SIZE);
+	open.seq = 2;
+	open.time_ns = 1001;
+	events_on_sample(&e, 1, &open, TLS_EVENT_HDR_SIZE);
+	events_deliver(&e, UINT64_MAX);
+	fflush(out);
+	for (p = text; (p = strstr(p, "\"event\":\"open\"")) != NULL; p++)
+		n++;
+	CHECK(n == 1);
+	CHECK(e.conns.opened == 1);
+	events_free(&e);
+	fclose(out);
+	free(text);
+}
+
 static void test_reassembly_with_gap_and_summary(void)
 {
 	char *text = NULL, *errs = NULL;
@@ -248,6 +280,7 @@ int main(void)
 	test_order_across_cpus_and_late();
 	test_gap_given_up_for_room();
 	test_close_comes_after_a_call_returning_just_after_it();
+	test_an_opening_sent_twice_is_shown_once();
 	test_reassembly_with_gap_and_summary();
 	return check_done();
 }
