@@ -96,11 +96,15 @@ BPF_ARRAY(tls_settings, struct tls_settings, 1);
  * out whatever exits. */
 BPF_HASH(tls_targets, u32, u32, TLS_MAX_TARGETS);
 
-/* struct tls_proc_event records: a traced process ran a program or mapped a file. */
+/* struct tls_proc_event records: a traced process ran a program, mapped or unmapped a file,
+ * closed a range of fds or exited (the follow thread reads them). */
 BPF_PERF_OUTPUT(tls_procs);
-/* struct tls_proc_event records of kind TLS_PROC_CONN: a TLS call first used a socket. A
- * thread of the tracer reads nothing else, so it looks the socket up while it is open,
- * whatever the main loop is busy with. */
+/* Where the exec notice is made (a struct tls_exec_event is too big for the stack). */
+BPF_PERCPU_ARRAY(tls_exec_scratch, struct tls_exec_event, 1);
+/* struct tls_proc_event records: a TLS call first used a socket (TLS_PROC_CONN), a pending
+ * process's socket carried TLS (TLS_PROC_PENDING_CONN), a traced process forked where
+ * children need guards (TLS_PROC_FORK). A thread of the tracer reads nothing else, so it
+ * acts at once, whatever the main loop is busy with. */
 BPF_PERF_OUTPUT(tls_conn_notes);
 
 #if !TLS_KFUNC
@@ -748,6 +752,7 @@ static __always_inline bool pending_on(void)
 static __always_inline void mark_pending(u32 tgid, const struct tls_file_key *f, u32 why)
 {
 	struct tls_pending fresh = {.since_ns = bpf_ktime_get_ns(), .why = why}, *p;
+	struct tls_stats *st;
 	u32 zero = 0;
 	u64 *on;
 
@@ -757,8 +762,12 @@ static __always_inline void mark_pending(u32 tgid, const struct tls_file_key *f,
 		return;
 	}
 	fresh.file = *f;
-	if (tls_pending.insert(&tgid, &fresh) == 0 && (on = tls_pending_on.lookup(&zero)))
-		*on = 1;
+	if (tls_pending.insert(&tgid, &fresh) == 0) {
+		if ((on = tls_pending_on.lookup(&zero)))
+			*on = 1;
+	} else if (!tls_pending.lookup(&tgid) && (st = stats_of(tgid))) {
+		st->v[TLS_STAT_UNCOUNTED]++; /* the map is full: not a thread that came first */
+	}
 }
 
 /* Whether the bytes at user address buf begin a TLS record: content type 20-23 (change
@@ -841,6 +850,7 @@ static __always_inline void count_pending(void *ctx, u64 id, s32 fd, u64 first, 
 	struct tls_pending_key key = {.tgid = tgid, .fd = fd};
 	struct tls_proc_event pe = {.pid = tgid, .kind = TLS_PROC_PENDING_CONN, .fd = fd};
 	struct tls_pending_fd *pf, fresh = {};
+	struct tls_stats *st;
 
 	if (!n || !tls_pending.lookup(&tgid) || tls_conns.lookup(&ckey) || !fd_is_tcp(fd))
 		return;
@@ -851,6 +861,8 @@ static __always_inline void count_pending(void *ctx, u64 id, s32 fd, u64 first, 
 			return;
 		tls_pending_fds.insert(&key, &fresh);
 		pf = tls_pending_fds.lookup(&key);
+		if (!pf && (st = stats_of(tgid))) /* the map is full */
+			st->v[TLS_STAT_UNCOUNTED]++;
 		pe.ino = key.ino;
 		sock_addr(fd, &pe.addr);
 		tls_conn_notes.perf_submit(ctx, &pe, sizeof(pe));
@@ -1523,8 +1535,8 @@ TRACEPOINT_PROBE(syscalls, sys_exit_mmap)
 
 /* ---------------------------------------------------- processes: tracepoints */
 
-/* A traced process that follows its children starts one (or a thread: harmless). The
- * tracepoint fires before the child first runs; in PID mode the kernel has copied the
+/* A traced process that follows its children starts one (or a thread: its entry goes when it
+ * exits). The tracepoint fires before the child first runs; in PID mode the kernel has copied the
  * scope's perf events into it already (the probes are its from its first instruction).
  * Where the kernel may swap perf contexts (before 6.12), the notes thread gives it guard
  * events of its own (wrapper/scope.c says why): only then is it told of. */
@@ -1591,6 +1603,8 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 	if (slot && slot->owner == id &&
 	    __sync_val_compare_and_swap(&slot->owner, id, 0) == id)
 		unfinished(tgid, 1);
+	if (tid != tgid) /* the fork tracepoint put every thread in too */
+		tls_targets.delete(&tid);
 	if (!args->group_dead || !acting())
 		return 0;
 	unfinished_go(tgid);
@@ -1613,31 +1627,38 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 TRACEPOINT_PROBE(sched, sched_process_exec)
 {
 	u64 id = bpf_get_current_pid_tgid();
+	u32 pid = id >> 32, flags = 0, zero = 0;
 	u16 loc = args->data_loc_filename & 0xFFFF;
-	struct tls_exec_event ev = {};
+	struct tls_exec_event *ev;
 	struct tls_file_key key;
 	u8 known, one = 1;
 
 	if (!traced(id))
 		return 0;
-	unfinished_go(id >> 32); /* the program it ran before is gone */
-	ev.pe.pid = id >> 32;
-	ev.pe.kind = TLS_PROC_EXEC;
-	ev.pe.fd = -1;
+	unfinished_go(pid); /* the program it ran before is gone */
 	known = exe_known(&key);
 	if (!known)
-		ev.pe.flags |= TLS_PENDING_EXEC;
+		flags |= TLS_PENDING_EXEC;
 	if (left_scope())
-		ev.pe.flags |= TLS_PENDING_SCOPE;
-	if (ev.pe.flags)
-		mark_pending(ev.pe.pid, &key, ev.pe.flags);
+		flags |= TLS_PENDING_SCOPE;
+	if (flags)
+		mark_pending(pid, &key, flags);
 	/* A program without TLS code: its unmaps tell nothing until it maps a TLS file. */
 	if (known == TLS_FILE_PLAIN)
-		tls_unmaps.update(&ev.pe.pid, &one);
+		tls_unmaps.update(&pid, &one);
 	else
-		tls_unmaps.delete(&ev.pe.pid);
-	bpf_probe_read_kernel_str(ev.path, sizeof(ev.path), (char *)args + loc);
-	tls_procs.perf_submit(args, &ev, sizeof(ev));
+		tls_unmaps.delete(&pid);
+	ev = tls_exec_scratch.lookup(&zero); /* too big for the stack */
+	if (!ev)
+		return 0;
+	__builtin_memset(&ev->pe, 0, sizeof(ev->pe));
+	ev->pe.pid = pid;
+	ev->pe.kind = TLS_PROC_EXEC;
+	ev->pe.fd = -1;
+	ev->pe.flags = flags;
+	ev->path[0] = 0;
+	bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), (char *)args + loc);
+	tls_procs.perf_submit(args, ev, sizeof(*ev));
 	return 0;
 }
 

@@ -46,7 +46,7 @@ static __always_inline void go_inflight(u32 tgid, s64 d)
 		tls_go_inflight.insert(&tgid, &zero);
 		n = tls_go_inflight.lookup(&tgid);
 	}
-	if (n)
+	if (n && (d > 0 || *n > 0)) /* never below 0: a call entered before an exec ends after */
 		__sync_fetch_and_add(n, (u64)d);
 }
 

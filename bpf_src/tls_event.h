@@ -98,6 +98,8 @@ enum tls_stat {
 	TLS_STAT_META_LOST,	  /* events of other kinds (tls_meta) the perf buffer refused */
 	TLS_STAT_CALLS_UNFINISHED, /* calls that had not returned when their thread (a Go
 				    * call: its process) exited: what they moved is unknown */
+	TLS_STAT_UNCOUNTED,	   /* a process, or a socket of one, whose bytes before probes
+				    * could not be counted: tls_pending(_fds) was full */
 	TLS_STAT_MAX,
 };
 
@@ -133,7 +135,7 @@ struct tls_settings {
 	__u32 dirs;	      /* bit (1 << enum tls_dir) set: capture that direction */
 	__u32 sample;	      /* capture one call in `sample` (1: every call) */
 	__u32 uid;	      /* capture only calls by this uid; TLS_ANY_UID: every uid */
-	__u32 flags;	      /* TLS_SET_ALL */
+	__u32 flags;	      /* TLS_SET_* */
 	__u64 max_call_bytes; /* bytes captured per call, at most MAX_CHUNKS * MAX_DATA_SIZE */
 	char comm[TLS_COMM_LEN]; /* trace only threads of this name; "" every thread */
 	__u32 gen;		 /* the TLS_GEN whose programs act; the others (a reload's
@@ -154,7 +156,8 @@ enum tls_proc_kind {
 	TLS_PROC_EXEC = 1, /* it ran a new program (a struct tls_exec_event names it) */
 	TLS_PROC_MMAP = 2, /* it mapped executable a file the tracer has not looked at yet, or a
 			    * TLS library (ld.so, dlopen) */
-	TLS_PROC_CONN = 3, /* a TLS call first used socket fd: look it up before it closes */
+	TLS_PROC_CONN = 3, /* on tls_conn_notes: a TLS call first used socket fd, whose two ends
+			    * come with it (or, unread, are looked up before it closes) */
 	TLS_PROC_UNMAP = 4, /* it unmapped memory (dlclose): did a TLS library go? */
 	TLS_PROC_CLOSE_RANGE = 5, /* it closed fds with close_range(2): sockets looked up as
 				   * the tracer attached may be gone (tls_known_socks) */
@@ -162,11 +165,11 @@ enum tls_proc_kind {
 			    * before probes (tls_pending) are told */
 	TLS_PROC_PENDING_CONN = 7, /* on tls_conn_notes: a socket of a process whose TLS code
 				    * is not probed yet carried a TLS record: look it up */
-	TLS_PROC_FORK = 8, /* on tls_conn_notes, in PID mode: a traced process's new child, in
-			    * the scope by inheritance: it is given its guard events */
+	TLS_PROC_FORK = 8, /* on tls_conn_notes, in PID mode where the kernel may swap perf
+			    * contexts (TLS_SET_GUARDS): a traced process's new child, in the
+			    * scope by inheritance: it is given its guard events */
 };
 
-/* A record of the tls_procs perf buffer: user space looks at the process's maps again. */
 /*
  * A TCP socket's two ends as the kernel holds them (struct sock_common), read in BPF as the
  * socket is first seen, so that a connection closed a moment later has its addresses all
@@ -182,6 +185,8 @@ struct tls_sock_addr {
 	__u8 raddr[16];
 };
 
+/* A record of the tls_procs perf buffer (user space looks at the process again) and of
+ * tls_conn_notes (TLS_PROC_CONN, TLS_PROC_PENDING_CONN, TLS_PROC_FORK). */
 struct tls_proc_event {
 	__u32 pid;
 	__u32 kind;  /* enum tls_proc_kind */
@@ -289,7 +294,7 @@ struct tls_fd_key {
 #define UNMAPS_TABLE "tls_unmaps"	    /* tgids told of an unmap */
 #define FILES_TABLE "tls_files"		    /* struct tls_file_key: TLS_FILE_* */
 #define PENDING_TABLE "tls_pending"	    /* struct tls_pending by tgid */
-#define PENDING_FDS_TABLE "tls_pending_fds" /* struct tls_pending_fd by struct tls_fd_key */
+#define PENDING_FDS_TABLE "tls_pending_fds" /* tls_pending_fd by struct tls_pending_key */
 #define PENDING_GATE_TABLE "tls_pending_on" /* key 0: 1 while any process may be pending */
 #define POINTS_TABLE "tls_points"	    /* struct tls_point by struct tls_point_key */
 #define POINT_PROGS_TABLE "tls_point_progs" /* program array: the specs' BPF functions */

@@ -12,24 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "conns.h"
+#include "events.h"
 #include "tracer_bpf.h"
 
 #define PROCS_PAGES 8
 #define FOLLOW_POLL_MS 100     /* how soon the thread sees it is asked to end */
 #define SWEEP_NS 1000000000ull /* pending processes no notice named are looked at */
 #define PENDING_SWEEP_MAX 256  /* of them at most this many a sweep */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 void follow_init(struct follow *f, const struct follow_config *cfg)
 {
@@ -47,6 +39,21 @@ void follow_lock(struct follow *f)
 void follow_unlock(struct follow *f)
 {
 	pthread_mutex_unlock(&f->mu);
+}
+
+void follow_replace(struct follow *f, struct tracer_bpf *tb, const struct probe_sink *sink,
+		    struct tls_maps *maps)
+{
+	f->tb = tb;
+	f->sink = *sink;
+	tls_maps_free(&f->maps);
+	f->maps = *maps;
+	memset(maps, 0, sizeof(*maps));
+}
+
+void follow_close(struct follow *f)
+{
+	f->closed = true;
 }
 
 /* ------------------------------------------------------------ what each process maps */
@@ -340,7 +347,7 @@ static void attach_found(struct follow *f, pid_t pid, int first, const char *pro
 	follow_attach_new(f);
 	if (unprobed_pending(f->tb, (uint32_t)pid, &p) == 0 && p.since_ns)
 		snprintf(took, sizeof(took), " (probed %.1f ms after it began to run it)",
-			 (double)(mono_ns() - p.since_ns) / 1e6);
+			 (double)(events_now() - p.since_ns) / 1e6);
 	for (i = 0; i < set->nfiles; i++)
 		if ((rp = probes_file_first(set, i)) && set->files[i].first_probe >= first)
 			diag("PID %d (%s) loaded TLS code: '%s'%s\n", (int)pid, comm, rp->lib_path,
@@ -438,7 +445,7 @@ static bool rescan_process(struct follow *f, const struct rescan *rs)
 static bool process_exited(struct follow *f, const struct rescan *rs)
 {
 	targets_exited(f->cfg.targets, rs->pid);
-	atomic_store(&f->exit_seen_ns, mono_ns());
+	atomic_store(&f->exit_seen_ns, events_now());
 	if (unprobed_pending(f->tb, (uint32_t)rs->pid, &(struct tls_pending){0}) != 0)
 		return false;
 	return rescan_process(f, rs);
@@ -478,10 +485,11 @@ static void look(struct follow *f)
 			settled |= rescan_process(f, rs);
 	}
 	f->nrescan = 0;
-	now = mono_ns();
+	now = events_now();
 	if (now - f->last_sweep_ns > SWEEP_NS) {
 		f->last_sweep_ns = now;
 		settled |= sweep(f);
+		unprobed_sweep(f->cfg.unprobed, f->tb);
 	}
 	if (settled)
 		unprobed_gate(f->tb);
@@ -529,7 +537,7 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 	ev.path[sizeof(ev.path) - 1] = '\0';
 	if (pe->kind == TLS_PROC_EXEC || pe->kind == TLS_PROC_CLOSE_RANGE)
 		forget(f, (pid_t)pe->pid); /* its sockets may be gone */
-	if (pe->kind == TLS_PROC_CLOSE_RANGE || pe->kind == TLS_PROC_CONN)
+	if (pe->kind == TLS_PROC_CLOSE_RANGE)
 		return;
 	for (i = 0; i < f->nrescan && !rs; i++)
 		if (f->rescan[i].pid == (pid_t)pe->pid)

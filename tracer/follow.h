@@ -114,6 +114,14 @@ void follow_stop(struct follow *f);
 void follow_lock(struct follow *f);
 void follow_unlock(struct follow *f);
 
+/* A reload's generation takes over (with the lock held): the module, the sink new probes go
+ * through, and what each process maps (*maps taken: left empty). */
+void follow_replace(struct follow *f, struct tracer_bpf *tb, const struct probe_sink *sink,
+		    struct tls_maps *maps);
+
+/* Tracing ends (with the lock held): nothing found from now on is attached. */
+void follow_close(struct follow *f);
+
 /* The main loop: forgets the sockets looked up as the tracer attached of the processes the
  * thread said may have lost them. */
 void follow_drain(struct follow *f, struct conn_table *conns);

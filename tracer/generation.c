@@ -89,6 +89,18 @@ int generation_slots(struct tracer_bpf *tb, const struct spec_table *specs,
 	return 0;
 }
 
+void generation_forget_points(struct tracer_bpf *tb, unsigned int gen)
+{
+	struct tls_point_key *keys = malloc(TLS_MAX_POINTS * sizeof(*keys));
+	int n, i;
+
+	n = keys ? tracer_bpf__keys_of(tb, POINTS_TABLE, keys, sizeof(*keys), TLS_MAX_POINTS) : 0;
+	for (i = 0; i < n; i++)
+		if (keys[i].kind >> 1 == gen)
+			tracer_bpf__delete_key(tb, POINTS_TABLE, &keys[i], sizeof(keys[i]));
+	free(keys);
+}
+
 void generation_slots_free(struct point_slots *slots)
 {
 	free(slots->names);

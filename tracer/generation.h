@@ -41,6 +41,10 @@ int generation_slots(struct tracer_bpf *tb, const struct spec_table *specs,
 
 void generation_slots_free(struct point_slots *slots);
 
+/* Takes generation gen's probe points out of tls_points (of module tb, which shares the map
+ * with gen's): it was replaced, or its reload failed. */
+void generation_forget_points(struct tracer_bpf *tb, unsigned int gen);
+
 /* Keeps module tb in the compile cache for the next start (after it was verified and
  * attached: a module the verifier refuses is never kept); a failure is said with -v. */
 void generation_keep(struct bpfcache *cache, struct tracer_bpf *tb, int verbose);

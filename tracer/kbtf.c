@@ -262,9 +262,10 @@ static const struct btf_type *resolve(const struct kbtf *btf, uint32_t id)
 }
 
 /* The byte offset of member `name` of the struct or union `t`, looking into anonymous
- * struct and union members too; -1 when it has none (or it is a bitfield). */
+ * struct and union members too, and its type's id in *type_id; -1 when it has none (or it is
+ * a bitfield). */
 static long member_offset(const struct kbtf *btf, const struct btf_type *t, const char *name,
-			  int depth)
+			  int depth, uint32_t *type_id)
 {
 	unsigned int kind = t ? BTF_INFO_KIND(t->info) : 0;
 	const struct btf_member *m;
@@ -280,51 +281,86 @@ static long member_offset(const struct kbtf *btf, const struct btf_type *t, cons
 		const char *mname = m->name_off < btf->str_len ? btf->strs + m->name_off : "";
 		long inner;
 
-		if (mname[0] && strcmp(mname, name) == 0)
+		if (mname[0] && strcmp(mname, name) == 0) {
+			*type_id = m->type;
 			return bits % 8 ? -1 : (long)(bits / 8);
-		if (!mname[0] &&
-		    (inner = member_offset(btf, resolve(btf, m->type), name, depth + 1)) >= 0)
+		}
+		if (!mname[0] && (inner = member_offset(btf, resolve(btf, m->type), name,
+							depth + 1, type_id)) >= 0)
 			return (long)(bits / 8) + inner;
 	}
 	return -1;
 }
 
-/* Every offset the BPF sources read: its macro, struct, member and group. */
+/* The byte offset of element `elem` of an array of type `t` (what an array member's element
+ * is: a pointer or a sized type); -1 when not an array or its element has no size known. */
+static long element_offset(const struct kbtf *btf, const struct btf_type *t, int elem)
+{
+	const struct btf_array *a;
+	const struct btf_type *e;
+	long size;
+
+	if (!t || BTF_INFO_KIND(t->info) != BTF_KIND_ARRAY)
+		return -1;
+	a = (const struct btf_array *)(t + 1);
+	if ((uint32_t)elem >= a->nelems || !(e = resolve(btf, a->type)))
+		return -1;
+	switch (BTF_INFO_KIND(e->info)) {
+	case BTF_KIND_PTR:
+		size = (long)sizeof(void *);
+		break;
+	case BTF_KIND_INT:
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+	case BTF_KIND_ENUM:
+		size = (long)e->size;
+		break;
+	default:
+		return -1;
+	}
+	return size * elem;
+}
+
+/* Every offset the BPF sources read: its macro, struct, member and group; `elem`: where the
+ * member is an array (older kernels), the element meant. */
 static const struct kbtf_member {
 	const char *macro, *type, *member;
 	enum kbtf_group group;
+	int elem;
 } members[] = {
-	{"TLS_OFF_TASK_FILES", "task_struct", "files", KBTF_FD},
-	{"TLS_OFF_FILES_FDT", "files_struct", "fdt", KBTF_FD},
-	{"TLS_OFF_FDT_MAX_FDS", "fdtable", "max_fds", KBTF_FD},
-	{"TLS_OFF_FDT_FD", "fdtable", "fd", KBTF_FD},
-	{"TLS_OFF_FILE_INODE", "file", "f_inode", KBTF_FD},
-	{"TLS_OFF_INODE_MODE", "inode", "i_mode", KBTF_FD},
-	{"TLS_OFF_INODE_INO", "inode", "i_ino", KBTF_FD},
-	{"TLS_OFF_INODE_SIZE", "inode", "i_size", KBTF_FD},
-	{"TLS_OFF_TASK_UTASK", "task_struct", "utask", KBTF_PROBE},
-	{"TLS_OFF_UTASK_VADDR", "uprobe_task", "vaddr", KBTF_PROBE},
-	{"TLS_OFF_UDD_TU", "uprobe_dispatch_data", "tu", KBTF_PROBE},
-	{"TLS_OFF_TU_OFFSET", "trace_uprobe", "offset", KBTF_PROBE},
-	{"TLS_OFF_TU_PATH", "trace_uprobe", "path", KBTF_PROBE},
-	{"TLS_OFF_PATH_DENTRY", "path", "dentry", KBTF_PROBE},
-	{"TLS_OFF_DENTRY_INODE", "dentry", "d_inode", KBTF_PROBE},
-	{"TLS_OFF_TASK_MM", "task_struct", "mm", KBTF_EXE},
-	{"TLS_OFF_MM_EXE_FILE", "mm_struct", "exe_file", KBTF_EXE},
-	{"TLS_OFF_TASK_PERF_CTX", "task_struct", "perf_event_ctxp", KBTF_EXE},
-	{"TLS_OFF_TASK_GROUP_LEADER", "task_struct", "group_leader", KBTF_EXE},
-	{"TLS_OFF_TASK_START_TIME", "task_struct", "start_time", KBTF_EXE},
-	{"TLS_OFF_FILE_PRIVATE", "file", "private_data", KBTF_SOCK},
-	{"TLS_OFF_SOCKET_TYPE", "socket", "type", KBTF_SOCK},
-	{"TLS_OFF_SOCKET_SK", "socket", "sk", KBTF_SOCK},
-	{"TLS_OFF_SK_COMMON", "sock", "__sk_common", KBTF_SOCK},
-	{"TLS_OFF_SKC_FAMILY", "sock_common", "skc_family", KBTF_SOCK},
-	{"TLS_OFF_SKC_DADDR", "sock_common", "skc_daddr", KBTF_ADDR},
-	{"TLS_OFF_SKC_RCV_SADDR", "sock_common", "skc_rcv_saddr", KBTF_ADDR},
-	{"TLS_OFF_SKC_DPORT", "sock_common", "skc_dport", KBTF_ADDR},
-	{"TLS_OFF_SKC_NUM", "sock_common", "skc_num", KBTF_ADDR},
-	{"TLS_OFF_SKC_V6_DADDR", "sock_common", "skc_v6_daddr", KBTF_ADDR},
-	{"TLS_OFF_SKC_V6_RCV_SADDR", "sock_common", "skc_v6_rcv_saddr", KBTF_ADDR},
+	{"TLS_OFF_TASK_FILES", "task_struct", "files", KBTF_FD, 0},
+	{"TLS_OFF_FILES_FDT", "files_struct", "fdt", KBTF_FD, 0},
+	{"TLS_OFF_FDT_MAX_FDS", "fdtable", "max_fds", KBTF_FD, 0},
+	{"TLS_OFF_FDT_FD", "fdtable", "fd", KBTF_FD, 0},
+	{"TLS_OFF_FILE_INODE", "file", "f_inode", KBTF_FD, 0},
+	{"TLS_OFF_INODE_MODE", "inode", "i_mode", KBTF_FD, 0},
+	{"TLS_OFF_INODE_INO", "inode", "i_ino", KBTF_FD, 0},
+	{"TLS_OFF_INODE_SIZE", "inode", "i_size", KBTF_FD, 0},
+	{"TLS_OFF_TASK_UTASK", "task_struct", "utask", KBTF_PROBE, 0},
+	{"TLS_OFF_UTASK_VADDR", "uprobe_task", "vaddr", KBTF_PROBE, 0},
+	{"TLS_OFF_UDD_TU", "uprobe_dispatch_data", "tu", KBTF_PROBE, 0},
+	{"TLS_OFF_TU_OFFSET", "trace_uprobe", "offset", KBTF_PROBE, 0},
+	{"TLS_OFF_TU_PATH", "trace_uprobe", "path", KBTF_PROBE, 0},
+	{"TLS_OFF_PATH_DENTRY", "path", "dentry", KBTF_PROBE, 0},
+	{"TLS_OFF_DENTRY_INODE", "dentry", "d_inode", KBTF_PROBE, 0},
+	{"TLS_OFF_TASK_MM", "task_struct", "mm", KBTF_EXE, 0},
+	{"TLS_OFF_MM_EXE_FILE", "mm_struct", "exe_file", KBTF_EXE, 0},
+	/* before Linux 6.2 an array by context kind: a trace event's perf events are in the
+	 * software context, perf_sw_context (1) */
+	{"TLS_OFF_TASK_PERF_CTX", "task_struct", "perf_event_ctxp", KBTF_EXE, 1},
+	{"TLS_OFF_TASK_GROUP_LEADER", "task_struct", "group_leader", KBTF_EXE, 0},
+	{"TLS_OFF_TASK_START_TIME", "task_struct", "start_time", KBTF_EXE, 0},
+	{"TLS_OFF_FILE_PRIVATE", "file", "private_data", KBTF_SOCK, 0},
+	{"TLS_OFF_SOCKET_TYPE", "socket", "type", KBTF_SOCK, 0},
+	{"TLS_OFF_SOCKET_SK", "socket", "sk", KBTF_SOCK, 0},
+	{"TLS_OFF_SK_COMMON", "sock", "__sk_common", KBTF_SOCK, 0},
+	{"TLS_OFF_SKC_FAMILY", "sock_common", "skc_family", KBTF_SOCK, 0},
+	{"TLS_OFF_SKC_DADDR", "sock_common", "skc_daddr", KBTF_ADDR, 0},
+	{"TLS_OFF_SKC_RCV_SADDR", "sock_common", "skc_rcv_saddr", KBTF_ADDR, 0},
+	{"TLS_OFF_SKC_DPORT", "sock_common", "skc_dport", KBTF_ADDR, 0},
+	{"TLS_OFF_SKC_NUM", "sock_common", "skc_num", KBTF_ADDR, 0},
+	{"TLS_OFF_SKC_V6_DADDR", "sock_common", "skc_v6_daddr", KBTF_ADDR, 0},
+	{"TLS_OFF_SKC_V6_RCV_SADDR", "sock_common", "skc_v6_rcv_saddr", KBTF_ADDR, 0},
 };
 
 _Static_assert(sizeof(members) / sizeof(members[0]) <= KBTF_NOFFSETS, "KBTF_NOFFSETS");
@@ -341,9 +377,17 @@ void kbtf_offsets(const struct kbtf *btf, struct kbtf_offsets *o)
 		o->ok[g] = true;
 	for (i = 0; i < NMEMBERS; i++) {
 		int id = find(btf, members[i].type, BTF_KIND_STRUCT);
+		uint32_t type_id = 0;
 		long off = id > 0 ? member_offset(btf, type_at(btf, (uint32_t)id),
-						  members[i].member, 0)
+						  members[i].member, 0, &type_id)
 				  : -1;
+		const struct btf_type *mt = off >= 0 ? resolve(btf, type_id) : NULL;
+
+		if (mt && BTF_INFO_KIND(mt->info) == BTF_KIND_ARRAY) {
+			long e = element_offset(btf, mt, members[i].elem);
+
+			off = e >= 0 ? off + e : -1;
+		}
 
 		o->v[i] = off;
 		if (off < 0 && o->ok[members[i].group]) {

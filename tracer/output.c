@@ -675,6 +675,7 @@ static void json_counters(FILE *f, const struct out_counters *c)
 		"calls_unfinished",
 		"bytes_sent_before_probes",
 		"bytes_received_before_probes",
+		"uncounted_before_probes",
 	};
 	const uint64_t v[] = {c->calls,
 			      c->bytes_moved,
@@ -687,7 +688,8 @@ static void json_counters(FILE *f, const struct out_counters *c)
 			      c->bytes_filtered,
 			      c->calls_unfinished,
 			      c->bytes_sent_before_probes,
-			      c->bytes_received_before_probes};
+			      c->bytes_received_before_probes,
+			      c->uncounted_before_probes};
 
 	json_u64s(f, names, v, (int)(sizeof(names) / sizeof(names[0])));
 }

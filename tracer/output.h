@@ -105,6 +105,8 @@ struct out_counters {
 	uint64_t calls_unfinished; /* calls still in flight when their thread or process exited */
 	/* TLS record bytes on its sockets before its TLS code had probes (not in bytes_moved) */
 	uint64_t bytes_sent_before_probes, bytes_received_before_probes;
+	/* processes or sockets whose bytes before probes could not be counted (a map full) */
+	uint64_t uncounted_before_probes;
 };
 
 /* One connection's TLS bytes sent and received before the process had probes. */

@@ -557,12 +557,13 @@ static int attach_one(const struct probe_sink *sink, const struct resolved_probe
 /*
  * Attaches probes [first, last) through sink. Return probes first: an entry probe's stash is
  * then always taken by its own return probe, never left behind for another function's return
- * to misread. Returns the number attached, or -errno (said).
+ * to misread. Returns the number attached, or the first -errno (said: the others are tried
+ * all the same; a probe the verifier refused stops it).
  */
 static int attach_range(const struct probe_sink *sink, const struct probe_set *set, int first,
 			int last, bool say)
 {
-	int pass, i, n = 0;
+	int pass, i, n = 0, first_err = 0;
 
 	for (pass = 0; pass < 2; pass++) {
 		for (i = first; i < last; i++) {
@@ -589,9 +590,10 @@ static int attach_range(const struct probe_sink *sink, const struct probe_set *s
 				diag("%s (loaded for %s)\n", why, rp->spec->origin);
 				return err;
 			}
-			if (err) {
+			if (err) { /* said; the others are tried all the same */
 				diag("%s: %s\n", rp->spec->origin, why);
-				return err;
+				first_err = first_err ? first_err : err;
+				continue;
 			}
 			n++;
 			if (say)
@@ -603,7 +605,7 @@ static int attach_range(const struct probe_sink *sink, const struct probe_set *s
 				     rp->func, rp->lib_path, (unsigned long long)rp->offset);
 		}
 	}
-	return n;
+	return first_err ? first_err : n;
 }
 
 /* CLOCK_MONOTONIC in ns, the clock of BPF's bpf_ktime_get_ns. */
@@ -622,8 +624,9 @@ int probes_attach_new(const struct probe_sink *sink, struct probe_set *set, int 
 
 	for (i = set->attached; i < set->n; i++)
 		sites += !probes_at(set, i)->via;
+	/* a probe that failed was said: it is not tried again with every later find */
 	r = attach_range(sink, set, set->attached, set->n, verbose);
-	if (r < 0)
+	if (r == -TRACER_BPF_EVERIFIER)
 		return r;
 	live = now_ns();
 	for (i = set->attached; i < set->n; i++)
@@ -631,7 +634,7 @@ int probes_attach_new(const struct probe_sink *sink, struct probe_set *set, int 
 			set->files[probes_at(set, i)->file].live_ns = live;
 	set->nuprobes += sites;
 	set->attached = set->n;
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 /* How a probe's function was found, for --list-probes: "symbol", "callers" (an internal

@@ -157,6 +157,8 @@ void reload_apply(struct reload *r)
 		follow_unlock(f);
 		if (tb)
 			retire_module(r, tb); /* the running probes' events are drained meanwhile */
+		if (c->targets->scope) /* its points went into the map it shares */
+			generation_forget_points(*c->tb, gen);
 		probes_free(&set);
 		tls_maps_free(&tm);
 		spec_table_free(&specs);
@@ -169,8 +171,6 @@ void reload_apply(struct reload *r)
 	tracer_bpf__adopt_readers(tb, *c->tb);
 	old = *c->tb;
 	*c->tb = tb;
-	f->tb = tb;
-	f->sink = sink;
 	generation_keep(c->cache, tb, env->verbose);
 	*c->gen = gen;
 	r->done++;
@@ -183,15 +183,16 @@ void reload_apply(struct reload *r)
 	*c->specs = specs;
 	*c->probes = set;
 	*c->slots = slots;
-	f->sink.slots = c->slots->names;
-	tls_maps_free(&f->maps);
-	f->maps = tm;
+	sink.slots = c->slots->names;
+	follow_replace(f, tb, &sink, &tm);
 	/* read while the follow thread adds nothing */
 	probes_diff(&old_gen->probes, c->probes, added, sizeof(added), removed, sizeof(removed));
 	probes_libraries(c->probes, libs, sizeof(libs));
 	nuprobes = c->probes->nuprobes;
 	follow_unlock(f);
 	retire_module(r, old);
+	if (c->targets->scope)
+		generation_forget_points(tb, gen - 1);
 	diag("Reloaded (changed: %s): %d probes on %s; added: %s; removed: %s\n", r->watch.changed,
 	     nuprobes, libs[0] ? libs : "no TLS library yet", added[0] ? added : "none",
 	     removed[0] ? removed : "none");

@@ -297,8 +297,12 @@ int session_open(struct session *s, const struct env *env)
 	scoped = use_scope(s);
 	if (scoped)
 		raise_fd_limit();
-	if (scoped && (targets_open_scope(&s->targets, tracefs_dir()) ||
-		       generation_slots(s->tb, &s->specs, &s->slots)))
+	if (scoped && (err = targets_open_scope(&s->targets, tracefs_dir())) != 0) {
+		if (err != -EOPNOTSUPP)
+			return EXIT_RUNTIME;
+		scoped = false; /* said: the probes go to every process, BPF filters */
+	}
+	if (scoped && generation_slots(s->tb, &s->specs, &s->slots))
 		return EXIT_RUNTIME;
 	if (generation_settings(s->tb, env, s->gen, s->targets.scope) || init_stats(s->tb))
 		return EXIT_RUNTIME;
@@ -550,7 +554,7 @@ int session_finish(struct session *s)
 	 * then drain and account for every byte. The traced processes leave the scope at the
 	 * same time (each waits on other kernel locks than the detaching). */
 	follow_lock(&s->follow);
-	s->follow.closed = true;
+	follow_close(&s->follow);
 	releasing = s->targets.scope &&
 		    pthread_create(&releaser, NULL, release_scope, s->targets.scope) == 0;
 	err = tracer_bpf__detach_all(s->tb, msg, sizeof(msg)) ? EXIT_RUNTIME : EXIT_OK;

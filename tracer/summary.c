@@ -52,6 +52,10 @@ static void print_equation(FILE *f, const uint64_t *bpf, uint64_t captured, uint
 			bpf[TLS_STAT_CALLS_UNFINISHED] == 1 ? "" : "s",
 			bpf[TLS_STAT_CALLS_UNFINISHED] == 1 ? "its" : "their",
 			bpf[TLS_STAT_CALLS_UNFINISHED] == 1 ? "it" : "they");
+	if (bpf[TLS_STAT_UNCOUNTED])
+		fprintf(f, "; bytes before probes not counted for %llu processes or sockets (a BPF "
+			   "map was full)",
+			(unsigned long long)bpf[TLS_STAT_UNCOUNTED]);
 }
 
 static uint64_t accounted(const uint64_t *bpf, uint64_t captured, uint64_t unreadable)
@@ -74,6 +78,7 @@ static void counters_of(struct out_counters *c, const uint64_t *bpf, uint64_t ca
 	c->events_filtered = bpf[TLS_STAT_CALLS_FILTERED];
 	c->bytes_filtered = bpf[TLS_STAT_BYTES_FILTERED];
 	c->calls_unfinished = bpf[TLS_STAT_CALLS_UNFINISHED];
+	c->uncounted_before_probes = bpf[TLS_STAT_UNCOUNTED];
 }
 
 /* Processes that moved bytes before probes. */

@@ -46,7 +46,8 @@ int targets_add_descendants(struct targets *t, struct tracer_bpf *tb, struct pro
 	while (grew) {
 		grew = false;
 		for (i = 0; i < pl->n; i++) {
-			if (traced[i])
+			/* not the tracer (sudo tracer $$ makes it a descendant), nor what it runs */
+			if (traced[i] || pl->pid[i] == getpid())
 				continue;
 			for (j = 0; j < pl->n && !(traced[j] && pl->pid[j] == pl->ppid[i]); j++)
 				;
@@ -64,11 +65,23 @@ int targets_add_descendants(struct targets *t, struct tracer_bpf *tb, struct pro
 int targets_open_scope(struct targets *t, const char *tracefs)
 {
 	const char *guards = getenv("TRACER_SCOPE_GUARDS"); /* older kernels' way, for tests */
+	const char *off = getenv("TRACER_NO_SCOPE");	     /* the way without, for tests */
 	char why[512];
-	int err = tracer_scope__open(tracefs, !t->env->no_children, guards && guards[0], &t->scope,
-				     why, sizeof(why));
+	int err;
 
-	if (err)
+	if (off && off[0]) {
+		snprintf(why, sizeof(why), "TRACER_NO_SCOPE is set");
+		err = -EOPNOTSUPP;
+	} else {
+		err = tracer_scope__open(tracefs, !t->env->no_children, guards && guards[0],
+					 &t->scope, why, sizeof(why));
+	}
+
+	if (err == -EOPNOTSUPP)
+		diag("note: %s: every process that maps a TLS library takes the probes, and BPF "
+		     "leaves the others out\n",
+		     why);
+	else if (err)
 		diag("failed to set up the probes for the traced processes: %s\n", why);
 	else if (t->env->verbose)
 		diag("traced processes: kept by trace events %s/*, %s\n",

@@ -28,7 +28,9 @@ struct targets {
  * EXIT_RUNTIME/EXIT_USAGE after saying why not. Call targets_free either way. */
 int targets_init(struct targets *t, const struct env *env);
 
-/* Makes the scope (PID mode) under tracefs directory `tracefs`. 0, or -errno after saying
+/* Makes the scope (PID mode) under tracefs directory `tracefs`. 0; -EOPNOTSUPP, said as a
+ * note, when the kernel cannot keep the probes to the traced processes this way (or
+ * $TRACER_NO_SCOPE asks so): the session goes on without a scope; or -errno after saying
  * why. */
 int targets_open_scope(struct targets *t, const char *tracefs);
 

@@ -75,63 +75,119 @@ static void queue(struct unprobed *u, const struct unprobed_report *r)
 	u->queue[u->nqueue++] = *r;
 }
 
-/* What the sockets of pid counted: one report each (those with bytes) into out, up to max;
- * every entry of pid taken out. Returns how many. */
-static int take_sockets(struct tracer_bpf *tb, uint32_t pid, const struct unprobed_report *proto,
-			struct unprobed_report *out, int max)
+/* Every key of tls_pending_fds, *n of them (heap; NULL when none, or out of memory). */
+static struct tls_pending_key *pending_sockets(struct tracer_bpf *tb, int *n)
 {
-	struct tls_pending_key keys[256], key;
-	struct tls_pending_fd v;
-	int n, i, got = 0;
+	struct tls_pending_key *keys = malloc(TLS_MAX_PENDING_FDS * sizeof(*keys));
 
-	n = tracer_bpf__keys_of(tb, PENDING_FDS_TABLE, keys, sizeof(keys[0]), 256);
-	for (i = 0; i < n; i++) {
-		key = keys[i];
-		if (key.tgid != pid)
-			continue;
-		if (tracer_bpf__lookup_key(tb, PENDING_FDS_TABLE, &key, sizeof(key), &v,
-					   sizeof(v)) == 0 &&
-		    (v.sent || v.recv) && got < max) {
-			out[got] = *proto;
-			out[got].fd = key.fd;
-			out[got].ino = key.ino;
-			out[got].sent = v.sent;
-			out[got].recv = v.recv;
-			got++;
-		}
-		tracer_bpf__delete_key(tb, PENDING_FDS_TABLE, &key, sizeof(key));
+	*n = keys ? tracer_bpf__keys_of(tb, PENDING_FDS_TABLE, keys, sizeof(*keys),
+					TLS_MAX_PENDING_FDS)
+		  : 0;
+	if (*n <= 0) {
+		free(keys);
+		*n = 0;
+		return NULL;
 	}
-	return got;
+	return keys;
+}
+
+/* Takes socket `key` out of tls_pending_fds; what it counted (nothing: 0) into a report
+ * made from proto, appended to *out (grown; *nout, *cap). Out of memory: said. */
+static void take_socket(struct tracer_bpf *tb, const struct tls_pending_key *key,
+			const struct unprobed_report *proto, struct unprobed_report **out,
+			int *nout, int *cap)
+{
+	struct unprobed_report *grown;
+	struct tls_pending_fd v;
+
+	if (tracer_bpf__lookup_key(tb, PENDING_FDS_TABLE, key, sizeof(*key), &v, sizeof(v)) == 0 &&
+	    (v.sent || v.recv)) {
+		grown = grow_for(*out, *nout, cap, sizeof(**out), 16);
+		if (!grown) {
+			diag("out of memory: PID %u's %llu bytes sent and %llu received before "
+			     "probes are not told\n",
+			     key->tgid, (unsigned long long)v.sent, (unsigned long long)v.recv);
+		} else {
+			*out = grown;
+			grown[*nout] = *proto;
+			grown[*nout].fd = key->fd;
+			grown[*nout].ino = key->ino;
+			grown[*nout].sent = v.sent;
+			grown[*nout].recv = v.recv;
+			(*nout)++;
+		}
+	}
+	tracer_bpf__delete_key(tb, PENDING_FDS_TABLE, key, sizeof(*key));
+}
+
+/* Queues reports r[0..n) with their addresses, when known. */
+static void queue_all(struct unprobed *u, struct unprobed_report *r, int n)
+{
+	int i;
+
+	pthread_mutex_lock(&u->mu);
+	for (i = 0; i < n; i++) {
+		r[i].resolved = known_addr(u, &r[i]);
+		queue(u, &r[i]);
+	}
+	pthread_mutex_unlock(&u->mu);
+}
+
+/* proto's name of process pid: its comm, or when gone what it ran. */
+static void name_process(struct unprobed_report *proto, uint32_t pid)
+{
+	if (proc_read_comm((pid_t)pid, proto->comm, sizeof(proto->comm))) /* gone: as named */
+		snprintf(proto->comm, sizeof(proto->comm), "%.*s", TLS_COMM_LEN - 1,
+			 !proto->program[0]		? "?"
+			 : strrchr(proto->program, '/') ? strrchr(proto->program, '/') + 1
+							: proto->program);
 }
 
 bool unprobed_settle(struct unprobed *u, struct tracer_bpf *tb, uint32_t pid, bool missed,
 		     enum unprobed_why why, const char *program)
 {
-	struct unprobed_report proto = {.pid = pid, .fd = -1, .why = why}, found[64];
+	struct unprobed_report proto = {.pid = pid, .fd = -1, .why = why}, *found = NULL;
+	struct tls_pending_key *keys;
 	struct tls_pending p;
-	int n, i;
+	int n, i, nfound = 0, cap = 0;
 
 	if (unprobed_pending(tb, pid, &p) != 0)
 		return false;
-	/* the entry first: BPF counts no more from here (a byte counted between the two is
-	 * lost to the count, and was the probes' to see) */
+	/* the entry first: BPF counts no more from here (a socket it took up just before is
+	 * an orphan, told by unprobed_sweep) */
 	tracer_bpf__delete_key(tb, PENDING_TABLE, &pid, sizeof(pid));
 	snprintf(proto.program, sizeof(proto.program), "%s", program ? program : "");
-	if (proc_read_comm((pid_t)pid, proto.comm, sizeof(proto.comm))) /* gone: as named */
-		snprintf(proto.comm, sizeof(proto.comm), "%.*s", TLS_COMM_LEN - 1,
-			 !proto.program[0]	       ? "?"
-			 : strrchr(proto.program, '/') ? strrchr(proto.program, '/') + 1
-						       : proto.program);
-	n = take_sockets(tb, pid, &proto, found, 64);
-	if (!missed || !n)
-		return true;
-	pthread_mutex_lock(&u->mu);
-	for (i = 0; i < n; i++) {
-		found[i].resolved = known_addr(u, &found[i]);
-		queue(u, &found[i]);
-	}
-	pthread_mutex_unlock(&u->mu);
+	name_process(&proto, pid);
+	keys = pending_sockets(tb, &n);
+	for (i = 0; i < n; i++)
+		if (keys[i].tgid == pid)
+			take_socket(tb, &keys[i], &proto, &found, &nfound, &cap);
+	free(keys);
+	if (missed && nfound)
+		queue_all(u, found, nfound);
+	free(found);
 	return true;
+}
+
+void unprobed_sweep(struct unprobed *u, struct tracer_bpf *tb)
+{
+	struct unprobed_report proto = {.fd = -1, .why = UNPROBED_UNPROBED}, *found = NULL;
+	struct tls_pending_key *keys;
+	struct tls_pending p;
+	int n, i, nfound = 0, cap = 0;
+
+	keys = pending_sockets(tb, &n);
+	for (i = 0; i < n; i++) {
+		if (unprobed_pending(tb, keys[i].tgid, &p) == 0)
+			continue; /* its process is pending: settled with it */
+		proto.pid = keys[i].tgid;
+		name_process(&proto, proto.pid);
+		take_socket(tb, &keys[i], &proto, &found, &nfound, &cap);
+	}
+	free(keys);
+	if (nfound)
+		queue_all(u, found, nfound);
+	free(found);
 }
 
 void unprobed_gate(struct tracer_bpf *tb)

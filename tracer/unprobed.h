@@ -75,6 +75,10 @@ void unprobed_note_conn(struct unprobed *u, uint32_t pid, int fd, uint64_t ino,
 bool unprobed_settle(struct unprobed *u, struct tracer_bpf *tb, uint32_t pid, bool missed,
 		     enum unprobed_why why, const char *program);
 
+/* Tells what sockets counted for processes no longer pending (BPF took a socket up just as
+ * its process was settled): reason "unprobed". The follow thread calls it every second. */
+void unprobed_sweep(struct unprobed *u, struct tracer_bpf *tb);
+
 /* Reads pid's tls_pending entry: 0 with *p filled, or -ENOENT. */
 int unprobed_pending(struct tracer_bpf *tb, uint32_t pid, struct tls_pending *p);
 

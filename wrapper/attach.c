@@ -335,7 +335,6 @@ static void *close_share(void *arg)
  * up to DETACH_THREADS threads at once, their grace periods overlap.
  */
 #define DETACH_THREADS 64
-#define REAP_THREADS 8 /* for an exited process's probes, in the background */
 
 /* Closes the probes `sel` (n of them) from up to max_threads threads. Returns 0, or the
  * first -errno with what failed in err (how many, and the first of them). */
@@ -369,49 +368,6 @@ static int close_probes(const struct attached_probe *sel, int n, int max_threads
 			 failed, n, sel[first].what, strerror(-err));
 	free(errs);
 	return err;
-}
-
-/* A thread of its own closing probes (those of a process that exited), so the caller does
- * not wait out their grace periods; joined when it is done, or by destroy. */
-struct reaper {
-	pthread_t thread;
-	struct attached_probe *sel;
-	int n, err;
-	char msg[256]; /* what failed, when err */
-	atomic_bool done;
-	struct reaper *next;
-};
-
-static void *reap(void *arg)
-{
-	struct reaper *r = arg;
-
-	/* An exited process's probes: nobody waits for them, so a few threads close them (a
-	 * traced shell's churn of short-lived children must not spawn dozens of threads each) */
-	r->err = close_probes(r->sel, r->n, REAP_THREADS, r->msg, sizeof(r->msg));
-	atomic_store(&r->done, true);
-	return NULL;
-}
-
-/* Joins the reapers that are done (all of them, waiting, when `all`). */
-static void join_reapers(struct tracer_bpf *tb, bool all)
-{
-	struct reaper **pp = &tb->reapers, *r;
-
-	while ((r = *pp) != NULL) {
-		if (!all && !atomic_load(&r->done)) {
-			pp = &r->next;
-			continue;
-		}
-		pthread_join(r->thread, NULL);
-		if (r->err && !tb->detach_err) { /* told by the next tracer_bpf__detach_all */
-			tb->detach_err = r->err;
-			snprintf(tb->detach_msg, sizeof(tb->detach_msg), "%s", r->msg);
-		}
-		*pp = r->next;
-		free(r->sel);
-		free(r);
-	}
 }
 
 /* Takes the probes of process `pid` (all of them when `all`) out of tb's list, keeping the
@@ -453,37 +409,5 @@ int tracer_bpf__detach_all(struct tracer_bpf *tb, char *err_msg, size_t errlen)
 	else
 		snprintf(err_msg, errlen, "out of memory detaching the probes");
 	free(sel);
-	join_reapers(tb, true);
-	if (!err && tb->detach_err) { /* an exited process's probes, closed in the background */
-		err = tb->detach_err;
-		snprintf(err_msg, errlen, "%s", tb->detach_msg);
-	}
-	tb->detach_err = 0;
-	return err;
-}
-
-int tracer_bpf__detach_pid(struct tracer_bpf *tb, int pid)
-{
-	struct reaper *r;
-	int err;
-
-	join_reapers(tb, false);
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	err = take_matching(tb, false, pid, &r->sel, &r->n);
-	if (!err && r->n && pthread_create(&r->thread, NULL, reap, r) == 0) {
-		r->next = tb->reapers;
-		tb->reapers = r;
-		return 0;
-	}
-	if (!err && r->n &&
-	    (err = close_probes(r->sel, r->n, REAP_THREADS, r->msg, sizeof(r->msg))) != 0 &&
-	    !tb->detach_err) { /* no thread: closed here, told as a reaper's */
-		tb->detach_err = err;
-		snprintf(tb->detach_msg, sizeof(tb->detach_msg), "%s", r->msg);
-	}
-	free(r->sel);
-	free(r);
 	return err;
 }

@@ -77,6 +77,7 @@ struct tracer_scope {
 	int id[SCOPE_EVENTS];
 	bool inherit;
 	bool guards; /* each process needs guard events: the kernel may swap contexts */
+	bool released; /* tracer_scope__release was called: no process comes in again */
 	struct scope_point *points;
 	int npoints, points_cap;
 	struct scope_task *tasks;
@@ -84,6 +85,7 @@ struct tracer_scope {
 	pid_t janitor;	 /* removes the events should we die; 0: none */
 	int janitor_fd;	 /* its pipe: closed, it does its work and exits */
 	uint64_t offset; /* the placeholder point (tracer_scope_placeholder) */
+	int check_fd;	 /* the perf event armed_on_append held, until the anchors hold theirs */
 	char self[PATH_MAX];
 	pthread_mutex_t mu; /* the follow thread adds points, the notes thread guards */
 };
@@ -96,6 +98,14 @@ struct tracer_scope {
 __attribute__((noinline, used)) void tracer_scope_placeholder(void)
 {
 	__asm__ volatile("" ::: "memory");
+}
+
+/* Never called either: the point that tells whether the kernel arms a point appended to a
+ * trace event in use (armed_on_append). Its body differs from the placeholder's, so the
+ * compiler cannot fold the two into one. */
+__attribute__((noinline, used)) void tracer_scope_check(void)
+{
+	__asm__ volatile("nop\n\tnop" ::: "memory");
 }
 
 /* Writes `cmd` to uprobe_events; 0 or -errno. */
@@ -185,31 +195,34 @@ static void remove_stale(struct tracer_scope *sc)
 }
 
 /* Where tracer_scope_placeholder is in our executable: its path and file offset. */
-static int find_placeholder(struct tracer_scope *sc)
+/* The file offset, in our executable, of our code at addr. 0 or -ENOENT. */
+static int self_offset(uintptr_t addr, uint64_t *offset)
 {
-	uintptr_t addr = (uintptr_t)&tracer_scope_placeholder;
 	unsigned long long start, end, pgoff;
 	char line[PATH_MAX + 128], perms[8];
 	FILE *f = fopen("/proc/self/maps", "re");
-	ssize_t n;
 	int err = -ENOENT;
 
-	n = readlink("/proc/self/exe", sc->self, sizeof(sc->self) - 1);
-	if (n <= 0 || !f) {
-		if (f)
-			fclose(f);
-		return -ENOENT;
-	}
-	sc->self[n] = '\0';
-	while (fgets(line, sizeof(line), f))
+	while (f && fgets(line, sizeof(line), f))
 		if (sscanf(line, "%llx-%llx %7s %llx", &start, &end, perms, &pgoff) == 4 &&
 		    addr >= start && addr < end && perms[2] == 'x') {
-			sc->offset = addr - start + pgoff;
+			*offset = addr - start + pgoff;
 			err = 0;
 			break;
 		}
-	fclose(f);
+	if (f)
+		fclose(f);
 	return err;
+}
+
+static int find_placeholder(struct tracer_scope *sc)
+{
+	ssize_t n = readlink("/proc/self/exe", sc->self, sizeof(sc->self) - 1);
+
+	if (n <= 0)
+		return -ENOENT;
+	sc->self[n] = '\0';
+	return self_offset((uintptr_t)&tracer_scope_placeholder, &sc->offset);
 }
 
 /* The path the kernel is given for `binary`: itself, or /proc/self/fd/N of an fd opened on
@@ -364,9 +377,100 @@ static bool unswappable_events(void)
 	return true;
 }
 
+/* Waits until thread tid of ours is gone: its memory is then no anchor's. */
+static void wait_gone(pid_t tid)
+{
+	struct timespec pause = {0, 100 * 1000};
+	char path[64];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
+	for (i = 0; i < 20000 && access(path, F_OK) == 0; i++)
+		nanosleep(&pause, NULL);
+}
+
+/* A helper thread's perf event of the entry trace event, held while the thread waits. */
+struct check_job {
+	int id, fd, err;
+	pid_t tid;
+	int ready[2], go[2]; /* pipes: the event is open; the thread may end */
+};
+
+static void *check_thread(void *arg)
+{
+	struct check_job *j = arg;
+	char c = 0;
+
+	j->tid = (pid_t)syscall(SYS_gettid);
+	j->fd = open_event(j->id, 0, false, true, false);
+	j->err = j->fd < 0 ? -errno : 0;
+	if (write(j->ready[1], &c, 1) == 1)
+		while (read(j->go[0], &c, 1) < 0 && errno == EINTR)
+			;
+	return NULL;
+}
+
+/*
+ * Whether the kernel arms a point appended to a trace event in use (the scope adds the
+ * points of TLS code it finds later that way; a kernel that only lists it would leave it
+ * without breakpoints, and choke on it when a perf event comes or goes). Asked on our own
+ * memory: a helper thread holds a perf event of the entry event while tracer_scope_check,
+ * never called, is appended to it; then the thread ends before the event is closed, so that
+ * closing it touches no point (the kernel leaves the points of an exited task's event as
+ * they are). The event stays open (sc->check_fd) until the anchors hold it. 0 (*armed
+ * says), or -errno.
+ */
+static int armed_on_append(struct tracer_scope *sc, bool *armed, char *err, size_t errlen)
+{
+	struct check_job j = {.id = sc->id[0], .fd = -1, .ready = {-1, -1}, .go = {-1, -1}};
+	uint64_t offset;
+	pthread_t thread;
+	char c = 0;
+	int e, i;
+
+	*armed = false;
+	e = self_offset((uintptr_t)&tracer_scope_check, &offset);
+	if (!e && (pipe2(j.ready, O_CLOEXEC) || pipe2(j.go, O_CLOEXEC)))
+		e = -errno;
+	if (!e)
+		e = -pthread_create(&thread, NULL, check_thread, &j);
+	if (e) {
+		snprintf(err, errlen, "cannot check how this kernel arms probe points: %s",
+			 strerror(-e));
+	} else {
+		if (read(j.ready[0], &c, 1) == 1 && !j.err) {
+			e = append(sc, 0, sc->self, offset, err, errlen);
+			*armed = !e && *(volatile const uint8_t *)(uintptr_t)&tracer_scope_check ==
+					       0xcc; /* int3: the kernel put the breakpoint in */
+		} else if (j.err) {
+			e = j.err;
+			snprintf(err, errlen, "cannot open a perf event of trace event %s/%s: %s",
+				 sc->group, event_names[0], strerror(-e));
+		}
+		if (write(j.go[1], &c, 1) != 1) { /* its read then returns 0: it ends all the same */
+			close(j.go[1]);
+			j.go[1] = -1;
+		}
+		pthread_join(thread, NULL);
+		wait_gone(j.tid);
+	}
+	/* Kept open until the anchors hold the event: closing it now would take every point
+	 * out, for the anchors to put them in again, a grace period each way. */
+	sc->check_fd = j.fd;
+	for (i = 0; i < 2; i++) {
+		if (j.ready[i] >= 0)
+			close(j.ready[i]);
+		if (j.go[i] >= 0)
+			close(j.go[i]);
+	}
+	return e;
+}
+
 int tracer_scope__open(const char *tracefs, bool inherit, bool guards, struct tracer_scope **out,
 		       char *err, size_t errlen)
 {
+	bool armed = false;
+
 	struct tracer_scope *sc = calloc(1, sizeof(*sc));
 	char path[PATH_MAX + 32];
 	int e = 0, i;
@@ -377,6 +481,7 @@ int tracer_scope__open(const char *tracefs, bool inherit, bool guards, struct tr
 		return -ENOMEM;
 	}
 	sc->janitor_fd = -1;
+	sc->check_fd = -1;
 	sc->inherit = inherit;
 	sc->guards = inherit && (guards || !unswappable_events());
 	pthread_mutex_init(&sc->mu, NULL);
@@ -406,6 +511,11 @@ int tracer_scope__open(const char *tracefs, bool inherit, bool guards, struct tr
 		snprintf(err, errlen,
 			 "cannot start the process that cleans up after the tracer: %s",
 			 strerror(-e));
+	if (!e && (e = armed_on_append(sc, &armed, err, errlen)) == 0 && !armed) {
+		e = -EOPNOTSUPP;
+		snprintf(err, errlen,
+			 "this kernel does not arm a probe point added to a trace event in use");
+	}
 	if (e) {
 		tracer_scope__destroy(sc, NULL, 0);
 		return e;
@@ -489,7 +599,7 @@ static int add_task(struct tracer_scope *sc, int tid, int tgid, bool inherit_too
 	struct scope_task *grown;
 	int i, e = 0;
 
-	if (find_task(sc, tid))
+	if (sc->released || find_task(sc, tid))
 		return 0;
 	if (sc->ntasks == sc->tasks_cap) {
 		int cap = sc->tasks_cap ? 2 * sc->tasks_cap : 16;
@@ -644,19 +754,7 @@ static void *open_anchors(void *arg)
 	return NULL;
 }
 
-/* Waits until thread tid of ours is gone: its memory is then no anchor's. */
-static void wait_gone(pid_t tid)
-{
-	struct timespec pause = {0, 100 * 1000};
-	char path[64];
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
-	for (i = 0; i < 20000 && access(path, F_OK) == 0; i++)
-		nanosleep(&pause, NULL);
-}
-
-int tracer_scope__attach(struct tracer_bpf *tb, const struct tracer_scope *sc, const char *entry_fn,
+int tracer_scope__attach(struct tracer_bpf *tb, struct tracer_scope *sc, const char *entry_fn,
 			 const char *return_fn, char *err, size_t errlen)
 {
 	struct anchor_job j = {.sc = sc, .perf_fd = {-1, -1}, .link_fd = {-1, -1}};
@@ -684,6 +782,10 @@ int tracer_scope__attach(struct tracer_bpf *tb, const struct tracer_scope *sc, c
 	}
 	pthread_join(thread, NULL);
 	wait_gone(j.tid);
+	if (sc->check_fd >= 0) { /* the anchors hold the event now */
+		close(sc->check_fd);
+		sc->check_fd = -1;
+	}
 	for (i = 0; i < SCOPE_EVENTS; i++) {
 		if (j.perf_fd[i] < 0 || j.link_fd[i] < 0) {
 			if (j.link_fd[i] >= 0)
@@ -717,6 +819,7 @@ void tracer_scope__release(struct tracer_scope *sc)
 	for (i = 0; i < sc->ntasks; i++)
 		close_task(&sc->tasks[i]);
 	sc->ntasks = 0;
+	sc->released = true;
 	pthread_mutex_unlock(&sc->mu);
 }
 
@@ -729,6 +832,8 @@ int tracer_scope__destroy(struct tracer_scope *sc, char *err, size_t errlen)
 	if (!sc)
 		return 0;
 	tracer_scope__release(sc);
+	if (sc->check_fd >= 0)
+		close(sc->check_fd);
 	for (i = 0; sc->ctl_fd >= 0 && i < SCOPE_EVENTS; i++) {
 		snprintf(cmd, sizeof(cmd), "-:%s/%s\n", sc->group, event_names[i]);
 		for (tries = 0; tries < SCOPE_BUSY_WAIT_MS / 10; tries++) {

@@ -133,9 +133,9 @@ bool tracer_bpf__has_table(const struct tracer_bpf *tb, const char *table);
 /*
  * Loads BPF function `fn` into the kernel (once; later attaches reuse it) and attaches it
  * as a uprobe - a return probe when `retprobe` - at file offset `offset` of `binary`, firing
- * only in process `pid` (-1: every process that maps the file, now or later). With a pid
- * the kernel itself keeps the others out (no breakpoint in their memory), and a mapping of
- * the file the process makes later gets the breakpoint as it is mapped. A uprobe_multi link
+ * in every process that maps the file, now or later (`pid` -1; a PID: in that process
+ * alone, the kernel keeping the others out; the tracer's PID mode uses a scope instead,
+ * which follows children too). A uprobe_multi link
  * where the kernel has them (6.6+; released without a global lock), else a perf event. The program
  * reads `cookie` with bpf_get_attach_cookie(ctx). On failure returns -errno and writes the
  * reason, naming `fn`, into `err` (after a refusing verifier's last lines, if any).
@@ -261,12 +261,12 @@ int tracer_scope__points(struct tracer_scope *sc);
  * the scope's entry and return points, through anchor perf events that are tb's probes:
  * tracer_bpf__detach_all and destroy take them off. 0, or -errno with why in err.
  */
-int tracer_scope__attach(struct tracer_bpf *tb, const struct tracer_scope *sc, const char *entry_fn,
+int tracer_scope__attach(struct tracer_bpf *tb, struct tracer_scope *sc, const char *entry_fn,
 			 const char *return_fn, char *err, size_t errlen);
 
 /* Closes the perf events the scope holds for its processes: they leave it, and the kernel
- * takes its breakpoints out of their memory (children started from now on are not in it).
- * The points and trace events stay. NULL is a no-op. */
+ * takes its breakpoints out of their memory (children started from now on are not in it);
+ * no process is put in again. The points and trace events stay. NULL is a no-op. */
 void tracer_scope__release(struct tracer_scope *sc);
 
 /* Closes the scope's perf events and removes its trace events (once no module's programs
@@ -372,15 +372,9 @@ int tracer_bpf__adopt_readers(struct tracer_bpf *tb, struct tracer_bpf *from);
  * Detaches every uprobe and tracepoint, from several threads at once (the kernel waits a grace
  * period in each release; in parallel they overlap); the perf readers stay open so what is
  * buffered can still be drained. Returns 0, or the first -errno with what failed in err (how
- * many probes, the first of them; those of exited processes, closed in the background by
- * tracer_bpf__detach_pid, included). Calling it again does nothing.
+ * many probes, the first of them). Calling it again does nothing.
  */
 int tracer_bpf__detach_all(struct tracer_bpf *tb, char *err, size_t errlen);
-
-/* Detaches the uprobes attached for process `pid` alone (a traced process that exited): they
- * leave tb's list at once and a thread of their own closes them (their grace periods are not
- * waited for here); tracer_bpf__detach_all and destroy wait for it. */
-int tracer_bpf__detach_pid(struct tracer_bpf *tb, int pid);
 
 /*
  * Detaches every uprobe still attached (as tracer_bpf__detach_all), closes the perf

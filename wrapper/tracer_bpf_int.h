@@ -94,9 +94,6 @@ struct tracer_bpf {
 	int uprobe_type;	/* the uprobe PMU's perf type, read on first attach */
 	int retprobe_bit;	/* its config bit that makes a return probe */
 	int multi;		/* uprobe_multi links: 0 not tried yet, 1 work, -1 not here */
-	struct reaper *reapers; /* threads closing the probes of processes gone */
-	int detach_err;		/* the first -errno of a reaper, not yet told */
-	char detach_msg[256];	/* and what failed */
 };
 
 /* module.c: the map `name` of tb (NULL: none), its fd as the programs use it (-1: none), the

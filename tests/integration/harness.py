@@ -262,10 +262,10 @@ class TracerTest(unittest.TestCase):
         self.runs.append(run)
         return run
 
-    def trace_then_go(self, proc, go, *tracer_args):
+    def trace_then_go(self, proc, go, *tracer_args, env=None):
         """Traces proc (waiting for `go`), lets it go once the tracer is ready, and checks
         that both exit 0: the tracer by itself, when its targets are gone."""
-        run = self.tracer(proc.pid, *tracer_args)
+        run = self.tracer(proc.pid, *tracer_args, env=env)
         run.wait_ready()
         open(go, "w").close()
         self.assertEqual(proc.wait(timeout=20), 0)

@@ -15,6 +15,8 @@ import ssl
 import sys
 import threading
 
+from tls_server import read_request
+
 
 def response(path: bytes) -> bytes:
     body = b"hello " + path + b"\n"
@@ -25,24 +27,10 @@ def response(path: bytes) -> bytes:
 def serve(ctx, conn, peer_port, log, lock):
     try:
         with ctx.wrap_socket(conn, server_side=True) as tls:
-            request = b""
-            while b"\r\n\r\n" not in request:
-                chunk = tls.recv(65536)
-                if not chunk:
-                    return
-                request += chunk
-            head, _, body = request.partition(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            while len(body) < length:
-                chunk = tls.recv(65536)
-                if not chunk:
-                    break
-                body += chunk
-                request += chunk
+            request = read_request(tls)
+            if request is None:
+                return
+            head = request.partition(b"\r\n\r\n")[0]
             parts = head.split(b" ")
             reply = response(parts[1] if len(parts) > 1 else b"?")
             tls.sendall(reply)

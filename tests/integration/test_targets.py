@@ -139,13 +139,29 @@ class TargetTest(TracerTest):
         self.assertEqual(joined(events, "SSL_read_ex"), RESPONSE)
         self.assertNotIn(shell.pid, {e["pid"] for e in events})
 
+    def test_child_traced_without_a_scope(self):
+        """Where the kernel cannot keep the probes to the traced processes (it does not arm a
+        point added to a trace event in use; TRACER_NO_SCOPE asks for that way here), the
+        tracer says so and attaches to every process, BPF leaving the others out: a child
+        started later is traced all the same."""
+        server, port, _ = self.tls_server()
+        go = os.path.join(self.tmp, "child.go")
+        shell = self.shell_starting_client(go, port, 3)
+        run = self.trace_then_go(shell, go, env=dict(os.environ, TRACER_NO_SCOPE="1"))
+        self.assertIn("note: TRACER_NO_SCOPE is set: every process that maps a TLS library "
+                      "takes the probes, and BPF leaves the others out", run.stderr())
+        events = run.events()
+        self.assertEqual(joined(events, "SSL_write_ex"), post(3))
+        self.assertEqual(joined(events, "SSL_read_ex"), RESPONSE)
+        self.assertNotIn(shell.pid, {e["pid"] for e in events})
+
     def test_pid_mode_breakpoints_are_in_the_traced_processes_only(self):
         """PID mode: the probes are points of the tracer's scope (its trace events), and the
         kernel writes their breakpoints into the traced processes alone: none into another
         process that maps the same library. A child forked later has them from its fork on,
         copied by the kernel inside fork(): the breakpoint is in its memory the moment it
-        has mapped the library, with no wait; the tracer gives it its two guard events,
-        closed when it exits."""
+        has mapped the library, with no wait. It costs the tracer at most two fds (guard
+        events, on kernels before 6.12), closed when it exits."""
         traced, _, _ = self.tls_server()
         other, _, _ = self.tls_server()
         shell = self.spawn(["sh", "-c", "read go; %s -c 'import ssl, os, sys, time\n"

@@ -14,6 +14,30 @@ import sys
 from go_file import wait_for_go
 
 
+def read_request(tls):
+    """One HTTP/1.x request from tls: its head and a body of Content-Length, as the bytes
+    that came (None when the peer closed before its head ended)."""
+    request = b""
+    while b"\r\n\r\n" not in request:
+        chunk = tls.recv(65536)
+        if not chunk:
+            return None
+        request += chunk
+    head, _, body = request.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:  # read an upload to its end
+        chunk = tls.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+        request += chunk
+    return request
+
+
 def response(body: bytes) -> bytes:
     head = ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
             "Connection: close\r\n\r\n" % len(body))
@@ -55,23 +79,7 @@ def main() -> int:
     for _ in range(args.count):
         conn, _ = srv.accept()
         with ctx.wrap_socket(conn, server_side=True) as tls:
-            request = b""
-            while b"\r\n\r\n" not in request:
-                chunk = tls.recv(65536)
-                if not chunk:
-                    break
-                request += chunk
-            head, _, body = request.partition(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            while len(body) < length:  # read an upload to its end
-                chunk = tls.recv(65536)
-                if not chunk:
-                    break
-                body += chunk
+            read_request(tls)
             if not wait_for_go(args.reply_file, "tls_server"):
                 return 1
             tls.sendall(reply)

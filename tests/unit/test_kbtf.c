@@ -48,8 +48,9 @@ static void member(uint32_t name, uint32_t type_id, uint32_t bit_offset)
 
 /* ids: 1 int, 2 struct inner {int a; int mode;}, 3 struct inode {long x; union {inner};},
  * 4 typedef inode_t, 5 func_proto, 6 func "__x64_sys_read", 7 struct task_struct (files at
- * 24 through a typedef'd anonymous struct), 8 struct files_struct, 9 fdtable, 10 file, 11
- * ENUM (skipped over) */
+ * 24 through a typedef'd anonymous struct; perf_event_ctxp, an array of pointers, at 40), 8
+ * struct files_struct, 9 fdtable, 10 file, 11 ENUM (skipped over), 12 a pointer, 13 an array
+ * of two */
 static size_t build(void)
 {
 	struct btf_header *h = (struct btf_header *)blob;
@@ -74,8 +75,9 @@ static size_t build(void)
 	put(&v, 4);
 	put(&v, 4);
 	type(str("__x64_sys_read"), BTF_KIND_FUNC, 0, false, 5);
-	type(str("task_struct"), BTF_KIND_STRUCT, 1, false, 64);
+	type(str("task_struct"), BTF_KIND_STRUCT, 2, false, 64);
 	member(str("files"), 1, 24 * 8);
+	member(str("perf_event_ctxp"), 13, 40 * 8); /* as before Linux 6.2: an array */
 	type(str("files_struct"), BTF_KIND_STRUCT, 1, false, 64);
 	member(str("fdt"), 1, 32 * 8);
 	type(str("fdtable"), BTF_KIND_STRUCT, 2, false, 16);
@@ -86,6 +88,13 @@ static size_t build(void)
 	type(str("e"), BTF_KIND_ENUM, 1, false, 4);
 	put(&v, 4);
 	put(&v, 4);
+	type(0, BTF_KIND_PTR, 0, false, 1); /* 12: int * */
+	type(0, BTF_KIND_ARRAY, 0, false, 0); /* 13: int *[2] */
+	{
+		struct btf_array a = {.type = 12, .index_type = 1, .nelems = 2};
+
+		put(&a, sizeof(a));
+	}
 	memset(h, 0, sizeof(*h));
 	h->magic = BTF_MAGIC;
 	h->version = BTF_VERSION;
@@ -120,6 +129,8 @@ static void test_parse(void)
 	CHECK(kbtf_offset_of(&o, "inode", "i_ino") == 0);
 	CHECK(kbtf_offset_of(&o, "inode", "i_size") == 8);
 	CHECK(kbtf_offset_of(&o, "inode", "i_nothere") == -1);
+	/* an array member (perf_event_ctxp before Linux 6.2): its software context, element 1 */
+	CHECK(kbtf_offset_of(&o, "task_struct", "perf_event_ctxp") == 48);
 	/* the groups this BTF lacks are named, and give no flag */
 	CHECK(!o.ok[KBTF_PROBE] && !o.ok[KBTF_EXE] && !o.ok[KBTF_SOCK]);
 	CHECK_STR(o.why[KBTF_PROBE], "the kernel's BTF has no struct task_struct with a member utask");

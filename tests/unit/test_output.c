@@ -323,7 +323,8 @@ static void test_json_summary(void)
 		       "\"bytes_truncated\":4,\"bytes_lost\":5,\"bytes_unreadable\":6,\"events_lost\":7,"
 		       "\"events_filtered\":8,\"bytes_filtered\":9,\"calls_unfinished\":0,"
 		       "\"bytes_sent_before_probes\":517,"
-		       "\"bytes_received_before_probes\":3012,\"chunks_out_of_order\":10,"
+		       "\"bytes_received_before_probes\":3012,\"uncounted_before_probes\":0,"
+		       "\"chunks_out_of_order\":10,"
 		       "\"meta_events_lost\":11,\"malformed_events\":12,\"chunks_dropped\":13,"
 		       "\"bytes_dropped\":14,\"connections\":15,\"connections_unresolved\":16,"
 		       "\"calls_without_conn\":17,\"connections_before_probes\":1,"
@@ -332,7 +333,7 @@ static void test_json_summary(void)
 		       "\"bytes_lost\":0,\"bytes_unreadable\":0,\"events_lost\":0,"
 		       "\"events_filtered\":0,\"bytes_filtered\":0,\"calls_unfinished\":0,"
 		       "\"bytes_sent_before_probes\":517,"
-		       "\"bytes_received_before_probes\":3012}]}\n");
+		       "\"bytes_received_before_probes\":3012,\"uncounted_before_probes\":0}]}\n");
 	s.http = true;
 	s.http_messages = 4;
 	s.nlibs = 0;
