@@ -285,8 +285,8 @@ static long member_offset(const struct kbtf *btf, const struct btf_type *t, cons
 			*type_id = m->type;
 			return bits % 8 ? -1 : (long)(bits / 8);
 		}
-		if (!mname[0] && (inner = member_offset(btf, resolve(btf, m->type), name,
-							depth + 1, type_id)) >= 0)
+		if (!mname[0] && (inner = member_offset(btf, resolve(btf, m->type), name, depth + 1,
+							type_id)) >= 0)
 			return (long)(bits / 8) + inner;
 	}
 	return -1;

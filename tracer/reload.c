@@ -157,7 +157,8 @@ void reload_apply(struct reload *r)
 		follow_unlock(f);
 		if (tb)
 			retire_module(r, tb); /* the running probes' events are drained meanwhile */
-		if (c->targets->scope) /* its points went into the map it shares */
+		/* the scope's points went into the map it shares */
+		if (c->targets->scope)
 			generation_forget_points(*c->tb, gen);
 		probes_free(&set);
 		tls_maps_free(&tm);

@@ -53,8 +53,9 @@ static void print_equation(FILE *f, const uint64_t *bpf, uint64_t captured, uint
 			bpf[TLS_STAT_CALLS_UNFINISHED] == 1 ? "its" : "their",
 			bpf[TLS_STAT_CALLS_UNFINISHED] == 1 ? "it" : "they");
 	if (bpf[TLS_STAT_UNCOUNTED])
-		fprintf(f, "; bytes before probes not counted for %llu processes or sockets (a BPF "
-			   "map was full)",
+		fprintf(f,
+			"; bytes before probes not counted for %llu processes or sockets (a BPF "
+			"map was full)",
 			(unsigned long long)bpf[TLS_STAT_UNCOUNTED]);
 }
 

@@ -46,7 +46,7 @@ int targets_add_descendants(struct targets *t, struct tracer_bpf *tb, struct pro
 	while (grew) {
 		grew = false;
 		for (i = 0; i < pl->n; i++) {
-			/* not the tracer (sudo tracer $$ makes it a descendant), nor what it runs */
+			/* not the tracer (sudo tracer $$ makes it a child), nor what it runs */
 			if (traced[i] || pl->pid[i] == getpid())
 				continue;
 			for (j = 0; j < pl->n && !(traced[j] && pl->pid[j] == pl->ppid[i]); j++)
@@ -65,7 +65,7 @@ int targets_add_descendants(struct targets *t, struct tracer_bpf *tb, struct pro
 int targets_open_scope(struct targets *t, const char *tracefs)
 {
 	const char *guards = getenv("TRACER_SCOPE_GUARDS"); /* older kernels' way, for tests */
-	const char *off = getenv("TRACER_NO_SCOPE");	     /* the way without, for tests */
+	const char *off = getenv("TRACER_NO_SCOPE");	    /* the way without, for tests */
 	char why[512];
 	int err;
 

@@ -76,7 +76,7 @@ struct tracer_scope {
 	int ctl_fd;	    /* uprobe_events, for appending */
 	int id[SCOPE_EVENTS];
 	bool inherit;
-	bool guards; /* each process needs guard events: the kernel may swap contexts */
+	bool guards;   /* each process needs guard events: the kernel may swap contexts */
 	bool released; /* tracer_scope__release was called: no process comes in again */
 	struct scope_point *points;
 	int npoints, points_cap;
@@ -447,7 +447,8 @@ static int armed_on_append(struct tracer_scope *sc, bool *armed, char *err, size
 			snprintf(err, errlen, "cannot open a perf event of trace event %s/%s: %s",
 				 sc->group, event_names[0], strerror(-e));
 		}
-		if (write(j.go[1], &c, 1) != 1) { /* its read then returns 0: it ends all the same */
+		if (write(j.go[1], &c, 1) !=
+		    1) { /* its read then returns 0: it ends all the same */
 			close(j.go[1]);
 			j.go[1] = -1;
 		}

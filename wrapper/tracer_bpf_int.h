@@ -91,9 +91,9 @@ struct tracer_bpf {
 	struct perf_reader **readers;
 	struct reader_ctx **reader_ctxs;
 	int nreaders;
-	int uprobe_type;	/* the uprobe PMU's perf type, read on first attach */
-	int retprobe_bit;	/* its config bit that makes a return probe */
-	int multi;		/* uprobe_multi links: 0 not tried yet, 1 work, -1 not here */
+	int uprobe_type;  /* the uprobe PMU's perf type, read on first attach */
+	int retprobe_bit; /* its config bit that makes a return probe */
+	int multi;	  /* uprobe_multi links: 0 not tried yet, 1 work, -1 not here */
 };
 
 /* module.c: the map `name` of tb (NULL: none), its fd as the programs use it (-1: none), the

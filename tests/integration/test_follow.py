@@ -154,6 +154,18 @@ class FollowTest(TracerTest):
                 continue  # its Write had not returned when it exited: counted, not shown
             self.assertEqual(f["write"], request, (kind, path))
 
+    def python_client(self, name, body):
+        """A python3 script in the test's directory: body, given get(path), which asks this
+        test's server for path over HTTPS and reads the whole response."""
+        script = os.path.join(self.tmp, name)
+        with open(script, "w") as f:
+            f.write("import ssl, urllib.request as u\n"
+                    "ctx = ssl._create_unverified_context()\n"
+                    "def get(path):\n"
+                    "    u.urlopen('https://127.0.0.1:%d' + path, context=ctx).read()\n"
+                    % self.port + body)
+        return script
+
     def unprobed(self, records):
         return [r for r in records if r["type"] == "unprobed"]
 
@@ -286,14 +298,10 @@ class FollowTest(TracerTest):
         perf may swap the contexts of a parent and a child whose events it inherited, and
         the child's exit then took the parent's probes away (0 of 20 captured): the
         inherited events ask the kernel never to (Linux 6.12+)."""
-        script = os.path.join(self.tmp, "agent.py")
-        with open(script, "w") as f:
-            f.write("import ssl, subprocess, urllib.request as u\n"
-                    "ctx = ssl._create_unverified_context()\n"
-                    "for i in range(20):\n"
-                    "    subprocess.run(['true'])\n"
-                    "    u.urlopen('https://127.0.0.1:%d/agent-%%d' %% i, context=ctx).read()\n"
-                    % self.port)
+        script = self.python_client("agent.py", "import subprocess\n"
+                                    "for i in range(20):\n"
+                                    "    subprocess.run(['true'])\n"
+                                    "    get('/agent-%d' % i)\n")
         lines = ["%s %s" % (PYTHON, script)]
         lines += ["sh -c %s" % shlex_quote(CLIENTS["curl"].format(port=self.port,
                                                                  path="/pipe-%d" % i)
@@ -417,16 +425,13 @@ class FollowTest(TracerTest):
         keeps the same threads and about the same fds (children cost it nothing), and it
         ends cleanly with its targets."""
         forks = os.path.join(self.tmp, "forks")
-        client = os.path.join(self.tmp, "client.py")
-        with open(client, "w") as f:
-            f.write("import ssl, sys, time, urllib.request as u\n"
-                    "ctx = ssl._create_unverified_context()\n"
-                    "end = time.monotonic() + 10\n"
-                    "i = 0\n"
-                    "while time.monotonic() < end:\n"
-                    "    u.urlopen('https://127.0.0.1:%d/storm-%%d' %% i, context=ctx).read()\n"
-                    "    i += 1\n"
-                    "print(i)\n" % self.port)
+        client = self.python_client("client.py", "import time\n"
+                                    "end = time.monotonic() + 10\n"
+                                    "i = 0\n"
+                                    "while time.monotonic() < end:\n"
+                                    "    get('/storm-%d' % i)\n"
+                                    "    i += 1\n"
+                                    "print(i)\n")
         script = ("%s %s > %s/requests &\n"
                   "n=0; end=$(($(date +%%s) + 10))\n"
                   "while [ $(date +%%s) -lt $end ]; do /bin/true; n=$((n+1)); done\n"
