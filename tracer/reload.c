@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tls_event.h"
 #include "tracer_bpf.h"
@@ -117,6 +118,30 @@ static int make_next(struct reload *r, unsigned int gen, struct spec_table *spec
 	return err;
 }
 
+/*
+ * The programs the running set resolved (node, a Go program, a stripped static binary)
+ * that no process runs as the new set is made: found again, since tls_files still names
+ * them as looked at, so their next run is probed from its start as before. A file is taken
+ * at its path only while that path is still the same file.
+ */
+static void keep_programs(const struct probe_set *old, struct probe_set *set,
+			  const struct spec_table *specs, int verbose)
+{
+	const struct resolved_probe *rp;
+	struct stat st;
+	uint64_t tls;
+	int i;
+
+	for (i = 0; i < old->nfiles; i++) {
+		rp = probes_file_first(old, i);
+		if (!rp || rp->spec->library[0] != '@' || stat(rp->lib_path, &st) != 0 ||
+		    st.st_dev != old->files[i].dev || st.st_ino != old->files[i].ino)
+			continue;
+		if (probes_add_program(set, specs, rp->lib_path, &tls, verbose) == -ENOMEM)
+			return;
+	}
+}
+
 void reload_apply(struct reload *r)
 {
 	const struct reload_config *c = &r->cfg;
@@ -147,6 +172,8 @@ void reload_apply(struct reload *r)
 				   .nslots = slots.n};
 	if (!err)
 		err = follow_find_tls_code_now(f, tb, &set, &specs, &tm);
+	if (!err)
+		keep_programs(c->probes, &set, &specs, env->verbose);
 	if (!err)
 		err = probes_attach_new(&sink, &set, env->verbose);
 	if (!err) { /* from here the new programs act, the old ones stand by */

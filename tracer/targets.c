@@ -168,7 +168,7 @@ int targets_rescope(struct targets *t, struct tracer_bpf *tb, pid_t pid)
 void targets_exited(struct targets *t, pid_t pid)
 {
 	if (t->scope && tracer_scope__has_process(t->scope, pid))
-		tracer_scope__drop_process(t->scope, pid);
+		tracer_scope__process_exited(t->scope, pid);
 }
 
 /* How many threads process pid has (its main thread may have ended before the others). */

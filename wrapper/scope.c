@@ -712,6 +712,33 @@ void tracer_scope__drop_process(struct tracer_scope *sc, int pid)
 	pthread_mutex_unlock(&sc->mu);
 }
 
+void tracer_scope__process_exited(struct tracer_scope *sc, int pid)
+{
+	int i, k, kept = 0;
+
+	pthread_mutex_lock(&sc->mu);
+	for (i = 0; i < sc->ntasks; i++) {
+		struct scope_task *t = &sc->tasks[i];
+
+		if (t->tgid == pid) {
+			for (k = 0; k < SCOPE_EVENTS; k++) {
+				if (t->guard[k] >= 0)
+					close(t->guard[k]);
+				t->guard[k] = -1;
+			}
+			/* Closing an inherited event frees every copy the kernel made of it: the
+			 * children it left running would lose their probes. Kept, nameless (the
+			 * PID may come again), until the scope goes. */
+			t->tid = t->tgid = 0;
+			if (t->fd[0] < 0 && t->fd[1] < 0)
+				continue;
+		}
+		sc->tasks[kept++] = *t;
+	}
+	sc->ntasks = kept;
+	pthread_mutex_unlock(&sc->mu);
+}
+
 int tracer_scope__points(struct tracer_scope *sc)
 {
 	int n;

@@ -250,8 +250,13 @@ int tracer_scope__guard(struct tracer_scope *sc, int pid);
  * tracer_scope__add_* or guarded, not one that only inherited them). */
 bool tracer_scope__has_process(struct tracer_scope *sc, int pid);
 
-/* Closes the events the scope holds for the threads of process pid (it exited). */
+/* Closes the events the scope holds for the threads of process pid (the kernel dropped
+ * them, or they were opened for a process that ended meanwhile). */
 void tracer_scope__drop_process(struct tracer_scope *sc, int pid);
+
+/* Process pid exited: its guards are closed; its inherited events are kept until the scope
+ * goes, since closing one frees the copies its running descendants hold. */
+void tracer_scope__process_exited(struct tracer_scope *sc, int pid);
 
 /* Probe points added (the placeholders that make the events exist not counted). */
 int tracer_scope__points(struct tracer_scope *sc);

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 import harness
-from harness import PYTHON, TracerTest, json_lines, wait_for
+from harness import PYTHON, TRACER, TracerTest, json_lines, wait_for
 from test_go import GOTLS, framed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -235,6 +235,48 @@ class FollowTest(TracerTest):
                              (port, "static_tls", b"static-%d\n" % i,
                               b"got: static-%d\n" % i), "run %d" % i)
 
+    def test_a_program_seen_before_a_reload_is_probed_from_its_start_after_it(self):
+        """The traced shell runs our static OpenSSL client (its probes found as it runs), the
+        BPF sources are edited (the tracer reloads while no process runs the client), then
+        the shell runs the client again: that run is captured whole, as before the reload
+        (the new probes take every program the old ones had found, though none runs)."""
+        mine = os.path.join(self.tmp, "mine")
+        r = subprocess.run([TRACER, "--init-probes", mine], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        server = self.spawn([STATIC_TLS, "server", self.cert, self.key],
+                            stdout=subprocess.PIPE, text=True)
+        port = int(server.stdout.readline().split()[1])
+        marks = {m: os.path.join(self.tmp, m) for m in ("go", "static-go", "reloaded")}
+        open(marks["static-go"], "w").close()
+        client = "echo {0} | %s client %d %s %s > %s/{0}" % (STATIC_TLS, port, self.cert,
+                                                            marks["static-go"], self.tmp)
+        shell = self.spawn(["sh", "-c", "while [ ! -e %s ]; do sleep 0.01; done\n%s\n"
+                            "while [ ! -e %s ]; do sleep 0.05; done\n%s"
+                            % (marks["go"], client.format("before"), marks["reloaded"],
+                               client.format("after"))])
+        run = self.tracer(shell.pid, "--json", "--bpf-src", os.path.join(mine, "bpf_src"),
+                          "--probe-specs", os.path.join(mine, "probe_specs"))
+        run.wait_ready()
+        open(marks["go"], "w").close()
+        wait_for(lambda: "loaded TLS code" in run.stderr(), 30,
+                 "the client's probes; stderr:\n%s" % run.stderr())
+        with open(os.path.join(mine, "bpf_src", "openssl.c"), "a") as f:
+            f.write("\n/* an edit */\n")
+        wait_for(lambda: "Reloaded" in run.stderr(), 60,
+                 "the reload; stderr:\n%s" % run.stderr())
+        open(marks["reloaded"], "w").close()
+        self.assertEqual(shell.wait(timeout=60), 0)
+        self.assertEqual(run.wait_exit(timeout=60), 0, run.stderr())
+        with open(os.path.join(self.tmp, "after")) as f:
+            out = f.read()
+        self.assertIn("got: after", out)
+        lport = int(re.search(r"LPORT (\d+)", out).group(1))
+        f = self.flows(json_lines(run)).get(lport, port, write=b"after\n")
+        self.assertIsNotNone(f, "the run after the reload (local port %d) not captured; "
+                             "stderr:\n%s" % (lport, run.stderr()))
+        self.assertEqual((f["comm"], f["read"]), ("static_tls", b"got: after\n"))
+
     def assert_go_runs(self, records, go_port):
         """Our Go client's 21 runs (one connection each, two 100-byte messages and their
         echo): the first captured or told before probes, the 20 after it captured whole."""
@@ -357,6 +399,20 @@ class FollowTest(TracerTest):
         self.assertIn("captured", outcomes)  # its probes were put back: not only told
 
     # --- the first run of a program never seen ----------------------------------------------
+
+    def test_children_keep_their_probes_when_the_traced_process_exits(self):
+        """The traced shell puts a job in the background and exits at once; the job, left
+        running, then runs curl and python3 five times each: every request captured on its
+        connection. Closing the exited shell's inherited perf events would free the copies
+        the kernel made of them for its children, and take their breakpoints away."""
+        paths = {kind: ["/orphan-%s-%d" % (kind, i) for i in range(5)]
+                 for kind in ("curl", "python3")}
+        job = "; ".join(CLIENTS[kind].format(port=self.port, path=p)
+                        for kind, ps in paths.items() for p in ps)
+        run, records = self.traced_shell("(sleep 0.5; %s) &" % job)
+        for kind, ps in paths.items():
+            self.assert_exact(records, kind, ps)
+        self.assertIn("target exited", run.stderr())
 
     def test_first_run_of_a_never_seen_static_binary(self):
         """Our stripped static OpenSSL client, copied to a file of its own and with an empty
