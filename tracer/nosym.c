@@ -29,14 +29,9 @@ enum {
 #define SCAN_CHUNK (8u << 20)
 #define MAX_SITES 64 /* references to one name's string */
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint64_t le64(const uint8_t *p)
 {
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+	return (uint64_t)nosym_le32(p) | (uint64_t)nosym_le32(p + 4) << 32;
 }
 
 bool nosym_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v)
@@ -95,8 +90,8 @@ static bool encoded(const uint8_t **p, const uint8_t *end, uint8_t enc, uint64_t
 	if ((size_t)(end - *p) < size)
 		return false;
 	*v = size == 8			    ? le64(*p)
-	     : (enc & 0x0f) == EH_PE_SDATA4 ? (uint64_t)(int64_t)(int32_t)le32(*p)
-					    : le32(*p);
+	     : (enc & 0x0f) == EH_PE_SDATA4 ? (uint64_t)(int64_t)(int32_t)nosym_le32(*p)
+					    : nosym_le32(*p);
 	*p += size;
 	if ((enc & 0x70) == EH_PE_PCREL)
 		*v += vaddr;
@@ -152,7 +147,7 @@ static bool record_at(const struct nosym_file *f, uint64_t vaddr, struct cfi_rec
 
 	if (off == UINT64_MAX || off + 4 > f->elf.size)
 		return false;
-	len = le32(f->elf.map + off);
+	len = nosym_le32(f->elf.map + off);
 	if (len == 0 || len == 0xffffffffu || len > f->elf.size - off - 4)
 		return false; /* the end, or a 64-bit record (not written for x86-64 code) */
 	r->body = f->elf.map + off + 4;
@@ -177,7 +172,7 @@ static bool parse_cie(const struct nosym_file *f, uint64_t vaddr, struct cie *c)
 	uint64_t code_align, ra, auglen;
 	uint8_t version;
 
-	if (!record_at(f, vaddr, &r) || r.end - r.body < 5 || le32(r.body) != 0)
+	if (!record_at(f, vaddr, &r) || r.end - r.body < 5 || nosym_le32(r.body) != 0)
 		return false;
 	p = r.body + 4;
 	version = *p++;
@@ -247,7 +242,7 @@ static bool parse_fde(const struct nosym_file *f, uint64_t vaddr, struct fde *d)
 
 	if (!record_at(f, vaddr, &r) || r.end - r.body < 8)
 		return false;
-	cie_ptr = le32(r.body);
+	cie_ptr = nosym_le32(r.body);
 	if (cie_ptr == 0 || cie_ptr > r.vaddr || !parse_cie(f, r.vaddr - cie_ptr, &d->cie))
 		return false;
 	p = r.body + 4;
@@ -323,13 +318,13 @@ static int read_hdr_table(struct nosym_file *f, const uint8_t *hdr, size_t size,
 	p += 4;
 	if (!encoded(&p, end, p[-3], vaddr + 4, &ignored) || end - p < 4)
 		return -ENOENT;
-	n = le32(p);
+	n = nosym_le32(p);
 	p += 4;
 	if (n > (size_t)(end - p) / 8)
 		return -ENOENT;
 	for (i = 0; i < n; i++, p += 8)
-		if (add_fde(f, vaddr + (uint64_t)(int64_t)(int32_t)le32(p),
-			    vaddr + (uint64_t)(int64_t)(int32_t)le32(p + 4), &cap))
+		if (add_fde(f, vaddr + (uint64_t)(int64_t)(int32_t)nosym_le32(p),
+			    vaddr + (uint64_t)(int64_t)(int32_t)nosym_le32(p + 4), &cap))
 			return -ENOMEM;
 	return 0;
 }
@@ -354,8 +349,8 @@ static int walk_eh_frame(struct nosym_file *f, const Elf64_Shdr *sh)
 
 		if (!record_at(f, at, &r))
 			break; /* the terminator, or what cannot be read */
-		if (r.end - r.body >= 4 && le32(r.body) != 0 && parse_fde(f, at, &d) && d.range &&
-		    add_fde(f, d.begin, at, &cap))
+		if (r.end - r.body >= 4 && nosym_le32(r.body) != 0 && parse_fde(f, at, &d) &&
+		    d.range && add_fde(f, d.begin, at, &cap))
 			return -ENOMEM;
 		if (r.vaddr + (uint64_t)(r.end - r.body) <= at)
 			break;
@@ -417,6 +412,29 @@ void nosym_close(struct nosym_file *f)
 
 /* ---------------------------------------------------------------- strings and references */
 
+uint8_t *nosym_read_code(const struct nosym_file *f, uint64_t vaddr, size_t size)
+{
+	uint64_t off = elf_file_offset(&f->elf, vaddr, true);
+
+	if (!size || off == UINT64_MAX ||
+	    elf_file_offset(&f->elf, vaddr + size - 1, true) != off + size - 1)
+		return NULL;
+	return elf_file_read(&f->elf, off, size);
+}
+
+int nosym_open_decoder(csh *cs, cs_insn **insn)
+{
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, cs) != CS_ERR_OK)
+		return -ENOMEM;
+	cs_option(*cs, CS_OPT_DETAIL, CS_OPT_ON);
+	*insn = cs_malloc(*cs);
+	if (!*insn) {
+		cs_close(cs);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 const char *nosym_string_at(const struct nosym_file *f, uint64_t vaddr)
 {
 	uint64_t off = elf_file_offset(&f->elf, vaddr, false);
@@ -426,26 +444,62 @@ const char *nosym_string_at(const struct nosym_file *f, uint64_t vaddr)
 	return (const char *)f->elf.map + off;
 }
 
+/* The bytes of read-only loadable segment i as the file has them ([*p, *end), at vaddr
+ * *vaddr); false when segment i is none such. */
+static bool rodata_segment(const struct nosym_file *f, int i, const uint8_t **p,
+			   const uint8_t **end, uint64_t *vaddr)
+{
+	const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
+
+	if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W) || ph->p_offset >= f->elf.size)
+		return false;
+	*p = f->elf.map + ph->p_offset;
+	*end = *p + (ph->p_filesz < f->elf.size - ph->p_offset ? ph->p_filesz
+							       : f->elf.size - ph->p_offset);
+	*vaddr = ph->p_vaddr;
+	return true;
+}
+
 int nosym_find_strings(const struct nosym_file *f, const char *name, uint64_t *out, int max)
 {
 	size_t len = strlen(name) + 1;
+	const uint8_t *start, *p, *end;
+	uint64_t vaddr;
 	int i, n = 0;
 
 	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum; i++) {
-		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
-		const uint8_t *p, *end;
-
-		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W) || ph->p_offset >= f->elf.size)
+		if (!rodata_segment(f, i, &start, &end, &vaddr))
 			continue;
-		p = f->elf.map + ph->p_offset;
-		end = p + (ph->p_filesz < f->elf.size - ph->p_offset ? ph->p_filesz
-								     : f->elf.size - ph->p_offset);
-		while (n < max && (p = memmem(p, (size_t)(end - p), name, len)) != NULL) {
-			out[n++] = ph->p_vaddr + (uint64_t)(p - (f->elf.map + ph->p_offset));
-			p += len;
-		}
+		for (p = start; n < max && (p = memmem(p, (size_t)(end - p), name, len)) != NULL;
+		     p += len)
+			out[n++] = vaddr + (uint64_t)(p - start);
 	}
 	return n;
+}
+
+bool nosym_crate(const struct nosym_file *f, const char *crate, char *buf, size_t size)
+{
+	char needle[64];
+	size_t len = (size_t)snprintf(needle, sizeof(needle), "/%s-", crate);
+	const uint8_t *p, *end;
+	uint64_t vaddr;
+	int i;
+
+	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum && len < sizeof(needle); i++) {
+		if (!rodata_segment(f, i, &p, &end, &vaddr))
+			continue;
+		for (; (p = memmem(p, (size_t)(end - p), needle, len)) != NULL; p += len) {
+			size_t n = strspn((const char *)p + len, "0123456789.");
+
+			/* "/rustls-0.23.40/src/...": a source path in a panic's location */
+			if (n && n < 24 && p + len + n < end && p[len + n] == '/') {
+				snprintf(buf, size, "%.*s", (int)(len - 1 + n),
+					 (const char *)p + 1);
+				return true;
+			}
+		}
+	}
+	return false;
 }
 
 static int add_ref(struct nosym_refs *r, int name, uint64_t vaddr, unsigned reg)
@@ -475,16 +529,16 @@ static int scan_chunk(struct nosym_refs *r, const uint8_t *buf, size_t len, uint
 	for (i = 0; i + 7 <= len; i++) {
 		uint64_t target;
 
-		if (low && (buf[i] & 0xf8) == 0xb8 && le32(buf + i + 1) - lo <= span) {
+		if (low && (buf[i] & 0xf8) == 0xb8 && nosym_le32(buf + i + 1) - lo <= span) {
 			for (k = 0; k < r->ntargets; k++) /* mov r32, imm32: rax..rdi */
-				if (r->targets[k] == le32(buf + i + 1) &&
+				if (r->targets[k] == nosym_le32(buf + i + 1) &&
 				    add_ref(r, r->target_name[k], vaddr + i, buf[i] & 7u))
 					return -ENOMEM;
 			continue;
 		}
 		if (buf[i + 1] != 0x8d || (buf[i] & 0xfb) != 0x48 || (buf[i + 2] & 0xc7) != 0x05)
 			continue;
-		target = vaddr + i + 7 + (uint64_t)(int64_t)(int32_t)le32(buf + i + 3);
+		target = vaddr + i + 7 + (uint64_t)(int64_t)(int32_t)nosym_le32(buf + i + 3);
 		if (target - lo > span)
 			continue;
 		for (k = 0; k < r->ntargets; k++)
@@ -764,7 +818,8 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 		out[i] = (struct nosym_found){.err = -ENOENT};
 	ntargets = nosym_name_strings(f, names, n, targets, target_name);
 	if (!ntargets)
-		return 0; /* no name's string: nothing searched */
+		return nosym_has_boringssl(f) ? nosym_find_checks(f, names, n, out)
+					      : 0; /* no name's string: nothing searched */
 	r.targets = targets;
 	r.target_name = target_name;
 	r.ntargets = ntargets;
@@ -812,6 +867,11 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 		;
 	if (!err && i == n && nosym_has_boringssl(f))
 		err = nosym_named_from(f, names, n, &r, out);
+	/* ... or by the checks its own functions make (Bun's callers name nothing) */
+	for (i = 0; i < n && err >= 0 && out[i].err; i++)
+		;
+	if (err >= 0 && i == n && nosym_has_boringssl(f))
+		err = nosym_find_checks(f, names, n, out);
 	free(r.v);
 	return err < 0 ? err : 1;
 }
@@ -861,5 +921,12 @@ static int verify_errsite(struct nosym_file *f, const char *name, struct nosym_f
 
 int nosym_verify(struct nosym_file *f, const char *name, struct nosym_found *out)
 {
-	return out->named ? nosym_verify_named(f, name, out) : verify_errsite(f, name, out);
+	switch (out->how) {
+	case NOSYM_BY_CALLERS:
+		return nosym_verify_named(f, name, out);
+	case NOSYM_BY_CHECKS:
+		return nosym_verify_checks(f, name, out);
+	default:
+		return verify_errsite(f, name, out);
+	}
 }

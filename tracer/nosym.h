@@ -38,6 +38,13 @@ int nosym_open(const char *path, struct nosym_file *f, char *err, size_t errlen)
 
 void nosym_close(struct nosym_file *f);
 
+/* How a function was found. */
+enum nosym_how {
+	NOSYM_BY_ERRSITES, /* OpenSSL 3: its error sites pass its name (nosym_find) */
+	NOSYM_BY_CALLERS,  /* BoringSSL: its callers name it (nosym_find_named) */
+	NOSYM_BY_CHECKS,   /* BoringSSL: the reasons of its error checks, in line order */
+};
+
 /* One function found (or not) by its error sites. */
 struct nosym_found {
 	int err;	 /* 0, or -ENOENT (not there) / -EINVAL (not sure: why says) */
@@ -49,7 +56,11 @@ struct nosym_found {
 	uint64_t report; /* the function those error sites call */
 	char file[64];	 /* the source file the error sites name ("ssl/ssl_lib.c") */
 	int nsites;	 /* error sites (named: loads of the name after a call of it) */
-	bool named;	 /* found by nosym_find_named: `site` loads the name after a call of it */
+	enum nosym_how how;
+	uint64_t end;	/* by checks: where its code ends (the next function begins) */
+	int ncallers;	/* by checks: direct calls of it */
+	bool inlined;	/* by checks, SSL_read: SSL_peek is inlined into it (it stores) */
+	char lines[24]; /* by checks: the source lines of its checks (" (lines 953-979)") */
 };
 
 /*
@@ -62,9 +73,11 @@ struct nosym_found {
  * part split off a function is not), (4) decoding it from that byte meets each site as an
  * instruction, and (5) every site of every name found calls the same function. Fills
  * out[i] for names[i]. When no name is found so and the file holds BoringSSL's libssl, the
- * same loads are searched as nosym_find_named does (out[i].named). Returns 1 when the code
- * was searched, 0 when no name's string is in the file (nothing searched), or -errno when
- * the code cannot be read.
+ * same loads are searched as nosym_find_named does (out[i].how NOSYM_BY_CALLERS), and when
+ * that finds nothing either, SSL_write and SSL_read are known by the reasons of their
+ * error checks (NOSYM_BY_CHECKS, nosym_checks.c). Returns 1 when the code was searched, 0
+ * when no name's string is in the file and no BoringSSL either (nothing searched), or
+ * -errno when the code cannot be read.
  */
 int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out);
 
@@ -79,18 +92,28 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
  * direct call); (3) every such call before the name's loads is of F and no other function
  * of libssl; (4) all names found report through one function, each its own. A call target
  * is a function's entry. Looked for only when the file has BoringSSL's ssl_lib.cc name.
- * Returns as nosym_find; out[i].named is set.
+ * Returns as nosym_find; out[i].how is NOSYM_BY_CALLERS.
  */
 int nosym_find_named(struct nosym_file *f, const char *const *names, int n,
 		     struct nosym_found *out);
 
 /*
  * Checks that function `name` is found at out->entry through out->site alone (a result
- * remembered from an earlier nosym_find or, with out->named, nosym_find_named on the same
- * build): facts (2)-(4) of the one, (1)-(2) of the other. Fills the rest of *out. Returns
+ * remembered from an earlier nosym_find on the same build, found as out->how says): facts
+ * (2)-(4) of error sites, (1)-(2) of callers, or the first check where it was, for the
+ * same reason. Fills the rest of *out. Returns
  * 0, or -EINVAL with why in out->why.
  */
 int nosym_verify(struct nosym_file *f, const char *name, struct nosym_found *out);
+
+/* Whether the file holds a source path of Rust crate `crate` as cargo lays them out
+ * ("/rustls-0.23.40/src/conn.rs", in a panic's location): its name and version into buf. */
+bool nosym_crate(const struct nosym_file *f, const char *crate, char *buf, size_t size);
+
+#define NOSYM_BORING_FILE "ssl/ssl_lib.cc" /* BoringSSL's __FILE__ ends so, whatever the path */
+
+/* Whether the file holds the name of BoringSSL's ssl/ssl_lib.cc (its libssl is linked in). */
+bool nosym_has_boringssl(const struct nosym_file *f);
 
 /* Reads the uleb128 at *p (below end), moving *p past it; false when it runs past end. */
 bool nosym_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v);

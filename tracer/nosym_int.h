@@ -10,6 +10,19 @@
 #define NOSYM_MAX_STRINGS 4 /* copies of one name's string looked at */
 #define NOSYM_SITE_WINDOW 6 /* instructions around a load that hold the rest of a site */
 
+/* The little-endian 32-bit number at p. */
+static inline uint32_t nosym_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Code at vaddr, size bytes, as the file has it (malloc'd), or NULL. */
+uint8_t *nosym_read_code(const struct nosym_file *f, uint64_t vaddr, size_t size);
+
+/* A capstone x86-64 decoder with details, and an instruction for it (cs_free, cs_close).
+ * Returns 0 or -ENOMEM. */
+int nosym_open_decoder(csh *cs, cs_insn **insn);
+
 /* The NUL-terminated string at vaddr in the file's loaded data, or NULL. */
 const char *nosym_string_at(const struct nosym_file *f, uint64_t vaddr);
 
@@ -48,8 +61,16 @@ uint64_t nosym_loads(const cs_insn *insn, x86_reg reg);
 /* Whether insn is a direct call; its target in *target. */
 bool nosym_direct_call(const cs_insn *insn, uint64_t *target);
 
-/* Whether the file holds the name of BoringSSL's ssl/ssl_lib.cc (its libssl is linked in). */
-bool nosym_has_boringssl(const struct nosym_file *f);
+/* The addresses of the strings naming BoringSSL's ssl_lib.cc (their starts), up to max. */
+int nosym_boring_files(const struct nosym_file *f, uint64_t *out, int max);
+
+/* nosym_find for BoringSSL's SSL_write and SSL_read by the checks their code makes (the
+ * other names stay -ENOENT): see nosym_checks.c. Returns 1 or -errno. */
+int nosym_find_checks(struct nosym_file *f, const char *const *names, int n,
+		      struct nosym_found *out);
+
+/* nosym_verify of a result of nosym_find_checks. */
+int nosym_verify_checks(struct nosym_file *f, const char *name, struct nosym_found *out);
 
 /* nosym_find_named's search over the loads of the names' strings r already found (the scan
  * nosym_find made). Fills out; returns 1 or -errno. */

@@ -9,10 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CALLER_WINDOW 0x80	     /* bytes before a name's load where the call it names is */
-#define CHECK_BYTES 1024	     /* bytes of a candidate decoded for its first error check */
-#define ERR_LIB_SSL 16		     /* BoringSSL's OPENSSL_PUT_ERROR(SSL, ...) passes it first */
-#define BORING_FILE "ssl/ssl_lib.cc" /* its __FILE__ ends so, whatever the build's path */
+#define CALLER_WINDOW 0x80 /* bytes before a name's load where the call it names is */
+#define CHECK_BYTES 1024   /* bytes of a candidate decoded for its first error check */
+#define ERR_LIB_SSL 16	   /* BoringSSL's OPENSSL_PUT_ERROR(SSL, ...) passes it first */
 #define MAX_CANDIDATES 8
 
 static bool ends_with(const char *s, const char *suffix)
@@ -22,26 +21,16 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Code at vaddr, size bytes, as the file has it (malloc'd), or NULL. */
-static uint8_t *read_code(const struct nosym_file *f, uint64_t vaddr, size_t size)
-{
-	uint64_t off = elf_file_offset(&f->elf, vaddr, true);
-
-	if (off == UINT64_MAX || elf_file_offset(&f->elf, vaddr + size - 1, true) != off + size - 1)
-		return NULL;
-	return elf_file_read(&f->elf, off, size);
-}
-
 /*
  * Whether the function at t begins with a BoringSSL error check of libssl's ssl_lib.cc:
  * decoded from t, before its first ret or int3, a direct call (ERR_put_error) that follows,
  * within NOSYM_SITE_WINDOW instructions, the library ERR_LIB_SSL into edi and a source file
- * ending in BORING_FILE into rcx (OPENSSL_PUT_ERROR). Fills out's file and report.
+ * ending in NOSYM_BORING_FILE into rcx (OPENSSL_PUT_ERROR). Fills out's file and report.
  */
 static bool begins_with_check(const struct nosym_file *f, csh cs, cs_insn *insn, uint64_t t,
 			      struct nosym_found *out)
 {
-	uint8_t *buf = read_code(f, t, CHECK_BYTES);
+	uint8_t *buf = nosym_read_code(f, t, CHECK_BYTES);
 	const uint8_t *code = buf;
 	size_t left = CHECK_BYTES;
 	uint64_t addr = t, target;
@@ -57,7 +46,8 @@ static bool begins_with_check(const struct nosym_file *f, csh cs, cs_insn *insn,
 			break;
 		since_file += since_file <= 2 * NOSYM_SITE_WINDOW;
 		since_lib += since_lib <= 2 * NOSYM_SITE_WINDOW;
-		if (nosym_loads(insn, X86_REG_RCX) != UINT64_MAX && ends_with(s, BORING_FILE)) {
+		if (nosym_loads(insn, X86_REG_RCX) != UINT64_MAX &&
+		    ends_with(s, NOSYM_BORING_FILE)) {
 			since_file = 0;
 			file = s;
 		} else if (insn->id == X86_INS_MOV && x->op_count == 2 &&
@@ -87,7 +77,7 @@ static bool begins_with_check(const struct nosym_file *f, csh cs, cs_insn *insn,
 static int calls_before(const struct nosym_file *f, csh cs, cs_insn *insn, uint64_t at,
 			uint64_t *targets, int max)
 {
-	uint8_t *buf = read_code(f, at - CALLER_WINDOW, CALLER_WINDOW);
+	uint8_t *buf = nosym_read_code(f, at - CALLER_WINDOW, CALLER_WINDOW);
 	int n = 0, i, k;
 
 	for (i = 0; buf && i + 5 <= CALLER_WINDOW; i++) {
@@ -144,24 +134,27 @@ static uint64_t loaded(const cs_insn *insn)
 	return UINT64_MAX;
 }
 
-static int open_decoder(csh *cs, cs_insn **insn)
-{
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, cs) != CS_ERR_OK)
-		return -ENOMEM;
-	cs_option(*cs, CS_OPT_DETAIL, CS_OPT_ON);
-	*insn = cs_malloc(*cs);
-	if (!*insn) {
-		cs_close(cs);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 bool nosym_has_boringssl(const struct nosym_file *f)
 {
 	uint64_t at;
 
-	return nosym_find_strings(f, BORING_FILE, &at, 1) > 0; /* the end of a string */
+	return nosym_find_strings(f, NOSYM_BORING_FILE, &at, 1) > 0; /* the end of a string */
+}
+
+int nosym_boring_files(const struct nosym_file *f, uint64_t *out, int max)
+{
+	int n = nosym_find_strings(f, NOSYM_BORING_FILE, out, max), i, k = 0;
+
+	for (i = 0; i < n; i++) { /* from the end of each back to its start */
+		uint64_t a = out[i];
+		const char *s;
+
+		while (out[i] - a < 256 && (s = nosym_string_at(f, a - 1)) && *s)
+			a--;
+		if (out[i] - a < 256)
+			out[k++] = a;
+	}
+	return k;
 }
 
 int nosym_named_from(struct nosym_file *f, const char *const *names, int n,
@@ -173,8 +166,8 @@ int nosym_named_from(struct nosym_file *f, const char *const *names, int n,
 	csh cs;
 
 	for (i = 0; i < n; i++)
-		out[i] = (struct nosym_found){.err = -ENOENT, .named = true};
-	err = open_decoder(&cs, &insn);
+		out[i] = (struct nosym_found){.err = -ENOENT, .how = NOSYM_BY_CALLERS};
+	err = nosym_open_decoder(&cs, &insn);
 	for (i = 0; i < n && !err; i++) {
 		struct nosym_found *o = &out[i];
 
@@ -232,7 +225,7 @@ int nosym_find_named(struct nosym_file *f, const char *const *names, int n, stru
 	if (n > NOSYM_MAX_NAMES)
 		return -EINVAL;
 	for (i = 0; i < n; i++)
-		out[i] = (struct nosym_found){.err = -ENOENT, .named = true};
+		out[i] = (struct nosym_found){.err = -ENOENT, .how = NOSYM_BY_CALLERS};
 	r.ntargets = nosym_name_strings(f, names, n, targets, target_name);
 	if (!r.ntargets || !nosym_has_boringssl(f))
 		return 0; /* no name's string, or no libssl of BoringSSL: nothing to search */
@@ -251,13 +244,14 @@ int nosym_verify_named(struct nosym_file *f, const char *name, struct nosym_foun
 	const char *s = NULL;
 	cs_insn *insn;
 	csh cs;
-	uint8_t *code = read_code(f, at, 16);
+	uint8_t *code = nosym_read_code(f, at, 16);
 	size_t left = 16;
 	uint64_t addr = at;
 	int hit = 0;
 
-	*out = (struct nosym_found){.err = -EINVAL, .named = true, .site = at, .nsites = 1};
-	if (open_decoder(&cs, &insn)) {
+	*out = (struct nosym_found){
+		.err = -EINVAL, .how = NOSYM_BY_CALLERS, .site = at, .nsites = 1};
+	if (nosym_open_decoder(&cs, &insn)) {
 		free(code);
 		return -ENOMEM;
 	}

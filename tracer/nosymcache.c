@@ -62,9 +62,15 @@ int nosymcache_load(const char *build_id, const char *const *names, int n, struc
 		if (line[0] == '#' || sscanf(line, "%127s %15s %n", name, what, &used) != 2)
 			continue;
 		if (sscanf(line, "%*s 0x%llx 0x%llx", &entry, &site) == 2) {
+			const char *checks = strstr(line, " checks 0x");
+
 			r = (struct nosym_found){.entry = entry,
 						 .site = site,
-						 .named = strstr(line, " named") != NULL};
+						 .how = strstr(line, " named") ? NOSYM_BY_CALLERS
+							: checks	       ? NOSYM_BY_CHECKS
+									       : NOSYM_BY_ERRSITES,
+						 .end = checks ? strtoull(checks + 8, NULL, 16)
+							       : 0};
 		} else if (strcmp(what, "none") == 0) {
 			r.err = -ENOENT;
 		} else if (strcmp(what, "unsure") == 0) {
@@ -111,10 +117,14 @@ int nosymcache_save(const char *build_id, const char *const *names, int n,
 		"used; delete freely)\n",
 		build_id);
 	for (i = 0; i < n; i++) {
-		if (out[i].err == 0)
+		if (out[i].err == 0 && out[i].how == NOSYM_BY_CHECKS)
+			fprintf(f, "%s 0x%llx 0x%llx checks 0x%llx\n", names[i],
+				(unsigned long long)out[i].entry, (unsigned long long)out[i].site,
+				(unsigned long long)out[i].end);
+		else if (out[i].err == 0)
 			fprintf(f, "%s 0x%llx 0x%llx%s\n", names[i],
 				(unsigned long long)out[i].entry, (unsigned long long)out[i].site,
-				out[i].named ? " named" : "");
+				out[i].how == NOSYM_BY_CALLERS ? " named" : "");
 		else if (out[i].err == -ENOENT)
 			fprintf(f, "%s none\n", names[i]);
 		else

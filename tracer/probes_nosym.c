@@ -80,14 +80,33 @@ static int find_all(struct nosym_file *f, struct wanted *w, bool *cached, int ve
 static void evidence(char *buf, size_t size, const struct nosym_found *r, const char *name,
 		     bool cached, const char *callers)
 {
-	int n = r->named ? snprintf(buf, size,
-				    "%snamed by callers: \"%s\" loaded after a call of it x%d, "
-				    "begins with an error check of %s",
-				    cached ? "cache (verified): " : "", name, r->nsites, r->file)
-			 : snprintf(buf, size, "%serror sites: \"%s\" in %s x%d, .eh_frame entry",
-				    cached ? "cache (verified): " : "", name,
-				    r->file[0] ? r->file : "?", r->nsites);
+	const char *from = cached ? "cache (verified): " : "";
+	int n;
 
+	switch (r->how) {
+	case NOSYM_BY_CALLERS:
+		n = snprintf(buf, size,
+			     "%snamed by callers: \"%s\" loaded after a call of it x%d, begins "
+			     "with an error check of %s",
+			     from, name, r->nsites, r->file);
+		break;
+	case NOSYM_BY_CHECKS:
+		n = cached ? snprintf(buf, size,
+				      "%sBoringSSL's error checks of %s: %s's first one where it "
+				      "was",
+				      from, r->file, name)
+			   : snprintf(buf, size,
+				      "BoringSSL's error checks of %s: %s's reasons in line order "
+				      "x%d%s, called x%d%s",
+				      r->file, name, r->nsites, r->lines, r->ncallers,
+				      strcmp(name, "SSL_read") != 0 ? ""
+				      : r->inlined		    ? ", SSL_peek inlined"
+						   : ", SSL_peek, which SSL_read calls");
+		break;
+	default:
+		n = snprintf(buf, size, "%serror sites: \"%s\" in %s x%d, .eh_frame entry", from,
+			     name, r->file[0] ? r->file : "?", r->nsites);
+	}
 	if (callers[0] && n > 0 && (size_t)n < size)
 		snprintf(buf + n, size - (size_t)n, ", called by %s", callers);
 }
@@ -128,6 +147,34 @@ static int add_stripped_spec(struct probe_set *set, const struct wanted *w,
 	return probes_add_one(set, rp);
 }
 
+/*
+ * A program that carries TLS code no probe is placed in is named, with the library and why
+ * (a user must not be left to guess why nothing is seen): BoringSSL whose functions are not
+ * found for sure, rustls (not traced yet).
+ */
+static void say_untaken(struct nosym_file *f, const struct wanted *w, const char *lib_path)
+{
+	const struct nosym_found *wr = result(w, "SSL_write", 9), *rd = result(w, "SSL_read", 8);
+	const char *why = wr && wr->err == -EINVAL   ? wr->why
+			  : rd && rd->err == -EINVAL ? rd->why
+						     : NULL;
+	char crate[48], provider[48] = "";
+
+	if (nosym_has_boringssl(f)) {
+		diag("not probing '%s': it carries BoringSSL (%s), but not its SSL_write and "
+		     "SSL_read for sure: %s\n",
+		     lib_path, NOSYM_BORING_FILE,
+		     why ? why : "no function makes the error checks they make");
+	} else if (nosym_crate(f, "rustls", crate, sizeof(crate))) {
+		if (!nosym_crate(f, "aws-lc-rs", provider, sizeof(provider)))
+			nosym_crate(f, "ring", provider, sizeof(provider));
+		diag("not probing '%s': it carries Rust's %s%s%s%s, which the tracer cannot trace "
+		     "yet\n",
+		     lib_path, crate, provider[0] ? " (with " : "", provider,
+		     provider[0] ? ")" : "");
+	}
+}
+
 int probes_add_stripped_specs(struct probe_set *set, const struct spec_table *t,
 			      const char *lib_path, const char *open_path, int verbose)
 {
@@ -162,13 +209,16 @@ int probes_add_stripped_specs(struct probe_set *set, const struct spec_table *t,
 		return r == -ENOMEM ? r : -EINVAL;
 	}
 	r = find_all(&f, &w, &cached, verbose, lib_path);
-	nosym_close(&f);
 	if (r) {
+		nosym_close(&f);
 		diag("cannot read the code of '%s': %s\n", lib_path, strerror(-r));
 		return r == -ENOMEM ? r : -EINVAL;
 	}
 	for (i = 0; i < w.n; i++)
 		found += w.found[i].err == 0;
+	if (!found)
+		say_untaken(&f, &w, lib_path);
+	nosym_close(&f);
 	for (i = 0; i < t->n && err != -ENOMEM && found; i++) {
 		const struct probe_spec *s = &t->specs[i];
 		struct resolved_probe rp;

@@ -114,6 +114,20 @@ def joined(events, func):
     return b"".join(e["data"] for e in events if e["func"] == func)
 
 
+def served(log):
+    """What record_server.py saw, by its log: {path: (peer port, request, response)}."""
+    import base64
+    seen = {}
+    if os.path.exists(log):
+        with open(log) as f:
+            for line in f:
+                r = json.loads(line)
+                req = base64.b64decode(r["request"])
+                seen[req.split(b" ")[1].decode()] = (r["peer_port"], req,
+                                                     base64.b64decode(r["response"]))
+    return seen
+
+
 def bpftool_uprobes(pid):
     """The uprobes tracer pid holds, a line each ("u[ret]probe PATH offset N", for the points
     of its scope's trace events, group tracer_<pid>, but the placeholder in its own executable
@@ -289,6 +303,15 @@ class TracerTest(unittest.TestCase):
         if go:
             open(go_file, "w").close()
         return p, int(line.split()[1]), go_file
+
+    def record_server(self):
+        """Starts record_server.py; returns (port, log): the file served() reads."""
+        log = os.path.join(self.tmp, "server.log")
+        p = self.spawn([PYTHON, os.path.join(HERE, "record_server.py"), "--cert", self.cert,
+                        "--key", self.key, "--log", log], stdout=subprocess.PIPE, text=True)
+        line = p.stdout.readline()
+        self.assertTrue(line.startswith("PORT "), "record_server said %r" % line)
+        return int(line.split()[1]), log
 
     def free_port(self):
         """A TCP port on 127.0.0.1 that nothing listens on (for servers that need one)."""

@@ -4,7 +4,6 @@ shell runs real clients one after another, two levels deep and in parallel, each
 response exact on its connection's 4-tuple; the first run of a program never seen is
 captured or its bytes are told as moved before probes; a fork storm misses nothing."""
 import base64
-import json
 import os
 import re
 import shutil
@@ -17,7 +16,6 @@ from harness import PYTHON, TRACER, TracerTest, json_lines, wait_for
 from test_go import GOTLS, framed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RECORD_SERVER = os.path.join(HERE, "record_server.py")
 HELPERS = os.environ.get("HELPERS_DIR", os.path.join(HERE, "../../build/tests"))
 STATIC_TLS = os.path.join(HELPERS, "static_tls")
 
@@ -73,25 +71,11 @@ class FollowTest(TracerTest):
 
     def setUp(self):
         super().setUp()
-        self.log = os.path.join(self.tmp, "server.log")
-        self.server = self.spawn([PYTHON, RECORD_SERVER, "--cert", self.cert, "--key",
-                                  self.key, "--log", self.log], stdout=subprocess.PIPE,
-                                 text=True)
-        line = self.server.stdout.readline()
-        self.assertTrue(line.startswith("PORT "), line)
-        self.port = int(line.split()[1])
+        self.port, self.log = self.record_server()
 
     def served(self):
         """What the server saw: {path: (peer port, request, response)}."""
-        seen = {}
-        if os.path.exists(self.log):
-            with open(self.log) as f:
-                for line in f:
-                    r = json.loads(line)
-                    req = base64.b64decode(r["request"])
-                    path = req.split(b" ")[1].decode()
-                    seen[path] = (r["peer_port"], req, base64.b64decode(r["response"]))
-        return seen
+        return harness.served(self.log)
 
     def traced_shell(self, script, *tracer_args, env=None):
         """Runs `script` in sh, traced from before its first command; returns the tracer's

@@ -4,6 +4,7 @@
  * or a program without TLS, the build id cache */
 #include "check.h"
 #include "nosym.h"
+#include "nosym_int.h"
 #include "nosymcache.h"
 #include "tracer_bpf.h"
 
@@ -148,23 +149,25 @@ static void test_named_by_callers(void)
 	CHECK(nosym_open("/usr/lib/chromium/chromium", &f, err, sizeof(err)) == 0);
 	CHECK(nosym_find_named(&f, two, 2, out) == 1);
 	for (i = 0; i < 2; i++) {
-		CHECK(out[i].err == 0 && out[i].named && out[i].nsites >= 1);
+		CHECK(out[i].err == 0 && out[i].how == NOSYM_BY_CALLERS && out[i].nsites >= 1);
 		if (out[i].err)
 			fprintf(stderr, "%s: %s\n", two[i], out[i].why);
 		CHECK(strstr(out[i].file, "boringssl/src/ssl/ssl_lib.cc") != NULL);
-		v = (struct nosym_found){.entry = out[i].entry, .site = out[i].site, .named = true};
+		v = (struct nosym_found){
+			.entry = out[i].entry, .site = out[i].site, .how = NOSYM_BY_CALLERS};
 		CHECK(nosym_verify(&f, two[i], &v) == 0 && v.offset == out[i].offset);
 		v = (struct nosym_found){
-			.entry = out[i].entry + 16, .site = out[i].site, .named = true};
+			.entry = out[i].entry + 16, .site = out[i].site, .how = NOSYM_BY_CALLERS};
 		CHECK(nosym_verify(&f, two[i], &v) == -EINVAL);
-		v = (struct nosym_found){.entry = out[i].entry, .site = out[i].site, .named = true};
+		v = (struct nosym_found){
+			.entry = out[i].entry, .site = out[i].site, .how = NOSYM_BY_CALLERS};
 		CHECK(nosym_verify(&f, two[1 - i], &v) == -EINVAL); /* the other name */
 	}
 	CHECK(out[0].entry != out[1].entry && out[0].report == out[1].report);
 	/* nosym_find (what the tracer calls) turns to the callers when no error site names them */
 	CHECK(nosym_find(&f, two, 2, both) == 1);
-	CHECK(both[0].err == 0 && both[0].named && both[0].entry == out[0].entry);
-	CHECK(both[1].err == 0 && both[1].named && both[1].entry == out[1].entry);
+	CHECK(both[0].err == 0 && both[0].how == NOSYM_BY_CALLERS && both[0].entry == out[0].entry);
+	CHECK(both[1].err == 0 && both[1].how == NOSYM_BY_CALLERS && both[1].entry == out[1].entry);
 	nosym_close(&f);
 	/* OpenSSL's static build and the look-alike have no BoringSSL: nothing searched */
 	CHECK(nosym_open(STATIC_TLS, &f, err, sizeof(err)) == 0);
@@ -172,6 +175,98 @@ static void test_named_by_callers(void)
 	nosym_close(&f);
 	CHECK(nosym_open(LOOKALIKE, &f, err, sizeof(err)) == 0);
 	CHECK(nosym_find_named(&f, two, 2, out) == 0);
+	nosym_close(&f);
+}
+
+/* BoringSSL's SSL_write and SSL_read known by the reasons of their error checks in line
+ * order, where no caller names them: in our fixture (PIE: the file loaded with `lea`) where
+ * its symbols say, in Bun from npm (code below 4 GiB: `mov ecx, imm32`; what test_runtimes
+ * traces), and in chromium where its callers say (two finders agree). */
+static void check_by_checks(const char *path, const char *sym, const char *const *two,
+			    uint64_t *entries, int nread)
+{
+	struct nosym_found out[2], v;
+	uint64_t offsets[2];
+	bool found[2] = {true, true};
+	struct nosym_file f;
+	char err[256] = "";
+	int i;
+
+	if (sym)
+		CHECK(tracer_bpf__symbol_offsets(sym, two, 2, offsets, found) == 0);
+	CHECK(nosym_open(path, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find_checks(&f, two, 2, out) == 1);
+	for (i = 0; i < 2; i++) {
+		CHECK(found[i] && out[i].err == 0 && out[i].how == NOSYM_BY_CHECKS);
+		if (out[i].err)
+			fprintf(stderr, "%s in %s: %s\n", two[i], path, out[i].why);
+		if (sym)
+			CHECK(out[i].offset == offsets[i]);
+		if (entries)
+			CHECK(out[i].entry == entries[i]);
+		CHECK(strstr(out[i].file, "ssl/ssl_lib.cc") != NULL && out[i].end > out[i].site);
+		CHECK(out[i].nsites == (i == 0 ? 4 : nread) && out[i].ncallers >= 1);
+		/* the cache's claim verified anew; a moved entry, end or name is refused */
+		v = (struct nosym_found){.how = NOSYM_BY_CHECKS,
+					 .entry = out[i].entry,
+					 .site = out[i].site,
+					 .end = out[i].end};
+		CHECK(nosym_verify(&f, two[i], &v) == 0 && v.offset == out[i].offset);
+		v = (struct nosym_found){.how = NOSYM_BY_CHECKS,
+					 .entry = out[i].entry + 16,
+					 .site = out[i].site,
+					 .end = out[i].end};
+		CHECK(nosym_verify(&f, two[i], &v) == -EINVAL && v.why[0]);
+		v = (struct nosym_found){.how = NOSYM_BY_CHECKS,
+					 .entry = out[i].entry,
+					 .site = out[i].site,
+					 .end = out[i].site + 1}; /* its checks cut off */
+		CHECK(nosym_verify(&f, two[i], &v) == -EINVAL);
+		v = (struct nosym_found){.how = NOSYM_BY_CHECKS,
+					 .entry = out[i].entry,
+					 .site = out[i].site,
+					 .end = out[i].end};
+		CHECK(nosym_verify(&f, two[1 - i], &v) == -EINVAL); /* the other name */
+	}
+	CHECK(out[0].report == out[1].report && out[0].entry != out[1].entry);
+	nosym_close(&f);
+}
+
+static void test_by_checks(void)
+{
+	const char *two[] = {"SSL_write", "SSL_read"};
+	struct nosym_found out[NNAMES], named[2];
+	struct nosym_file f;
+	uint64_t entries[2];
+	char err[256] = "";
+	int i;
+
+	check_by_checks(BORING, BORING_SYM, two, NULL, 1);
+	check_by_checks(BORING_WHOLE, BORING_WHOLE_SYM, two, NULL, 3); /* ssl_read_impl inlined */
+	check_by_checks(BUN, NULL, two, NULL, 1);
+	CHECK(nosym_open("/usr/lib/chromium/chromium", &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find_named(&f, two, 2, named) == 1 && !named[0].err && !named[1].err);
+	nosym_close(&f);
+	entries[0] = named[0].entry;
+	entries[1] = named[1].entry;
+	check_by_checks("/usr/lib/chromium/chromium", NULL, two, entries, 1);
+	/* nosym_find (what the tracer calls) comes to them when nothing else finds them */
+	CHECK(nosym_open(BUN, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find(&f, names, NNAMES, out) == 1);
+	CHECK(out[0].err == 0 && out[0].how == NOSYM_BY_CHECKS);
+	CHECK(out[1].err == 0 && out[1].how == NOSYM_BY_CHECKS && out[1].inlined);
+	CHECK(out[2].err == -ENOENT && out[3].err == -ENOENT); /* OpenSSL's own */
+	nosym_close(&f);
+	/* the same checks where no finder may trust them: no place, no false claim */
+	CHECK(nosym_open(BORING_LOOKALIKE, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find(&f, names, NNAMES, out) == 1);
+	for (i = 0; i < NNAMES; i++)
+		CHECK(out[i].err != 0);
+	nosym_close(&f);
+	/* OpenSSL's static build has no BoringSSL: no file name to look for */
+	CHECK(nosym_open(STATIC_TLS, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find_checks(&f, two, 2, out) == 1 && out[0].err == -ENOENT &&
+	      out[1].err == -ENOENT);
 	nosym_close(&f);
 }
 
@@ -255,6 +350,7 @@ int main(void)
 	test_absolute_addresses();
 	test_not_openssl();
 	test_named_by_callers();
+	test_by_checks();
 	test_cache();
 	return check_done();
 }

@@ -1,0 +1,202 @@
+#!/usr/bin/python3
+"""test_runtimes.py - single-binary runtimes from npm (scripts/deps installs them): Bun, whose
+BoringSSL has no symbols and no caller that names it, found by its error checks and traced
+by PID, started later under --all and started by a traced shell, request and response exact
+both ways, --http decoding them, HTTP/2 where it negotiates it; --list-probes naming the
+evidence. Deno (rustls on aws-lc, stripped) is not traced yet: the tracer says so."""
+import base64
+import os
+import subprocess
+
+import harness
+from harness import TracerTest, json_lines, wait_for
+
+BUN = os.environ.get("BUN_BIN", "/var/cache/tracer-tests/npm/node_modules/@oven/bun-linux-x64/bin/bun")
+DENO = os.environ.get("DENO_BIN", "/var/cache/tracer-tests/npm/node_modules/@deno/linux-x64-glibc/deno")
+
+# A Bun script: waits for the file argv[2] (when given), then fetches each path of argv[3:]
+# from https://127.0.0.1:argv[1] in turn, reading each response whole.
+FETCH_JS = """
+const [port, go, ...paths] = process.argv.slice(2);
+while (go !== "-" && !(await Bun.file(go).exists())) await Bun.sleep(10);
+for (const path of paths) {
+  const r = await fetch(`https://127.0.0.1:${port}${path}`, {tls: {rejectUnauthorized: false}});
+  await r.text();
+}
+"""
+
+# Bun's node:http2 client: waits for argv[3], asks https://127.0.0.1:argv[2] for argv[4] over
+# HTTP/2 and prints the body.
+H2_JS = """
+import http2 from "node:http2";
+const [port, go, path] = process.argv.slice(2);
+while (!(await Bun.file(go).exists())) await Bun.sleep(10);
+const c = http2.connect(`https://127.0.0.1:${port}`, {rejectUnauthorized: false});
+const req = c.request({":path": path});
+let body = "";
+req.setEncoding("utf8");
+req.on("data", d => body += d);
+req.on("end", () => { process.stdout.write(body); c.close(); });
+req.end();
+"""
+
+
+class RuntimesTest(TracerTest):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for exe in (BUN, DENO):  # scripts/deps installs them: missing is a failure
+            if not os.access(exe, os.X_OK):
+                raise AssertionError("%s is not installed (run scripts/deps)" % exe)
+
+    def setUp(self):
+        super().setUp()
+        self.port, self.log = self.record_server()
+        self.script = os.path.join(self.tmp, "fetch.js")
+        with open(self.script, "w") as f:
+            f.write(FETCH_JS)
+        # Bun's own files (its install cache, transpiler cache) stay in the test's directory
+        self.env = dict(os.environ, HOME=self.tmp, BUN_INSTALL_CACHE_DIR=self.tmp,
+                        BUN_RUNTIME_TRANSPILER_CACHE_PATH="0")
+
+    def served(self):
+        """What the server saw: {path: (peer port, request, response)}."""
+        return harness.served(self.log)
+
+    def bun(self, go, *paths):
+        return self.spawn([BUN, self.script, str(self.port), go, *paths], env=self.env,
+                          stdout=subprocess.DEVNULL)
+
+    def calls(self, records, pid):
+        """What process pid's calls wrote and read, in call order, and its data records."""
+        mine = sorted((r for r in records if r["type"] == "data" and r["pid"] == pid),
+                      key=lambda r: (r["call"], r["offset"]))
+        got = {"write": b"", "read": b""}
+        for r in mine:
+            got[r["dir"]] += base64.b64decode(r["data"])
+        return got, mine
+
+    def assert_exact(self, records, pid, paths):
+        """Each path's request was captured in pid's writes and its response in its reads,
+        whole and in order, by Bun's SSL_write and SSL_read; nothing else."""
+        served = self.served()
+        got, mine = self.calls(records, pid)
+        self.assertEqual(got["write"], b"".join(served[p][1] for p in paths))
+        self.assertEqual(got["read"], b"".join(served[p][2] for p in paths))
+        self.assertEqual({(r["func"], r["dir"]) for r in mine},
+                         {("SSL_write", "write"), ("SSL_read", "read")})
+        self.assertEqual({r["lib"] for r in mine}, {BUN})
+
+    def test_bun_by_pid(self):
+        go = os.path.join(self.tmp, "go")
+        bun = self.bun(go, "/by-pid/1", "/by-pid/2")
+        run = self.trace_then_go(bun, go, "--json", env=self.env)
+        records = json_lines(run)
+        self.assert_exact(records, bun.pid, ["/by-pid/1", "/by-pid/2"])
+        self.assertEqual(records[-1]["bytes_lost"], 0)
+        self.assertEqual(records[-1]["bytes_truncated"], 0)
+
+    def test_bun_started_later_under_all(self):
+        run = self.tracer(None, "--all", "--json")
+        run.wait_ready()
+        go = os.path.join(self.tmp, "go")
+        bun = self.bun(go, "/with-all")
+        wait_for(lambda: "loaded TLS code: '%s'" % BUN in run.stderr(), 60, "bun's probes")
+        open(go, "w").close()
+        self.assertEqual(bun.wait(timeout=60), 0)
+        wait_for(lambda: b"hello /with-all" in self.calls(json_lines(run), bun.pid)[0]["read"],
+                 20, "the response in bun's reads")
+        self.interrupt(run)
+        self.assert_exact(json_lines(run), bun.pid, ["/with-all"])
+
+    def test_bun_from_a_traced_shell(self):
+        """A traced shell runs bun eight times: each run's request and response exact, but
+        for runs while its probes are found (first seen, a search of its code: captured or
+        told as moved before probes); the last run captured."""
+        go, runs = os.path.join(self.tmp, "go"), 8
+        lines = ["sh -c 'echo $$ > %s/pid.%d; exec %s %s %d - /shell/%d'" %
+                 (self.tmp, i, BUN, self.script, self.port, i) for i in range(runs)]
+        shell = self.spawn(["sh", "-c", "while [ ! -e %s ]; do sleep 0.01; done\n%s" %
+                            (go, "\n".join(lines))], env=self.env)
+        run = self.tracer(shell.pid, "--json")
+        run.wait_ready()
+        open(go, "w").close()
+        self.assertEqual(shell.wait(timeout=120), 0)
+        self.assertEqual(run.wait_exit(timeout=60), 0, run.stderr())
+        records, served = json_lines(run), self.served()
+        for i in range(runs):
+            with open(os.path.join(self.tmp, "pid.%d" % i)) as f:
+                pid = int(f.read())
+            got, _ = self.calls(records, pid)
+            told = [r for r in records if r["type"] == "unprobed" and r["pid"] == pid]
+            if not got["write"] and i < runs - 1:
+                self.assertEqual(len(told), 1, "bun's run %d neither captured nor told" % i)
+                self.assertGreaterEqual(told[0]["bytes_sent"], len(served["/shell/%d" % i][1]))
+                self.assertEqual(told[0]["rport"], self.port)
+                continue
+            self.assert_exact(records, pid, ["/shell/%d" % i])
+
+    def test_bun_http_decoded(self):
+        go = os.path.join(self.tmp, "go")
+        bun = self.bun(go, "/decoded?q=1")
+        run = self.trace_then_go(bun, go, "--json", "--http", env=self.env)
+        http = [e for e in json_lines(run) if e["type"] == "http"]
+        self.assertEqual([(e["msg"], e["version"]) for e in http],
+                         [("request", "1.1"), ("response", "1.1")], http)
+        self.assertEqual((http[0]["method"], http[0]["path"]), ("GET", "/decoded?q=1"))
+        self.assertIn(["Host", "127.0.0.1:%d" % self.port], http[0]["headers"])
+        self.assertEqual(http[1]["status"], 200)
+
+    def test_bun_http2_with_nginx(self):
+        """Bun's fetch asks for HTTP/1.1 only (1.4.5); its node:http2 client speaks HTTP/2
+        to nginx over the same BoringSSL: the preface and frames in its writes, --http
+        decoding request and response on one stream."""
+        port = self.nginx_h2('return 200 "hello from nginx at $uri\\n";')
+        script = os.path.join(self.tmp, "h2.js")
+        with open(script, "w") as f:
+            f.write(H2_JS)
+        go = os.path.join(self.tmp, "go")
+        bun = self.spawn([BUN, script, str(port), go, "/over-h2"], env=self.env,
+                         stdout=subprocess.PIPE)
+        run = self.trace_then_go(bun, go, "--json", "--http", env=self.env)
+        self.assertEqual(bun.stdout.read(), b"hello from nginx at /over-h2\n")
+        records = json_lines(run)
+        http = [e for e in records if e["type"] == "http"]
+        self.assertEqual([(e["msg"], e["version"], e["stream"]) for e in http],
+                         [("request", "2", 1), ("response", "2", 1)], http)
+        self.assertEqual((http[0]["method"], http[0]["path"]), ("GET", "/over-h2"))
+        self.assertEqual((http[1]["status"], http[1]["path"]), (200, "/over-h2"))
+        got, _ = self.calls(records, bun.pid)
+        self.assertTrue(got["write"].startswith(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
+        self.assertIn(b"hello from nginx at /over-h2\n", got["read"])
+
+    def test_list_probes_names_the_evidence(self):
+        bun = self.spawn([BUN, "-e", "await Bun.sleep(60000)"], env=self.env)
+        wait_for(lambda: os.path.exists("/proc/%d/exe" % bun.pid), 10, "bun")
+        code, out, err = self.run_tracer("--list-probes", str(bun.pid))
+        self.assertEqual(code, 0, err)
+        rows = [l for l in out.splitlines() if l.startswith(BUN + " ")]
+        self.assertEqual(sorted({(l.split()[1], l.split()[2]) for l in rows}),
+                         [("SSL_read", "entry"), ("SSL_read", "return"),
+                          ("SSL_write", "entry"), ("SSL_write", "return")], out)
+        for l in rows:
+            self.assertRegex(l, r"BoringSSL's error checks of \S*boringssl/ssl/ssl_lib\.cc: "
+                             r"%s's (reasons in line order x\d|first one where it was)"
+                             % l.split()[1])
+
+    def test_deno_is_named_as_not_traced(self):
+        """Deno carries rustls on aws-lc, stripped, which no probe takes yet: the tracer
+        says which program and which library, by PID and in --list-probes."""
+        deno = self.spawn([DENO, "eval", "await new Promise(r => setTimeout(r, 60000))"],
+                          env=dict(self.env, DENO_DIR=self.tmp, DENO_NO_UPDATE_CHECK="1"))
+        wait_for(lambda: os.path.exists("/proc/%d/exe" % deno.pid), 10, "deno")
+        code, out, err = self.run_tracer("--list-probes", str(deno.pid))
+        self.assertEqual(code, 0, err)
+        self.assertRegex(err, r"not probing '%s': it carries Rust's rustls-0\.23\.\d+ \(with "
+                         r"aws-lc-rs-[\d.]+\), which the tracer cannot trace yet" % DENO)
+        self.assertNotIn(DENO + " ", out)
+
+
+if __name__ == "__main__":
+    harness.main()

@@ -1,0 +1,644 @@
+/* nosym_checks.c - BoringSSL's SSL_write and SSL_read in a stripped executable found by the
+ * error checks of their own code: which reasons they report, in which order of source lines
+ * (Bun links BoringSSL in with no symbols for it, no .eh_frame, no caller that names it) */
+#define _GNU_SOURCE
+#include "nosym.h"
+#include "nosym_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* OPENSSL_PUT_ERROR(SSL, reason) is ERR_put_error(ERR_LIB_SSL, 0, reason, __FILE__,
+ * __LINE__); the reasons are constants of BoringSSL's public headers (ssl.h, err.h). */
+#define ERR_LIB_SSL 16
+#define R_NOT_CALLED 66	    /* ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED (a QUIC connection) */
+#define R_BAD_LENGTH 111    /* SSL_R_BAD_LENGTH */
+#define R_HS_FAILURE 215    /* SSL_R_SSL_HANDSHAKE_FAILURE */
+#define R_UNINITIALIZED 226 /* SSL_R_UNINITIALIZED */
+
+#define FN_REACH 0x2000 /* bytes from a check back to its function's entry, at most */
+#define FN_MAX 0x4000	/* bytes of one function decoded, at most */
+#define MAX_CHECKS 8	/* checks of one function kept */
+#define MAX_CALLS 32	/* direct calls of one function kept */
+#define MAX_FUNCS 128	/* functions that make a check of ssl_lib.cc, looked at */
+#define MAX_RANGES 1024 /* stretches of code around the checks */
+#define CALL_CHUNK (1 << 20)
+#define UNSET (2 * NOSYM_SITE_WINDOW + 1)
+
+/* One OPENSSL_PUT_ERROR(SSL, reason) of ssl_lib.cc: where the file is loaded, the reason
+ * (edx) and line (r8d) set beside it, -1 when not an immediate. */
+struct check {
+	uint64_t at;
+	int reason, line;
+};
+
+/* A function of libssl's ssl_lib.cc: its checks in address order, what it calls. */
+struct func {
+	uint64_t entry, end;
+	struct check checks[MAX_CHECKS];
+	int nchecks;
+	uint64_t report; /* the function its checks call; UINT64_MAX when they do not agree */
+	uint64_t calls[MAX_CALLS];
+	int ncalls;
+	bool stores; /* writes memory through a pointer (not the stack) */
+	int ncallers;
+};
+
+/* Function entries: targets of direct calls (E8 rel32) into stretches of code, sorted, each
+ * as many times as it is called. */
+struct entries {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+struct range {
+	uint64_t lo, hi;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	return cmp_u64(&((const struct range *)a)->lo, &((const struct range *)b)->lo);
+}
+
+static bool in_ranges(const struct range *r, int n, uint64_t a)
+{
+	int lo = 0, hi = n;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (a < r[mid].lo)
+			hi = mid;
+		else if (a >= r[mid].hi)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+static int add_entry(struct entries *e, uint64_t t)
+{
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 1024;
+		uint64_t *v = realloc(e->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		e->v = v;
+		e->cap = cap;
+	}
+	e->v[e->n++] = t;
+	return 0;
+}
+
+/* Every target of a direct call (E8 rel32) that lies in the ranges, once per call: a byte
+ * scan of the executable segments, so a few are bytes inside other instructions. */
+static int call_targets(const struct nosym_file *f, const struct range *r, int nr,
+			struct entries *e)
+{
+	uint8_t *buf = malloc(CALL_CHUNK + 8);
+	int i, err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum && !err; i++) {
+		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
+		uint64_t done, lo = r[0].lo, span = r[nr - 1].hi - lo;
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		for (done = 0; done < ph->p_filesz && !err;) {
+			size_t len = ph->p_filesz - done > CALL_CHUNK + 4 ? CALL_CHUNK + 4
+									  : ph->p_filesz - done;
+			uint64_t vaddr = ph->p_vaddr + done;
+			size_t k;
+
+			if (pread(f->elf.fd, buf, len, (off_t)(ph->p_offset + done)) !=
+			    (ssize_t)len) {
+				err = -EIO;
+				break;
+			}
+			for (k = 0; k + 5 <= len && !err; k++) {
+				uint64_t t;
+
+				if (buf[k] != 0xe8)
+					continue;
+				t = vaddr + k + 5 +
+				    (uint64_t)(int64_t)(int32_t)nosym_le32(buf + k + 1);
+				if (t - lo < span && in_ranges(r, nr, t))
+					err = add_entry(e, t);
+			}
+			done += len > CALL_CHUNK ? CALL_CHUNK : len;
+		}
+	}
+	free(buf);
+	if (!err)
+		qsort(e->v, e->n, sizeof(e->v[0]), cmp_u64);
+	return err;
+}
+
+/* Index of the greatest entry <= a, or -1. */
+static long entry_at_or_before(const struct entries *e, uint64_t a)
+{
+	long lo = 0, hi = (long)e->n;
+
+	while (lo < hi) {
+		long mid = (lo + hi) / 2;
+
+		if (e->v[mid] <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo - 1;
+}
+
+/*
+ * Whether a function can begin at t as compilers lay functions out: 16-byte aligned, after
+ * the padding or the last instruction of the one before it (int3 padding, nop or a
+ * multi-byte nop, ret). A call target found by the byte scan inside another instruction
+ * is so only by chance, and then decoding from it must still meet the checks in step.
+ */
+static bool starts_function(const struct nosym_file *f, uint64_t t)
+{
+	static const uint8_t nops[][8] = {{0x0f, 0x1f, 0x00},
+					  {0x0f, 0x1f, 0x40, 0x00},
+					  {0x0f, 0x1f, 0x44, 0x00, 0x00},
+					  {0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
+					  {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00}};
+	static const size_t nop_len[] = {3, 4, 5, 7, 8};
+	uint8_t *b = (t & 15) == 0 ? nosym_read_code(f, t - 8, 8) : NULL;
+	bool ok = false;
+	size_t i;
+
+	if (!b)
+		return false;
+	ok = b[7] == 0xcc || b[7] == 0x90 || b[7] == 0xc3;
+	for (i = 0; i < sizeof(nop_len) / sizeof(nop_len[0]) && !ok; i++)
+		ok = memcmp(b + 8 - nop_len[i], nops[i], nop_len[i]) == 0;
+	free(b);
+	return ok;
+}
+
+/* The end of the executable segment that holds vaddr (vaddr itself when none does). */
+static uint64_t segment_end(const struct nosym_file *f, uint64_t vaddr)
+{
+	int i;
+
+	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum; i++) {
+		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && vaddr >= ph->p_vaddr &&
+		    vaddr - ph->p_vaddr < ph->p_filesz)
+			return ph->p_vaddr + ph->p_filesz;
+	}
+	return vaddr;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = s ? strlen(s) : 0, m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static bool mov_imm(const cs_insn *insn, x86_reg reg, int *v)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	if (insn->id != X86_INS_MOV || x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
+	    x->operands[0].reg != reg || x->operands[1].type != X86_OP_IMM)
+		return false;
+	*v = (int)x->operands[1].imm;
+	return true;
+}
+
+/* Whether insn writes memory through a pointer: a base register other than the stack's (rsp,
+ * and rbp when the function made it its frame pointer). */
+static bool stores_through_pointer(const cs_insn *insn, bool framed)
+{
+	const cs_x86 *x = &insn->detail->x86;
+	x86_reg base = x->op_count >= 1 ? x->operands[0].mem.base : X86_REG_INVALID;
+
+	if (x->op_count < 1 || x->operands[0].type != X86_OP_MEM ||
+	    !(x->operands[0].access & CS_AC_WRITE))
+		return false;
+	return base != X86_REG_RSP && base != X86_REG_RIP && base != X86_REG_INVALID &&
+	       (base != X86_REG_RBP || !framed);
+}
+
+/* Whether insn is `mov rbp, rsp`: rbp is the frame pointer from here. */
+static bool makes_frame(const cs_insn *insn)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	return insn->id == X86_INS_MOV && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+	       x->operands[0].reg == X86_REG_RBP && x->operands[1].type == X86_OP_REG &&
+	       x->operands[1].reg == X86_REG_RSP;
+}
+
+/*
+ * The function [fn->entry, fn->end) decoded from its entry: its checks of ssl_lib.cc (the
+ * file into rcx and ERR_LIB_SSL into edi within NOSYM_SITE_WINDOW instructions of each other
+ * and of a direct call or jump, the reason into edx and line into r8d beside them), its
+ * direct calls, whether it stores through a pointer. Decoding stops at the first byte that
+ * is no instruction (fn->end moves there). Each of must[0, nmust) has to be met as an
+ * instruction; false when one is not.
+ */
+static bool decode(const struct nosym_file *f, csh cs, cs_insn *insn, struct func *fn,
+		   const uint64_t *must, int nmust)
+{
+	uint8_t *buf;
+	const uint8_t *code;
+	size_t left;
+	uint64_t addr = fn->entry, file_at = 0, target;
+	int since_file = UNSET, since_lib = UNSET, since_reason = UNSET, since_line = UNSET;
+	int reason = -1, line = -1, met = 0, v;
+	bool framed = false;
+
+	if (fn->end > segment_end(f, fn->entry))
+		fn->end = segment_end(f, fn->entry);
+	left = fn->end > fn->entry ? (size_t)(fn->end - fn->entry) : 0;
+	code = buf = nosym_read_code(f, fn->entry, left);
+	if (!buf)
+		return false;
+	fn->nchecks = fn->ncalls = 0;
+	fn->report = 0;
+	fn->stores = false;
+	while (cs_disasm_iter(cs, &code, &left, &addr, insn)) {
+		bool call = nosym_direct_call(insn, &target);
+		bool jump = insn->id == X86_INS_JMP && insn->detail->x86.op_count == 1 &&
+			    insn->detail->x86.operands[0].type == X86_OP_IMM;
+
+		met += met < nmust && insn->address == must[met];
+		since_file += since_file < UNSET;
+		since_lib += since_lib < UNSET;
+		since_reason += since_reason < UNSET;
+		since_line += since_line < UNSET;
+		if (ends_with(nosym_string_at(f, nosym_loads(insn, X86_REG_RCX)),
+			      NOSYM_BORING_FILE)) {
+			since_file = 0;
+			file_at = insn->address;
+		} else if (mov_imm(insn, X86_REG_EDI, &v) && v == ERR_LIB_SSL) {
+			since_lib = 0;
+		} else if (mov_imm(insn, X86_REG_EDX, &v)) {
+			reason = v;
+			since_reason = 0;
+		} else if (mov_imm(insn, X86_REG_R8D, &v)) {
+			line = v;
+			since_line = 0;
+		}
+		framed |= makes_frame(insn);
+		fn->stores |= stores_through_pointer(insn, framed);
+		if (call && fn->ncalls < MAX_CALLS)
+			fn->calls[fn->ncalls++] = target;
+		if (!call && !jump)
+			continue;
+		if (since_file < UNSET && since_lib < UNSET && fn->nchecks < MAX_CHECKS) {
+			fn->checks[fn->nchecks++] = (struct check){
+				.at = file_at,
+				.reason = since_reason < UNSET ? reason : -1,
+				.line = since_line < UNSET ? line : -1,
+			};
+			if (call)
+				fn->report =
+					fn->report && fn->report != target ? UINT64_MAX : target;
+		}
+		since_file = since_lib = since_reason = since_line = UNSET;
+	}
+	fn->end = addr;
+	free(buf);
+	return met == nmust;
+}
+
+/* The function's reasons in the order of their lines: 0 and seq, or -1 when a check has no
+ * immediate reason or line, or when they do not all report through one function. */
+static int reasons_by_line(const struct func *fn, int *seq)
+{
+	struct check c[MAX_CHECKS];
+	int i, j;
+
+	if (fn->report == 0 || fn->report == UINT64_MAX)
+		return -1;
+	for (i = 0; i < fn->nchecks; i++) {
+		if (fn->checks[i].reason < 0 || fn->checks[i].line < 0)
+			return -1;
+		for (j = i; j > 0 && c[j - 1].line > fn->checks[i].line; j--)
+			c[j] = c[j - 1];
+		c[j] = fn->checks[i];
+	}
+	for (i = 0; i < fn->nchecks; i++)
+		seq[i] = c[i].reason;
+	return 0;
+}
+
+static bool same(const int *seq, int n, const int *want, int nwant)
+{
+	return n == nwant && memcmp(seq, want, (size_t)n * sizeof(*seq)) == 0;
+}
+
+static int min_line(const struct func *fn)
+{
+	int i, m = fn->checks[0].line;
+
+	for (i = 1; i < fn->nchecks; i++)
+		m = fn->checks[i].line < m ? fn->checks[i].line : m;
+	return m;
+}
+
+static int max_line(const struct func *fn)
+{
+	int i, m = fn->checks[0].line;
+
+	for (i = 1; i < fn->nchecks; i++)
+		m = fn->checks[i].line > m ? fn->checks[i].line : m;
+	return m;
+}
+
+/* What kind of function of ssl_lib.cc fn is, by its reasons in line order. */
+enum kind {
+	K_OTHER,
+	K_WRITE,
+	K_READ_IMPL,
+	K_PEEK,	      /* SSL_peek's QUIC check alone: SSL_peek, or SSL_read with it inlined */
+	K_READ_WHOLE, /* ssl_read_impl's checks, then SSL_peek's: both inlined into it */
+};
+
+static enum kind kind_of(const struct func *fn)
+{
+	static const int write_quic[] = {R_NOT_CALLED, R_UNINITIALIZED, R_HS_FAILURE, R_BAD_LENGTH};
+	static const int read_whole[] = {R_UNINITIALIZED, R_HS_FAILURE, R_NOT_CALLED};
+	static const int *read_impl = read_whole, *peek = read_whole + 2;
+	int seq[MAX_CHECKS];
+
+	if (fn->nchecks >= MAX_CHECKS || reasons_by_line(fn, seq))
+		return K_OTHER;
+	if (same(seq, fn->nchecks, write_quic, 4) || same(seq, fn->nchecks, write_quic + 1, 3))
+		return K_WRITE;
+	if (same(seq, fn->nchecks, read_impl, 2))
+		return K_READ_IMPL;
+	if (same(seq, fn->nchecks, peek, 1))
+		return K_PEEK;
+	if (same(seq, fn->nchecks, read_whole, 3))
+		return K_READ_WHOLE;
+	return K_OTHER;
+}
+
+static bool calls(const struct func *fn, uint64_t target)
+{
+	int i;
+
+	for (i = 0; i < fn->ncalls; i++)
+		if (fn->calls[i] == target)
+			return true;
+	return false;
+}
+
+/* The one function of kind k: its index, -1 when none, -2 when more than one. */
+static int one_of(const enum kind *kinds, int n, enum kind k)
+{
+	int i, found = -1;
+
+	for (i = 0; i < n; i++)
+		if (kinds[i] == k) {
+			if (found >= 0)
+				return -2;
+			found = i;
+		}
+	return found;
+}
+
+/* The loads of the file's name into rcx in the code, and the functions around them, each
+ * once (their bounds: the call targets found, a function ending where the next begins).
+ * Returns how many functions, or -errno (-EINVAL with why). */
+static int find_funcs(const struct nosym_file *f, const uint64_t *files, int nfiles,
+		      struct func *fns, char *why, size_t whylen)
+{
+	int zero[NOSYM_MAX_STRINGS] = {0}, nr = 0, nf = 0, i, j, err;
+	struct nosym_refs refs = {.targets = files, .target_name = zero, .ntargets = nfiles};
+	struct range r[MAX_RANGES];
+	struct entries e = {0};
+	cs_insn *insn = NULL;
+	csh cs;
+
+	err = nosym_open_decoder(&cs, &insn);
+	if (err)
+		return err;
+	err = nosym_scan_code(f, &refs);
+	for (i = 0; i < refs.n && !err; i++) {
+		uint64_t a = refs.v[i].vaddr;
+
+		if (refs.v[i].reg != 1 /* rcx */)
+			continue;
+		if (nr == MAX_RANGES) {
+			snprintf(why, whylen, "more than %d checks of ssl_lib.cc", MAX_RANGES);
+			err = -EINVAL;
+			break;
+		}
+		r[nr++] = (struct range){a > FN_REACH ? a - FN_REACH : 0, a + FN_MAX};
+	}
+	if (!err && nr) {
+		qsort(r, (size_t)nr, sizeof(r[0]), cmp_range); /* sorted and merged */
+		for (i = 1, j = 0; i < nr; i++) {
+			if (r[i].lo <= r[j].hi)
+				r[j].hi = r[i].hi > r[j].hi ? r[i].hi : r[j].hi;
+			else
+				r[++j] = r[i];
+		}
+		nr = j + 1;
+		err = call_targets(f, r, nr, &e);
+	}
+	for (i = 0; i < refs.n && nr && !err; i++) {
+		uint64_t a = refs.v[i].vaddr;
+		long k = entry_at_or_before(&e, a);
+		size_t next;
+		struct func fn = {0};
+
+		if (refs.v[i].reg != 1)
+			continue;
+		/* its entry: the nearest call target before it where a function can begin */
+		while (k >= 0 && a - e.v[k] < FN_REACH && !starts_function(f, e.v[k]))
+			k--;
+		if (k < 0 || a - e.v[k] >= FN_REACH)
+			continue;
+		while (k > 0 && e.v[k - 1] == e.v[k])
+			k--;
+		for (j = 0; j < nf && fns[j].entry != e.v[k]; j++)
+			;
+		if (j < nf)
+			continue; /* its function is looked at already */
+		if (nf == MAX_FUNCS) {
+			snprintf(why, whylen, "more than %d functions check ssl_lib.cc", MAX_FUNCS);
+			err = -EINVAL;
+			break;
+		}
+		fn.entry = e.v[k];
+		for (next = (size_t)k; next < e.n && e.v[next] == fn.entry; next++)
+			fn.ncallers++;
+		while (next < e.n && e.v[next] - fn.entry < FN_MAX &&
+		       !starts_function(f, e.v[next]))
+			next++; /* it ends where the next function begins */
+		fn.end =
+			next < e.n && e.v[next] - fn.entry < FN_MAX ? e.v[next] : fn.entry + FN_MAX;
+		if (decode(f, cs, insn, &fn, &a, 1))
+			fns[nf++] = fn;
+	}
+	free(e.v);
+	free(refs.v);
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return err ? err : nf;
+}
+
+/* out for a function found: its entry, first check, reporting function, file. */
+static void take(const struct nosym_file *f, const struct func *fn, struct nosym_found *out)
+{
+	cs_insn *insn;
+	csh cs;
+
+	*out = (struct nosym_found){.how = NOSYM_BY_CHECKS,
+				    .entry = fn->entry,
+				    .end = fn->end,
+				    .site = fn->checks[0].at,
+				    .report = fn->report,
+				    .nsites = fn->nchecks,
+				    .ncallers = fn->ncallers,
+				    .inlined = fn->stores};
+	out->offset = elf_file_offset(&f->elf, fn->entry, true);
+	out->err = out->offset == UINT64_MAX ? -EINVAL : 0;
+	if (!nosym_open_decoder(&cs, &insn)) {
+		uint8_t *code = nosym_read_code(f, fn->checks[0].at, 16);
+		size_t left = 16;
+		uint64_t addr = fn->checks[0].at;
+		const uint8_t *p = code;
+
+		if (code && cs_disasm_iter(cs, &p, &left, &addr, insn))
+			snprintf(out->file, sizeof(out->file), "%s",
+				 nosym_string_at(f, nosym_loads(insn, X86_REG_RCX)));
+		free(code);
+		cs_free(insn, 1);
+		cs_close(&cs);
+	}
+	snprintf(out->lines, sizeof(out->lines), " (lines %d-%d)", min_line(fn), max_line(fn));
+}
+
+static void unsure(struct nosym_found *out, const char *why)
+{
+	*out = (struct nosym_found){.err = -EINVAL, .how = NOSYM_BY_CHECKS};
+	snprintf(out->why, sizeof(out->why), "%s", why);
+}
+
+int nosym_find_checks(struct nosym_file *f, const char *const *names, int n,
+		      struct nosym_found *out)
+{
+	uint64_t files[NOSYM_MAX_STRINGS];
+	struct func *fns = calloc(MAX_FUNCS, sizeof(*fns));
+	enum kind kinds[MAX_FUNCS], rk;
+	int nfiles, nf, i, w, ri, p;
+	char why_w[160] = "", why_r[160] = "";
+
+	if (!fns)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		out[i] = (struct nosym_found){.err = -ENOENT, .how = NOSYM_BY_CHECKS};
+	nfiles = nosym_boring_files(f, files, NOSYM_MAX_STRINGS);
+	nf = nfiles ? find_funcs(f, files, nfiles, fns, why_w, sizeof(why_w)) : 0;
+	if (nf < 0 && nf != -EINVAL) {
+		free(fns);
+		return nf;
+	}
+	for (i = 0; i < nf; i++)
+		kinds[i] = kind_of(&fns[i]);
+	w = nf > 0 ? one_of(kinds, nf, K_WRITE) : -1;
+	ri = nf > 0 ? one_of(kinds, nf, K_READ_IMPL) : -1;
+	for (i = 0; i < nf; i++) /* a QUIC check alone is common: SSL_peek calls ssl_read_impl */
+		if (kinds[i] == K_PEEK && (ri < 0 || !calls(&fns[i], fns[ri].entry)))
+			kinds[i] = K_OTHER;
+	rk = nf > 0 && one_of(kinds, nf, K_PEEK) == -1 ? K_READ_WHOLE : K_PEEK;
+	p = nf > 0 ? one_of(kinds, nf, rk) : -1;
+	if (p == -2) /* SSL_peek, and SSL_read with a copy of it inlined: the one that stores */
+		for (i = 0; i < nf; i++)
+			if (kinds[i] == rk && !fns[i].stores)
+				kinds[i] = K_OTHER;
+	p = p == -2 ? one_of(kinds, nf, rk) : p;
+	if (nf == -EINVAL) {
+		w = p = -3;
+	} else if (w == -2) {
+		snprintf(why_w, sizeof(why_w), "two functions make the checks SSL_write makes");
+		w = -3;
+	}
+	if (ri == -2 || p == -2) {
+		snprintf(why_r, sizeof(why_r), "two functions make the checks %s makes",
+			 ri == -2 ? "ssl_read_impl" : "SSL_peek");
+		p = -3;
+	}
+	if (w >= 0 && p >= 0 &&
+	    !((rk == K_READ_WHOLE || max_line(&fns[ri]) < min_line(&fns[p])) &&
+	      max_line(&fns[p]) < min_line(&fns[w]))) {
+		snprintf(why_w, sizeof(why_w),
+			 "the lines of its checks are not in ssl_lib.cc's order");
+		w = p = -3;
+	} else if (w >= 0 && p >= 0 && fns[w].report != fns[p].report) {
+		snprintf(why_w, sizeof(why_w), "its checks report through different functions");
+		w = p = -3;
+	}
+	if (p == -3 && !why_r[0])
+		snprintf(why_r, sizeof(why_r), "%s", why_w);
+	for (i = 0; i < n; i++) {
+		int k = strcmp(names[i], "SSL_write") == 0  ? w
+			: strcmp(names[i], "SSL_read") == 0 ? p
+							    : -1;
+
+		if (k >= 0)
+			take(f, &fns[k], &out[i]);
+		else if (k == -3)
+			unsure(&out[i], strcmp(names[i], "SSL_write") == 0 ? why_w : why_r);
+	}
+	free(fns);
+	return 1;
+}
+
+int nosym_verify_checks(struct nosym_file *f, const char *name, struct nosym_found *out)
+{
+	struct func fn = {.entry = out->entry, .end = out->end};
+	enum kind want = strcmp(name, "SSL_write") == 0 ? K_WRITE : K_PEEK;
+	uint64_t site = out->site;
+	cs_insn *insn;
+	csh cs;
+	bool met;
+
+	/* where it begins, its checks met in step, of the same reasons in the same order */
+	if (!starts_function(f, fn.entry) || fn.end <= site || fn.end - fn.entry > FN_MAX) {
+		unsure(out, "");
+		snprintf(out->why, sizeof(out->why),
+			 "no function can begin at 0x%llx and hold 0x%llx",
+			 (unsigned long long)fn.entry, (unsigned long long)site);
+		return -EINVAL;
+	}
+	if (nosym_open_decoder(&cs, &insn))
+		return -ENOMEM;
+	met = decode(f, cs, insn, &fn, &site, 1);
+	cs_free(insn, 1);
+	cs_close(&cs);
+	if (!met || fn.end != out->end || fn.nchecks == 0 || fn.checks[0].at != site ||
+	    (kind_of(&fn) != want && (want != K_PEEK || kind_of(&fn) != K_READ_WHOLE))) {
+		unsure(out, "");
+		snprintf(out->why, sizeof(out->why),
+			 "0x%llx-0x%llx does not make the checks %s makes",
+			 (unsigned long long)fn.entry, (unsigned long long)out->end, name);
+		return -EINVAL;
+	}
+	take(f, &fn, out);
+	return out->err;
+}
