@@ -3,6 +3,7 @@
 #include "nosym.h"
 #include "nosym_int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -489,7 +490,11 @@ bool nosym_crate(const struct nosym_file *f, const char *crate, char *buf, size_
 		if (!rodata_segment(f, i, &p, &end, &vaddr))
 			continue;
 		for (; (p = memmem(p, (size_t)(end - p), needle, len)) != NULL; p += len) {
-			size_t n = strspn((const char *)p + len, "0123456789.");
+			size_t n = 0;
+
+			while (p + len + n < end && n < 24 &&
+			       (isdigit(p[len + n]) || p[len + n] == '.'))
+				n++;
 
 			/* "/rustls-0.23.40/src/...": a source path in a panic's location */
 			if (n && n < 24 && p + len + n < end && p[len + n] == '/') {
@@ -867,8 +872,9 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 		;
 	if (!err && i == n && nosym_has_boringssl(f))
 		err = nosym_named_from(f, names, n, &r, out);
-	/* ... or by the checks its own functions make (Bun's callers name nothing) */
-	for (i = 0; i < n && err >= 0 && out[i].err; i++)
+	/* ... or by the checks its own functions make (Bun's callers name nothing), when neither
+	 * found anything, not even a place it is unsure of */
+	for (i = 0; i < n && err >= 0 && out[i].err == -ENOENT; i++)
 		;
 	if (err >= 0 && i == n && nosym_has_boringssl(f))
 		err = nosym_find_checks(f, names, n, out);

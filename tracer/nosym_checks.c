@@ -143,7 +143,7 @@ static int call_targets(const struct nosym_file *f, const struct range *r, int n
 		}
 	}
 	free(buf);
-	if (!err)
+	if (!err && e->n)
 		qsort(e->v, e->n, sizeof(e->v[0]), cmp_u64);
 	return err;
 }
@@ -253,7 +253,8 @@ static bool makes_frame(const cs_insn *insn)
  * file into rcx and ERR_LIB_SSL into edi within NOSYM_SITE_WINDOW instructions of each other
  * and of a direct call or jump, the reason into edx and line into r8d beside them), its
  * direct calls, whether it stores through a pointer. Decoding stops at the first byte that
- * is no instruction (fn->end moves there). Each of must[0, nmust) has to be met as an
+ * is no instruction, and at int3 padding after a ret or jmp: the end of a function as
+ * clang and lld lay them out (fn->end moves there). Each of must[0, nmust) has to be met as an
  * instruction; false when one is not.
  */
 static bool decode(const struct nosym_file *f, csh cs, cs_insn *insn, struct func *fn,
@@ -265,7 +266,7 @@ static bool decode(const struct nosym_file *f, csh cs, cs_insn *insn, struct fun
 	uint64_t addr = fn->entry, file_at = 0, target;
 	int since_file = UNSET, since_lib = UNSET, since_reason = UNSET, since_line = UNSET;
 	int reason = -1, line = -1, met = 0, v;
-	bool framed = false;
+	bool framed = false, left_it = false;
 
 	if (fn->end > segment_end(f, fn->entry))
 		fn->end = segment_end(f, fn->entry);
@@ -281,6 +282,11 @@ static bool decode(const struct nosym_file *f, csh cs, cs_insn *insn, struct fun
 		bool jump = insn->id == X86_INS_JMP && insn->detail->x86.op_count == 1 &&
 			    insn->detail->x86.operands[0].type == X86_OP_IMM;
 
+		if (left_it && insn->id == X86_INS_INT3) {
+			addr = insn->address; /* padding: the next function is not this one */
+			break;
+		}
+		left_it = insn->id == X86_INS_RET || insn->id == X86_INS_JMP;
 		met += met < nmust && insn->address == must[met];
 		since_file += since_file < UNSET;
 		since_lib += since_lib < UNSET;
@@ -377,14 +383,14 @@ enum kind {
 
 static enum kind kind_of(const struct func *fn)
 {
-	static const int write_quic[] = {R_NOT_CALLED, R_UNINITIALIZED, R_HS_FAILURE, R_BAD_LENGTH};
+	static const int write[] = {R_NOT_CALLED, R_UNINITIALIZED, R_HS_FAILURE, R_BAD_LENGTH};
 	static const int read_whole[] = {R_UNINITIALIZED, R_HS_FAILURE, R_NOT_CALLED};
 	static const int *read_impl = read_whole, *peek = read_whole + 2;
 	int seq[MAX_CHECKS];
 
 	if (fn->nchecks >= MAX_CHECKS || reasons_by_line(fn, seq))
 		return K_OTHER;
-	if (same(seq, fn->nchecks, write_quic, 4) || same(seq, fn->nchecks, write_quic + 1, 3))
+	if (same(seq, fn->nchecks, write, 4))
 		return K_WRITE;
 	if (same(seq, fn->nchecks, read_impl, 2))
 		return K_READ_IMPL;
@@ -446,7 +452,8 @@ static int find_funcs(const struct nosym_file *f, const uint64_t *files, int nfi
 			err = -EINVAL;
 			break;
 		}
-		r[nr++] = (struct range){a > FN_REACH ? a - FN_REACH : 0, a + FN_MAX};
+		r[nr++] = (struct range){a > FN_REACH ? a - FN_REACH : 0,
+					 a < UINT64_MAX - FN_MAX ? a + FN_MAX : UINT64_MAX};
 	}
 	if (!err && nr) {
 		qsort(r, (size_t)nr, sizeof(r[0]), cmp_range); /* sorted and merged */
@@ -517,15 +524,19 @@ static void take(const struct nosym_file *f, const struct func *fn, struct nosym
 				    .inlined = fn->stores};
 	out->offset = elf_file_offset(&f->elf, fn->entry, true);
 	out->err = out->offset == UINT64_MAX ? -EINVAL : 0;
+	if (out->err)
+		snprintf(out->why, sizeof(out->why), "0x%llx is in no executable segment",
+			 (unsigned long long)fn->entry);
 	if (!nosym_open_decoder(&cs, &insn)) {
 		uint8_t *code = nosym_read_code(f, fn->checks[0].at, 16);
 		size_t left = 16;
 		uint64_t addr = fn->checks[0].at;
 		const uint8_t *p = code;
+		const char *file = NULL;
 
 		if (code && cs_disasm_iter(cs, &p, &left, &addr, insn))
-			snprintf(out->file, sizeof(out->file), "%s",
-				 nosym_string_at(f, nosym_loads(insn, X86_REG_RCX)));
+			file = nosym_string_at(f, nosym_loads(insn, X86_REG_RCX));
+		snprintf(out->file, sizeof(out->file), "%s", file ? file : "?");
 		free(code);
 		cs_free(insn, 1);
 		cs_close(&cs);
@@ -567,11 +578,12 @@ int nosym_find_checks(struct nosym_file *f, const char *const *names, int n,
 			kinds[i] = K_OTHER;
 	rk = nf > 0 && one_of(kinds, nf, K_PEEK) == -1 ? K_READ_WHOLE : K_PEEK;
 	p = nf > 0 ? one_of(kinds, nf, rk) : -1;
-	if (p == -2) /* SSL_peek, and SSL_read with a copy of it inlined: the one that stores */
+	if (p == -2) { /* SSL_peek, and SSL_read with a copy of it inlined: the one that stores */
 		for (i = 0; i < nf; i++)
 			if (kinds[i] == rk && !fns[i].stores)
 				kinds[i] = K_OTHER;
-	p = p == -2 ? one_of(kinds, nf, rk) : p;
+		p = one_of(kinds, nf, rk) == -1 ? -2 : one_of(kinds, nf, rk);
+	}
 	if (nf == -EINVAL) {
 		w = p = -3;
 	} else if (w == -2) {
@@ -582,10 +594,14 @@ int nosym_find_checks(struct nosym_file *f, const char *const *names, int n,
 		snprintf(why_r, sizeof(why_r), "two functions make the checks %s makes",
 			 ri == -2 ? "ssl_read_impl" : "SSL_peek");
 		p = -3;
+	} else if (p >= 0 && rk == K_PEEK && one_of(kinds, nf, K_READ_WHOLE) != -1) {
+		snprintf(why_r, sizeof(why_r), "both SSL_peek and a whole SSL_read are found");
+		p = -3;
+	} else if (p >= 0 && rk == K_PEEK && max_line(&fns[ri]) >= min_line(&fns[p])) {
+		snprintf(why_r, sizeof(why_r), "ssl_read_impl's checks do not come before its own");
+		p = -3;
 	}
-	if (w >= 0 && p >= 0 &&
-	    !((rk == K_READ_WHOLE || max_line(&fns[ri]) < min_line(&fns[p])) &&
-	      max_line(&fns[p]) < min_line(&fns[w]))) {
+	if (w >= 0 && p >= 0 && max_line(&fns[p]) >= min_line(&fns[w])) {
 		snprintf(why_w, sizeof(why_w),
 			 "the lines of its checks are not in ssl_lib.cc's order");
 		w = p = -3;

@@ -12,6 +12,10 @@
 #include <unistd.h>
 
 /* The cache file of build_id into path; -ENOENT when there is no cache or no build id. */
+/* The first line of a cache file, with the version of its format: a file of another
+ * version (an older tracer's, whose searches found less) is not read. */
+#define FORMAT "# tracer nosym 2:"
+
 static int cache_path(const char *build_id, char *path, size_t size)
 {
 	char dir[PATH_MAX];
@@ -53,6 +57,10 @@ int nosymcache_load(const char *build_id, const char *const *names, int n, struc
 
 	if (cache_path(build_id, path, sizeof(path)) || !(f = open_ours(path)))
 		return -ENOENT;
+	if (!fgets(line, sizeof(line), f) || strncmp(line, FORMAT, strlen(FORMAT)) != 0) {
+		fclose(f); /* another version's: what it found (or not) is searched anew */
+		return -ENOENT;
+	}
 	for (i = 0; i < n; i++)
 		out[i] = (struct nosym_found){.err = 1}; /* 1: not in the file */
 	while (fgets(line, sizeof(line), f)) {
@@ -113,9 +121,9 @@ int nosymcache_save(const char *build_id, const char *const *names, int n,
 		return err;
 	}
 	fprintf(f,
-		"# tracer: functions found without symbols in build %s (verified when "
-		"used; delete freely)\n",
-		build_id);
+		"%s functions found without symbols in build %s (verified when used; "
+		"delete freely)\n",
+		FORMAT, build_id);
 	for (i = 0; i < n; i++) {
 		if (out[i].err == 0 && out[i].how == NOSYM_BY_CHECKS)
 			fprintf(f, "%s 0x%llx 0x%llx checks 0x%llx\n", names[i],

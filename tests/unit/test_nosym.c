@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -190,11 +191,16 @@ static void check_by_checks(const char *path, const char *sym, const char *const
 	bool found[2] = {true, true};
 	struct nosym_file f;
 	char err[256] = "";
-	int i;
+	int i, opened;
 
 	if (sym)
 		CHECK(tracer_bpf__symbol_offsets(sym, two, 2, offsets, found) == 0);
-	CHECK(nosym_open(path, &f, err, sizeof(err)) == 0);
+	opened = nosym_open(path, &f, err, sizeof(err));
+	CHECK(opened == 0);
+	if (opened) { /* scripts/deps installs bun and chromium: a failure, said */
+		fprintf(stderr, "cannot open %s: %s\n", path, strerror(-opened));
+		return;
+	}
 	CHECK(nosym_find_checks(&f, two, 2, out) == 1);
 	for (i = 0; i < 2; i++) {
 		CHECK(found[i] && out[i].err == 0 && out[i].how == NOSYM_BY_CHECKS);
@@ -239,7 +245,6 @@ static void test_by_checks(void)
 	struct nosym_file f;
 	uint64_t entries[2];
 	char err[256] = "";
-	int i;
 
 	check_by_checks(BORING, BORING_SYM, two, NULL, 1);
 	check_by_checks(BORING_WHOLE, BORING_WHOLE_SYM, two, NULL, 3); /* ssl_read_impl inlined */
@@ -260,8 +265,10 @@ static void test_by_checks(void)
 	/* the same checks where no finder may trust them: no place, no false claim */
 	CHECK(nosym_open(BORING_LOOKALIKE, &f, err, sizeof(err)) == 0);
 	CHECK(nosym_find(&f, names, NNAMES, out) == 1);
-	for (i = 0; i < NNAMES; i++)
-		CHECK(out[i].err != 0);
+	CHECK(out[0].err == -EINVAL &&
+	      strstr(out[0].why, "two functions make the checks SSL_write"));
+	CHECK(out[1].err == -ENOENT); /* its one QUIC check calls no ssl_read_impl */
+	CHECK(out[2].err == -ENOENT && out[3].err == -ENOENT);
 	nosym_close(&f);
 	/* OpenSSL's static build has no BoringSSL: no file name to look for */
 	CHECK(nosym_open(STATIC_TLS, &f, err, sizeof(err)) == 0);
@@ -287,10 +294,10 @@ static void test_cache(void)
 {
 	char dir[] = "/tmp/test_nosym.XXXXXX", path[256];
 	const char *id = "00112233445566778899aabbccddeeff00112233";
-	struct nosym_found put[3] = {{.err = 0, .entry = 0x1000, .site = 0x1010},
-				     {.err = -ENOENT},
-				     {.err = -EINVAL,
-				      .why = "its name is passed by two functions"}},
+	struct nosym_found put[3] =
+		{{.err = 0, .entry = 0x1000, .site = 0x1010, .how = NOSYM_BY_CHECKS, .end = 0x1234},
+		 {.err = -ENOENT},
+		 {.err = -EINVAL, .why = "its name is passed by two functions"}},
 			   got[3];
 	const char *three[] = {"SSL_write", "SSL_read", "SSL_peek"}, *other[] = {"SSL_accept"};
 	struct stat st;
@@ -303,6 +310,7 @@ static void test_cache(void)
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
 	CHECK(nosymcache_load(id, three, 3, got) == 0);
 	CHECK(got[0].err == 0 && got[0].entry == 0x1000 && got[0].site == 0x1010);
+	CHECK(got[0].how == NOSYM_BY_CHECKS && got[0].end == 0x1234);
 	CHECK(got[1].err == -ENOENT);
 	CHECK(got[2].err == -EINVAL);
 	CHECK_STR(got[2].why, "its name is passed by two functions");
@@ -312,6 +320,15 @@ static void test_cache(void)
 	chmod(path, 0644); /* not as the tracer writes it: not read */
 	CHECK(nosymcache_load(id, three, 3, got) == -ENOENT);
 	unlink(path);
+	{ /* an older tracer's file (no format line): its "none" may be found now */
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+		CHECK(fd >= 0 && dprintf(fd, "# tracer: functions found\nSSL_write none\n"
+					     "SSL_read none\nSSL_peek none\n") > 0);
+		close(fd);
+		CHECK(nosymcache_load(id, three, 3, got) == -ENOENT);
+		unlink(path);
+	}
 	setenv("TRACER_CACHE_DIR", "", 1); /* the cache off */
 	CHECK(nosymcache_save(id, three, 3, put) == -ENOENT);
 	CHECK(nosymcache_load(id, three, 3, got) == -ENOENT);
