@@ -495,7 +495,6 @@ bool nosym_crate(const struct nosym_file *f, const char *crate, char *buf, size_
 			while (p + len + n < end && n < 24 &&
 			       (isdigit(p[len + n]) || p[len + n] == '.'))
 				n++;
-
 			/* "/rustls-0.23.40/src/...": a source path in a panic's location */
 			if (n && n < 24 && p + len + n < end && p[len + n] == '/') {
 				snprintf(buf, size, "%.*s", (int)(len - 1 + n),

@@ -12,6 +12,8 @@ import subprocess
 import harness
 from harness import TracerTest, json_lines, wait_for
 
+HELPERS = os.environ.get("HELPERS_DIR", os.path.join(os.path.dirname(__file__), "../../build/tests"))
+RUSTLS_TLS = os.path.join(HELPERS, "rustls_tls")
 BUN = os.environ.get("BUN_BIN", "/var/cache/tracer-tests/npm/node_modules/@oven/bun-linux-x64/bin/bun")
 DENO = os.environ.get("DENO_BIN", "/var/cache/tracer-tests/npm/node_modules/@deno/linux-x64-glibc/deno")
 
@@ -39,6 +41,17 @@ req.setEncoding("utf8");
 req.on("data", d => body += d);
 req.on("end", () => { process.stdout.write(body); c.close(); });
 req.end();
+"""
+
+# A Bun HTTPS server (Bun.serve) on 127.0.0.1: prints "PORT n" and answers each request with
+# "bun saw <path>".
+SERVE_JS = """
+const [cert, key] = process.argv.slice(2);
+const server = Bun.serve({
+  hostname: "127.0.0.1", port: 0, tls: {cert: Bun.file(cert), key: Bun.file(key)},
+  fetch(req) { return new Response("bun saw " + new URL(req.url).pathname + "\\n"); },
+});
+console.log("PORT " + server.port);
 """
 
 
@@ -143,6 +156,30 @@ class RuntimesTest(TracerTest):
                 continue
             self.assert_exact(records, pid, ["/shell/%d" % i])
 
+    def test_bun_server_by_pid(self):
+        """Bun as the server: curl's request in its SSL_read, its answer in its SSL_write."""
+        script = os.path.join(self.tmp, "serve.js")
+        with open(script, "w") as f:
+            f.write(SERVE_JS)
+        bun = self.spawn([BUN, script, self.cert, self.key], env=self.env,
+                         stdout=subprocess.PIPE, text=True)
+        port = int(bun.stdout.readline().split()[1])
+        run = self.tracer(bun.pid, "--json")
+        run.wait_ready()
+        curl = subprocess.run(["curl", "-sS", "-k", "--http1.1", "-H", "X-Test: bun-server",
+                               "https://127.0.0.1:%d/served/1" % port], capture_output=True,
+                              timeout=30)
+        self.assertEqual(curl.stdout, b"bun saw /served/1\n", curl.stderr)
+        wait_for(lambda: b"bun saw /served/1" in self.calls(json_lines(run), bun.pid)[0]["write"],
+                 20, "the answer in bun's writes")
+        self.interrupt(run)
+        got, mine = self.calls(json_lines(run), bun.pid)
+        self.assertTrue(got["read"].startswith(b"GET /served/1 HTTP/1.1\r\n"), got["read"])
+        self.assertIn(b"\r\nX-Test: bun-server\r\n", got["read"])
+        self.assertTrue(got["write"].startswith(b"HTTP/1.1 200 OK\r\n"), got["write"])
+        self.assertTrue(got["write"].endswith(b"\r\n\r\nbun saw /served/1\n"), got["write"])
+        self.assertEqual({r["lib"] for r in mine}, {BUN})
+
     def test_bun_http_decoded(self):
         go = os.path.join(self.tmp, "go")
         bun = self.bun(go, "/decoded?q=1")
@@ -209,6 +246,36 @@ class RuntimesTest(TracerTest):
         self.assertRegex(err, r"not probing '%s': it carries Rust's rustls-0\.23\.\d+ \(with "
                          r"aws-lc-rs-[\d.]+\), which the tracer cannot trace yet" % DENO)
         self.assertNotIn(DENO + " ", out)
+
+
+class RustlsTest(TracerTest):
+    """Our rustls 0.20 program (tests/helpers/rustls_tls, Debian's crates on ring), with its
+    symbols and stripped: rustls is not traced yet, and the tracer says so, naming the
+    program and the library; the program runs on, its TLS unharmed."""
+
+    def test_rustls_programs_are_named_as_not_traced(self):
+        self.assertTrue(os.access(RUSTLS_TLS, os.X_OK), RUSTLS_TLS)
+        der_cert, der_key = (os.path.join(self.tmp, n) for n in ("cert.der", "key.der"))
+        subprocess.run(["openssl", "x509", "-in", self.cert, "-outform", "DER", "-out",
+                        der_cert], check=True)
+        subprocess.run(["openssl", "pkcs8", "-topk8", "-nocrypt", "-in", self.key, "-outform",
+                        "DER", "-out", der_key], check=True)
+        server = self.spawn([RUSTLS_TLS, "server", der_cert, der_key], stdout=subprocess.PIPE,
+                            text=True)
+        port = int(server.stdout.readline().split()[1])
+        for exe in (RUSTLS_TLS, RUSTLS_TLS + "_stripped"):
+            go = os.path.join(self.tmp, "go")
+            client = self.spawn([exe, "client", str(port), go, "hello"], stdout=subprocess.PIPE)
+            wait_for(lambda: os.path.exists("/proc/%d/exe" % client.pid), 10, "the client")
+            code, out, err = self.run_tracer("--list-probes", str(client.pid))
+            self.assertEqual(code, 0, err)
+            self.assertEqual([l for l in out.splitlines() if l.startswith(exe + " ")], [], out)
+            self.assertIn("not probing '%s': it carries Rust's rustls-0.20.8 (with "
+                          "ring-0.16.20), which the tracer cannot trace yet" % exe, err)
+            run = self.trace_then_go(client, go, "--json")
+            self.assertIn("it carries Rust's rustls-0.20.8", run.stderr())
+            self.assertEqual(client.stdout.read(), b"rustls saw: hello\n")
+            os.unlink(go)
 
 
 if __name__ == "__main__":
