@@ -400,6 +400,7 @@ int nosym_open(const char *path, struct nosym_file *f, char *err, size_t errlen)
 		return -ENOTSUP;
 	}
 	elf_file_build_id(&f->elf, f->build_id, sizeof(f->build_id));
+	f->boring = -1;
 	return 0;
 }
 
@@ -554,9 +555,11 @@ static int scan_chunk(struct nosym_refs *r, const uint8_t *buf, size_t len, uint
 	return 0;
 }
 
-int nosym_scan_code(const struct nosym_file *f, struct nosym_refs *r)
+int nosym_each_code_chunk(const struct nosym_file *f, size_t overlap,
+			  int (*fn)(const uint8_t *buf, size_t len, uint64_t vaddr, void *arg),
+			  void *arg)
 {
-	uint8_t *buf = malloc(SCAN_CHUNK + 8);
+	uint8_t *buf = malloc(SCAN_CHUNK + overlap);
 	int i, err = 0;
 
 	if (!buf)
@@ -568,20 +571,31 @@ int nosym_scan_code(const struct nosym_file *f, struct nosym_refs *r)
 		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
 			continue;
 		for (done = 0; done < ph->p_filesz && !err;) {
-			size_t len = ph->p_filesz - done > SCAN_CHUNK + 6 ? SCAN_CHUNK + 6
-									  : ph->p_filesz - done;
+			size_t len = ph->p_filesz - done > SCAN_CHUNK + overlap
+					     ? SCAN_CHUNK + overlap
+					     : ph->p_filesz - done;
 			ssize_t got = pread(f->elf.fd, buf, len, (off_t)(ph->p_offset + done));
 
 			if (got != (ssize_t)len) {
 				err = -EIO;
 				break;
 			}
-			err = scan_chunk(r, buf, len, ph->p_vaddr + done);
+			err = fn(buf, len, ph->p_vaddr + done, arg);
 			done += len > SCAN_CHUNK ? SCAN_CHUNK : len;
 		}
 	}
 	free(buf);
 	return err;
+}
+
+static int scan_refs(const uint8_t *buf, size_t len, uint64_t vaddr, void *r)
+{
+	return scan_chunk(r, buf, len, vaddr);
+}
+
+int nosym_scan_code(const struct nosym_file *f, struct nosym_refs *r)
+{
+	return nosym_each_code_chunk(f, 6, scan_refs, r); /* a lea is 7 bytes */
 }
 
 /* ---------------------------------------------------------------- error sites */
@@ -781,11 +795,18 @@ static int take_function(const struct nosym_file *f, const uint64_t *sites, int 
 	return check_sites(f, start, end, sites, nsites, out);
 }
 
-static int cmp_u64(const void *a, const void *b)
+int nosym_cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+bool nosym_ends_with(const char *s, const char *suffix)
+{
+	size_t n = s ? strlen(s) : 0, m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
 int nosym_name_strings(const struct nosym_file *f, const char *const *names, int n,
@@ -845,7 +866,7 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 				 "the program has no table of its functions (.eh_frame) to read");
 			continue;
 		}
-		qsort(sites, (size_t)nsites, sizeof(sites[0]), cmp_u64);
+		qsort(sites, (size_t)nsites, sizeof(sites[0]), nosym_cmp_u64);
 		out[i].err = take_function(f, sites, nsites, &out[i]);
 		if (out[i].err == -ENOMEM)
 			err = -ENOMEM;

@@ -28,6 +28,7 @@ struct nosym_file {
 	bool fdes_read;
 	int fdes_err;
 	char build_id[41];
+	int boring; /* whether it names BoringSSL's ssl_lib.cc (-1: not looked for yet) */
 };
 
 /*
@@ -113,7 +114,7 @@ bool nosym_crate(const struct nosym_file *f, const char *crate, char *buf, size_
 #define NOSYM_BORING_FILE "ssl/ssl_lib.cc" /* BoringSSL's __FILE__ ends so, whatever the path */
 
 /* Whether the file holds the name of BoringSSL's ssl/ssl_lib.cc (its libssl is linked in). */
-bool nosym_has_boringssl(const struct nosym_file *f);
+bool nosym_has_boringssl(struct nosym_file *f);
 
 /* Reads the uleb128 at *p (below end), moving *p past it; false when it runs past end. */
 bool nosym_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v);

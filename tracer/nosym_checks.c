@@ -6,10 +6,10 @@
 #include "nosym_int.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* OPENSSL_PUT_ERROR(SSL, reason) is ERR_put_error(ERR_LIB_SSL, 0, reason, __FILE__,
  * __LINE__); the reasons are constants of BoringSSL's public headers (ssl.h, err.h). */
@@ -25,13 +25,13 @@
 #define MAX_CALLS 32	/* direct calls of one function kept */
 #define MAX_FUNCS 128	/* functions that make a check of ssl_lib.cc, looked at */
 #define MAX_RANGES 1024 /* stretches of code around the checks */
-#define CALL_CHUNK (1 << 20)
 #define UNSET (2 * NOSYM_SITE_WINDOW + 1)
 
-/* One OPENSSL_PUT_ERROR(SSL, reason) of ssl_lib.cc: where the file is loaded, the reason
- * (edx) and line (r8d) set beside it, -1 when not an immediate. */
+/* One OPENSSL_PUT_ERROR(SSL, reason) of ssl_lib.cc: where the file is loaded (and its name),
+ * the reason (edx) and line (r8d) set beside it, -1 when not an immediate. */
 struct check {
 	uint64_t at;
+	const char *file; /* in the file's mapping */
 	int reason, line;
 };
 
@@ -58,16 +58,9 @@ struct range {
 	uint64_t lo, hi;
 };
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static int cmp_range(const void *a, const void *b)
 {
-	return cmp_u64(&((const struct range *)a)->lo, &((const struct range *)b)->lo);
+	return nosym_cmp_u64(&((const struct range *)a)->lo, &((const struct range *)b)->lo);
 }
 
 static bool in_ranges(const struct range *r, int n, uint64_t a)
@@ -102,49 +95,40 @@ static int add_entry(struct entries *e, uint64_t t)
 	return 0;
 }
 
-/* Every target of a direct call (E8 rel32) that lies in the ranges, once per call: a byte
- * scan of the executable segments, so a few are bytes inside other instructions. */
+/* What call_targets looks for, and what it found. */
+struct call_scan {
+	const struct range *r;
+	int nr;
+	struct entries *e;
+};
+
+static int chunk_calls(const uint8_t *buf, size_t len, uint64_t vaddr, void *arg)
+{
+	const struct call_scan *c = arg;
+	uint64_t lo = c->r[0].lo, span = c->r[c->nr - 1].hi - lo, t;
+	size_t k;
+	int err = 0;
+
+	for (k = 0; k + 5 <= len && !err; k++) {
+		if (buf[k] != 0xe8)
+			continue;
+		t = vaddr + k + 5 + (uint64_t)(int64_t)(int32_t)nosym_le32(buf + k + 1);
+		if (t - lo < span && in_ranges(c->r, c->nr, t))
+			err = add_entry(c->e, t);
+	}
+	return err;
+}
+
+/* Every target of a direct call (E8 rel32) that lies in the ranges, once per call, sorted: a
+ * byte scan of the executable segments, so a few are bytes inside other instructions. */
 static int call_targets(const struct nosym_file *f, const struct range *r, int nr,
 			struct entries *e)
 {
-	uint8_t *buf = malloc(CALL_CHUNK + 8);
-	int i, err = 0;
+	struct call_scan c = {.r = r, .nr = nr, .e = e};
+	int err = nosym_each_code_chunk(f, 4, chunk_calls, &c); /* a call is 5 bytes */
 
-	if (!buf)
-		return -ENOMEM;
-	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum && !err; i++) {
-		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
-		uint64_t done, lo = r[0].lo, span = r[nr - 1].hi - lo;
-
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-			continue;
-		for (done = 0; done < ph->p_filesz && !err;) {
-			size_t len = ph->p_filesz - done > CALL_CHUNK + 4 ? CALL_CHUNK + 4
-									  : ph->p_filesz - done;
-			uint64_t vaddr = ph->p_vaddr + done;
-			size_t k;
-
-			if (pread(f->elf.fd, buf, len, (off_t)(ph->p_offset + done)) !=
-			    (ssize_t)len) {
-				err = -EIO;
-				break;
-			}
-			for (k = 0; k + 5 <= len && !err; k++) {
-				uint64_t t;
-
-				if (buf[k] != 0xe8)
-					continue;
-				t = vaddr + k + 5 +
-				    (uint64_t)(int64_t)(int32_t)nosym_le32(buf + k + 1);
-				if (t - lo < span && in_ranges(r, nr, t))
-					err = add_entry(e, t);
-			}
-			done += len > CALL_CHUNK ? CALL_CHUNK : len;
-		}
-	}
-	free(buf);
 	if (!err && e->n)
-		qsort(e->v, e->n, sizeof(e->v[0]), cmp_u64);
+		qsort(e->v, e->n, sizeof(e->v[0]), nosym_cmp_u64);
 	return err;
 }
 
@@ -206,13 +190,6 @@ static uint64_t segment_end(const struct nosym_file *f, uint64_t vaddr)
 	return vaddr;
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = s ? strlen(s) : 0, m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 static bool mov_imm(const cs_insn *insn, x86_reg reg, int *v)
 {
 	const cs_x86 *x = &insn->detail->x86;
@@ -263,7 +240,8 @@ static bool decode(const struct nosym_file *f, csh cs, cs_insn *insn, struct fun
 	uint8_t *buf;
 	const uint8_t *code;
 	size_t left;
-	uint64_t addr = fn->entry, file_at = 0, target;
+	uint64_t addr = fn->entry, file_at = 0, target, loads;
+	const char *file = NULL, *s;
 	int since_file = UNSET, since_lib = UNSET, since_reason = UNSET, since_line = UNSET;
 	int reason = -1, line = -1, met = 0, v;
 	bool framed = false, left_it = false;
@@ -292,10 +270,12 @@ static bool decode(const struct nosym_file *f, csh cs, cs_insn *insn, struct fun
 		since_lib += since_lib < UNSET;
 		since_reason += since_reason < UNSET;
 		since_line += since_line < UNSET;
-		if (ends_with(nosym_string_at(f, nosym_loads(insn, X86_REG_RCX)),
-			      NOSYM_BORING_FILE)) {
+		loads = nosym_loads(insn, X86_REG_RCX);
+		s = loads != UINT64_MAX ? nosym_string_at(f, loads) : NULL;
+		if (nosym_ends_with(s, NOSYM_BORING_FILE)) {
 			since_file = 0;
 			file_at = insn->address;
+			file = s;
 		} else if (mov_imm(insn, X86_REG_EDI, &v) && v == ERR_LIB_SSL) {
 			since_lib = 0;
 		} else if (mov_imm(insn, X86_REG_EDX, &v)) {
@@ -314,6 +294,7 @@ static bool decode(const struct nosym_file *f, csh cs, cs_insn *insn, struct fun
 		if (since_file < UNSET && since_lib < UNSET && fn->nchecks < MAX_CHECKS) {
 			fn->checks[fn->nchecks++] = (struct check){
 				.at = file_at,
+				.file = file,
 				.reason = since_reason < UNSET ? reason : -1,
 				.line = since_line < UNSET ? line : -1,
 			};
@@ -511,9 +492,6 @@ static int find_funcs(const struct nosym_file *f, const uint64_t *files, int nfi
 /* out for a function found: its entry, first check, reporting function, file. */
 static void take(const struct nosym_file *f, const struct func *fn, struct nosym_found *out)
 {
-	cs_insn *insn;
-	csh cs;
-
 	*out = (struct nosym_found){.how = NOSYM_BY_CHECKS,
 				    .entry = fn->entry,
 				    .end = fn->end,
@@ -527,27 +505,19 @@ static void take(const struct nosym_file *f, const struct func *fn, struct nosym
 	if (out->err)
 		snprintf(out->why, sizeof(out->why), "0x%llx is in no executable segment",
 			 (unsigned long long)fn->entry);
-	if (!nosym_open_decoder(&cs, &insn)) {
-		uint8_t *code = nosym_read_code(f, fn->checks[0].at, 16);
-		size_t left = 16;
-		uint64_t addr = fn->checks[0].at;
-		const uint8_t *p = code;
-		const char *file = NULL;
-
-		if (code && cs_disasm_iter(cs, &p, &left, &addr, insn))
-			file = nosym_string_at(f, nosym_loads(insn, X86_REG_RCX));
-		snprintf(out->file, sizeof(out->file), "%s", file ? file : "?");
-		free(code);
-		cs_free(insn, 1);
-		cs_close(&cs);
-	}
+	snprintf(out->file, sizeof(out->file), "%s", fn->checks[0].file);
 	snprintf(out->lines, sizeof(out->lines), " (lines %d-%d)", min_line(fn), max_line(fn));
 }
 
-static void unsure(struct nosym_found *out, const char *why)
+__attribute__((format(printf, 2, 3))) static void unsure(struct nosym_found *out, const char *fmt,
+							 ...)
 {
+	va_list ap;
+
 	*out = (struct nosym_found){.err = -EINVAL, .how = NOSYM_BY_CHECKS};
-	snprintf(out->why, sizeof(out->why), "%s", why);
+	va_start(ap, fmt);
+	vsnprintf(out->why, sizeof(out->why), fmt, ap);
+	va_end(ap);
 }
 
 int nosym_find_checks(struct nosym_file *f, const char *const *names, int n,
@@ -582,7 +552,8 @@ int nosym_find_checks(struct nosym_file *f, const char *const *names, int n,
 		for (i = 0; i < nf; i++)
 			if (kinds[i] == rk && !fns[i].stores)
 				kinds[i] = K_OTHER;
-		p = one_of(kinds, nf, rk) == -1 ? -2 : one_of(kinds, nf, rk);
+		p = one_of(kinds, nf, rk);
+		p = p == -1 ? -2 : p; /* none stores: still two */
 	}
 	if (nf == -EINVAL) {
 		w = p = -3;
@@ -619,7 +590,7 @@ int nosym_find_checks(struct nosym_file *f, const char *const *names, int n,
 		if (k >= 0)
 			take(f, &fns[k], &out[i]);
 		else if (k == -3)
-			unsure(&out[i], strcmp(names[i], "SSL_write") == 0 ? why_w : why_r);
+			unsure(&out[i], "%s", strcmp(names[i], "SSL_write") == 0 ? why_w : why_r);
 	}
 	free(fns);
 	return 1;
@@ -636,10 +607,8 @@ int nosym_verify_checks(struct nosym_file *f, const char *name, struct nosym_fou
 
 	/* where it begins, its checks met in step, of the same reasons in the same order */
 	if (!starts_function(f, fn.entry) || fn.end <= site || fn.end - fn.entry > FN_MAX) {
-		unsure(out, "");
-		snprintf(out->why, sizeof(out->why),
-			 "no function can begin at 0x%llx and hold 0x%llx",
-			 (unsigned long long)fn.entry, (unsigned long long)site);
+		unsure(out, "no function can begin at 0x%llx and hold 0x%llx",
+		       (unsigned long long)fn.entry, (unsigned long long)site);
 		return -EINVAL;
 	}
 	if (nosym_open_decoder(&cs, &insn))
@@ -649,10 +618,8 @@ int nosym_verify_checks(struct nosym_file *f, const char *name, struct nosym_fou
 	cs_close(&cs);
 	if (!met || fn.end != out->end || fn.nchecks == 0 || fn.checks[0].at != site ||
 	    (kind_of(&fn) != want && (want != K_PEEK || kind_of(&fn) != K_READ_WHOLE))) {
-		unsure(out, "");
-		snprintf(out->why, sizeof(out->why),
-			 "0x%llx-0x%llx does not make the checks %s makes",
-			 (unsigned long long)fn.entry, (unsigned long long)out->end, name);
+		unsure(out, "0x%llx-0x%llx does not make the checks %s makes",
+		       (unsigned long long)fn.entry, (unsigned long long)out->end, name);
 		return -EINVAL;
 	}
 	take(f, &fn, out);

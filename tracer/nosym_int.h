@@ -10,6 +10,12 @@
 #define NOSYM_MAX_STRINGS 4 /* copies of one name's string looked at */
 #define NOSYM_SITE_WINDOW 6 /* instructions around a load that hold the rest of a site */
 
+/* qsort's order of uint64_t. */
+int nosym_cmp_u64(const void *a, const void *b);
+
+/* Whether string s (NULL: no) ends with suffix. */
+bool nosym_ends_with(const char *s, const char *suffix);
+
 /* The little-endian 32-bit number at p. */
 static inline uint32_t nosym_le32(const uint8_t *p)
 {
@@ -49,6 +55,14 @@ struct nosym_refs {
 	const int *target_name;	 /* the name of each */
 	int ntargets;
 };
+
+/* Calls fn on the executable segments' bytes as the file has them, read with pread in
+ * chunks: each chunk's last `overlap` bytes (at most 8) begin the next one, so whatever is
+ * overlap + 1 bytes long is seen whole in one chunk. Stops at fn's first nonzero return
+ * and returns it, or -errno. */
+int nosym_each_code_chunk(const struct nosym_file *f, size_t overlap,
+			  int (*fn)(const uint8_t *buf, size_t len, uint64_t vaddr, void *arg),
+			  void *arg);
 
 /* Every load of the targets in the executable segments (read with pread, in chunks that
  * overlap by an instruction). Returns 0 or -errno. */

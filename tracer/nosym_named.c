@@ -14,13 +14,6 @@
 #define ERR_LIB_SSL 16	   /* BoringSSL's OPENSSL_PUT_ERROR(SSL, ...) passes it first */
 #define MAX_CANDIDATES 8
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = s ? strlen(s) : 0, m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /*
  * Whether the function at t begins with a BoringSSL error check of libssl's ssl_lib.cc:
  * decoded from t, before its first ret or int3, a direct call (ERR_put_error) that follows,
@@ -47,7 +40,7 @@ static bool begins_with_check(const struct nosym_file *f, csh cs, cs_insn *insn,
 		since_file += since_file <= 2 * NOSYM_SITE_WINDOW;
 		since_lib += since_lib <= 2 * NOSYM_SITE_WINDOW;
 		if (nosym_loads(insn, X86_REG_RCX) != UINT64_MAX &&
-		    ends_with(s, NOSYM_BORING_FILE)) {
+		    nosym_ends_with(s, NOSYM_BORING_FILE)) {
 			since_file = 0;
 			file = s;
 		} else if (insn->id == X86_INS_MOV && x->op_count == 2 &&
@@ -134,11 +127,14 @@ static uint64_t loaded(const cs_insn *insn)
 	return UINT64_MAX;
 }
 
-bool nosym_has_boringssl(const struct nosym_file *f)
+bool nosym_has_boringssl(struct nosym_file *f)
 {
 	uint64_t at;
 
-	return nosym_find_strings(f, NOSYM_BORING_FILE, &at, 1) > 0; /* the end of a string */
+	if (f->boring < 0) /* one scan of its read-only data, however often it is asked */
+		f->boring =
+			nosym_find_strings(f, NOSYM_BORING_FILE, &at, 1) > 0; /* a string's end */
+	return f->boring;
 }
 
 int nosym_boring_files(const struct nosym_file *f, uint64_t *out, int max)
