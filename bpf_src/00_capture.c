@@ -285,14 +285,22 @@ static __always_inline struct tls_stats *stats_of(u32 tgid)
 	return st ? st : tls_stats.lookup(&other);
 }
 
-/* Sends an event without data (meta_event) on tls_meta; a refused one is counted. */
-static __always_inline void submit_meta(void *ctx, struct tls_event *ev)
+/* Sends an event of meta_event on tls_meta with the first `extra` bytes of its data (a
+ * constant); a refused one is counted. */
+static __always_inline void submit_meta_with(void *ctx, struct tls_event *ev, u32 extra)
 {
 	struct tls_stats *st;
 
 	ev->seq = next_seq();
-	if (tls_meta.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE) < 0 && (st = stats_of(ev->pid)))
+	if (tls_meta.perf_submit(ctx, ev, TLS_EVENT_HDR_SIZE + extra) < 0 &&
+	    (st = stats_of(ev->pid)))
 		st->v[TLS_STAT_META_LOST]++;
+}
+
+/* Sends an event without data (meta_event) on tls_meta. */
+static __always_inline void submit_meta(void *ctx, struct tls_event *ev)
+{
+	submit_meta_with(ctx, ev, 0);
 }
 
 /*
@@ -643,9 +651,10 @@ static __always_inline bool left_scope(void)
 #endif
 }
 
-/* Announces connection `conn` (socket fd of the current process), twice: to user space at
- * once (tls_conn_notes) with its two ends, so it knows them even if the socket closes a
- * moment later, and as an event ordered with the data (tls_meta). */
+/* Announces connection `conn` (socket fd of the current process), twice: as an event
+ * ordered with the data (tls_meta) that carries its two ends as read now, so that a socket
+ * closed a moment later has them all the same; and to the thread of notes (tls_conn_notes),
+ * which looks the socket up at once when they could not be read here. */
 static __always_inline void announce_conn(void *ctx, u64 id, s32 fd, struct tls_fd_key *key,
 					  u64 conn)
 {
@@ -663,6 +672,14 @@ static __always_inline void announce_conn(void *ctx, u64 id, s32 fd, struct tls_
 		ev->result = (s64)pe.ino; /* which socket, for the lookups of the main loop */
 		if (tls_known_socks.lookup(key))
 			ev->flags |= TLS_FLAG_KNOWN;
+#if MAX_DATA_SIZE >= TLS_SOCK_ADDR_SIZE
+		if (pe.addr.family) {
+			__builtin_memcpy(ev->data, &pe.addr, TLS_SOCK_ADDR_SIZE);
+			ev->data_len = TLS_SOCK_ADDR_SIZE;
+			submit_meta_with(ctx, ev, TLS_SOCK_ADDR_SIZE);
+			return;
+		}
+#endif
 		submit_meta(ctx, ev);
 	}
 }

@@ -30,8 +30,8 @@ enum tls_dir {
  * same (tls_known_socks) */
 #define TLS_FLAG_KNOWN 4
 
-/* What a struct tls_event reports. Only data events carry bytes; the others are one
- * header each, ordered with the data by seq. */
+/* What a struct tls_event reports. Data events carry the call's bytes; a connection's
+ * opening carries its two ends; the others are one header each. All are ordered by seq. */
 enum tls_kind {
 	TLS_KIND_DATA = 0,	 /* a chunk of a call's plaintext */
 	TLS_KIND_HANDSHAKE = 1,	 /* a handshake ended: result is what the last call returned,
@@ -40,7 +40,9 @@ enum tls_kind {
 	TLS_KIND_VERIFY_OFF = 3, /* SSL_CTX_set_verify/SSL_set_verify without SSL_VERIFY_PEER:
 				  * result is the mode */
 	TLS_KIND_CONN_OPEN = 4,	 /* a TLS call first used socket fd: connection `conn`;
-				  * result is the socket's inode number (0: unknown) */
+				  * result is the socket's inode number (0: unknown); data,
+				  * when data_len is TLS_SOCK_ADDR_SIZE, its struct
+				  * tls_sock_addr (read while the socket was open) */
 	TLS_KIND_CONN_CLOSE = 5, /* the process closed fd, ending connection `conn` */
 	TLS_KIND_EXIT = 6,	 /* the process exited: its connections are over */
 	TLS_KIND_GAP = 7,	 /* on tls_meta: the perf buffer refused a call's last chunk, whose
@@ -184,6 +186,8 @@ struct tls_sock_addr {
 	__u8 laddr[16];
 	__u8 raddr[16];
 };
+
+#define TLS_SOCK_ADDR_SIZE 40 /* sizeof(struct tls_sock_addr), for the preprocessor */
 
 /* A record of the tls_procs perf buffer (user space looks at the process again) and of
  * tls_conn_notes (TLS_PROC_CONN, TLS_PROC_PENDING_CONN, TLS_PROC_FORK). */

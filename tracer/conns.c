@@ -235,6 +235,8 @@ static void try_resolve(struct conn_table *t, struct conn *c)
 				     c->ino, &c->addr));
 }
 
+_Static_assert(sizeof(struct tls_sock_addr) == TLS_SOCK_ADDR_SIZE, "TLS_SOCK_ADDR_SIZE");
+
 int conns_from_bpf(const struct tls_sock_addr *bpf, struct conn_addr *a)
 {
 	size_t n = bpf && bpf->family == AF_INET ? 4 : 16;
@@ -312,7 +314,7 @@ static bool take_known(const struct conn_table *t, struct conn *c)
 }
 
 struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd, uint64_t ino,
-			bool known)
+			bool known, const struct tls_sock_addr *bpf)
 {
 	int i = lower_bound(t, id);
 	struct conn *c;
@@ -328,7 +330,9 @@ struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd,
 	c = &t->v[i];
 	*c = (struct conn){.id = id, .pid = pid, .fd = fd, .ino = ino, .tries = CONN_TRIES};
 	t->opened++;
-	if (!(known && take_known(t, c)) && !(t->notes && take_note(t->notes, c)))
+	if (conns_from_bpf(bpf, &c->addr) == 0)
+		take_result(c, 0);
+	else if (!(known && take_known(t, c)) && !(t->notes && take_note(t->notes, c)))
 		try_resolve(t, c);
 	return c;
 }

@@ -117,13 +117,14 @@ struct conn_table {
 struct conn *conns_get(struct conn_table *t, uint64_t id);
 
 /*
- * Connection `id` of pid's socket fd, added if new, with the addresses conns_scan found when
- * `known` (BPF's TLS_FLAG_KNOWN), else the result of its lookup in notes, or else looked up
- * at once (an entry already there is returned as it is: conns_get looks it up again); NULL
- * only when out of memory.
+ * Connection `id` of pid's socket fd, added if new, with the addresses BPF read from the
+ * socket (`bpf`, the opening's own; NULL or family 0: none), else those conns_scan found
+ * when `known` (BPF's TLS_FLAG_KNOWN), else the result of its lookup in notes, or else
+ * looked up at once (an entry already there is returned as it is: conns_get looks it up
+ * again); NULL only when out of memory.
  */
 struct conn *conns_open(struct conn_table *t, uint64_t id, uint32_t pid, int fd, uint64_t ino,
-			bool known);
+			bool known, const struct tls_sock_addr *bpf);
 
 /*
  * Looks up each socket pid holds now (as the tracer attaches, before any TLS probe is), each

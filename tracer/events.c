@@ -229,10 +229,12 @@ static void show(struct events *e, const struct tls_event *ev, show_fn json, sho
 	(e->cfg.json ? json : text)(e->cfg.out, &out);
 }
 
-/* An event without data: a connection's start or end, a handshake, a verification. */
-static void deliver_meta(struct events *e, const struct tls_event *ev)
+/* An event other than data: a connection's start (data: its two ends, when BPF read them)
+ * or end, a handshake, a verification. */
+static void deliver_meta(struct events *e, const struct tls_event *ev, const uint8_t *data)
 {
 	char comm[TLS_COMM_LEN + 1];
+	struct tls_sock_addr ends;
 	struct out_event out;
 	struct conn *c;
 	int i;
@@ -241,8 +243,10 @@ static void deliver_meta(struct events *e, const struct tls_event *ev)
 	case TLS_KIND_CONN_OPEN:
 		if (conns_get(&e->conns, ev->conn))
 			break; /* a second thread sent it too (conn_of_fd): the first was shown */
+		if (ev->data_len == sizeof(ends))
+			memcpy(&ends, data, sizeof(ends));
 		conns_open(&e->conns, ev->conn, ev->pid, ev->fd, (uint64_t)ev->result,
-			   ev->flags & TLS_FLAG_KNOWN);
+			   ev->flags & TLS_FLAG_KNOWN, ev->data_len == sizeof(ends) ? &ends : NULL);
 		out = view(e, ev, comm);
 		if (e->cfg.json && e->cfg.out)
 			output_json_conn(e->cfg.out, &out, "open", NULL);
@@ -338,7 +342,7 @@ static void deliver_chunk(struct events *e, int cpu, const struct tls_event *ev,
 {
 	if (ev->kind != TLS_KIND_DATA) {
 		if (!e->cfg.sink) /* the self-test looks at data only */
-			deliver_meta(e, ev);
+			deliver_meta(e, ev, data);
 	} else if (e->cfg.sink) {
 		e->cfg.sink(e->cfg.sink_ctx, ev);
 	} else {
@@ -392,16 +396,20 @@ void events_on_http_error(void *ctx, uint64_t key, const char *why)
 		     why);
 }
 
-/* Whether the chunk is well formed: its lengths agree with each other and with the buffer. */
+/* Whether the chunk is well formed: its lengths agree with each other and with the buffer.
+ * Only data is part of its call; an opening's data is its two ends (struct tls_sock_addr). */
 static bool valid_chunk(const struct events *e, const struct tls_event *ev, int size)
 {
+	uint32_t in_call = ev->kind == TLS_KIND_DATA ? ev->data_len : 0;
+
 	return size >= (int)TLS_EVENT_HDR_SIZE && ev->kind <= TLS_KIND_GAP &&
-	       (ev->kind == TLS_KIND_DATA || ev->data_len == 0) &&
+	       (ev->kind == TLS_KIND_DATA || ev->data_len == 0 ||
+		(ev->kind == TLS_KIND_CONN_OPEN && ev->data_len == sizeof(struct tls_sock_addr))) &&
 	       ev->data_len <= e->cfg.max_data_size &&
 	       ev->data_len <= (uint32_t)(size - (int)TLS_EVENT_HDR_SIZE) &&
 	       ev->truncated <= ev->call_len && ev->offset <= ev->call_len - ev->truncated &&
-	       ev->data_len <= ev->call_len - ev->truncated - ev->offset &&
-	       ev->unreadable <= ev->call_len - ev->truncated - ev->offset - ev->data_len;
+	       in_call <= ev->call_len - ev->truncated - ev->offset &&
+	       ev->unreadable <= ev->call_len - ev->truncated - ev->offset - in_call;
 }
 
 /* Whether the event ends connections (a close, or its process's exit, which closes them
@@ -663,7 +671,7 @@ void events_deliver(struct events *e, uint64_t read_start_ns)
 
 void events_on_conn(struct events *e, uint32_t pid, int fd, uint64_t conn, uint64_t ino)
 {
-	if (!conns_open(&e->conns, conn, pid, fd, ino, false))
+	if (!conns_open(&e->conns, conn, pid, fd, ino, false, NULL))
 		diag("out of memory: connection %llu goes without addresses\n",
 		     (unsigned long long)conn);
 }

@@ -270,10 +270,15 @@ class FollowTest(TracerTest):
             with open(os.path.join(self.tmp, "go.%d" % i)) as f:
                 lport = int(re.search(r"CONN 0 PORT (\d+)", f.read()).group(1))
             f = flows.get(lport, go_port, write=want)
-            if i == 0 and not f:
+            if i == 0 and not (f and (f["write"], f["read"]) == (want, want)):
+                # its probes came as it ran: what it moved before them is told, what after
+                # them is captured (the end of each direction), nothing passed over
                 told = self.told(records, lport, go_port)
-                self.assertEqual(len(told), 1, "the Go client's first run: %r" % told)
-                self.assertGreaterEqual(told[0]["bytes_sent"], len(want))
+                self.assertEqual(len(told), 1, "the Go client's first run: %r %r" % (told, f))
+                got = f or {"write": b"", "read": b""}
+                self.assertTrue(want.endswith(got["write"]) and want.endswith(got["read"]),
+                                "the Go client's first run: %r" % f)
+                self.assertGreaterEqual(told[0]["bytes_sent"], len(want) - len(got["write"]))
                 continue
             self.assertIsNotNone(f, "Go run %d (local port %d) not captured" % (i, lport))
             self.assertEqual((f["rport"], f["write"], f["read"]), (go_port, want, want),
@@ -287,8 +292,8 @@ class FollowTest(TracerTest):
         told = self.told(records, peer, self.port)
         if f and f["write"] == request and f["read"] == response:
             return
-        if kind == "node":
-            self.assert_exact(records, kind, [path])
+        if kind == "node" and not told:
+            self.assert_exact(records, kind, [path])  # its calls have no connection
             return
         if kind == "hey" and f and f["read"] == response:
             self.assert_exact(records, kind, [path], unfinished_ok=True)

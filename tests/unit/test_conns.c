@@ -133,19 +133,19 @@ static void test_table(void)
 	int i;
 
 	/* Ids arrive out of order too; the table keeps them sorted. */
-	c = conns_open(&t, 10, 4242, 3, 0, false);
+	c = conns_open(&t, 10, 4242, 3, 0, false, NULL);
 	CHECK(c && c->resolved && c->addr.rport == 8443);
-	c = conns_open(&t, 7, 4242, 5, 0, false);
+	c = conns_open(&t, 7, 4242, 5, 0, false, NULL);
 	CHECK(c && !c->resolved && c->tries == 0);
 	CHECK_STR(c->why, "not a socket");
-	c = conns_open(&t, 12, 4242, 6, 0, false);
+	c = conns_open(&t, 12, 4242, 6, 0, false, NULL);
 	CHECK(c && !c->resolved && c->tries > 0);
 	CHECK_STR(c->why, "not a connected TCP socket");
 	CHECK(t.n == 3 && t.v[0].id == 7 && t.v[1].id == 10 && t.v[2].id == 12);
 	CHECK(t.opened == 3);
 
 	/* Opened again (the ordered event after the early notice): the same entry. */
-	CHECK(conns_open(&t, 10, 4242, 3, 0, false) == &t.v[1] && t.n == 3 && t.opened == 3);
+	CHECK(conns_open(&t, 10, 4242, 3, 0, false, NULL) == &t.v[1] && t.n == 3 && t.opened == 3);
 
 	/* A connection without addresses is looked up again a few times, then let be. */
 	for (i = 0; i < 10; i++)
@@ -175,24 +175,24 @@ static void test_notes(void)
 	 * process (4243 here) is gone by the time it is opened. */
 	conn_notes_add(&notes, 20, 4242, 3, 0, NULL);
 	conn_notes_add(&notes, 21, 4242, 9, 0, NULL);
-	c = conns_open(&t, 20, 4243, 3, 0, false);
+	c = conns_open(&t, 20, 4243, 3, 0, false, NULL);
 	CHECK(c && c->resolved && c->addr.lport == 50594 && c->addr.rport == 8443);
-	c = conns_open(&t, 21, 4243, 9, 0, false);
+	c = conns_open(&t, 21, 4243, 9, 0, false, NULL);
 	CHECK(c && !c->resolved && c->tries == 0);
 	CHECK_STR(c->why, "socket closed before it could be looked at");
 	/* No note: looked up then. */
-	c = conns_open(&t, 22, 4242, 4, 0, false);
+	c = conns_open(&t, 22, 4242, 4, 0, false, NULL);
 	CHECK(c && c->resolved && c->addr.family == AF_INET6);
 
 	/* A note is taken once; the oldest give way to newer ones. */
 	conns_close(&t, 20);
-	c = conns_open(&t, 20, 4243, 3, 0, false);
+	c = conns_open(&t, 20, 4243, 3, 0, false, NULL);
 	CHECK(c && !c->resolved);
 	for (i = 0; i <= CONN_NOTES; i++)
 		conn_notes_add(&notes, 100 + (uint64_t)i, 4242, 3, 0, NULL);
-	CHECK(!conns_open(&t, 100, 4243, 3, 0, false)->resolved);
-	CHECK(conns_open(&t, 101, 4243, 3, 0, false)->resolved);
-	CHECK(conns_open(&t, 100 + CONN_NOTES, 4243, 3, 0, false)->resolved);
+	CHECK(!conns_open(&t, 100, 4243, 3, 0, false, NULL)->resolved);
+	CHECK(conns_open(&t, 101, 4243, 3, 0, false, NULL)->resolved);
+	CHECK(conns_open(&t, 100 + CONN_NOTES, 4243, 3, 0, false, NULL)->resolved);
 	conns_free(&t);
 }
 
@@ -203,11 +203,19 @@ static void test_bpf_addresses(void)
 {
 	static struct conn_notes notes = {.mu = PTHREAD_MUTEX_INITIALIZER, .proc_root = PROC};
 	struct conn_table t = {.proc_root = PROC, .notes = &notes};
-	struct tls_sock_addr v4 = {.family = AF_INET, .lport = 40112, .rport = 8443,
-				   .laddr = {127, 0, 0, 1}, .raddr = {10, 1, 2, 3}};
-	struct tls_sock_addr v6 = {.family = AF_INET6, .lport = 1, .rport = 443,
-				   .laddr = {[15] = 1}, .raddr = {0x20, 0x01, 0x0d, 0xb8, [15] = 9}};
-	struct tls_sock_addr mapped = {.family = AF_INET6, .lport = 2, .rport = 3,
+	struct tls_sock_addr v4 = {.family = AF_INET,
+				   .lport = 40112,
+				   .rport = 8443,
+				   .laddr = {127, 0, 0, 1},
+				   .raddr = {10, 1, 2, 3}};
+	struct tls_sock_addr v6 = {.family = AF_INET6,
+				   .lport = 1,
+				   .rport = 443,
+				   .laddr = {[15] = 1},
+				   .raddr = {0x20, 0x01, 0x0d, 0xb8, [15] = 9}};
+	struct tls_sock_addr mapped = {.family = AF_INET6,
+				       .lport = 2,
+				       .rport = 3,
 				       .laddr = {[10] = 0xff, 0xff, 192, 168, 0, 1},
 				       .raddr = {[10] = 0xff, 0xff, 192, 168, 0, 2}};
 	struct tls_sock_addr none = {0};
@@ -215,7 +223,7 @@ static void test_bpf_addresses(void)
 	struct conn *c;
 
 	conn_notes_add(&notes, 30, 4299, 3, 0, &v4);
-	c = conns_open(&t, 30, 4299, 3, 0, false);
+	c = conns_open(&t, 30, 4299, 3, 0, false, NULL);
 	CHECK(c && c->resolved && c->addr.family == AF_INET && c->addr.lport == 40112 &&
 	      c->addr.rport == 8443);
 	CHECK_STR(c->addr.laddr, "127.0.0.1");
@@ -228,8 +236,15 @@ static void test_bpf_addresses(void)
 	CHECK_STR(a.raddr, "192.168.0.2");
 	CHECK(conns_from_bpf(&none, &a) == -EAGAIN && conns_from_bpf(NULL, &a) == -EAGAIN);
 	conn_notes_add(&notes, 31, 4242, 3, 0, &none); /* looked up in the fixture */
-	c = conns_open(&t, 31, 4242, 3, 0, false);
+	c = conns_open(&t, 31, 4242, 3, 0, false, NULL);
 	CHECK(c && c->resolved && c->addr.lport == 50594 && c->addr.rport == 8443);
+	/* The opening's own ends come first: no note yet (the thread of notes is behind), the
+	 * socket closed (no fixture for 4299), the addresses all the same. */
+	c = conns_open(&t, 32, 4299, 3, 0, false, &v6);
+	CHECK(c && c->resolved && c->addr.family == AF_INET6 && c->addr.rport == 443);
+	CHECK_STR(c->addr.raddr, "2001:db8::9");
+	c = conns_open(&t, 33, 4242, 3, 0, false, &none); /* none read: looked up */
+	CHECK(c && c->resolved && c->addr.lport == 50594);
 	conns_free(&t);
 }
 
@@ -277,23 +292,23 @@ static void test_scan(void)
 
 	/* A marked socket's connection takes what the scan found; an unmarked one (or a
 	 * socket of another process) is looked up as ever. */
-	c = conns_open(&t, 30, 4242, 3, 0, true);
+	c = conns_open(&t, 30, 4242, 3, 0, true, NULL);
 	CHECK(c && c->resolved && c->addr.lport == 50594 && c->addr.rport == 8443);
-	c = conns_open(&t, 31, 4243, 4, 0, true);
+	c = conns_open(&t, 31, 4243, 4, 0, true, NULL);
 	CHECK(c && !c->resolved);
 	CHECK_STR(c->why, "socket closed before it could be looked at");
 	/* Still marked, but BPF saw another socket on the fd (a close_range whose notice has
 	 * not come yet): not the one found; the same socket (inode 1001) is. */
-	c = conns_open(&t, 33, 4242, 3, 999, true);
+	c = conns_open(&t, 33, 4242, 3, 999, true, NULL);
 	CHECK(c && c->addr.lport != 50594);
-	c = conns_open(&t, 34, 4242, 3, 1001, true);
+	c = conns_open(&t, 34, 4242, 3, 1001, true, NULL);
 	CHECK(c && c->resolved && c->addr.lport == 50594);
 
 	/* It exits (or execs): its finds go and their marks with them. */
 	conns_forget_known(&t, 4242);
 	CHECK(t.nknown == 0);
 	CHECK_STR(marks_of(), "3:- 4:- 5: 6: 7: 8:-");
-	c = conns_open(&t, 32, 4242, 3, 0, true); /* a mark BPF still had: looked up */
+	c = conns_open(&t, 32, 4242, 3, 0, true, NULL); /* a mark BPF still had: looked up */
 	CHECK(c && c->resolved && c->addr.lport == 50594);
 
 	/* A socket BPF could not mark is not looked up now. */

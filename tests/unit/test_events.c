@@ -174,8 +174,12 @@ static void test_an_opening_sent_twice_is_shown_once(void)
 	char *text = NULL, *p;
 	size_t tlen = 0;
 	FILE *out = open_memstream(&text, &tlen);
-	struct tls_event open = {.time_ns = 1000, .kind = TLS_KIND_CONN_OPEN, .conn = 7,
-				 .pid = 42, .fd = 5, .flags = TLS_CHUNK_LAST};
+	struct tls_event open = {.time_ns = 1000,
+				 .kind = TLS_KIND_CONN_OPEN,
+				 .conn = 7,
+				 .pid = 42,
+				 .fd = 5,
+				 .flags = TLS_CHUNK_LAST};
 	struct events e;
 	int n = 0;
 
@@ -194,6 +198,55 @@ static void test_an_opening_sent_twice_is_shown_once(void)
 		n++;
 	CHECK(n == 1);
 	CHECK(e.conns.opened == 1);
+	events_free(&e);
+	fclose(out);
+	free(text);
+}
+
+/* An opening carries the two ends BPF read from the socket: they are shown though the
+ * socket is gone (no /proc to look in), also when the opening waited for an earlier event
+ * (its copy keeps them); a malformed one (ends of another size) is counted, not shown. */
+static void test_an_opening_carries_its_ends(void)
+{
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *out = open_memstream(&text, &tlen);
+	struct tls_sock_addr ends = {.family = 2,
+				     .lport = 40112,
+				     .rport = 8443,
+				     .laddr = {127, 0, 0, 1},
+				     .raddr = {127, 0, 0, 2}};
+	uint8_t raw[sizeof(struct tls_event)] = {0};
+	struct tls_event *open = (struct tls_event *)raw;
+	struct events e;
+
+	events_init(&e,
+		    &(struct events_config){
+			    .probes = &no_probes, .out = out, .json = true, .max_data_size = 64});
+	e.conns.proc_root = "/nonexistent";
+	*open = (struct tls_event){.time_ns = 1000,
+				   .seq = 2,
+				   .kind = TLS_KIND_CONN_OPEN,
+				   .conn = 7,
+				   .pid = 42,
+				   .fd = 5,
+				   .flags = TLS_CHUNK_LAST,
+				   .data_len = sizeof(ends)};
+	memcpy(open->data, &ends, sizeof(ends));
+	events_on_sample(&e, 0, open, TLS_EVENT_HDR_SIZE + sizeof(ends)); /* seq 1 not yet */
+	open->seq = 1;
+	open->conn = 8;
+	open->data_len = sizeof(ends) - 1;
+	events_on_sample(&e, 1, open, TLS_EVENT_HDR_SIZE + sizeof(ends));
+	CHECK(e.malformed == 1);
+	open->data_len = 0;
+	events_on_sample(&e, 1, open, TLS_EVENT_HDR_SIZE); /* seq 1: no ends, unresolved */
+	events_deliver(&e, UINT64_MAX);
+	fflush(out);
+	CHECK(strstr(text, "\"conn\":7,\"family\":\"ipv4\",\"laddr\":\"127.0.0.1\","
+			   "\"lport\":40112,\"raddr\":\"127.0.0.2\",\"rport\":8443") != NULL);
+	CHECK(strstr(text, "\"conn\":8,\"family\":null") != NULL);
+	CHECK(e.conns.opened == 2 && conns_unresolved(&e.conns) == 1);
 	events_free(&e);
 	fclose(out);
 	free(text);
@@ -281,6 +334,7 @@ int main(void)
 	test_gap_given_up_for_room();
 	test_close_comes_after_a_call_returning_just_after_it();
 	test_an_opening_sent_twice_is_shown_once();
+	test_an_opening_carries_its_ends();
 	test_reassembly_with_gap_and_summary();
 	return check_done();
 }
