@@ -231,7 +231,7 @@ void probes_init_one(struct resolved_probe *rp, const struct probe_spec *s, cons
 {
 	memset(rp, 0, sizeof(*rp));
 	rp->spec = s;
-	snprintf(rp->func, sizeof(rp->func), "%.*s", (int)strcspn(s->symbol, "="), s->symbol);
+	spec_display_name(s->symbol, rp->func, sizeof(rp->func));
 	snprintf(rp->lib_path, sizeof(rp->lib_path), "%s", lib_path);
 	snprintf(rp->open_path, sizeof(rp->open_path), "%s", open_path);
 }
@@ -250,17 +250,49 @@ int probes_add_one(struct probe_set *set, const struct resolved_probe *rp)
 	return 0;
 }
 
+/* Whether two spec lines come from one spec file (their origins "dir/x.spec:12"). */
+static bool same_spec_file(const struct probe_spec *a, const struct probe_spec *b)
+{
+	const char *ca = strrchr(a->origin, ':'), *cb = strrchr(b->origin, ':');
+
+	return ca && cb && ca - a->origin == cb - b->origin &&
+	       strncmp(a->origin, b->origin, (size_t)(ca - a->origin)) == 0;
+}
+
+/* Whether the file has every required function that s's spec file names for library lib:
+ * an executable is taken for one spec file's TLS code (OpenSSL's, rustls's) when it has
+ * all of that file's. */
+static bool has_spec_files_all(const struct spec_table *t, const char *lib,
+			       const struct file_symbols *fs, const struct probe_spec *s,
+			       const char *lib_path, const char *open_path)
+{
+	struct resolved_probe rp;
+	int j;
+
+	for (j = 0; j < t->n; j++) {
+		const struct probe_spec *o = &t->specs[j];
+
+		if (!o->required || strcmp(o->library, lib) != 0 || !same_spec_file(o, s))
+			continue;
+		probes_init_one(&rp, o, lib_path, open_path);
+		if (spec_offset(open_path, fs, o->symbol, &rp) != 0)
+			return false;
+	}
+	return true;
+}
+
 /*
  * The specs of library `lib` looked up in the file's symbols (one pass), each added as a
  * probe where found. Returns 0, -EINVAL when a required symbol is missing (said, but for
- * an executable, which is only taken for TLS code when it has them all), -ENOMEM.
+ * an executable, which is only taken for the TLS code of a spec file whose required
+ * functions it has all, and is -EINVAL when it has no such spec file), -ENOMEM.
  */
 static int add_symbol_specs(struct probe_set *set, const struct spec_table *t, const char *lib,
 			    const char *lib_path, const char *open_path, int verbose)
 {
 	bool exe = strcmp(lib, PROBES_EXE) == 0;
 	struct file_symbols *fs = calloc(1, sizeof(*fs));
-	int i, err = 0;
+	int i, err = 0, added = 0;
 
 	if (!fs)
 		return -ENOMEM;
@@ -275,11 +307,13 @@ static int add_symbol_specs(struct probe_set *set, const struct spec_table *t, c
 		const struct probe_spec *s = &t->specs[i];
 		struct resolved_probe rp;
 
-		if (strcmp(s->library, lib) != 0)
+		if (strcmp(s->library, lib) != 0 ||
+		    (exe && !has_spec_files_all(t, lib, fs, s, lib_path, open_path)))
 			continue;
 		probes_init_one(&rp, s, lib_path, open_path);
 		if (spec_offset(open_path, fs, s->symbol, &rp) == 0) {
 			err = probes_add_one(set, &rp) ? -ENOMEM : err;
+			added++;
 		} else if (s->required) {
 			if (!exe)
 				diag("%s: required symbol '%s' not found in '%s'\n", s->origin,
@@ -291,7 +325,7 @@ static int add_symbol_specs(struct probe_set *set, const struct spec_table *t, c
 		}
 	}
 	free(fs);
-	return err;
+	return exe && !added && !err ? -EINVAL : err;
 }
 
 /*

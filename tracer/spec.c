@@ -21,15 +21,18 @@ static bool is_ident(const char *s)
 	return true;
 }
 
-/* ELF symbol names may carry '.', '$' and '@' (versioned, local clones) beyond C's set. */
+/* ELF symbol names may carry '.', '$' and '@' (versioned, local clones) beyond C's set. A
+ * final '*' makes the name a prefix that one symbol must match (Rust's names end in a hash
+ * of the build: "...5write17h*"). */
 static bool is_symbol_name(const char *s, size_t len)
 {
 	size_t i;
 
-	if (!len)
+	if (!len || (len == 1 && s[0] == '*'))
 		return false;
 	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("_.$@", s[i]))
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.$@", s[i]) &&
+		    !(s[i] == '*' && i == len - 1))
 			return false;
 	return true;
 }
@@ -299,4 +302,57 @@ void spec_table_free(struct spec_table *t)
 	free(t->specs);
 	t->specs = NULL;
 	t->n = 0;
+}
+
+/* One path component of a Rust legacy mangled name, decoded into out (at most size - 1). */
+static size_t rust_component(const char *s, size_t len, char *out, size_t size)
+{
+	static const struct {
+		const char *from, *to;
+	} esc[] = {{"$LT$", "<"}, {"$GT$", ">"},  {"$u20$", " "}, {"$RF$", "&"}, {"$BP$", "*"},
+		   {"$C$", ","},  {"$u7b$", "{"}, {"$u7d$", "}"}, {"..", "::"}};
+	size_t i = 0, n = 0, k;
+
+	if (len >= 2 && s[0] == '_' && s[1] == '$')
+		i = 1;
+	while (i < len && n + 1 < size) {
+		for (k = 0; k < sizeof(esc) / sizeof(esc[0]); k++)
+			if (strncmp(s + i, esc[k].from, strlen(esc[k].from)) == 0 &&
+			    i + strlen(esc[k].from) <= len)
+				break;
+		if (k < sizeof(esc) / sizeof(esc[0])) {
+			n += (size_t)snprintf(out + n, size - n, "%s", esc[k].to);
+			i += strlen(esc[k].from);
+		} else {
+			out[n++] = s[i++];
+		}
+	}
+	out[n < size ? n : size - 1] = '\0';
+	return n < size ? n : size - 1;
+}
+
+void spec_display_name(const char *symbol, char *out, size_t size)
+{
+	size_t len = strcspn(symbol, "="), n = 0;
+	const char *p = symbol + 3, *end = symbol + len;
+
+	snprintf(out, size, "%.*s", (int)len, symbol);
+	if (len < 4 || strncmp(symbol, "_ZN", 3) != 0)
+		return;
+	while (p < end && isdigit((unsigned char)*p) && n + 1 < size) {
+		char *next;
+		unsigned long clen = strtoul(p, &next, 10);
+
+		if (clen == 0 || clen > (unsigned long)(end - next))
+			break;
+		if (next[0] == 'h' && (next[clen - 1] == '*' || clen == 17))
+			break; /* the hash */
+		if (n)
+			n += (size_t)snprintf(out + n, size - n, "::");
+		if (n + 1 < size)
+			n += rust_component(next, clen, out + n, size - n);
+		p = next + clen;
+	}
+	if (!n)
+		snprintf(out, size, "%.*s", (int)len, symbol);
 }

@@ -64,4 +64,11 @@ int spec_table_load(const char *dir, struct spec_table *t);
 
 void spec_table_free(struct spec_table *t);
 
+/*
+ * The name a spec's function is shown by: its symbol before any '=', with a Rust legacy
+ * mangled name decoded ("_ZN55_$LT$rustls..conn..Writer$u20$as$u20$std..io..Write$GT$5write
+ * 17h*" is "<rustls::conn::Writer as std::io::Write>::write": the hash left out).
+ */
+void spec_display_name(const char *symbol, char *out, size_t size);
+
 #endif

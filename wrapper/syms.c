@@ -12,23 +12,39 @@
 
 struct sym_lookup {
 	const char *const *names;
-	uint64_t *addr; /* virtual address of names[i]; 0: not found yet */
-	int n, left;
+	uint64_t *addr; /* virtual address of names[i]; 0: not found yet; AMBIGUOUS */
+	int n, left;	/* left: exact names not found yet (a prefix is never done) */
 };
 
+#define AMBIGUOUS UINT64_MAX /* a prefix that two functions match */
+
+/* Whether names[i] is a prefix ("name*"), and its length without the '*'. */
+static bool is_prefix(const char *name, size_t *len)
+{
+	*len = strlen(name);
+	return *len > 1 && name[*len - 1] == '*' && (*len)--;
+}
+
 /* libbcc's callback for each function symbol: the first of each wanted name is kept (as
- * bcc_resolve_symname keeps the first). */
+ * bcc_resolve_symname keeps the first); a prefix must match one function only. */
 static int on_symbol(const char *name, uint64_t addr, uint64_t size, void *payload)
 {
 	struct sym_lookup *l = payload;
+	size_t len;
 	int i;
 
 	(void)size;
-	for (i = 0; i < l->n; i++)
-		if (!l->addr[i] && name[0] == l->names[i][0] && strcmp(name, l->names[i]) == 0) {
+	for (i = 0; i < l->n; i++) {
+		if (name[0] != l->names[i][0])
+			continue;
+		if (is_prefix(l->names[i], &len)) {
+			if (strncmp(name, l->names[i], len) == 0 && l->addr[i] != addr)
+				l->addr[i] = l->addr[i] ? AMBIGUOUS : addr;
+		} else if (!l->addr[i] && strcmp(name, l->names[i]) == 0) {
 			l->addr[i] = addr;
 			l->left--;
 		}
+	}
 	return l->left > 0 ? 0 : -1; /* all found: stop */
 }
 
@@ -45,7 +61,8 @@ static int on_segment(uint64_t vaddr, uint64_t memsz, uint64_t offset, void *pay
 	int i;
 
 	for (i = 0; i < s->l->n; i++)
-		if (!s->found[i] && s->l->addr[i] >= vaddr && s->l->addr[i] < vaddr + memsz) {
+		if (!s->found[i] && s->l->addr[i] != AMBIGUOUS && s->l->addr[i] >= vaddr &&
+		    s->l->addr[i] < vaddr + memsz) {
 			s->offsets[i] = s->l->addr[i] - vaddr + offset;
 			s->found[i] = true;
 		}
@@ -74,8 +91,10 @@ int tracer_bpf__symbol_offsets(const char *path, const char *const *names, int n
 		return 0;
 	if (bcc_elf_foreach_sym(path, on_symbol, &opt, &l) < 0)
 		return -ENOEXEC;
-	if (l.left == n)
-		return 0;
+	for (i = 0; i < n && (!addr[i] || addr[i] == AMBIGUOUS); i++)
+		;
+	if (i == n)
+		return 0; /* none found */
 	/* an ET_EXEC or ET_DYN file: addresses are made file offsets, as libbcc does */
 	if (bcc_elf_foreach_load_section(path, on_segment, &seg) < 0)
 		return -ENOEXEC;

@@ -179,9 +179,9 @@ int tracer_bpf__attach_kfunc(struct tracer_bpf *tb, const char *fn, int btf_id, 
  * The file offsets of functions names[0..n) (n at most TRACER_BPF_MAX_SYMBOLS) in the ELF
  * file `path`, from its static and dynamic symbol tables, in one pass (a lookup each costs
  * a pass each: ~7 ms in node's 75,000 symbols). found[i] says whether names[i] was found
- * (the first symbol of that name, as bcc_resolve_symname takes it); then offsets[i] is its
- * offset. Returns 0, -EINVAL for too many names, -ENOEXEC when the file cannot be read as
- * ELF.
+ * (the first symbol of that name, as bcc_resolve_symname takes it; a name ending in '*', the
+ * one function whose name begins so, not found when two do); then offsets[i] is its offset. Returns
+ * 0, -EINVAL for too many names, -ENOEXEC when the file cannot be read as ELF.
  */
 #define TRACER_BPF_MAX_SYMBOLS 128
 int tracer_bpf__symbol_offsets(const char *path, const char *const *names, int n, uint64_t *offsets,

@@ -3,9 +3,10 @@
 BoringSSL has no symbols and no caller that names it, found by its error checks and traced
 by PID, started later under --all and started by a traced shell, request and response exact
 both ways, --http decoding them, HTTP/2 where it negotiates it; --list-probes naming the
-evidence. Rust's rustls is not traced yet, and the tracer says so, naming the program and the
-library: Deno (rustls on aws-lc, stripped) and our rustls 0.20 program (with its symbols and
-stripped), which runs unharmed."""
+evidence. Our rustls 0.20 program (blocking and tokio-rustls) traced at rustls's record layer
+by its symbols, the same ways, as client and server, TLS 1.3 and 1.2. rustls without symbols
+is not traced yet, and the tracer says so, naming the program and the library: Deno (rustls
+0.23 on aws-lc, stripped) and our program stripped, which runs unharmed."""
 import base64
 import os
 import re
@@ -57,6 +58,16 @@ console.log("PORT " + server.port);
 """
 
 
+def calls_of(records, pid):
+    """What process pid's calls wrote and read, in call order, and its data records."""
+    mine = sorted((r for r in records if r["type"] == "data" and r["pid"] == pid),
+                  key=lambda r: (r["call"], r["offset"]))
+    got = {"write": b"", "read": b""}
+    for r in mine:
+        got[r["dir"]] += base64.b64decode(r["data"])
+    return got, mine
+
+
 class RuntimesTest(TracerTest):
 
     def setUp(self):
@@ -86,20 +97,11 @@ class RuntimesTest(TracerTest):
         return self.spawn([BUN, self.script, str(self.port), go, *paths], env=self.env,
                           stdout=subprocess.DEVNULL)
 
-    def calls(self, records, pid):
-        """What process pid's calls wrote and read, in call order, and its data records."""
-        mine = sorted((r for r in records if r["type"] == "data" and r["pid"] == pid),
-                      key=lambda r: (r["call"], r["offset"]))
-        got = {"write": b"", "read": b""}
-        for r in mine:
-            got[r["dir"]] += base64.b64decode(r["data"])
-        return got, mine
-
     def assert_exact(self, records, pid, paths):
         """Each path's request was captured in pid's writes and its response in its reads,
         whole and in order, by Bun's SSL_write and SSL_read; nothing else."""
         served = self.served()
-        got, mine = self.calls(records, pid)
+        got, mine = calls_of(records, pid)
         self.assertEqual(got["write"], b"".join(served[p][1] for p in paths))
         self.assertEqual(got["read"], b"".join(served[p][2] for p in paths))
         self.assertEqual({(r["func"], r["dir"]) for r in mine},
@@ -123,7 +125,7 @@ class RuntimesTest(TracerTest):
         wait_for(lambda: "loaded TLS code: '%s'" % BUN in run.stderr(), 60, "bun's probes")
         open(go, "w").close()
         self.assertEqual(bun.wait(timeout=60), 0)
-        wait_for(lambda: b"hello /with-all" in self.calls(json_lines(run), bun.pid)[0]["read"],
+        wait_for(lambda: b"hello /with-all" in calls_of(json_lines(run), bun.pid)[0]["read"],
                  20, "the response in bun's reads")
         self.interrupt(run)
         self.assert_exact(json_lines(run), bun.pid, ["/with-all"])
@@ -149,7 +151,7 @@ class RuntimesTest(TracerTest):
         for i in range(6):
             with open(os.path.join(self.tmp, "pid.%d" % i)) as f:
                 pid = int(f.read())
-            got, _ = self.calls(records, pid)
+            got, _ = calls_of(records, pid)
             told = [r for r in records if r["type"] == "unprobed" and r["pid"] == pid]
             if i == 0 and not got["write"]:
                 self.assertEqual(len(told), 1, "bun's first run neither captured nor told")
@@ -172,10 +174,10 @@ class RuntimesTest(TracerTest):
                                "https://127.0.0.1:%d/served/1" % port], capture_output=True,
                               timeout=30)
         self.assertEqual(curl.stdout, b"bun saw /served/1\n", curl.stderr)
-        wait_for(lambda: b"bun saw /served/1" in self.calls(json_lines(run), bun.pid)[0]["write"],
+        wait_for(lambda: b"bun saw /served/1" in calls_of(json_lines(run), bun.pid)[0]["write"],
                  20, "the answer in bun's writes")
         self.interrupt(run)
-        got, mine = self.calls(json_lines(run), bun.pid)
+        got, mine = calls_of(json_lines(run), bun.pid)
         self.assertTrue(got["read"].startswith(b"GET /served/1 HTTP/1.1\r\n"), got["read"])
         self.assertIn(b"\r\nX-Test: bun-server\r\n", got["read"])
         self.assertTrue(got["write"].startswith(b"HTTP/1.1 200 OK\r\n"), got["write"])
@@ -212,7 +214,7 @@ class RuntimesTest(TracerTest):
                          [("request", "2", 1), ("response", "2", 1)], http)
         self.assertEqual((http[0]["method"], http[0]["path"]), ("GET", "/over-h2"))
         self.assertEqual((http[1]["status"], http[1]["path"]), (200, "/over-h2"))
-        got, _ = self.calls(records, bun.pid)
+        got, _ = calls_of(records, bun.pid)
         self.assertTrue(got["write"].startswith(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
         self.assertIn(b"hello from nginx at /over-h2\n", got["read"])
 
@@ -246,38 +248,182 @@ class RuntimesTest(TracerTest):
         code, out, err = self.run_tracer("--list-probes", str(deno.pid))
         self.assertEqual(code, 0, err)
         self.assertRegex(err, r"not probing '%s': it carries Rust's rustls-0\.23\.\d+ \(with "
-                         r"aws-lc-rs-[\d.]+\), which the tracer cannot trace yet" % DENO)
+                         r"aws-lc-rs-[\d.]+\), which the tracer cannot trace yet \(it "
+                         r"traces rustls 0\.20 by its symbols\)" % DENO)
         self.assertNotIn(DENO + " ", out)
 
 
-class RustlsTest(TracerTest):
-    """Our rustls 0.20 program (tests/helpers/rustls_tls, Debian's crates on ring), with its
-    symbols and stripped: rustls is not traced yet, and the tracer says so, naming the
-    program and the library; the program runs on, its TLS unharmed."""
+# rustls 0.20's record layer, as --json names its functions
+ENCRYPT = "<rustls::%s as rustls::cipher::MessageEncrypter>::encrypt"
+DECRYPT = "<rustls::%s as rustls::cipher::MessageDecrypter>::decrypt"
+TLS13 = {(ENCRYPT % "tls13::Tls13MessageEncrypter", "write"),
+         (DECRYPT % "tls13::Tls13MessageDecrypter", "read")}
 
-    def test_rustls_programs_are_named_as_not_traced(self):
+
+class RustlsTest(TracerTest):
+    """Our rustls 0.20 program (tests/helpers/rustls_tls, Debian's crates on ring), blocking
+    (rustls::Stream) and async (tokio-rustls, which inlines rustls's Writer and Reader):
+    each application-data record taken at rustls's record layer, before it is sealed and
+    once it is opened; traced by PID, under --all, from a traced shell, as a server, with
+    TLS 1.3 and TLS 1.2's two AEADs; --http decoding it. Stripped, it is named and not
+    traced, and runs unharmed."""
+
+    def setUp(self):
+        super().setUp()
         self.assertTrue(os.access(RUSTLS_TLS, os.X_OK), RUSTLS_TLS)
+        self.port, self.log = self.record_server()
+
+    def get(self, mode, go, *paths, exe=RUSTLS_TLS):
+        return self.spawn([exe, mode, str(self.port), go, *paths], stdout=subprocess.PIPE)
+
+    def der(self):
+        """The test's certificate and key as DER files (what rustls_tls server reads)."""
         der_cert, der_key = (os.path.join(self.tmp, n) for n in ("cert.der", "key.der"))
         subprocess.run(["openssl", "x509", "-in", self.cert, "-outform", "DER", "-out",
                         der_cert], check=True)
         subprocess.run(["openssl", "pkcs8", "-topk8", "-nocrypt", "-in", self.key, "-outform",
                         "DER", "-out", der_key], check=True)
+        return der_cert, der_key
+
+    def assert_exact(self, records, proc, paths, funcs=TLS13):
+        """Each path's request, as the server saw it, was captured in proc's writes and its
+        response in its reads, whole and in order, by rustls's record layer in the program;
+        nothing else. proc's output is the responses."""
+        served = self.served()
+        got, mine = calls_of(records, proc.pid)
+        self.assertEqual(got["write"], b"".join(served[p][1] for p in paths))
+        self.assertEqual(got["read"], b"".join(served[p][2] for p in paths))
+        self.assertEqual({(r["func"], r["dir"]) for r in mine}, funcs)
+        self.assertEqual({r["lib"] for r in mine}, {RUSTLS_TLS})
+        self.assertEqual(proc.stdout.read(), got["read"])
+
+    def served(self):
+        """What the server saw: {path: (peer port, request, response)}."""
+        return harness.served(self.log)
+
+    def test_blocking_and_tokio_by_pid(self):
+        for mode in ("get", "tokio-get"):
+            go = os.path.join(self.tmp, "go-" + mode)
+            paths = ["/%s/1" % mode, "/%s/2" % mode]
+            client = self.get(mode, go, *paths)
+            run = self.trace_then_go(client, go, "--json")
+            records = json_lines(run)
+            self.assert_exact(records, client, paths)
+            self.assertEqual((records[-1]["bytes_lost"], records[-1]["bytes_truncated"]),
+                             (0, 0))
+            self.assertNotIn("not probing", run.stderr())
+
+    def test_tls12_gcm_and_chacha20(self):
+        """TLS 1.2 (a rustls server that offers it alone, with one AEAD): the client's
+        lines and the server's answers, through that suite's encrypter and decrypter."""
+        der_cert, der_key = self.der()
+        for only, suite in (("tls12-gcm", "Gcm"), ("tls12-chacha", "ChaCha20Poly1305")):
+            server = self.spawn([RUSTLS_TLS, "server", der_cert, der_key, only],
+                                stdout=subprocess.PIPE, text=True)
+            port = server.stdout.readline().split()[1]
+            for mode in ("client", "tokio-client"):
+                go = os.path.join(self.tmp, "go-%s-%s" % (only, mode))
+                client = self.spawn([RUSTLS_TLS, mode, port, go, "one", "two"],
+                                    stdout=subprocess.PIPE)
+                run = self.trace_then_go(client, go, "--json")
+                got, mine = calls_of(json_lines(run), client.pid)
+                self.assertEqual((got["write"], got["read"]),
+                                 (b"one\ntwo\n", b"rustls saw: one\nrustls saw: two\n"),
+                                 (only, mode))
+                self.assertEqual(
+                    {(r["func"], r["dir"]) for r in mine},
+                    {(ENCRYPT % ("tls12::cipher::%sMessageEncrypter" % suite), "write"),
+                     (DECRYPT % ("tls12::cipher::%sMessageDecrypter" % suite), "read")})
+                self.assertEqual(client.stdout.read(), got["read"])
+
+    def test_server_by_pid(self):
+        """rustls as the server (a thread per connection): the client's lines in its reads,
+        its answers in its writes."""
+        der_cert, der_key = self.der()
         server = self.spawn([RUSTLS_TLS, "server", der_cert, der_key], stdout=subprocess.PIPE,
                             text=True)
-        port = int(server.stdout.readline().split()[1])
-        for exe in (RUSTLS_TLS, RUSTLS_TLS + "_stripped"):
-            go = os.path.join(self.tmp, "go")
-            client = self.spawn([exe, "client", str(port), go, "hello"], stdout=subprocess.PIPE)
-            wait_for(lambda: os.path.exists("/proc/%d/exe" % client.pid), 10, "the client")
-            code, out, err = self.run_tracer("--list-probes", str(client.pid))
-            self.assertEqual(code, 0, err)
-            self.assertEqual([l for l in out.splitlines() if l.startswith(exe + " ")], [], out)
-            self.assertIn("not probing '%s': it carries Rust's rustls-0.20.8 (with "
-                          "ring-0.16.20), which the tracer cannot trace yet" % exe, err)
-            run = self.trace_then_go(client, go, "--json")
-            self.assertIn("it carries Rust's rustls-0.20.8", run.stderr())
-            self.assertEqual(client.stdout.read(), b"rustls saw: hello\n")
-            os.unlink(go)
+        port = server.stdout.readline().split()[1]
+        run = self.tracer(server.pid, "--json")
+        run.wait_ready()
+        client = subprocess.run([RUSTLS_TLS, "client", port, "-", "to the server"],
+                                capture_output=True, timeout=30)
+        self.assertEqual(client.stdout, b"rustls saw: to the server\n", client.stderr)
+        wait_for(lambda: b"rustls saw" in calls_of(json_lines(run), server.pid)[0]["write"],
+                 20, "the answer in the server's writes")
+        self.interrupt(run)
+        got, _ = calls_of(json_lines(run), server.pid)
+        self.assertEqual((got["read"], got["write"]),
+                         (b"to the server\n", b"rustls saw: to the server\n"))
+
+    def test_started_later_under_all(self):
+        run = self.tracer(None, "--all", "--json")
+        run.wait_ready()
+        go = os.path.join(self.tmp, "go")
+        client = self.get("tokio-get", go, "/with-all")
+        wait_for(lambda: "loaded TLS code: '%s'" % RUSTLS_TLS in run.stderr(), 60,
+                 "the program's probes")
+        open(go, "w").close()
+        self.assertEqual(client.wait(timeout=60), 0)
+        wait_for(lambda: b"hello /with-all" in calls_of(json_lines(run), client.pid)[0]["read"],
+                 20, "the response in the program's reads")
+        self.interrupt(run)
+        self.assert_exact(json_lines(run), client, ["/with-all"])
+
+    def test_from_a_traced_shell(self):
+        """A traced shell runs the program six times: the first run is captured or told as
+        moved before probes (the program is looked at as it runs); the five after it are
+        each exact."""
+        lines = ["sh -c 'echo $$ > %s/pid.%d; exec %s get %d - /shell/%d > /dev/null'" %
+                 (self.tmp, i, RUSTLS_TLS, self.port, i) for i in range(6)]
+        go = os.path.join(self.tmp, "go")
+        shell = self.spawn(["sh", "-c", "while [ ! -e %s ]; do sleep 0.01; done\n%s" %
+                            (go, "\n".join(lines))])
+        run = self.tracer(shell.pid, "--json")
+        run.wait_ready()
+        open(go, "w").close()
+        self.assertEqual(shell.wait(timeout=120), 0)
+        self.assertEqual(run.wait_exit(timeout=60), 0, run.stderr())
+        records, served = json_lines(run), self.served()
+        for i in range(6):
+            with open(os.path.join(self.tmp, "pid.%d" % i)) as f:
+                pid = int(f.read())
+            got, _ = calls_of(records, pid)
+            path = "/shell/%d" % i
+            told = [r for r in records if r["type"] == "unprobed" and r["pid"] == pid]
+            if i == 0 and not got["write"]:
+                self.assertEqual(len(told), 1, "the first run neither captured nor told")
+                self.assertGreaterEqual(told[0]["bytes_sent"], len(served[path][1]))
+                continue
+            self.assertEqual((got["write"], got["read"]), served[path][1:], path)
+
+    def test_http_decoded(self):
+        go = os.path.join(self.tmp, "go")
+        client = self.get("tokio-get", go, "/decoded?q=1")
+        run = self.trace_then_go(client, go, "--json", "--http")
+        http = [e for e in json_lines(run) if e["type"] == "http"]
+        self.assertEqual([(e["msg"], e["version"]) for e in http],
+                         [("request", "1.1"), ("response", "1.1")], http)
+        self.assertEqual((http[0]["method"], http[0]["path"]), ("GET", "/decoded?q=1"))
+        self.assertIn(["Host", "127.0.0.1:%d" % self.port], http[0]["headers"])
+        self.assertEqual(http[1]["status"], 200)
+
+    def test_stripped_is_named_as_not_traced(self):
+        """Without symbols, rustls's functions are not found: the tracer names the program
+        and the library, probes none of it, and the program runs unharmed."""
+        exe = RUSTLS_TLS + "_stripped"
+        go = os.path.join(self.tmp, "go")
+        client = self.get("get", go, "/stripped", exe=exe)
+        wait_for(lambda: os.path.exists("/proc/%d/exe" % client.pid), 10, "the client")
+        code, out, err = self.run_tracer("--list-probes", str(client.pid))
+        self.assertEqual(code, 0, err)
+        self.assertEqual([l for l in out.splitlines() if l.startswith(exe + " ")], [], out)
+        self.assertIn("not probing '%s': it carries Rust's rustls-0.20.8 (with ring-0.16.20), "
+                      "whose functions the tracer finds by their symbols only, and this copy "
+                      "has none" % exe, err)
+        run = self.trace_then_go(client, go, "--json")
+        self.assertIn("it carries Rust's rustls-0.20.8", run.stderr())
+        self.assertEqual(calls_of(json_lines(run), client.pid)[0], {"write": b"", "read": b""})
+        self.assertEqual(client.stdout.read(), self.served()["/stripped"][2])
 
 
 if __name__ == "__main__":

@@ -111,6 +111,21 @@ static void test_absolute_addresses(void)
 	nosym_close(&f);
 }
 
+/* A name ending in '*' (Rust's, whose hash changes with each build) takes the one function
+ * whose name begins so; two functions so named (look-alikes) give none. */
+static void test_symbol_prefixes(void)
+{
+	const char *names[] = {"SSL_write_ex*", "SSL_write_ex", "SSL_read*", "SSL_write_e*", "*"};
+	uint64_t offsets[5];
+	bool found[5];
+
+	CHECK(tracer_bpf__symbol_offsets(STATIC_TLS_SYM, names, 5, offsets, found) == 0);
+	CHECK(found[0] && found[1] && offsets[0] == offsets[1]);
+	CHECK(!found[2]); /* SSL_read, SSL_read_ex, SSL_read_early_data */
+	CHECK(!found[3]); /* SSL_write_ex, SSL_write_early_data */
+	CHECK(!found[4]); /* '*' alone names no prefix */
+}
+
 static void test_not_openssl(void)
 {
 	struct nosym_found out[NNAMES];
@@ -365,6 +380,7 @@ int main(void)
 	check_static_openssl(STATIC_TLS, STATIC_TLS_SYM);	    /* .eh_frame_hdr */
 	check_static_openssl(STATIC_TLS_FULL, STATIC_TLS_FULL_SYM); /* -static: .eh_frame walked */
 	test_absolute_addresses();
+	test_symbol_prefixes();
 	test_not_openssl();
 	test_named_by_callers();
 	test_by_checks();

@@ -74,6 +74,32 @@ static void test_lines(void)
 	CHECK(parse("/usr/../etc/x SSL_write entry fn required", &s, err) == -1);
 	CHECK(parse("ssl SSL_wr\"ite entry fn required", &s, err) == -1);
 	CHECK_STR(err, "invalid symbol 'SSL_wr\"ite': want a name, or name=caller&caller...");
+	/* a prefix (Rust's hash): '*' last only */
+	CHECK(parse("@exe _ZN3foo5write17h* entry f required", &s, err) == 1);
+	CHECK_STR(s.symbol, "_ZN3foo5write17h*");
+	CHECK(parse("@exe _ZN3foo*write entry f required", &s, err) == -1);
+	CHECK(parse("@exe * entry f required", &s, err) == -1);
+}
+
+static void test_display_name(void)
+{
+	char b[128];
+
+	spec_display_name("_ZN55_$LT$rustls..conn..Writer$u20$as$u20$std..io..Write$GT$5write17h*",
+			  b, sizeof(b));
+	CHECK_STR(b, "<rustls::conn::Writer as std::io::Write>::write");
+	spec_display_name("_ZN6rustls4conn11CommonState19send_some_plaintext17h3e37036d10c5265bE",
+			  b, sizeof(b));
+	CHECK_STR(b, "rustls::conn::CommonState::send_some_plaintext");
+	spec_display_name("ssl_write_internal=SSL_write&SSL_write_ex", b, sizeof(b));
+	CHECK_STR(b, "ssl_write_internal");
+	spec_display_name("SSL_write", b, sizeof(b));
+	CHECK_STR(b, "SSL_write");
+	spec_display_name("_ZN999abc", b, sizeof(b)); /* a length past its end: as it is */
+	CHECK_STR(b, "_ZN999abc");
+	spec_display_name("_ZN55_$LT$rustls..conn..Writer$u20$as$u20$std..io..Write$GT$5write17h*",
+			  b, 10);
+	CHECK_STR(b, "<rustls::");
 }
 
 static void write_file(const char *path, const char *text)
@@ -130,6 +156,7 @@ static void test_load_dir(void)
 int main(void)
 {
 	test_lines();
+	test_display_name();
 	test_load_dir();
 	return check_done();
 }
