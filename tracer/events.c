@@ -639,7 +639,7 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 		/* Out of memory: the chunk is counted as dropped, never passed over silently. */
 		if (!keep(e, cpu, ev, bytes)) {
 			e->dropped++;
-			e->bytes_dropped += ev->data_len;
+			e->bytes_dropped += ev->kind == TLS_KIND_DATA ? ev->data_len : 0;
 		}
 		give_up_gaps(e, 0); /* no room to wait any longer (a read round may last) */
 		return;
@@ -650,7 +650,7 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 	 * header: both get a copy, not the perf buffer. */
 	if ((e->cfg.redact || e->cfg.sink) && !(copy = copy_chunk(ev, bytes))) {
 		e->dropped++;
-		e->bytes_dropped += ev->data_len;
+		e->bytes_dropped += ev->kind == TLS_KIND_DATA ? ev->data_len : 0;
 		return;
 	}
 	take_turn(e, cpu, copy ? copy : ev, copy ? (uint8_t *)copy->data : bytes, copy);

@@ -22,7 +22,7 @@
 /* The functions one file's specs name, looked up in one pass over its symbols. */
 struct file_symbols {
 	const char *names[TRACER_BPF_MAX_SYMBOLS];
-	char buf[TRACER_BPF_MAX_SYMBOLS][128];
+	char buf[TRACER_BPF_MAX_SYMBOLS][256]; /* as struct probe_spec's symbol */
 	uint64_t offsets[TRACER_BPF_MAX_SYMBOLS];
 	bool found[TRACER_BPF_MAX_SYMBOLS];
 	int n;
@@ -64,7 +64,9 @@ static void want_spec_symbols(struct file_symbols *fs, const char *symbol)
 /*
  * Finds every function fs wants through the file's GNU hash table of exported symbols (no
  * walk of all of them). Returns whether all were found there; if not, the caller walks the
- * symbol tables (an internal or unexported function, a file without the hash table).
+ * symbol tables (an internal or unexported function, a file without the hash table). A
+ * prefix ("name*", Rust's) is looked for by a walk only: a file that exports every other
+ * name (node, OpenSSL's) is not walked for it (Rust's functions are not exported).
  */
 static bool exported_offsets(const char *path, struct file_symbols *fs)
 {
@@ -75,6 +77,10 @@ static bool exported_offsets(const char *path, struct file_symbols *fs)
 	if (elf_file_open(path, &f))
 		return false;
 	for (i = 0; i < fs->n; i++) {
+		if (fs->names[i][strlen(fs->names[i]) - 1] == '*') {
+			fs->found[i] = false;
+			continue;
+		}
 		fs->found[i] = elf_file_dynsym(&f, fs->names[i], &vaddr) == 0 &&
 			       (fs->offsets[i] = elf_file_offset(&f, vaddr, true)) != UINT64_MAX;
 		if (!fs->found[i])
@@ -330,8 +336,9 @@ static int add_symbol_specs(struct probe_set *set, const struct spec_table *t, c
 
 /*
  * Resolves the specs of library `lib` in one file. A library must have every required
- * symbol (else none of its probes are added and -EINVAL is returned); an executable is only
- * taken for TLS code when it has them all. Returns the number of probes added.
+ * symbol (else none of its probes are added and -EINVAL is returned); an executable is
+ * taken for a spec file's TLS code when it has every required symbol of that file's lines.
+ * Returns the number of probes added.
  */
 static int add_file(struct probe_set *set, const struct spec_table *t, const char *lib,
 		    const char *lib_path, const char *open_path, uint64_t *tls, int verbose)

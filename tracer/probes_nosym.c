@@ -172,8 +172,8 @@ static void say_untaken(struct nosym_file *f, const struct wanted *w, const char
 		diag("not probing '%s': it carries Rust's %s%s%s%s, %s\n", lib_path, crate,
 		     provider[0] ? " (with " : "", provider, provider[0] ? ")" : "",
 		     strncmp(crate, "rustls-0.20.", 12) == 0
-			     ? "whose functions the tracer finds by their symbols only, and this "
-			       "copy has none"
+			     ? "which the tracer finds by its functions' symbols, not found in "
+			       "this copy"
 			     : "which the tracer cannot trace yet (it traces rustls 0.20 by its "
 			       "symbols)");
 	}

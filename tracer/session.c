@@ -33,7 +33,7 @@
 #define EXIT_WATCH_NS 500000000ull /* ... for this long after its notice */
 #define WAKEUP_EVENTS 64
 /* per CPU: connections, handshakes, verification, and a gap for each call whose last chunk
- * the data buffer refused (a burst of loss); each ~150 bytes */
+ * the data buffer refused (a burst of loss); each ~150 bytes (an opening ~190: its ends) */
 #define META_PAGES 128
 #define PERF_RECORD_OVERHEAD 16 /* perf_event_header + raw size, 8-byte aligned */
 

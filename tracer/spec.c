@@ -331,6 +331,17 @@ static size_t rust_component(const char *s, size_t len, char *out, size_t size)
 	return n < size ? n : size - 1;
 }
 
+/* "<T as Trait>::f" made "T::f": a name without blanks, for columns and awk. */
+static void drop_trait(char *name)
+{
+	char *as = strstr(name, " as "), *close = as ? strstr(as, ">::") : NULL;
+
+	if (name[0] != '<' || !close)
+		return;
+	memmove(name, name + 1, (size_t)(as - name - 1));
+	memmove(as - 1, close + 1, strlen(close + 1) + 1);
+}
+
 void spec_display_name(const char *symbol, char *out, size_t size)
 {
 	size_t len = strcspn(symbol, "="), n = 0;
@@ -355,4 +366,5 @@ void spec_display_name(const char *symbol, char *out, size_t size)
 	}
 	if (!n)
 		snprintf(out, size, "%.*s", (int)len, symbol);
+	drop_trait(out);
 }

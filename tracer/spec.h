@@ -36,7 +36,7 @@ static inline bool probe_kind_exits(enum probe_kind k)
 /* One line of a spec file: attach `bpf_fn` at the entry or return of `symbol` in `library`. */
 struct probe_spec {
 	char library[256]; /* a name resolved in the target ("ssl" -> libssl.so.*) or a path */
-	char symbol[128];
+	char symbol[256];
 	enum probe_kind kind;
 	char bpf_fn[128];
 	bool required;		/* a library that is present must have the symbol */
@@ -67,7 +67,7 @@ void spec_table_free(struct spec_table *t);
 /*
  * The name a spec's function is shown by: its symbol before any '=', with a Rust legacy
  * mangled name decoded ("_ZN55_$LT$rustls..conn..Writer$u20$as$u20$std..io..Write$GT$5write
- * 17h*" is "<rustls::conn::Writer as std::io::Write>::write": the hash left out).
+ * 17h*" is "rustls::conn::Writer::write": the hash and the trait left out, no blanks).
  */
 void spec_display_name(const char *symbol, char *out, size_t size);
 

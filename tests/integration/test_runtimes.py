@@ -68,6 +68,37 @@ def calls_of(records, pid):
     return got, mine
 
 
+def shell_runs(test, records, served, n):
+    """The traced shell's n runs, run i asking for /shell/i, its PID in the file pid.i of
+    the test's directory: yields (pid, path) of each run that must be exact. The first may
+    have been looked at as it ran: then what it moved before is told, the end captured."""
+    for i in range(n):
+        with open(os.path.join(test.tmp, "pid.%d" % i)) as f:
+            pid = int(f.read())
+        path = "/shell/%d" % i
+        got, _ = calls_of(records, pid)
+        if i == 0 and (got["write"], got["read"]) != served[path][1:]:
+            told = [r for r in records if r["type"] == "unprobed" and r["pid"] == pid]
+            test.assertEqual(len(told), 1, "the first run neither captured nor told: %r" % got)
+            test.assertEqual(told[0]["rport"], test.port)
+            test.assertGreaterEqual(told[0]["bytes_sent"], len(served[path][1]) -
+                                    len(got["write"]))
+            test.assertTrue(served[path][1].endswith(got["write"]) and
+                            served[path][2].endswith(got["read"]), got)
+            continue
+        yield pid, path
+
+
+def assert_get_decoded(test, run, path):
+    """--http decoded the run's one GET of path (HTTP/1.1, with Host) and its 200."""
+    http = [e for e in json_lines(run) if e["type"] == "http"]
+    test.assertEqual([(e["msg"], e["version"]) for e in http],
+                     [("request", "1.1"), ("response", "1.1")], http)
+    test.assertEqual((http[0]["method"], http[0]["path"]), ("GET", path))
+    test.assertIn(["Host", "127.0.0.1:%d" % test.port], http[0]["headers"])
+    test.assertEqual(http[1]["status"], 200)
+
+
 class RuntimesTest(TracerTest):
 
     def setUp(self):
@@ -147,18 +178,9 @@ class RuntimesTest(TracerTest):
         open(loaded, "w").close()
         self.assertEqual(shell.wait(timeout=120), 0)
         self.assertEqual(run.wait_exit(timeout=60), 0, run.stderr())
-        records, served = json_lines(run), self.served()
-        for i in range(6):
-            with open(os.path.join(self.tmp, "pid.%d" % i)) as f:
-                pid = int(f.read())
-            got, _ = calls_of(records, pid)
-            told = [r for r in records if r["type"] == "unprobed" and r["pid"] == pid]
-            if i == 0 and not got["write"]:
-                self.assertEqual(len(told), 1, "bun's first run neither captured nor told")
-                self.assertGreaterEqual(told[0]["bytes_sent"], len(served["/shell/0"][1]))
-                self.assertEqual(told[0]["rport"], self.port)
-                continue
-            self.assert_exact(records, pid, ["/shell/%d" % i])
+        records = json_lines(run)
+        for pid, path in shell_runs(self, records, self.served(), 6):
+            self.assert_exact(records, pid, [path])
 
     def test_bun_server_by_pid(self):
         """Bun as the server: curl's request in its SSL_read, its answer in its SSL_write."""
@@ -188,12 +210,7 @@ class RuntimesTest(TracerTest):
         go = os.path.join(self.tmp, "go")
         bun = self.bun(go, "/decoded?q=1")
         run = self.trace_then_go(bun, go, "--json", "--http", env=self.env)
-        http = [e for e in json_lines(run) if e["type"] == "http"]
-        self.assertEqual([(e["msg"], e["version"]) for e in http],
-                         [("request", "1.1"), ("response", "1.1")], http)
-        self.assertEqual((http[0]["method"], http[0]["path"]), ("GET", "/decoded?q=1"))
-        self.assertIn(["Host", "127.0.0.1:%d" % self.port], http[0]["headers"])
-        self.assertEqual(http[1]["status"], 200)
+        assert_get_decoded(self, run, "/decoded?q=1")
 
     def test_bun_http2_with_nginx(self):
         """Bun's fetch asks for HTTP/1.1 only (1.4.5); its node:http2 client speaks HTTP/2
@@ -254,8 +271,8 @@ class RuntimesTest(TracerTest):
 
 
 # rustls 0.20's record layer, as --json names its functions
-ENCRYPT = "<rustls::%s as rustls::cipher::MessageEncrypter>::encrypt"
-DECRYPT = "<rustls::%s as rustls::cipher::MessageDecrypter>::decrypt"
+ENCRYPT = "rustls::%s::encrypt"  # MessageEncrypter's, the trait left out of the name
+DECRYPT = "rustls::%s::decrypt"
 TLS13 = {(ENCRYPT % "tls13::Tls13MessageEncrypter", "write"),
          (DECRYPT % "tls13::Tls13MessageDecrypter", "read")}
 
@@ -384,28 +401,15 @@ class RustlsTest(TracerTest):
         self.assertEqual(shell.wait(timeout=120), 0)
         self.assertEqual(run.wait_exit(timeout=60), 0, run.stderr())
         records, served = json_lines(run), self.served()
-        for i in range(6):
-            with open(os.path.join(self.tmp, "pid.%d" % i)) as f:
-                pid = int(f.read())
+        for pid, path in shell_runs(self, records, served, 6):
             got, _ = calls_of(records, pid)
-            path = "/shell/%d" % i
-            told = [r for r in records if r["type"] == "unprobed" and r["pid"] == pid]
-            if i == 0 and not got["write"]:
-                self.assertEqual(len(told), 1, "the first run neither captured nor told")
-                self.assertGreaterEqual(told[0]["bytes_sent"], len(served[path][1]))
-                continue
             self.assertEqual((got["write"], got["read"]), served[path][1:], path)
 
     def test_http_decoded(self):
         go = os.path.join(self.tmp, "go")
         client = self.get("tokio-get", go, "/decoded?q=1")
         run = self.trace_then_go(client, go, "--json", "--http")
-        http = [e for e in json_lines(run) if e["type"] == "http"]
-        self.assertEqual([(e["msg"], e["version"]) for e in http],
-                         [("request", "1.1"), ("response", "1.1")], http)
-        self.assertEqual((http[0]["method"], http[0]["path"]), ("GET", "/decoded?q=1"))
-        self.assertIn(["Host", "127.0.0.1:%d" % self.port], http[0]["headers"])
-        self.assertEqual(http[1]["status"], 200)
+        assert_get_decoded(self, run, "/decoded?q=1")
 
     def test_stripped_is_named_as_not_traced(self):
         """Without symbols, rustls's functions are not found: the tracer names the program
@@ -418,8 +422,8 @@ class RustlsTest(TracerTest):
         self.assertEqual(code, 0, err)
         self.assertEqual([l for l in out.splitlines() if l.startswith(exe + " ")], [], out)
         self.assertIn("not probing '%s': it carries Rust's rustls-0.20.8 (with ring-0.16.20), "
-                      "whose functions the tracer finds by their symbols only, and this copy "
-                      "has none" % exe, err)
+                      "which the tracer finds by its functions' symbols, not found in this "
+                      "copy" % exe, err)
         run = self.trace_then_go(client, go, "--json")
         self.assertIn("it carries Rust's rustls-0.20.8", run.stderr())
         self.assertEqual(calls_of(json_lines(run), client.pid)[0], {"write": b"", "read": b""})
