@@ -415,7 +415,10 @@ class FollowTest(TracerTest):
         cache of functions found without symbols: its first run is either captured (what
         went before its probes, its handshake, told), or its bytes are told as moved before
         probes (at least what it sent and got), on its connection; which of the two is
-        said. Its next run is captured."""
+        said. Its next run, once the tracer says it loaded the program's TLS code, is
+        captured whole. (Run at once, the next run may begin before every probe of the
+        program is in place: under load, finding and placing them can outlast the first
+        run.)"""
         binary = os.path.join(self.tmp, "fresh_tls")
         shutil.copy(STATIC_TLS, binary)
         server = self.spawn([STATIC_TLS, "server", self.cert, self.key],
@@ -423,10 +426,24 @@ class FollowTest(TracerTest):
         port = int(server.stdout.readline().split()[1])
         go = os.path.join(self.tmp, "static-go")
         open(go, "w").close()
+        loaded = os.path.join(self.tmp, "loaded")
         script = "\n".join("echo run-%d | %s client %d %s %s > %s/run%d.out" %
                            (i, binary, port, self.cert, go, self.tmp, i) for i in (1, 2))
-        run, records = self.traced_shell(
-            script, env=dict(os.environ, TRACER_CACHE_DIR=os.path.join(self.tmp, "cache")))
+        script = script.replace("\n", "\nwhile [ ! -e %s ]; do sleep 0.01; done\n" % loaded)
+        start = os.path.join(self.tmp, "go")
+        shell = self.spawn(["sh", "-c", "while [ ! -e %s ]; do sleep 0.01; done\n%s"
+                            % (start, script)])
+        run = self.tracer(shell.pid, "--json",
+                          env=dict(os.environ, TRACER_CACHE_DIR=os.path.join(self.tmp, "cache")))
+        run.wait_ready()
+        open(start, "w").close()
+        wait_for(lambda: "loaded TLS code: '%s'" % binary in run.stderr(), 60,
+                 "the program's probes; stderr:\n%s" % run.stderr())
+        open(loaded, "w").close()
+        self.assertEqual(shell.wait(timeout=120), 0)
+        self.assertEqual(run.wait_exit(timeout=60), 0, run.stderr())
+        self.assertNotIn("missed", run.stderr())
+        records = json_lines(run)
         ports = {}
         for i in (1, 2):
             with open(os.path.join(self.tmp, "run%d.out" % i)) as f:
