@@ -12,40 +12,34 @@
 
 struct sym_lookup {
 	const char *const *names;
-	uint64_t *addr; /* virtual address of names[i]; 0: not found yet; AMBIGUOUS */
-	int n, left;	/* left: exact names not found yet (a prefix is never done) */
+	uint64_t *addr;	    /* virtual address of names[i]; 0: not found yet; AMBIGUOUS */
+	size_t *prefix_len; /* names[i] "name*": the length of "name"; 0: an exact name */
+	int n, left;	    /* left: exact names not found yet */
+	bool prefixes;	    /* some name is a prefix: every symbol is looked at */
 };
 
 #define AMBIGUOUS UINT64_MAX /* a prefix that two functions match */
-
-/* Whether names[i] is a prefix ("name*"), and its length without the '*'. */
-static bool is_prefix(const char *name, size_t *len)
-{
-	*len = strlen(name);
-	return *len > 1 && name[*len - 1] == '*' && (*len)--;
-}
 
 /* libbcc's callback for each function symbol: the first of each wanted name is kept (as
  * bcc_resolve_symname keeps the first); a prefix must match one function only. */
 static int on_symbol(const char *name, uint64_t addr, uint64_t size, void *payload)
 {
 	struct sym_lookup *l = payload;
-	size_t len;
 	int i;
 
 	(void)size;
 	for (i = 0; i < l->n; i++) {
 		if (name[0] != l->names[i][0])
 			continue;
-		if (is_prefix(l->names[i], &len)) {
-			if (strncmp(name, l->names[i], len) == 0 && l->addr[i] != addr)
+		if (l->prefix_len[i]) {
+			if (strncmp(name, l->names[i], l->prefix_len[i]) == 0 && l->addr[i] != addr)
 				l->addr[i] = l->addr[i] ? AMBIGUOUS : addr;
 		} else if (!l->addr[i] && strcmp(name, l->names[i]) == 0) {
 			l->addr[i] = addr;
 			l->left--;
 		}
 	}
-	return l->left > 0 ? 0 : -1; /* all found: stop */
+	return l->left > 0 || l->prefixes ? 0 : -1; /* all found: stop */
 }
 
 struct sym_segments {
@@ -79,14 +73,22 @@ int tracer_bpf__symbol_offsets(const char *path, const char *const *names, int n
 		.use_symbol_type = (1 << STT_FUNC) | (1 << STT_GNU_IFUNC),
 	};
 	uint64_t addr[TRACER_BPF_MAX_SYMBOLS] = {0};
-	struct sym_lookup l = {.names = names, .addr = addr, .n = n, .left = n};
+	size_t prefix_len[TRACER_BPF_MAX_SYMBOLS] = {0};
+	struct sym_lookup l = {.names = names, .addr = addr, .prefix_len = prefix_len, .n = n};
 	struct sym_segments seg = {.l = &l, .offsets = offsets, .found = found};
 	int i;
 
 	if (n < 0 || n > TRACER_BPF_MAX_SYMBOLS)
 		return -EINVAL;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(names[i]);
+
 		found[i] = false;
+		if (len > 1 && names[i][len - 1] == '*') /* a prefix, once for the whole walk */
+			prefix_len[i] = len - 1;
+		l.prefixes |= prefix_len[i] > 0;
+		l.left += !prefix_len[i];
+	}
 	if (n == 0)
 		return 0;
 	if (bcc_elf_foreach_sym(path, on_symbol, &opt, &l) < 0)
