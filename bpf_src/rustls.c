@@ -1,5 +1,5 @@
-/* rustls.c - Rust's rustls (0.20): each application-data record's plaintext, at its record
- * layer */
+/* rustls.c - Rust's rustls: each application-data record's plaintext, at its record layer
+ * (0.20, by its symbols) or at aws-lc's AEAD under it (rustls on aws-lc-rs, stripped) */
 /* compiled after 00_capture.c: traced, probe_cookie, stash_any, call_of, own_call, attribute,
  * release_call, submit_call */
 
@@ -98,6 +98,190 @@ int probe_return_rustls_decrypt(struct pt_regs *ctx)
 		call->buf = buf;
 		attribute(call, id);
 		submit_call(ctx, call, len, false);
+	}
+	release_call(id, call);
+	return 0;
+}
+
+/* ------------------------------------------- rustls on aws-lc, without symbols */
+
+/*
+ * rustls 0.23 with aws-lc-rs (Deno) seals each record with aws-lc's EVP_AEAD_CTX_seal and
+ * opens it with EVP_AEAD_CTX_open, found in a stripped program by the error checks of their
+ * own code (docs/PROBES.md). An AEAD is not TLS: a call is a record only when its
+ * additional data is a TLS record's, and then its plaintext is the program's bytes only
+ * when the record carries application data:
+ *   TLS 1.3: the 5-byte record header 23 3 3 LEN, LEN the sealed length (the plaintext,
+ *	its inner content type byte, any padding, the tag); the inner type follows the
+ *	plaintext (RFC 8446 5.2: 23 is application data);
+ *   TLS 1.2: 13 bytes, the sequence number (8), type 23, version 3 3, the plaintext's length.
+ *
+ * int EVP_AEAD_CTX_seal(const EVP_AEAD_CTX *ctx, uint8_t *out, size_t *out_len,
+ *	size_t max_out_len, const uint8_t *nonce, size_t nonce_len, const uint8_t *in,
+ *	size_t in_len, const uint8_t *ad, size_t ad_len)
+ * EVP_AEAD_CTX_open: the same arguments; in is the sealed record, out gets its plaintext
+ * (in place in rustls) and *out_len its length, when it returns 1.
+ * int EVP_AEAD_CTX_seal_scatter(const EVP_AEAD_CTX *ctx, uint8_t *out, uint8_t *out_tag,
+ *	size_t *out_tag_len, size_t max_out_tag_len, const uint8_t *nonce, size_t nonce_len,
+ *	const uint8_t *in, size_t in_len, const uint8_t *extra_in, size_t extra_in_len,
+ *	const uint8_t *ad, size_t ad_len): what aws-lc-rs seals TLS 1.2's records with.
+ * From the 7th on, arguments are on the stack, above the return address (in u64s above
+ * rsp at entry: 1 is the 7th).
+ */
+struct aead_args {
+	int in, in_len, ad, ad_len;
+};
+
+static const struct aead_args AEAD_SEAL = {1, 2, 3, 4}; /* and open */
+static const struct aead_args AEAD_SCATTER = {2, 3, 6, 7};
+#define AEAD_ARG_EXTRA_LEN 5 /* seal_scatter's extra_in_len: rustls passes none */
+#define AEAD_TAG 16	 /* the tag of the AEADs rustls seals TLS with (GCM, ChaCha20-Poly1305) */
+#define AEAD_PAD_SEEN 16 /* TLS 1.3 padding looked through for the inner type; more: not sent */
+#define TLS13_AD_LEN 5
+#define TLS12_AD_LEN 13
+#define TLS_APPLICATION_DATA 23
+
+/* The AEAD call's stack argument n (struct aead_args) at its entry; 0 when unreadable. */
+static __always_inline u64 aead_arg(struct pt_regs *ctx, int n)
+{
+	u64 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)(PT_REGS_SP(ctx) + n * sizeof(u64)));
+	return v;
+}
+
+/* Which TLS record the AEAD call's additional data heads, at its entry: 13 for TLS 1.3 (every
+ * record's outer type is 23: its true type follows the plaintext), 12 for TLS 1.2 of
+ * application data, 0 for none. The length in the header must be the call's: for TLS 1.3
+ * the sealed record's (an open's in_len; a seal's in_len and the tag), for TLS 1.2 the
+ * plaintext's. */
+static __always_inline u32 aead_record(struct pt_regs *ctx, const struct aead_args *a, bool opening)
+{
+	u64 ad = aead_arg(ctx, a->ad), ad_len = aead_arg(ctx, a->ad_len);
+	u64 in_len = aead_arg(ctx, a->in_len), sealed;
+	u8 h[TLS12_AD_LEN] = {};
+
+	if (ad_len == TLS13_AD_LEN && bpf_probe_read_user(h, TLS13_AD_LEN, (void *)ad) == 0 &&
+	    h[0] == TLS_APPLICATION_DATA && h[1] == 3 && h[2] == 3) {
+		sealed = (u64)h[3] << 8 | h[4];
+		/* opening: the record whole; sealing: the plaintext, its type and padding, a
+		 * tag short (16 bytes: every AEAD TLS 1.3 has but CCM_8, which rustls lacks) */
+		if (opening ? sealed == in_len : sealed == in_len + AEAD_TAG)
+			return 13;
+	} else if (ad_len == TLS12_AD_LEN &&
+		   bpf_probe_read_user(h, TLS12_AD_LEN, (void *)ad) == 0 &&
+		   h[8] == TLS_APPLICATION_DATA && h[9] == 3 && h[10] == 3) {
+		sealed = (u64)h[11] << 8 | h[12];
+		if (opening ? sealed + AEAD_TAG == in_len : sealed == in_len)
+			return 12;
+	}
+	return 0;
+}
+
+/* The length of a TLS 1.3 record's plaintext of `len` bytes at buf (padding and inner type
+ * taken off), when its inner type is application data; 0 otherwise. rustls pads nothing:
+ * the last byte is the type; up to AEAD_PAD_SEEN bytes of another's padding are looked
+ * through. */
+static __always_inline u64 tls13_plaintext(u64 buf, u64 len)
+{
+	u8 tail[AEAD_PAD_SEEN] = {};
+	u64 from, n;
+	int i;
+
+	if (!len || bpf_probe_read_user(tail, 1, (void *)(buf + len - 1)))
+		return 0;
+	if (tail[0])
+		return tail[0] == TLS_APPLICATION_DATA ? len - 1 : 0;
+	from = len > AEAD_PAD_SEEN ? len - AEAD_PAD_SEEN : 0;
+	n = len - from;
+	if (n == 0 || n > AEAD_PAD_SEEN || bpf_probe_read_user(tail, n, (void *)(buf + from)))
+		return 0;
+#pragma unroll
+	for (i = AEAD_PAD_SEEN - 1; i >= 0; i--) {
+		if (i >= n || tail[i] == 0)
+			continue;
+		return tail[i] == TLS_APPLICATION_DATA ? from + i : 0;
+	}
+	return 0;
+}
+
+/* The entry of a seal: an application-data record's plaintext, the whole call at one probe
+ * (it cannot fail but for a broken key). */
+static __always_inline int aead_sealing(struct pt_regs *ctx, const struct aead_args *a)
+{
+	u64 id = bpf_get_current_pid_tgid(), in, len;
+	struct tls_call call = {};
+	u32 record;
+
+	if (!traced(id) || !(record = aead_record(ctx, a, false)))
+		return 0;
+	in = aead_arg(ctx, a->in);
+	len = aead_arg(ctx, a->in_len);
+	if (record == 13)
+		len = tls13_plaintext(in, len);
+	if (!len || len > RUSTLS_MAX_FRAGMENT)
+		return 0;
+	call.buf = in;
+	call.sp = PT_REGS_SP(ctx);
+	call.ip = PT_REGS_IP(ctx);
+	call.probe = probe_cookie(ctx);
+	call.sess = PT_REGS_PARM1(ctx); /* the connection's sealing key */
+	call.start_ns = bpf_ktime_get_ns();
+	call.fd = -1;
+	call.dir = TLS_DIR_WRITE;
+	call.kind = TLS_KIND_DATA;
+	attribute(&call, id);
+	submit_call(ctx, &call, len, false);
+	return 0;
+}
+
+/* The entry of EVP_AEAD_CTX_seal. */
+int probe_entry_aead_seal(struct pt_regs *ctx)
+{
+	return aead_sealing(ctx, &AEAD_SEAL);
+}
+
+/* The entry of EVP_AEAD_CTX_seal_scatter, sealing in one piece (no extra_in). */
+int probe_entry_aead_seal_scatter(struct pt_regs *ctx)
+{
+	return aead_arg(ctx, AEAD_ARG_EXTRA_LEN) ? 0 : aead_sealing(ctx, &AEAD_SCATTER);
+}
+
+/* The entry of EVP_AEAD_CTX_open: kept when it opens a TLS record, with where its plaintext
+ * and length will be, and which TLS (in iovcnt, unused by a read). */
+int probe_entry_aead_open(struct pt_regs *ctx)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *call;
+	u32 record = aead_record(ctx, &AEAD_SEAL, true);
+
+	if (!record)
+		return 0;
+	stash_call(ctx, (const void *)PT_REGS_PARM2(ctx), (const void *)PT_REGS_PARM3(ctx),
+		   TLS_DIR_READ);
+	call = call_of(id);
+	if (call && call->sp == PT_REGS_SP(ctx))
+		call->iovcnt = record;
+	return 0;
+}
+
+/* Its return: an opened application-data record is sent. */
+int probe_return_aead_open(struct pt_regs *ctx)
+{
+	u64 id = bpf_get_current_pid_tgid(), len = 0;
+	struct tls_call *call = call_of(id);
+
+	if (!own_call(ctx, call) || call->kind != TLS_KIND_DATA || !call->len_ptr)
+		return 0;
+	if ((u32)PT_REGS_RC(ctx) == 1 &&
+	    bpf_probe_read_user(&len, sizeof(len), (void *)call->len_ptr) == 0) {
+		if (call->iovcnt == 13)
+			len = tls13_plaintext(call->buf, len);
+		call->iovcnt = 0;
+		if (len > 0 && len <= RUSTLS_MAX_FRAGMENT) {
+			attribute(call, id);
+			submit_call(ctx, call, len, false);
+		}
 	}
 	release_call(id, call);
 	return 0;

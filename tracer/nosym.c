@@ -831,7 +831,8 @@ int nosym_name_strings(const struct nosym_file *f, const char *const *names, int
 	return ntargets;
 }
 
-int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out)
+/* nosym_find for the names of OpenSSL's and BoringSSL's functions. */
+static int find_ssl(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out)
 {
 	uint64_t targets[NOSYM_MAX_NAMES * NOSYM_MAX_STRINGS], sites[MAX_SITES], report = 0;
 	int target_name[NOSYM_MAX_NAMES * NOSYM_MAX_STRINGS], ntargets = 0, i, j, err, fdes;
@@ -900,6 +901,49 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 		err = nosym_find_checks(f, names, n, out);
 	free(r.v);
 	return err < 0 ? err : 1;
+}
+
+bool nosym_has_awslc_aead(const struct nosym_file *f)
+{
+	uint64_t at;
+
+	return nosym_find_strings(f, NOSYM_AWSLC_AEAD_FILE, &at, 1) > 0;
+}
+
+/* Whether name is one of aws-lc's AEAD functions, which only their checks tell. */
+static bool is_aead(const char *name)
+{
+	return strncmp(name, "EVP_AEAD_", 9) == 0;
+}
+
+int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out)
+{
+	struct nosym_found ssl_out[NOSYM_MAX_NAMES];
+	const char *ssl[NOSYM_MAX_NAMES];
+	int map[NOSYM_MAX_NAMES], nssl = 0, naead = 0, i, r;
+	char crate[48];
+
+	if (n > NOSYM_MAX_NAMES)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		out[i] = (struct nosym_found){.err = -ENOENT};
+		if (is_aead(names[i])) {
+			naead++;
+		} else {
+			map[nssl] = i;
+			ssl[nssl++] = names[i];
+		}
+	}
+	r = nssl ? find_ssl(f, ssl, nssl, ssl_out) : 0;
+	for (i = 0; i < nssl && r >= 0; i++)
+		out[map[i]] = ssl_out[i];
+	if (r >= 0 && naead && nosym_crate(f, "rustls", crate, sizeof(crate)) &&
+	    nosym_has_awslc_aead(f)) {
+		int a = nosym_find_aead(f, names, n, out);
+
+		r = a < 0 ? a : 1;
+	}
+	return r;
 }
 
 /* nosym_verify of a result of nosym_find. */

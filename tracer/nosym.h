@@ -76,9 +76,12 @@ struct nosym_found {
  * out[i] for names[i]. When no name is found so and the file holds BoringSSL's libssl, the
  * same loads are searched as nosym_find_named does (out[i].how NOSYM_BY_CALLERS), and when
  * that finds nothing either, SSL_write and SSL_read are known by the reasons of their
- * error checks (NOSYM_BY_CHECKS, nosym_checks.c). Returns 1 when the code was searched, 0
- * when no name's string is in the file and no BoringSSL either (nothing searched), or
- * -errno when the code cannot be read.
+ * error checks (NOSYM_BY_CHECKS, nosym_checks.c). aws-lc's EVP_AEAD_CTX_seal and
+ * EVP_AEAD_CTX_open are looked for by their error checks alone, and only in a program that
+ * carries rustls and aws-lc's aead.c (rustls on aws-lc-rs: no libssl of aws-lc to trace
+ * twice). Returns 1 when the code was searched, 0 when no name's string is in the file and
+ * no BoringSSL or rustls on aws-lc either (nothing searched), or -errno when the code cannot
+ * be read.
  */
 int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out);
 
@@ -115,6 +118,16 @@ bool nosym_crate(const struct nosym_file *f, const char *crate, char *buf, size_
 
 /* Whether the file holds the name of BoringSSL's ssl/ssl_lib.cc (its libssl is linked in). */
 bool nosym_has_boringssl(struct nosym_file *f);
+
+/* aws-lc's __FILE__ of its AEAD interface ends so (aws-lc-sys builds it from "/aws-lc/") */
+#define NOSYM_AWSLC_AEAD_FILE "/aws-lc/crypto/fipsmodule/cipher/aead.c"
+
+/* Whether the file holds the name of aws-lc's aead.c (aws-lc's AEADs are linked in). */
+bool nosym_has_awslc_aead(const struct nosym_file *f);
+
+/* The library whose error checks tell function `name` (NOSYM_BY_CHECKS): "BoringSSL" or
+ * "aws-lc". */
+const char *nosym_checks_library(const char *name);
 
 /* Reads the uleb128 at *p (below end), moving *p past it; false when it runs past end. */
 bool nosym_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v);

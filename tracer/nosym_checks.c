@@ -1,6 +1,7 @@
-/* nosym_checks.c - BoringSSL's SSL_write and SSL_read in a stripped executable found by the
- * error checks of their own code: which reasons they report, in which order of source lines
- * (Bun links BoringSSL in with no symbols for it, no .eh_frame, no caller that names it) */
+/* nosym_checks.c - functions of a stripped executable found by the error checks of their own
+ * code: which reasons they report, in which order of source lines. BoringSSL's SSL_write and
+ * SSL_read (Bun links BoringSSL in with no symbols for it, no .eh_frame, no caller that names
+ * it); aws-lc's EVP_AEAD_CTX_seal, _seal_scatter and _open (Deno's rustls seals records so) */
 #define _GNU_SOURCE
 #include "nosym.h"
 #include "nosym_int.h"
@@ -14,20 +15,45 @@
 /* OPENSSL_PUT_ERROR(SSL, reason) is ERR_put_error(ERR_LIB_SSL, 0, reason, __FILE__,
  * __LINE__); the reasons are constants of BoringSSL's public headers (ssl.h, err.h). */
 #define ERR_LIB_SSL 16
+#define ERR_LIB_CIPHER 30
 #define R_NOT_CALLED 66	    /* ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED (a QUIC connection) */
 #define R_BAD_LENGTH 111    /* SSL_R_BAD_LENGTH */
 #define R_HS_FAILURE 215    /* SSL_R_SSL_HANDSHAKE_FAILURE */
 #define R_UNINITIALIZED 226 /* SSL_R_UNINITIALIZED */
+#define R_BAD_DECRYPT 101   /* CIPHER_R_BAD_DECRYPT */
+#define R_TOO_SMALL 103	    /* CIPHER_R_BUFFER_TOO_SMALL */
+#define R_INVALID_OP 112    /* CIPHER_R_INVALID_OPERATION */
+#define R_ALIASES 115	    /* CIPHER_R_OUTPUT_ALIASES_INPUT */
+#define R_TOO_LARGE 117	    /* CIPHER_R_TOO_LARGE */
 
 #define FN_REACH 0x2000 /* bytes from a check back to its function's entry, at most */
 #define FN_MAX 0x4000	/* bytes of one function decoded, at most */
 #define MAX_CHECKS 8	/* checks of one function kept */
 #define MAX_CALLS 32	/* direct calls of one function kept */
-#define MAX_FUNCS 128	/* functions that make a check of ssl_lib.cc, looked at */
+#define MAX_FUNCS 128	/* functions that make a check of the file, looked at */
 #define MAX_RANGES 1024 /* stretches of code around the checks */
 #define UNSET (2 * NOSYM_SITE_WINDOW + 1)
 
-/* One OPENSSL_PUT_ERROR(SSL, reason) of ssl_lib.cc: where the file is loaded (and its name),
+/*
+ * The source file whose checks are looked at, and the library code its checks pass:
+ * BoringSSL's ssl_lib.cc (OPENSSL_PUT_ERROR(SSL, ...)), or aws-lc's aead.c
+ * (OPENSSL_PUT_ERROR(CIPHER, ...)), which aws-lc-sys may build for size: functions packed
+ * without alignment, immediates set by push and pop, checks sharing tails.
+ */
+struct family {
+	const char *file; /* the end of its __FILE__ */
+	const char *name; /* its last part, as messages say it */
+	const char *library;
+	int lib;
+	bool packed; /* functions may follow one another unaligned: each begins with a frame */
+};
+
+static const struct family BORING_SSL = {NOSYM_BORING_FILE, "ssl_lib.cc", "BoringSSL", ERR_LIB_SSL,
+					 false};
+static const struct family AWSLC_AEAD = {NOSYM_AWSLC_AEAD_FILE, "aead.c", "aws-lc", ERR_LIB_CIPHER,
+					 true};
+
+/* One OPENSSL_PUT_ERROR(lib, reason) of the file: where the file is loaded (and its name),
  * the reason (edx) and line (r8d) set beside it, -1 when not an immediate. */
 struct check {
 	uint64_t at;
@@ -35,7 +61,7 @@ struct check {
 	int reason, line;
 };
 
-/* A function of libssl's ssl_lib.cc: its checks in address order, what it calls. */
+/* A function of the file: its checks in address order, what it calls. */
 struct func {
 	uint64_t entry, end;
 	struct check checks[MAX_CHECKS];
@@ -151,11 +177,14 @@ static long entry_at_or_before(const struct entries *e, uint64_t a)
 /*
  * Whether a function can begin at t as compilers lay functions out: 16-byte aligned, after
  * the padding or the last instruction of the one before it (int3 padding, nop or a
- * multi-byte nop, ret). A call target found by the byte scan inside another instruction
- * is so only by chance, and then decoding from it must still meet the checks in step.
+ * multi-byte nop, ret); in packed code, where it makes its frame: push rbp, and mov rbp, rsp
+ * in its next 15 bytes (a compiler may schedule other moves between them).
+ * A call target found by the byte scan inside another instruction is so only by chance,
+ * and then decoding from it must still meet the checks in step.
  */
-static bool starts_function(const struct nosym_file *f, uint64_t t)
+static bool starts_function(const struct nosym_file *f, uint64_t t, const struct family *fam)
 {
+	static const uint8_t mov_rbp_rsp[] = {0x48, 0x89, 0xe5};
 	static const uint8_t nops[][8] = {{0x0f, 0x1f, 0x00},
 					  {0x0f, 0x1f, 0x40, 0x00},
 					  {0x0f, 0x1f, 0x44, 0x00, 0x00},
@@ -166,12 +195,17 @@ static bool starts_function(const struct nosym_file *f, uint64_t t)
 	bool ok = false;
 	size_t i;
 
-	if (!b)
-		return false;
-	ok = b[7] == 0xcc || b[7] == 0x90 || b[7] == 0xc3;
-	for (i = 0; i < sizeof(nop_len) / sizeof(nop_len[0]) && !ok; i++)
-		ok = memcmp(b + 8 - nop_len[i], nops[i], nop_len[i]) == 0;
-	free(b);
+	if (b) {
+		ok = b[7] == 0xcc || b[7] == 0x90 || b[7] == 0xc3;
+		for (i = 0; i < sizeof(nop_len) / sizeof(nop_len[0]) && !ok; i++)
+			ok = memcmp(b + 8 - nop_len[i], nops[i], nop_len[i]) == 0;
+		free(b);
+	}
+	if (!ok && fam->packed) {
+		b = nosym_read_code(f, t, 16);
+		ok = b && b[0] == 0x55 && memmem(b + 1, 15, mov_rbp_rsp, sizeof(mov_rbp_rsp));
+		free(b);
+	}
 	return ok;
 }
 
@@ -190,15 +224,75 @@ static uint64_t segment_end(const struct nosym_file *f, uint64_t vaddr)
 	return vaddr;
 }
 
-static bool mov_imm(const cs_insn *insn, x86_reg reg, int *v)
+/* Whether insn is `push imm`; the value in *v. */
+static bool push_imm(const cs_insn *insn, int *v)
 {
 	const cs_x86 *x = &insn->detail->x86;
 
+	if (insn->id != X86_INS_PUSH || x->op_count != 1 || x->operands[0].type != X86_OP_IMM)
+		return false;
+	*v = (int)x->operands[0].imm;
+	return true;
+}
+
+/* Whether insn sets reg (a 32-bit register, reg64 its whole) to an immediate: `mov reg,
+ * imm`, or `pop reg64` right after a `push imm` (pushed: 1 and its value; code built for
+ * size). The value in *v. */
+static bool set_imm(const cs_insn *insn, x86_reg reg, x86_reg reg64, bool pushed, int value, int *v)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	if (pushed && insn->id == X86_INS_POP && x->op_count == 1 &&
+	    x->operands[0].type == X86_OP_REG && x->operands[0].reg == reg64) {
+		*v = value;
+		return true;
+	}
 	if (insn->id != X86_INS_MOV || x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
 	    x->operands[0].reg != reg || x->operands[1].type != X86_OP_IMM)
 		return false;
 	*v = (int)x->operands[1].imm;
 	return true;
+}
+
+/* What a check sets: its library, reason and line (-1: not set), the function it calls. */
+struct site {
+	int lib, reason, line;
+	uint64_t report;
+};
+
+/*
+ * The tail a check jumps to at t, which checks built for size share: decoded for at most
+ * NOSYM_SITE_WINDOW instructions up to a direct call, what it sets (a value pushed before
+ * the jump, `pushed` and `value`, popped there). True when it reaches a direct call.
+ */
+static bool shared_tail(const struct nosym_file *f, csh cs, uint64_t t, bool pushed, int value,
+			struct site *st)
+{
+	uint8_t *buf = nosym_read_code(f, t, 16 * NOSYM_SITE_WINDOW);
+	const uint8_t *code = buf;
+	size_t left = 16 * NOSYM_SITE_WINDOW;
+	cs_insn *insn = buf ? cs_malloc(cs) : NULL;
+	uint64_t addr = t;
+	bool found = false;
+	int n = 0, v;
+
+	while (insn && !found && n++ < NOSYM_SITE_WINDOW &&
+	       cs_disasm_iter(cs, &code, &left, &addr, insn)) {
+		if (set_imm(insn, X86_REG_EDI, X86_REG_RDI, pushed, value, &v))
+			st->lib = v;
+		else if (set_imm(insn, X86_REG_EDX, X86_REG_RDX, pushed, value, &v))
+			st->reason = v;
+		else if (set_imm(insn, X86_REG_R8D, X86_REG_R8, pushed, value, &v))
+			st->line = v;
+		else if (insn->id == X86_INS_RET || insn->id == X86_INS_JMP)
+			break;
+		found = nosym_direct_call(insn, &st->report);
+		pushed = push_imm(insn, &value);
+	}
+	if (insn)
+		cs_free(insn, 1);
+	free(buf);
+	return found;
 }
 
 /* Whether insn writes memory through a pointer: a base register other than the stack's (rsp,
@@ -226,16 +320,17 @@ static bool makes_frame(const cs_insn *insn)
 }
 
 /*
- * The function [fn->entry, fn->end) decoded from its entry: its checks of ssl_lib.cc (the
- * file into rcx and ERR_LIB_SSL into edi within NOSYM_SITE_WINDOW instructions of each other
- * and of a direct call or jump, the reason into edx and line into r8d beside them), its
+ * The function [fn->entry, fn->end) decoded from its entry: its checks of the family's file
+ * (the file into rcx and its library into edi within NOSYM_SITE_WINDOW instructions of each
+ * other and of a direct call or jump, the reason into edx and line into r8d beside them; in
+ * packed code, some of them set in the tail a jump leads to, shared with other checks), its
  * direct calls, whether it stores through a pointer. Decoding stops at the first byte that
  * is no instruction, and at int3 padding after a ret or jmp: the end of a function as
  * clang and lld lay them out (fn->end moves there). Each of must[0, nmust) has to be met as an
  * instruction; false when one is not.
  */
 static bool decode(const struct nosym_file *f, csh cs, cs_insn *insn, struct func *fn,
-		   const uint64_t *must, int nmust)
+		   const uint64_t *must, int nmust, const struct family *fam)
 {
 	uint8_t *buf;
 	const uint8_t *code;
@@ -243,8 +338,8 @@ static bool decode(const struct nosym_file *f, csh cs, cs_insn *insn, struct fun
 	uint64_t addr = fn->entry, file_at = 0, target, loads;
 	const char *file = NULL, *s;
 	int since_file = UNSET, since_lib = UNSET, since_reason = UNSET, since_line = UNSET;
-	int reason = -1, line = -1, met = 0, v;
-	bool framed = false, left_it = false;
+	int reason = -1, line = -1, met = 0, v, value = 0, value_before;
+	bool framed = false, left_it = false, pushed = false, was_pushed;
 
 	if (fn->end > segment_end(f, fn->entry))
 		fn->end = segment_end(f, fn->entry);
@@ -272,25 +367,43 @@ static bool decode(const struct nosym_file *f, csh cs, cs_insn *insn, struct fun
 		since_line += since_line < UNSET;
 		loads = nosym_loads(insn, X86_REG_RCX);
 		s = loads != UINT64_MAX ? nosym_string_at(f, loads) : NULL;
-		if (nosym_ends_with(s, NOSYM_BORING_FILE)) {
+		if (nosym_ends_with(s, fam->file)) {
 			since_file = 0;
 			file_at = insn->address;
 			file = s;
-		} else if (mov_imm(insn, X86_REG_EDI, &v) && v == ERR_LIB_SSL) {
+		} else if (set_imm(insn, X86_REG_EDI, X86_REG_RDI, pushed, value, &v) &&
+			   v == fam->lib) {
 			since_lib = 0;
-		} else if (mov_imm(insn, X86_REG_EDX, &v)) {
+		} else if (set_imm(insn, X86_REG_EDX, X86_REG_RDX, pushed, value, &v)) {
 			reason = v;
 			since_reason = 0;
-		} else if (mov_imm(insn, X86_REG_R8D, &v)) {
+		} else if (set_imm(insn, X86_REG_R8D, X86_REG_R8, pushed, value, &v)) {
 			line = v;
 			since_line = 0;
 		}
+		was_pushed = pushed;
+		value_before = value;
+		pushed = push_imm(insn, &value);
 		framed |= makes_frame(insn);
 		fn->stores |= stores_through_pointer(insn, framed);
 		if (call && fn->ncalls < MAX_CALLS)
 			fn->calls[fn->ncalls++] = target;
 		if (!call && !jump)
 			continue;
+		if (jump && fam->packed && since_file < UNSET) { /* a tail shared with others */
+			struct site st = {-1, -1, -1, 0};
+
+			if (shared_tail(f, cs, (uint64_t)insn->detail->x86.operands[0].imm,
+					was_pushed, value_before, &st)) {
+				since_lib = st.lib == fam->lib ? 0 : since_lib;
+				reason = st.reason >= 0 ? st.reason : reason;
+				since_reason = st.reason >= 0 ? 0 : since_reason;
+				line = st.line >= 0 ? st.line : line;
+				since_line = st.line >= 0 ? 0 : since_line;
+				call = true;
+				target = st.report;
+			}
+		}
 		if (since_file < UNSET && since_lib < UNSET && fn->nchecks < MAX_CHECKS) {
 			fn->checks[fn->nchecks++] = (struct check){
 				.at = file_at,
@@ -353,24 +466,35 @@ static int max_line(const struct func *fn)
 	return m;
 }
 
-/* What kind of function of ssl_lib.cc fn is, by its reasons in line order. */
+/* What kind of function of the family's file fn is, by its reasons in line order. */
 enum kind {
 	K_OTHER,
 	K_WRITE,
 	K_READ_IMPL,
 	K_PEEK,	      /* SSL_peek's QUIC check alone: SSL_peek, or SSL_read with it inlined */
 	K_READ_WHOLE, /* ssl_read_impl's checks, then SSL_peek's: both inlined into it */
+	K_SEAL,	      /* EVP_AEAD_CTX_seal: too large, buffer too small, output aliases input */
+	K_OPEN,	      /* EVP_AEAD_CTX_open: output aliases input, bad decrypt, too small */
+	K_SCATTER,    /* EVP_AEAD_CTX_seal_scatter: output aliases input, invalid operation */
 };
 
-static enum kind kind_of(const struct func *fn)
+static enum kind kind_of(const struct func *fn, const struct family *fam)
 {
 	static const int write[] = {R_NOT_CALLED, R_UNINITIALIZED, R_HS_FAILURE, R_BAD_LENGTH};
 	static const int read_whole[] = {R_UNINITIALIZED, R_HS_FAILURE, R_NOT_CALLED};
 	static const int *read_impl = read_whole, *peek = read_whole + 2;
+	static const int seal[] = {R_TOO_LARGE, R_TOO_SMALL, R_ALIASES};
+	static const int open[] = {R_ALIASES, R_BAD_DECRYPT, R_TOO_SMALL};
+	static const int scatter[] = {R_ALIASES, R_INVALID_OP};
 	int seq[MAX_CHECKS];
 
 	if (fn->nchecks >= MAX_CHECKS || reasons_by_line(fn, seq))
 		return K_OTHER;
+	if (fam == &AWSLC_AEAD)
+		return same(seq, fn->nchecks, seal, 3)	    ? K_SEAL
+		       : same(seq, fn->nchecks, open, 3)    ? K_OPEN
+		       : same(seq, fn->nchecks, scatter, 2) ? K_SCATTER
+							    : K_OTHER;
 	if (same(seq, fn->nchecks, write, 4))
 		return K_WRITE;
 	if (same(seq, fn->nchecks, read_impl, 2))
@@ -410,7 +534,7 @@ static int one_of(const enum kind *kinds, int n, enum kind k)
  * once (their bounds: the call targets found, a function ending where the next begins).
  * Returns how many functions, or -errno (-EINVAL with why). */
 static int find_funcs(const struct nosym_file *f, const uint64_t *files, int nfiles,
-		      struct func *fns, char *why, size_t whylen)
+		      struct func *fns, const struct family *fam, char *why, size_t whylen)
 {
 	int zero[NOSYM_MAX_STRINGS] = {0}, nr = 0, nf = 0, i, j, err;
 	struct nosym_refs refs = {.targets = files, .target_name = zero, .ntargets = nfiles};
@@ -429,7 +553,7 @@ static int find_funcs(const struct nosym_file *f, const uint64_t *files, int nfi
 		if (refs.v[i].reg != 1 /* rcx */)
 			continue;
 		if (nr == MAX_RANGES) {
-			snprintf(why, whylen, "more than %d checks of ssl_lib.cc", MAX_RANGES);
+			snprintf(why, whylen, "more than %d checks of %s", MAX_RANGES, fam->name);
 			err = -EINVAL;
 			break;
 		}
@@ -456,7 +580,7 @@ static int find_funcs(const struct nosym_file *f, const uint64_t *files, int nfi
 		if (refs.v[i].reg != 1)
 			continue;
 		/* its entry: the nearest call target before it where a function can begin */
-		while (k >= 0 && a - e.v[k] < FN_REACH && !starts_function(f, e.v[k]))
+		while (k >= 0 && a - e.v[k] < FN_REACH && !starts_function(f, e.v[k], fam))
 			k--;
 		if (k < 0 || a - e.v[k] >= FN_REACH)
 			continue;
@@ -467,7 +591,8 @@ static int find_funcs(const struct nosym_file *f, const uint64_t *files, int nfi
 		if (j < nf)
 			continue; /* its function is looked at already */
 		if (nf == MAX_FUNCS) {
-			snprintf(why, whylen, "more than %d functions check ssl_lib.cc", MAX_FUNCS);
+			snprintf(why, whylen, "more than %d functions check %s", MAX_FUNCS,
+				 fam->name);
 			err = -EINVAL;
 			break;
 		}
@@ -475,11 +600,11 @@ static int find_funcs(const struct nosym_file *f, const uint64_t *files, int nfi
 		for (next = (size_t)k; next < e.n && e.v[next] == fn.entry; next++)
 			fn.ncallers++;
 		while (next < e.n && e.v[next] - fn.entry < FN_MAX &&
-		       !starts_function(f, e.v[next]))
+		       !starts_function(f, e.v[next], fam))
 			next++; /* it ends where the next function begins */
 		fn.end =
 			next < e.n && e.v[next] - fn.entry < FN_MAX ? e.v[next] : fn.entry + FN_MAX;
-		if (decode(f, cs, insn, &fn, &a, 1))
+		if (decode(f, cs, insn, &fn, &a, 1, fam))
 			fns[nf++] = fn;
 	}
 	free(e.v);
@@ -533,14 +658,14 @@ int nosym_find_checks(struct nosym_file *f, const char *const *names, int n,
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
 		out[i] = (struct nosym_found){.err = -ENOENT, .how = NOSYM_BY_CHECKS};
-	nfiles = nosym_boring_files(f, files, NOSYM_MAX_STRINGS);
-	nf = nfiles ? find_funcs(f, files, nfiles, fns, why_w, sizeof(why_w)) : 0;
+	nfiles = nosym_source_files(f, NOSYM_BORING_FILE, files, NOSYM_MAX_STRINGS);
+	nf = nfiles ? find_funcs(f, files, nfiles, fns, &BORING_SSL, why_w, sizeof(why_w)) : 0;
 	if (nf < 0 && nf != -EINVAL) {
 		free(fns);
 		return nf;
 	}
 	for (i = 0; i < nf; i++)
-		kinds[i] = kind_of(&fns[i]);
+		kinds[i] = kind_of(&fns[i], &BORING_SSL);
 	w = nf > 0 ? one_of(kinds, nf, K_WRITE) : -1;
 	ri = nf > 0 ? one_of(kinds, nf, K_READ_IMPL) : -1;
 	for (i = 0; i < nf; i++) /* a QUIC check alone is common: SSL_peek calls ssl_read_impl */
@@ -596,28 +721,108 @@ int nosym_find_checks(struct nosym_file *f, const char *const *names, int n,
 	return 1;
 }
 
+/* The kind of function `name` is, and its family. */
+static enum kind kind_named(const char *name, const struct family **fam)
+{
+	*fam = strncmp(name, "EVP_AEAD_", 9) == 0 ? &AWSLC_AEAD : &BORING_SSL;
+	return strcmp(name, "SSL_write") == 0			? K_WRITE
+	       : strcmp(name, "SSL_read") == 0			? K_PEEK
+	       : strcmp(name, "EVP_AEAD_CTX_seal") == 0		? K_SEAL
+	       : strcmp(name, "EVP_AEAD_CTX_open") == 0		? K_OPEN
+	       : strcmp(name, "EVP_AEAD_CTX_seal_scatter") == 0 ? K_SCATTER
+								: K_OTHER;
+}
+
+const char *nosym_checks_library(const char *name)
+{
+	const struct family *fam;
+
+	kind_named(name, &fam);
+	return fam->library;
+}
+
+int nosym_find_aead(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out)
+{
+	uint64_t files[NOSYM_MAX_STRINGS];
+	struct func *fns = calloc(MAX_FUNCS, sizeof(*fns));
+	enum kind kinds[MAX_FUNCS];
+	int nfiles, nf, i, s = -1, o = -1, sc = -1;
+	char why[160] = "";
+
+	if (!fns)
+		return -ENOMEM;
+	nfiles = nosym_source_files(f, AWSLC_AEAD.file, files, NOSYM_MAX_STRINGS);
+	nf = nfiles ? find_funcs(f, files, nfiles, fns, &AWSLC_AEAD, why, sizeof(why)) : 0;
+	if (nf < 0 && nf != -EINVAL) {
+		free(fns);
+		return nf;
+	}
+	for (i = 0; i < nf; i++)
+		kinds[i] = kind_of(&fns[i], &AWSLC_AEAD);
+	if (nf > 0) {
+		s = one_of(kinds, nf, K_SEAL);
+		o = one_of(kinds, nf, K_OPEN);
+		sc = one_of(kinds, nf, K_SCATTER);
+	}
+	if (nf == -EINVAL) {
+		s = o = sc = -3;
+	} else if (s == -2 || o == -2 || sc == -2) {
+		snprintf(why, sizeof(why), "two functions make the checks %s makes",
+			 s == -2   ? "EVP_AEAD_CTX_seal"
+			 : o == -2 ? "EVP_AEAD_CTX_open"
+				   : "EVP_AEAD_CTX_seal_scatter");
+		s = o = sc = -3;
+	} else if ((s >= 0 && o >= 0 && max_line(&fns[s]) >= min_line(&fns[o])) ||
+		   (sc >= 0 && s >= 0 && max_line(&fns[s]) >= min_line(&fns[sc])) ||
+		   (sc >= 0 && o >= 0 && max_line(&fns[sc]) >= min_line(&fns[o]))) {
+		/* aead.c defines seal, seal_scatter and open in this order */
+		snprintf(why, sizeof(why), "the lines of their checks are not in aead.c's order");
+		s = o = sc = -3;
+	} else if ((s >= 0 && o >= 0 && fns[s].report != fns[o].report) ||
+		   (s >= 0 && sc >= 0 && fns[s].report != fns[sc].report)) {
+		snprintf(why, sizeof(why), "their checks report through different functions");
+		s = o = sc = -3;
+	}
+	for (i = 0; i < n; i++) {
+		const struct family *fam;
+		enum kind k = kind_named(names[i], &fam);
+		int at = k == K_SEAL ? s : k == K_OPEN ? o : k == K_SCATTER ? sc : -1;
+
+		if (fam != &AWSLC_AEAD)
+			continue;
+		out[i] = (struct nosym_found){.err = -ENOENT, .how = NOSYM_BY_CHECKS};
+		if (at >= 0)
+			take(f, &fns[at], &out[i]);
+		else if (at == -3)
+			unsure(&out[i], "%s", why);
+	}
+	free(fns);
+	return 1;
+}
+
 int nosym_verify_checks(struct nosym_file *f, const char *name, struct nosym_found *out)
 {
 	struct func fn = {.entry = out->entry, .end = out->end};
-	enum kind want = strcmp(name, "SSL_write") == 0 ? K_WRITE : K_PEEK;
+	const struct family *fam;
+	enum kind want = kind_named(name, &fam);
 	uint64_t site = out->site;
 	cs_insn *insn;
 	csh cs;
 	bool met;
 
 	/* where it begins, its checks met in step, of the same reasons in the same order */
-	if (!starts_function(f, fn.entry) || fn.end <= site || fn.end - fn.entry > FN_MAX) {
+	if (!starts_function(f, fn.entry, fam) || fn.end <= site || fn.end - fn.entry > FN_MAX) {
 		unsure(out, "no function can begin at 0x%llx and hold 0x%llx",
 		       (unsigned long long)fn.entry, (unsigned long long)site);
 		return -EINVAL;
 	}
 	if (nosym_open_decoder(&cs, &insn))
 		return -ENOMEM;
-	met = decode(f, cs, insn, &fn, &site, 1);
+	met = decode(f, cs, insn, &fn, &site, 1, fam);
 	cs_free(insn, 1);
 	cs_close(&cs);
 	if (!met || fn.end != out->end || fn.nchecks == 0 || fn.checks[0].at != site ||
-	    (kind_of(&fn) != want && (want != K_PEEK || kind_of(&fn) != K_READ_WHOLE))) {
+	    (kind_of(&fn, fam) != want && (want != K_PEEK || kind_of(&fn, fam) != K_READ_WHOLE))) {
 		unsure(out, "0x%llx-0x%llx does not make the checks %s makes",
 		       (unsigned long long)fn.entry, (unsigned long long)out->end, name);
 		return -EINVAL;

@@ -75,15 +75,20 @@ uint64_t nosym_loads(const cs_insn *insn, x86_reg reg);
 /* Whether insn is a direct call; its target in *target. */
 bool nosym_direct_call(const cs_insn *insn, uint64_t *target);
 
-/* The addresses of the strings naming BoringSSL's ssl_lib.cc (their starts), up to max. */
-int nosym_boring_files(const struct nosym_file *f, uint64_t *out, int max);
+/* The addresses of the strings ending in suffix, a source file's path (their starts), up to
+ * max. */
+int nosym_source_files(const struct nosym_file *f, const char *suffix, uint64_t *out, int max);
 
 /* nosym_find for BoringSSL's SSL_write and SSL_read by the checks their code makes (the
  * other names stay -ENOENT): see nosym_checks.c. Returns 1 or -errno. */
 int nosym_find_checks(struct nosym_file *f, const char *const *names, int n,
 		      struct nosym_found *out);
 
-/* nosym_verify of a result of nosym_find_checks. */
+/* nosym_find for aws-lc's EVP_AEAD_CTX_seal and EVP_AEAD_CTX_open by the checks their code
+ * makes (fills only those names' out[i]): see nosym_checks.c. Returns 1 or -errno. */
+int nosym_find_aead(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out);
+
+/* nosym_verify of a result of nosym_find_checks or nosym_find_aead. */
 int nosym_verify_checks(struct nosym_file *f, const char *name, struct nosym_found *out);
 
 /* nosym_find_named's search over the loads of the names' strings r already found (the scan

@@ -137,9 +137,9 @@ bool nosym_has_boringssl(struct nosym_file *f)
 	return f->boring;
 }
 
-int nosym_boring_files(const struct nosym_file *f, uint64_t *out, int max)
+int nosym_source_files(const struct nosym_file *f, const char *suffix, uint64_t *out, int max)
 {
-	int n = nosym_find_strings(f, NOSYM_BORING_FILE, out, max), i, k = 0;
+	int n = nosym_find_strings(f, suffix, out, max), i, k = 0;
 
 	for (i = 0; i < n; i++) { /* from the end of each back to its start */
 		uint64_t a = out[i];

@@ -13,7 +13,7 @@
 
 /* The first line of a cache file, with the version of its format: a file of another
  * version (an older tracer's, whose searches found less) is not read. */
-#define FORMAT "# tracer nosym 2:"
+#define FORMAT "# tracer nosym 3:"
 
 /* The cache file of build_id into path; -ENOENT when there is no cache or no build id. */
 static int cache_path(const char *build_id, char *path, size_t size)

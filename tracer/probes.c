@@ -256,8 +256,7 @@ int probes_add_one(struct probe_set *set, const struct resolved_probe *rp)
 	return 0;
 }
 
-/* Whether two spec lines come from one spec file (their origins "dir/x.spec:12"). */
-static bool same_spec_file(const struct probe_spec *a, const struct probe_spec *b)
+bool probes_same_spec_file(const struct probe_spec *a, const struct probe_spec *b)
 {
 	const char *ca = strrchr(a->origin, ':'), *cb = strrchr(b->origin, ':');
 
@@ -278,7 +277,7 @@ static bool has_spec_files_all(const struct spec_table *t, const char *lib,
 	for (j = 0; j < t->n; j++) {
 		const struct probe_spec *o = &t->specs[j];
 
-		if (!o->required || strcmp(o->library, lib) != 0 || !same_spec_file(o, s))
+		if (!o->required || strcmp(o->library, lib) != 0 || !probes_same_spec_file(o, s))
 			continue;
 		probes_init_one(&rp, o, lib_path, open_path);
 		if (spec_offset(open_path, fs, o->symbol, &rp) != 0)

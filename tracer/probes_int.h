@@ -13,6 +13,9 @@ void probes_init_one(struct resolved_probe *rp, const struct probe_spec *s, cons
 /* Appends rp to the set with the next attach cookie. Returns 0 or -ENOMEM. */
 int probes_add_one(struct probe_set *set, const struct resolved_probe *rp);
 
+/* Whether two spec lines come from one spec file (their origins "dir/x.spec:12"). */
+bool probes_same_spec_file(const struct probe_spec *a, const struct probe_spec *b);
+
 /*
  * The @go specs in the file at open_path (lib_path as the process sees it): found through
  * its .gopclntab when it is a Go program built with the register ABI (Go 1.17+). A file that

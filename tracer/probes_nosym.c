@@ -92,13 +92,13 @@ static void evidence(char *buf, size_t size, const struct nosym_found *r, const 
 		break;
 	case NOSYM_BY_CHECKS:
 		n = cached ? snprintf(buf, size,
-				      "%sBoringSSL's error checks of %s: %s's first one where it "
-				      "was",
-				      from, r->file, name)
+				      "%s%s's error checks of %s: %s's first one where it was",
+				      from, nosym_checks_library(name), r->file, name)
 			   : snprintf(buf, size,
-				      "BoringSSL's error checks of %s: %s's reasons in line order "
-				      "x%d%s, called x%d%s",
-				      r->file, name, r->nsites, r->lines, r->ncallers,
+				      "%s's error checks of %s: %s's reasons in line order x%d%s, "
+				      "called x%d%s",
+				      nosym_checks_library(name), r->file, name, r->nsites,
+				      r->lines, r->ncallers,
 				      strcmp(name, "SSL_read") != 0 ? ""
 				      : r->inlined		    ? ", SSL_peek inlined"
 						   : ", SSL_peek, which SSL_read calls");
@@ -150,15 +150,16 @@ static int add_stripped_spec(struct probe_set *set, const struct wanted *w,
 /*
  * A program that carries TLS code no probe is placed in is named, with the library and why
  * (a user must not be left to guess why nothing is seen): BoringSSL whose functions are not
- * found for sure, rustls (not traced yet).
+ * found for sure, rustls that is not on aws-lc (0.20 is traced by its symbols).
  */
 static void say_untaken(struct nosym_file *f, const struct wanted *w, const char *lib_path)
 {
 	const struct nosym_found *wr = result(w, "SSL_write", 9), *rd = result(w, "SSL_read", 8);
+	const struct nosym_found *seal = result(w, "EVP_AEAD_CTX_seal", 17);
 	const char *why = wr && wr->err == -EINVAL   ? wr->why
 			  : rd && rd->err == -EINVAL ? rd->why
 						     : NULL;
-	char crate[48], provider[48] = "";
+	char crate[48], provider[48] = "", said[320];
 
 	if (nosym_has_boringssl(f)) {
 		diag("not probing '%s': it carries BoringSSL (%s), but not its SSL_write and "
@@ -168,15 +169,89 @@ static void say_untaken(struct nosym_file *f, const struct wanted *w, const char
 	} else if (nosym_crate(f, "rustls", crate, sizeof(crate))) {
 		if (!nosym_crate(f, "aws-lc-rs", provider, sizeof(provider)))
 			nosym_crate(f, "ring", provider, sizeof(provider));
-		/* probe_specs/rustls.spec takes 0.20 by its symbols: a program here has none */
+		if (strncmp(crate, "rustls-0.20.", 12) == 0) /* rustls.spec takes it by symbols */
+			snprintf(said, sizeof(said),
+				 "which the tracer finds by its functions' "
+				 "symbols, not found in this copy");
+		else if (!nosym_has_awslc_aead(f))
+			snprintf(
+				said, sizeof(said),
+				"which the tracer cannot trace yet without aws-lc (it traces "
+				"rustls 0.20 by its symbols, and rustls on aws-lc by aws-lc's AEAD "
+				"functions)");
+		else if (seal && seal->err == -EINVAL)
+			snprintf(said, sizeof(said),
+				 "but not aws-lc's EVP_AEAD_CTX_seal and EVP_AEAD_CTX_open for "
+				 "sure: %s",
+				 seal->why);
+		else
+			snprintf(said, sizeof(said),
+				 "but aws-lc's EVP_AEAD_CTX_seal and EVP_AEAD_CTX_open are not "
+				 "found by the error checks of their code (an aws-lc build the "
+				 "tracer does not know)");
 		diag("not probing '%s': it carries Rust's %s%s%s%s, %s\n", lib_path, crate,
-		     provider[0] ? " (with " : "", provider, provider[0] ? ")" : "",
-		     strncmp(crate, "rustls-0.20.", 12) == 0
-			     ? "which the tracer finds by its functions' symbols, not found in "
-			       "this copy"
-			     : "which the tracer cannot trace yet (it traces rustls 0.20 by its "
-			       "symbols)");
+		     provider[0] ? " (with " : "", provider, provider[0] ? ")" : "", said);
 	}
+}
+
+/* Whether spec file `s`'s @stripped lines found something, or were unsure of a function. */
+static bool file_found(const struct spec_table *t, const struct probe_spec *s,
+		       const struct wanted *w)
+{
+	const struct nosym_found *fn;
+	int i;
+
+	for (i = 0; i < t->n; i++) {
+		const char *sym = t->specs[i].symbol;
+
+		if (strcmp(t->specs[i].library, SPEC_STRIPPED) != 0 ||
+		    !probes_same_spec_file(&t->specs[i], s))
+			continue;
+		fn = result(w, sym, strcspn(sym, "="));
+		if (fn && (fn->err == 0 || fn->err == -EINVAL))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The @stripped lines of spec file `first`'s (the first of them) added: all of its
+ * required functions found, or none of its probes (said when it found some). Returns the
+ * number of probes added, -EINVAL when a required one is not found, -ENOMEM.
+ */
+static int add_spec_file(struct probe_set *set, const struct spec_table *t, int first,
+			 const struct wanted *w, bool cached, const char *lib_path,
+			 const char *open_path, int verbose)
+{
+	int n = set->n, i, r;
+	const char *why;
+
+	for (i = first; i < t->n; i++) {
+		const struct probe_spec *s = &t->specs[i];
+		struct resolved_probe rp;
+
+		if (strcmp(s->library, SPEC_STRIPPED) != 0 ||
+		    !probes_same_spec_file(s, &t->specs[first]))
+			continue;
+		probes_init_one(&rp, s, lib_path, open_path);
+		r = add_stripped_spec(set, w, &rp, cached, &why);
+		if (r == -ENOMEM) {
+			set->n = n;
+			return r;
+		}
+		if (r && s->required) {
+			if (file_found(t, s, w))
+				diag("not probing '%s': TLS code is found in it without symbols, "
+				     "but not '%s' for sure%s%s (%s)\n",
+				     lib_path, rp.func, why ? ": " : "", why ? why : "", s->origin);
+			set->n = n; /* none of its probes are taken: said once */
+			return -EINVAL;
+		}
+		if (r && verbose && file_found(t, s, w))
+			diag("skipping optional '%s': not found for sure in '%s'%s%s (%s)\n",
+			     s->symbol, lib_path, why ? ": " : "", why ? why : "", s->origin);
+	}
+	return set->n - n;
 }
 
 int probes_add_stripped_specs(struct probe_set *set, const struct spec_table *t,
@@ -185,8 +260,7 @@ int probes_add_stripped_specs(struct probe_set *set, const struct spec_table *t,
 	struct wanted w = {.n = 0};
 	struct nosym_file f;
 	char msg[160] = "";
-	const char *why;
-	int i, r, err = 0, found = 0, told = 0;
+	int i, r, added = 0, found = 0, told = 0;
 	bool cached;
 
 	for (i = 0; i < t->n; i++) {
@@ -223,26 +297,20 @@ int probes_add_stripped_specs(struct probe_set *set, const struct spec_table *t,
 	if (!found)
 		say_untaken(&f, &w, lib_path);
 	nosym_close(&f);
-	for (i = 0; i < t->n && err != -ENOMEM && found; i++) {
-		const struct probe_spec *s = &t->specs[i];
-		struct resolved_probe rp;
+	/* each spec file's lines on their own: its TLS code, whatever another file's finds */
+	for (i = 0; i < t->n && found; i++) {
+		int j;
 
-		if (strcmp(s->library, SPEC_STRIPPED) != 0)
-			continue;
-		probes_init_one(&rp, s, lib_path, open_path);
-		r = add_stripped_spec(set, &w, &rp, cached, &why);
-		if (r == -ENOMEM) {
-			err = r;
-		} else if (r && s->required) {
-			diag("not probing '%s': TLS code is found in it without symbols, but not "
-			     "'%s' for sure%s%s (%s)\n",
-			     lib_path, rp.func, why ? ": " : "", why ? why : "", s->origin);
-			err = -EINVAL;
-			break; /* none of its probes are taken: said once */
-		} else if (r && verbose) {
-			diag("skipping optional '%s': not found for sure in '%s'%s%s (%s)\n",
-			     s->symbol, lib_path, why ? ": " : "", why ? why : "", s->origin);
-		}
+		for (j = 0; j < i && !(strcmp(t->specs[j].library, SPEC_STRIPPED) == 0 &&
+				       probes_same_spec_file(&t->specs[j], &t->specs[i]));
+		     j++)
+			;
+		if (strcmp(t->specs[i].library, SPEC_STRIPPED) != 0 || j < i)
+			continue; /* not @stripped, or its file is done */
+		r = add_spec_file(set, t, i, &w, cached, lib_path, open_path, verbose);
+		if (r == -ENOMEM)
+			return r;
+		added += r > 0 ? r : 0;
 	}
-	return found ? err : -EINVAL;
+	return added ? 0 : -EINVAL;
 }

@@ -148,13 +148,30 @@ void _start(void) { SSL_write(1); SSL_read(1); for (;;); }
 """
 
 
-def nosym_seed(name, *flags):
+# ... and one whose EVP_AEAD_CTX_seal and _open have aws-lc's error checks (library 30,
+# aead.c) beside a rustls crate's path, built for size with frame pointers, as aws-lc-sys is.
+NOSYM_AEAD_SRC = r"""
+const char *volatile crate = "/x/rustls-0.23.40/src/conn.rs";
+#define E(r) ERR_put_error(30, 0, (r), "/aws-lc/crypto/fipsmodule/cipher/aead.c", __LINE__)
+__attribute__((noinline)) void ERR_put_error(int l, int u, int r, const char *f, int n)
+{ __asm__ volatile("" :: "r"(l), "r"(u), "r"(r), "r"(f), "r"(n)); }
+__attribute__((noinline)) int EVP_AEAD_CTX_seal(long a, long b, long c)
+{ if (a < 0) { E(117); return 0; } if (b < 0) { E(103); return 0; }
+  if (c < 0) { E(115); return 0; } return 1; }
+__attribute__((noinline)) int EVP_AEAD_CTX_open(long a, long b, long c)
+{ if (a < 0) { E(115); return 0; } if (b < 0) { E(101); return 0; }
+  if (c < 0) { E(103); return 0; } return 1; }
+void _start(void) { EVP_AEAD_CTX_seal(1, 1, 1); EVP_AEAD_CTX_open(1, 1, 1); for (;;); }
+"""
+
+
+def nosym_seed(name, *flags, src_text=NOSYM_SRC):
     import subprocess
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         src, out = os.path.join(tmp, "s.c"), os.path.join(tmp, "s")
         with open(src, "w") as f:
-            f.write(NOSYM_SRC)
+            f.write(src_text)
         subprocess.run(["gcc", "-O2", "-s", "-nostdlib", "-static", "-Wl,--build-id",
                         *flags, "-o", out, src], check=True)
         with open(out, "rb") as f:
@@ -163,3 +180,5 @@ def nosym_seed(name, *flags):
 
 nosym_seed("eh_frame_hdr", "-Wl,--eh-frame-hdr")
 nosym_seed("eh_frame", "-Wl,--no-eh-frame-hdr")
+nosym_seed("aead", "-Os", "-fno-omit-frame-pointer", "-falign-functions=1",
+           src_text=NOSYM_AEAD_SRC)

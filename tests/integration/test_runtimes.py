@@ -3,10 +3,12 @@
 BoringSSL has no symbols and no caller that names it, found by its error checks and traced
 by PID, started later under --all and started by a traced shell, request and response exact
 both ways, --http decoding them, HTTP/2 where it negotiates it; --list-probes naming the
-evidence. Our rustls 0.20 program (blocking and tokio-rustls) traced at rustls's record layer
-by its symbols, the same ways, as client and server, TLS 1.3 and 1.2. rustls without symbols
-is not traced yet, and the tracer says so, naming the program and the library: Deno (rustls
-0.23 on aws-lc, stripped) and our program stripped, which runs unharmed."""
+evidence. Deno (rustls 0.23 on aws-lc-rs, stripped) traced at aws-lc's AEAD seal and open,
+found by their error checks, the same ways and over HTTP/2; our fixture with those checks
+showing that only application-data records are taken, and look-alikes get no probe. Our
+rustls 0.20 program (blocking and tokio-rustls) traced at rustls's record layer by its
+symbols, the same ways, as client and server, TLS 1.3 and 1.2; stripped (rustls on ring
+without symbols), it is named as not traced, and runs unharmed."""
 import base64
 import os
 import re
@@ -95,7 +97,8 @@ def assert_get_decoded(test, run, path):
     test.assertEqual([(e["msg"], e["version"]) for e in http],
                      [("request", "1.1"), ("response", "1.1")], http)
     test.assertEqual((http[0]["method"], http[0]["path"]), ("GET", path))
-    test.assertIn(["Host", "127.0.0.1:%d" % test.port], http[0]["headers"])
+    test.assertIn(["host", "127.0.0.1:%d" % test.port],  # HTTP's names: any case
+                  [[n.lower(), v] for n, v in http[0]["headers"]])
     test.assertEqual(http[1]["status"], 200)
 
 
@@ -255,19 +258,203 @@ class RuntimesTest(TracerTest):
             self.assertEqual(offsets or {l.split()[3] for l in rows}, {l.split()[3] for l in rows})
             offsets = {l.split()[3] for l in rows}
 
-    def test_deno_is_named_as_not_traced(self):
-        """Deno carries rustls on aws-lc, stripped, which no probe takes yet: the tracer
-        says which program and which library in --list-probes."""
+
+# A Deno script: waits for the file Deno.args[1] (when not "-"), then fetches each path of
+# Deno.args[2:] from https://127.0.0.1:Deno.args[0] in turn, reading each response whole, and
+# prints the last body.
+DENO_FETCH_JS = """
+const [port, go, ...paths] = Deno.args;
+while (go !== "-") {
+  try { Deno.statSync(go); break; } catch { await new Promise(r => setTimeout(r, 10)); }
+}
+let body = "";
+for (const path of paths) body = await (await fetch(`https://127.0.0.1:${port}${path}`)).text();
+console.log(body);
+"""
+
+class AwsLcFixtureTest(TracerTest):
+    """Our fixture with aws-lc's AEAD checks beside a rustls crate's path (tests/unit/
+    fixtures_src/nosym_aead.c, stripped): found, and of its calls only TLS records of
+    application data taken, TLS 1.3 (padding taken off) and 1.2; a handshake record, a
+    header whose length is not the record's, additional data of no TLS record and a failed
+    open taken for nothing. A look-alike (seal's checks in two functions) and the same
+    program without rustls get no probe: the first is named with why, the second not."""
+
+    def test_only_application_data_records(self):
+        go = os.path.join(self.tmp, "go")
+        fixture = self.spawn([os.path.join(HELPERS, "nosym_aead"), "run", go])
+        run = self.trace_then_go(fixture, go, "--json")
+        records = json_lines(run)
+        got, mine = calls_of(records, fixture.pid)
+        self.assertEqual(got, {"write": b"fixture request 1.3fixture request 1.2",
+                               "read": b"fixture response 1.3fixture response 1.2"})
+        self.assertEqual([(r["func"], r["dir"]) for r in mine],
+                         [(SEAL, "write"), (OPEN, "read"), (SCATTER, "write"), (OPEN, "read")])
+        self.assertEqual(records[-1]["calls"], 4)
+
+    def test_lookalikes_get_no_probe(self):
+        for name, said in (("nosym_aead_lookalike", "it carries Rust's rustls-0.23.40, but not "
+                            "aws-lc's EVP_AEAD_CTX_seal and EVP_AEAD_CTX_open for sure: two "
+                            "functions make the checks EVP_AEAD_CTX_seal makes"),
+                           ("nosym_aead_norustls", None)):
+            exe = os.path.join(HELPERS, name)
+            p = self.spawn([exe, "wait"])
+            wait_for(lambda: os.readlink("/proc/%d/exe" % p.pid) == os.path.realpath(exe), 10,
+                     name)
+            code, out, err = self.run_tracer("--list-probes", str(p.pid))
+            self.assertEqual(code, 0, err)
+            self.assertNotIn(os.path.realpath(exe), out)
+            if said:
+                self.assertIn("not probing '%s': %s" % (os.path.realpath(exe), said), err)
+            else:
+                self.assertNotIn("not probing", err)
+
+
+# rustls 0.23 on aws-lc in Deno, as --json names its calls
+SEAL, OPEN = "EVP_AEAD_CTX_seal", "EVP_AEAD_CTX_open"
+SCATTER = "EVP_AEAD_CTX_seal_scatter"  # TLS 1.2's records
+
+
+class DenoTest(TracerTest):
+    """Deno (npm, stripped, rustls 0.23 on aws-lc-rs): aws-lc's AEAD seal and open found by
+    their error checks, each application-data record taken as it is sealed and once it is
+    opened; traced by PID, started later under --all, from a traced shell; --http decoding
+    HTTP/1.1 and HTTP/2 (Deno's fetch negotiates h2 with nginx, over TLS 1.2); --list-probes
+    naming the evidence, searched and then from the cache."""
+
+    def setUp(self):
+        super().setUp()
+        # scripts/deps installs it: missing is a failure
         self.assertTrue(os.access(DENO, os.X_OK), "%s is not installed (scripts/deps)" % DENO)
+        self.port, self.log = self.record_server()
+        self.script = os.path.join(self.tmp, "fetch.js")
+        with open(self.script, "w") as f:
+            f.write(DENO_FETCH_JS)
+        # Deno's own files (its cache of compiled scripts) stay in the test's directory
+        self.env = dict(os.environ, HOME=self.tmp, DENO_DIR=os.path.join(self.tmp, "deno"),
+                        DENO_NO_UPDATE_CHECK="1", NO_COLOR="1")
+
+    def deno_argv(self, script, *args):
+        # the test's certificate is its own CA: Deno (webpki) takes no CA as a server's
+        return [DENO, "run", "--allow-net=127.0.0.1", "--allow-read",
+                "--unsafely-ignore-certificate-errors=127.0.0.1", script, *args]
+
+    def deno(self, go, *paths, port=None):
+        return self.spawn(self.deno_argv(self.script, str(port or self.port), go, *paths),
+                          env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def assert_exact(self, records, proc, paths):
+        """Each path's request, as the server saw it, was captured in proc's writes and its
+        response in its reads, whole and in order, by aws-lc's seal and open in Deno;
+        nothing else. proc printed the last body."""
+        served = harness.served(self.log)
+        got, mine = calls_of(records, proc.pid)
+        self.assertEqual(got["write"], b"".join(served[p][1] for p in paths))
+        self.assertEqual(got["read"], b"".join(served[p][2] for p in paths))
+        self.assertEqual({(r["func"], r["dir"]) for r in mine}, {(SEAL, "write"), (OPEN, "read")})  # TLS 1.3
+        self.assertEqual({r["lib"] for r in mine}, {DENO})
+        if proc.stdout:
+            self.assertIn(proc.stdout.read().strip(), served[paths[-1]][2])
+
+    def test_deno_by_pid(self):
+        go = os.path.join(self.tmp, "go")
+        deno = self.deno(go, "/by-pid/1", "/by-pid/2")
+        run = self.trace_then_go(deno, go, "--json", env=self.env)
+        records = json_lines(run)
+        self.assert_exact(records, deno, ["/by-pid/1", "/by-pid/2"])
+        self.assertEqual((records[-1]["bytes_lost"], records[-1]["bytes_truncated"]), (0, 0))
+
+    def test_deno_started_later_under_all(self):
+        run = self.tracer(None, "--all", "--json")
+        run.wait_ready()
+        go = os.path.join(self.tmp, "go")
+        deno = self.deno(go, "/with-all")
+        wait_for(lambda: "loaded TLS code: '%s'" % DENO in run.stderr(), 60, "deno's probes")
+        open(go, "w").close()
+        self.assertEqual(deno.wait(timeout=60), 0)
+        wait_for(lambda: b"hello /with-all" in calls_of(json_lines(run), deno.pid)[0]["read"],
+                 20, "the response in deno's reads")
+        self.interrupt(run)
+        self.assert_exact(json_lines(run), deno, ["/with-all"])
+
+    def test_deno_from_a_traced_shell(self):
+        """A traced shell runs deno, never seen before: that run is captured or told as moved
+        before probes (its code is searched as it runs). Once the tracer says it found the
+        TLS code, five more runs: each request and response exact."""
+        go, loaded = (os.path.join(self.tmp, n) for n in ("go", "loaded"))
+        argv = " ".join(self.deno_argv(self.script, str(self.port), "-"))
+        lines = ["sh -c 'echo $$ > %s/pid.%d; exec %s /shell/%d' > /dev/null 2>&1" %
+                 (self.tmp, i, argv, i) for i in range(6)]
+        lines.insert(1, "while [ ! -e %s ]; do sleep 0.01; done" % loaded)
+        shell = self.spawn(["sh", "-c", "while [ ! -e %s ]; do sleep 0.01; done\n%s" %
+                            (go, "\n".join(lines))], env=self.env)
+        run = self.tracer(shell.pid, "--json")
+        run.wait_ready()
+        open(go, "w").close()
+        wait_for(lambda: "loaded TLS code: '%s'" % DENO in run.stderr(), 60, "deno's probes")
+        open(loaded, "w").close()
+        self.assertEqual(shell.wait(timeout=120), 0)
+        self.assertEqual(run.wait_exit(timeout=60), 0, run.stderr())
+        records = json_lines(run)
+        for pid, path in shell_runs(self, records, harness.served(self.log), 6):
+            got, _ = calls_of(records, pid)
+            self.assertEqual((got["write"], got["read"]), harness.served(self.log)[path][1:])
+
+    def test_deno_http_decoded(self):
+        go = os.path.join(self.tmp, "go")
+        deno = self.deno(go, "/decoded?q=1")
+        run = self.trace_then_go(deno, go, "--json", "--http", env=self.env)
+        assert_get_decoded(self, run, "/decoded?q=1")
+
+    def test_deno_http2_with_nginx(self):
+        """Deno's fetch negotiates HTTP/2 with nginx over TLS 1.2 (nginx 1.22's default),
+        sealed by seal_scatter: the preface and frames in its writes, --http decoding
+        request and response on one stream."""
+        port = self.nginx_h2('return 200 "hello from nginx at $uri\\n";')
+        go = os.path.join(self.tmp, "go")
+        deno = self.deno(go, "/over-h2", port=port)
+        run = self.trace_then_go(deno, go, "--json", "--http", env=self.env)
+        self.assertEqual(deno.stdout.read(), b"hello from nginx at /over-h2\n\n")
+        records = json_lines(run)
+        http = [e for e in records if e["type"] == "http"]
+        self.assertEqual([(e["msg"], e["version"], e["stream"]) for e in http],
+                         [("request", "2", 1), ("response", "2", 1)], http)
+        self.assertEqual((http[0]["method"], http[0]["path"]), ("GET", "/over-h2"))
+        self.assertEqual((http[1]["status"], http[1]["path"]), (200, "/over-h2"))
+        got, _ = calls_of(records, deno.pid)
+        self.assertTrue(got["write"].startswith(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
+        self.assertIn(b"hello from nginx at /over-h2\n", got["read"])
+        self.assertEqual({(r["func"], r["dir"]) for r in records if r["type"] == "data"},
+                         {(SCATTER, "write"), (OPEN, "read")})
+
+    def test_list_probes_names_the_evidence(self):
+        cache = os.environ.get("TRACER_CACHE_DIR", "/var/cache/tracer")
+        build_id = re.search(r"Build ID: ([0-9a-f]+)",
+                             subprocess.run(["readelf", "-n", DENO], capture_output=True,
+                                            text=True).stdout).group(1)
+        if cache and os.path.exists(os.path.join(cache, "nosym-" + build_id)):
+            os.unlink(os.path.join(cache, "nosym-" + build_id))  # searched anew first
         deno = self.spawn([DENO, "eval", "await new Promise(r => setTimeout(r, 60000))"],
-                          env=dict(self.env, DENO_DIR=self.tmp, DENO_NO_UPDATE_CHECK="1"))
+                          env=self.env)
         wait_for(lambda: os.path.exists("/proc/%d/exe" % deno.pid), 10, "deno")
-        code, out, err = self.run_tracer("--list-probes", str(deno.pid))
-        self.assertEqual(code, 0, err)
-        self.assertRegex(err, r"not probing '%s': it carries Rust's rustls-0\.23\.\d+ \(with "
-                         r"aws-lc-rs-[\d.]+\), which the tracer cannot trace yet \(it "
-                         r"traces rustls 0\.20 by its symbols\)" % DENO)
-        self.assertNotIn(DENO + " ", out)
+        offsets = None
+        for evidence in (r"aws-lc's error checks of /aws-lc/crypto/fipsmodule/cipher/aead\.c: "
+                         r"%s's reasons in line order x\d \(lines \d+-\d+\), called x\d+",
+                         r"cache \(verified\): aws-lc's error checks of "
+                         r"/aws-lc/crypto/fipsmodule/cipher/aead\.c: %s's first one where it was"):
+            code, out, err = self.run_tracer("--list-probes", str(deno.pid))
+            self.assertEqual(code, 0, err)
+            rows = [l for l in out.splitlines() if l.startswith(DENO + " ")]
+            self.assertEqual(sorted((l.split()[1], l.split()[2]) for l in rows),
+                             [(OPEN, "entry"), (OPEN, "return"), (SEAL, "entry"),
+                              (SCATTER, "entry")], out)
+            for l in rows:
+                self.assertRegex(l, evidence % l.split()[1])
+                self.assertIn(" emulated ", l)  # push rbp: no single step
+            self.assertNotIn("cannot trace", err)
+            # searched, then from the cache: the same places
+            self.assertEqual(offsets or {l.split()[3] for l in rows}, {l.split()[3] for l in rows})
+            offsets = {l.split()[3] for l in rows}
 
 
 # rustls 0.20's record layer, as --json names its functions

@@ -292,6 +292,83 @@ static void test_by_checks(void)
 	nosym_close(&f);
 }
 
+/* aws-lc's EVP_AEAD_CTX_seal, _seal_scatter and _open known by the reasons of their error
+ * checks in line order, in a program that carries rustls: in our fixture (built for size,
+ * packed, checks sharing their tails) where its symbols say, and in Deno from npm (what
+ * test_runtimes traces); not in a look-alike, not without rustls, not in Bun. */
+static void test_aead(void)
+{
+	const char *all[] = {"SSL_write", "SSL_read", "EVP_AEAD_CTX_seal",
+			     "EVP_AEAD_CTX_seal_scatter", "EVP_AEAD_CTX_open"};
+	const char *const *three = all + 2;
+	struct nosym_found out[5], v;
+	uint64_t offsets[3];
+	bool found[3];
+	struct nosym_file f;
+	char err[256] = "";
+	int i;
+
+	CHECK(tracer_bpf__symbol_offsets(AEAD_SYM, three, 3, offsets, found) == 0);
+	CHECK(nosym_open(AEAD, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find(&f, all, 5, out) == 1);
+	CHECK(out[0].err == -ENOENT && out[1].err == -ENOENT); /* no libssl */
+	for (i = 0; i < 3; i++) {
+		const struct nosym_found *o = &out[2 + i];
+
+		CHECK(found[i] && o->err == 0 && o->how == NOSYM_BY_CHECKS);
+		if (o->err)
+			fprintf(stderr, "%s in %s: %s\n", three[i], AEAD, o->why);
+		CHECK(o->offset == offsets[i]);
+		CHECK(strcmp(o->file, "/aws-lc/crypto/fipsmodule/cipher/aead.c") == 0);
+		CHECK(o->nsites == (i == 1 ? 2 : 3) && o->ncallers >= 1);
+		/* the cache's claim verified anew; a moved entry or another name is refused */
+		v = (struct nosym_found){
+			.how = NOSYM_BY_CHECKS, .entry = o->entry, .site = o->site, .end = o->end};
+		CHECK(nosym_verify(&f, three[i], &v) == 0 && v.offset == o->offset);
+		v = (struct nosym_found){.how = NOSYM_BY_CHECKS,
+					 .entry = o->entry + 1,
+					 .site = o->site,
+					 .end = o->end};
+		CHECK(nosym_verify(&f, three[i], &v) == -EINVAL && v.why[0]);
+		v = (struct nosym_found){
+			.how = NOSYM_BY_CHECKS, .entry = o->entry, .site = o->site, .end = o->end};
+		CHECK(nosym_verify(&f, three[(i + 1) % 3], &v) == -EINVAL);
+	}
+	CHECK(!strcmp(nosym_checks_library("EVP_AEAD_CTX_open"), "aws-lc") &&
+	      !strcmp(nosym_checks_library("SSL_read"), "BoringSSL"));
+	nosym_close(&f);
+
+	CHECK(nosym_open(DENO, &f, err, sizeof(err)) == 0); /* scripts/deps installs it */
+	CHECK(nosym_find(&f, all, 5, out) == 1);
+	CHECK(out[0].err == -ENOENT && out[1].err == -ENOENT);
+	CHECK(!out[2].err && !out[3].err && !out[4].err);
+	CHECK(out[2].entry < out[3].entry && out[3].entry < out[4].entry); /* aead.c's order */
+	CHECK(out[2].report == out[3].report && out[3].report == out[4].report);
+	nosym_close(&f);
+
+	/* seal's checks in two functions: no place, the reason said */
+	CHECK(nosym_open(AEAD_LOOKALIKE, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find(&f, all, 5, out) == 1);
+	for (i = 2; i < 5; i++)
+		CHECK(out[i].err == -EINVAL &&
+		      strstr(out[i].why, "two functions make the checks EVP_AEAD_CTX_seal"));
+	nosym_close(&f);
+	/* without rustls (aws-lc's libssl, or none): not looked for */
+	CHECK(nosym_open(AEAD_NORUSTLS, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_has_awslc_aead(&f));
+	CHECK(nosym_find(&f, all, 5, out) == 0);
+	for (i = 0; i < 5; i++)
+		CHECK(out[i].err == -ENOENT);
+	nosym_close(&f);
+	/* Bun: BoringSSL's libssl is found, no AEAD of aws-lc looked for */
+	CHECK(nosym_open(BUN, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find(&f, all, 5, out) == 1);
+	CHECK(!out[0].err && !out[1].err);
+	for (i = 2; i < 5; i++)
+		CHECK(out[i].err == -ENOENT);
+	nosym_close(&f);
+}
+
 static int count_files(const char *dir, const char *prefix)
 {
 	struct dirent *d;
@@ -384,6 +461,7 @@ int main(void)
 	test_not_openssl();
 	test_named_by_callers();
 	test_by_checks();
+	test_aead();
 	test_cache();
 	return check_done();
 }
