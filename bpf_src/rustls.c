@@ -271,9 +271,9 @@ int probe_return_aead_open(struct pt_regs *ctx)
 	u64 id = bpf_get_current_pid_tgid(), len = 0;
 	struct tls_call *call = call_of(id);
 
-	if (!own_call(ctx, call) || call->kind != TLS_KIND_DATA || !call->len_ptr)
+	if (!own_call(ctx, call))
 		return 0;
-	if ((u32)PT_REGS_RC(ctx) == 1 &&
+	if (call->kind == TLS_KIND_DATA && call->len_ptr && (u32)PT_REGS_RC(ctx) == 1 &&
 	    bpf_probe_read_user(&len, sizeof(len), (void *)call->len_ptr) == 0) {
 		if (call->iovcnt == 13)
 			len = tls13_plaintext(call->buf, len);

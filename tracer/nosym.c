@@ -922,6 +922,7 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 	const char *ssl[NOSYM_MAX_NAMES];
 	int map[NOSYM_MAX_NAMES], nssl = 0, naead = 0, i, r;
 	char crate[48];
+	uint64_t at;
 
 	if (n > NOSYM_MAX_NAMES)
 		return -EINVAL;
@@ -938,7 +939,7 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 	for (i = 0; i < nssl && r >= 0; i++)
 		out[map[i]] = ssl_out[i];
 	if (r >= 0 && naead && nosym_crate(f, "rustls", crate, sizeof(crate)) &&
-	    nosym_has_awslc_aead(f)) {
+	    nosym_has_awslc_aead(f) && nosym_find_strings(f, NOSYM_AWSLC_SSL_FILE, &at, 1) <= 0) {
 		int a = nosym_find_aead(f, names, n, out);
 
 		r = a < 0 ? a : 1;

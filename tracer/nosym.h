@@ -78,10 +78,10 @@ struct nosym_found {
  * that finds nothing either, SSL_write and SSL_read are known by the reasons of their
  * error checks (NOSYM_BY_CHECKS, nosym_checks.c). aws-lc's EVP_AEAD_CTX_seal and
  * EVP_AEAD_CTX_open are looked for by their error checks alone, and only in a program that
- * carries rustls and aws-lc's aead.c (rustls on aws-lc-rs: no libssl of aws-lc to trace
- * twice). Returns 1 when the code was searched, 0 when no name's string is in the file and
- * no BoringSSL or rustls on aws-lc either (nothing searched), or -errno when the code cannot
- * be read.
+ * carries rustls and aws-lc's aead.c but not aws-lc's libssl (rustls on aws-lc-rs: a
+ * libssl on the same AEAD is traced by its SSL_write, and would show each record twice). Returns 1
+ * when the code was searched, 0 when no name's string is in the file and no BoringSSL or rustls on
+ * aws-lc either (nothing searched), or -errno when the code cannot be read.
  */
 int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nosym_found *out);
 
@@ -121,6 +121,8 @@ bool nosym_has_boringssl(struct nosym_file *f);
 
 /* aws-lc's __FILE__ of its AEAD interface ends so (aws-lc-sys builds it from "/aws-lc/") */
 #define NOSYM_AWSLC_AEAD_FILE "/aws-lc/crypto/fipsmodule/cipher/aead.c"
+/* ... and of its libssl (BoringSSL's, over the same AEAD: its records would show twice) */
+#define NOSYM_AWSLC_SSL_FILE "/aws-lc/ssl/ssl_lib.cc"
 
 /* Whether the file holds the name of aws-lc's aead.c (aws-lc's AEADs are linked in). */
 bool nosym_has_awslc_aead(const struct nosym_file *f);

@@ -177,14 +177,30 @@ static long entry_at_or_before(const struct entries *e, uint64_t a)
 /*
  * Whether a function can begin at t as compilers lay functions out: 16-byte aligned, after
  * the padding or the last instruction of the one before it (int3 padding, nop or a
- * multi-byte nop, ret); in packed code, where it makes its frame: push rbp, and mov rbp, rsp
- * in its next 15 bytes (a compiler may schedule other moves between them).
+ * multi-byte nop, ret); in packed code, after int3 or multi-byte nop padding or where it
+ * makes its frame (makes_frame_at).
  * A call target found by the byte scan inside another instruction is so only by chance,
  * and then decoding from it must still meet the checks in step.
  */
+/* Whether the code at t makes a frame: [endbr64] push rbp, and mov rbp, rsp in the next 15
+ * bytes (a compiler may schedule other moves between them). */
+static bool makes_frame_at(const struct nosym_file *f, uint64_t t)
+{
+	static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa},
+			     mov_rbp_rsp[] = {0x48, 0x89, 0xe5};
+	uint8_t *b = nosym_read_code(f, t, 20), *p;
+	bool ok;
+
+	if (!b)
+		return false;
+	p = memcmp(b, endbr64, sizeof(endbr64)) == 0 ? b + sizeof(endbr64) : b;
+	ok = p[0] == 0x55 && memmem(p + 1, 15, mov_rbp_rsp, sizeof(mov_rbp_rsp));
+	free(b);
+	return ok;
+}
+
 static bool starts_function(const struct nosym_file *f, uint64_t t, const struct family *fam)
 {
-	static const uint8_t mov_rbp_rsp[] = {0x48, 0x89, 0xe5};
 	static const uint8_t nops[][8] = {{0x0f, 0x1f, 0x00},
 					  {0x0f, 0x1f, 0x40, 0x00},
 					  {0x0f, 0x1f, 0x44, 0x00, 0x00},
@@ -195,18 +211,13 @@ static bool starts_function(const struct nosym_file *f, uint64_t t, const struct
 	bool ok = false;
 	size_t i;
 
-	if (b) {
-		ok = b[7] == 0xcc || b[7] == 0x90 || b[7] == 0xc3;
+	if (b) { /* in packed code a lone ret or nop byte may be another instruction's */
+		ok = b[7] == 0xcc || (!fam->packed && (b[7] == 0x90 || b[7] == 0xc3));
 		for (i = 0; i < sizeof(nop_len) / sizeof(nop_len[0]) && !ok; i++)
 			ok = memcmp(b + 8 - nop_len[i], nops[i], nop_len[i]) == 0;
 		free(b);
 	}
-	if (!ok && fam->packed) {
-		b = nosym_read_code(f, t, 16);
-		ok = b && b[0] == 0x55 && memmem(b + 1, 15, mov_rbp_rsp, sizeof(mov_rbp_rsp));
-		free(b);
-	}
-	return ok;
+	return ok || (fam->packed && makes_frame_at(f, t));
 }
 
 /* The end of the executable segment that holds vaddr (vaddr itself when none does). */
@@ -268,9 +279,10 @@ struct site {
 static bool shared_tail(const struct nosym_file *f, csh cs, uint64_t t, bool pushed, int value,
 			struct site *st)
 {
-	uint8_t *buf = nosym_read_code(f, t, 16 * NOSYM_SITE_WINDOW);
+	uint64_t end = segment_end(f, t);
+	size_t left = end - t < 16 * NOSYM_SITE_WINDOW ? (size_t)(end - t) : 16 * NOSYM_SITE_WINDOW;
+	uint8_t *buf = left ? nosym_read_code(f, t, left) : NULL; /* to its segment's end */
 	const uint8_t *code = buf;
-	size_t left = 16 * NOSYM_SITE_WINDOW;
 	cs_insn *insn = buf ? cs_malloc(cs) : NULL;
 	uint64_t addr = t;
 	bool found = false;
@@ -326,8 +338,9 @@ static bool makes_frame(const cs_insn *insn)
  * packed code, some of them set in the tail a jump leads to, shared with other checks), its
  * direct calls, whether it stores through a pointer. Decoding stops at the first byte that
  * is no instruction, and at int3 padding after a ret or jmp: the end of a function as
- * clang and lld lay them out (fn->end moves there). Each of must[0, nmust) has to be met as an
- * instruction; false when one is not.
+ * clang and lld lay them out (fn->end moves there); in packed code also at a frame made
+ * after a ret or jmp, the next function's (one no direct call reaches is not taken in). Each of
+ * must[0, nmust) has to be met as an instruction; false when one is not.
  */
 static bool decode(const struct nosym_file *f, csh cs, cs_insn *insn, struct func *fn,
 		   const uint64_t *must, int nmust, const struct family *fam)
@@ -355,8 +368,9 @@ static bool decode(const struct nosym_file *f, csh cs, cs_insn *insn, struct fun
 		bool jump = insn->id == X86_INS_JMP && insn->detail->x86.op_count == 1 &&
 			    insn->detail->x86.operands[0].type == X86_OP_IMM;
 
-		if (left_it && insn->id == X86_INS_INT3) {
-			addr = insn->address; /* padding: the next function is not this one */
+		if (left_it && (insn->id == X86_INS_INT3 ||
+				(fam->packed && makes_frame_at(f, insn->address)))) {
+			addr = insn->address; /* padding, or the frame of the next function */
 			break;
 		}
 		left_it = insn->id == X86_INS_RET || insn->id == X86_INS_JMP;
@@ -810,6 +824,10 @@ int nosym_verify_checks(struct nosym_file *f, const char *name, struct nosym_fou
 	csh cs;
 	bool met;
 
+	if (want == K_OTHER) {
+		unsure(out, "no function is known by the checks of '%s'", name);
+		return -EINVAL;
+	}
 	/* where it begins, its checks met in step, of the same reasons in the same order */
 	if (!starts_function(f, fn.entry, fam) || fn.end <= site || fn.end - fn.entry > FN_MAX) {
 		unsure(out, "no function can begin at 0x%llx and hold 0x%llx",

@@ -353,6 +353,21 @@ static void test_aead(void)
 		CHECK(out[i].err == -EINVAL &&
 		      strstr(out[i].why, "two functions make the checks EVP_AEAD_CTX_seal"));
 	nosym_close(&f);
+	/* seal reached through a pointer only: not found, and never the function before it */
+	{
+		const char *cleanup = "EVP_AEAD_CTX_cleanup";
+		uint64_t at;
+		bool has;
+
+		CHECK(tracer_bpf__symbol_offsets(AEAD_INDIRECT_SYM, &cleanup, 1, &at, &has) == 0 &&
+		      has);
+		CHECK(nosym_open(AEAD_INDIRECT, &f, err, sizeof(err)) == 0);
+		CHECK(nosym_find(&f, all, 5, out) == 1);
+		CHECK(out[2].err != 0 || out[2].offset != at);
+		CHECK(out[2].err == -ENOENT || out[2].err == -EINVAL);
+		CHECK(out[4].err == 0); /* open is called directly */
+		nosym_close(&f);
+	}
 	/* without rustls (aws-lc's libssl, or none): not looked for */
 	CHECK(nosym_open(AEAD_NORUSTLS, &f, err, sizeof(err)) == 0);
 	CHECK(nosym_has_awslc_aead(&f));

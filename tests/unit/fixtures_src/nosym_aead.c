@@ -5,7 +5,9 @@
  * and test_runtimes. `run GO` waits for the file GO, then seals and opens TLS records and
  * calls that only look like them (see main): what a tracer must take, and what it must not.
  * Built -DLOOKALIKE, seal's checks are made twice, in two functions: no finder may trust
- * them. Built -DNO_RUSTLS, the program carries no rustls: nothing is looked for. */
+ * them. Built -DNO_RUSTLS, the program carries no rustls: nothing is looked for. Built
+ * -DINDIRECT, seal is called only through a pointer: no direct call marks its entry, and
+ * the function before it (cleanup, called directly) must not be taken for it. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,11 +61,18 @@ static void xor
 			out[i] = in[i] ^ ctx->key;
 	}
 
-	__attribute__((noinline)) int EVP_AEAD_CTX_seal(const struct aead_ctx *ctx, uint8_t *out,
-							size_t *out_len, size_t max_out_len,
-							const uint8_t *nonce, size_t nonce_len,
-							const uint8_t *in, size_t in_len,
-							const uint8_t *ad, size_t ad_len)
+	/* before seal, as in aead.c: a function with a frame and no checks */
+	__attribute__((noinline)) void EVP_AEAD_CTX_cleanup(struct aead_ctx *ctx)
+{
+	uses((const uint8_t *)ctx, sizeof(*ctx));
+	ctx->key = 0;
+}
+
+__attribute__((noinline)) int EVP_AEAD_CTX_seal(const struct aead_ctx *ctx, uint8_t *out,
+						size_t *out_len, size_t max_out_len,
+						const uint8_t *nonce, size_t nonce_len,
+						const uint8_t *in, size_t in_len, const uint8_t *ad,
+						size_t ad_len)
 {
 	uses(nonce, nonce_len);
 	uses(ad, ad_len);
@@ -175,6 +184,15 @@ error:
 	return 0;
 }
 
+#ifdef INDIRECT
+int (*volatile seal_ptr)(const struct aead_ctx *, uint8_t *, size_t *, size_t, const uint8_t *,
+			 size_t, const uint8_t *, size_t, const uint8_t *,
+			 size_t) = EVP_AEAD_CTX_seal;
+#define SEAL (*seal_ptr)
+#else
+#define SEAL EVP_AEAD_CTX_seal
+#endif
+
 /* A TLS 1.3 record's header for `sealed` bytes, or TLS 1.2's additional data for `len`. */
 static void tls13_ad(uint8_t *ad, size_t sealed)
 {
@@ -203,8 +221,8 @@ static int tls13(const struct aead_ctx *ctx, const char *text, uint8_t type, siz
 	rec[len] = type;
 	tls13_ad(ad, len + 1 + pad + TAG + claim);
 	if (!open)
-		return EVP_AEAD_CTX_seal(ctx, rec, &out_len, sizeof(rec), nonce, sizeof(nonce), rec,
-					 len + 1 + pad, ad, sizeof(ad));
+		return SEAL(ctx, rec, &out_len, sizeof(rec), nonce, sizeof(nonce), rec,
+			    len + 1 + pad, ad, sizeof(ad));
 	xor(ctx, rec, rec, len + 1 + pad); /* what the peer sealed */
 	return EVP_AEAD_CTX_open(ctx, rec, &out_len, sizeof(rec), nonce, sizeof(nonce), rec,
 				 len + 1 + pad + TAG, ad, sizeof(ad));
@@ -213,7 +231,7 @@ static int tls13(const struct aead_ctx *ctx, const char *text, uint8_t type, siz
 int main(int argc, char **argv)
 {
 	static const struct aead aead = {TAG, 0};
-	const struct aead_ctx tx = {&aead, 0x5a}, rx = {&aead, 0x5a};
+	struct aead_ctx tx = {&aead, 0x5a}, rx = {&aead, 0x5a};
 	uint8_t buf[256] = {0}, tag[TAG], ad[13], nonce[12] = {0}, odd[12] = {1, 2, 3};
 	size_t len, n = 0;
 	int ok = 1;
@@ -239,8 +257,8 @@ int main(int argc, char **argv)
 	 * data of no TLS record; an open that fails (the tag does not match) */
 	ok &= tls13(&tx, "a handshake message", 22, 0, 0, 0);
 	ok &= tls13(&tx, "not a record of this length", 23, 0, 100, 0);
-	ok &= EVP_AEAD_CTX_seal(&tx, buf, &n, sizeof(buf), nonce, sizeof(nonce),
-				(const uint8_t *)"no tls here\x17", 12, odd, sizeof(odd));
+	ok &= SEAL(&tx, buf, &n, sizeof(buf), nonce, sizeof(nonce),
+		   (const uint8_t *)"no tls here\x17", 12, odd, sizeof(odd));
 	memcpy(buf, "a forged record\x17", 16);
 	tls13_ad(ad, 16 + TAG);
 	buf[16] = 1; /* its tag */
@@ -262,5 +280,7 @@ int main(int argc, char **argv)
 	tls12_ad(ad, 21, 2);
 	ok &= EVP_AEAD_CTX_seal_scatter(&tx, buf, tag, &n, sizeof(tag), nonce, sizeof(nonce),
 					(const uint8_t *)"\x01\x00", 2, NULL, 0, ad, sizeof(ad));
+	EVP_AEAD_CTX_cleanup(&tx);
+	EVP_AEAD_CTX_cleanup(&rx);
 	return ok ? 0 : 1;
 }
