@@ -36,13 +36,31 @@
 
 /* -------------------------------------------------------------- probes */
 
+/* A record being sealed, sent at the entry probe: len bytes at buf, of session sess (what
+ * seals the connection's records). */
+static __always_inline void send_sealed(struct pt_regs *ctx, u64 id, u64 buf, u64 len, u64 sess)
+{
+	struct tls_call call = {};
+
+	call.buf = buf;
+	call.sp = PT_REGS_SP(ctx);
+	call.ip = PT_REGS_IP(ctx);
+	call.probe = probe_cookie(ctx);
+	call.sess = sess;
+	call.start_ns = bpf_ktime_get_ns();
+	call.fd = -1;
+	call.dir = TLS_DIR_WRITE;
+	call.kind = TLS_KIND_DATA;
+	attribute(&call, id);
+	submit_call(ctx, &call, len, false);
+}
+
 /* The entry of each MessageEncrypter::encrypt: an application-data record is sent now, the
  * whole call at one probe (the plaintext is all there; sealing it cannot fail but for a
  * broken key). Other records (handshake messages, alerts) are not the program's bytes. */
 int probe_entry_rustls_encrypt(struct pt_regs *ctx)
 {
 	u64 id = bpf_get_current_pid_tgid(), msg = PT_REGS_PARM3(ctx), buf = 0, len = 0;
-	struct tls_call call = {};
 	u8 typ = 0;
 
 	if (!traced(id) ||
@@ -52,17 +70,7 @@ int probe_entry_rustls_encrypt(struct pt_regs *ctx)
 	    bpf_probe_read_user(&len, sizeof(len), (void *)(msg + RUSTLS_BORROWED_LEN)) || !len ||
 	    len > RUSTLS_MAX_FRAGMENT)
 		return 0;
-	call.buf = buf;
-	call.sp = PT_REGS_SP(ctx);
-	call.ip = PT_REGS_IP(ctx);
-	call.probe = probe_cookie(ctx);
-	call.sess = PT_REGS_PARM2(ctx); /* the connection's encrypter */
-	call.start_ns = bpf_ktime_get_ns();
-	call.fd = -1;
-	call.dir = TLS_DIR_WRITE;
-	call.kind = TLS_KIND_DATA;
-	attribute(&call, id);
-	submit_call(ctx, &call, len, false);
+	send_sealed(ctx, id, buf, len, PT_REGS_PARM2(ctx)); /* self: the connection's encrypter */
 	return 0;
 }
 
@@ -210,7 +218,6 @@ static __always_inline u64 tls13_plaintext(u64 buf, u64 len)
 static __always_inline int aead_sealing(struct pt_regs *ctx, const struct aead_args *a)
 {
 	u64 id = bpf_get_current_pid_tgid(), in, len;
-	struct tls_call call = {};
 	u32 record;
 
 	if (!traced(id) || !(record = aead_record(ctx, a, false)))
@@ -221,17 +228,7 @@ static __always_inline int aead_sealing(struct pt_regs *ctx, const struct aead_a
 		len = tls13_plaintext(in, len);
 	if (!len || len > RUSTLS_MAX_FRAGMENT)
 		return 0;
-	call.buf = in;
-	call.sp = PT_REGS_SP(ctx);
-	call.ip = PT_REGS_IP(ctx);
-	call.probe = probe_cookie(ctx);
-	call.sess = PT_REGS_PARM1(ctx); /* the connection's sealing key */
-	call.start_ns = bpf_ktime_get_ns();
-	call.fd = -1;
-	call.dir = TLS_DIR_WRITE;
-	call.kind = TLS_KIND_DATA;
-	attribute(&call, id);
-	submit_call(ctx, &call, len, false);
+	send_sealed(ctx, id, in, len, PT_REGS_PARM1(ctx)); /* ctx: the connection's sealing key */
 	return 0;
 }
 

@@ -102,6 +102,56 @@ def assert_get_decoded(test, run, path):
     test.assertEqual(http[1]["status"], 200)
 
 
+def assert_h2_get(test, records, pid, path):
+    """pid's one HTTP/2 GET of path from nginx (answering "hello from nginx at PATH"):
+    the preface in its writes, the body in its reads, --http decoding request and response
+    on stream 1."""
+    http = [e for e in records if e["type"] == "http"]
+    test.assertEqual([(e["msg"], e["version"], e["stream"]) for e in http],
+                     [("request", "2", 1), ("response", "2", 1)], http)
+    test.assertEqual((http[0]["method"], http[0]["path"]), ("GET", path))
+    test.assertEqual((http[1]["status"], http[1]["path"]), (200, path))
+    got, _ = calls_of(records, pid)
+    test.assertTrue(got["write"].startswith(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
+    test.assertIn(b"hello from nginx at %s\n" % path.encode(), got["read"])
+
+
+def started_later_under_all(test, exe, start, path):
+    """A program (exe) started by start(go, path) once `--all` is tracing: it fetches path
+    once the tracer says it found its TLS code. Returns the run, ended, and the process."""
+    run = test.tracer(None, "--all", "--json")
+    run.wait_ready()
+    go = os.path.join(test.tmp, "go")
+    proc = start(go, path)
+    wait_for(lambda: "loaded TLS code: '%s'" % exe in run.stderr(), 60, "its probes")
+    open(go, "w").close()
+    test.assertEqual(proc.wait(timeout=60), 0)
+    wait_for(lambda: b"hello " + path.encode() in calls_of(json_lines(run), proc.pid)[0]["read"],
+             20, "the response in its reads")
+    test.interrupt(run)
+    return run, proc
+
+
+def traced_shell(test, exe, argv, env):
+    """A traced shell runs `argv /shell/i` (a shell command line) six times, exe never seen
+    before: the first as soon as the tracer is ready, the other five once it says it found
+    exe's TLS code. Returns the shell's records."""
+    go, loaded = (os.path.join(test.tmp, n) for n in ("go", "loaded"))
+    lines = ["sh -c 'echo $$ > %s/pid.%d; exec %s /shell/%d' > /dev/null 2>&1" %
+             (test.tmp, i, argv, i) for i in range(6)]
+    lines.insert(1, "while [ ! -e %s ]; do sleep 0.01; done" % loaded)
+    shell = test.spawn(["sh", "-c", "while [ ! -e %s ]; do sleep 0.01; done\n%s" %
+                        (go, "\n".join(lines))], env=env)
+    run = test.tracer(shell.pid, "--json")
+    run.wait_ready()
+    open(go, "w").close()
+    wait_for(lambda: "loaded TLS code: '%s'" % exe in run.stderr(), 60, "its probes")
+    open(loaded, "w").close()
+    test.assertEqual(shell.wait(timeout=120), 0)
+    test.assertEqual(run.wait_exit(timeout=60), 0, run.stderr())
+    return json_lines(run)
+
+
 class RuntimesTest(TracerTest):
 
     def setUp(self):
@@ -152,36 +202,15 @@ class RuntimesTest(TracerTest):
         self.assertEqual(records[-1]["bytes_truncated"], 0)
 
     def test_bun_started_later_under_all(self):
-        run = self.tracer(None, "--all", "--json")
-        run.wait_ready()
-        go = os.path.join(self.tmp, "go")
-        bun = self.bun(go, "/with-all")
-        wait_for(lambda: "loaded TLS code: '%s'" % BUN in run.stderr(), 60, "bun's probes")
-        open(go, "w").close()
-        self.assertEqual(bun.wait(timeout=60), 0)
-        wait_for(lambda: b"hello /with-all" in calls_of(json_lines(run), bun.pid)[0]["read"],
-                 20, "the response in bun's reads")
-        self.interrupt(run)
+        run, bun = started_later_under_all(self, BUN, self.bun, "/with-all")
         self.assert_exact(json_lines(run), bun.pid, ["/with-all"])
 
     def test_bun_from_a_traced_shell(self):
         """A traced shell runs bun, never seen before: that run is captured or told as moved
         before probes (its code is searched as it runs). Once the tracer says it found Bun's
         TLS code, five more runs: each request and response exact."""
-        go, loaded = (os.path.join(self.tmp, n) for n in ("go", "loaded"))
-        lines = ["sh -c 'echo $$ > %s/pid.%d; exec %s %s %d - /shell/%d'" %
-                 (self.tmp, i, BUN, self.script, self.port, i) for i in range(6)]
-        lines.insert(1, "while [ ! -e %s ]; do sleep 0.01; done" % loaded)
-        shell = self.spawn(["sh", "-c", "while [ ! -e %s ]; do sleep 0.01; done\n%s" %
-                            (go, "\n".join(lines))], env=self.env)
-        run = self.tracer(shell.pid, "--json")
-        run.wait_ready()
-        open(go, "w").close()
-        wait_for(lambda: "loaded TLS code: '%s'" % BUN in run.stderr(), 60, "bun's probes")
-        open(loaded, "w").close()
-        self.assertEqual(shell.wait(timeout=120), 0)
-        self.assertEqual(run.wait_exit(timeout=60), 0, run.stderr())
-        records = json_lines(run)
+        records = traced_shell(self, BUN, "%s %s %d -" % (BUN, self.script, self.port),
+                               self.env)
         for pid, path in shell_runs(self, records, self.served(), 6):
             self.assert_exact(records, pid, [path])
 
@@ -228,15 +257,7 @@ class RuntimesTest(TracerTest):
                          stdout=subprocess.PIPE)
         run = self.trace_then_go(bun, go, "--json", "--http", env=self.env)
         self.assertEqual(bun.stdout.read(), b"hello from nginx at /over-h2\n")
-        records = json_lines(run)
-        http = [e for e in records if e["type"] == "http"]
-        self.assertEqual([(e["msg"], e["version"], e["stream"]) for e in http],
-                         [("request", "2", 1), ("response", "2", 1)], http)
-        self.assertEqual((http[0]["method"], http[0]["path"]), ("GET", "/over-h2"))
-        self.assertEqual((http[1]["status"], http[1]["path"]), (200, "/over-h2"))
-        got, _ = calls_of(records, bun.pid)
-        self.assertTrue(got["write"].startswith(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
-        self.assertIn(b"hello from nginx at /over-h2\n", got["read"])
+        assert_h2_get(self, json_lines(run), bun.pid, "/over-h2")
 
     def test_list_probes_names_the_evidence(self):
         bun = self.spawn([BUN, "-e", "await Bun.sleep(60000)"], env=self.env)
@@ -365,37 +386,15 @@ class DenoTest(TracerTest):
         self.assertEqual((records[-1]["bytes_lost"], records[-1]["bytes_truncated"]), (0, 0))
 
     def test_deno_started_later_under_all(self):
-        run = self.tracer(None, "--all", "--json")
-        run.wait_ready()
-        go = os.path.join(self.tmp, "go")
-        deno = self.deno(go, "/with-all")
-        wait_for(lambda: "loaded TLS code: '%s'" % DENO in run.stderr(), 60, "deno's probes")
-        open(go, "w").close()
-        self.assertEqual(deno.wait(timeout=60), 0)
-        wait_for(lambda: b"hello /with-all" in calls_of(json_lines(run), deno.pid)[0]["read"],
-                 20, "the response in deno's reads")
-        self.interrupt(run)
+        run, deno = started_later_under_all(self, DENO, self.deno, "/with-all")
         self.assert_exact(json_lines(run), deno, ["/with-all"])
 
     def test_deno_from_a_traced_shell(self):
         """A traced shell runs deno, never seen before: that run is captured or told as moved
         before probes (its code is searched as it runs). Once the tracer says it found the
         TLS code, five more runs: each request and response exact."""
-        go, loaded = (os.path.join(self.tmp, n) for n in ("go", "loaded"))
         argv = " ".join(self.deno_argv(self.script, str(self.port), "-"))
-        lines = ["sh -c 'echo $$ > %s/pid.%d; exec %s /shell/%d' > /dev/null 2>&1" %
-                 (self.tmp, i, argv, i) for i in range(6)]
-        lines.insert(1, "while [ ! -e %s ]; do sleep 0.01; done" % loaded)
-        shell = self.spawn(["sh", "-c", "while [ ! -e %s ]; do sleep 0.01; done\n%s" %
-                            (go, "\n".join(lines))], env=self.env)
-        run = self.tracer(shell.pid, "--json")
-        run.wait_ready()
-        open(go, "w").close()
-        wait_for(lambda: "loaded TLS code: '%s'" % DENO in run.stderr(), 60, "deno's probes")
-        open(loaded, "w").close()
-        self.assertEqual(shell.wait(timeout=120), 0)
-        self.assertEqual(run.wait_exit(timeout=60), 0, run.stderr())
-        records = json_lines(run)
+        records = traced_shell(self, DENO, argv, self.env)
         for pid, path in shell_runs(self, records, harness.served(self.log), 6):
             got, _ = calls_of(records, pid)
             self.assertEqual((got["write"], got["read"]), harness.served(self.log)[path][1:])
@@ -416,14 +415,7 @@ class DenoTest(TracerTest):
         run = self.trace_then_go(deno, go, "--json", "--http", env=self.env)
         self.assertEqual(deno.stdout.read(), b"hello from nginx at /over-h2\n\n")
         records = json_lines(run)
-        http = [e for e in records if e["type"] == "http"]
-        self.assertEqual([(e["msg"], e["version"], e["stream"]) for e in http],
-                         [("request", "2", 1), ("response", "2", 1)], http)
-        self.assertEqual((http[0]["method"], http[0]["path"]), ("GET", "/over-h2"))
-        self.assertEqual((http[1]["status"], http[1]["path"]), (200, "/over-h2"))
-        got, _ = calls_of(records, deno.pid)
-        self.assertTrue(got["write"].startswith(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
-        self.assertIn(b"hello from nginx at /over-h2\n", got["read"])
+        assert_h2_get(self, records, deno.pid, "/over-h2")
         self.assertEqual({(r["func"], r["dir"]) for r in records if r["type"] == "data"},
                          {(SCATTER, "write"), (OPEN, "read")})
 
