@@ -337,6 +337,21 @@ static __always_inline struct tls_event *meta_event(u64 id, u32 kind)
 	return ev;
 }
 
+/* A data call's entry as the probes keep it: buf, moved in direction dir, by session sess. */
+static __always_inline void init_call(struct tls_call *call, struct pt_regs *ctx, u64 buf,
+				      u64 sess, u32 dir)
+{
+	call->buf = buf;
+	call->sp = PT_REGS_SP(ctx);
+	call->ip = PT_REGS_IP(ctx);
+	call->probe = probe_cookie(ctx);
+	call->sess = sess;
+	call->start_ns = bpf_ktime_get_ns();
+	call->fd = -1;
+	call->dir = dir;
+	call->kind = TLS_KIND_DATA;
+}
+
 /* Thread id's call in flight: in its slot, or else in the overflow table; NULL if none. */
 static __always_inline struct tls_call *call_of(u64 id)
 {
@@ -383,15 +398,8 @@ static __always_inline int stash_any(struct pt_regs *ctx, const void *buf, const
 	if (cur && cur->sp >= PT_REGS_SP(ctx) &&
 	    (cur->buf == (u64)buf || (kind != TLS_KIND_DATA && cur->sp > PT_REGS_SP(ctx))))
 		return 0;
-	call.buf = (u64)buf;
-	call.sp = PT_REGS_SP(ctx);
-	call.ip = PT_REGS_IP(ctx);
+	init_call(&call, ctx, (u64)buf, PT_REGS_PARM1(ctx), dir);
 	call.len_ptr = (u64)len_ptr;
-	call.probe = probe_cookie(ctx);
-	call.sess = PT_REGS_PARM1(ctx);
-	call.start_ns = bpf_ktime_get_ns();
-	call.fd = -1;
-	call.dir = dir;
 	call.iovcnt = iovcnt;
 	call.kind = kind;
 	slot = tls_slots.lookup(&idx);

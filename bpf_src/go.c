@@ -85,15 +85,7 @@ static __always_inline int go_stash(struct pt_regs *ctx, u64 c, u64 buf, u32 dir
 
 	if (!traced(id))
 		return 0;
-	call.buf = buf;
-	call.sp = PT_REGS_SP(ctx);
-	call.ip = PT_REGS_IP(ctx);
-	call.probe = probe_cookie(ctx);
-	call.sess = c;
-	call.start_ns = bpf_ktime_get_ns();
-	call.fd = -1;
-	call.dir = dir;
-	call.kind = TLS_KIND_DATA;
+	init_call(&call, ctx, buf, c, dir);
 	fd = go_conn_fd(c);
 	if (fd >= 0) {
 		call.fd = fd;

@@ -1,7 +1,7 @@
 /* rustls.c - Rust's rustls: each application-data record's plaintext, at its record layer
  * (0.20, by its symbols) or at aws-lc's AEAD under it (rustls on aws-lc-rs, stripped) */
-/* compiled after 00_capture.c: traced, probe_cookie, stash_any, call_of, own_call, attribute,
- * release_call, submit_call */
+/* compiled after 00_capture.c: traced, init_call, stash_call, stash_any, call_of, own_call,
+ * attribute, release_call, submit_call */
 
 /*
  * rustls hands each record to a MessageEncrypter before it is sealed and takes each record
@@ -42,15 +42,7 @@ static __always_inline void send_sealed(struct pt_regs *ctx, u64 id, u64 buf, u6
 {
 	struct tls_call call = {};
 
-	call.buf = buf;
-	call.sp = PT_REGS_SP(ctx);
-	call.ip = PT_REGS_IP(ctx);
-	call.probe = probe_cookie(ctx);
-	call.sess = sess;
-	call.start_ns = bpf_ktime_get_ns();
-	call.fd = -1;
-	call.dir = TLS_DIR_WRITE;
-	call.kind = TLS_KIND_DATA;
+	init_call(&call, ctx, buf, sess, TLS_DIR_WRITE);
 	attribute(&call, id);
 	submit_call(ctx, &call, len, false);
 }
@@ -144,7 +136,8 @@ static const struct aead_args AEAD_SEAL = {1, 2, 3, 4}; /* and open */
 static const struct aead_args AEAD_SCATTER = {2, 3, 6, 7};
 #define AEAD_ARG_EXTRA_LEN 5 /* seal_scatter's extra_in_len: rustls passes none */
 #define AEAD_TAG 16	 /* the tag of the AEADs rustls seals TLS with (GCM, ChaCha20-Poly1305) */
-#define AEAD_PAD_SEEN 16 /* TLS 1.3 padding looked through for the inner type; more: not sent */
+#define AEAD_PAD_SEEN 16 /* TLS 1.3 padding looked through for the inner type */
+#define TLS13_TYPE_UNSEEN (~0ULL) /* more padding than that, or the record unreadable */
 #define TLS13_AD_LEN 5
 #define TLS12_AD_LEN 13
 #define TLS_APPLICATION_DATA 23
@@ -187,30 +180,47 @@ static __always_inline u32 aead_record(struct pt_regs *ctx, const struct aead_ar
 }
 
 /* The length of a TLS 1.3 record's plaintext of `len` bytes at buf (padding and inner type
- * taken off), when its inner type is application data; 0 otherwise. rustls pads nothing:
- * the last byte is the type; up to AEAD_PAD_SEEN bytes of another's padding are looked
- * through. */
+ * taken off), when its inner type is application data; 0 for another type. rustls pads
+ * nothing: the last byte is the type; up to AEAD_PAD_SEEN bytes of another's padding are
+ * looked through. TLS13_TYPE_UNSEEN when the type is not found so: the record is then sent
+ * as unreadable (aead_record_len), counted, never dropped unsaid. */
 static __always_inline u64 tls13_plaintext(u64 buf, u64 len)
 {
 	u8 tail[AEAD_PAD_SEEN] = {};
 	u64 from, n;
 	int i;
 
-	if (!len || bpf_probe_read_user(tail, 1, (void *)(buf + len - 1)))
+	if (!len)
 		return 0;
+	if (bpf_probe_read_user(tail, 1, (void *)(buf + len - 1)))
+		return TLS13_TYPE_UNSEEN;
 	if (tail[0])
 		return tail[0] == TLS_APPLICATION_DATA ? len - 1 : 0;
 	from = len > AEAD_PAD_SEEN ? len - AEAD_PAD_SEEN : 0;
 	n = len - from;
 	if (n == 0 || n > AEAD_PAD_SEEN || bpf_probe_read_user(tail, n, (void *)(buf + from)))
-		return 0;
+		return TLS13_TYPE_UNSEEN;
 #pragma unroll
 	for (i = AEAD_PAD_SEEN - 1; i >= 0; i--) {
 		if (i >= n || tail[i] == 0)
 			continue;
 		return tail[i] == TLS_APPLICATION_DATA ? from + i : 0;
 	}
-	return 0;
+	return len > AEAD_PAD_SEEN ? TLS13_TYPE_UNSEEN : 0; /* all padding: no type at all */
+}
+
+/* What of a record of `len` bytes at *buf (`record`: aead_record's) is the program's: its
+ * plaintext's length; 0 for none. A TLS 1.3 record whose type is unseen is the program's
+ * for all the tracer knows: it goes whole, *buf made 0, so that it is counted unreadable. */
+static __always_inline u64 aead_record_len(u32 record, u64 *buf, u64 len)
+{
+	u64 n = record == 13 ? tls13_plaintext(*buf, len) : len;
+
+	if (n == TLS13_TYPE_UNSEEN) {
+		*buf = 0;
+		n = len;
+	}
+	return n <= RUSTLS_MAX_FRAGMENT + 256 ? n : 0; /* more than a TLS record holds: no record */
 }
 
 /* The entry of a seal: an application-data record's plaintext, the whole call at one probe
@@ -223,10 +233,8 @@ static __always_inline int aead_sealing(struct pt_regs *ctx, const struct aead_a
 	if (!traced(id) || !(record = aead_record(ctx, a, false)))
 		return 0;
 	in = aead_arg(ctx, a->in);
-	len = aead_arg(ctx, a->in_len);
-	if (record == 13)
-		len = tls13_plaintext(in, len);
-	if (!len || len > RUSTLS_MAX_FRAGMENT)
+	len = aead_record_len(record, &in, aead_arg(ctx, a->in_len));
+	if (!len)
 		return 0;
 	send_sealed(ctx, id, in, len, PT_REGS_PARM1(ctx)); /* ctx: the connection's sealing key */
 	return 0;
@@ -245,37 +253,31 @@ int probe_entry_aead_seal_scatter(struct pt_regs *ctx)
 }
 
 /* The entry of EVP_AEAD_CTX_open: kept when it opens a TLS record, with where its plaintext
- * and length will be, and which TLS (in iovcnt, unused by a read). */
+ * and length will be, and which TLS (in iovcnt, which no read uses). */
 int probe_entry_aead_open(struct pt_regs *ctx)
 {
-	u64 id = bpf_get_current_pid_tgid();
-	struct tls_call *call;
 	u32 record = aead_record(ctx, &AEAD_SEAL, true);
 
-	if (!record)
-		return 0;
-	stash_call(ctx, (const void *)PT_REGS_PARM2(ctx), (const void *)PT_REGS_PARM3(ctx),
-		   TLS_DIR_READ);
-	call = call_of(id);
-	if (call && call->sp == PT_REGS_SP(ctx))
-		call->iovcnt = record;
-	return 0;
+	return record ? stash_any(ctx, (const void *)PT_REGS_PARM2(ctx),
+				  (const void *)PT_REGS_PARM3(ctx), record, TLS_DIR_READ,
+				  TLS_KIND_DATA)
+		      : 0;
 }
 
 /* Its return: an opened application-data record is sent. */
 int probe_return_aead_open(struct pt_regs *ctx)
 {
-	u64 id = bpf_get_current_pid_tgid(), len = 0;
+	u64 id = bpf_get_current_pid_tgid(), len = 0, buf;
 	struct tls_call *call = call_of(id);
 
 	if (!own_call(ctx, call))
 		return 0;
 	if (call->kind == TLS_KIND_DATA && call->len_ptr && (u32)PT_REGS_RC(ctx) == 1 &&
 	    bpf_probe_read_user(&len, sizeof(len), (void *)call->len_ptr) == 0) {
-		if (call->iovcnt == 13)
-			len = tls13_plaintext(call->buf, len);
-		call->iovcnt = 0;
-		if (len > 0 && len <= RUSTLS_MAX_FRAGMENT) {
+		buf = call->buf;
+		len = aead_record_len(call->iovcnt, &buf, len);
+		if (len) {
+			call->buf = buf;
 			attribute(call, id);
 			submit_call(ctx, call, len, false);
 		}

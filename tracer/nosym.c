@@ -401,6 +401,7 @@ int nosym_open(const char *path, struct nosym_file *f, char *err, size_t errlen)
 	}
 	elf_file_build_id(&f->elf, f->build_id, sizeof(f->build_id));
 	f->boring = -1;
+	f->awslc = -1;
 	return 0;
 }
 
@@ -903,11 +904,13 @@ static int find_ssl(struct nosym_file *f, const char *const *names, int n, struc
 	return err < 0 ? err : 1;
 }
 
-bool nosym_has_awslc_aead(const struct nosym_file *f)
+bool nosym_has_awslc_aead(struct nosym_file *f)
 {
 	uint64_t at;
 
-	return nosym_find_strings(f, NOSYM_AWSLC_AEAD_FILE, &at, 1) > 0;
+	if (f->awslc < 0) /* one scan of its read-only data, however often it is asked */
+		f->awslc = nosym_find_strings(f, NOSYM_AWSLC_AEAD_FILE, &at, 1) > 0;
+	return f->awslc;
 }
 
 /* Whether name is one of aws-lc's AEAD functions, which only their checks tell. */

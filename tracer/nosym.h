@@ -29,6 +29,7 @@ struct nosym_file {
 	int fdes_err;
 	char build_id[41];
 	int boring; /* whether it names BoringSSL's ssl_lib.cc (-1: not looked for yet) */
+	int awslc;  /* whether it names aws-lc's aead.c (-1: not looked for yet) */
 };
 
 /*
@@ -125,7 +126,7 @@ bool nosym_has_boringssl(struct nosym_file *f);
 #define NOSYM_AWSLC_SSL_FILE "/aws-lc/ssl/ssl_lib.cc"
 
 /* Whether the file holds the name of aws-lc's aead.c (aws-lc's AEADs are linked in). */
-bool nosym_has_awslc_aead(const struct nosym_file *f);
+bool nosym_has_awslc_aead(struct nosym_file *f);
 
 /* The library whose error checks tell function `name` (NOSYM_BY_CHECKS): "BoringSSL" or
  * "aws-lc". */

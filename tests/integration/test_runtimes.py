@@ -116,6 +116,34 @@ def assert_h2_get(test, records, pid, path):
     test.assertIn(b"hello from nginx at %s\n" % path.encode(), got["read"])
 
 
+def forget_found(exe):
+    """What an earlier run found in exe is forgotten (its nosym cache entry): searched anew."""
+    cache = os.environ.get("TRACER_CACHE_DIR", "/var/cache/tracer")
+    build_id = re.search(r"Build ID: ([0-9a-f]+)",
+                         subprocess.run(["readelf", "-n", exe], capture_output=True,
+                                        text=True).stdout).group(1)
+    if cache and os.path.exists(os.path.join(cache, "nosym-" + build_id)):
+        os.unlink(os.path.join(cache, "nosym-" + build_id))
+
+
+def assert_found_then_cached(test, exe, pid, searched, cached, probes):
+    """--list-probes on pid, twice: exe's rows are `probes` ((function, kind) sorted), each
+    with the evidence `searched` (a pattern of its function's name), then from the cache
+    (`cached`) at the same places. Returns each run's (rows, stderr)."""
+    offsets, runs = None, []
+    for evidence in (searched, cached):
+        code, out, err = test.run_tracer("--list-probes", str(pid))
+        test.assertEqual(code, 0, err)
+        rows = [l for l in out.splitlines() if l.startswith(exe + " ")]
+        test.assertEqual(sorted({(l.split()[1], l.split()[2]) for l in rows}), probes, out)
+        for l in rows:
+            test.assertRegex(l, evidence % l.split()[1])
+        test.assertEqual(offsets or {l.split()[3] for l in rows}, {l.split()[3] for l in rows})
+        offsets = {l.split()[3] for l in rows}
+        runs.append((rows, err))
+    return runs
+
+
 def started_later_under_all(test, exe, start, path):
     """A program (exe) started by start(go, path) once `--all` is tracing: it fetches path
     once the tracer says it found its TLS code. Returns the run, ended, and the process."""
@@ -158,13 +186,7 @@ class RuntimesTest(TracerTest):
         super().setUp()
         # scripts/deps installs it: missing is a failure
         self.assertTrue(os.access(BUN, os.X_OK), "%s is not installed (scripts/deps)" % BUN)
-        # what an earlier run found in it is forgotten: each test searches its code anew
-        cache = os.environ.get("TRACER_CACHE_DIR", "/var/cache/tracer")
-        build_id = re.search(r"Build ID: ([0-9a-f]+)",
-                             subprocess.run(["readelf", "-n", BUN], capture_output=True,
-                                            text=True).stdout).group(1)
-        if cache and os.path.exists(os.path.join(cache, "nosym-" + build_id)):
-            os.unlink(os.path.join(cache, "nosym-" + build_id))
+        forget_found(BUN)  # each test searches its code anew
         self.port, self.log = self.record_server()
         self.script = os.path.join(self.tmp, "fetch.js")
         with open(self.script, "w") as f:
@@ -262,22 +284,14 @@ class RuntimesTest(TracerTest):
     def test_list_probes_names_the_evidence(self):
         bun = self.spawn([BUN, "-e", "await Bun.sleep(60000)"], env=self.env)
         wait_for(lambda: os.path.exists("/proc/%d/exe" % bun.pid), 10, "bun")
-        offsets = None
-        for evidence in (r"BoringSSL's error checks of \S*boringssl/ssl/ssl_lib\.cc: %s's "
-                         r"reasons in line order x\d \(lines \d+-\d+\), called x\d+",
-                         r"cache \(verified\): BoringSSL's error checks of "
-                         r"\S*boringssl/ssl/ssl_lib\.cc: %s's first one where it was"):
-            code, out, err = self.run_tracer("--list-probes", str(bun.pid))
-            self.assertEqual(code, 0, err)
-            rows = [l for l in out.splitlines() if l.startswith(BUN + " ")]
-            self.assertEqual(sorted({(l.split()[1], l.split()[2]) for l in rows}),
-                             [("SSL_read", "entry"), ("SSL_read", "return"),
-                              ("SSL_write", "entry"), ("SSL_write", "return")], out)
-            for l in rows:
-                self.assertRegex(l, evidence % l.split()[1])
-            # searched, then from the cache: the same places
-            self.assertEqual(offsets or {l.split()[3] for l in rows}, {l.split()[3] for l in rows})
-            offsets = {l.split()[3] for l in rows}
+        assert_found_then_cached(
+            self, BUN, bun.pid,
+            r"BoringSSL's error checks of \S*boringssl/ssl/ssl_lib\.cc: %s's "
+            r"reasons in line order x\d \(lines \d+-\d+\), called x\d+",
+            r"cache \(verified\): BoringSSL's error checks of "
+            r"\S*boringssl/ssl/ssl_lib\.cc: %s's first one where it was",
+            [("SSL_read", "entry"), ("SSL_read", "return"), ("SSL_write", "entry"),
+             ("SSL_write", "return")])
 
 
 # A Deno script: waits for the file Deno.args[1] (when not "-"), then fetches each path of
@@ -310,8 +324,12 @@ class AwsLcFixtureTest(TracerTest):
         self.assertEqual(got, {"write": b"fixture request 1.3fixture request 1.2",
                                "read": b"fixture response 1.3fixture response 1.2"})
         self.assertEqual([(r["func"], r["dir"]) for r in mine],
-                         [(SEAL, "write"), (OPEN, "read"), (SCATTER, "write"), (OPEN, "read")])
-        self.assertEqual(records[-1]["calls"], 4)
+                         [(SEAL, "write"), (OPEN, "read"), (OPEN, "read"), (SCATTER, "write"),
+                          (OPEN, "read")])
+        # the record padded past what is looked through: its 38 bytes (text, type, padding)
+        # counted as unreadable, never dropped unsaid
+        self.assertEqual((mine[2]["data"], mine[2]["call_len"]), ("", 38))
+        self.assertEqual((records[-1]["calls"], records[-1]["bytes_unreadable"]), (5, 38))
 
     def test_lookalikes_get_no_probe(self):
         for name, said in (("nosym_aead_lookalike", "it carries Rust's rustls-0.23.40, but not "
@@ -420,33 +438,21 @@ class DenoTest(TracerTest):
                          {(SCATTER, "write"), (OPEN, "read")})
 
     def test_list_probes_names_the_evidence(self):
-        cache = os.environ.get("TRACER_CACHE_DIR", "/var/cache/tracer")
-        build_id = re.search(r"Build ID: ([0-9a-f]+)",
-                             subprocess.run(["readelf", "-n", DENO], capture_output=True,
-                                            text=True).stdout).group(1)
-        if cache and os.path.exists(os.path.join(cache, "nosym-" + build_id)):
-            os.unlink(os.path.join(cache, "nosym-" + build_id))  # searched anew first
+        forget_found(DENO)  # searched anew first
         deno = self.spawn([DENO, "eval", "await new Promise(r => setTimeout(r, 60000))"],
                           env=self.env)
         wait_for(lambda: os.path.exists("/proc/%d/exe" % deno.pid), 10, "deno")
-        offsets = None
-        for evidence in (r"aws-lc's error checks of /aws-lc/crypto/fipsmodule/cipher/aead\.c: "
-                         r"%s's reasons in line order x\d \(lines \d+-\d+\), called x\d+",
-                         r"cache \(verified\): aws-lc's error checks of "
-                         r"/aws-lc/crypto/fipsmodule/cipher/aead\.c: %s's first one where it was"):
-            code, out, err = self.run_tracer("--list-probes", str(deno.pid))
-            self.assertEqual(code, 0, err)
-            rows = [l for l in out.splitlines() if l.startswith(DENO + " ")]
-            self.assertEqual(sorted((l.split()[1], l.split()[2]) for l in rows),
-                             [(OPEN, "entry"), (OPEN, "return"), (SEAL, "entry"),
-                              (SCATTER, "entry")], out)
+        runs = assert_found_then_cached(
+            self, DENO, deno.pid,
+            r"aws-lc's error checks of /aws-lc/crypto/fipsmodule/cipher/aead\.c: "
+            r"%s's reasons in line order x\d \(lines \d+-\d+\), called x\d+",
+            r"cache \(verified\): aws-lc's error checks of "
+            r"/aws-lc/crypto/fipsmodule/cipher/aead\.c: %s's first one where it was",
+            [(OPEN, "entry"), (OPEN, "return"), (SEAL, "entry"), (SCATTER, "entry")])
+        for rows, err in runs:
             for l in rows:
-                self.assertRegex(l, evidence % l.split()[1])
                 self.assertIn(" emulated ", l)  # push rbp: no single step
             self.assertNotIn("cannot trace", err)
-            # searched, then from the cache: the same places
-            self.assertEqual(offsets or {l.split()[3] for l in rows}, {l.split()[3] for l in rows})
-            offsets = {l.split()[3] for l in rows}
 
 
 # rustls 0.20's record layer, as --json names its functions

@@ -253,6 +253,8 @@ int main(int argc, char **argv)
 	/* taken: application data, TLS 1.3 (sealed; opened, its padding taken off) */
 	ok &= tls13(&tx, "fixture request 1.3", 23, 0, 0, 0);
 	ok &= tls13(&rx, "fixture response 1.3", 23, 3, 0, 1);
+	/* counted, not read: more padding than the tracer looks through (its type unseen) */
+	ok &= tls13(&rx, "padded past sight", 23, 20, 0, 1);
 	/* not taken: a handshake record; a header whose length is not the record's; additional
 	 * data of no TLS record; an open that fails (the tag does not match) */
 	ok &= tls13(&tx, "a handshake message", 22, 0, 0, 0);
