@@ -122,11 +122,16 @@ BPF_TABLE("lru_hash", u32, u8, tls_unmaps, 1024);
 
 /* A connection: a socket a TLS call used, from then until close(2). */
 struct tls_conn {
-	u64 id;	  /* unique within the run, from tls_conn_ids */
-	u64 sess; /* the session first seen on it */
-	u64 told; /* its opening was sent: a thread that finds it 0 sends it too (see
-		   * conn_of_fd) */
+	u64 id;	     /* unique within the run, from tls_conn_ids */
+	u64 sess;    /* the session first seen on it */
+	u64 told;    /* its opening was sent: a thread that finds it 0 sends it too (see
+		      * conn_of_fd) */
+	u64 late[2]; /* [enum tls_dir]: the session tied to it after its calls (tie_late);
+		      * 0: none yet; TLS_TIED_IN_CALL: a call used it itself */
 };
+
+/* tls_conn's late: the socket was used inside a call, so no other session is tied to it */
+#define TLS_TIED_IN_CALL (~0ULL)
 
 /* A session object of a process. */
 struct tls_sess_key {
@@ -155,6 +160,41 @@ BPF_TABLE("lru_hash", struct tls_sess_key, struct tls_sess, tls_sessions, TLS_MA
 
 /* key: 0; value: the last connection id handed out */
 BPF_ARRAY(tls_conn_ids, u64, 1);
+
+/*
+ * What ties sessions whose calls use no socket (a memory BIO: Bun, node, rustls, which seal
+ * into memory and write the records afterwards) to their sockets (tie_late), per traced
+ * thread that read from a TCP socket outside a TLS call or made such a call: a session is
+ * tied to the socket the same thread read TLS bytes from just before its read call, or
+ * writes a TLS record to next after its write call.
+ */
+struct tls_untied {
+	u64 wsess;  /* the session whose write is waiting for its record's socket write; 0:
+		     * none; TLS_UNTIED_MANY: more than one (which record is whose is not known) */
+	u64 wtime;  /* when that write returned */
+	u64 rbuf;   /* where the thread's read in flight puts its first bytes */
+	s32 rfd;    /* the one TCP socket the thread read bytes from since its last TLS call;
+		     * -1: none, TLS_UNTIED_MANY_FDS: several */
+	s32 rnext;  /* the TCP socket of the thread's read in flight; -1: none */
+	u32 record; /* one of the reads from rfd began with a TLS record's header */
+	u32 wlen;   /* the waiting write's first record's plaintext bytes */
+};
+#define TLS_UNTIED_MANY (~0ULL)
+#define TLS_UNTIED_MANY_FDS (-2)
+/* A TLS record carries at most this much plaintext (RFC 8446 5.1) ... */
+#define TLS_MAX_PLAINTEXT 16384
+/* ... and adds to it between 16 bytes (an AEAD's tag: TLS 1.2's ChaCha20-Poly1305) and
+ * this (TLS 1.2's CBC: an IV, a MAC of SHA-384, up to 256 bytes of padding) */
+#define TLS_MAX_OVERHEAD 320
+/* A write's record is written within this of its call's return, or taken for another's */
+#define TLS_UNTIED_WRITE_NS 100000000ULL
+
+/* key: tid; value: its struct tls_untied (LRU: the entries of threads gone age out) */
+BPF_TABLE("lru_hash", u32, struct tls_untied, tls_untied, 4096);
+
+/* key: 0; value: 1 once a write call used no socket: until then no socket write looks in
+ * tls_untied */
+BPF_ARRAY(tls_untied_on, u64, 1);
 
 /* key: a socket a target held when the tracer attached, which user space put in before it
  * looked the socket up (so the lookup saw this socket or a later one) and took out again if
@@ -708,6 +748,9 @@ static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess)
 	u32 zero = 0;
 	u64 *ids;
 
+	fresh.late[0] = TLS_TIED_IN_CALL;
+	fresh.late[1] = TLS_TIED_IN_CALL;
+
 	if (!conn) {
 		ids = tls_conn_ids.lookup(&zero);
 		if (!ids)
@@ -898,6 +941,182 @@ static __always_inline void count_pending(void *ctx, u64 id, s32 fd, u64 first, 
 		__sync_fetch_and_add(sent ? &pf->sent : &pf->recv, n);
 }
 
+/* ---------------------------------------- sessions whose calls use no socket */
+
+/* Whether any thread has made a call that used no socket (tls_untied_on). */
+static __always_inline bool untied_on(void)
+{
+	u32 zero = 0;
+	u64 *on = tls_untied_on.lookup(&zero);
+
+	return on && *on;
+}
+
+/*
+ * Ties session sess of the current process to socket fd, found after the fact for direction
+ * dir (tls_untied): the socket's connection becomes the session's, and a TLS_KIND_CONN_TIE
+ * event tells user space, which holds the session's calls that came without a connection a
+ * while for it. Refused where the session has another connection, a call used the socket
+ * itself, or fd is no TCP socket, and for a write where another session's writes were tied
+ * to it. A read takes the place of the session tied before it (TLS 1.3 opens the
+ * handshake's records and the data's with different keys: rustls and aws-lc have a
+ * session object for each), which forgets the connection. Returns the connection, 0 when
+ * refused.
+ */
+static __always_inline u64 tie_late(void *ctx, u64 id, s32 fd, u64 sess, u32 dir)
+{
+	struct tls_fd_key key = {.tgid = id >> 32, .fd = fd};
+	struct tls_sess_key skey = {.sess = sess, .tgid = id >> 32};
+	struct tls_sess *s = tls_sessions.lookup(&skey), fresh = {.fd = fd};
+	struct tls_conn *c = tls_conns.lookup(&key);
+	struct tls_event *ev;
+	bool made = !c;
+	u32 d = dir & 1;
+	u64 before = c ? c->late[d] : 0;
+
+	if ((before && before != sess && (d == TLS_DIR_WRITE || before == TLS_TIED_IN_CALL)) ||
+	    (s && s->conn && s->fd != fd) || !fd_is_tcp(fd))
+		return 0;
+	fresh.conn = conn_of_fd(ctx, id, fd, sess);
+	c = tls_conns.lookup(&key);
+	if (!fresh.conn || !c)
+		return 0;
+	if (made)
+		c->late[d ^ 1] = 0;
+	c->late[d] = sess;
+	if (before && before != sess) {
+		skey.sess = before; /* its place taken: an object at its address later is another */
+		tls_sessions.delete(&skey);
+		skey.sess = sess;
+	}
+	s = tls_sessions.lookup(&skey);
+	if (s) {
+		s->conn = fresh.conn;
+		s->fd = fd;
+	} else {
+		tls_sessions.update(&skey, &fresh);
+	}
+	ev = meta_event(id, TLS_KIND_CONN_TIE);
+	if (ev) {
+		ev->conn = fresh.conn;
+		ev->fd = fd;
+		ev->dir = d;
+		ev->result = (s64)sess;
+		submit_meta(ctx, ev);
+	}
+	return fresh.conn;
+}
+
+/* The thread's entry in tls_untied, made if new; NULL when the map refuses. */
+static __always_inline struct tls_untied *untied_of(u32 tid)
+{
+	struct tls_untied fresh = {.rfd = -1, .rnext = -1}, *u = tls_untied.lookup(&tid);
+
+	if (u)
+		return u;
+	tls_untied.update(&tid, &fresh);
+	return tls_untied.lookup(&tid);
+}
+
+/*
+ * A data call that moved `moved` bytes (0: it failed; for a read of rustls or aws-lc, a
+ * record opened that is not the program's bytes counts too): its connection, where its
+ * session's calls use no socket (after attribute found none). A read takes the one socket
+ * its thread read TLS bytes from since its last call, if there is one; a write waits for
+ * the thread's next application-data record of its size written (tie_sent). Every data call
+ * ends what its thread read before.
+ */
+static __always_inline void attribute_data(void *ctx, struct tls_call *call, u64 id, u64 moved)
+{
+	u32 tid = (u32)id, zero = 0;
+	struct tls_untied *u = tls_untied.lookup(&tid);
+	u64 *on;
+
+	attribute(call, id);
+	if (call->conn || !call->sess || !moved) {
+		if (u)
+			u->rfd = -1;
+		return;
+	}
+	if (!u && !(u = untied_of(tid)))
+		return;
+	if (call->dir == TLS_DIR_READ) {
+		if (u->rfd >= 0 && u->record &&
+		    (call->conn = tie_late(ctx, id, u->rfd, call->sess, TLS_DIR_READ)))
+			call->fd = u->rfd;
+	} else {
+		if ((on = tls_untied_on.lookup(&zero)))
+			*on = 1;
+		if (!u->wsess) { /* its first record is the one to be written first */
+			u->wsess = call->sess;
+			u->wtime = bpf_ktime_get_ns();
+			u->wlen = moved < TLS_MAX_PLAINTEXT ? (u32)moved : TLS_MAX_PLAINTEXT;
+		} else if (u->wsess != call->sess) {
+			u->wsess = TLS_UNTIED_MANY;
+		}
+	}
+	u->rfd = -1;
+}
+
+/* Thread id writes to socket fd outside any TLS call (buf and `how` as first_buffer's): when
+ * the bytes begin an application-data record the size of the waiting write's first record
+ * sealed, that write's session is tied to fd. */
+static __always_inline void tie_sent(void *ctx, u64 id, s32 fd, u64 buf, u32 how)
+{
+	u32 tid = (u32)id, len;
+	struct tls_untied *u;
+	u64 first;
+	u8 h[5] = {};
+
+	if (!untied_on() || !(u = tls_untied.lookup(&tid)) || !u->wsess ||
+	    !(first = first_buffer(buf, how)) ||
+	    bpf_probe_read_user(h, sizeof(h), (const void *)first) || h[0] != 23 || h[1] != 3)
+		return;
+	len = (u32)h[3] << 8 | h[4];
+	if (u->wsess == TLS_UNTIED_MANY || bpf_ktime_get_ns() - u->wtime > TLS_UNTIED_WRITE_NS)
+		u->wsess = 0;
+	else if (len >= u->wlen + 16 && len <= u->wlen + TLS_MAX_OVERHEAD &&
+		 tie_late(ctx, id, fd, u->wsess, TLS_DIR_WRITE))
+		u->wsess = 0;
+}
+
+/* A traced thread (id) starts a read on TCP socket fd outside any TLS call (buf and `how`
+ * as first_buffer's): kept for its return (read_done), which a read call of a session
+ * whose calls use no socket may be tied by next (attribute_data). Every traced thread's
+ * such reads are kept, so that a session's first read call has them too. */
+static __always_inline void read_starts(u64 id, s32 fd, u64 buf, u32 how)
+{
+	struct tls_untied *u;
+
+	if (!traced(id) || !fd_is_tcp(fd) || !(u = untied_of((u32)id)))
+		return;
+	u->rnext = fd;
+	u->rbuf = first_buffer(buf, how);
+}
+
+/* The thread's read returned ret: bytes read from a TCP socket count (tls_untied's rfd). */
+static __always_inline void read_done(u64 id, long ret)
+{
+	u32 tid = (u32)id;
+	struct tls_untied *u = tls_untied.lookup(&tid);
+	s32 fd;
+
+	if (!u || u->rnext < 0)
+		return;
+	fd = u->rnext;
+	u->rnext = -1;
+	if (ret <= 0)
+		return;
+	if (u->rfd == -1) {
+		u->rfd = fd;
+		u->record = 0;
+	} else if (u->rfd != fd) {
+		u->rfd = TLS_UNTIED_MANY_FDS;
+	}
+	if (tls_record_at(u->rbuf))
+		u->record = 1;
+}
+
 /*
  * A syscall on fd by a thread: the first socket a TLS call moves bytes on names the call's
  * connection. read/write/readv/writev may be on stderr, a log or keylog file, a pipe (a
@@ -925,9 +1144,12 @@ static __always_inline int saw_send(void *ctx, s64 fd, bool sock, u64 buf, u64 c
 {
 	u64 id = bpf_get_current_pid_tgid();
 
-	if (saw_fd(ctx, id, fd, sock) || !pending_on() || fd < 0 || fd > 0x7fffffff)
+	if (saw_fd(ctx, id, fd, sock) || fd < 0 || fd > 0x7fffffff)
 		return 0;
-	count_pending(ctx, id, (s32)fd, first_buffer(buf, how), send_size(buf, count, how), true);
+	tie_sent(ctx, id, (s32)fd, buf, how);
+	if (pending_on())
+		count_pending(ctx, id, (s32)fd, first_buffer(buf, how), send_size(buf, count, how),
+			      true);
 	return 0;
 }
 
@@ -939,10 +1161,11 @@ static __always_inline int saw_recv(void *ctx, s64 fd, bool sock, u64 buf, u32 h
 	u32 tgid = id >> 32, tid = (u32)id;
 	struct tls_pending_read r = {.buf = buf, .fd = (s32)fd, .how = how};
 
-	if (saw_fd(ctx, id, fd, sock) || !pending_on() || fd < 0 || fd > 0x7fffffff ||
-	    !tls_pending.lookup(&tgid))
+	if (saw_fd(ctx, id, fd, sock) || fd < 0 || fd > 0x7fffffff)
 		return 0;
-	tls_pending_reads.update(&tid, &r);
+	read_starts(id, (s32)fd, buf, how);
+	if (pending_on() && tls_pending.lookup(&tgid))
+		tls_pending_reads.update(&tid, &r);
 	return 0;
 }
 
@@ -962,6 +1185,7 @@ static __always_inline int saw_return(void *ctx, long ret)
 		if (call)
 			call->again = 1;
 	}
+	read_done(bpf_get_current_pid_tgid(), ret);
 	if (!pending_on())
 		return 0;
 	id = bpf_get_current_pid_tgid();
@@ -1151,7 +1375,7 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 	ev->call_id = call_id;
 	ev->latency_ns = ev->time_ns - call->start_ns;
 	ev->conn = call->conn;
-	ev->result = 0;
+	ev->result = call->conn ? 0 : (s64)call->sess; /* what a tie will name (tie_late) */
 	ev->pid = id >> 32;
 	ev->tid = (u32)id;
 	ev->uid = uid;
@@ -1189,7 +1413,7 @@ static __always_inline int finish_call_count(struct pt_regs *ctx, bool wide, boo
 
 	if (!own_call(ctx, call) || call->kind != TLS_KIND_DATA)
 		return 0;
-	attribute(call, id);
+	attribute_data(ctx, call, id, ret > 0 ? (u64)ret : 0);
 	if (ret > 0)
 		submit_call(ctx, call, (u64)ret, gathering);
 	release_call(id, call);
@@ -1206,10 +1430,11 @@ static __always_inline int finish_call_ex(struct pt_regs *ctx)
 
 	if (!own_call(ctx, call) || call->kind != TLS_KIND_DATA)
 		return 0;
-	attribute(call, id);
-	if ((int)PT_REGS_RC(ctx) == 1 &&
-	    bpf_probe_read_user(&moved, sizeof(moved), (const void *)call->len_ptr) == 0 &&
-	    moved > 0)
+	if ((int)PT_REGS_RC(ctx) != 1 ||
+	    bpf_probe_read_user(&moved, sizeof(moved), (const void *)call->len_ptr))
+		moved = 0;
+	attribute_data(ctx, call, id, moved);
+	if (moved > 0)
 		submit_call(ctx, call, moved, false);
 	release_call(id, call);
 	return 0;
@@ -1339,24 +1564,36 @@ static __always_inline void unmark(struct tls_fd_key *key)
 		tls_known_socks.delete(key);
 }
 
+/* Session sess (skey's process) forgets connection conn, which ended: an object at its
+ * address later is another session. */
+static __always_inline void forget_session(struct tls_sess_key *skey, u64 sess, u64 conn)
+{
+	struct tls_sess *s;
+
+	if (!sess || sess == TLS_TIED_IN_CALL)
+		return;
+	skey->sess = sess;
+	s = tls_sessions.lookup(skey);
+	if (s && s->conn == conn)
+		tls_sessions.delete(skey);
+}
+
 /* A traced process closes a socket TLS calls used: its connection ends (in order with the
- * data), and the session that used it forgets it. */
+ * data), and the sessions that used it forget it. */
 static __always_inline int closing_fd(void *ctx, s32 fd)
 {
 	u64 id = bpf_get_current_pid_tgid();
 	struct tls_fd_key key = {.tgid = id >> 32, .fd = fd};
 	struct tls_conn *conn = tls_conns.lookup(&key);
 	struct tls_sess_key skey = {.tgid = id >> 32};
-	struct tls_sess *s;
 	struct tls_event *ev;
 
 	unmark(&key);
 	if (!conn)
 		return 0;
-	skey.sess = conn->sess;
-	s = tls_sessions.lookup(&skey);
-	if (s && s->conn == conn->id)
-		tls_sessions.delete(&skey);
+	forget_session(&skey, conn->sess, conn->id);
+	forget_session(&skey, conn->late[0], conn->id); /* tied after the fact (tie_late) */
+	forget_session(&skey, conn->late[1], conn->id);
 	ev = meta_event(id, TLS_KIND_CONN_CLOSE);
 	if (ev) {
 		ev->fd = key.fd;

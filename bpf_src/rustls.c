@@ -1,7 +1,7 @@
 /* rustls.c - Rust's rustls: each application-data record's plaintext, at its record layer
  * (0.20, by its symbols) or at aws-lc's AEAD under it (rustls on aws-lc-rs, stripped) */
 /* compiled after 00_capture.c: traced, init_call, stash_call, stash_any, call_of, own_call,
- * attribute, release_call, submit_call */
+ * attribute_data, release_call, submit_call */
 
 /*
  * rustls hands each record to a MessageEncrypter before it is sealed and takes each record
@@ -43,7 +43,7 @@ static __always_inline void send_sealed(struct pt_regs *ctx, u64 id, u64 buf, u6
 	struct tls_call call = {};
 
 	init_call(&call, ctx, buf, sess, TLS_DIR_WRITE);
-	attribute(&call, id);
+	attribute_data(ctx, &call, id, len);
 	submit_call(ctx, &call, len, false);
 }
 
@@ -96,8 +96,12 @@ int probe_return_rustls_decrypt(struct pt_regs *ctx)
 	    bpf_probe_read_user(&len, sizeof(len), (void *)(call->buf + RUSTLS_PLAIN_LEN)) == 0 &&
 	    len > 0 && len <= RUSTLS_MAX_FRAGMENT) {
 		call->buf = buf;
-		attribute(call, id);
+		attribute_data(ctx, call, id, len);
 		submit_call(ctx, call, len, false);
+	} else {
+		/* a handshake message, a session ticket or an alert opened (its session may be
+		 * the next data's: tied by the socket it came on), or a failure */
+		attribute_data(ctx, call, id, tag == 0);
 	}
 	release_call(id, call);
 	return 0;
@@ -264,23 +268,26 @@ int probe_entry_aead_open(struct pt_regs *ctx)
 		      : 0;
 }
 
-/* Its return: an opened application-data record is sent. */
+/* Its return: an opened application-data record is sent; another record opened (a
+ * handshake message, a session ticket, an alert: its session may be the next data's) ties
+ * its session by the socket it came on. */
 int probe_return_aead_open(struct pt_regs *ctx)
 {
-	u64 id = bpf_get_current_pid_tgid(), len = 0, buf;
+	u64 id = bpf_get_current_pid_tgid(), opened = 0, len = 0, buf = 0;
 	struct tls_call *call = call_of(id);
 
 	if (!own_call(ctx, call))
 		return 0;
 	if (call->kind == TLS_KIND_DATA && call->len_ptr && (u32)PT_REGS_RC(ctx) == 1 &&
-	    bpf_probe_read_user(&len, sizeof(len), (void *)call->len_ptr) == 0) {
+	    bpf_probe_read_user(&opened, sizeof(opened), (void *)call->len_ptr) == 0) {
 		buf = call->buf;
-		len = aead_record_len(call->iovcnt, &buf, len);
-		if (len) {
-			call->buf = buf;
-			attribute(call, id);
-			submit_call(ctx, call, len, false);
-		}
+		len = aead_record_len(call->iovcnt, &buf, opened);
+	}
+	if (call->kind == TLS_KIND_DATA)
+		attribute_data(ctx, call, id, len ? len : opened);
+	if (len) {
+		call->buf = buf;
+		submit_call(ctx, call, len, false);
 	}
 	release_call(id, call);
 	return 0;

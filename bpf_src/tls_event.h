@@ -47,6 +47,9 @@ enum tls_kind {
 	TLS_KIND_EXIT = 6,	 /* the process exited: its connections are over */
 	TLS_KIND_GAP = 7,	 /* on tls_meta: the perf buffer refused a call's last chunk, whose
 				  * seq this is; user space need not wait for it */
+	TLS_KIND_CONN_TIE = 8,	 /* session `result`, whose calls use no socket, is connection
+				  * `conn` (socket fd): found after its call for direction dir,
+				  * and sent after the connection's opening */
 };
 
 /*
@@ -67,7 +70,8 @@ struct tls_event {
 	__u64 conn;	  /* the connection (socket) the call used; unique within the run; 0:
 			   * unknown (no socket seen for this session yet, or a memory BIO) */
 	__s64 result;	  /* handshake, verify: the return value; verify_off: the mode;
-			   * conn_open: the socket's inode number */
+			   * conn_open: the socket's inode number; conn_tie, and data whose
+			   * conn is 0: the session object (a tie may name its connection) */
 	__u32 pid;	  /* process (tgid) */
 	__u32 tid;	  /* thread */
 	__u32 uid;

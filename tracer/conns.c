@@ -410,6 +410,16 @@ void conns_close(struct conn_table *t, uint64_t id)
 	t->n--;
 }
 
+struct conn *conns_of_session(struct conn_table *t, uint32_t pid, uint64_t sess)
+{
+	int i;
+
+	for (i = t->n - 1; i >= 0 && sess; i--) /* the newest first */
+		if (t->v[i].pid == pid && (t->v[i].tied[0] == sess || t->v[i].tied[1] == sess))
+			return &t->v[i];
+	return NULL;
+}
+
 uint64_t conns_unresolved(const struct conn_table *t)
 {
 	uint64_t n = t->unresolved;

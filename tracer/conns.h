@@ -78,6 +78,8 @@ struct conn {
 	int tries;	 /* lookups left before giving up */
 	const char *why; /* not resolved: why (a static string) */
 	struct conn_addr addr;
+	uint64_t tied[2]; /* [enum tls_dir]: the session whose calls use no socket that BPF
+			   * tied to it after a call (TLS_KIND_CONN_TIE); 0: none */
 };
 
 /*
@@ -138,6 +140,9 @@ void conns_forget_known(struct conn_table *t, pid_t pid);
 
 /* Forgets connection `id` (closed), counting it if it never got addresses. */
 void conns_close(struct conn_table *t, uint64_t id);
+
+/* The open connection of pid that session object sess was tied to (conn's tied), or NULL. */
+struct conn *conns_of_session(struct conn_table *t, uint32_t pid, uint64_t sess);
 
 /* Connections of the run that got no addresses: closed ones and open ones. */
 uint64_t conns_unresolved(const struct conn_table *t);

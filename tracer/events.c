@@ -402,7 +402,7 @@ static bool valid_chunk(const struct events *e, const struct tls_event *ev, int 
 {
 	uint32_t in_call = ev->kind == TLS_KIND_DATA ? ev->data_len : 0;
 
-	return size >= (int)TLS_EVENT_HDR_SIZE && ev->kind <= TLS_KIND_GAP &&
+	return size >= (int)TLS_EVENT_HDR_SIZE && ev->kind <= TLS_KIND_CONN_TIE &&
 	       (ev->kind == TLS_KIND_DATA || ev->data_len == 0 ||
 		(ev->kind == TLS_KIND_CONN_OPEN && ev->data_len == sizeof(struct tls_sock_addr))) &&
 	       ev->data_len <= e->cfg.max_data_size &&
@@ -491,6 +491,54 @@ static void queue_free(struct chunk_queue *q)
 	memset(q, 0, sizeof(*q));
 }
 
+/* ------------------------------------------------ sessions tied after their calls */
+
+/* A call BPF sent without a connection, whose session it has tied to one since
+ * (TLS_KIND_CONN_TIE): ev is given it. */
+static void give_tie(struct events *e, struct tls_event *ev)
+{
+	struct conn *c;
+
+	if (ev->kind != TLS_KIND_DATA || ev->conn || !ev->result)
+		return;
+	c = conns_of_session(&e->conns, ev->pid, (uint64_t)ev->result);
+	if (c) {
+		ev->conn = c->id;
+		ev->fd = c->fd;
+	}
+}
+
+/* Whether data event ev waits for its session's tie: sent without a connection, for a
+ * session whose calls use no socket (result), tied to none yet, and not older than
+ * release_ns (the window gives up on it, as on a gap). */
+static bool awaits_tie(struct events *e, const struct tls_event *ev, uint64_t release_ns)
+{
+	return ev->kind == TLS_KIND_DATA && !ev->conn && ev->result && !e->cfg.sink &&
+	       ev->time_ns >= release_ns &&
+	       !conns_of_session(&e->conns, ev->pid, (uint64_t)ev->result);
+}
+
+/* BPF tied a session to connection ev->conn (TLS_KIND_CONN_TIE): taken as it comes, before
+ * its turn, so that the calls waiting for it go on. The connection's opening came before it
+ * (one BPF program sent both, on one CPU's buffer): shown now if it still waits its turn,
+ * which then passes it over (deliver_meta shows an opening once). */
+static void note_tie(struct events *e, const struct tls_event *ev)
+{
+	struct conn *c = conns_get(&e->conns, ev->conn);
+	int i;
+
+	for (i = e->queue.head; !c && i < e->queue.n; i++) {
+		const struct tls_event *q = e->queue.v[i].ev;
+
+		if (q->kind == TLS_KIND_CONN_OPEN && q->conn == ev->conn) {
+			deliver_meta(e, q, (const uint8_t *)q->data);
+			c = conns_get(&e->conns, ev->conn);
+		}
+	}
+	if (c)
+		c->tied[ev->dir & 1] = (uint64_t)ev->result;
+}
+
 /* Delivers one event (ev its header, data its bytes) and notes a failed write. */
 static void deliver_one(struct events *e, int cpu, const struct tls_event *ev, uint8_t *data)
 {
@@ -523,6 +571,8 @@ static void take_turn(struct events *e, int cpu, const struct tls_event *ev, uin
 {
 	if (ev->seq >= e->next_seq) /* a call's chunks share a seq: its turn lasts to its last */
 		e->next_seq = ev->seq + (ev->kind != TLS_KIND_DATA || (ev->flags & TLS_CHUNK_LAST));
+	if (ev->kind == TLS_KIND_DATA && ev->offset == 0)
+		e->calls_without_conn += !ev->conn;
 	if (ends_conns(ev)) {
 		if (!copy && !(copy = copy_chunk(ev, data))) {
 			e->dropped++;
@@ -543,13 +593,19 @@ static void take_turn(struct events *e, int cpu, const struct tls_event *ev, uin
 	free(copy);
 }
 
-/* Delivers the kept events whose turn has come. */
-static void deliver_due(struct events *e)
+/* Delivers the kept events whose turn has come, up to one that waits for its session's tie
+ * and is not older than release_ns. */
+static void deliver_due(struct events *e, uint64_t release_ns)
 {
 	struct queued_chunk *c;
 
 	while ((c = queue_first(&e->queue)) && c->ev->seq <= e->next_seq) {
-		struct queued_chunk q = queue_take(&e->queue);
+		struct queued_chunk q;
+
+		give_tie(e, c->ev);
+		if (awaits_tie(e, c->ev, release_ns))
+			break;
+		q = queue_take(&e->queue);
 
 		e->queued_bytes -= TLS_EVENT_HDR_SIZE + q.ev->data_len;
 		take_turn(e, q.cpu, q.ev, (uint8_t *)q.ev->data, q.ev);
@@ -565,7 +621,7 @@ static void give_up_gaps(struct events *e, uint64_t until_ns)
 	while ((c = queue_first(&e->queue)) &&
 	       (c->ev->time_ns < until_ns || e->queued_bytes > EVENTS_QUEUE_BUDGET)) {
 		e->next_seq = c->ev->seq;
-		deliver_due(e);
+		deliver_due(e, e->queued_bytes > EVENTS_QUEUE_BUDGET ? UINT64_MAX : until_ns);
 	}
 }
 
@@ -630,17 +686,20 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 		}
 		if (!ev->data_len && !ev->unreadable && !(ev->flags & TLS_CHUNK_LAST))
 			return; /* an empty piece of a gathering write: nothing to show */
-		if (ev->offset == 0) {
+		if (ev->offset == 0)
 			count_call(e, ev);
-			e->calls_without_conn += !ev->conn;
-		}
 	}
-	if (ev->seq > e->next_seq) { /* an earlier event is still on its way */
+	if (ev->kind == TLS_KIND_CONN_TIE)
+		note_tie(e, ev);
+	give_tie(e, &hdr);
+	/* an earlier event is still on its way, or this one waits for its session's tie */
+	if (ev->seq > e->next_seq || (ev->seq == e->next_seq && awaits_tie(e, ev, 0))) {
 		/* Out of memory: the chunk is counted as dropped, never passed over silently. */
 		if (!keep(e, cpu, ev, bytes)) {
 			e->dropped++;
 			e->bytes_dropped += ev->kind == TLS_KIND_DATA ? ev->data_len : 0;
 		}
+		deliver_due(e, 0);  /* a call that waited for this tie (note_tie) goes on */
 		give_up_gaps(e, 0); /* no room to wait any longer (a read round may last) */
 		return;
 	}
@@ -654,7 +713,7 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 		return;
 	}
 	take_turn(e, cpu, copy ? copy : ev, copy ? (uint8_t *)copy->data : bytes, copy);
-	deliver_due(e);
+	deliver_due(e, 0);
 }
 
 void events_deliver(struct events *e, uint64_t read_start_ns)

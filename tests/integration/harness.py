@@ -128,6 +128,25 @@ def served(log):
     return seen
 
 
+def assert_on_connections(test, records, pid, served, paths, port):
+    """Every data record of process pid names its connection, and each path's request and
+    response (served: as served() gives them) are exact on the connection of its own
+    4-tuple: 127.0.0.1:(the port the server saw it from) to 127.0.0.1:port."""
+    import base64
+    mine = [r for r in records if r["type"] == "data" and r["pid"] == pid]
+    test.assertEqual([r for r in mine if r.get("conn") is None], [], "calls without one")
+    for p in paths:
+        on = sorted((r for r in mine if r.get("lport") == served[p][0]),
+                    key=lambda r: (r["call"], r["offset"]))
+        got = {"write": b"", "read": b""}
+        for r in on:
+            got[r["dir"]] += base64.b64decode(r["data"])
+        test.assertEqual((got["write"], got["read"]), served[p][1:], p)
+        test.assertEqual({(r["laddr"], r["raddr"], r["rport"]) for r in on},
+                         {("127.0.0.1", "127.0.0.1", port)}, p)
+        test.assertEqual(len({r["conn"] for r in on}), 1, p)
+
+
 def bpftool_uprobes(pid):
     """The uprobes tracer pid holds, a line each ("u[ret]probe PATH offset N", for the points
     of its scope's trace events, group tracer_<pid>, but the placeholder in its own executable

@@ -7,6 +7,7 @@ the tracer started."""
 import base64
 import os
 import re
+import shutil
 import signal
 import subprocess
 
@@ -60,6 +61,56 @@ while True:
         break
     got += chunk
 sys.stdout.write("GOT %d\\n" % len(got))
+"""
+
+# An asyncio client (ssl.MemoryBIO under asyncio's streams: OpenSSL encrypts into memory,
+# the event loop moves the records): once the go file exists, fetches each path of argv[4:]
+# from https://127.0.0.1:argv[1], all at once on its one thread, each on its own connection,
+# and prints the answers' lengths.
+ASYNCIO_CLIENT = """
+import asyncio, os, ssl, sys
+port, go, cafile, paths = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
+async def get(path):
+    ctx = ssl.create_default_context(cafile=cafile)
+    r, w = await asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname="localhost")
+    w.write(b"GET %s HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n" % path.encode())
+    got = await r.read()
+    w.close()
+    return got
+async def main():
+    while not os.path.exists(go):
+        await asyncio.sleep(0.01)
+    for got in await asyncio.gather(*(get(p) for p in paths)):
+        print(len(got))
+asyncio.run(main())
+"""
+
+# node's HTTPS server on 127.0.0.1 (its TLS on memory BIOs, in TLSWrap): prints "PORT n",
+# answers each request with "node saw <path>".
+NODE_SERVER = """
+const https = require("https"), fs = require("fs");
+const [cert, key] = process.argv.slice(1);
+const s = https.createServer({cert: fs.readFileSync(cert), key: fs.readFileSync(key)},
+                             (req, res) => res.end("node saw " + req.url + "\\n"));
+s.listen(0, "127.0.0.1", () => console.log("PORT " + s.address().port));
+"""
+
+# node's client: once the file argv[2] exists, asks https://127.0.0.1:argv[1] for each path
+# of argv[3:], all at once, each on a connection of its own; prints "<local port> <path>
+# <body>" for each.
+NODE_CLIENT = """
+const https = require("https"), fs = require("fs");
+const [port, go, ...paths] = process.argv.slice(1);
+const get = p => new Promise((done, fail) => https.get(
+  {host: "127.0.0.1", port, path: p, rejectUnauthorized: false, agent: false}, r => {
+    let body = "";
+    r.on("data", d => body += d);
+    r.on("end", () => { console.log(r.socket.localPort, p, body.trim()); done(); });
+  }).on("error", fail));
+(async () => {
+  while (!fs.existsSync(go)) await new Promise(r => setTimeout(r, 10));
+  await Promise.all(paths.map(get));
+})();
 """
 
 # Three connections made and used before the tracer starts, kept open; then the fd of the
@@ -384,6 +435,66 @@ class ConnectionTest(TracerTest):
         summary = events[-1]
         self.assertEqual((summary["connections"], summary["connections_unresolved"],
                           summary["calls_without_conn"]), (1, 0, 0))
+
+    def test_asyncio_memory_bios_on_one_thread(self):
+        """Python's asyncio runs TLS on memory BIOs: no socket syscall inside a call. Four
+        connections at once on one thread: each session tied to its own socket after its
+        calls (the socket its thread reads before a read, writes next after a write), each
+        request and response exact on its 4-tuple, none on another's."""
+        port, log = self.record_server()
+        paths = ["/asyncio/%d" % i for i in range(4)]
+        go = os.path.join(self.tmp, "go.asyncio")
+        client = self.spawn([PYTHON, "-c", ASYNCIO_CLIENT, str(port), go, self.cert, *paths],
+                            stdout=subprocess.PIPE, text=True)
+        run = self.trace_then_go(client, go, "--json")
+        records = json_lines(run)
+        served = harness.served(log)
+        harness.assert_on_connections(self, records, client.pid, served, paths, port)
+        self.assertEqual(records[-1]["calls_without_conn"], 0)
+        self.assertEqual(records[-1]["connections"], 4)
+
+    def test_node_to_node_both_ends(self):
+        """node (TLSWrap: memory BIOs) talks to node, both traced: six requests at once, each
+        on its own connection. Each request and answer exact on its 4-tuple at both ends
+        (the client's write and the server's read of it on the same two ports), none on
+        another's: node's handshakes and writes interleave on one thread."""
+        node = shutil.which("node")
+        self.assertIsNotNone(node, "node is not installed")
+        server = self.spawn([node, "-e", NODE_SERVER, self.cert, self.key],
+                            stdout=subprocess.PIPE, text=True)
+        port = int(server.stdout.readline().split()[1])
+        paths = ["/both-ends/%d" % i for i in range(6)]
+        go = os.path.join(self.tmp, "go.node")
+        client = self.spawn([node, "-e", NODE_CLIENT, str(port), go, *paths],
+                            stdout=subprocess.PIPE, text=True)
+        run = self.tracer([server.pid, client.pid], "--json")
+        run.wait_ready()
+        open(go, "w").close()
+        self.assertEqual(client.wait(timeout=30), 0)
+        lports = {}
+        for line in client.stdout.read().splitlines():
+            lport, path, body = line.split(" ", 2)
+            self.assertEqual(body, "node saw %s" % path)
+            lports[path] = int(lport)
+        self.assertEqual(sorted(lports), paths)
+        harness.wait_for(lambda: len([r for r in json_lines(run) if r["type"] == "data"])
+                         >= 4 * len(paths), 20, "both ends' calls")
+        self.interrupt(run)
+        records = json_lines(run)
+        for path, lport in lports.items():
+            request = b"GET %s HTTP/1.1\r\n" % path.encode()
+            answer = b"\r\n\r\nnode saw %s\n" % path.encode()
+            for pid, ends in ((client.pid, (lport, port)), (server.pid, (port, lport))):
+                on = [r for r in records if r["type"] == "data" and r["pid"] == pid and
+                      (r.get("lport"), r.get("rport")) == ends]
+                sent, got = (b"".join(base64.b64decode(r["data"]) for r in on
+                                      if r["dir"] == d) for d in ("write", "read"))
+                if pid == server.pid:
+                    sent, got = got, sent
+                self.assertTrue(sent.startswith(request), (path, pid, sent))
+                self.assertTrue(got.startswith(b"HTTP/1.1 200 OK\r\n") and
+                                got.endswith(answer), (path, pid, got))
+        self.assertEqual(records[-1]["calls_without_conn"], 0)
 
     def test_an_fd_reused_after_the_tracer_attached_is_not_taken_for_the_old_socket(self):
         _, port, _ = self.tls_server("--count", "6")

@@ -15,7 +15,7 @@ import re
 import subprocess
 
 import harness
-from harness import TracerTest, json_lines, wait_for
+from harness import TracerTest, assert_on_connections, json_lines, wait_for
 
 HELPERS = os.environ.get("HELPERS_DIR", os.path.join(os.path.dirname(__file__), "../../build/tests"))
 RUSTLS_TLS = os.path.join(HELPERS, "rustls_tls")
@@ -23,14 +23,17 @@ BUN = os.environ.get("BUN_BIN", "/var/cache/tracer-tests/npm/node_modules/@oven/
 DENO = os.environ.get("DENO_BIN", "/var/cache/tracer-tests/npm/node_modules/@deno/linux-x64-glibc/deno")
 
 # A Bun script: waits for the file argv[2] (when given), then fetches each path of argv[3:]
-# from https://127.0.0.1:argv[1] in turn, reading each response whole.
+# from https://127.0.0.1:argv[1] in turn, reading each response whole; all at once when
+# argv[3] is --at-once.
 FETCH_JS = """
 const [port, go, ...paths] = process.argv.slice(2);
 while (go !== "-" && !(await Bun.file(go).exists())) await Bun.sleep(10);
-for (const path of paths) {
+const get = async path => {
   const r = await fetch(`https://127.0.0.1:${port}${path}`, {tls: {rejectUnauthorized: false}});
   await r.text();
-}
+};
+if (paths[0] === "--at-once") await Promise.all(paths.slice(1).map(get));
+else for (const path of paths) await get(path);
 """
 
 # Bun's node:http2 client: waits for argv[3], asks https://127.0.0.1:argv[2] for argv[4] over
@@ -70,6 +73,16 @@ def calls_of(records, pid):
     return got, mine
 
 
+def assert_served_on_one_connection(test, records, pid, port):
+    """A server's data records (pid): all on one connection, whose local end is
+    127.0.0.1:port."""
+    mine = [r for r in records if r["type"] == "data" and r["pid"] == pid]
+    test.assertTrue(mine)
+    test.assertEqual({(r.get("conn") is not None, r.get("laddr"), r.get("lport"))
+                      for r in mine}, {(True, "127.0.0.1", port)})
+    test.assertEqual(len({r["conn"] for r in mine}), 1)
+
+
 def shell_runs(test, records, served, n):
     """The traced shell's n runs, run i asking for /shell/i, its PID in the file pid.i of
     the test's directory: yields (pid, path) of each run that must be exact. The first may
@@ -102,10 +115,14 @@ def assert_get_decoded(test, run, path):
     test.assertEqual(http[1]["status"], 200)
 
 
-def assert_h2_get(test, records, pid, path):
-    """pid's one HTTP/2 GET of path from nginx (answering "hello from nginx at PATH"):
-    the preface in its writes, the body in its reads, --http decoding request and response
-    on stream 1."""
+def assert_h2_get(test, records, pid, path, port):
+    """pid's one HTTP/2 GET of path from nginx on port (answering "hello from nginx at
+    PATH"): the preface in its writes, the body in its reads, all on one connection to
+    127.0.0.1:port, --http decoding request and response on stream 1."""
+    mine = [r for r in records if r["type"] == "data" and r["pid"] == pid]
+    test.assertEqual({(r.get("conn") is not None, r.get("raddr"), r.get("rport"))
+                      for r in mine}, {(True, "127.0.0.1", port)})
+    test.assertEqual(len({r["conn"] for r in mine}), 1)
     http = [e for e in records if e["type"] == "http"]
     test.assertEqual([(e["msg"], e["version"], e["stream"]) for e in http],
                      [("request", "2", 1), ("response", "2", 1)], http)
@@ -213,6 +230,7 @@ class RuntimesTest(TracerTest):
         self.assertEqual({(r["func"], r["dir"]) for r in mine},
                          {("SSL_write", "write"), ("SSL_read", "read")})
         self.assertEqual({r["lib"] for r in mine}, {BUN})
+        assert_on_connections(self, records, pid, served, paths, self.port)
 
     def test_bun_by_pid(self):
         go = os.path.join(self.tmp, "go")
@@ -222,6 +240,16 @@ class RuntimesTest(TracerTest):
         self.assert_exact(records, bun.pid, ["/by-pid/1", "/by-pid/2"])
         self.assertEqual(records[-1]["bytes_lost"], 0)
         self.assertEqual(records[-1]["bytes_truncated"], 0)
+
+    def test_bun_fetches_at_once(self):
+        """Six fetches at once on Bun's one thread, each on a connection of its own: each
+        request and response exact on its 4-tuple (its calls use no socket: each session
+        tied to its own after the fact), none on another's."""
+        go = os.path.join(self.tmp, "go")
+        paths = ["/at-once/%d" % i for i in range(6)]
+        bun = self.bun(go, "--at-once", *paths)
+        run = self.trace_then_go(bun, go, "--json", env=self.env)
+        assert_on_connections(self, json_lines(run), bun.pid, self.served(), paths, self.port)
 
     def test_bun_started_later_under_all(self):
         run, bun = started_later_under_all(self, BUN, self.bun, "/with-all")
@@ -259,6 +287,7 @@ class RuntimesTest(TracerTest):
         self.assertTrue(got["write"].startswith(b"HTTP/1.1 200 OK\r\n"), got["write"])
         self.assertTrue(got["write"].endswith(b"\r\n\r\nbun saw /served/1\n"), got["write"])
         self.assertEqual({r["lib"] for r in mine}, {BUN})
+        assert_served_on_one_connection(self, json_lines(run), bun.pid, port)
 
     def test_bun_http_decoded(self):
         go = os.path.join(self.tmp, "go")
@@ -279,7 +308,7 @@ class RuntimesTest(TracerTest):
                          stdout=subprocess.PIPE)
         run = self.trace_then_go(bun, go, "--json", "--http", env=self.env)
         self.assertEqual(bun.stdout.read(), b"hello from nginx at /over-h2\n")
-        assert_h2_get(self, json_lines(run), bun.pid, "/over-h2")
+        assert_h2_get(self, json_lines(run), bun.pid, "/over-h2", port)
 
     def test_list_probes_names_the_evidence(self):
         bun = self.spawn([BUN, "-e", "await Bun.sleep(60000)"], env=self.env)
@@ -296,14 +325,16 @@ class RuntimesTest(TracerTest):
 
 # A Deno script: waits for the file Deno.args[1] (when not "-"), then fetches each path of
 # Deno.args[2:] from https://127.0.0.1:Deno.args[0] in turn, reading each response whole, and
-# prints the last body.
+# prints the last body; all at once when Deno.args[2] is --at-once.
 DENO_FETCH_JS = """
 const [port, go, ...paths] = Deno.args;
 while (go !== "-") {
   try { Deno.statSync(go); break; } catch { await new Promise(r => setTimeout(r, 10)); }
 }
+const get = async path => (await fetch(`https://127.0.0.1:${port}${path}`)).text();
 let body = "";
-for (const path of paths) body = await (await fetch(`https://127.0.0.1:${port}${path}`)).text();
+if (paths[0] === "--at-once") await Promise.all(paths.slice(1).map(get));
+else for (const path of paths) body = await get(path);
 console.log(body);
 """
 
@@ -392,6 +423,7 @@ class DenoTest(TracerTest):
         self.assertEqual(got["read"], b"".join(served[p][2] for p in paths))
         self.assertEqual({(r["func"], r["dir"]) for r in mine}, {(SEAL, "write"), (OPEN, "read")})  # TLS 1.3
         self.assertEqual({r["lib"] for r in mine}, {DENO})
+        assert_on_connections(self, records, proc.pid, served, paths, self.port)
         if proc.stdout:
             self.assertIn(proc.stdout.read().strip(), served[paths[-1]][2])
 
@@ -403,6 +435,18 @@ class DenoTest(TracerTest):
         self.assert_exact(records, deno, ["/by-pid/1", "/by-pid/2"])
         self.assertEqual((records[-1]["bytes_lost"], records[-1]["bytes_truncated"]), (0, 0))
 
+    def test_deno_fetches_at_once(self):
+        """Six fetches at once on Deno's thread (tokio, one connection each, sealed with keys
+        of their own): each request and response exact on its 4-tuple, none on another's;
+        the server's session tickets, opened on every socket before the responses, do not
+        stand in their way."""
+        go = os.path.join(self.tmp, "go")
+        paths = ["/at-once/%d" % i for i in range(6)]
+        deno = self.deno(go, "--at-once", *paths)
+        run = self.trace_then_go(deno, go, "--json", env=self.env)
+        assert_on_connections(self, json_lines(run), deno.pid, harness.served(self.log),
+                              paths, self.port)
+
     def test_deno_started_later_under_all(self):
         run, deno = started_later_under_all(self, DENO, self.deno, "/with-all")
         self.assert_exact(json_lines(run), deno, ["/with-all"])
@@ -413,9 +457,9 @@ class DenoTest(TracerTest):
         TLS code, five more runs: each request and response exact."""
         argv = " ".join(self.deno_argv(self.script, str(self.port), "-"))
         records = traced_shell(self, DENO, argv, self.env)
-        for pid, path in shell_runs(self, records, harness.served(self.log), 6):
-            got, _ = calls_of(records, pid)
-            self.assertEqual((got["write"], got["read"]), harness.served(self.log)[path][1:])
+        served = harness.served(self.log)
+        for pid, path in shell_runs(self, records, served, 6):
+            assert_on_connections(self, records, pid, served, [path], self.port)
 
     def test_deno_http_decoded(self):
         go = os.path.join(self.tmp, "go")
@@ -433,7 +477,7 @@ class DenoTest(TracerTest):
         run = self.trace_then_go(deno, go, "--json", "--http", env=self.env)
         self.assertEqual(deno.stdout.read(), b"hello from nginx at /over-h2\n\n")
         records = json_lines(run)
-        assert_h2_get(self, records, deno.pid, "/over-h2")
+        assert_h2_get(self, records, deno.pid, "/over-h2", port)
         self.assertEqual({(r["func"], r["dir"]) for r in records if r["type"] == "data"},
                          {(SCATTER, "write"), (OPEN, "read")})
 
@@ -497,6 +541,7 @@ class RustlsTest(TracerTest):
         self.assertEqual(got["read"], b"".join(served[p][2] for p in paths))
         self.assertEqual({(r["func"], r["dir"]) for r in mine}, funcs)
         self.assertEqual({r["lib"] for r in mine}, {RUSTLS_TLS})
+        assert_on_connections(self, records, proc.pid, served, paths, self.port)
         self.assertEqual(proc.stdout.read(), got["read"])
 
     def served(self):
@@ -537,6 +582,10 @@ class RustlsTest(TracerTest):
                     {(ENCRYPT % ("tls12::cipher::%sMessageEncrypter" % suite), "write"),
                      (DECRYPT % ("tls12::cipher::%sMessageDecrypter" % suite), "read")})
                 self.assertEqual(client.stdout.read(), got["read"])
+                mine = [r for r in json_lines(run) if r["type"] == "data"
+                        and r["pid"] == client.pid]
+                self.assertEqual({(r.get("conn") is not None, r.get("rport")) for r in mine},
+                                 {(True, int(port))}, (only, mode))
 
     def test_server_by_pid(self):
         """rustls as the server (a thread per connection): the client's lines in its reads,
@@ -556,6 +605,7 @@ class RustlsTest(TracerTest):
         got, _ = calls_of(json_lines(run), server.pid)
         self.assertEqual((got["read"], got["write"]),
                          (b"to the server\n", b"rustls saw: to the server\n"))
+        assert_served_on_one_connection(self, json_lines(run), server.pid, int(port))
 
     def test_started_later_under_all(self):
         run = self.tracer(None, "--all", "--json")
@@ -587,8 +637,7 @@ class RustlsTest(TracerTest):
         self.assertEqual(run.wait_exit(timeout=60), 0, run.stderr())
         records, served = json_lines(run), self.served()
         for pid, path in shell_runs(self, records, served, 6):
-            got, _ = calls_of(records, pid)
-            self.assertEqual((got["write"], got["read"]), served[path][1:], path)
+            assert_on_connections(self, records, pid, served, [path], self.port)
 
     def test_http_decoded(self):
         go = os.path.join(self.tmp, "go")

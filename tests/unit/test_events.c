@@ -203,6 +203,36 @@ static void test_an_opening_sent_twice_is_shown_once(void)
 	free(text);
 }
 
+/* The two ends of every opening below: 127.0.0.1:40112 to 127.0.0.2:8443. */
+static const struct tls_sock_addr ENDS = {.family = 2,
+					  .lport = 40112,
+					  .rport = 8443,
+					  .laddr = {127, 0, 0, 1},
+					  .raddr = {127, 0, 0, 2}};
+
+/* The opening of connection conn (PID 42's socket 5) at time_ns, its place seq, with ENDS. */
+static void opening(struct tls_event *open, uint64_t time_ns, uint64_t seq, uint64_t conn)
+{
+	*open = (struct tls_event){.time_ns = time_ns,
+				   .seq = seq,
+				   .kind = TLS_KIND_CONN_OPEN,
+				   .conn = conn,
+				   .pid = 42,
+				   .fd = 5,
+				   .flags = TLS_CHUNK_LAST,
+				   .data_len = sizeof(ENDS)};
+	memcpy(open->data, &ENDS, sizeof(ENDS));
+}
+
+/* e started writing JSON lines to out, with no /proc to look sockets up in. */
+static void json_events(struct events *e, FILE *out)
+{
+	events_init(e,
+		    &(struct events_config){
+			    .probes = &no_probes, .out = out, .json = true, .max_data_size = 64});
+	e->conns.proc_root = "/nonexistent";
+}
+
 /* An opening carries the two ends BPF read from the socket: they are shown though the
  * socket is gone (no /proc to look in), also when the opening waited for an earlier event
  * (its copy keeps them); a malformed one (ends of another size) is counted, not shown. */
@@ -211,33 +241,17 @@ static void test_an_opening_carries_its_ends(void)
 	char *text = NULL;
 	size_t tlen = 0;
 	FILE *out = open_memstream(&text, &tlen);
-	struct tls_sock_addr ends = {.family = 2,
-				     .lport = 40112,
-				     .rport = 8443,
-				     .laddr = {127, 0, 0, 1},
-				     .raddr = {127, 0, 0, 2}};
 	uint8_t raw[sizeof(struct tls_event)] = {0};
 	struct tls_event *open = (struct tls_event *)raw;
 	struct events e;
 
-	events_init(&e,
-		    &(struct events_config){
-			    .probes = &no_probes, .out = out, .json = true, .max_data_size = 64});
-	e.conns.proc_root = "/nonexistent";
-	*open = (struct tls_event){.time_ns = 1000,
-				   .seq = 2,
-				   .kind = TLS_KIND_CONN_OPEN,
-				   .conn = 7,
-				   .pid = 42,
-				   .fd = 5,
-				   .flags = TLS_CHUNK_LAST,
-				   .data_len = sizeof(ends)};
-	memcpy(open->data, &ends, sizeof(ends));
-	events_on_sample(&e, 0, open, TLS_EVENT_HDR_SIZE + sizeof(ends)); /* seq 1 not yet */
+	json_events(&e, out);
+	opening(open, 1000, 2, 7);
+	events_on_sample(&e, 0, open, TLS_EVENT_HDR_SIZE + sizeof(ENDS)); /* seq 1 not yet */
 	open->seq = 1;
 	open->conn = 8;
-	open->data_len = sizeof(ends) - 1;
-	events_on_sample(&e, 1, open, TLS_EVENT_HDR_SIZE + sizeof(ends));
+	open->data_len = sizeof(ENDS) - 1;
+	events_on_sample(&e, 1, open, TLS_EVENT_HDR_SIZE + sizeof(ENDS));
 	CHECK(e.malformed == 1);
 	open->data_len = 0;
 	events_on_sample(&e, 1, open, TLS_EVENT_HDR_SIZE); /* seq 1: no ends, unresolved */
@@ -250,6 +264,63 @@ static void test_an_opening_carries_its_ends(void)
 	events_free(&e);
 	fclose(out);
 	free(text);
+}
+
+/* A call sent without a connection by a session whose calls use no socket (result: the
+ * session) waits for its tie: the tie, come before its turn, shows the connection's opening
+ * and lets the call go on it; another session's call, never tied, waits a reorder window
+ * and goes without one, counted. */
+static void test_a_call_waits_for_its_session_tie(void)
+{
+	char *text = NULL, *a, *b, *open_at;
+	size_t tlen = 0, size;
+	FILE *out = open_memstream(&text, &tlen);
+	uint8_t raw[sizeof(struct tls_event)] = {0};
+	struct tls_event *open = (struct tls_event *)raw, tie = {0};
+	struct tls_event *first = chunk(1000, 1, 3, 0, "GET", true, &size);
+	struct tls_event *other = chunk(1100, 2, 3, 0, "PUT", true, &size);
+	struct events e;
+
+	json_events(&e, out);
+	first->result = 0xabc;
+	other->result = 0xdef;
+	events_on_sample(&e, 0, first, (int)size);
+	events_on_sample(&e, 0, other, (int)size);
+	fflush(out);
+	CHECK(tlen == 0 && e.queue.n == 2); /* its turn, but it waits */
+	opening(open, 1200, 3, 7);
+	tie = (struct tls_event){.time_ns = 1200,
+				 .seq = 4,
+				 .kind = TLS_KIND_CONN_TIE,
+				 .conn = 7,
+				 .pid = 42,
+				 .fd = 5,
+				 .dir = TLS_DIR_WRITE,
+				 .result = 0xabc,
+				 .flags = TLS_CHUNK_LAST};
+	events_on_sample(&e, 1, open, TLS_EVENT_HDR_SIZE + sizeof(ENDS));
+	events_on_sample(&e, 1, &tie, TLS_EVENT_HDR_SIZE);
+	fflush(out);
+	CHECK((a = strstr(text, "\"data\":\"R0VU\"")) != NULL); /* "GET" went on */
+	CHECK(strstr(text, "\"data\":\"UFVU\"") == NULL);	/* "PUT" waits */
+	events_deliver(&e, 1100 + EVENTS_REORDER_WINDOW_NS);
+	fflush(out);
+	CHECK(strstr(text, "\"data\":\"UFVU\"") == NULL); /* not older than the window yet */
+	events_deliver(&e, 1101 + EVENTS_REORDER_WINDOW_NS);
+	fflush(out);
+	a = strstr(text, "\"data\":\"R0VU\"");
+	b = strstr(text, "\"data\":\"UFVU\"");
+	open_at = strstr(text, "\"event\":\"open\"");
+	CHECK(a && b && open_at && open_at < a && a < b);
+	CHECK(strstr(text, "\"fd\":5,\"conn\":7,\"family\":\"ipv4\",\"laddr\":\"127.0.0.1\","
+			   "\"lport\":40112") != NULL);
+	CHECK(strstr(text, "\"conn\":null") != NULL && e.calls_without_conn == 1);
+	CHECK(e.conns.opened == 1 && e.late == 0 && e.queue.n == 0);
+	events_free(&e);
+	fclose(out);
+	free(text);
+	free(first);
+	free(other);
 }
 
 static void test_reassembly_with_gap_and_summary(void)
@@ -335,6 +406,7 @@ int main(void)
 	test_close_comes_after_a_call_returning_just_after_it();
 	test_an_opening_sent_twice_is_shown_once();
 	test_an_opening_carries_its_ends();
+	test_a_call_waits_for_its_session_tie();
 	test_reassembly_with_gap_and_summary();
 	return check_done();
 }
