@@ -31,7 +31,8 @@ struct tls_call {
 	u32 iovcnt;   /* a gathering write (PR_Writev): buf is an array of this many tls_iovec */
 	u32 kind;     /* TLS_KIND_DATA, or the handshake or verify result call it is */
 	u32 again;    /* a socket syscall inside it would have blocked (EAGAIN) */
-	u32 pad;
+	u32 untied;   /* its session's calls use no socket and it found no connection: its
+		       * event names the session, for the tie that may come (tie_late) */
 };
 
 /* One piece of a gathering write: { char *base; int len; } as NSPR's PRIOVec (and, with a
@@ -145,7 +146,8 @@ struct tls_sess {
 	u64 conn;     /* 0: none known */
 	u64 hs_start; /* when the first call of a handshake not yet ended began; 0: none */
 	s32 fd;
-	u32 pad;
+	u32 waiting;  /* calls of it went out without a connection: the one it gets is told
+		       * (TLS_KIND_CONN_TIE) */
 };
 
 #define TLS_MAX_CONNS 65536
@@ -178,16 +180,22 @@ struct tls_untied {
 	s32 rnext;  /* the TCP socket of the thread's read in flight; -1: none */
 	u32 record; /* one of the reads from rfd began with a TLS record's header */
 	u32 wlen;   /* the waiting write's first record's plaintext bytes */
+	u32 fresh;  /* the thread's next read begins what the next call is tied by (rfd stays
+		     * for a call before it: tie_record) */
+	u32 pad;
 };
 #define TLS_UNTIED_MANY (~0ULL)
 #define TLS_UNTIED_MANY_FDS (-2)
 /* A TLS record carries at most this much plaintext (RFC 8446 5.1) ... */
 #define TLS_MAX_PLAINTEXT 16384
-/* ... and adds to it between 16 bytes (an AEAD's tag: TLS 1.2's ChaCha20-Poly1305) and
- * this (TLS 1.2's CBC: an IV, a MAC of SHA-384, up to 256 bytes of padding) */
-#define TLS_MAX_OVERHEAD 320
+/* An AEAD record is its plaintext and one of these more bytes: TLS 1.2's ChaCha20-Poly1305
+ * (the tag), TLS 1.3's AEADs unpadded (the inner content type, the tag), TLS 1.2's AES-GCM
+ * (an explicit nonce, the tag). A CBC record's size says too little to be told apart. */
+#define TLS_AEAD_TAG_ONLY 16
+#define TLS_AEAD_TLS13 17
+#define TLS_AEAD_GCM12 24
 /* A write's record is written within this of its call's return, or taken for another's */
-#define TLS_UNTIED_WRITE_NS 100000000ULL
+#define TLS_UNTIED_WRITE_NS 10000000ULL
 
 /* key: tid; value: its struct tls_untied (LRU: the entries of threads gone age out) */
 BPF_TABLE("lru_hash", u32, struct tls_untied, tls_untied, 4096);
@@ -734,22 +742,26 @@ static __always_inline void announce_conn(void *ctx, u64 id, s32 fd, struct tls_
 	}
 }
 
+/* conn_of_fd's `tie`: a call used the socket itself (else: the direction a session whose
+ * calls use no socket was tied to it for, tie_late) */
+#define TLS_TIE_IN_CALL (-1)
+
 /*
  * The connection of a traced process's socket fd: the one TLS calls used since it was
- * opened, or a new one, announced (announce_conn). Its opening must take its place in the
- * sequence before any event of the connection: a thread that finds the connection made by
- * another whose opening is not sent yet (two goroutines' threads, a reader and a writer,
- * on one socket) sends it too, and user space shows the first it gets.
+ * opened, or a new one, announced (announce_conn), made as `tie` says. Its opening must take
+ * its place in the sequence before any event of the connection: a thread that finds the
+ * connection made by another whose opening is not sent yet (two goroutines' threads, a
+ * reader and a writer, on one socket) sends it too, and user space shows the first it gets.
  */
-static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess)
+static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess, s32 tie)
 {
 	struct tls_fd_key key = {.tgid = id >> 32, .fd = fd};
 	struct tls_conn *conn = tls_conns.lookup(&key), fresh = {.sess = sess};
 	u32 zero = 0;
 	u64 *ids;
 
-	fresh.late[0] = TLS_TIED_IN_CALL;
-	fresh.late[1] = TLS_TIED_IN_CALL;
+	fresh.late[0] = tie < 0 ? TLS_TIED_IN_CALL : tie == TLS_DIR_READ ? sess : 0;
+	fresh.late[1] = tie < 0 ? TLS_TIED_IN_CALL : tie == TLS_DIR_WRITE ? sess : 0;
 
 	if (!conn) {
 		ids = tls_conn_ids.lookup(&zero);
@@ -952,16 +964,30 @@ static __always_inline bool untied_on(void)
 	return on && *on;
 }
 
+/* Tells user space that session sess is connection conn (socket fd), found for direction
+ * dir: its calls held without a connection go on with it. */
+static __always_inline void send_tie(void *ctx, u64 id, u64 sess, u64 conn, s32 fd, u32 dir)
+{
+	struct tls_event *ev = meta_event(id, TLS_KIND_CONN_TIE);
+
+	if (!ev)
+		return;
+	ev->conn = conn;
+	ev->fd = fd;
+	ev->dir = dir;
+	ev->result = (s64)sess;
+	submit_meta(ctx, ev);
+}
+
 /*
  * Ties session sess of the current process to socket fd, found after the fact for direction
  * dir (tls_untied): the socket's connection becomes the session's, and a TLS_KIND_CONN_TIE
  * event tells user space, which holds the session's calls that came without a connection a
  * while for it. Refused where the session has another connection, a call used the socket
- * itself, or fd is no TCP socket, and for a write where another session's writes were tied
- * to it. A read takes the place of the session tied before it (TLS 1.3 opens the
- * handshake's records and the data's with different keys: rustls and aws-lc have a
- * session object for each), which forgets the connection. Returns the connection, 0 when
- * refused.
+ * itself, or fd is no TCP socket, and for a write where another session writes on it. A
+ * read takes the place of the session tied before it (TLS 1.3 opens the handshake's records
+ * and the data's with different keys: rustls and aws-lc have a session object for each),
+ * which forgets the connection. Returns the connection, 0 when refused.
  */
 static __always_inline u64 tie_late(void *ctx, u64 id, s32 fd, u64 sess, u32 dir)
 {
@@ -969,21 +995,19 @@ static __always_inline u64 tie_late(void *ctx, u64 id, s32 fd, u64 sess, u32 dir
 	struct tls_sess_key skey = {.sess = sess, .tgid = id >> 32};
 	struct tls_sess *s = tls_sessions.lookup(&skey), fresh = {.fd = fd};
 	struct tls_conn *c = tls_conns.lookup(&key);
-	struct tls_event *ev;
-	bool made = !c;
 	u32 d = dir & 1;
 	u64 before = c ? c->late[d] : 0;
 
 	if ((before && before != sess && (d == TLS_DIR_WRITE || before == TLS_TIED_IN_CALL)) ||
 	    (s && s->conn && s->fd != fd) || !fd_is_tcp(fd))
 		return 0;
-	fresh.conn = conn_of_fd(ctx, id, fd, sess);
+	fresh.conn = conn_of_fd(ctx, id, fd, sess, (s32)d);
 	c = tls_conns.lookup(&key);
-	if (!fresh.conn || !c)
+	/* made now with sess in place, or taken from what was seen above: another thread
+	 * may have come between (a call that used the socket, another tie) */
+	if (!fresh.conn || !c ||
+	    (c->late[d] != sess && __sync_val_compare_and_swap(&c->late[d], before, sess) != before))
 		return 0;
-	if (made)
-		c->late[d ^ 1] = 0;
-	c->late[d] = sess;
 	if (before && before != sess) {
 		skey.sess = before; /* its place taken: an object at its address later is another */
 		tls_sessions.delete(&skey);
@@ -993,17 +1017,11 @@ static __always_inline u64 tie_late(void *ctx, u64 id, s32 fd, u64 sess, u32 dir
 	if (s) {
 		s->conn = fresh.conn;
 		s->fd = fd;
+		s->waiting = 0;
 	} else {
 		tls_sessions.update(&skey, &fresh);
 	}
-	ev = meta_event(id, TLS_KIND_CONN_TIE);
-	if (ev) {
-		ev->conn = fresh.conn;
-		ev->fd = fd;
-		ev->dir = d;
-		ev->result = (s64)sess;
-		submit_meta(ctx, ev);
-	}
+	send_tie(ctx, id, sess, fresh.conn, fd, d);
 	return fresh.conn;
 }
 
@@ -1018,21 +1036,57 @@ static __always_inline struct tls_untied *untied_of(u32 tid)
 	return tls_untied.lookup(&tid);
 }
 
+/* A call of session sess found no connection where its session's calls use no socket: its
+ * event names the session (tls_call's untied), and the connection it gets is told. */
+static __always_inline void mark_untied(struct tls_call *call, u64 id)
+{
+	struct tls_sess_key key = {.sess = call->sess, .tgid = id >> 32};
+	struct tls_sess fresh = {.fd = -1, .waiting = 1}, *s = tls_sessions.lookup(&key);
+
+	call->untied = 1;
+	if (s)
+		s->waiting = 1;
+	else
+		tls_sessions.update(&key, &fresh);
+}
+
+/* A read call (a handshake's, a record's opening) of a session whose calls use no socket
+ * found no connection: the one TCP socket its thread read TLS bytes from since its last
+ * call, if there is one, is its connection's. */
+static __always_inline void tie_read(void *ctx, struct tls_call *call, u64 id,
+				     const struct tls_untied *u)
+{
+	if (u->rfd >= 0 && u->record &&
+	    (call->conn = tie_late(ctx, id, u->rfd, call->sess, TLS_DIR_READ)))
+		call->fd = u->rfd;
+}
+
 /*
- * A data call that moved `moved` bytes (0: it failed; for a read of rustls or aws-lc, a
- * record opened that is not the program's bytes counts too): its connection, where its
- * session's calls use no socket (after attribute found none). A read takes the one socket
- * its thread read TLS bytes from since its last call, if there is one; a write waits for
- * the thread's next application-data record of its size written (tie_sent). Every data call
- * ends what its thread read before.
+ * A data call that moved `moved` bytes (0: it failed): its connection (attribute), and
+ * where its session's calls use no socket and it found none, the one its thread's socket
+ * calls next to it tell. A read takes the one socket its thread read TLS bytes from since
+ * its last call, if there is one; a write waits for the thread's next application-data
+ * record of its size written (tie_sent). Every data call ends what its thread read before.
+ * A session that got its connection after calls of it went without one tells it.
  */
 static __always_inline void attribute_data(void *ctx, struct tls_call *call, u64 id, u64 moved)
 {
 	u32 tid = (u32)id, zero = 0;
 	struct tls_untied *u = tls_untied.lookup(&tid);
-	u64 *on;
+	struct tls_sess *s = attribute(call, id);
+	struct tls_fd_key key = {.tgid = id >> 32, .fd = call->fd};
+	struct tls_conn *c;
+	u64 *on, now;
 
-	attribute(call, id);
+	if (call->conn && s && s->waiting) { /* a call used its socket at last */
+		s->waiting = 0;
+		send_tie(ctx, id, call->sess, call->conn, call->fd, call->dir);
+	}
+	/* a session tied by its reads writes on its socket: no other session's write is
+	 * tied to it */
+	if (call->conn && u && call->dir == TLS_DIR_WRITE && (c = tls_conns.lookup(&key)) &&
+	    !c->late[TLS_DIR_WRITE])
+		__sync_val_compare_and_swap(&c->late[TLS_DIR_WRITE], 0, call->sess);
 	if (call->conn || !call->sess || !moved) {
 		if (u)
 			u->rfd = -1;
@@ -1041,29 +1095,50 @@ static __always_inline void attribute_data(void *ctx, struct tls_call *call, u64
 	if (!u && !(u = untied_of(tid)))
 		return;
 	if (call->dir == TLS_DIR_READ) {
-		if (u->rfd >= 0 && u->record &&
-		    (call->conn = tie_late(ctx, id, u->rfd, call->sess, TLS_DIR_READ)))
-			call->fd = u->rfd;
+		tie_read(ctx, call, id, u);
 	} else {
 		if ((on = tls_untied_on.lookup(&zero)))
 			*on = 1;
-		if (!u->wsess) { /* its first record is the one to be written first */
-			u->wsess = call->sess;
-			u->wtime = bpf_ktime_get_ns();
+		now = bpf_ktime_get_ns();
+		if (!u->wsess || now - u->wtime > TLS_UNTIED_WRITE_NS) {
+			u->wsess = call->sess; /* its first record is the one to be written first */
+			u->wtime = now;
 			u->wlen = moved < TLS_MAX_PLAINTEXT ? (u32)moved : TLS_MAX_PLAINTEXT;
 		} else if (u->wsess != call->sess) {
 			u->wsess = TLS_UNTIED_MANY;
 		}
 	}
 	u->rfd = -1;
+	if (!call->conn)
+		mark_untied(call, id);
+}
+
+/*
+ * A record rustls or aws-lc opened that is not the program's bytes (a handshake message, a
+ * session ticket, an alert: its session may be the next data's, TLS 1.3's tickets come
+ * under the data's key) ties its session as a read call does. The socket it came on stays
+ * for the thread's next call until the thread reads again: TLS 1.3's client Finished and the
+ * first request often come in one read, opened by two session objects.
+ */
+static __always_inline void tie_record(void *ctx, struct tls_call *call, u64 id)
+{
+	u32 tid = (u32)id;
+	struct tls_untied *u = tls_untied.lookup(&tid);
+
+	attribute(call, id);
+	if (!u)
+		return;
+	if (!call->conn && call->sess)
+		tie_read(ctx, call, id, u);
+	u->fresh = 1;
 }
 
 /* Thread id writes to socket fd outside any TLS call (buf and `how` as first_buffer's): when
- * the bytes begin an application-data record the size of the waiting write's first record
- * sealed, that write's session is tied to fd. */
+ * the bytes begin an application-data record the size an AEAD makes of the waiting write's
+ * first record, that write's session is tied to fd. */
 static __always_inline void tie_sent(void *ctx, u64 id, s32 fd, u64 buf, u32 how)
 {
-	u32 tid = (u32)id, len;
+	u32 tid = (u32)id, grown;
 	struct tls_untied *u;
 	u64 first;
 	u8 h[5] = {};
@@ -1072,10 +1147,11 @@ static __always_inline void tie_sent(void *ctx, u64 id, s32 fd, u64 buf, u32 how
 	    !(first = first_buffer(buf, how)) ||
 	    bpf_probe_read_user(h, sizeof(h), (const void *)first) || h[0] != 23 || h[1] != 3)
 		return;
-	len = (u32)h[3] << 8 | h[4];
+	grown = ((u32)h[3] << 8 | h[4]) - u->wlen;
 	if (u->wsess == TLS_UNTIED_MANY || bpf_ktime_get_ns() - u->wtime > TLS_UNTIED_WRITE_NS)
 		u->wsess = 0;
-	else if (len >= u->wlen + 16 && len <= u->wlen + TLS_MAX_OVERHEAD &&
+	else if ((grown == TLS_AEAD_TAG_ONLY || grown == TLS_AEAD_TLS13 ||
+		  grown == TLS_AEAD_GCM12) &&
 		 tie_late(ctx, id, fd, u->wsess, TLS_DIR_WRITE))
 		u->wsess = 0;
 }
@@ -1107,12 +1183,13 @@ static __always_inline void read_done(u64 id, long ret)
 	u->rnext = -1;
 	if (ret <= 0)
 		return;
-	if (u->rfd == -1) {
+	if (u->rfd == -1 || (u->fresh && u->rfd != fd)) {
 		u->rfd = fd;
 		u->record = 0;
 	} else if (u->rfd != fd) {
 		u->rfd = TLS_UNTIED_MANY_FDS;
 	}
+	u->fresh = 0;
 	if (tls_record_at(u->rbuf))
 		u->record = 1;
 }
@@ -1134,7 +1211,7 @@ static __always_inline bool saw_fd(void *ctx, u64 id, s64 fd, bool sock)
 	if (!sock && !fd_is_socket((s32)fd))
 		return true;
 	call->fd = (s32)fd;
-	call->conn = conn_of_fd(ctx, id, (s32)fd, call->sess);
+	call->conn = conn_of_fd(ctx, id, (s32)fd, call->sess, TLS_TIE_IN_CALL);
 	return true;
 }
 
@@ -1375,7 +1452,7 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 	ev->call_id = call_id;
 	ev->latency_ns = ev->time_ns - call->start_ns;
 	ev->conn = call->conn;
-	ev->result = call->conn ? 0 : (s64)call->sess; /* what a tie will name (tie_late) */
+	ev->result = call->untied ? (s64)call->sess : 0; /* what a tie will name (tie_late) */
 	ev->pid = id >> 32;
 	ev->tid = (u32)id;
 	ev->uid = uid;
@@ -1472,21 +1549,28 @@ static __always_inline int finish_handshake(struct pt_regs *ctx, s64 ret, bool o
 {
 	u64 id = bpf_get_current_pid_tgid(), start;
 	struct tls_call *call = call_of(id);
-	struct tls_sess_key key;
+	struct tls_sess_key key = {.sess = call ? call->sess : 0, .tgid = id >> 32};
 	struct tls_sess *s, fresh = {};
+	u32 tid = (u32)id;
+	struct tls_untied *u;
 
 	if (!own_call(ctx, call) || call->kind != TLS_KIND_HANDSHAKE)
 		return 0;
 	pending = pending || (blocked_pending && !ok && call->again);
 	s = attribute(call, id);
+	/* a session whose calls use no socket: the handshake's messages came on the socket its
+	 * thread read last, as a read call's do; they are the handshake's */
+	if (!call->conn && call->sess && (u = tls_untied.lookup(&tid))) {
+		tie_read(ctx, call, id, u);
+		u->rfd = -1;
+		if (call->conn)
+			s = tls_sessions.lookup(&key);
+	}
 	start = s && s->hs_start ? s->hs_start : call->start_ns;
 	if (pending) {
 		if (s && !s->hs_start) {
 			s->hs_start = call->start_ns;
 		} else if (!s) {
-			key.sess = call->sess;
-			key.tgid = id >> 32;
-			key.pad = 0;
 			fresh.hs_start = call->start_ns;
 			fresh.fd = -1;
 			tls_sessions.update(&key, &fresh);
@@ -1548,7 +1632,7 @@ static __always_inline int learn_fd(struct pt_regs *ctx, u64 sess, s64 fd)
 
 	if (fd < 0 || fd > 0x7fffffff || !traced(id))
 		return 0;
-	fresh.conn = conn_of_fd(ctx, id, (s32)fd, sess);
+	fresh.conn = conn_of_fd(ctx, id, (s32)fd, sess, TLS_TIE_IN_CALL);
 	tls_sessions.update(&key, &fresh);
 	return 0;
 }
@@ -1869,6 +1953,8 @@ TRACEPOINT_PROBE(sched, sched_process_exit)
 		unfinished(tgid, 1);
 	if (tid != tgid) /* the fork tracepoint put every thread in too */
 		tls_targets.delete(&tid);
+	if (tls_untied.lookup(&tid)) /* a thread given its tid later starts afresh */
+		tls_untied.delete(&tid);
 	if (!args->group_dead || !acting())
 		return 0;
 	unfinished_go(tgid);

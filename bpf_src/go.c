@@ -89,7 +89,7 @@ static __always_inline int go_stash(struct pt_regs *ctx, u64 c, u64 buf, u32 dir
 	fd = go_conn_fd(c);
 	if (fd >= 0) {
 		call.fd = fd;
-		call.conn = conn_of_fd(ctx, id, fd, c);
+		call.conn = conn_of_fd(ctx, id, fd, c, TLS_TIE_IN_CALL);
 	}
 	/* a second entry (after the stack grew) is the same call, and replaces it */
 	if (!go_own(go_calls.lookup(&key)))

@@ -1,7 +1,7 @@
 /* rustls.c - Rust's rustls: each application-data record's plaintext, at its record layer
  * (0.20, by its symbols) or at aws-lc's AEAD under it (rustls on aws-lc-rs, stripped) */
 /* compiled after 00_capture.c: traced, init_call, stash_call, stash_any, call_of, own_call,
- * attribute_data, release_call, submit_call */
+ * attribute_data, tie_record, release_call, submit_call */
 
 /*
  * rustls hands each record to a MessageEncrypter before it is sealed and takes each record
@@ -98,10 +98,10 @@ int probe_return_rustls_decrypt(struct pt_regs *ctx)
 		call->buf = buf;
 		attribute_data(ctx, call, id, len);
 		submit_call(ctx, call, len, false);
+	} else if (tag == 0) {
+		tie_record(ctx, call, id); /* a handshake message, a ticket or an alert */
 	} else {
-		/* a handshake message, a session ticket or an alert opened (its session may be
-		 * the next data's: tied by the socket it came on), or a failure */
-		attribute_data(ctx, call, id, tag == 0);
+		attribute_data(ctx, call, id, 0); /* it failed */
 	}
 	release_call(id, call);
 	return 0;
@@ -268,9 +268,8 @@ int probe_entry_aead_open(struct pt_regs *ctx)
 		      : 0;
 }
 
-/* Its return: an opened application-data record is sent; another record opened (a
- * handshake message, a session ticket, an alert: its session may be the next data's) ties
- * its session by the socket it came on. */
+/* Its return: an opened application-data record is sent; another record opened ties its
+ * session by the socket it came on (tie_record). */
 int probe_return_aead_open(struct pt_regs *ctx)
 {
 	u64 id = bpf_get_current_pid_tgid(), opened = 0, len = 0, buf = 0;
@@ -283,11 +282,14 @@ int probe_return_aead_open(struct pt_regs *ctx)
 		buf = call->buf;
 		len = aead_record_len(call->iovcnt, &buf, opened);
 	}
-	if (call->kind == TLS_KIND_DATA)
-		attribute_data(ctx, call, id, len ? len : opened);
 	if (len) {
 		call->buf = buf;
+		attribute_data(ctx, call, id, len);
 		submit_call(ctx, call, len, false);
+	} else if (opened) {
+		tie_record(ctx, call, id); /* a handshake message, a ticket or an alert */
+	} else if (call->kind == TLS_KIND_DATA) {
+		attribute_data(ctx, call, id, 0); /* it failed */
 	}
 	release_call(id, call);
 	return 0;

@@ -229,6 +229,20 @@ static void show(struct events *e, const struct tls_event *ev, show_fn json, sho
 	(e->cfg.json ? json : text)(e->cfg.out, &out);
 }
 
+/* Connection ev->conn opens (PID ev->pid's socket ev->fd, inode ino, `known` as
+ * conns_open's; ends: its two ends as BPF read them, or NULL): kept, and said in JSON. */
+static void open_conn(struct events *e, const struct tls_event *ev, uint64_t ino, bool known,
+		      const struct tls_sock_addr *ends)
+{
+	char comm[TLS_COMM_LEN + 1];
+	struct out_event out;
+
+	conns_open(&e->conns, ev->conn, ev->pid, ev->fd, ino, known, ends);
+	out = view(e, ev, comm);
+	if (e->cfg.json && e->cfg.out)
+		output_json_conn(e->cfg.out, &out, "open", NULL);
+}
+
 /* An event other than data: a connection's start (data: its two ends, when BPF read them)
  * or end, a handshake, a verification. */
 static void deliver_meta(struct events *e, const struct tls_event *ev, const uint8_t *data)
@@ -242,14 +256,11 @@ static void deliver_meta(struct events *e, const struct tls_event *ev, const uin
 	switch (ev->kind) {
 	case TLS_KIND_CONN_OPEN:
 		if (conns_get(&e->conns, ev->conn))
-			break; /* a second thread sent it too (conn_of_fd): the first was shown */
+			break; /* a second thread sent it too (conn_of_fd), or a tie opened it */
 		if (ev->data_len == sizeof(ends))
 			memcpy(&ends, data, sizeof(ends));
-		conns_open(&e->conns, ev->conn, ev->pid, ev->fd, (uint64_t)ev->result,
-			   ev->flags & TLS_FLAG_KNOWN, ev->data_len == sizeof(ends) ? &ends : NULL);
-		out = view(e, ev, comm);
-		if (e->cfg.json && e->cfg.out)
-			output_json_conn(e->cfg.out, &out, "open", NULL);
+		open_conn(e, ev, (uint64_t)ev->result, ev->flags & TLS_FLAG_KNOWN,
+			  ev->data_len == sizeof(ends) ? &ends : NULL);
 		break;
 	case TLS_KIND_CONN_CLOSE:
 		if ((c = conns_get(&e->conns, ev->conn))) {
@@ -494,7 +505,9 @@ static void queue_free(struct chunk_queue *q)
 /* ------------------------------------------------ sessions tied after their calls */
 
 /* A call BPF sent without a connection, whose session it has tied to one since
- * (TLS_KIND_CONN_TIE): ev is given it. */
+ * (TLS_KIND_CONN_TIE): ev is given it. Only at its turn: the table is then as BPF's
+ * tables were when the call was made (a tie later in the sequence is not yet in it, a
+ * closed connection's session no longer is: take_turn). */
 static void give_tie(struct events *e, struct tls_event *ev)
 {
 	struct conn *c;
@@ -518,15 +531,28 @@ static bool awaits_tie(struct events *e, const struct tls_event *ev, uint64_t re
 	       !conns_of_session(&e->conns, ev->pid, (uint64_t)ev->result);
 }
 
-/* BPF tied a session to connection ev->conn (TLS_KIND_CONN_TIE): taken as it comes, before
- * its turn, so that the calls waiting for it go on. The connection's opening came before it
- * (one BPF program sent both, on one CPU's buffer): shown now if it still waits its turn,
- * which then passes it over (deliver_meta shows an opening once). */
+/* Whether a call whose turn has come waits in the queue for its session's tie. */
+static bool holding(struct events *e)
+{
+	struct queued_chunk *c = queue_first(&e->queue);
+
+	return c && c->ev->seq <= e->next_seq;
+}
+
+/*
+ * BPF tied a session to connection ev->conn (TLS_KIND_CONN_TIE): taken as it comes, before
+ * its turn, so that the calls waiting for it go on. The connection's opening came before it:
+ * shown now if it still waits its turn, which then passes it over (deliver_meta shows an
+ * opening once); one still on its way (another thread sent it, on another CPU's buffer) or
+ * lost is made from the tie, its addresses from the lookup BPF asked for as it sent it.
+ */
 static void note_tie(struct events *e, const struct tls_event *ev)
 {
 	struct conn *c = conns_get(&e->conns, ev->conn);
 	int i;
 
+	if (e->cfg.sink) /* the self-test's sink takes data alone */
+		return;
 	for (i = e->queue.head; !c && i < e->queue.n; i++) {
 		const struct tls_event *q = e->queue.v[i].ev;
 
@@ -535,8 +561,27 @@ static void note_tie(struct events *e, const struct tls_event *ev)
 			c = conns_get(&e->conns, ev->conn);
 		}
 	}
+	if (!c) {
+		open_conn(e, ev, 0, false, NULL);
+		c = conns_get(&e->conns, ev->conn);
+	}
 	if (c)
 		c->tied[ev->dir & 1] = (uint64_t)ev->result;
+}
+
+/* A close or an exit takes its turn: the sessions tied to the connections it ends are no
+ * longer theirs (an object at a freed session's address is another session), though the
+ * connections wait out their grace. */
+static void untie(struct events *e, const struct tls_event *ev)
+{
+	struct conn *c;
+	int i;
+
+	if (ev->kind == TLS_KIND_CONN_CLOSE && (c = conns_get(&e->conns, ev->conn)))
+		c->tied[0] = c->tied[1] = 0;
+	for (i = 0; ev->kind == TLS_KIND_EXIT && i < e->conns.n; i++)
+		if (e->conns.v[i].pid == ev->pid)
+			e->conns.v[i].tied[0] = e->conns.v[i].tied[1] = 0;
 }
 
 /* Delivers one event (ev its header, data its bytes) and notes a failed write. */
@@ -574,6 +619,7 @@ static void take_turn(struct events *e, int cpu, const struct tls_event *ev, uin
 	if (ev->kind == TLS_KIND_DATA && ev->offset == 0)
 		e->calls_without_conn += !ev->conn;
 	if (ends_conns(ev)) {
+		untie(e, ev);
 		if (!copy && !(copy = copy_chunk(ev, data))) {
 			e->dropped++;
 			return;
@@ -691,9 +737,12 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 	}
 	if (ev->kind == TLS_KIND_CONN_TIE)
 		note_tie(e, ev);
-	give_tie(e, &hdr);
-	/* an earlier event is still on its way, or this one waits for its session's tie */
-	if (ev->seq > e->next_seq || (ev->seq == e->next_seq && awaits_tie(e, ev, 0))) {
+	if (ev->seq <= e->next_seq)
+		give_tie(e, &hdr);
+	/* an earlier event is still on its way or waits for its session's tie (all that comes
+	 * waits behind it then, a gap event of its own call too), or this one waits */
+	if (ev->seq > e->next_seq ||
+	    (ev->seq == e->next_seq && (holding(e) || awaits_tie(e, ev, 0)))) {
 		/* Out of memory: the chunk is counted as dropped, never passed over silently. */
 		if (!keep(e, cpu, ev, bytes)) {
 			e->dropped++;

@@ -481,19 +481,25 @@ class ConnectionTest(TracerTest):
                          >= 4 * len(paths), 20, "both ends' calls")
         self.interrupt(run)
         records = json_lines(run)
+
+        def moved(pid, ends):
+            """What pid wrote and read on the connection of these (local, remote) ports."""
+            on = sorted((r for r in records if r["type"] == "data" and r["pid"] == pid and
+                         (r.get("lport"), r.get("rport")) == ends),
+                        key=lambda r: (r["call"], r["offset"]))
+            return [b"".join(base64.b64decode(r["data"]) for r in on if r["dir"] == d)
+                    for d in ("write", "read")]
+
         for path, lport in lports.items():
-            request = b"GET %s HTTP/1.1\r\n" % path.encode()
-            answer = b"\r\n\r\nnode saw %s\n" % path.encode()
-            for pid, ends in ((client.pid, (lport, port)), (server.pid, (port, lport))):
-                on = [r for r in records if r["type"] == "data" and r["pid"] == pid and
-                      (r.get("lport"), r.get("rport")) == ends]
-                sent, got = (b"".join(base64.b64decode(r["data"]) for r in on
-                                      if r["dir"] == d) for d in ("write", "read"))
-                if pid == server.pid:
-                    sent, got = got, sent
-                self.assertTrue(sent.startswith(request), (path, pid, sent))
-                self.assertTrue(got.startswith(b"HTTP/1.1 200 OK\r\n") and
-                                got.endswith(answer), (path, pid, got))
+            asked, answered = moved(client.pid, (lport, port))
+            sent, got = moved(server.pid, (port, lport))
+            self.assertTrue(asked.startswith(b"GET %s HTTP/1.1\r\n" % path.encode()),
+                            (path, asked))
+            self.assertTrue(answered.startswith(b"HTTP/1.1 200 OK\r\n") and
+                            answered.endswith(b"\r\n\r\nnode saw %s\n" % path.encode()),
+                            (path, answered))
+            # each end's bytes, whole, are what the other end saw on the same two ports
+            self.assertEqual((got, sent), (asked, answered), path)
         self.assertEqual(records[-1]["calls_without_conn"], 0)
 
     def test_an_fd_reused_after_the_tracer_attached_is_not_taken_for_the_old_socket(self):

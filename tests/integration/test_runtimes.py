@@ -73,14 +73,16 @@ def calls_of(records, pid):
     return got, mine
 
 
-def assert_served_on_one_connection(test, records, pid, port):
+def assert_served_on_one_connection(test, records, pid, port, rport=None):
     """A server's data records (pid): all on one connection, whose local end is
-    127.0.0.1:port."""
+    127.0.0.1:port (and remote port rport, the client's, when given)."""
     mine = [r for r in records if r["type"] == "data" and r["pid"] == pid]
     test.assertTrue(mine)
     test.assertEqual({(r.get("conn") is not None, r.get("laddr"), r.get("lport"))
                       for r in mine}, {(True, "127.0.0.1", port)})
     test.assertEqual(len({r["conn"] for r in mine}), 1)
+    if rport is not None:
+        test.assertEqual({r["rport"] for r in mine}, {rport})
 
 
 def shell_runs(test, records, served, n):
@@ -275,9 +277,11 @@ class RuntimesTest(TracerTest):
         run = self.tracer(bun.pid, "--json")
         run.wait_ready()
         curl = subprocess.run(["curl", "-sS", "-k", "--http1.1", "-H", "X-Test: bun-server",
+                               "-w", "LPORT %{local_port}",
                                "https://127.0.0.1:%d/served/1" % port], capture_output=True,
                               timeout=30)
-        self.assertEqual(curl.stdout, b"bun saw /served/1\n", curl.stderr)
+        body, _, lport = curl.stdout.partition(b"LPORT ")
+        self.assertEqual(body, b"bun saw /served/1\n", curl.stderr)
         wait_for(lambda: b"bun saw /served/1" in calls_of(json_lines(run), bun.pid)[0]["write"],
                  20, "the answer in bun's writes")
         self.interrupt(run)
@@ -287,7 +291,7 @@ class RuntimesTest(TracerTest):
         self.assertTrue(got["write"].startswith(b"HTTP/1.1 200 OK\r\n"), got["write"])
         self.assertTrue(got["write"].endswith(b"\r\n\r\nbun saw /served/1\n"), got["write"])
         self.assertEqual({r["lib"] for r in mine}, {BUN})
-        assert_served_on_one_connection(self, json_lines(run), bun.pid, port)
+        assert_served_on_one_connection(self, json_lines(run), bun.pid, port, int(lport))
 
     def test_bun_http_decoded(self):
         go = os.path.join(self.tmp, "go")

@@ -210,17 +210,25 @@ static const struct tls_sock_addr ENDS = {.family = 2,
 					  .laddr = {127, 0, 0, 1},
 					  .raddr = {127, 0, 0, 2}};
 
-/* The opening of connection conn (PID 42's socket 5) at time_ns, its place seq, with ENDS. */
+/* An event of `kind` about connection conn (PID 42's socket 5) at time_ns, its place seq. */
+static void conn_event(struct tls_event *ev, uint32_t kind, uint64_t time_ns, uint64_t seq,
+		       uint64_t conn)
+{
+	memset(ev, 0, TLS_EVENT_HDR_SIZE);
+	ev->time_ns = time_ns;
+	ev->seq = seq;
+	ev->kind = kind;
+	ev->conn = conn;
+	ev->pid = 42;
+	ev->fd = 5;
+	ev->flags = TLS_CHUNK_LAST;
+}
+
+/* The opening of connection conn at time_ns, its place seq, with ENDS. */
 static void opening(struct tls_event *open, uint64_t time_ns, uint64_t seq, uint64_t conn)
 {
-	*open = (struct tls_event){.time_ns = time_ns,
-				   .seq = seq,
-				   .kind = TLS_KIND_CONN_OPEN,
-				   .conn = conn,
-				   .pid = 42,
-				   .fd = 5,
-				   .flags = TLS_CHUNK_LAST,
-				   .data_len = sizeof(ENDS)};
+	conn_event(open, TLS_KIND_CONN_OPEN, time_ns, seq, conn);
+	open->data_len = sizeof(ENDS);
 	memcpy(open->data, &ENDS, sizeof(ENDS));
 }
 
@@ -266,6 +274,32 @@ static void test_an_opening_carries_its_ends(void)
 	free(text);
 }
 
+/* Whether the line of text that holds `needle` holds `also` too. */
+static bool line_has(const char *text, const char *needle, const char *also)
+{
+	const char *at = strstr(text, needle), *start, *end;
+	char *line;
+	bool has;
+
+	if (!at)
+		return false;
+	for (start = at; start > text && start[-1] != '\n'; start--)
+		;
+	end = strchr(at, '\n');
+	line = strndup(start, end ? (size_t)(end - start) : strlen(start));
+	has = line && strstr(line, also) != NULL;
+	free(line);
+	return has;
+}
+
+/* The tie of session `sess` to connection conn, its place seq. */
+static void tie(struct tls_event *ev, uint64_t seq, uint64_t conn, uint64_t sess)
+{
+	conn_event(ev, TLS_KIND_CONN_TIE, 1200, seq, conn);
+	ev->dir = TLS_DIR_WRITE;
+	ev->result = (int64_t)sess;
+}
+
 /* A call sent without a connection by a session whose calls use no socket (result: the
  * session) waits for its tie: the tie, come before its turn, shows the connection's opening
  * and lets the call go on it; another session's call, never tied, waits a reorder window
@@ -276,7 +310,7 @@ static void test_a_call_waits_for_its_session_tie(void)
 	size_t tlen = 0, size;
 	FILE *out = open_memstream(&text, &tlen);
 	uint8_t raw[sizeof(struct tls_event)] = {0};
-	struct tls_event *open = (struct tls_event *)raw, tie = {0};
+	struct tls_event *open = (struct tls_event *)raw, t;
 	struct tls_event *first = chunk(1000, 1, 3, 0, "GET", true, &size);
 	struct tls_event *other = chunk(1100, 2, 3, 0, "PUT", true, &size);
 	struct events e;
@@ -289,17 +323,9 @@ static void test_a_call_waits_for_its_session_tie(void)
 	fflush(out);
 	CHECK(tlen == 0 && e.queue.n == 2); /* its turn, but it waits */
 	opening(open, 1200, 3, 7);
-	tie = (struct tls_event){.time_ns = 1200,
-				 .seq = 4,
-				 .kind = TLS_KIND_CONN_TIE,
-				 .conn = 7,
-				 .pid = 42,
-				 .fd = 5,
-				 .dir = TLS_DIR_WRITE,
-				 .result = 0xabc,
-				 .flags = TLS_CHUNK_LAST};
+	tie(&t, 4, 7, 0xabc);
 	events_on_sample(&e, 1, open, TLS_EVENT_HDR_SIZE + sizeof(ENDS));
-	events_on_sample(&e, 1, &tie, TLS_EVENT_HDR_SIZE);
+	events_on_sample(&e, 1, &t, TLS_EVENT_HDR_SIZE);
 	fflush(out);
 	CHECK((a = strstr(text, "\"data\":\"R0VU\"")) != NULL); /* "GET" went on */
 	CHECK(strstr(text, "\"data\":\"UFVU\"") == NULL);	/* "PUT" waits */
@@ -312,15 +338,91 @@ static void test_a_call_waits_for_its_session_tie(void)
 	b = strstr(text, "\"data\":\"UFVU\"");
 	open_at = strstr(text, "\"event\":\"open\"");
 	CHECK(a && b && open_at && open_at < a && a < b);
-	CHECK(strstr(text, "\"fd\":5,\"conn\":7,\"family\":\"ipv4\",\"laddr\":\"127.0.0.1\","
-			   "\"lport\":40112") != NULL);
-	CHECK(strstr(text, "\"conn\":null") != NULL && e.calls_without_conn == 1);
+	CHECK(line_has(text, "\"data\":\"R0VU\"",
+		       "\"fd\":5,\"conn\":7,\"family\":\"ipv4\",\"laddr\":\"127.0.0.1\","
+		       "\"lport\":40112"));
+	CHECK(line_has(text, "\"data\":\"UFVU\"", "\"conn\":null") && e.calls_without_conn == 1);
 	CHECK(e.conns.opened == 1 && e.late == 0 && e.queue.n == 0);
 	events_free(&e);
 	fclose(out);
 	free(text);
 	free(first);
 	free(other);
+}
+
+/* A session tied to a connection that closed is no longer its: a call of an object at its
+ * address after the close's turn (a new session) waits for its own tie and goes without
+ * one, not on the closed connection (which still waits out its grace). */
+static void test_a_closed_connections_session_is_not_tied_again(void)
+{
+	char *text = NULL;
+	size_t tlen = 0, size;
+	FILE *out = open_memstream(&text, &tlen);
+	uint8_t raw[sizeof(struct tls_event)] = {0};
+	struct tls_event *open = (struct tls_event *)raw, t;
+	struct tls_event *before = chunk(1300, 3, 3, 0, "GET", true, &size);
+	struct tls_event *after = chunk(2100, 5, 3, 0, "PUT", true, &size);
+	struct tls_event close;
+	struct events e;
+
+	json_events(&e, out);
+	conn_event(&close, TLS_KIND_CONN_CLOSE, 2000, 4, 7);
+	tie(&t, 2, 7, 0xabc);
+	opening(open, 1000, 1, 7);
+	before->result = after->result = 0xabc;
+	events_on_sample(&e, 0, open, TLS_EVENT_HDR_SIZE + sizeof(ENDS));
+	events_on_sample(&e, 0, &t, TLS_EVENT_HDR_SIZE);
+	events_on_sample(&e, 0, before, (int)size);
+	events_on_sample(&e, 0, &close, TLS_EVENT_HDR_SIZE);
+	events_on_sample(&e, 0, after, (int)size);
+	fflush(out);
+	CHECK(line_has(text, "\"data\":\"R0VU\"", "\"conn\":7,"));
+	CHECK(strstr(text, "\"data\":\"UFVU\"") == NULL); /* waits for a tie of its own */
+	events_deliver(&e, UINT64_MAX);
+	fflush(out);
+	CHECK(line_has(text, "\"data\":\"UFVU\"", "\"conn\":null"));
+	CHECK(e.calls_without_conn == 1 && e.late == 0);
+	events_free(&e);
+	fclose(out);
+	free(text);
+	free(before);
+	free(after);
+}
+
+/* A call that waits for its tie keeps its place: its own gap event (the buffer refused its
+ * last chunk) and the calls after it wait behind it, and go in order once the tie comes. */
+static void test_a_gap_of_a_waiting_call_keeps_its_place(void)
+{
+	char *text = NULL, *a, *b;
+	size_t tlen = 0, size;
+	FILE *out = open_memstream(&text, &tlen);
+	uint8_t raw[sizeof(struct tls_event)] = {0};
+	struct tls_event *open = (struct tls_event *)raw, t;
+	struct tls_event *waiting = chunk(1000, 1, 6, 0, "GET", false, &size);
+	struct tls_event *next = chunk(1100, 2, 3, 0, "PUT", true, &size);
+	struct events e;
+
+	json_events(&e, out);
+	waiting->result = 0xabc;
+	events_on_sample(&e, 0, waiting, (int)size);
+	feed_meta(&e, 1, 1000, 1, TLS_KIND_GAP);
+	events_on_sample(&e, 1, next, (int)size);
+	fflush(out);
+	CHECK(tlen == 0);
+	opening(open, 1200, 3, 7);
+	tie(&t, 4, 7, 0xabc);
+	events_on_sample(&e, 1, open, TLS_EVENT_HDR_SIZE + sizeof(ENDS));
+	events_on_sample(&e, 1, &t, TLS_EVENT_HDR_SIZE);
+	fflush(out);
+	a = strstr(text, "\"data\":\"R0VU\"");
+	b = strstr(text, "\"data\":\"UFVU\"");
+	CHECK(a && b && a < b && line_has(text, "\"data\":\"R0VU\"", "\"conn\":7,"));
+	CHECK(e.late == 0 && e.queue.n == 0);
+	events_free(&e);
+	fclose(out);
+	free(text);
+	free(waiting);
+	free(next);
 }
 
 static void test_reassembly_with_gap_and_summary(void)
@@ -407,6 +509,8 @@ int main(void)
 	test_an_opening_sent_twice_is_shown_once();
 	test_an_opening_carries_its_ends();
 	test_a_call_waits_for_its_session_tie();
+	test_a_closed_connections_session_is_not_tied_again();
+	test_a_gap_of_a_waiting_call_keeps_its_place();
 	test_reassembly_with_gap_and_summary();
 	return check_done();
 }
