@@ -148,6 +148,7 @@ struct tls_sess {
 	s32 fd;
 	u32 waiting;  /* calls of it went out without a connection: the one it gets is told
 		       * (TLS_KIND_CONN_TIE) */
+	u64 since_ns; /* when this entry began: a call before it was another object's */
 };
 
 #define TLS_MAX_CONNS 65536
@@ -182,6 +183,9 @@ struct tls_untied {
 	u32 wlen;   /* the waiting write's first record's plaintext bytes */
 	u32 fresh;  /* the thread's next read begins what the next call is tied by (rfd stays
 		     * for a call before it: tie_record) */
+	u32 hello;  /* one of the reads from rfd began with a handshake record */
+	s32 lastfd; /* the socket whose record a failed read call began to take (-1: none): a
+		     * next read from it goes on with that record */
 	u32 pad;
 };
 #define TLS_UNTIED_MANY (~0ULL)
@@ -633,6 +637,13 @@ static __always_inline void sock_addr(s32 fd, struct tls_sock_addr *a)
 }
 #endif
 
+/* Whether fd is a socket (i_mode: a file has no socket behind it, which fd_is_tcp would take
+ * for one it cannot read) and an IPv4 or IPv6 stream socket: what a tie takes. */
+static __always_inline bool fd_is_tcp_socket(s32 fd)
+{
+	return fd_is_socket(fd) && fd_is_tcp(fd);
+}
+
 /* Whether the file of fd of the current process is one user space looked at; `key` gets
  * its identity (left 0 when unreadable: then it counts as looked at, the notice says more). */
 static __always_inline u8 fd_file_known(s32 fd, struct tls_file_key *key)
@@ -793,7 +804,8 @@ static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess, s32 t
 static __always_inline struct tls_sess *attribute(struct tls_call *call, u64 id)
 {
 	struct tls_sess_key key = {.sess = call->sess, .tgid = id >> 32};
-	struct tls_sess *s = tls_sessions.lookup(&key), fresh = {.conn = call->conn, .fd = call->fd};
+	struct tls_sess *s = tls_sessions.lookup(&key),
+			fresh = {.conn = call->conn, .fd = call->fd, .since_ns = call->start_ns};
 
 	if (!call->conn) {
 		if (s) {
@@ -861,6 +873,14 @@ static __always_inline bool tls_record_at(u64 buf)
 	if (!buf || bpf_probe_read_user(b, sizeof(b), (const void *)buf))
 		return false;
 	return b[0] >= 20 && b[0] <= 23 && b[1] == 3 && b[2] <= 4;
+}
+
+/* Whether the bytes at user address buf begin a handshake record (content type 22). */
+static __always_inline bool tls_handshake_at(u64 buf)
+{
+	u8 b = 0;
+
+	return buf && !bpf_probe_read_user(&b, sizeof(b), (const void *)buf) && b == 22;
 }
 
 /* The first buffer of what a syscall moves (`how`): buf itself, the base of the first
@@ -964,9 +984,10 @@ static __always_inline bool untied_on(void)
 	return on && *on;
 }
 
-/* Tells user space that session sess is connection conn (socket fd), found for direction
- * dir: its calls held without a connection go on with it. */
-static __always_inline void send_tie(void *ctx, u64 id, u64 sess, u64 conn, s32 fd, u32 dir)
+/* Tells user space that session sess, known since since_ns, is connection conn (socket
+ * fd), found for direction dir: its calls held without a connection go on with it. */
+static __always_inline void send_tie(void *ctx, u64 id, u64 sess, u64 since_ns, u64 conn,
+				     s32 fd, u32 dir)
 {
 	struct tls_event *ev = meta_event(id, TLS_KIND_CONN_TIE);
 
@@ -976,6 +997,7 @@ static __always_inline void send_tie(void *ctx, u64 id, u64 sess, u64 conn, s32 
 	ev->fd = fd;
 	ev->dir = dir;
 	ev->result = (s64)sess;
+	ev->latency_ns = ev->time_ns > since_ns ? ev->time_ns - since_ns : 0;
 	submit_meta(ctx, ev);
 }
 
@@ -999,8 +1021,9 @@ static __always_inline u64 tie_late(void *ctx, u64 id, s32 fd, u64 sess, u32 dir
 	u64 before = c ? c->late[d] : 0;
 
 	if ((before && before != sess && (d == TLS_DIR_WRITE || before == TLS_TIED_IN_CALL)) ||
-	    (s && s->conn && s->fd != fd) || !fd_is_tcp(fd))
+	    (s && s->conn && s->fd != fd) || !fd_is_tcp_socket(fd))
 		return 0;
+	fresh.since_ns = bpf_ktime_get_ns();
 	fresh.conn = conn_of_fd(ctx, id, fd, sess, (s32)d);
 	c = tls_conns.lookup(&key);
 	/* made now with sess in place, or taken from what was seen above: another thread
@@ -1018,17 +1041,19 @@ static __always_inline u64 tie_late(void *ctx, u64 id, s32 fd, u64 sess, u32 dir
 		s->conn = fresh.conn;
 		s->fd = fd;
 		s->waiting = 0;
+		fresh.since_ns = s->since_ns;
 	} else {
 		tls_sessions.update(&skey, &fresh);
 	}
-	send_tie(ctx, id, sess, fresh.conn, fd, d);
+	send_tie(ctx, id, sess, fresh.since_ns, fresh.conn, fd, d);
 	return fresh.conn;
 }
 
 /* The thread's entry in tls_untied, made if new; NULL when the map refuses. */
 static __always_inline struct tls_untied *untied_of(u32 tid)
 {
-	struct tls_untied fresh = {.rfd = -1, .rnext = -1}, *u = tls_untied.lookup(&tid);
+	struct tls_untied fresh = {.rfd = -1, .rnext = -1, .lastfd = -1},
+			  *u = tls_untied.lookup(&tid);
 
 	if (u)
 		return u;
@@ -1041,7 +1066,8 @@ static __always_inline struct tls_untied *untied_of(u32 tid)
 static __always_inline void mark_untied(struct tls_call *call, u64 id)
 {
 	struct tls_sess_key key = {.sess = call->sess, .tgid = id >> 32};
-	struct tls_sess fresh = {.fd = -1, .waiting = 1}, *s = tls_sessions.lookup(&key);
+	struct tls_sess fresh = {.fd = -1, .waiting = 1, .since_ns = call->start_ns},
+			*s = tls_sessions.lookup(&key);
 
 	call->untied = 1;
 	if (s)
@@ -1080,7 +1106,7 @@ static __always_inline void attribute_data(void *ctx, struct tls_call *call, u64
 
 	if (call->conn && s && s->waiting) { /* a call used its socket at last */
 		s->waiting = 0;
-		send_tie(ctx, id, call->sess, call->conn, call->fd, call->dir);
+		send_tie(ctx, id, call->sess, s->since_ns, call->conn, call->fd, call->dir);
 	}
 	/* a session tied by its reads writes on its socket: no other session's write is
 	 * tied to it */
@@ -1088,6 +1114,8 @@ static __always_inline void attribute_data(void *ctx, struct tls_call *call, u64
 	    !c->late[TLS_DIR_WRITE])
 		__sync_val_compare_and_swap(&c->late[TLS_DIR_WRITE], 0, call->sess);
 	if (call->conn || !call->sess || !moved) {
+		if (u) /* a failed read may have taken the first part of a record */
+			u->lastfd = !moved && call->dir == TLS_DIR_READ && u->record ? u->rfd : -1;
 		if (u)
 			u->rfd = -1;
 		return;
@@ -1109,6 +1137,7 @@ static __always_inline void attribute_data(void *ctx, struct tls_call *call, u64
 		}
 	}
 	u->rfd = -1;
+	u->lastfd = -1;
 	if (!call->conn)
 		mark_untied(call, id);
 }
@@ -1164,7 +1193,7 @@ static __always_inline void read_starts(u64 id, s32 fd, u64 buf, u32 how)
 {
 	struct tls_untied *u;
 
-	if (!traced(id) || !fd_is_tcp(fd) || !(u = untied_of((u32)id)))
+	if (!traced(id) || !fd_is_tcp_socket(fd) || !(u = untied_of((u32)id)))
 		return;
 	u->rnext = fd;
 	u->rbuf = first_buffer(buf, how);
@@ -1185,13 +1214,17 @@ static __always_inline void read_done(u64 id, long ret)
 		return;
 	if (u->rfd == -1 || (u->fresh && u->rfd != fd)) {
 		u->rfd = fd;
-		u->record = 0;
+		u->record = fd == u->lastfd; /* the rest of a record a failed call began */
+		u->hello = 0;
 	} else if (u->rfd != fd) {
 		u->rfd = TLS_UNTIED_MANY_FDS;
 	}
 	u->fresh = 0;
-	if (tls_record_at(u->rbuf))
+	u->lastfd = -1;
+	if (tls_record_at(u->rbuf)) {
 		u->record = 1;
+		u->hello |= tls_handshake_at(u->rbuf);
+	}
 }
 
 /*
@@ -1561,7 +1594,8 @@ static __always_inline int finish_handshake(struct pt_regs *ctx, s64 ret, bool o
 	/* a session whose calls use no socket: the handshake's messages came on the socket its
 	 * thread read last, as a read call's do; they are the handshake's */
 	if (!call->conn && call->sess && (u = tls_untied.lookup(&tid))) {
-		tie_read(ctx, call, id, u);
+		if (u->hello) /* a handshake's input begins with a handshake record */
+			tie_read(ctx, call, id, u);
 		u->rfd = -1;
 		if (call->conn)
 			s = tls_sessions.lookup(&key);

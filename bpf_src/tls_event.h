@@ -66,12 +66,14 @@ struct tls_event {
 	__s64 ret_delta;  /* return address - probed function's address: for a probe on an
 			   * internal function, which exported function the call came through */
 	__u64 call_id;	  /* one library call; unique within the run (0: not a data event) */
-	__u64 latency_ns; /* from the call's entry to its return */
+	__u64 latency_ns; /* from the call's entry to its return; conn_tie: since BPF began to
+			   * know the session (a call before that was another object's) */
 	__u64 conn;	  /* the connection (socket) the call used; unique within the run; 0:
 			   * unknown (no socket seen for this session yet, or a memory BIO) */
 	__s64 result;	  /* handshake, verify: the return value; verify_off: the mode;
 			   * conn_open: the socket's inode number; conn_tie, and data whose
-			   * conn is 0: the session object (a tie may name its connection) */
+			   * conn is 0 of a call that tried a tie: the session object (a tie
+			   * may name its connection) */
 	__u32 pid;	  /* process (tgid) */
 	__u32 tid;	  /* thread */
 	__u32 uid;

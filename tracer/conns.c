@@ -410,14 +410,27 @@ void conns_close(struct conn_table *t, uint64_t id)
 	t->n--;
 }
 
-struct conn *conns_of_session(struct conn_table *t, uint32_t pid, uint64_t sess)
+struct conn *conns_of_session(struct conn_table *t, uint32_t pid, uint64_t sess, uint64_t time_ns)
 {
-	int i;
+	const struct conn *c;
+	int i, d;
 
-	for (i = t->n - 1; i >= 0 && sess; i--) /* the newest first */
-		if (t->v[i].pid == pid && (t->v[i].tied[0] == sess || t->v[i].tied[1] == sess))
-			return &t->v[i];
+	for (i = 0; i < t->n && sess; i++)
+		for (d = 0, c = &t->v[i]; d < 2; d++)
+			if (c->pid == pid && c->tied[d] == sess && c->tied_since[d] <= time_ns)
+				return &t->v[i];
 	return NULL;
+}
+
+void conns_opened(struct conn_table *t, struct conn *c, uint64_t ino, bool known,
+		  const struct tls_sock_addr *bpf)
+{
+	c->from_tie = false;
+	c->ino = ino;
+	if (conns_from_bpf(bpf, &c->addr) == 0)
+		take_result(c, 0);
+	else if (!c->resolved && known)
+		take_known(t, c);
 }
 
 uint64_t conns_unresolved(const struct conn_table *t)

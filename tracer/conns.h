@@ -78,8 +78,11 @@ struct conn {
 	int tries;	 /* lookups left before giving up */
 	const char *why; /* not resolved: why (a static string) */
 	struct conn_addr addr;
-	uint64_t tied[2]; /* [enum tls_dir]: the session whose calls use no socket that BPF
-			   * tied to it after a call (TLS_KIND_CONN_TIE); 0: none */
+	uint64_t tied[2];	/* [enum tls_dir]: the session whose calls use no socket that BPF
+				 * tied to it after a call (TLS_KIND_CONN_TIE); 0: none */
+	uint64_t tied_since[2]; /* ... known to BPF since then (a call before was another
+				 * object's at that address) */
+	bool from_tie;		/* made from a tie before its opening came */
 };
 
 /*
@@ -141,8 +144,14 @@ void conns_forget_known(struct conn_table *t, pid_t pid);
 /* Forgets connection `id` (closed), counting it if it never got addresses. */
 void conns_close(struct conn_table *t, uint64_t id);
 
-/* The open connection of pid that session object sess was tied to (conn's tied), or NULL. */
-struct conn *conns_of_session(struct conn_table *t, uint32_t pid, uint64_t sess);
+/* The open connection of pid that session object sess was tied to (conn's tied) as the
+ * session it was at time_ns, or NULL. */
+struct conn *conns_of_session(struct conn_table *t, uint32_t pid, uint64_t sess, uint64_t time_ns);
+
+/* Connection c, made before its opening came, takes what the opening brings: the socket's
+ * inode, `known` and the ends BPF read (as conns_open's). */
+void conns_opened(struct conn_table *t, struct conn *c, uint64_t ino, bool known,
+		  const struct tls_sock_addr *bpf);
 
 /* Connections of the run that got no addresses: closed ones and open ones. */
 uint64_t conns_unresolved(const struct conn_table *t);

@@ -255,10 +255,13 @@ static void deliver_meta(struct events *e, const struct tls_event *ev, const uin
 
 	switch (ev->kind) {
 	case TLS_KIND_CONN_OPEN:
-		if (conns_get(&e->conns, ev->conn))
-			break; /* a second thread sent it too (conn_of_fd), or a tie opened it */
 		if (ev->data_len == sizeof(ends))
 			memcpy(&ends, data, sizeof(ends));
+		if ((c = conns_get(&e->conns, ev->conn)) && c->from_tie) /* a tie opened it */
+			conns_opened(&e->conns, c, (uint64_t)ev->result, ev->flags & TLS_FLAG_KNOWN,
+				     ev->data_len == sizeof(ends) ? &ends : NULL);
+		if (c)
+			break; /* a second thread sent it too (conn_of_fd): the first was shown */
 		open_conn(e, ev, (uint64_t)ev->result, ev->flags & TLS_FLAG_KNOWN,
 			  ev->data_len == sizeof(ends) ? &ends : NULL);
 		break;
@@ -514,7 +517,7 @@ static void give_tie(struct events *e, struct tls_event *ev)
 
 	if (ev->kind != TLS_KIND_DATA || ev->conn || !ev->result)
 		return;
-	c = conns_of_session(&e->conns, ev->pid, (uint64_t)ev->result);
+	c = conns_of_session(&e->conns, ev->pid, (uint64_t)ev->result, ev->time_ns);
 	if (c) {
 		ev->conn = c->id;
 		ev->fd = c->fd;
@@ -528,7 +531,7 @@ static bool awaits_tie(struct events *e, const struct tls_event *ev, uint64_t re
 {
 	return ev->kind == TLS_KIND_DATA && !ev->conn && ev->result && !e->cfg.sink &&
 	       ev->time_ns >= release_ns &&
-	       !conns_of_session(&e->conns, ev->pid, (uint64_t)ev->result);
+	       !conns_of_session(&e->conns, ev->pid, (uint64_t)ev->result, ev->time_ns);
 }
 
 /* Whether a call whose turn has come waits in the queue for its session's tie. */
@@ -563,10 +566,13 @@ static void note_tie(struct events *e, const struct tls_event *ev)
 	}
 	if (!c) {
 		open_conn(e, ev, 0, false, NULL);
-		c = conns_get(&e->conns, ev->conn);
+		if ((c = conns_get(&e->conns, ev->conn)))
+			c->from_tie = true;
 	}
-	if (c)
+	if (c) {
 		c->tied[ev->dir & 1] = (uint64_t)ev->result;
+		c->tied_since[ev->dir & 1] = ev->time_ns - ev->latency_ns;
+	}
 }
 
 /* A close or an exit takes its turn: the sessions tied to the connections it ends are no

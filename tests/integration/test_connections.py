@@ -438,9 +438,9 @@ class ConnectionTest(TracerTest):
 
     def test_asyncio_memory_bios_on_one_thread(self):
         """Python's asyncio runs TLS on memory BIOs: no socket syscall inside a call. Four
-        connections at once on one thread: each session tied to its own socket after its
-        calls (the socket its thread reads before a read, writes next after a write), each
-        request and response exact on its 4-tuple, none on another's."""
+        connections at once on one thread: each session tied to its own socket by what its
+        thread read before its handshake and read calls, each request and response exact
+        on its 4-tuple, none on another's."""
         port, log = self.record_server()
         paths = ["/asyncio/%d" % i for i in range(4)]
         go = os.path.join(self.tmp, "go.asyncio")

@@ -292,12 +292,14 @@ static bool line_has(const char *text, const char *needle, const char *also)
 	return has;
 }
 
-/* The tie of session `sess` to connection conn, its place seq. */
-static void tie(struct tls_event *ev, uint64_t seq, uint64_t conn, uint64_t sess)
+/* The tie at time 1200 of session `sess`, known to BPF since since_ns, to connection conn,
+ * its place seq. */
+static void tie(struct tls_event *ev, uint64_t seq, uint64_t conn, uint64_t sess, uint64_t since_ns)
 {
 	conn_event(ev, TLS_KIND_CONN_TIE, 1200, seq, conn);
 	ev->dir = TLS_DIR_WRITE;
 	ev->result = (int64_t)sess;
+	ev->latency_ns = 1200 - since_ns;
 }
 
 /* A call sent without a connection by a session whose calls use no socket (result: the
@@ -323,7 +325,7 @@ static void test_a_call_waits_for_its_session_tie(void)
 	fflush(out);
 	CHECK(tlen == 0 && e.queue.n == 2); /* its turn, but it waits */
 	opening(open, 1200, 3, 7);
-	tie(&t, 4, 7, 0xabc);
+	tie(&t, 4, 7, 0xabc, 900);
 	events_on_sample(&e, 1, open, TLS_EVENT_HDR_SIZE + sizeof(ENDS));
 	events_on_sample(&e, 1, &t, TLS_EVENT_HDR_SIZE);
 	fflush(out);
@@ -367,14 +369,14 @@ static void test_a_closed_connections_session_is_not_tied_again(void)
 
 	json_events(&e, out);
 	conn_event(&close, TLS_KIND_CONN_CLOSE, 2000, 4, 7);
-	tie(&t, 2, 7, 0xabc);
+	tie(&t, 2, 7, 0xabc, 900);
 	opening(open, 1000, 1, 7);
 	before->result = after->result = 0xabc;
 	events_on_sample(&e, 0, open, TLS_EVENT_HDR_SIZE + sizeof(ENDS));
 	events_on_sample(&e, 0, &t, TLS_EVENT_HDR_SIZE);
 	events_on_sample(&e, 0, before, (int)size);
+	events_on_sample(&e, 1, after, (int)size); /* before the close's turn: kept */
 	events_on_sample(&e, 0, &close, TLS_EVENT_HDR_SIZE);
-	events_on_sample(&e, 0, after, (int)size);
 	fflush(out);
 	CHECK(line_has(text, "\"data\":\"R0VU\"", "\"conn\":7,"));
 	CHECK(strstr(text, "\"data\":\"UFVU\"") == NULL); /* waits for a tie of its own */
@@ -410,7 +412,7 @@ static void test_a_gap_of_a_waiting_call_keeps_its_place(void)
 	fflush(out);
 	CHECK(tlen == 0);
 	opening(open, 1200, 3, 7);
-	tie(&t, 4, 7, 0xabc);
+	tie(&t, 4, 7, 0xabc, 900);
 	events_on_sample(&e, 1, open, TLS_EVENT_HDR_SIZE + sizeof(ENDS));
 	events_on_sample(&e, 1, &t, TLS_EVENT_HDR_SIZE);
 	fflush(out);
@@ -423,6 +425,44 @@ static void test_a_gap_of_a_waiting_call_keeps_its_place(void)
 	free(text);
 	free(waiting);
 	free(next);
+}
+
+/* A tie of another object at the session's address, known to BPF only after the call was
+ * made (a session freed, a new one at its address), is not the call's: it waits on and goes
+ * without one. A tie whose opening has not come yet makes the connection; the opening, when
+ * it comes, brings its ends. */
+static void test_a_later_objects_tie_is_not_the_calls(void)
+{
+	char *text = NULL;
+	size_t tlen = 0, size;
+	FILE *out = open_memstream(&text, &tlen);
+	uint8_t raw[sizeof(struct tls_event)] = {0};
+	struct tls_event *open = (struct tls_event *)raw, t;
+	struct tls_event *call = chunk(1000, 1, 3, 0, "GET", true, &size);
+	struct tls_event *later = chunk(1300, 4, 3, 0, "PUT", true, &size);
+	struct events e;
+
+	json_events(&e, out);
+	call->result = 0xabc;
+	later->conn = 8;
+	events_on_sample(&e, 0, call, (int)size);
+	tie(&t, 2, 8, 0xabc, 1100); /* no opening of 8 yet: on another CPU's buffer */
+	events_on_sample(&e, 1, &t, TLS_EVENT_HDR_SIZE);
+	fflush(out);
+	CHECK(strstr(text, "\"data\":\"R0VU\"") == NULL && e.conns.opened == 1);
+	opening(open, 1150, 3, 8);
+	events_on_sample(&e, 0, open, TLS_EVENT_HDR_SIZE + sizeof(ENDS));
+	events_on_sample(&e, 0, later, (int)size);
+	events_deliver(&e, UINT64_MAX);
+	fflush(out);
+	CHECK(line_has(text, "\"data\":\"R0VU\"", "\"conn\":null"));
+	CHECK(line_has(text, "\"data\":\"UFVU\"", "\"conn\":8,\"family\":\"ipv4\""));
+	CHECK(e.conns.opened == 1 && e.calls_without_conn == 1);
+	events_free(&e);
+	fclose(out);
+	free(text);
+	free(call);
+	free(later);
 }
 
 static void test_reassembly_with_gap_and_summary(void)
@@ -511,6 +551,7 @@ int main(void)
 	test_a_call_waits_for_its_session_tie();
 	test_a_closed_connections_session_is_not_tied_again();
 	test_a_gap_of_a_waiting_call_keeps_its_place();
+	test_a_later_objects_tie_is_not_the_calls();
 	test_reassembly_with_gap_and_summary();
 	return check_done();
 }
