@@ -864,23 +864,21 @@ static __always_inline void mark_pending(u32 tgid, const struct tls_file_key *f,
 	}
 }
 
-/* Whether the bytes at user address buf begin a TLS record: content type 20-23 (change
- * cipher spec, alert, handshake, application data) and version 3.x. */
-static __always_inline bool tls_record_at(u64 buf)
+#define TLS_RECORD_HANDSHAKE 22
+#define TLS_RECORD_APPLICATION_DATA 23
+
+/* The TLS record whose header is at user address buf: its content type, 20-23 (change
+ * cipher spec, alert, TLS_RECORD_HANDSHAKE, TLS_RECORD_APPLICATION_DATA) with version 3.x,
+ * and its length into *len; 0 when the bytes begin no record. */
+static __always_inline u32 record_at(u64 buf, u32 *len)
 {
-	u8 b[3] = {};
+	u8 b[5] = {};
 
-	if (!buf || bpf_probe_read_user(b, sizeof(b), (const void *)buf))
-		return false;
-	return b[0] >= 20 && b[0] <= 23 && b[1] == 3 && b[2] <= 4;
-}
-
-/* Whether the bytes at user address buf begin a handshake record (content type 22). */
-static __always_inline bool tls_handshake_at(u64 buf)
-{
-	u8 b = 0;
-
-	return buf && !bpf_probe_read_user(&b, sizeof(b), (const void *)buf) && b == 22;
+	if (!buf || bpf_probe_read_user(b, sizeof(b), (const void *)buf) || b[0] < 20 ||
+	    b[0] > 23 || b[1] != 3 || b[2] > 4)
+		return 0;
+	*len = (u32)b[3] << 8 | b[4];
+	return b[0];
 }
 
 /* The first buffer of what a syscall moves (`how`): buf itself, the base of the first
@@ -953,13 +951,14 @@ static __always_inline void count_pending(void *ctx, u64 id, s32 fd, u64 first, 
 	struct tls_proc_event pe = {.pid = tgid, .kind = TLS_PROC_PENDING_CONN, .fd = fd};
 	struct tls_pending_fd *pf, fresh = {};
 	struct tls_stats *st;
+	u32 len;
 
 	if (!n || !tls_pending.lookup(&tgid) || tls_conns.lookup(&ckey) || !fd_is_tcp(fd))
 		return;
 	key.ino = socket_ino(fd);
 	pf = tls_pending_fds.lookup(&key);
 	if (!pf) {
-		if (!tls_record_at(first))
+		if (!record_at(first, &len))
 			return;
 		tls_pending_fds.insert(&key, &fresh);
 		pf = tls_pending_fds.lookup(&key);
@@ -1114,10 +1113,10 @@ static __always_inline void attribute_data(void *ctx, struct tls_call *call, u64
 	    !c->late[TLS_DIR_WRITE])
 		__sync_val_compare_and_swap(&c->late[TLS_DIR_WRITE], 0, call->sess);
 	if (call->conn || !call->sess || !moved) {
-		if (u) /* a failed read may have taken the first part of a record */
+		if (u) { /* a failed read may have taken the first part of a record */
 			u->lastfd = !moved && call->dir == TLS_DIR_READ && u->record ? u->rfd : -1;
-		if (u)
 			u->rfd = -1;
+		}
 		return;
 	}
 	if (!u && !(u = untied_of(tid)))
@@ -1167,16 +1166,13 @@ static __always_inline void tie_record(void *ctx, struct tls_call *call, u64 id)
  * first record, that write's session is tied to fd. */
 static __always_inline void tie_sent(void *ctx, u64 id, s32 fd, u64 buf, u32 how)
 {
-	u32 tid = (u32)id, grown;
+	u32 tid = (u32)id, len = 0, grown;
 	struct tls_untied *u;
-	u64 first;
-	u8 h[5] = {};
 
 	if (!untied_on() || !(u = tls_untied.lookup(&tid)) || !u->wsess ||
-	    !(first = first_buffer(buf, how)) ||
-	    bpf_probe_read_user(h, sizeof(h), (const void *)first) || h[0] != 23 || h[1] != 3)
+	    record_at(first_buffer(buf, how), &len) != TLS_RECORD_APPLICATION_DATA)
 		return;
-	grown = ((u32)h[3] << 8 | h[4]) - u->wlen;
+	grown = len - u->wlen;
 	if (u->wsess == TLS_UNTIED_MANY || bpf_ktime_get_ns() - u->wtime > TLS_UNTIED_WRITE_NS)
 		u->wsess = 0;
 	else if ((grown == TLS_AEAD_TAG_ONLY || grown == TLS_AEAD_TLS13 ||
@@ -1202,7 +1198,7 @@ static __always_inline void read_starts(u64 id, s32 fd, u64 buf, u32 how)
 /* The thread's read returned ret: bytes read from a TCP socket count (tls_untied's rfd). */
 static __always_inline void read_done(u64 id, long ret)
 {
-	u32 tid = (u32)id;
+	u32 tid = (u32)id, type, len;
 	struct tls_untied *u = tls_untied.lookup(&tid);
 	s32 fd;
 
@@ -1221,9 +1217,9 @@ static __always_inline void read_done(u64 id, long ret)
 	}
 	u->fresh = 0;
 	u->lastfd = -1;
-	if (tls_record_at(u->rbuf)) {
+	if ((type = record_at(u->rbuf, &len))) {
 		u->record = 1;
-		u->hello |= tls_handshake_at(u->rbuf);
+		u->hello |= type == TLS_RECORD_HANDSHAKE;
 	}
 }
 

@@ -524,14 +524,13 @@ static void give_tie(struct events *e, struct tls_event *ev)
 	}
 }
 
-/* Whether data event ev waits for its session's tie: sent without a connection, for a
- * session whose calls use no socket (result), tied to none yet, and not older than
- * release_ns (the window gives up on it, as on a gap). */
-static bool awaits_tie(struct events *e, const struct tls_event *ev, uint64_t release_ns)
+/* Whether data event ev, which give_tie has looked at, waits for its session's tie: sent
+ * without a connection for a session whose calls use no socket (result), tied to none yet,
+ * and not older than release_ns (the window gives up on it, as on a gap). */
+static bool awaits_tie(const struct events *e, const struct tls_event *ev, uint64_t release_ns)
 {
 	return ev->kind == TLS_KIND_DATA && !ev->conn && ev->result && !e->cfg.sink &&
-	       ev->time_ns >= release_ns &&
-	       !conns_of_session(&e->conns, ev->pid, (uint64_t)ev->result, ev->time_ns);
+	       ev->time_ns >= release_ns;
 }
 
 /* Whether a call whose turn has come waits in the queue for its session's tie. */

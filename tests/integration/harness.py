@@ -3,6 +3,7 @@
 Every process a test starts is recorded and ended by PID in cleanup; nothing else is
 touched. Traffic goes to 127.0.0.1 only.
 """
+import base64
 import json
 import os
 import re
@@ -116,7 +117,6 @@ def joined(events, func):
 
 def served(log):
     """What record_server.py saw, by its log: {path: (peer port, request, response)}."""
-    import base64
     seen = {}
     if os.path.exists(log):
         with open(log) as f:
@@ -128,23 +128,67 @@ def served(log):
     return seen
 
 
+class Flows:
+    """The captured bytes of each connection a run showed, by the process and connection id
+    of its records: for each, pid, comm, rport and what was written and read. A connection
+    is found by its two ports (the server saw the client's); the same pair may come again in
+    a run (the server's end kept in TIME_WAIT, the client's port free at once), so what is
+    expected picks among them."""
+
+    def __init__(self, records):
+        self.by_ports = {}
+        conns = {}
+        for r in records:
+            if r["type"] != "data" or r["lport"] is None:
+                continue
+            f = conns.get((r["pid"], r["conn"]))
+            if f is None:
+                f = conns[(r["pid"], r["conn"])] = {
+                    "pid": r["pid"], "comm": r["comm"], "rport": r["rport"], "write": b"",
+                    "read": b""}
+                self.by_ports.setdefault((r["lport"], r["rport"]), []).append(f)
+            f[r["dir"]] += base64.b64decode(r["data"])
+
+    def __len__(self):
+        return sum(len(v) for v in self.by_ports.values())
+
+    def get(self, lport, rport, write=None, read=None):
+        """The connection of those ports that wrote `write` or read `read` when several
+        did; None when none was captured."""
+        found = self.by_ports.get((lport, rport), [])
+        for f in found:
+            if (write is not None and f["write"] == write) or \
+               (read is not None and f["read"] == read):
+                return f
+        return found[0] if found else None
+
+
 def assert_on_connections(test, records, pid, served, paths, port):
-    """Every data record of process pid names its connection, and each path's request and
-    response (served: as served() gives them) are exact on the connection of its own
-    4-tuple: 127.0.0.1:(the port the server saw it from) to 127.0.0.1:port."""
-    import base64
+    """Every data record of process pid names its connection, 127.0.0.1 at both ends, and
+    each path's request and response (served: as served() gives them) are exact on the
+    connection of its own ports: the one the server saw it from, and port."""
     mine = [r for r in records if r["type"] == "data" and r["pid"] == pid]
     test.assertEqual([r for r in mine if r.get("conn") is None], [], "calls without one")
+    test.assertEqual({(r["laddr"], r["raddr"]) for r in mine}, {("127.0.0.1", "127.0.0.1")})
+    flows = Flows(mine)
     for p in paths:
-        on = sorted((r for r in mine if r.get("lport") == served[p][0]),
-                    key=lambda r: (r["call"], r["offset"]))
-        got = {"write": b"", "read": b""}
-        for r in on:
-            got[r["dir"]] += base64.b64decode(r["data"])
-        test.assertEqual((got["write"], got["read"]), served[p][1:], p)
-        test.assertEqual({(r["laddr"], r["raddr"], r["rport"]) for r in on},
-                         {("127.0.0.1", "127.0.0.1", port)}, p)
-        test.assertEqual(len({r["conn"] for r in on}), 1, p)
+        peer, request, response = served[p]
+        f = flows.get(peer, port, write=request, read=response)
+        test.assertIsNotNone(f, "%s: nothing on local port %d" % (p, peer))
+        test.assertEqual((f["write"], f["read"]), (request, response), p)
+
+
+def assert_one_connection(test, records, pid, lport=None, rport=None):
+    """All data records of process pid on one connection, 127.0.0.1 at both ends, with local
+    port lport and remote port rport where given."""
+    mine = [r for r in records if r["type"] == "data" and r["pid"] == pid]
+    test.assertTrue(mine, "no calls of PID %d" % pid)
+    test.assertEqual(len({r.get("conn") for r in mine}), 1, mine)
+    test.assertIsNotNone(mine[0].get("conn"), mine[0])
+    test.assertEqual({(r["laddr"], r["raddr"]) for r in mine}, {("127.0.0.1", "127.0.0.1")})
+    for name, port in (("lport", lport), ("rport", rport)):
+        if port is not None:
+            test.assertEqual({r[name] for r in mine}, {port}, name)
 
 
 def bpftool_uprobes(pid):

@@ -481,25 +481,19 @@ class ConnectionTest(TracerTest):
                          >= 4 * len(paths), 20, "both ends' calls")
         self.interrupt(run)
         records = json_lines(run)
-
-        def moved(pid, ends):
-            """What pid wrote and read on the connection of these (local, remote) ports."""
-            on = sorted((r for r in records if r["type"] == "data" and r["pid"] == pid and
-                         (r.get("lport"), r.get("rport")) == ends),
-                        key=lambda r: (r["call"], r["offset"]))
-            return [b"".join(base64.b64decode(r["data"]) for r in on if r["dir"] == d)
-                    for d in ("write", "read")]
-
+        flows = harness.Flows(records)
         for path, lport in lports.items():
-            asked, answered = moved(client.pid, (lport, port))
-            sent, got = moved(server.pid, (port, lport))
+            client_end, server_end = flows.get(lport, port), flows.get(port, lport)
+            self.assertTrue(client_end and server_end, path)
+            asked, answered = client_end["write"], client_end["read"]
             self.assertTrue(asked.startswith(b"GET %s HTTP/1.1\r\n" % path.encode()),
                             (path, asked))
             self.assertTrue(answered.startswith(b"HTTP/1.1 200 OK\r\n") and
                             answered.endswith(b"\r\n\r\nnode saw %s\n" % path.encode()),
                             (path, answered))
             # each end's bytes, whole, are what the other end saw on the same two ports
-            self.assertEqual((got, sent), (asked, answered), path)
+            self.assertEqual((client_end["pid"], server_end["pid"]), (client.pid, server.pid))
+            self.assertEqual((server_end["read"], server_end["write"]), (asked, answered), path)
         self.assertEqual(records[-1]["calls_without_conn"], 0)
 
     def test_an_fd_reused_after_the_tracer_attached_is_not_taken_for_the_old_socket(self):

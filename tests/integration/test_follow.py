@@ -12,7 +12,7 @@ import tempfile
 import time
 
 import harness
-from harness import PYTHON, TRACER, TracerTest, json_lines, wait_for
+from harness import PYTHON, TRACER, Flows, TracerTest, json_lines, wait_for
 from test_go import GOTLS, framed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,41 +30,6 @@ CLIENTS = {
             "path: '{path}', rejectUnauthorized: false}}, r => r.resume())\"",
     "hey": "hey -n 1 -c 1 https://127.0.0.1:{port}{path} >/dev/null",
 }
-
-
-class Flows:
-    """The captured bytes of each connection a run showed, by the process and connection id
-    of its records: for each, pid, comm, rport and what was written and read. A connection
-    is found by its two ports (the server saw the client's); the same pair may come again in
-    a run (the server's end kept in TIME_WAIT, the client's port free at once), so what is
-    expected picks among them."""
-
-    def __init__(self, records):
-        self.by_ports = {}
-        conns = {}
-        for r in records:
-            if r["type"] != "data" or r["lport"] is None:
-                continue
-            f = conns.get((r["pid"], r["conn"]))
-            if f is None:
-                f = conns[(r["pid"], r["conn"])] = {
-                    "pid": r["pid"], "comm": r["comm"], "rport": r["rport"], "write": b"",
-                    "read": b""}
-                self.by_ports.setdefault((r["lport"], r["rport"]), []).append(f)
-            f[r["dir"]] += base64.b64decode(r["data"])
-
-    def __len__(self):
-        return sum(len(v) for v in self.by_ports.values())
-
-    def get(self, lport, rport, write=None, read=None):
-        """The connection of those ports that wrote `write` or read `read` when several
-        did; None when none was captured."""
-        found = self.by_ports.get((lport, rport), [])
-        for f in found:
-            if (write is not None and f["write"] == write) or \
-               (read is not None and f["read"] == read):
-                return f
-        return found[0] if found else None
 
 
 class FollowTest(TracerTest):

@@ -15,7 +15,7 @@ import re
 import subprocess
 
 import harness
-from harness import TracerTest, assert_on_connections, json_lines, wait_for
+from harness import TracerTest, assert_on_connections, assert_one_connection, json_lines, wait_for
 
 HELPERS = os.environ.get("HELPERS_DIR", os.path.join(os.path.dirname(__file__), "../../build/tests"))
 RUSTLS_TLS = os.path.join(HELPERS, "rustls_tls")
@@ -73,18 +73,6 @@ def calls_of(records, pid):
     return got, mine
 
 
-def assert_served_on_one_connection(test, records, pid, port, rport=None):
-    """A server's data records (pid): all on one connection, whose local end is
-    127.0.0.1:port (and remote port rport, the client's, when given)."""
-    mine = [r for r in records if r["type"] == "data" and r["pid"] == pid]
-    test.assertTrue(mine)
-    test.assertEqual({(r.get("conn") is not None, r.get("laddr"), r.get("lport"))
-                      for r in mine}, {(True, "127.0.0.1", port)})
-    test.assertEqual(len({r["conn"] for r in mine}), 1)
-    if rport is not None:
-        test.assertEqual({r["rport"] for r in mine}, {rport})
-
-
 def shell_runs(test, records, served, n):
     """The traced shell's n runs, run i asking for /shell/i, its PID in the file pid.i of
     the test's directory: yields (pid, path) of each run that must be exact. The first may
@@ -121,10 +109,7 @@ def assert_h2_get(test, records, pid, path, port):
     """pid's one HTTP/2 GET of path from nginx on port (answering "hello from nginx at
     PATH"): the preface in its writes, the body in its reads, all on one connection to
     127.0.0.1:port, --http decoding request and response on stream 1."""
-    mine = [r for r in records if r["type"] == "data" and r["pid"] == pid]
-    test.assertEqual({(r.get("conn") is not None, r.get("raddr"), r.get("rport"))
-                      for r in mine}, {(True, "127.0.0.1", port)})
-    test.assertEqual(len({r["conn"] for r in mine}), 1)
+    assert_one_connection(test, records, pid, rport=port)
     http = [e for e in records if e["type"] == "http"]
     test.assertEqual([(e["msg"], e["version"], e["stream"]) for e in http],
                      [("request", "2", 1), ("response", "2", 1)], http)
@@ -291,7 +276,7 @@ class RuntimesTest(TracerTest):
         self.assertTrue(got["write"].startswith(b"HTTP/1.1 200 OK\r\n"), got["write"])
         self.assertTrue(got["write"].endswith(b"\r\n\r\nbun saw /served/1\n"), got["write"])
         self.assertEqual({r["lib"] for r in mine}, {BUN})
-        assert_served_on_one_connection(self, json_lines(run), bun.pid, port, int(lport))
+        assert_one_connection(self, json_lines(run), bun.pid, lport=port, rport=int(lport))
 
     def test_bun_http_decoded(self):
         go = os.path.join(self.tmp, "go")
@@ -586,10 +571,7 @@ class RustlsTest(TracerTest):
                     {(ENCRYPT % ("tls12::cipher::%sMessageEncrypter" % suite), "write"),
                      (DECRYPT % ("tls12::cipher::%sMessageDecrypter" % suite), "read")})
                 self.assertEqual(client.stdout.read(), got["read"])
-                mine = [r for r in json_lines(run) if r["type"] == "data"
-                        and r["pid"] == client.pid]
-                self.assertEqual({(r.get("conn") is not None, r.get("rport")) for r in mine},
-                                 {(True, int(port))}, (only, mode))
+                assert_one_connection(self, json_lines(run), client.pid, rport=int(port))
 
     def test_server_by_pid(self):
         """rustls as the server (a thread per connection): the client's lines in its reads,
@@ -609,7 +591,7 @@ class RustlsTest(TracerTest):
         got, _ = calls_of(json_lines(run), server.pid)
         self.assertEqual((got["read"], got["write"]),
                          (b"to the server\n", b"rustls saw: to the server\n"))
-        assert_served_on_one_connection(self, json_lines(run), server.pid, int(port))
+        assert_one_connection(self, json_lines(run), server.pid, lport=int(port))
 
     def test_started_later_under_all(self):
         run = self.tracer(None, "--all", "--json")
