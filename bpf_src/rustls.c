@@ -18,13 +18,16 @@
  *	reference): payload: &[u8] (pointer, length), then version, then typ: ContentType
  *	(a byte-tagged enum: ApplicationData is its 4th variant)
  * fn decrypt(&self, msg: OpaqueMessage, seq: u64) -> Result<PlainMessage, Error>
- *	the result's memory in rdi: a u64 tag (0: Ok), then the PlainMessage: payload:
- *	Vec<u8> (pointer, capacity, length), version, typ. Its bytes are the record opened
- *	in place, padding and inner content type taken off (TLS 1.3).
+ *	the result's memory in rdi, self in rsi, &msg in rdx: payload: Vec<u8> (pointer,
+ *	capacity, length), version, typ. The result: a u64 tag (0: Ok), then the
+ *	PlainMessage, laid out as msg. Its bytes are msg's record opened in place, padding
+ *	and inner content type taken off (TLS 1.3): the same Vec, so its pointer is msg's, a
+ *	check of the layout (and of the function, found without symbols) at each call.
  */
 #define RUSTLS_BORROWED_PTR 0x00  /* BorrowedPlainMessage.payload's pointer */
 #define RUSTLS_BORROWED_LEN 0x08  /* ... its length */
 #define RUSTLS_BORROWED_TYPE 0x14 /* BorrowedPlainMessage.typ's tag */
+#define RUSTLS_OPAQUE_PTR 0x00	  /* OpaqueMessage.payload's pointer */
 #define RUSTLS_RESULT_OK 0x00	  /* Result<PlainMessage, Error>'s tag: 0 is Ok */
 #define RUSTLS_PLAIN_PTR 0x08	  /* then PlainMessage.payload's pointer */
 #define RUSTLS_PLAIN_LEN 0x18	  /* ... its length */
@@ -66,20 +69,26 @@ int probe_entry_rustls_encrypt(struct pt_regs *ctx)
 	return 0;
 }
 
-/* The entry of each MessageDecrypter::decrypt: kept, with where its result will be. */
+/* The entry of each MessageDecrypter::decrypt: kept, with where its result will be and the
+ * record's bytes (in len_ptr, which no rustls call has). */
 int probe_entry_rustls_decrypt(struct pt_regs *ctx)
 {
-	u64 id = bpf_get_current_pid_tgid();
+	u64 id = bpf_get_current_pid_tgid(), record = 0;
 	struct tls_call *call;
 
-	stash_call(ctx, (const void *)PT_REGS_PARM1(ctx), 0, TLS_DIR_READ);
+	if (!traced(id) || bpf_probe_read_user(&record, sizeof(record),
+					       (void *)(PT_REGS_PARM3(ctx) + RUSTLS_OPAQUE_PTR)) ||
+	    !record)
+		return 0;
+	stash_call(ctx, (const void *)PT_REGS_PARM1(ctx), (const void *)record, TLS_DIR_READ);
 	call = call_of(id);
 	if (call && call->sp == PT_REGS_SP(ctx))
 		call->sess = PT_REGS_PARM2(ctx); /* the connection's decrypter */
 	return 0;
 }
 
-/* Its return: an opened application-data record is sent. */
+/* Its return: an opened application-data record is sent, its bytes where the record's were
+ * (else the layout is not the one read here: nothing is sent). */
 int probe_return_rustls_decrypt(struct pt_regs *ctx)
 {
 	u64 id = bpf_get_current_pid_tgid(), tag = 1, buf = 0, len = 0;
@@ -93,6 +102,7 @@ int probe_return_rustls_decrypt(struct pt_regs *ctx)
 	    bpf_probe_read_user(&typ, sizeof(typ), (void *)(call->buf + RUSTLS_PLAIN_TYPE)) == 0 &&
 	    typ == RUSTLS_APPLICATION_DATA &&
 	    bpf_probe_read_user(&buf, sizeof(buf), (void *)(call->buf + RUSTLS_PLAIN_PTR)) == 0 &&
+	    buf == call->len_ptr &&
 	    bpf_probe_read_user(&len, sizeof(len), (void *)(call->buf + RUSTLS_PLAIN_LEN)) == 0 &&
 	    len > 0 && len <= RUSTLS_MAX_FRAGMENT) {
 		call->buf = buf;

@@ -260,10 +260,8 @@ static bool parse_fde(const struct nosym_file *f, uint64_t vaddr, struct fde *d)
 	return true;
 }
 
-/* The function .eh_frame says holds vaddr: [*start, *end), and whether its first byte is an
- * entry (see nosym_cfi_is_entry). False when none does. */
-static bool fde_of(const struct nosym_file *f, uint64_t vaddr, uint64_t *start, uint64_t *end,
-		   bool *entry)
+bool nosym_fde_of(const struct nosym_file *f, uint64_t vaddr, uint64_t *start, uint64_t *end,
+		  bool *entry)
 {
 	size_t lo = 0, hi = f->nfde;
 	struct fde d;
@@ -365,7 +363,7 @@ static int walk_eh_frame(struct nosym_file *f, const Elf64_Shdr *sh)
 
 /* The table of function starts, read on its first need (most programs have no name's string
  * and never need it). 0, -ENOTSUP when the file has no .eh_frame read here, -ENOMEM. */
-static int load_fdes(struct nosym_file *f)
+int nosym_load_fdes(struct nosym_file *f)
 {
 	const Elf64_Shdr *sh;
 	int i, r = -ENOENT;
@@ -407,6 +405,8 @@ int nosym_open(const char *path, struct nosym_file *f, char *err, size_t errlen)
 
 void nosym_close(struct nosym_file *f)
 {
+	free(f->rustls);
+	f->rustls = NULL;
 	free(f->fdes);
 	f->fdes = NULL;
 	f->nfde = 0;
@@ -463,9 +463,9 @@ static bool rodata_segment(const struct nosym_file *f, int i, const uint8_t **p,
 	return true;
 }
 
-int nosym_find_strings(const struct nosym_file *f, const char *name, uint64_t *out, int max)
+int nosym_find_bytes(const struct nosym_file *f, const void *bytes, size_t len, uint64_t *out,
+		     int max)
 {
-	size_t len = strlen(name) + 1;
 	const uint8_t *start, *p, *end;
 	uint64_t vaddr;
 	int i, n = 0;
@@ -473,11 +473,16 @@ int nosym_find_strings(const struct nosym_file *f, const char *name, uint64_t *o
 	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum; i++) {
 		if (!rodata_segment(f, i, &start, &end, &vaddr))
 			continue;
-		for (p = start; n < max && (p = memmem(p, (size_t)(end - p), name, len)) != NULL;
+		for (p = start; n < max && (p = memmem(p, (size_t)(end - p), bytes, len)) != NULL;
 		     p += len)
 			out[n++] = vaddr + (uint64_t)(p - start);
 	}
 	return n;
+}
+
+int nosym_find_strings(const struct nosym_file *f, const char *name, uint64_t *out, int max)
+{
+	return nosym_find_bytes(f, name, strlen(name) + 1, out, max);
 }
 
 bool nosym_crate(const struct nosym_file *f, const char *crate, char *buf, size_t size)
@@ -766,7 +771,7 @@ static int take_function(const struct nosym_file *f, const uint64_t *sites, int 
 	int i;
 
 	for (i = 0; i < nsites; i++) {
-		if (!fde_of(f, sites[i], &s, &e, &is_entry)) {
+		if (!nosym_fde_of(f, sites[i], &s, &e, &is_entry)) {
 			snprintf(out->why, sizeof(out->why),
 				 "no function of .eh_frame holds its error site at 0x%llx",
 				 (unsigned long long)sites[i]);
@@ -851,7 +856,7 @@ static int find_ssl(struct nosym_file *f, const char *const *names, int n, struc
 	r.target_name = target_name;
 	r.ntargets = ntargets;
 	err = nosym_scan_code(f, &r);
-	fdes = err ? 0 : load_fdes(f);
+	fdes = err ? 0 : nosym_load_fdes(f);
 	if (fdes == -ENOMEM)
 		err = fdes;
 	for (i = 0; i < n && !err; i++) {
@@ -923,7 +928,7 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 {
 	struct nosym_found ssl_out[NOSYM_MAX_NAMES];
 	const char *ssl[NOSYM_MAX_NAMES];
-	int map[NOSYM_MAX_NAMES], nssl = 0, naead = 0, i, r;
+	int map[NOSYM_MAX_NAMES], nssl = 0, naead = 0, nrustls = 0, i, r;
 	char crate[48];
 	uint64_t at;
 
@@ -933,6 +938,8 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 		out[i] = (struct nosym_found){.err = -ENOENT};
 		if (is_aead(names[i])) {
 			naead++;
+		} else if (nosym_is_rustls_name(names[i])) {
+			nrustls++;
 		} else {
 			map[nssl] = i;
 			ssl[nssl++] = names[i];
@@ -946,6 +953,11 @@ int nosym_find(struct nosym_file *f, const char *const *names, int n, struct nos
 		int a = nosym_find_aead(f, names, n, out);
 
 		r = a < 0 ? a : 1;
+	}
+	if (r >= 0 && nrustls) {
+		int a = nosym_find_rustls(f, names, n, out);
+
+		r = a < 0 ? a : a > r ? a : r;
 	}
 	return r;
 }
@@ -978,7 +990,7 @@ static int verify_errsite(struct nosym_file *f, const char *name, struct nosym_f
 			 (unsigned long long)site, name);
 		return -EINVAL;
 	}
-	err = load_fdes(f);
+	err = nosym_load_fdes(f);
 	if (err) {
 		snprintf(out->why, sizeof(out->why), "no table of its functions (.eh_frame)");
 		return err == -ENOMEM ? err : -EINVAL;
@@ -1000,6 +1012,8 @@ int nosym_verify(struct nosym_file *f, const char *name, struct nosym_found *out
 		return nosym_verify_named(f, name, out);
 	case NOSYM_BY_CHECKS:
 		return nosym_verify_checks(f, name, out);
+	case NOSYM_BY_VTABLE:
+		return nosym_verify_rustls(f, name, out);
 	default:
 		return verify_errsite(f, name, out);
 	}

@@ -30,6 +30,8 @@ struct nosym_file {
 	char build_id[41];
 	int boring; /* whether it names BoringSSL's ssl_lib.cc (-1: not looked for yet) */
 	int awslc;  /* whether it names aws-lc's aead.c (-1: not looked for yet) */
+	struct nosym_found *rustls; /* nosym_rustls.c's search, made once (NULL: not yet) */
+	int rustls_err;		    /* ... what it returned */
 };
 
 /*
@@ -45,6 +47,7 @@ enum nosym_how {
 	NOSYM_BY_ERRSITES, /* OpenSSL 3: its error sites pass its name (nosym_find) */
 	NOSYM_BY_CALLERS,  /* BoringSSL: its callers name it (nosym_find_named) */
 	NOSYM_BY_CHECKS,   /* BoringSSL: the reasons of its error checks, in line order */
+	NOSYM_BY_VTABLE,   /* rustls: the literal it copies, the vtable that calls it */
 };
 
 /* One function found (or not) by its error sites. */
@@ -63,6 +66,7 @@ struct nosym_found {
 	int ncallers;	/* by checks: direct calls of it */
 	bool inlined;	/* by checks, SSL_read: SSL_peek is inlined into it (it stores) */
 	char lines[24]; /* by checks: the source lines of its checks (" (lines 953-979)") */
+	char says[120]; /* by vtable: what was seen of it, for --list-probes */
 };
 
 /*

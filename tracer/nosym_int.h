@@ -10,6 +10,15 @@
 #define NOSYM_MAX_STRINGS 4 /* copies of one name's string looked at */
 #define NOSYM_SITE_WINDOW 6 /* instructions around a load that hold the rest of a site */
 
+/* The table of function starts, read on its first need (most programs have no name's string
+ * and never need it). 0, -ENOTSUP when the file has no .eh_frame read here, -ENOMEM. */
+int nosym_load_fdes(struct nosym_file *f);
+
+/* The function .eh_frame says holds vaddr: [*start, *end), and whether its first byte is an
+ * entry (see nosym_cfi_is_entry). False when none does (or the table is not loaded). */
+bool nosym_fde_of(const struct nosym_file *f, uint64_t vaddr, uint64_t *start, uint64_t *end,
+		  bool *entry);
+
 /* qsort's order of uint64_t. */
 int nosym_cmp_u64(const void *a, const void *b);
 
@@ -31,6 +40,10 @@ int nosym_open_decoder(csh *cs, cs_insn **insn);
 
 /* The NUL-terminated string at vaddr in the file's loaded data, or NULL. */
 const char *nosym_string_at(const struct nosym_file *f, uint64_t vaddr);
+
+/* Up to max addresses of the len bytes in segments that are not writable. */
+int nosym_find_bytes(const struct nosym_file *f, const void *bytes, size_t len, uint64_t *out,
+		     int max);
 
 /* Up to max addresses of "name\0" in segments that are not writable. */
 int nosym_find_strings(const struct nosym_file *f, const char *name, uint64_t *out, int max);
@@ -98,5 +111,16 @@ int nosym_named_from(struct nosym_file *f, const char *const *names, int n,
 
 /* nosym_verify of a result of nosym_find_named. */
 int nosym_verify_named(struct nosym_file *f, const char *name, struct nosym_found *out);
+
+/* Whether name is one of the functions nosym_rustls.c finds ("rustls_tls13_encrypt", ...). */
+bool nosym_is_rustls_name(const char *name);
+
+/* nosym_find for rustls 0.20's encrypters and decrypters on ring (the names
+ * nosym_is_rustls_name takes; fills only theirs): see nosym_rustls.c. Returns 1 or -errno. */
+int nosym_find_rustls(struct nosym_file *f, const char *const *names, int n,
+		      struct nosym_found *out);
+
+/* nosym_verify of a result of nosym_find_rustls: found again (one search for all names). */
+int nosym_verify_rustls(struct nosym_file *f, const char *name, struct nosym_found *out);
 
 #endif

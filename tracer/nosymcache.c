@@ -74,9 +74,10 @@ int nosymcache_load(const char *build_id, const char *const *names, int n, struc
 
 			r = (struct nosym_found){.entry = entry,
 						 .site = site,
-						 .how = strstr(line, " named") ? NOSYM_BY_CALLERS
-							: checks	       ? NOSYM_BY_CHECKS
-									       : NOSYM_BY_ERRSITES,
+						 .how = strstr(line, " named")	  ? NOSYM_BY_CALLERS
+							: strstr(line, " vtable") ? NOSYM_BY_VTABLE
+							: checks		  ? NOSYM_BY_CHECKS
+								 : NOSYM_BY_ERRSITES,
 						 .end = checks ? strtoull(checks + 8, NULL, 16)
 							       : 0};
 		} else if (strcmp(what, "none") == 0) {
@@ -132,7 +133,9 @@ int nosymcache_save(const char *build_id, const char *const *names, int n,
 		else if (out[i].err == 0)
 			fprintf(f, "%s 0x%llx 0x%llx%s\n", names[i],
 				(unsigned long long)out[i].entry, (unsigned long long)out[i].site,
-				out[i].how == NOSYM_BY_CALLERS ? " named" : "");
+				out[i].how == NOSYM_BY_CALLERS	? " named"
+				: out[i].how == NOSYM_BY_VTABLE ? " vtable"
+								: "");
 		else if (out[i].err == -ENOENT)
 			fprintf(f, "%s none\n", names[i]);
 		else

@@ -103,6 +103,9 @@ static void evidence(char *buf, size_t size, const struct nosym_found *r, const 
 				      : r->inlined		    ? ", SSL_peek inlined"
 						   : ", SSL_peek, which SSL_read calls");
 		break;
+	case NOSYM_BY_VTABLE:
+		n = snprintf(buf, size, "%s%s's %s, .eh_frame entry", from, r->file, r->says);
+		break;
 	default:
 		n = snprintf(buf, size, "%serror sites: \"%s\" in %s x%d, .eh_frame entry", from,
 			     name, r->file[0] ? r->file : "?", r->nsites);
@@ -150,12 +153,13 @@ static int add_stripped_spec(struct probe_set *set, const struct wanted *w,
 /*
  * A program that carries TLS code no probe is placed in is named, with the library and why
  * (a user must not be left to guess why nothing is seen): BoringSSL whose functions are not
- * found for sure, rustls that is not on aws-lc (0.20 is traced by its symbols).
+ * found for sure, rustls whose record layer or AEAD is not found.
  */
 static void say_untaken(struct nosym_file *f, const struct wanted *w, const char *lib_path)
 {
 	const struct nosym_found *wr = result(w, "SSL_write", 9), *rd = result(w, "SSL_read", 8);
 	const struct nosym_found *seal = result(w, "EVP_AEAD_CTX_seal", 17);
+	const struct nosym_found *enc = result(w, "rustls_tls13_encrypt", 20);
 	const char *why = wr && wr->err == -EINVAL   ? wr->why
 			  : rd && rd->err == -EINVAL ? rd->why
 						     : NULL;
@@ -169,16 +173,18 @@ static void say_untaken(struct nosym_file *f, const struct wanted *w, const char
 	} else if (nosym_crate(f, "rustls", crate, sizeof(crate))) {
 		if (!nosym_crate(f, "aws-lc-rs", provider, sizeof(provider)))
 			nosym_crate(f, "ring", provider, sizeof(provider));
-		if (strncmp(crate, "rustls-0.20.", 12) == 0) /* rustls.spec takes it by symbols */
+		if (strncmp(crate, "rustls-0.20.", 12) == 0 && enc && enc->err == -EINVAL)
+			snprintf(said, sizeof(said), "but not its record layer for sure: %s",
+				 enc->why);
+		else if (strncmp(crate, "rustls-0.20.", 12) == 0)
 			snprintf(said, sizeof(said),
-				 "which the tracer finds by its functions' "
-				 "symbols, not found in this copy");
+				 "but its encrypters and decrypters are not found by their "
+				 "symbols, nor by the literals they copy and the vtables that call "
+				 "them (a build the tracer does not know)");
 		else if (!nosym_has_awslc_aead(f))
-			snprintf(
-				said, sizeof(said),
-				"which the tracer cannot trace yet without aws-lc (it traces "
-				"rustls 0.20 by its symbols, and rustls on aws-lc by aws-lc's AEAD "
-				"functions)");
+			snprintf(said, sizeof(said),
+				 "which the tracer cannot trace yet without aws-lc (it traces "
+				 "rustls 0.20, and rustls on aws-lc by aws-lc's AEAD functions)");
 		else if (seal && seal->err == -EINVAL)
 			snprintf(said, sizeof(said),
 				 "but not aws-lc's EVP_AEAD_CTX_seal and EVP_AEAD_CTX_open for "

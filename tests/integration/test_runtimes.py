@@ -8,7 +8,8 @@ found by their error checks, the same ways and over HTTP/2; our fixture with tho
 showing that only application-data records are taken, and look-alikes get no probe. Our
 rustls 0.20 program (blocking and tokio-rustls) traced at rustls's record layer by its
 symbols, the same ways, as client and server, TLS 1.3 and 1.2; stripped (rustls on ring
-without symbols), it is named as not traced, and runs unharmed."""
+without symbols), the same functions found by the literals they copy and the vtables that
+call them."""
 import base64
 import os
 import re
@@ -134,6 +135,7 @@ def assert_found_then_cached(test, exe, pid, searched, cached, probes):
     """--list-probes on pid, twice: exe's rows are `probes` ((function, kind) sorted), each
     with the evidence `searched` (a pattern of its function's name), then from the cache
     (`cached`) at the same places. Returns each run's (rows, stderr)."""
+    forget_found(exe)  # searched anew first
     offsets, runs = None, []
     for evidence in (searched, cached):
         code, out, err = test.run_tracer("--list-probes", str(pid))
@@ -141,7 +143,7 @@ def assert_found_then_cached(test, exe, pid, searched, cached, probes):
         rows = [l for l in out.splitlines() if l.startswith(exe + " ")]
         test.assertEqual(sorted({(l.split()[1], l.split()[2]) for l in rows}), probes, out)
         for l in rows:
-            test.assertRegex(l, evidence % l.split()[1])
+            test.assertRegex(l, evidence % l.split()[1] if "%s" in evidence else evidence)
         test.assertEqual(offsets or {l.split()[3] for l in rows}, {l.split()[3] for l in rows})
         offsets = {l.split()[3] for l in rows}
         runs.append((rows, err))
@@ -471,7 +473,6 @@ class DenoTest(TracerTest):
                          {(SCATTER, "write"), (OPEN, "read")})
 
     def test_list_probes_names_the_evidence(self):
-        forget_found(DENO)  # searched anew first
         deno = self.spawn([DENO, "eval", "await new Promise(r => setTimeout(r, 60000))"],
                           env=self.env)
         wait_for(lambda: os.path.exists("/proc/%d/exe" % deno.pid), 10, "deno")
@@ -500,16 +501,25 @@ class RustlsTest(TracerTest):
     (rustls::Stream) and async (tokio-rustls, which inlines rustls's Writer and Reader):
     each application-data record taken at rustls's record layer, before it is sealed and
     once it is opened; traced by PID, under --all, from a traced shell, as a server, with
-    TLS 1.3 and TLS 1.2's two AEADs; --http decoding it. Stripped, it is named and not
-    traced, and runs unharmed."""
+    TLS 1.3 and TLS 1.2's two AEADs; --http decoding it."""
+
+    EXE = RUSTLS_TLS
+    FUNCS = TLS13
+
+    @staticmethod
+    def tls12_funcs(suite):
+        """The functions a TLS 1.2 suite's records may go through: a list of sets of
+        (function, direction)."""
+        return [{(ENCRYPT % ("tls12::cipher::%sMessageEncrypter" % suite), "write"),
+                 (DECRYPT % ("tls12::cipher::%sMessageDecrypter" % suite), "read")}]
 
     def setUp(self):
         super().setUp()
-        self.assertTrue(os.access(RUSTLS_TLS, os.X_OK), RUSTLS_TLS)
+        self.assertTrue(os.access(self.EXE, os.X_OK), self.EXE)
         self.port, self.log = self.record_server()
 
-    def get(self, mode, go, *paths, exe=RUSTLS_TLS):
-        return self.spawn([exe, mode, str(self.port), go, *paths], stdout=subprocess.PIPE)
+    def get(self, mode, go, *paths):
+        return self.spawn([self.EXE, mode, str(self.port), go, *paths], stdout=subprocess.PIPE)
 
     def der(self):
         """The test's certificate and key as DER files (what rustls_tls server reads)."""
@@ -520,7 +530,7 @@ class RustlsTest(TracerTest):
                         "DER", "-out", der_key], check=True)
         return der_cert, der_key
 
-    def assert_exact(self, records, proc, paths, funcs=TLS13):
+    def assert_exact(self, records, proc, paths):
         """Each path's request, as the server saw it, was captured in proc's writes and its
         response in its reads, whole and in order, by rustls's record layer in the program;
         nothing else. proc's output is the responses."""
@@ -528,8 +538,8 @@ class RustlsTest(TracerTest):
         got, mine = calls_of(records, proc.pid)
         self.assertEqual(got["write"], b"".join(served[p][1] for p in paths))
         self.assertEqual(got["read"], b"".join(served[p][2] for p in paths))
-        self.assertEqual({(r["func"], r["dir"]) for r in mine}, funcs)
-        self.assertEqual({r["lib"] for r in mine}, {RUSTLS_TLS})
+        self.assertEqual({(r["func"], r["dir"]) for r in mine}, self.FUNCS)
+        self.assertEqual({r["lib"] for r in mine}, {self.EXE})
         assert_on_connections(self, records, proc.pid, served, paths, self.port)
         self.assertEqual(proc.stdout.read(), got["read"])
 
@@ -551,27 +561,29 @@ class RustlsTest(TracerTest):
 
     def test_tls12_gcm_and_chacha20(self):
         """TLS 1.2 (a rustls server that offers it alone, with one AEAD): the client's
-        lines and the server's answers, through that suite's encrypter and decrypter."""
+        lines and the server's answers, through that suite's encrypter and decrypter, each
+        suite's its own."""
         der_cert, der_key = self.der()
+        seen = {}
         for only, suite in (("tls12-gcm", "Gcm"), ("tls12-chacha", "ChaCha20Poly1305")):
             server = self.spawn([RUSTLS_TLS, "server", der_cert, der_key, only],
                                 stdout=subprocess.PIPE, text=True)
             port = server.stdout.readline().split()[1]
             for mode in ("client", "tokio-client"):
                 go = os.path.join(self.tmp, "go-%s-%s" % (only, mode))
-                client = self.spawn([RUSTLS_TLS, mode, port, go, "one", "two"],
+                client = self.spawn([self.EXE, mode, port, go, "one", "two"],
                                     stdout=subprocess.PIPE)
                 run = self.trace_then_go(client, go, "--json")
                 got, mine = calls_of(json_lines(run), client.pid)
                 self.assertEqual((got["write"], got["read"]),
                                  (b"one\ntwo\n", b"rustls saw: one\nrustls saw: two\n"),
                                  (only, mode))
-                self.assertEqual(
-                    {(r["func"], r["dir"]) for r in mine},
-                    {(ENCRYPT % ("tls12::cipher::%sMessageEncrypter" % suite), "write"),
-                     (DECRYPT % ("tls12::cipher::%sMessageDecrypter" % suite), "read")})
+                funcs = {(r["func"], r["dir"]) for r in mine}
+                self.assertIn(funcs, self.tls12_funcs(suite))
+                self.assertEqual(seen.setdefault(suite, funcs), funcs)
                 self.assertEqual(client.stdout.read(), got["read"])
                 assert_one_connection(self, json_lines(run), client.pid, rport=int(port))
+        self.assertNotEqual(seen["Gcm"], seen["ChaCha20Poly1305"])
 
     def test_server_by_pid(self):
         """rustls as the server (a thread per connection): the client's lines in its reads,
@@ -598,7 +610,7 @@ class RustlsTest(TracerTest):
         run.wait_ready()
         go = os.path.join(self.tmp, "go")
         client = self.get("tokio-get", go, "/with-all")
-        wait_for(lambda: "loaded TLS code: '%s'" % RUSTLS_TLS in run.stderr(), 60,
+        wait_for(lambda: "loaded TLS code: '%s'" % self.EXE in run.stderr(), 60,
                  "the program's probes")
         open(go, "w").close()
         self.assertEqual(client.wait(timeout=60), 0)
@@ -612,7 +624,7 @@ class RustlsTest(TracerTest):
         moved before probes (the program is looked at as it runs); the five after it are
         each exact."""
         lines = ["sh -c 'echo $$ > %s/pid.%d; exec %s get %d - /shell/%d > /dev/null'" %
-                 (self.tmp, i, RUSTLS_TLS, self.port, i) for i in range(6)]
+                 (self.tmp, i, self.EXE, self.port, i) for i in range(6)]
         go = os.path.join(self.tmp, "go")
         shell = self.spawn(["sh", "-c", "while [ ! -e %s ]; do sleep 0.01; done\n%s" %
                             (go, "\n".join(lines))])
@@ -631,23 +643,42 @@ class RustlsTest(TracerTest):
         run = self.trace_then_go(client, go, "--json", "--http")
         assert_get_decoded(self, run, "/decoded?q=1")
 
-    def test_stripped_is_named_as_not_traced(self):
-        """Without symbols, rustls's functions are not found: the tracer names the program
-        and the library, probes none of it, and the program runs unharmed."""
-        exe = RUSTLS_TLS + "_stripped"
+
+
+class StrippedRustlsTest(RustlsTest):
+    """The same program stripped (rustls 0.20 on ring, no symbols): its three encrypters and
+    three decrypters found by the literals they copy and the vtables that call them, TLS
+    1.2's in pairs of one suite; each record exact both ways on its connection, by PID,
+    under --all, from a traced shell, TLS 1.3 and both TLS 1.2 suites; --list-probes names
+    the evidence, then the cache's, verified."""
+
+    EXE = RUSTLS_TLS + "_stripped"
+    FUNCS = {("rustls_tls13_encrypt", "write"), ("rustls_tls13_decrypt", "read")}
+
+    @staticmethod
+    def tls12_funcs(suite):
+        return [{("rustls_tls12_encrypt_%d" % i, "write"), ("rustls_tls12_decrypt_%d" % i, "read")}
+                for i in (1, 2)]
+
+    test_server_by_pid = None  # the same probes as the client's: run once, with symbols
+    test_http_decoded = None
+
+    def test_list_probes_names_the_evidence(self):
         go = os.path.join(self.tmp, "go")
-        client = self.get("get", go, "/stripped", exe=exe)
+        client = self.get("get", go, "/listed")
         wait_for(lambda: os.path.exists("/proc/%d/exe" % client.pid), 10, "the client")
-        code, out, err = self.run_tracer("--list-probes", str(client.pid))
-        self.assertEqual(code, 0, err)
-        self.assertEqual([l for l in out.splitlines() if l.startswith(exe + " ")], [], out)
-        self.assertIn("not probing '%s': it carries Rust's rustls-0.20.8 (with ring-0.16.20), "
-                      "which the tracer finds by its functions' symbols, not found in this "
-                      "copy" % exe, err)
-        run = self.trace_then_go(client, go, "--json")
-        self.assertIn("it carries Rust's rustls-0.20.8", run.stderr())
-        self.assertEqual(calls_of(json_lines(run), client.pid)[0], {"write": b"", "read": b""})
-        self.assertEqual(client.stdout.read(), self.served()["/stripped"][2])
+        roles = ["rustls_tls12_decrypt_1", "rustls_tls12_decrypt_2", "rustls_tls12_encrypt_1",
+                 "rustls_tls12_encrypt_2", "rustls_tls13_decrypt", "rustls_tls13_encrypt"]
+        probes = sorted([(r, "entry") for r in roles] +
+                        [(r, "return") for r in roles if "decrypt" in r])
+        assert_found_then_cached(
+            self, self.EXE, client.pid,
+            r"rustls-0\.20\.8's (copies \"(encrypt failed|peer sent bad TLSInnerPlaintext)\" "
+            r"\(x\d\), )?method of the vtable at 0x[0-9a-f]+.*, \.eh_frame entry",
+            r"cache \(verified\): rustls-0\.20\.8's .*method of the vtable at 0x[0-9a-f]+",
+            probes)
+        open(go, "w").close()
+        self.assertEqual(client.wait(timeout=20), 0)
 
 
 if __name__ == "__main__":

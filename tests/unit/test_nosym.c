@@ -465,6 +465,85 @@ static void test_cache(void)
 	rmdir(dir);
 }
 
+/* rustls 0.20 on ring, stripped: each encrypter and decrypter where its symbol says (the
+ * unstripped twin's), TLS 1.2's in pairs of one suite; a claim verified anew, a moved one
+ * refused; the look-alike gets nothing. */
+static void test_rustls(void)
+{
+	const char *roles[] = {"rustls_tls13_encrypt",	 "rustls_tls13_decrypt",
+			       "rustls_tls12_encrypt_1", "rustls_tls12_decrypt_1",
+			       "rustls_tls12_encrypt_2", "rustls_tls12_decrypt_2"};
+	const char *syms[] = {"_ZN89_$LT$rustls..tls13..Tls13MessageEncrypter$u20$as$u20$rustls.."
+			      "cipher..MessageEncrypter$GT$7encrypt17h*",
+			      "_ZN89_$LT$rustls..tls13..Tls13MessageDecrypter$u20$as$u20$rustls.."
+			      "cipher..MessageDecrypter$GT$7decrypt17h*",
+			      "_ZN95_$LT$rustls..tls12..cipher..GcmMessageEncrypter$u20$as$u20$"
+			      "rustls..cipher..MessageEncrypter$GT$7encrypt17h*",
+			      "_ZN95_$LT$rustls..tls12..cipher..GcmMessageDecrypter$u20$as$u20$"
+			      "rustls..cipher..MessageDecrypter$GT$7decrypt17h*",
+			      "_ZN108_$LT$rustls..tls12..cipher..ChaCha20Poly1305MessageEncrypter$"
+			      "u20$as$u20$rustls..cipher..MessageEncrypter$GT$7encrypt17h*",
+			      "_ZN108_$LT$rustls..tls12..cipher..ChaCha20Poly1305MessageDecrypter$"
+			      "u20$as$u20$rustls..cipher..MessageDecrypter$GT$7decrypt17h*"};
+	struct nosym_found out[6], v;
+	uint64_t offsets[6];
+	bool found[6];
+	struct nosym_file f;
+	char err[256] = "";
+	int i, j;
+
+	CHECK(tracer_bpf__symbol_offsets(RUSTLS_SYM, syms, 6, offsets, found) == 0);
+	CHECK(nosym_open(RUSTLS_STRIPPED, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find(&f, roles, 6, out) == 1);
+	for (i = 0; i < 6; i++) {
+		CHECK(found[i] && out[i].err == 0 && out[i].how == NOSYM_BY_VTABLE);
+		if (out[i].err)
+			fprintf(stderr, "%s: %s\n", roles[i], out[i].why);
+		CHECK(strcmp(out[i].file, "rustls-0.20.8") == 0 && out[i].says[0]);
+	}
+	/* TLS 1.3's where their symbols are; each TLS 1.2 pair one suite's, whichever first */
+	CHECK(out[0].offset == offsets[0] && out[1].offset == offsets[1]);
+	j = out[2].offset == offsets[2] ? 2 : 4;
+	CHECK(out[2].offset == offsets[j] && out[3].offset == offsets[j + 1]);
+	CHECK(out[4].offset == offsets[6 - j] && out[5].offset == offsets[7 - j]);
+	for (i = 0; i < 6; i++) {
+		v = (struct nosym_found){.how = NOSYM_BY_VTABLE, .entry = out[i].entry};
+		CHECK(nosym_verify(&f, roles[i], &v) == 0 && v.offset == out[i].offset);
+		v = (struct nosym_found){.how = NOSYM_BY_VTABLE, .entry = out[i].entry + 1};
+		CHECK(nosym_verify(&f, roles[i], &v) == -EINVAL && v.why[0]);
+	}
+	nosym_close(&f);
+
+	/* literals, a vtable and the crates' paths, no fact whole: nothing claimed */
+	CHECK(nosym_open(RUSTLS_LOOKALIKE, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find(&f, roles, 6, out) == 1);
+	for (i = 0; i < 6; i++)
+		CHECK(out[i].err == -ENOENT);
+	nosym_close(&f);
+	/* ... and with the encrypter's literal copied whole, that method alone is taken (the
+	 * decrypter's copier is in no vtable): the spec's required pair is not there */
+	{
+		const char *method = "encrypt_short";
+		uint64_t at;
+		bool has;
+
+		CHECK(tracer_bpf__symbol_offsets(RUSTLS_WHOLE_SYM, &method, 1, &at, &has) == 0 &&
+		      has);
+		CHECK(nosym_open(RUSTLS_WHOLE, &f, err, sizeof(err)) == 0);
+		CHECK(nosym_find(&f, roles, 6, out) == 1);
+		CHECK(out[0].err == 0 && out[0].offset == at);
+		for (i = 1; i < 6; i++)
+			CHECK(out[i].err == -ENOENT);
+		nosym_close(&f);
+	}
+	/* Deno (rustls 0.23 on aws-lc): not looked for */
+	CHECK(nosym_open(DENO, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find(&f, roles, 6, out) == 0);
+	for (i = 0; i < 6; i++)
+		CHECK(out[i].err == -ENOENT);
+	nosym_close(&f);
+}
+
 int main(void)
 {
 	test_cfi();
@@ -477,6 +556,7 @@ int main(void)
 	test_named_by_callers();
 	test_by_checks();
 	test_aead();
+	test_rustls();
 	test_cache();
 	return check_done();
 }

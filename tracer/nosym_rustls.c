@@ -1,0 +1,699 @@
+/* nosym_rustls.c - rustls 0.20's record layer (on ring) in a program without symbols: its
+ * encrypters and decrypters found by the literals they copy and the vtables that call them */
+#define _GNU_SOURCE
+#include "nosym_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * rustls hands each record to a MessageEncrypter and takes it from a MessageDecrypter
+ * (bpf_src/rustls.c). Both are trait objects: each implementation's method is a function of
+ * its own, called only through a vtable. A Rust vtable is [drop_in_place, size, align, then
+ * (rustc before 1.7x) a pointer per supertrait, then the methods]; these traits have one
+ * method each, so it is the last word: 3 or 4 words from the start.
+ *
+ * rustls 0.20 has three encrypters (TLS 1.3's, TLS 1.2's AES-GCM and ChaCha20-Poly1305) and
+ * three decrypters. What tells them, without symbols:
+ *   - every encrypter turns a sealing error into Error::General("encrypt failed"), and TLS
+ *     1.3's decrypter turns a record with no content type into
+ *     Error::PeerMisbehavedError("peer sent bad TLSInnerPlaintext"): their code copies the
+ *     literal's bytes (Rust's literals have no NUL: read from its first byte to its last,
+ *     by rip-relative loads or a lea, and its length allocated);
+ *   - such a function is a method in a vtable (the function's address in the data, after
+ *     a drop function, a size and a power-of-two alignment);
+ *   - TLS 1.2's are made by a suite's Tls12AeadAlgorithm, whose vtable holds decrypter()
+ *     then encrypter(): the function that loads an encrypter's vtable is an encrypter()
+ *     method; the method before it in its vtable is the same suite's decrypter(), and the
+ *     one vtable of the same shape it loads is that suite's decrypter's. TLS 1.3's encrypter
+ *     is the one encrypter not made so.
+ * Looked for only in a program that carries rustls 0.20 and ring (their source paths, in
+ * panics' locations): the layouts bpf_src/rustls.c reads are 0.20's.
+ */
+
+#define LIT_ENCRYPT "encrypt failed"
+#define LIT_INNER "peer sent bad TLSInnerPlaintext"
+#define MAX_COPIES 4	      /* copies of a literal looked at */
+#define MAX_HITS 256	      /* references to the literals and the vtables, at most */
+#define MAX_FN_SIZE 0x8000    /* bytes of a function decoded, at most */
+#define MAX_SLOTS 8	      /* words of the data holding one function's address */
+#define MAX_FNS 16	      /* functions copying a literal */
+#define MAX_TYPE_SIZE 0x10000 /* a vtable's size word, at most */
+#define MAX_ALIGN 4096	      /* ... its alignment word */
+
+/* The functions found, in the order of ROLE. */
+enum role { TLS13_ENC, TLS13_DEC, TLS12_ENC1, TLS12_DEC1, TLS12_ENC2, TLS12_DEC2, NROLES };
+
+static const char *const ROLE[NROLES] = {
+	"rustls_tls13_encrypt",	  "rustls_tls13_decrypt",   "rustls_tls12_encrypt_1",
+	"rustls_tls12_decrypt_1", "rustls_tls12_encrypt_2", "rustls_tls12_decrypt_2",
+};
+
+bool nosym_is_rustls_name(const char *name)
+{
+	int i;
+
+	for (i = 0; i < NROLES; i++)
+		if (strcmp(name, ROLE[i]) == 0)
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------------ the data's words */
+
+/* The file's R_X86_64_RELATIVE relocations, sorted by where they write: a position-
+ * independent program's pointers (the word at `at` is `value` once loaded). */
+struct reloc {
+	uint64_t at, value;
+};
+
+struct relocs {
+	struct reloc *v;
+	size_t n;
+};
+
+static int cmp_reloc(const void *a, const void *b)
+{
+	uint64_t x = ((const struct reloc *)a)->at, y = ((const struct reloc *)b)->at;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Reads .rela.dyn's relative relocations. 0 or -ENOMEM (none is no error). */
+static int read_relocs(const struct nosym_file *f, struct relocs *r)
+{
+	const Elf64_Shdr *sh = elf_file_section(&f->elf, ".rela.dyn", false);
+	const Elf64_Rela *rela;
+	size_t i, n;
+
+	memset(r, 0, sizeof(*r));
+	if (!sh || sh->sh_type != SHT_RELA || sh->sh_entsize != sizeof(Elf64_Rela))
+		return 0;
+	rela = (const Elf64_Rela *)(f->elf.map + sh->sh_offset);
+	n = sh->sh_size / sizeof(Elf64_Rela);
+	r->v = malloc((n ? n : 1) * sizeof(*r->v));
+	if (!r->v)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (ELF64_R_TYPE(rela[i].r_info) == R_X86_64_RELATIVE)
+			r->v[r->n++] = (struct reloc){rela[i].r_offset, (uint64_t)rela[i].r_addend};
+	qsort(r->v, r->n, sizeof(*r->v), cmp_reloc);
+	return 0;
+}
+
+/* The word at vaddr once loaded: a relocation's value, else the file's bytes. False when
+ * no loadable segment holds it in the file. */
+static bool word_at(const struct nosym_file *f, const struct relocs *r, uint64_t vaddr, uint64_t *v)
+{
+	size_t lo = 0, hi = r->n;
+	uint64_t off;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->v[mid].at < vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < r->n && r->v[lo].at == vaddr) {
+		*v = r->v[lo].value;
+		return true;
+	}
+	off = elf_file_offset(&f->elf, vaddr, false);
+	if (off == UINT64_MAX || f->elf.size < 8 || off > f->elf.size - 8 ||
+	    elf_file_offset(&f->elf, vaddr + 7, false) != off + 7)
+		return false;
+	memcpy(v, f->elf.map + off, 8);
+	return true;
+}
+
+/* Up to max words of the writable data that hold value (relocated or as the file has them),
+ * sorted. Returns how many. */
+static int slots_of(const struct nosym_file *f, const struct relocs *r, uint64_t value,
+		    uint64_t *out, int max)
+{
+	int i, n = 0, j;
+	size_t k;
+
+	for (k = 0; k < r->n && n < max; k++)
+		if (r->v[k].value == value)
+			out[n++] = r->v[k].at;
+	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum; i++) {
+		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
+		uint64_t a, size;
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W) || ph->p_offset >= f->elf.size)
+			continue;
+		size = ph->p_filesz < f->elf.size - ph->p_offset ? ph->p_filesz
+								 : f->elf.size - ph->p_offset;
+		for (a = (8 - ph->p_vaddr % 8) % 8; a + 8 <= size && n < max; a += 8) {
+			uint64_t w;
+
+			memcpy(&w, f->elf.map + ph->p_offset + a, 8);
+			if (w != value)
+				continue;
+			for (j = 0; j < n && out[j] != ph->p_vaddr + a; j++)
+				;
+			if (j == n)
+				out[n++] = ph->p_vaddr + a;
+		}
+	}
+	qsort(out, (size_t)n, sizeof(*out), nosym_cmp_u64);
+	return n;
+}
+
+/* Whether a is where a function begins, by .eh_frame (an entry: not a part split off). */
+static bool is_function(const struct nosym_file *f, uint64_t a)
+{
+	uint64_t start, end;
+	bool entry;
+
+	return nosym_fde_of(f, a, &start, &end, &entry) && start == a && entry;
+}
+
+/* Whether a vtable begins at base: a drop function, a size (0 allowed when `unit`: a type
+ * without fields) and a power-of-two alignment. */
+static bool vtable_head(const struct nosym_file *f, const struct relocs *r, uint64_t base,
+			bool unit)
+{
+	uint64_t drop, size, align;
+
+	return word_at(f, r, base, &drop) && word_at(f, r, base + 8, &size) &&
+	       word_at(f, r, base + 16, &align) && is_function(f, drop) && align &&
+	       align <= MAX_ALIGN && !(align & (align - 1)) && size <= MAX_TYPE_SIZE &&
+	       (size || unit) && size % align == 0;
+}
+
+/*
+ * The vtable whose one method fn is: its start and the method's word (3 or 4 words in: one
+ * per supertrait between), the same in every vtable of fn. 0, or -ENOENT with why.
+ */
+static int vtable_of(const struct nosym_file *f, const struct relocs *r, uint64_t fn,
+		     uint64_t *base, int *words, char *why, size_t whylen)
+{
+	uint64_t slots[MAX_SLOTS];
+	int n = slots_of(f, r, fn, slots, MAX_SLOTS), i, k;
+
+	*base = 0;
+	for (i = 0; i < n; i++)
+		for (k = 3; k <= 4; k++) {
+			if (slots[i] < 8u * k || !vtable_head(f, r, slots[i] - 8u * k, false))
+				continue;
+			if (*base && k != *words)
+				return snprintf(why, whylen,
+						"0x%llx is in vtables of different shapes",
+						(unsigned long long)fn),
+				       -ENOENT;
+			if (!*base)
+				*base = slots[i] - 8u * k;
+			*words = k;
+		}
+	if (!*base)
+		return snprintf(why, whylen, "0x%llx is in no vtable", (unsigned long long)fn),
+		       -ENOENT;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ the code's references */
+
+/* A rip-relative operand in the code aimed into one of the ranges [lo, hi). */
+struct ranges {
+	uint64_t lo[2 * MAX_COPIES + MAX_FNS], hi[2 * MAX_COPIES + MAX_FNS];
+	int n;
+	uint64_t hits[MAX_HITS]; /* where a displacement aimed so is (not yet decoded) */
+	int nhits;
+};
+
+/* Every 4 bytes of code that, as a rip-relative displacement ending there, aim into a range:
+ * candidates, each decoded later with its function. */
+static int scan_disp(const uint8_t *buf, size_t len, uint64_t vaddr, void *arg)
+{
+	struct ranges *g = arg;
+	size_t i;
+	int k;
+
+	for (i = 0; i + 4 <= len; i++) {
+		uint64_t target = vaddr + i + 4 + (uint64_t)(int64_t)(int32_t)nosym_le32(buf + i);
+
+		for (k = 0; k < g->n; k++)
+			if (target - g->lo[k] < g->hi[k] - g->lo[k]) {
+				if (g->nhits == MAX_HITS)
+					return -E2BIG;
+				if (!g->nhits || g->hits[g->nhits - 1] != vaddr + i)
+					g->hits[g->nhits++] = vaddr + i;
+			}
+	}
+	return 0;
+}
+
+/* An instruction's rip-relative operand, decoded. */
+struct ref {
+	uint64_t insn, target;
+	unsigned size; /* bytes it reads (0 for a lea: the address itself) */
+};
+
+/* A function's rip-relative operands aimed into [lo, hi) (up to max) and whether it moves
+ * the immediate `imm` into a register (imm 0: not looked for). Returns how many; -EINVAL
+ * when its code does not decode, -ENOMEM. */
+static int refs_in(const struct nosym_file *f, uint64_t start, uint64_t end, uint64_t lo,
+		   uint64_t hi, uint64_t imm, bool *has_imm, struct ref *out, int max)
+{
+	size_t left = (size_t)(end - start > MAX_FN_SIZE ? MAX_FN_SIZE : end - start);
+	uint8_t *buf = nosym_read_code(f, start, left);
+	const uint8_t *code = buf;
+	uint64_t addr = start;
+	cs_insn *insn;
+	int n = 0, i;
+	csh cs;
+
+	if (has_imm)
+		*has_imm = false;
+	if (!buf)
+		return -EINVAL;
+	if (nosym_open_decoder(&cs, &insn)) {
+		free(buf);
+		return -ENOMEM;
+	}
+	while (left && cs_disasm_iter(cs, &code, &left, &addr, insn)) {
+		const cs_x86 *x = &insn->detail->x86;
+
+		for (i = 0; i < x->op_count; i++) {
+			const cs_x86_op *op = &x->operands[i];
+			uint64_t t;
+
+			if (has_imm && imm && insn->id == X86_INS_MOV && i == 1 &&
+			    op->type == X86_OP_IMM && (uint64_t)op->imm == imm &&
+			    x->operands[0].type == X86_OP_REG)
+				*has_imm = true;
+			if (op->type != X86_OP_MEM || op->mem.base != X86_REG_RIP ||
+			    op->mem.index != X86_REG_INVALID)
+				continue;
+			t = insn->address + insn->size + (uint64_t)op->mem.disp;
+			if (t - lo < hi - lo && n < max)
+				out[n++] = (struct ref){
+					.insn = insn->address,
+					.target = t,
+					.size = insn->id == X86_INS_LEA ? 0 : op->size,
+				};
+		}
+	}
+	cs_free(insn, 1);
+	cs_close(&cs);
+	free(buf);
+	return left ? -EINVAL : n;
+}
+
+/* ------------------------------------------------------------------ the search */
+
+/* A function that copies a literal, and its vtable. */
+struct copier {
+	uint64_t entry, site, base; /* base: its vtable's start */
+	int reads, words;
+	bool inner; /* copies LIT_INNER (else LIT_ENCRYPT) */
+	bool made;  /* an encrypter made by a TLS 1.2 algorithm */
+	uint64_t maker, dec, dec_site, dec_base;
+};
+
+struct search {
+	struct nosym_file *f;
+	struct relocs r;
+	uint64_t copies[2][MAX_COPIES];
+	int ncopies[2];
+	struct copier c[MAX_FNS];
+	int nc;
+	char why[120];
+};
+
+static const char *const LIT[2] = {LIT_ENCRYPT, LIT_INNER};
+
+static int cmp_ref(const void *a, const void *b)
+{
+	uint64_t x = ((const struct ref *)a)->target, y = ((const struct ref *)b)->target;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Whether the function [start, end) copies literal l: its rip-relative operands aimed at
+ * copies of l all aim at one copy, read it from its first byte to its last (or take its
+ * address), and the function moves l's length into a register (its String's size). 1 when
+ * it does (c filled), 0 when not, -ENOMEM.
+ */
+static int copies_literal(struct search *s, int l, uint64_t start, uint64_t end, struct copier *c)
+{
+	uint64_t len = strlen(LIT[l]), at, covered;
+	struct ref refs[16];
+	bool has_len;
+	int n, i, k;
+
+	for (k = 0; k < s->ncopies[l]; k++) {
+		at = s->copies[l][k];
+		n = refs_in(s->f, start, end, at, at + len, len, &has_len, refs, 16);
+		if (n == -ENOMEM)
+			return n;
+		if (n <= 0)
+			continue;
+		if (c->reads) /* a second copy read too */
+			return 0;
+		qsort(refs, (size_t)n, sizeof(*refs), cmp_ref);
+		for (covered = 0, i = 0; i < n; i++) {
+			uint64_t from = refs[i].target - at,
+				 to = refs[i].size ? from + refs[i].size : len;
+
+			if (from > covered || (!refs[i].size && from))
+				return 0; /* a byte not read, or a lea into its middle */
+			covered = to > covered ? to : covered;
+		}
+		if (covered != len || !has_len)
+			return 0;
+		*c = (struct copier){
+			.entry = start, .site = refs[0].insn, .reads = n, .inner = l == 1};
+	}
+	return c->reads > 0;
+}
+
+/* The functions copying the literals, each with its vtable (s->c). */
+static int find_copiers(struct search *s)
+{
+	struct ranges g = {.n = 0};
+	uint64_t start, end, done[MAX_HITS];
+	int l, k, i, ndone = 0, err;
+	bool entry;
+
+	for (l = 0; l < 2; l++)
+		for (k = 0; k < s->ncopies[l]; k++) {
+			g.lo[g.n] = s->copies[l][k];
+			g.hi[g.n++] = s->copies[l][k] + strlen(LIT[l]);
+		}
+	err = nosym_each_code_chunk(s->f, 3, scan_disp, &g);
+	if (err == -E2BIG)
+		return snprintf(s->why, sizeof(s->why), "its literals are read too often"), -EINVAL;
+	if (err)
+		return err;
+	for (i = 0; i < g.nhits; i++) {
+		struct copier c = {0};
+
+		if (!nosym_fde_of(s->f, g.hits[i], &start, &end, &entry) || !entry)
+			continue; /* no function's, or a part split off one: nothing claimed */
+		for (k = 0; k < ndone && done[k] != start; k++)
+			;
+		if (k < ndone)
+			continue;
+		done[ndone++] = start;
+		for (l = 0; l < 2; l++) {
+			err = copies_literal(s, l, start, end, &c);
+			if (err < 0 && err != -EINVAL)
+				return err;
+			if (err > 0)
+				break;
+		}
+		if (l == 2)
+			continue;
+		if (vtable_of(s->f, &s->r, start, &c.base, &c.words, s->why, sizeof(s->why)))
+			continue; /* not a method: another use of the words */
+		if (s->nc == MAX_FNS)
+			return snprintf(s->why, sizeof(s->why),
+					"too many functions copy its literals"),
+			       -EINVAL;
+		s->c[s->nc++] = c;
+	}
+	return 0;
+}
+
+/* The decrypter the suite's decrypter() at dec_maker makes: the one vtable of c's shape it
+ * loads (lea), whose method is a function. */
+static int made_decrypter(struct search *s, struct copier *c, uint64_t dec_maker)
+{
+	uint64_t start, end, dec = 0, base = 0, site = 0, fn;
+	struct ref refs[32];
+	bool entry;
+	int n, i;
+
+	if (!nosym_fde_of(s->f, dec_maker, &start, &end, &entry) || start != dec_maker)
+		return 0;
+	n = refs_in(s->f, start, end, 0, UINT64_MAX, 0, NULL, refs, 32);
+	if (n == -ENOMEM)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (refs[i].size || refs[i].target == base ||
+		    !vtable_head(s->f, &s->r, refs[i].target, false) ||
+		    !word_at(s->f, &s->r, refs[i].target + 8u * c->words, &fn) ||
+		    !is_function(s->f, fn))
+			continue;
+		if (base) /* two vtables: not one decrypter */
+			return 0;
+		base = refs[i].target;
+		site = refs[i].insn;
+		dec = fn;
+	}
+	if (!dec)
+		return 0;
+	c->made = true;
+	c->dec = dec;
+	c->dec_site = site;
+	c->dec_base = base;
+	return 0;
+}
+
+/* The method before fn in a vtable of `words` words before its methods (a suite's
+ * decrypter() before its encrypter()), or 0. */
+static uint64_t method_before(struct search *s, uint64_t fn, int words)
+{
+	uint64_t slots[MAX_SLOTS], before;
+	int m = slots_of(s->f, &s->r, fn, slots, MAX_SLOTS), j;
+
+	for (j = 0; j < m; j++)
+		if (slots[j] >= 8u * (words + 1) &&
+		    vtable_head(s->f, &s->r, slots[j] - 8u * (words + 1), true) &&
+		    word_at(s->f, &s->r, slots[j] - 8, &before) && is_function(s->f, before))
+			return before;
+	return 0;
+}
+
+/*
+ * For each encrypter, whether a TLS 1.2 suite makes it: its vtable's start loaded (lea) by
+ * a function that is a method of a vtable whose method before it (the suite's decrypter())
+ * loads exactly one vtable of the encrypter's shape, whose method is the suite's decrypter.
+ */
+static int find_makers(struct search *s)
+{
+	struct ranges g = {.n = 0};
+	uint64_t start, end, dec_maker;
+	int i, k, n, err;
+	bool entry;
+
+	for (i = 0; i < s->nc; i++)
+		if (!s->c[i].inner) {
+			g.lo[g.n] = s->c[i].base;
+			g.hi[g.n++] = s->c[i].base + 1;
+		}
+	err = g.n ? nosym_each_code_chunk(s->f, 3, scan_disp, &g) : 0;
+	if (err == -E2BIG)
+		return snprintf(s->why, sizeof(s->why), "its vtables are loaded too often"),
+		       -EINVAL;
+	for (k = 0; k < g.nhits && !err; k++) {
+		if (!nosym_fde_of(s->f, g.hits[k], &start, &end, &entry) || !entry)
+			continue;
+		for (i = 0; i < s->nc && !err; i++) {
+			struct copier *c = &s->c[i];
+			struct ref refs[8];
+
+			if (c->inner || c->made)
+				continue;
+			n = refs_in(s->f, start, end, c->base, c->base + 1, 0, NULL, refs, 8);
+			if (n <= 0 || refs[0].size) /* not decoded so, or not a lea */
+				continue;
+			dec_maker = method_before(s, start, c->words);
+			err = dec_maker ? made_decrypter(s, c, dec_maker) : 0;
+			if (c->made)
+				c->maker = start;
+		}
+	}
+	return err;
+}
+
+/* out for function entry, found by what `says`. */
+static void take(const struct nosym_file *f, struct nosym_found *out, uint64_t entry, uint64_t site,
+		 int nsites, uint64_t vtable, const char *crate)
+{
+	out->err = 0;
+	out->how = NOSYM_BY_VTABLE;
+	out->entry = entry;
+	out->offset = elf_file_offset(&f->elf, entry, true);
+	out->site = site;
+	out->nsites = nsites;
+	out->report = vtable;
+	snprintf(out->file, sizeof(out->file), "%s", crate);
+}
+
+/* Each role's result from the copiers and their makers (s->c), into out[NROLES]. */
+static void assign(struct search *s, const char *crate, struct nosym_found *out)
+{
+	int i, n13e = 0, n13d = 0, n12 = 0, e13 = -1, d13 = -1, pair[2] = {-1, -1};
+
+	for (i = 0; i < NROLES; i++)
+		out[i] = (struct nosym_found){.err = -ENOENT, .how = NOSYM_BY_VTABLE};
+	for (i = 0; i < s->nc; i++) {
+		if (s->c[i].words != s->c[0].words) {
+			for (i = 0; i < NROLES; i++) {
+				out[i].err = -EINVAL;
+				snprintf(out[i].why, sizeof(out[i].why),
+					 "its encrypters' and decrypters' vtables differ in shape");
+			}
+			return;
+		}
+		if (s->c[i].inner)
+			d13 = n13d++ ? d13 : i;
+		else if (!s->c[i].made)
+			e13 = n13e++ ? e13 : i;
+		else if (n12++ < 2)
+			pair[n12 - 1] = i;
+	}
+	if (n13e == 1) {
+		take(s->f, &out[TLS13_ENC], s->c[e13].entry, s->c[e13].site, s->c[e13].reads,
+		     s->c[e13].base, crate);
+		snprintf(out[TLS13_ENC].says, sizeof(out[TLS13_ENC].says),
+			 "copies \"%s\" (x%d), method of the vtable at 0x%llx, made by no TLS 1.2 "
+			 "suite",
+			 LIT_ENCRYPT, s->c[e13].reads, (unsigned long long)s->c[e13].base);
+	} else if (n13e > 1) {
+		out[TLS13_ENC].err = -EINVAL;
+		snprintf(out[TLS13_ENC].why, sizeof(out[TLS13_ENC].why),
+			 "%d encrypters copy \"%s\" that no TLS 1.2 suite makes", n13e,
+			 LIT_ENCRYPT);
+	}
+	if (n13d == 1) {
+		take(s->f, &out[TLS13_DEC], s->c[d13].entry, s->c[d13].site, s->c[d13].reads,
+		     s->c[d13].base, crate);
+		snprintf(out[TLS13_DEC].says, sizeof(out[TLS13_DEC].says),
+			 "copies \"%s\" (x%d), method of the vtable at 0x%llx", LIT_INNER,
+			 s->c[d13].reads, (unsigned long long)s->c[d13].base);
+	} else if (n13d > 1) {
+		out[TLS13_DEC].err = -EINVAL;
+		snprintf(out[TLS13_DEC].why, sizeof(out[TLS13_DEC].why), "%d methods copy \"%s\"",
+			 n13d, LIT_INNER);
+	}
+	for (i = 0; i < 2; i++) {
+		struct nosym_found *e = &out[TLS12_ENC1 + 2 * i], *d = &out[TLS12_DEC1 + 2 * i];
+		const struct copier *c = pair[i] >= 0 ? &s->c[pair[i]] : NULL;
+
+		if (n12 > 2) {
+			e->err = d->err = -EINVAL;
+			snprintf(e->why, sizeof(e->why),
+				 "%d TLS 1.2 suites make encrypters (rustls "
+				 "0.20 has two)",
+				 n12);
+			snprintf(d->why, sizeof(d->why), "%s", e->why);
+			continue;
+		}
+		if (!c)
+			continue;
+		take(s->f, e, c->entry, c->site, c->reads, c->base, crate);
+		snprintf(e->says, sizeof(e->says),
+			 "copies \"%s\" (x%d), method of the vtable at 0x%llx, made by a TLS 1.2 "
+			 "suite at 0x%llx",
+			 LIT_ENCRYPT, c->reads, (unsigned long long)c->base,
+			 (unsigned long long)c->maker);
+		take(s->f, d, c->dec, c->dec_site, 1, c->dec_base, crate);
+		snprintf(d->says, sizeof(d->says),
+			 "method of the vtable at 0x%llx, made by the decrypter() beside it in "
+			 "that suite's vtable",
+			 (unsigned long long)c->dec_base);
+	}
+}
+
+/* The search, once per file: f->rustls[NROLES], and f->rustls_err: 1 when the code was
+ * searched, 0 when it carries no rustls 0.20 on ring (nothing searched), -ENOMEM. */
+static int search_once(struct nosym_file *f)
+{
+	struct search *s;
+	char crate[48], ring[48];
+	int l, err;
+
+	if (f->rustls)
+		return f->rustls_err;
+	f->rustls = calloc(NROLES, sizeof(*f->rustls));
+	s = calloc(1, sizeof(*s));
+	if (!f->rustls || !s) {
+		free(s);
+		free(f->rustls);
+		f->rustls = NULL;
+		return -ENOMEM;
+	}
+	for (l = 0; l < NROLES; l++)
+		f->rustls[l] = (struct nosym_found){.err = -ENOENT, .how = NOSYM_BY_VTABLE};
+	s->f = f;
+	err = 0;
+	if (nosym_crate(f, "rustls", crate, sizeof(crate)) &&
+	    strncmp(crate, "rustls-0.20.", 12) == 0 && nosym_crate(f, "ring", ring, sizeof(ring))) {
+		for (l = 0; l < 2; l++)
+			s->ncopies[l] = nosym_find_bytes(f, LIT[l], strlen(LIT[l]), s->copies[l],
+							 MAX_COPIES); /* no NUL */
+		err = s->ncopies[0] && s->ncopies[1] ? nosym_load_fdes(f) : -ENOENT;
+		err = err ? err : read_relocs(f, &s->r);
+		err = err ? err : find_copiers(s);
+		err = err ? err : find_makers(s);
+		if (!err) {
+			assign(s, crate, f->rustls);
+		} else if (err == -EINVAL || err == -ENOTSUP) {
+			for (l = 0; l < NROLES; l++) {
+				f->rustls[l].err = -EINVAL;
+				snprintf(f->rustls[l].why, sizeof(f->rustls[l].why), "%s",
+					 err == -ENOTSUP ? "no table of its functions (.eh_frame)"
+							 : s->why);
+			}
+		}
+		err = err == -ENOMEM || err == -EIO ? err : 1;
+	}
+	free(s->r.v);
+	free(s);
+	f->rustls_err = err;
+	return err;
+}
+
+static int role_of(const char *name)
+{
+	int i;
+
+	for (i = 0; i < NROLES && strcmp(name, ROLE[i]) != 0; i++)
+		;
+	return i;
+}
+
+int nosym_find_rustls(struct nosym_file *f, const char *const *names, int n,
+		      struct nosym_found *out)
+{
+	int i, err = search_once(f);
+
+	for (i = 0; i < n && err >= 0; i++)
+		if (role_of(names[i]) < NROLES)
+			out[i] = f->rustls[role_of(names[i])];
+	return err;
+}
+
+int nosym_verify_rustls(struct nosym_file *f, const char *name, struct nosym_found *out)
+{
+	uint64_t entry = out->entry;
+	int role = role_of(name), err = search_once(f);
+
+	if (err < 0)
+		return err;
+	if (role == NROLES || f->rustls[role].err) {
+		*out = (struct nosym_found){.err = -EINVAL};
+		snprintf(out->why, sizeof(out->why), "it is not found again%s%s",
+			 role < NROLES && f->rustls[role].why[0] ? ": " : "",
+			 role < NROLES ? f->rustls[role].why : "");
+		return -EINVAL;
+	}
+	*out = f->rustls[role];
+	if (out->entry != entry) {
+		out->err = -EINVAL;
+		snprintf(out->why, sizeof(out->why), "it is found at 0x%llx now",
+			 (unsigned long long)out->entry);
+		return -EINVAL;
+	}
+	return 0;
+}
