@@ -1,5 +1,5 @@
 /* rustls.c - Rust's rustls: each application-data record's plaintext, at its record layer
- * (0.20, by its symbols) or at aws-lc's AEAD under it (rustls on aws-lc-rs, stripped) */
+ * (0.20, by its symbols or without them) or at aws-lc's AEAD under it (rustls on aws-lc-rs) */
 /* compiled after 00_capture.c: traced, init_call, stash_call, stash_any, call_of, own_call,
  * attribute_data, tie_record, release_call, submit_call */
 
@@ -11,27 +11,36 @@
  * larger write is seen as several records.
  *
  * Rust lays its types out as the compiler chooses: these are rustls 0.20's as rustc 1.63
- * lays them out (Debian bookworm's). Edit here (no rebuild) for another layout.
+ * (Debian bookworm's) and rustc 1.95 lay them out; a Vec's two orders are told apart at
+ * each call. Edit here (no rebuild) for another layout.
  *
  * fn encrypt(&self, msg: BorrowedPlainMessage, seq: u64) -> Result<OpaqueMessage, Error>
  *	the result's memory in rdi, self in rsi, &msg in rdx (a 24-byte struct goes by
- *	reference): payload: &[u8] (pointer, length), then version, then typ: ContentType
- *	(a byte-tagged enum: ApplicationData is its 4th variant)
+ *	reference): payload: &[u8] (pointer, length), then version: ProtocolVersion and typ:
+ *	ContentType (each a tag, then its Unknown variant's value), rustc 1.63 putting version
+ *	first (typ at 0x14), rustc 1.95 typ first (version at 0x12). typ's tag is 3 for
+ *	ApplicationData, version's 4 or 5 (TLSv1_2: every TLS 1.3 record's too, or TLSv1_3):
+ *	the order is told by which of them holds 3.
  * fn decrypt(&self, msg: OpaqueMessage, seq: u64) -> Result<PlainMessage, Error>
- *	the result's memory in rdi, self in rsi, &msg in rdx: payload: Vec<u8> (pointer,
- *	capacity, length), version, typ. The result: a u64 tag (0: Ok), then the
- *	PlainMessage, laid out as msg. Its bytes are msg's record opened in place, padding
- *	and inner content type taken off (TLS 1.3): the same Vec, so its pointer is msg's, a
- *	check of the layout (and of the function, found without symbols) at each call.
+ *	the result's memory in rdi, self in rsi, &msg in rdx: payload: Vec<u8>, version,
+ *	typ. The result: a u64 tag (0: Ok), then the PlainMessage, laid out as msg. Its
+ *	bytes are msg's record opened in place, padding and inner content type taken off
+ *	(TLS 1.3): the same Vec. A Vec is its pointer and capacity, in the order the compiler
+ *	chose (rustc 1.63: pointer first; from 1.7x: capacity first), then its length: the
+ *	pointer is the word from RUSTLS_HEAP_MIN up, the capacity the one below it and not
+ *	below the length (rustls holds a record in a Vec of its size). At the return the
+ *	result's Vec must hold the same pointer: a check of the layout (and of the function,
+ *	found without symbols) at each call.
  */
 #define RUSTLS_BORROWED_PTR 0x00  /* BorrowedPlainMessage.payload's pointer */
 #define RUSTLS_BORROWED_LEN 0x08  /* ... its length */
-#define RUSTLS_BORROWED_TYPE 0x14 /* BorrowedPlainMessage.typ's tag */
-#define RUSTLS_OPAQUE_PTR 0x00	  /* OpaqueMessage.payload's pointer */
+#define RUSTLS_BORROWED_TAGS 0x10 /* BorrowedPlainMessage's version and typ, either order */
+#define RUSTLS_VERSION_TLS12 4	  /* ProtocolVersion::TLSv1_2's tag (TLSv1_3's: 5) */
+#define RUSTLS_OPAQUE_VEC 0x00	  /* OpaqueMessage.payload: pointer and capacity, length */
 #define RUSTLS_RESULT_OK 0x00	  /* Result<PlainMessage, Error>'s tag: 0 is Ok */
-#define RUSTLS_PLAIN_PTR 0x08	  /* then PlainMessage.payload's pointer */
-#define RUSTLS_PLAIN_LEN 0x18	  /* ... its length */
+#define RUSTLS_PLAIN_VEC 0x08	  /* then PlainMessage.payload: pointer and capacity, length */
 #define RUSTLS_PLAIN_TYPE 0x24	  /* ... PlainMessage.typ's tag */
+#define RUSTLS_HEAP_MIN 0x100000  /* a pointer to the heap is this or more; a capacity less */
 #define RUSTLS_APPLICATION_DATA 3 /* ContentType::ApplicationData's tag */
 /* a record's plaintext is at most this (RFC 8446 5.1): a longer one is another layout read
  * wrongly, and is not sent */
@@ -56,11 +65,14 @@ static __always_inline void send_sealed(struct pt_regs *ctx, u64 id, u64 buf, u6
 int probe_entry_rustls_encrypt(struct pt_regs *ctx)
 {
 	u64 id = bpf_get_current_pid_tgid(), msg = PT_REGS_PARM3(ctx), buf = 0, len = 0;
-	u8 typ = 0;
+	u8 tags[6] = {};
 
 	if (!traced(id) ||
-	    bpf_probe_read_user(&typ, sizeof(typ), (void *)(msg + RUSTLS_BORROWED_TYPE)) ||
-	    typ != RUSTLS_APPLICATION_DATA ||
+	    bpf_probe_read_user(tags, sizeof(tags), (void *)(msg + RUSTLS_BORROWED_TAGS)) ||
+	    !((tags[4] == RUSTLS_APPLICATION_DATA && (tags[0] == RUSTLS_VERSION_TLS12 ||
+						      tags[0] == RUSTLS_VERSION_TLS12 + 1)) ||
+	      (tags[0] == RUSTLS_APPLICATION_DATA && (tags[2] == RUSTLS_VERSION_TLS12 ||
+						      tags[2] == RUSTLS_VERSION_TLS12 + 1))) ||
 	    bpf_probe_read_user(&buf, sizeof(buf), (void *)(msg + RUSTLS_BORROWED_PTR)) ||
 	    bpf_probe_read_user(&len, sizeof(len), (void *)(msg + RUSTLS_BORROWED_LEN)) || !len ||
 	    len > RUSTLS_MAX_FRAGMENT)
@@ -69,16 +81,27 @@ int probe_entry_rustls_encrypt(struct pt_regs *ctx)
 	return 0;
 }
 
+/* The pointer of the Vec whose words (pointer and capacity in either order, then length)
+ * are w; 0 when neither order fits. */
+static __always_inline u64 vec_pointer(const u64 *w)
+{
+	if (w[0] >= RUSTLS_HEAP_MIN && w[1] < RUSTLS_HEAP_MIN && w[1] >= w[2])
+		return w[0];
+	if (w[1] >= RUSTLS_HEAP_MIN && w[0] < RUSTLS_HEAP_MIN && w[0] >= w[2])
+		return w[1];
+	return 0;
+}
+
 /* The entry of each MessageDecrypter::decrypt: kept, with where its result will be and the
  * record's bytes (in len_ptr, which no rustls call has). */
 int probe_entry_rustls_decrypt(struct pt_regs *ctx)
 {
-	u64 id = bpf_get_current_pid_tgid(), record = 0;
+	u64 id = bpf_get_current_pid_tgid(), vec[3] = {}, record;
 	struct tls_call *call;
 
-	if (!traced(id) || bpf_probe_read_user(&record, sizeof(record),
-					       (void *)(PT_REGS_PARM3(ctx) + RUSTLS_OPAQUE_PTR)) ||
-	    !record)
+	if (!traced(id) ||
+	    bpf_probe_read_user(vec, sizeof(vec), (void *)(PT_REGS_PARM3(ctx) + RUSTLS_OPAQUE_VEC)) ||
+	    !(record = vec_pointer(vec)))
 		return 0;
 	stash_call(ctx, (const void *)PT_REGS_PARM1(ctx), (const void *)record, TLS_DIR_READ);
 	call = call_of(id);
@@ -91,7 +114,7 @@ int probe_entry_rustls_decrypt(struct pt_regs *ctx)
  * (else the layout is not the one read here: nothing is sent). */
 int probe_return_rustls_decrypt(struct pt_regs *ctx)
 {
-	u64 id = bpf_get_current_pid_tgid(), tag = 1, buf = 0, len = 0;
+	u64 id = bpf_get_current_pid_tgid(), tag = 1, vec[3] = {}, len = 0;
 	struct tls_call *call = call_of(id);
 	u8 typ = 0;
 
@@ -101,11 +124,9 @@ int probe_return_rustls_decrypt(struct pt_regs *ctx)
 	    tag == 0 &&
 	    bpf_probe_read_user(&typ, sizeof(typ), (void *)(call->buf + RUSTLS_PLAIN_TYPE)) == 0 &&
 	    typ == RUSTLS_APPLICATION_DATA &&
-	    bpf_probe_read_user(&buf, sizeof(buf), (void *)(call->buf + RUSTLS_PLAIN_PTR)) == 0 &&
-	    buf == call->len_ptr &&
-	    bpf_probe_read_user(&len, sizeof(len), (void *)(call->buf + RUSTLS_PLAIN_LEN)) == 0 &&
-	    len > 0 && len <= RUSTLS_MAX_FRAGMENT) {
-		call->buf = buf;
+	    bpf_probe_read_user(vec, sizeof(vec), (void *)(call->buf + RUSTLS_PLAIN_VEC)) == 0 &&
+	    vec_pointer(vec) == call->len_ptr && (len = vec[2]) > 0 && len <= RUSTLS_MAX_FRAGMENT) {
+		call->buf = call->len_ptr;
 		attribute_data(ctx, call, id, len);
 		submit_call(ctx, call, len, false);
 	} else if (tag == 0) {

@@ -35,7 +35,9 @@
 
 #define LIT_ENCRYPT "encrypt failed"
 #define LIT_INNER "peer sent bad TLSInnerPlaintext"
-#define MAX_COPIES 4	      /* copies of a literal looked at */
+#define WINDOW 8	      /* bytes of a literal its pieces are found by */
+#define MAX_RANGES 128	      /* places of the literals' pieces in read-only data */
+#define MAX_LITERAL 64	      /* a literal's length, at most */
 #define MAX_HITS 256	      /* references to the literals and the vtables, at most */
 #define MAX_FN_SIZE 0x8000    /* bytes of a function decoded, at most */
 #define MAX_SLOTS 8	      /* words of the data holding one function's address */
@@ -130,8 +132,9 @@ static bool word_at(const struct nosym_file *f, const struct relocs *r, uint64_t
 	return true;
 }
 
-/* Up to max words of the writable data that hold value (relocated or as the file has them),
- * sorted. Returns how many. */
+/* Up to max words of the data that hold value (relocated, or as the file has them: a
+ * program linked at a fixed address keeps its vtables in read-only data), sorted. Returns
+ * how many. */
 static int slots_of(const struct nosym_file *f, const struct relocs *r, uint64_t value,
 		    uint64_t *out, int max)
 {
@@ -145,7 +148,7 @@ static int slots_of(const struct nosym_file *f, const struct relocs *r, uint64_t
 		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
 		uint64_t a, size;
 
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W) || ph->p_offset >= f->elf.size)
+		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_X) || ph->p_offset >= f->elf.size)
 			continue;
 		size = ph->p_filesz < f->elf.size - ph->p_offset ? ph->p_filesz
 								 : f->elf.size - ph->p_offset;
@@ -174,15 +177,16 @@ static bool is_function(const struct nosym_file *f, uint64_t a)
 	return nosym_fde_of(f, a, &start, &end, &entry) && start == a && entry;
 }
 
-/* Whether a vtable begins at base: a drop function, a size (0 allowed when `unit`: a type
- * without fields) and a power-of-two alignment. */
+/* Whether a vtable begins at base: a drop function (0 from rustc 1.7x for a type with
+ * nothing to drop), a size (0 allowed when `unit`: a type without fields) and a power-of-two
+ * alignment. */
 static bool vtable_head(const struct nosym_file *f, const struct relocs *r, uint64_t base,
 			bool unit)
 {
 	uint64_t drop, size, align;
 
 	return word_at(f, r, base, &drop) && word_at(f, r, base + 8, &size) &&
-	       word_at(f, r, base + 16, &align) && is_function(f, drop) && align &&
+	       word_at(f, r, base + 16, &align) && (!drop || is_function(f, drop)) && align &&
 	       align <= MAX_ALIGN && !(align & (align - 1)) && size <= MAX_TYPE_SIZE &&
 	       (size || unit) && size % align == 0;
 }
@@ -219,58 +223,104 @@ static int vtable_of(const struct nosym_file *f, const struct relocs *r, uint64_
 
 /* ------------------------------------------------------------------ the code's references */
 
-/* A rip-relative operand in the code aimed into one of the ranges [lo, hi). */
+/* Places in the code aimed at: ranges [lo, hi), sorted, apart. */
 struct ranges {
-	uint64_t lo[2 * MAX_COPIES + MAX_FNS], hi[2 * MAX_COPIES + MAX_FNS];
+	uint64_t lo[MAX_RANGES], hi[MAX_RANGES];
 	int n;
 	uint64_t hits[MAX_HITS]; /* where a displacement aimed so is (not yet decoded) */
 	int nhits;
 };
 
-/* Every 4 bytes of code that, as a rip-relative displacement ending there, aim into a range:
- * candidates, each decoded later with its function. */
+/* Adds [lo, hi) to g, kept sorted and merged with what it touches; false when full. */
+static bool add_range(struct ranges *g, uint64_t lo, uint64_t hi)
+{
+	int i = g->n;
+
+	if (g->n && lo <= g->hi[g->n - 1] && lo >= g->lo[g->n - 1]) { /* found in order */
+		g->hi[g->n - 1] = hi > g->hi[g->n - 1] ? hi : g->hi[g->n - 1];
+		return true;
+	}
+	if (g->n == MAX_RANGES)
+		return false;
+	while (i > 0 && g->lo[i - 1] > lo) {
+		g->lo[i] = g->lo[i - 1];
+		g->hi[i] = g->hi[i - 1];
+		i--;
+	}
+	g->lo[i] = lo;
+	g->hi[i] = hi;
+	g->n++;
+	return true;
+}
+
+/* Whether a lies in one of g's ranges. */
+static bool in_ranges(const struct ranges *g, uint64_t a)
+{
+	int lo = 0, hi = g->n;
+
+	while (lo < hi) { /* the first range ending after a */
+		int mid = lo + (hi - lo) / 2;
+
+		if (g->hi[mid] <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < g->n && g->lo[lo] <= a;
+}
+
+static int add_hit(struct ranges *g, uint64_t at)
+{
+	if (g->nhits && g->hits[g->nhits - 1] == at)
+		return 0;
+	if (g->nhits == MAX_HITS)
+		return -E2BIG;
+	g->hits[g->nhits++] = at;
+	return 0;
+}
+
+/* Every 4 bytes of code that aim into a range, as a rip-relative displacement ending there
+ * or as an address (code linked below 4 GiB loads one as an immediate): candidates, each
+ * decoded later with its function. */
 static int scan_disp(const uint8_t *buf, size_t len, uint64_t vaddr, void *arg)
 {
 	struct ranges *g = arg;
 	size_t i;
-	int k;
+	int err = 0;
 
-	for (i = 0; i + 4 <= len; i++) {
-		uint64_t target = vaddr + i + 4 + (uint64_t)(int64_t)(int32_t)nosym_le32(buf + i);
+	uint64_t lo = g->n ? g->lo[0] : 0, span = g->n ? g->hi[g->n - 1] - lo : 0;
 
-		for (k = 0; k < g->n; k++)
-			if (target - g->lo[k] < g->hi[k] - g->lo[k]) {
-				if (g->nhits == MAX_HITS)
-					return -E2BIG;
-				if (!g->nhits || g->hits[g->nhits - 1] != vaddr + i)
-					g->hits[g->nhits++] = vaddr + i;
-			}
+	for (i = 0; i + 4 <= len && !err; i++) {
+		uint64_t rel = vaddr + i + 4 + (uint64_t)(int64_t)(int32_t)nosym_le32(buf + i),
+			 abs = nosym_le32(buf + i);
+
+		if ((rel - lo < span && in_ranges(g, rel)) ||
+		    (abs - lo < span && in_ranges(g, abs)))
+			err = add_hit(g, vaddr + i);
 	}
-	return 0;
+	return err;
 }
 
-/* An instruction's rip-relative operand, decoded. */
+/* An instruction's address operand, decoded. */
 struct ref {
 	uint64_t insn, target;
-	unsigned size; /* bytes it reads (0 for a lea: the address itself) */
+	unsigned size; /* bytes it reads (0 for a lea or an immediate: the address itself) */
 };
 
-/* A function's rip-relative operands aimed into [lo, hi) (up to max) and whether it moves
- * the immediate `imm` into a register (imm 0: not looked for). Returns how many; -EINVAL
- * when its code does not decode, -ENOMEM. */
+/* A function's operands aimed into [lo, hi) (up to max): rip-relative ones, and addresses
+ * moved into a register as immediates (`mov r32, imm32`, code linked below 4 GiB). Returns
+ * how many; -EINVAL when its code does not decode, -ENOMEM. */
 static int refs_in(const struct nosym_file *f, uint64_t start, uint64_t end, uint64_t lo,
-		   uint64_t hi, uint64_t imm, bool *has_imm, struct ref *out, int max)
+		   uint64_t hi, struct ref *out, int max)
 {
 	size_t left = (size_t)(end - start > MAX_FN_SIZE ? MAX_FN_SIZE : end - start);
 	uint8_t *buf = nosym_read_code(f, start, left);
 	const uint8_t *code = buf;
 	uint64_t addr = start;
 	cs_insn *insn;
-	int n = 0, i;
+	int n = 0;
 	csh cs;
 
-	if (has_imm)
-		*has_imm = false;
 	if (!buf)
 		return -EINVAL;
 	if (nosym_open_decoder(&cs, &insn)) {
@@ -279,26 +329,20 @@ static int refs_in(const struct nosym_file *f, uint64_t start, uint64_t end, uin
 	}
 	while (left && cs_disasm_iter(cs, &code, &left, &addr, insn)) {
 		const cs_x86 *x = &insn->detail->x86;
+		const cs_x86_op *op = &x->operands[x->op_count > 1 ? 1 : 0];
+		uint64_t t = UINT64_MAX;
+		unsigned size = 0;
 
-		for (i = 0; i < x->op_count; i++) {
-			const cs_x86_op *op = &x->operands[i];
-			uint64_t t;
-
-			if (has_imm && imm && insn->id == X86_INS_MOV && i == 1 &&
-			    op->type == X86_OP_IMM && (uint64_t)op->imm == imm &&
-			    x->operands[0].type == X86_OP_REG)
-				*has_imm = true;
-			if (op->type != X86_OP_MEM || op->mem.base != X86_REG_RIP ||
-			    op->mem.index != X86_REG_INVALID)
-				continue;
+		if (x->op_count == 2 && insn->id == X86_INS_MOV && op->type == X86_OP_IMM &&
+		    x->operands[0].type == X86_OP_REG && op->imm >= 0x10000) {
+			t = (uint64_t)op->imm;
+		} else if (x->op_count >= 1 && op->type == X86_OP_MEM &&
+			   op->mem.base == X86_REG_RIP && op->mem.index == X86_REG_INVALID) {
 			t = insn->address + insn->size + (uint64_t)op->mem.disp;
-			if (t - lo < hi - lo && n < max)
-				out[n++] = (struct ref){
-					.insn = insn->address,
-					.target = t,
-					.size = insn->id == X86_INS_LEA ? 0 : op->size,
-				};
+			size = insn->id == X86_INS_LEA ? 0 : op->size;
 		}
+		if (t - lo < hi - lo && n < max)
+			out[n++] = (struct ref){.insn = insn->address, .target = t, .size = size};
 	}
 	cs_free(insn, 1);
 	cs_close(&cs);
@@ -320,8 +364,6 @@ struct copier {
 struct search {
 	struct nosym_file *f;
 	struct relocs r;
-	uint64_t copies[2][MAX_COPIES];
-	int ncopies[2];
 	struct copier c[MAX_FNS];
 	int nc;
 	char why[120];
@@ -329,98 +371,234 @@ struct search {
 
 static const char *const LIT[2] = {LIT_ENCRYPT, LIT_INNER};
 
-static int cmp_ref(const void *a, const void *b)
-{
-	uint64_t x = ((const struct ref *)a)->target, y = ((const struct ref *)b)->target;
+/* The literals' 8-byte windows: what the code's immediates and constants are looked for by
+ * (a filter of their first two bytes, then their values). */
+struct windows {
+	uint8_t first[65536 / 8];
+	uint64_t v[2 * MAX_LITERAL];
+	int n;
+};
 
-	return x < y ? -1 : x > y;
+static void windows_of(struct windows *w)
+{
+	size_t k;
+	int l;
+
+	memset(w, 0, sizeof(*w));
+	for (l = 0; l < 2; l++)
+		for (k = 0; k + WINDOW <= strlen(LIT[l]); k++) {
+			const uint8_t *p = (const uint8_t *)LIT[l] + k;
+
+			memcpy(&w->v[w->n++], p, WINDOW);
+			w->first[(p[0] | p[1] << 8) / 8] |= (uint8_t)(1u << (p[0] & 7));
+		}
+}
+
+/* Whether the 8 bytes at p are a window of a literal. */
+static bool is_window(const struct windows *w, const uint8_t *p)
+{
+	uint64_t v;
+	int i;
+
+	if (!(w->first[(p[0] | p[1] << 8) / 8] & (1u << (p[0] & 7))))
+		return false;
+	memcpy(&v, p, sizeof(v));
+	for (i = 0; i < w->n && w->v[i] != v; i++)
+		;
+	return i < w->n;
+}
+
+/* The code's candidates: a window of a literal in an instruction (an immediate). */
+struct code_scan {
+	const struct windows *w;
+	struct ranges *g;
+};
+
+static int scan_windows(const uint8_t *buf, size_t len, uint64_t vaddr, void *arg)
+{
+	struct code_scan *c = arg;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i + WINDOW <= len && !err; i++)
+		if (is_window(c->w, buf + i))
+			err = add_hit(c->g, vaddr + i);
+	return err;
+}
+
+/* Where the literals' windows are in read-only data (the literals, and the constants a
+ * compiler copies them from), as ranges of g; false when there are too many. */
+static bool data_windows(const struct nosym_file *f, const struct windows *w, struct ranges *g)
+{
+	int i;
+
+	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum; i++) {
+		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
+		const uint8_t *p;
+		uint64_t size, a;
+
+		if (ph->p_type != PT_LOAD || (ph->p_flags & (PF_W | PF_X)) ||
+		    ph->p_offset >= f->elf.size)
+			continue;
+		size = ph->p_filesz < f->elf.size - ph->p_offset ? ph->p_filesz
+								 : f->elf.size - ph->p_offset;
+		p = f->elf.map + ph->p_offset;
+		for (a = 0; a + WINDOW <= size; a++)
+			if (is_window(w, p + a) &&
+			    !add_range(g, ph->p_vaddr + a, ph->p_vaddr + a + WINDOW))
+				return false;
+	}
+	return true;
+}
+
+/* The n bytes at vaddr in the file's read-only data, or NULL. */
+static const uint8_t *data_at(const struct nosym_file *f, uint64_t vaddr, size_t n)
+{
+	uint64_t off = elf_file_offset(&f->elf, vaddr, false);
+
+	if (off == UINT64_MAX || n > f->elf.size || off > f->elf.size - n ||
+	    elf_file_offset(&f->elf, vaddr + n - 1, false) != off + n - 1)
+		return NULL;
+	return f->elf.map + off;
+}
+
+/* Marks in cover the places of literal l that the n bytes at p are; how many. */
+static int mark_piece(int l, const uint8_t *p, size_t n, bool *cover)
+{
+	size_t len = strlen(LIT[l]), k, j;
+	int found = 0;
+
+	for (k = 0; p && n <= len && k + n <= len; k++)
+		if (memcmp(LIT[l] + k, p, n) == 0) {
+			for (j = k; j < k + n; j++)
+				cover[j] = true;
+			found++;
+		}
+	return found;
 }
 
 /*
- * Whether the function [start, end) copies literal l: its rip-relative operands aimed at
- * copies of l all aim at one copy, read it from its first byte to its last (or take its
- * address), and the function moves l's length into a register (its String's size). 1 when
- * it does (c filled), 0 when not, -ENOMEM.
+ * Whether the function [start, end) copies literal l: pieces of it, as its instructions'
+ * immediates (4 or 8 bytes) or constants they read (rip-relative, 4 to 16 bytes), or the
+ * literal's own address taken (a lea), make it whole, and the function moves its length into
+ * a register (its String's size). 1 when it does (c filled: its first piece), 0 when not,
+ * -ENOMEM.
  */
 static int copies_literal(struct search *s, int l, uint64_t start, uint64_t end, struct copier *c)
 {
-	uint64_t len = strlen(LIT[l]), at, covered;
-	struct ref refs[16];
-	bool has_len;
-	int n, i, k;
+	size_t left = (size_t)(end - start > MAX_FN_SIZE ? MAX_FN_SIZE : end - start),
+	       len = strlen(LIT[l]), k;
+	uint8_t *buf = nosym_read_code(s->f, start, left);
+	bool cover[MAX_LITERAL] = {false}, has_len = false;
+	const uint8_t *code = buf;
+	uint64_t addr = start, site = 0;
+	int pieces = 0, i;
+	cs_insn *insn;
+	csh cs;
 
-	for (k = 0; k < s->ncopies[l]; k++) {
-		at = s->copies[l][k];
-		n = refs_in(s->f, start, end, at, at + len, len, &has_len, refs, 16);
-		if (n == -ENOMEM)
-			return n;
-		if (n <= 0)
-			continue;
-		if (c->reads) /* a second copy read too */
-			return 0;
-		qsort(refs, (size_t)n, sizeof(*refs), cmp_ref);
-		for (covered = 0, i = 0; i < n; i++) {
-			uint64_t from = refs[i].target - at,
-				 to = refs[i].size ? from + refs[i].size : len;
-
-			if (from > covered || (!refs[i].size && from))
-				return 0; /* a byte not read, or a lea into its middle */
-			covered = to > covered ? to : covered;
-		}
-		if (covered != len || !has_len)
-			return 0;
-		*c = (struct copier){
-			.entry = start, .site = refs[0].insn, .reads = n, .inner = l == 1};
+	if (!buf)
+		return 0;
+	if (nosym_open_decoder(&cs, &insn)) {
+		free(buf);
+		return -ENOMEM;
 	}
-	return c->reads > 0;
+	while (left && cs_disasm_iter(cs, &code, &left, &addr, insn)) {
+		const cs_x86 *x = &insn->detail->x86;
+		int before = pieces;
+
+		for (i = 0; i < x->op_count; i++) {
+			const cs_x86_op *op = &x->operands[i];
+			uint64_t t;
+			uint8_t imm[8];
+
+			if (op->type == X86_OP_IMM && insn->id == X86_INS_MOV && i == 1 &&
+			    (uint64_t)op->imm == len && x->operands[0].type == X86_OP_REG)
+				has_len = true;
+			if (op->type == X86_OP_IMM && (op->size == 4 || op->size == 8)) {
+				memcpy(imm, &op->imm, sizeof(imm)); /* little-endian */
+				pieces += mark_piece(l, imm, op->size, cover);
+			}
+			if (op->type != X86_OP_MEM || op->mem.base != X86_REG_RIP ||
+			    op->mem.index != X86_REG_INVALID)
+				continue;
+			t = insn->address + insn->size + (uint64_t)op->mem.disp;
+			if (insn->id == X86_INS_LEA)
+				pieces += mark_piece(l, data_at(s->f, t, len), len, cover);
+			else if (op->size >= 4 && op->size <= 16)
+				pieces +=
+					mark_piece(l, data_at(s->f, t, op->size), op->size, cover);
+		}
+		if (pieces > before && !site)
+			site = insn->address;
+	}
+	cs_free(insn, 1);
+	cs_close(&cs);
+	free(buf);
+	for (k = 0; k < len && cover[k]; k++)
+		;
+	if (k < len || !has_len)
+		return 0;
+	*c = (struct copier){.entry = start, .site = site, .reads = pieces, .inner = l == 1};
+	return 1;
 }
 
-/* The functions copying the literals, each with its vtable (s->c). */
+/* The functions copying the literals, each with its vtable (s->c): their candidates are the
+ * code holding a window of one (an immediate) or aiming at one in read-only data. */
 static int find_copiers(struct search *s)
 {
-	struct ranges g = {.n = 0};
+	struct ranges *g = calloc(1, sizeof(*g));
+	struct windows *w = malloc(sizeof(*w));
+	struct code_scan scan = {.w = w, .g = g};
 	uint64_t start, end, done[MAX_HITS];
-	int l, k, i, ndone = 0, err;
+	int l, k, i, ndone = 0, err = 0;
 	bool entry;
 
-	for (l = 0; l < 2; l++)
-		for (k = 0; k < s->ncopies[l]; k++) {
-			g.lo[g.n] = s->copies[l][k];
-			g.hi[g.n++] = s->copies[l][k] + strlen(LIT[l]);
-		}
-	err = nosym_each_code_chunk(s->f, 3, scan_disp, &g);
-	if (err == -E2BIG)
-		return snprintf(s->why, sizeof(s->why), "its literals are read too often"), -EINVAL;
+	if (!g || !w) {
+		err = -ENOMEM;
+		goto out;
+	}
+	windows_of(w);
+	if (!data_windows(s->f, w, g)) {
+		err = -E2BIG;
+		goto out;
+	}
+	if (g->n)
+		err = nosym_each_code_chunk(s->f, 3, scan_disp, g);
+	err = err ? err : nosym_each_code_chunk(s->f, WINDOW - 1, scan_windows, &scan);
 	if (err)
-		return err;
-	for (i = 0; i < g.nhits; i++) {
+		goto out;
+	for (i = 0; i < g->nhits; i++) {
 		struct copier c = {0};
 
-		if (!nosym_fde_of(s->f, g.hits[i], &start, &end, &entry) || !entry)
+		if (!nosym_fde_of(s->f, g->hits[i], &start, &end, &entry) || !entry)
 			continue; /* no function's, or a part split off one: nothing claimed */
 		for (k = 0; k < ndone && done[k] != start; k++)
 			;
 		if (k < ndone)
 			continue;
 		done[ndone++] = start;
-		for (l = 0; l < 2; l++) {
-			err = copies_literal(s, l, start, end, &c);
-			if (err < 0 && err != -EINVAL)
-				return err;
-			if (err > 0)
-				break;
+		for (l = 0; l < 2 && !(err = copies_literal(s, l, start, end, &c)); l++)
+			;
+		if (err < 0)
+			goto out;
+		if (l == 2 ||
+		    vtable_of(s->f, &s->r, start, &c.base, &c.words, s->why, sizeof(s->why)))
+			continue; /* no copy, or not a method: another use of the words */
+		if (s->nc == MAX_FNS) {
+			err = -E2BIG;
+			goto out;
 		}
-		if (l == 2)
-			continue;
-		if (vtable_of(s->f, &s->r, start, &c.base, &c.words, s->why, sizeof(s->why)))
-			continue; /* not a method: another use of the words */
-		if (s->nc == MAX_FNS)
-			return snprintf(s->why, sizeof(s->why),
-					"too many functions copy its literals"),
-			       -EINVAL;
 		s->c[s->nc++] = c;
 	}
-	return 0;
+	err = 0;
+out:
+	if (err == -E2BIG) {
+		snprintf(s->why, sizeof(s->why), "its literals' pieces are too many");
+		err = -EINVAL;
+	}
+	free(g);
+	free(w);
+	return err;
 }
 
 /* The decrypter the suite's decrypter() at dec_maker makes: the one vtable of c's shape it
@@ -428,13 +606,13 @@ static int find_copiers(struct search *s)
 static int made_decrypter(struct search *s, struct copier *c, uint64_t dec_maker)
 {
 	uint64_t start, end, dec = 0, base = 0, site = 0, fn;
-	struct ref refs[32];
+	struct ref refs[64];
 	bool entry;
 	int n, i;
 
 	if (!nosym_fde_of(s->f, dec_maker, &start, &end, &entry) || start != dec_maker)
 		return 0;
-	n = refs_in(s->f, start, end, 0, UINT64_MAX, 0, NULL, refs, 32);
+	n = refs_in(s->f, start, end, 0, UINT64_MAX, refs, 64);
 	if (n == -ENOMEM)
 		return n;
 	for (i = 0; i < n; i++) {
@@ -480,22 +658,23 @@ static uint64_t method_before(struct search *s, uint64_t fn, int words)
  */
 static int find_makers(struct search *s)
 {
-	struct ranges g = {.n = 0};
+	struct ranges *g = calloc(1, sizeof(*g));
 	uint64_t start, end, dec_maker;
-	int i, k, n, err;
+	int i, k, n, err = 0;
 	bool entry;
 
+	if (!g)
+		return -ENOMEM;
 	for (i = 0; i < s->nc; i++)
-		if (!s->c[i].inner) {
-			g.lo[g.n] = s->c[i].base;
-			g.hi[g.n++] = s->c[i].base + 1;
-		}
-	err = g.n ? nosym_each_code_chunk(s->f, 3, scan_disp, &g) : 0;
-	if (err == -E2BIG)
-		return snprintf(s->why, sizeof(s->why), "its vtables are loaded too often"),
-		       -EINVAL;
-	for (k = 0; k < g.nhits && !err; k++) {
-		if (!nosym_fde_of(s->f, g.hits[k], &start, &end, &entry) || !entry)
+		if (!s->c[i].inner)
+			add_range(g, s->c[i].base, s->c[i].base + 1);
+	err = g->n ? nosym_each_code_chunk(s->f, 3, scan_disp, g) : 0;
+	if (err == -E2BIG) {
+		snprintf(s->why, sizeof(s->why), "its vtables are loaded too often");
+		err = -EINVAL;
+	}
+	for (k = 0; k < g->nhits && !err; k++) {
+		if (!nosym_fde_of(s->f, g->hits[k], &start, &end, &entry) || !entry)
 			continue;
 		for (i = 0; i < s->nc && !err; i++) {
 			struct copier *c = &s->c[i];
@@ -503,7 +682,7 @@ static int find_makers(struct search *s)
 
 			if (c->inner || c->made)
 				continue;
-			n = refs_in(s->f, start, end, c->base, c->base + 1, 0, NULL, refs, 8);
+			n = refs_in(s->f, start, end, c->base, c->base + 1, refs, 8);
 			if (n <= 0 || refs[0].size) /* not decoded so, or not a lea */
 				continue;
 			dec_maker = method_before(s, start, c->words);
@@ -512,6 +691,7 @@ static int find_makers(struct search *s)
 				c->maker = start;
 		}
 	}
+	free(g);
 	return err;
 }
 
@@ -629,10 +809,7 @@ static int search_once(struct nosym_file *f)
 	err = 0;
 	if (nosym_crate(f, "rustls", crate, sizeof(crate)) &&
 	    strncmp(crate, "rustls-0.20.", 12) == 0 && nosym_crate(f, "ring", ring, sizeof(ring))) {
-		for (l = 0; l < 2; l++)
-			s->ncopies[l] = nosym_find_bytes(f, LIT[l], strlen(LIT[l]), s->copies[l],
-							 MAX_COPIES); /* no NUL */
-		err = s->ncopies[0] && s->ncopies[1] ? nosym_load_fdes(f) : -ENOENT;
+		err = nosym_load_fdes(f);
 		err = err ? err : read_relocs(f, &s->r);
 		err = err ? err : find_copiers(s);
 		err = err ? err : find_makers(s);
@@ -674,26 +851,86 @@ int nosym_find_rustls(struct nosym_file *f, const char *const *names, int n,
 	return err;
 }
 
+/* Whether the cached claim `out` of role still holds: its entry a function and a vtable's
+ * method, copying its literal from the same place (TLS 1.3's and the encrypters), or, for a
+ * TLS 1.2 decrypter, its vtable loaded by a lea at the same place. 0, or -EINVAL with why. */
+static int check_claim(struct search *s, int role, struct nosym_found *out)
+{
+	uint64_t entry = out->entry, site = out->site, start, end, base;
+	struct copier c = {0};
+	struct ref ref;
+	bool is_entry;
+	int words, l = role == TLS13_DEC, n;
+
+	if (!nosym_fde_of(s->f, entry, &start, &end, &is_entry) || start != entry || !is_entry)
+		return snprintf(out->why, sizeof(out->why), "0x%llx begins no function",
+				(unsigned long long)entry),
+		       -EINVAL;
+	if (vtable_of(s->f, &s->r, entry, &base, &words, out->why, sizeof(out->why)))
+		return -EINVAL;
+	if (role == TLS12_DEC1 || role == TLS12_DEC2) {
+		n = nosym_fde_of(s->f, site, &start, &end, &is_entry) && is_entry
+			    ? refs_in(s->f, start, end, base, base + 1, &ref, 1)
+			    : 0;
+		if (n == -ENOMEM)
+			return n;
+		if (n != 1 || ref.insn != site || ref.size)
+			return snprintf(out->why, sizeof(out->why),
+					"its vtable is not loaded at 0x%llx",
+					(unsigned long long)site),
+			       -EINVAL;
+		snprintf(out->says, sizeof(out->says),
+			 "method of the vtable at 0x%llx, loaded by a TLS 1.2 suite's decrypter() "
+			 "at 0x%llx",
+			 (unsigned long long)base, (unsigned long long)site);
+		return 0;
+	}
+	n = copies_literal(s, l, entry, end, &c);
+	if (n < 0)
+		return n;
+	if (!n || c.site != site)
+		return snprintf(out->why, sizeof(out->why), "it does not copy \"%s\" at 0x%llx",
+				LIT[l], (unsigned long long)site),
+		       -EINVAL;
+	snprintf(out->says, sizeof(out->says),
+		 "copies \"%s\" (x%d), method of the vtable at 0x%llx", LIT[l], c.reads,
+		 (unsigned long long)base);
+	out->nsites = c.reads;
+	out->report = base;
+	return 0;
+}
+
 int nosym_verify_rustls(struct nosym_file *f, const char *name, struct nosym_found *out)
 {
-	uint64_t entry = out->entry;
-	int role = role_of(name), err = search_once(f);
+	int role = role_of(name), err;
+	struct search *s;
+	char crate[48];
 
-	if (err < 0)
-		return err;
-	if (role == NROLES || f->rustls[role].err) {
-		*out = (struct nosym_found){.err = -EINVAL};
-		snprintf(out->why, sizeof(out->why), "it is not found again%s%s",
-			 role < NROLES && f->rustls[role].why[0] ? ": " : "",
-			 role < NROLES ? f->rustls[role].why : "");
-		return -EINVAL;
+	if (role == NROLES)
+		return snprintf(out->why, sizeof(out->why), "no function of rustls is so named"),
+		       out->err = -EINVAL;
+	if (!nosym_crate(f, "rustls", crate, sizeof(crate)) ||
+	    strncmp(crate, "rustls-0.20.", 12) != 0)
+		return snprintf(out->why, sizeof(out->why), "it carries no rustls 0.20"),
+		       out->err = -EINVAL;
+	err = nosym_load_fdes(f);
+	if (err)
+		return snprintf(out->why, sizeof(out->why),
+				"no table of its functions (.eh_frame)"),
+		       out->err = err == -ENOMEM ? err : -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->f = f;
+	err = read_relocs(f, &s->r);
+	err = err ? err : check_claim(s, role, out);
+	free(s->r.v);
+	free(s);
+	if (!err) {
+		out->how = NOSYM_BY_VTABLE;
+		out->offset = elf_file_offset(&f->elf, out->entry, true);
+		snprintf(out->file, sizeof(out->file), "%s", crate);
 	}
-	*out = f->rustls[role];
-	if (out->entry != entry) {
-		out->err = -EINVAL;
-		snprintf(out->why, sizeof(out->why), "it is found at 0x%llx now",
-			 (unsigned long long)out->entry);
-		return -EINVAL;
-	}
-	return 0;
+	out->err = err;
+	return err;
 }

@@ -1,8 +1,8 @@
 /* fuzz_nosym.c - an executable from untrusted bytes searched for functions without symbols:
  * nosym_open reads its .eh_frame_hdr or walks its .eh_frame, nosym_find looks for OpenSSL's
- * error sites and aws-lc's AEAD checks, nosym_verify checks a claim the cache could hold. Input:
- * the file's bytes. A stripped program's tables are whatever the file says, so no byte of it is
- * trusted. */
+ * error sites, aws-lc's AEAD checks and rustls's literals and vtables, nosym_verify checks a
+ * claim the cache could hold. Input: the file's bytes. A stripped program's tables are whatever
+ * the file says, so no byte of it is trusted. */
 #define _GNU_SOURCE
 #include "fuzz.h"
 #include "nosym.h"
@@ -11,9 +11,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static const char *const names[] = {"SSL_write", "SSL_read", "ssl_write_internal",
-				    "EVP_AEAD_CTX_seal", "EVP_AEAD_CTX_open"};
-#define NNAMES 5
+static const char *const names[] = {"SSL_write",
+				    "SSL_read",
+				    "ssl_write_internal",
+				    "EVP_AEAD_CTX_seal",
+				    "EVP_AEAD_CTX_open",
+				    "rustls_tls13_encrypt",
+				    "rustls_tls13_decrypt",
+				    "rustls_tls12_decrypt_1"};
+#define NNAMES 8
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -165,6 +165,24 @@ void _start(void) { EVP_AEAD_CTX_seal(1, 1, 1); EVP_AEAD_CTX_open(1, 1, 1); for 
 """
 
 
+# ... and one with rustls 0.20's two literals copied by the methods of two vtables, beside
+# rustls's and ring's crate paths (its TLS 1.3 encrypter and decrypter, no TLS 1.2 suite).
+NOSYM_RUSTLS_SRC = r"""
+const char *volatile crates[] = {"/x/rustls-0.20.8/src/conn.rs", "/x/ring-0.16.20/src/a.rs"};
+static const char lit[] = "encrypt failedpeer sent bad TLSInnerPlaintext";
+char buf[64];
+__attribute__((noinline)) char *alloc(long n) { __asm__ volatile("" :: "r"(n)); return buf; }
+__attribute__((noinline)) int encrypt(void *s) { __builtin_memcpy(alloc(14), lit, 14); return !s; }
+__attribute__((noinline)) int decrypt(void *s)
+{ __builtin_memcpy(alloc(31), lit + 14, 31); return !s; }
+__attribute__((noinline)) void drop(void *p) { __asm__ volatile("" :: "r"(p)); }
+struct vt { void (*drop)(void *); long size, align; int (*m)(void *); };
+const struct vt enc = {drop, 16, 8, encrypt}, dec = {drop, 16, 8, decrypt};
+void _start(void)
+{ const struct vt *volatile a = &enc, *volatile b = &dec; a->m(0); b->m(0); for (;;); }
+"""
+
+
 def nosym_seed(name, *flags, src_text=NOSYM_SRC):
     import subprocess
     import tempfile
@@ -182,3 +200,4 @@ nosym_seed("eh_frame_hdr", "-Wl,--eh-frame-hdr")
 nosym_seed("eh_frame", "-Wl,--no-eh-frame-hdr")
 nosym_seed("aead", "-Os", "-fno-omit-frame-pointer", "-falign-functions=1",
            src_text=NOSYM_AEAD_SRC)
+nosym_seed("rustls", src_text=NOSYM_RUSTLS_SRC)

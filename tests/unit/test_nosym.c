@@ -506,12 +506,23 @@ static void test_rustls(void)
 	j = out[2].offset == offsets[2] ? 2 : 4;
 	CHECK(out[2].offset == offsets[j] && out[3].offset == offsets[j + 1]);
 	CHECK(out[4].offset == offsets[6 - j] && out[5].offset == offsets[7 - j]);
+	/* a claim checked by its facts alone: a byte off, another place, another role refused */
 	for (i = 0; i < 6; i++) {
-		v = (struct nosym_found){.how = NOSYM_BY_VTABLE, .entry = out[i].entry};
-		CHECK(nosym_verify(&f, roles[i], &v) == 0 && v.offset == out[i].offset);
-		v = (struct nosym_found){.how = NOSYM_BY_VTABLE, .entry = out[i].entry + 1};
+		v = (struct nosym_found){
+			.how = NOSYM_BY_VTABLE, .entry = out[i].entry, .site = out[i].site};
+		CHECK(nosym_verify(&f, roles[i], &v) == 0 && v.offset == out[i].offset &&
+		      v.says[0] && strcmp(v.file, "rustls-0.20.8") == 0);
+		v = (struct nosym_found){
+			.how = NOSYM_BY_VTABLE, .entry = out[i].entry + 1, .site = out[i].site};
+		CHECK(nosym_verify(&f, roles[i], &v) == -EINVAL && v.why[0]);
+		v = (struct nosym_found){
+			.how = NOSYM_BY_VTABLE, .entry = out[i].entry, .site = out[i].site + 1};
 		CHECK(nosym_verify(&f, roles[i], &v) == -EINVAL && v.why[0]);
 	}
+	v = (struct nosym_found){
+		.how = NOSYM_BY_VTABLE, .entry = out[3].entry, .site = out[3].site};
+	CHECK(nosym_verify(&f, roles[0], &v) ==
+	      -EINVAL); /* a decrypter copies no "encrypt failed" */
 	nosym_close(&f);
 
 	/* literals, a vtable and the crates' paths, no fact whole: nothing claimed */
@@ -527,14 +538,23 @@ static void test_rustls(void)
 		uint64_t at;
 		bool has;
 
-		CHECK(tracer_bpf__symbol_offsets(RUSTLS_WHOLE_SYM, &method, 1, &at, &has) == 0 &&
-		      has);
-		CHECK(nosym_open(RUSTLS_WHOLE, &f, err, sizeof(err)) == 0);
-		CHECK(nosym_find(&f, roles, 6, out) == 1);
-		CHECK(out[0].err == 0 && out[0].offset == at);
-		for (i = 1; i < 6; i++)
-			CHECK(out[i].err == -ENOENT);
-		nosym_close(&f);
+		const char *const wholes[][2] = {{RUSTLS_WHOLE, RUSTLS_WHOLE_SYM},
+						 {RUSTLS_FIXED, RUSTLS_FIXED_SYM}};
+
+		for (j = 0; j < 2; j++) { /* read from its address; as immediates, non-PIE */
+			CHECK(tracer_bpf__symbol_offsets(wholes[j][1], &method, 1, &at, &has) ==
+				      0 &&
+			      has);
+			CHECK(nosym_open(wholes[j][0], &f, err, sizeof(err)) == 0);
+			CHECK(nosym_find(&f, roles, 6, out) == 1);
+			CHECK(out[0].err == 0 && out[0].offset == at);
+			for (i = 1; i < 6; i++)
+				CHECK(out[i].err == -ENOENT);
+			v = (struct nosym_found){
+				.how = NOSYM_BY_VTABLE, .entry = out[0].entry, .site = out[0].site};
+			CHECK(nosym_verify(&f, roles[0], &v) == 0);
+			nosym_close(&f);
+		}
 	}
 	/* Deno (rustls 0.23 on aws-lc): not looked for */
 	CHECK(nosym_open(DENO, &f, err, sizeof(err)) == 0);

@@ -1,19 +1,24 @@
 /* nosym_rustls.c - look-alikes of rustls 0.20's encrypters and decrypters (test_nosym): a
  * program that names rustls's and ring's sources and copies their literals, but where no
  * fact holds whole: TLS 1.3's decrypter's literal copied by a function no vtable calls, and
- * the encrypter's literal copied short ("encrypt fail") by a method. No probe may be placed. */
+ * the encrypter's literal copied short ("encrypt fail") by a method. No probe may be placed.
+ * With SHORT=14 the method copies it whole: that one is found. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* the literals as Rust lays them out: side by side, no NUL between (defined in assembly, so
- * that the compiler copies them by loads from their address, as rustc does, not from
- * constants it knows) */
+/* the literals as Rust lays them out: side by side, no NUL between; defined in assembly, so
+ * that the compiler copies them by loads from their address, as rustc 1.63 does, or (with
+ * IMMEDIATE) as a constant it knows, which it copies as immediates, as rustc 1.95 does */
+#ifdef IMMEDIATE
+static const char literals[] = "sctsencrypt failedpeer sent bad TLSInnerPlaintextUnsolicited";
+#else
 __asm__(".section .rodata\n"
 	".globl literals\n"
 	"literals: .ascii \"sctsencrypt failedpeer sent bad TLSInnerPlaintextUnsolicited\"\n"
 	".previous\n");
 extern const char literals[];
+#endif
 /* panics' locations name the crates' sources */
 const char *volatile crate_paths[] = {"/usr/share/cargo/registry/rustls-0.20.8/src/conn.rs",
 				      "/usr/share/cargo/registry/ring-0.16.20/src/aead.rs"};
