@@ -125,8 +125,10 @@ int probe_return_rustls_decrypt(struct pt_regs *ctx)
 	    bpf_probe_read_user(&typ, sizeof(typ), (void *)(call->buf + RUSTLS_PLAIN_TYPE)) == 0 &&
 	    typ == RUSTLS_APPLICATION_DATA &&
 	    bpf_probe_read_user(vec, sizeof(vec), (void *)(call->buf + RUSTLS_PLAIN_VEC)) == 0 &&
-	    vec_pointer(vec) == call->len_ptr && (len = vec[2]) > 0 && len <= RUSTLS_MAX_FRAGMENT) {
-		call->buf = call->len_ptr;
+	    (len = vec[2]) > 0 && len <= RUSTLS_MAX_FRAGMENT) {
+		/* its bytes, or, when its Vec is not the record's (a layout not read here),
+		 * that many bytes counted unreadable: never taken for a handshake record */
+		call->buf = vec_pointer(vec) == call->len_ptr ? call->len_ptr : 0;
 		attribute_data(ctx, call, id, len);
 		submit_call(ctx, call, len, false);
 	} else if (tag == 0) {

@@ -9,7 +9,7 @@
 #include "elffile.h"
 
 /* Names looked for in one call, at most. */
-#define NOSYM_MAX_NAMES 16
+#define NOSYM_MAX_NAMES 24
 
 /* Where a function's FDE is: the first address it covers, and the FDE record's address. */
 struct nosym_fde {

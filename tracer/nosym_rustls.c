@@ -42,6 +42,8 @@
 #define MAX_FN_SIZE 0x8000    /* bytes of a function decoded, at most */
 #define MAX_SLOTS 8	      /* words of the data holding one function's address */
 #define MAX_FNS 16	      /* functions copying a literal */
+#define MAX_REFS 256	      /* address operands of a suite's decrypter() looked at */
+#define NSKIP 8		      /* tables of the file skipped in a search for a vtable */
 #define MAX_TYPE_SIZE 0x10000 /* a vtable's size word, at most */
 #define MAX_ALIGN 4096	      /* ... its alignment word */
 
@@ -74,7 +76,13 @@ struct reloc {
 struct relocs {
 	struct reloc *v;
 	size_t n;
+	uint64_t skip[NSKIP][2]; /* file ranges of the tables below: no vtable is there */
 };
+
+/* The linker's tables that hold code addresses as words but are no vtables (a relocation's
+ * value, a symbol's, an unwinder's): never looked into for one. */
+static const char *const TABLES[NSKIP] = {".rela.dyn", ".rela.plt", ".dynsym",	     ".symtab",
+					  ".dynamic",  ".eh_frame", ".eh_frame_hdr", ".gnu.hash"};
 
 static int cmp_reloc(const void *a, const void *b)
 {
@@ -87,26 +95,54 @@ static int cmp_reloc(const void *a, const void *b)
 static int read_relocs(const struct nosym_file *f, struct relocs *r)
 {
 	const Elf64_Shdr *sh = elf_file_section(&f->elf, ".rela.dyn", false);
-	const Elf64_Rela *rela;
 	size_t i, n;
 
 	memset(r, 0, sizeof(*r));
+	for (i = 0; i < NSKIP; i++) {
+		const Elf64_Shdr *t = elf_file_section(&f->elf, TABLES[i], false);
+
+		if (t) {
+			r->skip[i][0] = t->sh_offset;
+			r->skip[i][1] = t->sh_offset + t->sh_size;
+		}
+	}
 	if (!sh || sh->sh_type != SHT_RELA || sh->sh_entsize != sizeof(Elf64_Rela))
 		return 0;
-	rela = (const Elf64_Rela *)(f->elf.map + sh->sh_offset);
 	n = sh->sh_size / sizeof(Elf64_Rela);
 	r->v = malloc((n ? n : 1) * sizeof(*r->v));
 	if (!r->v)
 		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		if (ELF64_R_TYPE(rela[i].r_info) == R_X86_64_RELATIVE)
-			r->v[r->n++] = (struct reloc){rela[i].r_offset, (uint64_t)rela[i].r_addend};
+	for (i = 0; i < n; i++) {
+		Elf64_Rela rela; /* copied: the file may place the table unaligned */
+
+		memcpy(&rela, f->elf.map + sh->sh_offset + i * sizeof(rela), sizeof(rela));
+		if (ELF64_R_TYPE(rela.r_info) == R_X86_64_RELATIVE)
+			r->v[r->n++] = (struct reloc){rela.r_offset, (uint64_t)rela.r_addend};
+	}
 	qsort(r->v, r->n, sizeof(*r->v), cmp_reloc);
 	return 0;
 }
 
+/* The file offset of the n bytes at vaddr in a loadable segment that is not executable (its
+ * data, as the file has it), or UINT64_MAX. */
+static uint64_t data_offset(const struct nosym_file *f, uint64_t vaddr, size_t n)
+{
+	int i;
+
+	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum; i++) {
+		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
+
+		if (ph->p_type == PT_LOAD && !(ph->p_flags & PF_X) && vaddr >= ph->p_vaddr &&
+		    ph->p_filesz >= n && vaddr - ph->p_vaddr <= ph->p_filesz - n &&
+		    ph->p_offset <= f->elf.size &&
+		    vaddr - ph->p_vaddr + n <= f->elf.size - ph->p_offset)
+			return ph->p_offset + (vaddr - ph->p_vaddr);
+	}
+	return UINT64_MAX;
+}
+
 /* The word at vaddr once loaded: a relocation's value, else the file's bytes. False when
- * no loadable segment holds it in the file. */
+ * no loadable data segment holds it in the file. */
 static bool word_at(const struct nosym_file *f, const struct relocs *r, uint64_t vaddr, uint64_t *v)
 {
 	size_t lo = 0, hi = r->n;
@@ -124,12 +160,22 @@ static bool word_at(const struct nosym_file *f, const struct relocs *r, uint64_t
 		*v = r->v[lo].value;
 		return true;
 	}
-	off = elf_file_offset(&f->elf, vaddr, false);
-	if (off == UINT64_MAX || f->elf.size < 8 || off > f->elf.size - 8 ||
-	    elf_file_offset(&f->elf, vaddr + 7, false) != off + 7)
+	off = data_offset(f, vaddr, 8);
+	if (off == UINT64_MAX)
 		return false;
 	memcpy(v, f->elf.map + off, 8);
 	return true;
+}
+
+/* Whether file offset off lies in one of the linker's tables (relocs->skip). */
+static bool in_table(const struct relocs *r, uint64_t off)
+{
+	int i;
+
+	for (i = 0; i < NSKIP; i++)
+		if (off >= r->skip[i][0] && off < r->skip[i][1])
+			return true;
+	return false;
 }
 
 /* Up to max words of the data that hold value (relocated, or as the file has them: a
@@ -156,7 +202,7 @@ static int slots_of(const struct nosym_file *f, const struct relocs *r, uint64_t
 			uint64_t w;
 
 			memcpy(&w, f->elf.map + ph->p_offset + a, 8);
-			if (w != value)
+			if (w != value || in_table(r, ph->p_offset + a))
 				continue;
 			for (j = 0; j < n && out[j] != ph->p_vaddr + a; j++)
 				;
@@ -168,13 +214,15 @@ static int slots_of(const struct nosym_file *f, const struct relocs *r, uint64_t
 	return n;
 }
 
-/* Whether a is where a function begins, by .eh_frame (an entry: not a part split off). */
+/* Whether a is where a function begins, by .eh_frame (an entry: not a part split off), in
+ * an executable segment. */
 static bool is_function(const struct nosym_file *f, uint64_t a)
 {
 	uint64_t start, end;
 	bool entry;
 
-	return nosym_fde_of(f, a, &start, &end, &entry) && start == a && entry;
+	return nosym_fde_of(f, a, &start, &end, &entry) && start == a && entry &&
+	       elf_file_offset(&f->elf, a, true) != UINT64_MAX;
 }
 
 /* Whether a vtable begins at base: a drop function (0 from rustc 1.7x for a type with
@@ -191,9 +239,21 @@ static bool vtable_head(const struct nosym_file *f, const struct relocs *r, uint
 	       (size || unit) && size % align == 0;
 }
 
+/* Whether a vtable of `words` words before its methods begins at base: its head, and with 4
+ * (rustc before 1.7x) a supertrait's pointer to a head of its own. */
+static bool head_of(const struct nosym_file *f, const struct relocs *r, uint64_t base, int words,
+		    bool unit)
+{
+	uint64_t up;
+
+	return vtable_head(f, r, base, unit) &&
+	       (words == 3 || (word_at(f, r, base + 24, &up) && vtable_head(f, r, up, unit)));
+}
+
 /*
  * The vtable whose one method fn is: its start and the method's word (3 or 4 words in: one
- * per supertrait between), the same in every vtable of fn. 0, or -ENOENT with why.
+ * per supertrait between), the same in every vtable of fn. 0, -ENOENT (in none) or -EINVAL
+ * (in vtables of two shapes), with why.
  */
 static int vtable_of(const struct nosym_file *f, const struct relocs *r, uint64_t fn,
 		     uint64_t *base, int *words, char *why, size_t whylen)
@@ -204,13 +264,13 @@ static int vtable_of(const struct nosym_file *f, const struct relocs *r, uint64_
 	*base = 0;
 	for (i = 0; i < n; i++)
 		for (k = 3; k <= 4; k++) {
-			if (slots[i] < 8u * k || !vtable_head(f, r, slots[i] - 8u * k, false))
+			if (slots[i] < 8u * k || !head_of(f, r, slots[i] - 8u * k, k, false))
 				continue;
 			if (*base && k != *words)
 				return snprintf(why, whylen,
 						"0x%llx is in vtables of different shapes",
 						(unsigned long long)fn),
-				       -ENOENT;
+				       -EINVAL;
 			if (!*base)
 				*base = slots[i] - 8u * k;
 			*words = k;
@@ -227,6 +287,7 @@ static int vtable_of(const struct nosym_file *f, const struct relocs *r, uint64_
 struct ranges {
 	uint64_t lo[MAX_RANGES], hi[MAX_RANGES];
 	int n;
+	bool fixed; /* the program is linked at a fixed address: imm32 may be an address */
 	uint64_t hits[MAX_HITS]; /* where a displacement aimed so is (not yet decoded) */
 	int nhits;
 };
@@ -285,17 +346,16 @@ static int add_hit(struct ranges *g, uint64_t at)
 static int scan_disp(const uint8_t *buf, size_t len, uint64_t vaddr, void *arg)
 {
 	struct ranges *g = arg;
+	uint64_t lo = g->n ? g->lo[0] : 0, span = g->n ? g->hi[g->n - 1] - lo : 0;
 	size_t i;
 	int err = 0;
-
-	uint64_t lo = g->n ? g->lo[0] : 0, span = g->n ? g->hi[g->n - 1] - lo : 0;
 
 	for (i = 0; i + 4 <= len && !err; i++) {
 		uint64_t rel = vaddr + i + 4 + (uint64_t)(int64_t)(int32_t)nosym_le32(buf + i),
 			 abs = nosym_le32(buf + i);
 
 		if ((rel - lo < span && in_ranges(g, rel)) ||
-		    (abs - lo < span && in_ranges(g, abs)))
+		    (g->fixed && abs - lo < span && in_ranges(g, abs)))
 			err = add_hit(g, vaddr + i);
 	}
 	return err;
@@ -307,13 +367,22 @@ struct ref {
 	unsigned size; /* bytes it reads (0 for a lea or an immediate: the address itself) */
 };
 
-/* A function's operands aimed into [lo, hi) (up to max): rip-relative ones, and addresses
- * moved into a register as immediates (`mov r32, imm32`, code linked below 4 GiB). Returns
- * how many; -EINVAL when its code does not decode, -ENOMEM. */
+/* Whether the program is linked at a fixed address (ET_EXEC): its code may load an address
+ * as an immediate. */
+static bool is_fixed(const struct nosym_file *f)
+{
+	return elf_file_ehdr(&f->elf)->e_type == ET_EXEC;
+}
+
+/* A function's operands aimed into [lo, hi) (up to max; its first MAX_FN_SIZE bytes):
+ * rip-relative ones, and, in a fixed-address program, addresses moved into a register as
+ * immediates (`mov r32, imm32`). Returns how many; -EINVAL when its code does not decode,
+ * -ENOMEM. */
 static int refs_in(const struct nosym_file *f, uint64_t start, uint64_t end, uint64_t lo,
 		   uint64_t hi, struct ref *out, int max)
 {
-	size_t left = (size_t)(end - start > MAX_FN_SIZE ? MAX_FN_SIZE : end - start);
+	bool capped = end - start > MAX_FN_SIZE, fixed = is_fixed(f);
+	size_t left = (size_t)(capped ? MAX_FN_SIZE : end - start);
 	uint8_t *buf = nosym_read_code(f, start, left);
 	const uint8_t *code = buf;
 	uint64_t addr = start;
@@ -333,8 +402,9 @@ static int refs_in(const struct nosym_file *f, uint64_t start, uint64_t end, uin
 		uint64_t t = UINT64_MAX;
 		unsigned size = 0;
 
-		if (x->op_count == 2 && insn->id == X86_INS_MOV && op->type == X86_OP_IMM &&
-		    x->operands[0].type == X86_OP_REG && op->imm >= 0x10000) {
+		if (fixed && x->op_count == 2 && insn->id == X86_INS_MOV &&
+		    op->type == X86_OP_IMM && x->operands[0].type == X86_OP_REG &&
+		    op->imm >= 0x10000) {
 			t = (uint64_t)op->imm;
 		} else if (x->op_count >= 1 && op->type == X86_OP_MEM &&
 			   op->mem.base == X86_REG_RIP && op->mem.index == X86_REG_INVALID) {
@@ -347,7 +417,7 @@ static int refs_in(const struct nosym_file *f, uint64_t start, uint64_t end, uin
 	cs_free(insn, 1);
 	cs_close(&cs);
 	free(buf);
-	return left ? -EINVAL : n;
+	return left && !(capped && left < 16) ? -EINVAL : n; /* a cut may split an instruction */
 }
 
 /* ------------------------------------------------------------------ the search */
@@ -356,8 +426,9 @@ static int refs_in(const struct nosym_file *f, uint64_t start, uint64_t end, uin
 struct copier {
 	uint64_t entry, site, base; /* base: its vtable's start */
 	int reads, words;
-	bool inner; /* copies LIT_INNER (else LIT_ENCRYPT) */
-	bool made;  /* an encrypter made by a TLS 1.2 algorithm */
+	bool inner;  /* copies LIT_INNER (else LIT_ENCRYPT) */
+	bool made;   /* an encrypter made by a TLS 1.2 algorithm */
+	bool unsure; /* ... or a maker of it seen, its suite's decrypter not known for sure */
 	uint64_t maker, dec, dec_site, dec_base;
 };
 
@@ -550,13 +621,14 @@ static int find_copiers(struct search *s)
 	struct windows *w = malloc(sizeof(*w));
 	struct code_scan scan = {.w = w, .g = g};
 	uint64_t start, end, done[MAX_HITS];
-	int l, k, i, ndone = 0, err = 0;
+	int l, k, i, ndone = 0, err = 0, r;
 	bool entry;
 
 	if (!g || !w) {
 		err = -ENOMEM;
 		goto out;
 	}
+	g->fixed = is_fixed(s->f);
 	windows_of(w);
 	if (!data_windows(s->f, w, g)) {
 		err = -E2BIG;
@@ -581,9 +653,15 @@ static int find_copiers(struct search *s)
 			;
 		if (err < 0)
 			goto out;
-		if (l == 2 ||
-		    vtable_of(s->f, &s->r, start, &c.base, &c.words, s->why, sizeof(s->why)))
-			continue; /* no copy, or not a method: another use of the words */
+		if (l == 2)
+			continue;
+		r = vtable_of(s->f, &s->r, start, &c.base, &c.words, s->why, sizeof(s->why));
+		if (r == -EINVAL) { /* a copier whose vtable is not one: nothing is sure */
+			err = r;
+			goto out;
+		}
+		if (r)
+			continue; /* not a method: another use of the words */
 		if (s->nc == MAX_FNS) {
 			err = -E2BIG;
 			goto out;
@@ -606,29 +684,38 @@ out:
 static int made_decrypter(struct search *s, struct copier *c, uint64_t dec_maker)
 {
 	uint64_t start, end, dec = 0, base = 0, site = 0, fn;
-	struct ref refs[64];
+	struct ref *refs = malloc(MAX_REFS * sizeof(*refs));
 	bool entry;
 	int n, i;
 
-	if (!nosym_fde_of(s->f, dec_maker, &start, &end, &entry) || start != dec_maker)
-		return 0;
-	n = refs_in(s->f, start, end, 0, UINT64_MAX, refs, 64);
-	if (n == -ENOMEM)
-		return n;
+	if (!refs)
+		return -ENOMEM;
+	c->unsure = true; /* until one decrypter is known */
+	n = nosym_fde_of(s->f, dec_maker, &start, &end, &entry) && start == dec_maker
+		    ? refs_in(s->f, start, end, 0, UINT64_MAX, refs, MAX_REFS)
+		    : 0;
+	if (n < 0 || n == MAX_REFS) { /* unread, or more than were looked at */
+		free(refs);
+		return n == -ENOMEM ? n : 0;
+	}
 	for (i = 0; i < n; i++) {
 		if (refs[i].size || refs[i].target == base ||
-		    !vtable_head(s->f, &s->r, refs[i].target, false) ||
+		    !head_of(s->f, &s->r, refs[i].target, c->words, false) ||
 		    !word_at(s->f, &s->r, refs[i].target + 8u * c->words, &fn) ||
 		    !is_function(s->f, fn))
 			continue;
-		if (base) /* two vtables: not one decrypter */
+		if (base) { /* two vtables: not one decrypter */
+			free(refs);
 			return 0;
+		}
 		base = refs[i].target;
 		site = refs[i].insn;
 		dec = fn;
 	}
+	free(refs);
 	if (!dec)
 		return 0;
+	c->unsure = false;
 	c->made = true;
 	c->dec = dec;
 	c->dec_site = site;
@@ -645,7 +732,7 @@ static uint64_t method_before(struct search *s, uint64_t fn, int words)
 
 	for (j = 0; j < m; j++)
 		if (slots[j] >= 8u * (words + 1) &&
-		    vtable_head(s->f, &s->r, slots[j] - 8u * (words + 1), true) &&
+		    head_of(s->f, &s->r, slots[j] - 8u * (words + 1), words, true) &&
 		    word_at(s->f, &s->r, slots[j] - 8, &before) && is_function(s->f, before))
 			return before;
 	return 0;
@@ -665,6 +752,7 @@ static int find_makers(struct search *s)
 
 	if (!g)
 		return -ENOMEM;
+	g->fixed = is_fixed(s->f);
 	for (i = 0; i < s->nc; i++)
 		if (!s->c[i].inner)
 			add_range(g, s->c[i].base, s->c[i].base + 1);
@@ -709,6 +797,17 @@ static void take(const struct nosym_file *f, struct nosym_found *out, uint64_t e
 	snprintf(out->file, sizeof(out->file), "%s", crate);
 }
 
+/* Every role unsure, for why. */
+static void unsure(struct nosym_found *out, const char *why)
+{
+	int i;
+
+	for (i = 0; i < NROLES; i++) {
+		out[i].err = -EINVAL;
+		snprintf(out[i].why, sizeof(out[i].why), "%s", why);
+	}
+}
+
 /* Each role's result from the copiers and their makers (s->c), into out[NROLES]. */
 static void assign(struct search *s, const char *crate, struct nosym_found *out)
 {
@@ -718,11 +817,11 @@ static void assign(struct search *s, const char *crate, struct nosym_found *out)
 		out[i] = (struct nosym_found){.err = -ENOENT, .how = NOSYM_BY_VTABLE};
 	for (i = 0; i < s->nc; i++) {
 		if (s->c[i].words != s->c[0].words) {
-			for (i = 0; i < NROLES; i++) {
-				out[i].err = -EINVAL;
-				snprintf(out[i].why, sizeof(out[i].why),
-					 "its encrypters' and decrypters' vtables differ in shape");
-			}
+			unsure(out, "its encrypters' and decrypters' vtables differ in shape");
+			return;
+		}
+		if (s->c[i].unsure) {
+			unsure(out, "a TLS 1.2 suite's decrypter is not known for sure");
 			return;
 		}
 		if (s->c[i].inner)
@@ -856,35 +955,50 @@ int nosym_find_rustls(struct nosym_file *f, const char *const *names, int n,
  * TLS 1.2 decrypter, its vtable loaded by a lea at the same place. 0, or -EINVAL with why. */
 static int check_claim(struct search *s, int role, struct nosym_found *out)
 {
-	uint64_t entry = out->entry, site = out->site, start, end, base;
+	uint64_t entry = out->entry, site = out->site, start, end, base = 0, fn;
 	struct copier c = {0};
-	struct ref ref;
+	struct ref *refs;
+	int words = 0, l = role == TLS13_DEC, n, i;
 	bool is_entry;
-	int words, l = role == TLS13_DEC, n;
 
-	if (!nosym_fde_of(s->f, entry, &start, &end, &is_entry) || start != entry || !is_entry)
+	if (!is_function(s->f, entry) || !nosym_fde_of(s->f, entry, &start, &end, &is_entry))
 		return snprintf(out->why, sizeof(out->why), "0x%llx begins no function",
 				(unsigned long long)entry),
 		       -EINVAL;
-	if (vtable_of(s->f, &s->r, entry, &base, &words, out->why, sizeof(out->why)))
-		return -EINVAL;
 	if (role == TLS12_DEC1 || role == TLS12_DEC2) {
+		/* the vtable its suite's decrypter() loads at site, whose method it is */
+		refs = malloc(MAX_REFS * sizeof(*refs));
+		if (!refs)
+			return -ENOMEM;
 		n = nosym_fde_of(s->f, site, &start, &end, &is_entry) && is_entry
-			    ? refs_in(s->f, start, end, base, base + 1, &ref, 1)
+			    ? refs_in(s->f, start, end, 0, UINT64_MAX, refs, MAX_REFS)
 			    : 0;
+		for (i = 0; i < n && !base; i++)
+			for (words = 3; words <= 4 && refs[i].insn == site && !refs[i].size;
+			     words++)
+				if (head_of(s->f, &s->r, refs[i].target, words, false) &&
+				    word_at(s->f, &s->r, refs[i].target + 8u * words, &fn) &&
+				    fn == entry) {
+					base = refs[i].target;
+					break;
+				}
+		free(refs);
 		if (n == -ENOMEM)
 			return n;
-		if (n != 1 || ref.insn != site || ref.size)
+		if (!base)
 			return snprintf(out->why, sizeof(out->why),
-					"its vtable is not loaded at 0x%llx",
+					"no vtable of it is loaded at 0x%llx",
 					(unsigned long long)site),
 			       -EINVAL;
 		snprintf(out->says, sizeof(out->says),
 			 "method of the vtable at 0x%llx, loaded by a TLS 1.2 suite's decrypter() "
 			 "at 0x%llx",
 			 (unsigned long long)base, (unsigned long long)site);
+		out->report = base;
 		return 0;
 	}
+	if (vtable_of(s->f, &s->r, entry, &base, &words, out->why, sizeof(out->why)))
+		return -EINVAL;
 	n = copies_literal(s, l, entry, end, &c);
 	if (n < 0)
 		return n;
@@ -920,7 +1034,7 @@ int nosym_verify_rustls(struct nosym_file *f, const char *name, struct nosym_fou
 		       out->err = err == -ENOMEM ? err : -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return -ENOMEM;
+		return out->err = -ENOMEM;
 	s->f = f;
 	err = read_relocs(f, &s->r);
 	err = err ? err : check_claim(s, role, out);

@@ -178,19 +178,33 @@ __attribute__((noinline)) int decrypt(void *s)
 __attribute__((noinline)) void drop(void *p) { __asm__ volatile("" :: "r"(p)); }
 struct vt { void (*drop)(void *); long size, align; int (*m)(void *); };
 const struct vt enc = {drop, 16, 8, encrypt}, dec = {drop, 16, 8, decrypt};
+#ifdef TLS12
+/* a TLS 1.2 suite: its encrypter copies the literal, its algorithm's vtable makes both */
+__attribute__((noinline)) int encrypt12(void *s) { __builtin_memcpy(alloc(14), lit, 14); return !s; }
+__attribute__((noinline)) int decrypt12(void *s) { return s != 0; }
+const struct vt enc12 = {drop, 16, 8, encrypt12}, dec12 = {drop, 16, 8, decrypt12};
+__attribute__((noinline)) const struct vt *decrypter(void *s) { return s ? &dec12 : 0; }
+__attribute__((noinline)) const struct vt *encrypter(void *s) { return s ? &enc12 : 0; }
+struct alg { void (*drop)(void *); long size, align; const struct vt *(*dec)(void *), *(*enc)(void *); };
+const struct alg gcm = {drop, 0, 1, decrypter, encrypter};
+#endif
 void _start(void)
-{ const struct vt *volatile a = &enc, *volatile b = &dec; a->m(0); b->m(0); for (;;); }
+{ const struct vt *volatile a = &enc, *volatile b = &dec; a->m(0); b->m(0);
+#ifdef TLS12
+  const struct alg *volatile g = &gcm; g->dec(0); g->enc(0);
+#endif
+  for (;;); }
 """
 
 
-def nosym_seed(name, *flags, src_text=NOSYM_SRC):
+def nosym_seed(name, *flags, src_text=NOSYM_SRC, link="-static"):
     import subprocess
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         src, out = os.path.join(tmp, "s.c"), os.path.join(tmp, "s")
         with open(src, "w") as f:
             f.write(src_text)
-        subprocess.run(["gcc", "-O2", "-s", "-nostdlib", "-static", "-Wl,--build-id",
+        subprocess.run(["gcc", "-O2", "-s", "-nostdlib", link, "-Wl,--build-id",
                         *flags, "-o", out, src], check=True)
         with open(out, "rb") as f:
             write("nosym", name, f.read())
@@ -201,3 +215,5 @@ nosym_seed("eh_frame", "-Wl,--no-eh-frame-hdr")
 nosym_seed("aead", "-Os", "-fno-omit-frame-pointer", "-falign-functions=1",
            src_text=NOSYM_AEAD_SRC)
 nosym_seed("rustls", src_text=NOSYM_RUSTLS_SRC)
+# ... position-independent (its vtables relocated: .rela.dyn), with a TLS 1.2 suite
+nosym_seed("rustls_pie", "-fPIE", "-DTLS12", src_text=NOSYM_RUSTLS_SRC, link="-static-pie")

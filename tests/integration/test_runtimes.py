@@ -144,6 +144,7 @@ def assert_found_then_cached(test, exe, pid, searched, cached, probes):
         test.assertEqual(sorted({(l.split()[1], l.split()[2]) for l in rows}), probes, out)
         for l in rows:
             test.assertRegex(l, evidence % l.split()[1] if "%s" in evidence else evidence)
+            test.assertEqual("cache (verified)" in l, evidence is cached, l)
         test.assertEqual(offsets or {l.split()[3] for l in rows}, {l.split()[3] for l in rows})
         offsets = {l.split()[3] for l in rows}
         runs.append((rows, err))
