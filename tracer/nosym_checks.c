@@ -24,6 +24,7 @@
 #define R_TOO_SMALL 103	    /* CIPHER_R_BUFFER_TOO_SMALL */
 #define R_INVALID_OP 112    /* CIPHER_R_INVALID_OPERATION */
 #define R_ALIASES 115	    /* CIPHER_R_OUTPUT_ALIASES_INPUT */
+#define R_NOT_IMPL 104	    /* CIPHER_R_CTRL_NOT_IMPLEMENTED */
 #define R_TOO_LARGE 117	    /* CIPHER_R_TOO_LARGE */
 
 #define FN_REACH 0x2000 /* bytes from a check back to its function's entry, at most */
@@ -123,10 +124,23 @@ static int add_entry(struct entries *e, uint64_t t)
 
 /* What call_targets looks for, and what it found. */
 struct call_scan {
+	const struct nosym_file *f;
 	const struct range *r;
 	int nr;
 	struct entries *e;
 };
+
+/* The address a global offset table's slot at vaddr holds, as the file has it (a static
+ * program's, or one the linker filled in); 0 when none. */
+static uint64_t got_slot(const struct nosym_file *f, uint64_t vaddr)
+{
+	uint64_t off = elf_file_offset(&f->elf, vaddr, false), v = 0;
+
+	if (off != UINT64_MAX && f->elf.size >= 8 && off <= f->elf.size - 8 &&
+	    elf_file_offset(&f->elf, vaddr + 7, false) == off + 7)
+		memcpy(&v, f->elf.map + off, sizeof(v));
+	return v;
+}
 
 static int chunk_calls(const uint8_t *buf, size_t len, uint64_t vaddr, void *arg)
 {
@@ -135,23 +149,30 @@ static int chunk_calls(const uint8_t *buf, size_t len, uint64_t vaddr, void *arg
 	size_t k;
 	int err = 0;
 
-	for (k = 0; k + 5 <= len && !err; k++) {
-		if (buf[k] != 0xe8)
+	for (k = 0; k + 6 <= len && !err; k++) {
+		if (buf[k] == 0xe8)
+			t = vaddr + k + 5 + (uint64_t)(int64_t)(int32_t)nosym_le32(buf + k + 1);
+		else if (buf[k] == 0xff && buf[k + 1] == 0x15) /* call [rip + disp32]: a GOT's */
+			t = got_slot(c->f,
+				     vaddr + k + 6 +
+					     (uint64_t)(int64_t)(int32_t)nosym_le32(buf + k + 2));
+		else
 			continue;
-		t = vaddr + k + 5 + (uint64_t)(int64_t)(int32_t)nosym_le32(buf + k + 1);
 		if (t - lo < span && in_ranges(c->r, c->nr, t))
 			err = add_entry(c->e, t);
 	}
 	return err;
 }
 
-/* Every target of a direct call (E8 rel32) that lies in the ranges, once per call, sorted: a
- * byte scan of the executable segments, so a few are bytes inside other instructions. */
+/* Every target of a direct call (E8 rel32), or of a call through a global offset table's
+ * slot (rustc calls C functions so: FF 15 disp32), that lies in the ranges, once per call,
+ * sorted: a byte scan of the executable segments, so a few are bytes inside other
+ * instructions. */
 static int call_targets(const struct nosym_file *f, const struct range *r, int nr,
 			struct entries *e)
 {
-	struct call_scan c = {.r = r, .nr = nr, .e = e};
-	int err = nosym_each_code_chunk(f, 4, chunk_calls, &c); /* a call is 5 bytes */
+	struct call_scan c = {.f = f, .r = r, .nr = nr, .e = e};
+	int err = nosym_each_code_chunk(f, 5, chunk_calls, &c); /* a call is 5 or 6 bytes */
 
 	if (!err && e->n)
 		qsort(e->v, e->n, sizeof(e->v[0]), nosym_cmp_u64);
@@ -498,15 +519,16 @@ static enum kind kind_of(const struct func *fn, const struct family *fam)
 	static const int read_whole[] = {R_UNINITIALIZED, R_HS_FAILURE, R_NOT_CALLED};
 	static const int *read_impl = read_whole, *peek = read_whole + 2;
 	static const int seal[] = {R_TOO_LARGE, R_TOO_SMALL, R_ALIASES};
-	static const int open[] = {R_ALIASES, R_BAD_DECRYPT, R_TOO_SMALL};
+	/* open, and open with EVP_AEAD_CTX_open_gather inlined into it (clang's builds) */
+	static const int open[] = {R_ALIASES, R_BAD_DECRYPT, R_TOO_SMALL, R_ALIASES, R_NOT_IMPL};
 	static const int scatter[] = {R_ALIASES, R_INVALID_OP};
 	int seq[MAX_CHECKS];
 
 	if (fn->nchecks >= MAX_CHECKS || reasons_by_line(fn, seq))
 		return K_OTHER;
 	if (fam == &AWSLC_AEAD)
-		return same(seq, fn->nchecks, seal, 3)	    ? K_SEAL
-		       : same(seq, fn->nchecks, open, 3)    ? K_OPEN
+		return same(seq, fn->nchecks, seal, 3)					    ? K_SEAL
+		       : same(seq, fn->nchecks, open, 3) || same(seq, fn->nchecks, open, 5) ? K_OPEN
 		       : same(seq, fn->nchecks, scatter, 2) ? K_SCATTER
 							    : K_OTHER;
 	if (same(seq, fn->nchecks, write, 4))

@@ -114,10 +114,12 @@ static void evidence(char *buf, size_t size, const struct nosym_found *r, const 
 		snprintf(buf + n, size - (size_t)n, ", called by %s", callers);
 }
 
-/* One @stripped spec: its function (and its callers, who must reach it) found. -ENOENT
- * when one is not, with why (NULL when simply absent). */
+/* One @stripped spec: its function (and its callers, who must reach it, read from
+ * code_path: the file as it was opened, which a process that exits meanwhile keeps open
+ * for us) found. -ENOENT when one is not, with why (NULL when simply absent). */
 static int add_stripped_spec(struct probe_set *set, const struct wanted *w,
-			     struct resolved_probe *rp, bool cached, const char **why)
+			     struct resolved_probe *rp, bool cached, const char *code_path,
+			     const char **why)
 {
 	const char *sym = rp->spec->symbol, *eq = strchr(sym, '='), *p, *end;
 	const struct nosym_found *fn = result(w, sym, strcspn(sym, "=")), *c;
@@ -140,10 +142,16 @@ static int add_stripped_spec(struct probe_set *set, const struct wanted *w,
 		snprintf(callers + strlen(callers), sizeof(callers) - strlen(callers), "%s%.*s",
 			 callers[0] ? "&" : "", (int)(end - p), p);
 	}
-	if (rp->ncallers &&
-	    callsite_reaches(rp->open_path, rp->callers, rp->ncallers, fn->offset)) {
-		*why = "the functions it is known by do not call it";
-		return -ENOENT;
+	if (rp->ncallers) {
+		int r = callsite_reaches(code_path, rp->callers, rp->ncallers, fn->offset);
+
+		if (r == -ENOMEM)
+			return r;
+		if (r) {
+			*why = r == -ENOENT ? "the functions it is known by do not call it"
+					    : "its callers' code cannot be read";
+			return -ENOENT;
+		}
 	}
 	rp->offset = fn->offset;
 	evidence(rp->evidence, sizeof(rp->evidence), fn, rp->func, cached, callers);
@@ -227,7 +235,7 @@ static bool file_found(const struct spec_table *t, const struct probe_spec *s,
  */
 static int add_spec_file(struct probe_set *set, const struct spec_table *t, int first,
 			 const struct wanted *w, bool cached, const char *lib_path,
-			 const char *open_path, int verbose)
+			 const char *open_path, const char *code_path, int verbose)
 {
 	int n = set->n, i, r;
 	const char *why;
@@ -240,7 +248,7 @@ static int add_spec_file(struct probe_set *set, const struct spec_table *t, int 
 		    !probes_same_spec_file(s, &t->specs[first]))
 			continue;
 		probes_init_one(&rp, s, lib_path, open_path);
-		r = add_stripped_spec(set, w, &rp, cached, &why);
+		r = add_stripped_spec(set, w, &rp, cached, code_path, &why);
 		if (r == -ENOMEM) {
 			set->n = n;
 			return r;
@@ -265,7 +273,7 @@ int probes_add_stripped_specs(struct probe_set *set, const struct spec_table *t,
 {
 	struct wanted w = {.n = 0};
 	struct nosym_file f;
-	char msg[160] = "";
+	char msg[160] = "", code_path[48];
 	int i, r, added = 0, found = 0, told = 0;
 	bool cached;
 
@@ -302,7 +310,9 @@ int probes_add_stripped_specs(struct probe_set *set, const struct spec_table *t,
 		found += w.found[i].err == 0;
 	if (!found)
 		say_untaken(&f, &w, lib_path);
-	nosym_close(&f);
+	/* the file stays open while its probes are resolved: its code is read through our own
+	 * descriptor, whether or not the process that mapped it still runs */
+	snprintf(code_path, sizeof(code_path), "/proc/self/fd/%d", f.elf.fd);
 	/* each spec file's lines on their own: its TLS code, whatever another file's finds */
 	for (i = 0; i < t->n && found; i++) {
 		int j;
@@ -313,10 +323,13 @@ int probes_add_stripped_specs(struct probe_set *set, const struct spec_table *t,
 			;
 		if (strcmp(t->specs[i].library, SPEC_STRIPPED) != 0 || j < i)
 			continue; /* not @stripped, or its file is done */
-		r = add_spec_file(set, t, i, &w, cached, lib_path, open_path, verbose);
-		if (r == -ENOMEM)
+		r = add_spec_file(set, t, i, &w, cached, lib_path, open_path, code_path, verbose);
+		if (r == -ENOMEM) {
+			nosym_close(&f);
 			return r;
+		}
 		added += r > 0 ? r : 0;
 	}
+	nosym_close(&f);
 	return added ? 0 : -EINVAL;
 }

@@ -368,6 +368,20 @@ static void test_aead(void)
 		CHECK(out[4].err == 0); /* open is called directly */
 		nosym_close(&f);
 	}
+	/* clang's shape, as codex (npm) has it: open with open_gather's checks inlined, every
+	 * call of the three through the global offset table: found where the symbols say */
+	CHECK(tracer_bpf__symbol_offsets(AEAD_GOT_SYM, three, 3, offsets, found) == 0);
+	CHECK(nosym_open(AEAD_GOT, &f, err, sizeof(err)) == 0);
+	CHECK(nosym_find(&f, all, 5, out) == 1);
+	for (i = 0; i < 3; i++) {
+		CHECK(found[i] && out[2 + i].err == 0 && out[2 + i].offset == offsets[i]);
+		v = (struct nosym_found){.how = NOSYM_BY_CHECKS,
+					 .entry = out[2 + i].entry,
+					 .site = out[2 + i].site,
+					 .end = out[2 + i].end};
+		CHECK(nosym_verify(&f, three[i], &v) == 0);
+	}
+	nosym_close(&f);
 	/* without rustls (aws-lc's libssl, or none): not looked for */
 	CHECK(nosym_open(AEAD_NORUSTLS, &f, err, sizeof(err)) == 0);
 	CHECK(nosym_has_awslc_aead(&f));
