@@ -19,11 +19,13 @@
  * three decrypters. What tells them, without symbols:
  *   - every encrypter turns a sealing error into Error::General("encrypt failed"), and TLS
  *     1.3's decrypter turns a record with no content type into
- *     Error::PeerMisbehavedError("peer sent bad TLSInnerPlaintext"): their code copies the
- *     literal's bytes (Rust's literals have no NUL: read from its first byte to its last,
- *     by rip-relative loads or a lea, and its length allocated);
- *   - such a function is a method in a vtable (the function's address in the data, after
- *     a drop function, a size and a power-of-two alignment);
+ *     Error::PeerMisbehavedError("peer sent bad TLSInnerPlaintext"): their code makes the
+ *     literal whole from pieces (Rust's literals have no NUL): immediates (rustc 1.95
+ *     copies a short one as movabs constants), constants read rip-relative (rustc 1.63 reads
+ *     the literal itself), or its address (a lea); and it allocates the literal's length;
+ *   - such a function is a method in a vtable (the function's address in the data, never
+ *     in the linker's own tables, after a drop function or 0, a size and a power-of-two
+ *     alignment, and with 4 words a supertrait's pointer to a table of its own);
  *   - TLS 1.2's are made by a suite's Tls12AeadAlgorithm, whose vtable holds decrypter()
  *     then encrypter(): the function that loads an encrypter's vtable is an encrypter()
  *     method; the method before it in its vtable is the same suite's decrypter(), and the
