@@ -93,16 +93,17 @@ static __always_inline u64 vec_pointer(const u64 *w)
 }
 
 /* The entry of each MessageDecrypter::decrypt: kept, with where its result will be and the
- * record's bytes (in len_ptr, which no rustls call has). */
+ * record's bytes (in len_ptr, which no rustls call has; 0 when msg's Vec fits no layout read
+ * here: then its result, if application data, is counted unreadable). */
 int probe_entry_rustls_decrypt(struct pt_regs *ctx)
 {
-	u64 id = bpf_get_current_pid_tgid(), vec[3] = {}, record;
+	u64 id = bpf_get_current_pid_tgid(), vec[3] = {}, record = 0;
 	struct tls_call *call;
 
-	if (!traced(id) ||
-	    bpf_probe_read_user(vec, sizeof(vec), (void *)(PT_REGS_PARM3(ctx) + RUSTLS_OPAQUE_VEC)) ||
-	    !(record = vec_pointer(vec)))
+	if (!traced(id))
 		return 0;
+	if (!bpf_probe_read_user(vec, sizeof(vec), (void *)(PT_REGS_PARM3(ctx) + RUSTLS_OPAQUE_VEC)))
+		record = vec_pointer(vec);
 	stash_call(ctx, (const void *)PT_REGS_PARM1(ctx), (const void *)record, TLS_DIR_READ);
 	call = call_of(id);
 	if (call && call->sp == PT_REGS_SP(ctx))
@@ -110,8 +111,8 @@ int probe_entry_rustls_decrypt(struct pt_regs *ctx)
 	return 0;
 }
 
-/* Its return: an opened application-data record is sent, its bytes where the record's were
- * (else the layout is not the one read here: nothing is sent). */
+/* Its return: an opened application-data record is sent, its bytes where the record's were;
+ * when they are not (a layout not read here), as that many bytes counted unreadable. */
 int probe_return_rustls_decrypt(struct pt_regs *ctx)
 {
 	u64 id = bpf_get_current_pid_tgid(), tag = 1, vec[3] = {}, len = 0;
@@ -128,7 +129,7 @@ int probe_return_rustls_decrypt(struct pt_regs *ctx)
 	    (len = vec[2]) > 0 && len <= RUSTLS_MAX_FRAGMENT) {
 		/* its bytes, or, when its Vec is not the record's (a layout not read here),
 		 * that many bytes counted unreadable: never taken for a handshake record */
-		call->buf = vec_pointer(vec) == call->len_ptr ? call->len_ptr : 0;
+		call->buf = call->len_ptr && vec_pointer(vec) == call->len_ptr ? call->len_ptr : 0;
 		attribute_data(ctx, call, id, len);
 		submit_call(ctx, call, len, false);
 	} else if (tag == 0) {

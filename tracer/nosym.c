@@ -405,7 +405,7 @@ int nosym_open(const char *path, struct nosym_file *f, char *err, size_t errlen)
 
 void nosym_close(struct nosym_file *f)
 {
-	free(f->rustls);
+	nosym_rustls_free(f->rustls);
 	f->rustls = NULL;
 	free(f->fdes);
 	f->fdes = NULL;
@@ -463,9 +463,9 @@ static bool rodata_segment(const struct nosym_file *f, int i, const uint8_t **p,
 	return true;
 }
 
-int nosym_find_bytes(const struct nosym_file *f, const void *bytes, size_t len, uint64_t *out,
-		     int max)
+int nosym_find_strings(const struct nosym_file *f, const char *name, uint64_t *out, int max)
 {
+	size_t len = strlen(name) + 1;
 	const uint8_t *start, *p, *end;
 	uint64_t vaddr;
 	int i, n = 0;
@@ -473,16 +473,11 @@ int nosym_find_bytes(const struct nosym_file *f, const void *bytes, size_t len, 
 	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum; i++) {
 		if (!rodata_segment(f, i, &start, &end, &vaddr))
 			continue;
-		for (p = start; n < max && (p = memmem(p, (size_t)(end - p), bytes, len)) != NULL;
+		for (p = start; n < max && (p = memmem(p, (size_t)(end - p), name, len)) != NULL;
 		     p += len)
 			out[n++] = vaddr + (uint64_t)(p - start);
 	}
 	return n;
-}
-
-int nosym_find_strings(const struct nosym_file *f, const char *name, uint64_t *out, int max)
-{
-	return nosym_find_bytes(f, name, strlen(name) + 1, out, max);
 }
 
 bool nosym_crate(const struct nosym_file *f, const char *crate, char *buf, size_t size)

@@ -30,8 +30,7 @@ struct nosym_file {
 	char build_id[41];
 	int boring; /* whether it names BoringSSL's ssl_lib.cc (-1: not looked for yet) */
 	int awslc;  /* whether it names aws-lc's aead.c (-1: not looked for yet) */
-	struct nosym_found *rustls; /* nosym_rustls.c's search, made once (NULL: not yet) */
-	int rustls_err;		    /* ... what it returned */
+	struct nosym_rustls *rustls; /* what nosym_rustls.c read and found, once (NULL: not yet) */
 };
 
 /*

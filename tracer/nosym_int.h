@@ -41,10 +41,6 @@ int nosym_open_decoder(csh *cs, cs_insn **insn);
 /* The NUL-terminated string at vaddr in the file's loaded data, or NULL. */
 const char *nosym_string_at(const struct nosym_file *f, uint64_t vaddr);
 
-/* Up to max addresses of the len bytes in segments that are not writable. */
-int nosym_find_bytes(const struct nosym_file *f, const void *bytes, size_t len, uint64_t *out,
-		     int max);
-
 /* Up to max addresses of "name\0" in segments that are not writable. */
 int nosym_find_strings(const struct nosym_file *f, const char *name, uint64_t *out, int max);
 
@@ -116,11 +112,18 @@ int nosym_verify_named(struct nosym_file *f, const char *name, struct nosym_foun
 bool nosym_is_rustls_name(const char *name);
 
 /* nosym_find for rustls 0.20's encrypters and decrypters on ring (the names
- * nosym_is_rustls_name takes; fills only theirs): see nosym_rustls.c. Returns 1 or -errno. */
+ * nosym_is_rustls_name takes; fills only theirs): see nosym_rustls.c. The search is made
+ * once per file. Returns 1 when the code was searched, 0 when the file carries no rustls
+ * 0.20 on ring, or -errno. */
 int nosym_find_rustls(struct nosym_file *f, const char *const *names, int n,
 		      struct nosym_found *out);
 
-/* nosym_verify of a result of nosym_find_rustls: found again (one search for all names). */
+/* nosym_verify of a result of nosym_find_rustls: its own facts checked anew (its entry a
+ * function and a vtable's method, its literal's first piece or its vtable's load at the
+ * cached site), not the search whole. */
 int nosym_verify_rustls(struct nosym_file *f, const char *name, struct nosym_found *out);
+
+/* Frees what nosym_rustls.c keeps of a file (nosym_close calls it); NULL is nothing. */
+void nosym_rustls_free(struct nosym_rustls *r);
 
 #endif

@@ -180,19 +180,20 @@ static bool in_table(const struct relocs *r, uint64_t off)
 	return false;
 }
 
-/* Up to max words of the data that hold value (relocated, or as the file has them: a
- * program linked at a fixed address keeps its vtables in read-only data), sorted. Returns
- * how many. */
+/* Up to max words of the data that hold value, sorted: in a position-independent program
+ * its relative relocations (every pointer in its data has one), else the words as the file
+ * has them (a program linked at a fixed address keeps its vtables in read-only data; one
+ * whose relocations are packed, DT_RELR, keeps their values in place). Returns how many. */
 static int slots_of(const struct nosym_file *f, const struct relocs *r, uint64_t value,
 		    uint64_t *out, int max)
 {
-	int i, n = 0, j;
+	int i, n = 0;
 	size_t k;
 
 	for (k = 0; k < r->n && n < max; k++)
 		if (r->v[k].value == value)
 			out[n++] = r->v[k].at;
-	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum; i++) {
+	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum && !r->n; i++) {
 		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
 		uint64_t a, size;
 
@@ -204,11 +205,7 @@ static int slots_of(const struct nosym_file *f, const struct relocs *r, uint64_t
 			uint64_t w;
 
 			memcpy(&w, f->elf.map + ph->p_offset + a, 8);
-			if (w != value || in_table(r, ph->p_offset + a))
-				continue;
-			for (j = 0; j < n && out[j] != ph->p_vaddr + a; j++)
-				;
-			if (j == n)
+			if (w == value && !in_table(r, ph->p_offset + a))
 				out[n++] = ph->p_vaddr + a;
 		}
 	}
@@ -436,7 +433,7 @@ struct copier {
 
 struct search {
 	struct nosym_file *f;
-	struct relocs r;
+	const struct relocs *r;
 	struct copier c[MAX_FNS];
 	int nc;
 	char why[120];
@@ -481,13 +478,14 @@ static bool is_window(const struct windows *w, const uint8_t *p)
 	return i < w->n;
 }
 
-/* The code's candidates: a window of a literal in an instruction (an immediate). */
+/* The code's candidates for copying a literal, in one pass: a window of one in an
+ * instruction (an immediate), or 4 bytes aiming at one in read-only data (g's ranges). */
 struct code_scan {
 	const struct windows *w;
 	struct ranges *g;
 };
 
-static int scan_windows(const uint8_t *buf, size_t len, uint64_t vaddr, void *arg)
+static int scan_copies(const uint8_t *buf, size_t len, uint64_t vaddr, void *arg)
 {
 	struct code_scan *c = arg;
 	size_t i;
@@ -496,7 +494,10 @@ static int scan_windows(const uint8_t *buf, size_t len, uint64_t vaddr, void *ar
 	for (i = 0; i + WINDOW <= len && !err; i++)
 		if (is_window(c->w, buf + i))
 			err = add_hit(c->g, vaddr + i);
-	return err;
+	/* displacements end 4 bytes further than windows: each chunk looks at those of its own
+	 * positions only (a segment's last 4 are not looked at) */
+	return err || !c->g->n || len < WINDOW ? err
+					       : scan_disp(buf, len - (WINDOW - 4), vaddr, c->g);
 }
 
 /* Where the literals' windows are in read-only data (the literals, and the constants a
@@ -636,9 +637,7 @@ static int find_copiers(struct search *s)
 		err = -E2BIG;
 		goto out;
 	}
-	if (g->n)
-		err = nosym_each_code_chunk(s->f, 3, scan_disp, g);
-	err = err ? err : nosym_each_code_chunk(s->f, WINDOW - 1, scan_windows, &scan);
+	err = nosym_each_code_chunk(s->f, WINDOW - 1, scan_copies, &scan);
 	if (err)
 		goto out;
 	for (i = 0; i < g->nhits; i++) {
@@ -657,7 +656,7 @@ static int find_copiers(struct search *s)
 			goto out;
 		if (l == 2)
 			continue;
-		r = vtable_of(s->f, &s->r, start, &c.base, &c.words, s->why, sizeof(s->why));
+		r = vtable_of(s->f, s->r, start, &c.base, &c.words, s->why, sizeof(s->why));
 		if (r == -EINVAL) { /* a copier whose vtable is not one: nothing is sure */
 			err = r;
 			goto out;
@@ -702,8 +701,8 @@ static int made_decrypter(struct search *s, struct copier *c, uint64_t dec_maker
 	}
 	for (i = 0; i < n; i++) {
 		if (refs[i].size || refs[i].target == base ||
-		    !head_of(s->f, &s->r, refs[i].target, c->words, false) ||
-		    !word_at(s->f, &s->r, refs[i].target + 8u * c->words, &fn) ||
+		    !head_of(s->f, s->r, refs[i].target, c->words, false) ||
+		    !word_at(s->f, s->r, refs[i].target + 8u * c->words, &fn) ||
 		    !is_function(s->f, fn))
 			continue;
 		if (base) { /* two vtables: not one decrypter */
@@ -730,12 +729,12 @@ static int made_decrypter(struct search *s, struct copier *c, uint64_t dec_maker
 static uint64_t method_before(struct search *s, uint64_t fn, int words)
 {
 	uint64_t slots[MAX_SLOTS], before;
-	int m = slots_of(s->f, &s->r, fn, slots, MAX_SLOTS), j;
+	int m = slots_of(s->f, s->r, fn, slots, MAX_SLOTS), j;
 
 	for (j = 0; j < m; j++)
 		if (slots[j] >= 8u * (words + 1) &&
-		    head_of(s->f, &s->r, slots[j] - 8u * (words + 1), words, true) &&
-		    word_at(s->f, &s->r, slots[j] - 8, &before) && is_function(s->f, before))
+		    head_of(s->f, s->r, slots[j] - 8u * (words + 1), words, true) &&
+		    word_at(s->f, s->r, slots[j] - 8, &before) && is_function(s->f, before))
 			return before;
 	return 0;
 }
@@ -886,49 +885,89 @@ static void assign(struct search *s, const char *crate, struct nosym_found *out)
 	}
 }
 
-/* The search, once per file: f->rustls[NROLES], and f->rustls_err: 1 when the code was
- * searched, 0 when it carries no rustls 0.20 on ring (nothing searched), -ENOMEM. */
-static int search_once(struct nosym_file *f)
+/* What is kept of a file (nosym_file's rustls), each made once: whether it carries rustls
+ * 0.20 on ring, its relocations, and the search's results. */
+struct nosym_rustls {
+	int carries; /* -1: not looked at yet */
+	char crate[48];
+	int relocs_err; /* 1: not read yet */
+	struct relocs r;
+	bool searched;
+	int search_err;
+	struct nosym_found found[NROLES];
+};
+
+void nosym_rustls_free(struct nosym_rustls *st)
+{
+	if (st)
+		free(st->r.v);
+	free(st);
+}
+
+/* f's state, made on its first need; NULL without memory. */
+static struct nosym_rustls *state_of(struct nosym_file *f)
+{
+	if (!f->rustls && (f->rustls = calloc(1, sizeof(*f->rustls))) != NULL) {
+		f->rustls->carries = -1;
+		f->rustls->relocs_err = 1;
+	}
+	return f->rustls;
+}
+
+/* Whether the file names rustls 0.20 and ring in its panics' locations (the layouts
+ * bpf_src/rustls.c reads are 0.20's). */
+static bool carries(const struct nosym_file *f, struct nosym_rustls *st)
+{
+	char ring[48];
+
+	if (st->carries < 0)
+		st->carries = nosym_crate(f, "rustls", st->crate, sizeof(st->crate)) &&
+			      strncmp(st->crate, "rustls-0.20.", 12) == 0 &&
+			      nosym_crate(f, "ring", ring, sizeof(ring));
+	return st->carries;
+}
+
+/* Its table of functions and its relocations, read once. 0, -ENOTSUP (no .eh_frame read
+ * here), -ENOMEM. */
+static int tables(struct nosym_file *f, struct nosym_rustls *st)
+{
+	int err = nosym_load_fdes(f);
+
+	if (!err && st->relocs_err == 1)
+		st->relocs_err = read_relocs(f, &st->r);
+	return err ? err : st->relocs_err;
+}
+
+/* The search, once per file: st->found[NROLES]. Returns 1 when the code was searched, 0
+ * when the file carries no rustls 0.20 on ring (nothing searched), -ENOMEM or -EIO. */
+static int search_once(struct nosym_file *f, struct nosym_rustls *st)
 {
 	struct search *s;
-	char crate[48], ring[48];
-	int l, err;
+	int l, err = 0;
 
-	if (f->rustls)
-		return f->rustls_err;
-	f->rustls = calloc(NROLES, sizeof(*f->rustls));
-	s = calloc(1, sizeof(*s));
-	if (!f->rustls || !s) {
-		free(s);
-		free(f->rustls);
-		f->rustls = NULL;
-		return -ENOMEM;
-	}
+	if (st->searched)
+		return st->search_err;
 	for (l = 0; l < NROLES; l++)
-		f->rustls[l] = (struct nosym_found){.err = -ENOENT, .how = NOSYM_BY_VTABLE};
-	s->f = f;
-	err = 0;
-	if (nosym_crate(f, "rustls", crate, sizeof(crate)) &&
-	    strncmp(crate, "rustls-0.20.", 12) == 0 && nosym_crate(f, "ring", ring, sizeof(ring))) {
-		err = nosym_load_fdes(f);
-		err = err ? err : read_relocs(f, &s->r);
+		st->found[l] = (struct nosym_found){.err = -ENOENT, .how = NOSYM_BY_VTABLE};
+	if (carries(f, st)) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		s->f = f;
+		s->r = &st->r;
+		err = tables(f, st);
 		err = err ? err : find_copiers(s);
 		err = err ? err : find_makers(s);
-		if (!err) {
-			assign(s, crate, f->rustls);
-		} else if (err == -EINVAL || err == -ENOTSUP) {
-			for (l = 0; l < NROLES; l++) {
-				f->rustls[l].err = -EINVAL;
-				snprintf(f->rustls[l].why, sizeof(f->rustls[l].why), "%s",
-					 err == -ENOTSUP ? "no table of its functions (.eh_frame)"
-							 : s->why);
-			}
-		}
+		if (!err)
+			assign(s, st->crate, st->found);
+		else if (err == -EINVAL || err == -ENOTSUP)
+			unsure(st->found,
+			       err == -ENOTSUP ? "no table of its functions (.eh_frame)" : s->why);
 		err = err == -ENOMEM || err == -EIO ? err : 1;
+		free(s);
 	}
-	free(s->r.v);
-	free(s);
-	f->rustls_err = err;
+	st->searched = true;
+	st->search_err = err;
 	return err;
 }
 
@@ -944,11 +983,12 @@ static int role_of(const char *name)
 int nosym_find_rustls(struct nosym_file *f, const char *const *names, int n,
 		      struct nosym_found *out)
 {
-	int i, err = search_once(f);
+	struct nosym_rustls *st = state_of(f);
+	int i, err = st ? search_once(f, st) : -ENOMEM;
 
 	for (i = 0; i < n && err >= 0; i++)
 		if (role_of(names[i]) < NROLES)
-			out[i] = f->rustls[role_of(names[i])];
+			out[i] = st->found[role_of(names[i])];
 	return err;
 }
 
@@ -978,8 +1018,8 @@ static int check_claim(struct search *s, int role, struct nosym_found *out)
 		for (i = 0; i < n && !base; i++)
 			for (words = 3; words <= 4 && refs[i].insn == site && !refs[i].size;
 			     words++)
-				if (head_of(s->f, &s->r, refs[i].target, words, false) &&
-				    word_at(s->f, &s->r, refs[i].target + 8u * words, &fn) &&
+				if (head_of(s->f, s->r, refs[i].target, words, false) &&
+				    word_at(s->f, s->r, refs[i].target + 8u * words, &fn) &&
 				    fn == entry) {
 					base = refs[i].target;
 					break;
@@ -999,7 +1039,7 @@ static int check_claim(struct search *s, int role, struct nosym_found *out)
 		out->report = base;
 		return 0;
 	}
-	if (vtable_of(s->f, &s->r, entry, &base, &words, out->why, sizeof(out->why)))
+	if (vtable_of(s->f, s->r, entry, &base, &words, out->why, sizeof(out->why)))
 		return -EINVAL;
 	n = copies_literal(s, l, entry, end, &c);
 	if (n < 0)
@@ -1018,18 +1058,19 @@ static int check_claim(struct search *s, int role, struct nosym_found *out)
 
 int nosym_verify_rustls(struct nosym_file *f, const char *name, struct nosym_found *out)
 {
-	int role = role_of(name), err;
+	struct nosym_rustls *st = state_of(f);
 	struct search *s;
-	char crate[48];
+	int role = role_of(name), err;
 
+	if (!st)
+		return out->err = -ENOMEM;
 	if (role == NROLES)
 		return snprintf(out->why, sizeof(out->why), "no function of rustls is so named"),
 		       out->err = -EINVAL;
-	if (!nosym_crate(f, "rustls", crate, sizeof(crate)) ||
-	    strncmp(crate, "rustls-0.20.", 12) != 0)
-		return snprintf(out->why, sizeof(out->why), "it carries no rustls 0.20"),
+	if (!carries(f, st))
+		return snprintf(out->why, sizeof(out->why), "it carries no rustls 0.20 on ring"),
 		       out->err = -EINVAL;
-	err = nosym_load_fdes(f);
+	err = tables(f, st);
 	if (err)
 		return snprintf(out->why, sizeof(out->why),
 				"no table of its functions (.eh_frame)"),
@@ -1038,14 +1079,13 @@ int nosym_verify_rustls(struct nosym_file *f, const char *name, struct nosym_fou
 	if (!s)
 		return out->err = -ENOMEM;
 	s->f = f;
-	err = read_relocs(f, &s->r);
-	err = err ? err : check_claim(s, role, out);
-	free(s->r.v);
+	s->r = &st->r;
+	err = check_claim(s, role, out);
 	free(s);
 	if (!err) {
 		out->how = NOSYM_BY_VTABLE;
 		out->offset = elf_file_offset(&f->elf, out->entry, true);
-		snprintf(out->file, sizeof(out->file), "%s", crate);
+		snprintf(out->file, sizeof(out->file), "%s", st->crate);
 	}
 	out->err = err;
 	return err;
