@@ -4,19 +4,22 @@
  * server reading records of one size.
  *
  *   tlsload --cert PEM --key PEM [--size BYTES] [--iters N] [--rounds R] [--ex]
- *           [--seconds S] [--go FILE]
+ *           [--seconds S] [--payload x|text|random] [--go FILE]
  *
  * Prints "pid N" once the handshake is done, waits for --go FILE to exist (so a tracer can
  * attach by PID first), then runs R rounds of N iterations of SSL_write + SSL_read (or
  * SSL_write_ex + SSL_read_ex) and prints one "round NS_PER_ITER" line per round. With
- * --seconds it runs rounds until that much time has passed. Exit status: 0, 1 on a TLS
- * failure, 2 on bad usage.
+ * --seconds it runs rounds until that much time has passed. --payload says what the client
+ * writes: 'x' bytes (the default), printable ASCII with a backslash every 58 bytes, or
+ * pseudo-random bytes (the same on every run). Exit status: 0, 1 on a TLS failure, 2 on bad
+ * usage.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +27,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* What the client writes. */
+enum payload { PAYLOAD_X, PAYLOAD_TEXT, PAYLOAD_RANDOM };
+
 struct load {
 	const char *cert, *key, *go;
 	long size, iters, rounds;
 	double seconds;
 	bool ex;
+	enum payload payload;
 };
 
 static double now_ns(void)
@@ -85,12 +92,35 @@ static int iteration(const struct load *l, SSL *client, SSL *server, char *out, 
 	return 0;
 }
 
+/* The bytes the client writes: see --payload. */
+static void fill(char *out, long size, enum payload payload)
+{
+	static const char text[] = "The quick brown fox jumps over the lazy dog 0123456789 "
+				   "GET /index.html?a=1&b=2 HTTP/1.1 {\"k\": [1, 2.5, null]} ";
+	uint64_t x = 88172645463325252ull; /* xorshift64 */
+	long i;
+
+	for (i = 0; i < size; i++) {
+		if (payload == PAYLOAD_X) {
+			out[i] = 'x';
+		} else if (payload == PAYLOAD_TEXT) {
+			out[i] = i % 58 == 57 ? '\\' : text[i % (sizeof(text) - 1)];
+		} else {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			out[i] = (char)(x >> 32);
+		}
+	}
+}
+
 static int parse(int argc, char **argv, struct load *l)
 {
 	static const struct option opts[] = {
-		{"cert", 1, 0, 'c'},  {"key", 1, 0, 'k'},     {"size", 1, 0, 's'},
-		{"iters", 1, 0, 'n'}, {"rounds", 1, 0, 'r'},  {"seconds", 1, 0, 't'},
-		{"go", 1, 0, 'g'},    {"ex", 0, 0, 'x'},      {0, 0, 0, 0},
+		{"cert", 1, 0, 'c'},  {"key", 1, 0, 'k'},    {"size", 1, 0, 's'},
+		{"iters", 1, 0, 'n'}, {"rounds", 1, 0, 'r'}, {"seconds", 1, 0, 't'},
+		{"go", 1, 0, 'g'},    {"ex", 0, 0, 'x'},     {"payload", 1, 0, 'p'},
+		{0, 0, 0, 0},
 	};
 	int o;
 
@@ -104,6 +134,16 @@ static int parse(int argc, char **argv, struct load *l)
 		case 't': l->seconds = atof(optarg); break;
 		case 'g': l->go = optarg; break;
 		case 'x': l->ex = true; break;
+		case 'p':
+			if (!strcmp(optarg, "x"))
+				l->payload = PAYLOAD_X;
+			else if (!strcmp(optarg, "text"))
+				l->payload = PAYLOAD_TEXT;
+			else if (!strcmp(optarg, "random"))
+				l->payload = PAYLOAD_RANDOM;
+			else
+				return -1;
+			break;
 		default: return -1;
 		}
 	}
@@ -125,7 +165,8 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv, &l)) {
 		fprintf(stderr, "usage: tlsload --cert PEM --key PEM [--size 1-16384] [--iters N] "
-				"[--rounds R] [--seconds S] [--ex] [--go FILE]\n");
+				"[--rounds R] [--seconds S] [--ex] [--payload x|text|random] "
+				"[--go FILE]\n");
 		return 2;
 	}
 	out = malloc(l.size);
@@ -134,7 +175,7 @@ int main(int argc, char **argv)
 	sctx = SSL_CTX_new(TLS_server_method());
 	if (!out || !in || !cctx || !sctx || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv))
 		goto done;
-	memset(out, 'x', l.size);
+	fill(out, l.size, l.payload);
 	if (SSL_CTX_use_certificate_chain_file(sctx, l.cert) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(sctx, l.key, SSL_FILETYPE_PEM) != 1) {
 		err = fail("loading the certificate");

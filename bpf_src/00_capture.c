@@ -309,9 +309,14 @@ static __always_inline bool acting(void)
 	return set && set->gen == TLS_GEN;
 }
 
+/* A probe's cookie: its number in the low 32 bits, and above them what its BPF function
+ * needs of the place it is on (a Go call site: where its *tls.Conn is), else 0. */
+#define TLS_PROBE_ID(cookie) ((cookie) & 0xffffffffULL)
+#define TLS_PROBE_ARG(cookie) ((cookie) >> 32)
+
 /*
- * The tracer's number for the probe that is running: the attach cookie of its uprobe, or,
- * for a point of the scope, what the dispatcher found it to be (tls_dispatch_entry).
+ * The cookie of the probe that is running: the attach cookie of its uprobe, or, for a point
+ * of the scope, what the dispatcher found it to be (tls_dispatch_entry).
  */
 static __always_inline u64 probe_cookie(struct pt_regs *ctx)
 {
@@ -396,7 +401,7 @@ static __always_inline void init_call(struct tls_call *call, struct pt_regs *ctx
 	call->buf = buf;
 	call->sp = PT_REGS_SP(ctx);
 	call->ip = PT_REGS_IP(ctx);
-	call->probe = probe_cookie(ctx);
+	call->probe = TLS_PROBE_ID(probe_cookie(ctx));
 	call->sess = sess;
 	call->start_ns = bpf_ktime_get_ns();
 	call->fd = -1;
@@ -1643,7 +1648,7 @@ static __always_inline int report_verify_off(struct pt_regs *ctx, u64 sess, s64 
 	ev = meta_event(id, TLS_KIND_VERIFY_OFF);
 	if (!ev)
 		return 0;
-	ev->probe = probe_cookie(ctx);
+	ev->probe = TLS_PROBE_ID(probe_cookie(ctx));
 	ev->result = mode;
 	if (s) {
 		ev->conn = s->conn;

@@ -4,10 +4,14 @@
 /*
  * Go passes arguments and results in registers (ABIInternal, Go 1.17+ on amd64): the
  * receiver in RAX, a []byte as pointer, length, capacity in RBX, RCX, RDI; the first
- * result in RAX. R14 always holds the running goroutine (its g). A goroutine moves between
- * threads and its stack moves when it grows, so a call in flight is kept by goroutine, and
- * its end is seen by a uprobe on each return instruction of the function (probe kind
- * `returns`), never by a uretprobe, whose swapped return address would break the program.
+ * result in RAX. R14 always holds the running goroutine (its g).
+ *
+ * Where the tracer recognises the code (tracer/gosite.c), one probe on a call instruction
+ * inside Write and Read sees the plaintext whole (probe kind `sites`): one emulated trap per
+ * call. Elsewhere an entry probe and a probe on each return instruction (kind `returns`)
+ * do: a goroutine moves between threads and its stack moves when it grows, so a call in
+ * flight is kept by goroutine, never by a uretprobe, whose swapped return address would
+ * break the program.
  */
 
 /* ---------------------------------------------------------------- maps */
@@ -120,7 +124,48 @@ static __always_inline int go_finish(struct pt_regs *ctx)
 	return 0;
 }
 
+/*
+ * A call site inside Write or Read where n bytes of plaintext at buf pass (probe kind
+ * `sites`): the whole call in one event, from one emulated uprobe on a call instruction.
+ */
+static __always_inline int go_site(struct pt_regs *ctx, u64 c, u64 buf, s64 n, u32 dir)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct tls_call call = {};
+	s32 fd;
+
+	if (!traced(id) || n <= 0)
+		return 0;
+	init_call(&call, ctx, buf, c, dir);
+	fd = c ? go_conn_fd(c) : -1;
+	if (fd >= 0) {
+		call.fd = fd;
+		call.conn = conn_of_fd(ctx, id, fd, c, TLS_TIE_IN_CALL);
+	}
+	attribute(&call, id);
+	submit_call(ctx, &call, (u64)n, false);
+	return 0;
+}
+
 /* -------------------------------------------------------------- probes */
+
+/* Write's call of c.writeRecordLocked(recordTypeApplicationData, data): the *Conn in RAX,
+ * data's pointer and length in RCX and RDI (tracer/gosite.c proves the place). */
+int probe_site_go_write(struct pt_regs *ctx)
+{
+	return go_site(ctx, ctx->ax, ctx->cx, (s64)ctx->di, TLS_DIR_WRITE);
+}
+
+/* Read's copy out of c.input into b, runtime.memmove(b, src, n): src and n in RBX and RCX;
+ * the *Conn in Read's spill slot, [rsp + the cookie's argument]. */
+int probe_site_go_read(struct pt_regs *ctx)
+{
+	u64 c = 0, slot = TLS_PROBE_ARG(probe_cookie(ctx));
+
+	if (!slot || bpf_probe_read_user(&c, sizeof(c), (void *)(ctx->sp + slot)))
+		c = 0;
+	return go_site(ctx, c, ctx->bx, (s64)ctx->cx, TLS_DIR_READ);
+}
 
 /* func (c *Conn) Write(b []byte) (int, error) */
 int probe_entry_go_write(struct pt_regs *ctx)

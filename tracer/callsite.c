@@ -297,10 +297,7 @@ int callsite_reaches(const char *path, struct callsite_caller *callers, int ncal
 	return err;
 }
 
-/* What the kernel does with an x86 instruction it puts a uprobe on: branches (jmp, call,
- * jcc with an immediate target), nop and push of a register it emulates; anything else it
- * copies out of line and single-steps, which costs about ten times as much. */
-static bool kernel_emulates(csh cs, const cs_insn *insn)
+bool callsite_kernel_emulates(csh cs, const cs_insn *insn)
 {
 	const cs_x86 *x = &insn->detail->x86;
 
@@ -339,7 +336,7 @@ int callsite_first_insn(const char *path, uint64_t offset, char *text, size_t si
 	if (n == 1) {
 		snprintf(text, size, "%s%s%s", insn->mnemonic, insn->op_str[0] ? " " : "",
 			 insn->op_str);
-		*emulated = kernel_emulates(cs, insn);
+		*emulated = callsite_kernel_emulates(cs, insn);
 		cs_free(insn, n);
 	}
 	cs_close(&cs);

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <capstone/capstone.h>
 #include <stdint.h>
 
 /* Bytes of each caller decoded, from its entry: the call must come early. */
@@ -47,5 +48,11 @@ int callsite_reaches(const char *path, struct callsite_caller *callers, int ncal
  * single-stepping it. Returns 0 or -errno.
  */
 int callsite_first_insn(const char *path, uint64_t offset, char *text, size_t size, bool *emulated);
+
+/* What the kernel does with an x86 instruction it puts a uprobe on: branches (jmp, call,
+ * jcc with an immediate target), nop and push of a register it emulates (true); anything
+ * else it copies out of line and single-steps, which costs several times as much. insn must
+ * have been decoded with details. */
+bool callsite_kernel_emulates(csh cs, const cs_insn *insn);
 
 #endif

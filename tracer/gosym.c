@@ -166,6 +166,97 @@ static uint64_t relocated(const struct gosym_file *g, uint64_t vaddr)
 	return 0;
 }
 
+/* The word at vaddr as the loaded program has it: what a R_X86_64_RELATIVE relocation puts
+ * there (a PIE), else the file's bytes; 0 when no loadable segment holds it in the file. */
+static uint64_t loaded_word(const struct gosym_file *g, uint64_t vaddr)
+{
+	uint64_t off = elf_file_offset(&g->elf, vaddr, false), r;
+
+	if (off == UINT64_MAX || off > g->elf.size - 8)
+		return 0;
+	r = relocated(g, vaddr);
+	return r ? r : le64(g->elf.map + off);
+}
+
+/* Offsets in runtime.moduledata (runtime/symtab.go), unchanged since Go 1.16: it starts with
+ * a pointer to the pcHeader, then six slices and findfunctab, then minpc, maxpc, text and
+ * etext. */
+#define MODULE_MINPC (20 * 8)
+#define MODULE_TEXT (22 * 8)
+
+/* The `text` of a runtime.moduledata candidate at m for the pclntab `tab`: taken only when its
+ * minpc, maxpc, text and etext lie in order in executable code and the table's first
+ * function starts at its minpc. 0 when not. */
+static uint64_t module_text_at(const struct gosym_file *g, const uint8_t *tab, size_t size,
+			       uint64_t m)
+{
+	uint64_t minpc = loaded_word(g, m + MODULE_MINPC),
+		 maxpc = loaded_word(g, m + MODULE_MINPC + 8),
+		 text = loaded_word(g, m + MODULE_TEXT),
+		 etext = loaded_word(g, m + MODULE_TEXT + 8);
+	struct gosym_table t;
+
+	if (!text || text > minpc || minpc >= maxpc || maxpc > etext ||
+	    elf_file_offset(&g->elf, text, true) == UINT64_MAX ||
+	    elf_file_offset(&g->elf, etext - 1, true) == UINT64_MAX)
+		return 0;
+	return gosym_parse(&t, tab, size, text) == 0 && slot_pc(&t, 0) == minpc ? text : 0;
+}
+
+/*
+ * The text start of the pclntab `tab` (at vaddr) that names none (Go 1.26 left the header's
+ * field 0, to need no relocation): runtime.moduledata's `text`, whose first word points at
+ * the table (in the file, or by a relocation in a PIE). A place is taken only when its minpc,
+ * maxpc, text and etext lie in order in executable code and the table's first function
+ * starts at its minpc. 0 when none is.
+ */
+static uint64_t module_text(const struct gosym_file *g, const uint8_t *tab, size_t size,
+			    uint64_t vaddr)
+{
+	const Elf64_Shdr *rela = elf_file_section(&g->elf, ".rela.dyn", false);
+	uint64_t text = 0, off;
+	size_t i;
+	int k;
+
+	for (k = 0; !text && k < elf_file_ehdr(&g->elf)->e_phnum; k++) {
+		const Elf64_Phdr *p = elf_file_phdr(&g->elf, k);
+
+		if (p->p_type != PT_LOAD || (p->p_flags & PF_X) || p->p_offset >= g->elf.size)
+			continue;
+		for (off = p->p_offset + (8 - p->p_offset % 8) % 8;
+		     !text && off + 8 <= p->p_offset + p->p_filesz && off + 8 <= g->elf.size;
+		     off += 8)
+			if (le64(g->elf.map + off) == vaddr)
+				text = module_text_at(g, tab, size,
+						      p->p_vaddr + (off - p->p_offset));
+	}
+	if (!text && rela && rela->sh_offset % 8 == 0) {
+		const Elf64_Rela *r = (const Elf64_Rela *)(g->elf.map + rela->sh_offset);
+
+		for (i = 0; !text && i < rela->sh_size / sizeof(*r); i++)
+			if (ELF64_R_TYPE(r[i].r_info) == R_X86_64_RELATIVE &&
+			    (uint64_t)r[i].r_addend == vaddr)
+				text = module_text_at(g, tab, size, r[i].r_offset);
+	}
+	return text;
+}
+
+/* The text start for the pclntab `tab` at vaddr: the header's, a relocation's (a PIE linked
+ * by an external linker), or runtime.moduledata's (Go 1.26+; a PIE's through .rela.dyn, so
+ * not in a PIE without section headers). 0 when none is found. */
+static uint64_t text_start_of(const struct gosym_file *g, const uint8_t *tab, size_t size,
+			      uint64_t vaddr)
+{
+	struct gosym_table t;
+	uint64_t r;
+
+	if (size < 8 + 3 * 8 || le32(tab) == MAGIC_GO116 || header_word(tab, 2) ||
+	    gosym_parse(&t, tab, size, 1) != 0)
+		return 0; /* none needed, the header's own, or no valid table whatever its start */
+	r = relocated(g, vaddr + 8 + 2 * 8);
+	return r ? r : module_text(g, tab, size, vaddr);
+}
+
 /* The Go version .go.buildinfo names ("go1.19.8"): inline from 1.18, through a pointer to
  * a string before. "" when it does not say. */
 static void read_version(struct gosym_file *g)
@@ -233,7 +324,9 @@ static int scan_for_table(struct gosym_file *g)
 				continue;
 			if (room > g->elf.size - off)
 				room = g->elf.size - off;
-			if (gosym_parse(&g->table, g->elf.map + off, room, 0) == 0)
+			if (gosym_parse(&g->table, g->elf.map + off, room,
+					text_start_of(g, g->elf.map + off, room,
+						      p->p_vaddr + (off - p->p_offset))) == 0)
 				return 0;
 		}
 	}
@@ -251,9 +344,9 @@ int gosym_open(const char *path, struct gosym_file *g, char *err, size_t errlen)
 		return r;
 	s = elf_file_section(&g->elf, "gopclntab", true);
 	if (s && s->sh_size) {
-		/* textStart is the header's third word; a PIE may leave it to a relocation */
-		r = gosym_parse(&g->table, g->elf.map + s->sh_offset, s->sh_size,
-				relocated(g, s->sh_addr + 8 + 2 * 8));
+		r = gosym_parse(
+			&g->table, g->elf.map + s->sh_offset, s->sh_size,
+			text_start_of(g, g->elf.map + s->sh_offset, s->sh_size, s->sh_addr));
 		g->from_section = true;
 	} else if (!elf_file_section(&g->elf, ".text", false)) {
 		r = scan_for_table(g); /* section headers stripped */

@@ -147,9 +147,11 @@ static const struct argp_option options[] = {
 	{"list-probes", OPT_LIST_PROBES, NULL, 0,
 	 "List each probe of the given PIDs' TLS code (with --all: of every process's; else of "
 	 "the ld.so cache's libraries): library, function, kind, file offset, BPF function, "
-	 "required or optional, first instruction, whether the kernel emulates or "
-	 "single-steps it, and how the function was found (symbol, callers, pclntab); "
-	 "attach nothing",
+	 "required, optional or fallback, first instruction, its class (emulated, "
+	 "single-stepped, or return for a uretprobe) and what one hit of that class costs "
+	 "here (measured on the tracer's own code), and how the function was found (symbol, "
+	 "callers, pclntab); attach nothing to them (the costs are timed on uprobes in the "
+	 "tracer's own process)",
 	 0},
 	{"check", OPT_CHECK, NULL, 0,
 	 "Compile bpf_src, load every BPF function into the kernel (the verifier) and parse "

@@ -54,7 +54,11 @@ void output_setup_stdout(void);
 /* The column header, same widths as output_event's rows; `latency`: with LAT(ms). */
 void output_header(FILE *out, bool latency);
 
-/* A row, then the payload between DATA markers; the end marker says what is missing. */
+/*
+ * A row, then the payload between DATA markers; the end marker says what is missing. Not
+ * `hexdump`: escaped as output_escape does, or, when that would take more room than base64,
+ * as base64 in lines of 76 characters after "----- DATA (base64) -----".
+ */
 void output_event(FILE *out, const struct out_event *ev, bool hexdump, bool latency);
 
 /* The line that says which connection the rows after it belong to. */

@@ -15,6 +15,7 @@
 
 #include "callsite.h"
 #include "elffile.h"
+#include "emulated.h"
 #include "procmaps.h"
 #include "tls_event.h"
 #include "tracer_bpf.h"
@@ -333,6 +334,30 @@ static int add_symbol_specs(struct probe_set *set, const struct spec_table *t, c
 	return exe && !added && !err ? -EINVAL : err;
 }
 
+/* Probes [first, n) of a C library or executable moved past a single-stepped first
+ * instruction onto an emulated one where that is proven (emulated.h); an entry probe and its
+ * uretprobe keep one offset, so one breakpoint. */
+static void place_emulated(struct probe_set *set, int first, const char *open_path)
+{
+	struct nosym_file f;
+	char why[128];
+	int i;
+
+	if (nosym_open(open_path, &f, why, sizeof(why)))
+		return;
+	for (i = first; i < set->n; i++) {
+		struct resolved_probe *rp = probes_at(set, i);
+		uint64_t moved;
+
+		if (rp->via || (rp->spec->kind != PROBE_ENTRY && rp->spec->kind != PROBE_RETURN))
+			continue;
+		moved = emulated_entry(&f, rp->offset);
+		rp->shift = (uint32_t)(moved - rp->offset);
+		rp->offset = moved;
+	}
+	nosym_close(&f);
+}
+
 /*
  * Resolves the specs of library `lib` in one file. A library must have every required
  * symbol (else none of its probes are added and -EINVAL is returned); an executable is
@@ -368,6 +393,8 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 		return exe && err == -EINVAL ? 0 : err;
 	}
 	place_internal(set, first, verbose);
+	if (look != LOOK_GO)
+		place_emulated(set, first, open_path);
 	for (i = first; i < set->n; i++)
 		probes_at(set, i)->file = (int)(sf - set->files);
 	sf->first_probe = first;
@@ -562,7 +589,7 @@ static int attach_point(const struct probe_sink *sink, const struct resolved_pro
 {
 	struct tls_point_key key = {.offset = rp->offset,
 				    .kind = TLS_POINT_KIND((uint64_t)sink->gen, ret)};
-	struct tls_point point = {.probe = rp->id};
+	struct tls_point point = {.probe = probes_cookie(rp)};
 	int slot = slot_of(sink, rp->spec->bpf_fn), e;
 
 	if (slot < 0) {
@@ -591,7 +618,7 @@ static int attach_one(const struct probe_sink *sink, const struct resolved_probe
 	if (sink->scope)
 		return attach_point(sink, rp, path, ret, err, errlen);
 	return tracer_bpf__attach_uprobe(sink->tb, rp->spec->bpf_fn, path, rp->offset, ret, -1,
-					 rp->id, err, errlen);
+					 probes_cookie(rp), err, errlen);
 }
 
 /*
@@ -688,19 +715,31 @@ static const char *found_by(const struct resolved_probe *rp)
 							 : "symbol";
 }
 
-void probes_list(const struct probe_set *set, FILE *out)
+/* "2.3 µs", or "?" when costs are not known. */
+static void format_cost(char *buf, size_t size, const struct tracer_bpf_trap_costs *costs,
+			double ns)
 {
-	char insn[64], where[160], offset[32];
+	if (costs)
+		snprintf(buf, size, "%.1f \u00b5s", ns > 0 ? ns / 1000 : 0.0);
+	else
+		snprintf(buf, size, "?");
+}
+
+void probes_list(const struct probe_set *set, FILE *out, const struct tracer_bpf_trap_costs *costs,
+		 const char *why)
+{
+	char insn[64], where[160], offset[32], cost[32];
 	bool emulated;
 	int i;
 
-	fprintf(out, "%-40s %-22s %-7s %-9s %-31s %-8s %-24s %-16s %s\n", "LIBRARY", "FUNCTION",
-		"KIND", "OFFSET", "BPF FUNCTION", "NEED", "FIRST INSTRUCTION", "UPROBE",
-		"FOUND BY");
+	fprintf(out, "%-40s %-22s %-7s %-9s %-31s %-8s %-36s %-16s %-9s %s\n", "LIBRARY",
+		"FUNCTION", "KIND", "OFFSET", "BPF FUNCTION", "NEED", "FIRST INSTRUCTION", "UPROBE",
+		"COST/HIT", "FOUND BY");
 	for (i = 0; i < set->n; i++) {
 		const struct resolved_probe *rp = probes_at(set, i);
 
 		snprintf(offset, sizeof(offset), "0x%llx", (unsigned long long)rp->offset);
+		snprintf(cost, sizeof(cost), "-");
 		if (rp->via) {
 			snprintf(where, sizeof(where), "none: caught by %s",
 				 probes_at(set, rp->via - 1)->func);
@@ -709,15 +748,44 @@ void probes_list(const struct probe_set *set, FILE *out)
 					       &emulated)) {
 			snprintf(insn, sizeof(insn), "?");
 			snprintf(where, sizeof(where), "?");
+			snprintf(cost, sizeof(cost), "?");
+		} else if (rp->spec->kind == PROBE_RETURN) {
+			/* its breakpoint at the entry is the entry probe's, at the same offset */
+			snprintf(where, sizeof(where), "return");
+			format_cost(cost, sizeof(cost), costs, costs ? costs->return_ns : 0);
 		} else {
 			snprintf(where, sizeof(where), "%s",
 				 emulated ? "emulated" : "single-stepped");
+			format_cost(cost, sizeof(cost), costs,
+				    !costs     ? 0
+				    : emulated ? costs->emulated_ns
+					       : costs->stepped_ns);
 		}
-		fprintf(out, "%-40s %-22s %-7s %-9s %-31s %-8s %-24s %-16s %s\n", rp->lib_path,
+		/* the width counts bytes: µ takes two */
+		fprintf(out, "%-40s %-22s %-7s %-9s %-31s %-8s %-36s %-16s %-*s %s\n", rp->lib_path,
 			rp->func, probe_kind_name(rp->spec->kind), rp->via ? "-" : offset,
-			rp->spec->bpf_fn, rp->spec->required ? "required" : "optional", insn, where,
-			found_by(rp));
+			rp->spec->bpf_fn,
+			rp->spec->fallback   ? "fallback"
+			: rp->spec->required ? "required"
+					     : "optional",
+			insn, where, strstr(cost, "\u00b5") ? 10 : 9, cost, found_by(rp));
 	}
+	if (!set->n)
+		return;
+	if (costs)
+		fprintf(out,
+			"\nCOST/HIT: what one hit costs the traced program on this machine, "
+			"measured now on the tracer's own code (the least of 5 timings of %d "
+			"calls): "
+			"emulated %.1f \u00b5s, single-stepped %.1f \u00b5s, return %.1f \u00b5s "
+			"(a "
+			"uretprobe's trampoline as the function returns; its breakpoint is the "
+			"entry "
+			"probe's at the same offset).\n",
+			costs->calls, costs->emulated_ns / 1000, costs->stepped_ns / 1000,
+			costs->return_ns / 1000);
+	else
+		fprintf(out, "\nCOST/HIT: not measured here: %s\n", why);
 }
 
 /* The probe `id` names in `set` alone. */
@@ -747,8 +815,9 @@ const struct resolved_probe *probes_of_call(const struct probe_set *set, uint64_
 
 	for (; set && !(rp = by_id(set, id)); set = set->older)
 		;
-	for (k = 0; rp && k < rp->ncallers; k++)
-		if (rp->callers[k].ret_delta == ret_delta && rp->caller_probe[k])
+	for (k = 0; rp && k < rp->ncallers; k++) /* ret_delta counts from where it was hit */
+		if (rp->callers[k].ret_delta == ret_delta + (int64_t)rp->shift &&
+		    rp->caller_probe[k])
 			return probes_at(set, rp->caller_probe[k] - 1);
 	return rp;
 }

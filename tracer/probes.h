@@ -23,9 +23,11 @@ struct resolved_probe {
 	char func[128];		       /* the function's name (spec symbol before any '=') */
 	char lib_path[PATH_MAX];       /* the file as the process we found it in sees it */
 	char open_path[PATH_MAX + 32]; /* the same file as the tracer opens it */
-	uint64_t offset;	       /* file offset of the symbol */
-	uint64_t id;		       /* attach cookie: id_base + this probe's index + 1 */
-	int file;		       /* index of its file in probe_set.files */
+	uint64_t offset;	       /* file offset of the symbol (+ shift) */
+	uint32_t shift; /* bytes the probe sits past the function's first instruction, onto one
+			 * the kernel emulates (emulated.h); 0 for most */
+	uint64_t id;	/* attach cookie: id_base + this probe's index + 1 */
+	int file;	/* index of its file in probe_set.files */
 	/* An internal function: how each caller the spec names reaches it (callsite.h). */
 	struct callsite_caller callers[CALLSITE_MAX_CALLERS];
 	int ncallers;
@@ -34,10 +36,19 @@ struct resolved_probe {
 	/* An exported function whose calls the probe on an internal function catches (and
 	 * names after it): 1 + that probe's index. Not attached itself. 0 otherwise. */
 	int via;
-	/* A function found without symbols (@stripped): the facts it was taken on, for
-	 * --list-probes. "" otherwise. */
+	/* A function found without symbols (@stripped), or a Go call site: the facts it was
+	 * taken on, for --list-probes. "" otherwise. */
 	char evidence[192];
+	/* What the BPF function needs of this place, handed over in the attach cookie's high
+	 * 32 bits (a Go call site: the stack slot of its *tls.Conn); 0 for most */
+	uint32_t arg;
 };
+
+/* The attach cookie of rp: its id, and its arg above (bpf_src/00_capture.c splits them). */
+static inline uint64_t probes_cookie(const struct resolved_probe *rp)
+{
+	return rp->id | (uint64_t)rp->arg << 32;
+}
 
 /* How a file is looked at for TLS code: by symbols (libraries, @exe), as a Go program (@go),
  * or without symbols (@stripped). An executable may be looked at each way, once. */
@@ -147,7 +158,16 @@ int probes_file_key(const char *path, struct tls_file_key *key);
  * how its function was found (symbol, callers, pclntab). A Go function's `returns` spec
  * has a row per return instruction.
  */
-void probes_list(const struct probe_set *set, FILE *out);
+struct tracer_bpf_trap_costs;
+
+/*
+ * The --list-probes table of set to out: per probe its file, function, kind, offset, BPF
+ * function, need, first instruction, class (emulated, single-stepped, or return for a
+ * uretprobe) with what a hit of that class costs here (`costs`, measured; NULL: not known,
+ * `why` says why), and how it was found; then a line on the costs.
+ */
+void probes_list(const struct probe_set *set, FILE *out, const struct tracer_bpf_trap_costs *costs,
+		 const char *why);
 
 /* The probe with attach cookie `id` (in set or an older one), or NULL. */
 const struct resolved_probe *probes_by_id(const struct probe_set *set, uint64_t id);

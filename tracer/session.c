@@ -392,10 +392,15 @@ int session_list_probes(const struct env *env)
 			diag("failed to look at the ld.so cache's TLS libraries: %s\n",
 			     strerror(-r));
 	}
-	if (!err && r >= 0)
-		probes_list(&s.probes, stdout);
-	else if (!err)
+	if (!err && r >= 0) {
+		struct tracer_bpf_trap_costs costs;
+		char why[256];
+		bool measured = tracer_bpf__trap_costs(&costs, why, sizeof(why)) == 0;
+
+		probes_list(&s.probes, stdout, measured ? &costs : NULL, why);
+	} else if (!err) {
 		err = EXIT_RUNTIME;
+	}
 	session_free(&s);
 	return err;
 }

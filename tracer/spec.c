@@ -115,7 +115,8 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 		if (n == 5) {
 			snprintf(err, errlen,
 				 "unexpected field '%s': want 5 fields: library symbol "
-				 "entry|return|returns bpf_function required|optional",
+				 "entry|return|returns|sites bpf_function "
+				 "required|optional|fallback",
 				 tok);
 			return -1;
 		}
@@ -125,8 +126,8 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 		return 0;
 	if (n < 5) {
 		snprintf(err, errlen,
-			 "%d field%s, want 5: library symbol entry|return|returns "
-			 "bpf_function required|optional",
+			 "%d field%s, want 5: library symbol entry|return|returns|sites "
+			 "bpf_function required|optional|fallback",
 			 n, n == 1 ? "" : "s");
 		return -1;
 	}
@@ -151,9 +152,19 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 		out->kind = PROBE_RETURN;
 	} else if (strcmp(fields[2], "returns") == 0) {
 		out->kind = PROBE_RETURNS;
+	} else if (strcmp(fields[2], "sites") == 0) {
+		out->kind = PROBE_SITES;
 	} else {
-		snprintf(err, errlen, "invalid kind '%s': want 'entry', 'return' or 'returns'",
+		snprintf(err, errlen,
+			 "invalid kind '%s': want 'entry', 'return', 'returns' or 'sites'",
 			 fields[2]);
+		return -1;
+	}
+	if (!go && out->kind == PROBE_SITES) {
+		snprintf(err, errlen,
+			 "kind 'sites' on '%s' in '%s': call sites are found in Go's "
+			 "crypto/tls.(*Conn).Write and Read only (library @go)",
+			 fields[1], fields[0]);
 		return -1;
 	}
 	if (!go && out->kind == PROBE_RETURNS) {
@@ -177,9 +188,18 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 	}
 	if (strcmp(fields[4], "required") == 0) {
 		out->required = true;
+	} else if (strcmp(fields[4], "fallback") == 0) {
+		out->required = out->fallback = true;
 	} else if (strcmp(fields[4], "optional") != 0) {
-		snprintf(err, errlen, "invalid need '%s': want 'required' or 'optional'",
-			 fields[4]);
+		snprintf(err, errlen,
+			 "invalid need '%s': want 'required', 'optional' or 'fallback'", fields[4]);
+		return -1;
+	}
+	if (out->fallback && (!go || out->kind == PROBE_SITES)) {
+		snprintf(err, errlen,
+			 "need 'fallback' on '%s' in '%s': a fallback stands in for a Go "
+			 "function's 'sites' (library @go, kind entry or returns)",
+			 fields[1], fields[0]);
 		return -1;
 	}
 	if (copy_field(out->library, sizeof(out->library), fields[0], "library", err, errlen) ||

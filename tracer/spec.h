@@ -11,6 +11,8 @@ enum probe_kind {
 	PROBE_RETURN,  /* a uretprobe: the return address is swapped for a trap */
 	PROBE_RETURNS, /* a uprobe on each return instruction, found by decoding the function:
 			* for Go, whose stacks move (a swapped return address would break it) */
+	PROBE_SITES,   /* a uprobe on each call inside the function where its plaintext passes
+			* (gosite.h): one emulated trap per call */
 };
 
 /* Spec library names that stand for no library: the program's executable; a Go program
@@ -21,16 +23,19 @@ enum probe_kind {
 #define SPEC_GO "@go"
 #define SPEC_STRIPPED "@stripped"
 
-/* The kind as a spec names it: "entry", "return", "returns". */
+/* The kind as a spec names it: "entry", "return", "returns", "sites". */
 static inline const char *probe_kind_name(enum probe_kind k)
 {
-	return k == PROBE_ENTRY ? "entry" : k == PROBE_RETURN ? "return" : "returns";
+	return k == PROBE_ENTRY	   ? "entry"
+	       : k == PROBE_RETURN ? "return"
+	       : k == PROBE_SITES  ? "sites"
+				   : "returns";
 }
 
 /* Whether a probe of this kind runs as the function returns (attached before entries). */
 static inline bool probe_kind_exits(enum probe_kind k)
 {
-	return k != PROBE_ENTRY;
+	return k == PROBE_RETURN || k == PROBE_RETURNS;
 }
 
 /* One line of a spec file: attach `bpf_fn` at the entry or return of `symbol` in `library`. */
@@ -40,6 +45,8 @@ struct probe_spec {
 	enum probe_kind kind;
 	char bpf_fn[128];
 	bool required;		/* a library that is present must have the symbol */
+	bool fallback;		/* required, and used only where the function's `sites` were
+				 * not found (need `fallback`) */
 	char origin[4096 + 16]; /* "dir/file.spec:12", for messages */
 };
 

@@ -66,8 +66,8 @@ static int uprobe_pmu(struct tracer_bpf *tb, char *err, size_t errlen)
  * that other links' releases share, where a perf uprobe's waits under a global mutex.
  * Returns the link fd or -errno.
  */
-static int link_uprobe_multi(int prog_fd, const char *binary, uint64_t offset, bool retprobe,
-			     int pid, uint64_t cookie)
+int tb_link_uprobe_multi(int prog_fd, const char *binary, uint64_t offset, bool retprobe, int pid,
+			 uint64_t cookie)
 {
 	struct uprobe_multi_attr attr = {
 		.prog_fd = (uint32_t)prog_fd,
@@ -142,7 +142,7 @@ int tracer_bpf__attach_uprobe(struct tracer_bpf *tb, const char *fn, const char 
 				       errlen);
 		if (prog_fd < 0)
 			return prog_fd;
-		e = link_uprobe_multi(prog_fd, binary, offset, retprobe, pid, cookie);
+		e = tb_link_uprobe_multi(prog_fd, binary, offset, retprobe, pid, cookie);
 		/* A kernel before 6.6 refuses the attach type: perf uprobes from now on. */
 		if (tb->multi == 0 && (e == -EINVAL || e == -EOPNOTSUPP || e == -ENOSYS))
 			tb->multi = -1;

@@ -148,6 +148,19 @@ int tracer_bpf__attach_uprobe(struct tracer_bpf *tb, const char *fn, const char 
  * where uprobe_multi links work. */
 void tracer_bpf__prefer_perf_uprobes(struct tracer_bpf *tb);
 
+/* What one hit of a uprobe costs a traced program on this machine, by class (ns): at an
+ * instruction the kernel emulates, at one it single-steps, and what a uretprobe adds at the
+ * function's return (its trampoline) beside the breakpoint at the entry. */
+struct tracer_bpf_trap_costs {
+	double emulated_ns, stepped_ns, return_ns;
+	int calls; /* calls timed per figure (the least of five timings) */
+};
+
+/* Measures them on functions of the tracer's own, probed in this process alone (uprobe_multi
+ * links, Linux 6.6+) with a BPF program that does nothing; ~0.1 s. 0, or -errno with why in
+ * err. */
+int tracer_bpf__trap_costs(struct tracer_bpf_trap_costs *c, char *err, size_t errlen);
+
 /* Loads `fn` as a tracepoint program and attaches it to `category`:`event` (e.g.
  * "sched", "sched_process_exec"). Errors as tracer_bpf__attach_uprobe. */
 int tracer_bpf__attach_tracepoint(struct tracer_bpf *tb, const char *fn, const char *category,

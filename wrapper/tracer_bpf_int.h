@@ -30,6 +30,12 @@ struct uprobe_multi_attr {
 	uint32_t pad;
 };
 
+/* A uprobe_multi link of one probe of prog_fd at `offset` of `binary` (a uretprobe when
+ * retprobe), in process pid (<= 0: every process), handing the program `cookie`: its fd, or
+ * -errno (attach.c). */
+int tb_link_uprobe_multi(int prog_fd, const char *binary, uint64_t offset, bool retprobe, int pid,
+			 uint64_t cookie);
+
 /* A uprobe (a uprobe_multi link; or a perf event + a BPF link carrying the cookie) or a
  * tracepoint (a perf event). */
 struct attached_probe {

@@ -48,6 +48,8 @@ CONN = re.compile(r"^--- (?:conn (\d+), fd (\d+): (?:local (\S+), remote (\S+)|a
                   r"\((.*)\))|connection unknown: .*) ---$")
 END = re.compile(r"^----- END DATA(?: \((?:TRUNCATED, (\d+) bytes not shown)?(?:; )?"
                  r"(?:LOST, (\d+) bytes(?: not captured)?)?\))? -----$")
+# A payload's first line: escaped text, or base64 lines where text would take more room.
+DATA, DATA_BASE64 = "----- DATA -----", "----- DATA (base64) -----"
 
 
 def unescape(text: str) -> bytes:
@@ -82,7 +84,7 @@ def parse_events(text: str):
                     "fd": int(c.group(2)) if c.group(2) else None,
                     "local": c.group(3), "remote": c.group(4)}
         m = ROW.match(lines[i])
-        if not m or i + 1 >= len(lines) or lines[i + 1] != "----- DATA -----":
+        if not m or i + 1 >= len(lines) or lines[i + 1] not in (DATA, DATA_BASE64):
             i += 1
             continue
         j = i + 2
@@ -93,10 +95,13 @@ def parse_events(text: str):
         end = END.match(lines[j])
         truncated, lost = int(end.group(1) or 0), int(end.group(2) or 0)
         length = int(m.group(6))
-        payload = unescape("\n".join(lines[i + 2:j]) + "\n") if j > i + 2 else b""
         captured = length - truncated - lost
-        if len(payload) == captured + 1 and payload.endswith(b"\n"):
-            payload = payload[:-1]  # the newline the tracer adds before END DATA
+        if lines[i + 1] == DATA_BASE64:  # exact bytes: no newline added
+            payload = base64.b64decode("".join(lines[i + 2:j]), validate=True)
+        else:
+            payload = unescape("\n".join(lines[i + 2:j]) + "\n") if j > i + 2 else b""
+            if len(payload) == captured + 1 and payload.endswith(b"\n"):
+                payload = payload[:-1]  # the newline the tracer adds before END DATA
         events.append({"func": m.group(1), "comm": m.group(3), "pid": int(m.group(4)),
                        "tid": int(m.group(5)), "len": length, "truncated": truncated,
                        "lost": lost, "data": payload,

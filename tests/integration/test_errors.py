@@ -65,7 +65,7 @@ class ErrorTest(TracerTest):
         server, _, _ = self.tls_server()
         code, _, err = self.run_tracer("--probe-specs", specs, str(server.pid))
         self.assertEqual(code, 2, err)
-        self.assertIn("%s/openssl.spec:%d: invalid kind 'middle': want 'entry', 'return' or 'returns'"
+        self.assertIn("%s/openssl.spec:%d: invalid kind 'middle': want 'entry', 'return', 'returns' or 'sites'"
                       % (os.path.realpath(specs), lineno), err)
 
     def test_spec_naming_unknown_bpf_function(self):

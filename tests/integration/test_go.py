@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """test_go.py - Go's crypto/tls in Go programs, stripped or not: Debian's caddy and hey (Go
-1.19, stripped, cgo), and our own client and server (tests/helpers/gotls) built with symbols,
-as a stripped PIE and as a stripped static binary. Every byte both ways on its own
-connection's 4-tuple, goroutine stacks that move while calls are in flight, --http over
-Go's HTTP/2, --all, --list-probes."""
+1.19, stripped, cgo), esbuild from npm (Go 1.26, stripped, static), and our own client and
+server (tests/helpers/gotls) built with symbols, as a stripped PIE, as a stripped static
+binary and with crypto/tls not inlined. Every byte both ways on its own connection's
+4-tuple, caught at Write's and Read's call sites, or at their entry and returns where those
+are not recognised (the same bytes); goroutine stacks that move while calls are in flight,
+--http over Go's HTTP/2, --all, --list-probes."""
 import base64
 import hashlib
 import json
@@ -15,8 +17,12 @@ import harness
 from harness import TRACER, TracerTest, json_lines, wait_for
 
 GOTLS_DIR = os.environ.get("GOTLS_DIR", os.path.join(harness.HERE, "../../build/tests"))
-GOTLS = {shape: os.path.join(GOTLS_DIR, "gotls_" + shape) for shape in ("sym", "pie", "static")}
+GOTLS = {shape: os.path.join(GOTLS_DIR, "gotls_" + shape)
+         for shape in ("sym", "pie", "static", "noinline")}
 CADDY, HEY = "/usr/bin/caddy", "/usr/bin/hey"
+# esbuild from npm (scripts/deps): Go 1.26, stripped and static, serving HTTPS
+ESBUILD = os.environ.get("ESBUILD_BIN", "/var/cache/tracer-tests/npm/node_modules/@esbuild/"
+                         "linux-x64/bin/esbuild")
 WRITE, READ = "crypto/tls.(*Conn).Write", "crypto/tls.(*Conn).Read"
 
 
@@ -114,7 +120,7 @@ class GoTest(TracerTest):
 
     def test_our_builds_are_what_they_claim(self):
         self.assertTrue(has_symtab(GOTLS["sym"]))
-        for shape in ("pie", "static"):
+        for shape in ("pie", "static", "noinline"):
             self.assertFalse(has_symtab(GOTLS[shape]), shape)
         def readelf(*args):
             return subprocess.run(["readelf", *args], capture_output=True, text=True,
@@ -145,43 +151,98 @@ class GoTest(TracerTest):
         ports, port, sev, cev, _, _ = self.run_pair("sym", "pie", 8, 40, 5000, "-deep")
         self.assert_exact(ports, port, sev, cev, 40, 5000)
 
-    def test_list_probes_shows_pclntab_returns_and_an_emulated_entry(self):
-        server, _ = self.gotls_server("pie")
-        r = subprocess.run([TRACER, "--list-probes", str(server.pid)], capture_output=True,
+    def list_probes(self, pid, *args):
+        r = subprocess.run([TRACER, "--list-probes", *args, str(pid)], capture_output=True,
                            text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
-        rows = [l for l in r.stdout.splitlines() if "crypto/tls" in l]
-        entries = [l for l in rows if re.search(r" entry +0x[0-9a-f]+ +probe_entry_go_", l)]
-        rets = [l for l in rows if re.search(r" returns +0x[0-9a-f]+ +probe_return_go ", l)]
-        self.assertEqual(len(entries), 2, r.stdout)
-        self.assertGreaterEqual(len(rets), 2, r.stdout)
+        return r
+
+    def assert_sites(self, out, path, writes):
+        """--list-probes rows of a Go program whose Write and Read are probed at their call
+        sites alone: `writes` calls of writeRecordLocked in Write, Read's one copy, each an
+        emulated call instruction; no entry or return probe."""
+        rows = [l for l in out.splitlines() if "crypto/tls" in l]
+        w = [l for l in rows if re.search(r"Write sites +0x[0-9a-f]+ +probe_site_go_write ", l)]
+        r = [l for l in rows if re.search(r"Read sites +0x[0-9a-f]+ +probe_site_go_read ", l)]
+        self.assertEqual((len(w), len(r), len(rows)), (writes, 1, writes + 1), out)
         for l in rows:
-            self.assertTrue(l.startswith(os.path.realpath(GOTLS["pie"])), l)
-            self.assertTrue(l.rstrip().endswith(" pclntab"), l)
-        for l in entries:  # the stack check's branch, which the kernel emulates
-            self.assertRegex(l, r" jbe 0x[0-9a-f]+ +emulated +pclntab$")
-        for l in rets:
-            self.assertRegex(l, r" ret +\S+ +pclntab$")
+            self.assertTrue(l.startswith(path), l)
+            self.assertRegex(l, r" required +call 0x[0-9a-f]+ +emulated +(?:\d+\.\d \u00b5s|\?) +pclntab: ")
+        for l in w:
+            self.assertTrue(l.rstrip().endswith(
+                "call of writeRecordLocked with record type 23 (application data)"), l)
+        self.assertRegex(r[0], r"memmove out of c\.input into b \(the \*Conn at "
+                               r"\[rsp\+0x[0-9a-f]+\]\)$")
+
+    def test_list_probes_shows_one_emulated_call_site_per_call(self):
+        server, _ = self.gotls_server("pie")
+        r = self.list_probes(server.pid)
+        # Go 1.19's Write calls writeRecordLocked twice (the second for TLS 1.0's 1/n-1 split)
+        self.assert_sites(r.stdout, os.path.realpath(GOTLS["pie"]), 2)
 
     def test_code_another_tracer_probes_is_read_as_the_file_has_it(self):
         """A tracer with --all puts its breakpoints into every executable-capable mapping of
         the program's file, a reader's too: a second tracer must still find the program's
-        functions and their return instructions (it reads code from the file, not a
-        mapping)."""
+        functions and their call sites (it reads code from the file, not a mapping)."""
         server, _ = self.gotls_server("pie")
         first = self.tracer(None, "--all", "-c", "nomatch")
         first.wait_ready()
         wait_for(lambda: "gotls_pie" in first.stderr(), 20, "the first tracer's probes")
-        r = subprocess.run([TRACER, "--list-probes", str(server.pid)], capture_output=True,
-                           text=True, timeout=60)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.list_probes(server.pid, "-v")
+        self.assertNotIn("not recognised", r.stderr)
         self.assertNotIn("not probing Go function", r.stderr)
-        self.assertEqual(len(re.findall(r"(?m) returns +0x[0-9a-f]+ +probe_return_go .* ret ",
-                                        r.stdout)),
-                         len(re.findall(r"(?m) returns ", r.stdout)))
-        self.assertGreaterEqual(len(re.findall(r"(?m) returns ", r.stdout)), 2, r.stdout)
-        self.assertEqual(len(re.findall(r"(?m) entry +0x[0-9a-f]+ +probe_entry_go_\S+ .* jbe ",
-                                        r.stdout)), 2, r.stdout)
+        self.assert_sites(r.stdout, os.path.realpath(GOTLS["pie"]), 2)
+
+    def test_read_not_recognised_falls_back_to_entry_and_returns_and_says_so(self):
+        """crypto/tls built without inlining: Read calls bytes.(*Reader).Read, a layout the
+        call sites do not cover. -v says so; Read is probed at its entry (the stack check's
+        emulated branch) and each return; Write keeps its call sites; every byte is caught,
+        stacks moving."""
+        server, _ = self.gotls_server("noinline")
+        r = self.list_probes(server.pid, "-v")
+        self.assertRegex(r.stderr, r"Go function 'crypto/tls\.\(\*Conn\)\.Read' in '[^']*gotls_"
+                                   r"noinline' \([^)]*go\.spec:\d+\): call sites not recognised "
+                                   r"\(it calls bytes\.\(\*Reader\)\.Read \(a build without "
+                                   r"inlining\)\); probed at its entry and returns instead")
+        rows = [l for l in r.stdout.splitlines() if "crypto/tls" in l]
+        entries = [l for l in rows if re.search(r"Read entry +0x[0-9a-f]+ +probe_entry_go_read +"
+                                                r"fallback +jbe 0x[0-9a-f]+ +emulated +(?:\d+\.\d \u00b5s|\?) +"
+                                                r"pclntab$", l)]
+        rets = [l for l in rows if re.search(r"Read returns +0x[0-9a-f]+ +probe_return_go +"
+                                             r"fallback +ret +single-stepped +(?:\d+\.\d \u00b5s|\?) +"
+                                             r"pclntab$", l)]
+        writes = [l for l in rows if re.search(r"Write sites .* emulated +(?:\S+ \u00b5s|\?) +pclntab: call of "
+                                               r"writeRecordLocked", l)]
+        self.assertEqual((len(entries), len(writes)), (1, 2), r.stdout)
+        self.assertGreaterEqual(len(rets), 2, r.stdout)
+        self.assertEqual(len(rows), len(entries) + len(rets) + len(writes), r.stdout)
+        ports, port, sev, cev, _, _ = self.run_pair("noinline", "noinline", 6, 30, 5000, "-deep")
+        self.assert_exact(ports, port, sev, cev, 30, 5000)
+
+    def test_entry_and_returns_catch_what_the_call_sites_catch(self):
+        """The same programs with specs holding no `sites` lines (a user's copy): the
+        fallback lines stand in for every Go program, and the bytes are the same, 1 MiB
+        messages and moving stacks included."""
+        specs = os.path.join(self.tmp, "specs")
+        os.mkdir(specs)
+        src = os.path.join(harness.HERE, "../../probe_specs")
+        for name in os.listdir(src):
+            with open(os.path.join(src, name)) as f:
+                lines = [l for l in f if not re.match(r"@go\s+\S+\s+sites\s", l)]
+            with open(os.path.join(specs, name), "w") as f:
+                f.writelines(lines)
+        server, _ = self.gotls_server("static")
+        r = self.list_probes(server.pid, "--probe-specs", specs)
+        self.assertNotIn(" sites ", r.stdout)
+        self.assertEqual(len(re.findall(r"(?m) entry +0x[0-9a-f]+ +probe_entry_go_\S+ +fallback +"
+                                        r"jbe ", r.stdout)), 2, r.stdout)
+        args = ("--probe-specs", specs, "--perf-pages", "4096")
+        ports, port, sev, cev, _, _ = self.run_pair("pie", "static", 2, 2, 1 << 20,
+                                                    tracer_args=args)
+        self.assert_exact(ports, port, sev, cev, 2, 1 << 20)
+        ports, port, sev, cev, _, _ = self.run_pair("sym", "static", 6, 30, 5000, "-deep",
+                                                    tracer_args=args)
+        self.assert_exact(ports, port, sev, cev, 30, 5000)
 
     def test_all_traces_every_go_program(self):
         """--all: every process that runs the program is traced; the first to run it exits at
@@ -298,6 +359,61 @@ class GoTest(TracerTest):
         for events, program in ((cev, HEY), (sev, CADDY)):
             calls = {l["path"]: l["calls"] for l in events[-1]["libraries"]}
             self.assertGreater(calls.get(program, 0), 0, calls)
+
+    # --- esbuild from npm: Go 1.26 ----------------------------------------------------------
+
+    def test_esbuild_go_1_26_every_request_and_response_on_its_connection(self):
+        """esbuild from npm (Go 1.26, stripped, static) serving HTTPS. Go 1.26's function
+        table no longer says where the code starts (the tracer reads it from the runtime's
+        module data); its Write and Read are probed at their call sites. Each curl request
+        and its response exact, on the connection that curl used."""
+        self.assertFalse(has_symtab(ESBUILD))
+        www = os.path.join(self.tmp, "www")
+        os.mkdir(www)
+        body = b"served by esbuild over TLS\n" * 40
+        with open(os.path.join(www, "page.txt"), "wb") as f:
+            f.write(body)
+        port = self.free_port()
+        # esbuild serves until its stdin closes
+        esb = self.spawn([ESBUILD, "--serve=127.0.0.1:%d" % port, "--servedir=" + www,
+                          "--certfile=" + self.cert, "--keyfile=" + self.key],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+        self.wait_listening(port, esb)
+        r = self.list_probes(esb.pid, "-v")
+        self.assertIn("'%s' is a Go program" % os.path.realpath(ESBUILD), r.stderr)
+        self.assert_sites(r.stdout, os.path.realpath(ESBUILD), 2)
+        run = self.tracer(esb.pid, "--json")
+        run.wait_ready()
+        version = subprocess.run(["curl", "--version"], capture_output=True,
+                                 text=True).stdout.split()[1]
+        sent = {}
+        for i in range(3):
+            c = subprocess.run(["curl", "-sk", "--http1.1", "-o", "/dev/null", "-w",
+                                "%{local_port} %{size_download}",
+                                "https://127.0.0.1:%d/page.txt?i=%d" % (port, i)],
+                               capture_output=True, text=True, timeout=30)
+            lport, size = map(int, c.stdout.split())
+            self.assertEqual(size, len(body))
+            sent[lport] = ("GET /page.txt?i=%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: "
+                           "curl/%s\r\nAccept: */*\r\n\r\n" % (i, port, version)).encode()
+        wait_for(lambda: run.stdout().count('"type":"data"') >= 6, 20, "6 data events")
+        self.interrupt(run)
+        events = json_lines(run)
+        got = streams(events, "rport")
+        self.assertEqual({k for k in got}, {(p, d) for p in sent for d in ("read", "write")})
+        for lport, request in sent.items():
+            self.assertEqual(got[(lport, "read")], request)
+            response = got[(lport, "write")]
+            self.assertTrue(response.startswith(b"HTTP/1.1 200 OK\r\n"), response[:200])
+            self.assertTrue(response.endswith(b"\r\n\r\n" + body), response[-200:])
+        for e in (e for e in events if e["type"] == "data"):
+            self.assertEqual((e["func"], e["lport"], e["laddr"], e["raddr"]),
+                             (WRITE if e["dir"] == "write" else READ, port, "127.0.0.1",
+                              "127.0.0.1"), e)
+        summary = events[-1]
+        self.assertEqual((summary["bytes_lost"], summary["calls_without_conn"],
+                          summary["events_lost"]), (0, 0, 0), summary)
 
     def test_curl_http2_to_caddy_decoded_by_http(self):
         caddy, port = self.caddy()

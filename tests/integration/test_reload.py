@@ -317,7 +317,7 @@ class ReloadTest(TracerTest):
                            text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r"^LIBRARY +FUNCTION +KIND +OFFSET +BPF FUNCTION +NEED +"
-                         r"FIRST INSTRUCTION +UPROBE +FOUND BY\n")
+                         r"FIRST INSTRUCTION +UPROBE +COST/HIT +FOUND BY\n")
         row = r"(?m)^\S*/libssl\.so\.3 +SSL_write +entry +(0x[0-9a-f]+|-) +probe_entry_SSL_write +required +"
         self.assertRegex(r.stdout, row)
         self.assertRegex(r.stdout, r"(?m)^\S*/libssl\.so\.3 +SSL_write_ex +return +\S+ +"

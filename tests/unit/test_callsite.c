@@ -8,6 +8,7 @@
 
 #include "callsite.h"
 #include "check.h"
+#include "emulated.h"
 
 /* File offset of `name` (exported or local) in the fixture library, or 0. */
 static uint64_t offset_of(const char *name)
@@ -29,6 +30,33 @@ static int common(const char *a, const char *b, struct callsite_caller *c, uint6
 	c[1].offset = b ? offset_of(b) : 0;
 	CHECK(c[0].offset && (!b || c[1].offset));
 	return callsite_common_target(CALLSITE_FIXTURE, c, b ? 2 : 1, found);
+}
+
+/* Where emulated_entry puts the probes of fixture function `name`, relative to its entry
+ * (-1: it could not be looked at). */
+static long moved_by(struct nosym_file *f, const char *name)
+{
+	uint64_t off = offset_of(name);
+
+	return off ? (long)(emulated_entry(f, off) - off) : -1;
+}
+
+/* Entry probes moved onto an emulated instruction only where that is proven. */
+static void test_emulated_entry(void)
+{
+	struct nosym_file f;
+	char why[128];
+
+	CHECK(nosym_open(CALLSITE_FIXTURE, &f, why, sizeof(why)) == 0);
+	CHECK(moved_by(&f, "emu_test_je") == 3);     /* test rdi, rdi (3 bytes); je */
+	CHECK(moved_by(&f, "emu_endbr_push") == 4);  /* endbr64; push rbx */
+	CHECK(moved_by(&f, "emu_cmp_mem_jne") == 5); /* cmp qword [rdi+0x30], 0; jne */
+	CHECK(moved_by(&f, "emu_xor_first") == 0);   /* xor writes r8: stays */
+	CHECK(moved_by(&f, "emu_landed") == 0);	     /* a jump lands on the je: stays */
+	CHECK(moved_by(&f, "emu_push_first") == 0);  /* emulated already */
+	CHECK(moved_by(&f, "starts_with_sub") == 0); /* sub writes rsp: stays */
+	CHECK(emulated_entry(&f, offset_of("emu_test_je") + 1) == offset_of("emu_test_je") + 1);
+	nosym_close(&f);
 }
 
 int main(void)
@@ -70,5 +98,6 @@ int main(void)
 	CHECK(strcmp(insn, "sub rsp, 8") == 0 && !emulated);
 	CHECK(callsite_first_insn("/nonexistent/lib.so", 0, insn, sizeof(insn), &emulated) ==
 	      -ENOENT);
+	test_emulated_entry();
 	return check_done();
 }

@@ -1,6 +1,7 @@
 /* test_gosym.c - Go function tables: the pclntab layouts of Go 1.16, 1.18 and 1.20 built
  * here byte by byte, malformed ones refused, and Debian's stripped caddy read for real */
 #include "check.h"
+#include "gosite.h"
 #include "gosym.h"
 
 #include <elf.h>
@@ -241,6 +242,32 @@ static int copy_without_sections(const char *from, const char *to)
 	return err ? -1 : 0;
 }
 
+/* The call sites of Write and Read in a real Go program: writes of application data, and
+ * Read's one copy with the *Conn in its spill slot. */
+static void check_sites(struct gosym_file *g, int writes)
+{
+	struct gosite sites[GOSITE_MAX];
+	uint64_t entry, end;
+	char why[256];
+	int i;
+
+	CHECK(gosym_find(&g->table, "crypto/tls.(*Conn).Write", &entry, &end) == 0);
+	CHECK(gosite_find(g, "crypto/tls.(*Conn).Write", entry, end, sites, GOSITE_MAX, why,
+			  sizeof(why)) == writes);
+	for (i = 0; i < writes; i++)
+		CHECK(sites[i].addr > entry && sites[i].addr < end && sites[i].conn_slot == 0 &&
+		      file_byte(g, gosym_file_offset(g, sites[i].addr)) == 0xe8); /* call rel32 */
+	CHECK(gosym_find(&g->table, "crypto/tls.(*Conn).Read", &entry, &end) == 0);
+	CHECK(gosite_find(g, "crypto/tls.(*Conn).Read", entry, end, sites, GOSITE_MAX, why,
+			  sizeof(why)) == 1);
+	CHECK(sites[0].addr > entry && sites[0].addr < end && sites[0].conn_slot >= 16 &&
+	      sites[0].conn_slot % 8 == 0 &&
+	      file_byte(g, gosym_file_offset(g, sites[0].addr)) == 0xe8);
+	/* a function it knows no sites of */
+	CHECK(gosite_find(g, "crypto/tls.(*Conn).Close", entry, end, sites, GOSITE_MAX, why,
+			  sizeof(why)) == -ENOENT);
+}
+
 /* Debian's caddy: Go 1.19, cgo, stripped (no .symtab) - read for real when installed. */
 static void test_caddy(void)
 {
@@ -268,6 +295,7 @@ static void test_caddy(void)
 		CHECK(file_byte(&g, rets[i]) == 0xc3); /* ret */
 	CHECK(file_byte(&g, gosym_file_offset(&g, entry_probe)) == 0x0f ||
 	      file_byte(&g, gosym_file_offset(&g, entry_probe)) == 0x76);
+	check_sites(&g, 2);
 	gosym_close(&g);
 
 	/* the same program without section headers (as some packers leave one): the table is
@@ -284,11 +312,35 @@ static void test_caddy(void)
 	CHECK(gosym_open("/nonexistent", &g, why, sizeof(why)) == -ENOENT);
 }
 
+/* esbuild from npm: Go 1.26, stripped, static. Its table's header no longer names the start
+ * of the code; the runtime's module data does. */
+static void test_esbuild(void)
+{
+	const char *path =
+		"/var/cache/tracer-tests/npm/node_modules/@esbuild/linux-x64/bin/esbuild";
+	uint64_t entry, end;
+	struct gosym_file g;
+	char why[256];
+
+	if (access(path, R_OK) != 0) {
+		printf("no %s (scripts/deps installs it)\n", path);
+		CHECK(0);
+		return;
+	}
+	CHECK(gosym_open(path, &g, why, sizeof(why)) == 0);
+	CHECK(g.table.layout == GOSYM_GO120 && g.register_abi && g.table.text_start == 0x401000);
+	CHECK(gosym_find(&g.table, "crypto/tls.(*Conn).Write", &entry, &end) == 0);
+	CHECK(gosym_entry_probe(&g, entry, end) > entry); /* its stack check: the start is right */
+	check_sites(&g, 2);
+	gosym_close(&g);
+}
+
 int main(void)
 {
 	test_layouts();
 	test_refused();
 	test_abi_by_version();
 	test_caddy();
+	test_esbuild();
 	return check_done();
 }

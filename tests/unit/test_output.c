@@ -1,4 +1,6 @@
 /* test_output.c - unit tests of payload escaping, hex dumps and row formatting */
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "check.h"
@@ -273,10 +275,19 @@ static void test_json_events(void)
 /* A connection's bytes before probes: addresses when known, every figure. */
 static void test_json_unprobed(void)
 {
-	struct conn_addr a = {.family = AF_INET, .laddr = "127.0.0.1", .raddr = "127.0.0.1",
-			      .lport = 40000, .rport = 8443};
-	struct out_unprobed u = {.pid = 7, .comm = "hey", .program = "/usr/bin/hey", .fd = 6,
-				 .socket_ino = 99, .addr = &a, .sent = 517, .recv = 3012,
+	struct conn_addr a = {.family = AF_INET,
+			      .laddr = "127.0.0.1",
+			      .raddr = "127.0.0.1",
+			      .lport = 40000,
+			      .rport = 8443};
+	struct out_unprobed u = {.pid = 7,
+				 .comm = "hey",
+				 .program = "/usr/bin/hey",
+				 .fd = 6,
+				 .socket_ino = 99,
+				 .addr = &a,
+				 .sent = 517,
+				 .recv = 3012,
 				 .reason = "new_code"};
 	char buf[1024];
 
@@ -301,39 +312,54 @@ static void test_json_summary(void)
 	const char *paths[] = {"/usr/lib/libssl.so.3", "/lib/libgnutls \"x\".so"};
 	uint64_t calls[] = {7, 0};
 	struct out_summary_proc procs[] = {
-		{.pid = 42, .comm = "curl", .c = {.calls = 7, .bytes_moved = 100, .bytes_captured = 90,
-						  .bytes_truncated = 10,
-						  .bytes_sent_before_probes = 517,
-						  .bytes_received_before_probes = 3012}},
+		{.pid = 42,
+		 .comm = "curl",
+		 .c = {.calls = 7,
+		       .bytes_moved = 100,
+		       .bytes_captured = 90,
+		       .bytes_truncated = 10,
+		       .bytes_sent_before_probes = 517,
+		       .bytes_received_before_probes = 3012}},
 	};
 	struct out_summary s = {
 		.reason = "target exited",
 		.all = {1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 517, 3012},
-		.late = 10, .meta_lost = 11, .malformed = 12, .dropped = 13, .bytes_dropped = 14,
-		.conns = 15, .conns_unresolved = 16, .calls_without_conn = 17,
+		.late = 10,
+		.meta_lost = 11,
+		.malformed = 12,
+		.dropped = 13,
+		.bytes_dropped = 14,
+		.conns = 15,
+		.conns_unresolved = 16,
+		.calls_without_conn = 17,
 		.conns_before_probes = 1,
-		.lib_paths = paths, .lib_calls = calls, .nlibs = 2, .procs = procs, .nprocs = 1,
+		.lib_paths = paths,
+		.lib_calls = calls,
+		.nlibs = 2,
+		.procs = procs,
+		.nprocs = 1,
 	};
 	char buf[2048];
 
 	CAPTURE(buf, sizeof(buf), o, output_json_summary(o, &s));
-	CHECK_STR(buf, "{\"v\":1,\"type\":\"summary\",\"reason\":\"target exited\",\"libraries\":"
-		       "[{\"path\":\"/usr/lib/libssl.so.3\",\"calls\":7},{\"path\":\"/lib/libgnutls "
-		       "\\\"x\\\".so\",\"calls\":0}],\"calls\":1,\"bytes_moved\":2,\"bytes_captured\":3,"
-		       "\"bytes_truncated\":4,\"bytes_lost\":5,\"bytes_unreadable\":6,\"events_lost\":7,"
-		       "\"events_filtered\":8,\"bytes_filtered\":9,\"calls_unfinished\":0,"
-		       "\"bytes_sent_before_probes\":517,"
-		       "\"bytes_received_before_probes\":3012,\"uncounted_before_probes\":0,"
-		       "\"chunks_out_of_order\":10,"
-		       "\"meta_events_lost\":11,\"malformed_events\":12,\"chunks_dropped\":13,"
-		       "\"bytes_dropped\":14,\"connections\":15,\"connections_unresolved\":16,"
-		       "\"calls_without_conn\":17,\"connections_before_probes\":1,"
-		       "\"processes\":[{\"pid\":42,\"comm\":\"curl\","
-		       "\"calls\":7,\"bytes_moved\":100,\"bytes_captured\":90,\"bytes_truncated\":10,"
-		       "\"bytes_lost\":0,\"bytes_unreadable\":0,\"events_lost\":0,"
-		       "\"events_filtered\":0,\"bytes_filtered\":0,\"calls_unfinished\":0,"
-		       "\"bytes_sent_before_probes\":517,"
-		       "\"bytes_received_before_probes\":3012,\"uncounted_before_probes\":0}]}\n");
+	CHECK_STR(buf,
+		  "{\"v\":1,\"type\":\"summary\",\"reason\":\"target exited\",\"libraries\":"
+		  "[{\"path\":\"/usr/lib/libssl.so.3\",\"calls\":7},{\"path\":\"/lib/libgnutls "
+		  "\\\"x\\\".so\",\"calls\":0}],\"calls\":1,\"bytes_moved\":2,\"bytes_captured\":3,"
+		  "\"bytes_truncated\":4,\"bytes_lost\":5,\"bytes_unreadable\":6,\"events_lost\":7,"
+		  "\"events_filtered\":8,\"bytes_filtered\":9,\"calls_unfinished\":0,"
+		  "\"bytes_sent_before_probes\":517,"
+		  "\"bytes_received_before_probes\":3012,\"uncounted_before_probes\":0,"
+		  "\"chunks_out_of_order\":10,"
+		  "\"meta_events_lost\":11,\"malformed_events\":12,\"chunks_dropped\":13,"
+		  "\"bytes_dropped\":14,\"connections\":15,\"connections_unresolved\":16,"
+		  "\"calls_without_conn\":17,\"connections_before_probes\":1,"
+		  "\"processes\":[{\"pid\":42,\"comm\":\"curl\","
+		  "\"calls\":7,\"bytes_moved\":100,\"bytes_captured\":90,\"bytes_truncated\":10,"
+		  "\"bytes_lost\":0,\"bytes_unreadable\":0,\"events_lost\":0,"
+		  "\"events_filtered\":0,\"bytes_filtered\":0,\"calls_unfinished\":0,"
+		  "\"bytes_sent_before_probes\":517,"
+		  "\"bytes_received_before_probes\":3012,\"uncounted_before_probes\":0}]}\n");
 	s.http = true;
 	s.http_messages = 4;
 	s.nlibs = 0;
@@ -403,10 +429,368 @@ static void test_base64_lengths(void)
 	CHECK(bad == 0);
 }
 
+/* xorshift64: the same bytes on every run. */
+static uint64_t rng_state;
+
+static unsigned char rng_byte(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (unsigned char)(rng_state >> 32);
+}
+
+/* A UTF-8 sequence at p that text shows as itself (2-4 bytes), found by decoding it, or 0. */
+static size_t ref_utf8(const unsigned char *p, size_t avail)
+{
+	static const uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc0 ? 2 : 0, i;
+	uint32_t cp = p[0] & (0x7f >> n);
+
+	if (!n || p[0] >= 0xf8 || avail < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000) || cp < 0xa0)
+		return 0; /* overlong, beyond Unicode, a surrogate, a C1 control */
+	return n;
+}
+
+/* The escaping as first written, a byte at a time, into out (NUL-terminated); its length. */
+static size_t ref_escape(char *out, const unsigned char *d, size_t len)
+{
+	size_t i = 0, n = 0, u;
+
+	while (i < len) {
+		unsigned char c = d[i];
+
+		if ((c >= 0x20 && c < 0x7f && c != '\\') || c == '\n' || c == '\t' ||
+		    (c == '\r' && i + 1 < len && d[i + 1] == '\n')) {
+			out[n++] = (char)c;
+			i++;
+		} else if (c == '\\') {
+			out[n++] = '\\';
+			out[n++] = '\\';
+			i++;
+		} else if ((u = ref_utf8(d + i, len - i)) > 0) {
+			memcpy(out + n, d + i, u);
+			n += u;
+			i += u;
+		} else {
+			n += (size_t)snprintf(out + n, 5, "\\x%02x", c);
+			i++;
+		}
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static char big_got[1 << 18], big_want[1 << 18];
+
+/* Whether output_escape gives what ref_escape does for d. */
+static bool escape_as_before(const unsigned char *d, size_t len)
+{
+	memset(big_got, 0, sizeof(big_got));
+	CAPTURE(big_got, sizeof(big_got), o, output_escape(o, d, len));
+	ref_escape(big_want, d, len);
+	if (strcmp(big_got, big_want) == 0)
+		return true;
+	fprintf(stderr, "escaping %zu bytes differs from before\n", len);
+	return false;
+}
+
+/* Printable ASCII with a backslash every 58 bytes, like bench/tlsload --payload text. */
+static void fill_text(unsigned char *d, size_t len)
+{
+	static const char pat[] =
+		"GET /index.html HTTP/1.1 Host: example.com; q=0.9, {\"a\":[1,2]}";
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		d[i] = i % 58 == 57 ? '\\' : (unsigned char)pat[i % (sizeof(pat) - 1)];
+}
+
+/* Payload-sized inputs come out as they did when each byte was written on its own: plain
+ * bytes, backslashes, controls, "\r\n", UTF-8 good and bad, each escape's output crossing
+ * output_escape's 16 KiB buffer at every place. */
+static void test_escape_as_before(void)
+{
+	static const char *const pieces[] = {
+		"\\",
+		"\t\n",
+		"\r\n",
+		"\r",
+		"\r\r\n",
+		"\x1b[0m\x7f",			    /* controls */
+		"\xc3\xa9",			    /* UTF-8: 2 bytes */
+		"\xe2\x82\xac",			    /* 3 */
+		"\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf", /* 4, the last one */
+		"\xc2\xa0",			    /* the first after C1 */
+		"\xc2\x9b\xc2\x80",		    /* C1 controls */
+		"\xc0\xaf\xe0\x80\xaf",		    /* overlong */
+		"\xed\xa0\x80",			    /* a surrogate */
+		"\xf4\x90\x80\x80\xf5\x80\x80\x80", /* beyond U+10FFFF */
+		"\xe2\x82",			    /* cut short */
+		"\xf0\x9f\x98",
+		"\x80\xbf\xbf\xff\xc3", /* stray bytes */
+	};
+	static const char words[] = "plain words, plain words, plain words, plain";
+	static unsigned char d[20000];
+	size_t len, i, at, n, run;
+	int bad = 0, k;
+
+	for (i = 0; i < 256; i++)
+		d[i] = (unsigned char)i;
+	bad += !escape_as_before(d, 256); /* every byte value */
+	for (i = 0; i < 256; i++)
+		d[i] = (unsigned char)(255 - i);
+	bad += !escape_as_before(d, 256);
+
+	fill_text(d, 16384);
+	bad += !escape_as_before(d, 16384);
+	memset(d, 'x', sizeof(d));
+	for (len = 16300; len < 16450; len++) /* plain: the 16 KiB buffer fills with them */
+		bad += !escape_as_before(d, len);
+	/* Runs of 0 to 17 plain bytes between 2-, 4- or 3-byte forms, shifted byte by byte:
+	 * output_escape's 16 KiB buffer fills at every place of a 16-byte block and a form. */
+	for (k = 0; k < 3; k++) {
+		static const char *const forms[] = {"\\", "\x01", "\xe2\x82\xac"};
+
+		for (run = 0; run < 18; run++) {
+			for (at = 0; at < 20; at++) {
+				n = strlen(forms[k]);
+				memset(d, 'y', sizeof(d));
+				for (i = at; i + n <= 16500; i += n + run)
+					memcpy(d + i, forms[k], n);
+				bad += !escape_as_before(d, 16500);
+			}
+		}
+	}
+
+	/* Pieces in a random order, every length to a few blocks, then long ones. */
+	rng_state = 0x9e3779b97f4a7c15ull;
+	for (k = 0; k < 3000; k++) {
+		size_t want = k < 2000 ? (size_t)k % 80 : 1000 + (size_t)rng_byte() * 70;
+
+		for (len = 0; len < want;) {
+			const char *p = pieces[rng_byte() % (sizeof(pieces) / sizeof(pieces[0]))];
+			unsigned char r = rng_byte();
+
+			if (r < 16) {
+				d[len++] = rng_byte(); /* any byte */
+				continue;
+			}
+			if (r < 96)
+				p = words + r % (sizeof(words) - 1); /* a plain run of any length */
+			n = strlen(p);
+			if (len + n > sizeof(d))
+				break;
+			memcpy(d + len, p, n);
+			len += n;
+		}
+		bad += !escape_as_before(d, len);
+	}
+	CHECK(bad == 0);
+}
+
+/* base64's value of a character, or -1. */
+static int b64_value(char c)
+{
+	const char *tab = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *at = c ? strchr(tab, c) : NULL;
+
+	return at ? (int)(at - tab) : -1;
+}
+
+/* Decodes base64 lines (at most 76 characters each, all but the last exactly 76) into out;
+ * returns the bytes, or -1 when the lines are not so. */
+static long b64_lines_decode(const char *s, unsigned char *out)
+{
+	long n = 0;
+	uint32_t acc = 0;
+	int bits = 0, v, col = 0, pad = 0;
+
+	for (; *s; s++) {
+		if (*s == '\n') {
+			if (col == 0 || (col != 76 && s[1] != '\0'))
+				return -1;
+			col = 0;
+			continue;
+		}
+		if (++col > 76)
+			return -1;
+		if (*s == '=') {
+			pad++;
+			continue;
+		}
+		if ((v = b64_value(*s)) < 0 || pad)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return col == 0 ? n : -1; /* the last line ends in a newline */
+}
+
+/* What output_event gives for a payload, into big_got; a pointer to the payload's text. */
+static const char *event_payload(const unsigned char *d, size_t len, bool *base64)
+{
+	struct out_event ev = {.func = "SSL_read",
+			       .comm = "t",
+			       .len = (uint32_t)len,
+			       .data = d,
+			       .data_len = (uint32_t)len};
+	char *start, *end;
+
+	memset(big_got, 0, sizeof(big_got));
+	CAPTURE(big_got, sizeof(big_got), o, output_event(o, &ev, false, false));
+	start = strstr(big_got, "-----\n") + 6;
+	*base64 = strstr(big_got, "\n----- DATA (base64) -----\n") != NULL;
+	end = strstr(start, "----- END DATA -----\n");
+	if (!end || end[21] != '\0')
+		return NULL;
+	*end = '\0';
+	return start;
+}
+
+/* The payload's section is right for d: exact text when it is 128 bytes or fewer or its text
+ * takes no more than base64 lines, else base64 lines that decode to d. */
+static bool payload_right(const unsigned char *d, size_t len)
+{
+	static unsigned char back[1 << 16];
+	size_t chars = (len + 2) / 3 * 4, room = chars + (chars + 75) / 76;
+	size_t text = ref_escape(big_want, d, len) + (len > 0 && d[len - 1] != '\n');
+	const char *got;
+	bool base64;
+
+	if (len > 0 && d[len - 1] != '\n')
+		strcat(big_want, "\n");
+	if (!(got = event_payload(d, len, &base64)) || base64 != (len > 128 && text > room))
+		return false;
+	if (!base64)
+		return strcmp(got, big_want) == 0;
+	return b64_lines_decode(got, back) == (long)len && memcmp(back, d, len) == 0;
+}
+
+/* Text never takes more room than base64: a payload whose text would is shown as base64
+ * lines, 76 characters each, and the choice is exact at the edge. */
+static void test_payload_base64(void)
+{
+	static unsigned char d[1 << 15];
+	struct out_event ev = {.func = "SSL_write", .comm = "t", .data = d};
+	const char *got;
+	bool base64;
+	size_t i, j, len, k;
+	int bad = 0;
+
+	/* 16 KiB of random bytes: base64 lines that decode to them. */
+	rng_state = 88172645463325252ull;
+	for (i = 0; i < 16384; i++)
+		d[i] = rng_byte();
+	got = event_payload(d, 16384, &base64);
+	CHECK(got && base64);
+	CHECK(got && strspn(got, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+				 "=\n") == strlen(got));
+	CHECK(got && strlen(got) == 21848 + 288); /* 4 * 16384 / 3 rounded up, 288 lines */
+	CHECK(payload_right(d, 16384));
+	CHECK(strncmp(big_got, "SSL_read", 8) == 0);
+	/* The end marker as ever; nothing is nothing, as ever. */
+	ev.len = 16389;
+	ev.data_len = 16384;
+	ev.truncated = 5;
+	CAPTURE(big_got, sizeof(big_got), o, output_event(o, &ev, false, false));
+	CHECK(strstr(big_got, "\n----- DATA (base64) -----\n") != NULL);
+	CHECK(strstr(big_got, "==\n----- END DATA (TRUNCATED, 5 bytes not shown) -----\n") != NULL);
+	ev.len = ev.data_len = ev.truncated = 0;
+	CAPTURE(big_got, sizeof(big_got), o, output_event(o, &ev, false, false));
+	CHECK(strstr(big_got, " 0\n----- DATA -----\n----- END DATA -----\n") != NULL);
+
+	/* Known lines: 57 bytes are one line of 76; "foob" after three a fourth, padded. */
+	memset(d, 0xff, 3 * 57);
+	memcpy(d + 3 * 57, "foob", 4);
+	got = event_payload(d, 3 * 57 + 4, &base64);
+	CHECK(base64 && got);
+	CHECK_STR(got ? got : "", "////////////////////////////////////////////////////////////"
+				  "////////////////\n"
+				  "////////////////////////////////////////////////////////////"
+				  "////////////////\n"
+				  "////////////////////////////////////////////////////////////"
+				  "////////////////\nZm9vYg==\n");
+	/* A short message is text whatever it holds: 128 bytes of 0xff, escaped. */
+	got = event_payload(d, 128, &base64);
+	CHECK(got && !base64 && strncmp(got, "\\xff\\xff", 8) == 0 && strlen(got) == 4 * 128 + 1);
+	got = event_payload(d, 129, &base64);
+	CHECK(got && base64);
+
+	/* The edge: 300 bytes take 406 characters as base64 lines (400 and 6 newlines). 'a's
+	 * with 35 "\x01" are 405 and the newline added: 406, text; a backslash more: base64.
+	 * Ending in '\n' (none added), a backslash makes it 406: text; another: base64. */
+	for (k = 0; k < 4; k++) {
+		memset(d, 'a', 300);
+		for (i = 0; i < 35; i++)
+			d[i * 8 + 3] = 0x01;
+		if (k & 2) {
+			d[299] = '\n';
+			d[151] = '\\';
+		}
+		if (k & 1)
+			d[150] = '\\';
+		got = event_payload(d, 300, &base64);
+		CHECK(got && base64 == (k & 1));
+		bad += !payload_right(d, 300);
+	}
+
+	/* Every mix of random and plain bytes near the edge, long and short, the random ones
+	 * up front, at the end, or spread; and the base64 lines' buffers' edges. */
+	rng_state = 12345;
+	for (k = 0; k < 400; k++) {
+		size_t p = 20 + k % 40; /* in 256ths: random bytes around where base64 wins */
+
+		len = k < 200 ? 1 + (size_t)k * 37 % 3000 : 1000 + (size_t)k * 997 % 20000;
+		for (i = 0; i < len; i++)
+			d[i] = rng_byte() < p ? rng_byte() : (unsigned char)('a' + i % 26);
+		if (k % 3 == 1)
+			for (i = 0; i < len / 3; i++)
+				d[i] = rng_byte();
+		if (k % 3 == 2)
+			for (i = len - len / 4; i < len; i++)
+				d[i] = rng_byte();
+		bad += !payload_right(d, len);
+		/* UTF-8 text (three bytes a character, shown as they are) among random bytes */
+		for (i = 0; i + 3 <= len; i += 3) {
+			memcpy(d + i, "\xe6\x96\x87", 3);
+			if (rng_byte() < p)
+				for (j = i; j < i + 3; j++)
+					d[j] = rng_byte();
+		}
+		bad += !payload_right(d, len);
+	}
+	for (len = 1; len < 64; len++) { /* short binary payloads */
+		for (i = 0; i < len; i++)
+			d[i] = rng_byte();
+		bad += !payload_right(d, len);
+	}
+	for (k = 0; k < 6; k++) {
+		static const size_t edges[] = {3647, 3648, 3649, 10944, 10945, 32768};
+
+		for (i = 0; i < edges[k]; i++)
+			d[i] = rng_byte();
+		bad += !payload_right(d, edges[k]);
+	}
+	CHECK(bad == 0);
+}
+
 int main(void)
 {
 	test_escape();
 	test_escape_blocks();
+	test_escape_as_before();
+	test_payload_base64();
 	test_base64_lengths();
 	test_hexdump();
 	test_rows();

@@ -31,17 +31,17 @@ static void test_lines(void)
 	CHECK(s.kind == PROBE_RETURN && !s.required);
 
 	CHECK(parse("ssl SSL_write entry", &s, err) == -1);
-	CHECK_STR(err, "3 fields, want 5: library symbol entry|return|returns bpf_function "
-		       "required|optional");
+	CHECK_STR(err, "3 fields, want 5: library symbol entry|return|returns|sites bpf_function "
+		       "required|optional|fallback");
 	CHECK(parse("ssl SSL_write entry f required extra", &s, err) == -1);
 	CHECK(strstr(err, "unexpected field 'extra'") != NULL);
 	CHECK(parse("ssl SSL_write middle f required", &s, err) == -1);
-	CHECK_STR(err, "invalid kind 'middle': want 'entry', 'return' or 'returns'");
+	CHECK_STR(err, "invalid kind 'middle': want 'entry', 'return', 'returns' or 'sites'");
 	CHECK(parse("ssl SSL_write entry 9fn required", &s, err) == -1);
 	CHECK_STR(err, "invalid BPF function name '9fn': want a C identifier");
 	CHECK(parse("ssl SSL_write entry f-n required", &s, err) == -1);
 	CHECK(parse("ssl SSL_write entry fn maybe", &s, err) == -1);
-	CHECK_STR(err, "invalid need 'maybe': want 'required' or 'optional'");
+	CHECK_STR(err, "invalid need 'maybe': want 'required', 'optional' or 'fallback'");
 	CHECK(parse("s;l SSL_write entry fn required", &s, err) == -1);
 	CHECK(strstr(err, "invalid library 's;l'") != NULL);
 	CHECK(parse("@exe SSL_write entry probe_entry_SSL_write required", &s, err) == 1);
@@ -63,6 +63,18 @@ static void test_lines(void)
 	CHECK(parse("@go crypto/tls.(*Conn).Write return probe_return_go required", &s, err) == -1);
 	CHECK(strstr(err, "kind 'return' on Go function 'crypto/tls.(*Conn).Write': a uretprobe "
 			  "breaks") != NULL);
+	/* Go's call sites, and the entry and returns that stand in where they are not found */
+	CHECK(parse("@go crypto/tls.(*Conn).Read sites probe_site_go_read required", &s, err) == 1);
+	CHECK(s.kind == PROBE_SITES && !probe_kind_exits(s.kind) && !s.fallback);
+	CHECK_STR(probe_kind_name(s.kind), "sites");
+	CHECK(parse("@go crypto/tls.(*Conn).Read returns probe_return_go fallback", &s, err) == 1);
+	CHECK(s.kind == PROBE_RETURNS && s.required && s.fallback);
+	CHECK(parse("ssl SSL_read sites f required", &s, err) == -1);
+	CHECK(strstr(err, "kind 'sites' on 'SSL_read' in 'ssl': call sites are found in Go's") !=
+	      NULL);
+	CHECK(parse("ssl SSL_read entry f fallback", &s, err) == -1);
+	CHECK(strstr(err, "need 'fallback' on 'SSL_read' in 'ssl': a fallback stands in") != NULL);
+	CHECK(parse("@go crypto/tls.(*Conn).Read sites f fallback", &s, err) == -1);
 	CHECK(parse("@go a=b entry f required", &s, err) == -1);
 	CHECK(strstr(err, "want a Go function name") != NULL);
 	CHECK(parse("ssl crypto/tls.(*Conn).Write entry f required", &s, err) == -1);
@@ -70,7 +82,7 @@ static void test_lines(void)
 	CHECK(strstr(err, "kind 'returns' on 'SSL_write' in 'ssl': return instructions are found "
 			  "in Go functions only") != NULL);
 	CHECK(parse("ssl SSL_write exit f required", &s, err) == -1);
-	CHECK_STR(err, "invalid kind 'exit': want 'entry', 'return' or 'returns'");
+	CHECK_STR(err, "invalid kind 'exit': want 'entry', 'return', 'returns' or 'sites'");
 	CHECK(parse("/usr/../etc/x SSL_write entry fn required", &s, err) == -1);
 	CHECK(parse("ssl SSL_wr\"ite entry fn required", &s, err) == -1);
 	CHECK_STR(err, "invalid symbol 'SSL_wr\"ite': want a name, or name=caller&caller...");

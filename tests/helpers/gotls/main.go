@@ -2,6 +2,10 @@
 //
 //	gotls server -cert C -key K          listens on 127.0.0.1, says "PORT n", and echoes
 //	                                     each length-prefixed message on each connection
+//	gotls load -cert C -key K -msgs M -size S [-go FILE]
+//	                                     one process: a client and a server connection over
+//	                                     127.0.0.1; M times the client writes S bytes and the
+//	                                     server reads them; says "SECONDS s" (bench/go)
 //	gotls client -port N -conns C -msgs M -size S [-deep] [-go FILE]
 //	                                     C connections at once, each sending M messages of
 //	                                     S bytes and checking their echo; says per
@@ -59,12 +63,17 @@ func serve(conn net.Conn) {
 	}
 }
 
-func server(certFile, keyFile string) error {
+// listen listens for TLS on 127.0.0.1 with the certificate and key in these files.
+func listen(certFile, keyFile string) (net.Listener, error) {
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	return tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+}
+
+func server(certFile, keyFile string) error {
+	ln, err := listen(certFile, keyFile)
 	if err != nil {
 		return err
 	}
@@ -181,6 +190,50 @@ func client(port, conns, msgs, size int, deepen bool) error {
 	return nil
 }
 
+// load times msgs writes of size bytes by one end of a connection and their reads by the
+// other, both in this goroutine (bench/go: a Go program's crypto/tls calls in one process).
+func load(certFile, keyFile string, msgs, size int, goFile string) error {
+	ln, err := listen(certFile, keyFile)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err == nil {
+			err = conn.(*tls.Conn).Handshake()
+		}
+		if err != nil {
+			conn = nil
+		}
+		accepted <- conn
+	}()
+	client, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	server := <-accepted
+	if server == nil {
+		return fmt.Errorf("the server's handshake failed")
+	}
+	defer server.Close()
+	out, in := payload(0, 0, size), make([]byte, size)
+	waitFor(goFile)
+	start := time.Now()
+	for m := 0; m < msgs; m++ {
+		if _, err := client.Write(out); err != nil {
+			return err
+		}
+		if _, err := io.ReadFull(server, in); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("SECONDS %.6f\n", time.Since(start).Seconds())
+	return nil
+}
+
 func waitFor(path string) {
 	for path != "" {
 		if _, err := os.Stat(path); err == nil {
@@ -196,8 +249,8 @@ func main() {
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
-	cert := fs.String("cert", "", "certificate (server)")
-	key := fs.String("key", "", "private key (server)")
+	cert := fs.String("cert", "", "certificate (server, load)")
+	key := fs.String("key", "", "private key (server, load)")
 	port := fs.Int("port", 0, "server port (client)")
 	conns := fs.Int("conns", 1, "connections at once (client)")
 	msgs := fs.Int("msgs", 1, "messages per connection (client)")
@@ -212,6 +265,8 @@ func main() {
 	case "client":
 		waitFor(*goFile)
 		err = client(*port, *conns, *msgs, *size, *deepen)
+	case "load":
+		err = load(*cert, *key, *msgs, *size, *goFile)
 	default:
 		err = fmt.Errorf("unknown mode %q", os.Args[1])
 	}

@@ -65,3 +65,17 @@ __asm__(".globl starts_with_push\n.type starts_with_push, @function\nstarts_with
 	"\tpush %rbx\n\tpop %rbx\n\tret\n.size starts_with_push, .-starts_with_push\n"
 	".globl starts_with_sub\n.type starts_with_sub, @function\nstarts_with_sub:\n"
 	"\tsub $8, %rsp\n\tadd $8, %rsp\n\tret\n.size starts_with_sub, .-starts_with_sub\n");
+
+/* For emulated_entry: first instructions passed over (test, endbr64) onto an emulated one;
+ * one not (a register written); and a jump landing on the place, which keeps the probe at
+ * the entry. With CFI: .eh_frame must say where each function starts. */
+#define FN(name, body)                                                                     \
+	".globl " name "\n.type " name ", @function\n" name ":\n\t.cfi_startproc\n" body \
+	"\t.cfi_endproc\n.size " name ", .-" name "\n"
+__asm__(FN("emu_test_je", "\ttest %rdi, %rdi\n\tje 1f\n\tmov $1, %eax\n\tret\n1:\txor %eax, "
+			  "%eax\n\tret\n")
+	FN("emu_endbr_push", "\tendbr64\n\tpush %rbx\n\tpop %rbx\n\tret\n")
+	FN("emu_cmp_mem_jne", "\tcmpq $0, 0x30(%rdi)\n\tjne 1f\n\tret\n1:\tret\n")
+	FN("emu_xor_first", "\txor %r8d, %r8d\n\tjmp emu_test_je\n")
+	FN("emu_landed", "\ttest %rdi, %rdi\n2:\tje 1f\n\tdec %rdi\n\tjmp 2b\n1:\tret\n")
+	FN("emu_push_first", "\tpush %rbx\n\tpop %rbx\n\tret\n"));
