@@ -343,8 +343,12 @@ static void place_emulated(struct probe_set *set, int first, const char *open_pa
 	char why[128];
 	int i;
 
-	if (nosym_open(open_path, &f, why, sizeof(why)))
-		return;
+	for (i = first; i < set->n; i++)
+		if (!probes_at(set, i)->via && (probes_at(set, i)->spec->kind == PROBE_ENTRY ||
+						probes_at(set, i)->spec->kind == PROBE_RETURN))
+			break;
+	if (i == set->n || nosym_open(open_path, &f, why, sizeof(why)))
+		return; /* nothing to move, or the file not read again */
 	for (i = first; i < set->n; i++) {
 		struct resolved_probe *rp = probes_at(set, i);
 		uint64_t moved;

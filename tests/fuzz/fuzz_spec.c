@@ -20,10 +20,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(memchr(s.symbol, 0, sizeof(s.symbol)) && s.symbol[0]);
 		FUZZ_CHECK(memchr(s.bpf_fn, 0, sizeof(s.bpf_fn)) && s.bpf_fn[0]);
 		FUZZ_CHECK(s.kind == PROBE_ENTRY || s.kind == PROBE_RETURN ||
-			   s.kind == PROBE_RETURNS);
-		/* Go code takes no uretprobe (Go moves stacks); only Go takes 'returns' */
-		FUZZ_CHECK((strcmp(s.library, SPEC_GO) == 0) == (s.kind == PROBE_RETURNS) ||
+			   s.kind == PROBE_RETURNS || s.kind == PROBE_SITES);
+		/* Go code takes no uretprobe (Go moves stacks); only Go takes 'returns' and
+		 * 'sites'; a fallback is a Go entry or returns, and required */
+		FUZZ_CHECK((strcmp(s.library, SPEC_GO) == 0) ==
+				   (s.kind == PROBE_RETURNS || s.kind == PROBE_SITES) ||
 			   s.kind == PROBE_ENTRY);
+		FUZZ_CHECK(!s.fallback || (strcmp(s.library, SPEC_GO) == 0 && s.required &&
+					   (s.kind == PROBE_ENTRY || s.kind == PROBE_RETURNS)));
 	}
 	if (r == -1)
 		FUZZ_CHECK(memchr(err, 0, sizeof(err)) && err[0]);
