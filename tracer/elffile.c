@@ -69,6 +69,20 @@ uint64_t elf_file_offset(const struct elf_file *f, uint64_t vaddr, bool exec)
 	return UINT64_MAX;
 }
 
+uint64_t elf_file_vaddr(const struct elf_file *f, uint64_t off, bool exec)
+{
+	int i;
+
+	for (i = 0; i < elf_file_ehdr(f)->e_phnum; i++) {
+		const Elf64_Phdr *p = elf_file_phdr(f, i);
+
+		if (p->p_type == PT_LOAD && (!exec || (p->p_flags & PF_X)) && off >= p->p_offset &&
+		    off - p->p_offset < p->p_filesz)
+			return p->p_vaddr + (off - p->p_offset);
+	}
+	return UINT64_MAX;
+}
+
 const Elf64_Shdr *elf_file_section(const struct elf_file *f, const char *name, bool suffix)
 {
 	const Elf64_Ehdr *eh = elf_file_ehdr(f);

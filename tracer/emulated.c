@@ -11,21 +11,6 @@
 
 #define MAX_FUNCTION (256 * 1024) /* bytes of a function decoded for its jumps */
 
-/* The virtual address of file offset off in an executable segment, or UINT64_MAX. */
-static uint64_t vaddr_of(const struct nosym_file *f, uint64_t off)
-{
-	int i;
-
-	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum; i++) {
-		const Elf64_Phdr *p = elf_file_phdr(&f->elf, i);
-
-		if (p->p_type == PT_LOAD && (p->p_flags & PF_X) && off >= p->p_offset &&
-		    off - p->p_offset < p->p_filesz)
-			return p->p_vaddr + (off - p->p_offset);
-	}
-	return UINT64_MAX;
-}
-
 /* Whether the instruction changes nothing a probe's BPF function or the return reads: an
  * endbr64, or one that writes the flags alone (no register, no memory). */
 static bool passes_over(csh cs, const cs_insn *in)
@@ -73,7 +58,7 @@ static bool landed_on(csh cs, cs_insn *in, const uint8_t *code, uint64_t start, 
 
 uint64_t emulated_entry(struct nosym_file *f, uint64_t off)
 {
-	uint64_t vaddr = vaddr_of(f, off), start, end, addr, place = UINT64_MAX;
+	uint64_t vaddr = elf_file_vaddr(&f->elf, off, true), start, end, addr, place = UINT64_MAX;
 	const uint8_t *p;
 	uint8_t *code;
 	cs_insn *in;
