@@ -303,8 +303,9 @@ static int add_fde(struct nosym_file *f, uint64_t begin, uint64_t fde, size_t *c
 	return 0;
 }
 
-/* The table of .eh_frame_hdr (version 1; count udata4; entries datarel sdata4). 0, or
- * -ENOENT when there is none in that form. */
+/* The table of .eh_frame_hdr (version 1; count udata4; entries datarel sdata4), which a
+ * lookup searches by halves: sorted by where the code begins, as the format says. 0, or
+ * -ENOENT when there is none in that form (then .eh_frame is walked). */
 static int read_hdr_table(struct nosym_file *f, const uint8_t *hdr, size_t size, uint64_t vaddr)
 {
 	const uint8_t *p = hdr, *end = hdr + size;
@@ -321,10 +322,15 @@ static int read_hdr_table(struct nosym_file *f, const uint8_t *hdr, size_t size,
 	p += 4;
 	if (n > (size_t)(end - p) / 8)
 		return -ENOENT;
-	for (i = 0; i < n; i++, p += 8)
+	for (i = 0; i < n; i++, p += 8) {
 		if (add_fde(f, vaddr + (uint64_t)(int64_t)(int32_t)nosym_le32(p),
 			    vaddr + (uint64_t)(int64_t)(int32_t)nosym_le32(p + 4), &cap))
 			return -ENOMEM;
+		if (i && f->fdes[i].begin < f->fdes[i - 1].begin) {
+			f->nfde = 0; /* unsorted: two lookups could find two functions */
+			return -ENOENT;
+		}
+	}
 	return 0;
 }
 

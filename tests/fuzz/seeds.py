@@ -217,3 +217,23 @@ nosym_seed("aead", "-Os", "-fno-omit-frame-pointer", "-falign-functions=1",
 nosym_seed("rustls", src_text=NOSYM_RUSTLS_SRC)
 # ... position-independent (its vtables relocated: .rela.dyn), with a TLS 1.2 suite
 nosym_seed("rustls_pie", "-fPIE", "-DTLS12", src_text=NOSYM_RUSTLS_SRC, link="-static-pie")
+
+
+def unsorted_hdr(name, seed):
+    """seed with the fifth entry of its .eh_frame_hdr table moved 0x20 up, out of order (a
+    table searched by halves as it is finds one function from its start and another from
+    inside it: fuzz.nosym's crash of 2026-12-05)."""
+    with open(os.path.join(HERE, "corpus", "nosym", seed), "rb") as f:
+        data = bytearray(f.read())
+    phoff, phnum = struct.unpack_from("<Q", data, 0x20)[0], struct.unpack_from("<H", data, 0x38)[0]
+    for i in range(phnum):
+        typ, _, off = struct.unpack_from("<IIQ", data, phoff + 56 * i)
+        if typ == 0x6474e550:  # PT_GNU_EH_FRAME
+            at = off + 12 + 8 * 4
+            struct.pack_into("<i", data, at, struct.unpack_from("<i", data, at)[0] + 0x20)
+            write("nosym", name, bytes(data))
+            return
+    raise SystemExit("seeds.py: %s has no .eh_frame_hdr" % seed)
+
+
+unsorted_hdr("rustls_pie_unsorted_hdr", "rustls_pie")

@@ -119,7 +119,8 @@ class FollowTest(TracerTest):
         starts: each runs once first, its probes found as it runs, and that run is captured
         or its bytes are told as moved before probes (hey's request may go before its probes
         come and its response after: the one told, the other captured); the 20 after it are
-        all captured. hey exits without waiting for its writing goroutine: where Go's probes
+        all captured (our Go client's probes may come during its second run instead, where
+        finding them outlasts the first: assert_go_runs). hey exits without waiting for its writing goroutine: where Go's probes
         are a function's entry and returns (not its call sites), a Write that had not
         returned is counted as unfinished, never passed over in silence."""
         go_server = self.spawn([GOTLS["static"], "server", "-cert", self.cert, "-key",
@@ -216,29 +217,38 @@ class FollowTest(TracerTest):
 
     def assert_go_runs(self, records, go_port):
         """Our Go client's 21 runs (one connection each, two 100-byte messages and their
-        echo): the first captured or told before probes, the 20 after it captured whole."""
+        echo). The program is never seen before its first run: its probes come as that run
+        runs or, when finding and placing them outlasts it (a slow build, the sanitizers'),
+        as the next one does. A run before the first captured whole is captured from where
+        its probes came, what it moved before them told, nothing passed over; from the
+        first run captured whole on, every run is captured whole; and that is by the third
+        run at the latest."""
         want = framed(0, 2, 100)
         flows = self.flows(records)
+        probed = None
         for i in range(21):
             with open(os.path.join(self.tmp, "go.%d" % i)) as f:
                 lport = int(re.search(r"CONN 0 PORT (\d+)", f.read()).group(1))
             f = flows.get(lport, go_port, write=want)
-            if i == 0 and not (f and (f["write"], f["read"]) == (want, want)):
-                # its probes came as it ran: what it moved before them is told, what after
-                # them is captured (the end of each direction), nothing passed over
-                told = self.told(records, lport, go_port)
-                self.assertEqual(len(told), 1, "the Go client's first run: %r %r" % (told, f))
-                got = f or {"write": b"", "read": b""}
-                for d in ("write", "read"):  # whole messages (a Write each), the last ones
-                    self.assertTrue(want.endswith(got[d]) and len(got[d]) % (len(want) // 2)
-                                    == 0, "the Go client's first run: %r" % f)
-                self.assertGreaterEqual(told[0]["bytes_sent"], len(want) - len(got["write"]))
-                if got["read"] != want:
-                    self.assertGreater(told[0]["bytes_received"], 0)
+            whole = bool(f) and (f["rport"], f["write"], f["read"]) == (go_port, want, want)
+            if probed is None and whole:
+                probed = i
+            if probed is not None:
+                self.assertTrue(whole, "Go run %d (local port %d) not captured whole: %r"
+                                % (i, lport, f))
                 continue
-            self.assertIsNotNone(f, "Go run %d (local port %d) not captured" % (i, lport))
-            self.assertEqual((f["rport"], f["write"], f["read"]), (go_port, want, want),
-                             "Go run %d" % i)
+            self.assertLess(i, 2, "Go runs 0-%d not captured whole" % i)
+            # its probes came as it ran: what it moved before them is told, what after
+            # them is captured (the end of each direction), nothing passed over
+            told = self.told(records, lport, go_port)
+            self.assertEqual(len(told), 1, "Go run %d: %r %r" % (i, told, f))
+            got = f or {"write": b"", "read": b""}
+            for d in ("write", "read"):  # whole messages (a Write each), the last ones
+                self.assertTrue(want.endswith(got[d]) and len(got[d]) % (len(want) // 2)
+                                == 0, "Go run %d: %r" % (i, f))
+            self.assertGreaterEqual(told[0]["bytes_sent"], len(want) - len(got["write"]))
+            if got["read"] != want:
+                self.assertGreater(told[0]["bytes_received"], 0)
 
     def assert_first_run(self, records, kind, path):
         """The run of path was captured, or what its process moved was told as before
