@@ -296,6 +296,10 @@ struct tls_fd_key {
 #define EVENTS_TABLE "tls_events"	    /* perf buffer: struct tls_event with data */
 #define META_TABLE "tls_meta"		    /* perf buffer: events without data */
 #define STATS_TABLE "tls_stats"		    /* per-CPU struct tls_stats by process */
+#define SLOTS_TABLE "tls_slots"		    /* calls in flight: a value begins with its
+					     * thread's u64 pid_tgid, 0 when free */
+#define CALLS_TABLE "tls_calls"		    /* calls in flight by u32 tid (slot taken) */
+#define GO_INFLIGHT_TABLE "tls_go_inflight" /* u64 Go calls in flight by tgid */
 #define SETTINGS_TABLE "tls_settings"	    /* struct tls_settings at key 0 */
 #define TARGETS_TABLE "tls_targets"	    /* TLS_TARGET_* flags by traced tgid */
 #define PROCS_TABLE "tls_procs"		    /* perf buffer: struct tls_proc_event */

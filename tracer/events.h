@@ -110,6 +110,7 @@ struct events {
 	uint64_t nprobe_calls;
 	struct conn_table conns;
 	uint64_t calls_without_conn; /* captured calls whose connection was unknown */
+	uint64_t calls_in_flight;    /* calls that had not returned as the tracer stopped */
 	uint64_t shown_conn; /* text: the connection of the rows shown last; UINT64_MAX: none */
 	struct flows flows;  /* gaps and redaction state per connection and direction */
 	const struct tls_event *cur; /* the event being delivered (HTTP records name it) */

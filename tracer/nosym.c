@@ -303,13 +303,22 @@ static int add_fde(struct nosym_file *f, uint64_t begin, uint64_t fde, size_t *c
 	return 0;
 }
 
-/* The table of .eh_frame_hdr (version 1; count udata4; entries datarel sdata4), which a
- * lookup searches by halves: sorted by where the code begins, as the format says. 0, or
- * -ENOENT when there is none in that form (then .eh_frame is walked). */
+static int cmp_fde(const void *a, const void *b)
+{
+	const struct nosym_fde *x = a, *y = b;
+
+	return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+/* The table of .eh_frame_hdr (version 1; count udata4; entries datarel sdata4), sorted by
+ * where the code begins as the format says, or else sorted here: a lookup searches it by
+ * halves, and out of order it could find one function from its start and another from
+ * inside it. 0, or -ENOENT when there is none in that form. */
 static int read_hdr_table(struct nosym_file *f, const uint8_t *hdr, size_t size, uint64_t vaddr)
 {
 	const uint8_t *p = hdr, *end = hdr + size;
 	uint64_t ignored;
+	bool sorted = true;
 	size_t cap = 0;
 	uint32_t n, i;
 
@@ -326,19 +335,11 @@ static int read_hdr_table(struct nosym_file *f, const uint8_t *hdr, size_t size,
 		if (add_fde(f, vaddr + (uint64_t)(int64_t)(int32_t)nosym_le32(p),
 			    vaddr + (uint64_t)(int64_t)(int32_t)nosym_le32(p + 4), &cap))
 			return -ENOMEM;
-		if (i && f->fdes[i].begin < f->fdes[i - 1].begin) {
-			f->nfde = 0; /* unsorted: two lookups could find two functions */
-			return -ENOENT;
-		}
+		sorted = sorted && (!i || f->fdes[i].begin >= f->fdes[i - 1].begin);
 	}
+	if (!sorted)
+		qsort(f->fdes, f->nfde, sizeof(*f->fdes), cmp_fde);
 	return 0;
-}
-
-static int cmp_fde(const void *a, const void *b)
-{
-	const struct nosym_fde *x = a, *y = b;
-
-	return x->begin < y->begin ? -1 : x->begin > y->begin;
 }
 
 /* Every FDE of the .eh_frame section, walked record by record (a static link writes no

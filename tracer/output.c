@@ -906,6 +906,7 @@ void output_json_summary(FILE *out, const struct out_summary *s)
 		"chunks_out_of_order",	  "meta_events_lost",	"malformed_events",
 		"chunks_dropped",	  "bytes_dropped",	"connections",
 		"connections_unresolved", "calls_without_conn", "connections_before_probes",
+		"calls_in_flight",
 	};
 	const uint64_t v[] = {s->late,
 			      s->meta_lost,
@@ -915,7 +916,8 @@ void output_json_summary(FILE *out, const struct out_summary *s)
 			      s->conns,
 			      s->conns_unresolved,
 			      s->calls_without_conn,
-			      s->conns_before_probes};
+			      s->conns_before_probes,
+			      s->calls_in_flight};
 	int i;
 
 	fprintf(out, "{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\",", s->reason);

@@ -133,6 +133,7 @@ struct out_summary {
 	struct out_counters all;
 	uint64_t late, meta_lost, malformed, dropped, bytes_dropped;
 	uint64_t conns, conns_unresolved, calls_without_conn;
+	uint64_t calls_in_flight;     /* calls that had not returned as the tracer stopped */
 	uint64_t conns_before_probes; /* connections with bytes before probes */
 	bool http;
 	uint64_t http_messages, http_stopped, http_unmasked;

@@ -16,6 +16,7 @@
 #include "audit.h"
 #include "bpfcache.h"
 #include "compile.h"
+#include "inflight.h"
 #include "output.h"
 #include "privileges.h"
 #include "procmaps.h"
@@ -360,6 +361,8 @@ static int add_every_process(struct session *s, const struct env *env)
 
 	proc_list_load(&pl);
 	for (i = 0; i < pl.n && r != -ENOMEM; i++) {
+		if (pl.pid[i] == getpid())
+			continue; /* the tracer: no TLS, and it carries what the searches look for */
 		r = probes_add_process(&s->probes, pl.pid[i], &s->specs, &tls, env->verbose);
 		if (r < 0 && r != -ENOMEM && env->verbose)
 			diag("passing over PID %d: %s\n", (int)pl.pid[i], strerror(-r));
@@ -551,13 +554,17 @@ int session_finish(struct session *s)
 			     : s->reader_gone ? "stopped (stdout's reader went away)"
 					      : "stopped";
 	char who[1024], how[128], msg[256];
+	struct inflight before = {0}, after = {0};
 	pthread_t releaser;
 	bool releasing;
-	int err, read_err;
+	int err, read_err, in_err;
 
-	/* Detach first, so nothing new arrives (nor does the follow thread attach any more);
+	/* A call whose thread runs on to its return gets a moment to reach it (inflight.h).
+	 * Then detach, so nothing new arrives (nor does the follow thread attach any more);
 	 * then drain and account for every byte. The traced processes leave the scope at the
 	 * same time (each waits on other kernel locks than the detaching). */
+	inflight_settle(s->tb, INFLIGHT_WAIT_MS);
+	in_err = inflight_take(s->tb, &before);
 	follow_lock(&s->follow);
 	follow_close(&s->follow);
 	releasing = s->targets.scope &&
@@ -574,6 +581,13 @@ int session_finish(struct session *s)
 	follow_drain(&s->follow, &s->ev->conns);
 	events_finish(s->ev);
 	unprobed_drain(&s->unprobed, unprobed_out(s), s->ev);
+	in_err = in_err ? in_err : inflight_take(s->tb, &after);
+	if (in_err)
+		diag("failed to read the calls in flight: %s\n", strerror(-in_err));
+	else
+		s->ev->calls_in_flight = inflight_count(&before, &after);
+	inflight_free(&before);
+	inflight_free(&after);
 	read_err = tracer_bpf__sum_percpu(s->tb, STATS_TABLE, events_on_counters, s->ev);
 	if (read_err)
 		diag("failed to read the BPF counters in '%s': %s\n", STATS_TABLE,

@@ -152,6 +152,11 @@ static void summarize(struct events *e, const char *why)
 	events_lost = e->lost_events + unreported;
 	diag("%s: ", why);
 	print_equation(diag_stream(), e->bpf, e->bytes_captured, e->bytes_unreadable);
+	if (e->calls_in_flight)
+		diag("; %llu call%s in flight as the tracer stopped (handshakes and reads still "
+		     "waiting included; what %s moved is not counted)",
+		     (unsigned long long)e->calls_in_flight, e->calls_in_flight == 1 ? "" : "s",
+		     e->calls_in_flight == 1 ? "it" : "they");
 	print_unprobed(diag_stream(), e->unprobed_sent, e->unprobed_recv);
 	if (e->unprobed_conns)
 		diag(" on %llu connection%s of %d process%s", (unsigned long long)e->unprobed_conns,
@@ -224,6 +229,7 @@ static void summarize(struct events *e, const char *why)
 		s.conns = e->conns.opened;
 		s.conns_unresolved = conns_unresolved(&e->conns);
 		s.calls_without_conn = e->calls_without_conn;
+		s.calls_in_flight = e->calls_in_flight;
 		s.http = e->cfg.http != NULL;
 		s.http_messages = e->http_records;
 		s.http_stopped = e->http_stopped;

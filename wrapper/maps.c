@@ -145,6 +145,75 @@ int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, i
 	return tracer_bpf__keys_of(tb, table, keys, sizeof(*keys), max);
 }
 
+/* Every entry of fd one by one (a kernel without batch lookups), keys of at most 8 bytes:
+ * how many, or -errno. */
+static int read_each(int fd, char *keys, char *values, uint32_t key_size, uint32_t leaf,
+		     uint32_t max)
+{
+	char key[8], next[8];
+	uint32_t n = 0;
+	bool more;
+
+	for (more = bpf_get_first_key(fd, key, key_size) == 0; more && n < max;
+	     more = bpf_get_next_key(fd, key, next) == 0, memcpy(key, next, key_size)) {
+		if (bpf_lookup_elem(fd, key, values + (size_t)n * leaf) == 0)
+			memcpy(keys + (size_t)n++ * key_size, key, key_size);
+		else if (errno != ENOENT) /* ENOENT: deleted while walking */
+			return -errno;
+	}
+	return (int)n;
+}
+
+int tracer_bpf__read_all(struct tracer_bpf *tb, const char *table, void **keys, void **values,
+			 size_t *key_size, size_t *leaf_size)
+{
+	const struct table_desc *t = tb_table(tb, table);
+	uint64_t in = 0, out = 0; /* the batch tokens: a key or a bucket, 8 bytes at most */
+	uint32_t n = 0, count;
+	char *k, *v;
+	int r = 0;
+
+	*keys = *values = NULL;
+	if (!t || t->fd < 0)
+		return -ENOENT;
+	if (t->type == BPF_MAP_TYPE_PERCPU_ARRAY || t->type == BPF_MAP_TYPE_PERCPU_HASH ||
+	    t->type == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+	    t->type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE || t->key_size > sizeof(in) ||
+	    !t->max_entries)
+		return -EINVAL;
+	k = calloc(t->max_entries, t->key_size);
+	v = calloc(t->max_entries, t->leaf_size);
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return -ENOMEM;
+	}
+	while (n < t->max_entries) {
+		count = t->max_entries - n;
+		r = bpf_lookup_batch(t->fd, n ? (uint32_t *)&in : NULL, (uint32_t *)&out,
+				     k + (size_t)n * t->key_size, v + (size_t)n * t->leaf_size,
+				     &count);
+		n += r == 0 || errno == ENOENT ? count : 0;
+		if (r != 0)
+			break;
+		in = out;
+	}
+	if (r != 0 && errno != ENOENT) /* no batches here: one by one */
+		r = read_each(t->fd, k, v, t->key_size, t->leaf_size, t->max_entries);
+	else
+		r = (int)n;
+	if (r < 0) {
+		free(k);
+		free(v);
+		return r;
+	}
+	*keys = k;
+	*values = v;
+	*key_size = t->key_size;
+	*leaf_size = t->leaf_size;
+	return r;
+}
+
 int tracer_bpf__lookup_key(struct tracer_bpf *tb, const char *table, const void *key,
 			   size_t key_size, void *value, size_t size)
 {

@@ -349,6 +349,13 @@ int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, i
 int tracer_bpf__keys_of(struct tracer_bpf *tb, const char *table, void *keys, size_t key_size,
 			int max);
 
+/* Every entry of table `table`, by batches where the kernel has them: *keys and *values,
+ * allocated (the caller frees both), hold them one after another in the table's key and
+ * value sizes (*key_size, *leaf_size). Returns how many, or -ENOENT (no such table), -EINVAL
+ * (a per-CPU table, keys over 8 bytes, no entries), -ENOMEM, -errno. */
+int tracer_bpf__read_all(struct tracer_bpf *tb, const char *table, void **keys, void **values,
+			 size_t *key_size, size_t *leaf_size);
+
 /* Reads entry `key` of table `table` into value (size: the table's value size). 0, or
  * -ENOENT when there is none (or no such table), -EINVAL for wrong sizes. */
 int tracer_bpf__lookup_key(struct tracer_bpf *tb, const char *table, const void *key,

@@ -220,9 +220,9 @@ nosym_seed("rustls_pie", "-fPIE", "-DTLS12", src_text=NOSYM_RUSTLS_SRC, link="-s
 
 
 def unsorted_hdr(name, seed):
-    """seed with the fifth entry of its .eh_frame_hdr table moved 0x20 up, out of order (a
-    table searched by halves as it is finds one function from its start and another from
-    inside it: fuzz.nosym's crash of 2026-12-05)."""
+    """seed with the fifth entry of its .eh_frame_hdr table moved 0x20 up, past the sixth:
+    out of order (a table searched by halves as it is finds one function from its start and
+    another from inside it: fuzz.nosym's crash of 2026-12-05)."""
     with open(os.path.join(HERE, "corpus", "nosym", seed), "rb") as f:
         data = bytearray(f.read())
     phoff, phnum = struct.unpack_from("<Q", data, 0x20)[0], struct.unpack_from("<H", data, 0x38)[0]
@@ -231,6 +231,8 @@ def unsorted_hdr(name, seed):
         if typ == 0x6474e550:  # PT_GNU_EH_FRAME
             at = off + 12 + 8 * 4
             struct.pack_into("<i", data, at, struct.unpack_from("<i", data, at)[0] + 0x20)
+            if struct.unpack_from("<i", data, at)[0] <= struct.unpack_from("<i", data, at + 8)[0]:
+                raise SystemExit("seeds.py: %s's table is in order after the move" % seed)
             write("nosym", name, bytes(data))
             return
     raise SystemExit("seeds.py: %s has no .eh_frame_hdr" % seed)

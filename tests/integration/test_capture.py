@@ -1,14 +1,17 @@
 #!/usr/bin/python3
 """test_capture.py - the tracer shows real OpenSSL plaintext of real programs, in the right
 direction, and leaves nothing attached behind."""
+import base64
 import os
 import re
 import signal
+import socket
+import ssl
 import subprocess
 import unittest
 
 import harness
-from harness import TracerTest, bpftool_uprobes, joined, tracefs_uprobe_events
+from harness import TracerTest, bpftool_uprobes, joined, json_lines, tracefs_uprobe_events
 
 REQUEST_10 = b"GET / HTTP/1.0\r\n\r\n"
 
@@ -26,6 +29,12 @@ def curl_request(port: int, path="/hello") -> bytes:
 def curl(port, path="/hello"):
     return ["curl", "-sS", "-k", "--http1.1", "-A", "tracer-test", "-o", "/dev/null",
             "https://127.0.0.1:%d%s" % (port, path)]
+
+
+def syscall_of(pid):
+    """The number of the system call process pid is in (/proc/PID/syscall), as text."""
+    with open("/proc/%d/syscall" % pid) as f:
+        return f.read().split()[0]
 
 
 class CaptureTest(TracerTest):
@@ -200,6 +209,35 @@ class CaptureTest(TracerTest):
         self.assertIsNone(server.poll())  # the traced program is unharmed
         subprocess.run(curl(port), check=True, timeout=20)  # and still serves
         self.assertEqual(server.wait(timeout=20), 0)
+
+    def test_a_call_in_flight_at_the_stop_is_counted(self):
+        """The server reads a request head that has not ended: its first SSL_read_ex returns
+        the part that came (captured), its second waits for the rest as the tracer stops.
+        That call is told as in flight (text and JSON), not passed over; a thread asleep in
+        its call is not waited for."""
+        server, port, _ = self.tls_server()
+        run = self.tracer(server.pid, "--json")
+        run.wait_ready()
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        part = b"GET /part HTTP/1.1\r\n"
+        with socket.create_connection(("127.0.0.1", port)) as raw, \
+                ctx.wrap_socket(raw) as tls:
+            tls.sendall(part)
+            harness.wait_for(lambda: b"".join(
+                base64.b64decode(e["data"]) for e in json_lines(run)
+                if e["type"] == "data" and e["dir"] == "read") == part, 20,
+                "the first part's read")
+            # the server is in its next SSL_read_ex, waiting in read(2) for the rest
+            harness.wait_for(lambda: syscall_of(server.pid) == "0", 20,
+                             "the server's next read")
+            self.assertEqual(self.interrupt(run), 0, run.stderr())
+        self.assertIn("; 1 call in flight as the tracer stopped (handshakes and reads still "
+                      "waiting included; what it moved is not counted)", run.stderr())
+        summary = json_lines(run)[-1]
+        self.assertEqual((summary["type"], summary["calls_in_flight"], summary["calls"]),
+                         ("summary", 1, 1))
 
     def test_sigterm_stops_cleanly(self):
         server, port, _ = self.tls_server()

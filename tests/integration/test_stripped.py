@@ -115,6 +115,8 @@ class StrippedTest(TracerTest):
         self.interrupt(run)
         streams = by_conn(e for e in json_lines(run) if e.get("pid") == client.pid)
         self.assertEqual(streams[(lport, port, "write")], b"".join(LINES))
+        # the tracer does not look at itself (the strings it searches for are in it)
+        self.assertNotIn(os.path.realpath(TRACER), run.stderr())
 
     def list_probes(self, pid):
         """--list-probes -v for pid, the tracer's cache in the test's directory: the rows

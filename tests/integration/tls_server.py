@@ -79,7 +79,8 @@ def main() -> int:
     for _ in range(args.count):
         conn, _ = srv.accept()
         with ctx.wrap_socket(conn, server_side=True) as tls:
-            read_request(tls)
+            if read_request(tls) is None:
+                continue  # the peer closed before its request ended: nothing to answer
             if not wait_for_go(args.reply_file, "tls_server"):
                 return 1
             tls.sendall(reply)
