@@ -191,7 +191,15 @@ class ErrorTest(TracerTest):
         code, out, _ = self.run_tracer("--help")
         self.assertEqual(code, 0)
         self.assertIn("USAGE: tracer [OPTION...] PID", out)
-        self.assertIn("EXAMPLES:", out)
+        # the first sentence names the TLS code traced, not the C libraries alone
+        self.assertIn("TLS code: the libraries (OpenSSL, BoringSSL, GnuTLS, NSS, mbedTLS, "
+                      "wolfSSL), Go's crypto/tls, rustls, and TLS linked into programs",
+                      " ".join(out.split("\n\n", 1)[0].split()))
+        # each example as written: argp wraps a line at 79 columns, mid-comment
+        examples = out.split("EXAMPLES:\n", 1)[1].split("\n\n", 1)[0].split("\n")
+        self.assertGreaterEqual(len(examples), 20)
+        for line in examples:
+            self.assertRegex(line, r"^  tracer |^ {33}# ", "a wrapped example: %r" % line)
         code, out, _ = self.run_tracer("--version")
         self.assertEqual((code, out.startswith("tracer ")), (0, True))
 
