@@ -226,8 +226,7 @@ int follow_find_tls_code(struct follow *f, struct tracer_bpf *tb, struct probe_s
 	for (i = 0; i < pl->n && err != -ENOMEM; i++) {
 		uint64_t tls = 0;
 
-		/* not the tracer itself (--all): it runs no TLS, and names what it searches for */
-		if ((!env->all && !traced[i]) || pl->pid[i] == getpid())
+		if (!env->all && !traced[i])
 			continue;
 		for (j = 0; j < env->npids && env->pids[j] != pl->pid[i]; j++)
 			; /* j < npids: a given target */
@@ -402,9 +401,6 @@ static bool rescan_process(struct follow *f, const struct rescan *rs)
 	int first = set->n, r;
 	bool alive;
 
-	if (rs->pid == getpid()) /* the tracer itself, seen by --all: no TLS, nothing to tell */
-		return unprobed_settle(f->cfg.unprobed, f->tb, (uint32_t)rs->pid, false,
-				       UNPROBED_UNPROBED, rs->program);
 	if (rs->exec)
 		say_exec(f, rs);
 	/* A program already looked at (BPF found it marked; it is not pending): nothing to

@@ -15,8 +15,8 @@
 
 /* Adds table t's entries (keys u32) that hold a call: every tls_calls entry, and a
  * tls_slots entry whose value begins with a nonzero u64 owner (its pid_tgid). */
-static int add_calls(struct inflight *in, int *cap, size_t *bytes_cap, int t,
-		     const uint8_t *keys, const uint8_t *values, int n, size_t ks, size_t vs)
+static int add_calls(struct inflight *in, int *cap, size_t *bytes_cap, int t, const uint8_t *keys,
+		     const uint8_t *values, int n, size_t ks, size_t vs)
 {
 	uint64_t owner;
 	uint32_t key;
@@ -45,17 +45,19 @@ static int add_calls(struct inflight *in, int *cap, size_t *bytes_cap, int t,
 			*bytes_cap = want;
 		}
 		memcpy(in->bytes + used, values + (size_t)i * vs, vs);
-		in->calls[in->n++] = (struct inflight_call){
-			.key = key, .tid = t == 0 ? (uint32_t)owner : key, .table = t, .off = used,
-			.size = vs};
+		in->calls[in->n++] = (struct inflight_call){.key = key,
+							    .tid = t == 0 ? (uint32_t)owner : key,
+							    .table = t,
+							    .off = used,
+							    .size = vs};
 		used += vs;
 	}
 	return 0;
 }
 
 /* The Go calls in flight by process: tls_go_inflight's u32 tgid keys and u64 counts. */
-static int add_go(struct inflight *in, const uint8_t *keys, const uint8_t *values, int n,
-		  size_t ks, size_t vs)
+static int add_go(struct inflight *in, const uint8_t *keys, const uint8_t *values, int n, size_t ks,
+		  size_t vs)
 {
 	int i;
 
@@ -132,28 +134,38 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Whether call c of `in` is still in its table, with the same bytes (one lookup). */
+static bool still_in_flight(struct tracer_bpf *tb, const struct inflight *in,
+			    const struct inflight_call *c)
+{
+	uint8_t *now = malloc(c->size);
+	bool same = now &&
+		    tracer_bpf__lookup_key(tb, c->table ? CALLS_TABLE : SLOTS_TABLE, &c->key,
+					   sizeof(c->key), now, c->size) == 0 &&
+		    memcmp(now, in->bytes + c->off, c->size) == 0;
+
+	free(now);
+	return same;
+}
+
 void inflight_settle(struct tracer_bpf *tb, int max_ms)
 {
 	uint64_t until = now_ns() + (uint64_t)max_ms * 1000000ull;
-	struct inflight first = {0}, now = {0};
+	struct inflight first = {0};
 	struct proc_stat st;
-	bool running;
+	bool running = true;
 	int i;
 
-	if (inflight_take(tb, &first) == 0 && first.n)
-		for (;;) {
-			if (inflight_take(tb, &now))
-				break;
+	if (inflight_take(tb, &first) == 0)
+		while (running && now_ns() < until) {
 			for (running = false, i = 0; i < first.n && !running; i++)
-				running = holds(&now, &first, &first.calls[i]) &&
-					  proc_read_stat((pid_t)first.calls[i].tid, &st) == 0 &&
-					  st.state == 'R';
-			if (!running || now_ns() >= until)
-				break;
-			tracer_bpf__poll(tb, 1); /* a wait of 1 ms that reads what comes */
+				running = proc_read_stat((pid_t)first.calls[i].tid, &st) == 0 &&
+					  st.state == 'R' &&
+					  still_in_flight(tb, &first, &first.calls[i]);
+			if (running)
+				tracer_bpf__poll(tb, 1); /* a wait of 1 ms that reads what comes */
 		}
 	inflight_free(&first);
-	inflight_free(&now);
 }
 
 uint64_t inflight_count(const struct inflight *before, const struct inflight *after)
@@ -173,6 +185,6 @@ uint64_t inflight_count(const struct inflight *before, const struct inflight *af
 		for (j = 0; j < before->ngo; j++)
 			if (before->go_tgid[j] == after->go_tgid[i])
 				n += before->go_calls[j] < after->go_calls[i] ? before->go_calls[j]
-									: after->go_calls[i];
+									      : after->go_calls[i];
 	return n;
 }

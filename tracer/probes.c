@@ -444,6 +444,8 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 	struct maps maps;
 
 	*maps_tls = 0;
+	if (pid == getpid())
+		return 0; /* the tracer (--all): no TLS, and it carries what the searches look for */
 	r = maps_load(pid, &maps);
 	if (r)
 		return r == -ENOENT ? -ESRCH : r;

@@ -361,8 +361,6 @@ static int add_every_process(struct session *s, const struct env *env)
 
 	proc_list_load(&pl);
 	for (i = 0; i < pl.n && r != -ENOMEM; i++) {
-		if (pl.pid[i] == getpid())
-			continue; /* the tracer: no TLS, and it carries what the searches look for */
 		r = probes_add_process(&s->probes, pl.pid[i], &s->specs, &tls, env->verbose);
 		if (r < 0 && r != -ENOMEM && env->verbose)
 			diag("passing over PID %d: %s\n", (int)pl.pid[i], strerror(-r));

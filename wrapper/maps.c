@@ -145,25 +145,6 @@ int tracer_bpf__keys(struct tracer_bpf *tb, const char *table, uint32_t *keys, i
 	return tracer_bpf__keys_of(tb, table, keys, sizeof(*keys), max);
 }
 
-/* Every entry of fd one by one (a kernel without batch lookups), keys of at most 8 bytes:
- * how many, or -errno. */
-static int read_each(int fd, char *keys, char *values, uint32_t key_size, uint32_t leaf,
-		     uint32_t max)
-{
-	char key[8], next[8];
-	uint32_t n = 0;
-	bool more;
-
-	for (more = bpf_get_first_key(fd, key, key_size) == 0; more && n < max;
-	     more = bpf_get_next_key(fd, key, next) == 0, memcpy(key, next, key_size)) {
-		if (bpf_lookup_elem(fd, key, values + (size_t)n * leaf) == 0)
-			memcpy(keys + (size_t)n++ * key_size, key, key_size);
-		else if (errno != ENOENT) /* ENOENT: deleted while walking */
-			return -errno;
-	}
-	return (int)n;
-}
-
 int tracer_bpf__read_all(struct tracer_bpf *tb, const char *table, void **keys, void **values,
 			 size_t *key_size, size_t *leaf_size)
 {
@@ -171,7 +152,7 @@ int tracer_bpf__read_all(struct tracer_bpf *tb, const char *table, void **keys, 
 	uint64_t in = 0, out = 0; /* the batch tokens: a key or a bucket, 8 bytes at most */
 	uint32_t n = 0, count;
 	char *k, *v;
-	int r = 0;
+	int r = 0, i;
 
 	*keys = *values = NULL;
 	if (!t || t->fd < 0)
@@ -198,10 +179,17 @@ int tracer_bpf__read_all(struct tracer_bpf *tb, const char *table, void **keys, 
 			break;
 		in = out;
 	}
-	if (r != 0 && errno != ENOENT) /* no batches here: one by one */
-		r = read_each(t->fd, k, v, t->key_size, t->leaf_size, t->max_entries);
-	else
+	if (r != 0 && errno != ENOENT) { /* no batches here: the keys, then each value */
+		r = tracer_bpf__keys_of(tb, table, k, t->key_size, (int)t->max_entries);
+		for (n = 0, i = 0; i < r; i++) /* an entry deleted meanwhile is left out */
+			if (bpf_lookup_elem(t->fd, k + (size_t)i * t->key_size,
+					    v + (size_t)n * t->leaf_size) == 0)
+				memmove(k + (size_t)n++ * t->key_size, k + (size_t)i * t->key_size,
+					t->key_size);
+		r = r < 0 ? r : (int)n;
+	} else {
 		r = (int)n;
+	}
 	if (r < 0) {
 		free(k);
 		free(v);
