@@ -344,7 +344,7 @@ static __always_inline struct tls_stats *stats_of(u32 tgid)
 
 /* Sends an event of meta_event on tls_meta with the first `extra` bytes of its data (a
  * constant); a refused one is counted. */
-static __always_inline void submit_meta_with(void *ctx, struct tls_event *ev, u32 extra)
+static __always_inline void submit_meta_with(void *ctx, struct tls_event *ev, u64 extra)
 {
 	struct tls_stats *st;
 
@@ -900,6 +900,18 @@ static __always_inline u64 first_buffer(u64 buf, u32 how)
 	return how == TLS_IO_PLAIN ? buf : base;
 }
 
+/* The length of the first iovec of a gathering send (`how` not TLS_IO_PLAIN) into *len:
+ * 0, or -1 when it cannot be read. */
+static __always_inline int first_iov_len(u64 buf, u32 how, u64 *len)
+{
+	u64 iov = buf;
+
+	if (how == TLS_IO_MSG &&
+	    bpf_probe_read_user(&iov, sizeof(iov), (const void *)(buf + 16))) /* msg_iov */
+		return -1;
+	return bpf_probe_read_user(len, sizeof(*len), (const void *)(iov + 8)) ? -1 : 0;
+}
+
 /* What a send asks to move: count bytes, or the lengths of its first TLS_IO_MAX_IOV
  * iovecs (an array of count, or the message's). */
 static __always_inline u64 send_size(u64 buf, u64 count, u32 how)
@@ -1249,13 +1261,75 @@ static __always_inline bool saw_fd(void *ctx, u64 id, s64 fd, bool sock)
 	return true;
 }
 
+/* 1 when a < b, else 0, without a branch (both below 2^63). */
+static __always_inline u64 below(u64 a, u64 b)
+{
+	return (a - b) >> 63;
+}
+
+/* The smaller of a and b, without a branch (both below 2^63). The empty asm hides the
+ * mask from clang, which would otherwise turn this back into a branch. */
+static __always_inline u64 smaller(u64 a, u64 b)
+{
+	u64 mask = -below(a, b);
+
+	asm volatile("" : "+r"(mask));
+	return b + ((a - b) & mask);
+}
+
+#define TLS_HS_CLIENT_HELLO 1
+#define TLS_HS_SERVER_HELLO 2
+#define TLS_HELLO_BYTES (TLS_HELLO_MAX < MAX_DATA_SIZE ? TLS_HELLO_MAX : MAX_DATA_SIZE)
+
+/*
+ * A traced thread (`in_call`: one in a TLS call) sends on TCP socket fd bytes that begin a
+ * ClientHello or ServerHello record (buf and `how` as first_buffer's, count what a plain send
+ * moves): its first bytes go to user space (TLS_KIND_HELLO), which reads the server name,
+ * ALPN, version and cipher suite from them. Every library's handshake, Go's and memory BIOs'
+ * included, sends them in clear: one event per connection and side.
+ */
+static __always_inline void hello_sent(void *ctx, u64 id, s32 fd, u64 buf, u64 count, u32 how,
+				       bool in_call)
+{
+	u64 first = first_buffer(buf, how);
+	struct tls_call *call;
+	struct tls_event *ev;
+	u32 len = 0;
+	u8 hs = 0;
+	u64 n;
+
+	/* a thread in a TLS call is traced; any other write is looked at only when it is */
+	if ((!in_call && !traced(id)) || record_at(first, &len) != TLS_RECORD_HANDSHAKE ||
+	    bpf_probe_read_user(&hs, sizeof(hs), (const void *)(first + 5)) ||
+	    (hs != TLS_HS_CLIENT_HELLO && hs != TLS_HS_SERVER_HELLO) || !fd_is_tcp_socket(fd) ||
+	    !(ev = meta_event(id, TLS_KIND_HELLO)))
+		return;
+	if (how != TLS_IO_PLAIN && first_iov_len(buf, how, &count))
+		return;
+	/* smaller() hides the bound from clang, which would drop the check the verifier needs */
+	n = smaller(smaller((u64)len + 5, count & 0xffffffff), TLS_HELLO_BYTES);
+	if (n > TLS_HELLO_BYTES || bpf_probe_read_user(ev->data, n, (const void *)first))
+		return;
+	call = call_of(id);
+	ev->conn = call && call->fd == fd ? call->conn : 0;
+	ev->fd = fd;
+	ev->result = (s64)socket_ino(fd);
+	ev->call_len = len + 5;
+	ev->data_len = (u32)n;
+	submit_meta_with(ctx, ev, n);
+}
+
 /* A send on fd (write, writev, sendto, sendmsg; `how` its bytes are passed): a TLS call's
- * connection, or bytes a pending process sends before its probes are in place. */
+ * connection, or bytes a pending process sends before its probes are in place; a hello. */
 static __always_inline int saw_send(void *ctx, s64 fd, bool sock, u64 buf, u64 count, u32 how)
 {
 	u64 id = bpf_get_current_pid_tgid();
+	bool in_call = saw_fd(ctx, id, fd, sock);
 
-	if (saw_fd(ctx, id, fd, sock) || fd < 0 || fd > 0x7fffffff)
+	if (fd < 0 || fd > 0x7fffffff)
+		return 0;
+	hello_sent(ctx, id, (s32)fd, buf, count, how, in_call);
+	if (in_call)
 		return 0;
 	tie_sent(ctx, id, (s32)fd, buf, how);
 	if (pending_on())
@@ -1381,22 +1455,6 @@ static __always_inline void send_buffer(struct pt_regs *ctx, struct tls_event *e
 	mark_last(ev, moved, cap);
 	if (send_chunk(ctx, ev, buf + off, off, n, st))
 		send_gap(ctx, ev);
-}
-
-/* 1 when a < b, else 0, without a branch (both below 2^63). */
-static __always_inline u64 below(u64 a, u64 b)
-{
-	return (a - b) >> 63;
-}
-
-/* The smaller of a and b, without a branch (both below 2^63). The empty asm hides the
- * mask from clang, which would otherwise turn this back into a branch. */
-static __always_inline u64 smaller(u64 a, u64 b)
-{
-	u64 mask = -below(a, b);
-
-	asm volatile("" : "+r"(mask));
-	return b + ((a - b) & mask);
 }
 
 /*

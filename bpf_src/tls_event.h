@@ -50,7 +50,16 @@ enum tls_kind {
 	TLS_KIND_CONN_TIE = 8,	 /* session `result`, whose calls use no socket, is connection
 				  * `conn` (socket fd): found after its call for direction dir,
 				  * and sent after the connection's opening */
+	TLS_KIND_HELLO = 9,	 /* a traced thread sent a ClientHello or ServerHello record on
+				  * TCP socket fd: data holds its first bytes (TLS_HELLO_MAX at
+				  * most), call_len the record's whole size; conn is the TLS
+				  * call's that sent it (0: none, as for a memory BIO or Go's
+				  * handshake), result the socket's inode number */
 };
+
+/* Bytes of a hello record sent at most (and no more than MAX_DATA_SIZE): a ClientHello with
+ * a post-quantum key share takes ~1.8 KB, its server name and ALPN come before that. */
+#define TLS_HELLO_MAX 2048
 
 /*
  * One chunk of one library call's plaintext. A call is sent as consecutive chunks sharing

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hello.h"
+
 #define CONN_ADDR_LEN 46 /* INET6_ADDRSTRLEN */
 
 /* The two ends of a TCP connection, as the traced process sees them. */
@@ -83,6 +85,11 @@ struct conn {
 	uint64_t tied_since[2]; /* ... known to BPF since then (a call before was another
 				 * object's at that address) */
 	bool from_tie;		/* made from a tie before its opening came */
+	int kept; /* --host/--port's verdict, once its addresses are known: 1 shown, -1 left
+		   * out; 0: not asked yet */
+	struct hello hello[2]; /* [side - 1]: its ClientHello's and ServerHello's words (side
+				* 0: none seen) */
+	bool told_open;	       /* its "open" JSON record was written */
 };
 
 /*

@@ -96,6 +96,7 @@ static struct out_event view(struct events *e, const struct tls_event *ev, char 
 		.conn_why = c ? c->why : (ev->conn ? "closed before it was shown" : NULL),
 		.result = ev->result,
 		.ok = ev->flags & TLS_FLAG_OK,
+		.hello = c ? c->hello : NULL,
 	};
 }
 
@@ -185,6 +186,71 @@ oom:
 }
 
 /* Connection `key` ended: its HTTP exchanges, its pcapng stream and its state end too. */
+static struct out_event conn_view(struct events *e, const struct tls_event *ev,
+				  const struct conn *c, char *comm);
+
+/*
+ * Whether --host/--port/--sni keep connection `id` (no filter: yes), asked as event ev is
+ * delivered. Decided once what the filter asks of it is known: its addresses (its opening
+ * brings them, nearly always) and, with --sni, its ClientHello (sent before any data). Until
+ * then no, for now; `final` (a data chunk: nothing more will come before it) decides for
+ * good. A call on no known connection: no. A connection kept once its server name is known
+ * has its "open" JSON record told then (it was held back).
+ */
+static bool kept(struct events *e, const struct tls_event *ev, uint64_t id, bool final)
+{
+	const struct conn_filter *f = e->cfg.filter;
+	char comm[TLS_COMM_LEN + 1];
+	struct out_event out;
+	struct conn *c;
+	bool known;
+
+	if (!conn_filter_on(f))
+		return true;
+	if (!id || !(c = conns_get(&e->conns, id)))
+		return false;
+	if (!c->kept) {
+		known = c->resolved && (!f->nsnis || c->hello[HELLO_CLIENT - 1].side);
+		if (!known && !final)
+			return false;
+		c->kept = known && conn_filter_keeps(f, &c->addr, c->hello[HELLO_CLIENT - 1].sni)
+				  ? 1
+				  : -1;
+		e->conns_filtered += c->kept < 0;
+		if (c->kept > 0 && !c->told_open && e->cfg.json && e->cfg.out) {
+			out = conn_view(e, ev, c, comm);
+			output_json_conn(e->cfg.out, &out, "open", NULL);
+			c->told_open = true;
+		}
+	}
+	return c->kept > 0;
+}
+
+static void count_call(struct events *e, const struct tls_event *ev, int64_t delta);
+static struct tls_event *copy_chunk(const struct tls_event *hdr, const void *data);
+
+/* A chunk --host/--port leave out: its bytes move from captured (or unreadable) to
+ * filtered, and its call (at its first chunk) from the calls its library captured to those
+ * filtered, in the run's account and its process's. */
+static void leave_out(struct events *e, const struct tls_event *ev)
+{
+	struct proc_stats *ps = proc_of(e, ev->pid);
+	uint64_t calls = ev->offset == 0, bytes = (uint64_t)ev->data_len + ev->unreadable;
+
+	e->bytes_captured -= ev->data_len;
+	e->bytes_unreadable -= ev->unreadable;
+	e->bpf[TLS_STAT_CALLS_FILTERED] += calls;
+	e->bpf[TLS_STAT_BYTES_FILTERED] += bytes;
+	if (ps) {
+		ps->bytes_captured -= ev->data_len;
+		ps->bytes_unreadable -= ev->unreadable;
+		ps->bpf[TLS_STAT_CALLS_FILTERED] += calls;
+		ps->bpf[TLS_STAT_BYTES_FILTERED] += bytes;
+	}
+	if (calls)
+		count_call(e, ev, -1);
+}
+
 static void end_flow(struct events *e, const struct tls_event *ev, uint64_t key)
 {
 	e->cur = ev;
@@ -210,7 +276,7 @@ static void end_conn(struct events *e, const struct tls_event *ev, struct conn *
 	out.fd = c->fd;
 	out.addr = c->resolved ? &c->addr : NULL;
 	out.conn_why = c->why;
-	if (e->cfg.json && e->cfg.out)
+	if (e->cfg.json && e->cfg.out && (!conn_filter_on(e->cfg.filter) || c->kept > 0))
 		output_json_conn(e->cfg.out, &out, "close", reason);
 	conns_close(&e->conns, c->id);
 }
@@ -229,6 +295,105 @@ static void show(struct events *e, const struct tls_event *ev, show_fn json, sho
 	(e->cfg.json ? json : text)(e->cfg.out, &out);
 }
 
+/* ev as view() shows it, on connection c (NULL: none) whatever ev names. */
+static struct out_event conn_view(struct events *e, const struct tls_event *ev,
+				  const struct conn *c, char *comm)
+{
+	struct out_event out = view(e, ev, comm);
+
+	out.conn = c ? c->id : 0;
+	out.fd = c ? c->fd : ev->fd;
+	out.addr = c && c->resolved ? &c->addr : NULL;
+	out.conn_why = c ? c->why : NULL;
+	out.hello = c ? c->hello : NULL;
+	return out;
+}
+
+/* Whether a hello sent on (pid, fd, socket inode ino) is connection c's (an inode not
+ * known on either side does not tell them apart). */
+static bool hello_of(const struct conn *c, uint32_t pid, int fd, uint64_t ino)
+{
+	return c->pid == pid && c->fd == fd && (!ino || !c->ino || c->ino == ino);
+}
+
+/* Says hello h, sent as event ev, on connection conn (0: none known): in JSON, and in text
+ * with --handshake. */
+static void tell_hello(struct events *e, const struct tls_event *ev, uint64_t conn,
+		       const struct hello *h)
+{
+	struct conn *c = conn ? conns_get(&e->conns, conn) : NULL;
+	char comm[TLS_COMM_LEN + 1];
+	struct out_event out;
+
+	if (!kept(e, ev, conn, false) || !e->cfg.out || !(e->cfg.json || e->cfg.handshakes))
+		return;
+	out = conn_view(e, ev, c, comm);
+	out.func = h->side == HELLO_CLIENT ? "ClientHello" : "ServerHello";
+	if (e->cfg.json)
+		output_json_hello(e->cfg.out, &out, h);
+	else
+		output_hello(e->cfg.out, &out, h);
+}
+
+/* The oldest hello still waiting for its connection is told without one. */
+static void give_up_hello(struct events *e)
+{
+	tell_hello(e, e->hellos[0].ev, 0, &e->hellos[0].h);
+	free(e->hellos[0].ev);
+	memmove(e->hellos, e->hellos + 1, (size_t)--e->nhellos * sizeof(*e->hellos));
+}
+
+/* Connection c takes the hellos sent on its socket before it was known, and tells them. */
+static void take_hellos(struct events *e, struct conn *c)
+{
+	int i, kept_ = 0;
+
+	for (i = 0; i < e->nhellos; i++) {
+		struct waiting_hello *w = &e->hellos[i];
+
+		if (hello_of(c, w->ev->pid, w->ev->fd, (uint64_t)w->ev->result)) {
+			c->hello[w->h.side - 1] = w->h;
+			tell_hello(e, w->ev, c->id, &w->h);
+			free(w->ev);
+		} else {
+			e->hellos[kept_++] = *w;
+		}
+	}
+	e->nhellos = kept_;
+}
+
+/* A hello's turn (data: its bytes): put on its connection and told, or, sent before the
+ * connection was known (a memory BIO's or Go's handshake, outside any TLS call), kept for
+ * it. */
+static void got_hello(struct events *e, const struct tls_event *ev, const uint8_t *data)
+{
+	struct conn *c = ev->conn ? conns_get(&e->conns, ev->conn) : NULL;
+	struct tls_event *copy;
+	struct hello h;
+	int i;
+
+	if (hello_parse(data, ev->data_len, &h)) {
+		e->malformed++; /* BPF sent it for its first bytes: never so */
+		return;
+	}
+	for (i = 0; !c && i < e->conns.n; i++)
+		if (hello_of(&e->conns.v[i], ev->pid, ev->fd, (uint64_t)ev->result))
+			c = &e->conns.v[i];
+	if (c) {
+		c->hello[h.side - 1] = h;
+		tell_hello(e, ev, c->id, &h);
+		return;
+	}
+	if (e->nhellos == EVENTS_WAITING_HELLOS)
+		give_up_hello(e);
+	if (!(copy = copy_chunk(ev, data))) {
+		tell_hello(e, ev, 0, &h); /* no room to wait: now, without its connection */
+		return;
+	}
+	e->hellos[e->nhellos].ev = copy;
+	e->hellos[e->nhellos++].h = h;
+}
+
 /* Connection ev->conn opens (PID ev->pid's socket ev->fd, inode ino, `known` as
  * conns_open's; ends: its two ends as BPF read them, or NULL): kept, and said in JSON. */
 static void open_conn(struct events *e, const struct tls_event *ev, uint64_t ino, bool known,
@@ -236,11 +401,15 @@ static void open_conn(struct events *e, const struct tls_event *ev, uint64_t ino
 {
 	char comm[TLS_COMM_LEN + 1];
 	struct out_event out;
+	struct conn *c = conns_open(&e->conns, ev->conn, ev->pid, ev->fd, ino, known, ends);
 
-	conns_open(&e->conns, ev->conn, ev->pid, ev->fd, ino, known, ends);
 	out = view(e, ev, comm);
-	if (e->cfg.json && e->cfg.out)
+	if (c && e->cfg.json && e->cfg.out && kept(e, ev, ev->conn, false) && !c->told_open) {
 		output_json_conn(e->cfg.out, &out, "open", NULL);
+		c->told_open = true;
+	}
+	if (c && e->nhellos)
+		take_hellos(e, c);
 }
 
 /* An event other than data: a connection's start (data: its two ends, when BPF read them)
@@ -272,7 +441,7 @@ static void deliver_meta(struct events *e, const struct tls_event *ev, const uin
 		}
 		end_flow(e, ev, ev->conn); /* its opening was lost */
 		out = view(e, ev, comm);
-		if (e->cfg.json && e->cfg.out)
+		if (e->cfg.json && e->cfg.out && !conn_filter_on(e->cfg.filter))
 			output_json_conn(e->cfg.out, &out, "close", "close");
 		break;
 	case TLS_KIND_EXIT: /* the process's sockets closed with it */
@@ -283,25 +452,35 @@ static void deliver_meta(struct events *e, const struct tls_event *ev, const uin
 		end_flow(e, ev, flows_key(0, ev->pid));
 		break;
 	case TLS_KIND_HANDSHAKE:
-		show(e, ev, output_json_handshake, e->cfg.handshakes ? output_handshake : NULL);
+		if (kept(e, ev, ev->conn, false))
+			show(e, ev, output_json_handshake,
+			     e->cfg.handshakes ? output_handshake : NULL);
 		break;
 	case TLS_KIND_VERIFY:
-		show(e, ev, output_json_verify, output_verify);
+		if (kept(e, ev, ev->conn, false))
+			show(e, ev, output_json_verify, output_verify);
 		break;
 	case TLS_KIND_VERIFY_OFF:
 		show(e, ev, output_json_verify_off, output_verify_off);
 		break;
+	case TLS_KIND_HELLO:
+		got_hello(e, ev, data);
+		break;
 	}
 }
 
-/* "pid 7 tid 8 comm curl SSL_write call 12": a pcapng packet's comment. */
+/* "pid 7 tid 8 comm curl SSL_write call 12 ... sni api.test": a pcapng packet's comment. */
 static void packet_comment(struct events *e, const struct tls_event *ev, char *buf, size_t size)
 {
 	char comm[TLS_COMM_LEN + 1];
 	struct out_event out = view(e, ev, comm);
 
-	snprintf(buf, size, "pid %u tid %u comm %s %s call %llu (%u bytes) %s", out.pid, out.tid,
-		 out.comm, out.func, (unsigned long long)out.call_id, out.len, out.lib);
+	int n = snprintf(buf, size, "pid %u tid %u comm %s %s call %llu (%u bytes) %s", out.pid,
+			 out.tid, out.comm, out.func, (unsigned long long)out.call_id, out.len,
+			 out.lib);
+
+	if (out.hello && out.hello[HELLO_CLIENT - 1].sni[0] && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, " sni %s", out.hello[HELLO_CLIENT - 1].sni);
 }
 
 /* A data chunk, in order: redacted, shown, decoded as HTTP, written to the capture. data is
@@ -313,6 +492,10 @@ static void deliver_data(struct events *e, int cpu, const struct tls_event *ev, 
 	enum side side = side_of_dir(ev->dir);
 	struct flow *f = NULL;
 
+	if (!kept(e, ev, ev->conn, true)) {
+		leave_out(e, ev);
+		return;
+	}
 	if (e->cfg.redact || e->cfg.http) {
 		f = flows_get(&e->flows, key);
 		if (f)
@@ -416,8 +599,8 @@ static bool valid_chunk(const struct events *e, const struct tls_event *ev, int 
 {
 	uint32_t in_call = ev->kind == TLS_KIND_DATA ? ev->data_len : 0;
 
-	return size >= (int)TLS_EVENT_HDR_SIZE && ev->kind <= TLS_KIND_CONN_TIE &&
-	       (ev->kind == TLS_KIND_DATA || ev->data_len == 0 ||
+	return size >= (int)TLS_EVENT_HDR_SIZE && ev->kind <= TLS_KIND_HELLO &&
+	       (ev->kind == TLS_KIND_DATA || ev->kind == TLS_KIND_HELLO || ev->data_len == 0 ||
 		(ev->kind == TLS_KIND_CONN_OPEN && ev->data_len == sizeof(struct tls_sock_addr))) &&
 	       ev->data_len <= e->cfg.max_data_size &&
 	       ev->data_len <= (uint32_t)(size - (int)TLS_EVENT_HDR_SIZE) &&
@@ -689,8 +872,9 @@ static bool keep(struct events *e, int cpu, const struct tls_event *hdr, const v
 	return true;
 }
 
-/* One more call captured, under the probe it is reported by (its library saw traffic). */
-static void count_call(struct events *e, const struct tls_event *ev)
+/* delta more calls captured (-1: one left out after all), under the probe it is reported by
+ * (its library saw traffic). */
+static void count_call(struct events *e, const struct tls_event *ev, int64_t delta)
 {
 	const struct resolved_probe *rp = probes_of_call(e->cfg.probes, ev->probe, ev->ret_delta);
 	uint64_t *grown, n, id = rp ? rp->id : 0;
@@ -704,7 +888,7 @@ static void count_call(struct events *e, const struct tls_event *ev)
 		e->probe_calls = grown;
 		e->nprobe_calls = n;
 	}
-	e->probe_calls[id]++;
+	e->probe_calls[id] += (uint64_t)delta;
 }
 
 void events_on_sample(void *ctx, int cpu, const void *data, int size)
@@ -738,7 +922,7 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 		if (!ev->data_len && !ev->unreadable && !(ev->flags & TLS_CHUNK_LAST))
 			return; /* an empty piece of a gathering write: nothing to show */
 		if (ev->offset == 0)
-			count_call(e, ev);
+			count_call(e, ev, 1);
 	}
 	if (ev->kind == TLS_KIND_CONN_TIE)
 		note_tie(e, ev);
@@ -819,6 +1003,8 @@ void events_on_meta_lost(void *ctx, int cpu, uint64_t count)
 void events_finish(struct events *e)
 {
 	events_deliver(e, UINT64_MAX);
+	while (e->nhellos > 0) /* their connections never came */
+		give_up_hello(e);
 	while (e->npending > 0) /* their last chunks never came */
 		flush_pending(e, &e->pending[0], 0);
 	free(e->pending);
@@ -863,6 +1049,9 @@ void events_free(struct events *e)
 		free(e->pending[i].data);
 	}
 	free(e->pending);
+	for (i = 0; i < e->nhellos; i++)
+		free(e->hellos[i].ev);
+	e->nhellos = 0;
 	free(e->procs);
 	free(e->probe_calls);
 	conns_free(&e->conns);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "connfilter.h"
 #include "conns.h"
 #include "flows.h"
 #include "http.h"
@@ -36,6 +37,17 @@
 /* Bytes of events kept waiting for their turn at most: past it the oldest gap is taken for
  * lost at once, and the kernel's loss counts what does not fit in the perf buffers. */
 #define EVENTS_QUEUE_BUDGET (8u << 20)
+
+/* Hellos sent on sockets no connection was known for yet, kept for them at most (then the
+ * oldest gives way). */
+#define EVENTS_WAITING_HELLOS 64
+
+/* A hello sent before its connection was known: its event (a copy of the header: PID pid's
+ * socket fd, inode in result) and what it said. */
+struct waiting_hello {
+	struct tls_event *ev;
+	struct hello h;
+};
 
 /* A call whose chunks are still arriving (text modes print whole calls). */
 struct pending_call {
@@ -83,6 +95,7 @@ struct events_config {
 	const struct redact *redact; /* --redact, or NULL */
 	bool http_only;		     /* --http-only: records, no data events */
 	bool http_headers;	     /* -v with --http: headers in text */
+	const struct conn_filter *filter; /* --host, --port; NULL: every connection */
 	events_sink_fn sink;	     /* chunks go there instead of to out (the self-test) */
 	void *sink_ctx;
 };
@@ -110,6 +123,9 @@ struct events {
 	uint64_t nprobe_calls;
 	struct conn_table conns;
 	uint64_t calls_without_conn; /* captured calls whose connection was unknown */
+	uint64_t conns_filtered;     /* connections --host/--port left out */
+	struct waiting_hello hellos[EVENTS_WAITING_HELLOS];
+	int nhellos;
 	uint64_t calls_in_flight;    /* calls that had not returned as the tracer stopped */
 	uint64_t shown_conn; /* text: the connection of the rows shown last; UINT64_MAX: none */
 	struct flows flows;  /* gaps and redaction state per connection and direction */

@@ -41,6 +41,9 @@ enum {
 	OPT_REDACT_PATTERN,
 	OPT_CHECK,
 	OPT_INIT_PROBES,
+	OPT_HOST,
+	OPT_PORT,
+	OPT_SNI,
 };
 
 static const char doc[] =
@@ -70,6 +73,9 @@ static const char doc[] =
 	"                                 # secrets masked everywhere\n"
 	"  tracer --max-data-size 1024 42 # capture at most 1 KiB of each call\n"
 	"  tracer --no-read --sample 10 42 # every 10th call's sent plaintext\n"
+	"  tracer --port 443 4242         # only connections with port 443 at an end\n"
+	"  tracer --host 10.0.0.0/8 4242  # only connections with an end in 10.0.0.0/8\n"
+	"  tracer --sni '*.example.com' 42 # only connections to those server names\n"
 	"  tracer --init-probes ./mine    # your own copy of the probes to edit...\n"
 	"  tracer --bpf-src ./mine/bpf_src --probe-specs ./mine/probe_specs 42\n"
 	"                                 # ...traced with; saved edits reload at once\n"
@@ -99,7 +105,9 @@ static const struct argp_option options[] = {
 	 "summary)",
 	 0},
 	{"latency", 'l', NULL, 0, "Show each call's latency, entry to return (LAT(ms))", 0},
-	{"handshake", OPT_HANDSHAKE, NULL, 0, "Show a row per TLS handshake, ok or failed, timed",
+	{"handshake", OPT_HANDSHAKE, NULL, 0,
+	 "Show a row per TLS handshake, ok or failed, timed, and per hello sent (server name, "
+	 "ALPN, version, suite)",
 	 0},
 	{"http", OPT_HTTP, NULL, 0,
 	 "Decode HTTP/1.x and HTTP/2: a line (JSON: a record per request and per response) "
@@ -128,6 +136,19 @@ static const struct argp_option options[] = {
 	{"no-read", OPT_NO_READ, NULL, 0, "Leave out received plaintext (SSL_read...)", 0},
 	{"no-write", OPT_NO_WRITE, NULL, 0, "Leave out sent plaintext (SSL_write...)", 0},
 	{"sample", OPT_SAMPLE, "N", 0, "Capture one call in N (the others are counted)", 0},
+	{"host", OPT_HOST, "ADDR[/PREFIX]", 0,
+	 "Show only connections with an end (either) in ADDR[/PREFIX], IPv4 or IPv6; up to 16, "
+	 "any may match; the others, and calls on no known connection, are counted as filtered",
+	 0},
+	{"port", OPT_PORT, "N", 0,
+	 "Show only connections with a port (either end) N; up to 16, any may match; with "
+	 "--host, both must",
+	 0},
+	{"sni", OPT_SNI, "PATTERN", 0,
+	 "Show only connections whose ClientHello, sent by a traced client, asked for a server "
+	 "name PATTERN matches (a shell pattern, any case: '*.example.com'); up to 16; with "
+	 "--host or --port, all must",
+	 0},
 	{"uid", 'u', "USER", 0,
 	 "Capture only calls made by USER (a name or a number); with --all, trace only USER's "
 	 "processes",
@@ -267,10 +288,11 @@ static int check_no_tracing(struct argp_state *state, const struct env *env, int
 		return 1;
 	}
 	if (npids || env->all || env->selftest || env->list_probes || env->pcap_path || env->http ||
-	    env->redact || env->json || env->hexdump || env->latency || env->handshakes) {
+	    env->redact || env->json || env->hexdump || env->latency || env->handshakes ||
+	    conn_filter_on(&env->conns)) {
 		argp_error(state,
 			   "%s traces nothing: no PID, --all, --selftest, --list-probes, -w, "
-			   "--http, --redact or output option with it",
+			   "--http, --redact, --host, --port, --sni or output option with it",
 			   what);
 		return 1;
 	}
@@ -301,7 +323,8 @@ static int check_env(struct argp_state *state, const struct env *env, int npids)
 	if (env->selftest) {
 		if (npids)
 			argp_error(state, "--selftest takes no PID");
-		else if (env->no_read || env->no_write || env->sample != 1 || !env->any_uid)
+		else if (env->no_read || env->no_write || env->sample != 1 || !env->any_uid ||
+			 conn_filter_on(&env->conns))
 			argp_error(state, "--selftest checks every byte: no filters with it");
 		if (env->all || env->comm[0] || env->no_children)
 			argp_error(state, "--selftest traces its own processes: no --all, -c or "
@@ -310,8 +333,8 @@ static int check_env(struct argp_state *state, const struct env *env, int npids)
 			argp_error(state, "--list-probes lists the probes of the given PIDs (or of "
 					  "the ld.so cache's libraries): no --selftest with it");
 		return npids || env->no_read || env->no_write || env->sample != 1 ||
-		       !env->any_uid || env->all || env->comm[0] || env->no_children ||
-		       env->list_probes;
+		       !env->any_uid || conn_filter_on(&env->conns) || env->all || env->comm[0] ||
+		       env->no_children || env->list_probes;
 	}
 	if (npids == 0 && !env->all && !env->list_probes) {
 		argp_error(state, "no PID given (or --all for every process)");
@@ -360,6 +383,21 @@ static const struct {
 	{OPT_LIST_PROBES, offsetof(struct env, list_probes)},
 	{OPT_CHECK, offsetof(struct env, check)},
 };
+
+/* --host, --port or --sni (`opt`) arg, put in the connection filter by `add`: 0, or EINVAL
+ * after argp_error says why. */
+static error_t add_conn_filter(struct argp_state *state, const char *opt,
+			       int (*add)(struct conn_filter *, const char *, char *, size_t),
+			       const char *arg)
+{
+	struct parse_ctx *ctx = state->input;
+	char why[160];
+
+	if (add(&ctx->env->conns, arg, why, sizeof(why)) == 0)
+		return 0;
+	argp_error(state, "invalid %s '%s': %s", opt, arg, why);
+	return EINVAL;
+}
 
 /* An option with a value (or more than a flag to set): 0, EINVAL after argp_error, or
  * ARGP_ERR_UNKNOWN when key is not one. */
@@ -458,6 +496,12 @@ static error_t parse_value(int key, char *arg, struct argp_state *state)
 		}
 		env->defines[env->ndefines++] = arg;
 		return 0;
+	case OPT_HOST:
+		return add_conn_filter(state, "--host", conn_filter_add_host, arg);
+	case OPT_SNI:
+		return add_conn_filter(state, "--sni", conn_filter_add_sni, arg);
+	case OPT_PORT:
+		return add_conn_filter(state, "--port", conn_filter_add_port, arg);
 	case OPT_BPF_SRC:
 		env->bpf_src = arg;
 		return 0;

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "connfilter.h"
+
 /* Exit statuses, documented in README and tracer --help. */
 enum {
 	EXIT_OK = 0,
@@ -41,6 +43,7 @@ struct env {
 	unsigned int sample;	/* capture one call in `sample` */
 	bool any_uid;		/* no --uid: every uid */
 	uint32_t uid;		/* --uid: only calls by this user */
+	struct conn_filter conns; /* --host, --port: the connections shown */
 	bool selftest;		/* --selftest: no PID; trace our own TLS client and server */
 	bool list_probes;	/* --list-probes: show where the probes go, attach nothing */
 	bool check;		/* --check: compile, verify, parse the specs; attach nothing */

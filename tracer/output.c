@@ -569,6 +569,22 @@ static void conn_suffix(char *buf, size_t size, const struct out_event *ev)
 		buf[0] = '\0';
 }
 
+/* "; sni example.com, alpn h2,http/1.1; TLSv1.3, TLS_AES_128_GCM_SHA256": what the
+ * connection's hellos said, if any was seen. */
+static void put_hellos(FILE *out, const struct out_event *ev)
+{
+	char said[HELLO_SNI_LEN + HELLO_ALPN_LEN + 64];
+	int i;
+
+	for (i = 0; ev->hello && i < 2; i++) {
+		if (!ev->hello[i].side)
+			continue;
+		hello_describe(&ev->hello[i], said, sizeof(said));
+		if (said[0])
+			fprintf(out, "; %s", said);
+	}
+}
+
 void output_conn_line(FILE *out, const struct out_event *ev)
 {
 	char local[CONN_ADDR_LEN + 8], remote[CONN_ADDR_LEN + 8];
@@ -578,15 +594,19 @@ void output_conn_line(FILE *out, const struct out_event *ev)
 		return;
 	}
 	if (!ev->addr) {
-		fprintf(out, "--- conn %llu, fd %d: addresses unknown (%s) ---\n",
+		fprintf(out, "--- conn %llu, fd %d: addresses unknown (%s)",
 			(unsigned long long)ev->conn, ev->fd, ev->conn_why ? ev->conn_why : "?");
+		put_hellos(out, ev);
+		fputs(" ---\n", out);
 		return;
 	}
 	conns_format_end(local, sizeof(local), ev->addr->family, ev->addr->laddr, ev->addr->lport);
 	conns_format_end(remote, sizeof(remote), ev->addr->family, ev->addr->raddr,
 			 ev->addr->rport);
-	fprintf(out, "--- conn %llu, fd %d: local %s, remote %s ---\n",
-		(unsigned long long)ev->conn, ev->fd, local, remote);
+	fprintf(out, "--- conn %llu, fd %d: local %s, remote %s", (unsigned long long)ev->conn,
+		ev->fd, local, remote);
+	put_hellos(out, ev);
+	fputs(" ---\n", out);
 }
 
 void output_handshake(FILE *out, const struct out_event *ev)
@@ -623,6 +643,18 @@ void output_verify_off(FILE *out, const struct out_event *ev)
 		 "WARNING: certificate verification disabled (mode %lld, no SSL_VERIFY_PEER): a "
 		 "client accepts any server certificate%s",
 		 (long long)ev->result, conn);
+	put_row(out, ev, last);
+}
+
+void output_hello(FILE *out, const struct out_event *ev, const struct hello *h)
+{
+	char said[HELLO_SNI_LEN + HELLO_ALPN_LEN + 64], conn[32], last[HELLO_SNI_LEN + 256];
+
+	hello_describe(h, said, sizeof(said));
+	conn_suffix(conn, sizeof(conn), ev);
+	snprintf(last, sizeof(last), "%s hello%s%s%s%s",
+		 h->side == HELLO_CLIENT ? "client" : "server", said[0] ? ": " : "", said,
+		 h->cut ? " (its first bytes only)" : "", conn);
 	put_row(out, ev, last);
 }
 
@@ -691,6 +723,10 @@ static void json_conn(FILE *out, const struct out_event *ev)
 		fputs(",\"family\":null,\"laddr\":null,\"lport\":null,\"raddr\":null,"
 		      "\"rport\":null",
 		      out);
+	if (ev->hello && ev->hello[0].sni[0]) {
+		fputs(",\"sni\":", out);
+		output_json_string(out, ev->hello[0].sni, strlen(ev->hello[0].sni));
+	}
 }
 
 void output_json_data(FILE *out, const struct out_event *ev)
@@ -741,6 +777,57 @@ void output_json_verify_off(FILE *out, const struct out_event *ev)
 	json_func(out, ev);
 	json_conn(out, ev);
 	fprintf(out, ",\"mode\":%lld}\n", (long long)ev->result);
+}
+
+/* ,"name":["a","b"] from "a,b" (names hold no comma: hello.c made them printable). */
+static void json_list(FILE *out, const char *name, const char *commas)
+{
+	size_t len;
+
+	fprintf(out, ",\"%s\":[", name);
+	while (*commas) {
+		len = strcspn(commas, ",");
+		output_json_string(out, commas, len);
+		commas += len;
+		if (*commas)
+			fputc(*commas++, out);
+	}
+	fputc(']', out);
+}
+
+void output_json_hello(FILE *out, const struct out_event *ev, const struct hello *h)
+{
+	const char *version = hello_version_name(h->version), *cipher;
+
+	json_begin(out, "hello", ev);
+	json_conn(out, ev);
+	fprintf(out, ",\"side\":\"%s\"", h->side == HELLO_CLIENT ? "client" : "server");
+	if (version)
+		fprintf(out, ",\"version\":\"%s\"", version);
+	else
+		fprintf(out, ",\"version\":\"0x%04x\"", h->version);
+	if (h->side == HELLO_CLIENT) {
+		fputs(",\"server_name\":", out);
+		if (h->sni[0])
+			output_json_string(out, h->sni, strlen(h->sni));
+		else
+			fputs("null", out);
+		json_list(out, "alpn", h->alpn);
+		fprintf(out, ",\"ech\":%s", h->ech ? "true" : "false");
+	} else {
+		cipher = hello_cipher_name(h->cipher);
+		if (cipher)
+			fprintf(out, ",\"cipher\":\"%s\"", cipher);
+		else
+			fprintf(out, ",\"cipher\":\"0x%04x\"", h->cipher);
+		fputs(",\"alpn\":", out);
+		if (h->alpn[0])
+			output_json_string(out, h->alpn, strlen(h->alpn));
+		else
+			fputs("null", out);
+		fprintf(out, ",\"resumed\":%s", h->resumed ? "true" : "false");
+	}
+	fprintf(out, ",\"complete\":%s}\n", h->cut ? "false" : "true");
 }
 
 void output_json_conn(FILE *out, const struct out_event *ev, const char *event, const char *reason)
@@ -903,10 +990,10 @@ static void json_counters(FILE *f, const struct out_counters *c)
 void output_json_summary(FILE *out, const struct out_summary *s)
 {
 	static const char *const names[] = {
-		"chunks_out_of_order",	  "meta_events_lost",	"malformed_events",
-		"chunks_dropped",	  "bytes_dropped",	"connections",
-		"connections_unresolved", "calls_without_conn", "connections_before_probes",
-		"calls_in_flight",
+		"chunks_out_of_order",	  "meta_events_lost",	  "malformed_events",
+		"chunks_dropped",	  "bytes_dropped",	  "connections",
+		"connections_unresolved", "calls_without_conn",	  "connections_before_probes",
+		"calls_in_flight",	  "connections_filtered",
 	};
 	const uint64_t v[] = {s->late,
 			      s->meta_lost,
@@ -917,7 +1004,8 @@ void output_json_summary(FILE *out, const struct out_summary *s)
 			      s->conns_unresolved,
 			      s->calls_without_conn,
 			      s->conns_before_probes,
-			      s->calls_in_flight};
+			      s->calls_in_flight,
+			      s->conns_filtered};
 	int i;
 
 	fprintf(out, "{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\",", s->reason);

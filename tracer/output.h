@@ -32,6 +32,8 @@ struct out_event {
 	const char *conn_why;	      /* conn known, addr not: why */
 	int64_t result;		      /* handshake, verify: the return value; verify_off: mode */
 	bool ok;		      /* handshake: it succeeded */
+	const struct hello *hello;    /* the connection's [client, server] hellos (side 0: not
+				       * seen); NULL: none */
 };
 
 /*
@@ -73,6 +75,9 @@ void output_verify(FILE *out, const struct out_event *ev);
 /* A row warning that certificate verification was turned off (result: the mode). */
 void output_verify_off(FILE *out, const struct out_event *ev);
 
+/* A row for a hello sent: "client hello: sni example.com, alpn h2 (conn 3)". */
+void output_hello(FILE *out, const struct out_event *ev, const struct hello *h);
+
 /* A line per HTTP exchange, at its response: "HTTP/1.1 conn 3: GET /a -> 200, 1.204 ms,
  * request 0 B, response 12 B"; `headers`: then each request ("  > ") and response
  * ("  < ") header. Requests give no line. */
@@ -98,6 +103,10 @@ void output_json_verify(FILE *out, const struct out_event *ev);
 
 /* {"v":1,"type":"verify_disabled",...,"mode":N} */
 void output_json_verify_off(FILE *out, const struct out_event *ev);
+
+/* {"v":1,"type":"hello","side":"client"|"server",...}: what a hello sent said (server
+ * name, ALPN, version, suite, resumed), docs/REFERENCE.md. */
+void output_json_hello(FILE *out, const struct out_event *ev, const struct hello *h);
 
 /* {"v":1,"type":"conn","event":"open"|"close",...}; reason of a close: "close", "exit". */
 void output_json_conn(FILE *out, const struct out_event *ev, const char *event, const char *reason);
@@ -133,6 +142,7 @@ struct out_summary {
 	struct out_counters all;
 	uint64_t late, meta_lost, malformed, dropped, bytes_dropped;
 	uint64_t conns, conns_unresolved, calls_without_conn;
+	uint64_t conns_filtered;      /* left out by --host/--port/--sni */
 	uint64_t calls_in_flight;     /* calls that had not returned as the tracer stopped */
 	uint64_t conns_before_probes; /* connections with bytes before probes */
 	bool http;

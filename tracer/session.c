@@ -198,6 +198,7 @@ static int open_buffers(struct session *s)
 				   .redact = s->redact.n ? &s->redact : NULL,
 				   .http_only = env->http_only,
 				   .http_headers = env->verbose > 0,
+				   .filter = &env->conns,
 				   .sink = s->observer.chunk,
 				   .sink_ctx = s->observer.ctx,
 			   });
@@ -437,7 +438,7 @@ static int flush_output(struct session *s);
 void session_announce(struct session *s)
 {
 	const struct env *env = s->env;
-	char libs[2048], filters[128], who[1024], outputs[512];
+	char libs[2048], filters[128], who[1024], outputs[512], conns[640];
 	int nuprobes;
 
 	describe_targets(s, who, sizeof(who));
@@ -448,8 +449,10 @@ void session_announce(struct session *s)
 	options_describe_filters(env, filters, sizeof(filters));
 	audit_outputs(env, outputs, sizeof(outputs));
 	audit_start(who, outputs);
-	diag("Tracing %s: %d probes on %s%s%s. Ctrl-C to end.\n", who, nuprobes,
-	     libs[0] ? libs : "no TLS library yet", filters[0] ? "; capturing " : "", filters);
+	conn_filter_describe(&env->conns, conns, sizeof(conns));
+	diag("Tracing %s: %d probes on %s%s%s%s%s. Ctrl-C to end.\n", who, nuprobes,
+	     libs[0] ? libs : "no TLS library yet", filters[0] ? "; capturing " : "", filters,
+	     conns[0] ? "; showing connections with " : "", conns);
 	if (!env->json && !env->http_only && output_to_stdout(env) && !s->observer.chunk)
 		output_header(stdout, env->latency);
 	flush_output(s); /* a failure ends tracing at once */

@@ -192,10 +192,14 @@ static void summarize(struct events *e, const char *why)
 		print_unprobed(diag_stream(), e->procs[i].unprobed_sent, e->procs[i].unprobed_recv);
 		fputc('\n', diag_stream());
 	}
-	diag("connections: %llu (%llu without addresses); %llu calls without a known "
-	     "connection\n",
-	     (unsigned long long)e->conns.opened, (unsigned long long)conns_unresolved(&e->conns),
-	     (unsigned long long)e->calls_without_conn);
+	diag("connections: %llu (%llu without addresses", (unsigned long long)e->conns.opened,
+	     (unsigned long long)conns_unresolved(&e->conns));
+	if (conn_filter_on(e->cfg.filter))
+		diag("; %llu left out by --host/--port/--sni, their calls counted as filtered",
+		     (unsigned long long)e->conns_filtered);
+	diag("); %llu calls without a known connection%s\n",
+	     (unsigned long long)e->calls_without_conn,
+	     conn_filter_on(e->cfg.filter) && e->calls_without_conn ? " (filtered)" : "");
 	if (e->cfg.http)
 		diag("HTTP: %llu requests and responses decoded; decoding stopped on %llu "
 		     "connections\n",
@@ -229,6 +233,7 @@ static void summarize(struct events *e, const char *why)
 		s.conns = e->conns.opened;
 		s.conns_unresolved = conns_unresolved(&e->conns);
 		s.calls_without_conn = e->calls_without_conn;
+		s.conns_filtered = e->conns_filtered;
 		s.calls_in_flight = e->calls_in_flight;
 		s.http = e->cfg.http != NULL;
 		s.http_messages = e->http_records;

@@ -239,3 +239,16 @@ def unsorted_hdr(name, seed):
 
 
 unsorted_hdr("rustls_pie_unsorted_hdr", "rustls_pie")
+
+
+# fuzz_hello: the records Python's ssl made for tests/unit/test_hello.c, as BPF sends them.
+def hello_fixtures():
+    import re
+    with open(os.path.join(ROOT, "tests/unit/test_hello.c")) as f:
+        src = f.read()
+    for name in ("client_hello", "server_hello13", "server_hello12"):
+        body = re.search(r"static const uint8_t %s\[\] = \{(.*?)\};" % name, src, re.S).group(1)
+        write("hello", name, bytes(int(x, 16) for x in re.findall(r"0x([0-9a-f]{2})", body)))
+
+
+hello_fixtures()

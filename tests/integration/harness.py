@@ -43,9 +43,9 @@ http {{
 """
 
 ROW = re.compile(r"^(\S+) +(\d+\.\d{9}) +(.*?) +(\d+) +(\d+) +(\d+)(?: +(\d+\.\d{3}))?$")
-# The line before the rows of another connection.
-CONN = re.compile(r"^--- (?:conn (\d+), fd (\d+): (?:local (\S+), remote (\S+)|addresses unknown "
-                  r"\((.*)\))|connection unknown: .*) ---$")
+# The line before the rows of another connection (after "; ": what its hellos said).
+CONN = re.compile(r"^--- (?:conn (\d+), fd (\d+): (?:local (\S+), remote ([^\s;]+)|addresses "
+                  r"unknown \((.*?)\))(?:; .*)?|connection unknown: .*) ---$")
 END = re.compile(r"^----- END DATA(?: \((?:TRUNCATED, (\d+) bytes not shown)?(?:; )?"
                  r"(?:LOST, (\d+) bytes(?: not captured)?)?\))? -----$")
 # A payload's first line: escaped text, or base64 lines where text would take more room.

@@ -102,7 +102,8 @@ NODE_CLIENT = """
 const https = require("https"), fs = require("fs");
 const [port, go, ...paths] = process.argv.slice(1);
 const get = p => new Promise((done, fail) => https.get(
-  {host: "127.0.0.1", port, path: p, rejectUnauthorized: false, agent: false}, r => {
+  {host: "127.0.0.1", servername: "node.test", port, path: p, rejectUnauthorized: false,
+   agent: false}, r => {
     let body = "";
     r.on("data", d => body += d);
     r.on("end", () => { console.log(r.socket.localPort, p, body.trim()); done(); });
@@ -151,6 +152,33 @@ new = [b1, b2, b3]
 assert [b.fileno() for b in new] == fds, ([b.fileno() for b in new], fds)
 print("NEW " + " ".join("%d" % b.getsockname()[1] for b in new), flush=True)
 time.sleep(1)  # open long enough to be looked up: only the old sockets were looked up early
+"""
+
+# Two connections at once from one process, one thread each: to 127.0.0.1:argv[1] and to
+# [::1]:argv[2], each a GET of its own path, asking for server name PATH.test; prints each
+# local port as it connects.
+TWO_CLIENT = """
+import os, socket, ssl, sys, threading, time
+go = sys.argv[3]
+while not os.path.exists(go):
+    time.sleep(0.02)
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+def get(host, port, path):
+    tls = ctx.wrap_socket(socket.create_connection((host, port)),
+                          server_hostname=path + ".test")
+    print("LPORT %s %d" % (path, tls.getsockname()[1]), flush=True)
+    tls.sendall(b"GET /%s HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n" % path.encode())
+    while tls.recv(65536):
+        pass
+    tls.close()
+t = [threading.Thread(target=get, args=a) for a in
+     (("127.0.0.1", int(sys.argv[1]), "four"), ("::1", int(sys.argv[2]), "six"))]
+for x in t:
+    x.start()
+for x in t:
+    x.join()
 """
 
 
@@ -495,6 +523,142 @@ class ConnectionTest(TracerTest):
             self.assertEqual((client_end["pid"], server_end["pid"]), (client.pid, server.pid))
             self.assertEqual((server_end["read"], server_end["write"]), (asked, answered), path)
         self.assertEqual(records[-1]["calls_without_conn"], 0)
+        # node writes its hellos after its calls, as its data: each connection has its own
+        hellos = [r for r in records if r["type"] == "hello"]
+        conns = {(r["pid"], r["conn"]): (r["lport"], r["rport"]) for r in records
+                 if r["type"] == "data"}
+        for side, pid, ports in (("client", client.pid, {(l, port) for l in lports.values()}),
+                                 ("server", server.pid, {(port, l) for l in lports.values()})):
+            mine = [h for h in hellos if h["side"] == side]
+            self.assertEqual(sorted(conns.get((h["pid"], h["conn"])) for h in mine),
+                             sorted(ports), side)
+            self.assertEqual({h["pid"] for h in mine}, {pid}, side)
+            self.assertEqual({h["version"] for h in mine}, {"TLSv1.3"}, side)
+        self.assertEqual({h["server_name"] for h in hellos if h["side"] == "client"},
+                         {"node.test"})
+
+    def test_hellos_name_the_server_the_protocols_and_the_suite(self):
+        """curl (OpenSSL) against Python's server, both traced: curl's ClientHello gives the
+        server name it asked for and the protocols it offered, the server's ServerHello the
+        version and suite chosen (TLS 1.3, then TLS 1.2 with its ALPN answer), each on the
+        connection its data is on; the client's records carry the server name, and text shows
+        it on the connection's line."""
+        server, port, _ = self.tls_server("--count", "2", "--alpn", "http/1.1")
+        for tls_max, version, cipher in (("1.3", "TLSv1.3", "TLS_AES_256_GCM_SHA384"),
+                                         ("1.2", "TLSv1.2",
+                                          "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")):
+            with self.subTest(tls_max=tls_max):
+                url = "https://api.test:%d/hello" % port
+                curl, go = self.waiting(["curl", "-sk", "--http1.1", "--tls-max", tls_max,
+                                         "--resolve", "api.test:%d:127.0.0.1" % port, url])
+                run = self.tracer([server.pid, curl.pid], "--json")
+                run.wait_ready()
+                open(go, "w").close()
+                self.assertEqual(curl.wait(timeout=20), 0)
+                harness.wait_for(lambda: sum(r["type"] == "data" for r in json_lines(run)) >= 4,
+                                 20, "both ends' calls")
+                self.interrupt(run)
+                records = json_lines(run)
+                hellos = {r["side"]: r for r in records if r["type"] == "hello"}
+                self.assertEqual(sorted(hellos), ["client", "server"], records)
+                client, srv = hellos["client"], hellos["server"]
+                self.assertEqual((client["pid"], srv["pid"]), (curl.pid, server.pid))
+                self.assertEqual((client["server_name"], client["alpn"], client["version"],
+                                  client["complete"], client["ech"]),
+                                 ("api.test", ["http/1.1"], version, True, False))
+                self.assertEqual((srv["version"], srv["cipher"], srv["resumed"], srv["complete"]),
+                                 (version, cipher, False, True))
+                # TLS 1.3 sends the server's ALPN answer encrypted; TLS 1.2 in its hello
+                self.assertEqual(srv["alpn"], "http/1.1" if version == "TLSv1.2" else None)
+                data = [r for r in records if r["type"] == "data"]
+                mine = [r for r in data if r["pid"] == curl.pid]
+                self.assertEqual({r["conn"] for r in mine}, {client["conn"]})
+                self.assertEqual({r.get("sni") for r in mine}, {"api.test"})
+                self.assertEqual({(r["conn"], r["rport"]) for r in data if r["pid"] == server.pid},
+                                 {(srv["conn"], client["lport"])})
+
+    def test_hello_rows_in_text(self):
+        _, port, _ = self.tls_server("--alpn", "http/1.1")
+        curl, go = self.waiting(["curl", "-sk", "--resolve", "api.test:%d:127.0.0.1" % port,
+                                 "https://api.test:%d/text" % port])
+        run = self.trace_then_go(curl, go, "--handshake")
+        out = run.stdout()
+        self.assertRegex(out, r"ClientHello +[0-9.]+ +curl +%d +%d +client hello: sni api.test, "
+                              r"alpn h2,http/1.1 \(conn 1\)\n" % (curl.pid, curl.pid))
+        self.assertRegex(out, r"--- conn 1, fd \d+: local 127.0.0.1:\d+, remote 127.0.0.1:%d; "
+                              r"sni api.test, alpn h2,http/1.1 ---\n" % port)
+
+    def two_connections(self, filters, json=True):
+        """One client process GETs /four from a server on 127.0.0.1 and /six from one on
+        ::1 at once, traced with filters ({four} and {six} in them: the servers' ports).
+        Returns (run, {path: (server port, client port)})."""
+        _, four, _ = self.tls_server()
+        _, six, _ = self.tls_server("--ipv6")
+        go = os.path.join(self.tmp, "go.two.%d" % len(self.procs))
+        client = self.spawn([PYTHON, "-c", TWO_CLIENT, str(four), str(six), go],
+                            stdout=subprocess.PIPE, text=True)
+        args = [f.format(four=four, six=six) for f in filters]
+        run = self.trace_then_go(client, go, *args, *(["--json"] if json else []))
+        lports = dict(l.split()[1:] for l in client.stdout.read().splitlines())
+        return run, {"four": (four, int(lports["four"])), "six": (six, int(lports["six"]))}
+
+    def test_host_port_and_sni_keep_only_the_matching_connections(self):
+        def request(path):
+            return b"GET /%s HTTP/1.1\r\nHost: localhost\r\n\r\n" % path
+        moved = {p: len(request(p)) + len(RESPONSE) for p in (b"four", b"six")}
+        cases = (  # filters, the path kept (None: neither), the "Tracing" line's words
+            (("--port", "{four}"), b"four", "port {four}"),
+            (("--host", "::1"), b"six", "host ::1"),
+            (("--host", "127.0.0.0/8", "--port", "{six}"), None, "host 127.0.0.0/8, port {six}"),
+            (("--host", "10.0.0.1", "--host", "::/0", "--port", "1", "--port", "{six}"), b"six",
+             "host 10.0.0.1, host ::/0, port 1, port {six}"),
+            (("--sni", "six.*"), b"six", "sni six.*"),
+            (("--sni", "*.TEST", "--port", "{four}"), b"four", "port {four}, sni *.TEST"),
+            (("--sni", "four.test", "--host", "::1"), None, "host ::1, sni four.test"),
+        )
+        for filters, kept, said in cases:
+            with self.subTest(filters=filters):
+                run, ports = self.two_connections(filters)
+                said = said.format(four=ports["four"][0], six=ports["six"][0])
+                self.assertIn("; showing connections with %s." % said, run.stderr())
+                events = json_lines(run)
+                data = [e for e in events if e["type"] == "data"]
+                summary = events[-1]
+                shown = {(e["conn"], e["rport"]) for e in data}
+                if kept is None:
+                    self.assertEqual(data, [])
+                else:
+                    server, lport = ports[kept.decode()]
+                    self.assertEqual(len(shown), 1, shown)
+                    self.assertEqual({r for _, r in shown}, {server}, shown)
+                    self.assertEqual({e["lport"] for e in data}, {lport})
+                    self.assertEqual((payload(data, "write"), payload(data, "read")),
+                                     (request(kept), RESPONSE))
+                conns = {e["conn"] for e in events if e["type"] == "conn"}
+                self.assertEqual(conns, {c for c, _ in shown}, "open/close of others")
+                left = [p for p in (b"four", b"six") if p != kept]
+                self.assertEqual(summary["connections_filtered"], len(left), summary)
+                self.assertEqual(summary["bytes_filtered"], sum(moved[p] for p in left),
+                                 summary)
+                self.assertEqual(summary["bytes_captured"], moved[kept] if kept else 0,
+                                 summary)
+                self.assertGreaterEqual(summary["events_filtered"], 2 * len(left), summary)
+                self.assertEqual(summary["bytes_lost"], 0, summary)
+                self.assertNotIn("accounting mismatch", run.stderr())
+
+    def test_port_filter_in_text(self):
+        run, ports = self.two_connections(("--port", "{six}"), json=False)
+        out = run.stdout()
+        self.assertIn("GET /six HTTP/1.1", out)
+        self.assertNotIn("/four", out)
+        self.assertEqual(out.count(BODY.decode()), 1, out)
+        self.assertIn("[::1]:%d" % ports["six"][0], out)
+        self.assertRegex(run.stderr(), r"connections: 2 \(0 without addresses; 1 left out by "
+                                       r"--host/--port/--sni, their calls counted as "
+                                       r"filtered\)")
+        self.assertRegex(run.stderr(), r"= %d captured \+ 0 truncated \+ 0 lost \+ %d filtered "
+                         % (len(b"GET /six HTTP/1.1\r\nHost: localhost\r\n\r\n") + len(RESPONSE),
+                            len(b"GET /four HTTP/1.1\r\nHost: localhost\r\n\r\n") + len(RESPONSE)))
 
     def test_an_fd_reused_after_the_tracer_attached_is_not_taken_for_the_old_socket(self):
         _, port, _ = self.tls_server("--count", "6")

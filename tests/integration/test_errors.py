@@ -32,6 +32,23 @@ class ErrorTest(TracerTest):
             self.assertEqual(code, 2, (opt, val, err))
             self.assertIn("invalid %s '%s'" % (opt, val), err)
 
+    def test_bad_connection_filters_are_usage_errors(self):
+        for opt, val, why in [
+                ("--host", "example.com", "want an IPv4 or IPv6 address, with /PREFIX or not"),
+                ("--host", "[::1/64]", "want an IPv4 or IPv6 address, with /PREFIX or not"),
+                ("--host", "10.0.0.0/33", "prefix '33' is not 0 to 32"),
+                ("--host", "::1/129", "prefix '129' is not 0 to 128"),
+                ("--host", "1.2.3.4/", "prefix '' is not 0 to 32"),
+                ("--port", "0", "want a port number from 1 to 65535"),
+                ("--port", "65536", "want a port number from 1 to 65535"),
+                ("--port", "https", "want a port number from 1 to 65535"),
+                ("--sni", "", "want a server name pattern of 1 to 255 characters"),
+                ("--sni", "[a.test", "'[' without its ']'"),
+                ("--sni", "a b", "a server name has no blank or byte outside printable")]:
+            code, _, err = self.run_tracer(opt, val, "1")
+            self.assertEqual(code, 2, (opt, val, err))
+            self.assertIn("invalid %s '%s': %s" % (opt, val, why), err)
+
     def test_missing_process(self):
         code, out, err = self.run_tracer("999999999")
         self.assertEqual(code, 1)

@@ -61,10 +61,13 @@ def main() -> int:
     ap.add_argument("--body-size", type=int, default=0)
     ap.add_argument("--ipv6", action="store_true")
     ap.add_argument("--reply-file")
+    ap.add_argument("--alpn", action="append", help="a protocol the server's ALPN accepts")
     args = ap.parse_args()
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
+    if args.alpn:
+        ctx.set_alpn_protocols(args.alpn)
     family, host = (socket.AF_INET6, "::1") if args.ipv6 else (socket.AF_INET, "127.0.0.1")
     srv = socket.socket(family, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

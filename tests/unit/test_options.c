@@ -74,6 +74,18 @@ int main(void)
 	CHECK(strstr(errs, "-w - writes the capture to stdout") != NULL);
 	CHECK(PARSE(&env, errs, "-w", "-", "42") == EXIT_OK);
 	CHECK(PARSE(&env, errs, "-w", "", "42") == EXIT_USAGE);
+	/* Connections kept: --host, --port; refused with their subject named. */
+	CHECK(PARSE(&env, errs, "--host", "::1", "--port", "443", "--host", "10.0.0.0/8", "42") ==
+	      EXIT_OK);
+	CHECK(env.conns.nhosts == 2 && env.conns.nports == 1 && env.conns.ports[0] == 443);
+	CHECK(PARSE(&env, errs, "--host", "10.0.0.0/33", "42") == EXIT_USAGE);
+	CHECK(strstr(errs, "invalid --host '10.0.0.0/33': prefix '33' is not 0 to 32") != NULL);
+	CHECK(PARSE(&env, errs, "--port", "http", "42") == EXIT_USAGE);
+	CHECK(strstr(errs, "invalid --port 'http': want a port number from 1 to 65535") != NULL);
+	CHECK(PARSE(&env, errs, "--selftest", "--port", "1") == EXIT_USAGE);
+	CHECK(strstr(errs, "--selftest checks every byte: no filters with it") != NULL);
+	CHECK(PARSE(&env, errs, "--check", "--host", "::1") == EXIT_USAGE);
+	CHECK(strstr(errs, "--host, --port, --sni or output option with it") != NULL);
 	CHECK(PARSE(&env, errs, "--selftest", "--http") == EXIT_USAGE);
 	CHECK(strstr(errs, "not with --selftest or --list-probes") != NULL);
 

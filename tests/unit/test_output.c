@@ -334,6 +334,7 @@ static void test_json_summary(void)
 		.calls_without_conn = 17,
 		.conns_before_probes = 1,
 		.calls_in_flight = 18,
+		.conns_filtered = 19,
 		.lib_paths = paths,
 		.lib_calls = calls,
 		.nlibs = 2,
@@ -355,7 +356,8 @@ static void test_json_summary(void)
 		  "\"meta_events_lost\":11,\"malformed_events\":12,\"chunks_dropped\":13,"
 		  "\"bytes_dropped\":14,\"connections\":15,\"connections_unresolved\":16,"
 		  "\"calls_without_conn\":17,\"connections_before_probes\":1,"
-		  "\"calls_in_flight\":18,\"processes\":[{\"pid\":42,\"comm\":\"curl\","
+		  "\"calls_in_flight\":18,\"connections_filtered\":19,"
+		  "\"processes\":[{\"pid\":42,\"comm\":\"curl\","
 		  "\"calls\":7,\"bytes_moved\":100,\"bytes_captured\":90,\"bytes_truncated\":10,"
 		  "\"bytes_lost\":0,\"bytes_unreadable\":0,\"events_lost\":0,"
 		  "\"events_filtered\":0,\"bytes_filtered\":0,\"calls_unfinished\":0,"
@@ -368,7 +370,7 @@ static void test_json_summary(void)
 	CAPTURE(buf, sizeof(buf), o, output_json_summary(o, &s));
 	CHECK(strstr(buf, "\"libraries\":[],\"calls\":1,") != NULL);
 	CHECK(strstr(buf, "\"connections_before_probes\":1,\"calls_in_flight\":18,"
-			  "\"http_messages\":4,\"http_stopped\":0,"
+			  "\"connections_filtered\":19,\"http_messages\":4,\"http_stopped\":0,"
 			  "\"http_unmasked_bytes\":0,\"processes\":[]}\n") != NULL);
 	CAPTURE(buf, sizeof(buf), o, output_json_summary_unknown(o, "stopped", 5));
 	CHECK_STR(buf, "{\"v\":1,\"type\":\"summary\",\"reason\":\"stopped\",\"bytes_captured\":5,"
