@@ -1280,6 +1280,7 @@ static __always_inline u64 smaller(u64 a, u64 b)
 #define TLS_HS_CLIENT_HELLO 1
 #define TLS_HS_SERVER_HELLO 2
 #define TLS_HELLO_BYTES (TLS_HELLO_MAX < MAX_DATA_SIZE ? TLS_HELLO_MAX : MAX_DATA_SIZE)
+#define TLS_HELLO_MIN 11 /* record and handshake headers, and the version: what says anything */
 
 /*
  * A traced thread (`in_call`: one in a TLS call) sends on TCP socket fd bytes that begin a
@@ -1299,16 +1300,22 @@ static __always_inline void hello_sent(void *ctx, u64 id, s32 fd, u64 buf, u64 c
 	u64 n;
 
 	/* a thread in a TLS call is traced; any other write is looked at only when it is */
-	if ((!in_call && !traced(id)) || record_at(first, &len) != TLS_RECORD_HANDSHAKE ||
+	if ((!in_call && !traced(id)) || record_at(first, &len) != TLS_RECORD_HANDSHAKE)
+		return;
+	/* the bytes this send holds in its first buffer: the record's and the handshake
+	 * message's headers at least, or nothing can be read of it */
+	if ((how == TLS_IO_VEC && !count) ||
+	    (how != TLS_IO_PLAIN && first_iov_len(buf, how, &count)))
+		return;
+	if (count < TLS_HELLO_MIN ||
 	    bpf_probe_read_user(&hs, sizeof(hs), (const void *)(first + 5)) ||
 	    (hs != TLS_HS_CLIENT_HELLO && hs != TLS_HS_SERVER_HELLO) || !fd_is_tcp_socket(fd) ||
 	    !(ev = meta_event(id, TLS_KIND_HELLO)))
 		return;
-	if (how != TLS_IO_PLAIN && first_iov_len(buf, how, &count))
-		return;
 	/* smaller() hides the bound from clang, which would drop the check the verifier needs */
 	n = smaller(smaller((u64)len + 5, count & 0xffffffff), TLS_HELLO_BYTES);
-	if (n > TLS_HELLO_BYTES || bpf_probe_read_user(ev->data, n, (const void *)first))
+	if (n < TLS_HELLO_MIN || n > TLS_HELLO_BYTES ||
+	    bpf_probe_read_user(ev->data, n, (const void *)first))
 		return;
 	call = call_of(id);
 	ev->conn = call && call->fd == fd ? call->conn : 0;

@@ -185,9 +185,20 @@ oom:
 	     (unsigned long long)ev->call_id);
 }
 
-/* Connection `key` ended: its HTTP exchanges, its pcapng stream and its state end too. */
 static struct out_event conn_view(struct events *e, const struct tls_event *ev,
 				  const struct conn *c, char *comm);
+
+/* Whether connection id, closed since, was one the filter kept (its last chunks may come
+ * after its close: EVENTS_CLOSE_GRACE_NS). */
+static bool kept_closed(const struct events *e, uint64_t id)
+{
+	int i;
+
+	for (i = 0; i < EVENTS_KEPT_CLOSED; i++)
+		if (e->kept_closed[i] == id)
+			return true;
+	return false;
+}
 
 /*
  * Whether --host/--port/--sni keep connection `id` (no filter: yes), asked as event ev is
@@ -207,10 +218,13 @@ static bool kept(struct events *e, const struct tls_event *ev, uint64_t id, bool
 
 	if (!conn_filter_on(f))
 		return true;
-	if (!id || !(c = conns_get(&e->conns, id)))
+	if (!id)
 		return false;
+	if (!(c = conns_get(&e->conns, id))) /* closed: a late chunk of a kept one is shown */
+		return kept_closed(e, id);
 	if (!c->kept) {
-		known = c->resolved && (!f->nsnis || c->hello[HELLO_CLIENT - 1].side);
+		known = (c->resolved || (!f->nhosts && !f->nports)) &&
+			(!f->nsnis || c->hello[HELLO_CLIENT - 1].side);
 		if (!known && !final)
 			return false;
 		c->kept = known && conn_filter_keeps(f, &c->addr, c->hello[HELLO_CLIENT - 1].sni)
@@ -251,6 +265,7 @@ static void leave_out(struct events *e, const struct tls_event *ev)
 		count_call(e, ev, -1);
 }
 
+/* Connection `key` ended: its HTTP exchanges, its pcapng stream and its state end too. */
 static void end_flow(struct events *e, const struct tls_event *ev, uint64_t key)
 {
 	e->cur = ev;
@@ -278,6 +293,10 @@ static void end_conn(struct events *e, const struct tls_event *ev, struct conn *
 	out.conn_why = c->why;
 	if (e->cfg.json && e->cfg.out && (!conn_filter_on(e->cfg.filter) || c->kept > 0))
 		output_json_conn(e->cfg.out, &out, "close", reason);
+	if (conn_filter_on(e->cfg.filter) && c->kept > 0)
+		e->kept_closed[e->kept_closed_next++ % EVENTS_KEPT_CLOSED] = c->id;
+	else if (conn_filter_on(e->cfg.filter) && !c->kept) /* never shown to match */
+		e->conns_filtered++;
 	conns_close(&e->conns, c->id);
 }
 
@@ -309,11 +328,16 @@ static struct out_event conn_view(struct events *e, const struct tls_event *ev,
 	return out;
 }
 
-/* Whether a hello sent on (pid, fd, socket inode ino) is connection c's (an inode not
- * known on either side does not tell them apart). */
-static bool hello_of(const struct conn *c, uint32_t pid, int fd, uint64_t ino)
+/* Whether a hello of `side` sent on (pid, fd, socket inode ino) may be connection c's: the
+ * same socket, or (an inode unknown on either side: a connection made from a tie) the same
+ * fd with no hello of that side yet. */
+static bool hello_of(const struct conn *c, uint32_t pid, int fd, uint64_t ino, int side)
 {
-	return c->pid == pid && c->fd == fd && (!ino || !c->ino || c->ino == ino);
+	if (c->pid != pid || c->fd != fd)
+		return false;
+	if (ino && c->ino)
+		return c->ino == ino;
+	return !c->hello[side - 1].side;
 }
 
 /* Says hello h, sent as event ev, on connection conn (0: none known): in JSON, and in text
@@ -343,6 +367,24 @@ static void give_up_hello(struct events *e)
 	memmove(e->hellos, e->hellos + 1, (size_t)--e->nhellos * sizeof(*e->hellos));
 }
 
+/* Process pid exited: its hellos still waiting for a connection are told without one. */
+static void give_up_hellos_of(struct events *e, uint32_t pid)
+{
+	int i, kept_ = 0;
+
+	for (i = 0; i < e->nhellos; i++) {
+		struct waiting_hello *w = &e->hellos[i];
+
+		if (w->ev->pid == pid) {
+			tell_hello(e, w->ev, 0, &w->h);
+			free(w->ev);
+		} else {
+			e->hellos[kept_++] = *w;
+		}
+	}
+	e->nhellos = kept_;
+}
+
 /* Connection c takes the hellos sent on its socket before it was known, and tells them. */
 static void take_hellos(struct events *e, struct conn *c)
 {
@@ -351,7 +393,7 @@ static void take_hellos(struct events *e, struct conn *c)
 	for (i = 0; i < e->nhellos; i++) {
 		struct waiting_hello *w = &e->hellos[i];
 
-		if (hello_of(c, w->ev->pid, w->ev->fd, (uint64_t)w->ev->result)) {
+		if (hello_of(c, w->ev->pid, w->ev->fd, (uint64_t)w->ev->result, w->h.side)) {
 			c->hello[w->h.side - 1] = w->h;
 			tell_hello(e, w->ev, c->id, &w->h);
 			free(w->ev);
@@ -376,8 +418,8 @@ static void got_hello(struct events *e, const struct tls_event *ev, const uint8_
 		e->malformed++; /* BPF sent it for its first bytes: never so */
 		return;
 	}
-	for (i = 0; !c && i < e->conns.n; i++)
-		if (hello_of(&e->conns.v[i], ev->pid, ev->fd, (uint64_t)ev->result))
+	for (i = e->conns.n - 1; !c && i >= 0; i--) /* the newest first: an fd reused */
+		if (hello_of(&e->conns.v[i], ev->pid, ev->fd, (uint64_t)ev->result, h.side))
 			c = &e->conns.v[i];
 	if (c) {
 		c->hello[h.side - 1] = h;
@@ -450,6 +492,7 @@ static void deliver_meta(struct events *e, const struct tls_event *ev, const uin
 				end_conn(e, ev, &e->conns.v[i], "exit");
 		conns_forget_known(&e->conns, (pid_t)ev->pid);
 		end_flow(e, ev, flows_key(0, ev->pid));
+		give_up_hellos_of(e, ev->pid);
 		break;
 	case TLS_KIND_HANDSHAKE:
 		if (kept(e, ev, ev->conn, false))
@@ -571,6 +614,7 @@ void events_on_http(void *ctx, const struct http_msg *m)
 	out.conn = flows_key_conn(m->key); /* a close event of its process names none */
 	c = out.conn ? conns_get(&e->conns, out.conn) : NULL;
 	out.addr = c && c->resolved ? &c->addr : out.addr;
+	out.hello = c ? c->hello : out.hello;
 	if (e->cfg.json) {
 		output_json_http(e->records, &out, m);
 	} else {

@@ -38,6 +38,9 @@
  * lost at once, and the kernel's loss counts what does not fit in the perf buffers. */
 #define EVENTS_QUEUE_BUDGET (8u << 20)
 
+/* Connections the filter kept that closed, remembered for their late chunks. */
+#define EVENTS_KEPT_CLOSED 64
+
 /* Hellos sent on sockets no connection was known for yet, kept for them at most (then the
  * oldest gives way). */
 #define EVENTS_WAITING_HELLOS 64
@@ -95,7 +98,7 @@ struct events_config {
 	const struct redact *redact; /* --redact, or NULL */
 	bool http_only;		     /* --http-only: records, no data events */
 	bool http_headers;	     /* -v with --http: headers in text */
-	const struct conn_filter *filter; /* --host, --port; NULL: every connection */
+	const struct conn_filter *filter; /* --host, --port, --sni; NULL: every connection */
 	events_sink_fn sink;	     /* chunks go there instead of to out (the self-test) */
 	void *sink_ctx;
 };
@@ -123,7 +126,9 @@ struct events {
 	uint64_t nprobe_calls;
 	struct conn_table conns;
 	uint64_t calls_without_conn; /* captured calls whose connection was unknown */
-	uint64_t conns_filtered;     /* connections --host/--port left out */
+	uint64_t conns_filtered;     /* connections --host/--port/--sni left out */
+	uint64_t kept_closed[EVENTS_KEPT_CLOSED]; /* the last connections kept and closed */
+	unsigned int kept_closed_next;
 	struct waiting_hello hellos[EVENTS_WAITING_HELLOS];
 	int nhellos;
 	uint64_t calls_in_flight;    /* calls that had not returned as the tracer stopped */

@@ -16,6 +16,14 @@
 #define EXT_SUPPORTED_VERSIONS 43
 #define EXT_ECH 0xfe0d
 
+/* A ServerHello with this random is a HelloRetryRequest (RFC 8446 4.1.3: SHA-256 of
+ * "HelloRetryRequest"): the server asks for another ClientHello, nothing is chosen yet. */
+static const uint8_t hrr_random[RANDOM_LEN] = {
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
+	0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
+	0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+};
+
 /* Bytes left to read, from p up to end (the record's end, or the bytes captured). */
 struct reader {
 	const uint8_t *p, *end;
@@ -78,14 +86,24 @@ static bool grease(unsigned v)
 	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
 
-/* Copies a name from the wire, every byte that is not printable ASCII as '?': a name is
- * shown in text rows, where it must not drive the terminal. */
-static void copy_name(char *dst, size_t size, size_t at, const uint8_t *src, size_t n)
+/* Whether byte c may stand in a name as shown: a host name's letters, digits, '.', '-',
+ * '_' and '*', and for a protocol '/' and '+' too. Any other byte (one that could drive a
+ * terminal, or a ',', ';' or blank that would blur the line a name is shown in) is '?'. */
+static bool name_byte(uint8_t c, bool protocol)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '-' || c == '_' || c == '*' || (protocol && (c == '/' || c == '+'));
+}
+
+/* Copies a name from the wire to dst at `at` (size bytes in all), as name_byte lets it be
+ * shown; always terminated. */
+static void copy_name(char *dst, size_t size, size_t at, const uint8_t *src, size_t n,
+		      bool protocol)
 {
 	size_t i;
 
 	for (i = 0; i < n && at + i + 1 < size; i++)
-		dst[at + i] = src[i] > 0x20 && src[i] < 0x7f ? (char)src[i] : '?';
+		dst[at + i] = name_byte(src[i], protocol) ? (char)src[i] : '?';
 	dst[at + i] = '\0';
 }
 
@@ -98,11 +116,13 @@ static void read_sni(struct reader *ext, struct hello *h)
 		return;
 	while (list.p < list.end && u8_(&list, &type) && vec(&list, 2, &name))
 		if (type == 0 && !h->sni[0]) { /* host_name */
-			copy_name(h->sni, sizeof(h->sni), 0, name.p, (size_t)(name.end - name.p));
+			copy_name(h->sni, sizeof(h->sni), 0, name.p, (size_t)(name.end - name.p),
+				  false);
 			return;
 		}
 }
 
+/* The protocols, comma-separated (an empty one, which RFC 7301 forbids, passed over). */
 static void read_alpn(struct reader *ext, struct hello *h)
 {
 	struct reader list, proto;
@@ -111,9 +131,12 @@ static void read_alpn(struct reader *ext, struct hello *h)
 	if (!vec(ext, 2, &list))
 		return;
 	while (list.p < list.end && vec(&list, 1, &proto) && at + 2 < sizeof(h->alpn)) {
+		if (proto.p == proto.end)
+			continue;
 		if (at)
 			h->alpn[at++] = ',';
-		copy_name(h->alpn, sizeof(h->alpn), at, proto.p, (size_t)(proto.end - proto.p));
+		copy_name(h->alpn, sizeof(h->alpn), at, proto.p, (size_t)(proto.end - proto.p),
+			  true);
 		at = strlen(h->alpn);
 	}
 }
@@ -168,7 +191,7 @@ static void read_extensions(struct reader *r, struct hello *h)
 int hello_parse(const uint8_t *data, size_t len, struct hello *h)
 {
 	struct reader rec = {data, data + len, false}, r, m;
-	const uint8_t *skip;
+	const uint8_t *random;
 	unsigned type, v, hi, lo;
 	size_t msg_len;
 
@@ -189,7 +212,8 @@ int hello_parse(const uint8_t *data, size_t len, struct hello *h)
 	if (!u16_(&m, &v))
 		return -EINVAL;
 	h->version = (uint16_t)v; /* legacy_version, until supported_versions says more */
-	if (take(&m, RANDOM_LEN, &skip) && vec(&m, 1, &(struct reader){0})) {
+	if (take(&m, RANDOM_LEN, &random) && vec(&m, 1, &(struct reader){0})) {
+		h->retry = h->side == HELLO_SERVER && memcmp(random, hrr_random, RANDOM_LEN) == 0;
 		if (h->side == HELLO_CLIENT) {
 			if (vec(&m, 2, &(struct reader){0}) && vec(&m, 1, &(struct reader){0}) &&
 			    m.p < m.end) /* a hello without extensions ends here */
@@ -286,7 +310,9 @@ void hello_describe(const struct hello *h, char *buf, size_t size)
 			n += (size_t)snprintf(buf + n, size - n, ", suite 0x%04x", h->cipher);
 	}
 	if (h->alpn[0] && n < size)
-		n += (size_t)snprintf(buf + n, size - n, ", %s", h->alpn);
+		n += (size_t)snprintf(buf + n, size - n, ", alpn %s", h->alpn);
 	if (h->resumed && n < size)
-		snprintf(buf + n, size - n, ", resumed");
+		n += (size_t)snprintf(buf + n, size - n, ", resumed");
+	if (h->retry && n < size)
+		snprintf(buf + n, size - n, ", retry (a HelloRetryRequest)");
 }

@@ -23,6 +23,8 @@ struct hello {
 	uint16_t version;	   /* client: the highest offered; server: the one chosen */
 	uint16_t cipher;	   /* server: the suite chosen */
 	bool resumed;		   /* server, TLS 1.3: it accepted a pre-shared key */
+	bool retry;		   /* server: a HelloRetryRequest (a second ClientHello
+				    * comes, then the ServerHello that chooses) */
 	bool ech;		   /* client: an encrypted_client_hello extension (the name
 				    * seen is then the outer one) */
 	bool cut;		   /* the bytes ended before the message did (what was read
@@ -43,7 +45,8 @@ const char *hello_version_name(uint16_t version);
 const char *hello_cipher_name(uint16_t cipher);
 
 /* "sni example.com, alpn h2,http/1.1" for a client's, "TLSv1.3, TLS_AES_256_GCM_SHA384,
- * resumed" for a server's: what text rows show. */
+ * alpn h2, resumed" for a server's: what text rows show. Names hold only host-name bytes
+ * (protocols '/' and '+' too), any other byte shown as '?'. */
 void hello_describe(const struct hello *h, char *buf, size_t size);
 
 #endif

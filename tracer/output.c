@@ -779,18 +779,22 @@ void output_json_verify_off(FILE *out, const struct out_event *ev)
 	fprintf(out, ",\"mode\":%lld}\n", (long long)ev->result);
 }
 
-/* ,"name":["a","b"] from "a,b" (names hold no comma: hello.c made them printable). */
+/* ,"name":["a","b"] from "a,b" (hello.c keeps commas out of names; an empty one is passed
+ * over all the same). */
 static void json_list(FILE *out, const char *name, const char *commas)
 {
+	bool first = true;
 	size_t len;
 
 	fprintf(out, ",\"%s\":[", name);
-	while (*commas) {
+	for (; *commas; commas += len + (commas[len] == ',')) {
 		len = strcspn(commas, ",");
+		if (!len)
+			continue;
+		if (!first)
+			fputc(',', out);
 		output_json_string(out, commas, len);
-		commas += len;
-		if (*commas)
-			fputc(*commas++, out);
+		first = false;
 	}
 	fputc(']', out);
 }
@@ -825,7 +829,8 @@ void output_json_hello(FILE *out, const struct out_event *ev, const struct hello
 			output_json_string(out, h->alpn, strlen(h->alpn));
 		else
 			fputs("null", out);
-		fprintf(out, ",\"resumed\":%s", h->resumed ? "true" : "false");
+		fprintf(out, ",\"resumed\":%s,\"retry\":%s", h->resumed ? "true" : "false",
+			h->retry ? "true" : "false");
 	}
 	fprintf(out, ",\"complete\":%s}\n", h->cut ? "false" : "true");
 }

@@ -114,7 +114,7 @@ static void test_server(void)
 	CHECK_STR(h.alpn, "http/1.1");
 	hello_describe(&h, said, sizeof(said));
 	CHECK(strncmp(said, "TLSv1.2, TLS_ECDHE_RSA_WITH_", 28) == 0);
-	CHECK(strstr(said, ", http/1.1") != NULL);
+	CHECK(strstr(said, ", alpn http/1.1") != NULL);
 }
 
 /* TLS 1.2 servers may put the messages after the ServerHello in its record: the hello is
@@ -158,12 +158,46 @@ static void test_names(void)
 	struct hello h;
 
 	CHECK(hello_parse(evil, sizeof(evil), &h) == 0);
-	CHECK_STR(h.sni, "a?[2");
+	CHECK_STR(h.sni, "a??2"); /* the escape and '[' are no host-name bytes */
 	CHECK(!h.cut);
+}
+
+/* An ALPN list with an empty protocol and names holding ',' and ';': nothing blurs the
+ * list, a HelloRetryRequest is told from a ServerHello. */
+static void test_odd_alpn_and_retry(void)
+{
+	static const uint8_t odd[] = {
+		22, 3,	1,    0,    63, 1,  0, 0,  59, 3, 3, /* record, handshake, legacy version */
+		0,  0,	0,    0,    0,	0,  0, 0,  0,  0, 0,   0,   0, 0,   0,	 0, /* random */
+		0,  0,	0,    0,    0,	0,  0, 0,  0,  0, 0,   0,   0, 0,   0,	 0,   0, /* no
+											    session
+											    id */
+		0,  2,	0x13, 0x01, 1,	0, /* one suite, null compression */
+		0,  16, 0,    16,   0,	12, 0, 10, 0,  2, 'h', '2', 3, 'a', ',', ';', 1, ',',
+	};
+	uint8_t hrr[sizeof(server_hello13)];
+	static const uint8_t hrr_random[32] = {
+		0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
+		0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
+		0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+	};
+	struct hello h;
+	char said[512];
+
+	CHECK(hello_parse(odd, sizeof(odd), &h) == 0);
+	CHECK(!h.cut);
+	CHECK_STR(h.alpn, "h2,a??,?");
+	CHECK(hello_parse(server_hello13, sizeof(server_hello13), &h) == 0 && !h.retry);
+	memcpy(hrr, server_hello13, sizeof(hrr));
+	memcpy(hrr + 11, hrr_random, sizeof(hrr_random));
+	CHECK(hello_parse(hrr, sizeof(hrr), &h) == 0 && h.retry && h.side == HELLO_SERVER);
+	hello_describe(&h, said, sizeof(said));
+	CHECK(strstr(said, ", retry (a HelloRetryRequest)") != NULL);
 }
 
 int main(void)
 {
+	test_odd_alpn_and_retry();
 	test_client();
 	test_server();
 	test_messages_after_the_hello();

@@ -270,6 +270,33 @@ static void test_json_events(void)
 	CAPTURE(buf, sizeof(buf), o, output_json_conn(o, &ev, "open", NULL));
 	CHECK(strstr(buf, "\"event\":\"open\",\"fd\":5,\"conn\":3,\"family\":null,") != NULL);
 	CHECK(strstr(buf, "\"rport\":null,\"unresolved\":\"not a socket\"}\n") != NULL);
+
+	/* hellos: the client's name on the connection's records, each side's record */
+	struct hello hellos[2] = {{.side = HELLO_CLIENT,
+				   .sni = "api.test",
+				   .alpn = "h2,,http/1.1",
+				   .version = 0x0304},
+				  {.side = HELLO_SERVER,
+				   .version = 0x0303,
+				   .cipher = 0xc030,
+				   .alpn = "h2",
+				   .cut = true}};
+	ev.addr = &v6;
+	ev.conn_why = NULL;
+	ev.hello = hellos;
+	CAPTURE(buf, sizeof(buf), o, output_json_hello(o, &ev, &hellos[0]));
+	CHECK_STR(buf, JSON_HEAD("hello") JSON_CONN
+		  ",\"sni\":\"api.test\",\"side\":\"client\",\"version\":\"TLSv1.3\","
+		  "\"server_name\":\"api.test\",\"alpn\":[\"h2\",\"http/1.1\"],\"ech\":false,"
+		  "\"complete\":true}\n");
+	CAPTURE(buf, sizeof(buf), o, output_json_hello(o, &ev, &hellos[1]));
+	CHECK(strstr(buf, "\"side\":\"server\",\"version\":\"TLSv1.2\",\"cipher\":"
+			  "\"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\",\"alpn\":\"h2\","
+			  "\"resumed\":false,\"retry\":false,\"complete\":false}\n") != NULL);
+	CAPTURE(buf, sizeof(buf), o, output_conn_line(o, &ev));
+	CHECK_STR(buf,
+		  "--- conn 3, fd 5: local [::1]:40000, remote [::1]:443; sni api.test, alpn "
+		  "h2,,http/1.1; TLSv1.2, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, alpn h2 ---\n");
 }
 
 /* A connection's bytes before probes: addresses when known, every figure. */
