@@ -342,8 +342,8 @@ static __always_inline struct tls_stats *stats_of(u32 tgid)
 	return st ? st : tls_stats.lookup(&other);
 }
 
-/* Sends an event of meta_event on tls_meta with the first `extra` bytes of its data (a
- * constant); a refused one is counted. */
+/* Sends an event of meta_event on tls_meta with the first `extra` bytes of its data (at
+ * most MAX_DATA_SIZE, as the verifier must see); a refused one is counted. */
 static __always_inline void submit_meta_with(void *ctx, struct tls_event *ev, u64 extra)
 {
 	struct tls_stats *st;
@@ -1287,7 +1287,7 @@ static __always_inline u64 smaller(u64 a, u64 b)
  * ClientHello or ServerHello record (buf and `how` as first_buffer's, count what a plain send
  * moves): its first bytes go to user space (TLS_KIND_HELLO), which reads the server name,
  * ALPN, version and cipher suite from them. Every library's handshake, Go's and memory BIOs'
- * included, sends them in clear: one event per connection and side.
+ * included, sends them in clear: one event per hello sent.
  */
 static __always_inline void hello_sent(void *ctx, u64 id, s32 fd, u64 buf, u64 count, u32 how,
 				       bool in_call)

@@ -243,7 +243,7 @@ static bool kept(struct events *e, const struct tls_event *ev, uint64_t id, bool
 static void count_call(struct events *e, const struct tls_event *ev, int64_t delta);
 static struct tls_event *copy_chunk(const struct tls_event *hdr, const void *data);
 
-/* A chunk --host/--port leave out: its bytes move from captured (or unreadable) to
+/* A chunk --host/--port/--sni leave out: its bytes move from captured (or unreadable) to
  * filtered, and its call (at its first chunk) from the calls its library captured to those
  * filtered, in the run's account and its process's. */
 static void leave_out(struct events *e, const struct tls_event *ev)
@@ -367,41 +367,26 @@ static void give_up_hello(struct events *e)
 	memmove(e->hellos, e->hellos + 1, (size_t)--e->nhellos * sizeof(*e->hellos));
 }
 
-/* Process pid exited: its hellos still waiting for a connection are told without one. */
-static void give_up_hellos_of(struct events *e, uint32_t pid)
+/* Tells the waiting hellos that connection c (NULL: none) takes, or, without c, those of
+ * process pid (it exited), and forgets them; the others wait on. */
+static void settle_hellos(struct events *e, struct conn *c, uint32_t pid)
 {
-	int i, kept_ = 0;
+	int i, waiting = 0;
 
 	for (i = 0; i < e->nhellos; i++) {
 		struct waiting_hello *w = &e->hellos[i];
 
-		if (w->ev->pid == pid) {
-			tell_hello(e, w->ev, 0, &w->h);
-			free(w->ev);
-		} else {
-			e->hellos[kept_++] = *w;
+		if (c ? !hello_of(c, w->ev->pid, w->ev->fd, (uint64_t)w->ev->result, w->h.side)
+		      : w->ev->pid != pid) {
+			e->hellos[waiting++] = *w;
+			continue;
 		}
-	}
-	e->nhellos = kept_;
-}
-
-/* Connection c takes the hellos sent on its socket before it was known, and tells them. */
-static void take_hellos(struct events *e, struct conn *c)
-{
-	int i, kept_ = 0;
-
-	for (i = 0; i < e->nhellos; i++) {
-		struct waiting_hello *w = &e->hellos[i];
-
-		if (hello_of(c, w->ev->pid, w->ev->fd, (uint64_t)w->ev->result, w->h.side)) {
+		if (c)
 			c->hello[w->h.side - 1] = w->h;
-			tell_hello(e, w->ev, c->id, &w->h);
-			free(w->ev);
-		} else {
-			e->hellos[kept_++] = *w;
-		}
+		tell_hello(e, w->ev, c ? c->id : 0, &w->h);
+		free(w->ev);
 	}
-	e->nhellos = kept_;
+	e->nhellos = waiting;
 }
 
 /* A hello's turn (data: its bytes): put on its connection and told, or, sent before the
@@ -450,8 +435,8 @@ static void open_conn(struct events *e, const struct tls_event *ev, uint64_t ino
 		output_json_conn(e->cfg.out, &out, "open", NULL);
 		c->told_open = true;
 	}
-	if (c && e->nhellos)
-		take_hellos(e, c);
+	if (c && e->nhellos) /* it takes the hellos sent on its socket before it was known */
+		settle_hellos(e, c, 0);
 }
 
 /* An event other than data: a connection's start (data: its two ends, when BPF read them)
@@ -492,7 +477,7 @@ static void deliver_meta(struct events *e, const struct tls_event *ev, const uin
 				end_conn(e, ev, &e->conns.v[i], "exit");
 		conns_forget_known(&e->conns, (pid_t)ev->pid);
 		end_flow(e, ev, flows_key(0, ev->pid));
-		give_up_hellos_of(e, ev->pid);
+		settle_hellos(e, NULL, ev->pid); /* told without a connection */
 		break;
 	case TLS_KIND_HANDSHAKE:
 		if (kept(e, ev, ev->conn, false))

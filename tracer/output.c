@@ -799,36 +799,38 @@ static void json_list(FILE *out, const char *name, const char *commas)
 	fputc(']', out);
 }
 
+/* ,"name":"value" or ,"name":null */
+static void json_opt_string(FILE *out, const char *name, const char *value)
+{
+	fprintf(out, ",\"%s\":", name);
+	if (value)
+		output_json_string(out, value, strlen(value));
+	else
+		fputs("null", out);
+}
+
+/* ,"name":"TEXT", or the code as "0x0304" where it has no name. */
+static void json_named(FILE *out, const char *name, const char *text, unsigned code)
+{
+	if (text)
+		fprintf(out, ",\"%s\":\"%s\"", name, text);
+	else
+		fprintf(out, ",\"%s\":\"0x%04x\"", name, code);
+}
+
 void output_json_hello(FILE *out, const struct out_event *ev, const struct hello *h)
 {
-	const char *version = hello_version_name(h->version), *cipher;
-
 	json_begin(out, "hello", ev);
 	json_conn(out, ev);
 	fprintf(out, ",\"side\":\"%s\"", h->side == HELLO_CLIENT ? "client" : "server");
-	if (version)
-		fprintf(out, ",\"version\":\"%s\"", version);
-	else
-		fprintf(out, ",\"version\":\"0x%04x\"", h->version);
+	json_named(out, "version", hello_version_name(h->version), h->version);
 	if (h->side == HELLO_CLIENT) {
-		fputs(",\"server_name\":", out);
-		if (h->sni[0])
-			output_json_string(out, h->sni, strlen(h->sni));
-		else
-			fputs("null", out);
+		json_opt_string(out, "server_name", h->sni[0] ? h->sni : NULL);
 		json_list(out, "alpn", h->alpn);
 		fprintf(out, ",\"ech\":%s", h->ech ? "true" : "false");
 	} else {
-		cipher = hello_cipher_name(h->cipher);
-		if (cipher)
-			fprintf(out, ",\"cipher\":\"%s\"", cipher);
-		else
-			fprintf(out, ",\"cipher\":\"0x%04x\"", h->cipher);
-		fputs(",\"alpn\":", out);
-		if (h->alpn[0])
-			output_json_string(out, h->alpn, strlen(h->alpn));
-		else
-			fputs("null", out);
+		json_named(out, "cipher", hello_cipher_name(h->cipher), h->cipher);
+		json_opt_string(out, "alpn", h->alpn[0] ? h->alpn : NULL);
 		fprintf(out, ",\"resumed\":%s,\"retry\":%s", h->resumed ? "true" : "false",
 			h->retry ? "true" : "false");
 	}
@@ -894,16 +896,6 @@ void output_http(FILE *out, const struct out_event *ev, const struct http_msg *m
 		http_headers_text(out, m->req_headers, "  > ");
 		http_headers_text(out, m->headers, "  < ");
 	}
-}
-
-/* ,"name":"value" or ,"name":null */
-static void json_opt_string(FILE *out, const char *name, const char *value)
-{
-	fprintf(out, ",\"%s\":", name);
-	if (value)
-		output_json_string(out, value, strlen(value));
-	else
-		fputs("null", out);
 }
 
 void output_json_http(FILE *out, const struct out_event *ev, const struct http_msg *m)
