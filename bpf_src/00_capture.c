@@ -92,6 +92,10 @@ static __always_inline u64 next_seq(void)
 /* key: 0; value: struct tls_settings, written by user space before any probe is attached */
 BPF_ARRAY(tls_settings, struct tls_settings, 1);
 
+/* key: 0; value: the cgroup v2 traced with TLS_SET_CGROUP (user space puts an fd of its
+ * directory; the map holds the cgroup) */
+BPF_CGROUP_ARRAY(tls_cgroup, 1);
+
 /* key: tgid of a traced process (or tid of a thread one started); value: TLS_TARGET_*.
  * User space puts the targets in; the sched tracepoints below add their children and take
  * out whatever exits. */
@@ -260,7 +264,8 @@ BPF_PERCPU_ARRAY(tls_point_probe, u64, 1);
 
 /*
  * Whether the current thread is traced: its process is a target (or, with TLS_SET_ALL,
- * runs as the uid asked for), and its name is the one asked for. While a reload swaps
+ * runs as the uid asked for), it is in the cgroup asked for (TLS_SET_CGROUP), and its name
+ * is the one asked for. While a reload swaps
  * programs, only those of the settings' generation act: no call is reported twice.
  */
 static __always_inline bool traced(u64 id)
@@ -278,6 +283,9 @@ static __always_inline bool traced(u64 id)
 	} else if (!tls_targets.lookup(&tgid)) {
 		return false;
 	}
+	/* 1: the thread is in the cgroup or one below it */
+	if ((set->flags & TLS_SET_CGROUP) && tls_cgroup.check_current_task(0) != 1)
+		return false;
 	if (!set->comm[0])
 		return true;
 	bpf_get_current_comm(&comm, sizeof(comm));
@@ -390,6 +398,7 @@ static __always_inline struct tls_event *meta_event(u64 id, u32 kind)
 	ev->flags = TLS_CHUNK_LAST;
 	ev->truncated = 0;
 	ev->unreadable = 0;
+	ev->cgroup = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
 	return ev;
 }
@@ -1559,6 +1568,7 @@ static __always_inline void submit_call(struct pt_regs *ctx, struct tls_call *ca
 	ev->kind = TLS_KIND_DATA;
 	ev->fd = call->fd;
 	ev->call_len = moved > 0xffffffffULL ? 0xffffffffU : (u32)moved;
+	ev->cgroup = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
 	ev->flags = 0;
 	ev->truncated = 0;

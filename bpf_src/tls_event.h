@@ -96,6 +96,7 @@ struct tls_event {
 	__u32 truncated;  /* on the last chunk: bytes of the call beyond the capture limit */
 	__u32 unreadable; /* bytes of this chunk that could not be read: data_len + unreadable
 			   * is what it stands for */
+	__u64 cgroup;	  /* the thread's cgroup v2 id (the inode number of its directory) */
 	char comm[TLS_COMM_LEN];
 	char data[MAX_DATA_SIZE];
 };
@@ -138,6 +139,9 @@ struct tls_stats {
 /* settings flags: a traced process's new child is told of (tls_conn_notes), to be given
  * guard events of its own (a kernel before 6.12 may swap perf contexts) */
 #define TLS_SET_GUARDS 4
+/* settings flags: only threads in the cgroup v2 of tls_cgroup's entry 0, or in one below
+ * it, are traced (--cgroup) */
+#define TLS_SET_CGROUP 8
 
 /* Which compile of bpf_src this is: the tracer counts them up as it reloads bpf_src. */
 #ifndef TLS_GEN
@@ -310,6 +314,7 @@ struct tls_fd_key {
 #define CALLS_TABLE "tls_calls"		    /* calls in flight by u32 tid (slot taken) */
 #define GO_INFLIGHT_TABLE "tls_go_inflight" /* u64 Go calls in flight by tgid */
 #define SETTINGS_TABLE "tls_settings"	    /* struct tls_settings at key 0 */
+#define CGROUP_TABLE "tls_cgroup"	    /* --cgroup's cgroup at key 0 (TLS_SET_CGROUP) */
 #define TARGETS_TABLE "tls_targets"	    /* TLS_TARGET_* flags by traced tgid */
 #define PROCS_TABLE "tls_procs"		    /* perf buffer: struct tls_proc_event */
 #define CONN_NOTES_TABLE "tls_conn_notes"   /* perf buffer: the notes thread's */

@@ -97,6 +97,7 @@ static struct out_event view(struct events *e, const struct tls_event *ev, char 
 		.result = ev->result,
 		.ok = ev->flags & TLS_FLAG_OK,
 		.hello = c ? c->hello : NULL,
+		.cgroup = cgroups_get(&e->cgroups, ev->cgroup),
 	};
 }
 
@@ -497,18 +498,25 @@ static void deliver_meta(struct events *e, const struct tls_event *ev, const uin
 	}
 }
 
-/* "pid 7 tid 8 comm curl SSL_write call 12 ... sni api.test": a pcapng packet's comment. */
+/* "pid 7 tid 8 comm curl SSL_write call 12 ... sni api.test container docker ID": a pcapng
+ * packet's comment (cgroup_describe's words). */
 static void packet_comment(struct events *e, const struct tls_event *ev, char *buf, size_t size)
 {
 	char comm[TLS_COMM_LEN + 1];
 	struct out_event out = view(e, ev, comm);
+	size_t n = (size_t)snprintf(buf, size, "pid %u tid %u comm %s %s call %llu (%u bytes) %s",
+				    out.pid, out.tid, out.comm, out.func,
+				    (unsigned long long)out.call_id, out.len, out.lib);
 
-	int n = snprintf(buf, size, "pid %u tid %u comm %s %s call %llu (%u bytes) %s", out.pid,
-			 out.tid, out.comm, out.func, (unsigned long long)out.call_id, out.len,
-			 out.lib);
-
-	if (out.hello && out.hello[HELLO_CLIENT - 1].sni[0] && n > 0 && (size_t)n < size)
-		snprintf(buf + n, size - (size_t)n, " sni %s", out.hello[HELLO_CLIENT - 1].sni);
+	if (out.hello && out.hello[HELLO_CLIENT - 1].sni[0] && n < size)
+		n += (size_t)snprintf(buf + n, size - n, " sni %s",
+				      out.hello[HELLO_CLIENT - 1].sni);
+	if (n < size) {
+		buf[n] = ' ';
+		cgroup_describe(out.cgroup, false, buf + n + 1, size - n - 1);
+		if (!buf[n + 1])
+			buf[n] = '\0';
+	}
 }
 
 /* A data chunk, in order: redacted, shown, decoded as HTTP, written to the capture. data is
@@ -1084,6 +1092,7 @@ void events_free(struct events *e)
 	free(e->procs);
 	free(e->probe_calls);
 	conns_free(&e->conns);
+	cgroups_free(&e->cgroups);
 	flows_free(&e->flows);
 	e->probe_calls = NULL;
 	e->nprobe_calls = 0;

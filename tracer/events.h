@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cgroup.h"
 #include "connfilter.h"
 #include "conns.h"
 #include "flows.h"
@@ -125,6 +126,7 @@ struct events {
 	uint64_t *probe_calls; /* [probe id]: calls whose first chunk came through it */
 	uint64_t nprobe_calls;
 	struct conn_table conns;
+	struct cgroups cgroups;	     /* the labels of the cgroup ids events named */
 	uint64_t calls_without_conn; /* captured calls whose connection was unknown */
 	uint64_t conns_filtered;     /* connections --host/--port/--sni left out */
 	uint64_t kept_closed[EVENTS_KEPT_CLOSED]; /* the last connections kept and closed */

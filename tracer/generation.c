@@ -5,11 +5,32 @@
 #include "diag.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tls_event.h"
 #include "tracer_bpf.h"
+
+/* Puts the cgroup of directory dir into the map the settings' TLS_SET_CGROUP looks at. */
+static int put_cgroup(struct tracer_bpf *tb, const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
+
+	if (fd < 0) {
+		err = -errno;
+		diag("failed to open cgroup %s: %s\n", dir, strerror(errno));
+		return err;
+	}
+	/* the map takes the fd and holds the cgroup itself */
+	err = tracer_bpf__update(tb, CGROUP_TABLE, 0, &fd, sizeof(fd));
+	close(fd);
+	if (err)
+		diag("failed to put cgroup %s into BPF map '%s': %s\n", dir, CGROUP_TABLE,
+		     err == -ENOENT ? "bpf_src defines no such map" : strerror(-err));
+	return err;
+}
 
 int generation_settings(struct tracer_bpf *tb, const struct env *env, unsigned int gen,
 			const struct tracer_scope *scope)
@@ -28,6 +49,11 @@ int generation_settings(struct tracer_bpf *tb, const struct env *env, unsigned i
 	int err;
 
 	memcpy(set.comm, env->comm, sizeof(set.comm));
+	if (env->cgroup[0]) {
+		set.flags |= TLS_SET_CGROUP;
+		if ((err = put_cgroup(tb, env->cgroup)))
+			return err;
+	}
 	err = tracer_bpf__update(tb, SETTINGS_TABLE, 0, &set, sizeof(set));
 	options_describe_filters(env, filters, sizeof(filters));
 	/* Without the map the compiled bound, MAX_CHUNKS whole chunks, is the limit: fine

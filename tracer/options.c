@@ -1,5 +1,6 @@
 /* options.c - command-line options of the tracer, parsed and validated with argp */
 #include "options.h"
+#include "cgroup.h"
 #include "diag.h"
 
 #include <argp.h>
@@ -44,6 +45,7 @@ enum {
 	OPT_HOST,
 	OPT_PORT,
 	OPT_SNI,
+	OPT_CGROUP,
 };
 
 static const char doc[] =
@@ -53,7 +55,8 @@ static const char doc[] =
 	"Deno, chromium).\n"
 	"\n"
 	"USAGE: tracer [OPTION...] PID...\n"
-	"       tracer --all [-u USER] [-c NAME]\n"
+	"       tracer --all [-u USER] [-c NAME] [--cgroup PATH]\n"
+	"       tracer --cgroup PATH [PID...]\n"
 	"       tracer --selftest\n"
 	"       tracer --list-probes [PID...|--all]\n"
 	"       tracer --check [--bpf-src DIR] [--probe-specs DIR] [-D NAME[=VALUE]...]\n"
@@ -63,6 +66,7 @@ static const char doc[] =
 	"  tracer 4242                    # what PID 4242 and its children send and get\n"
 	"  tracer 12 34 --no-children     # PIDs 12 and 34 only, not what they start\n"
 	"  tracer --all -c curl           # every process named curl, now or later\n"
+	"  tracer --cgroup /docker/ID     # every process of a container, now or later\n"
 	"  tracer -x 4242                 # the same as a hex dump\n"
 	"  tracer --json 4242 | jq .      # JSON lines, payloads in base64\n"
 	"  tracer -l --handshake 4242     # each call's latency, and the handshakes\n"
@@ -154,6 +158,10 @@ static const struct argp_option options[] = {
 	 "processes",
 	 0},
 	{"comm", 'c', "NAME", 0, "Trace only threads named NAME (as in /proc/PID/comm)", 0},
+	{"cgroup", OPT_CGROUP, "PATH", 0,
+	 "Trace only processes in cgroup v2 PATH or below it, those that join later too (a "
+	 "directory, or the path /proc/PID/cgroup shows); without PIDs, every process in it",
+	 0},
 	{"all", OPT_ALL, NULL, 0, "Trace every process that uses a supported TLS library", 0},
 	{"no-children", OPT_NO_CHILDREN, NULL, 0,
 	 "Trace only the given PIDs, not the processes they start", 0},
@@ -289,10 +297,10 @@ static int check_no_tracing(struct argp_state *state, const struct env *env, int
 	}
 	if (npids || env->all || env->selftest || env->list_probes || env->pcap_path || env->http ||
 	    env->redact || env->json || env->hexdump || env->latency || env->handshakes ||
-	    conn_filter_on(&env->conns)) {
+	    conn_filter_on(&env->conns) || env->cgroup[0]) {
 		argp_error(state,
-			   "%s traces nothing: no PID, --all, --selftest, --list-probes, -w, "
-			   "--http, --redact, --host, --port, --sni or output option with it",
+			   "%s traces nothing: no PID, --all, --cgroup, --selftest, --list-probes, "
+			   "-w, --http, --redact, --host, --port, --sni or output option with it",
 			   what);
 		return 1;
 	}
@@ -326,18 +334,19 @@ static int check_env(struct argp_state *state, const struct env *env, int npids)
 		else if (env->no_read || env->no_write || env->sample != 1 || !env->any_uid ||
 			 conn_filter_on(&env->conns))
 			argp_error(state, "--selftest checks every byte: no filters with it");
-		if (env->all || env->comm[0] || env->no_children)
-			argp_error(state, "--selftest traces its own processes: no --all, -c or "
-					  "--no-children with it");
+		if (env->all || env->comm[0] || env->no_children || env->cgroup[0])
+			argp_error(state, "--selftest traces its own processes: no --all, -c, "
+					  "--cgroup or --no-children with it");
 		if (env->list_probes)
 			argp_error(state, "--list-probes lists the probes of the given PIDs (or of "
 					  "the ld.so cache's libraries): no --selftest with it");
 		return npids || env->no_read || env->no_write || env->sample != 1 ||
 		       !env->any_uid || conn_filter_on(&env->conns) || env->all || env->comm[0] ||
-		       env->no_children || env->list_probes;
+		       env->no_children || env->list_probes || env->cgroup[0];
 	}
-	if (npids == 0 && !env->all && !env->list_probes) {
-		argp_error(state, "no PID given (or --all for every process)");
+	if (npids == 0 && !env->all && !env->list_probes && !env->cgroup[0]) {
+		argp_error(state, "no PID given (or --all for every process, --cgroup PATH for "
+				  "those of a cgroup)");
 		return 1;
 	}
 	if (npids > 0 && env->all) {
@@ -396,6 +405,23 @@ static error_t add_conn_filter(struct argp_state *state, const char *opt,
 	if (add(&ctx->env->conns, arg, why, sizeof(why)) == 0)
 		return 0;
 	argp_error(state, "invalid %s '%s': %s", opt, arg, why);
+	return EINVAL;
+}
+
+/* --cgroup: one cgroup, resolved into its directory now so that a wrong one exits 2. */
+static error_t parse_cgroup(struct argp_state *state, struct env *env, const char *arg)
+{
+	char why[PATH_MAX + 96];
+
+	if (env->cgroup[0]) {
+		argp_error(state, "invalid --cgroup '%s': one --cgroup only (%s given before)", arg,
+			   env->cgroup);
+		return EINVAL;
+	}
+	if (cgroup_resolve(arg, env->cgroup, sizeof(env->cgroup), why, sizeof(why)) == 0)
+		return 0;
+	env->cgroup[0] = '\0';
+	argp_error(state, "invalid --cgroup '%s': %s", arg, why);
 	return EINVAL;
 }
 
@@ -502,6 +528,8 @@ static error_t parse_value(int key, char *arg, struct argp_state *state)
 		return add_conn_filter(state, "--sni", conn_filter_add_sni, arg);
 	case OPT_PORT:
 		return add_conn_filter(state, "--port", conn_filter_add_port, arg);
+	case OPT_CGROUP:
+		return parse_cgroup(state, env, arg);
 	case OPT_BPF_SRC:
 		env->bpf_src = arg;
 		return 0;
@@ -565,6 +593,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		env->npids = ctx->npids < MAX_PIDS ? ctx->npids : MAX_PIDS;
 		if (!env->exit_now && check_env(state, env, ctx->npids))
 			return EINVAL;
+		/* --cgroup without PIDs: every process, the cgroup decides */
+		if (env->cgroup[0] && !env->npids && !env->list_probes)
+			env->all = true;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

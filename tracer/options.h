@@ -2,6 +2,7 @@
 #ifndef TRACER_OPTIONS_H
 #define TRACER_OPTIONS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,6 +45,7 @@ struct env {
 	bool any_uid;		/* no --uid: every uid */
 	uint32_t uid;		/* --uid: only calls by this user */
 	struct conn_filter conns; /* --host, --port: the connections shown */
+	char cgroup[PATH_MAX];	  /* --cgroup: the directory of the cgroup traced; "" none */
 	bool selftest;		/* --selftest: no PID; trace our own TLS client and server */
 	bool list_probes;	/* --list-probes: show where the probes go, attach nothing */
 	bool check;		/* --check: compile, verify, parse the specs; attach nothing */

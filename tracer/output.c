@@ -585,6 +585,17 @@ static void put_hellos(FILE *out, const struct out_event *ev)
 	}
 }
 
+/* "; container docker 0123456789ab, pod UID" or "; cgroup /a/b": where the process runs,
+ * when it is not the hierarchy's root */
+static void put_cgroup(FILE *out, const struct cgroup_label *cg)
+{
+	char said[CGROUP_DESCRIBE_LEN];
+
+	cgroup_describe(cg, true, said, sizeof(said));
+	if (said[0])
+		fprintf(out, "; %s", said);
+}
+
 void output_conn_line(FILE *out, const struct out_event *ev)
 {
 	char local[CONN_ADDR_LEN + 8], remote[CONN_ADDR_LEN + 8];
@@ -597,6 +608,7 @@ void output_conn_line(FILE *out, const struct out_event *ev)
 		fprintf(out, "--- conn %llu, fd %d: addresses unknown (%s)",
 			(unsigned long long)ev->conn, ev->fd, ev->conn_why ? ev->conn_why : "?");
 		put_hellos(out, ev);
+		put_cgroup(out, ev->cgroup);
 		fputs(" ---\n", out);
 		return;
 	}
@@ -606,6 +618,7 @@ void output_conn_line(FILE *out, const struct out_event *ev)
 	fprintf(out, "--- conn %llu, fd %d: local %s, remote %s", (unsigned long long)ev->conn,
 		ev->fd, local, remote);
 	put_hellos(out, ev);
+	put_cgroup(out, ev->cgroup);
 	fputs(" ---\n", out);
 }
 
@@ -683,7 +696,33 @@ void output_json_string(FILE *out, const char *s, size_t len)
 	fputc('"', out);
 }
 
-/* {"v":1,"type":T,"time_ns":..,"pid":..,"tid":..,"uid":..,"comm":.. (no closing brace) */
+/* ,"name":"value" or ,"name":null */
+static void json_opt_string(FILE *out, const char *name, const char *value)
+{
+	fprintf(out, ",\"%s\":", name);
+	if (value)
+		output_json_string(out, value, strlen(value));
+	else
+		fputs("null", out);
+}
+
+/* ,"cgroup_id":..,"cgroup":.. and, where its path names them, "runtime", "container", "pod" */
+static void json_cgroup(FILE *out, const struct cgroup_label *cg)
+{
+	if (!cg)
+		return;
+	fprintf(out, ",\"cgroup_id\":%llu", (unsigned long long)cg->id);
+	json_opt_string(out, "cgroup", cg->path);
+	if (cg->container[0]) {
+		json_opt_string(out, "runtime", cg->runtime);
+		json_opt_string(out, "container", cg->container);
+	}
+	if (cg->pod[0])
+		json_opt_string(out, "pod", cg->pod);
+}
+
+/* {"v":1,"type":T,"time_ns":..,"pid":..,"tid":..,"uid":..,"comm":.. and the cgroup (no
+ * closing brace) */
 static void json_begin(FILE *out, const char *type, const struct out_event *ev)
 {
 	fprintf(out,
@@ -691,6 +730,7 @@ static void json_begin(FILE *out, const char *type, const struct out_event *ev)
 		"\"uid\":%u,\"comm\":",
 		type, (unsigned long long)ev->time_ns, ev->pid, ev->tid, ev->uid);
 	output_json_string(out, ev->comm, strlen(ev->comm));
+	json_cgroup(out, ev->cgroup);
 }
 
 /* ,"lib":..,"func":.. */
@@ -797,16 +837,6 @@ static void json_list(FILE *out, const char *name, const char *commas)
 		first = false;
 	}
 	fputc(']', out);
-}
-
-/* ,"name":"value" or ,"name":null */
-static void json_opt_string(FILE *out, const char *name, const char *value)
-{
-	fprintf(out, ",\"%s\":", name);
-	if (value)
-		output_json_string(out, value, strlen(value));
-	else
-		fputs("null", out);
 }
 
 /* ,"name":"TEXT", or the code as "0x0304" where it has no name. */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cgroup.h"
 #include "conns.h"
 #include "http.h"
 
@@ -34,6 +35,7 @@ struct out_event {
 	bool ok;		      /* handshake: it succeeded */
 	const struct hello *hello;    /* the connection's [client, server] hellos (side 0: not
 				       * seen); NULL: none */
+	const struct cgroup_label *cgroup; /* the thread's cgroup; NULL: unknown */
 };
 
 /*

@@ -429,6 +429,8 @@ static void describe_targets(const struct session *s, char *who, size_t size)
 			      env->npids > 1 ? "their" : "its");
 	if (s->targets.nchildren && n < size)
 		n += snprintf(who + n, size - n, " (%d running)", s->targets.nchildren);
+	if (env->cgroup[0] && n < size)
+		n += snprintf(who + n, size - n, ", in cgroup %s (and below)", env->cgroup);
 	if (env->comm[0] && n < size)
 		snprintf(who + n, size - n, ", threads named '%s'", env->comm);
 }

@@ -49,6 +49,22 @@ class ErrorTest(TracerTest):
             self.assertEqual(code, 2, (opt, val, err))
             self.assertIn("invalid %s '%s': %s" % (opt, val, why), err)
 
+    def test_bad_cgroups_are_usage_errors(self):
+        with open("/proc/self/mountinfo") as f:
+            root = [l.split()[4] for l in f if " - cgroup2 " in l][0]
+        for args, why in [
+                (("--cgroup", "/no-such-cgroup"), "invalid --cgroup '/no-such-cgroup': no such "
+                 "cgroup (neither it nor %s/no-such-cgroup is a directory)" % root),
+                (("--cgroup", "/tmp"), "invalid --cgroup '/tmp': not a cgroup v2 directory "
+                 "(cgroup v2 is mounted on %s)" % root),
+                (("--cgroup", "", "--all"), "invalid --cgroup '': empty path"),
+                (("--cgroup", "/", "--cgroup", "/"), "invalid --cgroup '/': one --cgroup only "
+                 "(%s given before)" % root),
+                (("--cgroup", "/", "--selftest"), "no --all, -c, --cgroup or --no-children")]:
+            code, out, err = self.run_tracer(*args)
+            self.assertEqual((code, out), (2, ""), (args, err))
+            self.assertIn(why, err)
+
     def test_missing_process(self):
         code, out, err = self.run_tracer("999999999")
         self.assertEqual(code, 1)

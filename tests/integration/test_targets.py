@@ -1,14 +1,20 @@
 #!/usr/bin/python3
 """test_targets.py - which processes are traced: children (existing and later), programs
-and libraries loaded after the tracer attached, several PIDs, every process by name."""
+and libraries loaded after the tracer attached, several PIDs, every process by name, the
+processes of a cgroup (those that join it after the tracer started too), and the cgroup and
+container every record names."""
+import base64
+import glob
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 
 import harness
-from harness import PYTHON, TracerTest, bpftool_uprobes, joined, wait_for
+from harness import PYTHON, TracerTest, bpftool_uprobes, joined, json_lines, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TLS_CLIENT = os.path.join(HERE, "tls_client.py")
@@ -269,6 +275,184 @@ class TargetTest(TracerTest):
         self.assertEqual(joined(events, "SSL_write_ex"), post(3))
         self.assertEqual(joined(events, "SSL_read_ex"), RESPONSE)
         self.assertEqual({e["comm"] for e in events}, {name})
+
+
+# A container's id, as docker names its cgroup with systemd's driver (docker-ID.scope)
+CONTAINER = "0123456789abcdef" * 4
+
+# Waits for go file $0, moves itself into cgroup directory $1, then runs the rest: a process
+# that joins the cgroup after the tracer started.
+JOIN_THEN_RUN = 'while [ ! -e "$0" ]; do sleep 0.02; done; echo $$ > "$1/cgroup.procs" && exec "${@:2}"'
+
+
+def cgroup_root():
+    """Where cgroup v2 is mounted (the tests make their cgroups there)."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            if " - cgroup2 " in line:
+                return line.split()[4]
+    raise AssertionError("no cgroup v2 hierarchy mounted")
+
+
+class CgroupTest(TracerTest):
+
+    def make_cgroups(self):
+        """/tracer-test-PID-N with docker-CONTAINER.scope and other below it: (root, the
+        base's path in the hierarchy, {name: directory})."""
+        root = cgroup_root()
+        base = "/tracer-test-%d-%d" % (os.getpid(), len(self.procs))
+        dirs = {"base": root + base, "docker": "%s%s/docker-%s.scope" % (root, base, CONTAINER),
+                "other": root + base + "/other"}
+        os.mkdir(dirs["base"])
+        self.addCleanup(os.rmdir, dirs["base"])
+        for name in ("docker", "other"):
+            os.mkdir(dirs[name])
+            self.addCleanup(os.rmdir, dirs[name])
+        return root, base, dirs
+
+    def two_joining_clients(self, dirs, *tracer_args):
+        """A client (3 parts) that joins the docker cgroup and one (5 parts) that joins
+        other, both after the tracer started with tracer_args: (run, {name: client pid})."""
+        go = os.path.join(self.tmp, "go.clients.%d" % len(self.procs))
+        clients = {}
+        for name, parts in (("docker", 3), ("other", 5)):
+            server, port, _ = self.tls_server()
+            clients[name] = (self.spawn(["bash", "-c", JOIN_THEN_RUN, go, dirs[name], PYTHON,
+                                         TLS_CLIENT, "--port", str(port), "--go-file", go,
+                                         "--parts", str(parts)]), server)
+        run = self.tracer(None, *tracer_args)
+        run.wait_ready(timeout=60)
+        open(go, "w").close()
+        for client, server in clients.values():
+            self.assertEqual(client.wait(timeout=20), 0)
+            self.assertEqual(server.wait(timeout=20), 0)
+        self.assertEqual(self.interrupt(run), 0, run.stderr())
+        return run, {name: c.pid for name, (c, _) in clients.items()}
+
+    def test_cgroup_keeps_its_processes_and_every_record_names_it(self):
+        root, base, dirs = self.make_cgroups()
+        run, pids = self.two_joining_clients(dirs, "--cgroup", dirs["docker"], "--json")
+        self.assertIn("Tracing every process, in cgroup %s (and below)" % dirs["docker"],
+                      run.stderr())
+        records = [r for r in json_lines(run) if r["type"] not in ("summary", "unprobed")]
+        data = [r for r in records if r["type"] == "data"]
+        self.assertEqual({r["pid"] for r in records}, {pids["docker"]}, records)
+        self.assertEqual(b"".join(base64.b64decode(r["data"]) for r in data
+                                  if r["dir"] == "write"), post(3))
+        self.assertEqual(b"".join(base64.b64decode(r["data"]) for r in data
+                                  if r["dir"] == "read"), RESPONSE)
+        self.assertIn("conn", {r["type"] for r in records})
+        for r in records:
+            self.assertEqual((r["cgroup_id"], r["cgroup"], r["runtime"], r["container"]),
+                             (os.stat(dirs["docker"]).st_ino,
+                              "%s/docker-%s.scope" % (base, CONTAINER), "docker", CONTAINER), r)
+            self.assertNotIn("pod", r)
+        summary = json_lines(run)[-1]
+        self.assertEqual(summary["bytes_captured"], len(post(3)) + len(RESPONSE), summary)
+
+    def test_a_cgroup_as_proc_shows_it_takes_those_below_and_text_names_them(self):
+        root, base, dirs = self.make_cgroups()
+        run, pids = self.two_joining_clients(dirs, "--cgroup", base)
+        self.assertIn("in cgroup %s (and below)" % dirs["base"], run.stderr())
+        out = run.stdout()
+        events = run.events()
+        for name, parts, said in (("docker", 3, "container docker %s" % CONTAINER[:12]),
+                                  ("other", 5, "cgroup %s/other" % base)):
+            mine = [e for e in events if e["pid"] == pids[name]]
+            self.assertEqual(joined(mine, "SSL_write_ex") or joined(mine, "SSL_write"),
+                             post(parts))
+            self.assertEqual(joined(mine, "SSL_read_ex") or joined(mine, "SSL_read"), RESPONSE)
+            self.assertRegex(out, r"--- conn \d+, fd \d+: local 127.0.0.1:\d+, remote "
+                                  r"127.0.0.1:\d+; %s ---\n" % re.escape(said))
+        self.assertEqual({e["pid"] for e in events}, set(pids.values()))
+
+    def test_a_pid_outside_the_cgroup_is_not_traced(self):
+        root, base, dirs = self.make_cgroups()
+        server, port, _ = self.tls_server()
+        go = os.path.join(self.tmp, "go.outside")
+        client = self.spawn([PYTHON, TLS_CLIENT, "--port", str(port), "--go-file", go])
+        run = self.trace_then_go(client, go, "--cgroup", dirs["other"], "--json")
+        self.assertIn("PID %d (python3) and its children, in cgroup %s" % (client.pid,
+                                                                        dirs["other"]),
+                      run.stderr())
+        self.assertEqual([r for r in json_lines(run) if r["type"] == "data"], [])
+
+    def runc_bundle(self, cgroup, argv):
+        """An OCI bundle for runc: argv run as root in a read-only root made of the host's
+        /usr and /etc, this directory and /tmp bound in, its own PID, IPC, UTS and mount
+        namespaces, the host's network (the server is on 127.0.0.1), cgroup `cgroup`."""
+        bundle = os.path.join(self.tmp, "bundle")
+        rootfs = os.path.join(bundle, "rootfs")
+        for d in ("usr", "etc", "tmp", "proc", "dev", HERE.lstrip("/")):
+            os.makedirs(os.path.join(rootfs, d), exist_ok=True)
+        for link in ("bin", "lib", "lib64", "sbin"):
+            os.symlink("usr/" + link, os.path.join(rootfs, link))
+        binds = [{"destination": d, "type": "bind", "source": d,
+                  "options": ["rbind", "rw" if d == "/tmp" else "ro"]}
+                 for d in ("/usr", "/etc", "/tmp", HERE)]
+        config = {
+            "ociVersion": "1.0.2",
+            "process": {"terminal": False, "user": {"uid": 0, "gid": 0}, "args": argv,
+                        "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], "cwd": "/",
+                        "noNewPrivileges": True},
+            "root": {"path": "rootfs", "readonly": True},
+            "hostname": "tracer-test",
+            "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+                       {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+                        "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]}]
+                      + binds,
+            "linux": {"namespaces": [{"type": t} for t in ("pid", "ipc", "uts", "mount")],
+                      "cgroupsPath": cgroup},
+        }
+        with open(os.path.join(bundle, "config.json"), "w") as f:
+            json.dump(config, f)
+        return bundle
+
+    def remove_cgroup_tree(self, path):
+        """Removes cgroup `path` and those below it from every hierarchy (runc makes its
+        cgroup in the v1 ones too on a hybrid layout), deepest first."""
+        for top in glob.glob("/sys/fs/cgroup/*") + ["/sys/fs/cgroup"]:
+            where = top + path
+            if not os.path.isdir(where):
+                continue
+            for d, _, _ in sorted(os.walk(where), key=lambda w: -len(w[0])):
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass
+
+    def test_a_container_runc_starts_is_traced_and_named(self):
+        self.assertIsNotNone(shutil.which("runc"), "runc is missing: scripts/deps installs it")
+        root = cgroup_root()
+        base = "/tracer-test-%d-runc" % os.getpid()
+        cid = os.urandom(32).hex()
+        name = "tracer-test-%d" % os.getpid()
+        os.mkdir(root + base)
+        self.addCleanup(self.remove_cgroup_tree, base)
+        server, port, _ = self.tls_server()
+        go = os.path.join(self.tmp, "go.runc")
+        bundle = self.runc_bundle("%s/docker/%s" % (base, cid),
+                                  [PYTHON, TLS_CLIENT, "--port", str(port), "--go-file", go,
+                                   "--parts", "4"])
+        run = self.tracer(None, "--cgroup", base, "--json")
+        run.wait_ready(timeout=60)
+        open(go, "w").close()
+        self.addCleanup(subprocess.run, ["runc", "delete", "--force", name],
+                        capture_output=True)
+        ran = subprocess.run(["runc", "run", "--bundle", bundle, name], capture_output=True,
+                             text=True, timeout=60)
+        self.assertEqual(ran.returncode, 0, ran.stderr)
+        self.assertEqual(server.wait(timeout=20), 0)
+        self.assertEqual(self.interrupt(run), 0, run.stderr())
+        records = [r for r in json_lines(run) if r["type"] not in ("summary", "unprobed")]
+        data = [r for r in records if r["type"] == "data"]
+        self.assertEqual(b"".join(base64.b64decode(r["data"]) for r in data
+                                  if r["dir"] == "write"), post(4))
+        self.assertEqual(b"".join(base64.b64decode(r["data"]) for r in data
+                                  if r["dir"] == "read"), RESPONSE)
+        for r in records:
+            self.assertEqual((r["cgroup"], r["runtime"], r["container"]),
+                             ("%s/docker/%s" % (base, cid), "docker", cid), r)
 
 
 if __name__ == "__main__":

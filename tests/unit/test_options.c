@@ -104,7 +104,8 @@ int main(void)
 	CHECK(PARSE(&env, errs, "4294967297") == EXIT_USAGE);
 	CHECK(PARSE(&env, errs, " 12") == EXIT_USAGE);
 	CHECK(parse(&env, errs, 1, (char *[]){"tracer", NULL}) == EXIT_USAGE);
-	CHECK(strstr(errs, "no PID given (or --all for every process)") != NULL);
+	CHECK(strstr(errs, "no PID given (or --all for every process, --cgroup PATH for "
+			   "those of a cgroup)") != NULL);
 
 	/* Several PIDs, children, every process. */
 	CHECK(PARSE(&env, errs, "1", "2", "30") == EXIT_OK);

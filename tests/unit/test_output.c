@@ -225,6 +225,8 @@ static void test_connection_rows(void)
 	",\"fd\":5,\"conn\":3,\"family\":\"ipv6\",\"laddr\":\"::1\",\"lport\":40000,"              \
 	"\"raddr\":\"::1\",\"rport\":443"
 
+#define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 static void test_json_events(void)
 {
 	char buf[1024] = {0};
@@ -297,6 +299,33 @@ static void test_json_events(void)
 	CHECK_STR(buf,
 		  "--- conn 3, fd 5: local [::1]:40000, remote [::1]:443; sni api.test, alpn "
 		  "h2,,http/1.1; TLSv1.2, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, alpn h2 ---\n");
+
+	/* the cgroup: on every record after comm; on the connection's line unless the root */
+	struct cgroup_label cg = {
+		.id = 4242, .path = "/docker/" ID64, .runtime = "docker", .container = ID64};
+	ev.hello = NULL;
+	ev.cgroup = &cg;
+	CAPTURE(buf, sizeof(buf), o, output_json_conn(o, &ev, "close", "exit"));
+	CHECK(strstr(buf,
+		     "\"comm\":\"curl\",\"cgroup_id\":4242,\"cgroup\":\"/docker/" ID64
+		     "\",\"runtime\":\"docker\",\"container\":\"" ID64 "\",\"event\"") != NULL);
+	CAPTURE(buf, sizeof(buf), o, output_conn_line(o, &ev));
+	CHECK_STR(buf, "--- conn 3, fd 5: local [::1]:40000, remote [::1]:443; container docker "
+		       "0123456789ab ---\n");
+	cg = (struct cgroup_label){
+		.id = 77, .path = "/a b/\x1b[31m", .pod = "1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b"};
+	CAPTURE(buf, sizeof(buf), o, output_conn_line(o, &ev));
+	CHECK_STR(buf, "--- conn 3, fd 5: local [::1]:40000, remote [::1]:443; cgroup /a?b/?[31m, "
+		       "pod 1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b ---\n");
+	CAPTURE(buf, sizeof(buf), o, output_json_conn(o, &ev, "close", "exit"));
+	CHECK(strstr(buf, "\"cgroup_id\":77,\"cgroup\":\"/a b/\\u001b[31m\",\"pod\":\"1b2c") !=
+	      NULL);
+	cg = (struct cgroup_label){.id = 1, .path = "/"};
+	CAPTURE(buf, sizeof(buf), o, output_conn_line(o, &ev));
+	CHECK_STR(buf, "--- conn 3, fd 5: local [::1]:40000, remote [::1]:443 ---\n");
+	cg.path = NULL;
+	CAPTURE(buf, sizeof(buf), o, output_json_conn(o, &ev, "close", "exit"));
+	CHECK(strstr(buf, "\"cgroup_id\":1,\"cgroup\":null,\"event\"") != NULL);
 }
 
 /* A connection's bytes before probes: addresses when known, every figure. */
