@@ -33,6 +33,9 @@ struct tls_call {
 	u32 again;    /* a socket syscall inside it would have blocked (EAGAIN) */
 	u32 untied;   /* its session's calls use no socket and it found no connection: its
 		       * event names the session, for the tie that may come (tie_late) */
+	u32 hello_wait; /* its connection has received no hello yet: its reads are looked at
+			 * for one (a handshake's always are) */
+	u32 pad;
 };
 
 /* One piece of a gathering write: { char *base; int len; } as NSPR's PRIOVec (and, with a
@@ -133,6 +136,8 @@ struct tls_conn {
 		      * conn_of_fd) */
 	u64 late[2]; /* [enum tls_dir]: the session tied to it after its calls (tie_late);
 		      * 0: none yet; TLS_TIED_IN_CALL: a call used it itself */
+	u32 hello_in; /* a TLS call on it received a hello (hello_received) */
+	u32 pad;
 };
 
 /* tls_conn's late: the socket was used inside a call, so no other session is tied to it */
@@ -191,6 +196,15 @@ struct tls_untied {
 	s32 lastfd; /* the socket whose record a failed read call began to take (-1: none): a
 		     * next read from it goes on with that record */
 	u32 pad;
+	/* hellos received (hello_received): */
+	u64 hbuf;  /* the first buffer of the thread's read in flight looked at for a hello */
+	u64 hroom; /* what that read can put there (a readv's or recvmsg's first iovec) */
+	u64 hconn; /* that read's TLS call's connection; 0: outside a call */
+	u64 hhdr;  /* the 5 bytes of a handshake record's header read alone, whose body the
+		    * thread's next read from that socket begins; 0: none */
+	u64 hino;  /* that socket's inode: the fd may be another's by then */
+	s32 hnext; /* the socket of the read in flight looked at; -1: none */
+	s32 hfd;   /* the socket hhdr came from */
 };
 #define TLS_UNTIED_MANY (~0ULL)
 #define TLS_UNTIED_MANY_FDS (-2)
@@ -777,8 +791,9 @@ static __always_inline void announce_conn(void *ctx, u64 id, s32 fd, struct tls_
  * its place in the sequence before any event of the connection: a thread that finds the
  * connection made by another whose opening is not sent yet (two goroutines' threads, a
  * reader and a writer, on one socket) sends it too, and user space shows the first it gets.
+ * hello_in (when not NULL): whether a TLS call on it received a hello yet.
  */
-static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess, s32 tie)
+static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess, s32 tie, u32 *hello_in)
 {
 	struct tls_fd_key key = {.tgid = id >> 32, .fd = fd};
 	struct tls_conn *conn = tls_conns.lookup(&key), fresh = {.sess = sess};
@@ -806,6 +821,8 @@ static __always_inline u64 conn_of_fd(void *ctx, u64 id, s32 fd, u64 sess, s32 t
 	}
 	if (!conn->told)
 		announce_conn(ctx, id, fd, &key, conn->id);
+	if (hello_in)
+		*hello_in = conn->hello_in;
 	return conn->id;
 }
 
@@ -919,6 +936,23 @@ static __always_inline int first_iov_len(u64 buf, u32 how, u64 *len)
 	    bpf_probe_read_user(&iov, sizeof(iov), (const void *)(buf + 16))) /* msg_iov */
 		return -1;
 	return bpf_probe_read_user(len, sizeof(*len), (const void *)(iov + 8)) ? -1 : 0;
+}
+
+/* The second iovec of a gathering send (`how` not TLS_IO_PLAIN; pieces: a writev's count):
+ * its base and length; 0, or -1 when it has none or it cannot be read. */
+static __always_inline int second_iov(u64 buf, u32 how, u64 pieces, u64 *base, u64 *len)
+{
+	u64 iov = buf;
+
+	if (how == TLS_IO_MSG &&
+	    (bpf_probe_read_user(&iov, sizeof(iov), (const void *)(buf + 16)) || /* msg_iov */
+	     bpf_probe_read_user(&pieces, sizeof(pieces),
+				 (const void *)(buf + 24)))) /* msg_iovlen */
+		return -1;
+	if (pieces < 2 || bpf_probe_read_user(base, sizeof(*base), (const void *)(iov + 16)) ||
+	    bpf_probe_read_user(len, sizeof(*len), (const void *)(iov + 24)))
+		return -1;
+	return 0;
 }
 
 /* What a send asks to move: count bytes, or the lengths of its first TLS_IO_MAX_IOV
@@ -1049,7 +1083,7 @@ static __always_inline u64 tie_late(void *ctx, u64 id, s32 fd, u64 sess, u32 dir
 	    (s && s->conn && s->fd != fd) || !fd_is_tcp_socket(fd))
 		return 0;
 	fresh.since_ns = bpf_ktime_get_ns();
-	fresh.conn = conn_of_fd(ctx, id, fd, sess, (s32)d);
+	fresh.conn = conn_of_fd(ctx, id, fd, sess, (s32)d, NULL);
 	c = tls_conns.lookup(&key);
 	/* made now with sess in place, or taken from what was seen above: another thread
 	 * may have come between (a call that used the socket, another tie) */
@@ -1077,7 +1111,7 @@ static __always_inline u64 tie_late(void *ctx, u64 id, s32 fd, u64 sess, u32 dir
 /* The thread's entry in tls_untied, made if new; NULL when the map refuses. */
 static __always_inline struct tls_untied *untied_of(u32 tid)
 {
-	struct tls_untied fresh = {.rfd = -1, .rnext = -1, .lastfd = -1},
+	struct tls_untied fresh = {.rfd = -1, .rnext = -1, .lastfd = -1, .hnext = -1, .hfd = -1},
 			  *u = tls_untied.lookup(&tid);
 
 	if (u)
@@ -1207,69 +1241,6 @@ static __always_inline void tie_sent(void *ctx, u64 id, s32 fd, u64 buf, u32 how
 		u->wsess = 0;
 }
 
-/* A traced thread (id) starts a read on TCP socket fd outside any TLS call (buf and `how`
- * as first_buffer's): kept for its return (read_done), which a read call of a session
- * whose calls use no socket may be tied by next (attribute_data). Every traced thread's
- * such reads are kept, so that a session's first read call has them too. */
-static __always_inline void read_starts(u64 id, s32 fd, u64 buf, u32 how)
-{
-	struct tls_untied *u;
-
-	if (!traced(id) || !fd_is_tcp_socket(fd) || !(u = untied_of((u32)id)))
-		return;
-	u->rnext = fd;
-	u->rbuf = first_buffer(buf, how);
-}
-
-/* The thread's read returned ret: bytes read from a TCP socket count (tls_untied's rfd). */
-static __always_inline void read_done(u64 id, long ret)
-{
-	u32 tid = (u32)id, type, len;
-	struct tls_untied *u = tls_untied.lookup(&tid);
-	s32 fd;
-
-	if (!u || u->rnext < 0)
-		return;
-	fd = u->rnext;
-	u->rnext = -1;
-	if (ret <= 0)
-		return;
-	if (u->rfd == -1 || (u->fresh && u->rfd != fd)) {
-		u->rfd = fd;
-		u->record = fd == u->lastfd; /* the rest of a record a failed call began */
-		u->hello = 0;
-	} else if (u->rfd != fd) {
-		u->rfd = TLS_UNTIED_MANY_FDS;
-	}
-	u->fresh = 0;
-	u->lastfd = -1;
-	if ((type = record_at(u->rbuf, &len))) {
-		u->record = 1;
-		u->hello |= type == TLS_RECORD_HANDSHAKE;
-	}
-}
-
-/*
- * A syscall on fd by a thread: the first socket a TLS call moves bytes on names the call's
- * connection. read/write/readv/writev may be on stderr, a log or keylog file, a pipe (a
- * callback inside SSL_write): `sock` says the syscall takes sockets only, else fd is looked
- * at. Returns whether the thread has a call in flight.
- */
-static __always_inline bool saw_fd(void *ctx, u64 id, s64 fd, bool sock)
-{
-	struct tls_call *call = call_of(id);
-
-	if (!call)
-		return false;
-	if (call->fd >= 0 || fd < 0 || fd > 0x7fffffff)
-		return true;
-	if (!sock && !fd_is_socket((s32)fd))
-		return true;
-	call->fd = (s32)fd;
-	call->conn = conn_of_fd(ctx, id, (s32)fd, call->sess, TLS_TIE_IN_CALL);
-	return true;
-}
-
 /* 1 when a < b, else 0, without a branch (both below 2^63). */
 static __always_inline u64 below(u64 a, u64 b)
 {
@@ -1291,6 +1262,251 @@ static __always_inline u64 smaller(u64 a, u64 b)
 #define TLS_HELLO_BYTES (TLS_HELLO_MAX < MAX_DATA_SIZE ? TLS_HELLO_MAX : MAX_DATA_SIZE)
 #define TLS_HELLO_MIN 11 /* record and handshake headers, and the version: what says anything */
 
+/* The body's length in a record header held as its 5 bytes in memory order. */
+static __always_inline u32 record_len(u64 hdr)
+{
+	return (u32)(hdr >> 24 & 0xff) << 8 | (u32)(hdr >> 32 & 0xff);
+}
+
+/*
+ * The handshake message at src (avail bytes there): TLS_HS_CLIENT_HELLO or
+ * TLS_HS_SERVER_HELLO when it begins one, with a length under 64 KiB and a legacy_version
+ * of 3.x; else 0. A TLS 1.2 Finished is a handshake record too, encrypted: its first
+ * bytes are random, so the type alone would take one in 128 for a hello.
+ */
+static __always_inline u8 hello_msg(u64 src, u64 avail)
+{
+	u8 b[6] = {};
+
+	if (avail < sizeof(b) || bpf_probe_read_user(b, sizeof(b), (const void *)src) ||
+	    (b[0] != TLS_HS_CLIENT_HELLO && b[0] != TLS_HS_SERVER_HELLO) || b[1] || b[4] != 3 ||
+	    b[5] > 4)
+		return 0;
+	return b[0];
+}
+
+/*
+ * Sends a hello a traced thread sent or received (dir) on TCP socket fd (TLS_KIND_HELLO):
+ * the record at src, avail bytes of it there, rec_len its body's length; or, with hdr,
+ * the record's header apart (hdr's 5 bytes) and src its body. conn: the TLS call's.
+ */
+static __always_inline void send_hello(void *ctx, u64 id, s32 fd, u32 dir, u64 src, u64 avail,
+				       u32 rec_len, u64 hdr, u64 conn)
+{
+	struct tls_event *ev = meta_event(id, TLS_KIND_HELLO);
+	struct tls_fd_key key = {.tgid = id >> 32, .fd = fd};
+	struct tls_conn *c;
+	u64 n;
+
+	if (!ev)
+		return;
+	/* smaller() hides the bounds from clang, which would drop the checks the verifier
+	 * needs; each path copies to a constant place */
+	if (hdr) {
+		__builtin_memcpy(ev->data, &hdr, 5);
+		n = smaller(smaller(avail & 0xffffffff, rec_len), TLS_HELLO_BYTES - 5);
+		if (n > TLS_HELLO_BYTES - 5 ||
+		    bpf_probe_read_user(ev->data + 5, n, (const void *)src))
+			return;
+		n += 5;
+	} else {
+		n = smaller(smaller(avail & 0xffffffff, (u64)rec_len + 5), TLS_HELLO_BYTES);
+		if (n > TLS_HELLO_BYTES || bpf_probe_read_user(ev->data, n, (const void *)src))
+			return;
+	}
+	if (n < TLS_HELLO_MIN)
+		return;
+	ev->dir = dir;
+	ev->conn = conn;
+	ev->fd = fd;
+	ev->result = (s64)socket_ino(fd);
+	ev->call_len = rec_len + 5;
+	ev->data_len = (u32)n;
+	submit_meta_with(ctx, ev, n);
+	if (dir == TLS_DIR_READ && conn && (c = tls_conns.lookup(&key)))
+		c->hello_in = 1; /* its calls' reads need not be looked at any more */
+}
+
+/* Connection (tgid of id, fd) has received its hello, or is past it: its TLS calls' reads
+ * are looked at no more (conn_of_fd's hello_in). */
+static __always_inline void hello_done(u64 id, s32 fd)
+{
+	struct tls_fd_key key = {.tgid = id >> 32, .fd = fd};
+	struct tls_conn *c = tls_conns.lookup(&key);
+
+	if (c)
+		c->hello_in = 1;
+}
+
+#define TLS_CERT_BYTES (TLS_CERT_MAX < MAX_DATA_SIZE ? TLS_CERT_MAX : MAX_DATA_SIZE)
+
+/*
+ * Inside TLS call `call`, its thread hands the X.509 parser a certificate's DER, len bytes
+ * at der, the parser to return to ret: sent to user space (TLS_KIND_CERT), which keeps
+ * those the TLS call's own library parses (the peer's chain) and leaves the rest (a CA
+ * looked up on disk while verifying).
+ */
+static __always_inline int send_cert(void *ctx, struct tls_call *call, u64 id, u64 der, u64 len,
+				     u64 ret)
+{
+	struct tls_event *ev = meta_event(id, TLS_KIND_CERT);
+	u64 n = smaller(len, TLS_CERT_BYTES);
+
+	if (!ev || !n || n > TLS_CERT_BYTES || bpf_probe_read_user(ev->data, n, (const void *)der))
+		return 0;
+	ev->probe = call->probe;
+	ev->ret_delta = (s64)(ret - call->ip);
+	ev->conn = call->conn;
+	ev->fd = call->fd;
+	ev->result = (s64)call->sess;
+	ev->call_len = len > 0xffffffffULL ? 0xffffffffU : (u32)len;
+	ev->data_len = (u32)n;
+	submit_meta_with(ctx, ev, n);
+	return 0;
+}
+
+/*
+ * A read from socket fd looked at for a hello (u's hnext) returned ret bytes at u's hbuf,
+ * which begin a record of `type` (0: none) with a body of len bytes. Sent: a ClientHello or
+ * ServerHello record, or the body of one whose header came alone in the thread's read
+ * before from the same socket (OpenSSL and NSS read a record's header, then its body).
+ * Inside a TLS call, a record of another type than handshake ends the looking (the
+ * handshake is past: a hello missed, or a connection older than the tracer).
+ */
+static __always_inline void hello_received(void *ctx, u64 id, struct tls_untied *u, s32 fd,
+					   long ret, u32 type, u32 len)
+{
+	u64 buf = u->hbuf, avail = smaller((u64)ret, u->hroom), hdr = u->hhdr;
+
+	/* the TCP check the sends make, here once per hello (a call's socket may be any) */
+	if (hdr && u->hfd == fd) {
+		u->hhdr = 0;
+		if (u->hino == socket_ino(fd) && hello_msg(buf, avail)) {
+			if (!u->hconn || fd_is_tcp_socket(fd))
+				send_hello(ctx, id, fd, TLS_DIR_READ, buf, avail, record_len(hdr),
+					   hdr, u->hconn);
+			return;
+		}
+		/* not that record's body: a record of its own */
+	}
+	if (type == TLS_RECORD_HANDSHAKE && avail == 5) { /* its body comes next */
+		hdr = 0;
+		if (!bpf_probe_read_user(&hdr, 5, (const void *)buf) && hdr) {
+			u->hhdr = hdr;
+			u->hfd = fd;
+			u->hino = socket_ino(fd);
+		}
+	} else if (type == TLS_RECORD_HANDSHAKE && avail >= TLS_HELLO_MIN &&
+		   hello_msg(buf + 5, avail - 5)) {
+		if (!u->hconn || fd_is_tcp_socket(fd))
+			send_hello(ctx, id, fd, TLS_DIR_READ, buf, avail, len, 0, u->hconn);
+	} else if (type && type != TLS_RECORD_HANDSHAKE && u->hconn) {
+		hello_done(id, fd);
+	}
+}
+
+/* A traced thread (id) starts a read on TCP socket fd outside any TLS call (buf and `how`
+ * as first_buffer's): kept for its return (read_done), which a read call of a session
+ * whose calls use no socket may be tied by next (attribute_data). Every traced thread's
+ * such reads are kept, so that a session's first read call has them too. */
+static __always_inline void read_starts(u64 id, s32 fd, u64 buf, u32 how)
+{
+	struct tls_untied *u;
+
+	if (!traced(id) || !fd_is_tcp_socket(fd) || !(u = untied_of((u32)id)))
+		return;
+	u->rnext = fd;
+	u->rbuf = first_buffer(buf, how);
+#ifndef TLS_NO_HELLOS
+	u->hnext = fd; /* and what it reads may be a hello */
+	u->hbuf = u->rbuf;
+	u->hroom = 0xffffffffULL; /* any read (smaller() wants both below 2^63) */
+	if (how != TLS_IO_PLAIN && first_iov_len(buf, how, &u->hroom))
+		u->hroom = 0;
+	u->hconn = 0;
+#endif
+}
+
+/* A TLS call's thread starts a read on its call's socket fd: looked at for a hello where
+ * the call is a handshake, or its connection has received none yet. */
+static __always_inline void call_read_starts(struct tls_call *call, u64 id, s32 fd, u64 buf,
+					     u32 how)
+{
+#ifndef TLS_NO_HELLOS /* -D TLS_NO_HELLOS: no hello is read (bench/run --handshakes) */
+	struct tls_untied *u;
+
+	if (call->fd != fd || (call->kind != TLS_KIND_HANDSHAKE && !call->hello_wait) ||
+	    !(u = untied_of((u32)id)))
+		return;
+	u->hnext = fd;
+	u->hbuf = first_buffer(buf, how);
+	u->hroom = 0xffffffffULL; /* any read (smaller() wants both below 2^63) */
+	if (how != TLS_IO_PLAIN && first_iov_len(buf, how, &u->hroom))
+		u->hroom = 0;
+	u->hconn = call->conn;
+#endif
+}
+
+/* The thread's read returned ret: bytes read from a TCP socket count (tls_untied's rfd),
+ * and may be a hello it received. */
+static __always_inline void read_done(void *ctx, u64 id, long ret)
+{
+	u32 tid = (u32)id, type = 0, len = 0;
+	struct tls_untied *u = tls_untied.lookup(&tid);
+	s32 fd, hfd;
+
+	if (!u || (u->rnext < 0 && u->hnext < 0))
+		return;
+	fd = u->rnext;
+	hfd = u->hnext;
+	u->rnext = -1;
+	u->hnext = -1;
+	if (ret <= 0)
+		return;
+	if (hfd >= 0) { /* outside a call, hbuf is rbuf: its record is read once */
+		type = record_at(u->hbuf, &len);
+		hello_received(ctx, id, u, hfd, ret, type, len);
+	} else {
+		type = record_at(u->rbuf, &len);
+	}
+	if (fd < 0)
+		return;
+	if (u->rfd == -1 || (u->fresh && u->rfd != fd)) {
+		u->rfd = fd;
+		u->record = fd == u->lastfd; /* the rest of a record a failed call began */
+		u->hello = 0;
+	} else if (u->rfd != fd) {
+		u->rfd = TLS_UNTIED_MANY_FDS;
+	}
+	u->fresh = 0;
+	u->lastfd = -1;
+	if (type) {
+		u->record = 1;
+		u->hello |= type == TLS_RECORD_HANDSHAKE;
+	}
+}
+
+/*
+ * A syscall on fd by a thread: the first socket a TLS call moves bytes on names the call's
+ * connection. read/write/readv/writev may be on stderr, a log or keylog file, a pipe (a
+ * callback inside SSL_write): `sock` says the syscall takes sockets only, else fd is looked
+ * at. Returns the thread's call in flight, NULL when none.
+ */
+static __always_inline struct tls_call *saw_fd(void *ctx, u64 id, s64 fd, bool sock)
+{
+	struct tls_call *call = call_of(id);
+	u32 hello_in = 0;
+
+	if (!call || call->fd >= 0 || fd < 0 || fd > 0x7fffffff)
+		return call;
+	if (!sock && !fd_is_socket((s32)fd))
+		return call;
+	call->fd = (s32)fd;
+	call->conn = conn_of_fd(ctx, id, (s32)fd, call->sess, TLS_TIE_IN_CALL, &hello_in);
+	call->hello_wait = !hello_in;
+	return call;
+}
+
 /*
  * A traced thread (`in_call`: one in a TLS call) sends on TCP socket fd bytes that begin a
  * ClientHello or ServerHello record (buf and `how` as first_buffer's, count what a plain send
@@ -1301,38 +1517,31 @@ static __always_inline u64 smaller(u64 a, u64 b)
 static __always_inline void hello_sent(void *ctx, u64 id, s32 fd, u64 buf, u64 count, u32 how,
 				       bool in_call)
 {
-	u64 first = first_buffer(buf, how);
+	u64 first = first_buffer(buf, how), src = first, hdr = 0, pieces = count;
 	struct tls_call *call;
-	struct tls_event *ev;
 	u32 len = 0;
-	u8 hs = 0;
-	u64 n;
 
 	/* a thread in a TLS call is traced; any other write is looked at only when it is */
 	if ((!in_call && !traced(id)) || record_at(first, &len) != TLS_RECORD_HANDSHAKE)
 		return;
 	/* the bytes this send holds in its first buffer: the record's and the handshake
-	 * message's headers at least, or nothing can be read of it */
+	 * message's headers at least, or the record's header alone with the message in the
+	 * second (GnuTLS's writev), or nothing can be read of it */
 	if ((how == TLS_IO_VEC && !count) ||
 	    (how != TLS_IO_PLAIN && first_iov_len(buf, how, &count)))
 		return;
-	if (count < TLS_HELLO_MIN ||
-	    bpf_probe_read_user(&hs, sizeof(hs), (const void *)(first + 5)) ||
-	    (hs != TLS_HS_CLIENT_HELLO && hs != TLS_HS_SERVER_HELLO) || !fd_is_tcp_socket(fd) ||
-	    !(ev = meta_event(id, TLS_KIND_HELLO)))
+	if (count == 5 && how != TLS_IO_PLAIN) {
+		if (second_iov(buf, how, pieces, &src, &count) ||
+		    bpf_probe_read_user(&hdr, 5, (const void *)first) || !hello_msg(src, count))
+			return;
+	} else if (count < TLS_HELLO_MIN || !hello_msg(first + 5, count - 5)) {
 		return;
-	/* smaller() hides the bound from clang, which would drop the check the verifier needs */
-	n = smaller(smaller((u64)len + 5, count & 0xffffffff), TLS_HELLO_BYTES);
-	if (n < TLS_HELLO_MIN || n > TLS_HELLO_BYTES ||
-	    bpf_probe_read_user(ev->data, n, (const void *)first))
+	}
+	if (!fd_is_tcp_socket(fd))
 		return;
 	call = call_of(id);
-	ev->conn = call && call->fd == fd ? call->conn : 0;
-	ev->fd = fd;
-	ev->result = (s64)socket_ino(fd);
-	ev->call_len = len + 5;
-	ev->data_len = (u32)n;
-	submit_meta_with(ctx, ev, n);
+	send_hello(ctx, id, fd, TLS_DIR_WRITE, src, count, len, hdr,
+		   call && call->fd == fd ? call->conn : 0);
 }
 
 /* A send on fd (write, writev, sendto, sendmsg; `how` its bytes are passed): a TLS call's
@@ -1340,11 +1549,13 @@ static __always_inline void hello_sent(void *ctx, u64 id, s32 fd, u64 buf, u64 c
 static __always_inline int saw_send(void *ctx, s64 fd, bool sock, u64 buf, u64 count, u32 how)
 {
 	u64 id = bpf_get_current_pid_tgid();
-	bool in_call = saw_fd(ctx, id, fd, sock);
+	bool in_call = saw_fd(ctx, id, fd, sock) != NULL;
 
 	if (fd < 0 || fd > 0x7fffffff)
 		return 0;
+#ifndef TLS_NO_HELLOS /* -D TLS_NO_HELLOS: no hello is read (bench/run --handshakes) */
 	hello_sent(ctx, id, (s32)fd, buf, count, how, in_call);
+#endif
 	if (in_call)
 		return 0;
 	tie_sent(ctx, id, (s32)fd, buf, how);
@@ -1361,9 +1572,14 @@ static __always_inline int saw_recv(void *ctx, s64 fd, bool sock, u64 buf, u32 h
 	u64 id = bpf_get_current_pid_tgid();
 	u32 tgid = id >> 32, tid = (u32)id;
 	struct tls_pending_read r = {.buf = buf, .fd = (s32)fd, .how = how};
+	struct tls_call *call = saw_fd(ctx, id, fd, sock);
 
-	if (saw_fd(ctx, id, fd, sock) || fd < 0 || fd > 0x7fffffff)
+	if (fd < 0 || fd > 0x7fffffff)
 		return 0;
+	if (call) {
+		call_read_starts(call, id, (s32)fd, buf, how);
+		return 0;
+	}
 	read_starts(id, (s32)fd, buf, how);
 	if (pending_on() && tls_pending.lookup(&tgid))
 		tls_pending_reads.update(&tid, &r);
@@ -1386,7 +1602,7 @@ static __always_inline int saw_return(void *ctx, long ret)
 		if (call)
 			call->again = 1;
 	}
-	read_done(bpf_get_current_pid_tgid(), ret);
+	read_done(ctx, bpf_get_current_pid_tgid(), ret);
 	if (!pending_on())
 		return 0;
 	id = bpf_get_current_pid_tgid();
@@ -1742,7 +1958,7 @@ static __always_inline int learn_fd(struct pt_regs *ctx, u64 sess, s64 fd)
 
 	if (fd < 0 || fd > 0x7fffffff || !traced(id))
 		return 0;
-	fresh.conn = conn_of_fd(ctx, id, (s32)fd, sess, TLS_TIE_IN_CALL);
+	fresh.conn = conn_of_fd(ctx, id, (s32)fd, sess, TLS_TIE_IN_CALL, NULL);
 	tls_sessions.update(&key, &fresh);
 	return 0;
 }
@@ -1998,6 +2214,33 @@ TRACEPOINT_PROBE(syscalls, sys_exit_mmap)
  * scope's perf events into it already (the probes are its from its first instruction).
  * Where the kernel may swap perf contexts (before 6.12), the notes thread gives it guard
  * events of its own (wrapper/scope.c says why): only then is it told of. */
+/* A cgroup was made: its id and path go to user space, which names the events of its
+ * threads by it even once it is removed. Only the cgroup v2 hierarchy's (root 0). */
+TRACEPOINT_PROBE(cgroup, cgroup_mkdir)
+{
+	struct tls_event *ev;
+	u64 size;
+	long n;
+
+	if (args->root != 0 || !acting() ||
+	    !(ev = meta_event(bpf_get_current_pid_tgid(), TLS_KIND_CGROUP)))
+		return 0;
+	n = bpf_probe_read_kernel_str(ev->data, TLS_CGROUP_PATH_MAX,
+				      (char *)args + (args->data_loc_path & 0xffff));
+	/* a path the kernel (TRACE_CGROUP_PATH_LEN, 1024) or the buffer may have cut is not
+	 * sent: user space finds it in the hierarchy */
+	if (n <= 0 || n >= TLS_CGROUP_PATH_MAX || n >= 1024)
+		return 0;
+	/* smaller() hides the bound from clang, which would drop the check the verifier needs */
+	size = smaller((u64)n, TLS_CGROUP_PATH_MAX);
+	if (size > TLS_CGROUP_PATH_MAX)
+		return 0;
+	ev->result = (s64)args->id;
+	ev->data_len = (u32)size;
+	submit_meta_with(args, ev, size);
+	return 0;
+}
+
 TRACEPOINT_PROBE(sched, sched_process_fork)
 {
 	u32 parent = bpf_get_current_pid_tgid() >> 32, child = args->child_pid, flags;

@@ -93,7 +93,7 @@ static __always_inline int go_stash(struct pt_regs *ctx, u64 c, u64 buf, u32 dir
 	fd = go_conn_fd(c);
 	if (fd >= 0) {
 		call.fd = fd;
-		call.conn = conn_of_fd(ctx, id, fd, c, TLS_TIE_IN_CALL);
+		call.conn = conn_of_fd(ctx, id, fd, c, TLS_TIE_IN_CALL, NULL);
 	}
 	/* a second entry (after the stack grew) is the same call, and replaces it */
 	if (!go_own(go_calls.lookup(&key)))
@@ -140,7 +140,7 @@ static __always_inline int go_site(struct pt_regs *ctx, u64 c, u64 buf, s64 n, u
 	fd = c ? go_conn_fd(c) : -1;
 	if (fd >= 0) {
 		call.fd = fd;
-		call.conn = conn_of_fd(ctx, id, fd, c, TLS_TIE_IN_CALL);
+		call.conn = conn_of_fd(ctx, id, fd, c, TLS_TIE_IN_CALL, NULL);
 	}
 	attribute(&call, id);
 	submit_call(ctx, &call, (u64)n, false);

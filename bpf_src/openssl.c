@@ -71,6 +71,22 @@ int probe_return_verify_result(struct pt_regs *ctx)
 	return finish_session_call(ctx, TLS_KIND_VERIFY);
 }
 
+/* X509 *d2i_X509(X509 **a, const unsigned char **in, long len) in libcrypto: inside a TLS
+ * call, libssl hands it each certificate of the peer's Certificate message (TLS 1.3 sends
+ * it encrypted; this is after decryption), libcrypto those it looks up on disk */
+int probe_entry_d2i_x509(struct pt_regs *ctx)
+{
+	u64 id = bpf_get_current_pid_tgid(), der = 0, ret = 0;
+	s64 len = (s64)PT_REGS_PARM3(ctx);
+	struct tls_call *call = call_of(id);
+
+	if (!call || len <= 0 ||
+	    bpf_probe_read_user(&der, sizeof(der), (const void *)PT_REGS_PARM2(ctx)) ||
+	    bpf_probe_read_user(&ret, sizeof(ret), (const void *)PT_REGS_SP(ctx)))
+		return 0;
+	return send_cert(ctx, call, id, der, (u64)len, ret);
+}
+
 #define SSL_VERIFY_PEER 0x01
 
 /* void SSL_CTX_set_verify(SSL_CTX *ctx, int mode, SSL_verify_cb cb): for the connections

@@ -50,12 +50,28 @@ enum tls_kind {
 	TLS_KIND_CONN_TIE = 8,	 /* session `result`, whose calls use no socket, is connection
 				  * `conn` (socket fd): found after its call for direction dir,
 				  * and sent after the connection's opening */
-	TLS_KIND_HELLO = 9,	 /* a traced thread sent a ClientHello or ServerHello record on
-				  * TCP socket fd: data holds its first bytes (TLS_HELLO_MAX at
-				  * most), call_len the record's whole size; conn is the TLS
-				  * call's that sent it (0: none, as for a memory BIO or Go's
-				  * handshake), result the socket's inode number */
+	TLS_KIND_HELLO = 9,	 /* a traced thread sent (dir write) or received (dir read) a
+				  * ClientHello or ServerHello record on TCP socket fd: data
+				  * holds its first bytes (TLS_HELLO_MAX at most), call_len the
+				  * record's whole size; conn is the TLS call's that moved it
+				  * (0: none, as for a memory BIO or Go's handshake), result the
+				  * socket's inode number */
+	TLS_KIND_CGROUP = 10,	 /* a cgroup v2 was made: result is its id, data its path in
+				  * the hierarchy (a C string), so that a cgroup removed before
+				  * user space looked still has its name */
+	TLS_KIND_CERT = 11,	 /* inside a TLS call, its library handed a certificate's DER to
+				  * the X.509 parser: data holds it (TLS_CERT_MAX bytes at most),
+				  * call_len its whole size; probe, conn, fd and result (the
+				  * session) are the TLS call's, ret_delta the parser's return
+				  * address less the call's probed function's address */
 };
+
+/* Bytes of a certificate sent at most (and no more than MAX_DATA_SIZE) */
+#define TLS_CERT_MAX 16384
+
+/* Bytes of a cgroup's path sent at most, its NUL included (and no more than MAX_DATA_SIZE:
+ * a longer one is not sent, and user space looks for it in the hierarchy) */
+#define TLS_CGROUP_PATH_MAX (MAX_DATA_SIZE < 4096 ? MAX_DATA_SIZE : 4096)
 
 /* Bytes of a hello record sent at most (and no more than MAX_DATA_SIZE): a ClientHello with
  * a post-quantum key share takes ~1.8 KB, its server name and ALPN come before that. */

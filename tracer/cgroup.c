@@ -239,24 +239,41 @@ int cgroup_resolve(const char *arg, char *dir, size_t size, char *why, size_t wh
 
 /* ------------------------------------------------------------- ids to labels */
 
+/* The index of the first label whose id is not below id (c->v is sorted by id). */
+static int lower_bound(const struct cgroups *c, uint64_t id)
+{
+	int lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (c->v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static struct cgroup_label *find(struct cgroups *c, uint64_t id)
 {
 	int i;
 
 	if (c->last < c->n && c->v[c->last].id == id)
 		return &c->v[c->last];
-	for (i = 0; i < c->n; i++)
-		if (c->v[i].id == id) {
-			c->last = i;
-			return &c->v[i];
-		}
-	return NULL;
+	i = lower_bound(c, id);
+	if (i == c->n || c->v[i].id != id)
+		return NULL;
+	c->last = i;
+	return &c->v[i];
 }
 
-/* Adds (or completes) the label of id at path (NULL: not found); NULL when out of memory. */
+/* Adds (or completes) the label of id at path (NULL: not found), in id order (ids grow as
+ * cgroups are made, so a new one mostly goes last); NULL when out of memory. */
 static struct cgroup_label *add(struct cgroups *c, uint64_t id, const char *path)
 {
 	struct cgroup_label *l = find(c, id);
+	int at;
 
 	if (!l) {
 		struct cgroup_label *grown = grow_for(c->v, c->n, &c->cap, sizeof(*grown), 16);
@@ -264,9 +281,13 @@ static struct cgroup_label *add(struct cgroups *c, uint64_t id, const char *path
 		if (!grown)
 			return NULL;
 		c->v = grown;
-		l = &c->v[c->n++];
+		at = lower_bound(c, id);
+		memmove(&c->v[at + 1], &c->v[at], (size_t)(c->n - at) * sizeof(*l));
+		c->n++;
+		l = &c->v[at];
 		memset(l, 0, sizeof(*l));
 		l->id = id;
+		c->last = at;
 	}
 	if (path && !l->path) {
 		l->path = strdup(path);
@@ -329,6 +350,16 @@ const struct cgroup_label *cgroups_get(struct cgroups *c, uint64_t id)
 	if ((l = find(c, id)))
 		return l;
 	return add(c, id, NULL);
+}
+
+void cgroups_note(struct cgroups *c, uint64_t id, const char *path, size_t len)
+{
+	char *copy;
+
+	if (!id || !len || !(copy = strndup(path, len)))
+		return;
+	add(c, id, copy);
+	free(copy);
 }
 
 void cgroups_free(struct cgroups *c)

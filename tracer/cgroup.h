@@ -45,18 +45,24 @@ int cgroup_mount(char *buf, size_t size);
  */
 int cgroup_resolve(const char *arg, char *dir, size_t size, char *why, size_t why_size);
 
-/* The labels of the cgroup ids events named: found by walking the hierarchy on a miss. */
+/* The labels of the cgroup ids events named (found by walking the hierarchy on a miss) and
+ * of the cgroups made while tracing (cgroups_note), in id order. */
 struct cgroups {
-	struct cgroup_label *v;
+	struct cgroup_label *v; /* sorted by id */
 	int n, cap;
 	int last;	 /* the index found last: events come in runs of one process */
 	char root[4096]; /* the hierarchy's mount; "" before the first walk */
 	int walks;	 /* how many times it was walked (a miss walks it again) */
 };
 
-/* The label of cgroup id; NULL for id 0 (unknown) or out of memory. An id the walk did not
- * find gets a label with a NULL path, kept: ids are never reused. */
+/* The label of cgroup id, valid until the next call; NULL for id 0 (unknown) or out of
+ * memory. An id the walk did not find gets a label with a NULL path, kept: ids are never
+ * reused. */
 const struct cgroup_label *cgroups_get(struct cgroups *c, uint64_t id);
+
+/* Cgroup id was made at path (len bytes, a NUL or not): its label, kept even once it is
+ * removed (BPF tells of each cgroup made, TLS_KIND_CGROUP). */
+void cgroups_note(struct cgroups *c, uint64_t id, const char *path, size_t len);
 
 void cgroups_free(struct cgroups *c);
 

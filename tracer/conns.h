@@ -90,6 +90,7 @@ struct conn {
 	struct hello hello[2]; /* [side - 1]: its ClientHello's and ServerHello's words (side
 				* 0: none seen) */
 	bool told_open;	       /* its "open" JSON record was written */
+	int ncerts;	       /* certificates its peer presented so far (their depths) */
 };
 
 /*

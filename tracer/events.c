@@ -404,6 +404,7 @@ static void got_hello(struct events *e, const struct tls_event *ev, const uint8_
 		e->malformed++; /* BPF sent it for its first bytes: never so */
 		return;
 	}
+	h.sent = ev->dir == TLS_DIR_WRITE;
 	for (i = e->conns.n - 1; !c && i >= 0; i--) /* the newest first: an fd reused */
 		if (hello_of(&e->conns.v[i], ev->pid, ev->fd, (uint64_t)ev->result, h.side))
 			c = &e->conns.v[i];
@@ -420,6 +421,66 @@ static void got_hello(struct events *e, const struct tls_event *ev, const uint8_
 	}
 	e->hellos[e->nhellos].ev = copy;
 	e->hellos[e->nhellos++].h = h;
+}
+
+/* Whose certificate connection c's peer presents: "server" where the traced process is its
+ * client (it sent the ClientHello, or received the ServerHello), "client" where it is the
+ * server; NULL when no hello said. */
+static const char *peer_side(const struct conn *c)
+{
+	const struct hello *client = &c->hello[HELLO_CLIENT - 1];
+	const struct hello *server = &c->hello[HELLO_SERVER - 1];
+
+	if (client->side)
+		return client->sent ? "server" : "client";
+	if (server->side)
+		return server->sent ? "client" : "server";
+	return NULL;
+}
+
+/*
+ * A certificate's DER (data) that a TLS call's thread handed its library's X.509 parser: the
+ * peer's when the parser was called from the TLS call's own library (libssl parsing the
+ * Certificate message), else a certificate the library looked up on disk (a CA, while
+ * verifying), left alone. Told in JSON, in text with --handshake, and warned of in text
+ * when it ends within CERT_WARN_DAYS days.
+ */
+static void got_cert(struct events *e, const struct tls_event *ev, const uint8_t *data)
+{
+	const struct resolved_probe *rp = probes_by_id(e->cfg.probes, ev->probe);
+	struct conn *c = ev->conn ? conns_get(&e->conns, ev->conn) : NULL;
+	const char *who = c ? peer_side(c) : NULL;
+	char comm[TLS_COMM_LEN + 1];
+	struct cert_info info;
+	struct out_event out;
+	int64_t left;
+	int depth;
+
+	if (!rp || !probes_own_code(rp, ev->ret_delta))
+		return;
+	if (ev->data_len < ev->call_len || cert_parse(data, ev->data_len, &info)) {
+		if (!e->certs_undecoded++) /* said once; the summary counts them */
+			diag("a certificate of %u bytes (PID %u, conn %llu) was not decoded: %s\n",
+			     ev->call_len, ev->pid, (unsigned long long)ev->conn,
+			     ev->data_len < ev->call_len ? "more bytes than were captured (16 KiB, "
+							   "and --max-data-size)"
+							 : "libcrypto could not read it");
+		return;
+	}
+	depth = c ? c->ncerts++ : -1;
+	left = cert_days_left(&info, time(NULL));
+	if (!kept(e, ev, ev->conn, false) || !e->cfg.out)
+		return;
+	out = view(e, ev, comm);
+	out.func = "Certificate";
+	if (e->cfg.json) {
+		output_json_cert(e->cfg.out, &out, &info, who, depth, left);
+		return;
+	}
+	if (e->cfg.handshakes)
+		output_cert(e->cfg.out, &out, &info, who, depth);
+	if (left <= CERT_WARN_DAYS)
+		output_cert_expiry(e->cfg.out, &out, &info, who, depth, left);
 }
 
 /* Connection ev->conn opens (PID ev->pid's socket ev->fd, inode ino, `known` as
@@ -494,6 +555,12 @@ static void deliver_meta(struct events *e, const struct tls_event *ev, const uin
 		break;
 	case TLS_KIND_HELLO:
 		got_hello(e, ev, data);
+		break;
+	case TLS_KIND_CERT:
+		got_cert(e, ev, data);
+		break;
+	case TLS_KIND_CGROUP:
+		cgroups_note(&e->cgroups, (uint64_t)ev->result, (const char *)data, ev->data_len);
 		break;
 	}
 }
@@ -636,8 +703,9 @@ static bool valid_chunk(const struct events *e, const struct tls_event *ev, int 
 {
 	uint32_t in_call = ev->kind == TLS_KIND_DATA ? ev->data_len : 0;
 
-	return size >= (int)TLS_EVENT_HDR_SIZE && ev->kind <= TLS_KIND_HELLO &&
-	       (ev->kind == TLS_KIND_DATA || ev->kind == TLS_KIND_HELLO || ev->data_len == 0 ||
+	return size >= (int)TLS_EVENT_HDR_SIZE && ev->kind <= TLS_KIND_CERT &&
+	       (ev->kind == TLS_KIND_DATA || ev->kind == TLS_KIND_HELLO ||
+		ev->kind == TLS_KIND_CERT || ev->kind == TLS_KIND_CGROUP || ev->data_len == 0 ||
 		(ev->kind == TLS_KIND_CONN_OPEN && ev->data_len == sizeof(struct tls_sock_addr))) &&
 	       ev->data_len <= e->cfg.max_data_size &&
 	       ev->data_len <= (uint32_t)(size - (int)TLS_EVENT_HDR_SIZE) &&

@@ -129,6 +129,7 @@ struct events {
 	struct cgroups cgroups;	     /* the labels of the cgroup ids events named */
 	uint64_t calls_without_conn; /* captured calls whose connection was unknown */
 	uint64_t conns_filtered;     /* connections --host/--port/--sni left out */
+	uint64_t certs_undecoded;    /* certificates not decoded (cut, or not X.509) */
 	uint64_t kept_closed[EVENTS_KEPT_CLOSED]; /* the last connections kept and closed */
 	unsigned int kept_closed_next;
 	struct waiting_hello hellos[EVENTS_WAITING_HELLOS];

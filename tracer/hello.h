@@ -29,6 +29,8 @@ struct hello {
 				    * seen is then the outer one) */
 	bool cut;		   /* the bytes ended before the message did (what was read
 				    * before the cut is kept) */
+	bool sent;		   /* the traced process sent it (else it received it); set
+				    * by who read the event, not by hello_parse */
 };
 
 /*

@@ -110,8 +110,8 @@ static const struct argp_option options[] = {
 	 0},
 	{"latency", 'l', NULL, 0, "Show each call's latency, entry to return (LAT(ms))", 0},
 	{"handshake", OPT_HANDSHAKE, NULL, 0,
-	 "Show a row per TLS handshake, ok or failed, timed, and per hello sent (server name, "
-	 "ALPN, version, suite)",
+	 "Show a row per TLS handshake, ok or failed, timed, per hello sent or received "
+	 "(server name, ALPN, version, suite) and per certificate the peer presented",
 	 0},
 	{"http", OPT_HTTP, NULL, 0,
 	 "Decode HTTP/1.x and HTTP/2: a line (JSON: a record per request and per response) "
@@ -149,8 +149,9 @@ static const struct argp_option options[] = {
 	 "--host, both must",
 	 0},
 	{"sni", OPT_SNI, "PATTERN", 0,
-	 "Show only connections whose ClientHello, sent by a traced client, asked for a server "
-	 "name PATTERN matches (a shell pattern, any case: '*.example.com'); up to 16; with "
+	 "Show only connections whose ClientHello (sent by a traced client, received by a "
+	 "traced server) asked for a server name PATTERN matches (a shell pattern, any case: "
+	 "'*.example.com'); up to 16; with "
 	 "--host or --port, all must",
 	 0},
 	{"uid", 'u', "USER", 0,

@@ -665,9 +665,51 @@ void output_hello(FILE *out, const struct out_event *ev, const struct hello *h)
 
 	hello_describe(h, said, sizeof(said));
 	conn_suffix(conn, sizeof(conn), ev);
-	snprintf(last, sizeof(last), "%s hello%s%s%s%s",
-		 h->side == HELLO_CLIENT ? "client" : "server", said[0] ? ": " : "", said,
-		 h->cut ? " (its first bytes only)" : "", conn);
+	snprintf(last, sizeof(last), "%s hello%s%s%s%s%s",
+		 h->side == HELLO_CLIENT ? "client" : "server", ev->write ? "" : " received",
+		 said[0] ? ": " : "", said, h->cut ? " (its first bytes only)" : "", conn);
+	put_row(out, ev, last);
+}
+
+/* "server certificate 0" (who: "server", "client" or NULL: the peer's) */
+static void cert_who(char *buf, size_t size, const char *who, int depth)
+{
+	if (depth >= 0)
+		snprintf(buf, size, "%s certificate %d", who ? who : "peer", depth);
+	else
+		snprintf(buf, size, "%s certificate", who ? who : "peer");
+}
+
+void output_cert(FILE *out, const struct out_event *ev, const struct cert_info *c, const char *who,
+		 int depth)
+{
+	char conn[32], name[48], from[24], to[24], last[CERT_NAME_LEN * 2 + CERT_SAN_LEN + 512];
+
+	conn_suffix(conn, sizeof(conn), ev);
+	cert_who(name, sizeof(name), who, depth);
+	cert_time(c->not_before, from, sizeof(from));
+	cert_time(c->not_after, to, sizeof(to));
+	snprintf(last, sizeof(last),
+		 "%s: %s; issuer %s%s%s; serial %s; %s; valid %s to %s; sha256 %s%s", name,
+		 c->subject, c->issuer, c->san[0] ? "; " : "", c->san, c->serial, c->key, from, to,
+		 c->sha256, conn);
+	put_row(out, ev, last);
+}
+
+void output_cert_expiry(FILE *out, const struct out_event *ev, const struct cert_info *c,
+			const char *who, int depth, int64_t days_left)
+{
+	char conn[32], name[48], to[24], last[CERT_NAME_LEN + 256];
+
+	conn_suffix(conn, sizeof(conn), ev);
+	cert_who(name, sizeof(name), who, depth);
+	cert_time(c->not_after, to, sizeof(to));
+	if (days_left < 0)
+		snprintf(last, sizeof(last), "WARNING: %s %s expired on %s%s", name, c->subject, to,
+			 conn);
+	else
+		snprintf(last, sizeof(last), "WARNING: %s %s expires in %lld day%s, on %s%s", name,
+			 c->subject, (long long)days_left, days_left == 1 ? "" : "s", to, conn);
 	put_row(out, ev, last);
 }
 
@@ -819,8 +861,9 @@ void output_json_verify_off(FILE *out, const struct out_event *ev)
 	fprintf(out, ",\"mode\":%lld}\n", (long long)ev->result);
 }
 
-/* ,"name":["a","b"] from "a,b" (hello.c keeps commas out of names; an empty one is passed
- * over all the same). */
+/* ,"name":["a","b"] from "a,b" or "a, b" (hello.c keeps commas out of names; an empty one
+ * is passed over all the same; a subject alternative name holding ", " itself, which no
+ * host name does, would be split there). */
 static void json_list(FILE *out, const char *name, const char *commas)
 {
 	bool first = true;
@@ -828,6 +871,7 @@ static void json_list(FILE *out, const char *name, const char *commas)
 
 	fprintf(out, ",\"%s\":[", name);
 	for (; *commas; commas += len + (commas[len] == ',')) {
+		commas += strspn(commas, " "); /* "a, b" as openssl prints lists */
 		len = strcspn(commas, ",");
 		if (!len)
 			continue;
@@ -852,7 +896,8 @@ void output_json_hello(FILE *out, const struct out_event *ev, const struct hello
 {
 	json_begin(out, "hello", ev);
 	json_conn(out, ev);
-	fprintf(out, ",\"side\":\"%s\"", h->side == HELLO_CLIENT ? "client" : "server");
+	fprintf(out, ",\"side\":\"%s\",\"dir\":\"%s\"",
+		h->side == HELLO_CLIENT ? "client" : "server", ev->write ? "write" : "read");
 	json_named(out, "version", hello_version_name(h->version), h->version);
 	if (h->side == HELLO_CLIENT) {
 		json_opt_string(out, "server_name", h->sni[0] ? h->sni : NULL);
@@ -865,6 +910,33 @@ void output_json_hello(FILE *out, const struct out_event *ev, const struct hello
 			h->retry ? "true" : "false");
 	}
 	fprintf(out, ",\"complete\":%s}\n", h->cut ? "false" : "true");
+}
+
+void output_json_cert(FILE *out, const struct out_event *ev, const struct cert_info *c,
+		      const char *who, int depth, int64_t days_left)
+{
+	char from[24], to[24];
+
+	cert_time(c->not_before, from, sizeof(from));
+	cert_time(c->not_after, to, sizeof(to));
+	json_begin(out, "certificate", ev);
+	json_func(out, ev);
+	json_conn(out, ev);
+	json_opt_string(out, "side", who);
+	if (depth >= 0)
+		fprintf(out, ",\"depth\":%d", depth);
+	else
+		fputs(",\"depth\":null", out);
+	json_opt_string(out, "subject", c->subject);
+	json_opt_string(out, "issuer", c->issuer);
+	json_list(out, "san", c->san);
+	json_opt_string(out, "serial", c->serial);
+	json_opt_string(out, "not_before", from);
+	json_opt_string(out, "not_after", to);
+	json_opt_string(out, "sha256", c->sha256);
+	json_opt_string(out, "key", c->key);
+	fprintf(out, ",\"days_left\":%lld,\"expiring\":%s}\n", (long long)days_left,
+		days_left <= CERT_WARN_DAYS ? "true" : "false");
 }
 
 void output_json_conn(FILE *out, const struct out_event *ev, const char *event, const char *reason)
@@ -1020,7 +1092,7 @@ void output_json_summary(FILE *out, const struct out_summary *s)
 		"chunks_out_of_order",	  "meta_events_lost",	  "malformed_events",
 		"chunks_dropped",	  "bytes_dropped",	  "connections",
 		"connections_unresolved", "calls_without_conn",	  "connections_before_probes",
-		"calls_in_flight",	  "connections_filtered",
+		"calls_in_flight",	  "connections_filtered", "certificates_undecoded",
 	};
 	const uint64_t v[] = {s->late,
 			      s->meta_lost,
@@ -1032,7 +1104,8 @@ void output_json_summary(FILE *out, const struct out_summary *s)
 			      s->calls_without_conn,
 			      s->conns_before_probes,
 			      s->calls_in_flight,
-			      s->conns_filtered};
+			      s->conns_filtered,
+			      s->certs_undecoded};
 	int i;
 
 	fprintf(out, "{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\",", s->reason);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cert.h"
 #include "cgroup.h"
 #include "conns.h"
 #include "http.h"
@@ -77,7 +78,18 @@ void output_verify(FILE *out, const struct out_event *ev);
 /* A row warning that certificate verification was turned off (result: the mode). */
 void output_verify_off(FILE *out, const struct out_event *ev);
 
-/* A row for a hello sent: "client hello: sni example.com, alpn h2 (conn 3)". */
+/* A row per certificate the peer presented (who: "server" or "client", whose it is;
+ * NULL: not known; depth: its place in the chain, 0 the peer's own; -1 not known): its
+ * subject, issuer, names, serial, key, validity and fingerprint. */
+void output_cert(FILE *out, const struct out_event *ev, const struct cert_info *c, const char *who,
+		 int depth);
+
+/* A row warning that a certificate ends within CERT_WARN_DAYS days, or has ended. */
+void output_cert_expiry(FILE *out, const struct out_event *ev, const struct cert_info *c,
+			const char *who, int depth, int64_t days_left);
+
+/* A row for a hello sent, "client hello: sni example.com, alpn h2 (conn 3)", or received,
+ * "server hello received: TLSv1.3, TLS_AES_128_GCM_SHA256 (conn 3)". */
 void output_hello(FILE *out, const struct out_event *ev, const struct hello *h);
 
 /* A line per HTTP exchange, at its response: "HTTP/1.1 conn 3: GET /a -> 200, 1.204 ms,
@@ -106,9 +118,14 @@ void output_json_verify(FILE *out, const struct out_event *ev);
 /* {"v":1,"type":"verify_disabled",...,"mode":N} */
 void output_json_verify_off(FILE *out, const struct out_event *ev);
 
-/* {"v":1,"type":"hello","side":"client"|"server",...}: what a hello sent said (server
- * name, ALPN, version, suite, resumed), docs/REFERENCE.md. */
+/* {"v":1,"type":"hello","side":"client"|"server",...}: what a hello sent or received said
+ * (server name, ALPN, version, suite, resumed), docs/REFERENCE.md. */
 void output_json_hello(FILE *out, const struct out_event *ev, const struct hello *h);
+
+/* {"v":1,"type":"certificate",...}: a certificate the peer presented, decoded, with its
+ * days left and whether they are CERT_WARN_DAYS or fewer (docs/REFERENCE.md). */
+void output_json_cert(FILE *out, const struct out_event *ev, const struct cert_info *c,
+		      const char *who, int depth, int64_t days_left);
 
 /* {"v":1,"type":"conn","event":"open"|"close",...}; reason of a close: "close", "exit". */
 void output_json_conn(FILE *out, const struct out_event *ev, const char *event, const char *reason);
@@ -145,6 +162,7 @@ struct out_summary {
 	uint64_t late, meta_lost, malformed, dropped, bytes_dropped;
 	uint64_t conns, conns_unresolved, calls_without_conn;
 	uint64_t conns_filtered;      /* left out by --host/--port/--sni */
+	uint64_t certs_undecoded;     /* certificates not decoded (cut, or not X.509) */
 	uint64_t calls_in_flight;     /* calls that had not returned as the tracer stopped */
 	uint64_t conns_before_probes; /* connections with bytes before probes */
 	bool http;

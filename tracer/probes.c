@@ -362,6 +362,42 @@ static void place_emulated(struct probe_set *set, int first, const char *open_pa
 	nosym_close(&f);
 }
 
+/* The executable segment each of probes [first, set->n) of file path is in (their
+ * code_start, code_end), read while the file is at hand: the path may not open later. */
+static void code_ranges(struct probe_set *set, int first, const char *path)
+{
+	struct elf_file f;
+	int i, k;
+
+	if (first == set->n || elf_file_open(path, &f))
+		return;
+	for (i = first; i < set->n; i++) {
+		struct resolved_probe *rp = probes_at(set, i);
+
+		for (k = 0; k < elf_file_ehdr(&f)->e_phnum; k++) {
+			const Elf64_Phdr *p = elf_file_phdr(&f, k);
+
+			if (p->p_type == PT_LOAD && (p->p_flags & PF_X) &&
+			    rp->offset >= p->p_offset && rp->offset - p->p_offset < p->p_filesz) {
+				rp->code_start = p->p_offset;
+				rp->code_end = p->p_offset + p->p_filesz;
+			}
+		}
+	}
+	elf_file_close(&f);
+}
+
+/* Whether every line of library `lib` is a companion's (spec.h). */
+static bool companion_only(const struct spec_table *t, const char *lib)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->specs[i].library, lib) == 0 && !t->specs[i].companion)
+			return false;
+	return true;
+}
+
 /*
  * Resolves the specs of library `lib` in one file. A library must have every required
  * symbol (else none of its probes are added and -EINVAL is returned); an executable is
@@ -401,8 +437,11 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 		place_emulated(set, first, open_path);
 	for (i = first; i < set->n; i++)
 		probes_at(set, i)->file = (int)(sf - set->files);
+	code_ranges(set, first, open_path);
 	sf->first_probe = first;
-	sf->tls = set->n > first;
+	sf->tls = false; /* a library of companion lines only counts for no TLS code */
+	for (i = first; i < set->n && !sf->tls; i++)
+		sf->tls = !probes_at(set, i)->spec->companion;
 	if (sf->tls)
 		*tls |= probes_file_bit(sf - set->files);
 	if (verbose && set->n > first)
@@ -449,13 +488,15 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 	r = maps_load(pid, &maps);
 	if (r)
 		return r == -ENOENT ? -ESRCH : r;
-	/* every library name once, @stripped last: it is for what the others did not find */
-	for (i = 0; i < 2 * t->n && err != -ENOMEM; i++) {
+	/* every library name once, @stripped after the others: it is for what they did not
+	 * find; companions last, and only into a process that maps TLS code */
+	for (i = 0; i < 3 * t->n && err != -ENOMEM; i++) {
 		const char *lib = t->specs[i % t->n].library;
 		const struct map_entry *m = NULL;
+		int pass = strcmp(lib, SPEC_STRIPPED) == 0 ? 1 : companion_only(t, lib) ? 2 : 0;
 		ssize_t len;
 
-		if (repeated(t, i % t->n) || (strcmp(lib, SPEC_STRIPPED) == 0) != (i >= t->n))
+		if (repeated(t, i % t->n) || pass != i / t->n || (pass == 2 && !*maps_tls))
 			continue;
 		if (lib[0] == '@') { /* @exe, @go, @stripped: the executable */
 			snprintf(open_path, sizeof(open_path), "/proc/%d/exe", (int)pid);
@@ -525,14 +566,17 @@ int probes_add_program(struct probe_set *set, const struct spec_table *t, const 
 
 int probes_add_cached(struct probe_set *set, const struct spec_table *t, int verbose)
 {
+	uint64_t tls = 0;
 	int i, added = 0, err = 0, r;
 
-	for (i = 0; i < t->n && err != -ENOMEM; i++) {
-		const char *lib = t->specs[i].library;
+	/* the TLS libraries, then their companions (ready before a process loads them: their
+	 * certificate parses come within milliseconds of the libraries' mapping) */
+	for (i = 0; i < 2 * t->n && err != -ENOMEM; i++) {
+		const char *lib = t->specs[i % t->n].library;
 		char *path;
-		uint64_t tls = 0;
 
-		if (repeated(t, i) || lib[0] == '@')
+		if (repeated(t, i % t->n) || lib[0] == '@' ||
+		    companion_only(t, lib) != (i >= t->n) || (i >= t->n && !tls))
 			continue;
 		path = lib[0] == '/' ? strdup(lib) : tracer_bpf__which_so(lib);
 		if (!path)
@@ -811,6 +855,13 @@ const struct resolved_probe *probes_by_id(const struct probe_set *set, uint64_t 
 	for (; set && !rp; set = set->older)
 		rp = by_id(set, id);
 	return rp;
+}
+
+bool probes_own_code(const struct resolved_probe *rp, int64_t delta)
+{
+	uint64_t off = rp->offset + (uint64_t)delta;
+
+	return off >= rp->code_start && off < rp->code_end;
 }
 
 const struct resolved_probe *probes_of_call(const struct probe_set *set, uint64_t id,

@@ -42,6 +42,9 @@ struct resolved_probe {
 	/* What the BPF function needs of this place, handed over in the attach cookie's high
 	 * 32 bits (a Go call site: the stack slot of its *tls.Conn); 0 for most */
 	uint32_t arg;
+	/* The file offsets [code_start, code_end) of the executable segment the probe is in,
+	 * read as its file was resolved (probes_own_code); 0 and 0 when unknown */
+	uint64_t code_start, code_end;
 };
 
 /* The attach cookie of rp: its id, and its arg above (bpf_src/00_capture.c splits them). */
@@ -171,6 +174,11 @@ void probes_list(const struct probe_set *set, FILE *out, const struct tracer_bpf
 
 /* The probe with attach cookie `id` (in set or an older one), or NULL. */
 const struct resolved_probe *probes_by_id(const struct probe_set *set, uint64_t id);
+
+/* Whether the address delta bytes from rp's probe point (a return address seen in a call
+ * rp caught) lies in the executable segment rp is in: a call the probed library made
+ * itself, not one from another library. */
+bool probes_own_code(const struct resolved_probe *rp, int64_t delta);
 
 /*
  * What changed from set `old` to set `cur`: the attached probes (library, function, kind,

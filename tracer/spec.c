@@ -116,7 +116,7 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 			snprintf(err, errlen,
 				 "unexpected field '%s': want 5 fields: library symbol "
 				 "entry|return|returns|sites bpf_function "
-				 "required|optional|fallback",
+				 "required|optional|companion|fallback",
 				 tok);
 			return -1;
 		}
@@ -127,7 +127,7 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 	if (n < 5) {
 		snprintf(err, errlen,
 			 "%d field%s, want 5: library symbol entry|return|returns|sites "
-			 "bpf_function required|optional|fallback",
+			 "bpf_function required|optional|companion|fallback",
 			 n, n == 1 ? "" : "s");
 		return -1;
 	}
@@ -190,9 +190,20 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 		out->required = true;
 	} else if (strcmp(fields[4], "fallback") == 0) {
 		out->required = out->fallback = true;
+	} else if (strcmp(fields[4], "companion") == 0) {
+		out->companion = true;
 	} else if (strcmp(fields[4], "optional") != 0) {
+		snprintf(
+			err, errlen,
+			"invalid need '%s': want 'required', 'optional', 'companion' or 'fallback'",
+			fields[4]);
+		return -1;
+	}
+	if (out->companion && fields[0][0] == '@') {
 		snprintf(err, errlen,
-			 "invalid need '%s': want 'required', 'optional' or 'fallback'", fields[4]);
+			 "need 'companion' on '%s' in '%s': a companion is a library's line (its "
+			 "probes go only into processes that map a TLS library too)",
+			 fields[1], fields[0]);
 		return -1;
 	}
 	if (out->fallback && (!go || out->kind == PROBE_SITES)) {

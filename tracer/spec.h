@@ -47,6 +47,9 @@ struct probe_spec {
 	bool required;		/* a library that is present must have the symbol */
 	bool fallback;		/* required, and used only where the function's `sites` were
 				 * not found (need `fallback`) */
+	bool companion;		/* optional, and the library counts for no TLS code: its
+				 * probes go only into processes that map a TLS library too
+				 * (need `companion`: libcrypto's certificate parser) */
 	char origin[4096 + 16]; /* "dir/file.spec:12", for messages */
 };
 

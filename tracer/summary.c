@@ -200,6 +200,10 @@ static void summarize(struct events *e, const char *why)
 	diag("); %llu calls without a known connection%s\n",
 	     (unsigned long long)e->calls_without_conn,
 	     conn_filter_on(e->cfg.filter) && e->calls_without_conn ? " (filtered)" : "");
+	if (e->certs_undecoded)
+		diag("certificates not decoded: %llu (more bytes than were captured, or not "
+		     "X.509)\n",
+		     (unsigned long long)e->certs_undecoded);
 	if (e->cfg.http)
 		diag("HTTP: %llu requests and responses decoded; decoding stopped on %llu "
 		     "connections\n",
@@ -234,6 +238,7 @@ static void summarize(struct events *e, const char *why)
 		s.conns_unresolved = conns_unresolved(&e->conns);
 		s.calls_without_conn = e->calls_without_conn;
 		s.conns_filtered = e->conns_filtered;
+		s.certs_undecoded = e->certs_undecoded;
 		s.calls_in_flight = e->calls_in_flight;
 		s.http = e->cfg.http != NULL;
 		s.http_messages = e->http_records;

@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 
 import harness
 from harness import PYTHON, TracerTest, json_lines
@@ -175,6 +176,54 @@ def get(host, port, path):
     tls.close()
 t = [threading.Thread(target=get, args=a) for a in
      (("127.0.0.1", int(sys.argv[1]), "four"), ("::1", int(sys.argv[2]), "six"))]
+for x in t:
+    x.start()
+for x in t:
+    x.join()
+"""
+
+
+# Once the go file exists, GETs twice from 127.0.0.1:argv[1], the second time resuming the
+# first connection's session; prints whether each was resumed.
+RESUMING_CLIENT = """
+import socket, ssl, sys
+port = int(sys.argv[1])
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+session = None
+for _ in range(2):
+    tls = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
+                          server_hostname="resume.test", session=session)
+    tls.sendall(b"GET /again HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n")
+    while tls.recv(65536):
+        pass
+    print(tls.session_reused, flush=True)
+    session = tls.session
+    tls.close()
+"""
+
+
+# Once the go file argv[2] exists, two threads at once GET /one and /two from
+# 127.0.0.1:argv[1], asking for server names one.test and two.test; prints each name's
+# local port.
+NAMED_PAIR_CLIENT = """
+import os, socket, ssl, sys, threading, time
+port, go = int(sys.argv[1]), sys.argv[2]
+while not os.path.exists(go):
+    time.sleep(0.02)
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+def get(name):
+    tls = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
+                          server_hostname=name + ".test")
+    print("%s %d" % (name, tls.getsockname()[1]), flush=True)
+    tls.sendall(b"GET /%s HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n" % name.encode())
+    while tls.recv(65536):
+        pass
+    tls.close()
+t = [threading.Thread(target=get, args=(n,)) for n in ("one", "two")]
 for x in t:
     x.start()
 for x in t:
@@ -523,26 +572,33 @@ class ConnectionTest(TracerTest):
             self.assertEqual((client_end["pid"], server_end["pid"]), (client.pid, server.pid))
             self.assertEqual((server_end["read"], server_end["write"]), (asked, answered), path)
         self.assertEqual(records[-1]["calls_without_conn"], 0)
-        # node writes its hellos after its calls, as its data: each connection has its own
+        # node writes its hellos after its calls, as its data, and reads the peer's before
+        # them: each connection has its own, sent and received
         hellos = [r for r in records if r["type"] == "hello"]
         conns = {(r["pid"], r["conn"]): (r["lport"], r["rport"]) for r in records
                  if r["type"] == "data"}
-        for side, pid, ports in (("client", client.pid, {(l, port) for l in lports.values()}),
-                                 ("server", server.pid, {(port, l) for l in lports.values()})):
-            mine = [h for h in hellos if h["side"] == side]
+        at_client = (client.pid, {(l, port) for l in lports.values()})
+        at_server = (server.pid, {(port, l) for l in lports.values()})
+        for side, direction, (pid, ports) in (("client", "write", at_client),
+                                              ("client", "read", at_server),
+                                              ("server", "write", at_server),
+                                              ("server", "read", at_client)):
+            mine = [h for h in hellos if h["side"] == side and h["dir"] == direction]
             self.assertEqual(sorted(conns.get((h["pid"], h["conn"])) for h in mine),
-                             sorted(ports), side)
-            self.assertEqual({h["pid"] for h in mine}, {pid}, side)
-            self.assertEqual({h["version"] for h in mine}, {"TLSv1.3"}, side)
+                             sorted(ports), (side, direction))
+            self.assertEqual({h["pid"] for h in mine}, {pid}, (side, direction))
+            self.assertEqual({h["version"] for h in mine}, {"TLSv1.3"}, (side, direction))
         self.assertEqual({h["server_name"] for h in hellos if h["side"] == "client"},
                          {"node.test"})
+        self.assertEqual(len({h["cipher"] for h in hellos if h["side"] == "server"}), 1)
 
     def test_hellos_name_the_server_the_protocols_and_the_suite(self):
         """curl (OpenSSL) against Python's server, both traced: curl's ClientHello gives the
         server name it asked for and the protocols it offered, the server's ServerHello the
         version and suite chosen (TLS 1.3, then TLS 1.2 with its ALPN answer), each on the
-        connection its data is on; the client's records carry the server name, and text shows
-        it on the connection's line."""
+        connection its data is on, at both ends: sent by one, received (in two reads, the
+        record's header then its body) by the other, saying the same; both ends' records
+        carry the server name."""
         server, port, _ = self.tls_server("--count", "2", "--alpn", "http/1.1")
         for tls_max, version, cipher in (("1.3", "TLSv1.3", "TLS_AES_256_GCM_SHA384"),
                                          ("1.2", "TLSv1.2",
@@ -559,10 +615,24 @@ class ConnectionTest(TracerTest):
                                  20, "both ends' calls")
                 self.interrupt(run)
                 records = json_lines(run)
-                hellos = {r["side"]: r for r in records if r["type"] == "hello"}
-                self.assertEqual(sorted(hellos), ["client", "server"], records)
-                client, srv = hellos["client"], hellos["server"]
+                sent = {r["side"]: r for r in records if r["type"] == "hello"
+                        and r["dir"] == "write"}
+                got = {r["side"]: r for r in records if r["type"] == "hello"
+                       and r["dir"] == "read"}
+                self.assertEqual((sorted(sent), sorted(got)),
+                                 (["client", "server"], ["client", "server"]), records)
+                client, srv = sent["client"], sent["server"]
                 self.assertEqual((client["pid"], srv["pid"]), (curl.pid, server.pid))
+                self.assertEqual((got["client"]["pid"], got["server"]["pid"]),
+                                 (server.pid, curl.pid))
+                # what each end received is what the other sent, on its own connection
+                what = ("side", "version", "server_name", "alpn", "ech", "cipher", "resumed",
+                        "retry", "complete")
+                for side in ("client", "server"):
+                    self.assertEqual({k: got[side].get(k) for k in what},
+                                     {k: sent[side].get(k) for k in what}, side)
+                self.assertEqual(got["client"]["conn"], srv["conn"])
+                self.assertEqual(got["server"]["conn"], client["conn"])
                 self.assertEqual((client["server_name"], client["alpn"], client["version"],
                                   client["complete"], client["ech"]),
                                  ("api.test", ["http/1.1"], version, True, False))
@@ -576,6 +646,188 @@ class ConnectionTest(TracerTest):
                 self.assertEqual({r.get("sni") for r in mine}, {"api.test"})
                 self.assertEqual({(r["conn"], r["rport"]) for r in data if r["pid"] == server.pid},
                                  {(srv["conn"], client["lport"])})
+                # the server's records carry the name its client asked for
+                self.assertEqual({r.get("sni") for r in data if r["pid"] == server.pid},
+                                 {"api.test"})
+
+    def test_curl_http2_and_nginx_hellos_at_both_ends(self):
+        """curl asking nginx for HTTP/2, both traced: curl's ClientHello offers h2 and
+        http/1.1 for h2.test, and nginx receives it (OpenSSL reads the record's
+        header, then its body, inside SSL_do_handshake); nginx's ServerHello, sent and
+        received, says the same at both ends (TLS 1.2: the ALPN answer h2 in clear);
+        nginx's records carry the name."""
+        port = self.nginx_h2()
+        nginx = self.procs[-1]
+        curl, go = self.waiting(["curl", "-sk", "--http2", "--resolve",
+                                 "h2.test:%d:127.0.0.1" % port, "https://h2.test:%d/" % port])
+        run = self.tracer([nginx.pid, curl.pid], "--json")
+        run.wait_ready()
+        open(go, "w").close()
+        self.assertEqual(curl.wait(timeout=20), 0)
+        self.assertEqual(curl.stdout.read(), b"hello from nginx\n")
+        harness.wait_for(lambda: sum(r["type"] == "data" and r["pid"] != curl.pid
+                                     for r in json_lines(run)) >= 2, 20, "nginx's calls")
+        self.interrupt(run)
+        records = json_lines(run)
+        hellos = {}
+        for h in (r for r in records if r["type"] == "hello"):
+            key = ("curl" if h["pid"] == curl.pid else "nginx", h["side"], h["dir"])
+            self.assertNotIn(key, hellos, records)
+            hellos[key] = h
+        self.assertEqual(sorted(hellos), [("curl", "client", "write"), ("curl", "server", "read"),
+                                          ("nginx", "client", "read"),
+                                          ("nginx", "server", "write")], records)
+        for where in ("curl", "nginx"):
+            client = hellos[(where, "client", "write" if where == "curl" else "read")]
+            self.assertEqual((client["server_name"], client["alpn"], client["version"]),
+                             ("h2.test", ["h2", "http/1.1"], "TLSv1.3"), client)
+            # Debian's nginx 1.22 speaks up to TLS 1.2, whose ServerHello answers ALPN
+            server = hellos[(where, "server", "read" if where == "curl" else "write")]
+            self.assertEqual((server["version"], server["alpn"], server["resumed"],
+                              server["complete"]), ("TLSv1.2", "h2", False, True), server)
+        self.assertEqual(hellos[("curl", "server", "read")]["cipher"],
+                         hellos[("nginx", "server", "write")]["cipher"])
+        worker = hellos[("nginx", "client", "read")]
+        data = [r for r in records if r["type"] == "data" and r["pid"] == worker["pid"]]
+        self.assertTrue(data)
+        self.assertEqual({(r["conn"], r.get("sni")) for r in data},
+                         {(worker["conn"], "h2.test")})
+
+    def test_a_resumed_session_is_marked(self):
+        """A Python client connects twice, the second time with the first session's ticket:
+        the ServerHello it receives says resumed (TLS 1.3: a pre-shared key accepted) the
+        second time only, when the server presents no certificate."""
+        server, port, _ = self.tls_server("--count", "2")
+        client, go = self.waiting([PYTHON, "-c", RESUMING_CLIENT, str(port)])
+        run = self.tracer(client.pid, "--json")
+        run.wait_ready()
+        open(go, "w").close()
+        self.assertEqual(client.wait(timeout=20), 0)
+        self.assertEqual(client.stdout.read().split(), [b"False", b"True"])
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        records = json_lines(run)
+        got = [h for h in records if h["type"] == "hello" and h["dir"] == "read"]
+        self.assertEqual([(h["side"], h["version"], h["resumed"]) for h in got],
+                         [("server", "TLSv1.3", False), ("server", "TLSv1.3", True)], records)
+        self.assertEqual(len({h["conn"] for h in got}), 2)
+        sent = [h for h in records if h["type"] == "hello" and h["dir"] == "write"]
+        self.assertEqual([h["conn"] for h in sent], [h["conn"] for h in got])
+        # the resumed session presented no certificate: the first connection's only
+        certs = [r for r in records if r["type"] == "certificate"]
+        self.assertEqual([(c["conn"], c["depth"], c["side"]) for c in certs],
+                         [(got[0]["conn"], 0, "server")], records)
+
+    def make_chain(self):
+        """A CA (EC P-256) and, signed by it, a server certificate for api.test (RSA 2048,
+        serial 0x1234ABCD, three SANs, valid 10 days: expiring) and a client certificate
+        for client.test: {name: path}, the server's chain file holding it and the CA."""
+        d = os.path.join(self.tmp, "pki")
+        os.mkdir(d)
+        f = {n: os.path.join(d, n) for n in ("ca.pem", "ca.key", "srv.pem", "srv.key",
+                                             "chain.pem", "cli.pem", "cli.key", "san.ext")}
+        with open(f["san.ext"], "w") as out:
+            out.write("subjectAltName=DNS:api.test,DNS:*.api.test,IP:127.0.0.1\n")
+
+        def ossl(*args):
+            subprocess.run(["openssl", *args], check=True, capture_output=True)
+        ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", f["ca.key"], "-out", f["ca.pem"], "-days", "365", "-subj",
+             "/CN=Tracer Test CA")
+        for name, subj, serial, days, ext in (("srv", "/C=DE/O=Tracer Test/CN=api.test",
+                                               "0x1234ABCD", "10", ["-extfile", f["san.ext"]]),
+                                              ("cli", "/CN=client.test", "0x77", "200", [])):
+            csr = os.path.join(d, name + ".csr")
+            ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f[name + ".key"], "-out",
+                 csr, "-subj", subj)
+            ossl("x509", "-req", "-in", csr, "-CA", f["ca.pem"], "-CAkey", f["ca.key"],
+                 "-set_serial", serial, "-days", days, "-out", f[name + ".pem"], *ext)
+        with open(f["chain.pem"], "w") as out:
+            for n in ("srv.pem", "ca.pem"):
+                with open(f[n]) as part:
+                    out.write(part.read())
+        return f
+
+    def assert_cert_is(self, record, pem):
+        """A certificate record says what openssl x509 says of the certificate in pem."""
+        said = subprocess.run(["openssl", "x509", "-in", pem, "-noout", "-subject", "-issuer",
+                               "-serial", "-dates", "-fingerprint", "-sha256", "-nameopt",
+                               "RFC2253", "-ext", "subjectAltName"],
+                              capture_output=True, text=True, check=True).stdout
+        fields = dict(l.split("=", 1) for l in said.splitlines() if "=" in l and
+                      not l.startswith(" "))
+        san = [l.strip() for l in said.splitlines() if l.startswith("    ")]
+        iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                      time.strptime(t, "%b %d %H:%M:%S %Y GMT"))
+        self.assertEqual((record["subject"], record["issuer"], record["serial"],
+                          record["not_before"], record["not_after"], record["sha256"]),
+                         (fields["subject"], fields["issuer"], fields["serial"],
+                          iso(fields["notBefore"]), iso(fields["notAfter"]),
+                          fields["sha256 Fingerprint"]), record)
+        self.assertEqual(record["san"], san[0].split(", ") if san else [], record)
+
+    def test_certificates_the_server_presented(self):
+        """curl (OpenSSL) against Python's server presenting a chain made here: a record per
+        certificate, the server's own first, each field as openssl x509 prints it, the key
+        and the days left; the one ending in 10 days is warned of in text."""
+        f = self.make_chain()
+        for json in (True, False):
+            with self.subTest(json=json):
+                _, port, _ = self.tls_server("--cert", f["chain.pem"], "--key", f["srv.key"])
+                curl, go = self.waiting(["curl", "-sk", "--resolve",
+                                         "api.test:%d:127.0.0.1" % port,
+                                         "https://api.test:%d/cert" % port])
+                run = self.trace_then_go(curl, go, "--json" if json else "--handshake")
+                if not json:
+                    row = r"Certificate +[0-9.]+ +curl +%d +%d +" % (curl.pid, curl.pid)
+                    self.assertRegex(run.stdout(), row +
+                                     r"server certificate 0: CN=api.test,O=Tracer Test,C=DE; "
+                                     r"issuer CN=Tracer Test CA; DNS:api.test, DNS:\*.api.test, "
+                                     r"IP Address:127.0.0.1; serial 1234ABCD; RSA 2048; valid "
+                                     r"[0-9T:-]+Z to [0-9T:-]+Z; sha256 [0-9A-F:]{95} \(conn 1\)\n")
+                    self.assertRegex(run.stdout(), row +
+                                     r"WARNING: server certificate 0 CN=api.test,O=Tracer "
+                                     r"Test,C=DE expires in 9 days, on [0-9T:-]+Z \(conn 1\)\n")
+                    continue
+                certs = [r for r in json_lines(run) if r["type"] == "certificate"]
+                self.assertEqual([(c["side"], c["depth"], c["conn"]) for c in certs],
+                                 [("server", 0, 1), ("server", 1, 1)], certs)
+                self.assert_cert_is(certs[0], f["srv.pem"])
+                self.assert_cert_is(certs[1], f["ca.pem"])
+                self.assertEqual((certs[0]["key"], certs[0]["days_left"],
+                                  certs[0]["expiring"]), ("RSA 2048", 9, True))
+                self.assertEqual((certs[1]["key"], certs[1]["san"], certs[1]["expiring"]),
+                                 ("EC 256 prime256v1", [], False))
+                self.assertEqual({c["sni"] for c in certs}, {"api.test"})
+
+    def test_mutual_tls_shows_the_clients_certificate(self):
+        """openssl s_server -Verify, traced, asks curl for a certificate: the one curl
+        presents (client.test, signed by the test's CA) is the server's one record, side
+        client. The CA is found in a hashed directory (-CApath) while verifying, inside the
+        handshake: libcrypto parses it with the same function, which is not the peer's."""
+        f = self.make_chain()
+        capath = os.path.join(self.tmp, "capath")
+        os.mkdir(capath)
+        shutil.copy(f["ca.pem"], capath)
+        subprocess.run(["openssl", "rehash", capath], check=True, capture_output=True)
+        port = self.free_port()
+        server = self.spawn(["openssl", "s_server", "-accept", str(port), "-cert", f["srv.pem"],
+                             "-key", f["srv.key"], "-CApath", capath, "-Verify", "1",
+                             "-www", "-quiet"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+        self.wait_listening(port, server)
+        self.wait_mapped(server.pid)
+        run = self.tracer(server.pid, "--json")
+        run.wait_ready()
+        subprocess.run(["curl", "-sk", "-o", "/dev/null", "--cert", f["cli.pem"], "--key",
+                        f["cli.key"], "https://127.0.0.1:%d/" % port], check=True, timeout=20)
+        harness.wait_for(lambda: any(r["type"] == "data" for r in json_lines(run)), 20,
+                         "the server's calls")
+        self.interrupt(run)
+        certs = [r for r in json_lines(run) if r["type"] == "certificate"]
+        self.assertEqual([(c["side"], c["depth"], c["subject"]) for c in certs],
+                         [("client", 0, "CN=client.test")], certs)
+        self.assert_cert_is(certs[0], f["cli.pem"])
+        self.assertEqual((certs[0]["days_left"], certs[0]["expiring"]), (199, False))
 
     def test_hello_rows_in_text(self):
         _, port, _ = self.tls_server("--alpn", "http/1.1")
@@ -585,8 +837,12 @@ class ConnectionTest(TracerTest):
         out = run.stdout()
         self.assertRegex(out, r"ClientHello +[0-9.]+ +curl +%d +%d +client hello: sni api.test, "
                               r"alpn h2,http/1.1 \(conn 1\)\n" % (curl.pid, curl.pid))
+        self.assertRegex(out, r"ServerHello +[0-9.]+ +curl +%d +%d +server hello received: "
+                              r"TLSv1.3, TLS_AES_256_GCM_SHA384 \(conn 1\)\n"
+                              % (curl.pid, curl.pid))
         self.assertRegex(out, r"--- conn 1, fd \d+: local 127.0.0.1:\d+, remote 127.0.0.1:%d; "
-                              r"sni api.test, alpn h2,http/1.1 ---\n" % port)
+                              r"sni api.test, alpn h2,http/1.1; TLSv1.3, TLS_AES_256_GCM_SHA384 "
+                              r"---\n" % port)
 
     def two_connections(self, filters, json=True):
         """One client process GETs /four from a server on 127.0.0.1 and /six from one on
@@ -645,6 +901,34 @@ class ConnectionTest(TracerTest):
                 self.assertGreaterEqual(summary["events_filtered"], 2 * len(left), summary)
                 self.assertEqual(summary["bytes_lost"], 0, summary)
                 self.assertNotIn("accounting mismatch", run.stderr())
+
+    def test_sni_keeps_a_traced_servers_connections_by_the_name_its_clients_asked(self):
+        """Python's server, traced with --sni, serves two clients at once, one asking for
+        one.test, the other for two.test: the server's ClientHellos received decide, and
+        only the one.test exchange is shown, the other counted as filtered."""
+        server, port, server_go = self.tls_server("--count", "2", go=False)
+        go = os.path.join(self.tmp, "go.sni")
+        client = self.spawn([PYTHON, "-c", NAMED_PAIR_CLIENT, str(port), go],
+                            stdout=subprocess.PIPE, text=True)
+        run = self.tracer(server.pid, "--sni", "ONE.test", "--json")
+        run.wait_ready()
+        open(go, "w").close()
+        open(server_go, "w").close()
+        self.assertEqual(client.wait(timeout=20), 0)
+        lports = dict(l.split() for l in client.stdout.read().splitlines())
+        self.assertEqual(server.wait(timeout=20), 0)
+        self.assertEqual(run.wait_exit(), 0, run.stderr())
+        records = json_lines(run)
+        data = [r for r in records if r["type"] == "data"]
+        self.assertEqual({(r["rport"], r["sni"]) for r in data},
+                         {(int(lports["one"]), "one.test")}, records)
+        self.assertEqual(payload(data, "read"),
+                         b"GET /one HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        self.assertEqual(payload(data, "write"), RESPONSE)
+        summary = records[-1]
+        self.assertEqual((summary["connections_filtered"], summary["bytes_filtered"]),
+                         (1, len(b"GET /two HTTP/1.1\r\nHost: localhost\r\n\r\n") +
+                          len(RESPONSE)), summary)
 
     def test_port_filter_in_text(self):
         run, ports = self.two_connections(("--port", "{six}"), json=False)

@@ -144,6 +144,31 @@ class GoTest(TracerTest):
         # reads and writes ran on many threads: goroutines, not threads, are the key
         self.assertGreater(len({e["tid"] for e in sev if e["type"] == "data"}), 1)
 
+    def test_hellos_at_both_ends_on_each_connection(self):
+        """Go's handshake reads and writes outside any probed call: each of four connections
+        still has its hellos at both ends, the client's ClientHello (server name go.test,
+        ALPN h2, http/1.1) sent by the client and received by the server, the server's
+        ServerHello the other way, on that connection's 4-tuple."""
+        ports, port, sev, cev, _, _ = self.run_pair("static", "pie", 4, 1, 100, "-sni",
+                                                    "go.test", "-alpn", "h2,http/1.1")
+        self.assert_exact(ports, port, sev, cev, 1, 100)
+        for events, lport_key, sent, got in ((cev, "lport", "client", "server"),
+                                             (sev, "rport", "server", "client")):
+            hellos = [e for e in events if e["type"] == "hello"]
+            by = {(h[lport_key], h["side"], h["dir"]): h for h in hellos}
+            self.assertEqual(len(by), len(hellos), hellos)
+            self.assertEqual(sorted(by), sorted((p, s, d) for p in ports.values() for s, d
+                                                in ((sent, "write"), (got, "read"))), hellos)
+            for h in hellos:
+                if h["side"] == "client":
+                    self.assertEqual((h["server_name"], h["alpn"], h["version"]),
+                                     ("go.test", ["h2", "http/1.1"], "TLSv1.3"), h)
+                else:
+                    self.assertEqual((h["version"], h["complete"]), ("TLSv1.3", True), h)
+                    self.assertTrue(h["cipher"].startswith("TLS_"), h)
+            data = [e for e in events if e["type"] == "data"]
+            self.assertEqual({e.get("sni") for e in data}, {"go.test"})
+
     def test_moving_stacks_while_calls_are_in_flight(self):
         """Each message is sent from a new goroutine at a random depth while the collector
         shrinks stacks: stacks grow and move inside Write and Read. The client checks every

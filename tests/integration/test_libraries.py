@@ -26,6 +26,15 @@ def curl_request(port, path="/hello"):
             b"Accept: */*\r\n\r\n" % (path.encode(), port))
 
 
+def records(run):
+    """A --json run's records."""
+    return [json.loads(l) for l in run.stdout().splitlines()]
+
+
+# the protocols wget 1.21 (GnuTLS) offers in its ClientHello: none
+WGET_ALPN = []
+
+
 def curl(port, path="/hello"):
     return ["curl", "-sS", "-k", "--http1.1", "-A", "tracer-test", "-o", "-",
             "https://127.0.0.1:%d%s" % (port, path)]
@@ -82,28 +91,134 @@ class LibraryTest(TracerTest):
         self.assertEqual(base64.b64decode(data[1]["data"]), RESPONSE)
 
 
-    def traced_server(self, argv, port, lib, path="/hello"):
-        """Starts a TLS server, traces it, fetches `path` once with curl: (run, body)."""
+    def traced_server(self, argv, port, lib, path="/hello", tracer_args=(), client=None):
+        """Starts a TLS server, traces it, fetches `path` once with curl (or the client
+        argv given): (run, body)."""
         server = self.spawn(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.wait_listening(port, server)
         self.wait_mapped(server.pid, lib)
-        run = self.tracer(server.pid)
+        run = self.tracer(server.pid, *tracer_args)
         run.wait_ready()
-        body = subprocess.run(curl(port, path), check=True, timeout=20,
+        body = subprocess.run(client or curl(port, path), check=True, timeout=20,
                               capture_output=True).stdout
+        if tracer_args: # the server's records of the request are written
+            harness.wait_for(lambda: sum(r["type"] == "data" for r in records(run)) >= 2, 20,
+                             "the server's calls")
         self.assertEqual(self.interrupt(run), 0, run.stderr())
         return run, body
 
-    def lighttpd(self, module, lib):
+    def assert_hellos(self, run, pid, mine, name, alpn, version="TLSv1.3"):
+        """pid's hellos in --json run: its ClientHello (`mine` "client": sent, else received)
+        asked for server name `name` offering protocols alpn, its ServerHello (received or
+        sent) chose `version` with a suite (TLS 1.2: and answered ALPN in clear), both on the
+        connection its data is on, which carries the name."""
+        recs = records(run)
+        hellos = {}
+        for h in (r for r in recs if r["type"] == "hello" and r["pid"] == pid):
+            self.assertNotIn((h["side"], h["dir"]), hellos, recs)
+            hellos[(h["side"], h["dir"])] = h
+        sent, got = ("client", "server") if mine == "client" else ("server", "client")
+        self.assertEqual(sorted(hellos), sorted([(sent, "write"), (got, "read")]), recs)
+        client = hellos[("client", "write" if mine == "client" else "read")]
+        server = hellos[("server", "read" if mine == "client" else "write")]
+        self.assertEqual((client["server_name"], client["alpn"], client["version"]),
+                         (name, alpn, "TLSv1.3"), client)
+        self.assertEqual((server["version"], server["resumed"], server["complete"]),
+                         (version, False, True), server)
+        self.assertTrue(server["cipher"].startswith("TLS_"), server)
+        if version == "TLSv1.2":
+            self.assertEqual(server["alpn"], alpn[0] if alpn else None, server)
+        data = [r for r in recs if r["type"] == "data" and r["pid"] == pid]
+        self.assertTrue(data, recs)
+        self.assertEqual({(r["conn"], r.get("sni")) for r in data}, {(client["conn"], name)})
+        self.assertEqual(server["conn"], client["conn"])
+
+    def test_hellos_gnutls_and_nss_clients(self):
+        """wget (GnuTLS) against Python's server, tstclnt (NSS) against selfserv, each
+        client traced: the ClientHello each sent and the ServerHello each received."""
+        server, port, _ = self.tls_server()
+        go = os.path.join(self.tmp, "wget.go")
+        wget = self.spawn(["sh", "-c", 'while [ ! -e "$0" ]; do sleep 0.02; done; exec "$@"',
+                           go, "wget", "-q", "-O", "/dev/null", "--no-check-certificate",
+                           "https://localhost:%d/hello" % port])
+        run = self.trace_then_go(wget, go, "--json")
+        self.assert_hellos(run, wget.pid, "client", "localhost", WGET_ALPN)
+        db = self.nss_db()
+        port = self.free_port()
+        server = self.spawn(["selfserv", "-d", db, "-n", "server", "-p", str(port),
+                             "-V", "tls1.2:"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+        self.wait_listening(port, server)
+        req = os.path.join(self.tmp, "nss.req")
+        with open(req, "wb") as f:
+            f.write(b"GET /nss HTTP/1.0\r\n\r\n")
+        go = os.path.join(self.tmp, "nss.go")
+        shell = self.spawn(["sh", "-c", 'while [ ! -e "$1" ]; do sleep 0.02; done; '
+                            'tstclnt -h 127.0.0.1 -p "$2" -a nss.test -d "$3" -o <"$4" '
+                            '>/dev/null 2>&1; exit $?', "sh", go, str(port), db, req])
+        run = self.trace_then_go(shell, go, "--json")
+        tstclnt = {r["pid"] for r in records(run) if r["type"] == "hello"}
+        self.assertEqual(len(tstclnt), 1, records(run))
+        self.assert_hellos(run, tstclnt.pop(), "client", "nss.test", [])
+
+    def test_hellos_gnutls_nss_mbedtls_wolfssl_servers(self):
+        """gnutls-serv, selfserv (NSS) and lighttpd with mbedTLS and wolfSSL, each traced,
+        answering curl, which asks for api.test: the ClientHello each received and the
+        ServerHello each sent."""
+        db = self.nss_db()
+        for name, lib, version in (("gnutls-serv", "libgnutls.so", "TLSv1.3"),
+                                   ("selfserv", "libssl3.so", "TLSv1.3"),
+                                   ("mbedtls", "libmbedtls.so", "TLSv1.2"), # mbedTLS 2
+                                   ("wolfssl", "libwolfssl.so", "TLSv1.3")):
+            with self.subTest(server=name):
+                port = self.free_port()
+                argv = {"gnutls-serv": ["gnutls-serv", "--http", "-p", str(port),
+                                        "--x509certfile", self.cert, "--x509keyfile", self.key],
+                        "selfserv": ["selfserv", "-d", db, "-n", "server", "-p", str(port),
+                                     "-V", "tls1.2:"]}.get(name)
+                if argv is None:
+                    argv = ["lighttpd", "-D", "-f", self.lighttpd_conf(name, port)]
+                client = ["curl", "-sS", "-k", "--http1.1", "-o", "/dev/null", "--resolve",
+                          "api.test:%d:127.0.0.1" % port, "https://api.test:%d/hello" % port]
+                run, _ = self.traced_server(argv, port, lib, tracer_args=("--json",),
+                                            client=client)
+                pids = {r["pid"] for r in records(run) if r["type"] == "hello"}
+                self.assertEqual(len(pids), 1, records(run))
+                self.assert_hellos(run, pids.pop(), "server", "api.test", ["http/1.1"],
+                                   version)
+
+    def lighttpd_conf(self, module, port):
+        """lighttpd's configuration serving /hello over TLS by mod_`module` on port."""
         if not os.path.exists("/usr/lib/lighttpd/mod_%s.so" % module):
             self.skipTest("lighttpd-mod-%s is not installed (scripts/deps installs it)" % module)
-        port = self.free_port()
         with open(os.path.join(self.tmp, "hello"), "w") as f:
             f.write("hello from lighttpd\n")
-        conf = os.path.join(self.tmp, "lighttpd.conf")
+        conf = os.path.join(self.tmp, "lighttpd.%s.conf" % module)
         with open(conf, "w") as f:
             f.write(LIGHTTPD_CONF.format(root=self.tmp, port=port, module=module,
                                          cert=self.cert, key=self.key))
+        return conf
+
+    def nss_db(self):
+        """An NSS database holding the test's certificate and key as "server"."""
+        for tool in ("selfserv", "tstclnt", "certutil", "pk12util"):
+            if not shutil.which(tool):
+                self.skipTest("libnss3-tools is not installed (scripts/deps installs it)")
+        db = "sql:" + os.path.join(self.tmp, "nssdb")
+        if os.path.isdir(db[4:]):
+            return db
+        os.mkdir(db[4:])
+        p12 = os.path.join(self.tmp, "server.p12")
+        subprocess.run(["certutil", "-N", "-d", db, "--empty-password"], check=True)
+        subprocess.run(["openssl", "pkcs12", "-export", "-out", p12, "-inkey", self.key,
+                        "-in", self.cert, "-name", "server", "-passout", "pass:"], check=True)
+        subprocess.run(["pk12util", "-i", p12, "-d", db, "-W", ""], check=True,
+                       stdout=subprocess.DEVNULL)
+        return db
+
+    def lighttpd(self, module, lib):
+        port = self.free_port()
+        conf = self.lighttpd_conf(module, port)
         run, body = self.traced_server(["lighttpd", "-D", "-f", conf], port, lib)
         self.assertEqual(body, b"hello from lighttpd\n")
         events = run.events()
@@ -175,17 +290,7 @@ class LibraryTest(TracerTest):
         """tstclnt reads its request from a file and prints the response to stdout, both
         through NSPR: only the SSL socket's write and read are reported, once each. The
         traced shell starts tstclnt after the tracer is ready: a child, traced too."""
-        for tool in ("selfserv", "tstclnt", "certutil", "pk12util"):
-            if not shutil.which(tool):
-                self.skipTest("libnss3-tools is not installed (scripts/deps installs it)")
-        db = "sql:" + os.path.join(self.tmp, "nssdb")
-        os.mkdir(db[4:])
-        p12 = os.path.join(self.tmp, "server.p12")
-        subprocess.run(["certutil", "-N", "-d", db, "--empty-password"], check=True)
-        subprocess.run(["openssl", "pkcs12", "-export", "-out", p12, "-inkey", self.key,
-                        "-in", self.cert, "-name", "server", "-passout", "pass:"], check=True)
-        subprocess.run(["pk12util", "-i", p12, "-d", db, "-W", ""], check=True,
-                       stdout=subprocess.DEVNULL)
+        db = self.nss_db()
         port = self.free_port()
         server = self.spawn(["selfserv", "-d", db, "-n", "server", "-p", str(port),
                              "-V", "tls1.2:"], stdout=subprocess.DEVNULL,

@@ -151,11 +151,41 @@ static void test_ids(void)
 	cgroups_free(&c);
 }
 
+/* Cgroups told of as they were made, in any order: found by id without a walk, the path's
+ * container read; a path cut by no NUL taken to its length. */
+static void test_notes(void)
+{
+	struct cgroups c = {0};
+	const struct cgroup_label *l;
+	uint64_t ids[] = {50, 10, 30, 70, 20};
+	char path[64];
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "/made/%d", (int)ids[i]);
+		cgroups_note(&c, ids[i], path, strlen(path));
+	}
+	cgroups_note(&c, 90, "/docker/" ID "garbage", strlen("/docker/" ID));
+	cgroups_note(&c, 0, "/zero", 5); /* no id: left out */
+	for (i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "/made/%d", (int)ids[i]);
+		l = cgroups_get(&c, ids[i]);
+		CHECK(l && l->id == ids[i] && l->path && !strcmp(l->path, path));
+	}
+	l = cgroups_get(&c, 90);
+	CHECK(l && l->path && !strcmp(l->path, "/docker/" ID) && !strcmp(l->runtime, "docker"));
+	CHECK(c.walks == 0 && c.n == 6);
+	for (i = 1; i < c.n; i++)
+		CHECK(c.v[i - 1].id < c.v[i].id);
+	cgroups_free(&c);
+}
+
 int main(void)
 {
 	test_parse();
 	test_describe();
 	test_resolve();
 	test_ids();
+	test_notes();
 	return check_done();
 }

@@ -286,15 +286,24 @@ static void test_json_events(void)
 	ev.addr = &v6;
 	ev.conn_why = NULL;
 	ev.hello = hellos;
+	ev.write = true; /* the client's, sent */
 	CAPTURE(buf, sizeof(buf), o, output_json_hello(o, &ev, &hellos[0]));
 	CHECK_STR(buf, JSON_HEAD("hello") JSON_CONN
-		  ",\"sni\":\"api.test\",\"side\":\"client\",\"version\":\"TLSv1.3\","
-		  "\"server_name\":\"api.test\",\"alpn\":[\"h2\",\"http/1.1\"],\"ech\":false,"
-		  "\"complete\":true}\n");
+		  ",\"sni\":\"api.test\",\"side\":\"client\",\"dir\":\"write\","
+		  "\"version\":\"TLSv1.3\",\"server_name\":\"api.test\",\"alpn\":[\"h2\","
+		  "\"http/1.1\"],\"ech\":false,\"complete\":true}\n");
+	ev.write = false; /* the server's, received */
 	CAPTURE(buf, sizeof(buf), o, output_json_hello(o, &ev, &hellos[1]));
-	CHECK(strstr(buf, "\"side\":\"server\",\"version\":\"TLSv1.2\",\"cipher\":"
-			  "\"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\",\"alpn\":\"h2\","
+	CHECK(strstr(buf, "\"side\":\"server\",\"dir\":\"read\",\"version\":\"TLSv1.2\","
+			  "\"cipher\":\"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\",\"alpn\":\"h2\","
 			  "\"resumed\":false,\"retry\":false,\"complete\":false}\n") != NULL);
+	ev.func = "ServerHello";
+	CAPTURE(buf, sizeof(buf), o, output_hello(o, &ev, &hellos[1]));
+	CHECK(strstr(buf, " server hello received: TLSv1.2, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, "
+			  "alpn h2 (its first bytes only) (conn 3)\n") != NULL);
+	ev.write = true;
+	CAPTURE(buf, sizeof(buf), o, output_hello(o, &ev, &hellos[0]));
+	CHECK(strstr(buf, " client hello: sni api.test, alpn h2,,http/1.1 (conn 3)\n") != NULL);
 	CAPTURE(buf, sizeof(buf), o, output_conn_line(o, &ev));
 	CHECK_STR(buf,
 		  "--- conn 3, fd 5: local [::1]:40000, remote [::1]:443; sni api.test, alpn "
@@ -326,6 +335,40 @@ static void test_json_events(void)
 	cg.path = NULL;
 	CAPTURE(buf, sizeof(buf), o, output_json_conn(o, &ev, "close", "exit"));
 	CHECK(strstr(buf, "\"cgroup_id\":1,\"cgroup\":null,\"event\"") != NULL);
+
+	/* certificates: a record each, a row with --handshake, a warning when ending soon */
+	struct cert_info c = {.subject = "CN=api.test,O=Ex\\2C Ltd",
+			      .issuer = "CN=CA",
+			      .san = "DNS:api.test, IP Address:127.0.0.1",
+			      .serial = "1234ABCD",
+			      .sha256 = "AB:CD",
+			      .key = "RSA 2048",
+			      .not_before = 1700000000,
+			      .not_after = 1800000000};
+	ev.cgroup = NULL;
+	ev.func = "Certificate";
+	CAPTURE(buf, sizeof(buf), o, output_json_cert(o, &ev, &c, "server", 0, 9));
+	CHECK(strstr(buf,
+		     ",\"side\":\"server\",\"depth\":0,\"subject\":\"CN=api.test,O=Ex\\\\2C "
+		     "Ltd\",\"issuer\":\"CN=CA\",\"san\":[\"DNS:api.test\",\"IP Address:"
+		     "127.0.0.1\"],\"serial\":\"1234ABCD\",\"not_before\":\"2023-11-14T22:13:20Z\","
+		     "\"not_after\":\"2027-01-15T08:00:00Z\",\"sha256\":\"AB:CD\",\"key\":\"RSA "
+		     "2048\",\"days_left\":9,\"expiring\":true}\n") != NULL);
+	c.san[0] = '\0';
+	CAPTURE(buf, sizeof(buf), o, output_json_cert(o, &ev, &c, NULL, -1, 31));
+	CHECK(strstr(buf, ",\"side\":null,\"depth\":null,") != NULL);
+	CHECK(strstr(buf, ",\"san\":[],") != NULL);
+	CHECK(strstr(buf, ",\"days_left\":31,\"expiring\":false}\n") != NULL);
+	CAPTURE(buf, sizeof(buf), o, output_cert(o, &ev, &c, "client", 1));
+	CHECK(strstr(buf, " client certificate 1: CN=api.test,O=Ex\\2C Ltd; issuer CN=CA; serial "
+			  "1234ABCD; RSA 2048; valid 2023-11-14T22:13:20Z to 2027-01-15T08:00:00Z; "
+			  "sha256 AB:CD (conn 3)\n") != NULL);
+	CAPTURE(buf, sizeof(buf), o, output_cert_expiry(o, &ev, &c, "server", 0, 1));
+	CHECK(strstr(buf, " WARNING: server certificate 0 CN=api.test,O=Ex\\2C Ltd expires in 1 "
+			  "day, on 2027-01-15T08:00:00Z (conn 3)\n") != NULL);
+	CAPTURE(buf, sizeof(buf), o, output_cert_expiry(o, &ev, &c, NULL, -1, -2));
+	CHECK(strstr(buf, " WARNING: peer certificate CN=api.test,O=Ex\\2C Ltd expired on "
+			  "2027-01-15T08:00:00Z (conn 3)\n") != NULL);
 }
 
 /* A connection's bytes before probes: addresses when known, every figure. */
@@ -391,6 +434,7 @@ static void test_json_summary(void)
 		.conns_before_probes = 1,
 		.calls_in_flight = 18,
 		.conns_filtered = 19,
+		.certs_undecoded = 20,
 		.lib_paths = paths,
 		.lib_calls = calls,
 		.nlibs = 2,
@@ -413,6 +457,7 @@ static void test_json_summary(void)
 		  "\"bytes_dropped\":14,\"connections\":15,\"connections_unresolved\":16,"
 		  "\"calls_without_conn\":17,\"connections_before_probes\":1,"
 		  "\"calls_in_flight\":18,\"connections_filtered\":19,"
+		  "\"certificates_undecoded\":20,"
 		  "\"processes\":[{\"pid\":42,\"comm\":\"curl\","
 		  "\"calls\":7,\"bytes_moved\":100,\"bytes_captured\":90,\"bytes_truncated\":10,"
 		  "\"bytes_lost\":0,\"bytes_unreadable\":0,\"events_lost\":0,"
@@ -426,7 +471,8 @@ static void test_json_summary(void)
 	CAPTURE(buf, sizeof(buf), o, output_json_summary(o, &s));
 	CHECK(strstr(buf, "\"libraries\":[],\"calls\":1,") != NULL);
 	CHECK(strstr(buf, "\"connections_before_probes\":1,\"calls_in_flight\":18,"
-			  "\"connections_filtered\":19,\"http_messages\":4,\"http_stopped\":0,"
+			  "\"connections_filtered\":19,\"certificates_undecoded\":20,"
+			  "\"http_messages\":4,\"http_stopped\":0,"
 			  "\"http_unmasked_bytes\":0,\"processes\":[]}\n") != NULL);
 	CAPTURE(buf, sizeof(buf), o, output_json_summary_unknown(o, "stopped", 5));
 	CHECK_STR(buf, "{\"v\":1,\"type\":\"summary\",\"reason\":\"stopped\",\"bytes_captured\":5,"

@@ -32,7 +32,13 @@ static void test_lines(void)
 
 	CHECK(parse("ssl SSL_write entry", &s, err) == -1);
 	CHECK_STR(err, "3 fields, want 5: library symbol entry|return|returns|sites bpf_function "
-		       "required|optional|fallback");
+		       "required|optional|companion|fallback");
+	/* companion: a library's line, optional, counting for no TLS code */
+	CHECK(parse("crypto d2i_X509 entry probe_entry_d2i_x509 companion", &s, err) == 1);
+	CHECK(s.companion && !s.required);
+	CHECK(parse("@exe d2i_X509 entry f companion", &s, err) == -1);
+	CHECK_STR(err, "need 'companion' on 'd2i_X509' in '@exe': a companion is a library's line "
+		       "(its probes go only into processes that map a TLS library too)");
 	CHECK(parse("ssl SSL_write entry f required extra", &s, err) == -1);
 	CHECK(strstr(err, "unexpected field 'extra'") != NULL);
 	CHECK(parse("ssl SSL_write middle f required", &s, err) == -1);
@@ -41,7 +47,8 @@ static void test_lines(void)
 	CHECK_STR(err, "invalid BPF function name '9fn': want a C identifier");
 	CHECK(parse("ssl SSL_write entry f-n required", &s, err) == -1);
 	CHECK(parse("ssl SSL_write entry fn maybe", &s, err) == -1);
-	CHECK_STR(err, "invalid need 'maybe': want 'required', 'optional' or 'fallback'");
+	CHECK_STR(err, "invalid need 'maybe': want 'required', 'optional', 'companion' or "
+		       "'fallback'");
 	CHECK(parse("s;l SSL_write entry fn required", &s, err) == -1);
 	CHECK(strstr(err, "invalid library 's;l'") != NULL);
 	CHECK(parse("@exe SSL_write entry probe_entry_SSL_write required", &s, err) == 1);

@@ -29,6 +29,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -133,7 +134,11 @@ func exchange(conn *tls.Conn, msg []byte, deepen bool, rnd *rand.Rand) error {
 	return nil
 }
 
-func client(port, conns, msgs, size int, deepen bool) error {
+func client(port, conns, msgs, size int, deepen bool, sni, alpn string) error {
+	config := &tls.Config{InsecureSkipVerify: true, ServerName: sni}
+	if alpn != "" {
+		config.NextProtos = strings.Split(alpn, ",")
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, conns)
 	dialed := make(chan struct{}, conns)
@@ -142,8 +147,7 @@ func client(port, conns, msgs, size int, deepen bool) error {
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			conn, err := tls.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port),
-				&tls.Config{InsecureSkipVerify: true})
+			conn, err := tls.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port), config)
 			if err != nil {
 				errs <- err
 				return
@@ -257,6 +261,8 @@ func main() {
 	size := fs.Int("size", 100, "bytes per message (client)")
 	deepen := fs.Bool("deep", false, "send from goroutines at random depths, GC often")
 	goFile := fs.String("go", "", "wait for this file before the first connection")
+	sni := fs.String("sni", "", "server name to ask for (client)")
+	alpn := fs.String("alpn", "", "protocols to offer, comma-separated (client)")
 	fs.Parse(os.Args[2:])
 	var err error
 	switch os.Args[1] {
@@ -264,7 +270,7 @@ func main() {
 		err = server(*cert, *key)
 	case "client":
 		waitFor(*goFile)
-		err = client(*port, *conns, *msgs, *size, *deepen)
+		err = client(*port, *conns, *msgs, *size, *deepen, *sni, *alpn)
 	case "load":
 		err = load(*cert, *key, *msgs, *size, *goFile)
 	default:
