@@ -1378,7 +1378,7 @@ static __always_inline void hello_received(void *ctx, u64 id, struct tls_untied 
 {
 	u64 buf = u->hbuf, avail = smaller((u64)ret, u->hroom), hdr = u->hhdr;
 
-	/* the TCP check the sends make, here once per hello (a call's socket may be any) */
+	/* a call's socket may be any: it is checked to be TCP once per hello, as sends are */
 	if (hdr && u->hfd == fd) {
 		u->hhdr = 0;
 		if (u->hino == socket_ino(fd) && hello_msg(buf, avail)) {
