@@ -156,12 +156,12 @@ print("NEW " + " ".join("%d" % b.getsockname()[1] for b in new), flush=True)
 time.sleep(1)  # open long enough to be looked up: only the old sockets were looked up early
 """
 
-# Two connections at once from one process, one thread each: to 127.0.0.1:argv[1] and to
-# [::1]:argv[2], each a GET of its own path, asking for server name PATH.test; prints each
-# local port as it connects.
-TWO_CLIENT = """
+# Connections at once from one process, one thread each: once the go file argv[1] exists,
+# for each HOST:PORT:NAME of argv[2:], a GET of /NAME from HOST:PORT asking for server
+# name NAME.test; prints "LPORT NAME PORT" as each connects.
+NAMED_CLIENTS = """
 import os, socket, ssl, sys, threading, time
-go = sys.argv[3]
+go = sys.argv[1]
 while not os.path.exists(go):
     time.sleep(0.02)
 ctx = ssl.create_default_context()
@@ -175,8 +175,8 @@ def get(host, port, path):
     while tls.recv(65536):
         pass
     tls.close()
-t = [threading.Thread(target=get, args=a) for a in
-     (("127.0.0.1", int(sys.argv[1]), "four"), ("::1", int(sys.argv[2]), "six"))]
+t = [threading.Thread(target=get, args=(h, int(p), n)) for h, p, n in
+     (a.rsplit(":", 2) for a in sys.argv[2:])]
 for x in t:
     x.start()
 for x in t:
@@ -202,33 +202,6 @@ for _ in range(2):
     print(tls.session_reused, flush=True)
     session = tls.session
     tls.close()
-"""
-
-
-# Once the go file argv[2] exists, two threads at once GET /one and /two from
-# 127.0.0.1:argv[1], asking for server names one.test and two.test; prints each name's
-# local port.
-NAMED_PAIR_CLIENT = """
-import os, socket, ssl, sys, threading, time
-port, go = int(sys.argv[1]), sys.argv[2]
-while not os.path.exists(go):
-    time.sleep(0.02)
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-def get(name):
-    tls = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
-                          server_hostname=name + ".test")
-    print("%s %d" % (name, tls.getsockname()[1]), flush=True)
-    tls.sendall(b"GET /%s HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n" % name.encode())
-    while tls.recv(65536):
-        pass
-    tls.close()
-t = [threading.Thread(target=get, args=(n,)) for n in ("one", "two")]
-for x in t:
-    x.start()
-for x in t:
-    x.join()
 """
 
 
@@ -867,8 +840,8 @@ class ConnectionTest(TracerTest):
         _, four, _ = self.tls_server()
         _, six, _ = self.tls_server("--ipv6")
         go = os.path.join(self.tmp, "go.two.%d" % len(self.procs))
-        client = self.spawn([PYTHON, "-c", TWO_CLIENT, str(four), str(six), go],
-                            stdout=subprocess.PIPE, text=True)
+        client = self.spawn([PYTHON, "-c", NAMED_CLIENTS, go, "127.0.0.1:%d:four" % four,
+                             "::1:%d:six" % six], stdout=subprocess.PIPE, text=True)
         args = [f.format(four=four, six=six) for f in filters]
         run = self.trace_then_go(client, go, *args, *(["--json"] if json else []))
         lports = dict(l.split()[1:] for l in client.stdout.read().splitlines())
@@ -924,14 +897,14 @@ class ConnectionTest(TracerTest):
         only the one.test exchange is shown, the other counted as filtered."""
         server, port, server_go = self.tls_server("--count", "2", go=False)
         go = os.path.join(self.tmp, "go.sni")
-        client = self.spawn([PYTHON, "-c", NAMED_PAIR_CLIENT, str(port), go],
-                            stdout=subprocess.PIPE, text=True)
+        client = self.spawn([PYTHON, "-c", NAMED_CLIENTS, go, "127.0.0.1:%d:one" % port,
+                             "127.0.0.1:%d:two" % port], stdout=subprocess.PIPE, text=True)
         run = self.tracer(server.pid, "--sni", "ONE.test", "--json")
         run.wait_ready()
         open(go, "w").close()
         open(server_go, "w").close()
         self.assertEqual(client.wait(timeout=20), 0)
-        lports = dict(l.split() for l in client.stdout.read().splitlines())
+        lports = dict(l.split()[1:] for l in client.stdout.read().splitlines())
         self.assertEqual(server.wait(timeout=20), 0)
         self.assertEqual(run.wait_exit(), 0, run.stderr())
         records = json_lines(run)

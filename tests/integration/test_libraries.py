@@ -144,11 +144,7 @@ class LibraryTest(TracerTest):
         run = self.trace_then_go(wget, go, "--json")
         self.assert_hellos(run, wget.pid, "client", "localhost", WGET_ALPN)
         db = self.nss_db()
-        port = self.free_port()
-        server = self.spawn(["selfserv", "-d", db, "-n", "server", "-p", str(port),
-                             "-V", "tls1.2:"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-        self.wait_listening(port, server)
+        port = self.selfserv(db)
         req = os.path.join(self.tmp, "nss.req")
         with open(req, "wb") as f:
             f.write(b"GET /nss HTTP/1.0\r\n\r\n")
@@ -215,6 +211,16 @@ class LibraryTest(TracerTest):
         subprocess.run(["pk12util", "-i", p12, "-d", db, "-W", ""], check=True,
                        stdout=subprocess.DEVNULL)
         return db
+
+    def selfserv(self, db):
+        """NSS's selfserv on a free port with db's "server" certificate: its port, once it
+        accepts (it echoes each request back)."""
+        port = self.free_port()
+        server = self.spawn(["selfserv", "-d", db, "-n", "server", "-p", str(port),
+                             "-V", "tls1.2:"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+        self.wait_listening(port, server)
+        return port
 
     def lighttpd(self, module, lib):
         port = self.free_port()
@@ -291,11 +297,7 @@ class LibraryTest(TracerTest):
         through NSPR: only the SSL socket's write and read are reported, once each. The
         traced shell starts tstclnt after the tracer is ready: a child, traced too."""
         db = self.nss_db()
-        port = self.free_port()
-        server = self.spawn(["selfserv", "-d", db, "-n", "server", "-p", str(port),
-                             "-V", "tls1.2:"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-        self.wait_listening(port, server)
+        port = self.selfserv(db)
         request = b"GET /nss HTTP/1.0\r\n\r\n"
         req_file, out_file = os.path.join(self.tmp, "req"), os.path.join(self.tmp, "resp")
         with open(req_file, "wb") as f:
