@@ -1341,27 +1341,41 @@ static __always_inline void hello_done(u64 id, s32 fd)
 #define TLS_CERT_BYTES (TLS_CERT_MAX < MAX_DATA_SIZE ? TLS_CERT_MAX : MAX_DATA_SIZE)
 
 /*
- * Inside TLS call `call`, its thread hands the X.509 parser a certificate's DER, len bytes
- * at der, the parser to return to ret: sent to user space (TLS_KIND_CERT), which keeps
- * those the TLS call's own library parses (the peer's chain) and leaves the rest (a CA
- * looked up on disk while verifying).
+ * Inside TLS call `call` of thread id, a certificate's DER, len bytes at der, handed to the
+ * X.509 parser (the probe running), which returns to ret: sent to user space
+ * (TLS_KIND_CERT), which keeps those the TLS library parses (the peer's chain) and leaves
+ * the rest (a CA the parser's own library looks up on disk while verifying).
  */
-static __always_inline int send_cert(void *ctx, struct tls_call *call, u64 id, u64 der, u64 len,
-				     u64 ret)
+static __always_inline void cert_event(struct pt_regs *ctx, const struct tls_call *call, u64 id,
+				       u64 der, u64 len, u64 ret)
 {
-	struct tls_event *ev = meta_event(id, TLS_KIND_CERT);
 	u64 n = smaller(len, TLS_CERT_BYTES);
+	struct tls_event *ev;
 
-	if (!ev || !n || n > TLS_CERT_BYTES || bpf_probe_read_user(ev->data, n, (const void *)der))
-		return 0;
+	if (!n || n > TLS_CERT_BYTES || !(ev = meta_event(id, TLS_KIND_CERT)) ||
+	    bpf_probe_read_user(ev->data, n, (const void *)der))
+		return;
 	ev->probe = call->probe;
 	ev->ret_delta = (s64)(ret - call->ip);
+	ev->call_id = TLS_PROBE_ID(probe_cookie(ctx));
+	ev->latency_ns = ret - PT_REGS_IP(ctx);
 	ev->conn = call->conn;
 	ev->fd = call->fd;
 	ev->result = (s64)call->sess;
 	ev->call_len = len > 0xffffffffULL ? 0xffffffffU : (u32)len;
 	ev->data_len = (u32)n;
 	submit_meta_with(ctx, ev, n);
+}
+
+/* At the entry of an X.509 parser, a certificate's DER, len bytes at der: sent when the
+ * thread is inside a TLS call (cert_event). */
+static __always_inline int send_cert(struct pt_regs *ctx, u64 der, u64 len)
+{
+	u64 id = bpf_get_current_pid_tgid(), ret = 0;
+	struct tls_call *call = call_of(id);
+
+	if (call && !bpf_probe_read_user(&ret, sizeof(ret), (const void *)PT_REGS_SP(ctx)))
+		cert_event(ctx, call, id, der, len, ret);
 	return 0;
 }
 

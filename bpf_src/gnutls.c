@@ -44,3 +44,25 @@ int probe_return_gnutls_handshake(struct pt_regs *ctx)
 	return finish_handshake(ctx, ret, ret == 0,
 				ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED, false);
 }
+
+#define GNUTLS_X509_FMT_DER 0
+
+/*
+ * int gnutls_pcert_import_x509_raw(gnutls_pcert_st *pcert, const gnutls_datum_t *data,
+ *                                  gnutls_x509_crt_fmt_t format, unsigned int flags),
+ * gnutls_datum_t being { unsigned char *data; unsigned int size; }: inside a TLS call, the
+ * handshake hands it each certificate of the peer's Certificate message, DER.
+ */
+int probe_entry_gnutls_pcert(struct pt_regs *ctx)
+{
+	struct {
+		u64 data;
+		u32 size;
+	} datum = {};
+
+	if ((u32)PT_REGS_PARM3(ctx) != GNUTLS_X509_FMT_DER ||
+	    bpf_probe_read_user(&datum, sizeof(datum), (const void *)PT_REGS_PARM2(ctx)) ||
+	    !datum.size)
+		return 0;
+	return send_cert(ctx, datum.data, datum.size);
+}

@@ -184,3 +184,59 @@ int probe_return_go(struct pt_regs *ctx)
 {
 	return go_finish(ctx);
 }
+
+/* At most this many certificates of a peer's chain are sent (Go hands them over at once) */
+#define GO_CERTS_MAX 8
+
+/*
+ * The certificates the peer of *Conn c presented, a [][]byte of n at certs (each { data,
+ * len, cap }), handed to crypto/tls's own function (the probe running, the TLS call they
+ * are sent as parsed inside, from its own code), on c's connection. A function entered
+ * again after its stack grew sends them again: user space shows a connection's once.
+ */
+static __always_inline int go_certs(struct pt_regs *ctx, u64 c, u64 certs, s64 n)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct tls_call call = {};
+	s32 fd;
+	int i;
+
+	if (!traced(id) || n <= 0)
+		return 0;
+	init_call(&call, ctx, 0, c, TLS_DIR_READ);
+	fd = go_conn_fd(c);
+	if (fd >= 0) {
+		call.fd = fd;
+		call.conn = conn_of_fd(ctx, id, fd, c, TLS_TIE_IN_CALL, NULL);
+	}
+	for (i = 0; i < GO_CERTS_MAX && i < n; i++) {
+		struct {
+			u64 data, len, cap;
+		} der = {};
+
+		if (bpf_probe_read_user(&der, sizeof(der), (void *)(certs + i * sizeof(der))))
+			break;
+		cert_event(ctx, &call, id, der.data, der.len, call.ip);
+	}
+	return 0;
+}
+
+/* func (c *Conn) verifyServerCertificate(certificates [][]byte) error: a client's, with
+ * the server's chain (the receiver in RAX, the slice in RBX, RCX, RDI) */
+int probe_entry_go_server_certs(struct pt_regs *ctx)
+{
+	return go_certs(ctx, ctx->ax, ctx->bx, (s64)ctx->cx);
+}
+
+/* func (c *Conn) processCertsFromClient(certificate Certificate) error: a server's, with
+ * the client's chain. tls.Certificate (15 words) does not fit in the registers left after
+ * the receiver: it is on the stack, its first field (Certificate [][]byte) just above the
+ * return address. */
+int probe_entry_go_client_certs(struct pt_regs *ctx)
+{
+	u64 slice[2] = {};
+
+	if (bpf_probe_read_user(slice, sizeof(slice), (void *)(ctx->sp + 8)))
+		return 0;
+	return go_certs(ctx, ctx->ax, slice[0], (s64)slice[1]);
+}

@@ -71,3 +71,22 @@ int probe_return_writev(struct pt_regs *ctx)
 {
 	return finish_call_count(ctx, false, true);
 }
+
+/*
+ * CERTCertificate *CERT_NewTempCertificate(CERTCertDBHandle *handle, SECItem *derCert,
+ *                                          char *nickname, PRBool isperm, PRBool copyDER)
+ * in libnss3, SECItem being { SECItemType type; unsigned char *data; unsigned int len; }:
+ * inside an NSPR call, libssl3 hands it each certificate of the peer's Certificate message.
+ */
+int probe_entry_nss_cert(struct pt_regs *ctx)
+{
+	struct {
+		u32 type;
+		u64 data;
+		u32 len;
+	} item = {};
+
+	if (bpf_probe_read_user(&item, sizeof(item), (const void *)PT_REGS_PARM2(ctx)) || !item.len)
+		return 0;
+	return send_cert(ctx, item.data, item.len);
+}

@@ -76,15 +76,66 @@ int probe_return_verify_result(struct pt_regs *ctx)
  * it encrypted; this is after decryption), libcrypto those it looks up on disk */
 int probe_entry_d2i_x509(struct pt_regs *ctx)
 {
-	u64 id = bpf_get_current_pid_tgid(), der = 0, ret = 0;
 	s64 len = (s64)PT_REGS_PARM3(ctx);
-	struct tls_call *call = call_of(id);
+	u64 der = 0;
 
-	if (!call || len <= 0 ||
-	    bpf_probe_read_user(&der, sizeof(der), (const void *)PT_REGS_PARM2(ctx)) ||
-	    bpf_probe_read_user(&ret, sizeof(ret), (const void *)PT_REGS_SP(ctx)))
+	if (len <= 0 || bpf_probe_read_user(&der, sizeof(der), (const void *)PT_REGS_PARM2(ctx)))
 		return 0;
-	return send_cert(ctx, call, id, der, (u64)len, ret);
+	return send_cert(ctx, der, (u64)len);
+}
+
+/* Byte i (< 16) of the 16 bytes lo, hi (little-endian): a byte at a computed place without
+ * the stack pointer arithmetic the verifier refuses */
+static __always_inline u32 der_byte(u64 lo, u64 hi, u32 i)
+{
+	return (u32)((i < 8 ? lo >> (8 * (i & 7)) : hi >> (8 * (i & 7))) & 0xff);
+}
+
+/* Where the DER element whose length octets begin at byte `at` of lo, hi has its contents:
+ * at + 1 + the length octets (short form, or 1 to 3 bytes long form); 0: no such length. */
+static __always_inline u32 der_contents(u64 lo, u64 hi, u32 at)
+{
+	u32 l = der_byte(lo, hi, at);
+
+	if (l < 0x80)
+		return at + 1;
+	if (l == 0x80 || l > 0x83)
+		return 0;
+	return at + 1 + (l & 0x7f);
+}
+
+/* Whether the len bytes at der begin as a certificate does: SEQUENCE { SEQUENCE
+ * (tbsCertificate) { [0] (its version) or INTEGER (a v1 serial) ... (an OCSP response,
+ * a list of CA names, a session or SCTs do not) */
+static __always_inline bool cert_shaped(u64 der, u64 len)
+{
+	u64 lo = 0, hi = 0;
+	u32 at, tag;
+
+	if (len < 16 || bpf_probe_read_user(&lo, sizeof(lo), (const void *)der) ||
+	    bpf_probe_read_user(&hi, sizeof(hi), (const void *)(der + 8)) ||
+	    der_byte(lo, hi, 0) != 0x30 || !(at = der_contents(lo, hi, 1)) ||
+	    der_byte(lo, hi, at) != 0x30 || !(at = der_contents(lo, hi, at + 1)))
+		return false;
+	tag = der_byte(lo, hi, at);
+	return tag == 0xa0 || tag == 0x02;
+}
+
+/* CRYPTO_BUFFER *CRYPTO_BUFFER_new_from_CBS(const CBS *cbs, CRYPTO_BUFFER_POOL *pool) in
+ * BoringSSL's libcrypto, CBS being { const uint8_t *data; size_t len; }: inside a TLS call,
+ * libssl hands it each certificate of the peer's Certificate message, and other DER it keeps
+ * (OCSP responses, SCT lists, CA names), left out by their shape. */
+int probe_entry_boring_cert(struct pt_regs *ctx)
+{
+	struct {
+		u64 data;
+		u64 len;
+	} cbs = {};
+
+	if (bpf_probe_read_user(&cbs, sizeof(cbs), (const void *)PT_REGS_PARM1(ctx)) ||
+	    !cert_shaped(cbs.data, cbs.len))
+		return 0;
+	return send_cert(ctx, cbs.data, cbs.len);
 }
 
 #define SSL_VERIFY_PEER 0x01

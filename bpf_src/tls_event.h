@@ -63,7 +63,9 @@ enum tls_kind {
 				  * the X.509 parser: data holds it (TLS_CERT_MAX bytes at most),
 				  * call_len its whole size; probe, conn, fd and result (the
 				  * session) are the TLS call's, ret_delta the parser's return
-				  * address less the call's probed function's address */
+				  * address less the call's probed function's address; call_id
+				  * is the parser's probe, latency_ns (an s64) its return
+				  * address less the parser's address */
 };
 
 /* Bytes of a certificate sent at most (and no more than MAX_DATA_SIZE) */

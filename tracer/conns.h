@@ -71,6 +71,9 @@ void conn_notes_add(struct conn_notes *n, uint64_t id, uint32_t pid, int fd, uin
 int conns_from_bpf(const struct tls_sock_addr *bpf, struct conn_addr *a);
 
 /* A connection of the run: a socket a TLS call used, until it is closed. */
+/* Certificates of a connection whose fingerprints are kept, to show each once */
+#define CONN_CERTS_KEPT 8
+
 struct conn {
 	uint64_t id;
 	uint32_t pid;
@@ -91,6 +94,8 @@ struct conn {
 				* 0: none seen) */
 	bool told_open;	       /* its "open" JSON record was written */
 	int ncerts;	       /* certificates its peer presented so far (their depths) */
+	uint64_t cert_keys[CONN_CERTS_KEPT]; /* the first ones' fingerprints, hashed: a library
+					      * that parses one again (GnuTLS) shows it once */
 };
 
 /*

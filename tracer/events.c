@@ -439,15 +439,50 @@ static const char *peer_side(const struct conn *c)
 }
 
 /*
- * A certificate's DER (data) that a TLS call's thread handed its library's X.509 parser: the
- * peer's when the parser was called from the TLS call's own library (libssl parsing the
- * Certificate message), else a certificate the library looked up on disk (a CA, while
- * verifying), left alone. Told in JSON, in text with --handshake, and warned of in text
- * when it ends within CERT_WARN_DAYS days.
+ * Whether the X.509 parser of cert event ev was called by the TLS library parsing the peer's
+ * Certificate message: from the TLS call's own code (libssl calling libcrypto, GnuTLS and a
+ * program with OpenSSL linked in calling themselves), or, where the parser is in a file of
+ * its own, from anywhere but that file (NSS: libssl3, between libnspr4's call and libnss3's
+ * parser). Not: the parser's library calling itself (a CA looked up on disk while
+ * verifying).
+ */
+static bool cert_from_tls(struct events *e, const struct tls_event *ev)
+{
+	const struct resolved_probe *call = probes_by_id(e->cfg.probes, ev->probe);
+	const struct resolved_probe *parser = probes_by_id(e->cfg.probes, ev->call_id);
+
+	if (!call || !parser)
+		return false;
+	if (probes_own_code(call, ev->ret_delta))
+		return true;
+	return strcmp(call->lib_path, parser->lib_path) != 0 &&
+	       !probes_own_code(parser, (int64_t)ev->latency_ns);
+}
+
+/* Whether connection c (or none) has shown certificate `info` before: GnuTLS parses the
+ * peer's first one again to check its key exchange (TLS 1.2). Else noted as shown. */
+static bool cert_again(struct conn *c, const struct cert_info *info)
+{
+	uint64_t key = 1469598103934665603ULL; /* FNV-1a */
+	int i;
+
+	for (const char *p = info->sha256; *p; p++)
+		key = (key ^ (uint8_t)*p) * 1099511628211ULL;
+	for (i = 0; c && i < c->ncerts && i < CONN_CERTS_KEPT; i++)
+		if (c->cert_keys[i] == key)
+			return true;
+	if (c && c->ncerts < CONN_CERTS_KEPT)
+		c->cert_keys[c->ncerts] = key;
+	return false;
+}
+
+/*
+ * A certificate's DER (data) that a TLS call's thread handed an X.509 parser: the peer's
+ * when the TLS library called it (cert_from_tls), else left alone. Told in JSON, in text
+ * with --handshake, and warned of in text when it ends within CERT_WARN_DAYS days.
  */
 static void got_cert(struct events *e, const struct tls_event *ev, const uint8_t *data)
 {
-	const struct resolved_probe *rp = probes_by_id(e->cfg.probes, ev->probe);
 	struct conn *c = ev->conn ? conns_get(&e->conns, ev->conn) : NULL;
 	const char *who = c ? peer_side(c) : NULL;
 	char comm[TLS_COMM_LEN + 1];
@@ -456,7 +491,7 @@ static void got_cert(struct events *e, const struct tls_event *ev, const uint8_t
 	int64_t left;
 	int depth;
 
-	if (!rp || !probes_own_code(rp, ev->ret_delta))
+	if (!cert_from_tls(e, ev))
 		return;
 	if (ev->data_len < ev->call_len || cert_parse(data, ev->data_len, &info)) {
 		if (!e->certs_undecoded++) /* said once; the summary counts them */
@@ -467,12 +502,16 @@ static void got_cert(struct events *e, const struct tls_event *ev, const uint8_t
 							 : "libcrypto could not read it");
 		return;
 	}
+	if (cert_again(c, &info))
+		return;
 	depth = c ? c->ncerts++ : -1;
 	left = cert_days_left(&info, time(NULL));
 	if (!kept(e, ev, ev->conn, false) || !e->cfg.out)
 		return;
 	out = view(e, ev, comm);
 	out.func = "Certificate";
+	out.call_id = 0;
+	out.latency_ns = 0;
 	if (e->cfg.json) {
 		output_json_cert(e->cfg.out, &out, &info, who, depth, left);
 		return;
@@ -795,6 +834,13 @@ static void queue_free(struct chunk_queue *q)
 
 /* ------------------------------------------------ sessions tied after their calls */
 
+/* Whether ev is a call's data or a certificate it parsed, sent without a connection but
+ * with its session (result), which a tie may name the connection of. */
+static bool may_tie(const struct tls_event *ev)
+{
+	return (ev->kind == TLS_KIND_DATA || ev->kind == TLS_KIND_CERT) && !ev->conn && ev->result;
+}
+
 /* A call BPF sent without a connection, whose session it has tied to one since
  * (TLS_KIND_CONN_TIE): ev is given it. Only at its turn: the table is then as BPF's
  * tables were when the call was made (a tie later in the sequence is not yet in it, a
@@ -803,7 +849,7 @@ static void give_tie(struct events *e, struct tls_event *ev)
 {
 	struct conn *c;
 
-	if (ev->kind != TLS_KIND_DATA || ev->conn || !ev->result)
+	if (!may_tie(ev))
 		return;
 	c = conns_of_session(&e->conns, ev->pid, (uint64_t)ev->result, ev->time_ns);
 	if (c) {
@@ -812,13 +858,12 @@ static void give_tie(struct events *e, struct tls_event *ev)
 	}
 }
 
-/* Whether data event ev, which give_tie has looked at, waits for its session's tie: sent
+/* Whether event ev, which give_tie has looked at, waits for its session's tie: sent
  * without a connection for a session whose calls use no socket (result), tied to none yet,
  * and not older than release_ns (the window gives up on it, as on a gap). */
 static bool awaits_tie(const struct events *e, const struct tls_event *ev, uint64_t release_ns)
 {
-	return ev->kind == TLS_KIND_DATA && !ev->conn && ev->result && !e->cfg.sink &&
-	       ev->time_ns >= release_ns;
+	return may_tie(ev) && !e->cfg.sink && ev->time_ns >= release_ns;
 }
 
 /* Whether a call whose turn has come waits in the queue for its session's tie. */

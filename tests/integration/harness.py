@@ -426,6 +426,54 @@ class TracerTest(unittest.TestCase):
             time.sleep(0.02)
         raise AssertionError("PID %d never mapped %s" % (pid, lib))
 
+    def make_chain(self):
+        """A CA (EC P-256) and, signed by it, a server certificate for api.test (RSA 2048,
+        serial 0x1234ABCD, three SANs, valid 10 days: expiring) and a client certificate
+        for client.test: {name: path}, the server's chain file holding it and the CA."""
+        d = os.path.join(self.tmp, "pki")
+        os.mkdir(d)
+        f = {n: os.path.join(d, n) for n in ("ca.pem", "ca.key", "srv.pem", "srv.key",
+                                             "chain.pem", "cli.pem", "cli.key", "san.ext")}
+        with open(f["san.ext"], "w") as out:
+            out.write("subjectAltName=DNS:api.test,DNS:*.api.test,IP:127.0.0.1\n")
+
+        def ossl(*args):
+            subprocess.run(["openssl", *args], check=True, capture_output=True)
+        ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", f["ca.key"], "-out", f["ca.pem"], "-days", "365", "-subj",
+             "/CN=Tracer Test CA")
+        for name, subj, serial, days, ext in (("srv", "/C=DE/O=Tracer Test/CN=api.test",
+                                               "0x1234ABCD", "10", ["-extfile", f["san.ext"]]),
+                                              ("cli", "/CN=client.test", "0x77", "200", [])):
+            csr = os.path.join(d, name + ".csr")
+            ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f[name + ".key"], "-out",
+                 csr, "-subj", subj)
+            ossl("x509", "-req", "-in", csr, "-CA", f["ca.pem"], "-CAkey", f["ca.key"],
+                 "-set_serial", serial, "-days", days, "-out", f[name + ".pem"], *ext)
+        with open(f["chain.pem"], "w") as out:
+            for n in ("srv.pem", "ca.pem"):
+                with open(f[n]) as part:
+                    out.write(part.read())
+        return f
+
+    def assert_cert_is(self, record, pem):
+        """A certificate record says what openssl x509 says of the certificate in pem."""
+        said = subprocess.run(["openssl", "x509", "-in", pem, "-noout", "-subject", "-issuer",
+                               "-serial", "-dates", "-fingerprint", "-sha256", "-nameopt",
+                               "RFC2253", "-ext", "subjectAltName"],
+                              capture_output=True, text=True, check=True).stdout
+        fields = dict(l.split("=", 1) for l in said.splitlines() if "=" in l and
+                      not l.startswith(" "))
+        san = [l.strip() for l in said.splitlines() if l.startswith("    ")]
+        iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                      time.strptime(t, "%b %d %H:%M:%S %Y GMT"))
+        self.assertEqual((record["subject"], record["issuer"], record["serial"],
+                          record["not_before"], record["not_after"], record["sha256"]),
+                         (fields["subject"], fields["issuer"], fields["serial"],
+                          iso(fields["notBefore"]), iso(fields["notAfter"]),
+                          fields["sha256 Fingerprint"]), record)
+        self.assertEqual(record["san"], san[0].split(", ") if san else [], record)
+
     def interrupt(self, run, sig=signal.SIGINT):
         run.proc.send_signal(sig)
         return run.wait_exit()

@@ -691,54 +691,6 @@ class ConnectionTest(TracerTest):
         self.assertEqual([(c["conn"], c["depth"], c["side"]) for c in certs],
                          [(got[0]["conn"], 0, "server")], records)
 
-    def make_chain(self):
-        """A CA (EC P-256) and, signed by it, a server certificate for api.test (RSA 2048,
-        serial 0x1234ABCD, three SANs, valid 10 days: expiring) and a client certificate
-        for client.test: {name: path}, the server's chain file holding it and the CA."""
-        d = os.path.join(self.tmp, "pki")
-        os.mkdir(d)
-        f = {n: os.path.join(d, n) for n in ("ca.pem", "ca.key", "srv.pem", "srv.key",
-                                             "chain.pem", "cli.pem", "cli.key", "san.ext")}
-        with open(f["san.ext"], "w") as out:
-            out.write("subjectAltName=DNS:api.test,DNS:*.api.test,IP:127.0.0.1\n")
-
-        def ossl(*args):
-            subprocess.run(["openssl", *args], check=True, capture_output=True)
-        ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-             "-keyout", f["ca.key"], "-out", f["ca.pem"], "-days", "365", "-subj",
-             "/CN=Tracer Test CA")
-        for name, subj, serial, days, ext in (("srv", "/C=DE/O=Tracer Test/CN=api.test",
-                                               "0x1234ABCD", "10", ["-extfile", f["san.ext"]]),
-                                              ("cli", "/CN=client.test", "0x77", "200", [])):
-            csr = os.path.join(d, name + ".csr")
-            ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f[name + ".key"], "-out",
-                 csr, "-subj", subj)
-            ossl("x509", "-req", "-in", csr, "-CA", f["ca.pem"], "-CAkey", f["ca.key"],
-                 "-set_serial", serial, "-days", days, "-out", f[name + ".pem"], *ext)
-        with open(f["chain.pem"], "w") as out:
-            for n in ("srv.pem", "ca.pem"):
-                with open(f[n]) as part:
-                    out.write(part.read())
-        return f
-
-    def assert_cert_is(self, record, pem):
-        """A certificate record says what openssl x509 says of the certificate in pem."""
-        said = subprocess.run(["openssl", "x509", "-in", pem, "-noout", "-subject", "-issuer",
-                               "-serial", "-dates", "-fingerprint", "-sha256", "-nameopt",
-                               "RFC2253", "-ext", "subjectAltName"],
-                              capture_output=True, text=True, check=True).stdout
-        fields = dict(l.split("=", 1) for l in said.splitlines() if "=" in l and
-                      not l.startswith(" "))
-        san = [l.strip() for l in said.splitlines() if l.startswith("    ")]
-        iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                      time.strptime(t, "%b %d %H:%M:%S %Y GMT"))
-        self.assertEqual((record["subject"], record["issuer"], record["serial"],
-                          record["not_before"], record["not_after"], record["sha256"]),
-                         (fields["subject"], fields["issuer"], fields["serial"],
-                          iso(fields["notBefore"]), iso(fields["notAfter"]),
-                          fields["sha256 Fingerprint"]), record)
-        self.assertEqual(record["san"], san[0].split(", ") if san else [], record)
-
     def days_left(self, pem, since, until):
         """The whole days left until pem's notAfter (as the tracer rounds them) seen at any
         moment from since to until (Unix times): one value, or two across a day's turn."""
@@ -817,6 +769,76 @@ class ConnectionTest(TracerTest):
         self.assert_cert_is(certs[0], f["cli.pem"])
         self.assertIn(certs[0]["days_left"], self.days_left(f["cli.pem"], since, time.time()))
         self.assertFalse(certs[0]["expiring"])
+
+    def test_certificates_each_library_parsed(self):
+        """The chain the server presents as GnuTLS (gnutls-cli with TLS 1.2, where GnuTLS
+        parses the first certificate a second time: shown once; wget with TLS 1.3, where
+        GnuTLS parses only the first in the handshake), NSS (tstclnt: libssl3 hands libnss3
+        the DER between libnspr4's call and it) and node (OpenSSL linked in: its memory BIOs
+        tie the certificates to the connection later) each parsed it: the server's own
+        first, each field as openssl x509 prints it, on the client's one connection."""
+        f = self.make_chain()
+        db = os.path.join(self.tmp, "nssdb")
+        os.mkdir(db)
+        subprocess.run(["certutil", "-N", "-d", "sql:" + db, "--empty-password"], check=True)
+        req = os.path.join(self.tmp, "cert.req")
+        with open(req, "wb") as out:
+            out.write(b"GET /cert HTTP/1.0\r\n\r\n")
+        get = ('require("https").get("https://127.0.0.1:" + process.argv[1] + "/cert", '
+               '{rejectUnauthorized: false}, r => { r.resume(); r.on("end", () => 0); })')
+        clients = {
+            "wget": ["wget", "-q", "-O", "/dev/null", "--no-check-certificate",
+                     "https://127.0.0.1:{port}/cert"],
+            "gnutls-cli": ["sh", "-c", 'exec gnutls-cli --insecure --priority '
+                           'NORMAL:-VERS-TLS1.3 -p "$0" 127.0.0.1 </dev/null >/dev/null',
+                           "{port}"],
+            "tstclnt": ["sh", "-c", 'exec tstclnt -h 127.0.0.1 -p "$0" -d "$1" -o <"$2" '
+                        '>/dev/null 2>&1', "{port}", "sql:" + db, req],
+            "node": [shutil.which("node") or "node", "-e", get, "{port}"],
+        }
+        for name, argv in clients.items():
+            with self.subTest(client=name):
+                _, port, _ = self.tls_server("--cert", f["chain.pem"], "--key", f["srv.key"])
+                proc, go = self.waiting([str(port) if a == "{port}" else
+                                         a.replace("{port}", str(port)) for a in argv])
+                records = json_lines(self.trace_then_go(proc, go, "--json"))
+                certs = [r for r in records if r["type"] == "certificate"]
+                conns = [r["conn"] for r in records if r["type"] == "conn" and
+                         r["event"] == "open"]
+                self.assertEqual(len(conns), 1, records)
+                chain = ("srv.pem",) if name == "wget" else ("srv.pem", "ca.pem")
+                self.assertEqual([(c["side"], c["depth"], c["conn"]) for c in certs],
+                                 [("server", d, conns[0]) for d in range(len(chain))],
+                                 records)
+                for cert, pem in zip(certs, chain):
+                    self.assert_cert_is(cert, f[pem])
+
+    def test_boringssl_server_shows_the_clients_certificate(self):
+        """BoringSSL (bssl-tool server asking for a client certificate, traced) keeps the
+        certificates it parses as buffers: curl's one is the record, side client; the other
+        DER BoringSSL keeps that way (none here) is left out by its shape."""
+        if not shutil.which("bssl-tool"):
+            self.skipTest("android-boringssl is not installed (scripts/deps installs it)")
+        f = self.make_chain()
+        port = self.free_port()
+        server = self.spawn(["bssl-tool", "server", "-accept", str(port), "-cert", f["srv.pem"],
+                             "-key", f["srv.key"], "-require-any-client-cert", "-www",
+                             "-loop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.wait_listening(port, server)
+        self.wait_mapped(server.pid, "android/libssl.so.0")
+        run = self.tracer(server.pid, "--json")
+        run.wait_ready()
+        subprocess.run(["curl", "-sk", "-o", "/dev/null", "--cert", f["cli.pem"], "--key",
+                        f["cli.key"], "https://127.0.0.1:%d/" % port], check=True, timeout=20)
+        harness.wait_for(lambda: any(r["type"] == "data" for r in json_lines(run)), 20,
+                         "the server's calls")
+        self.interrupt(run)
+        records = json_lines(run)
+        certs = [r for r in records if r["type"] == "certificate"]
+        self.assertEqual([(c["side"], c["depth"], c["subject"]) for c in certs],
+                         [("client", 0, "CN=client.test")], records)
+        self.assert_cert_is(certs[0], f["cli.pem"])
+        self.assertEqual(certs[0]["conn"], [r for r in records if r["type"] == "data"][0]["conn"])
 
     def test_hello_rows_in_text(self):
         _, port, _ = self.tls_server("--alpn", "http/1.1")

@@ -55,8 +55,8 @@ def has_symtab(path):
 
 class GoTest(TracerTest):
 
-    def gotls_server(self, shape):
-        p = self.spawn([GOTLS[shape], "server", "-cert", self.cert, "-key", self.key],
+    def gotls_server(self, shape, *args):
+        p = self.spawn([GOTLS[shape], "server", "-cert", self.cert, "-key", self.key, *args],
                        stdout=subprocess.PIPE, text=True)
         line = p.stdout.readline()
         self.assertTrue(line.startswith("PORT "), line)
@@ -69,10 +69,10 @@ class GoTest(TracerTest):
         return p, go
 
     def run_pair(self, server_shape, client_shape, conns, msgs, size, *client_args,
-                 tracer_args=()):
+                 tracer_args=(), server_args=()):
         """Our server and client, each traced by its PID (--json); returns the client's
         {conn index: local port} and both runs' events."""
-        server, port = self.gotls_server(server_shape)
+        server, port = self.gotls_server(server_shape, *server_args)
         client, go = self.gotls_client(client_shape, port, "-conns", str(conns), "-msgs",
                                        str(msgs), "-size", str(size), *client_args)
         srun = self.tracer(server.pid, "--json", *tracer_args)
@@ -169,6 +169,29 @@ class GoTest(TracerTest):
             data = [e for e in events if e["type"] == "data"]
             self.assertEqual({e.get("sni") for e in data}, {"go.test"})
 
+    def test_certificates_at_both_ends_on_each_connection(self):
+        """A Go server presenting a chain (its certificate, then the CA's) asks the Go
+        client for one: on each of two connections the client's check of the server's
+        chain (verifyServerCertificate) shows both, leaf first, and the server's check of
+        the client's (processCertsFromClient, its chain on the stack) shows the client's,
+        each field as openssl x509 says."""
+        f = self.make_chain()
+        ports, port, sev, cev, _, _ = self.run_pair(
+            "static", "pie", 2, 1, 100, "-cert", f["cli.pem"], "-key", f["cli.key"],
+            server_args=("-cert", f["chain.pem"], "-key", f["srv.key"], "-ask"))
+        self.assert_exact(ports, port, sev, cev, 1, 100)
+        for events, lport_key, chain in ((cev, "lport", [("server", "srv.pem"),
+                                                         ("server", "ca.pem")]),
+                                         (sev, "rport", [("client", "cli.pem")])):
+            certs = [e for e in events if e["type"] == "certificate"]
+            for lport in ports.values():
+                mine = [c for c in certs if c[lport_key] == lport]
+                self.assertEqual([(c["side"], c["depth"]) for c in mine],
+                                 [(side, d) for d, (side, _) in enumerate(chain)], certs)
+                for cert, (_, pem) in zip(mine, chain):
+                    self.assert_cert_is(cert, f[pem])
+            self.assertEqual(len(certs), len(chain) * len(ports), certs)
+
     def test_moving_stacks_while_calls_are_in_flight(self):
         """Each message is sent from a new goroutine at a random depth while the collector
         shrinks stacks: stacks grow and move inside Write and Read. The client checks every
@@ -186,7 +209,7 @@ class GoTest(TracerTest):
         """--list-probes rows of a Go program whose Write and Read are probed at their call
         sites alone: `writes` calls of writeRecordLocked in Write, Read's one copy, each an
         emulated call instruction; no entry or return probe."""
-        rows = [l for l in out.splitlines() if "crypto/tls" in l]
+        rows = [l for l in out.splitlines() if re.search(r"crypto/tls\.\(\*Conn\)\.(Write|Read) ", l)]
         w = [l for l in rows if re.search(r"Write sites +0x[0-9a-f]+ +probe_site_go_write ", l)]
         r = [l for l in rows if re.search(r"Read sites +0x[0-9a-f]+ +probe_site_go_read ", l)]
         self.assertEqual((len(w), len(r), len(rows)), (writes, 1, writes + 1), out)
@@ -204,6 +227,12 @@ class GoTest(TracerTest):
         r = self.list_probes(server.pid)
         # Go 1.19's Write calls writeRecordLocked twice (the second for TLS 1.0's 1/n-1 split)
         self.assert_sites(r.stdout, os.path.realpath(GOTLS["pie"]), 2)
+        # the two checks of a peer's chain, at their entry's emulated branch
+        for func, prog in (("verifyServerCertificate", "server"),
+                           ("processCertsFromClient", "client")):
+            self.assertRegex(r.stdout, r"crypto/tls\.\(\*Conn\)\.%s +entry +0x[0-9a-f]+ +"
+                                       r"probe_entry_go_%s_certs +optional +jbe 0x[0-9a-f]+ +"
+                                       r"emulated " % (func, prog))
 
     def test_code_another_tracer_probes_is_read_as_the_file_has_it(self):
         """A tracer with --all puts its breakpoints into every executable-capable mapping of
@@ -229,7 +258,8 @@ class GoTest(TracerTest):
                                    r"noinline' \([^)]*go\.spec:\d+\): call sites not recognised "
                                    r"\(it calls bytes\.\(\*Reader\)\.Read \(a build without "
                                    r"inlining\)\); probed at its entry and returns instead")
-        rows = [l for l in r.stdout.splitlines() if "crypto/tls" in l]
+        rows = [l for l in r.stdout.splitlines()
+                if re.search(r"crypto/tls\.\(\*Conn\)\.(Write|Read) ", l)]
         entries = [l for l in rows if re.search(r"Read entry +0x[0-9a-f]+ +probe_entry_go_read +"
                                                 r"fallback +jbe 0x[0-9a-f]+ +emulated +(?:\d+\.\d \u00b5s|\?) +"
                                                 r"pclntab$", l)]

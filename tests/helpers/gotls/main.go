@@ -1,12 +1,13 @@
 // gotls - a TLS client and server in Go for the tracer's tests (127.0.0.1 only).
 //
-//	gotls server -cert C -key K          listens on 127.0.0.1, says "PORT n", and echoes
-//	                                     each length-prefixed message on each connection
+//	gotls server -cert C -key K [-ask]   listens on 127.0.0.1, says "PORT n", and echoes
+//	                                     each length-prefixed message on each connection;
+//	                                     with -ask each client must present a certificate
 //	gotls load -cert C -key K -msgs M -size S [-go FILE]
 //	                                     one process: a client and a server connection over
 //	                                     127.0.0.1; M times the client writes S bytes and the
 //	                                     server reads them; says "SECONDS s" (bench/go)
-//	gotls client -port N -conns C -msgs M -size S [-deep] [-go FILE]
+//	gotls client -port N -conns C -msgs M -size S [-deep] [-go FILE] [-cert C -key K]
 //	                                     C connections at once, each sending M messages of
 //	                                     S bytes and checking their echo; says per
 //	                                     connection "CONN c PORT p" (its local port)
@@ -64,17 +65,22 @@ func serve(conn net.Conn) {
 	}
 }
 
-// listen listens for TLS on 127.0.0.1 with the certificate and key in these files.
-func listen(certFile, keyFile string) (net.Listener, error) {
+// listen listens for TLS on 127.0.0.1 with the certificate and key in these files; with
+// ask, each client must present a certificate (any: it is not checked).
+func listen(certFile, keyFile string, ask bool) (net.Listener, error) {
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return nil, err
 	}
-	return tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	config := &tls.Config{Certificates: []tls.Certificate{cert}}
+	if ask {
+		config.ClientAuth = tls.RequireAnyClientCert
+	}
+	return tls.Listen("tcp", "127.0.0.1:0", config)
 }
 
-func server(certFile, keyFile string) error {
-	ln, err := listen(certFile, keyFile)
+func server(certFile, keyFile string, ask bool) error {
+	ln, err := listen(certFile, keyFile, ask)
 	if err != nil {
 		return err
 	}
@@ -134,10 +140,17 @@ func exchange(conn *tls.Conn, msg []byte, deepen bool, rnd *rand.Rand) error {
 	return nil
 }
 
-func client(port, conns, msgs, size int, deepen bool, sni, alpn string) error {
+func client(port, conns, msgs, size int, deepen bool, sni, alpn, certFile, keyFile string) error {
 	config := &tls.Config{InsecureSkipVerify: true, ServerName: sni}
 	if alpn != "" {
 		config.NextProtos = strings.Split(alpn, ",")
+	}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return err
+		}
+		config.Certificates = []tls.Certificate{cert}
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, conns)
@@ -197,7 +210,7 @@ func client(port, conns, msgs, size int, deepen bool, sni, alpn string) error {
 // load times msgs writes of size bytes by one end of a connection and their reads by the
 // other, both in this goroutine (bench/go: a Go program's crypto/tls calls in one process).
 func load(certFile, keyFile string, msgs, size int, goFile string) error {
-	ln, err := listen(certFile, keyFile)
+	ln, err := listen(certFile, keyFile, false)
 	if err != nil {
 		return err
 	}
@@ -253,8 +266,9 @@ func main() {
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
-	cert := fs.String("cert", "", "certificate (server, load)")
-	key := fs.String("key", "", "private key (server, load)")
+	cert := fs.String("cert", "", "certificate (server, load; client: presented when asked)")
+	key := fs.String("key", "", "private key (server, load; client: presented when asked)")
+	ask := fs.Bool("ask", false, "ask each client for a certificate (server)")
 	port := fs.Int("port", 0, "server port (client)")
 	conns := fs.Int("conns", 1, "connections at once (client)")
 	msgs := fs.Int("msgs", 1, "messages per connection (client)")
@@ -267,10 +281,10 @@ func main() {
 	var err error
 	switch os.Args[1] {
 	case "server":
-		err = server(*cert, *key)
+		err = server(*cert, *key, *ask)
 	case "client":
 		waitFor(*goFile)
-		err = client(*port, *conns, *msgs, *size, *deepen, *sni, *alpn)
+		err = client(*port, *conns, *msgs, *size, *deepen, *sni, *alpn, *cert, *key)
 	case "load":
 		err = load(*cert, *key, *msgs, *size, *goFile)
 	default:
