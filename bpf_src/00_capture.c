@@ -35,7 +35,8 @@ struct tls_call {
 		       * event names the session, for the tie that may come (tie_late) */
 	u32 hello_wait; /* its connection has received no hello yet: its reads are looked at
 			 * for one (a handshake's always are) */
-	u32 pad;
+	u32 verifying;	/* inside X509_verify_cert: the certificates parsed are not the
+			 * peer's (a CA looked up on disk, a program's verify callback) */
 };
 
 /* One piece of a gathering write: { char *base; int len; } as NSPR's PRIOVec (and, with a
@@ -1344,13 +1345,17 @@ static __always_inline void hello_done(u64 id, s32 fd)
  * Inside TLS call `call` of thread id, a certificate's DER, len bytes at der, handed to the
  * X.509 parser (the probe running), which returns to ret: sent to user space
  * (TLS_KIND_CERT), which keeps those the TLS library parses (the peer's chain) and leaves
- * the rest (a CA the parser's own library looks up on disk while verifying).
+ * the rest (a CA the parser's own library looks up on disk while verifying). A call that
+ * has used no socket yet takes its session's connection, if BPF knows it; else the event
+ * names the session (result) for the tie that may come (a memory BIO's, tie_late).
  */
 static __always_inline void cert_event(struct pt_regs *ctx, const struct tls_call *call, u64 id,
 				       u64 der, u64 len, u64 ret)
 {
+	struct tls_sess_key key = {.sess = call->sess, .tgid = id >> 32};
 	u64 n = smaller(len, TLS_CERT_BYTES);
 	struct tls_event *ev;
+	struct tls_sess *s;
 
 	if (!n || n > TLS_CERT_BYTES || !(ev = meta_event(id, TLS_KIND_CERT)) ||
 	    bpf_probe_read_user(ev->data, n, (const void *)der))
@@ -1361,20 +1366,25 @@ static __always_inline void cert_event(struct pt_regs *ctx, const struct tls_cal
 	ev->latency_ns = ret - PT_REGS_IP(ctx);
 	ev->conn = call->conn;
 	ev->fd = call->fd;
-	ev->result = (s64)call->sess;
+	if (!ev->conn && call->sess && (s = tls_sessions.lookup(&key)) && s->conn) {
+		ev->conn = s->conn;
+		ev->fd = s->fd;
+	}
+	ev->result = ev->conn ? 0 : (s64)call->sess;
 	ev->call_len = len > 0xffffffffULL ? 0xffffffffU : (u32)len;
 	ev->data_len = (u32)n;
 	submit_meta_with(ctx, ev, n);
 }
 
 /* At the entry of an X.509 parser, a certificate's DER, len bytes at der: sent when the
- * thread is inside a TLS call (cert_event). */
+ * thread is inside a TLS call, and not inside its check of the peer's chain (cert_event). */
 static __always_inline int send_cert(struct pt_regs *ctx, u64 der, u64 len)
 {
 	u64 id = bpf_get_current_pid_tgid(), ret = 0;
 	struct tls_call *call = call_of(id);
 
-	if (call && !bpf_probe_read_user(&ret, sizeof(ret), (const void *)PT_REGS_SP(ctx)))
+	if (call && !call->verifying &&
+	    !bpf_probe_read_user(&ret, sizeof(ret), (const void *)PT_REGS_SP(ctx)))
 		cert_event(ctx, call, id, der, len, ret);
 	return 0;
 }

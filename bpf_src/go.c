@@ -209,6 +209,8 @@ static __always_inline int go_certs(struct pt_regs *ctx, u64 c, u64 certs, s64 n
 		call.fd = fd;
 		call.conn = conn_of_fd(ctx, id, fd, c, TLS_TIE_IN_CALL, NULL);
 	}
+	if (!call.conn) /* a tls.Conn over another net.Conn: no tie will name it */
+		call.sess = 0;
 	for (i = 0; i < GO_CERTS_MAX && i < n; i++) {
 		struct {
 			u64 data, len, cap;

@@ -84,6 +84,26 @@ int probe_entry_d2i_x509(struct pt_regs *ctx)
 	return send_cert(ctx, der, (u64)len);
 }
 
+/* int X509_verify_cert(X509_STORE_CTX *ctx): inside a TLS call, the check of the peer's
+ * chain (parsed before it), in which what is parsed is not the peer's (send_cert) */
+int probe_entry_x509_verify(struct pt_regs *ctx)
+{
+	struct tls_call *call = call_of(bpf_get_current_pid_tgid());
+
+	if (call)
+		call->verifying++;
+	return 0;
+}
+
+int probe_return_x509_verify(struct pt_regs *ctx)
+{
+	struct tls_call *call = call_of(bpf_get_current_pid_tgid());
+
+	if (call && call->verifying)
+		call->verifying--;
+	return 0;
+}
+
 /* Byte i (< 16) of the 16 bytes lo, hi (little-endian): a byte at a computed place without
  * the stack pointer arithmetic the verifier refuses */
 static __always_inline u32 der_byte(u64 lo, u64 hi, u32 i)

@@ -61,8 +61,9 @@ enum tls_kind {
 				  * user space looked still has its name */
 	TLS_KIND_CERT = 11,	 /* inside a TLS call, its library handed a certificate's DER to
 				  * the X.509 parser: data holds it (TLS_CERT_MAX bytes at most),
-				  * call_len its whole size; probe, conn, fd and result (the
-				  * session) are the TLS call's, ret_delta the parser's return
+				  * call_len its whole size; probe, conn and fd are the TLS
+				  * call's (conn 0: result names its session, for a tie), ret_delta
+				  * the parser's return
 				  * address less the call's probed function's address; call_id
 				  * is the parser's probe, latency_ns (an s64) its return
 				  * address less the parser's address */
@@ -92,9 +93,11 @@ struct tls_event {
 	__u64 probe;	  /* attach cookie of the entry probe: the tracer's number for it */
 	__s64 ret_delta;  /* return address - probed function's address: for a probe on an
 			   * internal function, which exported function the call came through */
-	__u64 call_id;	  /* one library call; unique within the run (0: not a data event) */
+	__u64 call_id;	  /* one library call; unique within the run (0: not a data event);
+			   * cert: the parser's probe */
 	__u64 latency_ns; /* from the call's entry to its return; conn_tie: since BPF began to
-			   * know the session (a call before that was another object's) */
+			   * know the session (a call before that was another object's); cert:
+			   * the parser's return address less its address (an s64) */
 	__u64 conn;	  /* the connection (socket) the call used; unique within the run; 0:
 			   * unknown (no socket seen for this session yet, or a memory BIO) */
 	__s64 result;	  /* handshake, verify: the return value; verify_off: the mode;

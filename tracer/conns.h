@@ -70,10 +70,10 @@ void conn_notes_add(struct conn_notes *n, uint64_t id, uint32_t pid, int fd, uin
 /* A socket's two ends as BPF read them into a: 0, or -EAGAIN when BPF had none. */
 int conns_from_bpf(const struct tls_sock_addr *bpf, struct conn_addr *a);
 
-/* A connection of the run: a socket a TLS call used, until it is closed. */
 /* Certificates of a connection whose fingerprints are kept, to show each once */
 #define CONN_CERTS_KEPT 8
 
+/* A connection of the run: a socket a TLS call used, until it is closed. */
 struct conn {
 	uint64_t id;
 	uint32_t pid;

@@ -443,8 +443,9 @@ static const char *peer_side(const struct conn *c)
  * Certificate message: from the TLS call's own code (libssl calling libcrypto, GnuTLS and a
  * program with OpenSSL linked in calling themselves), or, where the parser is in a file of
  * its own, from anywhere but that file (NSS: libssl3, between libnspr4's call and libnss3's
- * parser). Not: the parser's library calling itself (a CA looked up on disk while
- * verifying).
+ * parser; a parser whose code is not known takes nothing that way). Not: the parser's
+ * library calling itself (a CA looked up on disk while verifying; where one file holds
+ * both, BPF leaves out what is parsed inside X509_verify_cert).
  */
 static bool cert_from_tls(struct events *e, const struct tls_event *ev)
 {
@@ -455,7 +456,7 @@ static bool cert_from_tls(struct events *e, const struct tls_event *ev)
 		return false;
 	if (probes_own_code(call, ev->ret_delta))
 		return true;
-	return strcmp(call->lib_path, parser->lib_path) != 0 &&
+	return strcmp(call->lib_path, parser->lib_path) != 0 && parser->code_end &&
 	       !probes_own_code(parser, (int64_t)ev->latency_ns);
 }
 

@@ -776,7 +776,9 @@ class ConnectionTest(TracerTest):
         GnuTLS parses only the first in the handshake), NSS (tstclnt: libssl3 hands libnss3
         the DER between libnspr4's call and it) and node (OpenSSL linked in: its memory BIOs
         tie the certificates to the connection later) each parsed it: the server's own
-        first, each field as openssl x509 prints it, on the client's one connection."""
+        first, each field as openssl x509 prints it, on the client's one connection. node
+        verifying a certificate presented alone looks its CA up on disk inside the
+        handshake, with the same function (OpenSSL is inside node): that one is not shown."""
         f = self.make_chain()
         db = os.path.join(self.tmp, "nssdb")
         os.mkdir(db)
@@ -785,7 +787,13 @@ class ConnectionTest(TracerTest):
         with open(req, "wb") as out:
             out.write(b"GET /cert HTTP/1.0\r\n\r\n")
         get = ('require("https").get("https://127.0.0.1:" + process.argv[1] + "/cert", '
-               '{rejectUnauthorized: false}, r => { r.resume(); r.on("end", () => 0); })')
+               '{rejectUnauthorized: process.argv[2] === "verify"}, '
+               'r => { r.resume(); r.on("end", () => 0); })')
+        capath = os.path.join(self.tmp, "capath")
+        os.mkdir(capath)
+        shutil.copy(f["ca.pem"], capath)
+        subprocess.run(["openssl", "rehash", capath], check=True, capture_output=True)
+        node = shutil.which("node") or "node"
         clients = {
             "wget": ["wget", "-q", "-O", "/dev/null", "--no-check-certificate",
                      "https://127.0.0.1:{port}/cert"],
@@ -794,11 +802,15 @@ class ConnectionTest(TracerTest):
                            "{port}"],
             "tstclnt": ["sh", "-c", 'exec tstclnt -h 127.0.0.1 -p "$0" -d "$1" -o <"$2" '
                         '>/dev/null 2>&1', "{port}", "sql:" + db, req],
-            "node": [shutil.which("node") or "node", "-e", get, "{port}"],
+            "node": [node, "-e", get, "{port}"],
+            # the server's certificate alone: node finds the CA on disk as it verifies
+            "node-verify": ["env", "SSL_CERT_DIR=" + capath, node, "--use-openssl-ca", "-e",
+                            get, "{port}", "verify"],
         }
         for name, argv in clients.items():
             with self.subTest(client=name):
-                _, port, _ = self.tls_server("--cert", f["chain.pem"], "--key", f["srv.key"])
+                pem = f["srv.pem" if name == "node-verify" else "chain.pem"]
+                _, port, _ = self.tls_server("--cert", pem, "--key", f["srv.key"])
                 proc, go = self.waiting([str(port) if a == "{port}" else
                                          a.replace("{port}", str(port)) for a in argv])
                 records = json_lines(self.trace_then_go(proc, go, "--json"))
@@ -806,7 +818,7 @@ class ConnectionTest(TracerTest):
                 conns = [r["conn"] for r in records if r["type"] == "conn" and
                          r["event"] == "open"]
                 self.assertEqual(len(conns), 1, records)
-                chain = ("srv.pem",) if name == "wget" else ("srv.pem", "ca.pem")
+                chain = ("srv.pem",) if name in ("wget", "node-verify") else ("srv.pem", "ca.pem")
                 self.assertEqual([(c["side"], c["depth"], c["conn"]) for c in certs],
                                  [("server", d, conns[0]) for d in range(len(chain))],
                                  records)

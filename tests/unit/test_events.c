@@ -571,9 +571,11 @@ static const uint8_t UNIT_CERT[] = {
 
 };
 
-/* A certificate event of seq (its thread too): the TLS call's probe 1 (the parser returns ret_delta
- * past it), the parser's probe 2 (latency_ns past it), without a connection. */
-static void feed_cert(struct events *e, uint64_t seq, int64_t ret_delta, int64_t parser_delta)
+/* A certificate event of seq (its thread too): the TLS call's probe 1 (the parser returns
+ * ret_delta past it), the parser's probe 2 (latency_ns past it), on connection conn (0: none,
+ * sess naming the session for a tie). */
+static void feed_cert(struct events *e, uint64_t seq, int64_t ret_delta, int64_t parser_delta,
+		      uint64_t conn, uint64_t sess)
 {
 	uint8_t raw[TLS_EVENT_HDR_SIZE + sizeof(UNIT_CERT)];
 	static struct tls_event ev;
@@ -584,10 +586,12 @@ static void feed_cert(struct events *e, uint64_t seq, int64_t ret_delta, int64_t
 				.ret_delta = ret_delta,
 				.call_id = 2,
 				.latency_ns = (uint64_t)parser_delta,
+				.conn = conn,
+				.result = (int64_t)sess,
 				.pid = 42,
 				.tid = (uint32_t)seq,
 				.kind = TLS_KIND_CERT,
-				.fd = -1,
+				.fd = conn ? 5 : -1,
 				.call_len = sizeof(UNIT_CERT),
 				.data_len = sizeof(UNIT_CERT),
 				.flags = TLS_CHUNK_LAST};
@@ -596,19 +600,13 @@ static void feed_cert(struct events *e, uint64_t seq, int64_t ret_delta, int64_t
 	events_on_sample(e, 0, raw, (int)sizeof(raw));
 }
 
-/* Whose call of the X.509 parser is the peer's certificate: the TLS call's library's (in
- * the executable code of its file), or, the parser being in a file of its own, anyone's but
- * that file's (NSS's libssl3 between libnspr4 and libnss3); not the parser's file calling
- * itself (a CA read from disk), nor, both in one file, code outside it (a program). */
-static void test_a_certificate_is_kept_by_who_parsed_it(void)
+/* e writing JSON lines to out, its probes those of feed_cert in set (rps its chunk): the TLS
+ * call's in one file, the parser's in another, each probe at 0x2000 in code from 0x1000 to
+ * 0x9000 */
+static void cert_events(struct events *e, struct probe_set *set, struct resolved_probe *rps,
+			FILE *out)
 {
-	static struct resolved_probe rps[PROBES_CHUNK];
-	struct probe_set set = {.chunk = {rps}, .n = 2};
-	char *text = NULL, *at;
-	size_t tlen = 0;
-	FILE *out = open_memstream(&text, &tlen);
-	struct events e;
-	int i, n = 0;
+	int i;
 
 	for (i = 0; i < 2; i++)
 		rps[i] = (struct resolved_probe){.offset = 0x2000,
@@ -617,20 +615,82 @@ static void test_a_certificate_is_kept_by_who_parsed_it(void)
 						 .code_end = 0x9000};
 	strcpy(rps[0].lib_path, "/lib/libtls.so");
 	strcpy(rps[1].lib_path, "/lib/libparser.so");
-	events_init(&e, &(struct events_config){
-				.probes = &set, .out = out, .json = true, .max_data_size = 16384});
-	e.conns.proc_root = "/nonexistent";
-	feed_cert(&e, 1, 0x100, 0x300000);     /* from the TLS library's code */
-	feed_cert(&e, 2, 0x300000, 0x100);     /* from the parser's own */
-	feed_cert(&e, 3, 0x300000, -0x300000); /* from neither (a third library) */
+	events_init(e, &(struct events_config){
+			       .probes = set, .out = out, .json = true, .max_data_size = 16384});
+	e->conns.proc_root = "/nonexistent";
+}
+
+/* Whose call of the X.509 parser is the peer's certificate: the TLS call's library's (in
+ * the executable code of its file), or, the parser being in a file of its own, anyone's but
+ * that file's (NSS's libssl3 between libnspr4 and libnss3); not the parser's file calling
+ * itself (a CA read from disk), nor, both in one file, code outside it (a program), nor
+ * anything outside a parser whose code is not known. */
+static void test_a_certificate_is_kept_by_who_parsed_it(void)
+{
+	static struct resolved_probe rps[PROBES_CHUNK];
+	struct probe_set set = {.chunk = {rps}, .n = 2};
+	char *text = NULL, *at;
+	size_t tlen = 0;
+	FILE *out = open_memstream(&text, &tlen);
+	struct events e;
+	int n = 0;
+
+	cert_events(&e, &set, rps, out);
+	feed_cert(&e, 1, 0x100, 0x300000, 0, 0);     /* from the TLS library's code */
+	feed_cert(&e, 2, 0x300000, 0x100, 0, 0);     /* from the parser's own */
+	feed_cert(&e, 3, 0x300000, -0x300000, 0, 0); /* from neither (a third library) */
 	strcpy(rps[1].lib_path, "/lib/libtls.so");
-	feed_cert(&e, 4, 0x300000, 0x300000); /* one file, called from outside it */
+	feed_cert(&e, 4, 0x300000, 0x300000, 0, 0); /* one file, called from outside it */
+	strcpy(rps[1].lib_path, "/lib/libparser.so");
+	rps[1].code_start = rps[1].code_end = 0;
+	feed_cert(&e, 5, 0x300000, -0x300000, 0, 0); /* the parser's code not known */
 	fflush(out);
 	for (at = text; (at = strstr(at, "\"type\":\"certificate\"")); at++)
 		n++;
 	CHECK(n == 2);
 	CHECK(line_has(text, "\"tid\":1,", "\"subject\":\"CN=unit.test\""));
 	CHECK(line_has(text, "\"tid\":3,", "\"subject\":\"CN=unit.test\""));
+	events_free(&e);
+	fclose(out);
+	free(text);
+}
+
+/* A connection shows a certificate once (GnuTLS parses its first one again), numbered by
+ * depth; without a connection nothing is compared. One sent without a connection by a
+ * session whose calls use no socket (node) waits for the tie that names its connection. */
+static void test_a_certificate_on_its_connection(void)
+{
+	static struct resolved_probe rps[PROBES_CHUNK];
+	struct probe_set set = {.chunk = {rps}, .n = 2};
+	uint8_t raw[sizeof(struct tls_event)] = {0};
+	struct tls_event *open = (struct tls_event *)raw, t;
+	char *text = NULL, *at;
+	size_t tlen = 0;
+	FILE *out = open_memstream(&text, &tlen);
+	struct events e;
+	int n = 0;
+
+	cert_events(&e, &set, rps, out);
+	opening(open, 1000, 1, 7);
+	events_on_sample(&e, 0, open, TLS_EVENT_HDR_SIZE + sizeof(ENDS));
+	feed_cert(&e, 2, 0x100, 0x300000, 7, 0);
+	feed_cert(&e, 3, 0x100, 0x300000, 7, 0); /* parsed again */
+	feed_cert(&e, 4, 0x100, 0x300000, 0, 0);
+	feed_cert(&e, 5, 0x100, 0x300000, 0, 0xabc);
+	fflush(out);
+	CHECK(!strstr(text, "\"tid\":5,") && e.queue.n == 1); /* it waits */
+	tie(&t, 6, 8, 0xabc, 900);
+	events_on_sample(&e, 0, &t, TLS_EVENT_HDR_SIZE);
+	fflush(out);
+	for (at = text; (at = strstr(at, "\"type\":\"certificate\"")); at++)
+		n++;
+	CHECK(n == 3);
+	CHECK(line_has(text, "\"tid\":2,", "\"conn\":7,") &&
+	      line_has(text, "\"tid\":2,", "\"depth\":0,"));
+	CHECK(line_has(text, "\"tid\":4,", "\"conn\":null") &&
+	      line_has(text, "\"tid\":4,", "\"depth\":null"));
+	CHECK(line_has(text, "\"tid\":5,", "\"conn\":8,") &&
+	      line_has(text, "\"tid\":5,", "\"depth\":0,"));
 	events_free(&e);
 	fclose(out);
 	free(text);
@@ -650,5 +710,6 @@ int main(void)
 	test_a_later_objects_tie_is_not_the_calls();
 	test_reassembly_with_gap_and_summary();
 	test_a_certificate_is_kept_by_who_parsed_it();
+	test_a_certificate_on_its_connection();
 	return check_done();
 }
