@@ -103,77 +103,110 @@ static int learn_kernel(const struct env *env, struct kernel_facts *kf)
  * kernel headers and struct offsets are found on the first compile (kf->kh.desc empty) and
  * kept in *kf.
  */
-static int compile_once(const struct env *env, const char *bpf_dir, unsigned int gen,
-			const struct tracer_bpf *share, struct kernel_facts *kf,
-			struct bpfcache *cache, struct tracer_bpf **tb)
-{
-	struct kheaders *kh = &kf->kh;
-	char pid_flag[32], size_flag[32], chunks_flag[32], gen_flag[32], inc_flag[PATH_MAX + 4];
-	char def_flags[MAX_DEFINES][MAX_DEFINE_LEN + 2], *source = NULL;
-	char off_flags[KBTF_NOFFSETS][KBTF_FLAG_LEN], why[256];
-	const char *cflags[6 + KBTF_NOFFSETS + MAX_DEFINES + KHEADERS_MAX_CFLAGS];
-	int ncflags = 0, noff, i, err;
+/* The compiler's command line for one compile: every string it points at is its own. */
+struct cflags {
+	const char *v[6 + KBTF_NOFFSETS + MAX_DEFINES + KHEADERS_MAX_CFLAGS];
+	int n;
+	char pid[32], size[32], chunks[32], gen[32], inc[PATH_MAX + 4];
+	char defs[MAX_DEFINES][MAX_DEFINE_LEN + 2];
+	char offs[KBTF_NOFFSETS][KBTF_FLAG_LEN];
+};
 
-	if (!kh->desc[0] && (err = learn_kernel(env, kf)) != 0)
-		return err;
-	err = sources_read_bpf(bpf_dir, &source);
-	if (err)
-		return err;
-	/* Only validated numbers, checked -D macros and our own paths reach the compiler's
-	 * command line. The first target (0 with --all); the BPF programs filter on the
-	 * tls_targets map. */
-	snprintf(pid_flag, sizeof(pid_flag), "-DTRACE_PID=%d", env->npids ? (int)env->pids[0] : 0);
-	snprintf(size_flag, sizeof(size_flag), "-DMAX_DATA_SIZE=%d", env->max_data_size);
-	snprintf(chunks_flag, sizeof(chunks_flag), "-DMAX_CHUNKS=%d", options_max_chunks(env));
-	snprintf(gen_flag, sizeof(gen_flag), "-DTLS_GEN=%u", gen);
-	snprintf(inc_flag, sizeof(inc_flag), "-I%s", bpf_dir);
-	cflags[ncflags++] = pid_flag;
-	cflags[ncflags++] = size_flag;
-	cflags[ncflags++] = chunks_flag;
-	cflags[ncflags++] = gen_flag;
-	cflags[ncflags++] = inc_flag;
+/* The flags of generation gen's compile of `source` (from bpf_dir) into cf. Only validated
+ * numbers, checked -D macros and our own paths reach the compiler's command line. */
+static void build_cflags(const struct env *env, const char *bpf_dir, unsigned int gen,
+			 struct kernel_facts *kf, const char *source, struct cflags *cf)
+{
+	const struct kheaders *kh = &kf->kh;
+	char why[256];
+	int noff, i;
+
+	cf->n = 0;
+	/* The first target (0 with --all); the BPF programs filter on the tls_targets map. */
+	snprintf(cf->pid, sizeof(cf->pid), "-DTRACE_PID=%d", env->npids ? (int)env->pids[0] : 0);
+	snprintf(cf->size, sizeof(cf->size), "-DMAX_DATA_SIZE=%d", env->max_data_size);
+	snprintf(cf->chunks, sizeof(cf->chunks), "-DMAX_CHUNKS=%d", options_max_chunks(env));
+	snprintf(cf->gen, sizeof(cf->gen), "-DTLS_GEN=%u", gen);
+	snprintf(cf->inc, sizeof(cf->inc), "-I%s", bpf_dir);
+	cf->v[cf->n++] = cf->pid;
+	cf->v[cf->n++] = cf->size;
+	cf->v[cf->n++] = cf->chunks;
+	cf->v[cf->n++] = cf->gen;
+	cf->v[cf->n++] = cf->inc;
 	/* the struct offsets BPF reads (TLS_OFF_*), by group: what the BTF does not give
 	 * bpf_src does without (every fd taken for a socket; no scope, see session.c) */
-	noff = kbtf_flags(&kf->offs, off_flags, KBTF_NOFFSETS);
+	noff = kbtf_flags(&kf->offs, cf->offs, KBTF_NOFFSETS);
 	for (i = 0; i < noff; i++)
-		cflags[ncflags++] = off_flags[i];
+		cf->v[cf->n++] = cf->offs[i];
 	kf->kfunc = use_kfuncs(kf, source, why, sizeof(why));
 	if (kf->kfunc)
-		cflags[ncflags++] = "-DTLS_KFUNC=1";
+		cf->v[cf->n++] = "-DTLS_KFUNC=1";
 	if (env->verbose)
 		diag("system calls: %s\n",
 		     kf->kfunc ? "fentry/fexit programs on the kernel's functions" : why);
 	for (i = 0; i < env->ndefines; i++) {
-		snprintf(def_flags[i], sizeof(def_flags[i]), "-D%s", env->defines[i]);
-		cflags[ncflags++] = def_flags[i];
+		snprintf(cf->defs[i], sizeof(cf->defs[i]), "-D%s", env->defines[i]);
+		cf->v[cf->n++] = cf->defs[i];
 	}
 	for (i = 0; i < kh->ncflags; i++)
-		cflags[ncflags++] = kh->cflags[i];
-	/* What was compiled from the same sources, flags, kernel and compiler before. */
+		cf->v[cf->n++] = kh->cflags[i];
+}
+
+/* The module compiled before from the same sources, flags, kernel and compiler, into *tb:
+ * 1 when taken from the cache, 0 when it must be compiled (a cache that failed is not
+ * kept). */
+static int from_cache(const struct env *env, const char *bpf_dir, const char *source,
+		      const struct cflags *cf, const char *kernel, const struct tracer_bpf *share,
+		      struct bpfcache *cache, struct tracer_bpf **tb)
+{
+	char why[256];
+	int err;
+
 	bpfcache_free(cache);
-	err = bpfcache_key(cache, bpf_dir, source, cflags, ncflags, kh->desc);
-	if (!err && bpfcache_get(cache, why, sizeof(why)) == 1) {
-		err = tracer_bpf__create_from_image(&cache->img, share, tb);
-		if (!err && env->verbose)
+	err = bpfcache_key(cache, bpf_dir, source, cf->v, cf->n, kernel);
+	if (err || bpfcache_get(cache, why, sizeof(why)) != 1) {
+		if (env->verbose)
+			diag("compile cache: %s\n", err ? strerror(-err) : why);
+		return 0;
+	}
+	err = tracer_bpf__create_from_image(&cache->img, share, tb);
+	if (!err) {
+		if (env->verbose)
 			diag("compiled BPF of '%s' from the cache: %s\n", bpf_dir, cache->path);
-		if (!err)
-			goto compiled;
-		diag("failed to set up the BPF module from the cache '%s': %s; compiling "
-		     "(and not keeping it)\n",
-		     cache->path, strerror(-err));
-		cache->hit = false;
-		cache->path[0] = '\0';
-	} else if (env->verbose) {
-		diag("compile cache: %s\n", err ? strerror(-err) : why);
+		return 1;
 	}
-	if (env->verbose) {
-		diag("compiling %s with", bpf_dir);
-		for (i = 0; i < ncflags; i++)
-			diag(" %s", cflags[i]);
-		fputc('\n', diag_stream());
+	diag("failed to set up the BPF module from the cache '%s': %s; compiling "
+	     "(and not keeping it)\n",
+	     cache->path, strerror(-err));
+	cache->hit = false;
+	cache->path[0] = '\0';
+	return 0;
+}
+
+static int compile_once(const struct env *env, const char *bpf_dir, unsigned int gen,
+			const struct tracer_bpf *share, struct kernel_facts *kf,
+			struct bpfcache *cache, struct tracer_bpf **tb)
+{
+	struct cflags cf;
+	char *source = NULL;
+	int i, err;
+
+	if (!kf->kh.desc[0] && (err = learn_kernel(env, kf)) != 0)
+		return err;
+	err = sources_read_bpf(bpf_dir, &source);
+	if (err)
+		return err;
+	build_cflags(env, bpf_dir, gen, kf, source, &cf);
+	err = 0;
+	if (!from_cache(env, bpf_dir, source, &cf, kf->kh.desc, share, cache, tb)) {
+		if (env->verbose) {
+			diag("compiling %s with", bpf_dir);
+			for (i = 0; i < cf.n; i++)
+				diag(" %s", cf.v[i]);
+			fputc('\n', diag_stream());
+		}
+		err = tracer_bpf__create(source, cf.v, cf.n, share, tb);
 	}
-	err = tracer_bpf__create(source, cflags, ncflags, share, tb);
-compiled:
 	free(source);
 	/* $TRACER_PERF_UPROBES: the older kind of uprobe, where uprobe_multi links misbehave */
 	if (!err && getenv("TRACER_PERF_UPROBES") && getenv("TRACER_PERF_UPROBES")[0]) {

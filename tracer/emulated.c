@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "callsite.h"
-#include "nosym_int.h"
+#include "nosymfile.h"
 
 #define MAX_FUNCTION (256 * 1024) /* bytes of a function decoded for its jumps */
 

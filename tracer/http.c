@@ -1,213 +1,16 @@
 /* http.c - HTTP/1.x and HTTP/2 decoded from a connection's plaintext, both directions */
 #define _GNU_SOURCE /* strcasestr */
-#include "http_int.h"
+#include "http.h"
 #include "grow.h"
+#include "http1.h"
+#include "http2.h"
+#include "httpconn.h"
 
 #include <nghttp2/nghttp2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* ---- small helpers ---- */
-
-bool http_append(uint8_t **buf, size_t *len, size_t *cap, const uint8_t *p, size_t n)
-{
-	if (*len + n + 1 > *cap) {
-		size_t c = *cap ? *cap : 256;
-		uint8_t *grown;
-
-		while (c < *len + n + 1)
-			c *= 2;
-		if (!(grown = realloc(*buf, c)))
-			return false;
-		*buf = grown;
-		*cap = c;
-	}
-	memcpy(*buf + *len, p, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-	return true;
-}
-
-void http_headers_free(struct http_headers *hs)
-{
-	int i;
-
-	for (i = 0; i < hs->n; i++) {
-		free(hs->v[i].name);
-		free(hs->v[i].value);
-	}
-	free(hs->v);
-	memset(hs, 0, sizeof(*hs));
-}
-
-/* len bytes and a NUL: unlike strndup, a NUL among them (HPACK allows it) keeps the length. */
-char *http_copy_bytes(const char *p, size_t len)
-{
-	char *s = malloc(len + 1);
-
-	if (s) {
-		memcpy(s, p, len);
-		s[len] = '\0';
-	}
-	return s;
-}
-
-/* Adds a header, its value redacted; false when out of memory or over HTTP_MAX_HEAD. */
-bool http_headers_add(struct http *h, struct http_headers *hs, const char *name, size_t nlen,
-		      const char *value, size_t vlen)
-{
-	struct http_header *hd;
-
-	if (hs->bytes + nlen + vlen > HTTP_MAX_HEAD)
-		return false;
-	hd = grow_for(hs->v, hs->n, &hs->cap, sizeof(*hs->v), 16);
-	if (!hd)
-		return false;
-	hs->v = hd;
-	hd = &hs->v[hs->n];
-	hd->name = http_copy_bytes(name, nlen);
-	hd->value = http_copy_bytes(value, vlen);
-	if (!hd->name || !hd->value) {
-		free(hd->name);
-		free(hd->value);
-		return false;
-	}
-	if (h->redact)
-		redact_value(h->redact, name, nlen, hd->value, vlen);
-	hs->n++;
-	hs->bytes += nlen + vlen;
-	return true;
-}
-
-const char *http_header_get(const struct http_headers *hs, const char *name)
-{
-	int i;
-
-	for (i = 0; i < hs->n; i++)
-		if (strcasecmp(hs->v[i].name, name) == 0)
-			return hs->v[i].value;
-	return NULL;
-}
-
-void http_exchange_free(struct exchange *x)
-{
-	free(x->method);
-	free(x->path);
-	free(x->authority);
-	http_headers_free(&x->req);
-	http_headers_free(&x->resp);
-}
-
-struct exchange *http_exchange_find(struct http_conn *c, uint32_t stream)
-{
-	int i;
-
-	for (i = 0; i < c->nx; i++)
-		if (c->x[i].stream == stream)
-			return &c->x[i];
-	return NULL;
-}
-
-struct exchange *http_exchange_add(struct http_conn *c, uint32_t stream, uint64_t time_ns)
-{
-	struct exchange *x;
-
-	if (c->nx >= HTTP_MAX_PENDING * 2)
-		return NULL;
-	x = grow_for(c->x, c->nx, &c->capx, sizeof(*c->x), 8);
-	if (!x)
-		return NULL;
-	c->x = x;
-	x = &c->x[c->nx++];
-	memset(x, 0, sizeof(*x));
-	x->stream = stream;
-	x->start_ns = time_ns;
-	return x;
-}
-
-void http_exchange_remove(struct http_conn *c, struct exchange *x)
-{
-	http_exchange_free(x);
-	memmove(x, x + 1, (size_t)(c->x + c->nx - (x + 1)) * sizeof(*x));
-	c->nx--;
-}
-
-/* ---- records ---- */
-
-/* The message of exchange x: its request, or its response as far as it has come. */
-struct http_msg http_message(const struct http_conn *c, const struct exchange *x, bool request,
-			     uint64_t time_ns)
-{
-	return (struct http_msg){
-		.version = x->version[0] ? x->version : "1.1",
-		.key = c->key,
-		.stream = x->stream,
-		.request = request,
-		.method = x->method,
-		.path = x->path,
-		.authority = x->authority,
-		.status = request ? 0 : x->status,
-		.headers = request ? &x->req : &x->resp,
-		.req_headers = request ? NULL : &x->req,
-		.body_bytes = request ? x->req_body : x->resp_body,
-		.req_body_bytes = x->req_body,
-		.latency_ns = !request && time_ns > x->start_ns ? time_ns - x->start_ns : 0,
-		.incomplete = request ? x->req_incomplete : x->resp_incomplete,
-	};
-}
-
-void http_emit(struct http *h, struct http_conn *c, const struct exchange *x, bool request,
-	       uint64_t time_ns)
-{
-	struct http_msg m = http_message(c, x, request, time_ns);
-
-	h->on_msg(h->ctx, &m);
-}
-
-/* A response that did not come whole: the stream was reset, or the connection ended. */
-void http_emit_missing(struct http *h, struct http_conn *c, struct exchange *x, bool reset,
-		       uint64_t time_ns)
-{
-	struct http_msg m = http_message(c, x, false, time_ns);
-
-	if (!x->req_started)
-		return;
-	m.incomplete = x->resp_started;
-	m.reset = reset;
-	m.unanswered = !reset && !x->resp_started;
-	h->on_msg(h->ctx, &m);
-}
-
-void http_stop(struct http *h, struct http_conn *c, struct dir *d, const char *why)
-{
-	d->proto = P_NONE;
-	if (!c->said && h->on_error)
-		h->on_error(h->ctx, c->key, why);
-	c->said = true;
-}
-
-/* ---- HTTP/1.x ---- */
-
-/* n more body bytes of the message direction d carries on `stream` (missing: never
- * captured, so the message is incomplete). */
-void http_add_body(struct http_conn *c, struct dir *d, uint32_t stream, uint64_t n, bool missing)
-{
-	struct exchange *x = http_exchange_find(c, stream);
-
-	if (!x)
-		return;
-	if (d->client) {
-		x->req_body += n;
-		x->req_incomplete |= missing;
-	} else {
-		x->resp_body += n;
-		x->resp_incomplete |= missing;
-	}
-}
-
-/* ---- HTTP/2 ---- */
 
 /* ---- detection and the connection table ---- */
 
@@ -268,13 +71,29 @@ static struct http_conn *conn_of(struct http *h, uint64_t key)
 	return c;
 }
 
+static void start(struct http *h, struct http_conn *c, struct dir *d, uint8_t *data, size_t len,
+		  uint64_t time_ns);
+
+/* len bytes at data of direction d, whose protocol is not known yet: held until it is, then
+ * fed (start). */
+static void detect_more(struct http *h, struct http_conn *c, struct dir *d, uint8_t *data,
+			size_t len, uint64_t time_ns)
+{
+	if (!http_append(&d->buf, &d->len, &d->cap, data, len))
+		return;
+	d->proto = detect(c, d);
+	if (d->proto != P_DETECT)
+		start(h, c, d, data, len, time_ns);
+}
+
 /* Direction d has started as `proto`: the bytes held for detection are fed, those of this
- * call (the last `len` held, data) from the caller's buffer, where redaction can mask them. */
+ * call (the last `len` held, data) from the caller's buffer, where redaction can mask them.
+ * What HTTP/1.x leaves after a 101 Switching Protocols is detected anew. */
 static void start(struct http *h, struct http_conn *c, struct dir *d, uint8_t *data, size_t len,
 		  uint64_t time_ns)
 {
 	uint8_t *held = d->buf;
-	size_t n = d->len, old = d->len - len, from = 0;
+	size_t n = d->len, old = d->len - len, from = 0, rest;
 
 	d->buf = NULL;
 	d->len = d->cap = 0;
@@ -301,7 +120,9 @@ static void start(struct http *h, struct http_conn *c, struct dir *d, uint8_t *d
 		h2_feed(h, c, d, data + from, len - from, time_ns);
 	} else if (d->proto == P_H1) {
 		d->h1 = H1_HEAD;
-		h1_feed(h, c, d, held, n, true, time_ns);
+		rest = h1_feed(h, c, d, held, n, true, time_ns);
+		if (rest)
+			detect_more(h, c, d, held + n - rest, rest, time_ns);
 	}
 	free(held);
 }
@@ -311,6 +132,7 @@ void http_data(struct http *h, uint64_t key, bool sent, uint8_t *data, size_t le
 {
 	struct http_conn *c = conn_of(h, key);
 	struct dir *d;
+	size_t rest;
 
 	h->gen++; /* pointers into earlier calls' data are gone */
 	if (!c)
@@ -324,14 +146,12 @@ void http_data(struct http *h, uint64_t key, bool sent, uint8_t *data, size_t le
 		d->proto = P_NONE; /* its first bytes are missing */
 	switch (d->proto) {
 	case P_DETECT:
-		if (!http_append(&d->buf, &d->len, &d->cap, data, len))
-			return;
-		d->proto = detect(c, d);
-		if (d->proto != P_DETECT)
-			start(h, c, d, data, len, time_ns);
+		detect_more(h, c, d, data, len, time_ns);
 		break;
 	case P_H1:
-		h1_feed(h, c, d, data, len, call_start, time_ns);
+		rest = h1_feed(h, c, d, data, len, call_start, time_ns);
+		if (rest)
+			detect_more(h, c, d, data + len - rest, rest, time_ns);
 		break;
 	case P_H2:
 		h2_feed(h, c, d, data, len, time_ns);

@@ -1,7 +1,7 @@
 /* http1.c - HTTP/1.x messages taken apart as their bytes come: heads, bodies by length,
  * chunked or to the close, and gaps */
 #define _GNU_SOURCE /* strcasestr */
-#include "http_int.h"
+#include "http1.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,14 +175,14 @@ void h1_gap(struct http *h, struct http_conn *c, struct dir *d, uint64_t gap, bo
 	}
 }
 
-void h1_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t *p, size_t len,
-	     bool call_start, uint64_t time_ns)
+size_t h1_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t *p, size_t len,
+	       bool call_start, uint64_t time_ns)
 {
 	size_t n;
 
 	if (d->h1 == H1_LOST) {
 		if (!call_start)
-			return;
+			return 0;
 		d->h1 = H1_HEAD;
 		d->len = 0;
 	}
@@ -196,7 +196,7 @@ void h1_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t *p, siz
 			if (d->len + n > HTTP_MAX_HEAD ||
 			    !http_append(&d->buf, &d->len, &d->cap, p, n)) {
 				http_stop(h, c, d, "HTTP/1.x head too large");
-				return;
+				return 0;
 			}
 			p += n;
 			len -= n;
@@ -225,7 +225,7 @@ void h1_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t *p, siz
 				n++;
 			if (d->len + n > 1024 || !http_append(&d->buf, &d->len, &d->cap, p, n)) {
 				http_stop(h, c, d, "malformed chunked body");
-				return;
+				return 0;
 			}
 			p += n;
 			len -= n;
@@ -253,11 +253,10 @@ void h1_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t *p, siz
 			break;
 		case H1_TO_CLOSE:
 			http_add_body(c, d, d->cur, len, false);
-			return;
+			return 0;
 		case H1_LOST:
-			return;
+			return 0;
 		}
 	}
-	if (len > 0 && d->proto == P_DETECT) /* after 101 Switching Protocols */
-		http_data(h, c->key, dir_side(c, d) == SIDE_SENT, p, len, 0, false, time_ns);
+	return d->proto == P_DETECT ? len : 0; /* after 101 Switching Protocols */
 }

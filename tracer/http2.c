@@ -2,7 +2,7 @@
  * nghttp2's HPACK decoder (their value bytes masked for --redact), DATA counted, streams
  * paired, gaps */
 #define _GNU_SOURCE /* strcasestr */
-#include "http_int.h"
+#include "http2.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,8 @@
-/* nosym.c - functions of a stripped x86-64 executable found by what their code carries */
+/* nosym.c - functions of a stripped x86-64 executable found by what their code carries:
+ * OpenSSL's by its error sites, the others' by the finders below (nosym_named.c,
+ * nosym_checks.c, nosym_rustls.c), all reading the file through nosymfile.c */
 #define _GNU_SOURCE
 #include "nosym.h"
-#include "nosym_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,629 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* DWARF call frame instructions and pointer encodings read here (DWARF 5, 6.4.2; LSB). */
-enum {
-	CFA_ADVANCE_LOC = 0x40, /* high two bits */
-	CFA_OFFSET = 0x80,	/* high two bits */
-	CFA_NOP = 0x00,
-	CFA_DEF_CFA = 0x0c,
-	EH_PE_ABSPTR = 0x00,
-	EH_PE_UDATA4 = 0x03,
-	EH_PE_SDATA4 = 0x0b,
-	EH_PE_UDATA8 = 0x04,
-	EH_PE_SDATA8 = 0x0c,
-	EH_PE_PCREL = 0x10,
-	EH_PE_DATAREL = 0x30,
-};
-
-#define X86_RSP 7
-#define X86_RA 16
-#define SCAN_CHUNK (8u << 20)
 #define MAX_SITES 64 /* references to one name's string */
 
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)nosym_le32(p) | (uint64_t)nosym_le32(p + 4) << 32;
-}
-
-bool nosym_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	unsigned shift = 0;
-
-	*v = 0;
-	while (*p < end && shift < 64) {
-		uint8_t b = *(*p)++;
-
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return true;
-		shift += 7;
-	}
-	return false;
-}
-
-static bool sleb(const uint8_t **p, const uint8_t *end, int64_t *v)
-{
-	unsigned shift = 0;
-	uint64_t r = 0;
-	uint8_t b = 0x80;
-
-	while (*p < end && shift < 64 && (b & 0x80)) {
-		b = *(*p)++;
-		r |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-	}
-	if (b & 0x80)
-		return false;
-	if (shift < 64 && (b & 0x40))
-		r |= ~0ull << shift;
-	*v = (int64_t)r;
-	return true;
-}
-
-/* Reads a pointer of encoding `enc` at *p (at address `vaddr`), moving past it. */
-static bool encoded(const uint8_t **p, const uint8_t *end, uint8_t enc, uint64_t vaddr, uint64_t *v)
-{
-	size_t size;
-
-	switch (enc & 0x0f) {
-	case EH_PE_UDATA4:
-	case EH_PE_SDATA4:
-		size = 4;
-		break;
-	case EH_PE_ABSPTR:
-	case EH_PE_UDATA8:
-	case EH_PE_SDATA8:
-		size = 8;
-		break;
-	default:
-		return false;
-	}
-	if ((size_t)(end - *p) < size)
-		return false;
-	*v = size == 8			    ? le64(*p)
-	     : (enc & 0x0f) == EH_PE_SDATA4 ? (uint64_t)(int64_t)(int32_t)nosym_le32(*p)
-					    : nosym_le32(*p);
-	*p += size;
-	if ((enc & 0x70) == EH_PE_PCREL)
-		*v += vaddr;
-	else if (enc & 0x70)
-		return false;
-	return true;
-}
-
-/* ---------------------------------------------------------------- call frame information */
-
-bool nosym_cfi_is_entry(const uint8_t *cie_insns, size_t cie_len, int64_t data_align,
-			const uint8_t *fde_insns, size_t fde_len)
-{
-	const uint8_t *p = cie_insns, *end = cie_insns + cie_len;
-	uint64_t reg, off;
-	bool cfa = false, ra = false;
-
-	while (p < end) {
-		uint8_t op = *p++;
-
-		if (op == CFA_NOP)
-			continue;
-		if (op == CFA_DEF_CFA && nosym_uleb(&p, end, &reg) && nosym_uleb(&p, end, &off) &&
-		    reg == X86_RSP && off == 8 && !cfa) {
-			cfa = true;
-		} else if ((op & 0xc0) == CFA_OFFSET && (op & 0x3f) == X86_RA &&
-			   nosym_uleb(&p, end, &off) && (int64_t)off * data_align == -8 && !ra) {
-			ra = true;
-		} else {
-			return false; /* a rule this check does not know: not sure */
-		}
-	}
-	if (!cfa || !ra)
-		return false;
-	/* the FDE: nothing before it first moves on from the function's first byte */
-	for (p = fde_insns, end = fde_insns + fde_len; p < end; p++)
-		if (*p != CFA_NOP)
-			return (*p & 0xc0) == CFA_ADVANCE_LOC || (*p >= 0x02 && *p <= 0x04);
-	return true;
-}
-
-/* A record of .eh_frame: its bytes after the length, and where they are. */
-struct cfi_record {
-	const uint8_t *body, *end;
-	uint64_t vaddr; /* of body */
-};
-
-/* The record at virtual address `vaddr` of the read-only data. */
-static bool record_at(const struct nosym_file *f, uint64_t vaddr, struct cfi_record *r)
-{
-	uint64_t off = elf_file_offset(&f->elf, vaddr, false);
-	uint32_t len;
-
-	if (off == UINT64_MAX || off + 4 > f->elf.size)
-		return false;
-	len = nosym_le32(f->elf.map + off);
-	if (len == 0 || len == 0xffffffffu || len > f->elf.size - off - 4)
-		return false; /* the end, or a 64-bit record (not written for x86-64 code) */
-	r->body = f->elf.map + off + 4;
-	r->end = r->body + len;
-	r->vaddr = vaddr + 4;
-	return true;
-}
-
-/* A CIE: what its FDEs need. */
-struct cie {
-	uint8_t enc; /* of an FDE's pc_begin and pc_range */
-	bool z;	     /* its FDEs have augmentation data */
-	int64_t data_align;
-	const uint8_t *insns, *end; /* initial instructions */
-};
-
-/* The CIE whose record is at vaddr. */
-static bool parse_cie(const struct nosym_file *f, uint64_t vaddr, struct cie *c)
-{
-	struct cfi_record r;
-	const uint8_t *p, *aug;
-	uint64_t code_align, ra, auglen;
-	uint8_t version;
-
-	if (!record_at(f, vaddr, &r) || r.end - r.body < 5 || nosym_le32(r.body) != 0)
-		return false;
-	p = r.body + 4;
-	version = *p++;
-	if (version != 1 && version != 3)
-		return false;
-	aug = p;
-	p = memchr(p, '\0', (size_t)(r.end - p));
-	if (!p)
-		return false;
-	p++;
-	if (!nosym_uleb(&p, r.end, &code_align) || !sleb(&p, r.end, &c->data_align))
-		return false;
-	if (version == 1 && p < r.end)
-		ra = *p++;
-	else if (version == 1 || !nosym_uleb(&p, r.end, &ra))
-		return false;
-	c->enc = EH_PE_ABSPTR;
-	c->z = aug[0] == 'z';
-	if (ra != X86_RA || (aug[0] && !c->z))
-		return false;
-	if (c->z) {
-		const uint8_t *data, *dend;
-		const char *a;
-		uint64_t ignored;
-
-		if (!nosym_uleb(&p, r.end, &auglen) || auglen > (uint64_t)(r.end - p))
-			return false;
-		dend = p + auglen;
-		for (data = p, a = (const char *)aug + 1; *a; a++) {
-			if ((*a == 'R' || *a == 'L' || *a == 'P') && data >= dend)
-				return false;
-			if (*a == 'R')
-				c->enc = *data++;
-			else if (*a == 'L')
-				data++;
-			else if (*a == 'P' && !encoded(&(const uint8_t *){data + 1}, dend,
-						       data[0] & 0x0f, 0, &ignored))
-				return false;
-			else if (*a == 'P')
-				data += 1 + ((data[0] & 0x0f) == EH_PE_UDATA4 ||
-							     (data[0] & 0x0f) == EH_PE_SDATA4
-						     ? 4
-						     : 8);
-			else if (*a != 'S')
-				return false;
-		}
-		p = dend;
-	}
-	c->insns = p;
-	c->end = r.end;
-	return true;
-}
-
-/* An FDE: the code it covers and its instructions. */
-struct fde {
-	uint64_t begin, range;
-	const uint8_t *insns, *end;
-	struct cie cie;
-};
-
-/* The FDE whose record is at vaddr; false for a CIE or what cannot be read. */
-static bool parse_fde(const struct nosym_file *f, uint64_t vaddr, struct fde *d)
-{
-	struct cfi_record r;
-	const uint8_t *p;
-	uint64_t cie_ptr, auglen;
-
-	if (!record_at(f, vaddr, &r) || r.end - r.body < 8)
-		return false;
-	cie_ptr = nosym_le32(r.body);
-	if (cie_ptr == 0 || cie_ptr > r.vaddr || !parse_cie(f, r.vaddr - cie_ptr, &d->cie))
-		return false;
-	p = r.body + 4;
-	if (!encoded(&p, r.end, d->cie.enc, r.vaddr + 4, &d->begin) ||
-	    !encoded(&p, r.end, d->cie.enc & 0x0f, 0, &d->range))
-		return false;
-	if (d->cie.z) {
-		if (!nosym_uleb(&p, r.end, &auglen) || auglen > (uint64_t)(r.end - p))
-			return false;
-		p += auglen;
-	}
-	d->insns = p;
-	d->end = r.end;
-	return true;
-}
-
-bool nosym_fde_of(const struct nosym_file *f, uint64_t vaddr, uint64_t *start, uint64_t *end,
-		  bool *entry)
-{
-	size_t lo = 0, hi = f->nfde;
-	struct fde d;
-
-	if (!f->nfde || f->fdes[0].begin > vaddr)
-		return false;
-	while (hi - lo > 1) { /* the last entry starting at or before vaddr */
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (f->fdes[mid].begin <= vaddr)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	if (!parse_fde(f, f->fdes[lo].fde, &d) || d.begin != f->fdes[lo].begin ||
-	    vaddr - d.begin >= d.range)
-		return false;
-	*start = d.begin;
-	*end = d.begin + d.range;
-	*entry = nosym_cfi_is_entry(d.cie.insns, (size_t)(d.cie.end - d.cie.insns),
-				    d.cie.data_align, d.insns, (size_t)(d.end - d.insns));
-	return true;
-}
-
-/* ---------------------------------------------------------------- the file */
-
-static int add_fde(struct nosym_file *f, uint64_t begin, uint64_t fde, size_t *cap)
-{
-	if (f->nfde == *cap) {
-		size_t n = *cap ? 2 * *cap : 1024;
-		struct nosym_fde *v = realloc(f->fdes, n * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		f->fdes = v;
-		*cap = n;
-	}
-	f->fdes[f->nfde++] = (struct nosym_fde){.begin = begin, .fde = fde};
-	return 0;
-}
-
-static int cmp_fde(const void *a, const void *b)
-{
-	const struct nosym_fde *x = a, *y = b;
-
-	return x->begin < y->begin ? -1 : x->begin > y->begin;
-}
-
-/* The table of .eh_frame_hdr (version 1; count udata4; entries datarel sdata4), sorted by
- * where the code begins as the format says, or else sorted here: a lookup searches it by
- * halves, and out of order it could find one function from its start and another from
- * inside it. 0, or -ENOENT when there is none in that form. */
-static int read_hdr_table(struct nosym_file *f, const uint8_t *hdr, size_t size, uint64_t vaddr)
-{
-	const uint8_t *p = hdr, *end = hdr + size;
-	uint64_t ignored;
-	bool sorted = true;
-	size_t cap = 0;
-	uint32_t n, i;
-
-	if (size < 4 || p[0] != 1 || p[2] != EH_PE_UDATA4 || p[3] != (EH_PE_DATAREL | EH_PE_SDATA4))
-		return -ENOENT;
-	p += 4;
-	if (!encoded(&p, end, p[-3], vaddr + 4, &ignored) || end - p < 4)
-		return -ENOENT;
-	n = nosym_le32(p);
-	p += 4;
-	if (n > (size_t)(end - p) / 8)
-		return -ENOENT;
-	for (i = 0; i < n; i++, p += 8) {
-		if (add_fde(f, vaddr + (uint64_t)(int64_t)(int32_t)nosym_le32(p),
-			    vaddr + (uint64_t)(int64_t)(int32_t)nosym_le32(p + 4), &cap))
-			return -ENOMEM;
-		sorted = sorted && (!i || f->fdes[i].begin >= f->fdes[i - 1].begin);
-	}
-	if (!sorted)
-		qsort(f->fdes, f->nfde, sizeof(*f->fdes), cmp_fde);
-	return 0;
-}
-
-/* Every FDE of the .eh_frame section, walked record by record (a static link writes no
- * .eh_frame_hdr), sorted by where its code begins. */
-static int walk_eh_frame(struct nosym_file *f, const Elf64_Shdr *sh)
-{
-	uint64_t at = sh->sh_addr, end = sh->sh_addr + sh->sh_size;
-	size_t cap = 0;
-	struct fde d;
-
-	while (at + 4 <= end) {
-		struct cfi_record r;
-
-		if (!record_at(f, at, &r))
-			break; /* the terminator, or what cannot be read */
-		if (r.end - r.body >= 4 && nosym_le32(r.body) != 0 && parse_fde(f, at, &d) &&
-		    d.range && add_fde(f, d.begin, at, &cap))
-			return -ENOMEM;
-		if (r.vaddr + (uint64_t)(r.end - r.body) <= at)
-			break;
-		at = r.vaddr + (uint64_t)(r.end - r.body);
-	}
-	if (!f->nfde)
-		return -ENOENT;
-	qsort(f->fdes, f->nfde, sizeof(*f->fdes), cmp_fde);
-	return 0;
-}
-
-/* The table of function starts, read on its first need (most programs have no name's string
- * and never need it). 0, -ENOTSUP when the file has no .eh_frame read here, -ENOMEM. */
-int nosym_load_fdes(struct nosym_file *f)
-{
-	const Elf64_Shdr *sh;
-	int i, r = -ENOENT;
-
-	if (f->fdes_read)
-		return f->fdes_err;
-	f->fdes_read = true;
-	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum && r == -ENOENT; i++) {
-		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
-
-		if (ph->p_type == PT_GNU_EH_FRAME && ph->p_offset < f->elf.size &&
-		    ph->p_filesz <= f->elf.size - ph->p_offset)
-			r = read_hdr_table(f, f->elf.map + ph->p_offset, ph->p_filesz, ph->p_vaddr);
-	}
-	if (r == -ENOENT && (sh = elf_file_section(&f->elf, ".eh_frame", false)) != NULL)
-		r = walk_eh_frame(f, sh);
-	f->fdes_err = r == -ENOMEM ? r : r ? -ENOTSUP : 0;
-	return f->fdes_err;
-}
-
-int nosym_open(const char *path, struct nosym_file *f, char *err, size_t errlen)
-{
-	int r;
-
-	memset(f, 0, sizeof(*f));
-	r = elf_file_open(path, &f->elf);
-	if (r)
-		return r;
-	if (elf_file_ehdr(&f->elf)->e_machine != EM_X86_64) {
-		snprintf(err, errlen, "not an x86-64 program");
-		nosym_close(f);
-		return -ENOTSUP;
-	}
-	elf_file_build_id(&f->elf, f->build_id, sizeof(f->build_id));
-	f->boring = -1;
-	f->awslc = -1;
-	return 0;
-}
-
-void nosym_close(struct nosym_file *f)
-{
-	nosym_rustls_free(f->rustls);
-	f->rustls = NULL;
-	free(f->fdes);
-	f->fdes = NULL;
-	f->nfde = 0;
-	elf_file_close(&f->elf);
-}
-
-/* ---------------------------------------------------------------- strings and references */
-
-uint8_t *nosym_read_code(const struct nosym_file *f, uint64_t vaddr, size_t size)
-{
-	uint64_t off = elf_file_offset(&f->elf, vaddr, true);
-
-	if (!size || off == UINT64_MAX ||
-	    elf_file_offset(&f->elf, vaddr + size - 1, true) != off + size - 1)
-		return NULL;
-	return elf_file_read(&f->elf, off, size);
-}
-
-int nosym_open_decoder(csh *cs, cs_insn **insn)
-{
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, cs) != CS_ERR_OK)
-		return -ENOMEM;
-	cs_option(*cs, CS_OPT_DETAIL, CS_OPT_ON);
-	*insn = cs_malloc(*cs);
-	if (!*insn) {
-		cs_close(cs);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-const char *nosym_string_at(const struct nosym_file *f, uint64_t vaddr)
-{
-	uint64_t off = elf_file_offset(&f->elf, vaddr, false);
-
-	if (off == UINT64_MAX || !memchr(f->elf.map + off, '\0', f->elf.size - off))
-		return NULL;
-	return (const char *)f->elf.map + off;
-}
-
-/* The bytes of read-only loadable segment i as the file has them ([*p, *end), at vaddr
- * *vaddr); false when segment i is none such. */
-static bool rodata_segment(const struct nosym_file *f, int i, const uint8_t **p,
-			   const uint8_t **end, uint64_t *vaddr)
-{
-	const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
-
-	if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W) || ph->p_offset >= f->elf.size)
-		return false;
-	*p = f->elf.map + ph->p_offset;
-	*end = *p + (ph->p_filesz < f->elf.size - ph->p_offset ? ph->p_filesz
-							       : f->elf.size - ph->p_offset);
-	*vaddr = ph->p_vaddr;
-	return true;
-}
-
-int nosym_find_strings(const struct nosym_file *f, const char *name, uint64_t *out, int max)
-{
-	size_t len = strlen(name) + 1;
-	const uint8_t *start, *p, *end;
-	uint64_t vaddr;
-	int i, n = 0;
-
-	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum; i++) {
-		if (!rodata_segment(f, i, &start, &end, &vaddr))
-			continue;
-		for (p = start; n < max && (p = memmem(p, (size_t)(end - p), name, len)) != NULL;
-		     p += len)
-			out[n++] = vaddr + (uint64_t)(p - start);
-	}
-	return n;
-}
-
-bool nosym_crate(const struct nosym_file *f, const char *crate, char *buf, size_t size)
-{
-	char needle[64];
-	size_t len = (size_t)snprintf(needle, sizeof(needle), "/%s-", crate);
-	const uint8_t *p, *end;
-	uint64_t vaddr;
-	int i;
-
-	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum && len < sizeof(needle); i++) {
-		if (!rodata_segment(f, i, &p, &end, &vaddr))
-			continue;
-		for (; (p = memmem(p, (size_t)(end - p), needle, len)) != NULL; p += len) {
-			size_t n = 0;
-
-			while (p + len + n < end && n < 24 &&
-			       (isdigit(p[len + n]) || p[len + n] == '.'))
-				n++;
-			/* "/rustls-0.23.40/src/...": a source path in a panic's location */
-			if (n && n < 24 && p + len + n < end && p[len + n] == '/') {
-				snprintf(buf, size, "%.*s", (int)(len - 1 + n),
-					 (const char *)p + 1);
-				return true;
-			}
-		}
-	}
-	return false;
-}
-
-static int add_ref(struct nosym_refs *r, int name, uint64_t vaddr, unsigned reg)
-{
-	if (r->n == r->cap) {
-		int cap = r->cap ? 2 * r->cap : 64;
-		struct nosym_ref *v = realloc(r->v, (size_t)cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		r->v = v;
-		r->cap = cap;
-	}
-	r->v[r->n++] = (struct nosym_ref){.name = name, .vaddr = vaddr, .reg = reg};
-	return 0;
-}
-
-/* The instructions of buf (code at vaddr) that load one of the targets: `lea r64, [rip +
- * disp32]`, or `mov r32, imm32` (the way to an address in code linked below 4 GiB). */
-static int scan_chunk(struct nosym_refs *r, const uint8_t *buf, size_t len, uint64_t vaddr)
-{
-	uint64_t lo = r->targets[0], span = r->targets[r->ntargets - 1] - lo;
-	bool low = r->targets[r->ntargets - 1] <= UINT32_MAX;
-	size_t i;
-	int k;
-
-	for (i = 0; i + 7 <= len; i++) {
-		uint64_t target;
-
-		if (low && (buf[i] & 0xf8) == 0xb8 && nosym_le32(buf + i + 1) - lo <= span) {
-			for (k = 0; k < r->ntargets; k++) /* mov r32, imm32: rax..rdi */
-				if (r->targets[k] == nosym_le32(buf + i + 1) &&
-				    add_ref(r, r->target_name[k], vaddr + i, buf[i] & 7u))
-					return -ENOMEM;
-			continue;
-		}
-		if (buf[i + 1] != 0x8d || (buf[i] & 0xfb) != 0x48 || (buf[i + 2] & 0xc7) != 0x05)
-			continue;
-		target = vaddr + i + 7 + (uint64_t)(int64_t)(int32_t)nosym_le32(buf + i + 3);
-		if (target - lo > span)
-			continue;
-		for (k = 0; k < r->ntargets; k++)
-			if (r->targets[k] == target &&
-			    add_ref(r, r->target_name[k], vaddr + i,
-				    ((buf[i] & 4u) << 1) | ((buf[i + 2] >> 3) & 7u)))
-				return -ENOMEM;
-	}
-	return 0;
-}
-
-int nosym_each_code_chunk(const struct nosym_file *f, size_t overlap,
-			  int (*fn)(const uint8_t *buf, size_t len, uint64_t vaddr, void *arg),
-			  void *arg)
-{
-	uint8_t *buf = malloc(SCAN_CHUNK + overlap);
-	int i, err = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum && !err; i++) {
-		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
-		uint64_t done;
-
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-			continue;
-		for (done = 0; done < ph->p_filesz && !err;) {
-			size_t len = ph->p_filesz - done > SCAN_CHUNK + overlap
-					     ? SCAN_CHUNK + overlap
-					     : ph->p_filesz - done;
-			ssize_t got = pread(f->elf.fd, buf, len, (off_t)(ph->p_offset + done));
-
-			if (got != (ssize_t)len) {
-				err = -EIO;
-				break;
-			}
-			err = fn(buf, len, ph->p_vaddr + done, arg);
-			done += len > SCAN_CHUNK ? SCAN_CHUNK : len;
-		}
-	}
-	free(buf);
-	return err;
-}
-
-static int scan_refs(const uint8_t *buf, size_t len, uint64_t vaddr, void *r)
-{
-	return scan_chunk(r, buf, len, vaddr);
-}
-
-int nosym_scan_code(const struct nosym_file *f, struct nosym_refs *r)
-{
-	return nosym_each_code_chunk(f, 6, scan_refs, r); /* a lea is 7 bytes */
-}
-
 /* ---------------------------------------------------------------- error sites */
-
-/* Whether op is the register whose number (0-15) is reg. */
-static bool is_reg64(const cs_x86_op *op, x86_reg reg)
-{
-	return op->type == X86_OP_REG && op->reg == reg;
-}
-
-uint64_t nosym_loads(const cs_insn *insn, x86_reg reg)
-{
-	const cs_x86 *x = &insn->detail->x86;
-	x86_reg reg32 = reg == X86_REG_RDX   ? X86_REG_EDX
-			: reg == X86_REG_RDI ? X86_REG_EDI
-			: reg == X86_REG_RCX ? X86_REG_ECX
-					     : X86_REG_INVALID;
-
-	if (x->op_count != 2)
-		return UINT64_MAX;
-	if (insn->id == X86_INS_MOV && is_reg64(&x->operands[0], reg32) &&
-	    x->operands[1].type == X86_OP_IMM)
-		return (uint64_t)(uint32_t)x->operands[1].imm;
-	if (insn->id != X86_INS_LEA || !is_reg64(&x->operands[0], reg) ||
-	    x->operands[1].type != X86_OP_MEM || x->operands[1].mem.base != X86_REG_RIP ||
-	    x->operands[1].mem.index != X86_REG_INVALID)
-		return UINT64_MAX;
-	return insn->address + insn->size + (uint64_t)x->operands[1].mem.disp;
-}
 
 /* Whether s names a C source file, as OpenSSL's OPENSSL_FILE does. */
 static bool is_source_file(const char *s)
@@ -642,16 +23,6 @@ static bool is_source_file(const char *s)
 	return len > 2 && len < 200 && strcmp(s + len - 2, ".c") == 0;
 }
 
-bool nosym_direct_call(const cs_insn *insn, uint64_t *target)
-{
-	const cs_x86 *x = &insn->detail->x86;
-
-	if (insn->id != X86_INS_CALL || x->op_count != 1 || x->operands[0].type != X86_OP_IMM)
-		return false;
-	*target = (uint64_t)x->operands[0].imm;
-	return true;
-}
-
 /*
  * The function [start, end) decoded from its first byte: each site (sorted addresses) must
  * be an instruction loading the name into rdx, with a source file name loaded into rdi
@@ -659,30 +30,116 @@ bool nosym_direct_call(const cs_insn *insn, uint64_t *target)
  * call within NOSYM_SITE_WINDOW instructions, whose target goes to out->report (one for all).
  * Returns 0, or -EINVAL with why.
  */
+/* Where check_sites is among the function's instructions. */
+struct site_walk {
+	const uint64_t *sites; /* sorted */
+	int nsites;
+	int k;		/* the next site */
+	int window;	/* instructions left for the last site's call; -1: none due */
+	int since_file; /* instructions since a source file's name was loaded into rdi */
+};
+
+/* One instruction insn of the walk w: a source file's load, a site, an error site's call.
+ * 0, or -EINVAL with why in out. */
+static int site_step(const struct nosym_file *f, const cs_insn *insn, struct site_walk *w,
+		     uint64_t start, struct nosym_found *out)
+{
+	const char *file = nosym_string_at(f, nosym_loads(insn, X86_REG_RDI));
+	uint64_t target;
+	int err = 0;
+
+	/* the source file's load, before or after the name's, its call not made yet */
+	if (nosym_loads(insn, X86_REG_RDI) != UINT64_MAX && is_source_file(file)) {
+		w->since_file = 0;
+		snprintf(out->file, sizeof(out->file), "%s", file);
+	} else if (w->since_file <= 2 * NOSYM_SITE_WINDOW) {
+		w->since_file++;
+	}
+	if (w->k < w->nsites && insn->address > w->sites[w->k]) {
+		snprintf(out->why, sizeof(out->why),
+			 "0x%llx is not an instruction of the function decoded from 0x%llx",
+			 (unsigned long long)w->sites[w->k], (unsigned long long)start);
+		return -EINVAL;
+	} else if (w->k < w->nsites && insn->address == w->sites[w->k]) {
+		if (nosym_loads(insn, X86_REG_RDX) == UINT64_MAX) {
+			snprintf(out->why, sizeof(out->why),
+				 "its name is loaded at 0x%llx other than as an error site's "
+				 "function name",
+				 (unsigned long long)w->sites[w->k]);
+			err = -EINVAL;
+		} else if (w->window >= 0) {
+			snprintf(out->why, sizeof(out->why),
+				 "the error site at 0x%llx makes no call",
+				 (unsigned long long)w->sites[w->k - 1]);
+			err = -EINVAL;
+		}
+		w->k++;
+		w->window = NOSYM_SITE_WINDOW;
+	} else if (insn->id == X86_INS_CALL) {
+		if (w->window >= 0 && w->since_file <= 2 * NOSYM_SITE_WINDOW &&
+		    nosym_direct_call(insn, &target)) {
+			if (out->report && out->report != target) {
+				snprintf(out->why, sizeof(out->why),
+					 "its error sites call different functions");
+				err = -EINVAL;
+			}
+			out->report = target;
+			w->window = -1;
+		}
+		w->since_file = 2 * NOSYM_SITE_WINDOW + 1; /* a call takes rdi */
+	}
+	if (w->window >= 0 && insn->address != w->sites[w->k - 1] && --w->window < 0) {
+		snprintf(out->why, sizeof(out->why),
+			 "the load at 0x%llx is not followed by a call with a source file name",
+			 (unsigned long long)w->sites[w->k - 1]);
+		err = -EINVAL;
+	}
+	return err;
+}
+
+/* The code of the function from start up to the end of the window of its last site `last`
+ * (not past end), read into a buffer of *size bytes; NULL with why in out. */
+static uint8_t *site_code(const struct nosym_file *f, uint64_t start, uint64_t end, uint64_t last,
+			  size_t *size, struct nosym_found *out)
+{
+	uint64_t off = elf_file_offset(&f->elf, start, true);
+	uint8_t *buf;
+
+	if (off == UINT64_MAX || last >= end ||
+	    elf_file_offset(&f->elf, last, true) != off + (last - start)) {
+		snprintf(out->why, sizeof(out->why), "its code is not in one segment");
+		return NULL;
+	}
+	/* up to the end of the last site: its window of instructions, 15 bytes at most each */
+	*size = (size_t)((end - last > 15 * (NOSYM_SITE_WINDOW + 1)
+				  ? last + 15 * (NOSYM_SITE_WINDOW + 1)
+				  : end) -
+			 start);
+	if (elf_file_offset(&f->elf, start + *size - 1, true) != off + *size - 1 ||
+	    !(buf = elf_file_read(&f->elf, off, *size))) {
+		snprintf(out->why, sizeof(out->why), "its code cannot be read");
+		return NULL;
+	}
+	return buf;
+}
+
 static int check_sites(const struct nosym_file *f, uint64_t start, uint64_t end,
 		       const uint64_t *sites, int nsites, struct nosym_found *out)
 {
-	uint64_t off = elf_file_offset(&f->elf, start, true), addr = start,
-		 last = sites[nsites - 1], target;
+	struct site_walk w = {.sites = sites,
+			      .nsites = nsites,
+			      .window = -1,
+			      .since_file = 2 * NOSYM_SITE_WINDOW + 1};
+	uint64_t addr = start;
 	size_t size, left;
 	const uint8_t *code;
-	uint8_t *buf;
+	uint8_t *buf = site_code(f, start, end, sites[nsites - 1], &size, out);
 	cs_insn *insn;
 	csh cs;
-	int k = 0, window = -1, since_file = 2 * NOSYM_SITE_WINDOW + 1, err = 0;
+	int err = 0;
 
-	if (off == UINT64_MAX || last >= end ||
-	    elf_file_offset(&f->elf, last, true) != off + (last - start))
-		return snprintf(out->why, sizeof(out->why), "its code is not in one segment"),
-		       -EINVAL;
-	/* up to the end of the last site: its window of instructions, 15 bytes at most each */
-	size = (size_t)((end - last > 15 * (NOSYM_SITE_WINDOW + 1)
-				 ? last + 15 * (NOSYM_SITE_WINDOW + 1)
-				 : end) -
-			start);
-	if (elf_file_offset(&f->elf, start + size - 1, true) != off + size - 1 ||
-	    !(buf = elf_file_read(&f->elf, off, size)))
-		return snprintf(out->why, sizeof(out->why), "its code cannot be read"), -EINVAL;
+	if (!buf)
+		return -EINVAL;
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
 		free(buf);
 		return -ENOMEM;
@@ -691,70 +148,21 @@ static int check_sites(const struct nosym_file *f, uint64_t start, uint64_t end,
 	insn = cs_malloc(cs);
 	code = buf;
 	left = size;
-	while (!err && insn && (k < nsites || window >= 0)) {
-		const char *file;
-
+	while (!err && insn && (w.k < nsites || w.window >= 0)) {
 		if (!cs_disasm_iter(cs, &code, &left, &addr, insn)) {
-			if (k < nsites)
+			if (w.k < nsites)
 				snprintf(out->why, sizeof(out->why),
 					 "its code does not decode from 0x%llx to 0x%llx",
-					 (unsigned long long)start, (unsigned long long)sites[k]);
+					 (unsigned long long)start, (unsigned long long)sites[w.k]);
 			else
 				snprintf(out->why, sizeof(out->why),
 					 "the load at 0x%llx is not followed by a call with a "
 					 "source file name",
-					 (unsigned long long)sites[k - 1]);
+					 (unsigned long long)sites[w.k - 1]);
 			err = -EINVAL;
 			break;
 		}
-		/* the source file's load, before or after the name's, its call not made yet */
-		file = nosym_string_at(f, nosym_loads(insn, X86_REG_RDI));
-		if (nosym_loads(insn, X86_REG_RDI) != UINT64_MAX && is_source_file(file)) {
-			since_file = 0;
-			snprintf(out->file, sizeof(out->file), "%s", file);
-		} else if (since_file <= 2 * NOSYM_SITE_WINDOW) {
-			since_file++;
-		}
-		if (k < nsites && insn->address > sites[k]) {
-			snprintf(out->why, sizeof(out->why),
-				 "0x%llx is not an instruction of the function decoded from 0x%llx",
-				 (unsigned long long)sites[k], (unsigned long long)start);
-			err = -EINVAL;
-		} else if (k < nsites && insn->address == sites[k]) {
-			if (nosym_loads(insn, X86_REG_RDX) == UINT64_MAX) {
-				snprintf(out->why, sizeof(out->why),
-					 "its name is loaded at 0x%llx other than as an error "
-					 "site's function name",
-					 (unsigned long long)sites[k]);
-				err = -EINVAL;
-			} else if (window >= 0) {
-				snprintf(out->why, sizeof(out->why),
-					 "the error site at 0x%llx makes no call",
-					 (unsigned long long)sites[k - 1]);
-				err = -EINVAL;
-			}
-			k++;
-			window = NOSYM_SITE_WINDOW;
-		} else if (insn->id == X86_INS_CALL) {
-			if (window >= 0 && since_file <= 2 * NOSYM_SITE_WINDOW &&
-			    nosym_direct_call(insn, &target)) {
-				if (out->report && out->report != target) {
-					snprintf(out->why, sizeof(out->why),
-						 "its error sites call different functions");
-					err = -EINVAL;
-				}
-				out->report = target;
-				window = -1;
-			}
-			since_file = 2 * NOSYM_SITE_WINDOW + 1; /* a call takes rdi */
-		}
-		if (window >= 0 && insn->address != sites[k - 1] && --window < 0) {
-			snprintf(out->why, sizeof(out->why),
-				 "the load at 0x%llx is not followed by a call with a source file "
-				 "name",
-				 (unsigned long long)sites[k - 1]);
-			err = -EINVAL;
-		}
+		err = site_step(f, insn, &w, start, out);
 	}
 	if (!insn)
 		err = -ENOMEM;
@@ -801,42 +209,6 @@ static int take_function(const struct nosym_file *f, const uint64_t *sites, int 
 	out->site = sites[0];
 	out->nsites = nsites;
 	return check_sites(f, start, end, sites, nsites, out);
-}
-
-int nosym_cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-bool nosym_ends_with(const char *s, const char *suffix)
-{
-	size_t n = s ? strlen(s) : 0, m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-int nosym_name_strings(const struct nosym_file *f, const char *const *names, int n,
-		       uint64_t *targets, int *target_name)
-{
-	int i, j, k, ntargets = 0;
-
-	for (i = 0; i < n; i++) {
-		uint64_t found[NOSYM_MAX_STRINGS];
-		int m = nosym_find_strings(f, names[i], found, NOSYM_MAX_STRINGS);
-
-		for (j = 0; j < m; j++) { /* insertion keeps them sorted */
-			for (k = ntargets; k > 0 && targets[k - 1] > found[j]; k--) {
-				targets[k] = targets[k - 1];
-				target_name[k] = target_name[k - 1];
-			}
-			targets[k] = found[j];
-			target_name[k] = i;
-			ntargets++;
-		}
-	}
-	return ntargets;
 }
 
 /* nosym_find for the names of OpenSSL's and BoringSSL's functions. */

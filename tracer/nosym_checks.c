@@ -3,8 +3,8 @@
  * SSL_read (Bun links BoringSSL in with no symbols for it, no .eh_frame, no caller that names
  * it); aws-lc's EVP_AEAD_CTX_seal, _seal_scatter and _open (Deno's rustls seals records so) */
 #define _GNU_SOURCE
-#include "nosym.h"
-#include "nosym_int.h"
+#include "nosym_checks.h"
+#include "nosym_named.h"
 
 #include <errno.h>
 #include <stdarg.h>

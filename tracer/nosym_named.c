@@ -1,8 +1,7 @@
 /* nosym_named.c - functions of a stripped executable found because their callers name them
  * (BoringSSL, whose error sites carry no function name: Chromium, Electron) */
 #define _GNU_SOURCE
-#include "nosym.h"
-#include "nosym_int.h"
+#include "nosym_named.h"
 
 #include <errno.h>
 #include <stdio.h>

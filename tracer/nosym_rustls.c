@@ -1,7 +1,7 @@
 /* nosym_rustls.c - rustls 0.20's record layer (on ring) in a program without symbols: its
  * encrypters and decrypters found by the literals they copy and the vtables that call them */
 #define _GNU_SOURCE
-#include "nosym_int.h"
+#include "nosym_rustls.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -908,6 +908,7 @@ void nosym_rustls_free(struct nosym_rustls *st)
 static struct nosym_rustls *state_of(struct nosym_file *f)
 {
 	if (!f->rustls && (f->rustls = calloc(1, sizeof(*f->rustls))) != NULL) {
+		f->rustls_free = nosym_rustls_free;
 		f->rustls->carries = -1;
 		f->rustls->relocs_err = 1;
 	}

@@ -1,9 +1,8 @@
 /* probes_go.c - the @go specs resolved in a Go program: its functions found through its
  * .gopclntab (gosym.c); a probe on each call site where the plaintext passes (gosite.c), or
  * where those are not recognised, an entry probe and one on each return instruction */
-#include "probes.h"
+#include "probes_go.h"
 #include "diag.h"
-#include "probes_int.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -1,8 +1,7 @@
 /* probes_nosym.c - the @stripped specs resolved in an executable without symbols: its
  * functions found by what their code carries (nosym.c), remembered by build id */
-#include "probes.h"
+#include "probes_nosym.h"
 #include "diag.h"
-#include "probes_int.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -511,52 +511,82 @@ static bool reap(pid_t child, bool kill_it)
 	return true;
 }
 
-int selftest_run(struct env *env, volatile sig_atomic_t *stop)
+/* The digests of every transfer's bytes, both ways, started (false: out of memory) or
+ * freed. */
+static bool start_digests(struct selftest *st)
 {
-	struct selftest st = {0};
-	struct session s = {.observer = {.chunk = on_chunk, .round = on_round, .ctx = &st}};
-	int go[2] = {-1, -1}, sync[2] = {-1, -1}, ack[2] = {-1, -1}, t, dir, err;
-	bool passed = false, child_ok = false;
-	pid_t child;
+	int t, dir;
 
-	plan(st.plan);
 	for (t = 0; t < (int)NTRANSFERS; t++)
 		for (dir = 0; dir < 2; dir++)
-			if (!(st.seen[t][dir].md = EVP_MD_CTX_new()) ||
-			    !EVP_DigestInit_ex(st.seen[t][dir].md, EVP_sha256(), NULL))
-				return EXIT_RUNTIME;
-	if (env->max_call_bytes < SELFTEST_CALL_BYTES)
-		env->max_call_bytes = SELFTEST_CALL_BYTES;
+			if (!(st->seen[t][dir].md = EVP_MD_CTX_new()) ||
+			    !EVP_DigestInit_ex(st->seen[t][dir].md, EVP_sha256(), NULL))
+				return false;
+	return true;
+}
+
+static void free_digests(struct selftest *st)
+{
+	int t, dir;
+
+	for (t = 0; t < (int)NTRANSFERS; t++)
+		for (dir = 0; dir < 2; dir++)
+			EVP_MD_CTX_free(st->seen[t][dir].md);
+}
+
+/* The child that does TLS, forked waiting for `go` (pipes made here: the child keeps one end
+ * of each, the tracer the other, in st). 0, or EXIT_RUNTIME (said); *child is -1 when there
+ * is none. */
+static int start_child(struct selftest *st, int go[2], int sync[2], int ack[2], pid_t *child)
+{
+	*child = -1;
 	if (pipe2(go, O_CLOEXEC) || pipe2(sync, O_CLOEXEC | O_NONBLOCK) || pipe2(ack, O_CLOEXEC)) {
 		perror("selftest: failed to create a pipe");
-		err = EXIT_RUNTIME;
-		child = -1;
-		goto cleanup;
+		return EXIT_RUNTIME;
 	}
-
-	/* 1. The child that does TLS, waiting for `go`. */
 	fflush(NULL);
-	child = fork();
-	if (child < 0) {
+	*child = fork();
+	if (*child < 0) {
 		perror("selftest: failed to fork");
-		err = EXIT_RUNTIME;
-		goto cleanup;
+		return EXIT_RUNTIME;
 	}
-	if (child == 0) {
+	if (*child == 0) {
 		/* Not the tracer's handlers: SIGINT/SIGTERM end the child. */
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		close(go[1]);
 		close(sync[0]);
 		close(ack[1]);
-		_exit(child_main(go[0], sync[1], ack[0], st.plan));
+		_exit(child_main(go[0], sync[1], ack[0], st->plan));
 	}
 	close(go[0]);
 	close(sync[1]);
 	close(ack[0]);
 	go[0] = sync[1] = ack[0] = -1;
-	st.sync_fd = sync[0];
-	st.ack_fd = ack[1];
+	st->sync_fd = sync[0];
+	st->ack_fd = ack[1];
+	return 0;
+}
+
+int selftest_run(struct env *env, volatile sig_atomic_t *stop)
+{
+	struct selftest st = {0};
+	struct session s = {.observer = {.chunk = on_chunk, .round = on_round, .ctx = &st}};
+	int go[2] = {-1, -1}, sync[2] = {-1, -1}, ack[2] = {-1, -1}, err, freed;
+	bool passed = false, child_ok = false;
+	pid_t child = -1;
+
+	plan(st.plan);
+	if (!start_digests(&st)) {
+		free_digests(&st);
+		return EXIT_RUNTIME;
+	}
+	if (env->max_call_bytes < SELFTEST_CALL_BYTES)
+		env->max_call_bytes = SELFTEST_CALL_BYTES;
+	/* 1. The child that does TLS, waiting for `go`. */
+	err = start_child(&st, go, sync, ack, &child);
+	if (err)
+		goto cleanup;
 
 	/* 2. Trace it with the normal machinery; its chunks go to on_chunk. */
 	env->pids[0] = child;
@@ -591,9 +621,7 @@ cleanup:
 	close_pipe(go);
 	close_pipe(sync);
 	close_pipe(ack);
-	for (t = 0; t < (int)NTRANSFERS; t++)
-		for (dir = 0; dir < 2; dir++)
-			EVP_MD_CTX_free(st.seen[t][dir].md);
-	dir = session_free(&s);
-	return err ? err : dir;
+	free_digests(&st);
+	freed = session_free(&s);
+	return err ? err : freed;
 }

@@ -97,14 +97,20 @@ static int copy_field(char *dst, size_t size, const char *src, const char *what,
 	return 0;
 }
 
-int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t errlen)
+#define SPEC_FIELDS                                                                                \
+	"library symbol entry|return|returns|sites bpf_function "                                  \
+	"required|optional|companion|fallback"
+
+/* Splits line (a copy in buf, its comment cut) into its fields. Returns how many (0: none,
+ * a blank or comment line), or -1 with why in err. */
+static int split_fields(const char *line, char *buf, size_t size, char **fields, char *err,
+			size_t errlen)
 {
-	char buf[1024], *fields[6], *save = NULL, *hash, *tok;
-	bool go;
+	char *save = NULL, *hash, *tok;
 	int n = 0;
 
-	if (strlen(line) >= sizeof(buf)) {
-		snprintf(err, errlen, "line is longer than %zu characters", sizeof(buf) - 1);
+	if (strlen(line) >= size) {
+		snprintf(err, errlen, "line is longer than %zu characters", size - 1);
 		return -1;
 	}
 	strcpy(buf, line);
@@ -113,24 +119,104 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 		*hash = '\0';
 	for (tok = strtok_r(buf, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
 		if (n == 5) {
-			snprintf(err, errlen,
-				 "unexpected field '%s': want 5 fields: library symbol "
-				 "entry|return|returns|sites bpf_function "
-				 "required|optional|companion|fallback",
+			snprintf(err, errlen, "unexpected field '%s': want 5 fields: " SPEC_FIELDS,
 				 tok);
 			return -1;
 		}
 		fields[n++] = tok;
 	}
-	if (n == 0)
-		return 0;
-	if (n < 5) {
-		snprintf(err, errlen,
-			 "%d field%s, want 5: library symbol entry|return|returns|sites "
-			 "bpf_function required|optional|companion|fallback",
-			 n, n == 1 ? "" : "s");
+	if (n > 0 && n < 5) {
+		snprintf(err, errlen, "%d field%s, want 5: " SPEC_FIELDS, n, n == 1 ? "" : "s");
 		return -1;
 	}
+	return n;
+}
+
+/* out->kind from field `kind` of the line of `library` and `symbol` (go: library @go), the
+ * kinds a library can take checked. 0, or -1 with why in err. */
+static int parse_kind(const char *kind, const char *library, const char *symbol, bool go,
+		      struct probe_spec *out, char *err, size_t errlen)
+{
+	if (strcmp(kind, "entry") == 0) {
+		out->kind = PROBE_ENTRY;
+	} else if (strcmp(kind, "return") == 0) {
+		out->kind = PROBE_RETURN;
+	} else if (strcmp(kind, "returns") == 0) {
+		out->kind = PROBE_RETURNS;
+	} else if (strcmp(kind, "sites") == 0) {
+		out->kind = PROBE_SITES;
+	} else {
+		snprintf(err, errlen,
+			 "invalid kind '%s': want 'entry', 'return', 'returns' or 'sites'", kind);
+		return -1;
+	}
+	if (!go && out->kind == PROBE_SITES) {
+		snprintf(err, errlen,
+			 "kind 'sites' on '%s' in '%s': call sites are found in Go's "
+			 "crypto/tls.(*Conn).Write and Read only (library @go)",
+			 symbol, library);
+		return -1;
+	}
+	if (!go && out->kind == PROBE_RETURNS) {
+		snprintf(err, errlen,
+			 "kind 'returns' on '%s' in '%s': return instructions are found in Go "
+			 "functions only (library @go); use 'return'",
+			 symbol, library);
+		return -1;
+	}
+	if (go && out->kind == PROBE_RETURN) {
+		snprintf(err, errlen,
+			 "kind 'return' on Go function '%s': a uretprobe breaks a Go program "
+			 "whose stack moves; use 'returns' (each return instruction)",
+			 symbol);
+		return -1;
+	}
+	return 0;
+}
+
+/* out's need from field `need` of the line of `library` and `symbol` (its kind parsed), the
+ * needs a library and kind can take checked. 0, or -1 with why in err. */
+static int parse_need(const char *need, const char *library, const char *symbol, bool go,
+		      struct probe_spec *out, char *err, size_t errlen)
+{
+	if (strcmp(need, "required") == 0) {
+		out->required = true;
+	} else if (strcmp(need, "fallback") == 0) {
+		out->required = out->fallback = true;
+	} else if (strcmp(need, "companion") == 0) {
+		out->companion = true;
+	} else if (strcmp(need, "optional") != 0) {
+		snprintf(
+			err, errlen,
+			"invalid need '%s': want 'required', 'optional', 'companion' or 'fallback'",
+			need);
+		return -1;
+	}
+	if (out->companion && library[0] == '@') {
+		snprintf(err, errlen,
+			 "need 'companion' on '%s' in '%s': a companion is a library's line (its "
+			 "probes go only into processes that map a TLS library too)",
+			 symbol, library);
+		return -1;
+	}
+	if (out->fallback && (!go || out->kind == PROBE_SITES)) {
+		snprintf(err, errlen,
+			 "need 'fallback' on '%s' in '%s': a fallback stands in for a Go "
+			 "function's 'sites' (library @go, kind entry or returns)",
+			 symbol, library);
+		return -1;
+	}
+	return 0;
+}
+
+int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t errlen)
+{
+	char buf[1024], *fields[6];
+	int n = split_fields(line, buf, sizeof(buf), fields, err, errlen);
+	bool go;
+
+	if (n <= 0)
+		return n;
 	memset(out, 0, sizeof(*out));
 	if (!is_library(fields[0])) {
 		snprintf(err, errlen,
@@ -146,74 +232,15 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 			    : "a name, or name=caller&caller...");
 		return -1;
 	}
-	if (strcmp(fields[2], "entry") == 0) {
-		out->kind = PROBE_ENTRY;
-	} else if (strcmp(fields[2], "return") == 0) {
-		out->kind = PROBE_RETURN;
-	} else if (strcmp(fields[2], "returns") == 0) {
-		out->kind = PROBE_RETURNS;
-	} else if (strcmp(fields[2], "sites") == 0) {
-		out->kind = PROBE_SITES;
-	} else {
-		snprintf(err, errlen,
-			 "invalid kind '%s': want 'entry', 'return', 'returns' or 'sites'",
-			 fields[2]);
+	if (parse_kind(fields[2], fields[0], fields[1], go, out, err, errlen))
 		return -1;
-	}
-	if (!go && out->kind == PROBE_SITES) {
-		snprintf(err, errlen,
-			 "kind 'sites' on '%s' in '%s': call sites are found in Go's "
-			 "crypto/tls.(*Conn).Write and Read only (library @go)",
-			 fields[1], fields[0]);
-		return -1;
-	}
-	if (!go && out->kind == PROBE_RETURNS) {
-		snprintf(err, errlen,
-			 "kind 'returns' on '%s' in '%s': return instructions are found in Go "
-			 "functions only (library @go); use 'return'",
-			 fields[1], fields[0]);
-		return -1;
-	}
-	if (go && out->kind == PROBE_RETURN) {
-		snprintf(err, errlen,
-			 "kind 'return' on Go function '%s': a uretprobe breaks a Go program "
-			 "whose stack moves; use 'returns' (each return instruction)",
-			 fields[1]);
-		return -1;
-	}
 	if (!is_ident(fields[3])) {
 		snprintf(err, errlen, "invalid BPF function name '%s': want a C identifier",
 			 fields[3]);
 		return -1;
 	}
-	if (strcmp(fields[4], "required") == 0) {
-		out->required = true;
-	} else if (strcmp(fields[4], "fallback") == 0) {
-		out->required = out->fallback = true;
-	} else if (strcmp(fields[4], "companion") == 0) {
-		out->companion = true;
-	} else if (strcmp(fields[4], "optional") != 0) {
-		snprintf(
-			err, errlen,
-			"invalid need '%s': want 'required', 'optional', 'companion' or 'fallback'",
-			fields[4]);
-		return -1;
-	}
-	if (out->companion && fields[0][0] == '@') {
-		snprintf(err, errlen,
-			 "need 'companion' on '%s' in '%s': a companion is a library's line (its "
-			 "probes go only into processes that map a TLS library too)",
-			 fields[1], fields[0]);
-		return -1;
-	}
-	if (out->fallback && (!go || out->kind == PROBE_SITES)) {
-		snprintf(err, errlen,
-			 "need 'fallback' on '%s' in '%s': a fallback stands in for a Go "
-			 "function's 'sites' (library @go, kind entry or returns)",
-			 fields[1], fields[0]);
-		return -1;
-	}
-	if (copy_field(out->library, sizeof(out->library), fields[0], "library", err, errlen) ||
+	if (parse_need(fields[4], fields[0], fields[1], go, out, err, errlen) ||
+	    copy_field(out->library, sizeof(out->library), fields[0], "library", err, errlen) ||
 	    copy_field(out->symbol, sizeof(out->symbol), fields[1], "symbol", err, errlen) ||
 	    copy_field(out->bpf_fn, sizeof(out->bpf_fn), fields[3], "BPF function", err, errlen))
 		return -1;

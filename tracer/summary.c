@@ -134,22 +134,12 @@ static void summarize_libraries(const struct events *e, struct out_summary *s)
 		fputc('\n', diag_stream());
 }
 
-static void summarize(struct events *e, const char *why)
+/* The summary's first line on stderr: the account of every byte, and what was lost. */
+static void say_totals(const struct events *e, const char *why, uint64_t events_lost,
+		       uint64_t unreported, uint64_t meta_lost)
 {
-	struct out_summary s;
-	uint64_t failed = e->bpf[TLS_STAT_SUBMIT_FAILED], unreported = 0, events_lost;
-	/* The kernel's count, or the BPF side's where it has not reported them all yet. */
-	uint64_t meta_lost = e->bpf[TLS_STAT_META_LOST] > e->meta_lost ? e->bpf[TLS_STAT_META_LOST]
-								       : e->meta_lost;
-	int i, cpu;
+	int cpu;
 
-	/* The kernel reports a loss only once a later event fits in that buffer. */
-	if (failed > e->lost_events) {
-		unreported = failed - e->lost_events;
-		diag("lost %llu events the kernel had not reported yet\n",
-		     (unsigned long long)unreported);
-	}
-	events_lost = e->lost_events + unreported;
 	diag("%s: ", why);
 	print_equation(diag_stream(), e->bpf, e->bytes_captured, e->bytes_unreadable);
 	if (e->calls_in_flight)
@@ -180,7 +170,14 @@ static void summarize(struct events *e, const char *why)
 		diag("; %llu chunks arrived after later ones were shown",
 		     (unsigned long long)e->late);
 	fputc('\n', diag_stream());
-	/* A process that sent no event (all filtered or lost) is named from /proc if alive. */
+}
+
+/* A line per process when there are several (a process that sent no event, all filtered or
+ * lost, named from /proc if alive). */
+static void say_processes(struct events *e)
+{
+	int i;
+
 	for (i = 0; i < e->nprocs; i++)
 		if (!e->procs[i].comm[0])
 			proc_read_comm((pid_t)e->procs[i].pid, e->procs[i].comm,
@@ -192,6 +189,12 @@ static void summarize(struct events *e, const char *why)
 		print_unprobed(diag_stream(), e->procs[i].unprobed_sent, e->procs[i].unprobed_recv);
 		fputc('\n', diag_stream());
 	}
+}
+
+/* The summary's other lines on stderr: connections, certificates, HTTP, pcapng, and a
+ * mismatch in the account should there be one. */
+static void say_the_rest(const struct events *e)
+{
 	diag("connections: %llu (%llu without addresses", (unsigned long long)e->conns.opened,
 	     (unsigned long long)conns_unresolved(&e->conns));
 	if (conn_filter_on(e->cfg.filter))
@@ -221,43 +224,70 @@ static void summarize(struct events *e, const char *why)
 		diag("accounting mismatch: %llu bytes moved but %llu accounted for\n",
 		     (unsigned long long)e->bpf[TLS_STAT_BYTES_MOVED],
 		     (unsigned long long)accounted(e->bpf, e->bytes_captured, e->bytes_unreadable));
+}
+
+/* The JSON summary record s (its libraries filled) of e, stopped for why. */
+static void json_summary(const struct events *e, struct out_summary *s, const char *why,
+			 uint64_t events_lost, uint64_t meta_lost)
+{
+	int i;
+
+	s->reason = why;
+	counters_of(&s->all, e->bpf, e->bytes_captured, e->bytes_unreadable, events_lost);
+	s->all.bytes_sent_before_probes = e->unprobed_sent;
+	s->all.bytes_received_before_probes = e->unprobed_recv;
+	s->conns_before_probes = e->unprobed_conns;
+	s->late = e->late;
+	s->meta_lost = meta_lost;
+	s->malformed = e->malformed;
+	s->dropped = e->dropped;
+	s->bytes_dropped = e->bytes_dropped;
+	s->conns = e->conns.opened;
+	s->conns_unresolved = conns_unresolved(&e->conns);
+	s->calls_without_conn = e->calls_without_conn;
+	s->conns_filtered = e->conns_filtered;
+	s->certs_undecoded = e->certs_undecoded;
+	s->calls_in_flight = e->calls_in_flight;
+	s->http = e->cfg.http != NULL;
+	s->http_messages = e->http_records;
+	s->http_stopped = e->http_stopped;
+	s->http_unmasked = e->cfg.http ? e->cfg.http->unmasked : 0;
+	s->procs = calloc((size_t)e->nprocs + 1, sizeof(*s->procs));
+	for (i = 0; s->procs && i < e->nprocs; i++) {
+		const struct proc_stats *p = &e->procs[i];
+
+		s->procs[i].pid = p->pid;
+		s->procs[i].comm = p->comm;
+		counters_of(&s->procs[i].c, p->bpf, p->bytes_captured, p->bytes_unreadable,
+			    p->bpf[TLS_STAT_SUBMIT_FAILED]);
+		s->procs[i].c.bytes_sent_before_probes = p->unprobed_sent;
+		s->procs[i].c.bytes_received_before_probes = p->unprobed_recv;
+		s->nprocs++;
+	}
+	output_json_summary(e->cfg.out, s);
+}
+
+static void summarize(struct events *e, const char *why)
+{
+	struct out_summary s;
+	uint64_t failed = e->bpf[TLS_STAT_SUBMIT_FAILED], unreported = 0;
+	/* The kernel's count, or the BPF side's where it has not reported them all yet. */
+	uint64_t meta_lost = e->bpf[TLS_STAT_META_LOST] > e->meta_lost ? e->bpf[TLS_STAT_META_LOST]
+								       : e->meta_lost;
+
+	/* The kernel reports a loss only once a later event fits in that buffer. */
+	if (failed > e->lost_events) {
+		unreported = failed - e->lost_events;
+		diag("lost %llu events the kernel had not reported yet\n",
+		     (unsigned long long)unreported);
+	}
+	say_totals(e, why, e->lost_events + unreported, unreported, meta_lost);
+	say_processes(e);
+	say_the_rest(e);
 	memset(&s, 0, sizeof(s));
 	summarize_libraries(e, &s);
-	if (e->cfg.json && e->cfg.out) {
-		s.reason = why;
-		counters_of(&s.all, e->bpf, e->bytes_captured, e->bytes_unreadable, events_lost);
-		s.all.bytes_sent_before_probes = e->unprobed_sent;
-		s.all.bytes_received_before_probes = e->unprobed_recv;
-		s.conns_before_probes = e->unprobed_conns;
-		s.late = e->late;
-		s.meta_lost = meta_lost;
-		s.malformed = e->malformed;
-		s.dropped = e->dropped;
-		s.bytes_dropped = e->bytes_dropped;
-		s.conns = e->conns.opened;
-		s.conns_unresolved = conns_unresolved(&e->conns);
-		s.calls_without_conn = e->calls_without_conn;
-		s.conns_filtered = e->conns_filtered;
-		s.certs_undecoded = e->certs_undecoded;
-		s.calls_in_flight = e->calls_in_flight;
-		s.http = e->cfg.http != NULL;
-		s.http_messages = e->http_records;
-		s.http_stopped = e->http_stopped;
-		s.http_unmasked = e->cfg.http ? e->cfg.http->unmasked : 0;
-		s.procs = calloc((size_t)e->nprocs + 1, sizeof(*s.procs));
-		for (i = 0; s.procs && i < e->nprocs; i++) {
-			const struct proc_stats *p = &e->procs[i];
-
-			s.procs[i].pid = p->pid;
-			s.procs[i].comm = p->comm;
-			counters_of(&s.procs[i].c, p->bpf, p->bytes_captured, p->bytes_unreadable,
-				    p->bpf[TLS_STAT_SUBMIT_FAILED]);
-			s.procs[i].c.bytes_sent_before_probes = p->unprobed_sent;
-			s.procs[i].c.bytes_received_before_probes = p->unprobed_recv;
-			s.nprocs++;
-		}
-		output_json_summary(e->cfg.out, &s);
-	}
+	if (e->cfg.json && e->cfg.out)
+		json_summary(e, &s, why, e->lost_events + unreported, meta_lost);
 	free(s.procs);
 	free(s.lib_paths);
 	free(s.lib_calls);

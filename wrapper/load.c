@@ -171,6 +171,19 @@ static int load_raw(const struct tracer_bpf *tb, int prog_type, const char *fn,
 	return fd;
 }
 
+const char *tracer_bpf__kernel_function(const char *fn, bool *exit)
+{
+	const char *name = NULL;
+
+	if (strncmp(fn, "kfunc__", 7) == 0)
+		name = fn + 7, *exit = false;
+	else if (strncmp(fn, "kretfunc__", 10) == 0)
+		name = fn + 10, *exit = true;
+	if (name && strncmp(name, "vmlinux__", 9) == 0) /* libbcc 0.27+ names the module */
+		name += 9;
+	return name && name[0] ? name : NULL;
+}
+
 /* Returns the program fd of `fn` for attach type `attach_type`, loading it on first use. */
 int tb_load_prog(struct tracer_bpf *tb, const char *fn, int prog_type, int attach_type, int btf_id,
 		 char *err, size_t errlen)

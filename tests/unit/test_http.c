@@ -267,6 +267,61 @@ static void test_h2(void)
 	redact_free(&r);
 }
 
+/* h2c: after the server's 101 Switching Protocols, the rest of its call (its SETTINGS) and
+ * the client's next (the preface, a request on stream 3) are detected anew as HTTP/2 on both
+ * sides: the 101 the first bytes the server's direction sends (held for detection), or
+ * after an exchange in HTTP/1.1 (warm). */
+static void test_upgrade(void)
+{
+	static const char *const req[] = {":method", "GET", ":path", "/two", ":authority", "x"};
+	static const char *const resp[] = {":status", "200"};
+	static const uint8_t settings[] = {0, 1, 0, 0, 0x10, 0};
+	static const char first[] = "GET /first HTTP/1.1\r\n\r\n",
+			  none[] = "HTTP/1.1 204 OK\r\n\r\n";
+	static const char up[] = "GET /up HTTP/1.1\r\nUpgrade: h2c\r\n\r\n";
+	static const char switched[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n";
+	nghttp2_hd_deflater *cd, *sd;
+	uint8_t block[1024];
+	int warm;
+
+	for (warm = 0; warm < 2; warm++) {
+		struct frames c = {0}, s = {0};
+		struct http h = fresh(NULL);
+		size_t n;
+
+		nghttp2_hd_deflate_new(&cd, 4096);
+		nghttp2_hd_deflate_new(&sd, 4096);
+		if (warm) {
+			http_data(&h, 1, true, (uint8_t *)first, sizeof(first) - 1, 0, true, 10);
+			http_data(&h, 1, false, (uint8_t *)none, sizeof(none) - 1, 0, true, 20);
+		}
+		http_data(&h, 1, true, (uint8_t *)up, sizeof(up) - 1, 0, true, 100);
+		memcpy(s.b, switched, sizeof(switched) - 1);
+		s.n = sizeof(switched) - 1;
+		frame(&s, 4, 0, 0, settings, sizeof(settings));
+		http_data(&h, 1, false, s.b, s.n, 0, true, 200);
+		memcpy(c.b, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+		c.n = 24;
+		frame(&c, 4, 0, 0, settings, sizeof(settings));
+		n = deflate(cd, block, req, 3);
+		frame(&c, 1, 0x5, 3, block, n);
+		http_data(&h, 1, true, c.b, c.n, 0, true, 300);
+		s.n = 0;
+		n = deflate(sd, block, resp, 1);
+		frame(&s, 1, 0x5, 3, block, n);
+		http_data(&h, 1, false, s.b, s.n, 0, true, 400);
+		CHECK_STR(got, warm ? "REQ 1.1 #1 GET /first body=0\nRESP 1.1 #1 GET /first 204 "
+				      "body=0\nREQ 1.1 #2 GET /up body=0\nREQ 2 #3 GET /two "
+				      "body=0\nRESP 2 #3 GET /two 200 body=0\n"
+				    : "REQ 1.1 #1 GET /up body=0\nREQ 2 #3 GET /two body=0\n"
+				      "RESP 2 #3 GET /two 200 body=0\n");
+		CHECK_STR(errors, "");
+		http_free(&h);
+		nghttp2_hd_deflate_del(cd);
+		nghttp2_hd_deflate_del(sd);
+	}
+}
+
 /* What HTTP decoding is told is missing: heads, middles and ends of calls. */
 static void test_flows(void)
 {
@@ -293,5 +348,6 @@ int main(void)
 	test_flows();
 	test_h1();
 	test_h2();
+	test_upgrade();
 	return check_done();
 }

@@ -4,7 +4,6 @@
  * or a program without TLS, the build id cache */
 #include "check.h"
 #include "nosym.h"
-#include "nosym_int.h"
 #include "nosymcache.h"
 #include "tracer_bpf.h"
 

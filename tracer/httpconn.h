@@ -1,14 +1,14 @@
-/* http_int.h - what http.c, http1.c and http2.c share: a connection's two directions, its
- * exchanges, and the helpers that report messages */
-#ifndef TRACER_HTTP_INT_H
-#define TRACER_HTTP_INT_H
+/* httpconn.h - an HTTP connection's two directions and its exchanges, and the services that
+ * report its messages: what http.c, http1.c and http2.c share, below them all */
+#ifndef TRACER_HTTPCONN_H
+#define TRACER_HTTPCONN_H
 
 #include <nghttp2/nghttp2.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http.h"
+#include "httpmsg.h"
 #include "side.h"
 
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -136,7 +136,6 @@ static inline int http_parse_status(const char *s)
 	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
 }
 
-/* http.c */
 /* Appends n bytes to a growing buffer; false when out of memory. */
 bool http_append(uint8_t **buf, size_t *len, size_t *cap, const uint8_t *p, size_t n);
 
@@ -178,26 +177,5 @@ void http_stop(struct http *h, struct http_conn *c, struct dir *d, const char *w
 /* n more body bytes of the message direction d carries on `stream` (missing: never
  * captured, so the message is incomplete). */
 void http_add_body(struct http_conn *c, struct dir *d, uint32_t stream, uint64_t n, bool missing);
-
-/* http1.c: HTTP/1.x */
-/* len bytes of HTTP/1.x in direction d (call_start: a call's first). */
-void h1_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t *p, size_t len,
-	     bool call_start, uint64_t time_ns);
-
-/* `gap` bytes of direction d were never captured: skipped within a body, else lost. */
-void h1_gap(struct http *h, struct http_conn *c, struct dir *d, uint64_t gap, bool call_start,
-	    uint64_t time_ns);
-
-/* The message of direction d ended. */
-void h1_done(struct http *h, struct http_conn *c, struct dir *d, uint64_t time_ns);
-
-/* http2.c: HTTP/2 */
-/* len bytes of HTTP/2 frames in direction d. */
-void h2_feed(struct http *h, struct http_conn *c, struct dir *d, uint8_t *p, size_t len,
-	     uint64_t time_ns);
-
-/* `gap` bytes of an HTTP/2 direction never captured: within a DATA payload they are
- * counted; elsewhere the frames (and the header compression state) are lost for good. */
-void h2_gap(struct http *h, struct http_conn *c, struct dir *d, uint64_t gap, uint64_t time_ns);
 
 #endif
