@@ -97,12 +97,6 @@ static int learn_kernel(const struct env *env, struct kernel_facts *kf)
 	return 0;
 }
 
-/*
- * Compiles bpf_dir with the settings as -D macros (and the user's -D), as generation `gen`
- * whose maps are `share`'s where they match (a reload); says which headers with -v. The
- * kernel headers and struct offsets are found on the first compile (kf->kh.desc empty) and
- * kept in *kf.
- */
 /* The compiler's command line for one compile: every string it points at is its own. */
 struct cflags {
 	const char *v[6 + KBTF_NOFFSETS + MAX_DEFINES + KHEADERS_MAX_CFLAGS];
@@ -183,6 +177,12 @@ static int from_cache(const struct env *env, const char *bpf_dir, const char *so
 	return 0;
 }
 
+/*
+ * Compiles bpf_dir with the settings as -D macros (and the user's -D), as generation `gen`
+ * whose maps are `share`'s where they match (a reload); says which headers with -v. The
+ * kernel headers and struct offsets are found on the first compile (kf->kh.desc empty) and
+ * kept in *kf.
+ */
 static int compile_once(const struct env *env, const char *bpf_dir, unsigned int gen,
 			const struct tracer_bpf *share, struct kernel_facts *kf,
 			struct bpfcache *cache, struct tracer_bpf **tb)

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "nosym.h"
+#include "nosymfile.h"
 
 #define EMULATED_MAX_SKIP 3 /* instructions passed over at most */
 

@@ -1,5 +1,4 @@
 /* http.c - HTTP/1.x and HTTP/2 decoded from a connection's plaintext, both directions */
-#define _GNU_SOURCE /* strcasestr */
 #include "http.h"
 #include "grow.h"
 #include "http1.h"
@@ -7,10 +6,8 @@
 #include "httpconn.h"
 
 #include <nghttp2/nghttp2.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* ---- detection and the connection table ---- */
 
@@ -94,6 +91,7 @@ static void start(struct http *h, struct http_conn *c, struct dir *d, uint8_t *d
 {
 	uint8_t *held = d->buf;
 	size_t n = d->len, old = d->len - len, from = 0, rest;
+	bool stale = false;
 
 	d->buf = NULL;
 	d->len = d->cap = 0;
@@ -121,10 +119,18 @@ static void start(struct http *h, struct http_conn *c, struct dir *d, uint8_t *d
 	} else if (d->proto == P_H1) {
 		d->h1 = H1_HEAD;
 		rest = h1_feed(h, c, d, held, n, true, time_ns);
-		if (rest)
+		/* after a 101, this call's bytes from the caller's buffer (as above); bytes of
+		 * earlier calls from held, whose pointers die with it (gen) */
+		if (rest && rest <= len) {
+			detect_more(h, c, d, data + len - rest, rest, time_ns);
+		} else if (rest) {
 			detect_more(h, c, d, held + n - rest, rest, time_ns);
+			stale = true;
+		}
 	}
 	free(held);
+	if (stale)
+		h->gen++;
 }
 
 void http_data(struct http *h, uint64_t key, bool sent, uint8_t *data, size_t len, uint64_t gap,

@@ -2,6 +2,7 @@
  * chunked or to the close, and gaps */
 #define _GNU_SOURCE /* strcasestr */
 #include "http1.h"
+#include "redact.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* httpconn.c - an HTTP connection's services: buffers, headers, exchanges, messages
  * reported, decoding stopped */
-#define _GNU_SOURCE /* strcasestr */
 #include "httpconn.h"
 #include "grow.h"
+#include "redact.h"
 
 #include <stdio.h>
 #include <stdlib.h>

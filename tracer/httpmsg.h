@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "redact.h"
-
 #define HTTP_MAX_HEAD (64u << 10) /* bytes of an HTTP/1.x head, or of an HTTP/2 block */
 #define HTTP_MAX_FRAME (1u << 20) /* bytes of an HTTP/2 frame other than DATA */
 #define HTTP_MAX_PENDING 64	  /* requests waiting for their response, per connection */
@@ -43,6 +41,7 @@ struct http_msg {
 typedef void (*http_msg_fn)(void *ctx, const struct http_msg *m);
 
 struct http_conn;
+struct redact;
 
 struct http {
 	struct http_conn **v;

@@ -3,8 +3,10 @@
  * nosym_checks.c, nosym_rustls.c), all reading the file through nosymfile.c */
 #define _GNU_SOURCE
 #include "nosym.h"
+#include "nosym_checks.h"
+#include "nosym_named.h"
+#include "nosym_rustls.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +25,6 @@ static bool is_source_file(const char *s)
 	return len > 2 && len < 200 && strcmp(s + len - 2, ".c") == 0;
 }
 
-/*
- * The function [start, end) decoded from its first byte: each site (sorted addresses) must
- * be an instruction loading the name into rdx, with a source file name loaded into rdi
- * within NOSYM_SITE_WINDOW instructions before or after it and no call between, then a direct
- * call within NOSYM_SITE_WINDOW instructions, whose target goes to out->report (one for all).
- * Returns 0, or -EINVAL with why.
- */
 /* Where check_sites is among the function's instructions. */
 struct site_walk {
 	const uint64_t *sites; /* sorted */
@@ -59,7 +54,7 @@ static int site_step(const struct nosym_file *f, const cs_insn *insn, struct sit
 		snprintf(out->why, sizeof(out->why),
 			 "0x%llx is not an instruction of the function decoded from 0x%llx",
 			 (unsigned long long)w->sites[w->k], (unsigned long long)start);
-		return -EINVAL;
+		err = -EINVAL;
 	} else if (w->k < w->nsites && insn->address == w->sites[w->k]) {
 		if (nosym_loads(insn, X86_REG_RDX) == UINT64_MAX) {
 			snprintf(out->why, sizeof(out->why),
@@ -123,6 +118,13 @@ static uint8_t *site_code(const struct nosym_file *f, uint64_t start, uint64_t e
 	return buf;
 }
 
+/*
+ * The function [start, end) decoded from its first byte: each site (sorted addresses) must
+ * be an instruction loading the name into rdx, with a source file name loaded into rdi
+ * within NOSYM_SITE_WINDOW instructions before or after it and no call between, then a direct
+ * call within NOSYM_SITE_WINDOW instructions, whose target goes to out->report (one for all).
+ * Returns 0, or -EINVAL with why.
+ */
 static int check_sites(const struct nosym_file *f, uint64_t start, uint64_t end,
 		       const uint64_t *sites, int nsites, struct nosym_found *out)
 {

@@ -6,10 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nosym_checks.h"
-#include "nosym_named.h"
-#include "nosym_rustls.h"
 #include "nosymfile.h"
+
+/* aws-lc's libssl (BoringSSL's, over aws-lc's AEAD: its records would show twice) names
+ * this file (__FILE__) */
+#define NOSYM_AWSLC_SSL_FILE "/aws-lc/ssl/ssl_lib.cc"
 
 /*
  * Finds each of names[0, n) as OpenSSL 3 records it: every error site of function F

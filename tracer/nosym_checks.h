@@ -5,6 +5,9 @@
 
 #include "nosymfile.h"
 
+/* aws-lc's __FILE__ of its AEAD interface ends so (aws-lc-sys builds it from "/aws-lc/") */
+#define NOSYM_AWSLC_AEAD_FILE "/aws-lc/crypto/fipsmodule/cipher/aead.c"
+
 /* The library whose error checks tell function `name` (NOSYM_BY_CHECKS): "BoringSSL" or
  * "aws-lc". */
 const char *nosym_checks_library(const char *name);

@@ -5,6 +5,8 @@
 
 #include "nosymfile.h"
 
+#define NOSYM_BORING_FILE "ssl/ssl_lib.cc" /* BoringSSL's __FILE__ ends so, whatever the path */
+
 /*
  * Finds each of names[0, n) as a program that calls BoringSSL names it: BoringSSL's error
  * sites pass a file and line only, but its callers often say what they called (WebRTC in

@@ -897,7 +897,9 @@ struct nosym_rustls {
 	struct nosym_found found[NROLES];
 };
 
-void nosym_rustls_free(struct nosym_rustls *st)
+/* Frees what this file keeps of a file (nosym_close calls it, through the file's
+ * rustls_free); NULL is nothing. */
+static void nosym_rustls_free(struct nosym_rustls *st)
 {
 	if (st)
 		free(st->r.v);

@@ -20,8 +20,4 @@ int nosym_find_rustls(struct nosym_file *f, const char *const *names, int n,
  * cached site), not the search whole. */
 int nosym_verify_rustls(struct nosym_file *f, const char *name, struct nosym_found *out);
 
-/* Frees what nosym_rustls.c keeps of a file (nosym_close calls it, through the file's
- * rustls_free); NULL is nothing. */
-void nosym_rustls_free(struct nosym_rustls *r);
-
 #endif

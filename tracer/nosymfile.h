@@ -76,13 +76,6 @@ struct nosym_found {
  * ("/rustls-0.23.40/src/conn.rs", in a panic's location): its name and version into buf. */
 bool nosym_crate(const struct nosym_file *f, const char *crate, char *buf, size_t size);
 
-#define NOSYM_BORING_FILE "ssl/ssl_lib.cc" /* BoringSSL's __FILE__ ends so, whatever the path */
-
-/* aws-lc's __FILE__ of its AEAD interface ends so (aws-lc-sys builds it from "/aws-lc/") */
-#define NOSYM_AWSLC_AEAD_FILE "/aws-lc/crypto/fipsmodule/cipher/aead.c"
-/* ... and of its libssl (BoringSSL's, over the same AEAD: its records would show twice) */
-#define NOSYM_AWSLC_SSL_FILE "/aws-lc/ssl/ssl_lib.cc"
-
 /* Reads the uleb128 at *p (below end), moving *p past it; false when it runs past end. */
 bool nosym_uleb(const uint8_t **p, const uint8_t *end, uint64_t *v);
 

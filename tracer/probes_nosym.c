@@ -9,6 +9,8 @@
 
 #include "callsite.h"
 #include "nosym.h"
+#include "nosym_checks.h"
+#include "nosym_named.h"
 #include "nosymcache.h"
 
 /* The functions the @stripped specs name (theirs and their callers'), each once. */

@@ -267,30 +267,37 @@ static void test_h2(void)
 	redact_free(&r);
 }
 
-/* h2c: after the server's 101 Switching Protocols, the rest of its call (its SETTINGS) and
- * the client's next (the preface, a request on stream 3) are detected anew as HTTP/2 on both
- * sides: the 101 the first bytes the server's direction sends (held for detection), or
- * after an exchange in HTTP/1.1 (warm). */
+/* h2c: after the server's 101 Switching Protocols, the rest of its call (its SETTINGS, the
+ * upgraded request's answer on stream 1, its cookie masked) and the client's next (the
+ * preface, a request on stream 3) are detected anew as HTTP/2 on both sides: the 101 the
+ * first bytes the server's direction sends (held for detection), or after an exchange in
+ * HTTP/1.1 (warm). */
 static void test_upgrade(void)
 {
 	static const char *const req[] = {":method", "GET", ":path", "/two", ":authority", "x"};
 	static const char *const resp[] = {":status", "200"};
+	static const char *const upgraded[] = {":status", "200", "set-cookie", "s3cret"};
 	static const uint8_t settings[] = {0, 1, 0, 0, 0x10, 0};
 	static const char first[] = "GET /first HTTP/1.1\r\n\r\n",
 			  none[] = "HTTP/1.1 204 OK\r\n\r\n";
 	static const char up[] = "GET /up HTTP/1.1\r\nUpgrade: h2c\r\n\r\n";
 	static const char switched[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n";
 	nghttp2_hd_deflater *cd, *sd;
+	nghttp2_hd_inflater *check;
 	uint8_t block[1024];
+	struct redact r;
+	char err[64];
 	int warm;
 
+	CHECK(redact_init(&r, NULL, 0, err, sizeof(err)) == 0);
 	for (warm = 0; warm < 2; warm++) {
 		struct frames c = {0}, s = {0};
-		struct http h = fresh(NULL);
-		size_t n;
+		struct http h = fresh(&r);
+		size_t n, at;
 
 		nghttp2_hd_deflate_new(&cd, 4096);
 		nghttp2_hd_deflate_new(&sd, 4096);
+		nghttp2_hd_inflate_new(&check);
 		if (warm) {
 			http_data(&h, 1, true, (uint8_t *)first, sizeof(first) - 1, 0, true, 10);
 			http_data(&h, 1, false, (uint8_t *)none, sizeof(none) - 1, 0, true, 20);
@@ -299,7 +306,15 @@ static void test_upgrade(void)
 		memcpy(s.b, switched, sizeof(switched) - 1);
 		s.n = sizeof(switched) - 1;
 		frame(&s, 4, 0, 0, settings, sizeof(settings));
+		/* the upgraded request's answer on stream 1, in the 101's call: its cookie is
+		 * masked in the caller's bytes (those held for detection are a copy) */
+		n = warm ? 0 : deflate(sd, block, upgraded, 2);
+		at = s.n + 9;
+		if (!warm)
+			frame(&s, 1, 0x5, 1, block, n);
 		http_data(&h, 1, false, s.b, s.n, 0, true, 200);
+		if (!warm)
+			CHECK_STR(inflate_all(check, s.b + at, n), ":status=200;set-cookie=****;");
 		memcpy(c.b, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
 		c.n = 24;
 		frame(&c, 4, 0, 0, settings, sizeof(settings));
@@ -313,13 +328,15 @@ static void test_upgrade(void)
 		CHECK_STR(got, warm ? "REQ 1.1 #1 GET /first body=0\nRESP 1.1 #1 GET /first 204 "
 				      "body=0\nREQ 1.1 #2 GET /up body=0\nREQ 2 #3 GET /two "
 				      "body=0\nRESP 2 #3 GET /two 200 body=0\n"
-				    : "REQ 1.1 #1 GET /up body=0\nREQ 2 #3 GET /two body=0\n"
-				      "RESP 2 #3 GET /two 200 body=0\n");
+				    : "REQ 1.1 #1 GET /up body=0\nRESP 2 #1 GET /up 200 body=0\n"
+				      "REQ 2 #3 GET /two body=0\nRESP 2 #3 GET /two 200 body=0\n");
 		CHECK_STR(errors, "");
 		http_free(&h);
 		nghttp2_hd_deflate_del(cd);
 		nghttp2_hd_deflate_del(sd);
+		nghttp2_hd_inflate_del(check);
 	}
+	redact_free(&r);
 }
 
 /* What HTTP decoding is told is missing: heads, middles and ends of calls. */

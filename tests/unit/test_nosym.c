@@ -4,6 +4,8 @@
  * or a program without TLS, the build id cache */
 #include "check.h"
 #include "nosym.h"
+#include "nosym_checks.h"
+#include "nosym_named.h"
 #include "nosymcache.h"
 #include "tracer_bpf.h"
 
