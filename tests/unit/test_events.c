@@ -600,6 +600,18 @@ static void feed_cert(struct events *e, uint64_t seq, int64_t ret_delta, int64_t
 	events_on_sample(e, 0, raw, (int)sizeof(raw));
 }
 
+/* How many JSON records of `type` text holds. */
+static int records(const char *text, const char *type)
+{
+	char key[64];
+	int n = 0;
+
+	snprintf(key, sizeof(key), "\"type\":\"%s\"", type);
+	for (; (text = strstr(text, key)); text++)
+		n++;
+	return n;
+}
+
 /* e writing JSON lines to out, its probes those of feed_cert in set (rps its chunk): the TLS
  * call's in one file, the parser's in another, each probe at 0x2000 in code from 0x1000 to
  * 0x9000 */
@@ -629,11 +641,10 @@ static void test_a_certificate_is_kept_by_who_parsed_it(void)
 {
 	static struct resolved_probe rps[PROBES_CHUNK];
 	struct probe_set set = {.chunk = {rps}, .n = 2};
-	char *text = NULL, *at;
+	char *text = NULL;
 	size_t tlen = 0;
 	FILE *out = open_memstream(&text, &tlen);
 	struct events e;
-	int n = 0;
 
 	cert_events(&e, &set, rps, out);
 	feed_cert(&e, 1, 0x100, 0x300000, 0, 0);     /* from the TLS library's code */
@@ -645,9 +656,7 @@ static void test_a_certificate_is_kept_by_who_parsed_it(void)
 	rps[1].code_start = rps[1].code_end = 0;
 	feed_cert(&e, 5, 0x300000, -0x300000, 0, 0); /* the parser's code not known */
 	fflush(out);
-	for (at = text; (at = strstr(at, "\"type\":\"certificate\"")); at++)
-		n++;
-	CHECK(n == 2);
+	CHECK(records(text, "certificate") == 2);
 	CHECK(line_has(text, "\"tid\":1,", "\"subject\":\"CN=unit.test\""));
 	CHECK(line_has(text, "\"tid\":3,", "\"subject\":\"CN=unit.test\""));
 	events_free(&e);
@@ -664,11 +673,10 @@ static void test_a_certificate_on_its_connection(void)
 	struct probe_set set = {.chunk = {rps}, .n = 2};
 	uint8_t raw[sizeof(struct tls_event)] = {0};
 	struct tls_event *open = (struct tls_event *)raw, t;
-	char *text = NULL, *at;
+	char *text = NULL;
 	size_t tlen = 0;
 	FILE *out = open_memstream(&text, &tlen);
 	struct events e;
-	int n = 0;
 
 	cert_events(&e, &set, rps, out);
 	opening(open, 1000, 1, 7);
@@ -682,9 +690,7 @@ static void test_a_certificate_on_its_connection(void)
 	tie(&t, 6, 8, 0xabc, 900);
 	events_on_sample(&e, 0, &t, TLS_EVENT_HDR_SIZE);
 	fflush(out);
-	for (at = text; (at = strstr(at, "\"type\":\"certificate\"")); at++)
-		n++;
-	CHECK(n == 3);
+	CHECK(records(text, "certificate") == 3);
 	CHECK(line_has(text, "\"tid\":2,", "\"conn\":7,") &&
 	      line_has(text, "\"tid\":2,", "\"depth\":0,"));
 	CHECK(line_has(text, "\"tid\":4,", "\"conn\":null") &&
