@@ -1142,8 +1142,9 @@ void events_on_meta_lost(void *ctx, int cpu, uint64_t count)
 	struct events *e = ctx;
 
 	e->meta_lost += count;
-	diag("lost %llu connection, handshake or gap events on CPU %d\n", (unsigned long long)count,
-	     cpu);
+	diag("lost %llu connection, handshake, hello, certificate, cgroup or gap events on CPU "
+	     "%d\n",
+	     (unsigned long long)count, cpu);
 	if (e->cfg.json && e->cfg.out)
 		fprintf(e->cfg.out,
 			"{\"v\":1,\"type\":\"lost\",\"buffer\":\"meta\",\"cpu\":%d,"

@@ -578,6 +578,7 @@ int selftest_run(struct env *env, volatile sig_atomic_t *stop)
 
 	plan(st.plan);
 	if (!start_digests(&st)) {
+		diag("selftest: failed to set up the SHA-256 digests: out of memory\n");
 		free_digests(&st);
 		return EXIT_RUNTIME;
 	}

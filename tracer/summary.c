@@ -159,7 +159,7 @@ static void say_totals(const struct events *e, const char *why, uint64_t events_
 	if (unreported)
 		diag(" (unreported by the kernel: %llu)", (unsigned long long)unreported);
 	if (meta_lost)
-		diag("; %llu connection, handshake or gap events lost",
+		diag("; %llu connection, handshake, hello, certificate, cgroup or gap events lost",
 		     (unsigned long long)meta_lost);
 	if (e->malformed)
 		diag("; %llu malformed events ignored", (unsigned long long)e->malformed);
