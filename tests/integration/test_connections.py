@@ -786,9 +786,13 @@ class ConnectionTest(TracerTest):
         req = os.path.join(self.tmp, "cert.req")
         with open(req, "wb") as out:
             out.write(b"GET /cert HTTP/1.0\r\n\r\n")
-        get = ('require("https").get("https://127.0.0.1:" + process.argv[1] + "/cert", '
-               '{rejectUnauthorized: process.argv[2] === "verify"}, '
-               'r => { r.resume(); r.on("end", () => 0); })')
+        # node traced from its start, its request made once the go file exists: a program
+        # run later would race the tracer's look at its 100 MB executable
+        get = ('const [port, mode, go] = process.argv.slice(1); (function wait() { '
+               'if (!require("fs").existsSync(go)) return setTimeout(wait, 20); '
+               'require("https").get("https://127.0.0.1:" + port + "/cert", '
+               '{rejectUnauthorized: mode === "verify"}, '
+               'r => { r.resume(); r.on("end", () => 0); }); })();')
         capath = os.path.join(self.tmp, "capath")
         os.mkdir(capath)
         shutil.copy(f["ca.pem"], capath)
@@ -802,17 +806,22 @@ class ConnectionTest(TracerTest):
                            "{port}"],
             "tstclnt": ["sh", "-c", 'exec tstclnt -h 127.0.0.1 -p "$0" -d "$1" -o <"$2" '
                         '>/dev/null 2>&1', "{port}", "sql:" + db, req],
-            "node": [node, "-e", get, "{port}"],
+            "node": [node, "-e", get, "{port}", "insecure"],
             # the server's certificate alone: node finds the CA on disk as it verifies
-            "node-verify": ["env", "SSL_CERT_DIR=" + capath, node, "--use-openssl-ca", "-e",
-                            get, "{port}", "verify"],
+            "node-verify": [node, "--use-openssl-ca", "-e", get, "{port}", "verify"],
         }
         for name, argv in clients.items():
             with self.subTest(client=name):
                 pem = f["srv.pem" if name == "node-verify" else "chain.pem"]
                 _, port, _ = self.tls_server("--cert", pem, "--key", f["srv.key"])
-                proc, go = self.waiting([str(port) if a == "{port}" else
-                                         a.replace("{port}", str(port)) for a in argv])
+                argv = [str(port) if a == "{port}" else a.replace("{port}", str(port))
+                        for a in argv]
+                if name.startswith("node"):
+                    go = os.path.join(self.tmp, "go." + name)
+                    env = dict(os.environ, SSL_CERT_DIR=capath) if "verify" in argv else None
+                    proc = self.spawn(argv + [go], env=env)
+                else:
+                    proc, go = self.waiting(argv)
                 records = json_lines(self.trace_then_go(proc, go, "--json"))
                 certs = [r for r in records if r["type"] == "certificate"]
                 conns = [r["conn"] for r in records if r["type"] == "conn" and
