@@ -19,14 +19,34 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Hands each sink that has `op` the rest of the arguments, after itself. */
+#define TO_SINKS(e, op, ...)                                                                       \
+	do {                                                                                       \
+		for (int i_ = 0; i_ < (e)->cfg.nsinks; i_++) {                                     \
+			struct sink *s_ = (e)->cfg.sinks[i_];                                      \
+			if (s_->ops->op)                                                           \
+				s_->ops->op(s_, ##__VA_ARGS__);                                    \
+		}                                                                                  \
+	} while (0)
+
 void events_init(struct events *e, const struct events_config *cfg)
 {
+	int i;
+
 	memset(e, 0, sizeof(*e));
 	e->cfg = *cfg;
 	e->start_ns = clock_ns(CLOCK_MONOTONIC);
-	e->shown_conn = UINT64_MAX; /* no row yet */
 	e->realtime_offset = (int64_t)(clock_ns(CLOCK_REALTIME) - e->start_ns);
 	e->next_seq = 1; /* the BPF counter's first */
+	for (i = 0; i < cfg->nsinks; i++) {
+		e->whole_calls |= cfg->sinks[i]->ops->call != NULL;
+		e->chunks |= cfg->sinks[i]->ops->data != NULL;
+	}
+}
+
+void events_begin(struct events *e)
+{
+	TO_SINKS(e, begin);
 }
 
 uint64_t events_now(void)
@@ -52,20 +72,20 @@ static struct proc_stats *proc_of(struct events *e, uint32_t pid)
 	return &e->procs[e->nprocs++];
 }
 
-void events_add_unprobed(struct events *e, uint32_t pid, const char *comm, uint64_t sent,
-			 uint64_t recv)
+void events_add_unprobed(struct events *e, const struct out_unprobed *u)
 {
-	struct proc_stats *ps = proc_of(e, pid);
+	struct proc_stats *ps = proc_of(e, u->pid);
 
-	e->unprobed_sent += sent;
-	e->unprobed_recv += recv;
+	TO_SINKS(e, unprobed, u);
+	e->unprobed_sent += u->sent;
+	e->unprobed_recv += u->recv;
 	e->unprobed_conns++;
 	if (!ps)
 		return;
 	if (!ps->comm[0])
-		snprintf(ps->comm, sizeof(ps->comm), "%s", comm);
-	ps->unprobed_sent += sent;
-	ps->unprobed_recv += recv;
+		snprintf(ps->comm, sizeof(ps->comm), "%s", u->comm);
+	ps->unprobed_sent += u->sent;
+	ps->unprobed_recv += u->recv;
 }
 
 /* The output's view of an event header; data and lengths are filled by the caller. */
@@ -81,7 +101,8 @@ static struct out_event view(struct events *e, const struct tls_event *ev, char 
 		.func = rp ? rp->func : "?",
 		.lib = rp ? rp->lib_path : "?",
 		.comm = comm,
-		.time_ns = e->cfg.json ? ev->time_ns + (uint64_t)e->realtime_offset : rel,
+		.time_ns = rel,
+		.unix_ns = ev->time_ns + (uint64_t)e->realtime_offset,
 		.pid = ev->pid,
 		.tid = ev->tid,
 		.uid = ev->uid,
@@ -101,8 +122,9 @@ static struct out_event view(struct events *e, const struct tls_event *ev, char 
 	};
 }
 
-static void print_call(struct events *e, const struct tls_event *hdr, const unsigned char *data,
-		       uint32_t len, uint32_t truncated, uint32_t lost)
+/* A whole call (hdr its first chunk's header), to the sinks that take calls. */
+static void give_call(struct events *e, const struct tls_event *hdr, const unsigned char *data,
+		      uint32_t len, uint32_t truncated, uint32_t lost)
 {
 	char comm[TLS_COMM_LEN + 1];
 	struct out_event out = view(e, hdr, comm);
@@ -111,10 +133,7 @@ static void print_call(struct events *e, const struct tls_event *hdr, const unsi
 	out.data_len = len;
 	out.truncated = truncated;
 	out.lost = lost;
-	if (e->shown_conn != hdr->conn)
-		output_conn_line(e->cfg.out, &out);
-	e->shown_conn = hdr->conn;
-	output_event(e->cfg.out, &out, e->cfg.hexdump, e->cfg.latency);
+	TO_SINKS(e, call, &out);
 }
 
 static void drop_pending(struct events *e, struct pending_call *p)
@@ -124,14 +143,15 @@ static void drop_pending(struct events *e, struct pending_call *p)
 	*p = e->pending[--e->npending];
 }
 
-/* Prints a call that will get no more chunks; what never arrived counts as lost. */
+/* Gives a call that will get no more chunks; what never arrived counts as lost. */
 static void flush_pending(struct events *e, struct pending_call *p, uint32_t truncated)
 {
-	print_call(e, p->hdr, p->data, p->len, truncated, p->hdr->call_len - truncated - p->len);
+	give_call(e, p->hdr, p->data, p->len, truncated, p->hdr->call_len - truncated - p->len);
 	drop_pending(e, p);
 }
 
-/* Text modes: gather a call's chunks, print it when its last chunk arrives. */
+/* For the sinks that take whole calls: gathers a call's chunks, gives it when its last chunk
+ * arrives. */
 static void assemble(struct events *e, int cpu, const struct tls_event *ev,
 		     const unsigned char *data)
 {
@@ -148,8 +168,8 @@ static void assemble(struct events *e, int cpu, const struct tls_event *ev,
 			flush_pending(e, &e->pending[i--], 0);
 	}
 	if (!p && last && ev->offset == 0) { /* the common case: a call in one chunk */
-		print_call(e, ev, data, ev->data_len, ev->truncated,
-			   ev->call_len - ev->truncated - ev->data_len);
+		give_call(e, ev, data, ev->data_len, ev->truncated,
+			  ev->call_len - ev->truncated - ev->data_len);
 		return;
 	}
 	if (!p) {
@@ -232,9 +252,9 @@ static bool kept(struct events *e, const struct tls_event *ev, uint64_t id, bool
 				  ? 1
 				  : -1;
 		e->conns_filtered += c->kept < 0;
-		if (c->kept > 0 && !c->told_open && e->cfg.json && e->cfg.out) {
+		if (c->kept > 0 && !c->told_open) {
 			out = conn_view(e, ev, c, comm);
-			output_json_conn(e->cfg.out, &out, "open", NULL);
+			TO_SINKS(e, conn, &out, NULL);
 			c->told_open = true;
 		}
 	}
@@ -272,12 +292,11 @@ static void end_flow(struct events *e, const struct tls_event *ev, uint64_t key)
 	e->cur = ev;
 	if (e->cfg.http)
 		http_close(e->cfg.http, key, ev->time_ns);
-	if (e->cfg.pcap)
-		pcapng_close(e->cfg.pcap, key, ev->time_ns + (uint64_t)e->realtime_offset);
+	TO_SINKS(e, flow_end, key, ev->time_ns + (uint64_t)e->realtime_offset);
 	flows_remove(&e->flows, key);
 }
 
-/* Connection c ended with event ev (its close, or its process's exit): said in JSON, and
+/* Connection c ended with event ev (its close, or its process's exit): told, and
  * forgotten. */
 static void end_conn(struct events *e, const struct tls_event *ev, struct conn *c,
 		     const char *reason)
@@ -292,8 +311,8 @@ static void end_conn(struct events *e, const struct tls_event *ev, struct conn *
 	out.fd = c->fd;
 	out.addr = c->resolved ? &c->addr : NULL;
 	out.conn_why = c->why;
-	if (e->cfg.json && e->cfg.out && (!conn_filter_on(e->cfg.filter) || c->kept > 0))
-		output_json_conn(e->cfg.out, &out, "close", reason);
+	if (!conn_filter_on(e->cfg.filter) || c->kept > 0)
+		TO_SINKS(e, conn, &out, reason);
 	if (conn_filter_on(e->cfg.filter) && c->kept > 0)
 		e->kept_closed[e->kept_closed_next++ % EVENTS_KEPT_CLOSED] = c->id;
 	else if (conn_filter_on(e->cfg.filter) && !c->kept) /* never shown to match */
@@ -301,18 +320,13 @@ static void end_conn(struct events *e, const struct tls_event *ev, struct conn *
 	conns_close(&e->conns, c->id);
 }
 
-typedef void (*show_fn)(FILE *out, const struct out_event *ev);
-
-/* An event shown as a JSON line, or in text as a row (text NULL: not in text). */
-static void show(struct events *e, const struct tls_event *ev, show_fn json, show_fn text)
+/* A handshake, verification or verification turned off, told. */
+static void tell_meta(struct events *e, const struct tls_event *ev)
 {
 	char comm[TLS_COMM_LEN + 1];
-	struct out_event out;
+	struct out_event out = view(e, ev, comm);
 
-	if ((!e->cfg.json && !text) || !e->cfg.out)
-		return;
-	out = view(e, ev, comm);
-	(e->cfg.json ? json : text)(e->cfg.out, &out);
+	TO_SINKS(e, meta, (enum tls_kind)ev->kind, &out);
 }
 
 /* ev as view() shows it, on connection c (NULL: none) whatever ev names. */
@@ -341,8 +355,7 @@ static bool hello_of(const struct conn *c, uint32_t pid, int fd, uint64_t ino, i
 	return !c->hello[side - 1].side;
 }
 
-/* Says hello h, sent as event ev, on connection conn (0: none known): in JSON, and in text
- * with --handshake. */
+/* Tells hello h, sent as event ev, on connection conn (0: none known). */
 static void tell_hello(struct events *e, const struct tls_event *ev, uint64_t conn,
 		       const struct hello *h)
 {
@@ -350,14 +363,11 @@ static void tell_hello(struct events *e, const struct tls_event *ev, uint64_t co
 	char comm[TLS_COMM_LEN + 1];
 	struct out_event out;
 
-	if (!kept(e, ev, conn, false) || !e->cfg.out || !(e->cfg.json || e->cfg.handshakes))
+	if (!kept(e, ev, conn, false))
 		return;
 	out = conn_view(e, ev, c, comm);
 	out.func = h->side == HELLO_CLIENT ? "ClientHello" : "ServerHello";
-	if (e->cfg.json)
-		output_json_hello(e->cfg.out, &out, h);
-	else
-		output_hello(e->cfg.out, &out, h);
+	TO_SINKS(e, hello, &out, h);
 }
 
 /* The oldest hello still waiting for its connection is told without one. */
@@ -479,8 +489,8 @@ static bool cert_again(struct conn *c, const struct cert_info *info)
 
 /*
  * A certificate's DER (data) that a TLS call's thread handed an X.509 parser: the peer's
- * when the TLS library called it (cert_from_tls), else left alone. Told in JSON, in text
- * with --handshake, and warned of in text when it ends within CERT_WARN_DAYS days.
+ * when the TLS library called it (cert_from_tls), else left alone. Told once per
+ * connection.
  */
 static void got_cert(struct events *e, const struct tls_event *ev, const uint8_t *data)
 {
@@ -507,24 +517,17 @@ static void got_cert(struct events *e, const struct tls_event *ev, const uint8_t
 		return;
 	depth = c ? c->ncerts++ : -1;
 	left = cert_days_left(&info, time(NULL));
-	if (!kept(e, ev, ev->conn, false) || !e->cfg.out)
+	if (!kept(e, ev, ev->conn, false))
 		return;
 	out = view(e, ev, comm);
 	out.func = "Certificate";
 	out.call_id = 0;
 	out.latency_ns = 0;
-	if (e->cfg.json) {
-		output_json_cert(e->cfg.out, &out, &info, who, depth, left);
-		return;
-	}
-	if (e->cfg.handshakes)
-		output_cert(e->cfg.out, &out, &info, who, depth);
-	if (left <= CERT_WARN_DAYS)
-		output_cert_expiry(e->cfg.out, &out, &info, who, depth, left);
+	TO_SINKS(e, cert, &out, &info, who, depth, left);
 }
 
 /* Connection ev->conn opens (PID ev->pid's socket ev->fd, inode ino, `known` as
- * conns_open's; ends: its two ends as BPF read them, or NULL): kept, and said in JSON. */
+ * conns_open's; ends: its two ends as BPF read them, or NULL): kept, and told. */
 static void open_conn(struct events *e, const struct tls_event *ev, uint64_t ino, bool known,
 		      const struct tls_sock_addr *ends)
 {
@@ -533,8 +536,8 @@ static void open_conn(struct events *e, const struct tls_event *ev, uint64_t ino
 	struct conn *c = conns_open(&e->conns, ev->conn, ev->pid, ev->fd, ino, known, ends);
 
 	out = view(e, ev, comm);
-	if (c && e->cfg.json && e->cfg.out && kept(e, ev, ev->conn, false) && !c->told_open) {
-		output_json_conn(e->cfg.out, &out, "open", NULL);
+	if (c && kept(e, ev, ev->conn, false) && !c->told_open) {
+		TO_SINKS(e, conn, &out, NULL);
 		c->told_open = true;
 	}
 	if (c && e->nhellos) /* it takes the hellos sent on its socket before it was known */
@@ -570,8 +573,8 @@ static void deliver_meta(struct events *e, const struct tls_event *ev, const uin
 		}
 		end_flow(e, ev, ev->conn); /* its opening was lost */
 		out = view(e, ev, comm);
-		if (e->cfg.json && e->cfg.out && !conn_filter_on(e->cfg.filter))
-			output_json_conn(e->cfg.out, &out, "close", "close");
+		if (!conn_filter_on(e->cfg.filter))
+			TO_SINKS(e, conn, &out, "close");
 		break;
 	case TLS_KIND_EXIT: /* the process's sockets closed with it */
 		for (i = e->conns.n - 1; i >= 0; i--)
@@ -582,16 +585,12 @@ static void deliver_meta(struct events *e, const struct tls_event *ev, const uin
 		settle_hellos(e, NULL, ev->pid); /* told without a connection */
 		break;
 	case TLS_KIND_HANDSHAKE:
-		if (kept(e, ev, ev->conn, false))
-			show(e, ev, output_json_handshake,
-			     e->cfg.handshakes ? output_handshake : NULL);
-		break;
 	case TLS_KIND_VERIFY:
 		if (kept(e, ev, ev->conn, false))
-			show(e, ev, output_json_verify, output_verify);
+			tell_meta(e, ev);
 		break;
 	case TLS_KIND_VERIFY_OFF:
-		show(e, ev, output_json_verify_off, output_verify_off);
+		tell_meta(e, ev);
 		break;
 	case TLS_KIND_HELLO:
 		got_hello(e, ev, data);
@@ -605,29 +604,24 @@ static void deliver_meta(struct events *e, const struct tls_event *ev, const uin
 	}
 }
 
-/* "pid 7 tid 8 comm curl SSL_write call 12 ... sni api.test container docker ID": a pcapng
- * packet's comment (cgroup_describe's words). */
-static void packet_comment(struct events *e, const struct tls_event *ev, char *buf, size_t size)
+/* A data chunk, to the sinks that take chunks. */
+static void give_chunk(struct events *e, const struct tls_event *ev, const uint8_t *data)
 {
 	char comm[TLS_COMM_LEN + 1];
-	struct out_event out = view(e, ev, comm);
-	size_t n = (size_t)snprintf(buf, size, "pid %u tid %u comm %s %s call %llu (%u bytes) %s",
-				    out.pid, out.tid, out.comm, out.func,
-				    (unsigned long long)out.call_id, out.len, out.lib);
+	struct out_event out;
 
-	if (out.hello && out.hello[HELLO_CLIENT - 1].sni[0] && n < size)
-		n += (size_t)snprintf(buf + n, size - n, " sni %s",
-				      out.hello[HELLO_CLIENT - 1].sni);
-	if (n < size) {
-		buf[n] = ' ';
-		cgroup_describe(out.cgroup, false, buf + n + 1, size - n - 1);
-		if (!buf[n + 1])
-			buf[n] = '\0';
-	}
+	if (!e->chunks)
+		return;
+	out = view(e, ev, comm);
+	out.data = data;
+	out.data_len = ev->data_len;
+	out.truncated = ev->truncated;
+	TO_SINKS(e, data, &out);
 }
 
-/* A data chunk, in order: redacted, shown, decoded as HTTP, written to the capture. data is
- * written to only when redacting (then it is the stream's copy). */
+/* A data chunk, in order: redacted, decoded as HTTP, handed to the sinks (put together
+ * with the rest of its call for those that take calls). data is written to only when
+ * redacting (then it is the stream's copy). */
 static void deliver_data(struct events *e, int cpu, const struct tls_event *ev, uint8_t *data)
 {
 	uint64_t key = flows_key(ev->conn, ev->pid), gap = 0;
@@ -654,47 +648,25 @@ static void deliver_data(struct events *e, int cpu, const struct tls_event *ev, 
 		if ((ev->flags & TLS_CHUNK_LAST) && (gap = flows_tail(&f->d[side])))
 			http_data(e->cfg.http, key, sent, data, 0, gap, false, ev->time_ns);
 	}
-	if (e->cfg.out && !e->cfg.http_only && e->cfg.json) {
-		char comm[TLS_COMM_LEN + 1];
-		struct out_event out = view(e, ev, comm);
-
-		out.data = data;
-		out.data_len = ev->data_len;
-		out.truncated = ev->truncated;
-		output_json_data(e->cfg.out, &out);
-	} else if (e->cfg.out && !e->cfg.http_only) {
+	give_chunk(e, ev, data);
+	if (e->whole_calls)
 		assemble(e, cpu, ev, data);
-	}
-	if (e->cfg.pcap) {
-		struct conn *c = ev->conn ? conns_get(&e->conns, ev->conn) : NULL;
-		char comment[512];
-
-		packet_comment(e, ev, comment, sizeof(comment));
-		pcapng_data(e->cfg.pcap, key, c && c->resolved ? &c->addr : NULL, sent, ev->call_id,
-			    ev->call_len, ev->offset, data, ev->data_len,
-			    ev->time_ns + (uint64_t)e->realtime_offset, comment);
-	}
 }
 
-/* A chunk's turn has come: to the sink, or to the outputs; then the HTTP records it ended.
- * ev is the header (data follows it in the sink's copies); data, its bytes. */
+/* A chunk's turn has come: to the sinks, then what it ended (HTTP messages) is shown. ev is
+ * the header; data, its bytes. */
 static void deliver_chunk(struct events *e, int cpu, const struct tls_event *ev, uint8_t *data)
 {
 	if (ev->kind != TLS_KIND_DATA) {
-		if (!e->cfg.sink) /* the self-test looks at data only */
+		if (!e->cfg.data_only)
 			deliver_meta(e, ev, data);
-	} else if (e->cfg.sink) {
-		e->cfg.sink(e->cfg.sink_ctx, ev);
+	} else if (e->cfg.data_only) {
+		give_chunk(e, ev, data);
 	} else {
 		deliver_data(e, cpu, ev, data);
 	}
-	if (e->records) {
-		fclose(e->records);
-		e->records = NULL;
-		fwrite(e->records_buf, 1, e->records_size, e->cfg.out);
-		free(e->records_buf);
-		e->records_buf = NULL;
-	}
+	for (int i = 0; i < e->cfg.nsinks; i++)
+		sink_release(e->cfg.sinks[i]);
 }
 
 void events_on_http(void *ctx, const struct http_msg *m)
@@ -705,24 +677,14 @@ void events_on_http(void *ctx, const struct http_msg *m)
 	struct conn *c;
 
 	e->http_records++;
-	if (!e->cfg.out || !e->cur || (!e->cfg.json && m->request)) /* text: a line per response */
-		return;
-	/* Written after the chunk that ended the message has been shown. */
-	if (!e->records && !(e->records = open_memstream(&e->records_buf, &e->records_size)))
+	if (!e->cur)
 		return;
 	out = view(e, e->cur, comm);
 	out.conn = flows_key_conn(m->key); /* a close event of its process names none */
 	c = out.conn ? conns_get(&e->conns, out.conn) : NULL;
 	out.addr = c && c->resolved ? &c->addr : out.addr;
 	out.hello = c ? c->hello : out.hello;
-	if (e->cfg.json) {
-		output_json_http(e->records, &out, m);
-	} else {
-		if (e->shown_conn != out.conn && !e->cfg.http_only)
-			output_conn_line(e->records, &out);
-		e->shown_conn = out.conn;
-		output_http(e->records, &out, m, e->cfg.http_headers);
-	}
+	TO_SINKS(e, http, &out, m);
 }
 
 void events_on_http_error(void *ctx, uint64_t key, const char *why)
@@ -864,7 +826,7 @@ static void give_tie(struct events *e, struct tls_event *ev)
  * and not older than release_ns (the window gives up on it, as on a gap). */
 static bool awaits_tie(const struct events *e, const struct tls_event *ev, uint64_t release_ns)
 {
-	return may_tie(ev) && !e->cfg.sink && ev->time_ns >= release_ns;
+	return may_tie(ev) && !e->cfg.data_only && ev->time_ns >= release_ns;
 }
 
 /* Whether a call whose turn has come waits in the queue for its session's tie. */
@@ -887,7 +849,7 @@ static void note_tie(struct events *e, const struct tls_event *ev)
 	struct conn *c = conns_get(&e->conns, ev->conn);
 	int i;
 
-	if (e->cfg.sink) /* the self-test's sink takes data alone */
+	if (e->cfg.data_only) /* the self-test takes data alone */
 		return;
 	for (i = e->queue.head; !c && i < e->queue.n; i++) {
 		const struct tls_event *q = e->queue.v[i].ev;
@@ -926,10 +888,13 @@ static void untie(struct events *e, const struct tls_event *ev)
 /* Delivers one event (ev its header, data its bytes) and notes a failed write. */
 static void deliver_one(struct events *e, int cpu, const struct tls_event *ev, uint8_t *data)
 {
+	int i;
+
 	deliver_chunk(e, cpu, ev, data);
 	/* errno says why now, before other calls change it */
-	if (e->cfg.out && !e->out_err && ferror(e->cfg.out))
-		e->out_err = errno ? errno : EIO;
+	for (i = 0; i < e->cfg.nsinks && !e->out_err; i++)
+		if (e->cfg.sinks[i]->out && ferror(e->cfg.sinks[i]->out))
+			e->out_err = errno ? errno : EIO;
 }
 
 /* Delivers the ends whose grace has passed by until_ns. */
@@ -1094,9 +1059,8 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 	}
 	e->late += ev->seq < e->next_seq;
 	copy = NULL;
-	/* Redaction writes into the bytes, and the self-test's sink wants them after the
-	 * header: both get a copy, not the perf buffer. */
-	if ((e->cfg.redact || e->cfg.sink) && !(copy = copy_chunk(ev, bytes))) {
+	/* Redaction writes into the bytes: it gets a copy, not the perf buffer. */
+	if (e->cfg.redact && !(copy = copy_chunk(ev, bytes))) {
 		e->dropped++;
 		e->bytes_dropped += ev->kind == TLS_KIND_DATA ? ev->data_len : 0;
 		return;
@@ -1132,9 +1096,7 @@ void events_on_lost(void *ctx, int cpu, uint64_t count)
 		e->lost[cpu] += count;
 	e->lost_events += count;
 	diag("lost %llu events on CPU %d\n", (unsigned long long)count, cpu);
-	if (e->cfg.json && e->cfg.out)
-		fprintf(e->cfg.out, "{\"v\":1,\"type\":\"lost\",\"cpu\":%d,\"count\":%llu}\n", cpu,
-			(unsigned long long)count);
+	TO_SINKS(e, lost, NULL, cpu, count);
 }
 
 void events_on_meta_lost(void *ctx, int cpu, uint64_t count)
@@ -1145,11 +1107,7 @@ void events_on_meta_lost(void *ctx, int cpu, uint64_t count)
 	diag("lost %llu connection, handshake, hello, certificate, cgroup or gap events on CPU "
 	     "%d\n",
 	     (unsigned long long)count, cpu);
-	if (e->cfg.json && e->cfg.out)
-		fprintf(e->cfg.out,
-			"{\"v\":1,\"type\":\"lost\",\"buffer\":\"meta\",\"cpu\":%d,"
-			"\"count\":%llu}\n",
-			cpu, (unsigned long long)count);
+	TO_SINKS(e, lost, "meta", cpu, count);
 }
 
 void events_finish(struct events *e)
@@ -1161,6 +1119,7 @@ void events_finish(struct events *e)
 		flush_pending(e, &e->pending[0], 0);
 	free(e->pending);
 	e->pending = NULL;
+	TO_SINKS(e, finish);
 }
 
 void events_on_counters(void *ctx, uint32_t pid, const uint64_t *sums, int n)

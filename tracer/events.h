@@ -11,8 +11,8 @@
 #include "conns.h"
 #include "flows.h"
 #include "http.h"
-#include "pcapng.h"
 #include "probes.h"
+#include "sink.h"
 #include "tls_event.h"
 
 #define EVENTS_MAX_CPUS 1024
@@ -53,7 +53,7 @@ struct waiting_hello {
 	struct hello h;
 };
 
-/* A call whose chunks are still arriving (text modes print whole calls). */
+/* A call whose chunks are still arriving (for the sinks that take whole calls). */
 struct pending_call {
 	int cpu;	       /* a call's chunks are consecutive in one CPU's buffer */
 	struct tls_event *hdr; /* the first chunk's header; data[] unused */
@@ -84,28 +84,24 @@ struct proc_stats {
 	uint64_t unprobed_sent, unprobed_recv; /* TLS bytes on its sockets before probes */
 };
 
-/* Receives each chunk in order instead of the output (the self-test checks bytes with it). */
-typedef void (*events_sink_fn)(void *ctx, const struct tls_event *ev);
-
-/* Where the ordered chunks go and how they are shown: everything events is given. */
+/* Where the ordered events go and what is shown: everything events is given. */
 struct events_config {
 	const struct probe_set *probes; /* the probes (and, through ->older, replaced ones) */
-	FILE *out;			/* data and records; NULL: nothing shown */
-	bool json, hexdump;
-	bool latency, handshakes;    /* text: the LAT(ms) column; a row per handshake */
+	struct sink **sinks;		/* the outputs, each handed every event it takes */
+	int nsinks;
 	uint32_t max_data_size;	     /* a chunk's most bytes (-s) */
-	struct pcapng *pcap;	     /* -w, or NULL */
 	struct http *http;	     /* --http, or NULL */
 	const struct redact *redact; /* --redact, or NULL */
-	bool http_only;		     /* --http-only: records, no data events */
-	bool http_headers;	     /* -v with --http: headers in text */
 	const struct conn_filter *filter; /* --host, --port, --sni; NULL: every connection */
-	events_sink_fn sink;	     /* chunks go there instead of to out (the self-test) */
-	void *sink_ctx;
+	/* The self-test: data chunks alone go to the sinks, in order as BPF sent them; no
+	 * connections, handshakes or ties are kept. */
+	bool data_only;
 };
 
 struct events {
 	struct events_config cfg; /* as events_init was given it */
+	bool whole_calls;	  /* a sink takes whole calls: chunks are put together */
+	bool chunks;		  /* a sink takes chunks */
 	uint64_t start_ns;	  /* CLOCK_MONOTONIC when tracing started */
 	int64_t realtime_offset;  /* CLOCK_REALTIME - CLOCK_MONOTONIC, for JSON time_ns */
 	struct chunk_queue queue; /* events come before their turn */
@@ -117,7 +113,7 @@ struct events {
 	int npending;
 	uint64_t bytes_captured, bytes_unreadable, malformed;
 	uint64_t dropped, bytes_dropped; /* chunks not kept: out of memory */
-	int out_err;			 /* errno of the first failed write to out */
+	int out_err;			 /* errno of the first failed write of a sink */
 	uint64_t lost_events, lost[EVENTS_MAX_CPUS];
 	uint64_t meta_lost;	    /* events of tls_meta the kernel said it dropped */
 	uint64_t bpf[TLS_STAT_MAX]; /* the BPF counters summed over processes */
@@ -134,19 +130,18 @@ struct events {
 	unsigned int kept_closed_next;
 	struct waiting_hello hellos[EVENTS_WAITING_HELLOS];
 	int nhellos;
-	uint64_t calls_in_flight;    /* calls that had not returned as the tracer stopped */
-	uint64_t shown_conn; /* text: the connection of the rows shown last; UINT64_MAX: none */
+	uint64_t calls_in_flight; /* calls that had not returned as the tracer stopped */
 	struct flows flows;  /* gaps and redaction state per connection and direction */
 	const struct tls_event *cur; /* the event being delivered (HTTP records name it) */
 	uint64_t http_records, http_stopped;
 	uint64_t unprobed_sent, unprobed_recv, unprobed_conns; /* TLS bytes before probes */
-	FILE *records; /* HTTP records of the chunk being delivered (a memstream), or NULL */
-	char *records_buf;
-	size_t records_size;
 };
 
 /* Starts e (its memory is the caller's) with what cfg gives. */
 void events_init(struct events *e, const struct events_config *cfg);
+
+/* Before the first event: each sink begins (the text's column header). */
+void events_begin(struct events *e);
 
 /* --http: decoded messages and decoding failures (set as the decoder's callbacks). */
 void events_on_http(void *ctx, const struct http_msg *m);
@@ -185,7 +180,7 @@ void events_on_counters(void *ctx, uint32_t pid, const uint64_t *sums, int n);
 
 /*
  * Reconciles the BPF counters (given through events_on_counters) with what arrived and
- * prints the summary through diag (and as a JSON line to the output in JSON mode), with the
+ * prints the summary through diag (and hands it to the sinks: the JSON record), with the
  * calls captured through each TLS library probed. `why` is
  * "target exited" or "stopped". With have_counters false (they could not be read) only
  * what arrived is reported, and the summary says the totals are unknown.
@@ -196,10 +191,9 @@ void events_summary(struct events *e, bool have_counters, const char *why);
  * nothing lost, truncated, unreadable, late or malformed (after events_on_counters). */
 bool events_all_captured(const struct events *e);
 
-/* Process pid (named comm) sent and received these TLS bytes on a socket before it had
- * probes (unprobed.c): counted for the summary. */
-void events_add_unprobed(struct events *e, uint32_t pid, const char *comm, uint64_t sent,
-			 uint64_t recv);
+/* A process sent and received these TLS bytes on a socket before it had probes
+ * (unprobed.c): counted for the summary, and handed to the sinks. */
+void events_add_unprobed(struct events *e, const struct out_unprobed *u);
 
 /* Frees what events_init and the stream allocated. */
 void events_free(struct events *e);

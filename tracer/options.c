@@ -46,6 +46,7 @@ enum {
 	OPT_PORT,
 	OPT_SNI,
 	OPT_CGROUP,
+	OPT_COUNT,
 };
 
 static const char doc[] =
@@ -71,6 +72,7 @@ static const char doc[] =
 	"  tracer --json 4242 | jq .      # JSON lines, payloads in base64\n"
 	"  tracer -l --handshake 4242     # each call's latency, and the handshakes\n"
 	"  tracer --http 4242             # and a line per HTTP/1.x or HTTP/2 exchange\n"
+	"  tracer --count 4242            # at the end, calls and bytes per connection\n"
 	"  tracer -w cap.pcapng 4242      # also a pcapng file: tshark -r cap.pcapng\n"
 	"  tracer -w - 4242 | wireshark -k -i -   # Wireshark, live\n"
 	"  tracer --redact --redact-pattern 'token=([^&]*)' 42\n"
@@ -118,6 +120,10 @@ static const struct argp_option options[] = {
 	 "per exchange; -v adds the headers",
 	 0},
 	{"http-only", OPT_HTTP_ONLY, NULL, 0, "--http, without the data events", 0},
+	{"count", OPT_COUNT, NULL, 0,
+	 "Show no rows, but at the end a table of each connection's calls and bytes, sent and "
+	 "received",
+	 0},
 	{"write", 'w', "FILE", 0,
 	 "Also write the plaintext as a pcapng file (created 0600; '-': stdout, then no other "
 	 "output there), one TCP stream per connection",
@@ -298,7 +304,7 @@ static int check_no_tracing(struct argp_state *state, const struct env *env, int
 	}
 	if (npids || env->all || env->selftest || env->list_probes || env->pcap_path || env->http ||
 	    env->redact || env->json || env->hexdump || env->latency || env->handshakes ||
-	    conn_filter_on(&env->conns) || env->cgroup[0]) {
+	    env->count || conn_filter_on(&env->conns) || env->cgroup[0]) {
 		argp_error(state,
 			   "%s traces nothing: no PID, --all, --cgroup, --selftest, --list-probes, "
 			   "-w, --http, --redact, --host, --port, --sni or output option with it",
@@ -318,15 +324,23 @@ static int check_env(struct argp_state *state, const struct env *env, int npids)
 {
 	if (env->check || env->init_dir)
 		return check_no_tracing(state, env, npids);
-	if ((env->pcap_path || env->http || env->redact) && (env->selftest || env->list_probes)) {
-		argp_error(state, "-w, --http and --redact are for tracing: not with --selftest "
-				  "or --list-probes");
+	if ((env->pcap_path || env->http || env->redact || env->count) &&
+	    (env->selftest || env->list_probes)) {
+		argp_error(state, "-w, --http, --redact and --count are for tracing: not with "
+				  "--selftest or --list-probes");
 		return 1;
 	}
 	if (env->pcap_path && !strcmp(env->pcap_path, "-") &&
+	    (env->json || env->hexdump || env->http || env->latency || env->handshakes ||
+	     env->count)) {
+		argp_error(state, "-w - writes the capture to stdout: no --json, -x, --http, -l, "
+				  "--handshake or --count output can go there too");
+		return 1;
+	}
+	if (env->count &&
 	    (env->json || env->hexdump || env->http || env->latency || env->handshakes)) {
-		argp_error(state, "-w - writes the capture to stdout: no --json, -x, --http, -l or "
-				  "--handshake output can go there too");
+		argp_error(state, "--count shows a table instead of the rows: no --json, -x, "
+				  "--http, -l or --handshake with it");
 		return 1;
 	}
 	if (env->selftest) {
@@ -392,6 +406,7 @@ static const struct {
 	{OPT_SELFTEST, offsetof(struct env, selftest)},
 	{OPT_LIST_PROBES, offsetof(struct env, list_probes)},
 	{OPT_CHECK, offsetof(struct env, check)},
+	{OPT_COUNT, offsetof(struct env, count)},
 };
 
 /* --host, --port or --sni (`opt`) arg, put in the connection filter by `add`: 0, or EINVAL

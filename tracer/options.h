@@ -62,6 +62,7 @@ struct env {
 	bool force;	       /* --force: -w may overwrite an existing file */
 	bool http;	       /* --http: decoded HTTP/1.x and HTTP/2 records */
 	bool http_only;	       /* --http-only: those records without the data events */
+	bool count;	       /* --count: a table of calls and bytes per connection at the end */
 	bool redact;	       /* --redact: secrets masked in every output */
 	const char *redact_patterns[MAX_REDACT_PATTERNS]; /* --redact-pattern */
 	int nredact_patterns;

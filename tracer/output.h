@@ -1,4 +1,5 @@
-/* output.h - sslsniff-like text output: header, rows, escaped payloads, hex dumps */
+/* output.h - the output layer: encodings (output.c), text rows (output_text.c), JSON
+ * records (output_json.c); every row and record is written here */
 #ifndef TRACER_OUTPUT_H
 #define TRACER_OUTPUT_H
 
@@ -17,7 +18,8 @@ struct out_event {
 	const char *func;
 	const char *lib;
 	const char *comm;
-	uint64_t time_ns; /* text: since tracing started; JSON: Unix time */
+	uint64_t time_ns; /* since tracing started (text) */
+	uint64_t unix_ns; /* the wall clock's Unix time (JSON) */
 	uint32_t pid, tid, uid;
 	bool write; /* the process sent this (else it received it) */
 	uint64_t call_id;
@@ -47,6 +49,10 @@ void output_escape(FILE *out, const unsigned char *data, size_t len);
 
 /* Writes 16 bytes a line: offset, hex, and the printable ASCII ('.' for the rest). */
 void output_hexdump(FILE *out, const unsigned char *data, size_t len);
+
+/* A payload between "----- DATA -----" and the end marker's line: escaped text, or, when
+ * that would take more room than base64, base64 lines after "----- DATA (base64) -----". */
+void output_payload(FILE *out, const unsigned char *data, size_t len);
 
 /* stdout's buffer when it is not a terminal: written by the megabyte, flushed every round
  * of the poll loop. */
@@ -130,6 +136,23 @@ void output_json_cert(FILE *out, const struct out_event *ev, const struct cert_i
 /* {"v":1,"type":"conn","event":"open"|"close",...}; reason of a close: "close", "exit". */
 void output_json_conn(FILE *out, const struct out_event *ev, const char *event, const char *reason);
 
+/* {"v":1,"type":"lost",["buffer":"meta",]"cpu":N,"count":N}: the kernel dropped count
+ * events of CPU cpu's buffer (buffer NULL: the data's). */
+void output_json_lost(FILE *out, const char *buffer, int cpu, uint64_t count);
+
+/* A row of --list-probes' table, each column as probes_list says it. */
+struct out_probe {
+	const char *lib, *func, *kind, *offset, *bpf_fn, *need, *insn, *uprobe, *cost, *found_by;
+};
+
+/* --list-probes: the table's header, a row, and the line under it that says what one hit
+ * of each class cost (ns), measured on `calls` calls. */
+void output_probes_header(FILE *out);
+void output_probe(FILE *out, const struct out_probe *p);
+void output_probe_costs(FILE *out, int calls, double emulated_ns, double stepped_ns,
+			double return_ns);
+void output_probe_costs_unknown(FILE *out, const char *why);
+
 /* The counters of a run or of one of its processes, as the summary gives them. */
 struct out_counters {
 	uint64_t calls, bytes_moved, bytes_captured, bytes_truncated, bytes_lost, bytes_unreadable;
@@ -158,6 +181,8 @@ void output_json_unprobed(FILE *out, const struct out_unprobed *u);
 /* The closing account of a run (summary.c fills it). */
 struct out_summary {
 	const char *reason;
+	bool counters_known; /* false: the BPF counters were not read, only all.bytes_captured
+			      * is known */
 	struct out_counters all;
 	uint64_t late, meta_lost, malformed, dropped, bytes_dropped;
 	uint64_t conns, conns_unresolved, calls_without_conn;

@@ -17,6 +17,7 @@
 #include "callsite.h"
 #include "elffile.h"
 #include "emulated.h"
+#include "output.h"
 #include "procmaps.h"
 #include "tls_event.h"
 #include "tracer_bpf.h"
@@ -48,19 +49,16 @@ static void want_symbol(struct file_symbols *fs, const char *name, size_t len)
 	fs->n++;
 }
 
-/* Every function `symbol` of a spec names: itself, or for "name=a&b" a and b. */
-static void want_spec_symbols(struct file_symbols *fs, const char *symbol)
+/* Every function a spec's symbol names to look up: its function, or the callers it is found
+ * by. */
+static void want_spec_symbols(struct file_symbols *fs, const struct probe_spec *s)
 {
-	const char *p = strchr(symbol, '='), *end;
+	int i;
 
-	if (!p) {
-		want_symbol(fs, symbol, strlen(symbol));
-		return;
-	}
-	for (p++; *p; p = *end ? end + 1 : end) {
-		end = p + strcspn(p, "&");
-		want_symbol(fs, p, (size_t)(end - p));
-	}
+	if (!s->ncallers)
+		want_symbol(fs, s->func, strlen(s->func));
+	for (i = 0; i < s->ncallers; i++)
+		want_symbol(fs, s->callers[i], strlen(s->callers[i]));
 }
 
 /*
@@ -134,40 +132,23 @@ static struct seen_file *seen(struct probe_set *set, const char *open_path, enum
 }
 
 /*
- * File offset of a spec's symbol: an exported function by name, or for "name=a&b" the
+ * File offset of spec s's function: an exported function by name, or for "name=a&b" the
  * function that a and b both call (callsite.h), with how each reaches it in rp->callers.
  * -ENOENT when it cannot be found.
  */
-static int spec_offset(const char *path, const struct file_symbols *fs, const char *symbol,
+static int spec_offset(const char *path, const struct file_symbols *fs, const struct probe_spec *s,
 		       struct resolved_probe *rp)
 {
-	char copy[128], *p, *next;
-	int n = 0;
+	int i;
 
-	if (!strchr(symbol, '='))
-		return symbol_offset(fs, symbol, &rp->offset);
-	snprintf(copy, sizeof(copy), "%s", strchr(symbol, '=') + 1);
-	for (p = copy; p && n < CALLSITE_MAX_CALLERS; p = next) {
-		next = strchr(p, '&');
-		if (next)
-			*next++ = '\0';
-		if (symbol_offset(fs, p, &rp->callers[n++].offset) != 0)
+	if (!s->ncallers)
+		return symbol_offset(fs, s->func, &rp->offset);
+	for (i = 0; i < s->ncallers; i++)
+		if (symbol_offset(fs, s->callers[i], &rp->callers[i].offset) != 0)
 			return -ENOENT;
-	}
-	rp->ncallers = n;
-	return callsite_common_target(path, rp->callers, n, &rp->offset) == 0 ? 0 : -ENOENT;
-}
-
-/* Whether the caller named `name` is the k-th of internal probe `in`'s spec symbol. */
-static bool caller_is(const struct resolved_probe *in, int k, const char *name)
-{
-	const char *p = strchr(in->spec->symbol, '=') + 1;
-	size_t len;
-
-	for (; k > 0 && p; k--)
-		p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL;
-	len = p ? strcspn(p, "&") : 0;
-	return p && strlen(name) == len && strncmp(p, name, len) == 0;
+	rp->ncallers = s->ncallers;
+	return callsite_common_target(path, rp->callers, rp->ncallers, &rp->offset) == 0 ? 0
+											 : -ENOENT;
 }
 
 /* Takes probe i out of [first, n) (not attached yet): the later ones move up and are
@@ -226,9 +207,9 @@ static void place_internal(struct probe_set *set, int first, int verbose)
 				struct resolved_probe *out = probes_at(set, j);
 
 				if (!out->ncallers && out->spec->kind == in->spec->kind &&
-				    caller_is(in, k, out->func)) {
-					out->via = i + 1;
-					in->caller_probe[k] = j + 1;
+				    strcmp(in->spec->callers[k], out->func) == 0) {
+					out->via = probe_ref(i);
+					in->caller_probe[k] = probe_ref(j);
 				}
 			}
 	}
@@ -250,7 +231,7 @@ static bool has_spec_files_all(const struct spec_table *t, const char *lib,
 		if (!o->required || strcmp(o->library, lib) != 0 || !probes_same_spec_file(o, s))
 			continue;
 		probes_init_one(&rp, o, lib_path, open_path);
-		if (spec_offset(open_path, fs, o->symbol, &rp) != 0)
+		if (spec_offset(open_path, fs, o, &rp) != 0)
 			return false;
 	}
 	return true;
@@ -273,7 +254,7 @@ static int add_symbol_specs(struct probe_set *set, const struct spec_table *t, c
 		return -ENOMEM;
 	for (i = 0; i < t->n; i++)
 		if (strcmp(t->specs[i].library, lib) == 0)
-			want_spec_symbols(fs, t->specs[i].symbol);
+			want_spec_symbols(fs, &t->specs[i]);
 	if (!exported_offsets(open_path, fs) &&
 	    tracer_bpf__symbol_offsets(open_path, fs->names, fs->n, fs->offsets, fs->found) &&
 	    verbose)
@@ -286,7 +267,7 @@ static int add_symbol_specs(struct probe_set *set, const struct spec_table *t, c
 		    (exe && !has_spec_files_all(t, lib, fs, s, lib_path, open_path)))
 			continue;
 		probes_init_one(&rp, s, lib_path, open_path);
-		if (spec_offset(open_path, fs, s->symbol, &rp) == 0) {
+		if (spec_offset(open_path, fs, s, &rp) == 0) {
 			err = probes_add_one(set, &rp) ? -ENOMEM : err;
 			added++;
 		} else if (s->required) {
@@ -313,8 +294,9 @@ static void place_emulated(struct probe_set *set, int first, const char *open_pa
 	int i;
 
 	for (i = first; i < set->n; i++)
-		if (!probes_at(set, i)->via && (probes_at(set, i)->spec->kind == PROBE_ENTRY ||
-						probes_at(set, i)->spec->kind == PROBE_RETURN))
+		if (probes_at(set, i)->via == PROBE_NONE &&
+		    (probes_at(set, i)->spec->kind == PROBE_ENTRY ||
+		     probes_at(set, i)->spec->kind == PROBE_RETURN))
 			break;
 	if (i == set->n || nosym_open(open_path, &f, why, sizeof(why)))
 		return; /* nothing to move, or the file not read again */
@@ -322,7 +304,8 @@ static void place_emulated(struct probe_set *set, int first, const char *open_pa
 		struct resolved_probe *rp = probes_at(set, i);
 		uint64_t moved;
 
-		if (rp->via || (rp->spec->kind != PROBE_ENTRY && rp->spec->kind != PROBE_RETURN))
+		if (rp->via != PROBE_NONE ||
+		    (rp->spec->kind != PROBE_ENTRY && rp->spec->kind != PROBE_RETURN))
 			continue;
 		moved = emulated_entry(&f, rp->offset);
 		rp->shift = (uint32_t)(moved - rp->offset);
@@ -660,7 +643,7 @@ static int attach_range(const struct probe_sink *sink, const struct probe_set *s
 			char why[TRACER_BPF_ERRLEN];
 			int err;
 
-			if (exits != (pass == 0) || rp->via)
+			if (exits != (pass == 0) || rp->via != PROBE_NONE)
 				continue;
 			path = attach_path(set, rp);
 			if (!path)
@@ -709,7 +692,7 @@ int probes_attach_new(const struct probe_sink *sink, struct probe_set *set, int 
 	uint64_t live;
 
 	for (i = set->attached; i < set->n; i++)
-		sites += !probes_at(set, i)->via;
+		sites += probes_at(set, i)->via == PROBE_NONE;
 	/* a probe that failed was said: it is not tried again with every later find */
 	r = attach_range(sink, set, set->attached, set->n, verbose);
 	if (r == -TRACER_BPF_EVERIFIER)
@@ -751,17 +734,15 @@ void probes_list(const struct probe_set *set, FILE *out, const struct tracer_bpf
 	bool emulated;
 	int i;
 
-	fprintf(out, "%-40s %-22s %-7s %-9s %-31s %-8s %-36s %-16s %-9s %s\n", "LIBRARY",
-		"FUNCTION", "KIND", "OFFSET", "BPF FUNCTION", "NEED", "FIRST INSTRUCTION", "UPROBE",
-		"COST/HIT", "FOUND BY");
+	output_probes_header(out);
 	for (i = 0; i < set->n; i++) {
 		const struct resolved_probe *rp = probes_at(set, i);
 
 		snprintf(offset, sizeof(offset), "0x%llx", (unsigned long long)rp->offset);
 		snprintf(cost, sizeof(cost), "-");
-		if (rp->via) {
+		if (rp->via != PROBE_NONE) {
 			snprintf(where, sizeof(where), "none: caught by %s",
-				 probes_at(set, rp->via - 1)->func);
+				 probe_of_ref(set, rp->via)->func);
 			snprintf(insn, sizeof(insn), "-");
 		} else if (callsite_first_insn(rp->open_path, rp->offset, insn, sizeof(insn),
 					       &emulated)) {
@@ -780,29 +761,26 @@ void probes_list(const struct probe_set *set, FILE *out, const struct tracer_bpf
 				    : emulated ? costs->emulated_ns
 					       : costs->stepped_ns);
 		}
-		/* the width counts bytes: µ takes two */
-		fprintf(out, "%-40s %-22s %-7s %-9s %-31s %-8s %-36s %-16s %-*s %s\n", rp->lib_path,
-			rp->func, probe_kind_name(rp->spec->kind), rp->via ? "-" : offset,
-			rp->spec->bpf_fn,
-			rp->spec->fallback   ? "fallback"
-			: rp->spec->required ? "required"
-					     : "optional",
-			insn, where, strstr(cost, "\u00b5") ? 10 : 9, cost, found_by(rp));
+		output_probe(out, &(struct out_probe){
+					  .lib = rp->lib_path,
+					  .func = rp->func,
+					  .kind = probe_kind_name(rp->spec->kind),
+					  .offset = rp->via != PROBE_NONE ? "-" : offset,
+					  .bpf_fn = rp->spec->bpf_fn,
+					  .need = rp->spec->fallback   ? "fallback"
+						  : rp->spec->required ? "required"
+								       : "optional",
+					  .insn = insn,
+					  .uprobe = where,
+					  .cost = cost,
+					  .found_by = found_by(rp),
+				  });
 	}
 	if (!set->n)
 		return;
 	if (costs)
-		fprintf(out,
-			"\nCOST/HIT: what one hit costs the traced program on this machine, "
-			"measured now on the tracer's own code (the least of 5 timings of %d "
-			"calls): "
-			"emulated %.1f \u00b5s, single-stepped %.1f \u00b5s, return %.1f \u00b5s "
-			"(a "
-			"uretprobe's trampoline as the function returns; its breakpoint is the "
-			"entry "
-			"probe's at the same offset).\n",
-			costs->calls, costs->emulated_ns / 1000, costs->stepped_ns / 1000,
-			costs->return_ns / 1000);
+		output_probe_costs(out, costs->calls, costs->emulated_ns, costs->stepped_ns,
+				   costs->return_ns);
 	else
-		fprintf(out, "\nCOST/HIT: not measured here: %s\n", why);
+		output_probe_costs_unknown(out, why);
 }

@@ -21,28 +21,28 @@ struct wanted {
 	int n;
 };
 
-static int want(struct wanted *w, const char *name, size_t len)
+static int want(struct wanted *w, const char *name)
 {
+	size_t len = strlen(name);
 	int i;
 
 	for (i = 0; i < w->n; i++)
-		if (strlen(w->names[i]) == len && strncmp(w->names[i], name, len) == 0)
+		if (strcmp(w->names[i], name) == 0)
 			return i;
 	if (w->n == NOSYM_MAX_NAMES || len >= sizeof(w->buf[0]))
 		return -1;
-	memcpy(w->buf[w->n], name, len);
-	w->buf[w->n][len] = '\0';
+	memcpy(w->buf[w->n], name, len + 1);
 	w->names[w->n] = w->buf[w->n];
 	return w->n++;
 }
 
 /* The function named `name`'s result, or NULL when it was not looked for. */
-static const struct nosym_found *result(const struct wanted *w, const char *name, size_t len)
+static const struct nosym_found *result(const struct wanted *w, const char *name)
 {
 	int i;
 
 	for (i = 0; i < w->n; i++)
-		if (strlen(w->names[i]) == len && strncmp(w->names[i], name, len) == 0)
+		if (strcmp(w->names[i], name) == 0)
 			return &w->found[i];
 	return NULL;
 }
@@ -122,26 +122,22 @@ static int add_stripped_spec(struct probe_set *set, const struct wanted *w,
 			     struct resolved_probe *rp, bool cached, const char *code_path,
 			     const char **why)
 {
-	const char *sym = rp->spec->symbol, *eq = strchr(sym, '='), *p, *end;
-	const struct nosym_found *fn = result(w, sym, strcspn(sym, "=")), *c;
-	char callers[128] = "";
+	const struct probe_spec *s = rp->spec;
+	const struct nosym_found *fn = result(w, s->func), *c;
+	const char *eq = strchr(s->symbol, '=');
 
 	*why = NULL;
 	if (!fn || fn->err) {
 		*why = fn && fn->err != -ENOENT ? fn->why : NULL;
 		return -ENOENT;
 	}
-	for (p = eq ? eq + 1 : NULL; p && *p && rp->ncallers < CALLSITE_MAX_CALLERS;
-	     p = *end ? end + 1 : end) {
-		end = p + strcspn(p, "&");
-		c = result(w, p, (size_t)(end - p));
+	for (; rp->ncallers < s->ncallers; rp->ncallers++) {
+		c = result(w, s->callers[rp->ncallers]);
 		if (!c || c->err) {
 			*why = "a function it is known by is not found";
 			return -ENOENT;
 		}
-		rp->callers[rp->ncallers++].offset = c->offset;
-		snprintf(callers + strlen(callers), sizeof(callers) - strlen(callers), "%s%.*s",
-			 callers[0] ? "&" : "", (int)(end - p), p);
+		rp->callers[rp->ncallers].offset = c->offset;
 	}
 	if (rp->ncallers) {
 		int r = callsite_reaches(code_path, rp->callers, rp->ncallers, fn->offset);
@@ -155,7 +151,7 @@ static int add_stripped_spec(struct probe_set *set, const struct wanted *w,
 		}
 	}
 	rp->offset = fn->offset;
-	evidence(rp->evidence, sizeof(rp->evidence), fn, rp->func, cached, callers);
+	evidence(rp->evidence, sizeof(rp->evidence), fn, rp->func, cached, eq ? eq + 1 : "");
 	return probes_add_one(set, rp);
 }
 
@@ -166,9 +162,9 @@ static int add_stripped_spec(struct probe_set *set, const struct wanted *w,
  */
 static void say_untaken(struct nosym_file *f, const struct wanted *w, const char *lib_path)
 {
-	const struct nosym_found *wr = result(w, "SSL_write", 9), *rd = result(w, "SSL_read", 8);
-	const struct nosym_found *seal = result(w, "EVP_AEAD_CTX_seal", 17);
-	const struct nosym_found *enc = result(w, "rustls_tls13_encrypt", 20);
+	const struct nosym_found *wr = result(w, "SSL_write"), *rd = result(w, "SSL_read");
+	const struct nosym_found *seal = result(w, "EVP_AEAD_CTX_seal");
+	const struct nosym_found *enc = result(w, "rustls_tls13_encrypt");
 	const char *why = wr && wr->err == -EINVAL   ? wr->why
 			  : rd && rd->err == -EINVAL ? rd->why
 						     : NULL;
@@ -217,12 +213,10 @@ static bool file_found(const struct spec_table *t, const struct probe_spec *s,
 	int i;
 
 	for (i = 0; i < t->n; i++) {
-		const char *sym = t->specs[i].symbol;
-
 		if (strcmp(t->specs[i].library, SPEC_STRIPPED) != 0 ||
 		    !probes_same_spec_file(&t->specs[i], s))
 			continue;
-		fn = result(w, sym, strcspn(sym, "="));
+		fn = result(w, t->specs[i].func);
 		if (fn && (fn->err == 0 || fn->err == -EINVAL))
 			return true;
 	}
@@ -279,20 +273,18 @@ int probes_add_stripped_specs(struct probe_set *set, const struct spec_table *t,
 	bool cached;
 
 	for (i = 0; i < t->n; i++) {
-		const char *sym = t->specs[i].symbol, *p, *end;
+		const struct probe_spec *sp = &t->specs[i];
+		int k;
 
-		if (strcmp(t->specs[i].library, SPEC_STRIPPED) != 0)
+		if (strcmp(sp->library, SPEC_STRIPPED) != 0)
 			continue;
-		r = want(&w, sym, strcspn(sym, "="));
-		for (p = strchr(sym, '='); p && *p && r >= 0; p = *end ? end + 1 : end) {
-			p += *p == '=';
-			end = p + strcspn(p, "&");
-			r = want(&w, p, (size_t)(end - p));
-		}
+		r = want(&w, sp->func);
+		for (k = 0; k < sp->ncallers && r >= 0; k++)
+			r = want(&w, sp->callers[k]);
 		if (r < 0 && !told++)
 			diag("%s: more than %d functions to find without symbols: '%s' and the "
 			     "ones after it are not looked for\n",
-			     t->specs[i].origin, NOSYM_MAX_NAMES, sym);
+			     sp->origin, NOSYM_MAX_NAMES, sp->symbol);
 	}
 	r = nosym_open(open_path, &f, msg, sizeof(msg));
 	if (r) {

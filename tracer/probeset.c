@@ -75,8 +75,8 @@ const struct resolved_probe *probes_of_call(const struct probe_set *set, uint64_
 		;
 	for (k = 0; rp && k < rp->ncallers; k++) /* ret_delta counts from where it was hit */
 		if (rp->callers[k].ret_delta == ret_delta + (int64_t)rp->shift &&
-		    rp->caller_probe[k])
-			return probes_at(set, rp->caller_probe[k] - 1);
+		    rp->caller_probe[k] != PROBE_NONE)
+			return probe_of_ref(set, rp->caller_probe[k]);
 	return rp;
 }
 
@@ -98,9 +98,10 @@ static void list_missing(const struct probe_set *a, const struct probe_set *b, c
 	for (i = 0; i < a->n && used < size; i++) {
 		const struct resolved_probe *ap = probes_at(a, i);
 
-		if (ap->via)
+		if (ap->via != PROBE_NONE)
 			continue;
-		for (j = 0; j < b->n && (probes_at(b, j)->via || !same_probe(ap, probes_at(b, j)));
+		for (j = 0; j < b->n && (probes_at(b, j)->via != PROBE_NONE ||
+					 !same_probe(ap, probes_at(b, j)));
 		     j++)
 			;
 		if (j < b->n)

@@ -12,6 +12,12 @@
 #include "callsite.h"
 #include "spec.h"
 
+_Static_assert(SPEC_MAX_CALLERS == CALLSITE_MAX_CALLERS, "a spec's callers, each resolved");
+
+/* A probe's reference to another of its set (via, caller_probe): 1 + that one's index
+ * (probe_ref); PROBE_NONE: none. */
+#define PROBE_NONE 0
+
 /* One spec resolved in one file: where its uprobe goes. */
 struct resolved_probe {
 	const struct probe_spec *spec;
@@ -26,10 +32,10 @@ struct resolved_probe {
 	/* An internal function: how each caller the spec names reaches it (callsite.h). */
 	struct callsite_caller callers[CALLSITE_MAX_CALLERS];
 	int ncallers;
-	/* ... and the probe whose name a call through caller k takes: 1 + its index, or 0 */
+	/* ... and the probe whose name a call through caller k takes, or PROBE_NONE */
 	int caller_probe[CALLSITE_MAX_CALLERS];
 	/* An exported function whose calls the probe on an internal function catches (and
-	 * names after it): 1 + that probe's index. Not attached itself. 0 otherwise. */
+	 * names after it): that probe. Not attached itself. PROBE_NONE otherwise. */
 	int via;
 	/* A function found without symbols (@stripped), or a Go call site: the facts it was
 	 * taken on, for --list-probes. "" otherwise. */
@@ -86,6 +92,18 @@ struct probe_set {
 static inline struct resolved_probe *probes_at(const struct probe_set *set, int i)
 {
 	return &set->chunk[i / PROBES_CHUNK][i % PROBES_CHUNK];
+}
+
+/* The reference to probe `index` of its set, and the probe a reference (not PROBE_NONE)
+ * names. */
+static inline int probe_ref(int index)
+{
+	return index + 1;
+}
+
+static inline struct resolved_probe *probe_of_ref(const struct probe_set *set, int ref)
+{
+	return probes_at(set, ref - 1);
 }
 
 /* The bit of set->files[f] in a mask of files (the 64th bit stands for all from 63 on). */

@@ -50,12 +50,12 @@ struct seen {
 };
 
 struct selftest {
+	struct sink sink; /* first: its data op finds the self-test from it */
 	struct transfer plan[NTRANSFERS];
 	struct seen seen[NTRANSFERS][2]; /* [transfer][enum tls_dir] */
 	int cur[2];			 /* the transfer each direction's stream is in */
 	uint64_t cur_call[2], next_offset[2];
-	uint64_t extra[2]; /* bytes beyond the last transfer */
-	const struct session *session;
+	uint64_t extra[2];   /* bytes beyond the last transfer */
 	int sync_fd, ack_fd; /* the child asks for a drain; we answer when it is done */
 	bool sync_seen;	     /* asked during the last poll round: answer after the next one */
 };
@@ -364,14 +364,12 @@ out:
 
 /* ------------------------------------------- the tracer side: hash what was captured */
 
-/* The events sink: feeds each chunk's bytes to the transfers of its direction, in order. */
-static void on_chunk(void *ctx, const struct tls_event *ev)
+/* The session's sink: feeds each chunk's bytes to the transfers of its direction, in order. */
+static void on_chunk(struct sink *sink, const struct out_event *ev)
 {
-	struct selftest *st = ctx;
-	const struct resolved_probe *rp =
-		probes_of_call(&st->session->probes, ev->probe, ev->ret_delta);
-	int dir = ev->dir == TLS_DIR_WRITE;
-	const unsigned char *data = (const unsigned char *)ev->data;
+	struct selftest *st = (struct selftest *)sink;
+	int dir = ev->write;
+	const unsigned char *data = ev->data;
 	uint32_t left = ev->data_len;
 	bool new_call = ev->call_id != st->cur_call[dir];
 	bool gap = new_call ? ev->offset != 0 : ev->offset != st->next_offset[dir];
@@ -387,8 +385,7 @@ static void on_chunk(void *ctx, const struct tls_event *ev)
 			s->calls++;
 		s->gap |= gap;
 		new_call = gap = false;
-		s->wrong_func |=
-			!rp || strcmp(rp->func, func_name(dir, dir ? tr->write_ex : tr->read_ex));
+		s->wrong_func |= strcmp(ev->func, func_name(dir, dir ? tr->write_ex : tr->read_ex));
 		EVP_DigestUpdate(s->md, data, n);
 		s->bytes += n;
 		data += n;
@@ -568,10 +565,12 @@ static int start_child(struct selftest *st, int go[2], int sync[2], int ack[2], 
 	return 0;
 }
 
+static const struct sink_ops selftest_ops = {.data = on_chunk};
+
 int selftest_run(struct env *env, volatile sig_atomic_t *stop)
 {
-	struct selftest st = {0};
-	struct session s = {.observer = {.chunk = on_chunk, .round = on_round, .ctx = &st}};
+	struct selftest st = {.sink.ops = &selftest_ops};
+	struct session s = {.observer = {.sink = &st.sink, .round = on_round, .ctx = &st}};
 	int go[2] = {-1, -1}, sync[2] = {-1, -1}, ack[2] = {-1, -1}, err, freed;
 	bool passed = false, child_ok = false;
 	pid_t child = -1;
@@ -592,7 +591,6 @@ int selftest_run(struct env *env, volatile sig_atomic_t *stop)
 	/* 2. Trace it with the normal machinery; its chunks go to on_chunk. */
 	env->pids[0] = child;
 	env->npids = 1;
-	st.session = &s;
 	err = session_open(&s, env);
 	if (err)
 		goto cleanup;

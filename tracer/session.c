@@ -171,6 +171,38 @@ static bool use_scope(struct session *s)
 	return !why;
 }
 
+/* The outputs, in the order each event is handed to them: the observer's alone, or the one
+ * shown on stdout, then the capture. Returns 0 or -ENOMEM. */
+static int open_sinks(struct session *s, const struct env *env)
+{
+	FILE *out = output_to_stdout(env) ? stdout : NULL;
+	struct sink *chosen[SESSION_MAX_SINKS] = {0};
+	int i, n = 0;
+
+	if (s->observer.sink) {
+		chosen[n++] = s->observer.sink;
+	} else if (out) {
+		if (env->count)
+			chosen[n++] = sink_count_new(out);
+		else if (env->json)
+			chosen[n++] = sink_json_new(out, env->http_only);
+		else
+			chosen[n++] = sink_text_new(out, &(struct sink_text_opts){
+								 .hexdump = env->hexdump,
+								 .latency = env->latency,
+								 .handshakes = env->handshakes,
+								 .http_only = env->http_only,
+								 .http_headers = env->verbose > 0,
+							 });
+	}
+	if (s->pcap.f && !s->observer.sink)
+		chosen[n++] = sink_pcapng_new(&s->pcap);
+	for (i = 0; i < n; i++)
+		if (chosen[i])
+			s->sinks[s->nsinks++] = chosen[i];
+	return s->nsinks == n ? 0 : -ENOMEM;
+}
+
 /* Perf buffers first, then the probes, so no event finds the buffer missing: the events,
  * and the notices the follow and notes threads read. */
 static int open_buffers(struct session *s)
@@ -180,27 +212,20 @@ static int open_buffers(struct session *s)
 	unsigned long hdr = TLS_EVENT_HDR_SIZE + PERF_RECORD_OVERHEAD; /* before each chunk */
 	int pages;
 
-	if (output_to_stdout(env) && !s->observer.chunk)
+	if (output_to_stdout(env) && !s->observer.sink)
 		output_setup_stdout();
 	s->ev = malloc(sizeof(*s->ev));
-	if (!s->ev)
+	if (!s->ev || open_sinks(s, env))
 		return -ENOMEM;
 	events_init(s->ev, &(struct events_config){
 				   .probes = &s->probes,
-				   .out = output_to_stdout(env) ? stdout : NULL,
-				   .json = env->json,
-				   .hexdump = env->hexdump,
-				   .latency = env->latency,
-				   .handshakes = env->handshakes,
+				   .sinks = s->sinks,
+				   .nsinks = s->nsinks,
 				   .max_data_size = (uint32_t)env->max_data_size,
-				   .pcap = s->pcap.f ? &s->pcap : NULL,
 				   .http = env->http ? &s->http : NULL,
 				   .redact = s->redact.n ? &s->redact : NULL,
-				   .http_only = env->http_only,
-				   .http_headers = env->verbose > 0,
 				   .filter = &env->conns,
-				   .sink = s->observer.chunk,
-				   .sink_ctx = s->observer.ctx,
+				   .data_only = s->observer.sink != NULL,
 			   });
 	s->http.ctx = s->ev;
 	pages = options_perf_pages(env, page_size, hdr, (int)sysconf(_SC_NPROCESSORS_ONLN));
@@ -455,8 +480,7 @@ void session_announce(struct session *s)
 	diag("Tracing %s: %d probes on %s%s%s%s%s. Ctrl-C to end.\n", who, nuprobes,
 	     libs[0] ? libs : "no TLS library yet", filters[0] ? "; capturing " : "", filters,
 	     conns[0] ? "; showing connections with " : "", conns);
-	if (!env->json && !env->http_only && output_to_stdout(env) && !s->observer.chunk)
-		output_header(stdout, env->latency);
+	events_begin(s->ev);
 	flush_output(s); /* a failure ends tracing at once */
 }
 
@@ -515,12 +539,6 @@ static int poll_timeout(struct session *s, uint64_t now)
 	return ms;
 }
 
-/* Where the records of bytes before probes go: the JSON stream, when there is one. */
-static FILE *unprobed_out(const struct session *s)
-{
-	return s->env->json && s->ev->cfg.out ? s->ev->cfg.out : NULL;
-}
-
 void session_run(struct session *s, volatile sig_atomic_t *stop)
 {
 	uint64_t round;
@@ -530,7 +548,7 @@ void session_run(struct session *s, volatile sig_atomic_t *stop)
 		tracer_bpf__poll_with(s->tb, poll_timeout(s, round), s->reload.watch.fd);
 		follow_drain(&s->follow, &s->ev->conns);
 		events_deliver(s->ev, round);
-		unprobed_drain(&s->unprobed, unprobed_out(s), s->ev);
+		unprobed_drain(&s->unprobed, s->ev);
 		if (s->observer.round)
 			s->observer.round(s->observer.ctx);
 		if (reload_due(&s->reload, events_now()))
@@ -583,7 +601,7 @@ int session_finish(struct session *s)
 	tracer_bpf__poll(s->tb, 0);
 	follow_drain(&s->follow, &s->ev->conns);
 	events_finish(s->ev);
-	unprobed_drain(&s->unprobed, unprobed_out(s), s->ev);
+	unprobed_drain(&s->unprobed, s->ev);
 	in_err = in_err ? in_err : inflight_take(s->tb, &after);
 	if (in_err)
 		diag("failed to read the calls in flight: %s\n", strerror(-in_err));
@@ -634,6 +652,9 @@ int session_free(struct session *s)
 		events_free(s->ev);
 	free(s->ev);
 	s->ev = NULL;
+	while (s->nsinks > 0)
+		if (s->sinks[--s->nsinks] != s->observer.sink)
+			sink_free(s->sinks[s->nsinks]);
 	probes_free(&s->probes);
 	generation_slots_free(&s->slots);
 	spec_table_free(&s->specs);

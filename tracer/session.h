@@ -20,11 +20,14 @@
 #include "options.h"
 #include "probes.h"
 #include "reload.h"
+#include "sink.h"
 #include "spec.h"
 #include "targets.h"
 #include "unprobed.h"
 
 struct tracer_bpf;
+
+#define SESSION_MAX_SINKS 4 /* stdout's output and the capture, with room to spare */
 
 struct session {
 	const struct env *env;
@@ -34,14 +37,17 @@ struct session {
 	struct tracer_bpf *tb;
 	struct events *ev;
 	/* Set before session_open by one who watches the run instead of its output (the
-	 * self-test): every data chunk in order goes to chunk(); round() is called after every
-	 * poll round, when every chunk submitted before the round began has left the perf
-	 * buffers (delivered, queued in order, or counted lost). */
+	 * self-test): every data chunk in order goes to its sink alone (the observer's to
+	 * free); round() is called after every poll round, when every chunk submitted before the
+	 * round began has left the perf buffers (delivered, queued in order, or counted lost). */
 	struct session_observer {
-		events_sink_fn chunk;
+		struct sink *sink;
 		void (*round)(void *ctx);
 		void *ctx;
 	} observer;
+	struct sink *sinks[SESSION_MAX_SINKS]; /* the outputs (open_sinks); the session frees
+						* those it made */
+	int nsinks;
 	struct targets targets;	   /* who is traced */
 	struct follow follow;	   /* what they run, found and probed as they run it */
 	struct notes notes;	   /* sockets looked up while open */

@@ -38,22 +38,33 @@ static bool is_symbol_name(const char *s, size_t len)
 }
 
 /* A symbol, or "name=caller&caller...": the function named `name` that every caller calls
- * (found by decoding the callers, for functions the library does not export). */
-static bool is_symbol(const char *s)
+ * (found by decoding the callers, for functions the library does not export), put in
+ * out->func and out->callers. 0, or -1 with why in err. */
+static int parse_symbol(const char *s, struct probe_spec *out, char *err, size_t errlen)
 {
 	const char *eq = strchr(s, '='), *p, *amp;
+	size_t len = eq ? (size_t)(eq - s) : strlen(s);
 
-	if (!eq)
-		return is_symbol_name(s, strlen(s));
-	if (!is_symbol_name(s, (size_t)(eq - s)))
-		return false;
-	for (p = eq + 1;; p = amp + 1) {
+	if (!is_symbol_name(s, len))
+		goto bad;
+	snprintf(out->func, sizeof(out->func), "%.*s", (int)len, s);
+	for (p = eq ? eq + 1 : NULL; p; p = amp ? amp + 1 : NULL) {
 		amp = strchr(p, '&');
-		if (!is_symbol_name(p, amp ? (size_t)(amp - p) : strlen(p)))
-			return false;
-		if (!amp)
-			return true;
+		len = amp ? (size_t)(amp - p) : strlen(p);
+		if (!is_symbol_name(p, len))
+			goto bad;
+		if (out->ncallers == SPEC_MAX_CALLERS) {
+			snprintf(err, errlen, "invalid symbol '%s': more than %d callers", s,
+				 SPEC_MAX_CALLERS);
+			return -1;
+		}
+		snprintf(out->callers[out->ncallers++], sizeof(out->callers[0]), "%.*s", (int)len,
+			 p);
 	}
+	return 0;
+bad:
+	snprintf(err, errlen, "invalid symbol '%s': want a name, or name=caller&caller...", s);
+	return -1;
 }
 
 /* A Go function's name: a package path, type and method ("crypto/tls.(*Conn).Write",
@@ -226,12 +237,16 @@ int spec_parse_line(const char *line, struct probe_spec *out, char *err, size_t 
 		return -1;
 	}
 	go = strcmp(fields[0], SPEC_GO) == 0;
-	if (go ? !is_go_name(fields[1]) : !is_symbol(fields[1])) {
-		snprintf(err, errlen, "invalid symbol '%s': want %s", fields[1],
-			 go ? "a Go function name such as crypto/tls.(*Conn).Write"
-			    : "a name, or name=caller&caller...");
+	if (go && !is_go_name(fields[1])) {
+		snprintf(err, errlen,
+			 "invalid symbol '%s': want a Go function name such as "
+			 "crypto/tls.(*Conn).Write",
+			 fields[1]);
 		return -1;
 	}
+	if (go ? copy_field(out->func, sizeof(out->func), fields[1], "symbol", err, errlen)
+	       : parse_symbol(fields[1], out, err, errlen))
+		return -1;
 	if (parse_kind(fields[2], fields[0], fields[1], go, out, err, errlen))
 		return -1;
 	if (!is_ident(fields[3])) {

@@ -39,9 +39,16 @@ static inline bool probe_kind_exits(enum probe_kind k)
 }
 
 /* One line of a spec file: attach `bpf_fn` at the entry or return of `symbol` in `library`. */
+/* Callers a "name=caller&caller..." symbol may name (callsite.h's CALLSITE_MAX_CALLERS). */
+#define SPEC_MAX_CALLERS 8
+
 struct probe_spec {
 	char library[256]; /* a name resolved in the target ("ssl" -> libssl.so.*) or a path */
-	char symbol[256];
+	char symbol[256];  /* as the line wrote it */
+	char func[256];	   /* the function: symbol, or of "name=a&b" name */
+	/* "name=a&b": the functions it is found by, which all call it (a, b); else none */
+	char callers[SPEC_MAX_CALLERS][256];
+	int ncallers;
 	enum probe_kind kind;
 	char bpf_fn[128];
 	bool required;		/* a library that is present must have the symbol */

@@ -1,5 +1,5 @@
 /* summary.c - the closing account of a run: every byte moved is captured, truncated, lost,
- * filtered or unreadable, and said so (stderr; the JSON record through output.c) */
+ * filtered or unreadable, and said so (stderr; to the sinks as struct out_summary) */
 #define _GNU_SOURCE
 #include "events.h"
 #include "diag.h"
@@ -9,6 +9,17 @@
 
 #include "output.h"
 #include "procmaps.h"
+#include "sink.h"
+
+/* Hands the account to each sink that takes it. */
+static void to_sinks(const struct events *e, const struct out_summary *s)
+{
+	int i;
+
+	for (i = 0; i < e->cfg.nsinks; i++)
+		if (e->cfg.sinks[i]->ops->summary)
+			e->cfg.sinks[i]->ops->summary(e->cfg.sinks[i], s);
+}
 
 /* Without the BPF counters only what arrived is known: say so, claim nothing else. */
 static void summary_unknown(struct events *e, const char *why)
@@ -16,8 +27,7 @@ static void summary_unknown(struct events *e, const char *why)
 	diag("%s: %llu bytes captured; calls, bytes moved and losses unknown (the BPF "
 	     "counters could not be read)\n",
 	     why, (unsigned long long)e->bytes_captured);
-	if (e->cfg.json && e->cfg.out)
-		output_json_summary_unknown(e->cfg.out, why, e->bytes_captured);
+	to_sinks(e, &(struct out_summary){.reason = why, .all.bytes_captured = e->bytes_captured});
 }
 
 /* "; before probes: S bytes sent and R received (TLS records on sockets, not in the calls)" */
@@ -65,7 +75,7 @@ static uint64_t accounted(const uint64_t *bpf, uint64_t captured, uint64_t unrea
 	       bpf[TLS_STAT_BYTES_FILTERED];
 }
 
-/* The counters of the whole run or of one process, for the JSON summary. */
+/* The counters of the whole run or of one process, for the account handed to the sinks. */
 static void counters_of(struct out_counters *c, const uint64_t *bpf, uint64_t captured,
 			uint64_t unreadable, uint64_t events_lost)
 {
@@ -108,8 +118,8 @@ static uint64_t library_calls(const struct events *e, const char *path)
 	return calls;
 }
 
-/* "calls captured by library: A (3), B (0)" on stderr; for JSON, the libraries' paths and
- * calls into s (its arrays freed by the caller). */
+/* "calls captured by library: A (3), B (0)" on stderr; the libraries' paths and calls into
+ * s (its arrays freed by the caller). */
 static void summarize_libraries(const struct events *e, struct out_summary *s)
 {
 	const struct probe_set *set = e->cfg.probes;
@@ -191,8 +201,8 @@ static void say_processes(struct events *e)
 	}
 }
 
-/* The summary's other lines on stderr: connections, certificates, HTTP, pcapng, and a
- * mismatch in the account should there be one. */
+/* The summary's other lines on stderr: connections, certificates, HTTP, and a mismatch in
+ * the account should there be one. */
 static void say_the_rest(const struct events *e)
 {
 	diag("connections: %llu (%llu without addresses", (unsigned long long)e->conns.opened,
@@ -215,10 +225,6 @@ static void say_the_rest(const struct events *e)
 		diag("redaction: %llu bytes of HTTP/2 header values were shown unmasked "
 		     "(their frame began in an earlier call)\n",
 		     (unsigned long long)e->cfg.http->unmasked);
-	if (e->cfg.pcap)
-		diag("pcapng: %llu packets written to %s\n",
-		     (unsigned long long)e->cfg.pcap->packets,
-		     strcmp(e->cfg.pcap->path, "-") ? e->cfg.pcap->path : "stdout");
 	if (accounted(e->bpf, e->bytes_captured, e->bytes_unreadable) !=
 	    e->bpf[TLS_STAT_BYTES_MOVED])
 		diag("accounting mismatch: %llu bytes moved but %llu accounted for\n",
@@ -226,13 +232,14 @@ static void say_the_rest(const struct events *e)
 		     (unsigned long long)accounted(e->bpf, e->bytes_captured, e->bytes_unreadable));
 }
 
-/* The JSON summary record s (its libraries filled) of e, stopped for why. */
-static void json_summary(const struct events *e, struct out_summary *s, const char *why,
+/* The account s (its libraries filled) of e, stopped for why, handed to the sinks. */
+static void tell_summary(const struct events *e, struct out_summary *s, const char *why,
 			 uint64_t events_lost, uint64_t meta_lost)
 {
 	int i;
 
 	s->reason = why;
+	s->counters_known = true;
 	counters_of(&s->all, e->bpf, e->bytes_captured, e->bytes_unreadable, events_lost);
 	s->all.bytes_sent_before_probes = e->unprobed_sent;
 	s->all.bytes_received_before_probes = e->unprobed_recv;
@@ -264,7 +271,7 @@ static void json_summary(const struct events *e, struct out_summary *s, const ch
 		s->procs[i].c.bytes_received_before_probes = p->unprobed_recv;
 		s->nprocs++;
 	}
-	output_json_summary(e->cfg.out, s);
+	to_sinks(e, s);
 }
 
 static void summarize(struct events *e, const char *why)
@@ -286,8 +293,7 @@ static void summarize(struct events *e, const char *why)
 	say_the_rest(e);
 	memset(&s, 0, sizeof(s));
 	summarize_libraries(e, &s);
-	if (e->cfg.json && e->cfg.out)
-		json_summary(e, &s, why, e->lost_events + unreported, meta_lost);
+	tell_summary(e, &s, why, e->lost_events + unreported, meta_lost);
 	free(s.procs);
 	free(s.lib_paths);
 	free(s.lib_calls);

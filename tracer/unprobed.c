@@ -236,7 +236,7 @@ static void describe_conn(const struct unprobed_report *r, char *buf, size_t siz
 	snprintf(buf, size, "fd %d, %s -> %s", r->fd, l, rr);
 }
 
-void unprobed_drain(struct unprobed *u, FILE *json_out, struct events *ev)
+void unprobed_drain(struct unprobed *u, struct events *ev)
 {
 	struct unprobed_report *batch;
 	char conn[160];
@@ -257,21 +257,18 @@ void unprobed_drain(struct unprobed *u, FILE *json_out, struct events *ev)
 		     r->pid, r->comm, (unsigned long long)r->sent, (unsigned long long)r->recv,
 		     conn, why_text(r), r->program[0] ? " (it ran '" : "", r->program,
 		     r->program[0] ? "')" : "");
-		if (json_out)
-			output_json_unprobed(json_out,
-					     &(struct out_unprobed){
-						     .pid = r->pid,
-						     .comm = r->comm,
-						     .program = r->program,
-						     .fd = r->fd,
-						     .socket_ino = r->ino,
-						     .addr = r->resolved ? &r->addr : NULL,
-						     .sent = r->sent,
-						     .recv = r->recv,
-						     .reason = why_name(r->why),
-					     });
 		if (ev)
-			events_add_unprobed(ev, r->pid, r->comm, r->sent, r->recv);
+			events_add_unprobed(ev, &(struct out_unprobed){
+							.pid = r->pid,
+							.comm = r->comm,
+							.program = r->program,
+							.fd = r->fd,
+							.socket_ino = r->ino,
+							.addr = r->resolved ? &r->addr : NULL,
+							.sent = r->sent,
+							.recv = r->recv,
+							.reason = why_name(r->why),
+						});
 	}
 	free(batch);
 }

@@ -92,10 +92,10 @@ void unprobed_gate(struct tracer_bpf *tb);
 /*
  * The main loop: says each queued report on stderr ("PID 42 (hey) sent 517 and received
  * 3,012 bytes on 127.0.0.1:40 -> 127.0.0.1:8443 before its TLS code had probes (...)"),
- * writes it as a JSON record to json_out when not NULL, and counts it for the summary
- * (events_add_unprobed).
+ * and hands it to the event stream (events_add_unprobed: counted for the summary, and to the
+ * sinks: the JSON record).
  */
-void unprobed_drain(struct unprobed *u, FILE *json_out, struct events *ev);
+void unprobed_drain(struct unprobed *u, struct events *ev);
 
 void unprobed_free(struct unprobed *u);
 

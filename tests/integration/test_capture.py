@@ -119,6 +119,31 @@ class CaptureTest(TracerTest):
                          [http_response(body)])
         self.assertEqual(joined(events, "SSL_write") + joined(events, "SSL_read"), b"")
 
+    def test_count_shows_each_connections_calls_and_bytes(self):
+        """--count: no rows, but at the end a line per connection with its calls and the bytes
+        they moved each way, and a total that is the summary's account."""
+        body = b"hello from the tracer test server\n"
+        run, port = self.traced_server(tracer_args=["--count"], requests=2)
+        lines = run.stdout().splitlines()
+        self.assertEqual(lines[0].split(), ["CONN", "PID", "COMM", "REMOTE", "CALLS_OUT",
+                                            "BYTES_OUT", "CALLS_IN", "BYTES_IN"], run.stdout())
+        rows = [l.split() for l in lines[1:-1]]
+        self.assertEqual(len(rows), 2, run.stdout())
+        self.assertEqual(len({r[0] for r in rows}), 2)  # two connections
+        for conn, pid, comm, remote, calls_out, bytes_out, calls_in, bytes_in in rows:
+            self.assertEqual((comm, remote.rsplit(":", 1)[0]), ("python3", "127.0.0.1"))
+            self.assertNotEqual(remote, "127.0.0.1:%d" % port)  # the server's peer: curl
+            self.assertEqual((int(calls_out), int(bytes_out)), (1, len(http_response(body))))
+            self.assertGreaterEqual(int(calls_in), 1)
+            self.assertEqual(int(bytes_in), len(curl_request(port)))
+        total = lines[-1].split()
+        self.assertEqual(total[0], "TOTAL")
+        calls, moved = re.search(r"target exited: (\d+) calls, (\d+) bytes moved",
+                                 run.stderr()).groups()
+        self.assertEqual(int(total[1]) + int(total[3]), int(calls))
+        self.assertEqual(int(total[2]) + int(total[4]), int(moved))
+        self.assertNotIn("DATA", run.stdout())
+
     def test_call_over_max_data_size_is_marked_truncated(self):
         """Chunks of 1 KiB, at most 2 KiB a call: a 5 KB write shows 2 KiB, the rest counted."""
         run, _ = self.traced_server(["--body-size", "5000"],

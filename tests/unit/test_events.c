@@ -52,11 +52,51 @@ static void feed(struct events *e, int cpu, uint64_t time_ns, uint64_t call, uin
 static uint64_t seen[16];
 static int nseen;
 
-static void sink(void *ctx, const struct tls_event *ev)
+/* The self-test's kind of sink: the call of each chunk, in order. */
+static void collect(struct sink *s, const struct out_event *ev)
 {
-	(void)ctx;
+	(void)s;
 	if (nseen < 16)
 		seen[nseen++] = ev->call_id;
+}
+
+static const struct sink_ops collect_ops = {.data = collect};
+static struct sink collector = {.ops = &collect_ops};
+static struct sink *collecting[] = {&collector};
+
+/* Events whose data chunks alone go to collect(). */
+static struct events_config *data_only(void)
+{
+	static struct events_config cfg;
+
+	cfg = (struct events_config){.probes = &no_probes,
+				     .sinks = collecting,
+				     .nsinks = 1,
+				     .max_data_size = 64,
+				     .data_only = true};
+	return &cfg;
+}
+
+/* Events writing JSON lines (else text rows) to out, through a sink made here and freed by
+ * free_events. */
+static struct sink *made[1];
+static struct events_config *writing(FILE *out, bool json, const struct probe_set *set,
+				     uint32_t max_data_size)
+{
+	static struct events_config cfg;
+
+	made[0] =
+		json ? sink_json_new(out, false) : sink_text_new(out, &(struct sink_text_opts){0});
+	cfg = (struct events_config){
+		.probes = set, .sinks = made, .nsinks = 1, .max_data_size = max_data_size};
+	return &cfg;
+}
+
+static void free_events(struct events *e)
+{
+	events_free(e);
+	if (e->cfg.sinks == made)
+		sink_free(made[0]);
 }
 
 /* An event without data (kind) of seq at time_ns. */
@@ -73,8 +113,7 @@ static void test_order_across_cpus_and_late(void)
 {
 	struct events e;
 
-	events_init(&e, &(struct events_config){
-				.probes = &no_probes, .max_data_size = 64, .sink = sink});
+	events_init(&e, data_only());
 	nseen = 0;
 	feed(&e, 1, 300, 3, 1, 0, "c", true); /* before its turn: kept */
 	CHECK(nseen == 0 && e.queue.n == 1);
@@ -110,7 +149,7 @@ static void test_order_across_cpus_and_late(void)
 	     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", true);
 	events_on_sample(&e, 0, "short", 5);
 	CHECK(e.malformed == 2 && e.queue.n == 0);
-	events_free(&e);
+	free_events(&e);
 }
 
 /* More than EVENTS_QUEUE_BUDGET kept behind a gap: the gap is given up at once, not when a
@@ -122,13 +161,12 @@ static void test_gap_given_up_for_room(void)
 	uint64_t i;
 
 	memset(big, 'x', 64);
-	events_init(&e, &(struct events_config){
-				.probes = &no_probes, .max_data_size = 64, .sink = sink});
+	events_init(&e, data_only());
 	nseen = 0;
 	for (i = 2; i < 2 + EVENTS_QUEUE_BUDGET / 64 + 16 && nseen == 0; i++)
 		feed(&e, 0, i, i, 64, 0, big, true);
 	CHECK(nseen > 0 && seen[0] == 2 && e.queued_bytes <= EVENTS_QUEUE_BUDGET);
-	events_free(&e);
+	free_events(&e);
 }
 
 /* A call that returns just after another thread closed its socket (a Go program's other
@@ -141,9 +179,7 @@ static void test_close_comes_after_a_call_returning_just_after_it(void)
 	struct tls_event *data = chunk(1000 + 1000000, 9, 2, 0, "hi", true, &size), close = {0};
 	struct events e;
 
-	events_init(&e,
-		    &(struct events_config){
-			    .probes = &no_probes, .out = out, .json = true, .max_data_size = 64});
+	events_init(&e, writing(out, true, &no_probes, 64));
 	close.time_ns = 1000;
 	close.seq = 8; /* the data's seq is 9 */
 	close.kind = TLS_KIND_CONN_CLOSE;
@@ -161,7 +197,7 @@ static void test_close_comes_after_a_call_returning_just_after_it(void)
 	      strstr(text, "\"event\":\"close\"") != NULL &&
 	      strstr(text, "\"type\":\"data\"") < strstr(text, "\"event\":\"close\""));
 	CHECK(e.late == 0);
-	events_free(&e);
+	free_events(&e);
 	fclose(out);
 	free(text);
 	free(data);
@@ -183,9 +219,7 @@ static void test_an_opening_sent_twice_is_shown_once(void)
 	struct events e;
 	int n = 0;
 
-	events_init(&e,
-		    &(struct events_config){
-			    .probes = &no_probes, .out = out, .json = true, .max_data_size = 64});
+	events_init(&e, writing(out, true, &no_probes, 64));
 	e.conns.proc_root = "/nonexistent";
 	open.seq = 1;
 	events_on_sample(&e, 0, &open, TLS_EVENT_HDR_SIZE);
@@ -198,7 +232,7 @@ static void test_an_opening_sent_twice_is_shown_once(void)
 		n++;
 	CHECK(n == 1);
 	CHECK(e.conns.opened == 1);
-	events_free(&e);
+	free_events(&e);
 	fclose(out);
 	free(text);
 }
@@ -235,9 +269,7 @@ static void opening(struct tls_event *open, uint64_t time_ns, uint64_t seq, uint
 /* e started writing JSON lines to out, with no /proc to look sockets up in. */
 static void json_events(struct events *e, FILE *out)
 {
-	events_init(e,
-		    &(struct events_config){
-			    .probes = &no_probes, .out = out, .json = true, .max_data_size = 64});
+	events_init(e, writing(out, true, &no_probes, 64));
 	e->conns.proc_root = "/nonexistent";
 }
 
@@ -269,7 +301,7 @@ static void test_an_opening_carries_its_ends(void)
 			   "\"lport\":40112,\"raddr\":\"127.0.0.2\",\"rport\":8443") != NULL);
 	CHECK(strstr(text, "\"conn\":8,\"family\":null") != NULL);
 	CHECK(e.conns.opened == 2 && conns_unresolved(&e.conns) == 1);
-	events_free(&e);
+	free_events(&e);
 	fclose(out);
 	free(text);
 }
@@ -345,7 +377,7 @@ static void test_a_call_waits_for_its_session_tie(void)
 		       "\"lport\":40112"));
 	CHECK(line_has(text, "\"data\":\"UFVU\"", "\"conn\":null") && e.calls_without_conn == 1);
 	CHECK(e.conns.opened == 1 && e.late == 0 && e.queue.n == 0);
-	events_free(&e);
+	free_events(&e);
 	fclose(out);
 	free(text);
 	free(first);
@@ -384,7 +416,7 @@ static void test_a_closed_connections_session_is_not_tied_again(void)
 	fflush(out);
 	CHECK(line_has(text, "\"data\":\"UFVU\"", "\"conn\":null"));
 	CHECK(e.calls_without_conn == 1 && e.late == 0);
-	events_free(&e);
+	free_events(&e);
 	fclose(out);
 	free(text);
 	free(before);
@@ -420,7 +452,7 @@ static void test_a_gap_of_a_waiting_call_keeps_its_place(void)
 	b = strstr(text, "\"data\":\"UFVU\"");
 	CHECK(a && b && a < b && line_has(text, "\"data\":\"R0VU\"", "\"conn\":7,"));
 	CHECK(e.late == 0 && e.queue.n == 0);
-	events_free(&e);
+	free_events(&e);
 	fclose(out);
 	free(text);
 	free(waiting);
@@ -458,7 +490,7 @@ static void test_a_later_objects_tie_is_not_the_calls(void)
 	CHECK(line_has(text, "\"data\":\"R0VU\"", "\"conn\":null"));
 	CHECK(line_has(text, "\"data\":\"UFVU\"", "\"conn\":8,\"family\":\"ipv4\""));
 	CHECK(e.conns.opened == 1 && e.calls_without_conn == 1);
-	events_free(&e);
+	free_events(&e);
 	fclose(out);
 	free(text);
 	free(call);
@@ -475,8 +507,7 @@ static void test_reassembly_with_gap_and_summary(void)
 	uint64_t sums[TLS_STAT_MAX] = {0};
 	struct events e;
 
-	events_init(&e,
-		    &(struct events_config){.probes = &no_probes, .out = out, .max_data_size = 64});
+	events_init(&e, writing(out, false, &no_probes, 64));
 	/* call 7 moved 30 bytes in 3 chunks on CPU 0; the middle one never arrived */
 	feed(&e, 0, 1000, 7, 30, 0, "aaaaaaaaaa", false);
 	feed(&e, 0, 1000, 7, 30, 20, "cccccccccc", true);
@@ -513,7 +544,7 @@ static void test_reassembly_with_gap_and_summary(void)
 	events_summary(&e, true, "stopped");
 	fflush(err);
 	CHECK(strstr(errs, "accounting mismatch: 31 bytes moved but 30 accounted for\n") != NULL);
-	events_free(&e);
+	free_events(&e);
 	diag_to(NULL);
 	fclose(out);
 	fclose(err);
@@ -527,8 +558,7 @@ static void test_all_captured(void)
 	uint64_t sums[TLS_STAT_MAX] = {0};
 	struct events e;
 
-	events_init(&e, &(struct events_config){
-				.probes = &no_probes, .max_data_size = 64, .sink = sink});
+	events_init(&e, data_only());
 	feed(&e, 0, 100, 1, 5, 0, "hello", true);
 	events_deliver(&e, UINT64_MAX);
 	sums[TLS_STAT_CALLS] = 1;
@@ -537,7 +567,7 @@ static void test_all_captured(void)
 	CHECK(events_all_captured(&e));
 	feed(&e, 0, 50, 2, 1, 0, "x", true); /* a byte the counters never moved */
 	CHECK(!events_all_captured(&e));
-	events_free(&e);
+	free_events(&e);
 }
 
 /* A certificate made once with `openssl req -x509 -newkey ec` (P-256, CN=unit.test), DER */
@@ -627,8 +657,7 @@ static void cert_events(struct events *e, struct probe_set *set, struct resolved
 						 .code_end = 0x9000};
 	strcpy(rps[0].lib_path, "/lib/libtls.so");
 	strcpy(rps[1].lib_path, "/lib/libparser.so");
-	events_init(e, &(struct events_config){
-			       .probes = set, .out = out, .json = true, .max_data_size = 16384});
+	events_init(e, writing(out, true, set, 16384));
 	e->conns.proc_root = "/nonexistent";
 }
 
@@ -659,7 +688,7 @@ static void test_a_certificate_is_kept_by_who_parsed_it(void)
 	CHECK(records(text, "certificate") == 2);
 	CHECK(line_has(text, "\"tid\":1,", "\"subject\":\"CN=unit.test\""));
 	CHECK(line_has(text, "\"tid\":3,", "\"subject\":\"CN=unit.test\""));
-	events_free(&e);
+	free_events(&e);
 	fclose(out);
 	free(text);
 }
@@ -697,7 +726,7 @@ static void test_a_certificate_on_its_connection(void)
 	      line_has(text, "\"tid\":4,", "\"depth\":null"));
 	CHECK(line_has(text, "\"tid\":5,", "\"conn\":8,") &&
 	      line_has(text, "\"tid\":5,", "\"depth\":0,"));
-	events_free(&e);
+	free_events(&e);
 	fclose(out);
 	free(text);
 }

@@ -74,6 +74,16 @@ int main(void)
 	CHECK(strstr(errs, "-w - writes the capture to stdout") != NULL);
 	CHECK(PARSE(&env, errs, "-w", "-", "42") == EXIT_OK);
 	CHECK(PARSE(&env, errs, "-w", "", "42") == EXIT_USAGE);
+	/* --count: a table instead of the rows, with a capture file or alone. */
+	CHECK(PARSE(&env, errs, "--count", "-w", "/tmp/x.pcapng", "42") == EXIT_OK);
+	CHECK(env.count && !env.json);
+	CHECK(PARSE(&env, errs, "--count", "--json", "42") == EXIT_USAGE);
+	CHECK(strstr(errs, "--count shows a table instead of the rows: no --json") != NULL);
+	CHECK(PARSE(&env, errs, "--count", "--handshake", "42") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "-w", "-", "--count", "42") == EXIT_USAGE);
+	CHECK(strstr(errs, "-w - writes the capture to stdout") != NULL);
+	CHECK(PARSE(&env, errs, "--selftest", "--count") == EXIT_USAGE);
+	CHECK(PARSE(&env, errs, "42") == EXIT_OK && !env.count);
 	/* Connections kept: --host, --port; refused with their subject named. */
 	CHECK(PARSE(&env, errs, "--host", "::1", "--port", "443", "--host", "10.0.0.0/8", "42") ==
 	      EXIT_OK);

@@ -56,6 +56,17 @@ static void test_lines(void)
 	CHECK(parse("ssl ssl_write_internal=SSL_write&SSL_write_ex entry f optional", &s, err) ==
 	      1);
 	CHECK_STR(s.symbol, "ssl_write_internal=SSL_write&SSL_write_ex");
+	/* parsed once: the function, and the callers it is found by */
+	CHECK_STR(s.func, "ssl_write_internal");
+	CHECK(s.ncallers == 2);
+	CHECK_STR(s.callers[0], "SSL_write");
+	CHECK_STR(s.callers[1], "SSL_write_ex");
+	CHECK(parse("ssl SSL_write entry f optional", &s, err) == 1);
+	CHECK(strcmp(s.func, "SSL_write") == 0 && s.ncallers == 0);
+	CHECK(parse("ssl f=a&b&c&d&e&f&g&h&i entry f optional", &s, err) == -1);
+	CHECK_STR(err, "invalid symbol 'f=a&b&c&d&e&f&g&h&i': more than 8 callers");
+	CHECK(parse("@go crypto/tls.(*Conn).Write entry f optional", &s, err) == 1);
+	CHECK(strcmp(s.func, "crypto/tls.(*Conn).Write") == 0 && s.ncallers == 0);
 	CHECK(parse("ssl f=SSL_write& entry f optional", &s, err) == -1);
 	CHECK_STR(err, "invalid symbol 'f=SSL_write&': want a name, or name=caller&caller...");
 	CHECK(parse("ssl =SSL_write entry f optional", &s, err) == -1);
