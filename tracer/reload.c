@@ -142,85 +142,119 @@ static void keep_programs(const struct probe_set *old, struct probe_set *set,
 	}
 }
 
-void reload_apply(struct reload *r)
+/* A generation being made: what replaces the running one's parts once it is attached. */
+struct next_gen {
+	unsigned int gen;
+	struct spec_table specs;
+	struct point_slots slots;
+	struct tracer_bpf *tb;
+	struct probe_set set;
+	struct tls_maps tm;
+	struct probe_sink sink;
+};
+
+/* The next generation (compiled: make_next) has its probes found and attached and its
+ * settings written, the follow thread held by the caller; 0, or -errno with what was made
+ * kept in n for drop_next. */
+static int attach_next(struct reload *r, struct next_gen *n)
 {
 	const struct reload_config *c = &r->cfg;
-	const struct env *env = c->env;
-	struct follow *f = c->follow;
-	struct probe_set set = {.exported_only = env->placement_exported};
-	struct retired *old_gen = calloc(1, sizeof(*old_gen));
-	char added[1024], removed[1024], libs[2048];
-	struct spec_table specs = {0};
-	struct point_slots slots = {0};
-	struct tracer_bpf *tb = NULL, *old;
-	struct probe_sink sink;
-	struct tls_maps tm = {0};
-	unsigned int gen = *c->gen + 1;
-	int err, nuprobes;
+	int err;
 
-	if (env->verbose)
-		diag("reloading: %s changed\n", r->watch.changed);
-	err = old_gen ? make_next(r, gen, &specs, &tb, &slots) : -ENOMEM;
-	/* The follow thread adds nothing to the running set from here until the new one has
-	 * replaced it: the new set's probes are numbered after the running set's last. */
-	follow_lock(f);
-	set.id_base = c->probes->id_base + (uint64_t)c->probes->n;
-	sink = (struct probe_sink){.tb = tb,
-				   .scope = c->targets->scope,
-				   .gen = gen,
-				   .slots = slots.names,
-				   .nslots = slots.n};
+	n->set.id_base = c->probes->id_base + (uint64_t)c->probes->n;
+	n->sink = (struct probe_sink){.tb = n->tb,
+				      .scope = c->targets->scope,
+				      .gen = n->gen,
+				      .slots = n->slots.names,
+				      .nslots = n->slots.n};
+	err = follow_find_tls_code_now(c->follow, n->tb, &n->set, &n->specs, &n->tm);
 	if (!err)
-		err = follow_find_tls_code_now(f, tb, &set, &specs, &tm);
+		keep_programs(c->probes, &n->set, &n->specs, c->env->verbose);
 	if (!err)
-		keep_programs(c->probes, &set, &specs, env->verbose);
-	if (!err)
-		err = probes_attach_new(&sink, &set, env->verbose);
+		err = probes_attach_new(&n->sink, &n->set, c->env->verbose);
 	if (!err) { /* from here the new programs act, the old ones stand by */
-		say_fresh_maps(r, tb);
-		err = generation_settings(tb, env, gen, c->targets->scope);
+		say_fresh_maps(r, n->tb);
+		err = generation_settings(n->tb, c->env, n->gen, c->targets->scope);
 	}
-	if (err) {
-		follow_unlock(f);
-		if (tb)
-			retire_module(r, tb); /* the running probes' events are drained meanwhile */
-		/* the scope's points went into the map it shares */
-		if (c->targets->scope)
-			generation_forget_points(*c->tb, gen);
-		probes_free(&set);
-		tls_maps_free(&tm);
-		spec_table_free(&specs);
-		generation_slots_free(&slots);
-		free(old_gen);
-		r->failed++;
-		diag("reload failed (changed: %s): keeping previous probes\n", r->watch.changed);
-		return;
-	}
-	tracer_bpf__adopt_readers(tb, *c->tb);
-	old = *c->tb;
-	*c->tb = tb;
-	generation_keep(c->cache, tb, env->verbose);
-	*c->gen = gen;
+	return err;
+}
+
+/* A generation that failed is taken down; the running one stays. */
+static void drop_next(struct reload *r, struct next_gen *n)
+{
+	const struct reload_config *c = &r->cfg;
+
+	if (n->tb)
+		retire_module(r, n->tb); /* the running probes' events are drained meanwhile */
+	/* the scope's points went into the map it shares */
+	if (c->targets->scope)
+		generation_forget_points(*c->tb, n->gen);
+	probes_free(&n->set);
+	tls_maps_free(&n->tm);
+	spec_table_free(&n->specs);
+	generation_slots_free(&n->slots);
+	r->failed++;
+	diag("reload failed (changed: %s): keeping previous probes\n", r->watch.changed);
+}
+
+/* The next generation made the running one (the follow thread held); the one it replaces
+ * kept in old_gen, retired. */
+static void adopt_next(struct reload *r, struct next_gen *n, struct retired *old_gen)
+{
+	const struct reload_config *c = &r->cfg;
+
+	tracer_bpf__adopt_readers(n->tb, *c->tb);
+	*c->tb = n->tb;
+	generation_keep(c->cache, n->tb, c->env->verbose);
+	*c->gen = n->gen;
 	r->done++;
 	old_gen->specs = *c->specs;
 	old_gen->probes = *c->probes;
 	old_gen->slots = *c->slots;
 	old_gen->next = r->retired;
 	r->retired = old_gen;
-	set.older = &old_gen->probes;
-	*c->specs = specs;
-	*c->probes = set;
-	*c->slots = slots;
-	sink.slots = c->slots->names;
-	follow_replace(f, tb, &sink, &tm);
+	n->set.older = &old_gen->probes;
+	*c->specs = n->specs;
+	*c->probes = n->set;
+	*c->slots = n->slots;
+	n->sink.slots = c->slots->names;
+	follow_replace(c->follow, n->tb, &n->sink, &n->tm);
+}
+
+void reload_apply(struct reload *r)
+{
+	const struct reload_config *c = &r->cfg;
+	struct next_gen n = {.gen = *c->gen + 1,
+			     .set = {.exported_only = c->env->placement_exported}};
+	struct retired *old_gen = calloc(1, sizeof(*old_gen));
+	char added[1024], removed[1024], libs[2048];
+	struct tracer_bpf *old;
+	int err, nuprobes;
+
+	if (c->env->verbose)
+		diag("reloading: %s changed\n", r->watch.changed);
+	err = old_gen ? make_next(r, n.gen, &n.specs, &n.tb, &n.slots) : -ENOMEM;
+	/* The follow thread adds nothing to the running set from here until the new one has
+	 * replaced it: the new set's probes are numbered after the running set's last. */
+	follow_lock(c->follow);
+	if (!err)
+		err = attach_next(r, &n);
+	if (err) {
+		follow_unlock(c->follow);
+		drop_next(r, &n);
+		free(old_gen);
+		return;
+	}
+	old = *c->tb;
+	adopt_next(r, &n, old_gen);
 	/* read while the follow thread adds nothing */
 	probes_diff(&old_gen->probes, c->probes, added, sizeof(added), removed, sizeof(removed));
 	probes_libraries(c->probes, libs, sizeof(libs));
 	nuprobes = c->probes->nuprobes;
-	follow_unlock(f);
+	follow_unlock(c->follow);
 	retire_module(r, old);
 	if (c->targets->scope)
-		generation_forget_points(tb, gen - 1);
+		generation_forget_points(n.tb, n.gen - 1);
 	diag("Reloaded (changed: %s): %d probes on %s; added: %s; removed: %s\n", r->watch.changed,
 	     nuprobes, libs[0] ? libs : "no TLS library yet", added[0] ? added : "none",
 	     removed[0] ? removed : "none");
