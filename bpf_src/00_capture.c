@@ -377,6 +377,16 @@ static __always_inline void submit_meta_with(void *ctx, struct tls_event *ev, u6
 		st->v[TLS_STAT_META_LOST]++;
 }
 
+/* A meta event of process tgid whose bytes could not be read is lost as a refused one is:
+ * counted so. */
+static __always_inline void meta_unread(u32 tgid)
+{
+	struct tls_stats *st = stats_of(tgid);
+
+	if (st)
+		st->v[TLS_STAT_META_LOST]++;
+}
+
 /* Sends an event without data (meta_event) on tls_meta. */
 static __always_inline void submit_meta(void *ctx, struct tls_event *ev)
 {
@@ -1306,14 +1316,21 @@ static __always_inline void send_hello(void *ctx, u64 id, s32 fd, u32 dir, u64 s
 	if (hdr) {
 		__builtin_memcpy(ev->data, &hdr, 5);
 		n = smaller(smaller(avail & 0xffffffff, rec_len), TLS_HELLO_BYTES - 5);
-		if (n > TLS_HELLO_BYTES - 5 ||
-		    bpf_probe_read_user(ev->data + 5, n, (const void *)src))
+		if (n > TLS_HELLO_BYTES - 5)
 			return;
+		if (bpf_probe_read_user(ev->data + 5, n, (const void *)src)) {
+			meta_unread(id >> 32);
+			return;
+		}
 		n += 5;
 	} else {
 		n = smaller(smaller(avail & 0xffffffff, (u64)rec_len + 5), TLS_HELLO_BYTES);
-		if (n > TLS_HELLO_BYTES || bpf_probe_read_user(ev->data, n, (const void *)src))
+		if (n > TLS_HELLO_BYTES)
 			return;
+		if (bpf_probe_read_user(ev->data, n, (const void *)src)) {
+			meta_unread(id >> 32);
+			return;
+		}
 	}
 	if (n < TLS_HELLO_MIN)
 		return;
@@ -1357,9 +1374,12 @@ static __always_inline void cert_event(struct pt_regs *ctx, const struct tls_cal
 	struct tls_event *ev;
 	struct tls_sess *s;
 
-	if (!n || n > TLS_CERT_BYTES || !(ev = meta_event(id, TLS_KIND_CERT)) ||
-	    bpf_probe_read_user(ev->data, n, (const void *)der))
+	if (!n || n > TLS_CERT_BYTES || !(ev = meta_event(id, TLS_KIND_CERT)))
 		return;
+	if (bpf_probe_read_user(ev->data, n, (const void *)der)) {
+		meta_unread(id >> 32);
+		return;
+	}
 	ev->probe = call->probe;
 	ev->ret_delta = (s64)(ret - call->ip);
 	ev->call_id = TLS_PROBE_ID(probe_cookie(ctx));
@@ -2261,6 +2281,9 @@ TRACEPOINT_PROBE(cgroup, cgroup_mkdir)
 		return 0;
 	ev->result = (s64)args->id;
 	ev->data_len = (u32)size;
+	/* made by any process (systemd, a container runtime): a refused note is counted under
+	 * the others, not as a traced process's */
+	ev->pid = TLS_STATS_OTHER_KEY;
 	submit_meta_with(args, ev, size);
 	return 0;
 }

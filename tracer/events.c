@@ -19,15 +19,8 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Hands each sink that has `op` the rest of the arguments, after itself. */
-#define TO_SINKS(e, op, ...)                                                                       \
-	do {                                                                                       \
-		for (int i_ = 0; i_ < (e)->cfg.nsinks; i_++) {                                     \
-			struct sink *s_ = (e)->cfg.sinks[i_];                                      \
-			if (s_->ops->op)                                                           \
-				s_->ops->op(s_, ##__VA_ARGS__);                                    \
-		}                                                                                  \
-	} while (0)
+/* Hands each of e's sinks that has `op` the rest of the arguments. */
+#define TO_SINKS(e, op, ...) SINKS_EACH((e)->cfg.sinks, (e)->cfg.nsinks, op, ##__VA_ARGS__)
 
 void events_init(struct events *e, const struct events_config *cfg)
 {
@@ -470,15 +463,16 @@ static bool cert_from_tls(struct events *e, const struct tls_event *ev)
 	       !probes_own_code(parser, (int64_t)ev->latency_ns);
 }
 
-/* Whether connection c (or none) has shown certificate `info` before: GnuTLS parses the
- * peer's first one again to check its key exchange (TLS 1.2). Else noted as shown. */
-static bool cert_again(struct conn *c, const struct cert_info *info)
+/* Whether connection c (or none) has had certificate `der` (len bytes) before: GnuTLS parses
+ * the peer's first one again to check its key exchange (TLS 1.2). Else noted as had. */
+static bool cert_again(struct conn *c, const uint8_t *der, uint32_t len)
 {
 	uint64_t key = 1469598103934665603ULL; /* FNV-1a */
+	uint32_t n;
 	int i;
 
-	for (const char *p = info->sha256; *p; p++)
-		key = (key ^ (uint8_t)*p) * 1099511628211ULL;
+	for (n = 0; n < len; n++)
+		key = (key ^ der[n]) * 1099511628211ULL;
 	for (i = 0; c && i < c->ncerts && i < CONN_CERTS_KEPT; i++)
 		if (c->cert_keys[i] == key)
 			return true;
@@ -490,7 +484,8 @@ static bool cert_again(struct conn *c, const struct cert_info *info)
 /*
  * A certificate's DER (data) that a TLS call's thread handed an X.509 parser: the peer's
  * when the TLS library called it (cert_from_tls), else left alone. Told once per
- * connection.
+ * connection, decoded only then; one whose connection --host/--port/--sni have not decided
+ * on yet is counted, not shown.
  */
 static void got_cert(struct events *e, const struct tls_event *ev, const uint8_t *data)
 {
@@ -502,8 +497,13 @@ static void got_cert(struct events *e, const struct tls_event *ev, const uint8_t
 	int64_t left;
 	int depth;
 
-	if (!cert_from_tls(e, ev))
+	if (!cert_from_tls(e, ev) || cert_again(c, data, ev->data_len))
 		return;
+	depth = c ? c->ncerts++ : -1;
+	if (!kept(e, ev, ev->conn, false)) {
+		e->certs_unshown += !c || !c->kept; /* not left out: not decided on */
+		return;
+	}
 	if (ev->data_len < ev->call_len || cert_parse(data, ev->data_len, &info)) {
 		if (!e->certs_undecoded++) /* said once; the summary counts them */
 			diag("a certificate of %u bytes (PID %u, conn %llu) was not decoded: %s\n",
@@ -513,12 +513,7 @@ static void got_cert(struct events *e, const struct tls_event *ev, const uint8_t
 							 : "libcrypto could not read it");
 		return;
 	}
-	if (cert_again(c, &info))
-		return;
-	depth = c ? c->ncerts++ : -1;
 	left = cert_days_left(&info, time(NULL));
-	if (!kept(e, ev, ev->conn, false))
-		return;
 	out = view(e, ev, comm);
 	out.func = "Certificate";
 	out.call_id = 0;
@@ -1119,7 +1114,6 @@ void events_finish(struct events *e)
 		flush_pending(e, &e->pending[0], 0);
 	free(e->pending);
 	e->pending = NULL;
-	TO_SINKS(e, finish);
 }
 
 void events_on_counters(void *ctx, uint32_t pid, const uint64_t *sums, int n)

@@ -126,6 +126,9 @@ struct events {
 	uint64_t calls_without_conn; /* captured calls whose connection was unknown */
 	uint64_t conns_filtered;     /* connections --host/--port/--sni left out */
 	uint64_t certs_undecoded;    /* certificates not decoded (cut, or not X.509) */
+	/* certificates --host/--port/--sni could not decide on (their connection unknown, or
+	 * not yet known to match) */
+	uint64_t certs_unshown;
 	uint64_t kept_closed[EVENTS_KEPT_CLOSED]; /* the last connections kept and closed */
 	unsigned int kept_closed_next;
 	struct waiting_hello hellos[EVENTS_WAITING_HELLOS];

@@ -62,6 +62,10 @@ void output_payload(FILE *out, const unsigned char *data, size_t len);
  * gets an OUTPUT_BUFFER_SIZE buffer, a pipe as much room; a terminal keeps its lines. */
 void output_setup_stdout(void);
 
+/* s as rows show a name the traced program chose (its command name): printable ASCII, '?'
+ * for every other byte, cut to fit size. */
+void output_printable(char *buf, size_t size, const char *s);
+
 /* The column header, same widths as output_event's rows; `latency`: with LAT(ms). */
 void output_header(FILE *out, bool latency);
 
@@ -188,6 +192,7 @@ struct out_summary {
 	uint64_t conns, conns_unresolved, calls_without_conn;
 	uint64_t conns_filtered;      /* left out by --host/--port/--sni */
 	uint64_t certs_undecoded;     /* certificates not decoded (cut, or not X.509) */
+	uint64_t certs_unshown;	      /* certificates the filter could not decide on */
 	uint64_t calls_in_flight;     /* calls that had not returned as the tracer stopped */
 	uint64_t conns_before_probes; /* connections with bytes before probes */
 	bool http;

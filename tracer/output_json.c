@@ -322,6 +322,7 @@ void output_json_summary(FILE *out, const struct out_summary *s)
 		"chunks_dropped",	  "bytes_dropped",	  "connections",
 		"connections_unresolved", "calls_without_conn",	  "connections_before_probes",
 		"calls_in_flight",	  "connections_filtered", "certificates_undecoded",
+		"certificates_unshown",
 	};
 	const uint64_t v[] = {s->late,
 			      s->meta_lost,
@@ -334,7 +335,8 @@ void output_json_summary(FILE *out, const struct out_summary *s)
 			      s->conns_before_probes,
 			      s->calls_in_flight,
 			      s->conns_filtered,
-			      s->certs_undecoded};
+			      s->certs_undecoded,
+			      s->certs_unshown};
 	int i;
 
 	fprintf(out, "{\"v\":1,\"type\":\"summary\",\"reason\":\"%s\",", s->reason);

@@ -10,6 +10,15 @@
 #define ROW_FMT "%-19s %-12s %-16s %-7s %-7s %s\n"
 #define LEN_LAT_FMT "%-7s %s" /* -l: LEN and LAT(ms) as the last column */
 
+void output_printable(char *buf, size_t size, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size && s[i]; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	buf[i] = '\0';
+}
+
 void output_header(FILE *out, bool latency)
 {
 	char last[32];
@@ -22,12 +31,8 @@ void output_header(FILE *out, bool latency)
 static void put_row(FILE *out, const struct out_event *ev, const char *last)
 {
 	char time[32], pid[16], tid[16], comm[17];
-	size_t i;
 
-	/* The command name is chosen by the traced program: keep it printable. */
-	for (i = 0; i < sizeof(comm) - 1 && ev->comm[i]; i++)
-		comm[i] = ev->comm[i] >= 0x20 && ev->comm[i] < 0x7f ? ev->comm[i] : '?';
-	comm[i] = '\0';
+	output_printable(comm, sizeof(comm), ev->comm);
 	snprintf(time, sizeof(time), "%llu.%09llu", (unsigned long long)(ev->time_ns / 1000000000),
 		 (unsigned long long)(ev->time_ns % 1000000000));
 	snprintf(pid, sizeof(pid), "%u", ev->pid);

@@ -207,7 +207,7 @@ static void place_internal(struct probe_set *set, int first, int verbose)
 				struct resolved_probe *out = probes_at(set, j);
 
 				if (!out->ncallers && out->spec->kind == in->spec->kind &&
-				    strcmp(in->spec->callers[k], out->func) == 0) {
+				    strcmp(in->spec->callers[k], out->spec->func) == 0) {
 					out->via = probe_ref(i);
 					in->caller_probe[k] = probe_ref(j);
 				}

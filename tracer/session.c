@@ -214,8 +214,7 @@ static int open_buffers(struct session *s)
 
 	if (output_to_stdout(env) && !s->observer.sink)
 		output_setup_stdout();
-	s->ev = malloc(sizeof(*s->ev));
-	if (!s->ev || open_sinks(s, env))
+	if (open_sinks(s, env) || !(s->ev = malloc(sizeof(*s->ev))))
 		return -ENOMEM;
 	events_init(s->ev, &(struct events_config){
 				   .probes = &s->probes,

@@ -36,5 +36,6 @@ void sink_free(struct sink *s)
 		return;
 	close_held(s);
 	free(s->held.buf);
-	s->ops->free(s);
+	if (s->ops->free)
+		s->ops->free(s);
 }

@@ -50,8 +50,6 @@ struct sink_ops {
 	void (*lost)(struct sink *s, const char *buffer, int cpu, uint64_t count);
 	/* A connection's TLS bytes before its process had probes. */
 	void (*unprobed)(struct sink *s, const struct out_unprobed *u);
-	/* No event comes any more: what a sink holds is shown. */
-	void (*finish)(struct sink *s);
 	/* The closing account (sum->counters_known false: the BPF counters were not read). */
 	void (*summary)(struct sink *s, const struct out_summary *sum);
 	/* Frees the sink and what it made (not its stream). */
@@ -99,5 +97,15 @@ void sink_release(struct sink *s);
 
 /* Frees s through its kind, and what it held (NULL: nothing). */
 void sink_free(struct sink *s);
+
+/* Hands each of the n sinks that has `op` the rest of the arguments, after itself. */
+#define SINKS_EACH(sinks, n, op, ...)                                                              \
+	do {                                                                                       \
+		for (int i_ = 0; i_ < (n); i_++) {                                                 \
+			struct sink *s_ = (sinks)[i_];                                             \
+			if (s_->ops->op)                                                           \
+				s_->ops->op(s_, ##__VA_ARGS__);                                    \
+		}                                                                                  \
+	} while (0)
 
 #endif

@@ -1,5 +1,6 @@
 /* sink_count.c - --count: no rows, but at the end a table of the calls and bytes of each
- * connection, each way (the calls without a known connection: a line per process) */
+ * connection, each way (the calls without a known connection: a line per process); the
+ * warnings text would show (verification failed or off, a certificate ending) on stderr */
 #include "sink.h"
 #include "diag.h"
 
@@ -44,7 +45,7 @@ static struct count_row *row_of(struct count_sink *c, const struct out_event *ev
 	memset(r, 0, sizeof(*r));
 	r->conn = ev->conn;
 	r->pid = ev->pid;
-	snprintf(r->comm, sizeof(r->comm), "%s", ev->comm);
+	output_printable(r->comm, sizeof(r->comm), ev->comm); /* the program chose it */
 	return r;
 }
 
@@ -66,6 +67,25 @@ static void count_data(struct sink *s, const struct out_event *ev)
 	note_remote(r, ev);
 	r->calls[ev->write]++;
 	r->bytes[ev->write] += ev->len;
+}
+
+/* No rows, but what warns of a danger still reaches the user, on stderr: a failed
+ * verification, verification turned off, a certificate that ends soon. */
+static void count_meta(struct sink *s, enum tls_kind kind, const struct out_event *ev)
+{
+	(void)s;
+	if (kind == TLS_KIND_VERIFY && ev->result)
+		output_verify(diag_stream(), ev);
+	else if (kind == TLS_KIND_VERIFY_OFF)
+		output_verify_off(diag_stream(), ev);
+}
+
+static void count_cert(struct sink *s, const struct out_event *ev, const struct cert_info *c,
+		       const char *who, int depth, int64_t days_left)
+{
+	(void)s;
+	if (days_left <= CERT_WARN_DAYS)
+		output_cert_expiry(diag_stream(), ev, c, who, depth, days_left);
 }
 
 /* A connection is listed from its opening, even when it moves no data. */
@@ -95,8 +115,10 @@ static void count_summary(struct sink *s, const struct out_summary *sum)
 			"%-6s %-7u %-16s %-30s %9" PRIu64 " %12" PRIu64 " %9" PRIu64 " %12" PRIu64
 			"\n",
 			r->conn ? conn : "-", r->pid, r->comm,
-			r->conn ? (r->remote[0] ? r->remote : "?") : "(no connection)", r->calls[1],
-			r->bytes[1], r->calls[0], r->bytes[0]);
+			r->conn && r->remote[0] ? r->remote
+			: r->conn		? "?"
+						: "-",
+			r->calls[1], r->bytes[1], r->calls[0], r->bytes[0]);
 		total[0] += r->calls[1];
 		total[1] += r->bytes[1];
 		total[2] += r->calls[0];
@@ -118,6 +140,8 @@ static void count_free(struct sink *s)
 static const struct sink_ops count_ops = {
 	.data = count_data,
 	.conn = count_conn,
+	.meta = count_meta,
+	.cert = count_cert,
 	.summary = count_summary,
 	.free = count_free,
 };

@@ -14,11 +14,7 @@
 /* Hands the account to each sink that takes it. */
 static void to_sinks(const struct events *e, const struct out_summary *s)
 {
-	int i;
-
-	for (i = 0; i < e->cfg.nsinks; i++)
-		if (e->cfg.sinks[i]->ops->summary)
-			e->cfg.sinks[i]->ops->summary(e->cfg.sinks[i], s);
+	SINKS_EACH(e->cfg.sinks, e->cfg.nsinks, summary, s);
 }
 
 /* Without the BPF counters only what arrived is known: say so, claim nothing else. */
@@ -217,6 +213,10 @@ static void say_the_rest(const struct events *e)
 		diag("certificates not decoded: %llu (more bytes than were captured, or not "
 		     "X.509)\n",
 		     (unsigned long long)e->certs_undecoded);
+	if (e->certs_unshown)
+		diag("certificates not shown: %llu (their connection was not known, or not yet "
+		     "known, to match --host/--port/--sni)\n",
+		     (unsigned long long)e->certs_unshown);
 	if (e->cfg.http)
 		diag("HTTP: %llu requests and responses decoded; decoding stopped on %llu "
 		     "connections\n",
@@ -254,6 +254,7 @@ static void tell_summary(const struct events *e, struct out_summary *s, const ch
 	s->calls_without_conn = e->calls_without_conn;
 	s->conns_filtered = e->conns_filtered;
 	s->certs_undecoded = e->certs_undecoded;
+	s->certs_unshown = e->certs_unshown;
 	s->calls_in_flight = e->calls_in_flight;
 	s->http = e->cfg.http != NULL;
 	s->http_messages = e->http_records;

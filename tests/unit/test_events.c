@@ -19,7 +19,8 @@ static struct tls_event *chunk(uint64_t time_ns, uint64_t call, uint32_t call_le
 			       const char *data, bool last, size_t *size)
 {
 	size_t len = strlen(data);
-	struct tls_event *ev = calloc(1, TLS_EVENT_HDR_SIZE + len);
+	struct tls_event *ev =
+		calloc(1, sizeof(*ev) + len); /* the whole struct: its fields are written */
 
 	ev->time_ns = time_ns;
 	ev->call_id = call;
@@ -731,6 +732,38 @@ static void test_a_certificate_on_its_connection(void)
 	free(text);
 }
 
+/* With --port, a certificate shows on a connection that matches; one whose connection is
+ * unknown, or not yet known to match (its addresses not known), is counted, not shown. */
+static void test_a_certificate_the_filter_cannot_decide_on_is_counted(void)
+{
+	static struct resolved_probe rps[PROBES_CHUNK];
+	struct probe_set set = {.chunk = {rps}, .n = 2};
+	uint8_t raw[sizeof(struct tls_event)] = {0}, raw2[sizeof(struct tls_event)] = {0};
+	struct tls_event *open = (struct tls_event *)raw, *bare = (struct tls_event *)raw2;
+	struct conn_filter filter = {0};
+	char *text = NULL, why[160];
+	size_t tlen = 0;
+	FILE *out = open_memstream(&text, &tlen);
+	struct events e;
+
+	CHECK(conn_filter_add_port(&filter, "8443", why, sizeof(why)) == 0);
+	cert_events(&e, &set, rps, out);
+	e.cfg.filter = &filter;
+	opening(open, 1000, 1, 7); /* ENDS: to port 8443 */
+	events_on_sample(&e, 0, open, TLS_EVENT_HDR_SIZE + sizeof(ENDS));
+	conn_event(bare, TLS_KIND_CONN_OPEN, 1000, 2, 9); /* no ends, none to look up */
+	events_on_sample(&e, 0, bare, TLS_EVENT_HDR_SIZE);
+	feed_cert(&e, 3, 0x100, 0x300000, 7, 0);
+	feed_cert(&e, 4, 0x100, 0x300000, 0, 0);
+	feed_cert(&e, 5, 0x100, 0x300000, 9, 0);
+	fflush(out);
+	CHECK(records(text, "certificate") == 1 && line_has(text, "\"tid\":3,", "\"conn\":7,"));
+	CHECK(e.certs_unshown == 2 && e.certs_undecoded == 0);
+	free_events(&e);
+	fclose(out);
+	free(text);
+}
+
 int main(void)
 {
 	test_all_captured();
@@ -746,5 +779,6 @@ int main(void)
 	test_reassembly_with_gap_and_summary();
 	test_a_certificate_is_kept_by_who_parsed_it();
 	test_a_certificate_on_its_connection();
+	test_a_certificate_the_filter_cannot_decide_on_is_counted();
 	return check_done();
 }

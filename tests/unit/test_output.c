@@ -435,6 +435,7 @@ static void test_json_summary(void)
 		.calls_in_flight = 18,
 		.conns_filtered = 19,
 		.certs_undecoded = 20,
+		.certs_unshown = 21,
 		.lib_paths = paths,
 		.lib_calls = calls,
 		.nlibs = 2,
@@ -457,7 +458,7 @@ static void test_json_summary(void)
 		  "\"bytes_dropped\":14,\"connections\":15,\"connections_unresolved\":16,"
 		  "\"calls_without_conn\":17,\"connections_before_probes\":1,"
 		  "\"calls_in_flight\":18,\"connections_filtered\":19,"
-		  "\"certificates_undecoded\":20,"
+		  "\"certificates_undecoded\":20,\"certificates_unshown\":21,"
 		  "\"processes\":[{\"pid\":42,\"comm\":\"curl\","
 		  "\"calls\":7,\"bytes_moved\":100,\"bytes_captured\":90,\"bytes_truncated\":10,"
 		  "\"bytes_lost\":0,\"bytes_unreadable\":0,\"events_lost\":0,"
@@ -472,7 +473,7 @@ static void test_json_summary(void)
 	CHECK(strstr(buf, "\"libraries\":[],\"calls\":1,") != NULL);
 	CHECK(strstr(buf, "\"connections_before_probes\":1,\"calls_in_flight\":18,"
 			  "\"connections_filtered\":19,\"certificates_undecoded\":20,"
-			  "\"http_messages\":4,\"http_stopped\":0,"
+			  "\"certificates_unshown\":21,\"http_messages\":4,\"http_stopped\":0,"
 			  "\"http_unmasked_bytes\":0,\"processes\":[]}\n") != NULL);
 	CAPTURE(buf, sizeof(buf), o, output_json_summary_unknown(o, "stopped", 5));
 	CHECK_STR(buf, "{\"v\":1,\"type\":\"summary\",\"reason\":\"stopped\",\"bytes_captured\":5,"
