@@ -1,4 +1,5 @@
-/* events.c - the event stream: chunks put in call order, reassembled, accounted, printed */
+/* events.c - the event stream: chunks put in call order (chunkq.c), what is shown decided,
+ * accounted, and handed to the sinks (whole calls put together by calljoin.c) */
 #include "events.h"
 #include "diag.h"
 #include "grow.h"
@@ -22,6 +23,9 @@ static uint64_t clock_ns(clockid_t id)
 /* Hands each of e's sinks that has `op` the rest of the arguments. */
 #define TO_SINKS(e, op, ...) SINKS_EACH((e)->cfg.sinks, (e)->cfg.nsinks, op, ##__VA_ARGS__)
 
+static void give_call(void *ctx, const struct tls_event *hdr, const unsigned char *data,
+		      uint32_t len, uint32_t truncated, uint32_t lost);
+
 void events_init(struct events *e, const struct events_config *cfg)
 {
 	int i;
@@ -31,6 +35,7 @@ void events_init(struct events *e, const struct events_config *cfg)
 	e->start_ns = clock_ns(CLOCK_MONOTONIC);
 	e->realtime_offset = (int64_t)(clock_ns(CLOCK_REALTIME) - e->start_ns);
 	e->next_seq = 1; /* the BPF counter's first */
+	e->calls = (struct calljoin){.done = give_call, .ctx = e};
 	for (i = 0; i < cfg->nsinks; i++) {
 		e->whole_calls |= cfg->sinks[i]->ops->call != NULL;
 		e->chunks |= cfg->sinks[i]->ops->data != NULL;
@@ -115,10 +120,11 @@ static struct out_event view(struct events *e, const struct tls_event *ev, char 
 	};
 }
 
-/* A whole call (hdr its first chunk's header), to the sinks that take calls. */
-static void give_call(struct events *e, const struct tls_event *hdr, const unsigned char *data,
+/* A whole call (hdr its first chunk's header), to the sinks that take calls (calljoin_fn). */
+static void give_call(void *ctx, const struct tls_event *hdr, const unsigned char *data,
 		      uint32_t len, uint32_t truncated, uint32_t lost)
 {
+	struct events *e = ctx;
 	char comm[TLS_COMM_LEN + 1];
 	struct out_event out = view(e, hdr, comm);
 
@@ -127,76 +133,6 @@ static void give_call(struct events *e, const struct tls_event *hdr, const unsig
 	out.truncated = truncated;
 	out.lost = lost;
 	TO_SINKS(e, call, &out);
-}
-
-static void drop_pending(struct events *e, struct pending_call *p)
-{
-	free(p->hdr);
-	free(p->data);
-	*p = e->pending[--e->npending];
-}
-
-/* Gives a call that will get no more chunks; what never arrived counts as lost. */
-static void flush_pending(struct events *e, struct pending_call *p, uint32_t truncated)
-{
-	give_call(e, p->hdr, p->data, p->len, truncated, p->hdr->call_len - truncated - p->len);
-	drop_pending(e, p);
-}
-
-/* For the sinks that take whole calls: gathers a call's chunks, gives it when its last chunk
- * arrives. */
-static void assemble(struct events *e, int cpu, const struct tls_event *ev,
-		     const unsigned char *data)
-{
-	struct pending_call *p = NULL;
-	bool last = ev->flags & TLS_CHUNK_LAST;
-	unsigned char *grown_data;
-	int i;
-
-	/* Another call's chunk on this CPU: a pending call of this CPU lost its last chunks. */
-	for (i = 0; i < e->npending; i++) {
-		if (e->pending[i].hdr->call_id == ev->call_id)
-			p = &e->pending[i];
-		else if (e->pending[i].cpu == cpu)
-			flush_pending(e, &e->pending[i--], 0);
-	}
-	if (!p && last && ev->offset == 0) { /* the common case: a call in one chunk */
-		give_call(e, ev, data, ev->data_len, ev->truncated,
-			  ev->call_len - ev->truncated - ev->data_len);
-		return;
-	}
-	if (!p) {
-		struct pending_call *grown =
-			realloc(e->pending, (e->npending + 1) * sizeof(*grown));
-
-		if (!grown)
-			goto oom;
-		e->pending = grown;
-		p = &e->pending[e->npending];
-		memset(p, 0, sizeof(*p));
-		p->cpu = cpu;
-		p->hdr = malloc(TLS_EVENT_HDR_SIZE);
-		if (!p->hdr)
-			goto oom;
-		memcpy(p->hdr, ev, TLS_EVENT_HDR_SIZE);
-		e->npending++;
-	}
-	if (ev->offset >= p->next_offset) { /* a gap before it: chunks the buffer dropped */
-		/* Grown by what arrives, never by what the call claims to have moved. */
-		grown_data = realloc(p->data, p->len + ev->data_len + 1);
-		if (!grown_data)
-			goto oom;
-		p->data = grown_data;
-		memcpy(p->data + p->len, data, ev->data_len);
-		p->len += ev->data_len;
-		p->next_offset = ev->offset + ev->data_len;
-	}
-	if (last)
-		flush_pending(e, p, ev->truncated);
-	return;
-oom:
-	diag("out of memory assembling call %llu: its bytes are reported lost\n",
-	     (unsigned long long)ev->call_id);
 }
 
 static struct out_event conn_view(struct events *e, const struct tls_event *ev,
@@ -255,7 +191,6 @@ static bool kept(struct events *e, const struct tls_event *ev, uint64_t id, bool
 }
 
 static void count_call(struct events *e, const struct tls_event *ev, int64_t delta);
-static struct tls_event *copy_chunk(const struct tls_event *hdr, const void *data);
 
 /* A chunk --host/--port/--sni leave out: its bytes move from captured (or unreadable) to
  * filtered, and its call (at its first chunk) from the calls its library captured to those
@@ -418,7 +353,7 @@ static void got_hello(struct events *e, const struct tls_event *ev, const uint8_
 	}
 	if (e->nhellos == EVENTS_WAITING_HELLOS)
 		give_up_hello(e);
-	if (!(copy = copy_chunk(ev, data))) {
+	if (!(copy = chunkq_copy(ev, data))) {
 		tell_hello(e, ev, 0, &h); /* no room to wait: now, without its connection */
 		return;
 	}
@@ -645,7 +580,7 @@ static void deliver_data(struct events *e, int cpu, const struct tls_event *ev, 
 	}
 	give_chunk(e, ev, data);
 	if (e->whole_calls)
-		assemble(e, cpu, ev, data);
+		calljoin_add(&e->calls, cpu, ev, data);
 }
 
 /* A chunk's turn has come: to the sinks, then what it ended (HTTP messages) is shown. ev is
@@ -718,78 +653,6 @@ static bool ends_conns(const struct tls_event *ev)
 	return ev->kind == TLS_KIND_CONN_CLOSE || ev->kind == TLS_KIND_EXIT;
 }
 
-/* An aligned copy of the chunk (header hdr, then its data and a NUL for redact_bytes);
- * NULL when out of memory. */
-static struct tls_event *copy_chunk(const struct tls_event *hdr, const void *data)
-{
-	struct tls_event *copy = malloc(TLS_EVENT_HDR_SIZE + hdr->data_len + 1);
-
-	if (!copy)
-		return NULL;
-	memcpy(copy, hdr, TLS_EVENT_HDR_SIZE);
-	memcpy(copy->data, data, hdr->data_len);
-	copy->data[hdr->data_len] = '\0';
-	return copy;
-}
-
-/* Whether a goes before b: by seq, a call's chunks by offset (ends: by due_ns). */
-static bool before(const struct queued_chunk *a, const struct queued_chunk *b, bool by_due)
-{
-	if (by_due)
-		return a->due_ns < b->due_ns;
-	if (a->ev->seq != b->ev->seq)
-		return a->ev->seq < b->ev->seq;
-	return a->ev->offset < b->ev->offset;
-}
-
-/* Puts c in q in its place; false when out of memory. Events come mostly in order: the
- * place is looked for from the end. */
-static bool queue_put(struct chunk_queue *q, struct queued_chunk c, bool by_due)
-{
-	struct queued_chunk *grown;
-	int i;
-
-	if (q->head > 0 && q->n == q->cap) { /* room at the front: move down first */
-		memmove(q->v, q->v + q->head, (size_t)(q->n - q->head) * sizeof(*q->v));
-		q->n -= q->head;
-		q->head = 0;
-	}
-	grown = grow_for(q->v, q->n, &q->cap, sizeof(*q->v), 256);
-	if (!grown)
-		return false;
-	q->v = grown;
-	for (i = q->n; i > q->head && before(&c, &q->v[i - 1], by_due); i--)
-		q->v[i] = q->v[i - 1];
-	q->v[i] = c;
-	q->n++;
-	return true;
-}
-
-/* The first of q (NULL when empty), and taking it out. */
-static struct queued_chunk *queue_first(struct chunk_queue *q)
-{
-	return q->head < q->n ? &q->v[q->head] : NULL;
-}
-
-static struct queued_chunk queue_take(struct chunk_queue *q)
-{
-	struct queued_chunk c = q->v[q->head++];
-
-	if (q->head == q->n)
-		q->head = q->n = 0;
-	return c;
-}
-
-static void queue_free(struct chunk_queue *q)
-{
-	int i;
-
-	for (i = q->head; i < q->n; i++)
-		free(q->v[i].ev);
-	free(q->v);
-	memset(q, 0, sizeof(*q));
-}
-
 /* ------------------------------------------------ sessions tied after their calls */
 
 /* Whether ev is a call's data or a certificate it parsed, sent without a connection but
@@ -827,7 +690,7 @@ static bool awaits_tie(const struct events *e, const struct tls_event *ev, uint6
 /* Whether a call whose turn has come waits in the queue for its session's tie. */
 static bool holding(struct events *e)
 {
-	struct queued_chunk *c = queue_first(&e->queue);
+	struct queued_chunk *c = chunkq_first(&e->queue);
 
 	return c && c->ev->seq <= e->next_seq;
 }
@@ -897,8 +760,8 @@ static void deliver_ends(struct events *e, uint64_t until_ns)
 {
 	struct queued_chunk *c;
 
-	while ((c = queue_first(&e->ends)) && c->due_ns <= until_ns) {
-		struct queued_chunk end = queue_take(&e->ends);
+	while ((c = chunkq_first(&e->ends)) && c->due_ns <= until_ns) {
+		struct queued_chunk end = chunkq_take(&e->ends);
 
 		deliver_one(e, end.cpu, end.ev, (uint8_t *)end.ev->data);
 		free(end.ev);
@@ -919,15 +782,15 @@ static void take_turn(struct events *e, int cpu, const struct tls_event *ev, uin
 		e->calls_without_conn += !ev->conn;
 	if (ends_conns(ev)) {
 		untie(e, ev);
-		if (!copy && !(copy = copy_chunk(ev, data))) {
+		if (!copy && !(copy = chunkq_copy(ev, data))) {
 			e->dropped++;
 			return;
 		}
-		if (queue_put(&e->ends,
-			      (struct queued_chunk){.cpu = cpu,
-						    .ev = copy,
-						    .due_ns = ev->time_ns + EVENTS_CLOSE_GRACE_NS},
-			      true))
+		if (chunkq_put(&e->ends,
+			       (struct queued_chunk){.cpu = cpu,
+						     .ev = copy,
+						     .due_ns = ev->time_ns + EVENTS_CLOSE_GRACE_NS},
+			       true))
 			return;
 		deliver_one(e, cpu, copy, (uint8_t *)copy->data); /* no room to wait: now */
 		free(copy);
@@ -944,13 +807,13 @@ static void deliver_due(struct events *e, uint64_t release_ns)
 {
 	struct queued_chunk *c;
 
-	while ((c = queue_first(&e->queue)) && c->ev->seq <= e->next_seq) {
+	while ((c = chunkq_first(&e->queue)) && c->ev->seq <= e->next_seq) {
 		struct queued_chunk q;
 
 		give_tie(e, c->ev);
 		if (awaits_tie(e, c->ev, release_ns))
 			break;
-		q = queue_take(&e->queue);
+		q = chunkq_take(&e->queue);
 
 		e->queued_bytes -= TLS_EVENT_HDR_SIZE + q.ev->data_len;
 		take_turn(e, q.cpu, q.ev, (uint8_t *)q.ev->data, q.ev);
@@ -963,7 +826,7 @@ static void give_up_gaps(struct events *e, uint64_t until_ns)
 {
 	struct queued_chunk *c;
 
-	while ((c = queue_first(&e->queue)) &&
+	while ((c = chunkq_first(&e->queue)) &&
 	       (c->ev->time_ns < until_ns || e->queued_bytes > EVENTS_QUEUE_BUDGET)) {
 		e->next_seq = c->ev->seq;
 		deliver_due(e, e->queued_bytes > EVENTS_QUEUE_BUDGET ? UINT64_MAX : until_ns);
@@ -973,9 +836,9 @@ static void give_up_gaps(struct events *e, uint64_t until_ns)
 /* Keeps a copy of the chunk until its turn; false when out of memory. */
 static bool keep(struct events *e, int cpu, const struct tls_event *hdr, const void *data)
 {
-	struct tls_event *copy = copy_chunk(hdr, data);
+	struct tls_event *copy = chunkq_copy(hdr, data);
 
-	if (!copy || !queue_put(&e->queue, (struct queued_chunk){.cpu = cpu, .ev = copy}, false)) {
+	if (!copy || !chunkq_put(&e->queue, (struct queued_chunk){.cpu = cpu, .ev = copy}, false)) {
 		free(copy);
 		return false;
 	}
@@ -1055,7 +918,7 @@ void events_on_sample(void *ctx, int cpu, const void *data, int size)
 	e->late += ev->seq < e->next_seq;
 	copy = NULL;
 	/* Redaction writes into the bytes: it gets a copy, not the perf buffer. */
-	if (e->cfg.redact && !(copy = copy_chunk(ev, bytes))) {
+	if (e->cfg.redact && !(copy = chunkq_copy(ev, bytes))) {
 		e->dropped++;
 		e->bytes_dropped += ev->kind == TLS_KIND_DATA ? ev->data_len : 0;
 		return;
@@ -1110,10 +973,7 @@ void events_finish(struct events *e)
 	events_deliver(e, UINT64_MAX);
 	while (e->nhellos > 0) /* their connections never came */
 		give_up_hello(e);
-	while (e->npending > 0) /* their last chunks never came */
-		flush_pending(e, &e->pending[0], 0);
-	free(e->pending);
-	e->pending = NULL;
+	calljoin_flush(&e->calls);
 }
 
 void events_on_counters(void *ctx, uint32_t pid, const uint64_t *sums, int n)
@@ -1147,13 +1007,9 @@ void events_free(struct events *e)
 {
 	int i;
 
-	queue_free(&e->queue);
-	queue_free(&e->ends);
-	for (i = 0; i < e->npending; i++) {
-		free(e->pending[i].hdr);
-		free(e->pending[i].data);
-	}
-	free(e->pending);
+	chunkq_free(&e->queue);
+	chunkq_free(&e->ends);
+	calljoin_free(&e->calls);
 	for (i = 0; i < e->nhellos; i++)
 		free(e->hellos[i].ev);
 	e->nhellos = 0;
@@ -1164,8 +1020,7 @@ void events_free(struct events *e)
 	flows_free(&e->flows);
 	e->probe_calls = NULL;
 	e->nprobe_calls = 0;
-	e->pending = NULL;
 	e->procs = NULL;
-	e->npending = e->nprocs = 0;
+	e->nprocs = 0;
 	e->queued_bytes = 0;
 }

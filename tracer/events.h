@@ -1,4 +1,5 @@
-/* events.h - the event stream: chunks put in call order, reassembled, accounted, printed */
+/* events.h - the event stream: chunks put in call order, what is shown decided, accounted,
+ * handed to the sinks */
 #ifndef TRACER_EVENTS_H
 #define TRACER_EVENTS_H
 
@@ -6,7 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "calljoin.h"
 #include "cgroup.h"
+#include "chunkq.h"
 #include "connfilter.h"
 #include "conns.h"
 #include "flows.h"
@@ -53,28 +56,6 @@ struct waiting_hello {
 	struct hello h;
 };
 
-/* A call whose chunks are still arriving (for the sinks that take whole calls). */
-struct pending_call {
-	int cpu;	       /* a call's chunks are consecutive in one CPU's buffer */
-	struct tls_event *hdr; /* the first chunk's header; data[] unused */
-	unsigned char *data;
-	uint32_t len;	      /* bytes assembled so far (gaps closed up) */
-	uint32_t next_offset; /* where the next chunk should start */
-};
-
-/* One event waiting for its turn (queue) or for its grace to pass (ends). */
-struct queued_chunk {
-	int cpu;
-	struct tls_event *ev; /* a copy: header and data_len bytes of data, then a NUL */
-	uint64_t due_ns;      /* ends: when the grace has passed */
-};
-
-/* Events in order of (seq, offset), the first at v[head]. */
-struct chunk_queue {
-	struct queued_chunk *v;
-	int head, n, cap;
-};
-
 /* One process: what the BPF counters say (enum tls_stat) and what reached user space. */
 struct proc_stats {
 	uint32_t pid;
@@ -109,8 +90,7 @@ struct events {
 	size_t queued_bytes;	  /* held in queue */
 	uint64_t next_seq;	  /* whose turn it is: the seq of the next event */
 	uint64_t late;		  /* chunks that came after their turn was given up */
-	struct pending_call *pending;
-	int npending;
+	struct calljoin calls;	  /* for the sinks that take whole calls */
 	uint64_t bytes_captured, bytes_unreadable, malformed;
 	uint64_t dropped, bytes_dropped; /* chunks not kept: out of memory */
 	int out_err;			 /* errno of the first failed write of a sink */

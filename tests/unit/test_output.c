@@ -4,7 +4,9 @@
 #include <sys/socket.h>
 
 #include "check.h"
+#include "diag.h"
 #include "output.h"
+#include "sink.h"
 #include "x509.h"
 
 typedef void (*render_fn)(FILE *out, const unsigned char *data, size_t len);
@@ -892,6 +894,56 @@ static void test_payload_base64(void)
 	CHECK(bad == 0);
 }
 
+/* --count's sink: a line per connection (or per process, for calls on none) with the calls
+ * counted at their first chunk and the bytes they moved; a comm made printable; the
+ * warnings text would give on stderr; the total. */
+static void test_count_table(void)
+{
+	struct conn_addr to = {.family = AF_INET, .raddr = "127.0.0.1", .rport = 8443};
+	struct out_event ev = {.func = "SSL_write",
+			       .comm = "cu\x1brl",
+			       .pid = 7,
+			       .conn = 3,
+			       .addr = &to,
+			       .write = true,
+			       .len = 100,
+			       .data_len = 16};
+	struct sink *s;
+	char buf[1024] = {0}, errs[512] = {0};
+
+	CAPTURE(buf, sizeof(buf), o, {
+		s = sink_count_new(o);
+		s->ops->data(s, &ev); /* call 1, first chunk: 100 bytes sent */
+		ev.offset = 16;
+		s->ops->data(s, &ev); /* its next chunk: not a call */
+		ev.offset = 0;
+		ev.write = false;
+		ev.len = 40;
+		s->ops->data(s, &ev); /* a read of 40 */
+		ev.conn = 0;
+		ev.addr = NULL;
+		s->ops->data(s, &ev); /* a read on no connection */
+		CAPTURE_DIAG(errs, sizeof(errs), {
+			ev.result = 18;
+			s->ops->meta(s, TLS_KIND_VERIFY, &ev);
+			ev.result = 0;
+			s->ops->meta(s, TLS_KIND_VERIFY, &ev); /* ok: nothing to warn of */
+		});
+		s->ops->summary(s, &(struct out_summary){.reason = "stopped"});
+		sink_free(s);
+	});
+	CHECK_STR(buf, "CONN   PID     COMM             REMOTE                         CALLS_OUT "
+		       "   BYTES_OUT  CALLS_IN     BYTES_IN\n"
+		       "3      7       cu?rl            127.0.0.1:8443                         1  "
+		       "        100         1           40\n"
+		       "-      7       cu?rl            -                                      0  "
+		       "          0         1           40\n"
+		       "TOTAL                                                                  1  "
+		       "        100         2           80\n");
+	CHECK(strstr(errs, "verify FAILED: 18 X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT") != NULL);
+	CHECK(strstr(errs, "verify ok") == NULL);
+}
+
 int main(void)
 {
 	test_escape();
@@ -906,5 +958,6 @@ int main(void)
 	test_json_events();
 	test_json_summary();
 	test_json_unprobed();
+	test_count_table();
 	return check_done();
 }
