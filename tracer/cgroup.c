@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "grow.h"
+#include "sorted.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -242,17 +243,7 @@ int cgroup_resolve(const char *arg, char *dir, size_t size, char *why, size_t wh
 /* The index of the first label whose id is not below id (c->v is sorted by id). */
 static int lower_bound(const struct cgroups *c, uint64_t id)
 {
-	int lo = 0, hi = c->n;
-
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-
-		if (c->v[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sorted_lower_bound(c->v, c->n, sizeof(*c->v), offsetof(__typeof__(*c->v), id), id);
 }
 
 static struct cgroup_label *find(struct cgroups *c, uint64_t id)
@@ -268,12 +259,12 @@ static struct cgroup_label *find(struct cgroups *c, uint64_t id)
 	return &c->v[i];
 }
 
-/* Adds (or completes) the label of id at path (NULL: not found), in id order (ids grow as
- * cgroups are made, so a new one mostly goes last); NULL when out of memory. */
-static struct cgroup_label *add(struct cgroups *c, uint64_t id, const char *path)
+/* Adds (or completes) the label of id at path, len bytes (NULL: not found), in id order (ids
+ * grow as cgroups are made, so a new one mostly goes last); NULL when out of memory. */
+static struct cgroup_label *add(struct cgroups *c, uint64_t id, const char *path, size_t len)
 {
-	struct cgroup_label *l = find(c, id);
-	int at;
+	int at = lower_bound(c, id);
+	struct cgroup_label *l = at < c->n && c->v[at].id == id ? &c->v[at] : NULL;
 
 	if (!l) {
 		struct cgroup_label *grown = grow_for(c->v, c->n, &c->cap, sizeof(*grown), 16);
@@ -281,18 +272,15 @@ static struct cgroup_label *add(struct cgroups *c, uint64_t id, const char *path
 		if (!grown)
 			return NULL;
 		c->v = grown;
-		at = lower_bound(c, id);
 		memmove(&c->v[at + 1], &c->v[at], (size_t)(c->n - at) * sizeof(*l));
 		c->n++;
 		l = &c->v[at];
 		memset(l, 0, sizeof(*l));
 		l->id = id;
-		c->last = at;
 	}
-	if (path && !l->path) {
-		l->path = strdup(path);
+	c->last = at;
+	if (path && !l->path && (l->path = strndup(path, len)))
 		cgroup_parse_path(l);
-	}
 	return l;
 }
 
@@ -314,7 +302,8 @@ static void walk(struct cgroups *c, int fd, const char *rel, int depth)
 		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", rel[1] ? rel : "", de->d_name) >=
 		    sizeof(sub))
 			continue;
-		add(c, de->d_ino, sub); /* cgroupfs' d_ino is the inode number: the id */
+		add(c, de->d_ino, sub,
+		    strlen(sub)); /* cgroupfs' d_ino is the inode number: the id */
 		if (depth < WALK_MAX_DEPTH &&
 		    (subfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
 			walk(c, subfd, sub, depth + 1);
@@ -334,7 +323,7 @@ static void walk_all(struct cgroups *c)
 	if (fd < 0)
 		return;
 	if (!fstat(fd, &st))
-		add(c, st.st_ino, "/");
+		add(c, st.st_ino, "/", 1);
 	walk(c, fd, "/", 0);
 }
 
@@ -349,17 +338,13 @@ const struct cgroup_label *cgroups_get(struct cgroups *c, uint64_t id)
 	walk_all(c);
 	if ((l = find(c, id)))
 		return l;
-	return add(c, id, NULL);
+	return add(c, id, NULL, 0);
 }
 
 void cgroups_note(struct cgroups *c, uint64_t id, const char *path, size_t len)
 {
-	char *copy;
-
-	if (!id || !len || !(copy = strndup(path, len)))
-		return;
-	add(c, id, copy);
-	free(copy);
+	if (id && len)
+		add(c, id, path, strnlen(path, len));
 }
 
 void cgroups_free(struct cgroups *c)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "tls_event.h"
+#include "sorted.h"
 
 /* Lookups of a connection that is not resolved yet: when it is first seen, then as events
  * of it are shown, until one finds it connected. */
@@ -198,17 +199,7 @@ void conns_format_end(char *buf, size_t size, int family, const char *addr, uint
 /* Index of the first connection whose id is not below `id`. */
 static int lower_bound(const struct conn_table *t, uint64_t id)
 {
-	int lo = 0, hi = t->n;
-
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-
-		if (t->v[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sorted_lower_bound(t->v, t->n, sizeof(*t->v), offsetof(__typeof__(*t->v), id), id);
 }
 
 /* Takes a lookup's result (conns_resolve's) into c. */

@@ -69,7 +69,7 @@ uint64_t elf_file_offset(const struct elf_file *f, uint64_t vaddr, bool exec)
 	return UINT64_MAX;
 }
 
-uint64_t elf_file_vaddr(const struct elf_file *f, uint64_t off, bool exec)
+const Elf64_Phdr *elf_file_segment(const struct elf_file *f, uint64_t off, bool exec)
 {
 	int i;
 
@@ -78,9 +78,16 @@ uint64_t elf_file_vaddr(const struct elf_file *f, uint64_t off, bool exec)
 
 		if (p->p_type == PT_LOAD && (!exec || (p->p_flags & PF_X)) && off >= p->p_offset &&
 		    off - p->p_offset < p->p_filesz)
-			return p->p_vaddr + (off - p->p_offset);
+			return p;
 	}
-	return UINT64_MAX;
+	return NULL;
+}
+
+uint64_t elf_file_vaddr(const struct elf_file *f, uint64_t off, bool exec)
+{
+	const Elf64_Phdr *p = elf_file_segment(f, off, exec);
+
+	return p ? p->p_vaddr + (off - p->p_offset) : UINT64_MAX;
 }
 
 const Elf64_Shdr *elf_file_section(const struct elf_file *f, const char *name, bool suffix)

@@ -41,6 +41,10 @@ static inline const Elf64_Phdr *elf_file_phdr(const struct elf_file *f, int i)
  * UINT64_MAX when none holds it. */
 uint64_t elf_file_offset(const struct elf_file *f, uint64_t vaddr, bool exec);
 
+/* The loadable segment (an executable one when `exec`) that holds file offset off; NULL when
+ * none does. */
+const Elf64_Phdr *elf_file_segment(const struct elf_file *f, uint64_t off, bool exec);
+
 /* The virtual address of file offset off within a loadable segment (an executable one when
  * `exec`); UINT64_MAX when none holds it. */
 uint64_t elf_file_vaddr(const struct elf_file *f, uint64_t off, bool exec);

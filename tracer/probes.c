@@ -319,35 +319,20 @@ static void place_emulated(struct probe_set *set, int first, const char *open_pa
 static void code_ranges(struct probe_set *set, int first, const char *path)
 {
 	struct elf_file f;
-	int i, k;
+	int i;
 
 	if (first == set->n || elf_file_open(path, &f))
 		return;
 	for (i = first; i < set->n; i++) {
 		struct resolved_probe *rp = probes_at(set, i);
+		const Elf64_Phdr *p = elf_file_segment(&f, rp->offset, true);
 
-		for (k = 0; k < elf_file_ehdr(&f)->e_phnum; k++) {
-			const Elf64_Phdr *p = elf_file_phdr(&f, k);
-
-			if (p->p_type == PT_LOAD && (p->p_flags & PF_X) &&
-			    rp->offset >= p->p_offset && rp->offset - p->p_offset < p->p_filesz) {
-				rp->code_start = p->p_offset;
-				rp->code_end = p->p_offset + p->p_filesz;
-			}
+		if (p) {
+			rp->code_start = p->p_offset;
+			rp->code_end = p->p_offset + p->p_filesz;
 		}
 	}
 	elf_file_close(&f);
-}
-
-/* Whether every line of library `lib` is a companion's (spec.h). */
-static bool companion_only(const struct spec_table *t, const char *lib)
-{
-	int i;
-
-	for (i = 0; i < t->n; i++)
-		if (strcmp(t->specs[i].library, lib) == 0 && !t->specs[i].companion)
-			return false;
-	return true;
 }
 
 /*
@@ -405,17 +390,6 @@ static int add_file(struct probe_set *set, const struct spec_table *t, const cha
 	return set->n - first;
 }
 
-/* Whether `lib` was already handled in the table before index i (names repeat per line). */
-static bool repeated(const struct spec_table *t, int i)
-{
-	int j;
-
-	for (j = 0; j < i; j++)
-		if (strcmp(t->specs[j].library, t->specs[i].library) == 0)
-			return true;
-	return false;
-}
-
 /* Whether path opens for reading; errno says why not. */
 static bool can_open(const char *path)
 {
@@ -445,10 +419,12 @@ int probes_add_process(struct probe_set *set, pid_t pid, const struct spec_table
 	for (i = 0; i < 3 * t->n && err != -ENOMEM; i++) {
 		const char *lib = t->specs[i % t->n].library;
 		const struct map_entry *m = NULL;
-		int pass = strcmp(lib, SPEC_STRIPPED) == 0 ? 1 : companion_only(t, lib) ? 2 : 0;
+		int pass = strcmp(lib, SPEC_STRIPPED) == 0     ? 1
+			   : t->specs[i % t->n].lib_companions ? 2
+							       : 0;
 		ssize_t len;
 
-		if (repeated(t, i % t->n) || pass != i / t->n || (pass == 2 && !*maps_tls))
+		if (!t->specs[i % t->n].lib_first || pass != i / t->n || (pass == 2 && !*maps_tls))
 			continue;
 		if (lib[0] == '@') { /* @exe, @go, @stripped: the executable */
 			snprintf(open_path, sizeof(open_path), "/proc/%d/exe", (int)pid);
@@ -504,7 +480,7 @@ int probes_add_program(struct probe_set *set, const struct spec_table *t, const 
 	for (i = 0; i < 2 * t->n && err != -ENOMEM; i++) {
 		const char *lib = t->specs[i % t->n].library;
 
-		if (repeated(t, i % t->n) || lib[0] != '@' ||
+		if (!t->specs[i % t->n].lib_first || lib[0] != '@' ||
 		    (strcmp(lib, SPEC_STRIPPED) == 0) != (i >= t->n))
 			continue;
 		r = add_file(set, t, lib, path, path, maps_tls, verbose);
@@ -527,8 +503,8 @@ int probes_add_cached(struct probe_set *set, const struct spec_table *t, int ver
 		const char *lib = t->specs[i % t->n].library;
 		char *path;
 
-		if (repeated(t, i % t->n) || lib[0] == '@' ||
-		    companion_only(t, lib) != (i >= t->n) || (i >= t->n && !tls))
+		if (!t->specs[i % t->n].lib_first || lib[0] == '@' ||
+		    t->specs[i % t->n].lib_companions != (i >= t->n) || (i >= t->n && !tls))
 			continue;
 		path = lib[0] == '/' ? strdup(lib) : tracer_bpf__which_so(lib);
 		if (!path)

@@ -337,6 +337,25 @@ static int load_file(const char *path, struct spec_table *t)
 	return bad ? -EINVAL : 0;
 }
 
+/* Each line's lib_first and lib_companions, decided once for the whole table. */
+static void group_libraries(struct spec_table *t)
+{
+	int i, j;
+
+	for (i = 0; i < t->n; i++) {
+		struct probe_spec *s = &t->specs[i];
+
+		s->lib_first = s->lib_companions = true;
+		for (j = 0; j < t->n; j++) {
+			if (j == i || strcmp(t->specs[j].library, s->library) != 0)
+				continue;
+			s->lib_first &= j > i;
+			s->lib_companions &= t->specs[j].companion;
+		}
+		s->lib_companions &= s->companion;
+	}
+}
+
 int spec_table_load(const char *dir, struct spec_table *t)
 {
 	struct dirent **names = NULL;
@@ -367,6 +386,7 @@ int spec_table_load(const char *dir, struct spec_table *t)
 		     SPEC_SUFFIX);
 		err = -ENOENT;
 	}
+	group_libraries(t);
 	return err;
 }
 

@@ -58,6 +58,9 @@ struct probe_spec {
 				 * probes go only into processes that map a TLS library too
 				 * (need `companion`: libcrypto's certificate parser) */
 	char origin[4096 + 16]; /* "dir/file.spec:12", for messages */
+	/* Set by spec_table_load for the table: whether this is the first line naming its
+	 * library, and whether every line naming it is a companion's */
+	bool lib_first, lib_companions;
 };
 
 struct spec_table {
