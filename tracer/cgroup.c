@@ -243,6 +243,7 @@ int cgroup_resolve(const char *arg, char *dir, size_t size, char *why, size_t wh
 /* The index of the first label whose id is not below id (c->v is sorted by id). */
 static int lower_bound(const struct cgroups *c, uint64_t id)
 {
+	_Static_assert(sizeof(c->v->id) == sizeof(uint64_t), "a uint64_t key");
 	return sorted_lower_bound(c->v, c->n, sizeof(*c->v), offsetof(__typeof__(*c->v), id), id);
 }
 
@@ -265,12 +266,17 @@ static struct cgroup_label *add(struct cgroups *c, uint64_t id, const char *path
 {
 	int at = lower_bound(c, id);
 	struct cgroup_label *l = at < c->n && c->v[at].id == id ? &c->v[at] : NULL;
+	char *copy = path && (!l || !l->path) ? strndup(path, len) : NULL;
 
+	if (path && (!l || !l->path) && !copy)
+		return NULL; /* no label without its path: it is looked for again */
 	if (!l) {
 		struct cgroup_label *grown = grow_for(c->v, c->n, &c->cap, sizeof(*grown), 16);
 
-		if (!grown)
+		if (!grown) {
+			free(copy);
 			return NULL;
+		}
 		c->v = grown;
 		memmove(&c->v[at + 1], &c->v[at], (size_t)(c->n - at) * sizeof(*l));
 		c->n++;
@@ -279,8 +285,10 @@ static struct cgroup_label *add(struct cgroups *c, uint64_t id, const char *path
 		l->id = id;
 	}
 	c->last = at;
-	if (path && !l->path && (l->path = strndup(path, len)))
+	if (copy) {
+		l->path = copy;
 		cgroup_parse_path(l);
+	}
 	return l;
 }
 

@@ -199,6 +199,7 @@ void conns_format_end(char *buf, size_t size, int family, const char *addr, uint
 /* Index of the first connection whose id is not below `id`. */
 static int lower_bound(const struct conn_table *t, uint64_t id)
 {
+	_Static_assert(sizeof(t->v->id) == sizeof(uint64_t), "a uint64_t key");
 	return sorted_lower_bound(t->v, t->n, sizeof(*t->v), offsetof(__typeof__(*t->v), id), id);
 }
 

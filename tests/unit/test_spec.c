@@ -152,7 +152,9 @@ static void test_load_dir(void)
 	snprintf(path, sizeof(path), "%s/b.spec", dir);
 	write_file(path, "# b\nssl SSL_read entry probe_entry_SSL_read required\n"
 			 "crypto d2i_X509 entry probe_entry_cert companion\n"
-			 "crypto X509_verify_cert entry probe_entry_verify companion\n");
+			 "crypto X509_verify_cert entry probe_entry_verify companion\n"
+			 "gnutls gnutls_record_send entry probe_g required\n"
+			 "gnutls gnutls_pcert_import_x509_raw entry probe_c companion\n");
 	snprintf(path, sizeof(path), "%s/a.spec", dir);
 	write_file(path, "ssl SSL_write entry probe_entry_SSL_write required\n\n"
 			 "ssl SSL_write return probe_return required\n");
@@ -161,7 +163,7 @@ static void test_load_dir(void)
 
 	CAPTURE_DIAG(errs, sizeof(errs), r = spec_table_load(dir, &t));
 	CHECK(r == 0);
-	CHECK(t.n == 5);
+	CHECK(t.n == 7);
 	CHECK_STR(t.specs[0].symbol, "SSL_write"); /* a.spec before b.spec */
 	CHECK_STR(t.specs[2].symbol, "SSL_read");
 	/* libraries grouped once: the first line of each, and those of companion lines only */
@@ -169,6 +171,7 @@ static void test_load_dir(void)
 	CHECK(t.specs[3].lib_first && !t.specs[4].lib_first);
 	CHECK(!t.specs[0].lib_companions && !t.specs[2].lib_companions);
 	CHECK(t.specs[3].lib_companions && t.specs[4].lib_companions);
+	CHECK(t.specs[5].lib_first && !t.specs[5].lib_companions && !t.specs[6].lib_companions);
 	snprintf(path, sizeof(path), "%s/a.spec:3", dir);
 	CHECK_STR(t.specs[1].origin, path);
 	spec_table_free(&t);
