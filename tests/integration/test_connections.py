@@ -167,10 +167,12 @@ while not os.path.exists(go):
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
+said = threading.Lock()  # print() writes the line and its newline apart: one at a time
 def get(host, port, path):
     tls = ctx.wrap_socket(socket.create_connection((host, port)),
                           server_hostname=path + ".test")
-    print("LPORT %s %d" % (path, tls.getsockname()[1]), flush=True)
+    with said:
+        print("LPORT %s %d" % (path, tls.getsockname()[1]), flush=True)
     tls.sendall(b"GET /%s HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n" % path.encode())
     while tls.recv(65536):
         pass
