@@ -54,6 +54,21 @@ static void json_func(FILE *out, const struct out_event *ev)
 	output_json_string(out, ev->func, strlen(ev->func));
 }
 
+/* ,"family":..,"laddr":..,"lport":..,"raddr":..,"rport":.. (each null when addr is NULL) */
+static void json_addr(FILE *out, const struct conn_addr *addr)
+{
+	if (addr)
+		fprintf(out,
+			",\"family\":\"%s\",\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\","
+			"\"rport\":%u",
+			addr->family == AF_INET6 ? "ipv6" : "ipv4", addr->laddr,
+			(unsigned)addr->lport, addr->raddr, (unsigned)addr->rport);
+	else
+		fputs(",\"family\":null,\"laddr\":null,\"lport\":null,\"raddr\":null,"
+		      "\"rport\":null",
+		      out);
+}
+
 /* ,"fd":..,"conn":..,"laddr":..,"lport":..,"raddr":..,"rport":.. (null when unknown) */
 static void json_conn(FILE *out, const struct out_event *ev)
 {
@@ -65,16 +80,7 @@ static void json_conn(FILE *out, const struct out_event *ev)
 		fprintf(out, ",\"conn\":%llu", (unsigned long long)ev->conn);
 	else
 		fputs(",\"conn\":null", out);
-	if (ev->addr)
-		fprintf(out,
-			",\"family\":\"%s\",\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\","
-			"\"rport\":%u",
-			ev->addr->family == AF_INET6 ? "ipv6" : "ipv4", ev->addr->laddr,
-			(unsigned)ev->addr->lport, ev->addr->raddr, (unsigned)ev->addr->rport);
-	else
-		fputs(",\"family\":null,\"laddr\":null,\"lport\":null,\"raddr\":null,"
-		      "\"rport\":null",
-		      out);
+	json_addr(out, ev->addr);
 	if (ev->hello && ev->hello[0].sni[0]) {
 		fputs(",\"sni\":", out);
 		output_json_string(out, ev->hello[0].sni, strlen(ev->hello[0].sni));
@@ -375,16 +381,7 @@ void output_json_unprobed(FILE *out, const struct out_unprobed *u)
 	fputs(",\"program\":", out);
 	output_json_string(out, u->program, strlen(u->program));
 	fprintf(out, ",\"fd\":%d,\"socket_ino\":%llu", u->fd, (unsigned long long)u->socket_ino);
-	if (u->addr)
-		fprintf(out,
-			",\"family\":\"%s\",\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\","
-			"\"rport\":%u",
-			u->addr->family == AF_INET6 ? "ipv6" : "ipv4", u->addr->laddr,
-			(unsigned)u->addr->lport, u->addr->raddr, (unsigned)u->addr->rport);
-	else
-		fputs(",\"family\":null,\"laddr\":null,\"lport\":null,\"raddr\":null,"
-		      "\"rport\":null",
-		      out);
+	json_addr(out, u->addr);
 	fprintf(out, ",\"bytes_sent\":%llu,\"bytes_received\":%llu,\"reason\":\"%s\"}\n",
 		(unsigned long long)u->sent, (unsigned long long)u->recv, u->reason);
 }

@@ -31,20 +31,20 @@ struct file_symbols {
 	int n;
 };
 
-/* Adds `len` bytes of `name` to the names to look up (once; silently not past the max). */
-static void want_symbol(struct file_symbols *fs, const char *name, size_t len)
+/* Adds `name` to the names to look up (once; silently not past the max). */
+static void want_symbol(struct file_symbols *fs, const char *name)
 {
+	size_t len = strlen(name);
 	int i;
 
 	if (len >= sizeof(fs->buf[0]))
 		return;
 	for (i = 0; i < fs->n; i++)
-		if (strlen(fs->names[i]) == len && strncmp(fs->names[i], name, len) == 0)
+		if (strcmp(fs->names[i], name) == 0)
 			return;
 	if (fs->n == TRACER_BPF_MAX_SYMBOLS)
 		return;
-	memcpy(fs->buf[fs->n], name, len);
-	fs->buf[fs->n][len] = '\0';
+	memcpy(fs->buf[fs->n], name, len + 1);
 	fs->names[fs->n] = fs->buf[fs->n];
 	fs->n++;
 }
@@ -56,9 +56,9 @@ static void want_spec_symbols(struct file_symbols *fs, const struct probe_spec *
 	int i;
 
 	if (!s->ncallers)
-		want_symbol(fs, s->func, strlen(s->func));
+		want_symbol(fs, s->func);
 	for (i = 0; i < s->ncallers; i++)
-		want_symbol(fs, s->callers[i], strlen(s->callers[i]));
+		want_symbol(fs, s->callers[i]);
 }
 
 /*

@@ -77,9 +77,9 @@ static int find_all(struct nosym_file *f, struct wanted *w, bool *cached, int ve
 	return 0;
 }
 
-/* What --list-probes says of a function found so. */
+/* What --list-probes says of a function found so (s: its spec, whose callers are named). */
 static void evidence(char *buf, size_t size, const struct nosym_found *r, const char *name,
-		     bool cached, const char *callers)
+		     bool cached, const struct probe_spec *s)
 {
 	const char *from = cached ? "cache (verified): " : "";
 	int n;
@@ -111,8 +111,9 @@ static void evidence(char *buf, size_t size, const struct nosym_found *r, const 
 		n = snprintf(buf, size, "%serror sites: \"%s\" in %s x%d, .eh_frame entry", from,
 			     name, r->file[0] ? r->file : "?", r->nsites);
 	}
-	if (callers[0] && n > 0 && (size_t)n < size)
-		snprintf(buf + n, size - (size_t)n, ", called by %s", callers);
+	for (int k = 0; k < s->ncallers && n > 0 && (size_t)n < size; k++)
+		n += snprintf(buf + n, size - (size_t)n, "%s%s", k ? "&" : ", called by ",
+			      s->callers[k]);
 }
 
 /* One @stripped spec: its function (and its callers, who must reach it, read from
@@ -124,7 +125,6 @@ static int add_stripped_spec(struct probe_set *set, const struct wanted *w,
 {
 	const struct probe_spec *s = rp->spec;
 	const struct nosym_found *fn = result(w, s->func), *c;
-	const char *eq = strchr(s->symbol, '=');
 
 	*why = NULL;
 	if (!fn || fn->err) {
@@ -151,7 +151,7 @@ static int add_stripped_spec(struct probe_set *set, const struct wanted *w,
 		}
 	}
 	rp->offset = fn->offset;
-	evidence(rp->evidence, sizeof(rp->evidence), fn, rp->func, cached, eq ? eq + 1 : "");
+	evidence(rp->evidence, sizeof(rp->evidence), fn, rp->func, cached, s);
 	return probes_add_one(set, rp);
 }
 

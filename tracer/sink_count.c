@@ -10,9 +10,13 @@
 
 #include "conns.h"
 #include "grow.h"
+#include "sorted.h"
+
+#define NO_CONN (1ull << 63) /* above every connection id: those rows come last */
 
 /* What one connection (or one process's calls on none: conn 0) moved. */
 struct count_row {
+	uint64_t key; /* the table's order: conn, or for calls on none NO_CONN | pid */
 	uint64_t conn;
 	uint32_t pid;
 	char comm[TLS_COMM_LEN + 1];
@@ -27,22 +31,27 @@ struct count_sink {
 	bool no_memory; /* a connection went uncounted: said under the table */
 };
 
-/* The row of ev's connection (of its process when it has none), added if new. */
+/* The row of ev's connection (of its process when it has none), added if new: found by
+ * bisection, as a busy process has many connections (new ones mostly go last). */
 static struct count_row *row_of(struct count_sink *c, const struct out_event *ev)
 {
+	uint64_t key = ev->conn ? ev->conn : NO_CONN | ev->pid;
+	int at =
+		sorted_lower_bound(c->v, c->n, sizeof(*c->v), offsetof(struct count_row, key), key);
 	struct count_row *grown, *r;
-	int i;
 
-	for (i = c->n - 1; i >= 0; i--) /* the newest first: the busy ones are recent */
-		if (c->v[i].conn == ev->conn && (ev->conn || c->v[i].pid == ev->pid))
-			return &c->v[i];
+	if (at < c->n && c->v[at].key == key)
+		return &c->v[at];
 	if (!(grown = grow_for(c->v, c->n, &c->cap, sizeof(*c->v), 64))) {
 		c->no_memory = true;
 		return NULL;
 	}
 	c->v = grown;
-	r = &c->v[c->n++];
+	memmove(&c->v[at + 1], &c->v[at], (size_t)(c->n - at) * sizeof(*c->v));
+	c->n++;
+	r = &c->v[at];
 	memset(r, 0, sizeof(*r));
+	r->key = key;
 	r->conn = ev->conn;
 	r->pid = ev->pid;
 	output_printable(r->comm, sizeof(r->comm), ev->comm); /* the program chose it */
