@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bun_echo.js - a TLS load for bench/runtimes in one Bun process: a client and an echo server
 // over 127.0.0.1 (Bun.connect, Bun.listen: BoringSSL's SSL_write and SSL_read on both ends).
 //   bun bun_echo.js CERT KEY SIZE ITERS ROUNDS GO_FILE

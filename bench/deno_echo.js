@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // deno_echo.js - a TLS load for bench/runtimes in one Deno process: a client and an echo server
 // over 127.0.0.1 (Deno.connectTls, Deno.listenTls: rustls 0.23 on aws-lc at both ends).
 //   deno run -A --unsafely-ignore-certificate-errors=127.0.0.1 deno_echo.js CERT KEY SIZE ITERS

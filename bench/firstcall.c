@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * firstcall - calls SSL_CTX_set_verify(ctx, 0, NULL), a function the tracer probes (it
  * reports verification turned off), every ~20 µs for 0.3 s from the start of main(): how

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tlsload.c - a TLS load generator for tracer's benchmark: a client and a server in one
  * process over a socketpair, linked to the system libssl, the client writing and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * 00_capture.c - what every TLS library's probes share: the maps, the per-thread stash of a
  * call in flight, and the copy of the bytes it moved into perf buffer chunks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* go.c - Go's crypto/tls: (*Conn).Write and (*Conn).Read in Go programs (Go 1.17+, amd64) */
 /* compiled after 00_capture.c: traced, conn_of_fd, fd_is_socket, attribute, submit_call */
 

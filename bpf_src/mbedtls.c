@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* mbedtls.c - mbedTLS mbedtls_ssl_write/mbedtls_ssl_read probes */
 /* compiled after 00_capture.c: stash_call, finish_call_* */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* nss.c - NSS through NSPR: PR_Write/PR_Send/PR_Writev/PR_Read/PR_Recv on SSL sockets only */
 /* compiled after 00_capture.c: stash_call, finish_call_* */
 

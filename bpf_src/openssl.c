@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* openssl.c - OpenSSL (and BoringSSL) SSL_read/SSL_write probes */
 /* compiled after 00_capture.c: stash_call, finish_call_* */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* rustls.c - Rust's rustls: each application-data record's plaintext, at its record layer
  * (0.20, by its symbols or without them) or at aws-lc's AEAD under it (rustls on aws-lc-rs) */
 /* compiled after 00_capture.c: traced, init_call, stash_call, stash_any, call_of, own_call,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* tls_event.h - the event record shared by the BPF programs and the tracer */
 #ifndef TRACER_TLS_EVENT_H
 #define TRACER_TLS_EVENT_H

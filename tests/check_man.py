@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """check_man.py - the manual page renders without a warning, and documents every option
 `tracer --help` lists (and none it does not)."""
 import re

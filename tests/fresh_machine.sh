@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/fresh_machine.sh CMD [ARG]... - runs CMD as on a freshly booted machine: in a mount
 # namespace of its own where neither tracefs nor debugfs is mounted. The machine's own mounts
 # stay as they are; CMD's tracer must make do (it mounts tracefs for itself).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* audit.c - a syslog line (LOG_AUTHPRIV) when tracing starts and stops: who, what, where to */
 #include "audit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* audit.h - a syslog line (LOG_AUTHPRIV) when tracing starts and stops: who, what, where to */
 #ifndef TRACER_AUDIT_H
 #define TRACER_AUDIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bpfcache.c - compiled BPF kept on disk by what it was compiled from: a second start
  * compiles nothing */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* calljoin.c - a call's chunks put together, for the outputs that show whole calls */
 #include "calljoin.h"
 #include "diag.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* calljoin.h - a call's chunks put together, for the outputs that show whole calls */
 #ifndef TRACER_CALLJOIN_H
 #define TRACER_CALLJOIN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* callsite.c - find a library-internal function through the exported functions calling it */
 #include "callsite.h"
 

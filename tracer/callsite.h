@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* callsite.h - find a library-internal function through the exported functions calling it */
 #ifndef TRACER_CALLSITE_H
 #define TRACER_CALLSITE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cert.c - what an X.509 certificate says, decoded from its DER by libcrypto */
 #include "cert.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cert.h - what an X.509 certificate says (subject, issuer, names, serial, validity,
  * fingerprint, key), decoded from its DER by libcrypto */
 #ifndef TRACER_CERT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cgroup.h - cgroup v2: its mount, the directory --cgroup names, the path of a cgroup id and
  * the container and pod a path names */
 #ifndef TRACER_CGROUP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* check.c - --check: bpf_src compiled and verified, the probe specs parsed, nothing traced */
 #define _GNU_SOURCE
 #include "session.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* chunkq.c - events kept until their turn, in order */
 #include "chunkq.h"
 

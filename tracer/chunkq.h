@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* chunkq.h - events kept until their turn: copies of chunks in the order of (seq, offset),
  * or of the time they are due */
 #ifndef TRACER_CHUNKQ_H

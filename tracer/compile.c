@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* compile.c - bpf_src compiled for the running kernel (or taken from the compile cache),
  * checked against the probe specs, and its kernel-side programs attached */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* connfilter.c - which connections --host, --port and --sni keep */
 #define _GNU_SOURCE /* FNM_CASEFOLD */
 #include "connfilter.h"

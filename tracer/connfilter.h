@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* connfilter.h - which connections --host, --port and --sni keep */
 #ifndef TRACER_CONNFILTER_H
 #define TRACER_CONNFILTER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* conns.c - connections: a socket's addresses, the run's open connections by id */
 #define _GNU_SOURCE
 #include "conns.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* conns.h - connections: a socket's addresses from /proc, the run's open connections by id */
 #ifndef TRACER_CONNS_H
 #define TRACER_CONNS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* diag.c - where the program's diagnostics go */
 #include "diag.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* diag.h - the one way the program reports: failures as -errno, messages said once through diag */
 #ifndef TRACER_DIAG_H
 #define TRACER_DIAG_H

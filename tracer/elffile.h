@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* elffile.h - a 64-bit ELF file mapped for its tables, its code read as the file has it */
 #ifndef TRACER_ELFFILE_H
 #define TRACER_ELFFILE_H

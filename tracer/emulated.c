@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* emulated.c - an entry probe moved onto the first instruction the kernel emulates, where the
  * function's first one would be single-stepped */
 #include "emulated.h"

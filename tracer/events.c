@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* events.c - the event stream: chunks put in call order (chunkq.c), what is shown decided,
  * accounted, and handed to the sinks (whole calls put together by calljoin.c) */
 #include "events.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* events.h - the event stream: chunks put in call order, what is shown decided, accounted,
  * handed to the sinks */
 #ifndef TRACER_EVENTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* flows.c - per connection and direction: where its bytes are, for gaps and redaction */
 #include "flows.h"
 #include "grow.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* flows.h - per connection and direction: where its bytes are, for gaps and redaction */
 #ifndef TRACER_FLOWS_H
 #define TRACER_FLOWS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* follow.c - the follow thread: the TLS code of what traced processes run and map found and
  * probed as they do, off the main loop; what they moved before that told */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* follow.h - the follow thread: the TLS code of what traced processes run and map found and
  * probed as they do, off the main loop; what they moved before that told */
 #ifndef TRACER_FOLLOW_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* generation.c - a compile of bpf_src made ready to act: its settings, the slots of the specs'
  * BPF functions for the scope's dispatcher, and kept in the compile cache once it proved good */
 #define _GNU_SOURCE

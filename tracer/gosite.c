@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gosite.c - the calls inside Go's crypto/tls.(*Conn).Write and Read where the plaintext
  * passes, proven from the decoded function */
 #include "gosite.h"

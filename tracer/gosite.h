@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gosite.h - the calls inside Go's crypto/tls.(*Conn).Write and Read where the plaintext
  * passes: one emulated uprobe per call instead of an entry probe and a single-stepped RET */
 #ifndef TRACER_GOSITE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gosym.c - functions of a Go executable, stripped or not, found through its .gopclntab */
 #include "gosym.h"
 

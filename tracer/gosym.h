@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gosym.h - functions of a Go executable, stripped or not, found through its .gopclntab */
 #ifndef TRACER_GOSYM_H
 #define TRACER_GOSYM_H

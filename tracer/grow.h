@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* grow.h - room for one more element in the tracer's growable arrays */
 #ifndef TRACER_GROW_H
 #define TRACER_GROW_H

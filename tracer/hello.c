@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hello.c - what a TLS ClientHello or ServerHello says: server name, ALPN, version, suite */
 #include "hello.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hello.h - what a TLS ClientHello or ServerHello says: server name, ALPN, version, suite */
 #ifndef TRACER_HELLO_H
 #define TRACER_HELLO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http.c - HTTP/1.x and HTTP/2 decoded from a connection's plaintext, both directions */
 #include "http.h"
 #include "grow.h"

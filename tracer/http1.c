@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http1.c - HTTP/1.x messages taken apart as their bytes come: heads, bodies by length,
  * chunked or to the close, and gaps */
 #define _GNU_SOURCE /* strcasestr */

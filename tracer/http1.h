@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http1.h - HTTP/1.x messages taken apart as their bytes come */
 #ifndef TRACER_HTTP1_H
 #define TRACER_HTTP1_H

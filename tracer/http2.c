@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http2.c - HTTP/2 frames taken apart as their bytes come: header blocks inflated by
  * nghttp2's HPACK decoder (their value bytes masked for --redact), DATA counted, streams
  * paired, gaps */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http2.h - HTTP/2 frames taken apart as their bytes come */
 #ifndef TRACER_HTTP2_H
 #define TRACER_HTTP2_H

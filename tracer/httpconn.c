@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* httpconn.c - an HTTP connection's services: buffers, headers, exchanges, messages
  * reported, decoding stopped */
 #include "httpconn.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* httpconn.h - an HTTP connection's two directions and its exchanges, and the services that
  * report its messages: what http.c, http1.c and http2.c share, below them all */
 #ifndef TRACER_HTTPCONN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* httpmsg.h - what HTTP decoding reports (messages, their headers) and the decoder's state
  * and callbacks: shared by http.c and the modules below it */
 #ifndef TRACER_HTTPMSG_H

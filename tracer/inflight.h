@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* inflight.h - the calls still in flight as the tracer stops: a moment for those whose
  * thread is about to return (their bytes are then captured), the rest counted */
 #ifndef TRACER_INFLIGHT_H

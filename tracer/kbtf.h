@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kbtf.h - the running kernel's BTF: its struct offsets and its functions, for the BPF
  * sources */
 #ifndef TRACER_KBTF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kheaders.c - find kernel headers libbcc can compile against, and tell libbcc */
 #include "kheaders.h"
 #include "diag.h"

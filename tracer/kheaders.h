@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kheaders.h - find kernel headers libbcc can compile against, and tell libbcc */
 #ifndef TRACER_KHEADERS_H
 #define TRACER_KHEADERS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main.c - tracer: show a process's TLS plaintext, captured by uprobes on its TLS library */
 #include <signal.h>
 #include <stdio.h>

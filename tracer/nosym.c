@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosym.c - functions of a stripped x86-64 executable found by what their code carries:
  * OpenSSL's by its error sites, the others' by the finders below (nosym_named.c,
  * nosym_checks.c, nosym_rustls.c), all reading the file through nosymfile.c */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosym.h - functions of a stripped x86-64 executable found by what their code carries */
 #ifndef TRACER_NOSYM_H
 #define TRACER_NOSYM_H

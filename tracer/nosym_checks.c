@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosym_checks.c - functions of a stripped executable found by the error checks of their own
  * code: which reasons they report, in which order of source lines. BoringSSL's SSL_write and
  * SSL_read (Bun links BoringSSL in with no symbols for it, no .eh_frame, no caller that names

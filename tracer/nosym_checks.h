@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosym_checks.h - BoringSSL's SSL_write and SSL_read, and aws-lc's AEADs, told by the
  * reasons of their error checks */
 #ifndef TRACER_NOSYM_CHECKS_H

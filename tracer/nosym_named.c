@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosym_named.c - functions of a stripped executable found because their callers name them
  * (BoringSSL, whose error sites carry no function name: Chromium, Electron) */
 #define _GNU_SOURCE

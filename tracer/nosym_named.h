@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosym_named.h - BoringSSL's functions named by the functions that call them, and
  * the source files a program's strings name */
 #ifndef TRACER_NOSYM_NAMED_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosym_rustls.c - rustls 0.20's record layer (on ring) in a program without symbols: its
  * encrypters and decrypters found by the literals they copy and the vtables that call them */
 #define _GNU_SOURCE

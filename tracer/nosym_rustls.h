@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosym_rustls.h - rustls 0.20's encrypters and decrypters on ring, found by the literals
  * and vtables that lead to them */
 #ifndef TRACER_NOSYM_RUSTLS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosymcache.c - what nosym_find found in a build, remembered by its build id */
 #include "nosymcache.h"
 #include "bpfcache.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosymcache.h - what nosym_find found in a build, remembered by its build id */
 #ifndef TRACER_NOSYMCACHE_H
 #define TRACER_NOSYMCACHE_H

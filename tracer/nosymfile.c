@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosymfile.c - a stripped x86-64 executable read for the finders: its call frame information,
  * strings, references to them and instructions */
 #define _GNU_SOURCE

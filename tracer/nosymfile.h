@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosymfile.h - a stripped x86-64 executable as the finders read it: its call frame
  * information (function starts), strings and the instructions that load them, calls; and
  * what a finder reports of a function */

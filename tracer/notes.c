@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* notes.c - the notes thread: a TLS call's new connection, and a socket that carried TLS
  * before probes, looked up the moment BPF tells of it, while the socket is open; a traced
  * process's new child given its guard events */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* options.c - command-line options of the tracer, parsed and validated with argp */
 #include "options.h"
 #include "cgroup.h"

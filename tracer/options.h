@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* options.h - command-line options of the tracer */
 #ifndef TRACER_OPTIONS_H
 #define TRACER_OPTIONS_H

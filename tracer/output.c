@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* output.c - the encodings the outputs write bytes in: escaped text, hex dumps, base64,
  * JSON strings; and stdout set up for a stream */
 #define _GNU_SOURCE /* F_SETPIPE_SZ */

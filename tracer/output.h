@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* output.h - the output layer: encodings (output.c), text rows (output_text.c), JSON
  * records (output_json.c); every row and record is written here */
 #ifndef TRACER_OUTPUT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* output_json.c - the JSON records, a line each: data, connections, handshakes,
  * verifications, hellos, certificates, HTTP messages, losses, bytes before probes, the
  * summary (docs/REFERENCE.md) */

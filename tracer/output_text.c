@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* output_text.c - sslsniff-like text rows: the header, a row per call with its payload, the
  * connection lines, handshakes, verifications, hellos, certificates, HTTP exchanges; and
  * --list-probes' table */

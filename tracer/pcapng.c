@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pcapng.c - captured plaintext as a pcapng file: one synthetic TCP stream per connection */
 #include "pcapng.h"
 #include "diag.h"

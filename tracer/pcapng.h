@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pcapng.h - captured plaintext as a pcapng file: one synthetic TCP stream per connection */
 #ifndef TRACER_PCAPNG_H
 #define TRACER_PCAPNG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* privileges.c - what the tracer may do: root or the capabilities each step needs */
 #include "privileges.h"
 #include "diag.h"

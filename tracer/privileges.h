@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* privileges.h - what the tracer may do: root or the capabilities each step needs */
 #ifndef TRACER_PRIVILEGES_H
 #define TRACER_PRIVILEGES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probes.c - find the TLS code processes run, resolve the probe specs in it, attach them */
 #include "probes.h"
 #include "diag.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probes.h - find the TLS code processes run, resolve the probe specs in it, attach them */
 #ifndef TRACER_PROBES_H
 #define TRACER_PROBES_H

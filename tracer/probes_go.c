@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probes_go.c - the @go specs resolved in a Go program: its functions found through its
  * .gopclntab (gosym.c); a probe on each call site where the plaintext passes (gosite.c), or
  * where those are not recognised, an entry probe and one on each return instruction */

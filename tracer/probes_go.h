@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probes_go.h - the @go specs resolved in a Go program, through its .gopclntab */
 #ifndef TRACER_PROBES_GO_H
 #define TRACER_PROBES_GO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probes_nosym.c - the @stripped specs resolved in an executable without symbols: its
  * functions found by what their code carries (nosym.c), remembered by build id */
 #include "probes_nosym.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probes_nosym.h - the @stripped specs resolved in an executable without symbols */
 #ifndef TRACER_PROBES_NOSYM_H
 #define TRACER_PROBES_NOSYM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probeset.c - the probes found so far: added with the next attach cookie, looked up by
  * it, compared between two sets, freed */
 #include "probeset.h"

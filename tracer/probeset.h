@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probeset.h - the probes found so far: each one resolved in its file (where its uprobe
  * goes, what it stands for), kept in a set that grows and is looked up by attach cookie */
 #ifndef TRACER_PROBESET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* procmaps.c - what /proc says of processes: file mappings, names, parents */
 #include "procmaps.h"
 

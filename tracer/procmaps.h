@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* procmaps.h - what /proc says of processes: file mappings, names, parents */
 #ifndef TRACER_PROCMAPS_H
 #define TRACER_PROCMAPS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* redact.c - secrets masked in every output, byte for byte ('*'), lengths kept */
 #include "redact.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* redact.h - secrets masked in every output, byte for byte ('*'), lengths kept */
 #ifndef TRACER_REDACT_H
 #define TRACER_REDACT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* regular.h - opening a user's source or spec file: a regular file, or a clear refusal */
 #ifndef TRACER_REGULAR_H
 #define TRACER_REGULAR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* reload.h - a saved edit of bpf_src or probe_specs reloaded while tracing: the next
  * generation compiled, verified and attached beside the running one, then made the one that
  * acts */

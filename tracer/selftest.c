@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* selftest.c - tracer --selftest: trace our own TLS client and server, check every byte */
 #define _GNU_SOURCE
 #include "selftest.h"

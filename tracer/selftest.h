@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* selftest.h - tracer --selftest: trace our own TLS client and server, check every byte */
 #ifndef TRACER_SELFTEST_H
 #define TRACER_SELFTEST_H

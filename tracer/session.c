@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session.c - one tracing run: its outputs, compiled BPF, perf buffers and targets set up, the
  * poll loop, the end (detach, drain, account for every byte) and what it frees */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session.h - one tracing session: targets, probes, compiled BPF, perf buffers, accounting */
 #ifndef TRACER_SESSION_H
 #define TRACER_SESSION_H

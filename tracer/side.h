@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* side.h - a connection's two directions as the tables of flows, HTTP decoding and the
  * capture index them: the bytes the traced process sent, and those it received */
 #ifndef TRACER_SIDE_H

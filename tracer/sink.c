@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sink.c - what the outputs share: output held until its event is shown, freeing */
 #define _GNU_SOURCE
 #include "sink.h"

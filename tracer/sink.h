@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sink.h - the outputs of the event stream behind one interface: text, JSON, pcapng, counts */
 #ifndef TRACER_SINK_H
 #define TRACER_SINK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sink_count.c - --count: no rows, but at the end a table of the calls and bytes of each
  * connection, each way (the calls without a known connection: a line per process); the
  * warnings text would show (verification failed or off, a certificate ending) on stderr */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sink_json.c - the JSON output: a line per chunk, connection, handshake, hello,
  * certificate, HTTP message, loss, bytes before probes and the summary (docs/REFERENCE.md) */
 #include "sink.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sink_pcapng.c - -w: the plaintext as a pcapng capture, a TCP stream per connection, each
  * packet commented with who moved it (pcapng.c writes the file) */
 #include "sink.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sink_text.c - the text output: a row per call with its payload, a line per connection
  * change, and rows for handshakes, hellos, certificates and HTTP exchanges */
 #include "sink.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sorted.h - arrays kept in order of a uint64_t key (connections, cgroups by id) */
 #ifndef TRACER_SORTED_H
 #define TRACER_SORTED_H

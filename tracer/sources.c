@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sources.c - locate bpf_src/ and probe_specs/, and read the BPF C sources */
 #include "sources.h"
 #include "diag.h"

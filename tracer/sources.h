@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sources.h - locate bpf_src/ and probe_specs/, and read the BPF C sources */
 #ifndef TRACER_SOURCES_H
 #define TRACER_SOURCES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spec.c - probe specs: the UProbeSpec table read from probe_specs/ at run time */
 #include "spec.h"
 #include "diag.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spec.h - probe specs: the UProbeSpec table read from probe_specs/ at run time */
 #ifndef TRACER_SPEC_H
 #define TRACER_SPEC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* summary.c - the closing account of a run: every byte moved is captured, truncated, lost,
  * filtered or unreadable, and said so (stderr; to the sinks as struct out_summary) */
 #define _GNU_SOURCE

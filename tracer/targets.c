@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* targets.c - the traced processes: the given PIDs checked, their descendants added, and in
  * PID mode the scope that keeps them (and what they start) in the kernel's hands */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tracefs.c - the tracepoint formats libbcc reads: tracefs mounted for the tracer if missing */
 #define _GNU_SOURCE
 #include "tracefs.h"

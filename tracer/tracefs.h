@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tracefs.h - the tracepoint formats libbcc reads: tracefs mounted for the tracer if missing */
 #ifndef TRACER_TRACEFS_H
 #define TRACER_TRACEFS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* unprobed.h - what traced processes sent and received on TLS sockets before their TLS code
  * had probes: counted in BPF, settled when the tracer has looked, said per connection */
 #ifndef TRACER_UNPROBED_H

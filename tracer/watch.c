@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* watch.c - notice saved changes to the BPF sources and probe specs (inotify) */
 #include "watch.h"
 

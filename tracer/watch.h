@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* watch.h - notice saved changes to the BPF sources and probe specs (inotify) */
 #ifndef TRACER_WATCH_H
 #define TRACER_WATCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* x509.c - names of OpenSSL's certificate verification results (X509_V_*) */
 #include "x509.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* x509.h - names of OpenSSL's certificate verification results (X509_V_*) */
 #ifndef TRACER_X509_H
 #define TRACER_X509_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* attach.c - uprobes (uprobe_multi links, or perf events), tracepoints and kernel functions
  * attached */
 #define _GNU_SOURCE

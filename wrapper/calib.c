@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* calib.c - what a uprobe costs here, by class: measured on two functions of the tracer's
  * own, probed in its own process with a BPF program that does nothing */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* detach.c - the probes attached, counted and taken off all at once, in threads whose RCU
  * grace periods overlap */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* load.c - a BPF function into the kernel: the verifier's answer, and why it said no, at
  * FILE:LINE */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* maps.c - the module's maps read and written from user space by name */
 #define _GNU_SOURCE
 #include "tracer_bpf_int.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* module.c - a compiled module (libbcc's, or made from an image) and what it has: maps and
  * functions by name; its end */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* perf.c - perf buffers: one reader per CPU a table, polled here or on a thread of their
  * own */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* scope.c - the processes a PID-mode session traces, kept by the kernel: uprobe trace events
  * whose perf events every traced thread holds and every child inherits as it is forked */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* syms.c - functions of an ELF file found by name, many in one pass over its symbols; a
  * library found in the ld.so cache */
 #include "tracer_bpf.h"

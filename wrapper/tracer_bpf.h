@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tracer_bpf.h - a thin, owning C wrapper over libbcc's C API */
 #ifndef TRACER_BPF_H
 #define TRACER_BPF_H

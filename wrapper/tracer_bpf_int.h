@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tracer_bpf_int.h - what the files of wrapper/ share and nothing else sees: the module's
  * state, and the helpers one file gives the others */
 #ifndef TRACER_BPF_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz.h - what the libFuzzer targets share: the entry point, a failed check, input bytes */
 #ifndef TRACER_FUZZ_H
 #define TRACER_FUZZ_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_gosym.c - a Go function table (pclntab) from untrusted bytes: read by gosym_parse,
  * then every function's name looked up by gosym_find. Input: the table's bytes. A stripped
  * binary's table is whatever the file says, so no byte of it is trusted. */

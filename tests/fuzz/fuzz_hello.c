@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_hello.c - hello_parse on any bytes, as BPF may send them (a record's first bytes, cut
  * anywhere): a hello read gives its side, NUL-terminated names of printable ASCII (the ALPN

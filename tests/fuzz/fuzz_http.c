@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_http.c - HTTP decoding (http_data, http_close) of up to four connections at once,
  * with redaction on (redact_bytes on each call's bytes as the tracer does, HPACK values

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_json.c - the escaping of captured bytes: a JSON string (output_json_string) is one
  * valid JSON string in valid UTF-8; the text escape (output_escape) leaves no byte that can
  * drive a terminal; base64 (output_base64) decodes back to the input. */

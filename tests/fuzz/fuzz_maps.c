@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_maps.c - what the tracer parses of /proc: maps lines (one, and a whole file through
  * maps_read), /proc/PID/stat and /proc/net/tcp{,6} lines. */
 #include "conns.h"

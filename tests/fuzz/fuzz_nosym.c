@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_nosym.c - an executable from untrusted bytes searched for functions without symbols:
  * nosym_open reads its .eh_frame_hdr or walks its .eh_frame, nosym_find looks for OpenSSL's
  * error sites, aws-lc's AEAD checks and rustls's literals and vtables, nosym_verify checks a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_pcapng.c - the pcapng writer fed any sequence of chunks and closes of up to four
  * connections, known addresses (IPv4, IPv6, or text from the input) or not. The input is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_spec.c - probe spec lines (spec_parse_line): any text gives an entry, nothing, or a
  * reason; an entry's fields are non-empty C strings within their arrays. */
 #include "fuzz.h"

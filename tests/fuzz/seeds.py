@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """seeds.py - writes the seed corpora of the fuzz targets (corpus/NAME/*), in each target's
 input format (see the comment at the top of fuzz_NAME.c). Run from anywhere; the files are
 committed, so the fuzzers start from inputs that reach deep into each parser."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * nss_writev_client.c - an NSS TLS client that sends its request with one PR_Writev, for
  * the tracer's tests (no Debian program writes through PR_Writev).

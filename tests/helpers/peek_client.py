@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """peek_client.py - a TLS client that peeks at each answer before reading it (SSL_peek).
 
 Drives the system's libssl directly (ctypes), as a C program would: connects to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * static_tls - a TLS client and server for the tracer's tests, built with OpenSSL linked in
  * from libssl.a/libcrypto.a and stripped (tests/CMakeLists.txt): TLS code without symbols.

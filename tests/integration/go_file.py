@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """go_file.py - what the test programs share: waiting for the file that lets them go, so a
 tracer can attach by PID before their TLS traffic starts."""
 import os

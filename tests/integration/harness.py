@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """harness.py - start real TLS endpoints and the built tracer, parse what the tracer printed.
 
 Every process a test starts is recorded and ended by PID in cleanup; nothing else is

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """record_server.py - an HTTPS server on 127.0.0.1 that writes down what each connection
 brought: for tests that check a tracer saw exactly that, on the right connection.
 

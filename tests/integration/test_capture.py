@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_capture.py - the tracer shows real OpenSSL plaintext of real programs, in the right
 direction, and leaves nothing attached behind."""
 import base64

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """test_chromium.py - Debian's chromium (BoringSSL linked into a 290 MB stripped executable)
 fetching pages over TLS from a local nginx, headless: its SSL_write and SSL_read found
 without symbols (named by its callers), the request line in the NetworkService child's

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_connections.py - who talked to whom: every event's connection (fd, id, both ends,
 checked against ss), call latency, handshakes, certificate verification results and
 verification turned off, with curl (OpenSSL), wget over IPv6 (GnuTLS), h2load's 40

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_errors.py - bad input gets a clear message naming the subject and the documented
 exit status (0 ok, 1 runtime failure, 2 usage)."""
 import os

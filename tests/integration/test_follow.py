@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_follow.py - what a traced process starts is traced from its first TLS call: a traced
 shell runs real clients one after another, two levels deep and in parallel, each request and
 response exact on its connection's 4-tuple; the first run of a program never seen is

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """test_go.py - Go's crypto/tls in Go programs, stripped or not: Debian's caddy and hey (Go
 1.19, stripped, cgo), esbuild from npm (Go 1.26, stripped, static), and our own client and
 server (tests/helpers/gotls) built with symbols, as a stripped PIE, as a stripped static

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_hardening.py - bad targets and files, faults mid-trace (SIGKILL, closed or failing
 outputs, a full disk, Ctrl-C under full load, a target that runs another program or exits at
 once) and privileges (other users' processes, the audit lines in syslog). Each case: a clear

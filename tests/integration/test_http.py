@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_http.py - outputs people and tools use: a pcapng capture tshark dissects (HTTP/1.1
 from curl to a Python server, HTTP/2 from curl to nginx), decoded HTTP records in text and
 JSON (--http), and --redact hiding secrets in every output while the rest stays."""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_libraries.py - TLS libraries other than OpenSSL, each with a real Debian program."""
 import base64
 import json

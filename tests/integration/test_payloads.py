@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_payloads.py - whole payloads of any size arrive complete (sha256), JSON lines follow
 their schema, and every byte is accounted for: captured, truncated or lost."""
 import base64

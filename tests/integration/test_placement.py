@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_placement.py - where the probes on OpenSSL 3 go: by default on the internal
 ssl_write_internal/ssl_read_internal, whose first instruction (a push) the kernel emulates,
 in place of the exported functions, whose first instruction it single-steps; calls keep the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_reload.py - probe iteration without rebuilding: hot reload of bpf_src and probe_specs
 while a real client is traced, --check, --init-probes, -D, and --list-probes of a real process.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_runtimes.py - single-binary runtimes from npm (scripts/deps installs them): Bun, whose
 BoringSSL has no symbols and no caller that names it, found by its error checks and traced
 by PID, started later under --all and started by a traced shell, request and response exact

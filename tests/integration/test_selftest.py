@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_selftest.py - tracer --selftest passes here, and fails when bytes cannot be kept."""
 import os
 import re

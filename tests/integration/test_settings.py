@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_settings.py - the settings user space writes to the BPF map at start (--no-read,
 --no-write, --sample, --uid, the per-call limit), the per-process summary, and the order of
 a thread's calls when it hops between CPUs."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """test_stripped.py - OpenSSL 3 linked into stripped executables (tests/helpers/static_tls,
 from libssl.a): its functions found without symbols by their error sites, every byte both
 ways on the right connection, over IPv4 and IPv6, by PID and with --all; --list-probes

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_targets.py - which processes are traced: children (existing and later), programs
 and libraries loaded after the tracer attached, several PIDs, every process by name, the
 processes of a cgroup (those that join it after the tracer started too), and the cgroup and

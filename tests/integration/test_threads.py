@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_threads.py - the calls of many threads of one process at once are each captured
 whole, in their own direction: through the per-thread slots the BPF programs keep a call
 in flight in, and through the table they fall back to when another thread holds the slot

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_tutorial.py - performs docs/TUTORIAL.md's steps exactly as written, and checks that
 the tracer prints what the tutorial shows.
 

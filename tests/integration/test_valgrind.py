@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """test_valgrind.py - one whole tracing run under valgrind's memcheck: the tracer compiles
 (with a compile cache of its own, empty) and keeps what it compiled, attaches, captures three HTTPS exchanges with --http and exits by itself, with no memory
 error and nothing definitely or indirectly lost. libbpf's own reports on bpf(2) arguments,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """tls_client.py - an HTTPS client for tests that writes its request body in many small
 SSL_write calls, moving itself to another CPU before each one with --hop.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """tls_server.py - a tiny HTTPS server on 127.0.0.1 for tests and the demo (Python ssl: SSL_*_ex).
 
 Prints "PORT <n>" once listening. With --go-file it accepts nothing until that file

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """tls_threads.py - TLS calls of many threads of one process at once, over 127.0.0.1.
 
 Waits for --go-file (so a tracer can attach by PID first). Then --clients threads each

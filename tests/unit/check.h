@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* check.h - a minimal unit-test harness: CHECK() counts, check_done() reports */
 #ifndef TRACER_CHECK_H
 #define TRACER_CHECK_H

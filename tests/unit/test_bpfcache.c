@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_bpfcache.c - the compile cache: an entry written is read back as it was; another key,
  * a changed byte, a cut file, a file others may write or the cache turned off all miss */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_callsite.c - unit tests of finding an internal function through its callers */
 #include <elf.h>
 #include <errno.h>

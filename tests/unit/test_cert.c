@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_cert.c - a certificate made here with chosen fields, read back from its DER */
 #include "cert.h"
 #include "check.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_cgroup.c - the container and pod a cgroup path names, --cgroup's argument, ids to paths
  * on this machine's real hierarchy */
 #include "cgroup.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_connfilter.c - --host and --port: parsing, matching either end, the description */
 #include "check.h"
 #include "connfilter.h"

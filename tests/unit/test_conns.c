@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_conns.c - /proc/net/tcp{,6} lines, socket lookup (under a fixture /proc, and of live
  * sockets), the table, the notes, the sockets looked up as the tracer attaches */
 #include <arpa/inet.h>

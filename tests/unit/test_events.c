@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_events.c - the events pipeline on plain bytes: chunks from several CPUs put in the order
  * of their seq (at once when it is their turn), a gap waited for or given up, a late chunk
  * counted, a call's chunks put together with a gap counted lost, and the summary's account of

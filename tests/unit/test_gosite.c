@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_gosite.c - unit tests of Go's call sites (gosite.c) on code made here: the shapes it
  * must take, and each thing whose absence it must notice */
 #include "check.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_gosym.c - Go function tables: the pclntab layouts of Go 1.16, 1.18 and 1.20 built
  * here byte by byte, malformed ones refused, and Debian's stripped caddy read for real */
 #include "check.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_hello.c - hellos read: a ClientHello's server name, ALPN and versions, a ServerHello's
  * version, suite and ALPN, cut and malformed bytes (fixtures made by Python's ssl, OpenSSL 3) */
 #include "check.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_http.c - HTTP/1.x and HTTP/2 decoding across call boundaries, pairing, gaps,
  * redaction of HPACK bytes (header blocks made by nghttp2's deflater) */
 #include <nghttp2/nghttp2.h>

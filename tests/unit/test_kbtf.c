@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_kbtf.c - the kernel's BTF read by our parser: functions and struct offsets, from a
  * table built here; and the kernel functions bpf_src's KFUNC_PROBEs name */
 #define _GNU_SOURCE

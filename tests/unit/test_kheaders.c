@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_kheaders.c - unit tests of kernel header discovery on a fake /usr/src and /lib/modules */
 #include <stdlib.h>
 #include <sys/stat.h>

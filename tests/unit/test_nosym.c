@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_nosym.c - functions found without symbols: call frame rules that make a function
  * entry, OpenSSL 3 found in our stripped static_tls exactly where its unstripped build's
  * symbols say, BoringSSL in Debian's chromium named by its callers, nothing in a look-alike

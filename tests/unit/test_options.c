@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_options.c - unit tests of command-line parsing and validation */
 #include "check.h"
 #include "diag.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_output.c - unit tests of payload escaping, hex dumps and row formatting */
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_pcapng.c - the pcapng writer: file safety, blocks, TCP streams with gaps, checksums */
 #include <arpa/inet.h>
 #include <errno.h>

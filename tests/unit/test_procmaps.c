@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_procmaps.c - unit tests of /proc/PID/maps parsing and library lookup (fixtures) */
 #include <errno.h>
 #include <stdlib.h>

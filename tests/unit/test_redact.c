@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_redact.c - secrets masked: header lines split anywhere, bearer tokens, patterns */
 #include "check.h"
 #include "redact.h"

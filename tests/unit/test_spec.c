@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_spec.c - unit tests of the probe spec parser and loader */
 #include <stdlib.h>
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_watch.c - saved changes noticed (inotify), once quiet; the verifier log summarized */
 #define _GNU_SOURCE
 #include <errno.h>

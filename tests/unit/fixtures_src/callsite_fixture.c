@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* callsite_fixture.c - a shared library shaped like OpenSSL 3.0's write path: exported
  * functions that call one internal function (object, buffer, count, size_t * out), some
  * passing its arguments as OpenSSL does and one not, and functions whose first instruction

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosym_aead.c - aws-lc's EVP_AEAD_CTX_seal, EVP_AEAD_CTX_seal_scatter and EVP_AEAD_CTX_open
  * with the error checks of their own code (OPENSSL_PUT_ERROR(CIPHER, reason): library 30, the
  * reason, aead.c, the line) in aead.c's order, and a rustls crate's source path, without

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosym_boring.c - BoringSSL's error checks (OPENSSL_PUT_ERROR: library, reason, source file,
  * line) as ssl_lib.cc makes them in ssl_read_impl, SSL_read (SSL_peek inlined) and SSL_write,
  * in that order of lines, without BoringSSL, for test_nosym. Built -DLOOKALIKE, the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosym_errsites.c - OpenSSL 3's error-site shape (ERR_raise: the function's name, its
  * source file, one reporting call) without OpenSSL, built as code linked below 4 GiB
  * (-fno-pie -no-pie: addresses loaded with `mov r32, imm32`, not `lea`) for test_nosym. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosym_lookalike.c - a program with the strings of OpenSSL's error sites and no OpenSSL:
  * "SSL_write" passed where a function name goes but with no source file beside it, the
  * others printed. test_nosym and test_stripped find no TLS function in it (stripped). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nosym_rustls.c - look-alikes of rustls 0.20's encrypters and decrypters (test_nosym): a
  * program that names rustls's and ring's sources and copies their literals, but where no
  * fact holds whole: TLS 1.3's decrypter's literal copied by a function no vtable calls, and

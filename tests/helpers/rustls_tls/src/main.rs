@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //! rustls_tls - a TLS client and server on rustls 0.20 (ring) for tracer's tests.
 //!
 //!   rustls_tls server CERT.der KEY.der [ONLY]  answers each line "rustls saw: LINE"; prints
