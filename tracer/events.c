@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* events.c - the event stream: chunks put in call order (chunkq.c), what is shown decided,
- * accounted, and handed to the sinks (whole calls put together by calljoin.c) */
+/*
+ * events.c - the event stream: chunks put in call order (chunkq.c), accounted, and delivered
+ * to the sinks: data (whole calls put together by calljoin.c), connections, handshakes
+ * (handshake.c), each as event_view.c shows it.
+ *
+ * It stays long because the order is one story: a chunk's turn (seq), the gaps given up,
+ * the closes held back for their grace, and the ties that hold a session's events until its
+ * connection is known all decide together when each event is delivered.
+ */
 #include "events.h"
 #include "diag.h"
+#include "event_view.h"
+#include "handshake.h"
 #include "grow.h"
 
 #include <errno.h>
@@ -20,9 +29,6 @@ static uint64_t clock_ns(clockid_t id)
 	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
-
-/* Hands each of e's sinks that has `op` the rest of the arguments. */
-#define TO_SINKS(e, op, ...) SINKS_EACH((e)->cfg.sinks, (e)->cfg.nsinks, op, ##__VA_ARGS__)
 
 static void give_call(void *ctx, const struct tls_event *hdr, const unsigned char *data,
 		      uint32_t len, uint32_t truncated, uint32_t lost);
@@ -87,108 +93,19 @@ void events_add_unprobed(struct events *e, const struct out_unprobed *u)
 	ps->unprobed_recv += u->recv;
 }
 
-/* The output's view of an event header; data and lengths are filled by the caller. */
-static struct out_event view(struct events *e, const struct tls_event *ev, char *comm)
-{
-	const struct resolved_probe *rp = probes_of_call(e->cfg.probes, ev->probe, ev->ret_delta);
-	uint64_t rel = ev->time_ns > e->start_ns ? ev->time_ns - e->start_ns : 0;
-	struct conn *c = ev->conn ? conns_get(&e->conns, ev->conn) : NULL;
-
-	memcpy(comm, ev->comm, TLS_COMM_LEN);
-	comm[TLS_COMM_LEN] = '\0';
-	return (struct out_event){
-		.func = rp ? rp->func : "?",
-		.lib = rp ? rp->lib_path : "?",
-		.comm = comm,
-		.time_ns = rel,
-		.unix_ns = ev->time_ns + (uint64_t)e->realtime_offset,
-		.pid = ev->pid,
-		.tid = ev->tid,
-		.uid = ev->uid,
-		.write = ev->dir == TLS_DIR_WRITE,
-		.call_id = ev->call_id,
-		.len = ev->call_len,
-		.offset = ev->offset,
-		.latency_ns = ev->latency_ns,
-		.fd = ev->fd,
-		.conn = ev->conn,
-		.addr = c && c->resolved ? &c->addr : NULL,
-		.conn_why = c ? c->why : (ev->conn ? "closed before it was shown" : NULL),
-		.result = ev->result,
-		.ok = ev->flags & TLS_FLAG_OK,
-		.hello = c ? c->hello : NULL,
-		.cgroup = cgroups_get(&e->cgroups, ev->cgroup),
-	};
-}
-
 /* A whole call (hdr its first chunk's header), to the sinks that take calls (calljoin_fn). */
 static void give_call(void *ctx, const struct tls_event *hdr, const unsigned char *data,
 		      uint32_t len, uint32_t truncated, uint32_t lost)
 {
 	struct events *e = ctx;
 	char comm[TLS_COMM_LEN + 1];
-	struct out_event out = view(e, hdr, comm);
+	struct out_event out = event_view(e, hdr, comm);
 
 	out.data = data;
 	out.data_len = len;
 	out.truncated = truncated;
 	out.lost = lost;
 	TO_SINKS(e, call, &out);
-}
-
-static struct out_event conn_view(struct events *e, const struct tls_event *ev,
-				  const struct conn *c, char *comm);
-
-/* Whether connection id, closed since, was one the filter kept (its last chunks may come
- * after its close: EVENTS_CLOSE_GRACE_NS). */
-static bool kept_closed(const struct events *e, uint64_t id)
-{
-	int i;
-
-	for (i = 0; i < EVENTS_KEPT_CLOSED; i++)
-		if (e->kept_closed[i] == id)
-			return true;
-	return false;
-}
-
-/*
- * Whether --host/--port/--sni keep connection `id` (no filter: yes), asked as event ev is
- * delivered. Decided once what the filter asks of it is known: its addresses (its opening
- * brings them, nearly always) and, with --sni, its ClientHello (sent before any data). Until
- * then no, for now; `final` (a data chunk: nothing more will come before it) decides for
- * good. A call on no known connection: no. A connection kept once its server name is known
- * has its "open" JSON record told then (it was held back).
- */
-static bool kept(struct events *e, const struct tls_event *ev, uint64_t id, bool final)
-{
-	const struct conn_filter *f = e->cfg.filter;
-	char comm[TLS_COMM_LEN + 1];
-	struct out_event out;
-	struct conn *c;
-	bool known;
-
-	if (!conn_filter_on(f))
-		return true;
-	if (!id)
-		return false;
-	if (!(c = conns_get(&e->conns, id))) /* closed: a late chunk of a kept one is shown */
-		return kept_closed(e, id);
-	if (!c->kept) {
-		known = (c->resolved || (!f->nhosts && !f->nports)) &&
-			(!f->nsnis || c->hello[HELLO_CLIENT - 1].side);
-		if (!known && !final)
-			return false;
-		c->kept = known && conn_filter_keeps(f, &c->addr, c->hello[HELLO_CLIENT - 1].sni)
-				  ? 1
-				  : -1;
-		e->conns_filtered += c->kept < 0;
-		if (c->kept > 0 && !c->told_open) {
-			out = conn_view(e, ev, c, comm);
-			TO_SINKS(e, conn, &out, NULL);
-			c->told_open = true;
-		}
-	}
-	return c->kept > 0;
 }
 
 static void count_call(struct events *e, const struct tls_event *ev, int64_t delta);
@@ -234,7 +151,7 @@ static void end_conn(struct events *e, const struct tls_event *ev, struct conn *
 	struct out_event out;
 
 	end_flow(e, ev, c->id);
-	out = view(e, ev, comm);
+	out = event_view(e, ev, comm);
 
 	out.conn = c->id;
 	out.fd = c->fd;
@@ -253,208 +170,9 @@ static void end_conn(struct events *e, const struct tls_event *ev, struct conn *
 static void tell_meta(struct events *e, const struct tls_event *ev)
 {
 	char comm[TLS_COMM_LEN + 1];
-	struct out_event out = view(e, ev, comm);
+	struct out_event out = event_view(e, ev, comm);
 
 	TO_SINKS(e, meta, (enum tls_kind)ev->kind, &out);
-}
-
-/* ev as view() shows it, on connection c (NULL: none) whatever ev names. */
-static struct out_event conn_view(struct events *e, const struct tls_event *ev,
-				  const struct conn *c, char *comm)
-{
-	struct out_event out = view(e, ev, comm);
-
-	out.conn = c ? c->id : 0;
-	out.fd = c ? c->fd : ev->fd;
-	out.addr = c && c->resolved ? &c->addr : NULL;
-	out.conn_why = c ? c->why : NULL;
-	out.hello = c ? c->hello : NULL;
-	return out;
-}
-
-/* Whether a hello of `side` sent on (pid, fd, socket inode ino) may be connection c's: the
- * same socket, or (an inode unknown on either side: a connection made from a tie) the same
- * fd with no hello of that side yet. */
-static bool hello_of(const struct conn *c, uint32_t pid, int fd, uint64_t ino, int side)
-{
-	if (c->pid != pid || c->fd != fd)
-		return false;
-	if (ino && c->ino)
-		return c->ino == ino;
-	return !c->hello[side - 1].side;
-}
-
-/* Tells hello h, sent as event ev, on connection conn (0: none known). */
-static void tell_hello(struct events *e, const struct tls_event *ev, uint64_t conn,
-		       const struct hello *h)
-{
-	struct conn *c = conn ? conns_get(&e->conns, conn) : NULL;
-	char comm[TLS_COMM_LEN + 1];
-	struct out_event out;
-
-	if (!kept(e, ev, conn, false))
-		return;
-	out = conn_view(e, ev, c, comm);
-	out.func = h->side == HELLO_CLIENT ? "ClientHello" : "ServerHello";
-	TO_SINKS(e, hello, &out, h);
-}
-
-/* The oldest hello still waiting for its connection is told without one. */
-static void give_up_hello(struct events *e)
-{
-	tell_hello(e, e->hellos[0].ev, 0, &e->hellos[0].h);
-	free(e->hellos[0].ev);
-	memmove(e->hellos, e->hellos + 1, (size_t)--e->nhellos * sizeof(*e->hellos));
-}
-
-/* Tells the waiting hellos that connection c (NULL: none) takes, or, without c, those of
- * process pid (it exited), and forgets them; the others wait on. */
-static void settle_hellos(struct events *e, struct conn *c, uint32_t pid)
-{
-	int i, waiting = 0;
-
-	for (i = 0; i < e->nhellos; i++) {
-		struct waiting_hello *w = &e->hellos[i];
-
-		if (c ? !hello_of(c, w->ev->pid, w->ev->fd, (uint64_t)w->ev->result, w->h.side)
-		      : w->ev->pid != pid) {
-			e->hellos[waiting++] = *w;
-			continue;
-		}
-		if (c)
-			c->hello[w->h.side - 1] = w->h;
-		tell_hello(e, w->ev, c ? c->id : 0, &w->h);
-		free(w->ev);
-	}
-	e->nhellos = waiting;
-}
-
-/* A hello's turn (data: its bytes): put on its connection and told, or, sent before the
- * connection was known (a memory BIO's or Go's handshake, outside any TLS call), kept for
- * it. */
-static void got_hello(struct events *e, const struct tls_event *ev, const uint8_t *data)
-{
-	struct conn *c = ev->conn ? conns_get(&e->conns, ev->conn) : NULL;
-	struct tls_event *copy;
-	struct hello h;
-	int i;
-
-	if (hello_parse(data, ev->data_len, &h)) {
-		e->malformed++; /* BPF sent it for its first bytes: never so */
-		return;
-	}
-	h.sent = ev->dir == TLS_DIR_WRITE;
-	for (i = e->conns.n - 1; !c && i >= 0; i--) /* the newest first: an fd reused */
-		if (hello_of(&e->conns.v[i], ev->pid, ev->fd, (uint64_t)ev->result, h.side))
-			c = &e->conns.v[i];
-	if (c) {
-		c->hello[h.side - 1] = h;
-		tell_hello(e, ev, c->id, &h);
-		return;
-	}
-	if (e->nhellos == EVENTS_WAITING_HELLOS)
-		give_up_hello(e);
-	if (!(copy = chunkq_copy(ev, data))) {
-		tell_hello(e, ev, 0, &h); /* no room to wait: now, without its connection */
-		return;
-	}
-	e->hellos[e->nhellos].ev = copy;
-	e->hellos[e->nhellos++].h = h;
-}
-
-/* Whose certificate connection c's peer presents: "server" where the traced process is its
- * client (it sent the ClientHello, or received the ServerHello), "client" where it is the
- * server; NULL when no hello said. */
-static const char *peer_side(const struct conn *c)
-{
-	const struct hello *client = &c->hello[HELLO_CLIENT - 1];
-	const struct hello *server = &c->hello[HELLO_SERVER - 1];
-
-	if (client->side)
-		return client->sent ? "server" : "client";
-	if (server->side)
-		return server->sent ? "client" : "server";
-	return NULL;
-}
-
-/*
- * Whether the X.509 parser of cert event ev was called by the TLS library parsing the peer's
- * Certificate message: from the TLS call's own code (libssl calling libcrypto, GnuTLS and a
- * program with OpenSSL linked in calling themselves), or, where the parser is in a file of
- * its own, from anywhere but that file (NSS: libssl3, between libnspr4's call and libnss3's
- * parser; a parser whose code is not known takes nothing that way). Not: the parser's
- * library calling itself (a CA looked up on disk while verifying; where one file holds
- * both, BPF leaves out what is parsed inside X509_verify_cert).
- */
-static bool cert_from_tls(struct events *e, const struct tls_event *ev)
-{
-	const struct resolved_probe *call = probes_by_id(e->cfg.probes, ev->probe);
-	const struct resolved_probe *parser = probes_by_id(e->cfg.probes, ev->call_id);
-
-	if (!call || !parser)
-		return false;
-	if (probes_own_code(call, ev->ret_delta))
-		return true;
-	return strcmp(call->lib_path, parser->lib_path) != 0 && parser->code_end &&
-	       !probes_own_code(parser, (int64_t)ev->latency_ns);
-}
-
-/* Whether connection c (or none) has had certificate `der` (len bytes) before: GnuTLS parses
- * the peer's first one again to check its key exchange (TLS 1.2). Else noted as had. */
-static bool cert_again(struct conn *c, const uint8_t *der, uint32_t len)
-{
-	uint64_t key = 1469598103934665603ULL; /* FNV-1a */
-	uint32_t n;
-	int i;
-
-	for (n = 0; n < len; n++)
-		key = (key ^ der[n]) * 1099511628211ULL;
-	for (i = 0; c && i < c->ncerts && i < CONN_CERTS_KEPT; i++)
-		if (c->cert_keys[i] == key)
-			return true;
-	if (c && c->ncerts < CONN_CERTS_KEPT)
-		c->cert_keys[c->ncerts] = key;
-	return false;
-}
-
-/*
- * A certificate's DER (data) that a TLS call's thread handed an X.509 parser: the peer's
- * when the TLS library called it (cert_from_tls), else left alone. Told once per
- * connection, decoded only then; one whose connection --host/--port/--sni have not decided
- * on yet is counted, not shown.
- */
-static void got_cert(struct events *e, const struct tls_event *ev, const uint8_t *data)
-{
-	struct conn *c = ev->conn ? conns_get(&e->conns, ev->conn) : NULL;
-	const char *who = c ? peer_side(c) : NULL;
-	char comm[TLS_COMM_LEN + 1];
-	struct cert_info info;
-	struct out_event out;
-	int64_t left;
-	int depth;
-
-	if (!cert_from_tls(e, ev) || cert_again(c, data, ev->data_len))
-		return;
-	depth = c ? c->ncerts++ : -1;
-	if (!kept(e, ev, ev->conn, false)) {
-		e->certs_unshown += !c || !c->kept; /* not left out: not decided on */
-		return;
-	}
-	if (ev->data_len < ev->call_len || cert_parse(data, ev->data_len, &info)) {
-		if (!e->certs_undecoded++) /* said once; the summary counts them */
-			diag("a certificate of %u bytes (PID %u, conn %llu) was not decoded: %s\n",
-			     ev->call_len, ev->pid, (unsigned long long)ev->conn,
-			     ev->data_len < ev->call_len ? "more bytes than were captured (16 KiB, "
-							   "and --max-data-size)"
-							 : "libcrypto could not read it");
-		return;
-	}
-	left = cert_days_left(&info, time(NULL));
-	out = view(e, ev, comm);
-	out.func = "Certificate";
-	out.call_id = 0;
-	out.latency_ns = 0;
-	TO_SINKS(e, cert, &out, &info, who, depth, left);
 }
 
 /* Connection ev->conn opens (PID ev->pid's socket ev->fd, inode ino, `known` as
@@ -466,13 +184,13 @@ static void open_conn(struct events *e, const struct tls_event *ev, uint64_t ino
 	struct out_event out;
 	struct conn *c = conns_open(&e->conns, ev->conn, ev->pid, ev->fd, ino, known, ends);
 
-	out = view(e, ev, comm);
-	if (c && kept(e, ev, ev->conn, false) && !c->told_open) {
+	out = event_view(e, ev, comm);
+	if (c && event_kept(e, ev, ev->conn, false) && !c->told_open) {
 		TO_SINKS(e, conn, &out, NULL);
 		c->told_open = true;
 	}
 	if (c && e->nhellos) /* it takes the hellos sent on its socket before it was known */
-		settle_hellos(e, c, 0);
+		handshake_settle(e, c, 0);
 }
 
 /* An event other than data: a connection's start (data: its two ends, when BPF read them)
@@ -503,7 +221,7 @@ static void deliver_meta(struct events *e, const struct tls_event *ev, const uin
 			break;
 		}
 		end_flow(e, ev, ev->conn); /* its opening was lost */
-		out = view(e, ev, comm);
+		out = event_view(e, ev, comm);
 		if (!conn_filter_on(e->cfg.filter))
 			TO_SINKS(e, conn, &out, "close");
 		break;
@@ -513,21 +231,21 @@ static void deliver_meta(struct events *e, const struct tls_event *ev, const uin
 				end_conn(e, ev, &e->conns.v[i], "exit");
 		conns_forget_known(&e->conns, (pid_t)ev->pid);
 		end_flow(e, ev, flows_key(0, ev->pid));
-		settle_hellos(e, NULL, ev->pid); /* told without a connection */
+		handshake_settle(e, NULL, ev->pid); /* told without a connection */
 		break;
 	case TLS_KIND_HANDSHAKE:
 	case TLS_KIND_VERIFY:
-		if (kept(e, ev, ev->conn, false))
+		if (event_kept(e, ev, ev->conn, false))
 			tell_meta(e, ev);
 		break;
 	case TLS_KIND_VERIFY_OFF:
 		tell_meta(e, ev);
 		break;
 	case TLS_KIND_HELLO:
-		got_hello(e, ev, data);
+		handshake_hello(e, ev, data);
 		break;
 	case TLS_KIND_CERT:
-		got_cert(e, ev, data);
+		handshake_cert(e, ev, data);
 		break;
 	case TLS_KIND_CGROUP:
 		cgroups_note(&e->cgroups, (uint64_t)ev->result, (const char *)data, ev->data_len);
@@ -543,7 +261,7 @@ static void give_chunk(struct events *e, const struct tls_event *ev, const uint8
 
 	if (!e->chunks)
 		return;
-	out = view(e, ev, comm);
+	out = event_view(e, ev, comm);
 	out.data = data;
 	out.data_len = ev->data_len;
 	out.truncated = ev->truncated;
@@ -560,7 +278,7 @@ static void deliver_data(struct events *e, int cpu, const struct tls_event *ev, 
 	enum side side = side_of_dir(ev->dir);
 	struct flow *f = NULL;
 
-	if (!kept(e, ev, ev->conn, true)) {
+	if (!event_kept(e, ev, ev->conn, true)) {
 		leave_out(e, ev);
 		return;
 	}
@@ -610,7 +328,7 @@ void events_on_http(void *ctx, const struct http_msg *m)
 	e->http_records++;
 	if (!e->cur)
 		return;
-	out = view(e, e->cur, comm);
+	out = event_view(e, e->cur, comm);
 	out.conn = flows_key_conn(m->key); /* a close event of its process names none */
 	c = out.conn ? conns_get(&e->conns, out.conn) : NULL;
 	out.addr = c && c->resolved ? &c->addr : out.addr;
@@ -972,8 +690,7 @@ void events_on_meta_lost(void *ctx, int cpu, uint64_t count)
 void events_finish(struct events *e)
 {
 	events_deliver(e, UINT64_MAX);
-	while (e->nhellos > 0) /* their connections never came */
-		give_up_hello(e);
+	handshake_give_up(e); /* the hellos whose connections never came */
 	calljoin_flush(&e->calls);
 }
 
@@ -1006,14 +723,10 @@ bool events_all_captured(const struct events *e)
 
 void events_free(struct events *e)
 {
-	int i;
-
 	chunkq_free(&e->queue);
 	chunkq_free(&e->ends);
 	calljoin_free(&e->calls);
-	for (i = 0; i < e->nhellos; i++)
-		free(e->hellos[i].ev);
-	e->nhellos = 0;
+	handshake_free(e);
 	free(e->procs);
 	free(e->probe_calls);
 	conns_free(&e->conns);

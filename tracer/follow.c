@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* follow.c - the follow thread: the TLS code of what traced processes run and map found and
- * probed as they do, off the main loop; what they moved before that told */
+/*
+ * follow.c - the follow thread: the TLS code of what traced processes run and map found and
+ * probed as they do, off the main loop; what they moved before that told.
+ *
+ * Long because its parts share one lock and one story: a process's exec or new mapping,
+ * its TLS files marked for BPF, their probes attached, and the bytes it moved before them.
+ */
 #define _GNU_SOURCE
 #include "follow.h"
 #include "diag.h"

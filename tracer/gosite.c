@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* gosite.c - the calls inside Go's crypto/tls.(*Conn).Write and Read where the plaintext
- * passes, proven from the decoded function */
+/*
+ * gosite.c - the calls inside Go's crypto/tls.(*Conn).Write and Read where the plaintext
+ * passes, proven from the decoded function.
+ *
+ * Long because the proof is one: the prologue, the body's jumps, the spill slots kept across
+ * the call, each checked on the same decoded function before a probe may go there.
+ */
 #include "gosite.h"
 
 #include <capstone/capstone.h>

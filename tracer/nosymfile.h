@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* nosymfile.h - a stripped x86-64 executable as the finders read it: its call frame
- * information (function starts), strings and the instructions that load them, calls; and
- * what a finder reports of a function */
+ * information (function starts: nosym_cfi.c), strings and the instructions that load them,
+ * calls (nosymfile.c); and what a finder reports of a function */
 #ifndef TRACER_NOSYMFILE_H
 #define TRACER_NOSYMFILE_H
 

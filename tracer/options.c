@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* options.c - command-line options of the tracer, parsed and validated with argp */
+/*
+ * options.c - command-line options of the tracer, parsed and validated with argp.
+ *
+ * Long because it is one table: the --help text and the options' own words (its first 230
+ * lines), each option's parsing with its range check, and the checks across options, which
+ * a reader adding an option wants side by side.
+ */
 #include "options.h"
 #include "cgroup.h"
 #include "diag.h"

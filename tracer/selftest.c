@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* selftest.c - tracer --selftest: trace our own TLS client and server, check every byte */
+/*
+ * selftest.c - tracer --selftest: trace our own TLS client and server, check every byte.
+ *
+ * Long because it is a whole program in small: a plan of transfers, a TLS server and a
+ * client in a child kept in step with the tracer, and the check of what came back.
+ */
 #define _GNU_SOURCE
 #include "selftest.h"
 #include "diag.h"

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* session.c - one tracing run: its outputs, compiled BPF, perf buffers and targets set up, the
- * poll loop, the end (detach, drain, account for every byte) and what it frees */
+/*
+ * session.c - one tracing run: its outputs, compiled BPF, perf buffers and targets set up, the
+ * poll loop, the end (detach, drain, account for every byte) and what it frees.
+ *
+ * Long because it owns what a run makes: each thing is set up, run and freed here in
+ * reverse, and the other modules (compile.c, probes, follow.c, events.c) are handed theirs.
+ */
 #define _GNU_SOURCE
 #include "session.h"
 #include "diag.h"
