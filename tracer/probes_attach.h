@@ -8,7 +8,9 @@
 #include "probeset.h"
 
 struct tracer_bpf;
+struct tracer_bpf_trap_costs;
 struct tracer_scope;
+struct tls_file_key;
 
 /*
  * Where probes are attached: as points of a scope (PID mode: the kernel puts them in the
@@ -34,17 +36,7 @@ int probes_attach_new(const struct probe_sink *sink, struct probe_set *set, int 
 
 /* The identity BPF knows a file by (struct tls_file_key), of the file at `path`: 0 or
  * -errno. */
-struct tls_file_key;
 int probes_file_key(const char *path, struct tls_file_key *key);
-
-/*
- * Writes the probe table --list-probes shows: per probe its library, function, kind, file
- * offset, BPF function, whether its spec requires it, first instruction and whether the
- * kernel emulates or single-steps it there (or which probe catches its calls instead), and
- * how its function was found (symbol, callers, pclntab). A Go function's `returns` spec
- * has a row per return instruction.
- */
-struct tracer_bpf_trap_costs;
 
 /*
  * The --list-probes table of set to out: per probe its file, function, kind, offset, BPF
