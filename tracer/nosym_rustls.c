@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* nosym_rustls.c - rustls 0.20's record layer (on ring) in a program without symbols: its
- * encrypters and decrypters found by the literals they copy and the vtables that call them */
+ * encrypters and decrypters found by the literals they copy and the vtables that call them
+ * (read by nosymliteral.c, nosymvtable.c and nosymxref.c below it) */
 #define _GNU_SOURCE
 #include "nosym_rustls.h"
+#include "nosymliteral.h"
+#include "nosymvtable.h"
+#include "nosymxref.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,17 +42,8 @@
 
 #define LIT_ENCRYPT "encrypt failed"
 #define LIT_INNER "peer sent bad TLSInnerPlaintext"
-#define WINDOW 8	      /* bytes of a literal its pieces are found by */
-#define MAX_RANGES 128	      /* places of the literals' pieces in read-only data */
-#define MAX_LITERAL 64	      /* a literal's length, at most */
-#define MAX_HITS 256	      /* references to the literals and the vtables, at most */
-#define MAX_FN_SIZE 0x8000    /* bytes of a function decoded, at most */
-#define MAX_SLOTS 8	      /* words of the data holding one function's address */
-#define MAX_FNS 16	      /* functions copying a literal */
-#define MAX_REFS 256	      /* address operands of a suite's decrypter() looked at */
-#define NSKIP 8		      /* tables of the file skipped in a search for a vtable */
-#define MAX_TYPE_SIZE 0x10000 /* a vtable's size word, at most */
-#define MAX_ALIGN 4096	      /* ... its alignment word */
+#define MAX_FNS 16   /* functions copying a literal */
+#define MAX_REFS 256 /* address operands of a suite's decrypter() looked at */
 
 /* The functions found, in the order of ROLE. */
 enum role { TLS13_ENC, TLS13_DEC, TLS12_ENC1, TLS12_DEC1, TLS12_ENC2, TLS12_DEC2, NROLES };
@@ -68,358 +63,6 @@ bool nosym_is_rustls_name(const char *name)
 	return false;
 }
 
-/* ------------------------------------------------------------------ the data's words */
-
-/* The file's R_X86_64_RELATIVE relocations, sorted by where they write: a position-
- * independent program's pointers (the word at `at` is `value` once loaded). */
-struct reloc {
-	uint64_t at, value;
-};
-
-struct relocs {
-	struct reloc *v;
-	size_t n;
-	uint64_t skip[NSKIP][2]; /* file ranges of the tables below: no vtable is there */
-};
-
-/* The linker's tables that hold code addresses as words but are no vtables (a relocation's
- * value, a symbol's, an unwinder's): never looked into for one. */
-static const char *const TABLES[NSKIP] = {".rela.dyn", ".rela.plt", ".dynsym",	     ".symtab",
-					  ".dynamic",  ".eh_frame", ".eh_frame_hdr", ".gnu.hash"};
-
-static int cmp_reloc(const void *a, const void *b)
-{
-	uint64_t x = ((const struct reloc *)a)->at, y = ((const struct reloc *)b)->at;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Reads .rela.dyn's relative relocations. 0 or -ENOMEM (none is no error). */
-static int read_relocs(const struct nosym_file *f, struct relocs *r)
-{
-	const Elf64_Shdr *sh = elf_file_section(&f->elf, ".rela.dyn", false);
-	size_t i, n;
-
-	memset(r, 0, sizeof(*r));
-	for (i = 0; i < NSKIP; i++) {
-		const Elf64_Shdr *t = elf_file_section(&f->elf, TABLES[i], false);
-
-		if (t) {
-			r->skip[i][0] = t->sh_offset;
-			r->skip[i][1] = t->sh_offset + t->sh_size;
-		}
-	}
-	if (!sh || sh->sh_type != SHT_RELA || sh->sh_entsize != sizeof(Elf64_Rela))
-		return 0;
-	n = sh->sh_size / sizeof(Elf64_Rela);
-	r->v = malloc((n ? n : 1) * sizeof(*r->v));
-	if (!r->v)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		Elf64_Rela rela; /* copied: the file may place the table unaligned */
-
-		memcpy(&rela, f->elf.map + sh->sh_offset + i * sizeof(rela), sizeof(rela));
-		if (ELF64_R_TYPE(rela.r_info) == R_X86_64_RELATIVE)
-			r->v[r->n++] = (struct reloc){rela.r_offset, (uint64_t)rela.r_addend};
-	}
-	qsort(r->v, r->n, sizeof(*r->v), cmp_reloc);
-	return 0;
-}
-
-/* The file offset of the n bytes at vaddr in a loadable segment that is not executable (its
- * data, as the file has it), or UINT64_MAX. */
-static uint64_t data_offset(const struct nosym_file *f, uint64_t vaddr, size_t n)
-{
-	int i;
-
-	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum; i++) {
-		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
-
-		if (ph->p_type == PT_LOAD && !(ph->p_flags & PF_X) && vaddr >= ph->p_vaddr &&
-		    ph->p_filesz >= n && vaddr - ph->p_vaddr <= ph->p_filesz - n &&
-		    ph->p_offset <= f->elf.size &&
-		    vaddr - ph->p_vaddr + n <= f->elf.size - ph->p_offset)
-			return ph->p_offset + (vaddr - ph->p_vaddr);
-	}
-	return UINT64_MAX;
-}
-
-/* The word at vaddr once loaded: a relocation's value, else the file's bytes. False when
- * no loadable data segment holds it in the file. */
-static bool word_at(const struct nosym_file *f, const struct relocs *r, uint64_t vaddr, uint64_t *v)
-{
-	size_t lo = 0, hi = r->n;
-	uint64_t off;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r->v[mid].at < vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < r->n && r->v[lo].at == vaddr) {
-		*v = r->v[lo].value;
-		return true;
-	}
-	off = data_offset(f, vaddr, 8);
-	if (off == UINT64_MAX)
-		return false;
-	memcpy(v, f->elf.map + off, 8);
-	return true;
-}
-
-/* Whether file offset off lies in one of the linker's tables (relocs->skip). */
-static bool in_table(const struct relocs *r, uint64_t off)
-{
-	int i;
-
-	for (i = 0; i < NSKIP; i++)
-		if (off >= r->skip[i][0] && off < r->skip[i][1])
-			return true;
-	return false;
-}
-
-/* Up to max words of the data that hold value, sorted: in a position-independent program
- * its relative relocations (every pointer in its data has one), else the words as the file
- * has them (a program linked at a fixed address keeps its vtables in read-only data; one
- * whose relocations are packed, DT_RELR, keeps their values in place). Returns how many. */
-static int slots_of(const struct nosym_file *f, const struct relocs *r, uint64_t value,
-		    uint64_t *out, int max)
-{
-	int i, n = 0;
-	size_t k;
-
-	for (k = 0; k < r->n && n < max; k++)
-		if (r->v[k].value == value)
-			out[n++] = r->v[k].at;
-	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum && !r->n; i++) {
-		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
-		uint64_t a, size;
-
-		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_X) || ph->p_offset >= f->elf.size)
-			continue;
-		size = ph->p_filesz < f->elf.size - ph->p_offset ? ph->p_filesz
-								 : f->elf.size - ph->p_offset;
-		for (a = (8 - ph->p_vaddr % 8) % 8; a + 8 <= size && n < max; a += 8) {
-			uint64_t w;
-
-			memcpy(&w, f->elf.map + ph->p_offset + a, 8);
-			if (w == value && !in_table(r, ph->p_offset + a))
-				out[n++] = ph->p_vaddr + a;
-		}
-	}
-	qsort(out, (size_t)n, sizeof(*out), nosym_cmp_u64);
-	return n;
-}
-
-/* Whether a is where a function begins, by .eh_frame (an entry: not a part split off), in
- * an executable segment. */
-static bool is_function(const struct nosym_file *f, uint64_t a)
-{
-	uint64_t start, end;
-	bool entry;
-
-	return nosym_fde_of(f, a, &start, &end, &entry) && start == a && entry &&
-	       elf_file_offset(&f->elf, a, true) != UINT64_MAX;
-}
-
-/* Whether a vtable begins at base: a drop function (0 from rustc 1.7x for a type with
- * nothing to drop), a size (0 allowed when `unit`: a type without fields) and a power-of-two
- * alignment. */
-static bool vtable_head(const struct nosym_file *f, const struct relocs *r, uint64_t base,
-			bool unit)
-{
-	uint64_t drop, size, align;
-
-	return word_at(f, r, base, &drop) && word_at(f, r, base + 8, &size) &&
-	       word_at(f, r, base + 16, &align) && (!drop || is_function(f, drop)) && align &&
-	       align <= MAX_ALIGN && !(align & (align - 1)) && size <= MAX_TYPE_SIZE &&
-	       (size || unit) && size % align == 0;
-}
-
-/* Whether a vtable of `words` words before its methods begins at base: its head, and with 4
- * (rustc before 1.7x) a supertrait's pointer to a head of its own. */
-static bool head_of(const struct nosym_file *f, const struct relocs *r, uint64_t base, int words,
-		    bool unit)
-{
-	uint64_t up;
-
-	return vtable_head(f, r, base, unit) &&
-	       (words == 3 || (word_at(f, r, base + 24, &up) && vtable_head(f, r, up, unit)));
-}
-
-/*
- * The vtable whose one method fn is: its start and the method's word (3 or 4 words in: one
- * per supertrait between), the same in every vtable of fn. 0, -ENOENT (in none) or -EINVAL
- * (in vtables of two shapes), with why.
- */
-static int vtable_of(const struct nosym_file *f, const struct relocs *r, uint64_t fn,
-		     uint64_t *base, int *words, char *why, size_t whylen)
-{
-	uint64_t slots[MAX_SLOTS];
-	int n = slots_of(f, r, fn, slots, MAX_SLOTS), i, k;
-
-	*base = 0;
-	for (i = 0; i < n; i++)
-		for (k = 3; k <= 4; k++) {
-			if (slots[i] < 8u * k || !head_of(f, r, slots[i] - 8u * k, k, false))
-				continue;
-			if (*base && k != *words)
-				return snprintf(why, whylen,
-						"0x%llx is in vtables of different shapes",
-						(unsigned long long)fn),
-				       -EINVAL;
-			if (!*base)
-				*base = slots[i] - 8u * k;
-			*words = k;
-		}
-	if (!*base)
-		return snprintf(why, whylen, "0x%llx is in no vtable", (unsigned long long)fn),
-		       -ENOENT;
-	return 0;
-}
-
-/* ------------------------------------------------------------------ the code's references */
-
-/* Places in the code aimed at: ranges [lo, hi), sorted, apart. */
-struct ranges {
-	uint64_t lo[MAX_RANGES], hi[MAX_RANGES];
-	int n;
-	bool fixed; /* the program is linked at a fixed address: imm32 may be an address */
-	uint64_t hits[MAX_HITS]; /* where a displacement aimed so is (not yet decoded) */
-	int nhits;
-};
-
-/* Adds [lo, hi) to g, kept sorted and merged with what it touches; false when full. */
-static bool add_range(struct ranges *g, uint64_t lo, uint64_t hi)
-{
-	int i = g->n;
-
-	if (g->n && lo <= g->hi[g->n - 1] && lo >= g->lo[g->n - 1]) { /* found in order */
-		g->hi[g->n - 1] = hi > g->hi[g->n - 1] ? hi : g->hi[g->n - 1];
-		return true;
-	}
-	if (g->n == MAX_RANGES)
-		return false;
-	while (i > 0 && g->lo[i - 1] > lo) {
-		g->lo[i] = g->lo[i - 1];
-		g->hi[i] = g->hi[i - 1];
-		i--;
-	}
-	g->lo[i] = lo;
-	g->hi[i] = hi;
-	g->n++;
-	return true;
-}
-
-/* Whether a lies in one of g's ranges. */
-static bool in_ranges(const struct ranges *g, uint64_t a)
-{
-	int lo = 0, hi = g->n;
-
-	while (lo < hi) { /* the first range ending after a */
-		int mid = lo + (hi - lo) / 2;
-
-		if (g->hi[mid] <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < g->n && g->lo[lo] <= a;
-}
-
-static int add_hit(struct ranges *g, uint64_t at)
-{
-	if (g->nhits && g->hits[g->nhits - 1] == at)
-		return 0;
-	if (g->nhits == MAX_HITS)
-		return -E2BIG;
-	g->hits[g->nhits++] = at;
-	return 0;
-}
-
-/* Every 4 bytes of code that aim into a range, as a rip-relative displacement ending there
- * or as an address (code linked below 4 GiB loads one as an immediate): candidates, each
- * decoded later with its function. */
-static int scan_disp(const uint8_t *buf, size_t len, uint64_t vaddr, void *arg)
-{
-	struct ranges *g = arg;
-	uint64_t lo = g->n ? g->lo[0] : 0, span = g->n ? g->hi[g->n - 1] - lo : 0;
-	size_t i;
-	int err = 0;
-
-	for (i = 0; i + 4 <= len && !err; i++) {
-		uint64_t rel = vaddr + i + 4 + (uint64_t)(int64_t)(int32_t)nosym_le32(buf + i),
-			 abs = nosym_le32(buf + i);
-
-		if ((rel - lo < span && in_ranges(g, rel)) ||
-		    (g->fixed && abs - lo < span && in_ranges(g, abs)))
-			err = add_hit(g, vaddr + i);
-	}
-	return err;
-}
-
-/* An instruction's address operand, decoded. */
-struct ref {
-	uint64_t insn, target;
-	unsigned size; /* bytes it reads (0 for a lea or an immediate: the address itself) */
-};
-
-/* Whether the program is linked at a fixed address (ET_EXEC): its code may load an address
- * as an immediate. */
-static bool is_fixed(const struct nosym_file *f)
-{
-	return elf_file_ehdr(&f->elf)->e_type == ET_EXEC;
-}
-
-/* A function's operands aimed into [lo, hi) (up to max; its first MAX_FN_SIZE bytes):
- * rip-relative ones, and, in a fixed-address program, addresses moved into a register as
- * immediates (`mov r32, imm32`). Returns how many; -EINVAL when its code does not decode,
- * -ENOMEM. */
-static int refs_in(const struct nosym_file *f, uint64_t start, uint64_t end, uint64_t lo,
-		   uint64_t hi, struct ref *out, int max)
-{
-	bool capped = end - start > MAX_FN_SIZE, fixed = is_fixed(f);
-	size_t left = (size_t)(capped ? MAX_FN_SIZE : end - start);
-	uint8_t *buf = nosym_read_code(f, start, left);
-	const uint8_t *code = buf;
-	uint64_t addr = start;
-	cs_insn *insn;
-	int n = 0;
-	csh cs;
-
-	if (!buf)
-		return -EINVAL;
-	if (nosym_open_decoder(&cs, &insn)) {
-		free(buf);
-		return -ENOMEM;
-	}
-	while (left && cs_disasm_iter(cs, &code, &left, &addr, insn)) {
-		const cs_x86 *x = &insn->detail->x86;
-		const cs_x86_op *op = &x->operands[x->op_count > 1 ? 1 : 0];
-		uint64_t t = UINT64_MAX;
-		unsigned size = 0;
-
-		if (fixed && x->op_count == 2 && insn->id == X86_INS_MOV &&
-		    op->type == X86_OP_IMM && x->operands[0].type == X86_OP_REG &&
-		    op->imm >= 0x10000) {
-			t = (uint64_t)op->imm;
-		} else if (x->op_count >= 1 && op->type == X86_OP_MEM &&
-			   op->mem.base == X86_REG_RIP && op->mem.index == X86_REG_INVALID) {
-			t = insn->address + insn->size + (uint64_t)op->mem.disp;
-			size = insn->id == X86_INS_LEA ? 0 : op->size;
-		}
-		if (t - lo < hi - lo && n < max)
-			out[n++] = (struct ref){.insn = insn->address, .target = t, .size = size};
-	}
-	cs_free(insn, 1);
-	cs_close(&cs);
-	free(buf);
-	return left && !(capped && left < 16) ? -EINVAL : n; /* a cut may split an instruction */
-}
-
 /* ------------------------------------------------------------------ the search */
 
 /* A function that copies a literal, and its vtable. */
@@ -434,7 +77,7 @@ struct copier {
 
 struct search {
 	struct nosym_file *f;
-	const struct relocs *r;
+	const struct nosym_relocs *r;
 	struct copier c[MAX_FNS];
 	int nc;
 	char why[120];
@@ -442,203 +85,34 @@ struct search {
 
 static const char *const LIT[2] = {LIT_ENCRYPT, LIT_INNER};
 
-/* The literals' 8-byte windows: what the code's immediates and constants are looked for by
- * (a filter of their first two bytes, then their values). */
-struct windows {
-	uint8_t first[65536 / 8];
-	uint64_t v[2 * MAX_LITERAL];
-	int n;
-};
-
-static void windows_of(struct windows *w)
-{
-	size_t k;
-	int l;
-
-	memset(w, 0, sizeof(*w));
-	for (l = 0; l < 2; l++)
-		for (k = 0; k + WINDOW <= strlen(LIT[l]); k++) {
-			const uint8_t *p = (const uint8_t *)LIT[l] + k;
-
-			memcpy(&w->v[w->n++], p, WINDOW);
-			w->first[(p[0] | p[1] << 8) / 8] |= (uint8_t)(1u << (p[0] & 7));
-		}
-}
-
-/* Whether the 8 bytes at p are a window of a literal. */
-static bool is_window(const struct windows *w, const uint8_t *p)
-{
-	uint64_t v;
-	int i;
-
-	if (!(w->first[(p[0] | p[1] << 8) / 8] & (1u << (p[0] & 7))))
-		return false;
-	memcpy(&v, p, sizeof(v));
-	for (i = 0; i < w->n && w->v[i] != v; i++)
-		;
-	return i < w->n;
-}
-
-/* The code's candidates for copying a literal, in one pass: a window of one in an
- * instruction (an immediate), or 4 bytes aiming at one in read-only data (g's ranges). */
-struct code_scan {
-	const struct windows *w;
-	struct ranges *g;
-};
-
-static int scan_copies(const uint8_t *buf, size_t len, uint64_t vaddr, void *arg)
-{
-	struct code_scan *c = arg;
-	size_t i;
-	int err = 0;
-
-	for (i = 0; i + WINDOW <= len && !err; i++)
-		if (is_window(c->w, buf + i))
-			err = add_hit(c->g, vaddr + i);
-	/* displacements end 4 bytes further than windows: each chunk looks at those of its own
-	 * positions only (a segment's last 4 are not looked at) */
-	return err || !c->g->n || len < WINDOW ? err
-					       : scan_disp(buf, len - (WINDOW - 4), vaddr, c->g);
-}
-
-/* Where the literals' windows are in read-only data (the literals, and the constants a
- * compiler copies them from), as ranges of g; false when there are too many. */
-static bool data_windows(const struct nosym_file *f, const struct windows *w, struct ranges *g)
-{
-	int i;
-
-	for (i = 0; i < elf_file_ehdr(&f->elf)->e_phnum; i++) {
-		const Elf64_Phdr *ph = elf_file_phdr(&f->elf, i);
-		const uint8_t *p;
-		uint64_t size, a;
-
-		if (ph->p_type != PT_LOAD || (ph->p_flags & (PF_W | PF_X)) ||
-		    ph->p_offset >= f->elf.size)
-			continue;
-		size = ph->p_filesz < f->elf.size - ph->p_offset ? ph->p_filesz
-								 : f->elf.size - ph->p_offset;
-		p = f->elf.map + ph->p_offset;
-		for (a = 0; a + WINDOW <= size; a++)
-			if (is_window(w, p + a) &&
-			    !add_range(g, ph->p_vaddr + a, ph->p_vaddr + a + WINDOW))
-				return false;
-	}
-	return true;
-}
-
-/* The n bytes at vaddr in the file's read-only data, or NULL. */
-static const uint8_t *data_at(const struct nosym_file *f, uint64_t vaddr, size_t n)
-{
-	uint64_t off = elf_file_offset(&f->elf, vaddr, false);
-
-	if (off == UINT64_MAX || n > f->elf.size || off > f->elf.size - n ||
-	    elf_file_offset(&f->elf, vaddr + n - 1, false) != off + n - 1)
-		return NULL;
-	return f->elf.map + off;
-}
-
-/* Marks in cover the places of literal l that the n bytes at p are; how many. */
-static int mark_piece(int l, const uint8_t *p, size_t n, bool *cover)
-{
-	size_t len = strlen(LIT[l]), k, j;
-	int found = 0;
-
-	for (k = 0; p && n <= len && k + n <= len; k++)
-		if (memcmp(LIT[l] + k, p, n) == 0) {
-			for (j = k; j < k + n; j++)
-				cover[j] = true;
-			found++;
-		}
-	return found;
-}
-
-/*
- * Whether the function [start, end) copies literal l: pieces of it, as its instructions'
- * immediates (4 or 8 bytes) or constants they read (rip-relative, 4 to 16 bytes), or the
- * literal's own address taken (a lea), make it whole, and the function moves its length into
- * a register (its String's size). 1 when it does (c filled: its first piece), 0 when not,
- * -ENOMEM.
- */
+/* Whether the function [start, end) copies LIT[l] (nosymliteral_copies): 1 when it does (c
+ * filled: its first piece), 0 when not, -errno. */
 static int copies_literal(struct search *s, int l, uint64_t start, uint64_t end, struct copier *c)
 {
-	size_t left = (size_t)(end - start > MAX_FN_SIZE ? MAX_FN_SIZE : end - start),
-	       len = strlen(LIT[l]), k;
-	uint8_t *buf = nosym_read_code(s->f, start, left);
-	bool cover[MAX_LITERAL] = {false}, has_len = false;
-	const uint8_t *code = buf;
-	uint64_t addr = start, site = 0;
-	int pieces = 0, i;
-	cs_insn *insn;
-	csh cs;
+	uint64_t site;
+	int pieces, n = nosymliteral_copies(s->f, LIT[l], start, end, &site, &pieces);
 
-	if (!buf)
-		return 0;
-	if (nosym_open_decoder(&cs, &insn)) {
-		free(buf);
-		return -ENOMEM;
-	}
-	while (left && cs_disasm_iter(cs, &code, &left, &addr, insn)) {
-		const cs_x86 *x = &insn->detail->x86;
-		int before = pieces;
-
-		for (i = 0; i < x->op_count; i++) {
-			const cs_x86_op *op = &x->operands[i];
-			uint64_t t;
-			uint8_t imm[8];
-
-			if (op->type == X86_OP_IMM && insn->id == X86_INS_MOV && i == 1 &&
-			    (uint64_t)op->imm == len && x->operands[0].type == X86_OP_REG)
-				has_len = true;
-			if (op->type == X86_OP_IMM && (op->size == 4 || op->size == 8)) {
-				memcpy(imm, &op->imm, sizeof(imm)); /* little-endian */
-				pieces += mark_piece(l, imm, op->size, cover);
-			}
-			if (op->type != X86_OP_MEM || op->mem.base != X86_REG_RIP ||
-			    op->mem.index != X86_REG_INVALID)
-				continue;
-			t = insn->address + insn->size + (uint64_t)op->mem.disp;
-			if (insn->id == X86_INS_LEA)
-				pieces += mark_piece(l, data_at(s->f, t, len), len, cover);
-			else if (op->size >= 4 && op->size <= 16)
-				pieces +=
-					mark_piece(l, data_at(s->f, t, op->size), op->size, cover);
-		}
-		if (pieces > before && !site)
-			site = insn->address;
-	}
-	cs_free(insn, 1);
-	cs_close(&cs);
-	free(buf);
-	for (k = 0; k < len && cover[k]; k++)
-		;
-	if (k < len || !has_len)
-		return 0;
-	*c = (struct copier){.entry = start, .site = site, .reads = pieces, .inner = l == 1};
-	return 1;
+	if (n == 1)
+		*c = (struct copier){
+			.entry = start, .site = site, .reads = pieces, .inner = l == 1};
+	return n;
 }
 
 /* The functions copying the literals, each with its vtable (s->c): their candidates are the
  * code holding a window of one (an immediate) or aiming at one in read-only data. */
 static int find_copiers(struct search *s)
 {
-	struct ranges *g = calloc(1, sizeof(*g));
-	struct windows *w = malloc(sizeof(*w));
-	struct code_scan scan = {.w = w, .g = g};
-	uint64_t start, end, done[MAX_HITS];
+	struct nosym_ranges *g = calloc(1, sizeof(*g));
+	uint64_t start, end, done[NOSYMXREF_MAX_HITS];
 	int l, k, i, ndone = 0, err = 0, r;
 	bool entry;
 
-	if (!g || !w) {
+	if (!g) {
 		err = -ENOMEM;
 		goto out;
 	}
-	g->fixed = is_fixed(s->f);
-	windows_of(w);
-	if (!data_windows(s->f, w, g)) {
-		err = -E2BIG;
-		goto out;
-	}
-	err = nosym_each_code_chunk(s->f, WINDOW - 1, scan_copies, &scan);
+	g->fixed = nosymxref_is_fixed(s->f);
+	err = nosymliteral_candidates(s->f, LIT, 2, g);
 	if (err)
 		goto out;
 	for (i = 0; i < g->nhits; i++) {
@@ -657,7 +131,7 @@ static int find_copiers(struct search *s)
 			goto out;
 		if (l == 2)
 			continue;
-		r = vtable_of(s->f, s->r, start, &c.base, &c.words, s->why, sizeof(s->why));
+		r = nosymvtable_of(s->f, s->r, start, &c.base, &c.words, s->why, sizeof(s->why));
 		if (r == -EINVAL) { /* a copier whose vtable is not one: nothing is sure */
 			err = r;
 			goto out;
@@ -677,7 +151,6 @@ out:
 		err = -EINVAL;
 	}
 	free(g);
-	free(w);
 	return err;
 }
 
@@ -686,7 +159,7 @@ out:
 static int made_decrypter(struct search *s, struct copier *c, uint64_t dec_maker)
 {
 	uint64_t start, end, dec = 0, base = 0, site = 0, fn;
-	struct ref *refs = malloc(MAX_REFS * sizeof(*refs));
+	struct nosym_operand *refs = malloc(MAX_REFS * sizeof(*refs));
 	bool entry;
 	int n, i;
 
@@ -694,7 +167,7 @@ static int made_decrypter(struct search *s, struct copier *c, uint64_t dec_maker
 		return -ENOMEM;
 	c->unsure = true; /* until one decrypter is known */
 	n = nosym_fde_of(s->f, dec_maker, &start, &end, &entry) && start == dec_maker
-		    ? refs_in(s->f, start, end, 0, UINT64_MAX, refs, MAX_REFS)
+		    ? nosymxref_operands(s->f, start, end, 0, UINT64_MAX, refs, MAX_REFS)
 		    : 0;
 	if (n < 0 || n == MAX_REFS) { /* unread, or more than were looked at */
 		free(refs);
@@ -702,9 +175,9 @@ static int made_decrypter(struct search *s, struct copier *c, uint64_t dec_maker
 	}
 	for (i = 0; i < n; i++) {
 		if (refs[i].size || refs[i].target == base ||
-		    !head_of(s->f, s->r, refs[i].target, c->words, false) ||
-		    !word_at(s->f, s->r, refs[i].target + 8u * c->words, &fn) ||
-		    !is_function(s->f, fn))
+		    !nosymvtable_head_of(s->f, s->r, refs[i].target, c->words, false) ||
+		    !nosymvtable_word_at(s->f, s->r, refs[i].target + 8u * c->words, &fn) ||
+		    !nosymvtable_is_function(s->f, fn))
 			continue;
 		if (base) { /* two vtables: not one decrypter */
 			free(refs);
@@ -729,13 +202,14 @@ static int made_decrypter(struct search *s, struct copier *c, uint64_t dec_maker
  * decrypter() before its encrypter()), or 0. */
 static uint64_t method_before(struct search *s, uint64_t fn, int words)
 {
-	uint64_t slots[MAX_SLOTS], before;
-	int m = slots_of(s->f, s->r, fn, slots, MAX_SLOTS), j;
+	uint64_t slots[NOSYMVTABLE_MAX_SLOTS], before;
+	int m = nosymvtable_slots_of(s->f, s->r, fn, slots, NOSYMVTABLE_MAX_SLOTS), j;
 
 	for (j = 0; j < m; j++)
 		if (slots[j] >= 8u * (words + 1) &&
-		    head_of(s->f, s->r, slots[j] - 8u * (words + 1), words, true) &&
-		    word_at(s->f, s->r, slots[j] - 8, &before) && is_function(s->f, before))
+		    nosymvtable_head_of(s->f, s->r, slots[j] - 8u * (words + 1), words, true) &&
+		    nosymvtable_word_at(s->f, s->r, slots[j] - 8, &before) &&
+		    nosymvtable_is_function(s->f, before))
 			return before;
 	return 0;
 }
@@ -747,18 +221,18 @@ static uint64_t method_before(struct search *s, uint64_t fn, int words)
  */
 static int find_makers(struct search *s)
 {
-	struct ranges *g = calloc(1, sizeof(*g));
+	struct nosym_ranges *g = calloc(1, sizeof(*g));
 	uint64_t start, end, dec_maker;
 	int i, k, n, err = 0;
 	bool entry;
 
 	if (!g)
 		return -ENOMEM;
-	g->fixed = is_fixed(s->f);
+	g->fixed = nosymxref_is_fixed(s->f);
 	for (i = 0; i < s->nc; i++)
 		if (!s->c[i].inner)
-			add_range(g, s->c[i].base, s->c[i].base + 1);
-	err = g->n ? nosym_each_code_chunk(s->f, 3, scan_disp, g) : 0;
+			nosymxref_add_range(g, s->c[i].base, s->c[i].base + 1);
+	err = g->n ? nosymxref_scan(s->f, g) : 0;
 	if (err == -E2BIG) {
 		snprintf(s->why, sizeof(s->why), "its vtables are loaded too often");
 		err = -EINVAL;
@@ -768,11 +242,11 @@ static int find_makers(struct search *s)
 			continue;
 		for (i = 0; i < s->nc && !err; i++) {
 			struct copier *c = &s->c[i];
-			struct ref refs[8];
+			struct nosym_operand refs[8];
 
 			if (c->inner || c->made)
 				continue;
-			n = refs_in(s->f, start, end, c->base, c->base + 1, refs, 8);
+			n = nosymxref_operands(s->f, start, end, c->base, c->base + 1, refs, 8);
 			if (n <= 0 || refs[0].size) /* not decoded so, or not a lea */
 				continue;
 			dec_maker = method_before(s, start, c->words);
@@ -892,7 +366,7 @@ struct nosym_rustls {
 	int carries; /* -1: not looked at yet */
 	char crate[48];
 	int relocs_err; /* 1: not read yet */
-	struct relocs r;
+	struct nosym_relocs r;
 	bool searched;
 	int search_err;
 	struct nosym_found found[NROLES];
@@ -903,7 +377,7 @@ struct nosym_rustls {
 static void nosym_rustls_free(struct nosym_rustls *st)
 {
 	if (st)
-		free(st->r.v);
+		nosymvtable_free_relocs(&st->r);
 	free(st);
 }
 
@@ -938,7 +412,7 @@ static int tables(struct nosym_file *f, struct nosym_rustls *st)
 	int err = nosym_load_fdes(f);
 
 	if (!err && st->relocs_err == 1)
-		st->relocs_err = read_relocs(f, &st->r);
+		st->relocs_err = nosymvtable_read_relocs(f, &st->r);
 	return err ? err : st->relocs_err;
 }
 
@@ -1003,11 +477,12 @@ static int check_claim(struct search *s, int role, struct nosym_found *out)
 {
 	uint64_t entry = out->entry, site = out->site, start, end, base = 0, fn;
 	struct copier c = {0};
-	struct ref *refs;
+	struct nosym_operand *refs;
 	int words = 0, l = role == TLS13_DEC, n, i;
 	bool is_entry;
 
-	if (!is_function(s->f, entry) || !nosym_fde_of(s->f, entry, &start, &end, &is_entry))
+	if (!nosymvtable_is_function(s->f, entry) ||
+	    !nosym_fde_of(s->f, entry, &start, &end, &is_entry))
 		return snprintf(out->why, sizeof(out->why), "0x%llx begins no function",
 				(unsigned long long)entry),
 		       -EINVAL;
@@ -1017,13 +492,14 @@ static int check_claim(struct search *s, int role, struct nosym_found *out)
 		if (!refs)
 			return -ENOMEM;
 		n = nosym_fde_of(s->f, site, &start, &end, &is_entry) && is_entry
-			    ? refs_in(s->f, start, end, 0, UINT64_MAX, refs, MAX_REFS)
+			    ? nosymxref_operands(s->f, start, end, 0, UINT64_MAX, refs, MAX_REFS)
 			    : 0;
 		for (i = 0; i < n && !base; i++)
 			for (words = 3; words <= 4 && refs[i].insn == site && !refs[i].size;
 			     words++)
-				if (head_of(s->f, s->r, refs[i].target, words, false) &&
-				    word_at(s->f, s->r, refs[i].target + 8u * words, &fn) &&
+				if (nosymvtable_head_of(s->f, s->r, refs[i].target, words, false) &&
+				    nosymvtable_word_at(s->f, s->r, refs[i].target + 8u * words,
+							&fn) &&
 				    fn == entry) {
 					base = refs[i].target;
 					break;
@@ -1043,7 +519,7 @@ static int check_claim(struct search *s, int role, struct nosym_found *out)
 		out->report = base;
 		return 0;
 	}
-	if (vtable_of(s->f, s->r, entry, &base, &words, out->why, sizeof(out->why)))
+	if (nosymvtable_of(s->f, s->r, entry, &base, &words, out->why, sizeof(out->why)))
 		return -EINVAL;
 	n = copies_literal(s, l, entry, end, &c);
 	if (n < 0)
