@@ -77,6 +77,15 @@ static bool h1_parse_head(struct http *h, struct dir *d, struct exchange *x, boo
 	return true;
 }
 
+/* Exchange x's request was upgraded (101 Switching Protocols): HTTP/2 answers it on stream 1
+ * (RFC 9113, 3.1), whatever number it had among the connection's HTTP/1.1 exchanges; unless
+ * an exchange of stream 1 still waits (its answer was never seen), which keeps it. */
+static void upgraded(struct http_conn *c, struct exchange *x)
+{
+	if (!http_exchange_find(c, 1))
+		x->stream = 1;
+}
+
 /* The message of direction d ended. */
 void h1_done(struct http *h, struct http_conn *c, struct dir *d, uint64_t time_ns)
 {
@@ -94,6 +103,7 @@ void h1_done(struct http *h, struct http_conn *c, struct dir *d, uint64_t time_n
 		if (x->status == 101) {		   /* another protocol from here on (h2c) */
 			c->d[0].proto = c->d[1].proto = P_DETECT;
 			c->d[0].len = c->d[1].len = 0;
+			upgraded(c, x);
 		}
 		x->status = 0;
 		http_headers_free(&x->resp);
