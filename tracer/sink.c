@@ -9,7 +9,7 @@ FILE *sink_hold(struct sink *s)
 {
 	if (!s->held.f)
 		s->held.f = open_memstream(&s->held.buf, &s->held.size);
-	return s->held.f;
+	return s->held.f ? s->held.f : s->out;
 }
 
 /* Closes what s held; its bytes stay in buf. */

@@ -88,8 +88,8 @@ struct sink *sink_count_new(FILE *out);		/* --count */
 
 /*
  * Output held until the event being delivered is shown (HTTP lines and records come while
- * their chunk is decoded, before it is shown): the stream to write it to (NULL: out of
- * memory, it goes unshown).
+ * their chunk is decoded, before it is shown): the stream to write it to. Out of memory for
+ * holding it, s's own stream: shown at once, before its event rather than after, not lost.
  */
 FILE *sink_hold(struct sink *s);
 

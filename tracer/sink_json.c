@@ -39,10 +39,7 @@ static void json_cert(struct sink *s, const struct out_event *ev, const struct c
 /* A record per request and per response, after the event that ended it. */
 static void json_http(struct sink *s, const struct out_event *ev, const struct http_msg *m)
 {
-	FILE *held = sink_hold(s);
-
-	if (held)
-		output_json_http(held, ev, m);
+	output_json_http(sink_hold(s), ev, m);
 }
 
 static void json_lost(struct sink *s, const char *buffer, int cpu, uint64_t count)

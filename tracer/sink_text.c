@@ -69,8 +69,9 @@ static void text_http(struct sink *s, const struct out_event *ev, const struct h
 	struct text_sink *t = text_of(s);
 	FILE *held;
 
-	if (m->request || !(held = sink_hold(s)))
+	if (m->request)
 		return;
+	held = sink_hold(s);
 	if (t->o.http_only)
 		t->shown_conn = ev->conn; /* no rows: no connection lines */
 	else
