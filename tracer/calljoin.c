@@ -70,8 +70,11 @@ void calljoin_add(struct calljoin *j, int cpu, const struct tls_event *ev,
 		flush_pending(j, p, ev->truncated);
 	return;
 oom:
-	diag("out of memory assembling call %llu: its bytes are reported lost\n",
-	     (unsigned long long)ev->call_id);
+	if (!j->unjoined++)
+		diag("out of memory putting call %llu together: %u bytes of it not shown in its "
+		     "row (counted in the summary)\n",
+		     (unsigned long long)ev->call_id, ev->data_len);
+	j->unjoined_bytes += ev->data_len;
 }
 
 void calljoin_flush(struct calljoin *j)

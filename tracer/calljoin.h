@@ -26,6 +26,9 @@ struct calljoin {
 	void *ctx;
 	struct pending_call *v;
 	int n;
+	/* out of memory: chunks (and their bytes) not put into their call, so missing from
+	 * what done was given (the summary says so) */
+	uint64_t unjoined, unjoined_bytes;
 };
 
 /* A chunk of CPU cpu, in order: the call is given to done once its last chunk came (or

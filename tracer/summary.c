@@ -218,6 +218,11 @@ static void say_the_rest(const struct events *e)
 		diag("certificates not shown: %llu (their connection was not known, or not yet "
 		     "known, to match --host/--port/--sni)\n",
 		     (unsigned long long)e->certs_unshown);
+	if (e->calls.unjoined)
+		diag("out of memory putting calls together: %llu chunks (%llu bytes) not shown in "
+		     "their calls' rows\n",
+		     (unsigned long long)e->calls.unjoined,
+		     (unsigned long long)e->calls.unjoined_bytes);
 	if (e->cfg.http)
 		diag("HTTP: %llu requests and responses decoded; decoding stopped on %llu "
 		     "connections\n",
