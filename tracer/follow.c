@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * follow.c - the follow thread: the TLS code of what traced processes run and map found and
- * probed as they do, off the main loop; what they moved before that told.
- *
- * Long because its parts share one lock and one story: a process's exec or new mapping,
- * its TLS files marked for BPF, their probes attached, and the bytes it moved before them.
+ * probed as they do, off the main loop; what they moved before that told. What each process
+ * maps is kept by tlsmaps.c, the files told to BPF as looked at by filemarks.c.
  */
 #define _GNU_SOURCE
 #include "follow.h"
@@ -62,163 +60,6 @@ void follow_close(struct follow *f)
 	f->closed = true;
 }
 
-/* ------------------------------------------------------------ what each process maps */
-
-/* The entry of pid, NULL if it maps no TLS file (as far as we know). */
-static struct proc_tls *tls_maps_find(struct tls_maps *tm, pid_t pid)
-{
-	int i;
-
-	for (i = 0; i < tm->n; i++)
-		if (tm->v[i].pid == pid)
-			return &tm->v[i];
-	return NULL;
-}
-
-/* Whether the process an entry was made for is still there (not one that took its PID). */
-static bool tls_maps_current(const struct proc_tls *e)
-{
-	struct proc_stat st;
-
-	return proc_read_stat(e->pid, &st) == 0 && st.start == e->start;
-}
-
-/* Drops the entry e (of tm). */
-static void tls_maps_drop(struct tls_maps *tm, struct proc_tls *e)
-{
-	*e = tm->v[--tm->n];
-}
-
-/* The entry of the process that has pid now; an entry of an earlier one of that PID (or of
- * one gone) is dropped. */
-static struct proc_tls *tls_maps_of(struct tls_maps *tm, pid_t pid)
-{
-	struct proc_tls *e = tls_maps_find(tm, pid);
-
-	if (e && !tls_maps_current(e)) {
-		tls_maps_drop(tm, e);
-		e = NULL;
-	}
-	return e;
-}
-
-/* Records the TLS files pid maps (none: its entry goes). Out of memory, or pid gone: not
- * recorded. A full table first drops the entries of processes gone. */
-static void tls_maps_set(struct tls_maps *tm, pid_t pid, uint64_t files)
-{
-	struct proc_tls *e = tls_maps_find(tm, pid), *grown;
-	struct proc_stat st;
-	int i;
-
-	if (e && files) {
-		e->files = files;
-		return;
-	}
-	if (e)
-		tls_maps_drop(tm, e);
-	if (!files || proc_read_stat(pid, &st) != 0)
-		return;
-	if (tm->n == tm->cap) /* full: the processes gone make room first */
-		for (i = tm->n - 1; i >= 0; i--)
-			if (!tls_maps_current(&tm->v[i]))
-				tls_maps_drop(tm, &tm->v[i]);
-	if (tm->n == tm->cap) {
-		grown = grow_for(tm->v, tm->n, &tm->cap, sizeof(*tm->v), 16);
-		if (!grown)
-			return;
-		tm->v = grown;
-	}
-	tm->v[tm->n++] = (struct proc_tls){pid, st.start, files};
-}
-
-void tls_maps_free(struct tls_maps *tm)
-{
-	free(tm->v);
-	memset(tm, 0, sizeof(*tm));
-}
-
-/* ------------------------------------------------- files told to BPF as looked at */
-
-/* What the set found the file of (dev, ino) to be. */
-static uint8_t file_kind(const struct probe_set *set, dev_t dev, ino_t ino)
-{
-	int i;
-
-	for (i = 0; i < set->nfiles; i++)
-		if (set->files[i].dev == dev && set->files[i].ino == ino && set->files[i].tls)
-			return TLS_FILE_TLS;
-	return TLS_FILE_PLAIN;
-}
-
-/* Tells BPF the file at `path` was looked at (kind TLS_FILE_*), once. */
-static void mark(struct follow *f, struct tracer_bpf *tb, const struct probe_set *set,
-		 const char *path)
-{
-	struct tls_file_key key, *grown;
-	struct stat st;
-	uint8_t kind;
-	int i;
-
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return;
-	key.ino = (uint64_t)st.st_ino;
-	key.size = (uint64_t)st.st_size;
-	kind = file_kind(set, st.st_dev, st.st_ino);
-	for (i = 0; i < f->marks.n; i++)
-		if (f->marks.keys[i].ino == key.ino && f->marks.keys[i].size == key.size &&
-		    kind == TLS_FILE_PLAIN)
-			return; /* told (a TLS file is told again: a reload may have found it) */
-	if (tracer_bpf__update_key(tb, FILES_TABLE, &key, sizeof(key), &kind, sizeof(kind)))
-		return; /* no such map, or full: the process stays pending until settled */
-	for (i = 0; i < f->marks.n; i++)
-		if (f->marks.keys[i].ino == key.ino && f->marks.keys[i].size == key.size)
-			return;
-	grown = grow_for(f->marks.keys, f->marks.n, &f->marks.cap, sizeof(*f->marks.keys), 64);
-	if (!grown)
-		return;
-	f->marks.keys = grown;
-	f->marks.keys[f->marks.n++] = key;
-}
-
-/* Tells BPF every file process pid maps executable (and its program) was looked at. */
-static void mark_process(struct follow *f, struct tracer_bpf *tb, const struct probe_set *set,
-			 pid_t pid)
-{
-	char path[PATH_MAX + 64];
-	struct maps maps;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	mark(f, tb, set, path);
-	if (maps_load(pid, &maps))
-		return;
-	for (i = 0; i < maps.n; i++) {
-		const struct map_entry *m = &maps.e[i];
-
-		if (m->perms[2] != 'x' || m->path[0] != '/')
-			continue;
-		if (m->deleted)
-			snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
-				 (int)pid, m->start, m->end);
-		else
-			snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
-		mark(f, tb, set, path);
-	}
-	maps_free(&maps);
-}
-
-/* Tells BPF the TLS files of the set (the ld.so cache's, a program found by its path). */
-static void mark_tls_files(struct follow *f, struct tracer_bpf *tb, const struct probe_set *set)
-{
-	const struct resolved_probe *rp;
-	int i;
-
-	for (i = 0; i < set->nfiles; i++)
-		if ((rp = probes_file_first(set, i)))
-			mark(f, tb, set,
-			     access(rp->open_path, F_OK) == 0 ? rp->open_path : rp->lib_path);
-}
-
 /* ---------------------------------------------------------- TLS code found */
 
 int follow_find_tls_code(struct follow *f, struct tracer_bpf *tb, struct probe_set *set,
@@ -249,13 +90,13 @@ int follow_find_tls_code(struct follow *f, struct tracer_bpf *tb, struct probe_s
 		if (r >= 0) {
 			tls_maps_set(tm, pl->pid[i], tls);
 			if (!env->all)
-				mark_process(f, tb, set, pl->pid[i]);
+				file_marks_process(&f->marks, tb, set, pl->pid[i]);
 		}
 	}
 	r = probes_add_cached(set, specs, env->verbose);
 	if (r < 0 && !err)
 		diag("failed to look at the ld.so cache's TLS libraries: %s\n", strerror(-r));
-	mark_tls_files(f, tb, set);
+	file_marks_tls(&f->marks, tb, set);
 	return err ? err : (r < 0 ? r : 0);
 }
 
@@ -292,7 +133,7 @@ int follow_attach_new(struct follow *f)
 
 	err = probes_attach_new(&f->sink, set, f->cfg.env->verbose);
 	if (set->attached > first)
-		mark_tls_files(f, f->tb, set);
+		file_marks_tls(&f->marks, f->tb, set);
 	return err;
 }
 
@@ -442,7 +283,7 @@ static bool rescan_process(struct follow *f, const struct rescan *rs)
 		tracer_bpf__delete(f->tb, UNMAPS_TABLE, (uint32_t)rs->pid);
 	attach_found(f, rs->pid, first, rs->program);
 	if (alive)
-		mark_process(f, f->tb, set, rs->pid);
+		file_marks_process(&f->marks, f->tb, set, rs->pid);
 	return settle(f, rs->pid, now, !alive, set->n > first, rs->program);
 }
 
@@ -654,10 +495,9 @@ void follow_free(struct follow *f)
 	tracer_bpf__free_readers(f->readers);
 	f->readers = NULL;
 	tls_maps_free(&f->maps);
-	free(f->marks.keys);
+	file_marks_free(&f->marks);
 	free(f->rescan);
 	free(f->forget);
-	f->marks.keys = NULL;
 	f->rescan = NULL;
 	f->forget = NULL;
 	pthread_mutex_destroy(&f->mu);

@@ -9,29 +9,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "filemarks.h"
 #include "options.h"
 #include "probes.h"
 #include "procmaps.h"
 #include "spec.h"
 #include "targets.h"
 #include "tls_event.h"
+#include "tlsmaps.h"
 #include "unprobed.h"
 
 struct tracer_bpf;
 struct conn_table;
-
-/* The TLS files each process mapped when last looked at (probes_file_bit masks of the
- * probe set's files; processes mapping none are left out): an unmapped one is told. An
- * entry names its process by PID and start time, so a later process given the same PID is
- * not taken for it; entries of processes gone are dropped before the table grows. */
-struct tls_maps {
-	struct proc_tls {
-		pid_t pid;
-		unsigned long long start; /* proc_stat.start */
-		uint64_t files;
-	} * v;
-	int n, cap;
-};
 
 /* A traced process to look at again: what BPF told of it since the last look. */
 struct rescan {
@@ -39,12 +28,6 @@ struct rescan {
 	bool exec, mmap, unmap, exit;
 	uint32_t pending;	    /* TLS_PENDING_* BPF set as it told */
 	char program[TLS_PATH_LEN]; /* exec: what it ran, as exec(2) was given it */
-};
-
-/* The files told to BPF (tls_files): looked at, each TLS_FILE_PLAIN or TLS_FILE_TLS. */
-struct file_marks {
-	struct tls_file_key *keys;
-	int n, cap;
 };
 
 /* What the follow thread is given: the session's, which it uses under mu. */
@@ -126,8 +109,6 @@ void follow_close(struct follow *f);
 /* The main loop: forgets the sockets looked up as the tracer attached of the processes the
  * thread said may have lost them. */
 void follow_drain(struct follow *f, struct conn_table *conns);
-
-void tls_maps_free(struct tls_maps *tm);
 
 void follow_free(struct follow *f);
 
