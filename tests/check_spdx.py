@@ -7,6 +7,7 @@ them as "GPL"); and every licence named has its text in LICENSES/.
 Usage: check_spdx.py SOURCE_DIR. Exit 0 when all hold, 1 with one line per file that breaks
 them."""
 import os
+import subprocess
 import sys
 
 # What a source file is: its extension, or its name, or an extensionless script's directory.
@@ -40,15 +41,31 @@ def licence_of(path):
     return ident[:-2].strip() if ident.endswith('*/') else ident
 
 
+def tree(root):
+    """The files of the tree, relative to root: git's list where root is a checkout (a scratch
+    file left in it is not the project's), else every file but SKIP_DIRS' and build dirs'."""
+    try:
+        out = subprocess.run(['git', '-C', root, 'ls-files', '-z'], capture_output=True,
+                             check=True).stdout
+        names = [n for n in out.decode().split('\0') if n]
+        if names:
+            return sorted(n for n in names if not set(n.split('/')[:-1]) & SKIP_DIRS)
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    names = []
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.startswith('build')]
+        names += [os.path.relpath(os.path.join(dirpath, f), root) for f in files]
+    return sorted(names)
+
+
 def main():
     root = os.path.abspath(sys.argv[1])
     bad = []
     used = set()
     count = 0
-    for dirpath, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.startswith('build')]
-        for name in sorted(files):
-            rel = os.path.relpath(os.path.join(dirpath, name), root)
+    for rel in tree(root):
+        if os.path.isfile(os.path.join(root, rel)):
             if not is_source(root, rel):
                 continue
             count += 1

@@ -39,7 +39,7 @@ struct out_event event_view(struct events *e, const struct tls_event *ev, char *
 	};
 }
 
-/* ev as view() shows it, on connection c (NULL: none) whatever ev names. */
+/* ev as event_view() shows it, on connection c (NULL: none) whatever ev names. */
 struct out_event event_view_on(struct events *e, const struct tls_event *ev, const struct conn *c,
 			       char *comm)
 {

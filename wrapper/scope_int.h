@@ -2,8 +2,8 @@
 /* scope_int.h - what the scope's files share and nothing else sees: its state, and the
  * helpers the lower files (scope_events.c, scope_check.c, janitor.c) give scope.c and
  * scope_attach.c */
-#ifndef SCOPE_INT_H
-#define SCOPE_INT_H
+#ifndef TRACER_BPF_SCOPE_INT_H
+#define TRACER_BPF_SCOPE_INT_H
 
 #include <limits.h>
 #include <pthread.h>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+
 // gotls - a TLS client and server in Go for the tracer's tests (127.0.0.1 only).
 //
 //	gotls server -cert C -key K [-ask]   listens on 127.0.0.1, says "PORT n", and echoes
