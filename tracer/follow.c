@@ -175,14 +175,26 @@ static void say_unmapped(const struct follow *f, pid_t pid, uint64_t gone)
 			     (int)pid, comm, rp->lib_path);
 }
 
-/* Attaches the probes of the new TLS code a process showed us, then says which it was (and,
- * when BPF said since when the process may run it, how long it took). */
-static void attach_found(struct follow *f, pid_t pid, int first, const char *program)
+/* Milliseconds from a to b (0 when b is not later). */
+static double ms_between(uint64_t a, uint64_t b)
+{
+	return b > a ? (double)(b - a) / 1e6 : 0;
+}
+
+/*
+ * Attaches the probes of the new TLS code process rs->pid showed us (looked at from
+ * look_ns), then says which it was, and with -v, when BPF said since when the process may
+ * run it, how long it took: until its notice was read, the look, the attach.
+ */
+static void attach_found(struct follow *f, const struct rescan *rs, int first, uint64_t look_ns)
 {
 	const struct probe_set *set = f->cfg.probes;
+	const char *program = rs->program;
 	const struct resolved_probe *rp;
+	uint64_t attach_ns = events_now();
 	struct tls_pending p;
-	char comm[64], took[64] = "";
+	char comm[64], took[160] = "";
+	pid_t pid = rs->pid;
 	int i;
 
 	if (first == set->n || f->closed)
@@ -193,8 +205,12 @@ static void attach_found(struct follow *f, pid_t pid, int first, const char *pro
 				    : "?");
 	follow_attach_new(f);
 	if (unprobed_pending(f->tb, (uint32_t)pid, &p) == 0 && p.since_ns)
-		snprintf(took, sizeof(took), " (probed %.1f ms after it began to run it)",
-			 (double)(events_now() - p.since_ns) / 1e6);
+		snprintf(took, sizeof(took),
+			 " (probed %.1f ms after it began to run it: its notice read after %.1f "
+			 "ms, its look %.1f ms, the attach %.1f ms)",
+			 ms_between(p.since_ns, events_now()),
+			 ms_between(p.since_ns, rs->noticed_ns), ms_between(look_ns, attach_ns),
+			 ms_between(attach_ns, events_now()));
 	for (i = 0; i < set->nfiles; i++)
 		if ((rp = probes_file_first(set, i)) && set->files[i].first_probe >= first)
 			diag("PID %d (%s) loaded TLS code: '%s'%s\n", (int)pid, comm, rp->lib_path,
@@ -244,7 +260,7 @@ static bool rescan_process(struct follow *f, const struct rescan *rs)
 	struct probe_set *set = f->cfg.probes;
 	const struct env *env = f->cfg.env;
 	struct proc_tls *was = tls_maps_of(&f->maps, rs->pid);
-	uint64_t now = 0;
+	uint64_t now = 0, look_ns;
 	int first = set->n, r;
 	bool alive;
 
@@ -267,6 +283,7 @@ static bool rescan_process(struct follow *f, const struct rescan *rs)
 	 * tls_unmaps entry stays, so it tells no more (until the LRU map drops it). */
 	if (!rs->exec && !rs->mmap && !was && !rs->exit && !rs->pending)
 		return false;
+	look_ns = events_now();
 	r = rs->exit ? -ESRCH : probes_add_process(set, rs->pid, f->cfg.specs, &now, env->verbose);
 	alive = r != -ESRCH;
 	/* Gone before it could be looked at: what it ran is, so that its next run is
@@ -281,7 +298,7 @@ static bool rescan_process(struct follow *f, const struct rescan *rs)
 	tls_maps_set(&f->maps, rs->pid, r >= 0 ? now : 0);
 	if (r >= 0 && now) /* its next unmap tells again */
 		tracer_bpf__delete(f->tb, UNMAPS_TABLE, (uint32_t)rs->pid);
-	attach_found(f, rs->pid, first, rs->program);
+	attach_found(f, rs, first, look_ns);
 	if (alive)
 		file_marks_process(&f->marks, f->tb, set, rs->pid);
 	return settle(f, rs->pid, now, !alive, set->n > first, rs->program);
@@ -399,6 +416,7 @@ static void on_proc(void *ctx, int cpu, const void *data, int size)
 		rs = &f->rescan[f->nrescan++];
 		memset(rs, 0, sizeof(*rs));
 		rs->pid = (pid_t)pe->pid;
+		rs->noticed_ns = events_now();
 	}
 	rs->exec |= pe->kind == TLS_PROC_EXEC;
 	rs->mmap |= pe->kind == TLS_PROC_MMAP;

@@ -28,6 +28,7 @@ struct rescan {
 	bool exec, mmap, unmap, exit;
 	uint32_t pending;	    /* TLS_PENDING_* BPF set as it told */
 	char program[TLS_PATH_LEN]; /* exec: what it ran, as exec(2) was given it */
+	uint64_t noticed_ns;	    /* when its first notice was read (events_now) */
 };
 
 /* What the follow thread is given: the session's, which it uses under mu. */
