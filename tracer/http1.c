@@ -77,13 +77,30 @@ static bool h1_parse_head(struct http *h, struct dir *d, struct exchange *x, boo
 	return true;
 }
 
-/* Exchange x's request was upgraded (101 Switching Protocols): HTTP/2 answers it on stream 1
- * (RFC 9113, 3.1), whatever number it had among the connection's HTTP/1.1 exchanges; unless
- * an exchange of stream 1 still waits (its answer was never seen), which keeps it. */
-static void upgraded(struct http_conn *c, struct exchange *x)
+/*
+ * Exchange x's request was answered 101 Switching Protocols. To HTTP/2 (Upgrade: h2c), HTTP/2
+ * answers it on stream 1 (RFC 9113, 3.1), whatever its number among the connection's
+ * HTTP/1.1 exchanges; the others still waiting can no longer be answered: told without their
+ * response, and dropped (a stale one would take HTTP/2's answers to its number). To another
+ * protocol (a WebSocket), x keeps its number. Returns x where it is now.
+ */
+static struct exchange *upgraded(struct http *h, struct http_conn *c, struct exchange *x,
+				 uint64_t time_ns)
 {
-	if (!http_exchange_find(c, 1))
-		x->stream = 1;
+	const char *to = http_header_get(&x->resp, "upgrade");
+	uint32_t id = x->stream;
+	int i;
+
+	if (!to || !strcasestr(to, "h2c"))
+		return x;
+	for (i = c->nx - 1; i >= 0; i--)
+		if (c->x[i].stream != id) {
+			http_emit_missing(h, c, &c->x[i], false, time_ns);
+			http_exchange_remove(c, &c->x[i]);
+		}
+	x = http_exchange_find(c, id);
+	x->stream = 1;
+	return x;
 }
 
 /* The message of direction d ended. */
@@ -103,7 +120,7 @@ void h1_done(struct http *h, struct http_conn *c, struct dir *d, uint64_t time_n
 		if (x->status == 101) {		   /* another protocol from here on (h2c) */
 			c->d[0].proto = c->d[1].proto = P_DETECT;
 			c->d[0].len = c->d[1].len = 0;
-			upgraded(c, x);
+			x = upgraded(h, c, x, time_ns);
 		}
 		x->status = 0;
 		http_headers_free(&x->resp);

@@ -340,6 +340,49 @@ static void test_upgrade(void)
 	redact_free(&r);
 }
 
+/* Other 101s: an h2c upgrade while an earlier exchange still waits (its response's body lost
+ * in a gap) tells that one without the rest of its response and pairs stream 1 with the
+ * upgraded request, not with the stale one; a WebSocket upgrade keeps the request's number. */
+static void test_upgrade_others(void)
+{
+	static const char *const answer[] = {":status", "200"};
+	static const char up[] = "GET /up HTTP/1.1\r\nUpgrade: h2c\r\n\r\n";
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123";
+	static const char switched[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n";
+	static const uint8_t settings[] = {0, 1, 0, 0, 0x10, 0};
+	nghttp2_hd_deflater *sd;
+	uint8_t block[256];
+	struct frames s = {0};
+	struct http h = fresh(NULL);
+	size_t n;
+
+	nghttp2_hd_deflate_new(&sd, 4096);
+	feed(&h, true, "GET /a HTTP/1.1\r\n\r\n");
+	http_data(&h, 1, true, (uint8_t *)up, sizeof(up) - 1, 0, true, 20);
+	http_data(&h, 1, false, (uint8_t *)head, sizeof(head) - 1, 0, true, 30);
+	memcpy(s.b, switched, sizeof(switched) - 1);
+	s.n = sizeof(switched) - 1;
+	frame(&s, 4, 0, 0, settings, sizeof(settings));
+	n = deflate(sd, block, answer, 1);
+	frame(&s, 1, 0x5, 1, block, n);
+	http_data(&h, 1, false, s.b, s.n, 200, true, 40); /* 200 bytes lost before it */
+	CHECK_STR(got, "REQ 1.1 #1 GET /a body=0\nREQ 1.1 #2 GET /up body=0\n"
+		       "RESP 1.1 #1 GET /a 200 body=4 incomplete\nRESP 2 #1 GET /up 200 body=0\n");
+	CHECK_STR(errors, "");
+	http_free(&h);
+	nghttp2_hd_deflate_del(sd);
+
+	h = fresh(NULL);
+	feed(&h, true, "GET /first HTTP/1.1\r\n\r\n");
+	feed(&h, false, "HTTP/1.1 204 OK\r\n\r\n");
+	feed(&h, true, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n");
+	feed(&h, false, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
+	http_close(&h, 1, 50);
+	CHECK_STR(got, "REQ 1.1 #1 GET /first body=0\nRESP 1.1 #1 GET /first 204 body=0\n"
+		       "REQ 1.1 #2 GET /ws body=0\nRESP 1.1 #2 GET /ws 0 body=0 unanswered\n");
+	http_free(&h);
+}
+
 /* What HTTP decoding is told is missing: heads, middles and ends of calls. */
 static void test_flows(void)
 {
@@ -367,5 +410,6 @@ int main(void)
 	test_h1();
 	test_h2();
 	test_upgrade();
+	test_upgrade_others();
 	return check_done();
 }
