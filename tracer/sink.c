@@ -22,6 +22,8 @@ static void close_held(struct sink *s)
 
 void sink_release(struct sink *s)
 {
+	if (s->ops->release)
+		s->ops->release(s);
 	if (!s->held.f)
 		return;
 	close_held(s);

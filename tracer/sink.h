@@ -45,8 +45,12 @@ struct sink_ops {
 	void (*cert)(struct sink *s, const struct out_event *ev, const struct cert_info *c,
 		     const char *who, int depth, int64_t days_left);
 	/* An HTTP message decoded in the event being delivered (ev names its connection),
-	 * before that event is shown: written through sink_hold. */
+	 * before that event is shown: written through sink_hold, or kept by the sink until
+	 * release. */
 	void (*http)(struct sink *s, const struct out_event *ev, const struct http_msg *m);
+	/* The event being delivered has been shown: what the sink kept of it is written (before
+	 * what sink_hold held). */
+	void (*release)(struct sink *s);
 	/* The kernel dropped `count` events of CPU cpu's buffer: "meta", or NULL the data's. */
 	void (*lost)(struct sink *s, const char *buffer, int cpu, uint64_t count);
 	/* A connection's TLS bytes before its process had probes. */
@@ -93,7 +97,8 @@ struct sink *sink_count_new(FILE *out);		/* --count */
  */
 FILE *sink_hold(struct sink *s);
 
-/* After each event: what s held is written to its stream. */
+/* After each event: what s kept (its release op) and what it held are written to its
+ * stream. */
 void sink_release(struct sink *s);
 
 /* Frees s through its kind, and what it held (NULL: nothing). */

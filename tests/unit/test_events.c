@@ -308,6 +308,61 @@ static void test_an_opening_carries_its_ends(void)
 	free(text);
 }
 
+/* A call of connection conn (PID 42's socket 5), its place seq, sent (write) or received. */
+static void feed_call(struct events *e, uint64_t seq, uint64_t conn, bool write, const char *data)
+{
+	size_t size;
+	struct tls_event *ev = chunk(1000 + seq, seq, (uint32_t)strlen(data), 0, data, true, &size);
+
+	ev->conn = conn;
+	ev->fd = 5;
+	ev->dir = write ? TLS_DIR_WRITE : TLS_DIR_READ;
+	events_on_sample(e, 0, ev, (int)size);
+	free(ev);
+}
+
+/* --http in text: a response that ends in a call of connection 7, after rows of connection
+ * 8, comes under connection 7's line, its row before its HTTP line (the line is decoded
+ * before the row is shown, and was once shown after the row, the row left under 8's line). */
+static void test_an_http_line_follows_its_row_under_its_connection(void)
+{
+	uint8_t raw[sizeof(struct tls_event) + sizeof(ENDS)] = {0};
+	struct tls_event *open = (struct tls_event *)raw;
+	struct http h = {.on_msg = events_on_http, .on_error = events_on_http_error};
+	char *text = NULL;
+	const char *conn7, *row, *line;
+	size_t tlen = 0;
+	FILE *out = open_memstream(&text, &tlen);
+	struct events_config *cfg = writing(out, false, &no_probes, 64);
+	struct events e;
+
+	cfg->http = &h;
+	events_init(&e, cfg);
+	h.ctx = &e;
+	e.conns.proc_root = "/nonexistent";
+	opening(open, 1000, 1, 7);
+	events_on_sample(&e, 0, open, TLS_EVENT_HDR_SIZE + sizeof(ENDS));
+	opening(open, 1001, 2, 8);
+	events_on_sample(&e, 0, open, TLS_EVENT_HDR_SIZE + sizeof(ENDS));
+	feed_call(&e, 3, 7, true, "GET /a HTTP/1.1\r\n\r\n");
+	feed_call(&e, 4, 8, true, "GET /b HTTP/1.1\r\n\r\n");
+	feed_call(&e, 5, 7, false, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	events_deliver(&e, UINT64_MAX);
+	fflush(out);
+	row = strstr(text, "HTTP/1.1 200 OK");
+	line = strstr(text, "HTTP/1.1 conn 7: GET /a -> 200");
+	conn7 = row ? strstr(strstr(text, "--- conn 8") ? strstr(text, "--- conn 8") : text,
+			     "--- conn 7") : NULL;
+	CHECK(row && line && conn7);
+	CHECK(conn7 && row && conn7 < row); /* 7's line again before the response's row */
+	CHECK(row && line && row < line);
+	CHECK(line && !strstr(line, "--- conn")); /* no line more: the row's was 7's */
+	free_events(&e);
+	http_free(&h);
+	fclose(out);
+	free(text);
+}
+
 /* Whether the line of text that holds `needle` holds `also` too. */
 static bool line_has(const char *text, const char *needle, const char *also)
 {
@@ -767,6 +822,7 @@ static void test_a_certificate_the_filter_cannot_decide_on_is_counted(void)
 
 int main(void)
 {
+	test_an_http_line_follows_its_row_under_its_connection();
 	test_all_captured();
 	test_order_across_cpus_and_late();
 	test_gap_given_up_for_room();
