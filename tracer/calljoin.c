@@ -70,6 +70,8 @@ void calljoin_add(struct calljoin *j, int cpu, const struct tls_event *ev,
 		flush_pending(j, p, ev->truncated);
 	return;
 oom:
+	if (p && p < j->v + j->n && last) /* its last chunk: the call is given all the same */
+		flush_pending(j, p, ev->truncated);
 	if (!j->unjoined++)
 		diag("out of memory putting call %llu together: %u bytes of it not shown in its "
 		     "row (counted in the summary)\n",
