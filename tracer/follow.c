@@ -184,18 +184,19 @@ static double ms_between(uint64_t a, uint64_t b)
 /*
  * Attaches the probes of the new TLS code process rs->pid showed us (looked at from
  * look_ns), then says which it was, and with -v, when BPF said since when the process may
- * run it, how long it took: until its notice was read, the look, the attach.
+ * run it, how long it took: until its notice was read (when one was: not for a process the
+ * sweep found), waiting behind other processes' looks, its look, the attach.
  */
 static void attach_found(struct follow *f, const struct rescan *rs, int first, uint64_t look_ns)
 {
 	const struct probe_set *set = f->cfg.probes;
 	const char *program = rs->program;
 	const struct resolved_probe *rp;
-	uint64_t attach_ns = events_now();
+	uint64_t attach_ns = events_now(), done_ns;
 	struct tls_pending p;
-	char comm[64], took[160] = "";
+	char comm[64], took[192] = "";
 	pid_t pid = rs->pid;
-	int i;
+	int i, n;
 
 	if (first == set->n || f->closed)
 		return;
@@ -204,13 +205,21 @@ static void attach_found(struct follow *f, const struct rescan *rs, int first, u
 			 program[0] ? (strrchr(program, '/') ? strrchr(program, '/') + 1 : program)
 				    : "?");
 	follow_attach_new(f);
-	if (unprobed_pending(f->tb, (uint32_t)pid, &p) == 0 && p.since_ns)
-		snprintf(took, sizeof(took),
-			 " (probed %.1f ms after it began to run it: its notice read after %.1f "
-			 "ms, its look %.1f ms, the attach %.1f ms)",
-			 ms_between(p.since_ns, events_now()),
-			 ms_between(p.since_ns, rs->noticed_ns), ms_between(look_ns, attach_ns),
-			 ms_between(attach_ns, events_now()));
+	done_ns = events_now();
+	if (unprobed_pending(f->tb, (uint32_t)pid, &p) == 0 && p.since_ns) {
+		n = snprintf(took, sizeof(took), " (probed %.1f ms after it began to run it",
+			     ms_between(p.since_ns, done_ns));
+		if (rs->noticed_ns)
+			n += snprintf(took + n, sizeof(took) - (size_t)n,
+				      ": its notice read after %.1f ms, %.1f ms waiting, its look "
+				      "%.1f ms, the attach %.1f ms",
+				      ms_between(p.since_ns, rs->noticed_ns),
+				      ms_between(rs->noticed_ns > p.since_ns ? rs->noticed_ns
+									     : p.since_ns,
+						 look_ns),
+				      ms_between(look_ns, attach_ns), ms_between(attach_ns, done_ns));
+		snprintf(took + n, sizeof(took) - (size_t)n, ")");
+	}
 	for (i = 0; i < set->nfiles; i++)
 		if ((rp = probes_file_first(set, i)) && set->files[i].first_probe >= first)
 			diag("PID %d (%s) loaded TLS code: '%s'%s\n", (int)pid, comm, rp->lib_path,
