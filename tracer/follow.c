@@ -192,7 +192,7 @@ static void attach_found(struct follow *f, const struct rescan *rs, int first, u
 	const struct probe_set *set = f->cfg.probes;
 	const char *program = rs->program;
 	const struct resolved_probe *rp;
-	uint64_t attach_ns = events_now(), done_ns;
+	uint64_t attach_ns = events_now(), done_ns, read_ns;
 	struct tls_pending p;
 	char comm[64], took[192] = "";
 	pid_t pid = rs->pid;
@@ -209,15 +209,14 @@ static void attach_found(struct follow *f, const struct rescan *rs, int first, u
 	if (unprobed_pending(f->tb, (uint32_t)pid, &p) == 0 && p.since_ns) {
 		n = snprintf(took, sizeof(took), " (probed %.1f ms after it began to run it",
 			     ms_between(p.since_ns, done_ns));
+		read_ns = rs->noticed_ns > p.since_ns ? rs->noticed_ns : p.since_ns;
 		if (rs->noticed_ns)
 			n += snprintf(took + n, sizeof(took) - (size_t)n,
 				      ": its notice read after %.1f ms, %.1f ms waiting, its look "
 				      "%.1f ms, the attach %.1f ms",
-				      ms_between(p.since_ns, rs->noticed_ns),
-				      ms_between(rs->noticed_ns > p.since_ns ? rs->noticed_ns
-									     : p.since_ns,
-						 look_ns),
-				      ms_between(look_ns, attach_ns), ms_between(attach_ns, done_ns));
+				      ms_between(p.since_ns, read_ns), ms_between(read_ns, look_ns),
+				      ms_between(look_ns, attach_ns),
+				      ms_between(attach_ns, done_ns));
 		snprintf(took + n, sizeof(took) - (size_t)n, ")");
 	}
 	for (i = 0; i < set->nfiles; i++)
