@@ -14,8 +14,8 @@
 #define MAX_RANGES 1024 /* stretches of code around the checks */
 #define UNSET (2 * NOSYM_SITE_WINDOW + 1)
 
-/* Function entries: targets of direct calls (E8 rel32) into stretches of code, sorted, each
- * as many times as it is called. */
+/* Function entries: targets of calls into stretches of code, direct (E8 rel32) or through
+ * the GOT (FF 15), sorted, each as many times as it is called. */
 struct entries {
 	uint64_t *v;
 	size_t n, cap;

@@ -17,8 +17,9 @@
 /*
  * The janitor: a process of its own that waits for the tracer to end (its pipe's other end
  * closes however the tracer ends, SIGKILL too) and then removes the events. It holds nothing
- * else (every other fd closed), ignores the terminal's signals, and runs only system calls
- * (forked from a process with threads).
+ * else (every other fd closed), ignores the terminal's signals, and calls only what is
+ * async-signal-safe: system calls, strlen, sigfillset, nanosleep (it is forked from a
+ * process with threads, whose locks it may hold half-taken).
  */
 static void janitor_main(int rfd, int ctl_fd, const char *const *cmds, int ncmds)
 {
