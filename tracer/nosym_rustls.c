@@ -84,6 +84,10 @@ struct search {
 };
 
 static const char *const LIT[2] = {LIT_ENCRYPT, LIT_INNER};
+/* nosymliteral refuses a longer literal (-EINVAL, with no reason to tell): never ours */
+_Static_assert(sizeof(LIT_ENCRYPT) - 1 <= NOSYMLITERAL_MAX_LEN &&
+		       sizeof(LIT_INNER) - 1 <= NOSYMLITERAL_MAX_LEN,
+	       "a literal longer than nosymliteral looks for");
 
 /* Whether the function [start, end) copies LIT[l] (nosymliteral_copies): 1 when it does (c
  * filled: its first piece), 0 when not, -errno. */
